@@ -1,0 +1,151 @@
+/**
+ * SDK clients for S3, SQS and DynamoDB, configured once for AWS or an emulator.
+ *
+ * The standard variables are honoured: AWS_ENDPOINT_URL (emulator), AWS_REGION
+ * (or AWS_DEFAULT_REGION), and the usual credential chain. Against an emulator,
+ * S3 is path-style. Timeouts are short enough that a dead endpoint fails fast
+ * with a clear message instead of hanging.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { EnvironmentError } from '../core/errors.js';
+
+export interface AwsClients {
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly ddb: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+  /** The emulator endpoint, or undefined on AWS. */
+  readonly endpoint: string | undefined;
+  readonly region: string;
+}
+
+/** Called once per API request: used by the benchmark to count control-plane calls. */
+export type CallObserver = (service: string, operation: string, input: unknown) => void;
+
+export interface ClientOptions {
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly observer?: CallObserver;
+  /** Socket timeout for a request with no bytes flowing; long enough for 20 s long polls. */
+  readonly requestTimeoutMs?: number;
+}
+
+export const LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function endpointFromEnv(env: Env = process.env): string | undefined {
+  return env.AWS_ENDPOINT_URL || undefined;
+}
+
+export function regionFromEnv(env: Env = process.env): string | undefined {
+  return env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+}
+
+/** Build the clients. Throws EnvironmentError when no region is configured. */
+export function createClients(options: ClientOptions = {}, env: Env = process.env): AwsClients {
+  const endpoint = options.endpoint ?? endpointFromEnv(env);
+  const region = options.region ?? regionFromEnv(env) ?? (endpoint ? 'us-east-1' : undefined);
+  if (!region) {
+    throw new EnvironmentError(
+      'No AWS region configured. Set AWS_REGION (for example `export AWS_REGION=us-east-1`) or AWS_PROFILE with a region, ' +
+        'or run against the local stack with `mapreduce local up` / AWS_ENDPOINT_URL=http://127.0.0.1:4566.',
+    );
+  }
+  // Emulators accept any credentials; on AWS the default chain applies.
+  const credentials =
+    endpoint && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE
+      ? { accessKeyId: 'test', secretAccessKey: 'test' }
+      : undefined;
+  const requestHandler = new NodeHttpHandler({
+    connectionTimeout: 3000,
+    requestTimeout: options.requestTimeoutMs ?? 60_000,
+  });
+  const common = { region, endpoint, credentials, requestHandler, maxAttempts: 3 };
+  const s3 = new S3Client({ ...common, forcePathStyle: endpoint !== undefined });
+  const sqs = new SQSClient(common);
+  const ddb = new DynamoDBClient(common);
+  if (options.observer) {
+    for (const [service, client] of [
+      ['s3', s3],
+      ['sqs', sqs],
+      ['dynamodb', ddb],
+    ] as const) {
+      observe(client, service, options.observer);
+    }
+  }
+  const doc = DynamoDBDocumentClient.from(ddb, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  return { s3, sqs, ddb, doc, endpoint, region };
+}
+
+function observe(client: S3Client | SQSClient | DynamoDBClient, service: string, observer: CallObserver): void {
+  // The three clients' stacks differ only in their input/output types; the middleware is type-agnostic.
+  (client.middlewareStack as S3Client['middlewareStack']).add(
+    (next, context) => async (args) => {
+      observer(service, String(context.commandName ?? 'unknown').replace(/Command$/, ''), args.input);
+      return next(args);
+    },
+    { step: 'initialize', name: 'mapreduceCallObserver' },
+  );
+}
+
+/** Release sockets so processes and tests exit promptly. */
+export function destroyClients(c: AwsClients): void {
+  c.s3.destroy();
+  c.sqs.destroy();
+  c.ddb.destroy();
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE']);
+
+/** True when an SDK error means the endpoint is unreachable (not an API error). */
+export function isConnectionError(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e; i++) {
+    const code = (e as { code?: string }).code;
+    const name = (e as { name?: string }).name;
+    if ((code && CONNECTION_CODES.has(code)) || name === 'TimeoutError') return true;
+    const errors = (e as { errors?: unknown[] }).errors;
+    if (Array.isArray(errors) && errors.some(isConnectionError)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** True when the SDK could not find credentials. */
+export function isCredentialsError(err: unknown): boolean {
+  const name = (err as { name?: string })?.name ?? '';
+  return name === 'CredentialsProviderError' || /Could not load credentials/i.test(String((err as Error)?.message));
+}
+
+/**
+ * Map connectivity and credential failures to an actionable EnvironmentError
+ * naming the endpoint; return any other error unchanged.
+ */
+export function explainEnvironmentError(err: unknown, endpoint: string | undefined): unknown {
+  if (isConnectionError(err)) {
+    const where = endpoint ?? 'the AWS endpoint';
+    return new EnvironmentError(
+      `Cannot reach ${where}. ${
+        endpoint
+          ? 'Is the local stack running? Start it with `mapreduce local up` (or `npm run local:start` for the bare emulator).'
+          : 'Check your network and AWS_REGION.'
+      }`,
+      { cause: err, context: { endpoint } },
+    );
+  }
+  if (isCredentialsError(err)) {
+    return new EnvironmentError(
+      'No AWS credentials found. Set AWS_PROFILE (see `aws configure`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ' +
+        'or use the local stack with AWS_ENDPOINT_URL=http://127.0.0.1:4566.',
+      { cause: err },
+    );
+  }
+  return err;
+}

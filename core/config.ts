@@ -1,0 +1,131 @@
+/**
+ * Runtime settings shared by the coordinator, checker and workers. Read from the
+ * environment (the CDK stack sets the same variables), with defaults that match
+ * the issues: 2 s heartbeats, dead after 5 missed, 4 attempts, 10 min task timeout.
+ * Tests shorten the intervals through these variables, never through sleeps.
+ */
+import { MIB } from './manifest.js';
+import type { ResourceNames } from './resources.js';
+
+export interface Timings {
+  /** How often a worker heartbeats. */
+  readonly heartbeatMs: number;
+  /** A worker whose last heartbeat is older than heartbeatMs × missedHeartbeats is dead. */
+  readonly missedHeartbeats: number;
+  /** Attempts (failures plus stalls) before a task, and its job, fail. */
+  readonly maxAttempts: number;
+  /** Kill an executable that neither read input nor wrote output for this long. */
+  readonly taskTimeoutMs: number;
+  /** First retry delay; doubles per failure, capped at 60 s. */
+  readonly retryBaseMs: number;
+  /** How often the checker sweeps inside one invocation (or on the local timer). */
+  readonly checkerIntervalMs: number;
+  /** A requeued task with no claim for this long is republished by the checker. */
+  readonly requeueGraceMs: number;
+  /** SQS long-poll wait for workers. */
+  readonly pollWaitSeconds: number;
+}
+
+export interface WorkerSettings {
+  /** In-memory sort buffer before spilling sorted runs to local disk. */
+  readonly sortBufferBytes: number;
+  /** Local scratch directory for attempt dirs and spills. */
+  readonly scratchDir: string;
+}
+
+export interface RuntimeConfig {
+  readonly names: ResourceNames;
+  readonly timings: Timings;
+  readonly worker: WorkerSettings;
+}
+
+export const DEFAULT_TIMINGS: Timings = {
+  heartbeatMs: 2000,
+  missedHeartbeats: 5,
+  maxAttempts: 4,
+  taskTimeoutMs: 10 * 60 * 1000,
+  retryBaseMs: 1000,
+  checkerIntervalMs: 3000,
+  requeueGraceMs: 120_000,
+  pollWaitSeconds: 20,
+};
+
+/** Lease length: how long after its last heartbeat a worker still owns its task. */
+export function leaseMs(t: Timings): number {
+  return t.heartbeatMs * t.missedHeartbeats;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function num(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new Error(`Environment variable ${name}="${raw}" must be a non-negative number.`);
+  }
+  return n;
+}
+
+export function timingsFromEnv(env: Env = process.env): Timings {
+  const d = DEFAULT_TIMINGS;
+  return {
+    heartbeatMs: num(env, 'MR_HEARTBEAT_MS', d.heartbeatMs),
+    missedHeartbeats: num(env, 'MR_MISSED_HEARTBEATS', d.missedHeartbeats),
+    maxAttempts: num(env, 'MR_MAX_ATTEMPTS', d.maxAttempts),
+    taskTimeoutMs: num(env, 'MR_TASK_TIMEOUT_MS', d.taskTimeoutMs),
+    retryBaseMs: num(env, 'MR_RETRY_BASE_MS', d.retryBaseMs),
+    checkerIntervalMs: num(env, 'MR_CHECKER_INTERVAL_MS', d.checkerIntervalMs),
+    requeueGraceMs: num(env, 'MR_REQUEUE_GRACE_MS', d.requeueGraceMs),
+    pollWaitSeconds: num(env, 'MR_POLL_WAIT_SECONDS', d.pollWaitSeconds),
+  };
+}
+
+/** The environment variables that carry `Timings` (for child processes and the CDK stack). */
+export function timingsToEnv(t: Timings): Record<string, string> {
+  return {
+    MR_HEARTBEAT_MS: String(t.heartbeatMs),
+    MR_MISSED_HEARTBEATS: String(t.missedHeartbeats),
+    MR_MAX_ATTEMPTS: String(t.maxAttempts),
+    MR_TASK_TIMEOUT_MS: String(t.taskTimeoutMs),
+    MR_RETRY_BASE_MS: String(t.retryBaseMs),
+    MR_CHECKER_INTERVAL_MS: String(t.checkerIntervalMs),
+    MR_REQUEUE_GRACE_MS: String(t.requeueGraceMs),
+    MR_POLL_WAIT_SECONDS: String(t.pollWaitSeconds),
+  };
+}
+
+export function workerSettingsFromEnv(env: Env = process.env, tmp = '/tmp'): WorkerSettings {
+  return {
+    sortBufferBytes: num(env, 'MR_SORT_BUFFER_BYTES', 128 * MIB),
+    scratchDir: env.MR_SCRATCH_DIR || `${tmp}/mapreduce-worker`,
+  };
+}
+
+/** Resource names from MR_BUCKET, MR_TABLE, MR_TASKS_QUEUE... as set by the stack or `local up`. */
+export function namesFromEnv(env: Env = process.env): ResourceNames {
+  const need = (n: string): string => {
+    const v = env[n];
+    if (!v) throw new Error(`Environment variable ${n} is not set (it names a resource of the stack).`);
+    return v;
+  };
+  return {
+    bucket: need('MR_BUCKET'),
+    table: need('MR_TABLE'),
+    tasksQueue: need('MR_TASKS_QUEUE'),
+    tasksDlq: env.MR_TASKS_DLQ ?? `${need('MR_TASKS_QUEUE')}-dlq`,
+    submissionsQueue: need('MR_SUBMISSIONS_QUEUE'),
+    submissionsDlq: env.MR_SUBMISSIONS_DLQ ?? `${need('MR_SUBMISSIONS_QUEUE')}-dlq`,
+  };
+}
+
+export function namesToEnv(n: ResourceNames): Record<string, string> {
+  return {
+    MR_BUCKET: n.bucket,
+    MR_TABLE: n.table,
+    MR_TASKS_QUEUE: n.tasksQueue,
+    MR_TASKS_DLQ: n.tasksDlq,
+    MR_SUBMISSIONS_QUEUE: n.submissionsQueue,
+    MR_SUBMISSIONS_DLQ: n.submissionsDlq,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The one error hierarchy of the framework. Every error has a stable `name`,
+ * an optional `cause`, and a `context` object with the facts needed to act on it
+ * (job id, task id, key...). Secrets never go into `context`.
+ */
+export class MapReduceError extends Error {
+  override readonly name: string = 'MapReduceError';
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(message: string, options: { cause?: unknown; context?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.context = options.context ?? {};
+  }
+}
+
+/**
+ * A mistake by the user (bad flag, bad manifest, missing file). The CLI prints
+ * only the message, never a stack trace, and exits with code 2.
+ */
+export class UsageError extends MapReduceError {
+  override readonly name: string = 'UsageError';
+}
+
+/** A manifest that fails validation; `issues` lists each bad field. */
+export class ManifestError extends UsageError {
+  override readonly name: string = 'ManifestError';
+  readonly issues: readonly string[];
+
+  constructor(issues: readonly string[], options: { cause?: unknown; context?: Record<string, unknown> } = {}) {
+    super(`Invalid job manifest:\n${issues.map((i) => `  - ${i}`).join('\n')}`, options);
+    this.issues = issues;
+  }
+}
+
+/** An S3 URI or key that is malformed or escapes the job's prefixes. */
+export class InvalidKeyError extends UsageError {
+  override readonly name: string = 'InvalidKeyError';
+}
+
+/**
+ * The AWS endpoint (local emulator or AWS) cannot be reached, or credentials or
+ * region are missing. The message says how to start the local stack or set a profile.
+ */
+export class EnvironmentError extends UsageError {
+  override readonly name: string = 'EnvironmentError';
+}
+
+/**
+ * A conditional write lost: the item is no longer in the state this transition
+ * required (another worker owns it, the lease moved on, it was already committed).
+ * `current` is the item as DynamoDB returned it on the failed condition, if any.
+ */
+export class StaleStateError extends MapReduceError {
+  override readonly name: string = 'StaleStateError';
+  readonly current: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    message: string,
+    current: Record<string, unknown> | undefined,
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(message, options);
+    this.current = current;
+  }
+}
+
+/** The attempt lost its lease: it must stop and must not write final output. */
+export class LeaseLostError extends StaleStateError {
+  override readonly name: string = 'LeaseLostError';
+}
+
+/** A task attempt failed (non-zero exit, crash, timeout); it may be retried. */
+export class TaskFailedError extends MapReduceError {
+  override readonly name: string = 'TaskFailedError';
+  /** The last lines of the executable's stderr, for the job's failure reason. */
+  readonly stderrTail: string;
+
+  constructor(
+    message: string,
+    stderrTail: string,
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(message, options);
+    this.stderrTail = stderrTail;
+  }
+}
+
+/**
+ * Do not retry: the task can never succeed (missing executable, unreadable job
+ * definition). The job fails at once instead of burning its attempts.
+ */
+export class PoisonTaskError extends TaskFailedError {
+  override readonly name: string = 'PoisonTaskError';
+}
+
+/** True when `err` is one of ours with the given name (works across module copies). */
+export function isErrorNamed(err: unknown, name: string): boolean {
+  return err instanceof Error && err.name === name;
+}
