@@ -52,11 +52,11 @@ export class EnvironmentError extends UsageError {
  */
 export class StaleStateError extends MapReduceError {
   override readonly name: string = 'StaleStateError';
-  readonly current: Readonly<Record<string, unknown>> | undefined;
+  readonly current: object | undefined;
 
   constructor(
     message: string,
-    current: Record<string, unknown> | undefined,
+    current: object | undefined,
     options: { cause?: unknown; context?: Record<string, unknown> } = {},
   ) {
     super(message, options);

@@ -1,0 +1,116 @@
+/**
+ * S3 access for the framework: ranged reads as streams, single-PUT uploads of
+ * local files (one request per intermediate object), copies, listings.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import type { S3Location } from '../core/s3uri.js';
+import type { AwsClients } from './clients.js';
+
+export interface ObjectInfo {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+}
+
+/** S3 allows up to 5 GiB in one PutObject; above that we would need multipart. */
+const MAX_SINGLE_PUT = 5 * 1024 ** 3;
+
+export class BlobStore {
+  constructor(private readonly c: AwsClients) {}
+
+  /** Stream bytes [start, endExclusive) of an object (endExclusive undefined = to the end). */
+  async getRange(bucket: string, key: string, start: number, endExclusive?: number): Promise<Readable> {
+    const Range = endExclusive === undefined ? `bytes=${start}-` : `bytes=${start}-${endExclusive - 1}`;
+    const out = await this.c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range }));
+    return out.Body as Readable;
+  }
+
+  async getObject(bucket: string, key: string): Promise<Readable> {
+    const out = await this.c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return out.Body as Readable;
+  }
+
+  async getText(bucket: string, key: string): Promise<string> {
+    const out = await this.c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return (await out.Body?.transformToString('utf8')) ?? '';
+  }
+
+  /** The text of an object, or undefined when it does not exist. */
+  async getTextIfExists(bucket: string, key: string): Promise<string | undefined> {
+    try {
+      return await this.getText(bucket, key);
+    } catch (err) {
+      if (err instanceof NoSuchKey || (err as Error).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const out = await this.c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { bucket, key, size: out.ContentLength ?? 0 };
+    } catch (err) {
+      if (err instanceof NotFound || (err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey') {
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  async putBytes(bucket: string, key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
+    await this.c.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  /** Upload a local file with exactly one PutObject request. */
+  async putFile(bucket: string, key: string, path: string): Promise<number> {
+    const { size } = await stat(path);
+    if (size > MAX_SINGLE_PUT) throw new Error(`${path} is ${size} bytes, above the 5 GiB single-PUT limit`);
+    await this.c.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: size }),
+    );
+    return size;
+  }
+
+  async copy(from: S3Location, to: S3Location): Promise<void> {
+    await this.c.s3.send(
+      new CopyObjectCommand({
+        Bucket: to.bucket,
+        Key: to.key,
+        CopySource: `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`,
+      }),
+    );
+  }
+
+  /** Every object under a prefix, in key order. */
+  async list(bucket: string, prefix: string, limit = Number.POSITIVE_INFINITY): Promise<ObjectInfo[]> {
+    const found: ObjectInfo[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.c.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of out.Contents ?? []) {
+        if (o.Key !== undefined) found.push({ bucket, key: o.Key, size: o.Size ?? 0 });
+        if (found.length >= limit) return found;
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return found;
+  }
+
+  /** True when at least one object exists under the prefix. */
+  async hasAny(bucket: string, prefix: string): Promise<boolean> {
+    return (await this.list(bucket, prefix, 1)).length > 0;
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Job record transitions. Each is a conditional write so that concurrent callers
+ * (two workers committing the last maps at once, a worker and the checker) act once:
+ * the winner gets `true`, everyone else `false`.
+ */
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { StaleStateError } from '../core/errors.js';
+import type { JobRecord, JobStatus } from '../core/model.js';
+import type { AwsClients } from './clients.js';
+import { ACTIVE_JOB, ACTIVE_TASK, fenced, isConditionFailure, itemToJob, itemToTask, jobKey } from './items.js';
+import type { TaskItem } from './task-store.js';
+
+export class JobStore {
+  constructor(
+    private readonly c: AwsClients,
+    private readonly table: string,
+  ) {}
+
+  /** create: a new job record; throws StaleStateError (with the existing job) if the id is taken. */
+  async create(job: JobRecord): Promise<void> {
+    await fenced(
+      () =>
+        this.c.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: {
+              ...jobKey(job.jobId),
+              itemType: 'JOB',
+              typeSort: `${job.createdAt}#${job.jobId}`,
+              ...(isTerminal(job.status) ? {} : { activeKind: ACTIVE_JOB, activeSort: job.jobId }),
+              ...job,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      (current, cause) =>
+        new StaleStateError(`Job ${job.jobId} already exists`, current && itemToJob(current), { cause }),
+    );
+  }
+
+  async get(jobId: string, consistent = true): Promise<JobRecord | undefined> {
+    const out = await this.c.doc.send(
+      new GetCommand({ TableName: this.table, Key: jobKey(jobId), ConsistentRead: consistent }),
+    );
+    return out.Item ? itemToJob(out.Item) : undefined;
+  }
+
+  /** A guarded update: returns false when the condition no longer holds (somebody else acted). */
+  private async transition(
+    jobId: string,
+    update: string,
+    condition: string,
+    values: Record<string, unknown>,
+    names: Record<string, string> = {},
+  ): Promise<boolean> {
+    try {
+      await this.c.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: jobKey(jobId),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          // DynamoDB rejects unused names, so pass only those the expressions mention.
+          ExpressionAttributeNames: Object.fromEntries(
+            Object.entries({ '#status': 'status', '#phase': 'phase', ...names }).filter(
+              ([k]) => update.includes(k) || condition.includes(k),
+            ),
+          ),
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Coordinator: task records are written; a retried coordinator skips rewriting them. */
+  markTasksWritten(jobId: string, now: string): Promise<boolean> {
+    return this.transition(jobId, 'SET tasksWritten = :t, updatedAt = :now', '#status = :creating', {
+      ':t': true,
+      ':now': now,
+      ':creating': 'CREATING',
+    });
+  }
+
+  /** Coordinator: all map tasks are sent; CREATING → RUNNING. */
+  markRunning(jobId: string, now: string): Promise<boolean> {
+    return this.transition(jobId, 'SET #status = :running, startedAt = :now, updatedAt = :now', '#status = :creating', {
+      ':running': 'RUNNING',
+      ':creating': 'CREATING',
+      ':now': now,
+    });
+  }
+
+  /**
+   * Start the reduce phase exactly once: MAP → REDUCE, only when every map committed.
+   *
+   *   worker A commits m-7 (7/8) ──┐
+   *   worker B commits m-8 (8/8) ──┼─ both read 8/8, both call this
+   *                                └─ one write wins (phase = MAP held for one), one sends reduce tasks
+   */
+  startReducePhase(jobId: string, now: string): Promise<boolean> {
+    return this.transition(
+      jobId,
+      'SET #phase = :reduce, phaseChangedAt = :now, updatedAt = :now',
+      '#status = :running AND #phase = :map AND mapsCommitted = numMaps AND numReduces > :zero',
+      { ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':zero': 0, ':now': now },
+    );
+  }
+
+  markReduceEnqueued(jobId: string, now: string): Promise<boolean> {
+    return this.transition(jobId, 'SET reduceEnqueuedAt = :now', '#phase = :reduce', {
+      ':reduce': 'REDUCE',
+      ':now': now,
+    });
+  }
+
+  /**
+   * Enter FINALIZING once all output tasks committed (reduces, or maps of a map-only job).
+   * Only one caller wins; a crashed finisher is resumed by the checker (FINALIZING is
+   * idempotent: it only copies committed parts and writes _SUCCESS).
+   */
+  beginFinalize(jobId: string, now: string): Promise<boolean> {
+    return this.transition(
+      jobId,
+      'SET #phase = :fin, phaseChangedAt = :now, updatedAt = :now',
+      '#status = :running AND ((#phase = :reduce AND reducesCommitted = numReduces) OR ' +
+        '(#phase = :map AND numReduces = :zero AND mapsCommitted = numMaps))',
+      { ':fin': 'FINALIZING', ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':zero': 0, ':now': now },
+    );
+  }
+
+  succeed(jobId: string, now: string): Promise<boolean> {
+    return this.transition(
+      jobId,
+      'SET #status = :succeeded, #phase = :done, finishedAt = :now, updatedAt = :now REMOVE activeKind, activeSort',
+      '#status = :running AND #phase = :fin',
+      { ':succeeded': 'SUCCEEDED', ':done': 'DONE', ':running': 'RUNNING', ':fin': 'FINALIZING', ':now': now },
+    );
+  }
+
+  /** FAILED or CANCELLED, from any non-terminal status, with a human-readable reason. */
+  end(jobId: string, status: 'FAILED' | 'CANCELLED', reason: string, now: string): Promise<boolean> {
+    return this.transition(
+      jobId,
+      'SET #status = :status, reason = :reason, finishedAt = :now, updatedAt = :now REMOVE activeKind, activeSort',
+      '#status IN (:creating, :running)',
+      { ':status': status, ':reason': reason, ':now': now, ':creating': 'CREATING', ':running': 'RUNNING' },
+    );
+  }
+
+  /** Count failed and retried attempts (not tied to a commit, so counted as they happen). */
+  async addCounters(jobId: string, counters: Record<string, number>, statusMessage?: string): Promise<void> {
+    const entries = Object.entries(counters).filter(([, v]) => v !== 0);
+    if (entries.length === 0 && statusMessage === undefined) return;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const adds = entries.map(([name, v], i) => {
+      names[`#c${i}`] = name;
+      values[`:c${i}`] = v;
+      return `counters.#c${i} :c${i}`;
+    });
+    if (statusMessage !== undefined) values[':msg'] = statusMessage.slice(0, 1000);
+    await this.c.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: jobKey(jobId),
+        UpdateExpression: [
+          adds.length ? `ADD ${adds.join(', ')}` : '',
+          statusMessage !== undefined ? 'SET statusMessage = :msg' : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
+        ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+        ExpressionAttributeValues: values,
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
+  }
+
+  /** Active jobs (sparse index): what the checker looks at. */
+  async listActive(): Promise<JobRecord[]> {
+    return (await this.queryActive(ACTIVE_JOB)).map(itemToJob);
+  }
+
+  /** Running or requeued tasks of all jobs (sparse index). */
+  async listActiveTasks(): Promise<TaskItem[]> {
+    return (await this.queryActive(ACTIVE_TASK)).map(itemToTask);
+  }
+
+  private async queryActive(kind: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.c.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'active',
+          KeyConditionExpression: 'activeKind = :k',
+          ExpressionAttributeValues: { ':k': kind },
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Most recent jobs first. */
+  async listRecent(limit: number): Promise<JobRecord[]> {
+    const out = await this.c.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'byType',
+        KeyConditionExpression: 'itemType = :t',
+        ExpressionAttributeValues: { ':t': 'JOB' },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map(itemToJob);
+  }
+}
+
+export function isTerminal(status: JobStatus): boolean {
+  return status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED';
+}

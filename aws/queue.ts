@@ -1,0 +1,93 @@
+/**
+ * A small SQS adapter: queue URLs resolved once, batched sends, single-message
+ * receives (one task per worker at a time), deletes and visibility changes.
+ */
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
+import type { AwsClients } from './clients.js';
+
+export interface ReceivedMessage {
+  readonly body: string;
+  readonly receiptHandle: string;
+  readonly receiveCount: number;
+}
+
+export class Queue {
+  private url: Promise<string> | undefined;
+
+  constructor(
+    private readonly c: AwsClients,
+    readonly name: string,
+  ) {}
+
+  /** The queue URL, looked up once. */
+  queueUrl(): Promise<string> {
+    this.url ??= this.c.sqs.send(new GetQueueUrlCommand({ QueueName: this.name })).then((o) => o.QueueUrl as string);
+    this.url.catch(() => {
+      this.url = undefined;
+    });
+    return this.url;
+  }
+
+  /** Send bodies in batches of 10, retrying entries SQS reports as failed. */
+  async sendAll(bodies: readonly string[], delaySeconds = 0): Promise<void> {
+    const QueueUrl = await this.queueUrl();
+    for (let i = 0; i < bodies.length; i += 10) {
+      let entries = bodies.slice(i, i + 10).map((MessageBody, j) => ({
+        Id: String(j),
+        MessageBody,
+        DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
+      }));
+      for (let tries = 0; entries.length > 0; tries++) {
+        const out = await this.c.sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: entries }));
+        const failed = new Set((out.Failed ?? []).map((f) => f.Id));
+        entries = entries.filter((e) => failed.has(e.Id));
+        if (entries.length > 0) {
+          if (tries >= 5) throw new Error(`SQS refused ${entries.length} messages for ${this.name}`);
+          await new Promise((r) => setTimeout(r, 100 * 2 ** tries));
+        }
+      }
+    }
+  }
+
+  /** Long-poll for at most one message. */
+  async receiveOne(waitSeconds: number, abortSignal?: AbortSignal): Promise<ReceivedMessage | undefined> {
+    const QueueUrl = await this.queueUrl();
+    const out = await this.c.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl,
+        MaxNumberOfMessages: 1,
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
+      { abortSignal },
+    );
+    const m = out.Messages?.[0];
+    if (!m?.ReceiptHandle) return undefined;
+    return {
+      body: m.Body ?? '',
+      receiptHandle: m.ReceiptHandle,
+      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
+    };
+  }
+
+  async delete(receiptHandle: string): Promise<void> {
+    await this.c.sqs.send(new DeleteMessageCommand({ QueueUrl: await this.queueUrl(), ReceiptHandle: receiptHandle }));
+  }
+
+  /** Hide the message for `seconds` more (0 makes it visible to other workers at once). */
+  async setVisibility(receiptHandle: string, seconds: number): Promise<void> {
+    await this.c.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: await this.queueUrl(),
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(seconds))),
+      }),
+    );
+  }
+}

@@ -1,0 +1,346 @@
+/**
+ * Task state transitions: one function each, every one a conditional write fenced
+ * on status, owner and attempt (like graphile-worker). A lost condition throws
+ * StaleStateError (or LeaseLostError for the owner's own transitions) carrying the
+ * task item as it is now.
+ */
+import { BatchWriteCommand, QueryCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { LeaseLostError, StaleStateError } from '../core/errors.js';
+import type { TaskRecord } from '../core/model.js';
+import type { AwsClients } from './clients.js';
+import { ACTIVE_TASK, fenced, itemToTask, jobKey, taskKey } from './items.js';
+
+export type TaskItem = TaskRecord & { leaseExpiresAt?: number };
+
+/** Who holds an attempt: the fence of every owner-side transition. */
+export interface AttemptRef {
+  readonly jobId: string;
+  readonly taskId: string;
+  readonly owner: string;
+  readonly attempt: number;
+}
+
+const raw = (item: Record<string, unknown>) => ('pk' in item && typeof item.pk === 'object' ? unmarshall(item as never) : item);
+
+function leaseLost(ref: AttemptRef, what: string) {
+  return (current: Record<string, unknown> | undefined, cause: unknown) =>
+    new LeaseLostError(
+      `${what} refused: ${ref.jobId}/${ref.taskId} attempt ${ref.attempt} no longer owns its lease`,
+      current && itemToTask(current),
+      { cause, context: { ...ref } },
+    );
+}
+
+// Owner fence shared by heartbeat, commit, fail and release.
+const OWNER_FENCE = '#status = :running AND #owner = :owner AND #attempt = :attempt';
+
+export class TaskStore {
+  constructor(
+    private readonly c: AwsClients,
+    private readonly table: string,
+  ) {}
+
+  /** Write new task records (coordinator, before any message is sent, so overwriting is safe). */
+  async putNew(tasks: readonly TaskRecord[]): Promise<void> {
+    for (let i = 0; i < tasks.length; i += 25) {
+      let requests: Record<string, unknown>[] = tasks.slice(i, i + 25).map((t) => ({
+        PutRequest: { Item: { ...taskKey(t.jobId, t.taskId), itemType: 'TASK', ...t } },
+      }));
+      for (let tries = 0; requests.length > 0; tries++) {
+        const out = await this.c.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests as never } }));
+        requests = (out.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
+        if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** tries)));
+      }
+    }
+  }
+
+  /** All tasks of a job (consistent), optionally of one kind. */
+  async list(jobId: string, kind?: 'map' | 'reduce'): Promise<TaskItem[]> {
+    const items: TaskItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.c.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+          ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':sk': kind ? `TASK#${kind[0]}-` : 'TASK#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const it of out.Items ?? []) items.push(itemToTask(it));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /**
+   * claim: PENDING → RUNNING, owned by `owner`, attempt + 1, lease until now + leaseMs.
+   * Throws StaleStateError with the current item when the task is not PENDING
+   * (a duplicate message, already committed, failed or cancelled).
+   */
+  async claim(jobId: string, taskId: string, owner: string, now: number, leaseMs: number): Promise<TaskItem> {
+    const out = await fenced(
+      () =>
+        this.c.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: taskKey(jobId, taskId),
+            UpdateExpression:
+              'SET #status = :running, #owner = :owner, #attempt = #attempt + :one, claimedAt = :now, ' +
+              'leaseExpiresAt = :lease, activeKind = :active, activeSort = :sort REMOVE requeuedAt',
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner', '#attempt': 'attempt' },
+            ExpressionAttributeValues: {
+              ':running': 'RUNNING',
+              ':pending': 'PENDING',
+              ':owner': owner,
+              ':one': 1,
+              ':now': now,
+              ':lease': now + leaseMs,
+              ':active': ACTIVE_TASK,
+              ':sort': `${jobId}#${taskId}`,
+            },
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      (current, cause) =>
+        new StaleStateError(`${jobId}/${taskId} is not claimable`, current && itemToTask(current), {
+          cause,
+          context: { jobId, taskId },
+        }),
+      raw,
+    );
+    return itemToTask(out.Attributes as Record<string, unknown>);
+  }
+
+  /** heartbeat: extend the lease of an attempt this worker still owns. */
+  async heartbeat(ref: AttemptRef, now: number, leaseMs: number): Promise<void> {
+    await fenced(
+      () =>
+        this.c.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: taskKey(ref.jobId, ref.taskId),
+            UpdateExpression: 'SET leaseExpiresAt = :lease',
+            ConditionExpression: OWNER_FENCE,
+            ...ownerValues(ref, { ':lease': now + leaseMs }),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      leaseLost(ref, 'Heartbeat'),
+      raw,
+    );
+  }
+
+  /**
+   * commit: RUNNING → COMMITTED, together with the job's commit counter and the
+   * attempt's counters, in one transaction. It holds only while the attempt owns
+   * an unexpired lease:
+   *
+   *   worker A: claim(attempt 3) ...... paused (SIGSTOP) ............ resume → commit ✗
+   *   lease:    |---- 10 s ----| expired
+   *   checker:                   reclaim → PENDING
+   *   worker B:                            claim(attempt 4) → commit ✓
+   *
+   * A's commit fails on `#attempt = :attempt` (4 ≠ 3), or on the lease if nobody
+   * reclaimed yet but the lease ran out.
+   */
+  async commit(
+    ref: AttemptRef,
+    now: number,
+    result: { output?: { key: string; offsets: number[] }; counters: Record<string, number> },
+  ): Promise<void> {
+    const kind = ref.taskId.startsWith('m-') ? 'mapsCommitted' : 'reducesCommitted';
+    const names: Record<string, string> = { '#done': kind, '#counters': 'counters' };
+    const values: Record<string, unknown> = { ':one': 1 };
+    const adds = Object.entries(result.counters)
+      .filter(([, v]) => v !== 0)
+      .map(([name, v], i) => {
+        names[`#c${i}`] = name;
+        values[`:c${i}`] = v;
+        return `#counters.#c${i} :c${i}`;
+      });
+    const input: TransactWriteCommandInput = {
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.table,
+            Key: taskKey(ref.jobId, ref.taskId),
+            UpdateExpression:
+              'SET #status = :committed, committedAttempt = :attempt, committedAt = :now' +
+              (result.output ? ', #output = :output' : '') +
+              ' REMOVE activeKind, activeSort, leaseExpiresAt',
+            ConditionExpression: `${OWNER_FENCE} AND leaseExpiresAt >= :now`,
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#owner': 'owner',
+              '#attempt': 'attempt',
+              ...(result.output ? { '#output': 'output' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ':running': 'RUNNING',
+              ':committed': 'COMMITTED',
+              ':owner': ref.owner,
+              ':attempt': ref.attempt,
+              ':now': now,
+              ...(result.output ? { ':output': result.output } : {}),
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        {
+          Update: {
+            TableName: this.table,
+            Key: jobKey(ref.jobId),
+            UpdateExpression: `ADD #done :one${adds.length ? `, ${adds.join(', ')}` : ''}`,
+            ConditionExpression: '#status = :runningJob',
+            ExpressionAttributeNames: { ...names, '#status': 'status' },
+            ExpressionAttributeValues: { ...values, ':runningJob': 'RUNNING' },
+          },
+        },
+      ],
+    };
+    await fenced(() => this.c.doc.send(new TransactWriteCommand(input)), leaseLost(ref, 'Commit'), raw);
+  }
+
+  /**
+   * fail: a failed attempt goes back to PENDING (the caller sends a delayed
+   * message) or, with no attempts left, to FAILED. Returns the new status.
+   */
+  async fail(ref: AttemptRef, now: number, error: string, exhausted: boolean): Promise<'PENDING' | 'FAILED'> {
+    const status = exhausted ? 'FAILED' : 'PENDING';
+    await fenced(
+      () =>
+        this.c.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: taskKey(ref.jobId, ref.taskId),
+            UpdateExpression: exhausted
+              ? 'SET #status = :next, lastError = :err, failures = failures + :one REMOVE activeKind, activeSort, leaseExpiresAt'
+              : 'SET #status = :next, lastError = :err, failures = failures + :one, requeuedAt = :now REMOVE leaseExpiresAt',
+            ConditionExpression: OWNER_FENCE,
+            ...ownerValues(ref, {
+              ':next': status,
+              ':err': error.slice(0, 4000),
+              ':one': 1,
+              ...(exhausted ? {} : { ':now': now }),
+            }),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      leaseLost(ref, 'Fail'),
+      raw,
+    );
+    return status;
+  }
+
+  /** release: give a running attempt back untouched (graceful shutdown); not counted as a failure. */
+  async release(ref: AttemptRef, now: number): Promise<void> {
+    await fenced(
+      () =>
+        this.c.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: taskKey(ref.jobId, ref.taskId),
+            UpdateExpression: 'SET #status = :pending, requeuedAt = :now REMOVE leaseExpiresAt',
+            ConditionExpression: OWNER_FENCE,
+            ...ownerValues(ref, { ':pending': 'PENDING', ':now': now }),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      leaseLost(ref, 'Release'),
+      raw,
+    );
+  }
+
+  /**
+   * reclaim (checker): take a task back from a dead owner. Holds only if the task
+   * is still the attempt the checker saw and its lease has run out, so a live
+   * worker's lease is never stolen and two checkers cannot both reclaim it.
+   *
+   *   owner:   hb  hb  hb  ✝ (no more heartbeats)
+   *   lease:   ───────────────|expired
+   *   checker A:                 reclaim(attempt 3) ✓ → republish
+   *   checker B:                 reclaim(attempt 3) ✗ (status is PENDING now)
+   */
+  async reclaim(task: TaskItem, now: number, exhausted: boolean): Promise<'PENDING' | 'FAILED'> {
+    const status = exhausted ? 'FAILED' : 'PENDING';
+    await fenced(
+      () =>
+        this.c.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: taskKey(task.jobId, task.taskId),
+            UpdateExpression: exhausted
+              ? 'SET #status = :next, stalls = stalls + :one, lastError = :err REMOVE activeKind, activeSort, leaseExpiresAt'
+              : 'SET #status = :next, stalls = stalls + :one, lastError = :err, requeuedAt = :now REMOVE leaseExpiresAt',
+            ConditionExpression: `${OWNER_FENCE} AND leaseExpiresAt < :now`,
+            ...ownerValues(
+              { jobId: task.jobId, taskId: task.taskId, owner: task.owner ?? '', attempt: task.attempt },
+              {
+                ':next': status,
+                ':one': 1,
+                ':now': now,
+                ':err': `worker ${task.owner} stopped heartbeating during attempt ${task.attempt}`,
+              },
+            ),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      (current, cause) =>
+        new StaleStateError(`${task.jobId}/${task.taskId} changed before reclaim`, current && itemToTask(current), {
+          cause,
+          context: { jobId: task.jobId, taskId: task.taskId, attempt: task.attempt },
+        }),
+      raw,
+    );
+    return status;
+  }
+
+  /** requeue (checker): a PENDING task whose retry message was lost; refresh requeuedAt once. */
+  async touchRequeued(task: TaskItem, now: number): Promise<void> {
+    await fenced(
+      () =>
+        this.c.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: taskKey(task.jobId, task.taskId),
+            UpdateExpression: 'SET requeuedAt = :now',
+            ConditionExpression: '#status = :pending AND requeuedAt = :seen',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':pending': 'PENDING', ':seen': task.requeuedAt, ':now': now },
+          }),
+        ),
+      (current, cause) => new StaleStateError(`${task.jobId}/${task.taskId} changed before requeue`, current, { cause }),
+    );
+  }
+
+  /** cancel: a task of a cancelled or failed job stops; only PENDING or RUNNING tasks move. */
+  async cancel(jobId: string, taskId: string): Promise<void> {
+    await fenced(
+      () =>
+        this.c.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: taskKey(jobId, taskId),
+            UpdateExpression: 'SET #status = :cancelled REMOVE activeKind, activeSort, leaseExpiresAt',
+            ConditionExpression: '#status IN (:pending, :running)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':pending': 'PENDING', ':running': 'RUNNING' },
+          }),
+        ),
+      (current, cause) => new StaleStateError(`${jobId}/${taskId} is already finished`, current, { cause }),
+    );
+  }
+}
+
+function ownerValues(ref: AttemptRef, extra: Record<string, unknown>) {
+  return {
+    ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner', '#attempt': 'attempt' },
+    ExpressionAttributeValues: { ':running': 'RUNNING', ':owner': ref.owner, ':attempt': ref.attempt, ...extra },
+  };
+}

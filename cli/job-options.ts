@@ -1,0 +1,47 @@
+/** The job flags shared by `run` and `submit`. */
+import { type Command, InvalidArgumentError } from 'commander';
+import type { JobFlags } from './job-spec.js';
+
+export function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number >= 1 (got "${v}").`);
+    return n;
+  };
+}
+
+export function addJobOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('-i, --input <path|s3://uri>', 'input: a local file or directory, or an S3 prefix/object')
+    .requiredOption('-o, --output <path|s3://uri>', 'output: a local directory (downloaded) or an S3 prefix')
+    .requiredOption('-m, --mapper <cmd|module>', 'mapper: an executable (with arguments) or a .ts/.js module exporting map')
+    .option('-r, --reducer <cmd|module>', 'reducer (omit for a map-only job)')
+    .option('-c, --combiner <cmd|module>', 'combiner, run on map output before the shuffle')
+    .option('-R, --num-reducers <n>', 'number of reduce tasks (default 1)', positiveInt('--num-reducers'))
+    .option('--split-size <bytes>', 'bytes per map task (default 64 MiB)', positiveInt('--split-size'))
+    .option('--num-mappers <n>', 'number of map tasks (instead of --split-size)', positiveInt('--num-mappers'))
+    .option('--file <path...>', 'extra files shipped to every task working directory')
+    .option('--overwrite', 'allow an output that already holds objects')
+    .option('--name <name>', 'a human-readable job name')
+    .option('--max-attempts <n>', 'attempts per task before the job fails (default 4)', positiveInt('--max-attempts'))
+    .option('--task-timeout <seconds>', 'kill a task that makes no progress for this long (default 600)', positiveInt('--task-timeout'))
+    .option('--json', 'machine-readable progress events and result on stdout');
+}
+
+export function jobFlags(o: Record<string, unknown>): JobFlags {
+  return {
+    input: o.input as string,
+    output: o.output as string,
+    mapper: o.mapper as string,
+    reducer: o.reducer as string | undefined,
+    combiner: o.combiner as string | undefined,
+    numReducers: o.numReducers as number | undefined,
+    splitSize: o.splitSize as number | undefined,
+    numMappers: o.numMappers as number | undefined,
+    file: o.file as string[] | undefined,
+    overwrite: o.overwrite === true,
+    name: o.name as string | undefined,
+    maxAttempts: o.maxAttempts as number | undefined,
+    taskTimeout: o.taskTimeout as number | undefined,
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * Turn `run`/`submit` flags into a job: check local paths, bundle TypeScript
+ * modules, and describe what to upload. Every check happens before anything is
+ * uploaded, so a mistake never leaves a half-submitted job behind.
+ */
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { splitCommandLine } from '../core/argv.js';
+import { UsageError } from '../core/errors.js';
+import { defaultOutputPrefix, fileKey, inputPrefix } from '../core/layout.js';
+import type { ManifestInput, Step } from '../core/manifest.js';
+import { parseS3Uri } from '../core/s3uri.js';
+
+export interface JobFlags {
+  readonly input: string;
+  readonly output: string;
+  readonly mapper: string;
+  readonly reducer?: string;
+  readonly combiner?: string;
+  readonly numReducers?: number;
+  readonly splitSize?: number;
+  readonly numMappers?: number;
+  readonly overwrite?: boolean;
+  readonly file?: string[];
+  readonly name?: string;
+  readonly maxAttempts?: number;
+  readonly taskTimeout?: number;
+}
+
+export interface PreparedJob {
+  readonly jobId: string;
+  readonly manifest: ManifestInput;
+  /** Local files to upload before the manifest: [key in the job bucket, local path]. */
+  readonly uploads: readonly (readonly [string, string])[];
+  /** Set when the output is a local directory to download into. */
+  readonly localOutputDir?: string;
+}
+
+const MODULE_RE = /\.(mjs|js|ts|mts)$/;
+const isS3 = (v: string) => v.startsWith('s3://');
+
+/** Every regular file under a path (the path itself if it is a file), sorted. */
+function listLocalFiles(root: string): string[] {
+  const st = statSync(root);
+  if (st.isFile()) return [root];
+  const out: string[] = [];
+  for (const entry of readdirSync(root, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(path.join(entry.parentPath, entry.name));
+  }
+  return out.sort();
+}
+
+function onPath(program: string): boolean {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    try {
+      accessSync(path.join(dir, program), constants.X_OK);
+      return true;
+    } catch {}
+  }
+  return false;
+}
+
+/** Quote a word so that splitCommandLine gives it back unchanged. */
+export function quoteWord(w: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
+}
+
+export class JobPackager {
+  readonly shipped = new Map<string, string>();
+  private bundleDir: string | undefined;
+
+  constructor(
+    readonly jobId: string,
+    readonly bucket: string,
+  ) {}
+
+  private ship(name: string, local: string): void {
+    const prev = this.shipped.get(name);
+    if (prev !== undefined && path.resolve(prev) !== path.resolve(local)) {
+      throw new UsageError(`Two different files are both named "${name}" (${prev}, ${local}); rename one.`);
+    }
+    this.shipped.set(name, local);
+  }
+
+  /** A mapper/reducer/combiner flag → a manifest step, shipping local files. */
+  async step(role: string, value: string): Promise<Step> {
+    const first = splitCommandLine(value)[0] as string;
+    if (MODULE_RE.test(value) && !value.includes(' ')) {
+      if (!existsSync(value)) throw new UsageError(`${role} module ${value} does not exist.`);
+      const name = `${path.basename(value).replace(MODULE_RE, '')}.mjs`;
+      if (!this.shipped.has(name)) {
+        this.bundleDir ??= await mkdtemp(path.join(os.tmpdir(), 'mapreduce-bundle-'));
+        const outfile = path.join(this.bundleDir, name);
+        try {
+          await build({ entryPoints: [value], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'silent' });
+        } catch (err) {
+          throw new UsageError(`${role} module ${value} does not compile: ${(err as Error).message}`, { cause: err });
+        }
+        this.ship(name, outfile);
+      }
+      return { module: name };
+    }
+    const words = splitCommandLine(value);
+    if (existsSync(first) && statSync(first).isFile()) {
+      try {
+        accessSync(first, constants.X_OK);
+      } catch {
+        throw new UsageError(`${role} ${first} is not executable: run \`chmod +x ${first}\`.`);
+      }
+      const name = path.basename(first);
+      this.ship(name, first);
+      return [name, ...words.slice(1)].map(quoteWord).join(' ');
+    }
+    if (first.includes('/')) throw new UsageError(`${role} ${first} does not exist.`);
+    if (!onPath(first)) {
+      throw new UsageError(`${role} "${first}" is neither a file here nor a program on PATH.`);
+    }
+    return value;
+  }
+
+  async prepare(f: JobFlags): Promise<PreparedJob> {
+    const uploads: [string, string][] = [];
+    let input: string;
+    if (isS3(f.input)) {
+      parseS3Uri(f.input);
+      input = f.input;
+    } else {
+      if (!existsSync(f.input)) throw new UsageError(`Input ${f.input} does not exist.`);
+      const files = listLocalFiles(f.input);
+      if (files.length === 0) throw new UsageError(`Input directory ${f.input} is empty: add input files to it.`);
+      const base = statSync(f.input).isFile() ? path.dirname(f.input) : f.input;
+      for (const file of files) uploads.push([`${inputPrefix(this.jobId)}${path.relative(base, file)}`, file]);
+      input = `s3://${this.bucket}/${inputPrefix(this.jobId)}`;
+    }
+    let output: string;
+    let localOutputDir: string | undefined;
+    if (isS3(f.output)) {
+      parseS3Uri(f.output);
+      output = f.output;
+    } else {
+      if (existsSync(f.output) && (!statSync(f.output).isDirectory() || readdirSync(f.output).length > 0) && !f.overwrite) {
+        throw new UsageError(
+          `Output ${f.output} already exists. Choose another output, remove it, or pass --overwrite to replace its part files.`,
+        );
+      }
+      localOutputDir = f.output;
+      output = `s3://${this.bucket}/${defaultOutputPrefix(this.jobId)}`;
+    }
+    const mapper = await this.step('mapper', f.mapper);
+    const reducer = f.reducer ? await this.step('reducer', f.reducer) : undefined;
+    const combiner = f.combiner ? await this.step('combiner', f.combiner) : undefined;
+    for (const extra of f.file ?? []) {
+      if (!existsSync(extra)) throw new UsageError(`File ${extra} (--file) does not exist.`);
+      this.ship(path.basename(extra), extra);
+    }
+    for (const [name, local] of this.shipped) uploads.push([fileKey(this.jobId, name), local]);
+    const manifest: ManifestInput = {
+      ...(f.name ? { name: f.name } : {}),
+      input,
+      output,
+      mapper,
+      ...(reducer ? { reducer } : {}),
+      ...(combiner ? { combiner } : {}),
+      files: [...this.shipped.keys()].map((n) => `s3://${this.bucket}/${fileKey(this.jobId, n)}`),
+      ...(f.numReducers !== undefined ? { numReducers: f.numReducers } : {}),
+      ...(f.splitSize !== undefined ? { splitSize: f.splitSize } : {}),
+      ...(f.numMappers !== undefined ? { numMappers: f.numMappers } : {}),
+      ...(f.overwrite && !localOutputDir ? { overwrite: true } : {}),
+      ...(f.maxAttempts !== undefined ? { maxAttempts: f.maxAttempts } : {}),
+      ...(f.taskTimeout !== undefined ? { taskTimeoutSeconds: f.taskTimeout } : {}),
+    };
+    return { jobId: this.jobId, manifest, uploads, localOutputDir };
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * The map-side sort buffer: partitions map output, sorts it by key, combines it,
+ * spills sorted runs to disk when the buffer is full, and merges everything per
+ * partition at the end.
+ *
+ * The buffer is a hash map key → line(s) rather than an array of lines: grouping by
+ * hash first and sorting only the distinct keys is several times faster than a
+ * comparison sort of all lines in V8 (measured ~2-4x on 2M lines, for both repetitive
+ * word-count keys and unique keys), and with a `group` combiner a key's lines are
+ * combined in place as they arrive (like Spark's reduceByKey), so word-count-like
+ * jobs hold only their distinct keys. The partition is computed per distinct key at
+ * sort time, not per line.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MapReduceError } from './errors.js';
+import { PartitionedFileWriter, readPartition } from './map-output.js';
+import { DEFAULT_BATCH_LINES, groupBatches, mergeSorted } from './merge.js';
+import { fnv1a } from './partition.js';
+import { detach, hasKey, valueAfterKey } from './records.js';
+
+/** Combines one key's values; returns output LINES (`key\tvalue`) whose keys must be unchanged. */
+export type GroupCombiner = (key: string, values: string[]) => string[] | Promise<string[]>;
+/** Combines a whole sorted stream (e.g. an external combiner process); its output must stay sorted. */
+export type StreamCombiner = (sortedLines: AsyncIterable<string[]>) => AsyncIterable<string[]>;
+
+export interface SortOptions {
+  numPartitions: number;
+  /** Approximate memory for buffered records before a spill (line bytes + per-record overhead). */
+  bufferBytes: number;
+  /** Directory for spill files (created by the caller). */
+  spillDir: string;
+  combiner?: { kind: 'group'; fn: GroupCombiner } | { kind: 'stream'; fn: StreamCombiner };
+}
+
+/** Estimated heap cost of a new key: map entry, key string, line string. */
+const KEY_OVERHEAD = 96;
+/** Estimated heap cost of one more line of a key already held. */
+const LINE_OVERHEAD = 40;
+/** V8 Maps hold at most 2^24 entries; spill well before that whatever bufferBytes says. */
+const MAX_KEYS = 8_000_000;
+/** A key's lines are combined in place when this many have gathered (grows if combining does not shrink them). */
+const COMBINE_AT = 32;
+/** In the final merge, a key's lines are pre-combined when this many have gathered. */
+const MERGE_COMBINE_AT = 4096;
+
+type Held = string | string[];
+
+interface Run {
+  path: string;
+  offsets: number[];
+}
+
+export class ExternalSorter {
+  readonly stats = { spilledRecords: 0, spills: 0, combineInputRecords: 0, combineOutputRecords: 0 };
+  private map = new Map<string, Held>();
+  private bytes = 0;
+  private readonly runs: Run[] = [];
+  private readonly group: GroupCombiner | undefined;
+  private readonly stream: StreamCombiner | undefined;
+  private combineAt = COMBINE_AT;
+  private readonly id = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  private finished = false;
+
+  constructor(private readonly opts: SortOptions) {
+    if (!Number.isInteger(opts.numPartitions) || opts.numPartitions < 1) {
+      throw new RangeError(`numPartitions must be a positive integer, got ${opts.numPartitions}`);
+    }
+    this.group = opts.combiner?.kind === 'group' ? opts.combiner.fn : undefined;
+    this.stream = opts.combiner?.kind === 'stream' ? opts.combiner.fn : undefined;
+  }
+
+  /**
+   * Buffer a batch of map output lines. Returns a promise only when it had to spill
+   * or run an async combiner; await it before the next call.
+   */
+  add(lines: string[]): Promise<void> | void {
+    if (this.finished) throw new MapReduceError('ExternalSorter: add after finish');
+    return this.addFrom(lines, 0);
+  }
+
+  private addFrom(lines: string[], start: number): Promise<void> | void {
+    const map = this.map;
+    const grouping = this.group !== undefined;
+    const limit = this.opts.bufferBytes;
+    for (let i = start; i < lines.length; i++) {
+      let line = lines[i]!;
+      const tab = line.indexOf('\t');
+      const key = tab < 0 ? line : line.slice(0, tab);
+      // With a combiner most lines are dropped soon; copy the survivors so they do not
+      // pin whole input chunks. Without one every line is kept, so views cost nothing extra.
+      if (grouping) line = detach(line);
+      const held = map.get(key);
+      if (held === undefined) {
+        map.set(grouping ? detach(key) : key, line);
+        this.bytes += key.length + line.length + KEY_OVERHEAD;
+      } else if (typeof held === 'string') {
+        map.set(key, [held, line]);
+        this.bytes += line.length + 2 * LINE_OVERHEAD;
+      } else {
+        held.push(line);
+        this.bytes += line.length + LINE_OVERHEAD;
+        if (grouping && held.length >= this.combineAt) {
+          const combined = this.combine(key, held);
+          if (combined instanceof Promise) {
+            return combined.then((out) => {
+              this.replace(key, held, out);
+              return this.afterLine(lines, i);
+            });
+          }
+          this.replace(key, held, combined);
+        }
+      }
+      if (this.bytes > limit || map.size >= MAX_KEYS) return this.spill().then(() => this.addFrom(lines, i + 1));
+    }
+  }
+
+  private afterLine(lines: string[], i: number): Promise<void> | void {
+    if (this.bytes > this.opts.bufferBytes || this.map.size >= MAX_KEYS) {
+      return this.spill().then(() => this.addFrom(lines, i + 1));
+    }
+    return this.addFrom(lines, i + 1);
+  }
+
+  /** Swap a key's held lines for their combined form, keeping the byte estimate right. */
+  private replace(key: string, before: string[], after: string[]): void {
+    for (const l of before) this.bytes -= l.length + LINE_OVERHEAD;
+    for (const l of after) this.bytes += l.length + LINE_OVERHEAD;
+    if (after.length === 0) this.map.delete(key);
+    else this.map.set(key, after.length === 1 ? after[0]! : after);
+    // A combiner that does not shrink its input would otherwise run on every new line.
+    if (after.length * 2 > before.length) this.combineAt = Math.max(this.combineAt, after.length * 2);
+  }
+
+  /** Run the group combiner on one key's lines; validates that keys are unchanged. */
+  private combine(key: string, lines: string[]): string[] | Promise<string[]> {
+    const fn = this.group!;
+    const values = lines.map((l) => valueAfterKey(l, key.length));
+    this.stats.combineInputRecords += lines.length;
+    const out = fn(key, values);
+    return out instanceof Promise ? out.then((o) => this.checkCombined(key, o)) : this.checkCombined(key, out);
+  }
+
+  private checkCombined(key: string, out: string[]): string[] {
+    for (let i = 0; i < out.length; i++) {
+      const line = out[i]!;
+      if (!hasKey(line, key)) {
+        throw new MapReduceError(`The combiner changed key "${key}" into a line with another key: "${line}"`, {
+          context: { key },
+        });
+      }
+      out[i] = detach(line);
+    }
+    this.stats.combineOutputRecords += out.length;
+    return out;
+  }
+
+  /** Sorted distinct keys per partition, and the map they index; the buffer starts afresh. */
+  private takeSorted(): { map: Map<string, Held>; keys: string[][] } {
+    const map = this.map;
+    const R = this.opts.numPartitions;
+    this.map = new Map();
+    this.bytes = 0;
+    let keys: string[][];
+    if (R === 1) {
+      keys = [Array.from(map.keys())];
+    } else {
+      keys = Array.from({ length: R }, () => []);
+      for (const k of map.keys()) keys[fnv1a(k) % R]!.push(k);
+    }
+    // The default sort compares UTF-16 code units: for latin1 strings, raw byte order.
+    for (const k of keys) k.sort();
+    return { map, keys };
+  }
+
+  /** A partition's buffered lines in key order, combining keys that hold several lines. */
+  private async *bufferedLines(map: Map<string, Held>, keys: string[]): AsyncIterable<string[]> {
+    let out: string[] = [];
+    for (const key of keys) {
+      const held = map.get(key)!;
+      if (typeof held === 'string') {
+        out.push(held);
+      } else {
+        const lines = this.group && held.length > 1 ? await this.combine(key, held) : held;
+        for (const l of lines) out.push(l);
+      }
+      if (out.length >= DEFAULT_BATCH_LINES) {
+        yield out;
+        out = [];
+      }
+    }
+    if (out.length > 0) yield out;
+  }
+
+  /** Write the buffer as one sorted (and combined) run file. */
+  private async spill(): Promise<void> {
+    if (this.map.size === 0) return;
+    const { map, keys } = this.takeSorted();
+    const path = join(this.opts.spillDir, `spill-${this.id}-${this.runs.length}.run`);
+    const writer = new PartitionedFileWriter(path, this.opts.numPartitions);
+    try {
+      for (let p = 0; p < keys.length; p++) {
+        await writer.writePartition(p, this.streamCombined(this.bufferedLines(map, keys[p]!)));
+      }
+      const info = await writer.close();
+      this.runs.push({ path, offsets: info.offsets });
+      this.stats.spills++;
+      this.stats.spilledRecords += info.records;
+    } catch (err) {
+      writer.abort();
+      await rm(path, { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Emit every partition 0..R-1 in order through `write` (empty ones as empty streams):
+   * the buffer merged with all spill runs in key order, combined again on the way.
+   */
+  async finish(write: (partition: number, sorted: AsyncIterable<string[]>) => Promise<void>): Promise<void> {
+    if (this.finished) throw new MapReduceError('ExternalSorter: finish called twice');
+    this.finished = true;
+    const { map, keys } = this.takeSorted();
+    for (let p = 0; p < keys.length; p++) {
+      const buffered = this.bufferedLines(map, keys[p]!);
+      if (this.runs.length === 0) {
+        await write(p, this.streamCombined(buffered));
+        continue;
+      }
+      const sources = this.runs.map((r) => readPartition(r.path, r.offsets, p));
+      sources.push(buffered);
+      const merged = mergeSorted(sources);
+      await write(p, this.group ? this.combineMerged(merged) : this.streamCombined(merged));
+    }
+  }
+
+  /** Pass a sorted stream through the stream combiner, if there is one, counting records. */
+  private streamCombined(sorted: AsyncIterable<string[]>): AsyncIterable<string[]> {
+    const fn = this.stream;
+    if (!fn) return sorted;
+    const stats = this.stats;
+    async function* counted(): AsyncIterable<string[]> {
+      for await (const b of sorted) {
+        stats.combineInputRecords += b.length;
+        yield b;
+      }
+    }
+    async function* outCounted(): AsyncIterable<string[]> {
+      for await (const b of fn!(counted())) {
+        stats.combineOutputRecords += b.length;
+        yield b;
+      }
+    }
+    return outCounted();
+  }
+
+  /** Group-combine a merged stream: a key's lines from different runs meet here. */
+  private async *combineMerged(sorted: AsyncIterable<string[]>): AsyncIterable<string[]> {
+    let out: string[] = [];
+    let key = '';
+    let acc: string[] = [];
+    let limit = MERGE_COMBINE_AT;
+    const flush = async (): Promise<void> => {
+      const lines = acc.length > 1 ? await this.combine(key, acc) : acc;
+      for (const l of lines) out.push(l);
+      acc = [];
+    };
+    for await (const runs of groupBatches(sorted)) {
+      for (const [k, lines] of runs) {
+        if (acc.length > 0 && k === key) {
+          for (const l of lines) acc.push(l);
+        } else {
+          await flush();
+          key = k;
+          acc = lines;
+        }
+        // A huge group is combined piecewise so memory stays bounded.
+        if (acc.length >= limit) {
+          const n = acc.length;
+          acc = await this.combine(key, acc);
+          if (acc.length * 2 > n) limit = acc.length * 2;
+        }
+      }
+      if (out.length >= DEFAULT_BATCH_LINES) {
+        yield out;
+        out = [];
+      }
+    }
+    await flush();
+    if (out.length > 0) yield out;
+  }
+
+  /** Remove all spill files. Safe to call more than once. */
+  async cleanup(): Promise<void> {
+    const runs = this.runs.splice(0);
+    await Promise.all(runs.map((r) => rm(r.path, { force: true })));
+  }
+}

@@ -1,0 +1,83 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PartitionedFileWriter, readFileRange, readPartition } from './map-output.js';
+import { batchesOf } from './merge.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mr-map-output-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function collect(it: AsyncIterable<string[]>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const b of it) out.push(...b);
+  return out;
+}
+
+describe('PartitionedFileWriter', () => {
+  it('writes partitions back to back with R+1 offsets', async () => {
+    const path = join(dir, 'out');
+    const w = new PartitionedFileWriter(path);
+    await w.writePartition(0, batchesOf(['a\t1', 'b\t2'], 1));
+    await w.writePartition(1, batchesOf([]));
+    await w.writePartition(2, [['\xff\xfe\tv\r', ''], []]);
+    const info = await w.close();
+    expect(info).toEqual({ offsets: [0, 8, 8, 15], bytes: 15, records: 4 });
+    const bytes = await readFile(path);
+    expect(bytes.equals(Buffer.from('a\t1\nb\t2\n\xff\xfe\tv\r\n\n', 'latin1'))).toBe(true);
+    expect(await collect(readPartition(path, info.offsets, 0))).toEqual(['a\t1', 'b\t2']);
+    expect(await collect(readPartition(path, info.offsets, 1))).toEqual([]);
+    expect(await collect(readPartition(path, info.offsets, 2, { highWaterMark: 2 }))).toEqual(['\xff\xfe\tv\r', '']);
+  });
+
+  it('records skipped partitions as empty and pads to numPartitions', async () => {
+    const w = new PartitionedFileWriter(join(dir, 'out'), 5);
+    await w.writePartition(2, batchesOf(['x']));
+    const info = await w.close();
+    expect(info.offsets).toEqual([0, 0, 0, 2, 2, 2]);
+  });
+
+  it('creates an empty file when nothing is written', async () => {
+    const path = join(dir, 'empty');
+    const info = await new PartitionedFileWriter(path, 2).close();
+    expect(info).toEqual({ offsets: [0, 0, 0], bytes: 0, records: 0 });
+    expect((await readFile(path)).length).toBe(0);
+  });
+
+  it('refuses partitions out of order or out of range', async () => {
+    const w = new PartitionedFileWriter(join(dir, 'out'), 2);
+    await w.writePartition(1, batchesOf(['x']));
+    await expect(w.writePartition(0, batchesOf(['y']))).rejects.toThrow(/in order/);
+    await expect(w.writePartition(2, batchesOf(['y']))).rejects.toThrow(/out of range/);
+    await w.close();
+    await expect(w.close()).rejects.toThrow(/closed twice/);
+  });
+
+  it('handles many batches with backpressure and reads ranges back exactly', async () => {
+    const path = join(dir, 'big');
+    const w = new PartitionedFileWriter(path);
+    const lines = Array.from({ length: 50_000 }, (_, i) => `key${i % 977}\t${'v'.repeat(i % 50)}`);
+    await w.writePartition(0, batchesOf(lines, 1000));
+    const info = await w.close();
+    expect(info.records).toBe(lines.length);
+    expect(info.bytes).toBe(lines.reduce((n, l) => n + l.length + 1, 0));
+    const back = await collect(readFileRange(path, 0, info.bytes, { highWaterMark: 65536 }));
+    expect(back.length).toBe(lines.length);
+    expect(back.join('\n') === lines.join('\n')).toBe(true);
+  });
+
+  it('fails when the file cannot be written', async () => {
+    const w = new PartitionedFileWriter(join(dir, 'missing-dir', 'out'));
+    await expect(
+      (async () => {
+        await w.writePartition(0, batchesOf(['x']));
+        await w.close();
+      })(),
+    ).rejects.toThrow(/ENOENT/);
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * The intermediate file format, used for map output objects and for spill runs:
+ * the R sorted partitions concatenated, each line followed by '\n' (latin1), plus
+ * R+1 byte offsets kept outside the file (offsets[r]..offsets[r+1] is partition r).
+ */
+
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { MapReduceError } from './errors.js';
+import { readLineBatches } from './records.js';
+
+/** Writes below this size are gathered first: one syscall per few lines would dominate. */
+const COALESCE_CHARS = 256 * 1024;
+
+/** What a closed PartitionedFileWriter wrote. */
+export interface PartitionedFileInfo {
+  /** R+1 byte offsets: partition r is offsets[r]..offsets[r+1]. */
+  offsets: number[];
+  bytes: number;
+  records: number;
+}
+
+/**
+ * Writes sorted partitions, in partition order, into one file. Uses a single write
+ * stream with backpressure; each batch becomes one latin1 string (one Buffer).
+ */
+export class PartitionedFileWriter {
+  private stream: WriteStream | undefined;
+  private error: Error | undefined;
+  private readonly offsets: number[] = [0];
+  private bytes = 0;
+  private records = 0;
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private closed = false;
+
+  /**
+   * @param path file to create (truncated if it exists)
+   * @param numPartitions if given, `close()` pads the offsets with empty partitions
+   *   up to R, so callers may skip writing trailing empty partitions.
+   */
+  constructor(
+    readonly path: string,
+    private readonly numPartitions?: number,
+  ) {}
+
+  /**
+   * Append partition `partition`'s lines. Must be called in partition order; partitions
+   * skipped over are recorded as empty.
+   */
+  async writePartition(partition: number, sorted: AsyncIterable<string[]> | Iterable<string[]>): Promise<void> {
+    if (this.closed)
+      throw new MapReduceError('PartitionedFileWriter: write after close', { context: { path: this.path } });
+    const next = this.offsets.length - 1;
+    if (!Number.isInteger(partition) || partition < next) {
+      throw new MapReduceError(`Partitions must be written in order: got ${partition} after ${next - 1}`, {
+        context: { path: this.path },
+      });
+    }
+    if (this.numPartitions !== undefined && partition >= this.numPartitions) {
+      throw new MapReduceError(`Partition ${partition} is out of range 0..${this.numPartitions - 1}`, {
+        context: { path: this.path },
+      });
+    }
+    while (this.offsets.length - 1 < partition) this.offsets.push(this.bytes);
+    for await (const batch of sorted) {
+      if (batch.length === 0) continue;
+      const text = `${batch.join('\n')}\n`;
+      // latin1 writes one byte per char, so chars are bytes.
+      this.bytes += text.length;
+      this.records += batch.length;
+      this.pending.push(text);
+      this.pendingChars += text.length;
+      if (this.pendingChars >= COALESCE_CHARS) await this.flush();
+    }
+    this.offsets.push(this.bytes);
+  }
+
+  /** Finish the file. Returns R+1 offsets, total bytes and records. */
+  async close(): Promise<PartitionedFileInfo> {
+    if (this.closed) throw new MapReduceError('PartitionedFileWriter: closed twice', { context: { path: this.path } });
+    if (this.numPartitions !== undefined) {
+      while (this.offsets.length - 1 < this.numPartitions) this.offsets.push(this.bytes);
+    }
+    await this.flush();
+    this.closed = true;
+    const stream = this.open();
+    stream.end();
+    await finished(stream);
+    if (this.error) throw this.error;
+    return { offsets: this.offsets.slice(), bytes: this.bytes, records: this.records };
+  }
+
+  /** Stop writing after a failure (the partial file is left for the caller to remove). */
+  abort(): void {
+    this.closed = true;
+    this.stream?.destroy();
+  }
+
+  private open(): WriteStream {
+    if (!this.stream) {
+      const stream = createWriteStream(this.path, { highWaterMark: 1024 * 1024 });
+      stream.on('error', (err) => {
+        this.error ??= err;
+      });
+      this.stream = stream;
+    }
+    return this.stream;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.error) throw this.error;
+    if (this.pendingChars === 0) return;
+    const stream = this.open();
+    const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    this.pending = [];
+    this.pendingChars = 0;
+    if (!stream.write(text, 'latin1')) await once(stream, 'drain');
+    if (this.error) throw this.error;
+  }
+}
+
+/**
+ * Batches of lines from bytes [start, endExclusive) of a local file (one partition of
+ * a spill run or of a downloaded map output). Holds one read buffer of `highWaterMark`.
+ */
+export function readFileRange(
+  path: string,
+  start: number,
+  endExclusive: number,
+  opts: { highWaterMark?: number } = {},
+): AsyncIterable<string[]> {
+  if (endExclusive <= start) return emptyBatches();
+  // createReadStream's `end` is inclusive.
+  const stream = createReadStream(path, {
+    start,
+    end: endExclusive - 1,
+    highWaterMark: opts.highWaterMark ?? 256 * 1024,
+  });
+  return readLineBatches(stream);
+}
+
+/** Batches of one partition of a file written by PartitionedFileWriter. */
+export function readPartition(
+  path: string,
+  offsets: readonly number[],
+  partition: number,
+  opts: { highWaterMark?: number } = {},
+): AsyncIterable<string[]> {
+  return readFileRange(path, offsets[partition]!, offsets[partition + 1]!, opts);
+}
+
+/** An async iterable that yields nothing. */
+export async function* emptyBatches(): AsyncIterable<string[]> {}

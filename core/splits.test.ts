@@ -1,0 +1,186 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { InputSplit } from './model.js';
+import { computeSplits, readSplitLines, SplitLineFilter } from './splits.js';
+
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function referenceLines(bytes: Buffer): string[] {
+  const lines = bytes.toString('latin1').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** In-memory fetchRange that serves random-sized chunks and records every request. */
+function fakeStore(data: Buffer, rnd: () => number = Math.random) {
+  const requests: [number, number][] = [];
+  const fetchRange = async function* (start: number, end: number): AsyncIterable<Uint8Array> {
+    requests.push([start, end]);
+    let p = start;
+    while (p < Math.min(end, data.length)) {
+      const n = 1 + Math.floor(rnd() * 4096);
+      const q = Math.min(p + n, end, data.length);
+      // Alternate Buffer and plain Uint8Array chunks.
+      yield q % 2 ? data.subarray(p, q) : new Uint8Array(data.subarray(p, q));
+      p = q;
+    }
+  };
+  return { requests, fetchRange };
+}
+
+async function collect(it: AsyncIterable<string[]>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const b of it) {
+    if (b.length === 0) throw new Error('empty batch');
+    out.push(...b);
+  }
+  return out;
+}
+
+async function readAllSplits(data: Buffer, splitSize: number, rnd: () => number, chunkSize?: number) {
+  const splits = computeSplits([{ bucket: 'b', key: 'k', size: data.length }], { splitSize });
+  const store = fakeStore(data, rnd);
+  const lines: string[] = [];
+  for (const split of splits) {
+    const before = store.requests.length;
+    lines.push(...(await collect(readSplitLines(split, store.fetchRange, { chunkSize }))));
+    // The first request is always [start-1, end).
+    const [from, to] = store.requests[before]!;
+    if (from !== Math.max(0, split.start - 1) || to !== split.end) throw new Error(`first request ${from}-${to}`);
+  }
+  return { lines, requests: store.requests };
+}
+
+function randomFile(rnd: () => number, len: number): Buffer {
+  const alphabet = [10, 10, 10, 13, 9, 0x61, 0x62, 0x63, 0xe9, 0xff, 0x80, 0x00];
+  const bytes = Buffer.alloc(len);
+  for (let i = 0; i < len; i++) bytes[i] = alphabet[Math.floor(rnd() * alphabet.length)]!;
+  return bytes;
+}
+
+describe('computeSplits', () => {
+  const objs = [
+    { bucket: 'b', key: 'z.txt', size: 25 },
+    { bucket: 'b', key: 'a.txt', size: 10 },
+    { bucket: 'b', key: 'empty', size: 0 },
+    { bucket: 'b', key: 'c.gz', size: 100 },
+  ];
+
+  it('cuts objects in order, skips empty ones, keeps gzip whole', () => {
+    const s = computeSplits(objs, { splitSize: 10 });
+    expect(s.map((x) => [x.key, x.start, x.end, x.gzip])).toEqual([
+      ['a.txt', 0, 10, false],
+      ['c.gz', 0, 100, true],
+      ['z.txt', 0, 10, false],
+      ['z.txt', 10, 20, false],
+      ['z.txt', 20, 25, false],
+    ]);
+    for (const x of s) expect(x.objectSize).toBe(objs.find((o) => o.key === x.key)!.size);
+  });
+
+  it('derives the split size from numMappers', () => {
+    const s = computeSplits([{ bucket: 'b', key: 'a', size: 100 }], { numMappers: 3 });
+    expect(s.map((x) => [x.start, x.end])).toEqual([
+      [0, 34],
+      [34, 68],
+      [68, 100],
+    ]);
+    expect(computeSplits([{ bucket: 'b', key: 'a', size: 2 }], { numMappers: 10 })).toHaveLength(2);
+  });
+
+  it('returns [] when all input is empty, and uses 64 MiB by default', () => {
+    expect(computeSplits([{ bucket: 'b', key: 'a', size: 0 }], {})).toEqual([]);
+    expect(computeSplits([], { numMappers: 4 })).toEqual([]);
+    expect(computeSplits([{ bucket: 'b', key: 'a', size: 200 * 1024 * 1024 }])).toHaveLength(4);
+  });
+
+  it('rejects a bad split size', () => {
+    expect(() => computeSplits(objs, { splitSize: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('readSplitLines', () => {
+  it('owns each line exactly once for random data and split sizes', async () => {
+    const rnd = prng(7);
+    for (let round = 0; round < 70; round++) {
+      const data = randomFile(rnd, Math.floor(rnd() * 400));
+      const splitSize = [1, 2, 3, 5, 17, 64, 1000][round % 7]!;
+      const { lines } = await readAllSplits(data, splitSize, rnd, 1 + Math.floor(rnd() * 8));
+      expect(lines).toEqual(referenceLines(data));
+    }
+  });
+
+  it('handles CRLF, empty lines, a missing final newline and non-UTF-8 bytes', async () => {
+    const data = Buffer.concat([Buffer.from('a\r\n\r\n\n\xff\xfe\tv\r\nlast', 'latin1')]);
+    for (const size of [1, 2, 3, 4, 7, 100]) {
+      const { lines } = await readAllSplits(data, size, prng(size));
+      expect(lines).toEqual(['a\r', '\r', '', '\xff\xfe\tv\r', 'last']);
+    }
+  });
+
+  it('reads a line over 1 MiB past the split end with doubling range requests', async () => {
+    const long = 'L'.repeat(3 * 1024 * 1024);
+    const data = Buffer.from(`first\n${long}\nshort\n`, 'latin1');
+    const { lines, requests } = await readAllSplits(data, 100_000, prng(3));
+    expect(lines).toEqual(['first', long, 'short']);
+    // Split 0 owns the long line: [0,100000) then 1 MiB, 2 MiB... until its '\n'.
+    expect(requests.slice(0, 3)).toEqual([
+      [0, 100_000],
+      [100_000, 100_000 + 1024 * 1024],
+      // 2 MiB asked, clamped to the object's end.
+      [100_000 + 1024 * 1024, Math.min(100_000 + 3 * 1024 * 1024, data.length)],
+    ]);
+  });
+
+  it('asks for nothing more when the line ends exactly at the split end', async () => {
+    const data = Buffer.from('abc\ndef\n', 'latin1');
+    const store = fakeStore(data);
+    const split: InputSplit = { bucket: 'b', key: 'k', start: 0, end: 4, objectSize: 8, gzip: false };
+    expect(await collect(readSplitLines(split, store.fetchRange))).toEqual(['abc']);
+    expect(store.requests).toEqual([[0, 4]]);
+    const next = { ...split, start: 4, end: 8 };
+    expect(await collect(readSplitLines(next, store.fetchRange))).toEqual(['def']);
+  });
+
+  it('reads a gzip split whole, including concatenated members', async () => {
+    const data = Buffer.concat([gzipSync(Buffer.from('a\tb\nc\n')), gzipSync(Buffer.from('d\xff', 'latin1'))]);
+    const [split] = computeSplits([{ bucket: 'b', key: 'x.gz', size: data.length }], { splitSize: 1 });
+    expect(await collect(readSplitLines(split!, fakeStore(data).fetchRange))).toEqual(['a\tb', 'c', 'd\xff']);
+  });
+
+  it('fails on a corrupt gzip object', async () => {
+    const data = Buffer.from('not gzip at all');
+    const [split] = computeSplits([{ bucket: 'b', key: 'x.gz', size: data.length }]);
+    await expect(collect(readSplitLines(split!, fakeStore(data).fetchRange))).rejects.toThrow();
+  });
+
+  it('fails when a range read comes back short', async () => {
+    const data = Buffer.from('aaaaaaaaaa');
+    const split: InputSplit = { bucket: 'b', key: 'k', start: 0, end: 5, objectSize: 20, gzip: false };
+    await expect(collect(readSplitLines(split, fakeStore(data).fetchRange))).rejects.toThrow(/ended at byte 10/);
+  });
+});
+
+describe('SplitLineFilter', () => {
+  it('skips the line in progress and stops after the first line past the end', () => {
+    // Bytes from offset 2 (start-1) of "ab\ncd\nef\n": split [3, 4) owns only "cd".
+    const f = new SplitLineFilter(3, 4);
+    expect(f.push(Buffer.from('\ncd\nef\n'))).toEqual(['cd']);
+    expect(f.done).toBe(true);
+    expect(f.push(Buffer.from('more\n'))).toEqual([]);
+  });
+
+  it('owns nothing when no line starts inside the split', () => {
+    const f = new SplitLineFilter(2, 4);
+    expect(f.push(Buffer.from('bcde'))).toEqual([]);
+    expect(f.done).toBe(true);
+    expect(f.end()).toEqual([]);
+  });
+});

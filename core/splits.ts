@@ -1,0 +1,191 @@
+/**
+ * Input splits: cutting input objects into byte ranges, and reading exactly the
+ * lines a range owns.
+ *
+ * Line ownership (the Hadoop LineRecordReader rule): split [start, end) owns every
+ * line whose FIRST byte lies in [start, end). Reading starts at max(0, start-1);
+ * when start > 0, everything up to and including the first '\n' at offset >= start-1
+ * is skipped (if the byte at start-1 is '\n' nothing is skipped, and the line at
+ * `start` is owned). Lines are then emitted while they start before `end`; the last
+ * one is read to its end even past `end` (up to the object's size). Every line of
+ * the object is thus owned by exactly one split, whatever the split size.
+ */
+
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { MapReduceError } from './errors.js';
+import { DEFAULT_SPLIT_SIZE, MIB } from './manifest.js';
+import type { InputSplit } from './model.js';
+import { asBuffer, LineSplitter, readLineBatches } from './records.js';
+
+/** An input object as listed. */
+export interface InputObject {
+  bucket: string;
+  key: string;
+  size: number;
+}
+
+/**
+ * Cut objects into splits of `splitSize` bytes (default 64 MiB), or of
+ * ceil(totalBytes / numMappers) bytes when numMappers is given. Empty objects are
+ * skipped (so an all-empty input gives []); `.gz` objects are one whole split each.
+ * The order is deterministic: by bucket and key, then by offset.
+ */
+export function computeSplits(
+  objects: readonly InputObject[],
+  opts: { splitSize?: number; numMappers?: number } = {},
+): InputSplit[] {
+  const nonEmpty = objects.filter((o) => o.size > 0);
+  const total = nonEmpty.reduce((sum, o) => sum + o.size, 0);
+  let size = opts.splitSize ?? DEFAULT_SPLIT_SIZE;
+  if (opts.numMappers !== undefined) size = Math.max(1, Math.ceil(total / opts.numMappers));
+  if (!Number.isSafeInteger(size) || size < 1)
+    throw new RangeError(`split size must be a positive integer, got ${size}`);
+  const sorted = [...nonEmpty].sort((a, b) =>
+    a.bucket !== b.bucket ? (a.bucket < b.bucket ? -1 : 1) : a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+  );
+  const splits: InputSplit[] = [];
+  for (const o of sorted) {
+    const base = { bucket: o.bucket, key: o.key, objectSize: o.size };
+    if (o.key.endsWith('.gz')) {
+      splits.push({ ...base, start: 0, end: o.size, gzip: true });
+      continue;
+    }
+    for (let start = 0; start < o.size; start += size) {
+      splits.push({ ...base, start, end: Math.min(start + size, o.size), gzip: false });
+    }
+  }
+  return splits;
+}
+
+/**
+ * The line-ownership rule as a push parser. Feed it the object's bytes in order,
+ * starting at offset max(0, start-1); it returns the owned lines and sets `done`
+ * once the last owned line is complete (further input is ignored). At end of the
+ * object call `end()` for a final line without '\n'.
+ */
+export class SplitLineFilter {
+  private readonly lines = new LineSplitter();
+  /** Offset of the next byte to be pushed. */
+  private pos: number;
+  private skipping: boolean;
+  private finished = false;
+
+  /** Owns the lines starting in [splitStart, splitEnd). */
+  constructor(
+    readonly splitStart: number,
+    readonly splitEnd: number,
+  ) {
+    this.pos = Math.max(0, splitStart - 1);
+    this.skipping = splitStart > 0;
+    if (splitEnd <= splitStart) this.finished = true;
+  }
+
+  /** True once no more owned bytes can follow. */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Offset of the next byte the filter expects. */
+  get position(): number {
+    return this.pos;
+  }
+
+  push(chunk: Buffer): string[] {
+    if (this.finished || chunk.length === 0) return [];
+    let buf = chunk;
+    if (this.skipping) {
+      const nl = buf.indexOf(10);
+      if (nl < 0) {
+        this.pos += buf.length;
+        // No '\n' in [start-1, end-1]: every line starting in the split began before it.
+        if (this.pos >= this.splitEnd) this.finished = true;
+        return [];
+      }
+      this.skipping = false;
+      this.pos += nl + 1;
+      buf = buf.subarray(nl + 1);
+      if (this.pos >= this.splitEnd) {
+        this.finished = true;
+        return [];
+      }
+    }
+    // Bytes before `end` all belong to owned lines.
+    const inRange = Math.max(0, Math.min(buf.length, this.splitEnd - this.pos));
+    const out = inRange > 0 ? this.lines.push(buf.subarray(0, inRange)) : [];
+    this.pos += inRange;
+    if (this.pos < this.splitEnd) return out;
+    if (!this.lines.hasPartial) {
+      // The byte at end-1 was '\n': the line starting at `end` is the next split's.
+      this.finished = true;
+      return out;
+    }
+    // Finish the last owned line past `end`.
+    const rest = buf.subarray(inRange);
+    const nl = rest.indexOf(10);
+    const take = nl < 0 ? rest : rest.subarray(0, nl + 1);
+    this.pos += take.length;
+    const more = this.lines.push(take);
+    if (nl >= 0) this.finished = true;
+    for (const l of more) out.push(l);
+    return out;
+  }
+
+  /** End of the object: the unfinished last owned line, if any. */
+  end(): string[] {
+    if (this.finished) return [];
+    this.finished = true;
+    return this.lines.end();
+  }
+}
+
+/** Fetch bytes [start, endExclusive) of the split's object. */
+export type FetchRange = (start: number, endExclusive: number) => AsyncIterable<Buffer | Uint8Array>;
+
+/**
+ * The lines a split owns, in batches. Requests [start-1, end) first; only if the
+ * last owned line runs past `end` are further ranges requested, `chunkSize` bytes
+ * (default 1 MiB) and doubling, until its '\n' or the end of the object. A gzip
+ * split fetches the whole object and emits every line.
+ */
+export async function* readSplitLines(
+  split: InputSplit,
+  fetchRange: FetchRange,
+  opts: { chunkSize?: number } = {},
+): AsyncIterable<string[]> {
+  if (split.gzip) {
+    yield* readGzipLines(fetchRange(0, split.objectSize));
+    return;
+  }
+  const end = Math.min(split.end, split.objectSize);
+  const filter = new SplitLineFilter(split.start, end);
+  let from = filter.position;
+  let to = end;
+  let size = Math.max(1, opts.chunkSize ?? MIB);
+  while (!filter.done && from < split.objectSize) {
+    for await (const chunk of fetchRange(from, to)) {
+      const lines = filter.push(asBuffer(chunk));
+      if (lines.length > 0) yield lines;
+      if (filter.done) break; // stops (and closes) the rest of this fetch
+    }
+    if (filter.done) return;
+    if (filter.position !== to) {
+      throw new MapReduceError(`Range read of s3://${split.bucket}/${split.key} ended at byte ${filter.position}`, {
+        context: { bucket: split.bucket, key: split.key, start: from, end: to },
+      });
+    }
+    from = to;
+    to = Math.min(from + size, split.objectSize);
+    size *= 2;
+  }
+  const last = filter.end();
+  if (last.length > 0) yield last;
+}
+
+/** Every line of a gzip stream (concatenated gzip members are read as one stream, like gunzip). */
+export function readGzipLines(compressed: AsyncIterable<Buffer | Uint8Array>): AsyncIterable<string[]> {
+  // pipeline() destroys both streams on an error in either (a corrupt object must also
+  // close the download); the error then surfaces from iterating `gunzip`.
+  const gunzip = pipeline(Readable.from(compressed, { objectMode: false }), createGunzip(), () => {});
+  return readLineBatches(gunzip);
+}

@@ -1,0 +1,19 @@
+/**
+ * Checker Lambda: EventBridge invokes it every minute; it sweeps in a loop until
+ * shortly before the next invocation, so stalled tasks are found within seconds.
+ */
+import type { Context } from 'aws-lambda';
+import { sweepUntil } from '../services/checker.js';
+import { lambdaServices } from './runtime.js';
+
+/** Stop this long before the Lambda timeout, and before the next scheduled run starts. */
+const SAFETY_MS = 8000;
+const MAX_RUN_MS = 55_000;
+
+export async function handler(_event: unknown, context: Context): Promise<{ sweeps: number }> {
+  const { services, logger } = lambdaServices('mapreduce-checker');
+  const budget = Math.min(MAX_RUN_MS, context.getRemainingTimeInMillis() - SAFETY_MS);
+  const sweeps = await sweepUntil(services, context.awsRequestId, Date.now() + Math.max(0, budget));
+  logger.info('Checker run finished', { sweeps });
+  return { sweeps };
+}

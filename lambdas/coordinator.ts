@@ -1,0 +1,25 @@
+/**
+ * Coordinator Lambda: the submissions queue delivers S3 notifications for
+ * `jobs/<id>/job.json` and `incoming/<pipeline>/<batch>/_READY`. Each record is
+ * handled on its own; failed ones are reported back for redelivery (partial batch).
+ */
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { handleUpload, uploadsOf } from '../services/coordinator.js';
+import { lambdaServices } from './runtime.js';
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const { services, logger } = lambdaServices('mapreduce-coordinator');
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    try {
+      for (const { bucket, key } of uploadsOf(record.body)) {
+        const result = await handleUpload(services, bucket, key);
+        logger.info('Submission handled', { key, ...result });
+      }
+    } catch (err) {
+      logger.error('Submission failed; it will be retried', { messageId: record.messageId, error: err as Error });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}

@@ -1,0 +1,140 @@
+/**
+ * The checker, modelled on BullMQ's stalled-jobs flow: leases are extended by
+ * heartbeats; a task is requeued only when its lease is gone and its owner's
+ * heartbeat is stale; a task fails after N stalls; a guard item makes
+ * overlapping runs act once. It is also the safety net that starts the reduce
+ * phase and finishes jobs when the worker that should have done so died.
+ */
+import { leaseMs } from '../core/config.js';
+import type { JobRecord, TaskMessage } from '../core/model.js';
+import { isErrorNamed } from '../core/errors.js';
+import type { TaskItem } from '../aws/task-store.js';
+import { type Services, iso } from './context.js';
+import { advanceJob, enqueueReduceTasks, finalizeJob } from './phases.js';
+
+export interface SweepReport {
+  /** False when another checker run holds the guard: this run did nothing. */
+  readonly acted: boolean;
+  readonly republished: string[];
+  readonly failedTasks: string[];
+  readonly advancedJobs: string[];
+}
+
+export const CHECKER_GUARD = 'checker';
+
+/** One sweep. `runId` identifies this checker run for the guard. */
+export async function sweep(s: Services, runId: string): Promise<SweepReport> {
+  const now = s.now();
+  const report: SweepReport = { acted: false, republished: [], failedTasks: [], advancedJobs: [] };
+  // The guard lasts a bit less than one sweep interval, so a run that died frees it quickly.
+  const guardMs = Math.max(1000, Math.floor(s.timings.checkerIntervalMs * 0.9));
+  if (!(await s.workers.acquireGuard(CHECKER_GUARD, runId, now, guardMs))) return report;
+  (report as { acted: boolean }).acted = true;
+
+  const tasks = await s.jobs.listActiveTasks();
+  await reclaimStalled(s, tasks, now, report);
+  await republishLostRequeues(s, tasks, now, report);
+
+  for (const job of await s.jobs.listActive()) {
+    if (await safetyNet(s, job, now)) report.advancedJobs.push(job.jobId);
+  }
+  return report;
+}
+
+async function reclaimStalled(s: Services, tasks: TaskItem[], now: number, report: SweepReport): Promise<void> {
+  const lease = leaseMs(s.timings);
+  const expired = tasks.filter((t) => t.status === 'RUNNING' && (t.leaseExpiresAt ?? 0) < now);
+  if (expired.length === 0) return;
+  const owners = await s.workers.get(expired.map((t) => t.owner ?? ''));
+  for (const t of expired) {
+    const owner = owners.get(t.owner ?? '');
+    // A worker that still heartbeats keeps its task, even if one lease extension was lost.
+    if (owner && owner.heartbeatAt >= now - lease) continue;
+    const exhausted = t.failures + t.stalls + 1 >= s.timings.maxAttempts;
+    try {
+      const next = await s.tasks.reclaim(t, now, exhausted);
+      if (next === 'PENDING') {
+        await s.taskQueue.sendAll([JSON.stringify({ jobId: t.jobId, taskId: t.taskId } satisfies TaskMessage)]);
+        report.republished.push(`${t.jobId}/${t.taskId}`);
+        s.log.warn('Stalled task republished', { jobId: t.jobId, taskId: t.taskId, owner: t.owner, attempt: t.attempt });
+      } else {
+        report.failedTasks.push(`${t.jobId}/${t.taskId}`);
+        await s.jobs.end(
+          t.jobId,
+          'FAILED',
+          `Task ${t.taskId} failed after ${t.failures + t.stalls + 1} attempts: its worker ${t.owner} stopped heartbeating.${
+            t.lastError ? ` Earlier error: ${t.lastError}` : ''
+          }`,
+          iso(now),
+        );
+      }
+    } catch (err) {
+      // Another checker (or the owner) moved the task first: nothing to do.
+      if (!isErrorNamed(err, 'StaleStateError')) throw err;
+    }
+  }
+}
+
+async function republishLostRequeues(s: Services, tasks: TaskItem[], now: number, report: SweepReport) {
+  const lost = tasks.filter(
+    (t) => t.status === 'PENDING' && t.requeuedAt !== undefined && t.requeuedAt < now - s.timings.requeueGraceMs,
+  );
+  for (const t of lost) {
+    try {
+      await s.tasks.touchRequeued(t, now);
+      await s.taskQueue.sendAll([JSON.stringify({ jobId: t.jobId, taskId: t.taskId } satisfies TaskMessage)]);
+      report.republished.push(`${t.jobId}/${t.taskId}`);
+    } catch (err) {
+      if (!isErrorNamed(err, 'StaleStateError')) throw err;
+    }
+  }
+}
+
+/** Start reduce / finish / resume finishing when the worker that should have done it died. */
+async function safetyNet(s: Services, job: JobRecord, now: number): Promise<boolean> {
+  if (job.status !== 'RUNNING') return false;
+  const grace = leaseMs(s.timings);
+  const changedLongAgo = job.phaseChangedAt !== undefined && Date.parse(job.phaseChangedAt) < now - grace;
+  if (job.phase === 'FINALIZING' && changedLongAgo) {
+    return finalizeJob(s, job, true);
+  }
+  if (job.phase === 'REDUCE' && job.reduceEnqueuedAt === undefined && changedLongAgo) {
+    await enqueueReduceTasks(s, job);
+    return true;
+  }
+  return (await advanceJob(s, job)) !== 'none';
+}
+
+/**
+ * Sweep in a loop until `deadline` (a Lambda invocation runs ~50 s of its minute),
+ * so detection never waits for the next schedule.
+ */
+export async function sweepUntil(s: Services, runId: string, deadline: number, signal?: AbortSignal): Promise<number> {
+  let sweeps = 0;
+  while (s.now() < deadline && !signal?.aborted) {
+    const started = s.now();
+    try {
+      await sweep(s, runId);
+    } catch (err) {
+      s.log.error('Checker sweep failed', { error: err as Error });
+    }
+    sweeps++;
+    const wait = Math.min(deadline - s.now(), s.timings.checkerIntervalMs - (s.now() - started));
+    if (wait > 0) await sleep(wait, signal);
+  }
+  return sweeps;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * What the services need, built once from SDK clients and resource names, so that
+ * Lambdas, the local stack, workers and tests all wire the same adapters.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { BlobStore } from '../aws/blob-store.js';
+import type { AwsClients } from '../aws/clients.js';
+import { JobStore } from '../aws/job-store.js';
+import { Queue } from '../aws/queue.js';
+import { TaskStore } from '../aws/task-store.js';
+import { WorkerStore } from '../aws/worker-store.js';
+import type { Timings } from '../core/config.js';
+import type { ResourceNames } from '../core/resources.js';
+
+export interface Services {
+  readonly clients: AwsClients;
+  readonly names: ResourceNames;
+  readonly timings: Timings;
+  readonly jobs: JobStore;
+  readonly tasks: TaskStore;
+  readonly workers: WorkerStore;
+  readonly blobs: BlobStore;
+  readonly taskQueue: Queue;
+  readonly submissionQueue: Queue;
+  readonly log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  /** Epoch ms; injectable so tests can seed stale state instead of waiting. */
+  readonly now: () => number;
+}
+
+/** A logger that drops everything (for tests and quiet CLI paths). */
+export const silentLog: Services['log'] = {
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  debug: () => {},
+};
+
+export function createServices(
+  clients: AwsClients,
+  names: ResourceNames,
+  timings: Timings,
+  log: Services['log'] = silentLog,
+  now: () => number = Date.now,
+): Services {
+  return {
+    clients,
+    names,
+    timings,
+    jobs: new JobStore(clients, names.table),
+    tasks: new TaskStore(clients, names.table),
+    workers: new WorkerStore(clients, names.table),
+    blobs: new BlobStore(clients),
+    taskQueue: new Queue(clients, names.tasksQueue),
+    submissionQueue: new Queue(clients, names.submissionsQueue),
+    log,
+    now,
+  };
+}
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Run `fn` over items with at most `limit` in flight. */
+export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+}

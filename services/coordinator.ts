@@ -1,0 +1,217 @@
+/**
+ * The coordinator: turns an upload (a manifest, or a `_READY` marker of a batch)
+ * into a job: validate, list input, compute splits, write job and task records,
+ * send the map tasks. A repeated event never creates a second job; a coordinator
+ * that crashed half-way is resumed by the redelivered event.
+ */
+import { isErrorNamed, ManifestError, UsageError } from '../core/errors.js';
+import {
+  batchJobId,
+  decodeEventKey,
+  classifyTriggerKey,
+  incomingBatchPrefix,
+  jobPrefix,
+  manifestKey,
+  pipelineConfigKey,
+} from '../core/layout.js';
+import { type Manifest, DEFAULT_SPLIT_SIZE, parseManifest, validateManifest } from '../core/manifest.js';
+import { type JobRecord, type TaskMessage, type TaskRecord, taskId } from '../core/model.js';
+import { asPrefix, formatS3Uri, parseS3Uri } from '../core/s3uri.js';
+import { computeSplits } from '../core/splits.js';
+import type { ObjectInfo } from '../aws/blob-store.js';
+import { type Services, iso } from './context.js';
+
+export type SubmissionOutcome =
+  | { outcome: 'created'; jobId: string; numMaps: number }
+  | { outcome: 'rejected'; jobId: string; reason: string }
+  | { outcome: 'duplicate'; jobId: string }
+  | { outcome: 'ignored'; why: string };
+
+/** Handle one S3 object-created notification (key already URL-decoded). */
+export async function handleUpload(s: Services, bucket: string, key: string): Promise<SubmissionOutcome> {
+  const trigger = classifyTriggerKey(key);
+  if (trigger.kind === 'ignored') return { outcome: 'ignored', why: trigger.why };
+  if (bucket !== s.names.bucket) return { outcome: 'ignored', why: `bucket ${bucket} is not the job bucket` };
+  if (trigger.kind === 'manifest') {
+    const text = await s.blobs.getTextIfExists(bucket, manifestKey(trigger.jobId));
+    if (text === undefined) return { outcome: 'ignored', why: `${key} no longer exists` };
+    return submitJob(s, trigger.jobId, () => parseManifest(text));
+  }
+  const { pipeline, batch } = trigger;
+  const jobId = batchJobId(pipeline, batch);
+  const configText = await s.blobs.getTextIfExists(bucket, pipelineConfigKey(pipeline));
+  return submitJob(s, jobId, () => {
+    if (configText === undefined) {
+      throw new ManifestError([
+        `no pipeline config at s3://${bucket}/${pipelineConfigKey(pipeline)}: upload one (a manifest without "input") first`,
+      ]);
+    }
+    return batchManifest(configText, bucket, pipeline, batch);
+  });
+}
+
+/** The manifest of a `_READY` batch: the pipeline's config, with the batch as input and a per-batch output. */
+export function batchManifest(configText: string, bucket: string, pipeline: string, batch: string): Manifest {
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(configText);
+  } catch (err) {
+    throw new ManifestError([`pipeline config ${pipelineConfigKey(pipeline)} is not valid JSON`], { cause: err });
+  }
+  const output = typeof config.output === 'string' ? config.output : '';
+  return validateManifest({
+    ...config,
+    input: `s3://${bucket}/${incomingBatchPrefix(pipeline, batch)}`,
+    output: output === '' ? output : `${output.endsWith('/') ? output : `${output}/`}${batch}/`,
+  });
+}
+
+/**
+ * Create (or resume creating) a job. Invalid manifests and bad inputs become a
+ * FAILED job record whose reason the CLI shows; nothing is written under the output.
+ */
+export async function submitJob(s: Services, jobId: string, load: () => Manifest): Promise<SubmissionOutcome> {
+  const existing = await s.jobs.get(jobId);
+  if (existing && existing.status !== 'CREATING') return { outcome: 'duplicate', jobId };
+  const now = iso(s.now());
+  let manifest: Manifest;
+  let inputs: ObjectInfo[];
+  try {
+    manifest = load();
+    inputs = await resolveInput(s, manifest, jobId, existing !== undefined);
+  } catch (err) {
+    // User mistakes fail the job with a reason; anything else (S3 down) is retried by SQS.
+    if (!(err instanceof UsageError)) throw err;
+    return reject(s, jobId, err.message, now);
+  }
+  const splits = computeSplits(inputs, { splitSize: manifest.splitSize ?? (manifest.numMappers ? undefined : DEFAULT_SPLIT_SIZE), numMappers: manifest.numMappers });
+  const numReduces = manifest.reducer ? manifest.numReducers : 0;
+  const job: JobRecord = {
+    jobId,
+    status: 'CREATING',
+    phase: 'MAP',
+    manifest,
+    numMaps: splits.length,
+    numReduces,
+    mapsCommitted: 0,
+    reducesCommitted: 0,
+    inputBytes: inputs.reduce((n, o) => n + o.size, 0),
+    counters: {},
+    createdAt: now,
+    updatedAt: now,
+  };
+  let tasksWritten = false;
+  if (existing) {
+    tasksWritten = (existing as JobRecord & { tasksWritten?: boolean }).tasksWritten === true;
+  } else {
+    try {
+      await s.jobs.create(job);
+    } catch (err) {
+      if (isErrorNamed(err, 'StaleStateError')) return { outcome: 'duplicate', jobId };
+      throw err;
+    }
+  }
+  if (!tasksWritten) {
+    const base = { jobId, status: 'PENDING' as const, attempt: 0, failures: 0, stalls: 0 };
+    const tasks: TaskRecord[] = [
+      ...splits.map((split, index) => ({ ...base, taskId: taskId('map', index), kind: 'map' as const, index, split })),
+      ...Array.from({ length: numReduces }, (_, index) => ({
+        ...base,
+        taskId: taskId('reduce', index),
+        kind: 'reduce' as const,
+        index,
+      })),
+    ];
+    await s.tasks.putNew(tasks);
+    await s.jobs.markTasksWritten(jobId, now);
+  }
+  await s.taskQueue.sendAll(
+    splits.map((_, i) => JSON.stringify({ jobId, taskId: taskId('map', i) } satisfies TaskMessage)),
+  );
+  await s.jobs.markRunning(jobId, iso(s.now()));
+  s.log.info('Job created', { jobId, numMaps: splits.length, numReduces, inputBytes: job.inputBytes });
+  return { outcome: 'created', jobId, numMaps: splits.length };
+}
+
+async function reject(s: Services, jobId: string, reason: string, now: string): Promise<SubmissionOutcome> {
+  s.log.warn('Job rejected', { jobId, reason });
+  const failed = {
+    jobId,
+    status: 'FAILED',
+    phase: 'MAP',
+    numMaps: 0,
+    numReduces: 0,
+    mapsCommitted: 0,
+    reducesCommitted: 0,
+    inputBytes: 0,
+    counters: {},
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: now,
+    reason,
+  } as unknown as JobRecord;
+  try {
+    await s.jobs.create(failed);
+  } catch (err) {
+    if (!isErrorNamed(err, 'StaleStateError')) throw err;
+    await s.jobs.end(jobId, 'FAILED', reason, now);
+  }
+  return { outcome: 'rejected', jobId, reason };
+}
+
+/** List the input objects, refusing missing or empty input and an output that already holds objects. */
+async function resolveInput(s: Services, m: Manifest, jobId: string, resuming: boolean): Promise<ObjectInfo[]> {
+  const out = asPrefix(parseS3Uri(m.output));
+  // The framework's own areas can never be an output: that would overwrite shuffle data or configs.
+  if (
+    out.bucket === s.names.bucket &&
+    (out.key === '' || out.key.startsWith('tmp/') || out.key.startsWith('pipelines/') || out.key === jobPrefix(jobId))
+  ) {
+    throw new ManifestError([`output: ${formatS3Uri(out)} is reserved by the framework; choose another prefix`]);
+  }
+  let inputs: ObjectInfo[];
+  if (typeof m.input === 'string') {
+    const loc = parseS3Uri(m.input);
+    const prefix = loc.key === '' || loc.key.endsWith('/') ? loc.key : undefined;
+    if (prefix === undefined) {
+      const single = await s.blobs.head(loc.bucket, loc.key);
+      inputs = single ? [single] : await s.blobs.list(loc.bucket, `${loc.key}/`);
+    } else {
+      inputs = await s.blobs.list(loc.bucket, prefix);
+    }
+    inputs = inputs.filter((o) => !o.key.endsWith('/') && !/(^|\/)(_READY|_SUCCESS)$/.test(o.key));
+    if (inputs.length === 0) {
+      throw new ManifestError([`input: ${m.input} does not exist (no object or prefix with that name)`]);
+    }
+  } else {
+    inputs = [];
+    for (const uri of m.input) {
+      const loc = parseS3Uri(uri);
+      const found = await s.blobs.head(loc.bucket, loc.key);
+      if (!found) throw new ManifestError([`input: ${uri} does not exist`]);
+      inputs.push(found);
+    }
+  }
+  if (inputs.every((o) => o.size === 0)) {
+    throw new ManifestError([`input: ${Array.isArray(m.input) ? m.input.join(', ') : m.input} is empty (0 bytes)`]);
+  }
+  if (!m.overwrite && !resuming && (await s.blobs.hasAny(out.bucket, out.key))) {
+    throw new ManifestError([
+      `output: ${formatS3Uri(out)} already exists and holds objects; choose a new output or set "overwrite": true`,
+    ]);
+  }
+  return inputs;
+}
+
+/** The (bucket, key) pairs of an S3 notification body; test events and others yield none. */
+export function uploadsOf(body: string): { bucket: string; key: string }[] {
+  let parsed: { Records?: { eventSource?: string; s3?: { bucket?: { name?: string }; object?: { key?: string } } }[] };
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new Error('Submission message is not JSON');
+  }
+  return (parsed.Records ?? [])
+    .filter((r) => r.eventSource === 'aws:s3' && r.s3?.bucket?.name && r.s3.object?.key)
+    .map((r) => ({ bucket: r.s3!.bucket!.name!, key: decodeEventKey(r.s3!.object!.key!) }));
+}

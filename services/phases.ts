@@ -1,0 +1,65 @@
+/**
+ * Job phase changes shared by workers (the fast path, right after a commit) and
+ * the checker (the safety net). Each step is guarded so that any number of
+ * concurrent callers act once.
+ */
+import { partName, type JobRecord, type TaskMessage, taskId } from '../core/model.js';
+import { asPrefix, parseS3Uri } from '../core/s3uri.js';
+import { type Services, forEachLimit, iso } from './context.js';
+
+/** Send the reduce tasks of a job (duplicates are harmless: claims dedupe). */
+export async function enqueueReduceTasks(s: Services, job: JobRecord): Promise<void> {
+  const bodies = Array.from({ length: job.numReduces }, (_, i) =>
+    JSON.stringify({ jobId: job.jobId, taskId: taskId('reduce', i) } satisfies TaskMessage),
+  );
+  await s.taskQueue.sendAll(bodies);
+  await s.jobs.markReduceEnqueued(job.jobId, iso(s.now()));
+}
+
+/**
+ * Called after a commit with a fresh job record: start the reduce phase when the
+ * last map committed, or finish the job when the last output task committed.
+ * Returns what it did, for logs and tests.
+ */
+export async function advanceJob(s: Services, job: JobRecord): Promise<'reduce-started' | 'finished' | 'none'> {
+  if (job.status !== 'RUNNING') return 'none';
+  if (job.phase === 'MAP' && job.mapsCommitted >= job.numMaps) {
+    if (job.numReduces === 0) return (await finalizeJob(s, job)) ? 'finished' : 'none';
+    if (await s.jobs.startReducePhase(job.jobId, iso(s.now()))) {
+      s.log.info('Reduce phase started', { jobId: job.jobId, numReduces: job.numReduces });
+      await enqueueReduceTasks(s, job);
+      return 'reduce-started';
+    }
+    return 'none';
+  }
+  if (job.phase === 'REDUCE' && job.reducesCommitted >= job.numReduces) {
+    return (await finalizeJob(s, job)) ? 'finished' : 'none';
+  }
+  return 'none';
+}
+
+/**
+ * Make the committed output visible: copy every committed attempt's temp object to
+ * `<output>/part-NNNNN`, write `_SUCCESS`, mark the job SUCCEEDED. Idempotent, so the
+ * checker can resume a finisher that crashed (`resume` skips the phase guard).
+ */
+export async function finalizeJob(s: Services, job: JobRecord, resume = false): Promise<boolean> {
+  if (!resume && !(await s.jobs.beginFinalize(job.jobId, iso(s.now())))) return false;
+  const out = asPrefix(parseS3Uri(job.manifest.output));
+  const kind = job.numReduces > 0 ? 'reduce' : 'map';
+  const tasks = await s.tasks.list(job.jobId, kind);
+  const missing = tasks.filter((t) => t.status !== 'COMMITTED' || !t.output);
+  if (missing.length > 0) {
+    throw new Error(`Cannot finalize ${job.jobId}: ${missing.map((t) => t.taskId).join(', ')} not committed`);
+  }
+  await forEachLimit(tasks, 8, async (t) => {
+    await s.blobs.copy(
+      { bucket: s.names.bucket, key: t.output!.key },
+      { bucket: out.bucket, key: `${out.key}${partName(t.index)}` },
+    );
+  });
+  await s.blobs.putBytes(out.bucket, `${out.key}_SUCCESS`, '');
+  const won = await s.jobs.succeed(job.jobId, iso(s.now()));
+  if (won) s.log.info('Job succeeded', { jobId: job.jobId, parts: tasks.length });
+  return won;
+}

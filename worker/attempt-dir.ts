@@ -1,0 +1,103 @@
+/**
+ * Per-attempt working directories and the job's shipped files. Each attempt runs
+ * in its own temp dir (the cwd of executables) holding copies of the job's files;
+ * the files are downloaded once per job per worker.
+ */
+import { createWriteStream } from 'node:fs';
+import { chmod, copyFile, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '../aws/blob-store.js';
+import type { TaskItem } from '../aws/task-store.js';
+import { PoisonTaskError } from '../core/errors.js';
+import type { JobRecord } from '../core/model.js';
+import { parseS3Uri } from '../core/s3uri.js';
+
+/** The file name a shipped object gets in the working directory. */
+export function shippedName(uri: string): string {
+  const name = path.posix.basename(parseS3Uri(uri).key);
+  if (name === '' || name === '.' || name === '..') {
+    throw new PoisonTaskError(`Shipped file ${uri} has no usable file name`, '');
+  }
+  return name;
+}
+
+export class FileCache {
+  private readonly downloads = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly scratchDir: string,
+  ) {}
+
+  /** Download a job's file once; returns its local path. */
+  private fetch(jobId: string, uri: string): Promise<string> {
+    const cacheKey = `${jobId}\n${uri}`;
+    let p = this.downloads.get(cacheKey);
+    if (!p) {
+      p = (async () => {
+        const loc = parseS3Uri(uri);
+        const dir = path.join(this.scratchDir, jobId, 'files');
+        await mkdir(dir, { recursive: true });
+        const dest = path.join(dir, shippedName(uri));
+        try {
+          await pipeline(await this.blobs.getObject(loc.bucket, loc.key), createWriteStream(dest));
+        } catch (err) {
+          if ((err as Error).name === 'NoSuchKey') {
+            throw new PoisonTaskError(`Shipped file ${uri} does not exist`, '', { cause: err });
+          }
+          throw err;
+        }
+        return dest;
+      })();
+      p.catch(() => this.downloads.delete(cacheKey));
+      this.downloads.set(cacheKey, p);
+    }
+    return p;
+  }
+
+  /** Make a fresh attempt dir holding the job's files (executable). */
+  async prepare(job: JobRecord, task: TaskItem): Promise<string> {
+    const dir = path.join(this.scratchDir, job.jobId, `${task.taskId}.${task.attempt}`);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    for (const uri of job.manifest.files) {
+      const local = await this.fetch(job.jobId, uri);
+      const dest = path.join(dir, shippedName(uri));
+      await copyFile(local, dest);
+      // Hadoop ships -file executables with their mode; S3 loses it, so every shipped file is executable.
+      await chmod(dest, 0o755);
+    }
+    return dir;
+  }
+
+  /** Forget a finished job's cached files. */
+  async dropJob(jobId: string): Promise<void> {
+    for (const key of [...this.downloads.keys()]) if (key.startsWith(`${jobId}\n`)) this.downloads.delete(key);
+    await rm(path.join(this.scratchDir, jobId), { recursive: true, force: true });
+  }
+}
+
+/** Job and task facts for executables, with Hadoop Streaming's names where they exist. */
+export function stepEnv(job: JobRecord, task: TaskItem): Record<string, string> {
+  const inputFile = task.split ? `s3://${task.split.bucket}/${task.split.key}` : undefined;
+  return {
+    ...job.manifest.env,
+    MR_JOB_ID: job.jobId,
+    MR_TASK_ID: task.taskId,
+    MR_ATTEMPT: String(task.attempt),
+    MR_NUM_REDUCERS: String(job.numReduces),
+    mapreduce_job_id: job.jobId,
+    mapreduce_task_id: task.taskId,
+    mapreduce_task_partition: String(task.index),
+    ...(inputFile
+      ? {
+          MR_INPUT_FILE: inputFile,
+          map_input_file: inputFile,
+          mapreduce_map_input_file: inputFile,
+          mapreduce_map_input_start: String(task.split!.start),
+          mapreduce_map_input_length: String(task.split!.end - task.split!.start),
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * What a map or reduce attempt gets and returns. Built by the task runner for
+ * each claimed task.
+ */
+
+import type { TaskItem } from '../aws/task-store.js';
+import type { WorkerSettings } from '../core/config.js';
+import type { JobRecord } from '../core/model.js';
+import type { Services } from '../services/context.js';
+import type { StepContext, StepResult, StepRole } from './step-runner.js';
+
+export interface AttemptInput {
+  readonly services: Services;
+  readonly job: JobRecord;
+  readonly task: TaskItem;
+  readonly workDir: string;
+  readonly settings: WorkerSettings;
+  /** Aborted when the lease is lost, the job is cancelled, or the worker shuts down. */
+  readonly signal: AbortSignal;
+  /** A step context for the given role (env, timeouts, counter and status callbacks). */
+  stepContext(role: StepRole): Omit<StepContext, 'signal'>;
+}
+
+export interface AttemptResult extends StepResult {
+  /** The attempt's temp object and its partition offsets (R+1 numbers; [0, size] for a single part). */
+  readonly output: { key: string; offsets: number[] };
+  /** Framework counters of this attempt (user counters are collected by the runner). */
+  readonly counters: Record<string, number>;
+}

@@ -1,0 +1,101 @@
+/**
+ * One map attempt: stream the split (ranged GETs) through the mapper, partition,
+ * sort (spilling past the sort buffer), combine, and upload ONE object holding all
+ * R partitions. For a map-only job the mapper output is uploaded as it is.
+ */
+
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { ExternalSorter } from '../core/external-sort.js';
+import { mapOutputKey } from '../core/layout.js';
+import { PartitionedFileWriter } from '../core/map-output.js';
+import { encodeLines } from '../core/records.js';
+import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
+import { readSplitLines } from '../core/splits.js';
+import type { AttemptInput, AttemptResult } from './attempt.js';
+import { makeCombiner } from './combiner.js';
+import { pumpStep } from './pump.js';
+
+const c = (name: string) => counterKey(FRAMEWORK, name);
+
+export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
+  const { job, task, services: s } = a;
+  const split = task.split;
+  if (!split) throw new Error(`Map task ${task.taskId} has no split`);
+  const counters: Record<string, number> = {};
+  const add = (name: string, n: number) => {
+    counters[name] = (counters[name] ?? 0) + n;
+  };
+  const fetchRange = async function* (start: number, end: number): AsyncIterable<Buffer> {
+    yield* (await s.blobs.getRange(split.bucket, split.key, start, end)) as Readable;
+  };
+  const input = (async function* () {
+    for await (const lines of readSplitLines(split, fetchRange)) {
+      add(c(Counters.MAP_INPUT_RECORDS), lines.length);
+      let bytes = lines.length;
+      for (const l of lines) bytes += l.length;
+      add(c(Counters.MAP_INPUT_BYTES), bytes);
+      yield lines;
+    }
+  })();
+  const key = mapOutputKey(job.jobId, task.taskId, task.attempt);
+  const localFile = path.join(a.workDir, 'map-output');
+  const countOutput = (batch: string[]) => {
+    add(c(Counters.MAP_OUTPUT_RECORDS), batch.length);
+    let bytes = batch.length;
+    for (const l of batch) bytes += l.length;
+    add(c(Counters.MAP_OUTPUT_BYTES), bytes);
+  };
+
+  if (job.numReduces === 0) {
+    // Map-only: the mapper's output, in order, is the final part file.
+    const out = createWriteStream(localFile);
+    const result = await pumpStep({
+      step: job.manifest.mapper,
+      ctx: a.stepContext('map'),
+      input,
+      signal: a.signal,
+      sink: async (batch) => {
+        countOutput(batch);
+        if (!out.write(encodeLines(batch))) await once(out, 'drain');
+      },
+    });
+    out.end();
+    await once(out, 'finish');
+    const size = await s.blobs.putFile(s.names.bucket, key, localFile);
+    add(c(Counters.OUTPUT_BYTES), size);
+    return { output: { key, offsets: [0, size] }, counters, ...result };
+  }
+
+  const sorter = new ExternalSorter({
+    numPartitions: job.numReduces,
+    bufferBytes: a.settings.sortBufferBytes,
+    spillDir: a.workDir,
+    combiner: job.manifest.combiner ? await makeCombiner(job.manifest.combiner, a) : undefined,
+  });
+  try {
+    const result = await pumpStep({
+      step: job.manifest.mapper,
+      ctx: a.stepContext('map'),
+      input,
+      signal: a.signal,
+      sink: (batch) => {
+        countOutput(batch);
+        return sorter.add(batch);
+      },
+    });
+    const writer = new PartitionedFileWriter(localFile);
+    await sorter.finish((partition, sorted) => writer.writePartition(partition, sorted));
+    const { offsets } = await writer.close();
+    add(c(Counters.SPILLED_RECORDS), sorter.stats.spilledRecords);
+    add(c(Counters.COMBINE_INPUT_RECORDS), sorter.stats.combineInputRecords);
+    add(c(Counters.COMBINE_OUTPUT_RECORDS), sorter.stats.combineOutputRecords);
+    // Exactly one PUT per map attempt: all partitions in one object, offsets on the task record.
+    await s.blobs.putFile(s.names.bucket, key, localFile);
+    return { output: { key, offsets }, counters, ...result };
+  } finally {
+    await sorter.cleanup();
+  }
+}

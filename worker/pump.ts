@@ -1,0 +1,56 @@
+/**
+ * Feed a running step (executable or module) from an input stream while draining
+ * its output, concurrently, so neither side can block the other. Any failure aborts
+ * the attempt (killing the process) before it is reported.
+ */
+import type { Step } from '../core/manifest.js';
+import { type StepContext, type StepResult, startStep } from './step-runner.js';
+
+export interface PumpOptions {
+  readonly step: Step;
+  readonly ctx: Omit<StepContext, 'signal'>;
+  readonly input: AsyncIterable<string[]>;
+  readonly sink: (batch: string[]) => void | Promise<void>;
+  readonly signal: AbortSignal;
+}
+
+/** Run one step to completion; rejects with the step's TaskFailedError or the first other error. */
+export async function pumpStep(o: PumpOptions): Promise<StepResult> {
+  const local = new AbortController();
+  const onOuterAbort = () => local.abort(o.signal.reason);
+  o.signal.addEventListener('abort', onOuterAbort, { once: true });
+  try {
+    if (o.signal.aborted) throw o.signal.reason;
+    const running = await startStep(o.step, { ...o.ctx, signal: local.signal });
+    const feed = (async () => {
+      for await (const batch of o.input) {
+        if (local.signal.aborted) return;
+        await running.write(batch);
+      }
+      await running.end();
+    })();
+    const drain = (async () => {
+      for await (const batch of running.output) await o.sink(batch);
+    })();
+    const all = Promise.all([feed, drain, running.done]);
+    // Whichever side fails first aborts the step, so the others finish instead of waiting forever.
+    for (const p of [feed, drain, running.done]) {
+      p.catch((err) => {
+        if (!local.signal.aborted) local.abort(err);
+      });
+    }
+    try {
+      const [, , result] = await all;
+      return result;
+    } catch (err) {
+      // Prefer the step's own failure (exit code, stderr tail) over a broken-pipe symptom.
+      const stepError = await running.done.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      throw stepError ?? err;
+    }
+  } finally {
+    o.signal.removeEventListener('abort', onOuterAbort);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Handle one task message: claim, run the attempt, commit, and start the next
+ * phase; or fail (retry with backoff / fail the job), release, or cancel.
+ */
+import { rm } from 'node:fs/promises';
+import { isTerminal } from '../aws/job-store.js';
+import type { ReceivedMessage } from '../aws/queue.js';
+import type { AttemptRef, TaskItem } from '../aws/task-store.js';
+import type { WorkerSettings } from '../core/config.js';
+import { isErrorNamed, TaskFailedError } from '../core/errors.js';
+import { logKey } from '../core/layout.js';
+import type { TaskMessage } from '../core/model.js';
+import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
+import { iso, type Services } from '../services/context.js';
+import { advanceJob } from '../services/phases.js';
+import type { AttemptInput, AttemptResult } from './attempt.js';
+import { type FileCache, stepEnv } from './attempt-dir.js';
+import type { Heartbeat } from './heartbeat.js';
+import { runMapAttempt } from './map-task.js';
+import { runReduceAttempt } from './reduce-task.js';
+
+/** The reason an attempt is aborted because the worker is shutting down. */
+export class ShutdownError extends Error {
+  override readonly name = 'ShutdownError';
+}
+
+export interface RunnerDeps {
+  readonly s: Services;
+  readonly workerId: string;
+  readonly heartbeat: Heartbeat;
+  readonly files: FileCache;
+  readonly settings: WorkerSettings;
+  /** Aborted on SIGTERM: the running attempt is released, not failed. */
+  readonly shutdown: AbortSignal;
+}
+
+/** Retry delay after `failures` failed attempts: base × 2^(failures-1), capped at 60 s. */
+export function backoffMs(base: number, failures: number): number {
+  return Math.min(60_000, base * 2 ** Math.max(0, failures - 1));
+}
+
+export function parseTaskMessage(body: string): TaskMessage | undefined {
+  try {
+    const m = JSON.parse(body) as Partial<TaskMessage>;
+    return typeof m.jobId === 'string' && typeof m.taskId === 'string'
+      ? { jobId: m.jobId, taskId: m.taskId }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function handleTaskMessage(d: RunnerDeps, msg: ReceivedMessage): Promise<void> {
+  const { s } = d;
+  const parsed = parseTaskMessage(msg.body);
+  // Unprocessable: leave it; after maxReceiveCount receives SQS moves it to the DLQ.
+  if (!parsed) return s.log.error('Unreadable task message left for the DLQ', { body: msg.body.slice(0, 200) });
+  const job = await s.jobs.get(parsed.jobId);
+  if (!job) return s.log.error('Task message for an unknown job left for the DLQ', { ...parsed });
+  if (job.status === 'CREATING') return s.taskQueue.setVisibility(msg.receiptHandle, 2);
+  if (isTerminal(job.status)) {
+    await s.tasks.cancel(parsed.jobId, parsed.taskId).catch(() => {});
+    return s.taskQueue.delete(msg.receiptHandle);
+  }
+  let task: TaskItem;
+  try {
+    task = await s.tasks.claim(
+      parsed.jobId,
+      parsed.taskId,
+      d.workerId,
+      s.now(),
+      s.timings.heartbeatMs * s.timings.missedHeartbeats,
+    );
+  } catch (err) {
+    if (!isErrorNamed(err, 'StaleStateError')) throw err;
+    // A duplicate delivery, or a task already done: the task record is the truth.
+    return s.taskQueue.delete(msg.receiptHandle);
+  }
+  const ref: AttemptRef = { jobId: job.jobId, taskId: task.taskId, owner: d.workerId, attempt: task.attempt };
+  const abort = new AbortController();
+  const onShutdown = () => abort.abort(new ShutdownError('worker shutting down'));
+  d.shutdown.addEventListener('abort', onShutdown, { once: true });
+  d.heartbeat.track({ ref, receiptHandle: msg.receiptHandle, abort, visibleUntil: s.now() + 30_000 });
+  const log = { ...ref };
+  s.log.info('Task claimed', log);
+  const userCounters: Record<string, number> = {};
+  let workDir: string | undefined;
+  try {
+    workDir = await d.files.prepare(job, task);
+    const input: AttemptInput = {
+      services: s,
+      job,
+      task,
+      workDir,
+      settings: d.settings,
+      signal: abort.signal,
+      stepContext: (role) => ({
+        role,
+        workDir: workDir as string,
+        env: stepEnv(job, task),
+        noProgressTimeoutMs: job.manifest.taskTimeoutSeconds
+          ? job.manifest.taskTimeoutSeconds * 1000
+          : s.timings.taskTimeoutMs,
+        onCounter: (group, name, amount) => {
+          const k = counterKey(group, name);
+          userCounters[k] = (userCounters[k] ?? 0) + amount;
+        },
+        onStatus: (message) => void s.jobs.addCounters(job.jobId, {}, `${task.taskId}: ${message}`).catch(() => {}),
+      }),
+    };
+    const result: AttemptResult = task.kind === 'map' ? await runMapAttempt(input) : await runReduceAttempt(input);
+    if (result.stderr.length > 0) {
+      await s.blobs.putBytes(s.names.bucket, logKey(job.jobId, task.taskId, task.attempt), result.stderr);
+    }
+    if (abort.signal.aborted) throw abort.signal.reason;
+    const counters = { ...result.counters };
+    for (const [k, v] of Object.entries(userCounters)) counters[k] = (counters[k] ?? 0) + v;
+    await s.tasks.commit(ref, s.now(), { output: result.output, counters });
+    s.log.info('Task committed', log);
+    await s.taskQueue.delete(msg.receiptHandle);
+    const fresh = await s.jobs.get(job.jobId);
+    if (fresh) await advanceJob(s, fresh);
+  } catch (err) {
+    const reason = abort.signal.aborted ? abort.signal.reason : err;
+    await settleFailure(d, msg, job.manifest.maxAttempts ?? s.timings.maxAttempts, task, ref, reason);
+  } finally {
+    d.heartbeat.untrack();
+    d.shutdown.removeEventListener('abort', onShutdown);
+    if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+async function settleFailure(
+  d: RunnerDeps,
+  msg: ReceivedMessage,
+  maxAttempts: number,
+  task: TaskItem,
+  ref: AttemptRef,
+  err: unknown,
+): Promise<void> {
+  const { s } = d;
+  const log = { ...ref };
+  if (isErrorNamed(err, 'LeaseLostError')) {
+    s.log.warn('Attempt lost its lease; its output is discarded', log);
+    return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
+  }
+  if (err instanceof ShutdownError) {
+    // Graceful shutdown: hand the task back at once instead of waiting for the lease to expire.
+    await s.tasks.release(ref, s.now()).catch((e) => s.log.warn('Release failed', { ...log, error: e }));
+    await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
+    return s.log.info('Task released for shutdown', log);
+  }
+  if (isErrorNamed(err, 'JobEndedError')) {
+    await s.tasks.cancel(ref.jobId, ref.taskId).catch(() => {});
+    return s.taskQueue.delete(msg.receiptHandle);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const tail = err instanceof TaskFailedError ? err.stderrTail : err instanceof Error ? (err.stack ?? '') : '';
+  const poison = isErrorNamed(err, 'PoisonTaskError');
+  const exhausted = poison || task.failures + task.stalls + 1 >= maxAttempts;
+  s.log.warn('Attempt failed', { ...log, error: message, exhausted });
+  if (tail) {
+    await s.blobs.putBytes(s.names.bucket, logKey(ref.jobId, ref.taskId, ref.attempt), tail).catch(() => {});
+  }
+  let next: 'PENDING' | 'FAILED';
+  try {
+    next = await s.tasks.fail(ref, s.now(), message, exhausted);
+  } catch (e) {
+    if (isErrorNamed(e, 'LeaseLostError')) return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
+    throw e;
+  }
+  await s.jobs.addCounters(ref.jobId, {
+    [counterKey(FRAMEWORK, Counters.FAILED_ATTEMPTS)]: 1,
+    ...(next === 'PENDING' ? { [counterKey(FRAMEWORK, Counters.RETRIED_ATTEMPTS)]: 1 } : {}),
+  });
+  if (next === 'PENDING') {
+    const delay = backoffMs(s.timings.retryBaseMs, task.failures + 1);
+    await s.taskQueue.sendAll([JSON.stringify({ jobId: ref.jobId, taskId: ref.taskId })], delay / 1000);
+  } else {
+    const attempts = task.failures + task.stalls + 1;
+    await s.jobs.end(
+      ref.jobId,
+      'FAILED',
+      `Task ${ref.taskId} failed${poison ? ' (not retryable)' : ` after ${attempts} attempt${attempts > 1 ? 's' : ''}`}: ${message}` +
+        (tail ? `\n--- stderr (last lines) ---\n${tail}` : ''),
+      iso(s.now()),
+    );
+  }
+  await s.taskQueue.delete(msg.receiptHandle);
+}

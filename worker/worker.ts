@@ -1,0 +1,86 @@
+/**
+ * The worker loop: long-poll the task queue, one task at a time, heartbeat all
+ * along. `stop()` (SIGTERM) stops taking tasks and releases the running one so
+ * another worker can take it at once.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { WorkerSettings } from '../core/config.js';
+import type { Services } from '../services/context.js';
+import { FileCache } from './attempt-dir.js';
+import { Heartbeat } from './heartbeat.js';
+import { handleTaskMessage } from './task-runner.js';
+
+export function newWorkerId(): string {
+  return `${os.hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+export class Worker {
+  readonly workerId: string;
+  private readonly shutdown = new AbortController();
+  private readonly heartbeat: Heartbeat;
+  private readonly files: FileCache;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly s: Services,
+    private readonly settings: WorkerSettings,
+    workerId: string = newWorkerId(),
+  ) {
+    this.workerId = workerId;
+    this.heartbeat = new Heartbeat(s, workerId);
+    this.files = new FileCache(s.blobs, settings.scratchDir);
+  }
+
+  /** Start polling; resolves when the worker has stopped. */
+  run(): Promise<void> {
+    this.loop ??= this.poll();
+    return this.loop;
+  }
+
+  /** Graceful stop: no new tasks, release the running one, remove the heartbeat item. */
+  async stop(): Promise<void> {
+    this.shutdown.abort();
+    await this.loop;
+  }
+
+  private async poll(): Promise<void> {
+    const s = this.s;
+    this.heartbeat.start();
+    s.log.info('Worker started', { workerId: this.workerId });
+    try {
+      while (!this.shutdown.signal.aborted) {
+        let msg: Awaited<ReturnType<typeof s.taskQueue.receiveOne>>;
+        try {
+          msg = await s.taskQueue.receiveOne(s.timings.pollWaitSeconds, this.shutdown.signal);
+        } catch (err) {
+          if (this.shutdown.signal.aborted) break;
+          s.log.warn('Polling failed; retrying', { error: err as Error });
+          await new Promise((r) => setTimeout(r, 1000));
+          continue;
+        }
+        if (!msg) continue;
+        try {
+          await handleTaskMessage(
+            {
+              s,
+              workerId: this.workerId,
+              heartbeat: this.heartbeat,
+              files: this.files,
+              settings: this.settings,
+              shutdown: this.shutdown.signal,
+            },
+            msg,
+          );
+        } catch (err) {
+          // The message stays in the queue: it is retried and, if it keeps failing, moved to the DLQ.
+          s.log.error('Task message could not be handled', { error: err as Error });
+        }
+      }
+    } finally {
+      await this.heartbeat.stop();
+      await s.workers.remove(this.workerId).catch(() => {});
+      s.log.info('Worker stopped', { workerId: this.workerId });
+    }
+  }
+}
