@@ -31,6 +31,7 @@ export default defineConfig({
             AWS_REGION: 'us-east-1',
             AWS_ACCESS_KEY_ID: 'test',
             AWS_SECRET_ACCESS_KEY: 'test',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           },
           testTimeout: 180_000,
           hookTimeout: 120_000,

@@ -69,7 +69,10 @@ export class BlobStore {
   }
 
   async putBytes(bucket: string, key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
-    await this.c.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+    const ContentLength = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    await this.c.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength, ContentType: contentType }),
+    );
   }
 
   /** Upload a local file with exactly one PutObject request. */

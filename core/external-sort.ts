@@ -3,21 +3,23 @@
  * spills sorted runs to disk when the buffer is full, and merges everything per
  * partition at the end.
  *
- * The buffer is a hash map key → line(s) rather than an array of lines: grouping by
- * hash first and sorting only the distinct keys is several times faster than a
- * comparison sort of all lines in V8 (measured ~2-4x on 2M lines, for both repetitive
- * word-count keys and unique keys), and with a `group` combiner a key's lines are
- * combined in place as they arrive (like Spark's reduceByKey), so word-count-like
- * jobs hold only their distinct keys. The partition is computed per distinct key at
- * sort time, not per line.
+ * Two buffers, chosen by measurement (V8, 2M short lines):
+ * - without a group combiner, lines go into one array per partition and are sorted
+ *   with the native default sort when whole-line order equals key order (no key byte
+ *   below '\t', checked while hashing the key), which is the fastest comparison sort
+ *   V8 offers; a keyed sort is the fallback.
+ * - with a `group` combiner, a hash map key → line(s) per sorter (like Spark's
+ *   reduceByKey): a key's lines are combined in place once 32 have gathered, so
+ *   word-count-like jobs hold only their distinct keys; only distinct keys are sorted,
+ *   and partitions are computed per distinct key at sort time.
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MapReduceError } from './errors.js';
 import { PartitionedFileWriter, readPartition } from './map-output.js';
-import { DEFAULT_BATCH_LINES, groupBatches, mergeSorted } from './merge.js';
-import { fnv1a } from './partition.js';
+import { batchesOf, DEFAULT_BATCH_LINES, groupBatches, mergeSorted, sortByKey } from './merge.js';
+import { FNV_OFFSET, FNV_PRIME, fnv1a } from './partition.js';
 import { detach, hasKey, valueAfterKey } from './records.js';
 
 /** Combines one key's values; returns output LINES (`key\tvalue`) whose keys must be unchanged. */
@@ -54,7 +56,11 @@ interface Run {
 
 export class ExternalSorter {
   readonly stats = { spilledRecords: 0, spills: 0, combineInputRecords: 0, combineOutputRecords: 0 };
+  /** Group-combiner buffer: key → its line or lines. */
   private map = new Map<string, Held>();
+  /** Plain buffer: lines per partition; `unsafe` once a key had a byte below '\t'. */
+  private parts: string[][];
+  private unsafe = false;
   private bytes = 0;
   private readonly runs: Run[] = [];
   private readonly group: GroupCombiner | undefined;
@@ -69,6 +75,11 @@ export class ExternalSorter {
     }
     this.group = opts.combiner?.kind === 'group' ? opts.combiner.fn : undefined;
     this.stream = opts.combiner?.kind === 'stream' ? opts.combiner.fn : undefined;
+    this.parts = this.emptyParts();
+  }
+
+  private emptyParts(): string[][] {
+    return Array.from({ length: this.group ? 0 : this.opts.numPartitions }, () => []);
   }
 
   /**
@@ -77,23 +88,45 @@ export class ExternalSorter {
    */
   add(lines: string[]): Promise<void> | void {
     if (this.finished) throw new MapReduceError('ExternalSorter: add after finish');
-    return this.addFrom(lines, 0);
+    return this.group ? this.addFrom(lines, 0) : this.addPlain(lines, 0);
+  }
+
+  private addPlain(lines: string[], start: number): Promise<void> | void {
+    const parts = this.parts;
+    const R = this.opts.numPartitions;
+    const limit = this.opts.bufferBytes;
+    for (let i = start; i < lines.length; i++) {
+      const line = lines[i]!;
+      // One pass over the key: FNV-1a for the partition, and the check that whole-line
+      // order is key order (true unless a key byte is below '\t').
+      let h = FNV_OFFSET;
+      for (let j = 0; j < line.length; j++) {
+        const c = line.charCodeAt(j);
+        if (c <= 9) {
+          if (c === 9) break;
+          this.unsafe = true;
+        }
+        h = Math.imul(h ^ c, FNV_PRIME);
+      }
+      parts[R === 1 ? 0 : (h >>> 0) % R]!.push(line);
+      this.bytes += line.length + LINE_OVERHEAD;
+      if (this.bytes > limit) return this.spill().then(() => this.addPlain(lines, i + 1));
+    }
   }
 
   private addFrom(lines: string[], start: number): Promise<void> | void {
     const map = this.map;
-    const grouping = this.group !== undefined;
     const limit = this.opts.bufferBytes;
     for (let i = start; i < lines.length; i++) {
-      let line = lines[i]!;
-      const tab = line.indexOf('\t');
-      const key = tab < 0 ? line : line.slice(0, tab);
-      // With a combiner most lines are dropped soon; copy the survivors so they do not
-      // pin whole input chunks. Without one every line is kept, so views cost nothing extra.
-      if (grouping) line = detach(line);
+      const raw = lines[i]!;
+      const tab = raw.indexOf('\t');
+      const key = tab < 0 ? raw : raw.slice(0, tab);
+      // Most lines are combined away soon; copy the survivors so that they do not pin
+      // whole input chunks (the plain buffer keeps every line, so views cost it nothing).
+      const line = detach(raw);
       const held = map.get(key);
       if (held === undefined) {
-        map.set(grouping ? detach(key) : key, line);
+        map.set(detach(key), line);
         this.bytes += key.length + line.length + KEY_OVERHEAD;
       } else if (typeof held === 'string') {
         map.set(key, [held, line]);
@@ -101,7 +134,7 @@ export class ExternalSorter {
       } else {
         held.push(line);
         this.bytes += line.length + LINE_OVERHEAD;
-        if (grouping && held.length >= this.combineAt) {
+        if (held.length >= this.combineAt) {
           const combined = this.combine(key, held);
           if (combined instanceof Promise) {
             return combined.then((out) => {
@@ -156,12 +189,19 @@ export class ExternalSorter {
     return out;
   }
 
-  /** Sorted distinct keys per partition, and the map they index; the buffer starts afresh. */
-  private takeSorted(): { map: Map<string, Held>; keys: string[][] } {
+  /** Hand over the buffer as R sorted streams (each sorted when first read); the buffer starts afresh. */
+  private takeSorted(): AsyncIterable<string[]>[] {
+    this.bytes = 0;
+    if (!this.group) {
+      const parts = this.parts;
+      const safe = !this.unsafe;
+      this.parts = this.emptyParts();
+      this.unsafe = false;
+      return parts.map((lines) => sortedBatches(lines, safe));
+    }
     const map = this.map;
     const R = this.opts.numPartitions;
     this.map = new Map();
-    this.bytes = 0;
     let keys: string[][];
     if (R === 1) {
       keys = [Array.from(map.keys())];
@@ -170,8 +210,11 @@ export class ExternalSorter {
       for (const k of map.keys()) keys[fnv1a(k) % R]!.push(k);
     }
     // The default sort compares UTF-16 code units: for latin1 strings, raw byte order.
-    for (const k of keys) k.sort();
-    return { map, keys };
+    return keys.map((k) => this.bufferedLines(map, k.sort()));
+  }
+
+  private isEmpty(): boolean {
+    return this.group ? this.map.size === 0 : this.parts.every((p) => p.length === 0);
   }
 
   /** A partition's buffered lines in key order, combining keys that hold several lines. */
@@ -182,7 +225,7 @@ export class ExternalSorter {
       if (typeof held === 'string') {
         out.push(held);
       } else {
-        const lines = this.group && held.length > 1 ? await this.combine(key, held) : held;
+        const lines = held.length > 1 ? await this.combine(key, held) : held;
         for (const l of lines) out.push(l);
       }
       if (out.length >= DEFAULT_BATCH_LINES) {
@@ -195,14 +238,12 @@ export class ExternalSorter {
 
   /** Write the buffer as one sorted (and combined) run file. */
   private async spill(): Promise<void> {
-    if (this.map.size === 0) return;
-    const { map, keys } = this.takeSorted();
+    if (this.isEmpty()) return;
+    const sorted = this.takeSorted();
     const path = join(this.opts.spillDir, `spill-${this.id}-${this.runs.length}.run`);
     const writer = new PartitionedFileWriter(path, this.opts.numPartitions);
     try {
-      for (let p = 0; p < keys.length; p++) {
-        await writer.writePartition(p, this.streamCombined(this.bufferedLines(map, keys[p]!)));
-      }
+      for (let p = 0; p < sorted.length; p++) await writer.writePartition(p, this.streamCombined(sorted[p]!));
       const info = await writer.close();
       this.runs.push({ path, offsets: info.offsets });
       this.stats.spills++;
@@ -221,9 +262,9 @@ export class ExternalSorter {
   async finish(write: (partition: number, sorted: AsyncIterable<string[]>) => Promise<void>): Promise<void> {
     if (this.finished) throw new MapReduceError('ExternalSorter: finish called twice');
     this.finished = true;
-    const { map, keys } = this.takeSorted();
-    for (let p = 0; p < keys.length; p++) {
-      const buffered = this.bufferedLines(map, keys[p]!);
+    const sorted = this.takeSorted();
+    for (let p = 0; p < sorted.length; p++) {
+      const buffered = sorted[p]!;
       if (this.runs.length === 0) {
         await write(p, this.streamCombined(buffered));
         continue;
@@ -296,4 +337,9 @@ export class ExternalSorter {
     const runs = this.runs.splice(0);
     await Promise.all(runs.map((r) => rm(r.path, { force: true })));
   }
+}
+
+/** A partition's lines, sorted by key when first read, in batches. */
+async function* sortedBatches(lines: string[], wholeLineOrderIsKeyOrder: boolean): AsyncIterable<string[]> {
+  yield* batchesOf(sortByKey(lines, { wholeLineOrderIsKeyOrder }));
 }

@@ -3,8 +3,9 @@
  * mod R. Keys are latin1 strings, so char codes are the bytes.
  */
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
+/** FNV-1a 32-bit offset basis and prime, for callers that hash while scanning a line. */
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
 
 /** FNV-1a 32-bit hash of the key's bytes (the char codes of a latin1 string), unsigned. */
 export function fnv1a(key: string): number {

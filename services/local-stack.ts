@@ -86,6 +86,7 @@ export class LocalStack {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       MR_SCRATCH_DIR: path.join(this.options.stateDir, 'scratch'),
       ...(this.options.workerEnv ?? {}),
     };

@@ -174,8 +174,8 @@ describe('workers', () => {
         Match.objectLike({
           Environment: Match.arrayWith([
             { Name: 'MR_BUCKET', Value: { Ref: logicalId(stack, stack.jobBucket.bucket) } },
-            { Name: 'MR_SCRATCH_DIR', Value: '/tmp/mapreduce-worker' },
             { Name: 'MR_HEARTBEAT_MS', Value: '2000' },
+            { Name: 'MR_SCRATCH_DIR', Value: '/tmp/mapreduce-worker' },
           ]),
           LinuxParameters: { InitProcessEnabled: true },
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
