@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { ManifestError } from '../core/errors.js';
+import { batchManifest, uploadsOf } from './coordinator.js';
+
+const s3Event = (key: string) =>
+  JSON.stringify({
+    Records: [{ eventSource: 'aws:s3', s3: { bucket: { name: 'jobs-bkt' }, object: { key } } }],
+  });
+
+describe('uploadsOf', () => {
+  it('decodes URL-encoded keys, with + for spaces', () => {
+    expect(uploadsOf(s3Event('jobs/my%2Bjob+1/job.json'))).toEqual([{ bucket: 'jobs-bkt', key: 'jobs/my+job 1/job.json' }]);
+  });
+  it('ignores S3 test events and non-S3 records', () => {
+    expect(uploadsOf(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }))).toEqual([]);
+    expect(uploadsOf(JSON.stringify({ Records: [{ eventSource: 'aws:sqs' }] }))).toEqual([]);
+  });
+  it('refuses a body that is not JSON (the message goes back to the queue, then the DLQ)', () => {
+    expect(() => uploadsOf('not json')).toThrow(/not JSON/);
+  });
+});
+
+describe('batchManifest', () => {
+  const config = JSON.stringify({ output: 's3://jobs-bkt/results/clicks', mapper: 'cat', numReducers: 2, reducer: 'cat' });
+  it('uses the batch prefix as input and appends the batch to the output', () => {
+    const m = batchManifest(config, 'jobs-bkt', 'clicks', '2026-11-23');
+    expect(m.input).toBe('s3://jobs-bkt/incoming/clicks/2026-11-23/');
+    expect(m.output).toBe('s3://jobs-bkt/results/clicks/2026-11-23/');
+    expect(m.numReducers).toBe(2);
+  });
+  it('rejects a config that is not JSON or not a valid manifest, naming the field', () => {
+    expect(() => batchManifest('{', 'jobs-bkt', 'p', 'b')).toThrow(ManifestError);
+    expect(() => batchManifest(JSON.stringify({ output: 's3://jobs-bkt/o/' }), 'jobs-bkt', 'p', 'b')).toThrow(/mapper/);
+  });
+});
