@@ -26,6 +26,8 @@ export interface MapReduceSettings {
   readonly workerArchitecture: WorkerArchitecture;
   /** Run workers on Fargate Spot (up to ~70% cheaper; tasks may be interrupted and are retried). @default false */
   readonly useSpot: boolean;
+  /** Minutes with no queued or running task before every worker stops. @default 5 */
+  readonly idleMinutesBeforeScaleIn: number;
   /** Heartbeat, lease, retry and checker settings. @default DEFAULT_TIMINGS from core/config.ts */
   readonly timings: TimingSettings;
   /** Deploy into this existing VPC (needs account and region, and credentials at synth). @default a new VPC */
@@ -40,7 +42,7 @@ export interface MapReduceSettings {
   readonly dataBucketNames: readonly string[];
   /** SNS topic that receives the DLQ alarms. @default no alarm action */
   readonly alarmTopicArn?: string;
-  /** Keep the job bucket and state table when the stack is deleted. @default true */
+  /** Keep the job bucket, state table and log bucket when the stack is deleted. @default true */
   readonly retainData: boolean;
   /** CloudWatch namespace of the runtime's metrics (POWERTOOLS_METRICS_NAMESPACE). @default 'MapReduce' */
   readonly metricsNamespace: string;
@@ -53,6 +55,7 @@ export const DEFAULT_SETTINGS: MapReduceSettings = {
   workerStorageGiB: 20,
   workerArchitecture: 'x86_64',
   useSpot: false,
+  idleMinutesBeforeScaleIn: 5,
   timings: {
     heartbeatMs: DEFAULT_TIMINGS.heartbeatMs,
     missedHeartbeats: DEFAULT_TIMINGS.missedHeartbeats,
@@ -88,6 +91,7 @@ export function resolveSettings(props: MapReduceStackProps = {}): MapReduceSetti
     workerStorageGiB: props.workerStorageGiB ?? d.workerStorageGiB,
     workerArchitecture: props.workerArchitecture ?? d.workerArchitecture,
     useSpot: props.useSpot ?? d.useSpot,
+    idleMinutesBeforeScaleIn: props.idleMinutesBeforeScaleIn ?? d.idleMinutesBeforeScaleIn,
     timings: { ...d.timings, ...props.timings },
     existingVpcId: props.existingVpcId || undefined,
     natGateways: props.natGateways ?? d.natGateways,
@@ -99,12 +103,14 @@ export function resolveSettings(props: MapReduceStackProps = {}): MapReduceSetti
     metricsNamespace: props.metricsNamespace ?? d.metricsNamespace,
   };
   const int = (name: string, v: number, min: number, max: number) => {
-    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in [${min}, ${max}], got ${v}`);
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new Error(`${name} must be an integer in [${min}, ${max}], got ${v}`);
   };
   int('maxWorkers', s.maxWorkers, 1, 1000);
   int('workerCpu', s.workerCpu, 256, 16384);
   int('workerMemoryMiB', s.workerMemoryMiB, 512, 122880);
   int('workerStorageGiB', s.workerStorageGiB, 20, 200);
+  int('idleMinutesBeforeScaleIn', s.idleMinutesBeforeScaleIn, 1, 60);
   int('natGateways', s.natGateways, 0, 3);
   int('maxAzs', s.maxAzs, 1, 6);
   for (const [k, v] of Object.entries(s.timings)) int(`timings.${k}`, v, 1, 24 * 3600 * 1000);
@@ -112,7 +118,8 @@ export function resolveSettings(props: MapReduceStackProps = {}): MapReduceSetti
     throw new Error(`workerArchitecture must be x86_64 or arm64, got ${String(s.workerArchitecture)}`);
   }
   for (const b of s.dataBucketNames) {
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b)) throw new Error(`Invalid bucket name in dataBucketNames: "${b}"`);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b))
+      throw new Error(`Invalid bucket name in dataBucketNames: "${b}"`);
   }
   return s;
 }
@@ -125,6 +132,7 @@ const CONTEXT_KEYS = {
   workerStorageGiB: 'number',
   workerArchitecture: 'string',
   useSpot: 'boolean',
+  idleMinutesBeforeScaleIn: 'number',
   existingVpcId: 'string',
   natGateways: 'number',
   maxAzs: 'number',

@@ -51,7 +51,8 @@ export class MapReduceStack extends Stack {
 
   constructor(scope: Construct, id: string, props: MapReduceStackProps = {}) {
     super(scope, id, {
-      description: 'Serverless MapReduce: S3 jobs, SQS tasks, DynamoDB state, Lambda coordinator and checker, Fargate workers',
+      description:
+        'Serverless MapReduce: S3 jobs, SQS tasks, DynamoDB state, Lambda coordinator and checker, Fargate workers',
       ...props,
     });
     const s = resolveSettings(props);
@@ -59,7 +60,7 @@ export class MapReduceStack extends Stack {
     const root = props.projectRoot ?? REPO_ROOT;
     const dataRemoval = s.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    const logs = new LogBucket(this, 'AccessLogs');
+    const logs = new LogBucket(this, 'AccessLogs', { removalPolicy: dataRemoval });
     this.tasks = new QueueWithDlq(this, TASKS_QUEUE.id, { definition: TASKS_QUEUE });
     this.submissions = new QueueWithDlq(this, SUBMISSIONS_QUEUE.id, { definition: SUBMISSIONS_QUEUE });
     this.stateTable = new StateTable(this, STATE_TABLE.id, { definition: STATE_TABLE, removalPolicy: dataRemoval });
@@ -142,6 +143,7 @@ export class MapReduceStack extends Stack {
       memoryLimitMiB: s.workerMemoryMiB,
       ephemeralStorageGiB: s.workerStorageGiB,
       useSpot: s.useSpot,
+      idleMinutesBeforeScaleIn: s.idleMinutesBeforeScaleIn,
       environment: {
         ...environment,
         POWERTOOLS_SERVICE_NAME: 'mapreduce-worker',
@@ -178,7 +180,11 @@ export class MapReduceStack extends Stack {
     out('SubmissionsQueueName', names.submissionsQueue, 'S3 notifications read by the coordinator');
     out('TasksDlqName', names.tasksDlq, 'Dead letters of the task queue');
     out('SubmissionsDlqName', names.submissionsDlq, 'Dead letters of the submissions queue');
-    out('WorkerPolicyArn', this.workerPolicy.managedPolicyArn, 'Attach to an EC2/EMR instance role to run workers there');
+    out(
+      'WorkerPolicyArn',
+      this.workerPolicy.managedPolicyArn,
+      'Attach to an EC2/EMR instance role to run workers there',
+    );
     out('ClusterName', this.workers.cluster.clusterName, 'ECS cluster of the workers');
     out('WorkerServiceName', this.workers.service.serviceName, 'ECS service of the workers');
     out('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');

@@ -19,6 +19,7 @@ export const WORKER_DOCKERFILE = path.join('worker', 'Dockerfile');
  * plain `docker build`; CDK merges both when it stages the asset.
  */
 export const IMAGE_EXCLUDES: readonly string[] = [
+  // Never needed, often large.
   '.git',
   'node_modules',
   '**/node_modules',
@@ -31,4 +32,15 @@ export const IMAGE_EXCLUDES: readonly string[] = [
   'coverage',
   '*.log',
   '.DS_Store',
+  // Not part of the worker build: leaving them out keeps the image hash (and the
+  // deploy) unchanged when only tests, docs or infrastructure change.
+  'test',
+  '**/*.test.ts',
+  'docs',
+  'infra',
+  '*.md',
+  '.ci',
+  '.github',
+  'cdk.json',
+  'cdk.context.json',
 ];

@@ -83,7 +83,7 @@ export function bucketArnOf(name: string): string {
 export function statementsFor(actions: RoleActions, targets: AccessTargets): PolicyStatement[] {
   const buckets = [targets.bucketArn, ...targets.dataBucketNames.map(bucketArnOf)];
   const allow = (sid: string, a: readonly string[], resources: readonly string[]) =>
-    new PolicyStatement({ sid, effect: Effect.Allow, actions: [...a], resources: [...resources] });
+    new PolicyStatement({ sid, effect: Effect.ALLOW, actions: [...a], resources: [...resources] });
   return [
     allow(
       'JobObjects',

@@ -42,9 +42,7 @@ export class Checker extends Construct {
     this.rule = new Rule(this, 'Schedule', {
       description: 'Starts the MapReduce checker',
       schedule: Schedule.rate(props.schedule ?? Duration.minutes(1)),
-      targets: [
-        new LambdaFunction(this.runtime.function, { retryAttempts: 0, maxEventAge: Duration.minutes(1) }),
-      ],
+      targets: [new LambdaFunction(this.runtime.function, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
     });
   }
 }

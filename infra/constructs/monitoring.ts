@@ -134,7 +134,10 @@ export class Monitoring extends Construct {
       new GraphWidget({
         ...wide,
         title: 'Job duration (ms)',
-        left: [search(names.jobDuration, 'Average', 'Average', 'MAX'), search(names.jobDuration, 'Maximum', 'Max', 'MAX')],
+        left: [
+          search(names.jobDuration, 'Average', 'Average', 'MAX'),
+          search(names.jobDuration, 'Maximum', 'Max', 'MAX'),
+        ],
       }),
     );
     this.dashboard.addWidgets(

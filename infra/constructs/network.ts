@@ -2,8 +2,8 @@ import {
   FlowLogDestination,
   FlowLogTrafficType,
   GatewayVpcEndpointAwsService,
-  type IVpc,
   InterfaceVpcEndpointAwsService,
+  type IVpc,
   SubnetType,
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';

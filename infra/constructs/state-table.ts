@@ -1,5 +1,12 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { type Attribute, AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  type Attribute,
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import type { KeyAttribute, TableDefinition } from '../../core/resources.js';
 
@@ -10,7 +17,10 @@ export interface StateTableProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-const attr = (k: KeyAttribute): Attribute => ({ name: k.name, type: k.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER });
+const attr = (k: KeyAttribute): Attribute => ({
+  name: k.name,
+  type: k.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER,
+});
 
 const keys = (pk: KeyAttribute, sk?: KeyAttribute): { partitionKey: Attribute; sortKey?: Attribute } => ({
   partitionKey: attr(pk),

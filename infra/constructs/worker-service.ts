@@ -65,12 +65,18 @@ export interface WorkerServiceProps {
 
 /**
  * Step levels for the number of workers: a backlog of b tasks gets the smallest power
- * of two that is at least b, capped at `maxWorkers`. Because the metric counts tasks in
- * flight, workers that are busy are never counted as surplus.
+ * of two that is at least b, capped at `maxWorkers`. The metric counts tasks in flight,
+ * so there are never fewer workers than unfinished tasks (up to the cap). When the
+ * level drops, ECS chooses which workers stop; a stopped worker releases its task on
+ * SIGTERM and another one runs it.
  */
 export function backlogScalingSteps(maxWorkers: number): ScalingInterval[] {
   // Step scaling needs two intervals: a single worker gets [1, 2) and [2, inf), both 1.
-  if (maxWorkers <= 1) return [{ lower: 1, upper: 2, change: 1 }, { lower: 2, change: 1 }];
+  if (maxWorkers <= 1)
+    return [
+      { lower: 1, upper: 2, change: 1 },
+      { lower: 2, change: 1 },
+    ];
   const steps: ScalingInterval[] = [];
   let lower = 1;
   for (let level = 1; level < maxWorkers; level *= 2) {
@@ -134,7 +140,7 @@ export class WorkerService extends Construct {
     });
     this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: 'MapReduce workers: no inbound traffic; HTTPS out to AWS endpoints',
+      description: 'MapReduce workers: no inbound traffic; outbound to AWS endpoints and what job executables call',
       allowAllOutbound: true,
     });
     this.service = new FargateService(this, 'Service', {

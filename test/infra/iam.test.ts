@@ -19,7 +19,7 @@ let withData: Synthesized;
 beforeAll(() => {
   base = synth();
   withData = synth({ dataBucketNames: ['corp-datalake'] }, { stackId: 'MapReduceData' });
-}, 120_000);
+}, 300_000);
 afterAll(() => {
   base?.cleanup();
   withData?.cleanup();
@@ -30,7 +30,8 @@ function allStatements(s: Synthesized): { where: string; st: Statement }[] {
   const out: { where: string; st: Statement }[] = [];
   for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
     for (const [id, r] of Object.entries(resourcesOfType(s.template, type))) {
-      for (const st of (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement) out.push({ where: id, st });
+      for (const st of (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+        out.push({ where: id, st });
     }
   }
   for (const [id, r] of Object.entries(resourcesOfType(s.template, 'AWS::IAM::Role'))) {
@@ -50,7 +51,9 @@ function roleStatements(s: Synthesized, roleId: string): Statement[] {
   const managed = ((role?.Properties.ManagedPolicyArns as { Ref?: string }[] | undefined) ?? []).map(
     (arn) => resourcesOfType(s.template, 'AWS::IAM::ManagedPolicy')[arn.Ref ?? ''],
   );
-  return [...policies, ...managed].flatMap((p) => (p?.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  return [...policies, ...managed].flatMap((p) =>
+    p ? (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement : [],
+  );
 }
 
 const actionsOf = (sts: Statement[]) => new Set(sts.flatMap((st) => list(st.Action)));
@@ -64,7 +67,9 @@ describe('IAM statements', () => {
       for (const { where, st } of sts) {
         for (const a of list(st.Action)) expect(a, `${where}: ${a}`).not.toContain('*');
         if (list(st.Resource).includes('*')) {
-          expect(list(st.Action), `${where} grants ${JSON.stringify(st.Action)} on *`).toEqual(['ecr:GetAuthorizationToken']);
+          expect(list(st.Action), `${where} grants ${JSON.stringify(st.Action)} on *`).toEqual([
+            'ecr:GetAuthorizationToken',
+          ]);
         }
       }
     }
@@ -80,12 +85,20 @@ describe('IAM statements', () => {
     const { stack } = base;
     const role = (r: { node: { defaultChild?: unknown } }) => roleStatements(base, logicalId(stack, r));
     const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
-    const consume = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
+    const consume = [
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+    ];
     const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
     expect(sorted(actionsOf(role(stack.coordinator.runtime.role)))).toEqual(
       sorted([...declared(COORDINATOR_ACTIONS), ...logs, ...consume]),
     );
-    expect(sorted(actionsOf(role(stack.checker.runtime.role)))).toEqual(sorted([...declared(CHECKER_ACTIONS), ...logs]));
+    expect(sorted(actionsOf(role(stack.checker.runtime.role)))).toEqual(
+      sorted([...declared(CHECKER_ACTIONS), ...logs]),
+    );
     expect(sorted(actionsOf(role(stack.workers.taskDefinition.taskRole)))).toEqual(sorted(declared(WORKER_ACTIONS)));
   });
 
@@ -109,7 +122,11 @@ describe('IAM statements', () => {
 
   it('attach no AWS managed policy to the runtime roles', () => {
     const { stack } = base;
-    for (const r of [stack.coordinator.runtime.role, stack.checker.runtime.role, stack.workers.taskDefinition.taskRole]) {
+    for (const r of [
+      stack.coordinator.runtime.role,
+      stack.checker.runtime.role,
+      stack.workers.taskDefinition.taskRole,
+    ]) {
       const arns = resourcesOfType(base.template, 'AWS::IAM::Role')[logicalId(stack, r)]?.Properties.ManagedPolicyArns;
       expect(JSON.stringify(arns ?? [])).not.toContain(':iam::aws:policy');
     }

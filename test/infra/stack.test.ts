@@ -19,7 +19,7 @@ beforeAll(() => {
   s = synth({}, { bundle: true });
   t = s.template;
   stack = s.stack;
-}, 180_000);
+}, 300_000);
 afterAll(() => s?.cleanup());
 
 describe('job bucket', () => {
@@ -37,7 +37,11 @@ describe('job bucket', () => {
       LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'job-bucket/' },
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
-          Match.objectLike({ Prefix: 'tmp/', ExpirationInDays: JOB_BUCKET.expiringPrefixes[0]?.days, Status: 'Enabled' }),
+          Match.objectLike({
+            Prefix: 'tmp/',
+            ExpirationInDays: JOB_BUCKET.expiringPrefixes[0]?.days,
+            Status: 'Enabled',
+          }),
           Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
         ]),
       },
@@ -91,7 +95,10 @@ describe('queues and table', () => {
       [stack.submissions, SUBMISSIONS_QUEUE],
     ] as const) {
       t.hasResourceProperties('AWS::SQS::Queue', {
-        RedrivePolicy: { deadLetterTargetArn: getAtt(logicalId(stack, pair.deadLetterQueue)), maxReceiveCount: def.maxReceiveCount },
+        RedrivePolicy: {
+          deadLetterTargetArn: getAtt(logicalId(stack, pair.deadLetterQueue)),
+          maxReceiveCount: def.maxReceiveCount,
+        },
       });
     }
     const tlsDeny = Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
@@ -157,7 +164,12 @@ describe('Lambda functions', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: getAtt(logicalId(stack, stack.checker.runtime.function)), RetryPolicy: { MaximumRetryAttempts: 0 } })],
+      Targets: [
+        Match.objectLike({
+          Arn: getAtt(logicalId(stack, stack.checker.runtime.function)),
+          RetryPolicy: { MaximumRetryAttempts: 0 },
+        }),
+      ],
     });
     expect(fn(stack.checker).Timeout).toBe(70);
   });
@@ -200,17 +212,20 @@ describe('workers', () => {
     });
     const backlog = Match.arrayWith([
       Match.objectLike({ Expression: 'visible + inFlight + delayed' }),
-      ...['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'].map(
-        (m) =>
-          Match.objectLike({
-            MetricStat: Match.objectLike({
-              Metric: Match.objectLike({
-                MetricName: m,
-                Namespace: 'AWS/SQS',
-                Dimensions: [{ Name: 'QueueName', Value: getAtt(logicalId(stack, stack.tasks.queue), 'QueueName') }],
-              }),
+      ...[
+        'ApproximateNumberOfMessagesVisible',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ].map((m) =>
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({
+              MetricName: m,
+              Namespace: 'AWS/SQS',
+              Dimensions: [{ Name: 'QueueName', Value: getAtt(logicalId(stack, stack.tasks.queue), 'QueueName') }],
             }),
           }),
+        }),
       ),
     ]);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -272,14 +287,27 @@ describe('network and observability', () => {
       });
     }
     const body = JSON.stringify(Object.values(resourcesOfType(t, 'AWS::CloudWatch::Dashboard'))[0]?.Properties);
-    for (const needle of ['RunningTaskCount', 'TasksCompleted', 'TasksFailed', 'JobDuration', 'ApproximateNumberOfMessagesVisible']) {
+    for (const needle of [
+      'RunningTaskCount',
+      'TasksCompleted',
+      'TasksFailed',
+      'JobDuration',
+      'ApproximateNumberOfMessagesVisible',
+    ]) {
       expect(body).toContain(needle);
     }
   });
 
   it('outputs the names the CLI reads with --stack', () => {
     const outputs = Object.keys(t.toJSON().Outputs as object);
-    for (const id of ['BucketName', 'TableName', 'TasksQueueName', 'SubmissionsQueueName', 'TasksDlqName', 'SubmissionsDlqName']) {
+    for (const id of [
+      'BucketName',
+      'TableName',
+      'TasksQueueName',
+      'SubmissionsQueueName',
+      'TasksDlqName',
+      'SubmissionsDlqName',
+    ]) {
       expect(outputs).toContain(id);
     }
     t.hasOutput('TasksQueueName', { Value: getAtt(logicalId(stack, stack.tasks.queue), 'QueueName') });
