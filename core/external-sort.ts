@@ -18,9 +18,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MapReduceError } from './errors.js';
 import { PartitionedFileWriter, readPartition } from './map-output.js';
-import { batchesOf, DEFAULT_BATCH_LINES, groupBatches, mergeSorted, sortByKey } from './merge.js';
+import { batchesOf, combineGroups, DEFAULT_BATCH_LINES, mergeSorted } from './merge.js';
 import { FNV_OFFSET, FNV_PRIME, fnv1a } from './partition.js';
-import { detach, hasKey, valueAfterKey } from './records.js';
+import { detach, hasKey, sortByKey, valueAfterKey } from './records.js';
 
 /** Combines one key's values; returns output LINES (`key\tvalue`) whose keys must be unchanged. */
 export type GroupCombiner = (key: string, values: string[]) => string[] | Promise<string[]>;
@@ -44,8 +44,6 @@ const LINE_OVERHEAD = 40;
 const MAX_KEYS = 8_000_000;
 /** A key's lines are combined in place when this many have gathered (grows if combining does not shrink them). */
 const COMBINE_AT = 32;
-/** In the final merge, a key's lines are pre-combined when this many have gathered. */
-const MERGE_COMBINE_AT = 4096;
 
 type Held = string | string[];
 
@@ -54,7 +52,18 @@ interface Run {
   offsets: number[];
 }
 
+/**
+ * Map-side sort buffer with spilling. Call `add` with batches of map output (awaiting
+ * any promise it returns), then `finish` once, then `cleanup` (also after a failure).
+ * Memory: about `bufferBytes` of buffered records, plus one 256 KiB read buffer per
+ * spill run during `finish`.
+ */
 export class ExternalSorter {
+  /**
+   * `spilledRecords`: records written to spill files. `combineInputRecords` /
+   * `combineOutputRecords`: lines that went into / came out of the combiner (a key's
+   * single line that never needed combining is not counted).
+   */
   readonly stats = { spilledRecords: 0, spills: 0, combineInputRecords: 0, combineOutputRecords: 0 };
   /** Group-combiner buffer: key → its line or lines. */
   private map = new Map<string, Held>();
@@ -272,7 +281,9 @@ export class ExternalSorter {
       const sources = this.runs.map((r) => readPartition(r.path, r.offsets, p));
       sources.push(buffered);
       const merged = mergeSorted(sources);
-      await write(p, this.group ? this.combineMerged(merged) : this.streamCombined(merged));
+      // A key's lines from different runs meet here, so combine once more.
+      const group = this.group ? (k: string, l: string[]) => this.combine(k, l) : undefined;
+      await write(p, group ? combineGroups(merged, group) : this.streamCombined(merged));
     }
   }
 
@@ -294,42 +305,6 @@ export class ExternalSorter {
       }
     }
     return outCounted();
-  }
-
-  /** Group-combine a merged stream: a key's lines from different runs meet here. */
-  private async *combineMerged(sorted: AsyncIterable<string[]>): AsyncIterable<string[]> {
-    let out: string[] = [];
-    let key = '';
-    let acc: string[] = [];
-    let limit = MERGE_COMBINE_AT;
-    const flush = async (): Promise<void> => {
-      const lines = acc.length > 1 ? await this.combine(key, acc) : acc;
-      for (const l of lines) out.push(l);
-      acc = [];
-    };
-    for await (const runs of groupBatches(sorted)) {
-      for (const [k, lines] of runs) {
-        if (acc.length > 0 && k === key) {
-          for (const l of lines) acc.push(l);
-        } else {
-          await flush();
-          key = k;
-          acc = lines;
-        }
-        // A huge group is combined piecewise so memory stays bounded.
-        if (acc.length >= limit) {
-          const n = acc.length;
-          acc = await this.combine(key, acc);
-          if (acc.length * 2 > n) limit = acc.length * 2;
-        }
-      }
-      if (out.length >= DEFAULT_BATCH_LINES) {
-        yield out;
-        out = [];
-      }
-    }
-    await flush();
-    if (out.length > 0) yield out;
   }
 
   /** Remove all spill files. Safe to call more than once. */

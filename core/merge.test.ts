@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchesOf, groupBatches, groups, mergeSorted } from './merge.js';
+import { batchesOf, combineGroups, groupBatches, groups, mergeSorted } from './merge.js';
 import { keyOf } from './records.js';
 
 function prng(seed: number): () => number {
@@ -136,5 +136,41 @@ describe('groups', () => {
       ['ab', ['ab\t1']],
       ['abc', ['abc\t2', 'abc']],
     ]);
+  });
+});
+
+describe('combineGroups', () => {
+  const sum = (key: string, lines: string[]) => [
+    `${key}\t${lines.reduce((n, l) => n + Number(l.slice(key.length + 1)), 0)}`,
+  ];
+
+  it('combines groups of two or more lines, passing single lines through', async () => {
+    const sorted = ['a\t1', 'a\t2', 'b\t5', 'c\t1', 'c\t1', 'c\t1'];
+    const calls: string[] = [];
+    const out = await collect(
+      combineGroups(batchesOf(sorted, 2), (k, l) => {
+        calls.push(k);
+        return sum(k, l);
+      }),
+    );
+    expect(out).toEqual(['a\t3', 'b\t5', 'c\t3']);
+    expect(calls).toEqual(['a', 'c']);
+  });
+
+  it('combines a huge group piecewise and supports async combiners', async () => {
+    const sorted = [...Array.from({ length: 1000 }, () => 'k\t1'), 'z\t1'];
+    let biggest = 0;
+    const out = await collect(
+      combineGroups(
+        batchesOf(sorted, 7),
+        async (k, l) => {
+          biggest = Math.max(biggest, l.length);
+          return sum(k, l);
+        },
+        { combineAt: 50 },
+      ),
+    );
+    expect(out).toEqual(['k\t1000', 'z\t1']);
+    expect(biggest).toBeLessThan(60);
   });
 });

@@ -173,41 +173,48 @@ export async function* batchesOf(lines: readonly string[], size = DEFAULT_BATCH_
 }
 
 /**
- * True when sorting these lines as whole strings also sorts them by key: no key has a
- * byte below '\t'. (The key ends at '\t' or the line's end, both smaller than any other
- * key byte then, so a strictly smaller key always gives a smaller line.)
+ * Apply a per-key combine function to a key-sorted stream: every group of two or more
+ * lines (adjacent runs of one key joined) is replaced by `combine(key, lines)`; single
+ * lines pass through. A huge group is combined piecewise every `combineAt` lines
+ * (default 4096, doubled when combining does not halve it), so memory stays bounded.
  */
-export function wholeLineOrderIsKeyOrder(lines: readonly string[]): boolean {
-  for (const line of lines) {
-    for (let j = 0; j < line.length; j++) {
-      const c = line.charCodeAt(j);
-      if (c <= 9) {
-        if (c === 9) break;
-        return false;
+export async function* combineGroups(
+  sorted: AsyncIterable<string[]>,
+  combine: (key: string, lines: string[]) => string[] | Promise<string[]>,
+  opts: { combineAt?: number; batchSize?: number } = {},
+): AsyncIterable<string[]> {
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_LINES;
+  let limit = Math.max(2, opts.combineAt ?? 4096);
+  let out: string[] = [];
+  // Runs are capped at the first limit, so a huge group arrives in pieces.
+  const runsOf = groupBatches(sorted, { maxRunLines: limit });
+  let key = '';
+  let acc: string[] = [];
+  const flush = async (): Promise<void> => {
+    const lines = acc.length > 1 ? await combine(key, acc) : acc;
+    for (const l of lines) out.push(l);
+    acc = [];
+  };
+  for await (const runs of runsOf) {
+    for (const [k, lines] of runs) {
+      if (acc.length > 0 && k === key) {
+        for (const l of lines) acc.push(l);
+      } else {
+        await flush();
+        key = k;
+        acc = lines;
+      }
+      if (acc.length >= limit) {
+        const n = acc.length;
+        acc = await combine(key, acc);
+        if (acc.length * 2 > n) limit = acc.length * 2;
       }
     }
+    if (out.length >= batchSize) {
+      yield out;
+      out = [];
+    }
   }
-  return true;
-}
-
-/**
- * Sort lines by key in byte order (in place when possible; returns the sorted array).
- * Equal keys may come out in any order. When whole-line order is key order (see
- * wholeLineOrderIsKeyOrder; pass it if already known), this is V8's native default
- * string sort, measured faster than any comparator; otherwise keys are extracted once
- * and indexes are sorted by key.
- */
-export function sortByKey(lines: string[], opts: { wholeLineOrderIsKeyOrder?: boolean } = {}): string[] {
-  if (opts.wholeLineOrderIsKeyOrder ?? wholeLineOrderIsKeyOrder(lines)) {
-    // No comparator: V8 compares strings by UTF-16 code unit, which is latin1 byte order.
-    return lines.sort();
-  }
-  const keys = lines.map(keyOf);
-  const order = Array.from({ length: lines.length }, (_, i) => i);
-  order.sort((a, b) => {
-    const x = keys[a]!;
-    const y = keys[b]!;
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
-  return order.map((i) => lines[i]!);
+  await flush();
+  if (out.length > 0) yield out;
 }

@@ -125,3 +125,127 @@ export function encodeLines(lines: string[]): Buffer {
 export function* chunked<T>(items: readonly T[], size: number): Iterable<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
+
+/**
+ * True when sorting these lines as whole strings also sorts them by key: no key has a
+ * byte below '\t'. (A key ends at '\t' or at the line's end, both then smaller than
+ * any key byte, so a strictly smaller key always makes a smaller line.)
+ */
+export function wholeLineOrderIsKeyOrder(lines: readonly string[]): boolean {
+  for (const line of lines) {
+    for (let j = 0; j < line.length; j++) {
+      const c = line.charCodeAt(j);
+      if (c <= TAB) {
+        if (c === TAB) break;
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/** Below this many lines the native sort is as fast as the radix pass. */
+const RADIX_MIN_LINES = 4096;
+
+/**
+ * Sort lines by key in byte order; returns the sorted array (the input array may be
+ * reused). Equal keys may come out in any order. When whole-line order is key order
+ * (see wholeLineOrderIsKeyOrder; pass it if already known) lines are sorted as whole
+ * strings: an LSD radix sort on their first 6 bytes, then V8's native sort inside each
+ * group of equal prefix (measured ~2x faster than the native sort alone on 2M short
+ * lines). Otherwise keys are extracted once and indexes are sorted by key.
+ */
+export function sortByKey(lines: string[], opts: { wholeLineOrderIsKeyOrder?: boolean } = {}): string[] {
+  if (opts.wholeLineOrderIsKeyOrder ?? wholeLineOrderIsKeyOrder(lines)) {
+    // No comparator: V8 compares strings by UTF-16 code unit, which is latin1 byte order.
+    return lines.length < RADIX_MIN_LINES ? lines.sort() : (radixSortLines(lines) ?? lines.sort());
+  }
+  const keys = lines.map(keyOf);
+  const order = Array.from({ length: lines.length }, (_, i) => i);
+  order.sort((a, b) => {
+    const x = keys[a]!;
+    const y = keys[b]!;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  return order.map((i) => lines[i]!);
+}
+
+/**
+ * Sort latin1 strings in byte order: counting-sort passes over three 16-bit digits
+ * (the first 6 chars, missing chars as 0, which keeps prefix order consistent with
+ * string order), then the native sort within each run of equal prefix. Returns
+ * undefined for strings with chars above 0xFF (not latin1), for the caller to fall back.
+ */
+function radixSortLines(lines: string[]): string[] | undefined {
+  const n = lines.length;
+  const digits = [new Uint16Array(n), new Uint16Array(n), new Uint16Array(n)] as const;
+  let wide = 0;
+  for (let i = 0; i < n; i++) {
+    const s = lines[i];
+    const len = s.length;
+    for (let d = 0; d < 3; d++) {
+      const hi = 2 * d < len ? s.charCodeAt(2 * d) : 0;
+      const lo = 2 * d + 1 < len ? s.charCodeAt(2 * d + 1) : 0;
+      wide |= hi | lo;
+      digits[d][i] = (hi << 8) | lo;
+    }
+  }
+  if (wide > 0xff) return undefined;
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let next = new Uint32Array(n);
+  const count = new Uint32Array(65537);
+  // Least significant digit first; each counting pass is stable.
+  for (let d = 2; d >= 0; d--) {
+    const dg = digits[d];
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[dg[i] + 1]++;
+    for (let k = 0; k < 65536; k++) count[k + 1] += count[k];
+    for (let i = 0; i < n; i++) {
+      const j = order[i];
+      next[count[dg[j]]++] = j;
+    }
+    [order, next] = [next, order];
+  }
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = lines[order[i]];
+  const [d0, d1, d2] = digits;
+  let start = 0;
+  for (let i = 1; i <= n; i++) {
+    if (i < n) {
+      const a = order[i];
+      const b = order[start];
+      if (d0[a] === d0[b] && d1[a] === d1[b] && d2[a] === d2[b]) continue;
+    }
+    if (i - start > 16) {
+      if (!allEqual(out, start, i)) {
+        const run = out.slice(start, i).sort();
+        for (let k = 0; k < run.length; k++) out[start + k] = run[k];
+      }
+    } else if (i - start > 1) {
+      insertionSort(out, start, i);
+    }
+    start = i;
+  }
+  return out;
+}
+
+/** Sort out[from..to) in place: cheapest for the tiny groups left after the radix passes. */
+function insertionSort(out: string[], from: number, to: number): void {
+  for (let a = from + 1; a < to; a++) {
+    const v = out[a];
+    let b = a - 1;
+    while (b >= from && out[b] > v) {
+      out[b + 1] = out[b];
+      b--;
+    }
+    out[b + 1] = v;
+  }
+}
+
+/** True when out[from..to) are all the same line: a frequent record (a word count's "the\t1") needs no sort. */
+function allEqual(out: string[], from: number, to: number): boolean {
+  const first = out[from];
+  for (let k = from + 1; k < to; k++) if (out[k] !== first) return false;
+  return true;
+}
