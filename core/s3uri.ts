@@ -35,7 +35,7 @@ export function parseS3Uri(uri: string): S3Location {
 
 /** Throw InvalidKeyError when a key has `..`/`.` segments, `//`, backslashes or control bytes. */
 export function validateKey(key: string, shownAs: string = key): void {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\u0000-\u001f\u007f\\]/.test(key)) {
     throw new InvalidKeyError(`Invalid S3 key "${shownAs}": control characters and backslashes are not allowed.`, {
       context: { key },

@@ -71,9 +71,9 @@ export interface StepModule {
 // and UTF-8 text, and the TaskContext implementation.
 // ---------------------------------------------------------------------------
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the ASCII range on purpose
+// eslint-disable-next-line no-control-regex -- matching the ASCII range on purpose
 export const ASCII = /^[\x00-\x7f]*$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII without '\n'
+// eslint-disable-next-line no-control-regex -- ASCII without '\n'
 const ASCII_NO_NEWLINE = /^[\x00-\x09\x0b-\x7f]*$/;
 
 /** A latin1 record (one char per byte) as UTF-8 text for user code; pure ASCII is returned as is. */
