@@ -11,6 +11,7 @@ import { TaskStore } from '../aws/task-store.js';
 import { WorkerStore } from '../aws/worker-store.js';
 import type { Timings } from '../core/config.js';
 import type { ResourceNames } from '../core/resources.js';
+import { noMetrics, type RuntimeMetrics } from './metrics.js';
 
 export interface Services {
   readonly clients: AwsClients;
@@ -23,6 +24,7 @@ export interface Services {
   readonly taskQueue: Queue;
   readonly submissionQueue: Queue;
   readonly log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  readonly metrics: RuntimeMetrics;
   /** Epoch ms; injectable so tests can seed stale state instead of waiting. */
   readonly now: () => number;
 }
@@ -41,6 +43,7 @@ export function createServices(
   timings: Timings,
   log: Services['log'] = silentLog,
   now: () => number = Date.now,
+  metrics: RuntimeMetrics = noMetrics,
 ): Services {
   return {
     clients,
@@ -54,6 +57,7 @@ export function createServices(
     submissionQueue: new Queue(clients, names.submissionsQueue),
     log,
     now,
+    metrics,
   };
 }
 

@@ -60,6 +60,9 @@ export async function finalizeJob(s: Services, job: JobRecord, resume = false): 
   });
   await s.blobs.putBytes(out.bucket, `${out.key}_SUCCESS`, '');
   const won = await s.jobs.succeed(job.jobId, iso(s.now()));
-  if (won) s.log.info('Job succeeded', { jobId: job.jobId, parts: tasks.length });
+  if (won) {
+    s.log.info('Job succeeded', { jobId: job.jobId, parts: tasks.length });
+    s.metrics.jobFinished('SUCCEEDED', s.now() - Date.parse(job.createdAt));
+  }
   return won;
 }

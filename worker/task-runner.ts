@@ -6,8 +6,8 @@ import { rm } from 'node:fs/promises';
 import { isTerminal } from '../aws/job-store.js';
 import type { ReceivedMessage } from '../aws/queue.js';
 import type { AttemptRef, TaskItem } from '../aws/task-store.js';
-import type { WorkerSettings } from '../core/config.js';
-import { isErrorNamed, TaskFailedError } from '../core/errors.js';
+import { leaseMs, type WorkerSettings } from '../core/config.js';
+import { isErrorNamed, type StaleStateError, TaskFailedError } from '../core/errors.js';
 import { logKey } from '../core/layout.js';
 import type { TaskMessage } from '../core/model.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
@@ -115,8 +115,19 @@ export async function handleTaskMessage(d: RunnerDeps, msg: ReceivedMessage): Pr
     if (abort.signal.aborted) throw abort.signal.reason;
     const counters = { ...result.counters };
     for (const [k, v] of Object.entries(userCounters)) counters[k] = (counters[k] ?? 0) + v;
-    await s.tasks.commit(ref, s.now(), { output: result.output, counters });
+    const outcome = { output: result.output, counters };
+    try {
+      await s.tasks.commit(ref, s.now(), outcome);
+    } catch (err) {
+      // Refused only because the lease ran out (slow heartbeats) while nobody took the task
+      // over: renew the lease (fenced on owner and attempt) and commit once more.
+      if (!isErrorNamed(err, 'LeaseLostError') || !stillOwned(err, ref)) throw err;
+      s.log.warn('Commit refused on an expired lease nobody took over; renewing it', log);
+      await s.tasks.heartbeat(ref, s.now(), leaseMs(s.timings));
+      await s.tasks.commit(ref, s.now(), outcome);
+    }
     s.log.info('Task committed', log);
+    s.metrics.taskCompleted(task.kind);
     await s.taskQueue.delete(msg.receiptHandle);
     const fresh = await s.jobs.get(job.jobId);
     if (fresh) await advanceJob(s, fresh);
@@ -130,6 +141,12 @@ export async function handleTaskMessage(d: RunnerDeps, msg: ReceivedMessage): Pr
   }
 }
 
+/** A refused owner transition that left the task as this attempt's: only its lease ran out. */
+function stillOwned(err: unknown, ref: AttemptRef): boolean {
+  const current = (err as StaleStateError).current as TaskItem | undefined;
+  return current?.status === 'RUNNING' && current.owner === ref.owner && current.attempt === ref.attempt;
+}
+
 async function settleFailure(
   d: RunnerDeps,
   msg: ReceivedMessage,
@@ -141,6 +158,12 @@ async function settleFailure(
   const { s } = d;
   const log = { ...ref };
   if (isErrorNamed(err, 'LeaseLostError')) {
+    if (stillOwned(err, ref)) {
+      // Still RUNNING under this live worker, which the checker never reclaims: hand it back.
+      await s.tasks.release(ref, s.now()).catch((e) => s.log.warn('Release failed', { ...log, error: e }));
+      await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
+      return s.log.warn('Attempt lost its lease; its output is discarded and the task released', log);
+    }
     s.log.warn('Attempt lost its lease; its output is discarded', log);
     return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
   }
@@ -159,6 +182,7 @@ async function settleFailure(
   const poison = isErrorNamed(err, 'PoisonTaskError');
   const exhausted = poison || task.failures + task.stalls + 1 >= maxAttempts;
   s.log.warn('Attempt failed', { ...log, error: message, exhausted });
+  s.metrics.taskFailed(task.kind);
   if (tail) {
     await s.blobs.putBytes(s.names.bucket, logKey(ref.jobId, ref.taskId, ref.attempt), tail).catch(() => {});
   }
