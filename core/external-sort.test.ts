@@ -124,15 +124,23 @@ describe('ExternalSorter', () => {
     expectSortedAndPartitioned(parts, 2);
   });
 
-  for (const [name, fn] of [
-    ['sync', sumCombiner],
-    ['async', (async (k, v) => sumCombiner(k, v)) as GroupCombiner],
-  ] as const) {
-    for (const bufferBytes of [2048, 1 << 26]) {
-      it(`with a ${name} group combiner keeps the sums (buffer ${bufferBytes})`, async () => {
+  const asyncSum: GroupCombiner = async (k, v) => sumCombiner(k, v);
+  for (const groupStrategy of ['sort', 'hash'] as const) {
+    for (const [name, fn, bufferBytes] of [
+      ['sync', sumCombiner, 2048],
+      ['async', asyncSum, 2048],
+      ['sync', sumCombiner, 1 << 26],
+    ] as const) {
+      it(`with a ${name} group combiner (${groupStrategy}, buffer ${bufferBytes}) keeps the sums`, async () => {
         const rnd = prng(bufferBytes);
         const lines = mapOutput(rnd, 2500);
-        const opts: SortOptions = { numPartitions: 3, bufferBytes, spillDir: dir, combiner: { kind: 'group', fn } };
+        const opts: SortOptions = {
+          numPartitions: 3,
+          bufferBytes,
+          spillDir: dir,
+          combiner: { kind: 'group', fn },
+          groupStrategy,
+        };
         const { sorter, parts } = await runSorter(opts, lines, rnd);
         expectSortedAndPartitioned(parts, 3);
         expect(sums(parts.flat())).toEqual(sums(lines));
@@ -168,30 +176,27 @@ describe('ExternalSorter', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('handles a combiner that does not shrink its input, and one that drops keys', async () => {
-    const rnd = prng(13);
-    const lines = mapOutput(rnd, 2500);
-    const identity: GroupCombiner = (k, vs) => vs.map((v) => `${k}\t${v}`);
-    const r1 = await runSorter(
-      { numPartitions: 2, bufferBytes: 4096, spillDir: dir, combiner: { kind: 'group', fn: identity } },
-      lines,
-      rnd,
-    );
-    expect(sums(r1.parts.flat())).toEqual(sums(lines));
-    expect(r1.parts.flat().length).toBe(lines.length);
-    const dropAll: GroupCombiner = () => [];
-    const r2 = await runSorter(
-      { numPartitions: 2, bufferBytes: 1 << 20, spillDir: dir, combiner: { kind: 'group', fn: dropAll } },
-      lines,
-      rnd,
-    );
-    // Lines that never met the combiner (a key's leftovers) survive untouched; nothing else.
-    const input = new Set(lines);
-    expect(r2.parts.flat().filter((l) => !input.has(l))).toEqual([]);
-    expect(r2.parts.flat().length).toBeLessThan(lines.length / 4);
-    expect(r2.sorter.stats.combineOutputRecords).toBe(0);
-    await r1.sorter.cleanup();
-  });
+  for (const groupStrategy of ['sort', 'hash'] as const) {
+    it(`handles a combiner that does not shrink its input, and one that drops keys (${groupStrategy})`, async () => {
+      const rnd = prng(13);
+      const lines = mapOutput(rnd, 2500);
+      const identity: GroupCombiner = (k, vs) => vs.map((v) => `${k}\t${v}`);
+      const base = { numPartitions: 2, spillDir: dir, groupStrategy };
+      const r1 = await runSorter({ ...base, bufferBytes: 4096, combiner: { kind: 'group', fn: identity } }, lines, rnd);
+      expect(sums(r1.parts.flat())).toEqual(sums(lines));
+      expect(r1.parts.flat().length).toBe(lines.length);
+      const dropAll: GroupCombiner = () => [];
+      const r2opts: SortOptions = { ...base, bufferBytes: 1 << 20, combiner: { kind: 'group', fn: dropAll } };
+      const r2 = await runSorter(r2opts, lines, rnd);
+      // Lines that never met the combiner (a key's leftovers) survive untouched; nothing else.
+      const input = new Set(lines);
+      expect(r2.parts.flat().filter((l) => !input.has(l))).toEqual([]);
+      expect(r2.parts.flat().length).toBeLessThan(lines.length / 4);
+      expect(r2.sorter.stats.combineOutputRecords).toBe(0);
+      await r1.sorter.cleanup();
+    });
+  }
+
 
   it('fails when a group combiner changes the key', async () => {
     const sorter = new ExternalSorter({
