@@ -69,7 +69,7 @@ export class ExternalSorter {
    * single line that never needed combining is not counted).
    */
   readonly stats = { spilledRecords: 0, spills: 0, combineInputRecords: 0, combineOutputRecords: 0 };
-  /** Group-combiner buffer: key → its line or lines. */
+  /** Hash buffer (groupStrategy 'hash'): key → its line or lines. */
   private map = new Map<string, Held>();
   /** Plain buffer: lines per partition; `unsafe` once a key had a byte below '\t'. */
   private parts: string[][];
