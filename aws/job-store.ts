@@ -106,8 +106,8 @@ export class JobStore {
     return this.transition(
       jobId,
       'SET #phase = :reduce, phaseChangedAt = :now, updatedAt = :now',
-      '#status = :running AND #phase = :map AND mapsCommitted = numMaps AND numReduces > :zero',
-      { ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':zero': 0, ':now': now },
+      '#status IN (:creating, :running) AND #phase = :map AND mapsCommitted = numMaps AND numReduces > :zero',
+      { ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':now': now },
     );
   }
 
@@ -127,9 +127,9 @@ export class JobStore {
     return this.transition(
       jobId,
       'SET #phase = :fin, phaseChangedAt = :now, updatedAt = :now',
-      '#status = :running AND ((#phase = :reduce AND reducesCommitted = numReduces) OR ' +
+      '#status IN (:creating, :running) AND ((#phase = :reduce AND reducesCommitted = numReduces) OR ' +
         '(#phase = :map AND numReduces = :zero AND mapsCommitted = numMaps))',
-      { ':fin': 'FINALIZING', ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':zero': 0, ':now': now },
+      { ':fin': 'FINALIZING', ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':now': now },
     );
   }
 
@@ -137,8 +137,8 @@ export class JobStore {
     return this.transition(
       jobId,
       'SET #status = :succeeded, #phase = :done, finishedAt = :now, updatedAt = :now REMOVE activeKind, activeSort',
-      '#status = :running AND #phase = :fin',
-      { ':succeeded': 'SUCCEEDED', ':done': 'DONE', ':running': 'RUNNING', ':fin': 'FINALIZING', ':now': now },
+      '#status IN (:creating, :running) AND #phase = :fin',
+      { ':succeeded': 'SUCCEEDED', ':done': 'DONE', ':running': 'RUNNING', ':creating': 'CREATING', ':fin': 'FINALIZING', ':now': now },
     );
   }
 

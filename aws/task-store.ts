@@ -155,11 +155,13 @@ export class TaskStore {
     result: { output?: { key: string; offsets: number[] }; counters: Record<string, number> },
   ): Promise<void> {
     const kind = ref.taskId.startsWith('m-') ? 'mapsCommitted' : 'reducesCommitted';
-    const names: Record<string, string> = { '#done': kind, '#counters': 'counters' };
+    // DynamoDB rejects unused names: '#counters' only when a counter is added (an empty reduce has none).
+    const names: Record<string, string> = { '#done': kind };
     const values: Record<string, unknown> = { ':one': 1 };
     const adds = Object.entries(result.counters)
       .filter(([, v]) => v !== 0)
       .map(([name, v], i) => {
+        names['#counters'] = 'counters';
         names[`#c${i}`] = name;
         values[`:c${i}`] = v;
         return `#counters.#c${i} :c${i}`;
@@ -197,9 +199,10 @@ export class TaskStore {
             TableName: this.table,
             Key: jobKey(ref.jobId),
             UpdateExpression: `ADD #done :one${adds.length ? `, ${adds.join(', ')}` : ''}`,
-            ConditionExpression: '#status = :runningJob',
+            // CREATING too: map tasks are sent before the coordinator marks the job RUNNING.
+            ConditionExpression: '#status IN (:creatingJob, :runningJob)',
             ExpressionAttributeNames: { ...names, '#status': 'status' },
-            ExpressionAttributeValues: { ...values, ':runningJob': 'RUNNING' },
+            ExpressionAttributeValues: { ...values, ':runningJob': 'RUNNING', ':creatingJob': 'CREATING' },
           },
         },
       ],

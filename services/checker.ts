@@ -92,7 +92,7 @@ async function republishLostRequeues(s: Services, tasks: TaskItem[], now: number
 
 /** Start reduce / finish / resume finishing when the worker that should have done it died. */
 async function safetyNet(s: Services, job: JobRecord, now: number): Promise<boolean> {
-  if (job.status !== 'RUNNING') return false;
+  if (job.status !== 'RUNNING' && job.status !== 'CREATING') return false;
   const grace = leaseMs(s.timings);
   const changedLongAgo = job.phaseChangedAt !== undefined && Date.parse(job.phaseChangedAt) < now - grace;
   if (job.phase === 'FINALIZING' && changedLongAgo) {
@@ -127,14 +127,15 @@ export async function sweepUntil(s: Services, runId: string, deadline: number, s
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
+    // Remove the abort listener when the timer fires: one sweep per interval must not add one each time.
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -22,7 +22,8 @@ export async function enqueueReduceTasks(s: Services, job: JobRecord): Promise<v
  * Returns what it did, for logs and tests.
  */
 export async function advanceJob(s: Services, job: JobRecord): Promise<'reduce-started' | 'finished' | 'none'> {
-  if (job.status !== 'RUNNING') return 'none';
+  // A job is CREATING until the coordinator has sent every map task; its tasks may already run.
+  if (job.status !== 'RUNNING' && job.status !== 'CREATING') return 'none';
   if (job.phase === 'MAP' && job.mapsCommitted >= job.numMaps) {
     if (job.numReduces === 0) return (await finalizeJob(s, job)) ? 'finished' : 'none';
     if (await s.jobs.startReducePhase(job.jobId, iso(s.now()))) {

@@ -85,7 +85,7 @@ export class Heartbeat {
       }
       if (this.beats % JOB_CHECK_EVERY === 0) {
         const job = await s.jobs.get(a.ref.jobId, false);
-        if (job && job.status !== 'RUNNING') {
+        if (job && job.status !== 'RUNNING' && job.status !== 'CREATING') {
           a.abort.abort(new JobEndedError(`Job ${a.ref.jobId} is ${job.status}`, { context: { ...a.ref } }));
         }
       }

@@ -57,7 +57,6 @@ export async function handleTaskMessage(d: RunnerDeps, msg: ReceivedMessage): Pr
   if (!parsed) return s.log.error('Unreadable task message left for the DLQ', { body: msg.body.slice(0, 200) });
   const job = await s.jobs.get(parsed.jobId);
   if (!job) return s.log.error('Task message for an unknown job left for the DLQ', { ...parsed });
-  if (job.status === 'CREATING') return s.taskQueue.setVisibility(msg.receiptHandle, 2);
   if (isTerminal(job.status)) {
     await s.tasks.cancel(parsed.jobId, parsed.taskId).catch(() => {});
     return s.taskQueue.delete(msg.receiptHandle);
