@@ -5,7 +5,7 @@
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  /** Whether stdout is an interactive terminal (live progress bars) or not (plain lines). */
+  /** Whether stderr, where progress goes, is an interactive terminal (live bars) or not (plain lines). */
   readonly isTTY: boolean;
   exitCode?: number;
 }
@@ -14,7 +14,7 @@ export function processIo(): Io {
   return {
     out: (t) => void process.stdout.write(t),
     err: (t) => void process.stderr.write(t),
-    isTTY: process.stdout.isTTY === true,
+    isTTY: process.stderr.isTTY === true,
   };
 }
 

@@ -1,23 +1,92 @@
 /**
- * Client-side job operations shared by `run` and `submit`: upload a prepared job,
- * wait for it with progress, download a local output, summarise counters.
+ * Client-side job operations shared by the commands: check S3 locations before
+ * uploading, upload a prepared job, wait for it with progress, cancel it,
+ * download a local output. Imported lazily by the commands (it loads the AWS SDK).
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { BlobStore } from '../aws/blob-store.js';
+import { explainEnvironmentError } from '../aws/clients.js';
 import { JobStore } from '../aws/job-store.js';
 import { TaskStore } from '../aws/task-store.js';
-import { EnvironmentError } from '../core/errors.js';
-import { manifestKey } from '../core/layout.js';
+import { EnvironmentError, UsageError } from '../core/errors.js';
+import { defaultOutputPrefix, manifestKey } from '../core/layout.js';
 import type { JobRecord } from '../core/model.js';
-import { asPrefix, parseS3Uri } from '../core/s3uri.js';
+import { asPrefix, formatS3Uri, parseS3Uri } from '../core/s3uri.js';
 import { forEachLimit } from '../services/context.js';
 import type { Io } from './io.js';
 import type { PreparedJob } from './job-spec.js';
 import { createProgressReporter, type ProgressSnapshot } from './progress.js';
 import type { Target } from './target.js';
+
+
+/** Areas of the job bucket that belong to the framework; an output there would clobber its data. */
+const RESERVED = ['tmp/', 'jobs/', 'pipelines/', 'incoming/'];
+
+/** S3 errors that mean "the user named something that is not there", not an outage. */
+function s3UsageError(err: unknown, uri: string): unknown {
+  const name = (err as Error)?.name;
+  if (name === 'NoSuchBucket') return new UsageError(`Bucket of ${uri} does not exist: check the bucket name.`);
+  if (name === 'AccessDenied' || name === 'Forbidden') {
+    return new UsageError(`Access denied to ${uri}: check the bucket name and your permissions.`);
+  }
+  return explainEnvironmentError(err, undefined);
+}
+
+/**
+ * Before anything is uploaded: an S3 input must exist and hold bytes, an S3 output
+ * must not hold objects (unless --overwrite) nor lie in the framework's own areas.
+ * The coordinator checks the same, but this way a mistake costs no job record.
+ */
+export async function preflight(t: Target, job: PreparedJob): Promise<void> {
+  const blobs = new BlobStore(t.clients);
+  const m = job.manifest;
+  const out = asPrefix(parseS3Uri(m.output));
+  if (
+    out.bucket === t.names.bucket &&
+    out.key !== defaultOutputPrefix(job.jobId) &&
+    (out.key === '' || RESERVED.some((r) => out.key.startsWith(r)))
+  ) {
+    throw new UsageError(
+      `Output ${m.output} is inside the framework's own area of the job bucket (${RESERVED.join(', ')} are reserved): ` +
+        `choose another prefix, e.g. s3://${out.bucket}/output/<name>/.`,
+    );
+  }
+  const inputs = typeof m.input === 'string' ? [m.input] : m.input;
+  for (const uri of inputs) {
+    if (uri === job.uploadedInput) continue; // a local input, checked locally and uploaded by us
+    const loc = parseS3Uri(uri);
+    try {
+      const single = loc.key !== '' && !loc.key.endsWith('/') ? await blobs.head(loc.bucket, loc.key) : undefined;
+      const objects = single
+        ? [single]
+        : await blobs.list(loc.bucket, loc.key === '' || loc.key.endsWith('/') ? loc.key : `${loc.key}/`, 1000);
+      const data = objects.filter((o) => !o.key.endsWith('/') && !/(^|\/)(_READY|_SUCCESS)$/.test(o.key));
+      if (data.length === 0) {
+        throw new UsageError(`Input ${uri} does not exist (no object or prefix with that name): check the URI.`);
+      }
+      if (data.every((o) => o.size === 0)) throw new UsageError(`Input ${uri} is empty (0 bytes): nothing to process.`);
+    } catch (err) {
+      throw err instanceof UsageError ? err : s3UsageError(err, uri);
+    }
+  }
+  if (!m.overwrite) {
+    let taken: boolean;
+    try {
+      taken = await blobs.hasAny(out.bucket, out.key);
+    } catch (err) {
+      throw s3UsageError(err, m.output);
+    }
+    if (taken) {
+      throw new UsageError(
+        `Output ${formatS3Uri(out)} already exists and holds objects: choose another output, remove it, ` +
+          'or pass --overwrite to replace its part files.',
+      );
+    }
+  }
+}
 
 /** Upload inputs and files, then the manifest: the manifest's upload starts the job. */
 export async function uploadJob(t: Target, job: PreparedJob): Promise<void> {
@@ -28,11 +97,41 @@ export async function uploadJob(t: Target, job: PreparedJob): Promise<void> {
   await blobs.putBytes(t.names.bucket, manifestKey(job.jobId), JSON.stringify(job.manifest, null, 2), 'application/json');
 }
 
+/**
+ * Cancel a job: mark it CANCELLED (only from CREATING/RUNNING), then cancel its
+ * pending tasks so nothing new starts; running tasks stop at their worker's next
+ * job check. Returns the job as it was, or throws UsageError.
+ */
+export async function cancelJob(t: Target, jobId: string, reason = 'cancelled by user'): Promise<JobRecord> {
+  const jobs = new JobStore(t.clients, t.names.table);
+  const job = await jobs.get(jobId);
+  if (!job) throw new UsageError(`No job "${jobId}" on ${t.description}. List jobs with \`mapreduce jobs\`.`);
+  if (!(await jobs.end(jobId, 'CANCELLED', reason, new Date().toISOString()))) {
+    const now = await jobs.get(jobId);
+    throw new UsageError(`Job ${jobId} is already ${now?.status ?? job.status}; nothing to cancel.`);
+  }
+  const tasks = new TaskStore(t.clients, t.names.table);
+  await forEachLimit(
+    (await tasks.list(jobId)).filter((x) => x.status === 'PENDING'),
+    8,
+    (x) => tasks.cancel(jobId, x.taskId).catch(() => {}),
+  );
+  return job;
+}
+
 export interface WaitOptions {
   readonly json: boolean;
   readonly pollMs?: number;
   /** Give up when no coordinator has picked the job up after this long. */
   readonly appearTimeoutMs?: number;
+  /** Ctrl-C cancels the job (then waits for it to end); a second Ctrl-C exits at once. */
+  readonly cancelOnInterrupt?: boolean;
+}
+
+export interface WaitResult {
+  readonly job: JobRecord;
+  /** True when the user pressed Ctrl-C and the job was cancelled for that. */
+  readonly interrupted: boolean;
 }
 
 /** Progress figures from the job and its task records. */
@@ -55,13 +154,29 @@ export async function snapshot(t: Target, job: JobRecord, startedAt: number): Pr
   };
 }
 
-/** Poll until the job ends; returns the final record. */
-export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOptions): Promise<JobRecord> {
+/** How long to wait for the running attempts of a job that ended (cancelled, failed) to stop. */
+const STOP_WAIT_MS = 15_000;
+
+/** Poll until the job ends (and its running attempts stopped), reporting progress; returns the final record. */
+export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOptions): Promise<WaitResult> {
   const jobs = new JobStore(t.clients, t.names.table);
   const reporter = createProgressReporter(io, o.json);
   const started = Date.now();
   const pollMs = o.pollMs ?? 250;
   let lastDetail = 0;
+  let interrupted = false;
+  let endedAt: number | undefined;
+  const onInterrupt = () => {
+    if (interrupted) {
+      reporter.stop();
+      io.err('Interrupted again: exiting without waiting.\n');
+      process.exit(130);
+    }
+    interrupted = true;
+    io.err(`\nCancelling job ${jobId} (Ctrl-C again to exit at once)...\n`);
+    cancelJob(t, jobId, 'cancelled by user (Ctrl-C)').catch(() => {});
+  };
+  if (o.cancelOnInterrupt) process.on('SIGINT', onInterrupt);
   try {
     for (;;) {
       const job = await jobs.get(jobId);
@@ -73,8 +188,14 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
           );
         }
       } else if (job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED') {
-        reporter.update(await snapshot(t, job, started));
-        return job;
+        const last = await snapshot(t, job, started);
+        // Running attempts of an ended job stop at their worker's next job check: wait a little for them.
+        const stillRunning = last.map.running + last.reduce.running > 0;
+        endedAt ??= Date.now();
+        if (!stillRunning || Date.now() - endedAt > STOP_WAIT_MS) {
+          reporter.update(last);
+          return { job, interrupted };
+        }
       } else if (Date.now() - lastDetail >= 1000) {
         // Task listing costs a query; once a second is plenty for a progress display.
         lastDetail = Date.now();
@@ -83,6 +204,7 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
       await new Promise((r) => setTimeout(r, pollMs));
     }
   } finally {
+    if (o.cancelOnInterrupt) process.off('SIGINT', onInterrupt);
     reporter.stop();
   }
 }
@@ -97,15 +219,4 @@ export async function downloadOutput(t: Target, job: JobRecord, dir: string): Pr
     await pipeline(await blobs.getObject(o.bucket, o.key), createWriteStream(path.join(dir, path.basename(o.key))));
   });
   return objects.map((o) => path.basename(o.key));
-}
-
-/** Counters as aligned `group.name  value` lines, framework counters first. */
-export function formatCounters(counters: Readonly<Record<string, number>>): string {
-  const entries = Object.entries(counters).sort(([a], [b]) => {
-    const fa = a.startsWith('mapreduce.') ? 0 : 1;
-    const fb = b.startsWith('mapreduce.') ? 0 : 1;
-    return fa - fb || (a < b ? -1 : a > b ? 1 : 0);
-  });
-  const width = Math.max(0, ...entries.map(([k]) => k.length));
-  return entries.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
 }

@@ -5,7 +5,8 @@ import type { JobFlags } from './job-spec.js';
 export function positiveInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number >= 1 (got "${v}").`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(`${name} must be a whole number >= 1 (got "${v}").`);
     return n;
   };
 }
@@ -14,7 +15,10 @@ export function addJobOptions(cmd: Command): Command {
   return cmd
     .requiredOption('-i, --input <path|s3://uri>', 'input: a local file or directory, or an S3 prefix/object')
     .requiredOption('-o, --output <path|s3://uri>', 'output: a local directory (downloaded) or an S3 prefix')
-    .requiredOption('-m, --mapper <cmd|module>', 'mapper: an executable (with arguments) or a .ts/.js module exporting map')
+    .requiredOption(
+      '-m, --mapper <cmd|module>',
+      'mapper: an executable (with arguments) or a .ts/.js module exporting map',
+    )
     .option('-r, --reducer <cmd|module>', 'reducer (omit for a map-only job)')
     .option('-c, --combiner <cmd|module>', 'combiner, run on map output before the shuffle')
     .option('-R, --num-reducers <n>', 'number of reduce tasks (default 1)', positiveInt('--num-reducers'))
@@ -24,7 +28,11 @@ export function addJobOptions(cmd: Command): Command {
     .option('--overwrite', 'allow an output that already holds objects')
     .option('--name <name>', 'a human-readable job name')
     .option('--max-attempts <n>', 'attempts per task before the job fails (default 4)', positiveInt('--max-attempts'))
-    .option('--task-timeout <seconds>', 'kill a task that makes no progress for this long (default 600)', positiveInt('--task-timeout'))
+    .option(
+      '--task-timeout <seconds>',
+      'kill a task that makes no progress for this long (default 600)',
+      positiveInt('--task-timeout'),
+    )
     .option('--json', 'machine-readable progress events and result on stdout');
 }
 

@@ -7,7 +7,6 @@ import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:f
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { splitCommandLine } from '../core/argv.js';
 import { UsageError } from '../core/errors.js';
 import { defaultOutputPrefix, fileKey, inputPrefix } from '../core/layout.js';
@@ -37,10 +36,24 @@ export interface PreparedJob {
   readonly uploads: readonly (readonly [string, string])[];
   /** Set when the output is a local directory to download into. */
   readonly localOutputDir?: string;
+  /** Set when the input is local: the s3:// prefix it is uploaded to. */
+  readonly uploadedInput?: string;
 }
 
 const MODULE_RE = /\.(mjs|js|ts|mts)$/;
-const isS3 = (v: string) => v.startsWith('s3://');
+/**
+ * True for an S3 location. Anything that looks like a URI (`s3:/x`, `S3://x`,
+ * `https://...`) must be a valid s3:// URI: it is never taken as a local path.
+ */
+function isS3(v: string, what: string): boolean {
+  if (v.startsWith('s3://')) return true;
+  if (/^s3:/i.test(v) || /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
+    throw new UsageError(
+      `Invalid ${what} "${v}": give a local path or an S3 URI of the form s3://<bucket>/<key>, e.g. s3://my-bucket/input/.`,
+    );
+  }
+  return false;
+}
 
 /** Every regular file under a path (the path itself if it is a file), sorted. */
 function listLocalFiles(root: string): string[] {
@@ -86,16 +99,27 @@ export class JobPackager {
   }
 
   /** A mapper/reducer/combiner flag → a manifest step, shipping local files. */
-  async step(role: string, value: string): Promise<Step> {
-    const first = splitCommandLine(value)[0] as string;
+  async step(flag: string, value: string): Promise<Step> {
+    const role = flag.charAt(0).toUpperCase() + flag.slice(1);
+    const first = splitCommandLine(value)[0];
+    if (first === undefined) throw new UsageError(`${role} is empty: give --${flag} a command or a module file.`);
     if (MODULE_RE.test(value) && !value.includes(' ')) {
-      if (!existsSync(value)) throw new UsageError(`${role} module ${value} does not exist.`);
+      if (!existsSync(value)) throw new UsageError(`${role} module ${value} does not exist: check the path.`);
       const name = `${path.basename(value).replace(MODULE_RE, '')}.mjs`;
       if (!this.shipped.has(name)) {
         this.bundleDir ??= await mkdtemp(path.join(os.tmpdir(), 'mapreduce-bundle-'));
         const outfile = path.join(this.bundleDir, name);
         try {
-          await build({ entryPoints: [value], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'silent' });
+          const { build } = await import('esbuild');
+          await build({
+            entryPoints: [value],
+            bundle: true,
+            platform: 'node',
+            format: 'esm',
+            target: 'node20',
+            outfile,
+            logLevel: 'silent',
+          });
         } catch (err) {
           throw new UsageError(`${role} module ${value} does not compile: ${(err as Error).message}`, { cause: err });
         }
@@ -114,9 +138,16 @@ export class JobPackager {
       this.ship(name, first);
       return [name, ...words.slice(1)].map(quoteWord).join(' ');
     }
-    if (first.includes('/')) throw new UsageError(`${role} ${first} does not exist.`);
+    if (existsSync(first) && first.includes('/')) {
+      throw new UsageError(`${role} ${first} is a directory, not an executable file: name the script inside it.`);
+    }
+    if (first.includes('/')) {
+      throw new UsageError(`${role} ${first} does not exist: check the path (relative to ${process.cwd()}).`);
+    }
     if (!onPath(first)) {
-      throw new UsageError(`${role} "${first}" is neither a file here nor a program on PATH.`);
+      throw new UsageError(
+        `${role} "${first}" is neither a file here nor a program on PATH: give the path of your script, e.g. ./${first}.`,
+      );
     }
     return value;
   }
@@ -124,26 +155,44 @@ export class JobPackager {
   async prepare(f: JobFlags): Promise<PreparedJob> {
     const uploads: [string, string][] = [];
     let input: string;
-    if (isS3(f.input)) {
+    let uploadedInput: string | undefined;
+    if (isS3(f.input, '--input')) {
       parseS3Uri(f.input);
       input = f.input;
     } else {
-      if (!existsSync(f.input)) throw new UsageError(`Input ${f.input} does not exist.`);
+      if (!existsSync(f.input)) {
+        throw new UsageError(
+          `Input ${f.input} does not exist: give an existing file or directory (relative to ${process.cwd()}) or an s3:// URI.`,
+        );
+      }
       const files = listLocalFiles(f.input);
-      if (files.length === 0) throw new UsageError(`Input directory ${f.input} is empty: add input files to it.`);
+      if (files.length === 0) {
+        throw new UsageError(
+          `Input directory ${f.input} is empty (no files in it): add input files, or point --input elsewhere.`,
+        );
+      }
+      if (files.every((file) => statSync(file).size === 0)) {
+        throw new UsageError(`Input ${f.input} holds only empty files (0 bytes): nothing to process.`);
+      }
       const base = statSync(f.input).isFile() ? path.dirname(f.input) : f.input;
       for (const file of files) uploads.push([`${inputPrefix(this.jobId)}${path.relative(base, file)}`, file]);
       input = `s3://${this.bucket}/${inputPrefix(this.jobId)}`;
+      uploadedInput = input;
     }
     let output: string;
     let localOutputDir: string | undefined;
-    if (isS3(f.output)) {
+    if (isS3(f.output, '--output')) {
       parseS3Uri(f.output);
       output = f.output;
     } else {
-      if (existsSync(f.output) && (!statSync(f.output).isDirectory() || readdirSync(f.output).length > 0) && !f.overwrite) {
+      if (
+        existsSync(f.output) &&
+        (!statSync(f.output).isDirectory() || readdirSync(f.output).length > 0) &&
+        !f.overwrite
+      ) {
         throw new UsageError(
-          `Output ${f.output} already exists. Choose another output, remove it, or pass --overwrite to replace its part files.`,
+          `Output ${f.output} already exists and is not empty: choose another output, remove it, ` +
+            'or pass --overwrite to replace its part files (other files in it are kept).',
         );
       }
       localOutputDir = f.output;
@@ -172,6 +221,6 @@ export class JobPackager {
       ...(f.maxAttempts !== undefined ? { maxAttempts: f.maxAttempts } : {}),
       ...(f.taskTimeout !== undefined ? { taskTimeoutSeconds: f.taskTimeout } : {}),
     };
-    return { jobId: this.jobId, manifest, uploads, localOutputDir };
+    return { jobId: this.jobId, manifest, uploads, localOutputDir, uploadedInput };
   }
 }

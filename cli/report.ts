@@ -1,32 +1,50 @@
 /** How `run` and `submit --wait` report a finished job. */
 import type { JobRecord } from '../core/model.js';
 import type { Io } from './io.js';
-import { formatCounters } from './job-client.js';
+import { durationSeconds, formatCounters } from './format.js';
+
+export interface ReportOptions {
+  readonly json: boolean;
+  /** Where the output ended up (a local directory or an s3:// prefix), and how many part files it has. */
+  readonly output?: string;
+  readonly partFiles?: number;
+  /** Flags that select the same target in follow-up commands (` --prefix x`), for hints. */
+  readonly targetFlags?: string;
+}
 
 /** Print the outcome; returns the exit code (0 only for SUCCEEDED). */
-export function reportFinished(io: Io, job: JobRecord, json: boolean, extra: Record<string, unknown> = {}): number {
-  const seconds =
-    job.finishedAt && job.createdAt ? ((Date.parse(job.finishedAt) - Date.parse(job.createdAt)) / 1000).toFixed(1) : '?';
-  if (json) {
+export function reportFinished(io: Io, job: JobRecord, o: ReportOptions): number {
+  const seconds = durationSeconds(job);
+  const flags = o.targetFlags ?? '';
+  if (o.json) {
     io.out(
       `${JSON.stringify({
         event: 'result',
         jobId: job.jobId,
         status: job.status,
-        reason: job.reason,
-        output: job.manifest?.output,
-        seconds: Number(seconds),
-        counters: job.counters,
-        ...extra,
+        ...(job.reason ? { reason: job.reason } : {}),
+        output: o.output ?? job.manifest?.output,
+        ...(o.partFiles !== undefined ? { partFiles: o.partFiles } : {}),
+        seconds,
+        numMaps: job.numMaps,
+        numReduces: job.numReduces,
+        counters: job.counters ?? {},
       })}\n`,
     );
-  } else if (job.status === 'SUCCEEDED') {
-    io.out(`Job ${job.jobId} succeeded in ${seconds}s.\n`);
-    for (const [k, v] of Object.entries(extra)) io.out(`${k}: ${v}\n`);
-    if (Object.keys(job.counters ?? {}).length > 0) io.out(`Counters:\n${formatCounters(job.counters)}\n`);
-  } else {
-    io.err(`Job ${job.jobId} ${job.status}: ${job.reason ?? 'no reason recorded'}\n`);
-    if (job.status === 'FAILED') io.err(`See the task logs with: mapreduce logs ${job.jobId}\n`);
+    return job.status === 'SUCCEEDED' ? 0 : 1;
   }
-  return job.status === 'SUCCEEDED' ? 0 : 1;
+  const counters = Object.keys(job.counters ?? {}).length > 0 ? `Counters:\n${formatCounters(job.counters)}\n` : '';
+  if (job.status === 'SUCCEEDED') {
+    io.out(`Job ${job.jobId} succeeded in ${seconds}s.\n`);
+    const parts = o.partFiles === undefined ? '' : ` (${o.partFiles} part file${o.partFiles === 1 ? '' : 's'})`;
+    io.out(`Output: ${o.output ?? job.manifest.output}${parts}\n`);
+    io.out(counters);
+    return 0;
+  }
+  io.err(`Job ${job.jobId} ${job.status} after ${seconds}s: ${job.reason ?? 'no reason recorded'}\n`);
+  io.err(counters);
+  if (job.status === 'FAILED' && job.numMaps > 0) {
+    io.err(`Task logs: mapreduce logs ${job.jobId}${flags}   Details: mapreduce status ${job.jobId}${flags}\n`);
+  }
+  return 1;
 }

@@ -1,13 +1,12 @@
 /**
  * Which deployment a command talks to: a CDK stack on AWS (`--stack NAME`, names
  * read from its outputs) or a local stack on the emulator (the default).
+ * The AWS SDK is imported only when a target is resolved, so `--help` and
+ * usage errors stay fast.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Command } from 'commander';
-import { type AwsClients, createClients, explainEnvironmentError, LOCAL_ENDPOINT } from '../aws/clients.js';
-import { isEndpointUp } from '../aws/emulator.js';
-import { EnvironmentError } from '../core/errors.js';
+import type { AwsClients } from '../aws/clients.js';
+import { EnvironmentError, UsageError } from '../core/errors.js';
 import { DEFAULT_LOCAL_PREFIX, localResourceNames, type ResourceNames } from '../core/resources.js';
 
 export interface TargetOptions {
@@ -32,12 +31,25 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--prefix <name>', `local stack resource prefix (default: MR_PREFIX or ${DEFAULT_LOCAL_PREFIX})`);
 }
 
+/** The emulator's default endpoint (LOCAL_ENDPOINT of aws/clients.ts). */
+const LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
+
 export function localEndpoint(o: TargetOptions): string {
   return o.endpoint ?? process.env.AWS_ENDPOINT_URL ?? LOCAL_ENDPOINT;
 }
 
 export function localPrefix(o: TargetOptions): string {
-  return o.prefix ?? process.env.MR_PREFIX ?? DEFAULT_LOCAL_PREFIX;
+  const prefix = o.prefix ?? process.env.MR_PREFIX ?? DEFAULT_LOCAL_PREFIX;
+  if (!/^[a-z0-9][a-z0-9-]{1,40}$/.test(prefix)) {
+    throw new UsageError(`Invalid --prefix "${prefix}": use 2-41 lowercase letters, digits and dashes (e.g. dev-1).`);
+  }
+  return prefix;
+}
+
+/** The flags that select the same target again, for hints such as `mapreduce logs JOB --prefix x`. */
+export function targetFlags(o: TargetOptions): string {
+  if (o.stack) return ` --stack ${o.stack}`;
+  return `${o.prefix ? ` --prefix ${o.prefix}` : ''}${o.endpoint ? ` --endpoint ${o.endpoint}` : ''}`;
 }
 
 const OUTPUT_NAMES: Record<string, keyof ResourceNames> = {
@@ -52,6 +64,12 @@ const OUTPUT_NAMES: Record<string, keyof ResourceNames> = {
 export async function resolveTarget(o: TargetOptions): Promise<Target> {
   if (o.stack) return resolveStack(o.stack);
   const endpoint = localEndpoint(o);
+  const prefix = localPrefix(o);
+  const [{ createClients, explainEnvironmentError }, { isEndpointUp }, { DescribeTableCommand }] = await Promise.all([
+    import('../aws/clients.js'),
+    import('../aws/emulator.js'),
+    import('@aws-sdk/client-dynamodb'),
+  ]);
   if (!(await isEndpointUp(endpoint, 1500))) {
     throw new EnvironmentError(
       `No local stack answers on ${endpoint}. Start one with \`mapreduce local up\` (or use \`mapreduce run\`, ` +
@@ -59,22 +77,44 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     );
   }
   const clients = createClients({ endpoint });
-  const names = localResourceNames(localPrefix(o));
+  const names = localResourceNames(prefix);
   try {
     await clients.ddb.send(new DescribeTableCommand({ TableName: names.table }));
   } catch (err) {
     if ((err as Error).name === 'ResourceNotFoundException') {
       throw new EnvironmentError(
-        `The emulator on ${endpoint} has no local stack named "${localPrefix(o)}". Start it with \`mapreduce local up\`.`,
+        `The emulator on ${endpoint} has no local stack named "${prefix}". Start it with ` +
+          `\`mapreduce local up${o.prefix ? ` --prefix ${prefix}` : ''}\` (or check --prefix / MR_PREFIX).`,
       );
     }
     throw explainEnvironmentError(err, endpoint);
   }
-  return { kind: 'local', clients, names, description: `local stack "${localPrefix(o)}" at ${endpoint}` };
+  return { kind: 'local', clients, names, description: `local stack "${prefix}" at ${endpoint}` };
+}
+
+/** The region from AWS_REGION/AWS_DEFAULT_REGION or the profile's config file (the SDK's own chain). */
+async function awsRegion(): Promise<string> {
+  const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
+  const probe = new CloudFormationClient({});
+  try {
+    return await probe.config.region();
+  } catch {
+    throw new EnvironmentError(
+      'No AWS region configured for --stack. Set AWS_REGION (e.g. `export AWS_REGION=us-east-1`), or set AWS_PROFILE ' +
+        'to a profile with a region in ~/.aws/config (see `aws configure`). For the local stack, drop --stack and run ' +
+        '`mapreduce local up`.',
+    );
+  } finally {
+    probe.destroy();
+  }
 }
 
 async function resolveStack(stack: string): Promise<Target> {
-  const clients = createClients({});
+  const [{ createClients, explainEnvironmentError }, { CloudFormationClient, DescribeStacksCommand }] = await Promise.all([
+    import('../aws/clients.js'),
+    import('@aws-sdk/client-cloudformation'),
+  ]);
+  const clients = createClients({ region: await awsRegion() });
   const cfn = new CloudFormationClient({ region: clients.region });
   let outputs: { OutputKey?: string; OutputValue?: string }[];
   try {
@@ -83,6 +123,11 @@ async function resolveStack(stack: string): Promise<Target> {
   } catch (err) {
     const explained = explainEnvironmentError(err, undefined);
     if (explained !== err) throw explained;
+    if (/does not exist/.test((err as Error).message)) {
+      throw new UsageError(
+        `No stack "${stack}" in ${clients.region}: check the name (the CDK stack name, see \`cdk list\`) and AWS_REGION.`,
+      );
+    }
     throw new EnvironmentError(`Cannot read stack "${stack}" in ${clients.region}: ${(err as Error).message}`, {
       cause: err,
     });
@@ -96,7 +141,9 @@ async function resolveStack(stack: string): Promise<Target> {
   }
   const missing = Object.values(OUTPUT_NAMES).filter((f) => !names[f]);
   if (missing.length > 0) {
-    throw new EnvironmentError(`Stack "${stack}" lacks the outputs ${missing.join(', ')}: was it deployed with this CDK app?`);
+    throw new EnvironmentError(
+      `Stack "${stack}" lacks the outputs ${missing.join(', ')}: was it deployed with this CDK app?`,
+    );
   }
   return { kind: 'aws', clients, names: names as ResourceNames, description: `stack ${stack} (${clients.region})` };
 }

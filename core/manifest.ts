@@ -65,11 +65,16 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
       .map((k) => `"${k}"`)
       .join(
         ', ',
-      )} (allowed: input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, env, name)`;
+      )} (allowed: ${
+      path === '(manifest)'
+        ? 'input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, env, name'
+        : 'module'
+    })`;
   }
   if (issue.code === 'invalid_type') {
     const got = valueAt(raw, issue.path);
     if (got === undefined) return `${path}: is required`;
+    if (issue.expected === 'int') return `${path}: must be a whole number (got ${JSON.stringify(got)})`;
     return `${path}: expected ${issue.expected}, got ${JSON.stringify(got)}`;
   }
   if (issue.code === 'invalid_union') {
@@ -78,6 +83,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     const inner = issue.errors.flat()[0];
     if (path === 'mapper' || path === 'reducer' || path === 'combiner') {
       return `${path}: expected a command line string or {"module": "file.mjs"}, got ${JSON.stringify(got)}`;
+    }
+    if (path === 'input' && typeof got !== 'string' && !Array.isArray(got)) {
+      return `input: expected an s3:// URI or a list of s3:// URIs, got ${JSON.stringify(got)}`;
     }
     return `${path}: ${inner ? inner.message : 'invalid value'} (got ${JSON.stringify(got)})`;
   }

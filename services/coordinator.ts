@@ -82,7 +82,9 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
   } catch (err) {
     // User mistakes fail the job with a reason; anything else (S3 down) is retried by SQS.
     if (!(err instanceof UsageError)) throw err;
-    return reject(s, jobId, err.message, now);
+    // A job id is used once (a repeated upload is a duplicate), so say how to try again.
+    const hint = err instanceof ManifestError ? '\nFix the manifest and upload it under a new job id.' : '';
+    return reject(s, jobId, `${err.message}${hint}`, now);
   }
   const splits = computeSplits(inputs, { splitSize: manifest.splitSize ?? (manifest.numMappers ? undefined : DEFAULT_SPLIT_SIZE), numMappers: manifest.numMappers });
   const numReduces = manifest.reducer ? manifest.numReducers : 0;

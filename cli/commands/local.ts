@@ -4,12 +4,11 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { timingsFromEnv } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
-import { LocalStack } from '../../services/local-stack.js';
 import type { Io } from '../io.js';
 import { positiveInt } from '../job-options.js';
 import { isAlive, readLocalState, removeLocalState, stateDir, writeLocalState } from '../local-state.js';
+import { stderrLogger } from '../log.js';
 import { localEndpoint, localPrefix } from '../target.js';
 
 export function registerLocal(program: Command, io: Io): void {
@@ -26,16 +25,36 @@ Examples:
     );
   local
     .command('up')
-    .description('Start the emulator (if needed), the resources, coordinator, checker and workers; runs in the foreground')
+    .description(
+      'Start the emulator (if needed), the resources, coordinator, checker and workers; runs in the foreground',
+    )
     .option('-w, --workers <n>', 'worker processes (default 2)', positiveInt('--workers'))
     .option('--endpoint <url>', 'emulator endpoint (default: AWS_ENDPOINT_URL or http://127.0.0.1:4566)')
     .option('--prefix <name>', 'resource name prefix (default: MR_PREFIX or mapreduce-local)')
+    .addHelpText(
+      'after',
+      `
+Prints "Local stack ... is up" when ready. Worker logs (JSON lines) go to
+<MR_STATE_DIR or ~/.mapreduce>/local-<prefix>/worker-N.log; with --verbose the
+coordinator and checker log to stderr.
+
+Examples:
+  $ mapreduce local up                         # 2 workers, prefix mapreduce-local
+  $ mapreduce --verbose local up --workers 4 --prefix dev`,
+    )
     .action(async (o: Record<string, unknown>) => {
       const prefix = localPrefix(o);
       const existing = readLocalState(prefix);
       if (existing) {
-        throw new UsageError(`A local stack "${prefix}" is already running (pid ${existing.pid}). Stop it with \`mapreduce local down\`.`);
+        throw new UsageError(
+          `A local stack "${prefix}" is already running (pid ${existing.pid}). Stop it with \`mapreduce local down${o.prefix ? ` --prefix ${prefix}` : ''}\`.`,
+        );
       }
+      const [{ LocalStack }, { timingsFromEnv }, { isEndpointUp }] = await Promise.all([
+        import('../../services/local-stack.js'),
+        import('../../core/config.js'),
+        import('../../aws/emulator.js'),
+      ]);
       const logDir = path.join(stateDir(), `local-${prefix}`);
       const workers = (o.workers as number | undefined) ?? 2;
       const stack = await LocalStack.start({
@@ -43,8 +62,10 @@ Examples:
         prefix,
         workers,
         timings: timingsFromEnv(),
-        startEmulator: true,
+        // A busy emulator can take seconds to answer: probe patiently before starting a second one.
+        startEmulator: !(await isEndpointUp(localEndpoint(o), 8000)),
         stateDir: logDir,
+        ...(program.opts().verbose === true ? { log: stderrLogger(io, 'local-stack') } : {}),
       });
       writeLocalState({
         pid: process.pid,
@@ -56,7 +77,8 @@ Examples:
       });
       io.out(
         `Local stack "${prefix}" is up at ${localEndpoint(o)} with ${workers} workers.\n` +
-          `Job bucket: s3://${stack.names.bucket}/   Worker logs: ${logDir}\nStop it with Ctrl-C or \`mapreduce local down\`.\n`,
+          `Job bucket: s3://${stack.names.bucket}/   Worker logs: ${logDir}\n` +
+          `Stop it with Ctrl-C or \`mapreduce local down${o.prefix ? ` --prefix ${prefix}` : ''}\`.\n`,
       );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
@@ -70,6 +92,7 @@ Examples:
     .command('down')
     .description('Stop the local stack started by `local up`')
     .option('--prefix <name>', 'resource name prefix (default: MR_PREFIX or mapreduce-local)')
+    .addHelpText('after', '\nExamples:\n  $ mapreduce local down\n  $ mapreduce local down --prefix dev')
     .action(async (o: Record<string, unknown>) => {
       const prefix = localPrefix(o);
       const state = readLocalState(prefix);
@@ -86,8 +109,9 @@ Examples:
     });
   local
     .command('status')
-    .description('Show whether a local stack is running')
+    .description('Show whether a local stack is running (exit 1 when not)')
     .option('--prefix <name>', 'resource name prefix (default: MR_PREFIX or mapreduce-local)')
+    .addHelpText('after', '\nExamples:\n  $ mapreduce local status\n  $ mapreduce local status --prefix dev')
     .action((o: Record<string, unknown>) => {
       const state = readLocalState(localPrefix(o));
       io.out(state ? `${JSON.stringify(state, null, 2)}\n` : `No local stack "${localPrefix(o)}" is running.\n`);

@@ -6,76 +6,106 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { timingsFromEnv } from '../../core/config.js';
+import { UsageError } from '../../core/errors.js';
 import { newJobId } from '../../core/model.js';
 import { localResourceNames } from '../../core/resources.js';
-import { LocalStack } from '../../services/local-stack.js';
+import type { LocalStack } from '../../services/local-stack.js';
 import type { Io } from '../io.js';
-import { downloadOutput, uploadJob, waitForJob } from '../job-client.js';
 import { addJobOptions, jobFlags, positiveInt } from '../job-options.js';
 import { JobPackager } from '../job-spec.js';
 import { readLocalState } from '../local-state.js';
+import { stderrLogger } from '../log.js';
 import { reportFinished } from '../report.js';
-import { addTargetOptions, localEndpoint, localPrefix, resolveTarget, type Target } from '../target.js';
+import { addTargetOptions, localEndpoint, localPrefix, resolveTarget, type Target, targetFlags } from '../target.js';
 
 export function registerRun(program: Command, io: Io): void {
   const cmd = program
     .command('run')
     .description('Run a job on the local stack and wait for it (starts a local stack when none is running)');
   addTargetOptions(addJobOptions(cmd))
-    .option('-w, --workers <n>', 'worker processes when this command starts the stack (default 2)', positiveInt('--workers'))
+    .option(
+      '-w, --workers <n>',
+      'worker processes when this command starts the stack (default 2)',
+      positiveInt('--workers'),
+    )
     .addHelpText(
       'after',
       `
+A local --input is uploaded, a local --output directory is filled with part-NNNNN files
+when the job succeeds. Progress goes to stderr (live bars on a terminal, a plain line
+every few seconds otherwise); Ctrl-C cancels the job.
+
 Examples:
   $ mapreduce run -i examples/data -o out -m examples/wordcount/wc_map.sh -r examples/wordcount/wc_reduce.sh -R 2
   $ mapreduce run -i examples/data -o out -m examples/wordcount/wordcount.ts -c examples/wordcount/wordcount.ts -r examples/wordcount/wordcount.ts
-  $ mapreduce run -i logs/ -o matches -m "grep -i error"          # map-only grep`,
+  $ mapreduce run -i logs/ -o matches -m "grep -i error"          # map-only grep
+  $ mapreduce run -i data -o out -m ./map.sh -r ./reduce.sh --json | jq -c 'select(.event == "result")'
+  $ mapreduce --verbose run -i data -o out -m ./map.sh             # also coordinator/checker logs`,
     )
     .action(async (o: Record<string, unknown>) => {
+      if (o.stack) {
+        throw new UsageError(
+          `\`run\` uses a local stack; to run on the deployed stack use \`mapreduce submit --stack ${o.stack} --wait ...\`.`,
+        );
+      }
+      const verbose = program.opts().verbose === true;
+      const json = o.json === true;
       const prefix = localPrefix(o);
       const endpoint = localEndpoint(o);
       const jobId = newJobId();
       // Validate and package before starting anything: a mistake costs nothing.
       const prepared = await new JobPackager(jobId, localResourceNames(prefix).bucket).prepare(jobFlags(o));
+      const [{ LocalStack }, { timingsFromEnv }, { downloadOutput, preflight, uploadJob, waitForJob }] = await Promise.all([
+        import('../../services/local-stack.js'),
+        import('../../core/config.js'),
+        import('../job-client.js'),
+      ]);
+      const { isEndpointUp } = await import('../../aws/emulator.js');
       const running = readLocalState(prefix);
       let stack: LocalStack | undefined;
       let target: Target;
       let scratch: string | undefined;
       if (running) {
         target = await resolveTarget({ endpoint: running.endpoint, prefix });
+        if (verbose) io.err(`Using the running local stack "${prefix}"; worker logs: ${running.logDir}\n`);
       } else {
         scratch = await mkdtemp(path.join(os.tmpdir(), 'mapreduce-run-'));
+        if (verbose) io.err(`Starting a local stack "${prefix}" at ${endpoint}; worker logs (JSON): ${scratch}\n`);
         stack = await LocalStack.start({
           endpoint,
           prefix,
           workers: (o.workers as number | undefined) ?? 2,
           timings: timingsFromEnv(),
-          startEmulator: true,
+          // A busy emulator can take seconds to answer: probe patiently before starting a second one.
+          startEmulator: !(await isEndpointUp(endpoint, 8000)),
           stateDir: scratch,
+          ...(verbose ? { log: stderrLogger(io, 'local-stack') } : {}),
         });
         target = {
           kind: 'local',
           clients: stack.services.clients,
           names: stack.names,
-          description: `embedded local stack at ${endpoint}`,
+          description: `embedded local stack "${prefix}" at ${endpoint}`,
         };
       }
       try {
+        await preflight(target, prepared);
         await uploadJob(target, prepared);
-        if (!o.json) io.err(`Submitted job ${jobId} to ${target.description}\n`);
-        const job = await waitForJob(target, jobId, io, { json: o.json === true });
-        const extra: Record<string, unknown> = {};
+        if (json) io.out(`${JSON.stringify({ event: 'submitted', jobId, target: target.description })}\n`);
+        else io.err(`Submitted job ${jobId} to ${target.description}\n`);
+        const { job, interrupted } = await waitForJob(target, jobId, io, { json, cancelOnInterrupt: true });
+        let output: { output?: string; partFiles?: number } = {};
         if (job.status === 'SUCCEEDED' && prepared.localOutputDir) {
           const files = await downloadOutput(target, job, prepared.localOutputDir);
-          extra.output = `${prepared.localOutputDir} (${files.filter((f) => f.startsWith('part-')).length} part files)`;
-        } else if (job.status === 'SUCCEEDED') {
-          extra.output = job.manifest.output;
+          output = { output: prepared.localOutputDir, partFiles: files.filter((f) => f.startsWith('part-')).length };
         }
-        io.exitCode = reportFinished(io, job, o.json === true, extra);
+        const code = reportFinished(io, job, { json, ...output, targetFlags: targetFlags(o) });
+        io.exitCode = interrupted ? 130 : code;
       } finally {
         await stack?.stop();
-        if (scratch) await rm(scratch, { recursive: true, force: true });
+        // Keep the worker logs when asked for detail; they are the only copy of an embedded stack's logs.
+        if (scratch && !verbose) await rm(scratch, { recursive: true, force: true });
+        else if (scratch) io.err(`Worker logs kept in ${scratch}\n`);
       }
     });
 }

@@ -1,70 +1,134 @@
 /** `mapreduce status [JOB]`: recent jobs, or one job in detail. */
 import type { Command } from 'commander';
-import { JobStore } from '../../aws/job-store.js';
-import { TaskStore } from '../../aws/task-store.js';
-import { WorkerStore } from '../../aws/worker-store.js';
-import { leaseMs, timingsFromEnv } from '../../core/config.js';
+import type { TaskItem } from '../../aws/task-store.js';
 import { UsageError } from '../../core/errors.js';
-import type { JobRecord } from '../../core/model.js';
+import type { JobRecord, WorkerRecord } from '../../core/model.js';
 import type { Io } from '../io.js';
-import { formatCounters } from '../job-client.js';
+import { checkJobIdArg, durationSeconds, formatCounters } from '../format.js';
+import { positiveInt } from '../job-options.js';
 import { addTargetOptions, resolveTarget, type Target } from '../target.js';
 
+const firstLine = (s: string, max: number) => {
+  const line = s.split('\n')[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+};
+
 export function jobRow(j: JobRecord): string[] {
-  const dur = j.finishedAt ? `${((Date.parse(j.finishedAt) - Date.parse(j.createdAt)) / 1000).toFixed(1)}s` : '-';
+  const dur = durationSeconds(j);
   return [
     j.jobId,
+    j.manifest?.name ?? '-',
     j.status,
     j.phase,
     `${j.mapsCommitted}/${j.numMaps}`,
     `${j.reducesCommitted}/${j.numReduces}`,
     j.createdAt,
-    dur,
+    dur === undefined ? '-' : `${dur}s`,
+    j.reason ? firstLine(j.reason, 60) : '',
   ];
 }
 
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-export const JOB_HEADER = ['JOB', 'STATUS', 'PHASE', 'MAPS', 'REDUCES', 'CREATED', 'DURATION'];
+export const JOB_HEADER = ['JOB', 'NAME', 'STATUS', 'PHASE', 'MAPS', 'REDUCES', 'CREATED', 'DURATION', 'REASON'];
 
-async function jobDetail(t: Target, job: JobRecord, io: Io): Promise<void> {
+export function jobsTable(jobs: readonly JobRecord[]): string {
+  return jobs.length ? `${table(JOB_HEADER, jobs.map(jobRow))}\n` : 'No jobs yet.\n';
+}
+
+/** Task counts by kind and status, e.g. `{ map: { COMMITTED: 3, RUNNING: 1 }, reduce: { PENDING: 2 } }`. */
+export function taskCounts(tasks: readonly TaskItem[]): Record<'map' | 'reduce', Record<string, number>> {
+  const out: Record<'map' | 'reduce', Record<string, number>> = { map: {}, reduce: {} };
+  for (const t of tasks) out[t.kind][t.status] = (out[t.kind][t.status] ?? 0) + 1;
+  return out;
+}
+
+interface WorkerView {
+  readonly workerId: string;
+  readonly host: string;
+  readonly heartbeatAgeSeconds: number;
+  readonly runningTask?: string;
+}
+
+/** Workers whose last heartbeat is within the lease: the ones that can still make progress. */
+function liveWorkers(workers: readonly WorkerRecord[], now: number, lease: number): WorkerView[] {
+  return workers
+    .filter((w) => now - w.heartbeatAt <= lease)
+    .map((w) => ({
+      workerId: w.workerId,
+      host: w.host,
+      heartbeatAgeSeconds: Math.round((now - w.heartbeatAt) / 100) / 10,
+      ...(w.runningTask ? { runningTask: w.runningTask } : {}),
+    }));
+}
+
+async function jobDetail(t: Target, job: JobRecord, io: Io, json: boolean): Promise<void> {
+  const [{ TaskStore }, { WorkerStore }, { leaseMs, timingsFromEnv }] = await Promise.all([
+    import('../../aws/task-store.js'),
+    import('../../aws/worker-store.js'),
+    import('../../core/config.js'),
+  ]);
   const tasks = await new TaskStore(t.clients, t.names.table).list(job.jobId);
-  const workers = await new WorkerStore(t.clients, t.names.table).list();
-  const byState = (kind: string) => {
-    const counts: Record<string, number> = {};
-    for (const x of tasks.filter((x) => x.kind === kind)) counts[x.status] = (counts[x.status] ?? 0) + 1;
-    return Object.entries(counts).map(([k, v]) => `${k.toLowerCase()} ${v}`).join(', ') || 'none';
-  };
   const now = Date.now();
-  const lease = leaseMs(timingsFromEnv());
+  const workers = liveWorkers(await new WorkerStore(t.clients, t.names.table).list(), now, leaseMs(timingsFromEnv()));
+  const counts = taskCounts(tasks);
+  if (json) {
+    io.out(`${JSON.stringify({ ...job, durationSeconds: durationSeconds(job), tasks: counts, workers })}\n`);
+    return;
+  }
+  const byState = (c: Record<string, number>) =>
+    Object.entries(c)
+      .map(([k, v]) => `${k.toLowerCase()} ${v}`)
+      .join(', ') || 'none';
+  const m = job.manifest;
+  const step = (s: unknown) => (typeof s === 'string' ? s : s ? `module ${(s as { module: string }).module}` : '-');
   const lines = [
-    `Job:       ${job.jobId}${job.manifest?.name ? ` (${job.manifest.name})` : ''}`,
+    `Job:       ${job.jobId}${m?.name ? ` (${m.name})` : ''}`,
     `Status:    ${job.status}   Phase: ${job.phase}`,
-    `Input:     ${JSON.stringify(job.manifest?.input ?? '-')} (${job.inputBytes} bytes)`,
-    `Output:    ${job.manifest?.output ?? '-'}`,
-    `Map:       ${job.mapsCommitted}/${job.numMaps} committed (${byState('map')})`,
-    `Reduce:    ${job.reducesCommitted}/${job.numReduces} committed (${byState('reduce')})`,
-    `Created:   ${job.createdAt}${job.finishedAt ? `   Finished: ${job.finishedAt}` : ''}`,
   ];
-  if (job.statusMessage) lines.push(`Last task status: ${job.statusMessage}`);
-  if (job.reason) lines.push(`Reason:    ${job.reason}`);
-  const failed = tasks.filter((x) => x.lastError);
-  for (const x of failed.slice(0, 5)) lines.push(`Task ${x.taskId} last error: ${x.lastError}`);
-  lines.push('Workers:');
-  if (workers.length === 0) lines.push('  none');
-  for (const w of workers) {
-    const age = (now - w.heartbeatAt) / 1000;
+  if (m) {
     lines.push(
-      `  ${w.workerId}  last heartbeat ${age.toFixed(1)}s ago${now - w.heartbeatAt > lease ? ' (dead)' : ''}${
-        w.runningTask ? `  running ${w.runningTask}` : ''
+      `Input:     ${Array.isArray(m.input) ? m.input.join(', ') : m.input} (${job.inputBytes} bytes)`,
+      `Output:    ${m.output}`,
+      `Mapper:    ${step(m.mapper)}${m.combiner ? `   Combiner: ${step(m.combiner)}` : ''}   Reducer: ${
+        m.reducer ? step(m.reducer) : 'none (map-only)'
       }`,
     );
   }
-  if (Object.keys(job.counters ?? {}).length > 0) lines.push('Counters:', formatCounters(job.counters));
+  lines.push(
+    `Map:       ${job.mapsCommitted}/${job.numMaps} committed (${byState(counts.map)})`,
+    `Reduce:    ${job.reducesCommitted}/${job.numReduces} committed (${byState(counts.reduce)})`,
+    `Created:   ${job.createdAt}${job.finishedAt ? `   Finished: ${job.finishedAt}` : ''}   Duration: ${durationSeconds(job)}s`,
+  );
+  if (job.statusMessage) lines.push(`Last task status: ${job.statusMessage}`);
+  if (job.reason) lines.push(`Reason:    ${job.reason.replace(/\n/g, '\n           ')}`);
+  const failed = tasks.filter((x) => x.lastError);
+  if (failed.length > 0) lines.push('Failed attempts:');
+  for (const x of failed.slice(0, 10)) {
+    lines.push(
+      `  ${x.taskId} (attempt ${x.attempt}, ${x.failures} failed, ${x.stalls} stalled): ${firstLine(x.lastError!, 200)}`,
+    );
+  }
+  if (failed.length > 10) lines.push(`  ... and ${failed.length - 10} more tasks`);
+  lines.push('Live workers:');
+  if (workers.length === 0) lines.push('  none');
+  for (const w of workers) {
+    const mine = w.runningTask?.startsWith(`${job.jobId}/`);
+    lines.push(
+      `  ${w.workerId}  last heartbeat ${w.heartbeatAgeSeconds.toFixed(1)}s ago${
+        w.runningTask ? `  running ${mine ? w.runningTask.slice(job.jobId.length + 1) : w.runningTask}` : '  idle'
+      }`,
+    );
+  }
+  lines.push('Counters:', Object.keys(job.counters ?? {}).length > 0 ? formatCounters(job.counters) : '  none yet');
   io.out(`${lines.join('\n')}\n`);
 }
 
@@ -72,22 +136,36 @@ export function registerStatus(program: Command, io: Io): void {
   addTargetOptions(
     program
       .command('status [job]')
-      .description('Show recent jobs, or one job in detail (tasks, workers, counters, failure reason)')
+      .description('Show recent jobs, or one job in detail (tasks, live workers, counters, failure reason)')
+      .option('-n, --limit <n>', 'how many recent jobs without JOB (default 20)', positiveInt('--limit'))
       .option('--json', 'print JSON'),
   )
-    .addHelpText('after', '\nExamples:\n  $ mapreduce status\n  $ mapreduce status 20261123-221501-ab12cd\n  $ mapreduce status --stack MapReduce --json')
+    .addHelpText(
+      'after',
+      `
+With a JOB, exits 1 when the job FAILED or was CANCELLED (0 otherwise), so scripts can
+test the outcome.
+
+Examples:
+  $ mapreduce status                              # the 20 most recent jobs
+  $ mapreduce status 20261123-221501-ab12cd       # one job: phase, tasks, workers, counters, reason
+  $ mapreduce status 20261123-221501-ab12cd --json | jq .counters
+  $ mapreduce status --stack MapReduce`,
+    )
     .action(async (jobId: string | undefined, o: Record<string, unknown>) => {
+      if (jobId !== undefined) checkJobIdArg(jobId);
+      const limit = (o.limit as number | undefined) ?? 20;
       const t = await resolveTarget(o);
+      const { JobStore } = await import('../../aws/job-store.js');
       const jobs = new JobStore(t.clients, t.names.table);
       if (!jobId) {
-        const recent = await jobs.listRecent(20);
-        if (o.json) io.out(`${JSON.stringify(recent)}\n`);
-        else io.out(recent.length ? `${table(JOB_HEADER, recent.map(jobRow))}\n` : 'No jobs yet.\n');
+        const recent = await jobs.listRecent(limit);
+        io.out(o.json ? `${JSON.stringify(recent)}\n` : jobsTable(recent));
         return;
       }
       const job = await jobs.get(jobId);
       if (!job) throw new UsageError(`No job "${jobId}" on ${t.description}. List jobs with \`mapreduce jobs\`.`);
-      if (o.json) io.out(`${JSON.stringify(job)}\n`);
-      else await jobDetail(t, job, io);
+      await jobDetail(t, job, io, o.json === true);
+      if (job.status === 'FAILED' || job.status === 'CANCELLED') io.exitCode = 1;
     });
 }

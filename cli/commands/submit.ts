@@ -2,46 +2,62 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { newJobId } from '../../core/model.js';
+import { localResourceNames } from '../../core/resources.js';
 import type { Io } from '../io.js';
-import { downloadOutput, uploadJob, waitForJob } from '../job-client.js';
 import { addJobOptions, jobFlags } from '../job-options.js';
 import { JobPackager } from '../job-spec.js';
 import { reportFinished } from '../report.js';
-import { addTargetOptions, resolveTarget } from '../target.js';
+import { addTargetOptions, localPrefix, resolveTarget, targetFlags } from '../target.js';
 
 export function registerSubmit(program: Command, io: Io): void {
   const cmd = program.command('submit').description('Submit a job to a running stack (local, or AWS with --stack)');
   addTargetOptions(addJobOptions(cmd))
-    .option('--wait', 'wait for the job to finish, showing progress')
+    .option('--wait', 'wait for the job to finish, showing progress (exit 1 if it fails)')
     .addHelpText(
       'after',
       `
+Without --wait, prints the job id and returns at once; follow the job with
+\`mapreduce status <job>\`. A local --output directory needs --wait.
+
 Examples:
   $ mapreduce submit -i data/ -o out -m wc_map.sh -r wc_reduce.sh --wait        # local stack from \`local up\`
-  $ AWS_PROFILE=prod mapreduce submit --stack MapReduce -i s3://bkt/in/ -o s3://bkt/out/ -m wc.ts -r wc.ts`,
+  $ JOB=$(mapreduce submit -i data/ -o s3://mapreduce-local-jobs/out/wc/ -m wc_map.sh -r wc_reduce.sh)
+  $ AWS_PROFILE=prod mapreduce submit --stack MapReduce -i s3://bkt/in/ -o s3://bkt/out/ -m wc.ts -r wc.ts --wait`,
     )
     .action(async (o: Record<string, unknown>) => {
-      const target = await resolveTarget(o);
+      const json = o.json === true;
       const jobId = newJobId();
-      const prepared = await new JobPackager(jobId, target.names.bucket).prepare(jobFlags(o));
-      if (prepared.localOutputDir && !o.wait) {
+      // Local checks first: they need no stack.
+      const flags = jobFlags(o);
+      if (!o.wait && !/^s3:/i.test(flags.output)) {
         throw new UsageError(
-          'A local --output directory needs --wait (the output is downloaded when the job ends); or give an s3:// output.',
+          `A local --output directory (${flags.output}) needs --wait, because the output is downloaded when the job ends; ` +
+            'or give an s3:// output.',
         );
       }
+      // A deployed stack names its bucket in its outputs; a local one's name is known up front,
+      // so local paths are checked before looking for the stack.
+      let target = o.stack ? await resolveTarget(o) : undefined;
+      const bucket = target?.names.bucket ?? localResourceNames(localPrefix(o)).bucket;
+      const prepared = await new JobPackager(jobId, bucket).prepare(flags);
+      const { downloadOutput, preflight, uploadJob, waitForJob } = await import('../job-client.js');
+      target ??= await resolveTarget(o);
+      await preflight(target, prepared);
       await uploadJob(target, prepared);
       if (!o.wait) {
-        if (o.json) io.out(`${JSON.stringify({ event: 'submitted', jobId })}\n`);
+        if (json) io.out(`${JSON.stringify({ event: 'submitted', jobId })}\n`);
         else io.out(`${jobId}\n`);
         return;
       }
-      if (!o.json) io.err(`Submitted job ${jobId} to ${target.description}\n`);
-      const job = await waitForJob(target, jobId, io, { json: o.json === true });
-      const extra: Record<string, unknown> = {};
+      if (json) io.out(`${JSON.stringify({ event: 'submitted', jobId, target: target.description })}\n`);
+      else io.err(`Submitted job ${jobId} to ${target.description}\n`);
+      const { job, interrupted } = await waitForJob(target, jobId, io, { json, cancelOnInterrupt: true });
+      let output: { output?: string; partFiles?: number } = {};
       if (job.status === 'SUCCEEDED' && prepared.localOutputDir) {
-        await downloadOutput(target, job, prepared.localOutputDir);
-        extra.output = prepared.localOutputDir;
+        const files = await downloadOutput(target, job, prepared.localOutputDir);
+        output = { output: prepared.localOutputDir, partFiles: files.filter((f) => f.startsWith('part-')).length };
       }
-      io.exitCode = reportFinished(io, job, o.json === true, extra);
+      const code = reportFinished(io, job, { json, ...output, targetFlags: targetFlags(o) });
+      io.exitCode = interrupted ? 130 : code;
     });
 }

@@ -1,6 +1,5 @@
 /** `mapreduce worker`: the worker entrypoint (the container's command). */
 import type { Command } from 'commander';
-import { runWorker } from '../../worker/main.js';
 import type { Io } from '../io.js';
 
 export function registerWorker(program: Command, io: Io): void {
@@ -17,6 +16,7 @@ Example:
   $ MR_BUCKET=... MR_TABLE=... MR_TASKS_QUEUE=... MR_SUBMISSIONS_QUEUE=... mapreduce worker`,
     )
     .action(async () => {
+      const { runWorker } = await import('../../worker/main.js');
       io.exitCode = await runWorker();
     });
 }

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { ManifestError } from './errors.js';
+import { isMapOnly, parseManifest, validateManifest } from './manifest.js';
+
+const base = { input: 's3://bkt/in/', output: 's3://bkt/out/', mapper: 'cat' };
+
+/** The issues of a manifest text that must be refused. */
+function issues(text: string): readonly string[] {
+  try {
+    parseManifest(text);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ManifestError);
+    expect((err as ManifestError).message).toMatch(/^Invalid job manifest:\n {2}- /);
+    return (err as ManifestError).issues;
+  }
+  throw new Error(`accepted: ${text}`);
+}
+
+const withBase = (extra: Record<string, unknown>) => JSON.stringify({ ...base, ...extra });
+
+describe('parseManifest', () => {
+  it('applies defaults to a minimal manifest', () => {
+    const m = parseManifest(JSON.stringify(base));
+    expect(m).toEqual({ ...base, files: [], numReducers: 1, overwrite: false, env: {} });
+    expect(isMapOnly(m)).toBe(true);
+    expect(isMapOnly(parseManifest(withBase({ reducer: { module: 'wc.mjs' } })))).toBe(false);
+  });
+
+  it('accepts a list of input objects and module steps', () => {
+    const m = parseManifest(withBase({ input: ['s3://bkt/a', 's3://bkt/b'], reducer: { module: 'r.mjs' }, numMappers: 3 }));
+    expect(m.input).toEqual(['s3://bkt/a', 's3://bkt/b']);
+    expect(m.reducer).toEqual({ module: 'r.mjs' });
+  });
+
+  it('invalid JSON, or JSON that is not an object', () => {
+    expect(issues('{"input": ')).toEqual([expect.stringMatching(/^not valid JSON: /)]);
+    expect(issues('[]')).toEqual(['the manifest must be a JSON object']);
+    expect(issues('null')).toEqual(['the manifest must be a JSON object']);
+  });
+
+  it('unknown fields are named, with the allowed ones', () => {
+    expect(issues(withBase({ reducers: 2 }))).toEqual([expect.stringMatching(/^unknown field "reducers" \(allowed: input, output, mapper, reducer, combiner, files, numReducers/)]);
+    expect(issues(withBase({ a: 1, b: 2 }))[0]).toMatch(/^unknown fields "a", "b" \(allowed: /);
+    expect(issues(withBase({ mapper: { module: 'm.mjs', extra: true } }))).toEqual(['mapper: unknown field "extra" (allowed: module)']);
+  });
+
+  it('wrong types name the field, the expected type and the value given', () => {
+    expect(issues(withBase({ numReducers: '2' }))).toEqual(['numReducers: expected number, got "2"']);
+    expect(issues(withBase({ overwrite: 'yes' }))).toEqual(['overwrite: expected boolean, got "yes"']);
+    expect(issues(withBase({ numReducers: 1.5 }))).toEqual(['numReducers: must be a whole number (got 1.5)']);
+    expect(issues(withBase({ mapper: 3 }))).toEqual(['mapper: expected a command line string or {"module": "file.mjs"}, got 3']);
+    expect(issues(withBase({ input: 3 }))).toEqual(['input: expected an s3:// URI or a list of s3:// URIs, got 3']);
+  });
+
+  it('numReducers: 0 or negative', () => {
+    expect(issues(withBase({ numReducers: 0 }))).toEqual(['numReducers: must be at least 1 (got 0)']);
+    expect(issues(withBase({ numReducers: -4 }))).toEqual(['numReducers: must be at least 1 (got -4)']);
+  });
+
+  it('a missing or empty mapper', () => {
+    expect(issues(JSON.stringify({ input: base.input, output: base.output }))).toEqual(['mapper: is required']);
+    expect(issues(withBase({ mapper: '   ' }))).toEqual(['mapper: must be a non-empty command line (got "   ")']);
+  });
+
+  it('reports every bad field at once', () => {
+    expect(issues(JSON.stringify({ numReducers: 0, reducer: 'cat' }))).toEqual([
+      'input: is required',
+      'output: is required',
+      'mapper: is required',
+      'numReducers: must be at least 1 (got 0)',
+    ]);
+  });
+
+  it('bad S3 URIs and keys with ".." in any URI field', () => {
+    expect(issues(withBase({ input: 's3://bkt/a/../b' }))[0]).toMatch(/^input: Invalid S3 key "s3:\/\/bkt\/a\/\.\.\/b": "\.", "\.\." and empty path segments are not allowed/);
+    expect(issues(withBase({ output: 'bkt/out' }))[0]).toMatch(/^output: Invalid S3 URI "bkt\/out": expected s3:\/\/<bucket>\/<key>/);
+    expect(issues(withBase({ files: ['s3://Bad/x'] }))[0]).toMatch(/^files\.0: Invalid S3 URI "s3:\/\/Bad\/x": "Bad" is not a valid bucket name/);
+    expect(issues(withBase({ input: [] }))).toEqual(['input: must list at least one object']);
+  });
+
+  it('inconsistent combinations', () => {
+    expect(issues(withBase({ splitSize: 10, numMappers: 2 }))).toEqual(['numMappers: give splitSize or numMappers, not both (got 2)']);
+    expect(issues(withBase({ combiner: 'cat' }))).toEqual(['combiner: a combiner needs a reducer (got "cat")']);
+  });
+
+  it('validateManifest takes a parsed object', () => {
+    expect(validateManifest({ ...base, numReducers: 3 }).numReducers).toBe(3);
+    expect(() => validateManifest({ ...base, numReducers: 0 })).toThrow(ManifestError);
+  });
+});
