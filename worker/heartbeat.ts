@@ -4,6 +4,7 @@
  * beats checks that the job is still running. Losing the lease or the job ending
  * aborts the attempt.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
 import type { AttemptRef } from '../aws/task-store.js';
 import { leaseMs } from '../core/config.js';
@@ -22,6 +23,17 @@ export interface TrackedAttempt {
 export class JobEndedError extends MapReduceError {
   override readonly name = 'JobEndedError';
 }
+
+/**
+ * The task a worker's AWS call is made for: set around each task message and around
+ * each heartbeat of a running attempt. Read by the opt-in call log (MR_CALL_LOG in
+ * worker/main.ts) to attribute control-plane calls to map and reduce tasks.
+ */
+export const callContext = new AsyncLocalStorage<{
+  readonly jobId: string;
+  readonly taskId: string;
+  readonly heartbeat?: boolean;
+}>();
 
 /** Check the job's status every this many beats (a cheap read; cancel is not urgent). */
 const JOB_CHECK_EVERY = 3;
@@ -63,10 +75,15 @@ export class Heartbeat {
   }
 
   /** One heartbeat; errors are logged, never thrown (the next beat retries). */
-  async beat(): Promise<void> {
+  beat(): Promise<void> {
+    const a = this.running;
+    if (!a) return this.beatOnce(a);
+    return callContext.run({ jobId: a.ref.jobId, taskId: a.ref.taskId, heartbeat: true }, () => this.beatOnce(a));
+  }
+
+  private async beatOnce(a: TrackedAttempt | undefined): Promise<void> {
     const s = this.s;
     const now = s.now();
-    const a = this.running;
     this.beats++;
     try {
       await s.workers.beat({

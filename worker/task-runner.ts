@@ -15,7 +15,7 @@ import { iso, type Services } from '../services/context.js';
 import { advanceJob } from '../services/phases.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
 import { type FileCache, stepEnv } from './attempt-dir.js';
-import type { Heartbeat } from './heartbeat.js';
+import { callContext, type Heartbeat } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
 import { runReduceAttempt } from './reduce-task.js';
 
@@ -55,6 +55,11 @@ export async function handleTaskMessage(d: RunnerDeps, msg: ReceivedMessage): Pr
   const parsed = parseTaskMessage(msg.body);
   // Unprocessable: leave it; after maxReceiveCount receives SQS moves it to the DLQ.
   if (!parsed) return s.log.error('Unreadable task message left for the DLQ', { body: msg.body.slice(0, 200) });
+  return callContext.run(parsed, () => handleParsed(d, msg, parsed));
+}
+
+async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): Promise<void> {
+  const { s } = d;
   const job = await s.jobs.get(parsed.jobId);
   if (!job) return s.log.error('Task message for an unknown job left for the DLQ', { ...parsed });
   if (isTerminal(job.status)) {

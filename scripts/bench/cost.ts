@@ -1,0 +1,243 @@
+/**
+ * Cost model for word count on AWS (us-east-1): Fargate workers, S3, SQS, DynamoDB
+ * on-demand and the two Lambdas. Inputs are measured by the benchmark (per-core
+ * throughput, control-plane calls per task and per heartbeat, intermediate bytes);
+ * prices are the published on-demand list prices below (see docs/performance.md for
+ * their dates). Free tiers are ignored.
+ */
+import type { CallLine } from './calls.js';
+import { classify } from './calls.js';
+
+/** Published us-east-1 list prices (USD). Keep in sync with the table in docs/performance.md. */
+export const PRICES = {
+  /** Fargate Linux/x86_64, per vCPU-hour and per GB-hour (since the 2019-01-07 price cut). */
+  fargateVcpuHour: 0.04048,
+  fargateGbHour: 0.004445,
+  /** S3 Standard requests: PUT, COPY, POST, LIST per 1,000; GET, SELECT and others per 1,000. */
+  s3PutPer1000: 0.005,
+  s3GetPer1000: 0.0004,
+  /** S3 Standard storage, first 50 TB, per GB-month. */
+  s3GbMonth: 0.023,
+  /** SQS standard queue, per million requests (after the first million each month). */
+  sqsPerMillion: 0.4,
+  /** DynamoDB on-demand, per million write / read request units (since 2024-11-01). */
+  ddbWritePerMillion: 0.625,
+  ddbReadPerMillion: 0.125,
+  /** Lambda x86, per million requests and per GB-second. */
+  lambdaPerMillion: 0.2,
+  lambdaGbSecond: 0.0000166667,
+} as const;
+
+/** Requests of one kind, priced differently. */
+export interface CallMix {
+  s3Get: number;
+  /** PUT, COPY, POST and LIST class. */
+  s3Put: number;
+  sqs: number;
+  ddbWriteUnits: number;
+  ddbReadUnits: number;
+}
+
+export const emptyMix = (): CallMix => ({ s3Get: 0, s3Put: 0, sqs: 0, ddbWriteUnits: 0, ddbReadUnits: 0 });
+
+const S3_PUT_CLASS = new Set(['PutObject', 'CopyObject', 'ListObjectsV2', 'ListObjects', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']);
+
+/**
+ * Add one logged control-plane call to a mix. DynamoDB units: a write costs 1 WRU per
+ * KiB of the item (the job item is `jobItemBytes`, task and worker items under 1 KiB),
+ * doubled in a transaction; a read 1 RRU per 4 KiB (strongly consistent, the default
+ * here); a Query of a job's tasks `queryReadUnits`.
+ */
+export function addCall(mix: CallMix, c: CallLine, sizes: { jobItemBytes: number; queryReadUnits: number }): void {
+  if (c.service === 's3') {
+    if (S3_PUT_CLASS.has(c.operation)) mix.s3Put++;
+    else mix.s3Get++;
+    return;
+  }
+  if (c.service === 'sqs') {
+    mix.sqs++;
+    return;
+  }
+  const kinds = (c.key ?? '').split('+').filter(Boolean);
+  const wru = (k: string) => (k === 'JOB' ? Math.ceil(sizes.jobItemBytes / 1024) : 1);
+  switch (c.operation) {
+    case 'GetItem':
+      mix.ddbReadUnits += kinds[0] === 'JOB' ? Math.ceil(sizes.jobItemBytes / 4096) : 1;
+      break;
+    case 'Query':
+      mix.ddbReadUnits += sizes.queryReadUnits;
+      break;
+    case 'TransactWriteItems':
+      mix.ddbWriteUnits += 2 * kinds.reduce((n, k) => n + wru(k), 0);
+      break;
+    case 'BatchWriteItem':
+      mix.ddbWriteUnits += 25;
+      break;
+    default:
+      mix.ddbWriteUnits += wru(kinds[0] ?? '');
+  }
+}
+
+export function mixCost(m: CallMix): number {
+  return (
+    (m.s3Get * PRICES.s3GetPer1000) / 1000 +
+    (m.s3Put * PRICES.s3PutPer1000) / 1000 +
+    (m.sqs * PRICES.sqsPerMillion) / 1e6 +
+    (m.ddbWriteUnits * PRICES.ddbWritePerMillion) / 1e6 +
+    (m.ddbReadUnits * PRICES.ddbReadPerMillion) / 1e6
+  );
+}
+
+function scale(m: CallMix, k: number): CallMix {
+  return {
+    s3Get: m.s3Get * k,
+    s3Put: m.s3Put * k,
+    sqs: m.sqs * k,
+    ddbWriteUnits: m.ddbWriteUnits * k,
+    ddbReadUnits: m.ddbReadUnits * k,
+  };
+}
+
+/** What the benchmark measured, per task and per worker-second. */
+export interface MeasuredCalls {
+  /** Control-plane calls made for a map / reduce task, heartbeats excluded, per task. */
+  perMapTask: CallMix;
+  perReduceTask: CallMix;
+  /** Heartbeat calls per worker-second while a task runs. */
+  heartbeatPerWorkerSecond: CallMix;
+  /** Idle calls (long polls, idle heartbeats) per worker-second. */
+  idlePerWorkerSecond: CallMix;
+}
+
+/** Sum the job's control-plane calls into per-task and per-worker-second mixes. */
+export function measureCalls(
+  lines: readonly CallLine[],
+  job: { jobId: string; mapTasks: number; reduceTasks: number; window: readonly [number, number]; workers: number },
+  sizes: { jobItemBytes: number; queryReadUnits: number },
+): MeasuredCalls {
+  const map = emptyMix();
+  const reduce = emptyMix();
+  const hb = emptyMix();
+  const idle = emptyMix();
+  for (const c of lines) {
+    const forJob = c.jobId === job.jobId;
+    const idleInWindow = c.jobId === undefined && c.ts >= job.window[0] && c.ts <= job.window[1];
+    if ((!forJob && !idleInWindow) || classify(c) !== 'control') continue;
+    if (!forJob) addCall(idle, c, sizes);
+    else if (c.heartbeat) addCall(hb, c, sizes);
+    else if (c.taskId?.startsWith('m-')) addCall(map, c, sizes);
+    else if (c.taskId?.startsWith('r-')) addCall(reduce, c, sizes);
+    else addCall(idle, c, sizes);
+  }
+  const workerSeconds = (job.workers * (job.window[1] - job.window[0])) / 1000;
+  return {
+    perMapTask: scale(map, 1 / Math.max(1, job.mapTasks)),
+    perReduceTask: scale(reduce, 1 / Math.max(1, job.reduceTasks)),
+    // Heartbeats only beat for a running task; most of the window is task time on a busy stack.
+    heartbeatPerWorkerSecond: scale(hb, 1 / Math.max(1e-9, workerSeconds)),
+    idlePerWorkerSecond: scale(idle, 1 / Math.max(1e-9, workerSeconds)),
+  };
+}
+
+export interface CostModelInput {
+  /** Input bytes one worker vCPU processes per second of wall time (measured). */
+  bytesPerCoreSecond: number;
+  calls: MeasuredCalls;
+  /** Intermediate (map output object) bytes per input byte (measured, after the combiner). */
+  shuffleRatio: number;
+  /** Part-file bytes per input byte (measured). */
+  outputRatio: number;
+  /** Size of one task item in DynamoDB (for the reducers' Query of M map tasks). */
+  taskItemBytes: number;
+  terabytes?: number;
+  splitBytes?: number;
+  numReducers?: number;
+  workers?: number;
+  /** Fargate worker size (the CDK default: 1 vCPU, 2 GB). */
+  workerVcpu?: number;
+  workerGb?: number;
+}
+
+export interface CostBreakdown {
+  readonly assumptions: Record<string, number | string>;
+  readonly usd: Record<string, number>;
+  readonly totalUsd: number;
+}
+
+/** USD to word-count `terabytes` (10^12 bytes each) of text on AWS. */
+export function costModel(i: CostModelInput): CostBreakdown {
+  const bytes = (i.terabytes ?? 1) * 1e12;
+  const split = i.splitBytes ?? 256 * 1024 * 1024;
+  const R = i.numReducers ?? 8;
+  const W = i.workers ?? 32;
+  const vcpu = i.workerVcpu ?? 1;
+  const gb = i.workerGb ?? 2;
+  const M = Math.ceil(bytes / split);
+  const workerSeconds = bytes / (i.bytesPerCoreSecond * vcpu);
+  const wallSeconds = workerSeconds / W;
+  const fargate = (workerSeconds / 3600) * (vcpu * PRICES.fargateVcpuHour + gb * PRICES.fargateGbHour);
+
+  // Data path: one ranged GET per split (a second one only when the last line runs past it),
+  // one PUT per map attempt, one ranged GET per (map, reducer), one PUT per reduce attempt.
+  const data: CallMix = { ...emptyMix(), s3Get: M + M * R, s3Put: M + R };
+  // Control plane, as measured per task and per worker-second. The reducers' Query reads
+  // all M task items, so its read units grow with M.
+  const queryUnits = Math.ceil((M * i.taskItemBytes) / 4096);
+  const control = [
+    scale(i.calls.perMapTask, M),
+    scale(i.calls.perReduceTask, R),
+    { ...emptyMix(), ddbReadUnits: R * queryUnits },
+    scale(i.calls.heartbeatPerWorkerSecond, workerSeconds),
+    scale(i.calls.idlePerWorkerSecond, W * 60), // a minute of idle polling per worker while scaling in
+  ].reduce(
+    (a, b) => ({
+      s3Get: a.s3Get + b.s3Get,
+      s3Put: a.s3Put + b.s3Put,
+      sqs: a.sqs + b.sqs,
+      ddbWriteUnits: a.ddbWriteUnits + b.ddbWriteUnits,
+      ddbReadUnits: a.ddbReadUnits + b.ddbReadUnits,
+    }),
+    emptyMix(),
+  );
+  // Coordinator: task records (BatchWriteItem of 25, 1 WRU each) and map messages (batches of 10).
+  const coordinator: CallMix = { ...emptyMix(), ddbWriteUnits: M + R + 10, sqs: Math.ceil(M / 10) + 10, s3Put: 5, s3Get: 5 };
+  // Checker: invoked every minute, sweeping for up to 55 s at 256 MB; each 3 s sweep reads the
+  // active index (about one 4 KiB page while a job runs).
+  const checkerMinutes = Math.ceil(wallSeconds / 60) + 1;
+  const checkerLambda = checkerMinutes * (PRICES.lambdaPerMillion / 1e6 + 55 * 0.25 * PRICES.lambdaGbSecond);
+  const checkerReads: CallMix = { ...emptyMix(), ddbReadUnits: checkerMinutes * 20 };
+  const coordinatorLambda = PRICES.lambdaPerMillion / 1e6 + 30 * 0.5 * PRICES.lambdaGbSecond;
+  // Intermediate objects live until the job's tmp/ prefix expires (a day, by lifecycle rule).
+  const storageGbMonths = ((bytes * (i.shuffleRatio + i.outputRatio)) / 1e9) * (1 / 30);
+  const usd = {
+    fargate,
+    s3_data_requests: mixCost(data),
+    s3_control_requests: mixCost({ ...emptyMix(), s3Get: control.s3Get + coordinator.s3Get, s3Put: control.s3Put + coordinator.s3Put }),
+    s3_storage: storageGbMonths * PRICES.s3GbMonth,
+    sqs: mixCost({ ...emptyMix(), sqs: control.sqs + coordinator.sqs }),
+    dynamodb: mixCost({
+      ...emptyMix(),
+      ddbWriteUnits: control.ddbWriteUnits + coordinator.ddbWriteUnits,
+      ddbReadUnits: control.ddbReadUnits + checkerReads.ddbReadUnits,
+    }),
+    lambda: checkerLambda + coordinatorLambda,
+  };
+  const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+  const totalUsd = round6(Object.values(usd).reduce((a, b) => a + b, 0));
+  return {
+    assumptions: {
+      terabytes: i.terabytes ?? 1,
+      split_bytes: split,
+      map_tasks: M,
+      reduce_tasks: R,
+      workers: W,
+      worker_vcpu: vcpu,
+      worker_gb: gb,
+      bytes_per_core_second: Math.round(i.bytesPerCoreSecond),
+      worker_hours: Math.round((workerSeconds / 3600) * 100) / 100,
+      wall_minutes: Math.round((wallSeconds / 60) * 10) / 10,
+    },
+    usd: Object.fromEntries(Object.entries(usd).map(([k, v]) => [k, round6(v)])),
+    totalUsd,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * `npm run bench [-- options]`: run the benchmark, write bench/results/latest.json,
+ * print a markdown table.
+ *
+ *   --size 256M | small | tiny | <bytes>[K|M|G]   corpus size (default 256M; small = 16M, tiny = 256K)
+ *   --reps N              timed repetitions per figure (default 3; medians are reported)
+ *   --latency-jobs N      small jobs for the latency median (default 10)
+ *   --out FILE            result JSON (default bench/results/latest.json)
+ *   --work-dir DIR        corpus, bundles, logs (default <tmp>/mapreduce-bench)
+ *   --words FILE          word list (default bench/wordlist.txt)
+ *   --seed N              corpus seed (default 42)
+ *   --endpoint URL        emulator (default AWS_ENDPOINT_URL or http://127.0.0.1:4566; started if down)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../services/local-stack.js';
+import { type BenchResult, DEFAULTS, runBenchmark, TARGETS, type FigureName } from './harness.js';
+import { MIB } from './corpus.js';
+
+const NAMED_SIZES: Record<string, number> = { tiny: 256 * 1024, small: 16 * MIB, default: 256 * MIB };
+
+export function parseSize(s: string): number {
+  if (NAMED_SIZES[s] !== undefined) return NAMED_SIZES[s]!;
+  const m = /^(\d+(?:\.\d+)?)([KMG]i?B?)?$/i.exec(s.trim());
+  if (!m) throw new Error(`--size: expected tiny, small, or a size like 256M, got "${s}"`);
+  const unit = (m[2] ?? '').toUpperCase()[0];
+  const mult = unit === 'K' ? 1024 : unit === 'M' ? MIB : unit === 'G' ? 1024 * MIB : 1;
+  return Math.round(Number(m[1]) * mult);
+}
+
+const UNITS: Record<FigureName, string> = {
+  speedup_vs_single_process: '×',
+  ratio_vs_unix_pipeline: '×',
+  small_job_latency_ms_median: 'ms',
+  api_calls_per_map_task: 'calls',
+  api_calls_per_reduce_task: 'calls',
+  s3_puts_per_map_attempt: 'PUTs',
+  worker_peak_rss_mib: 'MiB',
+  cost_per_tb_usd: 'USD',
+};
+
+/** The results as a markdown table (one row per figure), plus the anchors' medians. */
+export function markdownTable(r: BenchResult): string {
+  const d = r.details;
+  const anchor: Record<FigureName, string> = {
+    speedup_vs_single_process: `single process ${d.medians_s.single_process} s / framework ${d.medians_s.framework_module} s`,
+    ratio_vs_unix_pipeline: `pipeline ${d.medians_s.unix_pipeline} s / framework ${d.medians_s.framework_shell} s`,
+    small_job_latency_ms_median: `${d.small_job_latency_ms.length} jobs: ${d.small_job_latency_ms.join(', ')} ms`,
+    api_calls_per_map_task: `${d.calls_module_wordcount.mapTasks} map tasks (shell job: ${d.calls_shell_wordcount.apiCallsPerMapTask})`,
+    api_calls_per_reduce_task: `${d.calls_module_wordcount.reduceTasks} reduce tasks (shell job: ${d.calls_shell_wordcount.apiCallsPerReduceTask})`,
+    s3_puts_per_map_attempt: `${d.calls_module_wordcount.mapAttempts} map attempts`,
+    worker_peak_rss_mib: `partition ${(d.rss.reduce_partition_bytes! / MIB).toFixed(1)} MiB = ${d.rss.partition_over_buffer}× sort buffer ${(d.rss.sort_buffer_bytes! / MIB).toFixed(2)} MiB`,
+    cost_per_tb_usd: `${d.throughput.framework_module_mib_s_per_worker} MiB/s per worker vCPU; Fargate $${d.cost.usd.fargate}`,
+  };
+  const rows = (Object.keys(TARGETS) as FigureName[]).map((k) => {
+    const t = TARGETS[k];
+    return `| ${k} | ${r.figures[k]} ${UNITS[k]} | ${t.op} ${t.value} | ${r.met[k] ? 'yes' : '**no**'} | ${anchor[k]} |`;
+  });
+  const m = r.machine;
+  return [
+    `Corpus ${(Number(r.config.corpus_bytes) / MIB).toFixed(1)} MiB, ${r.config.reps} reps, ${r.config.workers} workers; ` +
+      `${m.cpu}, ${m.cores} cores, load ${m.load_avg_1m_start} → ${m.load_avg_1m_end}`,
+    '',
+    '| figure | value | target | met | measured against |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const args = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    const eq = a.indexOf('=');
+    if (eq > 0) args.set(a.slice(2, eq), a.slice(eq + 1));
+    else args.set(a.slice(2), argv[++i] ?? '');
+  }
+  const known = ['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint'];
+  for (const k of args.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.join(', ')})`);
+  const root = packageRoot();
+  const int = (name: string, d: number) => {
+    const v = args.get(name);
+    if (v === undefined) return d;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, got "${v}"`);
+    return n;
+  };
+  const out = path.resolve(args.get('out') ?? path.join(root, 'bench', 'results', 'latest.json'));
+  const result = await runBenchmark({
+    sizeBytes: parseSize(args.get('size') ?? 'default'),
+    reps: int('reps', DEFAULTS.reps),
+    latencyJobs: int('latency-jobs', DEFAULTS.latencyJobs),
+    workDir: path.resolve(args.get('work-dir') ?? path.join(os.tmpdir(), 'mapreduce-bench')),
+    endpoint: args.get('endpoint') ?? (process.env.AWS_ENDPOINT_URL || 'http://127.0.0.1:4566'),
+    startEmulator: true,
+    seed: int('seed', DEFAULTS.seed),
+    wordListFile: path.resolve(args.get('words') ?? path.join(root, 'bench', 'wordlist.txt')),
+    rssSortBufferBytes: DEFAULTS.rssSortBufferBytes,
+    workers: DEFAULTS.workers,
+    log: (msg) => console.error(`[bench] ${msg}`),
+  });
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(markdownTable(result));
+  console.error(`[bench] wrote ${out}`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+      process.exit(1);
+    },
+  );
+}
