@@ -4,7 +4,7 @@
  * download a local output. Imported lazily by the commands (it loads the AWS SDK).
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { BlobStore } from '../aws/blob-store.js';
@@ -209,12 +209,22 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
   }
 }
 
-/** Download `part-*` and `_SUCCESS` of a finished job into a local directory. */
+const OUTPUT_FILE = /(^|\/)(part-\d+|_SUCCESS)$/;
+
+/**
+ * Download `part-*` and `_SUCCESS` of a finished job into a local directory. Part
+ * files of an earlier output there (--overwrite) are replaced, stale ones removed, so
+ * the directory never mixes two jobs' parts; other files are left alone.
+ */
 export async function downloadOutput(t: Target, job: JobRecord, dir: string): Promise<string[]> {
   const out = asPrefix(parseS3Uri(job.manifest.output));
   const blobs = new BlobStore(t.clients);
-  const objects = (await blobs.list(out.bucket, out.key)).filter((o) => /(^|\/)(part-\d+|_SUCCESS)$/.test(o.key));
+  const objects = (await blobs.list(out.bucket, out.key)).filter((o) => OUTPUT_FILE.test(o.key));
   await mkdir(dir, { recursive: true });
+  const fresh = new Set(objects.map((o) => path.basename(o.key)));
+  for (const old of await readdir(dir)) {
+    if (OUTPUT_FILE.test(old) && !fresh.has(old)) await rm(path.join(dir, old), { force: true });
+  }
   await forEachLimit(objects, 8, async (o) => {
     await pipeline(await blobs.getObject(o.bucket, o.key), createWriteStream(path.join(dir, path.basename(o.key))));
   });

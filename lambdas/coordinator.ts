@@ -4,6 +4,7 @@
  * handled on its own; failed ones are reported back for redelivery (partial batch).
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { batchJobId, classifyTriggerKey } from '../core/layout.js';
 import { handleUpload, uploadsOf } from '../services/coordinator.js';
 import { lambdaServices } from './runtime.js';
 
@@ -13,11 +14,18 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   for (const record of event.Records) {
     try {
       for (const { bucket, key } of uploadsOf(record.body)) {
+        // Every line logged while handling this upload carries its job id.
+        const trigger = classifyTriggerKey(key);
+        const jobId =
+          trigger.kind === 'manifest' ? trigger.jobId : trigger.kind === 'ready' ? batchJobId(trigger.pipeline, trigger.batch) : undefined;
+        if (jobId) logger.appendKeys({ jobId });
         const result = await handleUpload(services, bucket, key);
         logger.info('Submission handled', { key, ...result });
+        logger.removeKeys(['jobId']);
       }
     } catch (err) {
       logger.error('Submission failed; it will be retried', { messageId: record.messageId, error: err as Error });
+      logger.removeKeys(['jobId']);
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }

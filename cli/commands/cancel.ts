@@ -27,7 +27,8 @@ Examples:
       const { cancelJob } = await import('../job-client.js');
       await cancelJob(t, jobId);
       io.out(
-        `Job ${jobId} cancelled; running tasks stop within a few seconds. Check with: mapreduce status ${jobId}${targetFlags(o)}\n`,
+        `Job ${jobId} cancelled; running tasks stop within a few seconds. ` +
+          `Check with: mapreduce status ${jobId}${targetFlags(o)}\n`,
       );
     });
 }

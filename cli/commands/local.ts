@@ -47,7 +47,8 @@ Examples:
       const existing = readLocalState(prefix);
       if (existing) {
         throw new UsageError(
-          `A local stack "${prefix}" is already running (pid ${existing.pid}). Stop it with \`mapreduce local down${o.prefix ? ` --prefix ${prefix}` : ''}\`.`,
+          `A local stack "${prefix}" is already running (pid ${existing.pid}). ` +
+            `Stop it with \`mapreduce local down${o.prefix ? ` --prefix ${prefix}` : ''}\`.`,
         );
       }
       const [{ LocalStack }, { timingsFromEnv }, { isEndpointUp }] = await Promise.all([

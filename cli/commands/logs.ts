@@ -33,7 +33,8 @@ Examples:
       const task = o.task as string | undefined;
       if (task !== undefined && !TASK_RE.test(task)) {
         throw new UsageError(
-          `"${task}" is not a task id: use m-NNNNN for map tasks or r-NNNNN for reduce tasks (see \`mapreduce status ${jobId}\`).`,
+          `"${task}" is not a task id: use m-NNNNN for map tasks or r-NNNNN for reduce tasks ` +
+            `(see \`mapreduce status ${jobId}\`).`,
         );
       }
       const t = await resolveTarget(o);

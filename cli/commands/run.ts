@@ -37,7 +37,8 @@ every few seconds otherwise); Ctrl-C cancels the job.
 
 Examples:
   $ mapreduce run -i examples/data -o out -m examples/wordcount/wc_map.sh -r examples/wordcount/wc_reduce.sh -R 2
-  $ mapreduce run -i examples/data -o out -m examples/wordcount/wordcount.ts -c examples/wordcount/wordcount.ts -r examples/wordcount/wordcount.ts
+  $ mapreduce run -i examples/data -o out -m examples/wordcount/wordcount.ts \\
+      -c examples/wordcount/wordcount.ts -r examples/wordcount/wordcount.ts
   $ mapreduce run -i logs/ -o matches -m "grep -i error"          # map-only grep
   $ mapreduce run -i data -o out -m ./map.sh -r ./reduce.sh --json | jq -c 'select(.event == "result")'
   $ mapreduce --verbose run -i data -o out -m ./map.sh             # also coordinator/checker logs`,

@@ -57,12 +57,15 @@ afterEach(async () => {
 afterAll(() => s.remove());
 
 describe('mapreduce run', () => {
-  it('case 8: passes bytes that are not UTF-8 through untouched, with plain progress lines on a pipe', async () => {
+  it('case 8: passes bytes that are not UTF-8 through untouched, with plain progress lines on a pipe (and --overwrite)', async () => {
     const a = Buffer.from('caf\xe9 latin1 byte\n\xff\xfe raw\tbytes\nplain line\n', 'latin1');
     const b = Buffer.concat([Buffer.from([0xc3, 0x28, 0x20, 0x80, 0x0a]), Buffer.from('zeta\tlast\n')]);
     s.file('bytes/a.txt', a);
     s.file('bytes/b.txt', b);
-    const r = await run(['-i', 'bytes', '-o', 'bytes-out', '-m', 'cat', '-r', 'cat', '-R', '2', '-w', '2']);
+    // An earlier output: --overwrite replaces its part files and keeps the rest.
+    s.file('bytes-out/part-00007', 'stale part\n');
+    s.file('bytes-out/notes.txt', 'keep me\n');
+    const r = await run(['-i', 'bytes', '-o', 'bytes-out', '-m', 'cat', '-r', 'cat', '-R', '2', '-w', '2', '--overwrite']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Job \S+ succeeded in [\d.]+s\.\nOutput: bytes-out \(2 part files\)\nCounters:\n/);
     expect(r.stdout).toMatch(new RegExp(`mapreduce\\.MAP_INPUT_BYTES +${a.length + b.length}\\n`));
@@ -75,7 +78,8 @@ describe('mapreduce run', () => {
     expect(progress[0]).toMatch(/ phase MAP \| map \d\/2 done, \d running \| reduce 0\/2 done, 0 running \|/);
     expect(r.stderr.includes('\u001b[')).toBe(false); // no terminal control codes on a pipe
     const parts = readdirSync(s.path('bytes-out')).sort();
-    expect(parts).toEqual(['_SUCCESS', 'part-00000', 'part-00001']);
+    expect(parts).toEqual(['_SUCCESS', 'notes.txt', 'part-00000', 'part-00001']);
+    expect(readFileSync(s.path('bytes-out/notes.txt'), 'utf8')).toBe('keep me\n');
     const out = Buffer.concat(parts.filter((p) => p.startsWith('part-')).map((p) => readFileSync(s.path('bytes-out', p))));
     expect(latin1Lines(out)).toEqual(latin1Lines(Buffer.concat([a, b])));
     expect(out.includes(Buffer.from([0xff, 0xfe]))).toBe(true);
