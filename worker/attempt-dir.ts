@@ -3,8 +3,9 @@
  * in its own temp dir (the cwd of executables) holding copies of the job's files;
  * the files are downloaded once per job per worker.
  */
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, copyFile, mkdir, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../aws/blob-store.js';
@@ -40,9 +41,14 @@ export class FileCache {
         const dir = path.join(this.scratchDir, jobId, 'files');
         await mkdir(dir, { recursive: true });
         const dest = path.join(dir, shippedName(uri));
+        // Download to a private name, then rename: workers sharing a scratch dir (the local stack's
+        // do) must never copy a file another worker is still writing (a truncated script runs "fine").
+        const part = `${dest}.${process.pid}-${randomBytes(4).toString('hex')}.part`;
         try {
-          await pipeline(await this.blobs.getObject(loc.bucket, loc.key), createWriteStream(dest));
+          await pipeline(await this.blobs.getObject(loc.bucket, loc.key), createWriteStream(part));
+          await rename(part, dest);
         } catch (err) {
+          await rm(part, { force: true });
           if ((err as Error).name === 'NoSuchKey') {
             throw new PoisonTaskError(`Shipped file ${uri} does not exist`, '', { cause: err });
           }
