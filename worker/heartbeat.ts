@@ -8,7 +8,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
 import type { AttemptRef } from '../aws/task-store.js';
 import { leaseMs } from '../core/config.js';
-import { isErrorNamed, MapReduceError } from '../core/errors.js';
+import { isErrorNamed, MapReduceError, type StaleStateError } from '../core/errors.js';
+import type { TaskRecord } from '../core/model.js';
 import { TASKS_QUEUE } from '../core/resources.js';
 import type { Services } from '../services/context.js';
 
@@ -108,6 +109,11 @@ export class Heartbeat {
       }
     } catch (err) {
       if (isErrorNamed(err, 'LeaseLostError') && a) {
+        // The attempt's own commit landed while this beat was in flight: nothing was lost.
+        const current = (err as StaleStateError).current as TaskRecord | undefined;
+        if (current?.status === 'COMMITTED' && current.owner === a.ref.owner && current.committedAttempt === a.ref.attempt) {
+          return;
+        }
         s.log.warn('Lease lost; stopping the attempt', { ...a.ref });
         a.abort.abort(err);
         return;
