@@ -64,12 +64,39 @@ export interface StartOptions {
 }
 
 /**
+ * moto's server (`python -m moto.server`) with DynamoDB requests handled one at a time.
+ * moto's threaded server checks a condition and then writes without a lock, so two
+ * concurrent conditional writes to one item can both succeed; and a cancelled
+ * TransactWriteItems restores a copy of the whole table taken when it started,
+ * undoing other requests' writes made meanwhile. DynamoDB does neither; serialising
+ * DynamoDB (S3 and SQS long polls stay concurrent) gives the framework the atomic
+ * conditional writes it relies on.
+ */
+const SERIALIZED_MOTO = [
+  'import os, sys, threading',
+  'from werkzeug.serving import run_simple',
+  'from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app',
+  'host, port = sys.argv[1], int(sys.argv[2])',
+  "os.environ.setdefault('MOTO_PORT', str(port))",
+  'app = DomainDispatcherApplication(create_backend_app)',
+  'lock = threading.Lock()',
+  'def serialized(environ, start_response):',
+  "    if environ.get('HTTP_X_AMZ_TARGET', '').startswith('DynamoDB'):",
+  '        with lock:',
+  '            return list(app(environ, start_response))',
+  '    return app(environ, start_response)',
+  'run_simple(host, port, serialized, threaded=True)',
+].join('\n');
+
+/**
  * Use the emulator answering on `endpoint`, or start moto there. The handle's
  * `stop()` only stops what this call started.
  */
 export async function ensureEmulator(opts: StartOptions): Promise<EmulatorHandle> {
   const { endpoint } = opts;
-  if (await isEndpointUp(endpoint)) {
+  // A busy emulator can take seconds to answer (a dead one refuses at once): probing with a
+  // short timeout would start a second moto on the same port, which exits with code 1.
+  if (await isEndpointUp(endpoint, 8000)) {
     return { endpoint, pid: 0, started: false, stop: async () => {} };
   }
   const { host, port } = hostPort(endpoint);
@@ -77,7 +104,7 @@ export async function ensureEmulator(opts: StartOptions): Promise<EmulatorHandle
     throw new EnvironmentError(`Nothing answers on ${endpoint}, and only a loopback emulator can be started here.`);
   }
   const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
-  const child = spawn(emulatorPython(), ['-m', 'moto.server', '-H', host, '-p', port], {
+  const child = spawn(emulatorPython(), ['-c', SERIALIZED_MOTO, host, port], {
     stdio: ['ignore', out, out],
     detached: opts.detached ?? false,
   });
