@@ -33,6 +33,8 @@ export interface TestStackOptions {
   readonly workers?: number;
   readonly timings?: Partial<Timings>;
   readonly workerEnv?: Record<string, string>;
+  /** Another emulator than the shared one (e.g. a private one for fault-injection tests). */
+  readonly endpoint?: string;
 }
 
 export class TestStack {
@@ -44,7 +46,7 @@ export class TestStack {
   static async start(o: TestStackOptions = {}): Promise<TestStack> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mr-test-'));
     const stack = await LocalStack.start({
-      endpoint: ENDPOINT,
+      endpoint: o.endpoint ?? ENDPOINT,
       prefix: `t-${randomBytes(5).toString('hex')}`,
       workers: o.workers ?? 2,
       timings: { ...FAST_TIMINGS, ...o.timings },
