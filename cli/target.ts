@@ -70,7 +70,8 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     import('../aws/emulator.js'),
     import('@aws-sdk/client-dynamodb'),
   ]);
-  if (!(await isEndpointUp(endpoint, 1500))) {
+  // A refused connection answers at once; a busy emulator may take seconds to reply.
+  if (!(await isEndpointUp(endpoint, 5000))) {
     throw new EnvironmentError(
       `No local stack answers on ${endpoint}. Start one with \`mapreduce local up\` (or use \`mapreduce run\`, ` +
         'which starts one for the job), or pass --stack <name> to use a deployed stack on AWS.',

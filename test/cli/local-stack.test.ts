@@ -110,16 +110,16 @@ describe('a long-lived local stack', () => {
     await access.blobs.putBytes(access.bucket, 'results/keep/part-00000', 'precious\n');
     const before = (await access.jobs.listRecent(100)).length;
     const taken = await mr('submit', '-i', 'in', '-o', `s3://${access.bucket}/results/keep/`, '-m', 'cat');
-    expect(taken.code).toBe(2);
+    expect(taken.code, taken.stderr).toBe(2);
     expect(taken.stderr).toMatch(
       new RegExp(`error: Output s3://${access.bucket}/results/keep/ already exists and holds objects: choose another output, remove it, or pass --overwrite`),
     );
     expect(await access.readText('results/keep/part-00000')).toBe('precious\n');
     const missing = await mr('submit', '-i', `s3://${access.bucket}/nothing-here/`, '-o', `s3://${access.bucket}/results/x/`, '-m', 'cat');
-    expect(missing.code).toBe(2);
+    expect(missing.code, missing.stderr).toBe(2);
     expect(missing.stderr).toMatch(/Input s3:\/\/\S+\/nothing-here\/ does not exist \(no object or prefix with that name\): check the URI\./);
     const bucket = await mr('submit', '-i', 's3://no-such-bucket-mr/in/', '-o', `s3://${access.bucket}/results/x/`, '-m', 'cat');
-    expect(bucket.code).toBe(2);
+    expect(bucket.code, bucket.stderr).toBe(2);
     expect(bucket.stderr).toMatch(/Bucket of s3:\/\/no-such-bucket-mr\/in\/ does not exist/);
     for (const r of [taken, missing, bucket]) expect(r.stderr).not.toMatch(STACK_LINE);
     expect((await access.jobs.listRecent(100)).length).toBe(before); // no job was created
@@ -128,7 +128,7 @@ describe('a long-lived local stack', () => {
   it("case 7: an output inside the framework's own prefixes is refused", async () => {
     for (const out of ['tmp/x/', 'jobs/some-other-job/output/', 'pipelines/']) {
       const r = await mr('submit', '-i', 'in', '-o', `s3://${access.bucket}/${out}`, '-m', 'cat');
-      expect(r.code, out).toBe(2);
+      expect(r.code, `${out}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/is inside the framework's own area of the job bucket \(tmp\/, jobs\/, pipelines\/, incoming\/ are reserved\): choose another prefix/);
     }
   });

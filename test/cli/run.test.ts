@@ -4,7 +4,8 @@
  * non-UTF-8 input and the plain progress lines on a pipe (case 8), a failing
  * mapper (case 4), the task timeout (case 5) and Ctrl-C during a run (case 10).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   cli,
@@ -89,9 +90,24 @@ describe('mapreduce run', () => {
   it('case 4: a mapper that exits non-zero fails the job; the message names the task and shows its stderr tail', async () => {
     s.file('in/a.txt', 'one\ntwo\nthree\n');
     s.script('fail_map.sh', 'cat > /dev/null\necho "reading input" >&2\necho "ERROR: cannot parse record 3 (\'three\')" >&2\nexit 3');
-    const r = await run(['-i', 'in', '-o', 'fail-out', '-m', './fail_map.sh', '--max-attempts', '2', '-w', '1']);
+    const r = await run(['--verbose', '-i', 'in', '-o', 'fail-out', '-m', './fail_map.sh', '--max-attempts', '2', '-w', '1']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toBe('');
+    // --verbose: the embedded coordinator/checker log readable lines, and the worker logs are kept.
+    expect(r.stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}local-stack: Job created jobId=\S+ numMaps=1 numReduces=0/m);
+    const logDir = /^Worker logs kept in (\S+)$/m.exec(r.stderr)?.[1] as string;
+    expect(logDir).toBeTruthy();
+    const lines = readFileSync(path.join(logDir, 'worker-0.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    rmSync(logDir, { recursive: true, force: true });
+    // Structured worker logs: every task line names the job, the task and the attempt.
+    const failures = lines.filter((l) => l.message === 'Attempt failed');
+    expect(failures.map((l) => [l.taskId, l.attempt])).toEqual([['m-00000', 1], ['m-00000', 2]]);
+    for (const l of lines.filter((x) => String(x.message).startsWith('Task ') || x.message === 'Attempt failed')) {
+      expect(l).toMatchObject({ level: expect.any(String), jobId: expect.any(String), taskId: 'm-00000', attempt: expect.any(Number) });
+    }
     expect(r.stderr).toMatch(
       /Job (\S+) FAILED after [\d.]+s: Task m-00000 failed after 2 attempts: mapper "fail_map\.sh" exited with code 3\n--- stderr \(last lines\) ---\nreading input\nERROR: cannot parse record 3 \('three'\)\n/,
     );
