@@ -10,6 +10,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          // Projects with different worker limits need distinct group orders: unit tests run first.
+          sequence: { groupOrder: 0 },
           include: [
             'core/**/*.test.ts',
             'aws/**/*.test.ts',
@@ -24,6 +26,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['test/**/*.test.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
           env: {
