@@ -1,0 +1,296 @@
+/**
+ * Chaos runs: K runs of one multi-task job on a local stack while worker processes
+ * are SIGKILLed at random times and replaced (as ECS replaces a dead task). Each
+ * run's part files must be byte-identical to a clean run of the same job; prints
+ * `K/K identical` and exits 0 when they all are, non-zero otherwise.
+ *
+ *   npm run build && node dist/scripts/chaos.js [--runs 10] [--workers 3] [--seed 1]
+ *       [--max-kills 3] [--endpoint http://127.0.0.1:4566] [--keep-logs]
+ *
+ * Without --endpoint it starts a private emulator on a free port (aws/emulator.ts)
+ * and stops it at the end, so the runs neither disturb nor depend on a shared one.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_TIMINGS, type Timings } from '../core/config.js';
+import { manifestKey } from '../core/layout.js';
+import { type JobRecord, newJobId, partName } from '../core/model.js';
+import { LocalStack } from '../services/local-stack.js';
+
+/** `word<TAB>line-number-within-split` per word; sleeps first so kills land mid-task. */
+const MAPPER = `#!/bin/sh
+export LC_ALL=C
+sleep "\${MAP_SLEEP:-0}"
+awk '{ for (i = 1; i <= NF; i++) print $i "\\t" NR }'
+`;
+
+/** `word<TAB>count<TAB>values in arrival order`: the bytes also pin down the merge order. */
+const REDUCER = `#!/bin/sh
+export LC_ALL=C
+sleep "\${REDUCE_SLEEP:-0}"
+awk -F '\\t' '
+  $1 != k { if (NR > 1) print k "\\t" n "\\t" v; k = $1; n = 0; v = "" }
+  { n++; v = v (n > 1 ? "," : "") $2 }
+  END { if (NR > 0) print k "\\t" n "\\t" v }'
+`;
+
+const TIMINGS: Timings = {
+  ...DEFAULT_TIMINGS,
+  heartbeatMs: 200,
+  missedHeartbeats: 5,
+  checkerIntervalMs: 250,
+  pollWaitSeconds: 1,
+  retryBaseMs: 100,
+  requeueGraceMs: 5000,
+};
+
+/** A small seeded PRNG (mulberry32), so a failing run can be replayed with --seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function text(lines: number): Buffer {
+  const vocab = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa';
+  const words = vocab.split(' ');
+  const rnd = prng(42);
+  const out: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const n = 3 + Math.floor(rnd() * 8);
+    out.push(Array.from({ length: n }, () => words[Math.floor(rnd() * words.length)]).join(' '));
+  }
+  return Buffer.from(`${out.join('\n')}\n`);
+}
+
+// Node 20 is supported on purpose (as in bin/mapreduce.js); silence the SDK's upgrade nag.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+}
+
+/** Where a part differs from the clean one: first differing line, and the word totals. */
+function describeDiff(got: Buffer, want: Buffer, i: number): string {
+  const a = got.toString('latin1').split('\n');
+  const b = want.toString('latin1').split('\n');
+  const total = (ls: string[]) => ls.reduce((n, l) => n + (Number(l.split('\t')[1]) || 0), 0);
+  const at = a.findIndex((l, j) => l !== b[j]);
+  const show = (l: string | undefined) => JSON.stringify(l?.slice(0, 120));
+  return `${partName(i)}: ${total(a)} vs ${total(b)} words; line ${at + 1}: ${show(a[at])} vs ${show(b[at])}`;
+}
+
+interface RunResult {
+  readonly run: number;
+  readonly identical: boolean;
+  readonly status: string;
+  readonly kills: number;
+  readonly stalls: number;
+  readonly seconds: number;
+  readonly detail?: string;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '10' },
+      workers: { type: 'string', default: '3' },
+      seed: { type: 'string' },
+      'max-kills': { type: 'string', default: '3' },
+      endpoint: { type: 'string' },
+      'keep-logs': { type: 'boolean', default: false },
+    },
+  });
+  const runs = Number(values.runs);
+  const workers = Number(values.workers);
+  // At most maxAttempts - 1 kills per run, so no task can run out of attempts from stalls alone.
+  const maxKills = Math.min(Number(values['max-kills']), TIMINGS.maxAttempts - 1);
+  const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 1_000_000;
+  const rnd = prng(seed);
+  const endpoint = values.endpoint ?? `http://127.0.0.1:${await freePort()}`;
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mr-chaos-'));
+  console.log(
+    `chaos: ${runs} runs, ${workers} workers, up to ${maxKills} SIGKILLs per run, seed ${seed}, ` +
+      `${values.endpoint ? 'emulator' : 'private emulator'} ${endpoint}, logs in ${stateDir}`,
+  );
+
+  const stack = await LocalStack.start({
+    endpoint,
+    startEmulator: values.endpoint === undefined,
+    prefix: `chaos-${randomBytes(4).toString('hex')}`,
+    workers,
+    timings: TIMINGS,
+    stateDir,
+  });
+  const s = stack.services;
+  const bucket = stack.names.bucket;
+  let failed = true;
+  try {
+    const input = text(600);
+    await s.blobs.putBytes(bucket, 'in/words.txt', input);
+    await s.blobs.putBytes(bucket, 'code/index_map.sh', MAPPER);
+    await s.blobs.putBytes(bucket, 'code/index_reduce.sh', REDUCER);
+    const manifest = (output: string) => ({
+      input: `s3://${bucket}/in/`,
+      output,
+      mapper: 'index_map.sh',
+      reducer: 'index_reduce.sh',
+      files: [`s3://${bucket}/code/index_map.sh`, `s3://${bucket}/code/index_reduce.sh`],
+      numMappers: 6,
+      numReducers: 3,
+      env: { MAP_SLEEP: '0.6', REDUCE_SLEEP: '0.6' },
+    });
+    const submit = async (output: string): Promise<string> => {
+      const jobId = newJobId();
+      await s.blobs.putBytes(bucket, manifestKey(jobId), JSON.stringify(manifest(output)));
+      return jobId;
+    };
+    const done = async (jobId: string): Promise<JobRecord> => {
+      const deadline = Date.now() + 180_000;
+      for (;;) {
+        const job = await s.jobs.get(jobId);
+        if (job && (job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED')) return job;
+        if (Date.now() > deadline) {
+          throw new Error(`job ${jobId} did not finish in 180 s (${job?.status}/${job?.phase})`);
+        }
+        await sleep(100);
+      }
+    };
+    const readParts = async (prefix: string): Promise<Buffer[]> => {
+      const parts: Buffer[] = [];
+      for (let i = 0; i < 3; i++) {
+        const chunks: Buffer[] = [];
+        for await (const c of await s.blobs.getObject(bucket, `${prefix}${partName(i)}`)) chunks.push(c as Buffer);
+        parts.push(Buffer.concat(chunks));
+      }
+      return parts;
+    };
+
+    const t0 = Date.now();
+    const cleanJob = await done(await submit(`s3://${bucket}/out/clean/`));
+    if (cleanJob.status !== 'SUCCEEDED') throw new Error(`the clean run failed: ${cleanJob.reason}`);
+    const clean = await readParts('out/clean/');
+    // The reference itself must be right: every word of the input counted once.
+    const words = input.toString('latin1').split(/\s+/).filter(Boolean).length;
+    const counted = clean.reduce(
+      (n, p) => n + p.toString('latin1').split('\n').reduce((m, l) => m + (Number(l.split('\t')[1]) || 0), 0),
+      0,
+    );
+    if (counted !== words) {
+      const tasks = await s.tasks.list(cleanJob.jobId);
+      const brief = tasks.map((t) => [t.taskId, t.status, t.attempt, t.owner, t.output]);
+      throw new Error(
+        `the clean run counted ${counted} of ${words} words: ` +
+          `counters ${JSON.stringify(cleanJob.counters)}, tasks ${JSON.stringify(brief)}`,
+      );
+    }
+    const cleanBytes = clean.reduce((n, p) => n + p.length, 0);
+    console.log(`clean run: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${cleanBytes} bytes`);
+
+    const results: RunResult[] = [];
+    for (let run = 1; run <= runs; run++) {
+      const started = Date.now();
+      const prefix = `out/run-${run}/`;
+      const jobId = await submit(`s3://${bucket}/${prefix}`);
+      let kills = 0;
+      let finished = false;
+      const jobDone = done(jobId).finally(() => {
+        finished = true;
+      });
+      // The killer: 1 to maxKills times, waits a random 0.2-2.5 s, SIGKILLs a random live worker (preferring one that
+      // runs a task of this job), and starts a replacement after a random 0-1 s.
+      const killer = (async () => {
+        const target = 1 + Math.floor(rnd() * maxKills);
+        while (!finished && kills < target) {
+          await sleep(200 + rnd() * 2300);
+          if (finished) break;
+          const live = stack.liveWorkers();
+          const busy = new Set(
+            (await s.workers.list())
+              .filter((w) => w.runningTask?.startsWith(`${jobId}/`))
+              .map((w) => Number(w.workerId.split('-').at(-2))),
+          );
+          const candidates = live.filter((c) => busy.has(c.pid as number));
+          const pool: ChildProcess[] = candidates.length > 0 ? candidates : live;
+          const victim = pool[Math.floor(rnd() * pool.length)];
+          if (!victim || finished) break;
+          victim.kill('SIGKILL');
+          kills++;
+          await sleep(rnd() * 1000);
+          stack.spawnWorker();
+        }
+      })();
+      const job = await jobDone;
+      await killer;
+      const tasks = await s.tasks.list(jobId);
+      const stalls = tasks.reduce((n, t) => n + t.stalls, 0);
+      let identical = false;
+      let detail: string | undefined;
+      if (job.status === 'SUCCEEDED') {
+        const parts = await readParts(prefix);
+        const differing = parts.map((p, i) => (p.equals(clean[i] as Buffer) ? -1 : i)).filter((i) => i >= 0);
+        identical = differing.length === 0;
+        if (!identical) {
+          const diffs = differing.map((i) => describeDiff(parts[i] as Buffer, clean[i] as Buffer, i));
+          detail = `parts differ: ${diffs.join('; ')}`;
+        }
+      } else {
+        detail = job.reason;
+      }
+      const r: RunResult = {
+        run,
+        identical,
+        status: job.status,
+        kills,
+        stalls,
+        seconds: (Date.now() - started) / 1000,
+        detail,
+      };
+      results.push(r);
+      console.log(
+        `run ${String(run).padStart(2)}: ${r.status}, ${r.kills} kill(s), ${r.stalls} stalled task(s) redone, ` +
+          `${r.seconds.toFixed(1)} s: ${r.identical ? 'identical' : `DIFFERENT (${r.detail})`}`,
+      );
+    }
+    const ok = results.filter((r) => r.identical).length;
+    const totalKills = results.reduce((n, r) => n + r.kills, 0);
+    const totalStalls = results.reduce((n, r) => n + r.stalls, 0);
+    console.log(`${totalKills} SIGKILLs, ${totalStalls} stalled tasks reclaimed and redone`);
+    console.log(`${ok}/${runs} identical`);
+    failed = ok !== runs;
+    return failed ? 1 : 0;
+  } finally {
+    await stack.stop();
+    if (failed || values['keep-logs']) console.log(`worker logs kept in ${stateDir}`);
+    else rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(err);
+    process.exitCode = 2;
+  },
+);
