@@ -4,13 +4,14 @@
  * StaleStateError (or LeaseLostError for the owner's own transitions) carrying the
  * task item as it is now.
  */
-import { BatchWriteCommand, QueryCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { LeaseLostError, StaleStateError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
 import type { AwsClients } from './clients.js';
-import { ACTIVE_TASK, fenced, itemToTask, jobKey, taskKey } from './items.js';
+import { ACTIVE_TASK, fenced, isConditionFailure, itemToTask, jobKey, taskKey } from './items.js';
+import { forEachLimit } from '../core/concurrency.js';
 
 export type TaskItem = TaskRecord & { leaseExpiresAt?: number };
 
@@ -42,16 +43,32 @@ export class TaskStore {
     private readonly table: string,
   ) {}
 
-  /** Write new task records (coordinator, before any message is sent, so overwriting is safe). */
+  /**
+   * Write new task records, never overwriting one that exists: a coordinator retried
+   * while the first invocation still runs must not reset a task a worker already
+   * claimed or committed. Chunks of 100 go in one transaction; when a chunk's
+   * transaction loses a condition (a concurrent coordinator wrote some of them),
+   * its items are put one by one, each only if absent.
+   */
   async putNew(tasks: readonly TaskRecord[]): Promise<void> {
-    for (let i = 0; i < tasks.length; i += 25) {
-      let requests: Record<string, unknown>[] = tasks.slice(i, i + 25).map((t) => ({
-        PutRequest: { Item: { ...taskKey(t.jobId, t.taskId), itemType: 'TASK', ...t } },
-      }));
-      for (let tries = 0; requests.length > 0; tries++) {
-        const out = await this.c.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests as never } }));
-        requests = (out.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
-        if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** tries)));
+    const put = (t: TaskRecord) => ({
+      TableName: this.table,
+      Item: { ...taskKey(t.jobId, t.taskId), itemType: 'TASK', ...t },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    for (let i = 0; i < tasks.length; i += 100) {
+      const chunk = tasks.slice(i, i + 100);
+      try {
+        await this.c.doc.send(new TransactWriteCommand({ TransactItems: chunk.map((t) => ({ Put: put(t) })) }));
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        await forEachLimit(chunk, 8, async (t) => {
+          try {
+            await this.c.doc.send(new PutCommand(put(t)));
+          } catch (e) {
+            if (!isConditionFailure(e)) throw e;
+          }
+        });
       }
     }
   }
