@@ -45,10 +45,15 @@ export async function advanceJob(s: Services, job: JobRecord): Promise<'reduce-s
  * checker can resume a finisher that crashed (`resume` skips the phase guard).
  */
 export async function finalizeJob(s: Services, job: JobRecord, resume = false): Promise<boolean> {
-  if (!resume && !(await s.jobs.beginFinalize(job.jobId, iso(s.now())))) return false;
-  const out = asPrefix(parseS3Uri(job.manifest.output));
   const kind = job.numReduces > 0 ? 'reduce' : 'map';
-  const tasks = await s.tasks.list(job.jobId, kind);
+  // The caller saw every output task committed, so the list can be read while the guard is
+  // taken: one round trip less between the last commit and _SUCCESS.
+  const [guarded, tasks] = await Promise.all([
+    resume ? true : s.jobs.beginFinalize(job.jobId, iso(s.now())),
+    s.tasks.list(job.jobId, kind),
+  ]);
+  if (!guarded) return false;
+  const out = asPrefix(parseS3Uri(job.manifest.output));
   const missing = tasks.filter((t) => t.status !== 'COMMITTED' || !t.output);
   if (missing.length > 0) {
     throw new Error(`Cannot finalize ${job.jobId}: ${missing.map((t) => t.taskId).join(', ')} not committed`);

@@ -60,26 +60,25 @@ export async function handleTaskMessage(d: RunnerDeps, msg: ReceivedMessage): Pr
 
 async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): Promise<void> {
   const { s } = d;
-  const job = await s.jobs.get(parsed.jobId);
+  // The job read and the claim go out together (one round trip less on every task): a claim
+  // on an unknown job fails on its condition, and a task of an ended job is cancelled below.
+  const [jobRead, claimed] = await Promise.allSettled([
+    s.jobs.get(parsed.jobId),
+    s.tasks.claim(parsed.jobId, parsed.taskId, d.workerId, s.now(), s.timings.heartbeatMs * s.timings.missedHeartbeats),
+  ]);
+  if (jobRead.status === 'rejected') throw jobRead.reason;
+  const job = jobRead.value;
   if (!job) return s.log.error('Task message for an unknown job left for the DLQ', { ...parsed });
   if (isTerminal(job.status)) {
     await s.tasks.cancel(parsed.jobId, parsed.taskId).catch(() => {});
     return s.taskQueue.delete(msg.receiptHandle);
   }
-  let task: TaskItem;
-  try {
-    task = await s.tasks.claim(
-      parsed.jobId,
-      parsed.taskId,
-      d.workerId,
-      s.now(),
-      s.timings.heartbeatMs * s.timings.missedHeartbeats,
-    );
-  } catch (err) {
-    if (!isErrorNamed(err, 'StaleStateError')) throw err;
+  if (claimed.status === 'rejected') {
+    if (!isErrorNamed(claimed.reason, 'StaleStateError')) throw claimed.reason;
     // A duplicate delivery, or a task already done: the task record is the truth.
     return s.taskQueue.delete(msg.receiptHandle);
   }
+  const task: TaskItem = claimed.value;
   const ref: AttemptRef = { jobId: job.jobId, taskId: task.taskId, owner: d.workerId, attempt: task.attempt };
   const abort = new AbortController();
   const onShutdown = () => abort.abort(new ShutdownError('worker shutting down'));
@@ -132,8 +131,8 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
     }
     s.log.info('Task committed', log);
     s.metrics.taskCompleted(task.kind);
-    await s.taskQueue.delete(msg.receiptHandle);
-    const fresh = await s.jobs.get(job.jobId);
+    // Committed: the message can go, and the job is read for the next phase at the same time.
+    const [, fresh] = await Promise.all([s.taskQueue.delete(msg.receiptHandle), s.jobs.get(job.jobId)]);
     if (fresh) await advanceJob(s, fresh);
   } catch (err) {
     const reason = abort.signal.aborted ? abort.signal.reason : err;
