@@ -15,7 +15,7 @@ import { addJobOptions, jobFlags, positiveInt } from '../job-options.js';
 import { JobPackager } from '../job-spec.js';
 import { readLocalState } from '../local-state.js';
 import { stderrLogger } from '../log.js';
-import { reportFinished } from '../report.js';
+import { followJob } from '../follow.js';
 import { addTargetOptions, localEndpoint, localPrefix, resolveTarget, type Target, targetFlags } from '../target.js';
 
 export function registerRun(program: Command, io: Io): void {
@@ -56,7 +56,7 @@ Examples:
       const jobId = newJobId();
       // Validate and package before starting anything: a mistake costs nothing.
       const prepared = await new JobPackager(jobId, localResourceNames(prefix).bucket).prepare(jobFlags(o));
-      const [{ LocalStack }, { timingsFromEnv }, { downloadOutput, preflight, uploadJob, waitForJob }] = await Promise.all([
+      const [{ LocalStack }, { timingsFromEnv }, { preflight, uploadJob }] = await Promise.all([
         import('../../services/local-stack.js'),
         import('../../core/config.js'),
         import('../job-client.js'),
@@ -92,16 +92,7 @@ Examples:
       try {
         await preflight(target, prepared);
         await uploadJob(target, prepared);
-        if (json) io.out(`${JSON.stringify({ event: 'submitted', jobId, target: target.description })}\n`);
-        else io.err(`Submitted job ${jobId} to ${target.description}\n`);
-        const { job, interrupted } = await waitForJob(target, jobId, io, { json, cancelOnInterrupt: true });
-        let output: { output?: string; partFiles?: number } = {};
-        if (job.status === 'SUCCEEDED' && prepared.localOutputDir) {
-          const files = await downloadOutput(target, job, prepared.localOutputDir);
-          output = { output: prepared.localOutputDir, partFiles: files.filter((f) => f.startsWith('part-')).length };
-        }
-        const code = reportFinished(io, job, { json, ...output, targetFlags: targetFlags(o) });
-        io.exitCode = interrupted ? 130 : code;
+        io.exitCode = await followJob(io, target, prepared, { json, targetFlags: targetFlags(o) });
       } finally {
         await stack?.stop();
         // Keep the worker logs when asked for detail; they are the only copy of an embedded stack's logs.

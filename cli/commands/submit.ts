@@ -6,7 +6,7 @@ import { localResourceNames } from '../../core/resources.js';
 import type { Io } from '../io.js';
 import { addJobOptions, jobFlags } from '../job-options.js';
 import { JobPackager } from '../job-spec.js';
-import { reportFinished } from '../report.js';
+import { followJob } from '../follow.js';
 import { addTargetOptions, localPrefix, resolveTarget, targetFlags } from '../target.js';
 
 export function registerSubmit(program: Command, io: Io): void {
@@ -40,7 +40,7 @@ Examples:
       let target = o.stack ? await resolveTarget(o) : undefined;
       const bucket = target?.names.bucket ?? localResourceNames(localPrefix(o)).bucket;
       const prepared = await new JobPackager(jobId, bucket).prepare(flags);
-      const { downloadOutput, preflight, uploadJob, waitForJob } = await import('../job-client.js');
+      const { preflight, uploadJob } = await import('../job-client.js');
       target ??= await resolveTarget(o);
       await preflight(target, prepared);
       await uploadJob(target, prepared);
@@ -49,15 +49,6 @@ Examples:
         else io.out(`${jobId}\n`);
         return;
       }
-      if (json) io.out(`${JSON.stringify({ event: 'submitted', jobId, target: target.description })}\n`);
-      else io.err(`Submitted job ${jobId} to ${target.description}\n`);
-      const { job, interrupted } = await waitForJob(target, jobId, io, { json, cancelOnInterrupt: true });
-      let output: { output?: string; partFiles?: number } = {};
-      if (job.status === 'SUCCEEDED' && prepared.localOutputDir) {
-        const files = await downloadOutput(target, job, prepared.localOutputDir);
-        output = { output: prepared.localOutputDir, partFiles: files.filter((f) => f.startsWith('part-')).length };
-      }
-      const code = reportFinished(io, job, { json, ...output, targetFlags: targetFlags(o) });
-      io.exitCode = interrupted ? 130 : code;
+      io.exitCode = await followJob(io, target, prepared, { json, targetFlags: targetFlags(o) });
     });
 }

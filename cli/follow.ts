@@ -1,0 +1,28 @@
+/**
+ * What `run` and `submit --wait` do once the job is uploaded: announce it, follow its
+ * progress, download a local output, and report. Returns the exit code.
+ */
+import type { Io } from './io.js';
+import type { PreparedJob } from './job-spec.js';
+import { reportFinished } from './report.js';
+import type { Target } from './target.js';
+
+export async function followJob(
+  io: Io,
+  target: Target,
+  prepared: PreparedJob,
+  o: { readonly json: boolean; readonly targetFlags: string },
+): Promise<number> {
+  const { downloadOutput, waitForJob } = await import('./job-client.js');
+  const { jobId } = prepared;
+  if (o.json) io.out(`${JSON.stringify({ event: 'submitted', jobId, target: target.description })}\n`);
+  else io.err(`Submitted job ${jobId} to ${target.description}\n`);
+  const { job, interrupted } = await waitForJob(target, jobId, io, { json: o.json, cancelOnInterrupt: true });
+  let output: { output?: string; partFiles?: number } = {};
+  if (job.status === 'SUCCEEDED' && prepared.localOutputDir) {
+    const files = await downloadOutput(target, job, prepared.localOutputDir);
+    output = { output: prepared.localOutputDir, partFiles: files.filter((f) => f.startsWith('part-')).length };
+  }
+  const code = reportFinished(io, job, { json: o.json, ...output, targetFlags: o.targetFlags });
+  return interrupted ? 130 : code;
+}
