@@ -37,7 +37,7 @@ export const callContext = new AsyncLocalStorage<{
 }>();
 
 /** Check the job's status every this many beats (a cheap read; cancel is not urgent). */
-const JOB_CHECK_EVERY = 3;
+export const JOB_CHECK_EVERY = 3;
 
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;

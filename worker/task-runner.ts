@@ -9,13 +9,13 @@ import type { AttemptRef, TaskItem } from '../aws/task-store.js';
 import { leaseMs, type WorkerSettings } from '../core/config.js';
 import { isErrorNamed, type StaleStateError, TaskFailedError } from '../core/errors.js';
 import { logKey } from '../core/layout.js';
-import type { TaskMessage } from '../core/model.js';
+import type { JobRecord, TaskMessage } from '../core/model.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import { iso, type Services } from '../services/context.js';
 import { advanceJob } from '../services/phases.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
 import { type FileCache, stepEnv } from './attempt-dir.js';
-import { callContext, type Heartbeat } from './heartbeat.js';
+import { callContext, type Heartbeat, JOB_CHECK_EVERY } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
 import { runReduceAttempt } from './reduce-task.js';
 
@@ -63,7 +63,7 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
   // The job read and the claim go out together (one round trip less on every task): a claim
   // on an unknown job fails on its condition, and a task of an ended job is cancelled below.
   const [jobRead, claimed] = await Promise.allSettled([
-    s.jobs.get(parsed.jobId),
+    recentJob(s, parsed.jobId) ?? s.jobs.get(parsed.jobId),
     s.tasks.claim(parsed.jobId, parsed.taskId, d.workerId, s.now(), s.timings.heartbeatMs * s.timings.missedHeartbeats),
   ]);
   if (jobRead.status === 'rejected') throw jobRead.reason;
@@ -133,8 +133,12 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
     s.metrics.taskCompleted(task.kind);
     // Committed: the message can go, and the job is read for the next phase at the same time.
     const [, fresh] = await Promise.all([s.taskQueue.delete(msg.receiptHandle), s.jobs.get(job.jobId)]);
-    if (fresh) await advanceJob(s, fresh);
+    if (fresh) {
+      rememberJob(s, fresh);
+      await advanceJob(s, fresh);
+    }
   } catch (err) {
+    lastJob = undefined;
     const reason = abort.signal.aborted ? abort.signal.reason : err;
     await settleFailure(d, msg, job.manifest.maxAttempts ?? s.timings.maxAttempts, task, ref, reason);
   } finally {
@@ -142,6 +146,26 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
     d.shutdown.removeEventListener('abort', onShutdown);
     if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/**
+ * The job record read right after this worker's last commit. The next task of the same job
+ * starting soon after uses it instead of reading the job again (one call less per task):
+ * its manifest and task counts never change, and a job that ended meanwhile is caught by
+ * the heartbeat's job check within the same interval, and by the commit, which is fenced
+ * on the job's status.
+ */
+let lastJob: { readonly table: string; readonly job: JobRecord; readonly at: number } | undefined;
+
+function rememberJob(s: Services, job: JobRecord): void {
+  lastJob = { table: s.names.table, job, at: s.now() };
+}
+
+function recentJob(s: Services, jobId: string): Promise<JobRecord> | undefined {
+  const j = lastJob;
+  const maxAge = s.timings.heartbeatMs * JOB_CHECK_EVERY;
+  if (!j || j.table !== s.names.table || j.job.jobId !== jobId || s.now() - j.at > maxAge) return undefined;
+  return Promise.resolve(j.job);
 }
 
 /** A refused owner transition that left the task as this attempt's: only its lease ran out. */
