@@ -361,15 +361,15 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
   let shellRun: JobRun | undefined;
   let latencyInputBytes: number | undefined;
   try {
-    await b.s.blobs.putFile(b.bucket, 'in/corpus/corpus.txt', corpus);
+    // ≥ 4 map tasks per worker pair (8 for two workers), 2 reducers; the corpus is stored as
+    // that many objects (cut at line ends) like a real input directory, one split each.
+    const numMaps = Math.max(4, 4 * o.workers);
+    const splitSize = await uploadInParts(b, 'in/corpus/', readFileSync(corpus), numMaps);
     const files = [
       await putCode(b, bundle, 'code/wordcount.mjs'),
       await putCode(b, wcMap, 'code/wc_map.sh'),
       await putCode(b, wcReduce, 'code/wc_reduce.sh'),
     ];
-    // ≥ 4 map tasks per worker pair (8 for two workers), 2 reducers.
-    const numMaps = Math.max(4, 4 * o.workers);
-    const splitSize = Math.max(1, Math.ceil(corpusBytes / numMaps));
     const mod = { module: 'wordcount.mjs' };
     const base = { input: b.uri('in/corpus/'), files, numReducers: 2, splitSize };
 
@@ -540,6 +540,27 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
   };
 }
 
+/**
+ * Store `data` as `parts` objects under `prefix`, cut after a '\n' near each equal share,
+ * with Buffer bodies (sent in one piece, not as a chunked stream). Returns the largest
+ * object's size: as a split size it makes each object exactly one split.
+ */
+async function uploadInParts(b: BenchStack, prefix: string, data: Buffer, parts: number): Promise<number> {
+  let start = 0;
+  let largest = 1;
+  for (let i = 0; i < parts && start < data.length; i++) {
+    let end = i === parts - 1 ? data.length : Math.ceil(((i + 1) * data.length) / parts);
+    if (end < data.length) {
+      const nl = data.indexOf(0x0a, Math.max(start, end - 1));
+      end = nl < 0 ? data.length : nl + 1;
+    }
+    await b.s.blobs.putBytes(b.bucket, `${prefix}part-${String(i).padStart(3, '0')}.txt`, data.subarray(start, end));
+    largest = Math.max(largest, end - start);
+    start = end;
+  }
+  return largest;
+}
+
 async function putCode(b: BenchStack, local: string, key: string): Promise<string> {
   await b.s.blobs.putFile(b.bucket, key, local);
   return b.uri(key);
@@ -575,7 +596,7 @@ async function measureRss(o: BenchOptions, corpus: string, bundle: string): Prom
     }
   }, 100);
   try {
-    await b.s.blobs.putFile(b.bucket, 'in/rss/input.txt', inputFile);
+    const splitSize = await uploadInParts(b, 'in/rss/', prefix, 4);
     const code = await putCode(b, bundle, 'code/wordcount.mjs');
     const mod = { module: 'wordcount.mjs' };
     const r = await b.run(
@@ -586,7 +607,7 @@ async function measureRss(o: BenchOptions, corpus: string, bundle: string): Prom
         reducer: mod,
         files: [code],
         numReducers: 1,
-        splitSize: Math.ceil(prefix.length / 4),
+        splitSize,
       },
       100,
     );
