@@ -232,30 +232,7 @@ export class TaskStore {
    * message) or, with no attempts left, to FAILED. Returns the new status.
    */
   async fail(ref: AttemptRef, now: number, error: string, exhausted: boolean): Promise<'PENDING' | 'FAILED'> {
-    const status = exhausted ? 'FAILED' : 'PENDING';
-    await fenced(
-      () =>
-        this.c.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: taskKey(ref.jobId, ref.taskId),
-            UpdateExpression: exhausted
-              ? 'SET #status = :next, lastError = :err, failures = failures + :one REMOVE activeKind, activeSort, leaseExpiresAt'
-              : 'SET #status = :next, lastError = :err, failures = failures + :one, requeuedAt = :now REMOVE leaseExpiresAt',
-            ConditionExpression: OWNER_FENCE,
-            ...ownerValues(ref, {
-              ':next': status,
-              ':err': error.slice(0, 4000),
-              ':one': 1,
-              ...(exhausted ? {} : { ':now': now }),
-            }),
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      leaseLost(ref, 'Fail'),
-      raw,
-    );
-    return status;
+    return this.endAttempt(ref, 'failures', OWNER_FENCE, { now, error, exhausted }, leaseLost(ref, 'Fail'));
   }
 
   /** release: give a running attempt back untouched (graceful shutdown); not counted as a failure. */
@@ -288,34 +265,56 @@ export class TaskStore {
    *   checker B:                 reclaim(attempt 3) ✗ (status is PENDING now)
    */
   async reclaim(task: TaskItem, now: number, exhausted: boolean): Promise<'PENDING' | 'FAILED'> {
-    const status = exhausted ? 'FAILED' : 'PENDING';
-    await fenced(
-      () =>
-        this.c.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: taskKey(task.jobId, task.taskId),
-            UpdateExpression: exhausted
-              ? 'SET #status = :next, stalls = stalls + :one, lastError = :err REMOVE activeKind, activeSort, leaseExpiresAt'
-              : 'SET #status = :next, stalls = stalls + :one, lastError = :err, requeuedAt = :now REMOVE leaseExpiresAt',
-            ConditionExpression: `${OWNER_FENCE} AND leaseExpiresAt < :now`,
-            ...ownerValues(
-              { jobId: task.jobId, taskId: task.taskId, owner: task.owner ?? '', attempt: task.attempt },
-              {
-                ':next': status,
-                ':one': 1,
-                ':now': now,
-                ':err': `worker ${task.owner} stopped heartbeating during attempt ${task.attempt}`,
-              },
-            ),
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
+    const ref = { jobId: task.jobId, taskId: task.taskId, owner: task.owner ?? '', attempt: task.attempt };
+    const error = `worker ${task.owner} stopped heartbeating during attempt ${task.attempt}`;
+    return this.endAttempt(
+      ref,
+      'stalls',
+      `${OWNER_FENCE} AND leaseExpiresAt < :now`,
+      { now, error, exhausted },
       (current, cause) =>
         new StaleStateError(`${task.jobId}/${task.taskId} changed before reclaim`, current && itemToTask(current), {
           cause,
           context: { jobId: task.jobId, taskId: task.taskId, attempt: task.attempt },
         }),
+    );
+  }
+
+  /**
+   * The write shared by fail and reclaim: the attempt ends, `count` goes up by one, and
+   * the task is requeued (PENDING, in the active index) or, with no attempts left, FAILED.
+   */
+  private async endAttempt(
+    ref: AttemptRef,
+    count: 'failures' | 'stalls',
+    condition: string,
+    o: { now: number; error: string; exhausted: boolean },
+    onLost: (current: Record<string, unknown> | undefined, cause: unknown) => StaleStateError,
+  ): Promise<'PENDING' | 'FAILED'> {
+    const status = o.exhausted ? 'FAILED' : 'PENDING';
+    const bump = `${count} = ${count} + :one, lastError = :err`;
+    // DynamoDB rejects unused values: `:now` only when the update or the condition uses it.
+    const usesNow = !o.exhausted || condition.includes(':now');
+    await fenced(
+      () =>
+        this.c.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: taskKey(ref.jobId, ref.taskId),
+            UpdateExpression: o.exhausted
+              ? `SET #status = :next, ${bump} REMOVE activeKind, activeSort, leaseExpiresAt`
+              : `SET #status = :next, ${bump}, requeuedAt = :now REMOVE leaseExpiresAt`,
+            ConditionExpression: condition,
+            ...ownerValues(ref, {
+              ':next': status,
+              ':err': o.error.slice(0, 4000),
+              ':one': 1,
+              ...(usesNow ? { ':now': o.now } : {}),
+            }),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      onLost,
       raw,
     );
     return status;
