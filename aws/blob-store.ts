@@ -26,7 +26,7 @@ export interface ObjectInfo {
 /** S3 allows up to 5 GiB in one PutObject; above that we would need multipart. */
 const MAX_SINGLE_PUT = 5 * 1024 ** 3;
 /** Read size of a file being uploaded. */
-const PUT_READ_BYTES = 1024 * 1024;
+const PUT_READ_BYTES = 4 * 1024 * 1024;
 
 export class BlobStore {
   constructor(private readonly c: AwsClients) {}
@@ -81,7 +81,7 @@ export class BlobStore {
   async putFile(bucket: string, key: string, path: string): Promise<number> {
     const { size } = await stat(path);
     if (size > MAX_SINGLE_PUT) throw new Error(`${path} is ${size} bytes, above the 5 GiB single-PUT limit`);
-    // 1 MiB reads: a streamed body is sent (checksummed) in chunks of the stream's reads, and
+    // 4 MiB reads: a streamed body is sent (checksummed) in chunks of the stream's reads, and
     // fewer, larger chunks cost less on both ends (the emulator's decoding of them is quadratic
     // in their number: 64 KiB reads made a 256 MiB upload take minutes).
     await this.c.s3.send(

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { reduceTempKey } from '../core/layout.js';
 import { mergeSorted } from '../core/merge.js';
-import { encodeLines, keyOf, readLineBatches } from '../core/records.js';
+import { encodeLines, hasKey, keyOf, readLineBatches } from '../core/records.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import { forEachLimit } from '../services/context.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
@@ -47,11 +47,12 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     for await (const batch of mergeSorted(files.sort().map((f) => readLineBatches(createReadStream(f))))) {
       add(c(Counters.REDUCE_INPUT_RECORDS), batch.length);
       let groups = 0;
-      for (const line of batch) {
-        const k = keyOf(line);
-        if (k !== lastKey) {
+      for (let i = 0; i < batch.length; i++) {
+        const line = batch[i]!;
+        // The key is cut out only when it changes: one allocation per group, not per line.
+        if (lastKey === undefined || !hasKey(line, lastKey)) {
           groups++;
-          lastKey = k;
+          lastKey = keyOf(line);
         }
       }
       add(c(Counters.REDUCE_INPUT_GROUPS), groups);
