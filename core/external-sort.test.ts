@@ -94,12 +94,16 @@ const streamSum: StreamCombiner = async function* (sorted) {
 };
 
 describe('ExternalSorter', () => {
-  for (const R of [1, 3]) {
-    it(`without a combiner sorts and partitions every line (R=${R}), spilling with a tiny buffer`, async () => {
+  for (const [R, countRepeats] of [
+    [1, true],
+    [3, true],
+    [3, false],
+  ] as const) {
+    it(`without a combiner sorts and partitions every line (R=${R}, counting ${countRepeats}), spilling with a tiny buffer`, async () => {
       const rnd = prng(R);
       const lines = mapOutput(rnd, 1500);
       const { sorter, parts, order } = await runSorter(
-        { numPartitions: R, bufferBytes: 1024, spillDir: dir },
+        { numPartitions: R, bufferBytes: 1024, spillDir: dir, countRepeats },
         lines,
         rnd,
       );
@@ -125,13 +129,13 @@ describe('ExternalSorter', () => {
   });
 
   const asyncSum: GroupCombiner = async (k, v) => sumCombiner(k, v);
-  for (const groupStrategy of ['sort', 'hash'] as const) {
+  for (const countRepeats of [true, false]) {
     for (const [name, fn, bufferBytes] of [
       ['sync', sumCombiner, 2048],
       ['async', asyncSum, 2048],
       ['sync', sumCombiner, 1 << 26],
     ] as const) {
-      it(`with a ${name} group combiner (${groupStrategy}, buffer ${bufferBytes}) keeps the sums`, async () => {
+      it(`with a ${name} group combiner (counting ${countRepeats}, buffer ${bufferBytes}) keeps the sums`, async () => {
         const rnd = prng(bufferBytes);
         const lines = mapOutput(rnd, 2500);
         const opts: SortOptions = {
@@ -139,7 +143,7 @@ describe('ExternalSorter', () => {
           bufferBytes,
           spillDir: dir,
           combiner: { kind: 'group', fn },
-          groupStrategy,
+          countRepeats,
         };
         const { sorter, parts } = await runSorter(opts, lines, rnd);
         expectSortedAndPartitioned(parts, 3);
@@ -176,12 +180,12 @@ describe('ExternalSorter', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  for (const groupStrategy of ['sort', 'hash'] as const) {
-    it(`handles a combiner that does not shrink its input, and one that drops keys (${groupStrategy})`, async () => {
+  for (const countRepeats of [true, false]) {
+    it(`handles a combiner that does not shrink its input, and one that drops keys (counting ${countRepeats})`, async () => {
       const rnd = prng(13);
       const lines = mapOutput(rnd, 2500);
       const identity: GroupCombiner = (k, vs) => vs.map((v) => `${k}\t${v}`);
-      const base = { numPartitions: 2, spillDir: dir, groupStrategy };
+      const base = { numPartitions: 2, spillDir: dir, countRepeats };
       const r1 = await runSorter({ ...base, bufferBytes: 4096, combiner: { kind: 'group', fn: identity } }, lines, rnd);
       expect(sums(r1.parts.flat())).toEqual(sums(lines));
       expect(r1.parts.flat().length).toBe(lines.length);

@@ -153,13 +153,17 @@ const RADIX_MIN_LINES = 4096;
  * (see wholeLineOrderIsKeyOrder; pass it if already known) lines are sorted as whole
  * strings: an LSD radix sort on their first 6 bytes, then V8's native sort inside each
  * group of equal prefix (measured ~2x faster than the native sort alone on 2M short
- * lines). Otherwise keys are extracted once and indexes are sorted by key.
+ * lines). Otherwise keys are extracted once and indexes are sorted by key. `distinct`
+ * says that no line repeats (skips the attempt to sort by counting repeats).
  */
-export function sortByKey(lines: string[], opts: { wholeLineOrderIsKeyOrder?: boolean } = {}): string[] {
+export function sortByKey(
+  lines: string[],
+  opts: { wholeLineOrderIsKeyOrder?: boolean; distinct?: boolean } = {},
+): string[] {
   if (opts.wholeLineOrderIsKeyOrder ?? wholeLineOrderIsKeyOrder(lines)) {
     // No comparator: V8 compares strings by UTF-16 code unit, which is latin1 byte order.
     if (lines.length < RADIX_MIN_LINES) return lines.sort();
-    return sortRepeatedLines(lines) ?? radixSortLines(lines) ?? lines.sort();
+    return (opts.distinct ? undefined : sortRepeatedLines(lines)) ?? radixSortLines(lines) ?? lines.sort();
   }
   const keys = lines.map(keyOf);
   const order = Array.from({ length: lines.length }, (_, i) => i);

@@ -1,8 +1,11 @@
 /**
- * The worker's heartbeat: every `heartbeatMs` it upserts the worker item, extends
- * the lease of the running attempt, keeps the SQS message hidden, and every few
- * beats checks that the job is still running. Losing the lease or the job ending
- * aborts the attempt.
+ * The worker's heartbeat: every `heartbeatMs` it extends the lease of the running
+ * attempt, keeps the SQS message hidden, and every few beats of a task checks that the
+ * job is still running; losing the lease or the job ending aborts the attempt. The
+ * worker item (liveness for the checker and `status`) is upserted on every beat while
+ * idle, and every WORKER_ITEM_EVERY beats while a task runs, when the task's lease
+ * already proves the worker alive. A beat costs no call for a task whose lease was
+ * written less than half an interval ago (by its claim), so short tasks make none.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
@@ -36,13 +39,18 @@ export const callContext = new AsyncLocalStorage<{
   readonly heartbeat?: boolean;
 }>();
 
-/** Check the job's status every this many beats (a cheap read; cancel is not urgent). */
+/** Check the job's status every this many beats of a task (a cheap read; cancel is not urgent). */
 export const JOB_CHECK_EVERY = 3;
+/** While a task runs, upsert the worker item every this many beats (well under a lease of 5). */
+export const WORKER_ITEM_EVERY = 3;
 
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private beats = 0;
   private running: TrackedAttempt | undefined;
+  /** Beats since the running attempt was tracked, and when its lease was last written. */
+  private taskBeats = 0;
+  private leaseWrittenAt = 0;
   private inFlight: Promise<void> | undefined;
   readonly startedAt: number;
 
@@ -67,8 +75,11 @@ export class Heartbeat {
     await this.inFlight;
   }
 
+  /** Start beating for an attempt whose claim has just written its lease. */
   track(a: TrackedAttempt): void {
     this.running = a;
+    this.taskBeats = 0;
+    this.leaseWrittenAt = this.s.now();
   }
 
   untrack(): void {
@@ -87,21 +98,29 @@ export class Heartbeat {
     const now = s.now();
     this.beats++;
     try {
-      await s.workers.beat({
-        workerId: this.workerId,
-        heartbeatAt: now,
-        startedAt: this.startedAt,
-        host: os.hostname(),
-        ...(a ? { runningTask: `${a.ref.jobId}/${a.ref.taskId}` } : {}),
-      });
-      if (!a || a.abort.signal.aborted) return;
-      await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings));
+      if (!a || this.beats % WORKER_ITEM_EVERY === 0) {
+        await s.workers.beat({
+          workerId: this.workerId,
+          heartbeatAt: now,
+          startedAt: this.startedAt,
+          host: os.hostname(),
+          ...(a ? { runningTask: `${a.ref.jobId}/${a.ref.taskId}` } : {}),
+        });
+      }
+      if (!a || a.abort.signal.aborted || a !== this.running) return;
+      const beat = ++this.taskBeats;
+      // claim ──┬── beat (< ½ interval later: the claim's lease is fresh, skip) ── beat (extend) ──
+      // so consecutive lease writes are at most 1½ intervals apart, against a lease of 5.
+      if (now - this.leaseWrittenAt >= s.timings.heartbeatMs / 2) {
+        await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings));
+        this.leaseWrittenAt = now;
+      }
       const visibility = TASKS_QUEUE.visibilityTimeoutSeconds;
       if (now > a.visibleUntil - 3 * s.timings.heartbeatMs) {
         await s.taskQueue.setVisibility(a.receiptHandle, visibility);
         a.visibleUntil = now + visibility * 1000;
       }
-      if (this.beats % JOB_CHECK_EVERY === 0) {
+      if (beat % JOB_CHECK_EVERY === 0) {
         const job = await s.jobs.get(a.ref.jobId, false);
         if (job && job.status !== 'RUNNING' && job.status !== 'CREATING') {
           a.abort.abort(new JobEndedError(`Job ${a.ref.jobId} is ${job.status}`, { context: { ...a.ref } }));

@@ -87,7 +87,7 @@ export function textToLatin1(s: string): string {
 }
 
 /** True when `s` is ASCII without '\n' (a short loop beats a regex call on short strings). */
-function isPlain(s: string): boolean {
+export function isPlain(s: string): boolean {
   const n = s.length;
   if (n > 24) return ASCII_NO_NEWLINE.test(s);
   for (let i = 0; i < n; i++) {

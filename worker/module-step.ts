@@ -22,6 +22,7 @@ import {
 } from './module-api.js';
 import {
   OutputChannel,
+  type PairSink,
   type RunningStep,
   roleNoun,
   type StepContext,
@@ -123,6 +124,8 @@ class ModuleRun {
   private readonly channel = new OutputChannel();
   private out: string[] = [];
   private readonly tc: TaskContext;
+  /** Where a mapper's pairs go instead of `out` (StepContext.pairs). */
+  private readonly pairs: PairSink | undefined;
   private readonly what: string;
   private chain: Promise<void> = Promise.resolve();
   private ended = false;
@@ -155,9 +158,16 @@ class ModuleRun {
     this.what = `${roleNoun(ctx.role)} module "${modulePath}"`;
     this.failed.catch(() => {});
     this.done.catch(() => {});
-    this.tc = taskContext(ctx, (key, value) => {
-      if (this.out.push(encodeRecord(key, value)) >= FLUSH_LINES) this.flush();
-    });
+    const pairs = ctx.role === 'map' ? ctx.pairs : undefined;
+    this.pairs = pairs;
+    this.tc = taskContext(
+      ctx,
+      pairs
+        ? (key, value) => pairs.emit(key, value)
+        : (key, value) => {
+            if (this.out.push(encodeRecord(key, value)) >= FLUSH_LINES) this.flush();
+          },
+    );
     const period = Math.max(20, Math.min(1000, ctx.noProgressTimeoutMs / 5));
     this.timer = setInterval(() => this.checkProgress(), period);
     this.timer.unref();
@@ -221,6 +231,7 @@ class ModuleRun {
       }
       if (isThenable(r)) await this.awaitUser(r);
       if (this.mustWait) await this.waitForRoom();
+      if (this.pairs?.full) await this.drainPairs();
     }
   }
 
@@ -290,6 +301,11 @@ class ModuleRun {
     this.out = [];
     this.channel.push(batch);
     if (this.channel.full) this.mustWait = true;
+  }
+
+  /** Hand the pair sink's records on (it may spill), unless the step fails meanwhile. */
+  private async drainPairs(): Promise<void> {
+    await Promise.race([this.pairs!.drain(), this.failed]);
   }
 
   /** Output backpressure: wait until the consumer has taken some batches (or the step failed). */

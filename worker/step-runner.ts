@@ -49,6 +49,20 @@ export interface StepContext {
   readonly onStatus: (message: string) => void;
   /** Abort = kill the attempt (lease lost, cancel, SIGTERM); `done` rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
+  /**
+   * Module mappers only: emitted pairs go to this sink instead of becoming output lines
+   * (map-side aggregation, see `RepeatAggregator`). Executables ignore it.
+   */
+  readonly pairs?: PairSink;
+}
+
+/** Takes the `(key, value)` pairs a module step emits, in place of its output lines. */
+export interface PairSink {
+  /** Take one pair; validates and encodes it like `encodeRecord` (throws on a newline). */
+  emit(key: string, value: string): void;
+  /** True when the held pairs must be handed on (`drain`) before more are emitted. */
+  readonly full: boolean;
+  drain(): Promise<void>;
 }
 
 /** What a successful step leaves behind. */

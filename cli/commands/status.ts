@@ -58,16 +58,34 @@ interface WorkerView {
   readonly runningTask?: string;
 }
 
-/** Workers whose last heartbeat is within the lease: the ones that can still make progress. */
-function liveWorkers(workers: readonly WorkerRecord[], now: number, lease: number): WorkerView[] {
-  return workers
-    .filter((w) => now - w.heartbeatAt <= lease)
-    .map((w) => ({
-      workerId: w.workerId,
-      host: w.host,
-      heartbeatAgeSeconds: Math.round((now - w.heartbeatAt) / 100) / 10,
-      ...(w.runningTask ? { runningTask: w.runningTask } : {}),
-    }));
+/**
+ * Workers whose last heartbeat is within the lease: the ones that can still make
+ * progress. A worker that owns a running task of the job is shown with that task and
+ * the task's last lease extension, which are exact (a busy worker refreshes its own item
+ * only every few beats).
+ */
+function liveWorkers(
+  workers: readonly WorkerRecord[],
+  tasks: readonly TaskItem[],
+  now: number,
+  lease: number,
+): WorkerView[] {
+  const owned = new Map<string, TaskItem>();
+  for (const t of tasks) if (t.status === 'RUNNING' && t.owner) owned.set(t.owner, t);
+  return workers.flatMap((w) => {
+    const task = owned.get(w.workerId);
+    const beatAt = Math.max(w.heartbeatAt, task?.leaseExpiresAt !== undefined ? task.leaseExpiresAt - lease : 0);
+    if (now - beatAt > lease) return [];
+    const runningTask = task ? `${task.jobId}/${task.taskId}` : w.runningTask;
+    return [
+      {
+        workerId: w.workerId,
+        host: w.host,
+        heartbeatAgeSeconds: Math.max(0, Math.round((now - beatAt) / 100) / 10),
+        ...(runningTask ? { runningTask } : {}),
+      },
+    ];
+  });
 }
 
 async function jobDetail(t: Target, job: JobRecord, io: Io, json: boolean): Promise<void> {
@@ -78,7 +96,12 @@ async function jobDetail(t: Target, job: JobRecord, io: Io, json: boolean): Prom
   ]);
   const tasks = await new TaskStore(t.clients, t.names.table).list(job.jobId);
   const now = Date.now();
-  const workers = liveWorkers(await new WorkerStore(t.clients, t.names.table).list(), now, leaseMs(timingsFromEnv()));
+  const workers = liveWorkers(
+    await new WorkerStore(t.clients, t.names.table).list(),
+    tasks,
+    now,
+    leaseMs(timingsFromEnv()),
+  );
   const counts = taskCounts(tasks);
   if (json) {
     io.out(`${JSON.stringify({ ...job, durationSeconds: durationSeconds(job), tasks: counts, workers })}\n`);

@@ -1,0 +1,203 @@
+/**
+ * The in-memory half of the map-side sort: holds map output lines by partition and
+ * hands them over sorted by key.
+ *
+ * While lines repeat (a word count mapper's `the\t1`, a log aggregation's
+ * `status=500\t1`), it COUNTS them: each distinct line is held once with its number of
+ * copies (one hash lookup per line), and only distinct lines are partitioned and
+ * sorted. Identical lines are interchangeable, so writing each sorted distinct line
+ * as many times as it came is the same sorted output, from a buffer that holds the
+ * vocabulary instead of every record (so it rarely spills). When fewer than half of
+ * the lines repeat, counting would only add a lookup per line: the buffer turns into
+ * plain per-partition lists for the rest of the attempt.
+ */
+import { DEFAULT_BATCH_LINES } from './merge.js';
+import { FNV_OFFSET, FNV_PRIME } from './partition.js';
+import { detach, sortByKey } from './records.js';
+
+/** Estimated heap cost of one more buffered line in a plain list (besides its chars). */
+const LINE_OVERHEAD = 40;
+/** Estimated heap cost of one distinct counted line: map entry, tally slot, string header. */
+const COUNTED_OVERHEAD = 80;
+/** Lines seen before deciding whether they repeat enough to be worth counting. */
+const REPEAT_PROBE_LINES = 65536;
+
+export interface SortBufferOptions {
+  readonly numPartitions: number;
+  /** Count repeated lines while they repeat (default true); false keeps plain lists from the start. */
+  readonly countRepeats?: boolean;
+}
+
+/** Map output lines buffered by partition; see the module comment. */
+export class SortBuffer {
+  /** Estimated heap bytes held. */
+  bytes = 0;
+  /** Counting: distinct line → its slot in `tally`. Undefined once counting is off. */
+  private slots: Map<string, number> | undefined;
+  private tally: number[] = [];
+  /** Lines taken while counting, since the buffer was last emptied. */
+  private counted = 0;
+  /** Plain lists, one per partition (used once counting is off). */
+  private parts: string[][];
+  /** Set once a key had a byte below '\t' (whole-line order is then not key order). */
+  private unsafe = false;
+  private readonly R: number;
+
+  constructor(opts: SortBufferOptions) {
+    if (!Number.isInteger(opts.numPartitions) || opts.numPartitions < 1) {
+      throw new RangeError(`numPartitions must be a positive integer, got ${opts.numPartitions}`);
+    }
+    this.R = opts.numPartitions;
+    this.parts = this.emptyParts();
+    if (opts.countRepeats ?? true) this.slots = new Map();
+  }
+
+  /** True while repeated lines are being counted. */
+  get counting(): boolean {
+    return this.slots !== undefined;
+  }
+
+  get isEmpty(): boolean {
+    return this.slots !== undefined ? this.slots.size === 0 : this.parts.every((p) => p.length === 0);
+  }
+
+  /**
+   * Buffer `lines[start..]` until the estimate passes `limitBytes`; returns the index
+   * after the last line taken (lines.length when all were taken).
+   */
+  add(lines: string[], start: number, limitBytes: number): number {
+    if (this.slots === undefined) return this.addPlain(lines, start, limitBytes);
+    const slots = this.slots;
+    const tally = this.tally;
+    let bytes = this.bytes;
+    let i = start;
+    while (i < lines.length) {
+      const line = lines[i++]!;
+      const slot = slots.get(line);
+      if (slot !== undefined) {
+        tally[slot]!++;
+        continue;
+      }
+      // A copy: the line may be a view into a large chunk that it would keep alive.
+      slots.set(detach(line), tally.length);
+      tally.push(1);
+      bytes += line.length + COUNTED_OVERHEAD;
+      if (bytes > limitBytes) break;
+    }
+    this.bytes = bytes;
+    this.counted += i - start;
+    if (this.counted >= REPEAT_PROBE_LINES && slots.size * 2 > this.counted) this.stopCounting();
+    return i;
+  }
+
+  private addPlain(lines: string[], start: number, limitBytes: number): number {
+    const parts = this.parts;
+    let bytes = this.bytes;
+    let i = start;
+    while (i < lines.length && bytes <= limitBytes) {
+      const line = lines[i++]!;
+      parts[this.partition(line)]!.push(line);
+      bytes += line.length + LINE_OVERHEAD;
+    }
+    this.bytes = bytes;
+    return i;
+  }
+
+  /** Lines rarely repeat: move the counted lines to the plain lists and count no more. */
+  private stopCounting(): void {
+    const slots = this.slots!;
+    const tally = this.tally;
+    this.slots = undefined;
+    this.tally = [];
+    this.bytes = 0;
+    for (const [line, slot] of slots) {
+      const list = this.parts[this.partition(line)]!;
+      for (let n = tally[slot]!; n > 0; n--) list.push(line);
+      this.bytes += tally[slot]! * (line.length + LINE_OVERHEAD);
+    }
+  }
+
+  /**
+   * The partition of a line's key: FNV-1a over the key's bytes, in the same pass that
+   * checks that whole-line order is key order (true unless a key byte is below '\t').
+   */
+  private partition(line: string): number {
+    if (this.R === 1) {
+      if (!this.unsafe) this.checkKey(line);
+      return 0;
+    }
+    let h = FNV_OFFSET;
+    for (let j = 0; j < line.length; j++) {
+      const c = line.charCodeAt(j);
+      if (c <= 9) {
+        if (c === 9) break;
+        this.unsafe = true;
+      }
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    return (h >>> 0) % this.R;
+  }
+
+  private checkKey(line: string): void {
+    for (let j = 0; j < line.length; j++) {
+      const c = line.charCodeAt(j);
+      if (c <= 9) {
+        if (c !== 9) this.unsafe = true;
+        return;
+      }
+    }
+  }
+
+  /** Hand over the buffer as R key-sorted batch streams (sorted when first read); the buffer starts afresh. */
+  take(): AsyncIterable<string[]>[] {
+    this.bytes = 0;
+    const slots = this.slots;
+    if (slots === undefined) {
+      const parts = this.parts;
+      const safe = !this.unsafe;
+      this.parts = this.emptyParts();
+      this.unsafe = false;
+      return parts.map((lines) => sortedBatches(lines, safe));
+    }
+    const tally = this.tally;
+    this.slots = new Map();
+    this.tally = [];
+    this.counted = 0;
+    const distinct = this.emptyParts();
+    for (const line of slots.keys()) distinct[this.partition(line)]!.push(line);
+    const safe = !this.unsafe;
+    this.unsafe = false;
+    return distinct.map((lines) => expandedBatches(lines, safe, slots, tally));
+  }
+
+  private emptyParts(): string[][] {
+    return Array.from({ length: this.R }, () => []);
+  }
+}
+
+/** A partition's lines, sorted by key when first read, in batches. */
+async function* sortedBatches(lines: string[], safe: boolean): AsyncIterable<string[]> {
+  const sorted = sortByKey(lines, { wholeLineOrderIsKeyOrder: safe });
+  for (let i = 0; i < sorted.length; i += DEFAULT_BATCH_LINES) yield sorted.slice(i, i + DEFAULT_BATCH_LINES);
+}
+
+/** Distinct lines sorted by key when first read, each written as many times as it was counted. */
+async function* expandedBatches(
+  distinct: string[],
+  safe: boolean,
+  slots: Map<string, number>,
+  tally: number[],
+): AsyncIterable<string[]> {
+  const sorted = sortByKey(distinct, { wholeLineOrderIsKeyOrder: safe, distinct: true });
+  let out: string[] = [];
+  for (const line of sorted) {
+    for (let n = tally[slots.get(line)!]!; n > 0; n--) {
+      out.push(line);
+      if (out.length >= DEFAULT_BATCH_LINES) {
+        yield out;
+        out = [];
+      }
+    }
+  }
+  if (out.length > 0) yield out;
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { GroupCombiner } from '../core/external-sort.js';
+import { RepeatAggregator } from './repeat-aggregator.js';
+
+const sum: GroupCombiner = (key, values) => [`${key}\t${values.reduce((s, v) => s + Number(v), 0)}`];
+
+/** Sum of values per key over `key\tvalue` lines. */
+function totals(lines: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const l of lines) {
+    const [k, v] = l.split('\t');
+    m.set(k!, (m.get(k!) ?? 0) + Number(v));
+  }
+  return m;
+}
+
+function collector() {
+  const out: string[] = [];
+  return { out, next: (lines: string[]) => void out.push(...lines) };
+}
+
+describe('RepeatAggregator', () => {
+  it('counts emitted pairs and hands each distinct one on combined, keeping the totals', async () => {
+    const { out, next } = collector();
+    const agg = new RepeatAggregator(sum, 1 << 20, next);
+    const expected = new Map<string, number>();
+    for (let i = 0; i < 10_000; i++) {
+      const key = `w${i % 37}`;
+      const value = i % 5 === 0 ? '2' : '1';
+      agg.emit(key, value);
+      expected.set(key, (expected.get(key) ?? 0) + Number(value));
+    }
+    expect(out).toEqual([]);
+    await agg.flush();
+    expect(totals(out)).toEqual(expected);
+    // One line per distinct (key, value): 37 keys × 2 values.
+    expect(out.length).toBe(74);
+    expect(agg.records).toBe(10_000);
+    expect(agg.combineInputRecords).toBe(10_000);
+    expect(agg.combineOutputRecords).toBe(74);
+    let chars = 0;
+    for (let i = 0; i < 10_000; i++) chars += `w${i % 37}\t1`.length;
+    expect(agg.chars).toBe(chars);
+  });
+
+  it('encodes pairs that are not plain ASCII as lines, and rejects a newline', async () => {
+    const { out, next } = collector();
+    const agg = new RepeatAggregator(sum, 1 << 20, next);
+    agg.emit('café', '1');
+    agg.emit('café', '1');
+    agg.emit('k', '1');
+    await agg.flush();
+    expect(out.sort()).toEqual([Buffer.from('café\t2', 'utf8').toString('latin1'), 'k\t1']);
+    expect(() => agg.emit('a\nb', '1')).toThrow(/newline/);
+  });
+
+  it('asks to be drained when full, and turns itself off when records rarely repeat', async () => {
+    const { out, next } = collector();
+    const agg = new RepeatAggregator(sum, 4096, next);
+    let i = 0;
+    while (!agg.full) agg.emit(`key-${i++}`, '1');
+    expect(i).toBeLessThan(100);
+    await agg.drain();
+    expect(out.length).toBe(i);
+    expect(agg.full).toBe(false);
+    // 70k distinct records: past the probe, counting stops for the rest of the attempt.
+    const big = new RepeatAggregator(sum, 1 << 30, next);
+    for (let k = 0; k < 70_000; k++) big.emit(`d${k}`, '1');
+    expect(big.full).toBe(true);
+    await big.drain();
+    big.emit('x', '1');
+    big.emit('x', '1');
+    await big.flush();
+    expect(out.slice(-2)).toEqual(['x\t1', 'x\t1']);
+  });
+
+  it('counts executable output lines, passing lines without a tab on as they are', async () => {
+    const { out, next } = collector();
+    const agg = new RepeatAggregator(sum, 1 << 20, next);
+    await agg.add(['a\t1', 'a\t1', 'a\t1', 'bare', 'bare', 'b\t5']);
+    await agg.flush();
+    expect(out.sort()).toEqual(['a\t3', 'b\t5', 'bare', 'bare']);
+    expect(agg.chars).toBe(3 * 3 + 2 * 4 + 3);
+  });
+
+  it('falls back to combining in pieces when the combiner does not give one line per call', async () => {
+    const { out, next } = collector();
+    const twoLines: GroupCombiner = (key, values) => [`${key}\t${values.length}`, `${key}\t0`];
+    const agg = new RepeatAggregator(twoLines, 1 << 20, next);
+    for (let i = 0; i < 5; i++) agg.emit('k', '1');
+    await agg.flush();
+    expect(out).toEqual(['k\t5', 'k\t0']);
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * Map-side aggregation of repeated records for jobs with a group combiner (a module's
+ * `combine`): each distinct record is counted in a hash map, and the combiner runs
+ * once per distinct record on its n (identical) values before the records go to the
+ * sort buffer. A mapper that emits the same record many times (word count's `the\t1`,
+ * a log aggregation's `status=500\t1`) then sorts and combines distinct records only.
+ *
+ * Records arrive two ways: as output lines of an executable mapper (`add`), or as the
+ * `(key, value)` pairs a module mapper emits (`emit`, the PairSink of its step), which
+ * are counted by key and value without building the line `key\tvalue` for every record.
+ */
+import { MapReduceError } from '../core/errors.js';
+import type { GroupCombiner } from '../core/external-sort.js';
+import { detach, hasKey, keyOf, valueAfterKey } from '../core/records.js';
+import { encodeRecord, isPlain } from './module-api.js';
+import type { PairSink } from './step-runner.js';
+
+/** Estimated heap bytes of one distinct record held, besides its chars. */
+const ENTRY_BYTES = 64;
+/** Values handed to the combiner in one call at most (a hot record is combined in pieces). */
+const COMBINE_MAX = 65536;
+/** Records seen before deciding whether they repeat enough to be worth counting. */
+const PROBE_RECORDS = 65536;
+/** Lines handed on per batch. */
+const BATCH_LINES = 8192;
+
+/** The values counted for one key: the first one inline (the common case), others in a map. */
+interface PairCount {
+  readonly value: string;
+  n: number;
+  more?: Map<string, number>;
+}
+
+/**
+ * Counts repeated records and hands them on combined; see the module comment. Memory
+ * is bounded by `limitBytes` (everything is handed on when it is full), and counting
+ * switches itself off for the rest of the attempt when fewer than half of the records
+ * repeat, where it would only add work. Valid for any combiner, which may run on any
+ * subset of a key's values.
+ */
+export class RepeatAggregator implements PairSink {
+  /** Distinct line → its slot in `tally` (records that came as lines, or as unusual pairs). */
+  private lines = new Map<string, number>();
+  private tally: number[] = [];
+  /** Emitted pairs: key → value counts. */
+  private pairs = new Map<string, PairCount>();
+  /** Records to hand on as they are (counting is off). */
+  private pending: string[] = [];
+  private distinct = 0;
+  private bytes = 0;
+  /** `records` at the last flush (records taken since = records - flushedAt). */
+  private flushedAt = 0;
+  private on = true;
+  /** Records taken, and their chars (bytes) without the newlines. */
+  records = 0;
+  chars = 0;
+  combineInputRecords = 0;
+  combineOutputRecords = 0;
+
+  constructor(
+    private readonly combine: GroupCombiner,
+    private readonly limitBytes: number,
+    private readonly next: (lines: string[]) => Promise<void> | void,
+  ) {}
+
+  /** True when held records must be handed on (`drain`) before more are emitted. */
+  get full(): boolean {
+    return (
+      this.bytes > this.limitBytes ||
+      this.pending.length >= BATCH_LINES ||
+      (this.records - this.flushedAt >= PROBE_RECORDS && this.distinct * 2 > this.records - this.flushedAt)
+    );
+  }
+
+  /** Take one record emitted by a module mapper (validated and encoded like `encodeRecord`). */
+  emit(key: string, value: string): void {
+    this.records++;
+    if (this.on) {
+      const counted = this.pairs.get(key);
+      if (counted !== undefined) {
+        if (counted.value === value) {
+          counted.n++;
+          return;
+        }
+        const n = counted.more?.get(value);
+        if (n !== undefined) {
+          counted.more!.set(value, n + 1);
+          return;
+        }
+      }
+      // A first sighting: only plain ASCII strings are counted as pairs (anything else is
+      // encoded, which also rejects a newline, and counted as a line).
+      if (typeof key === 'string' && typeof value === 'string' && isPlain(key) && isPlain(value)) {
+        if (counted === undefined) this.pairs.set(detach(key), { value: detach(value), n: 1 });
+        else (counted.more ??= new Map()).set(detach(value), 1);
+        this.distinct++;
+        this.bytes += key.length + value.length + ENTRY_BYTES;
+        return;
+      }
+      this.countLine(encodeRecord(key, value));
+      return;
+    }
+    const line = encodeRecord(key, value);
+    this.chars += line.length;
+    this.pending.push(line);
+  }
+
+  /** Take a batch of map output lines; returns a promise only when it handed records on. */
+  add(lines: string[]): Promise<void> | void {
+    this.records += lines.length;
+    if (!this.on) {
+      for (let i = 0; i < lines.length; i++) this.chars += lines[i]!.length;
+      return this.next(lines);
+    }
+    for (let i = 0; i < lines.length; i++) this.countLine(lines[i]!);
+    if (this.full) return this.flush();
+  }
+
+  private countLine(line: string): void {
+    const slot = this.lines.get(line);
+    if (slot !== undefined) {
+      this.tally[slot]!++;
+      return;
+    }
+    // A copy: the line may be a view into a large input chunk it would keep alive.
+    this.lines.set(detach(line), this.tally.length);
+    this.tally.push(1);
+    this.distinct++;
+    this.bytes += line.length + ENTRY_BYTES;
+  }
+
+  /** Hand every held record on (combined); call once more after the last record. */
+  drain(): Promise<void> {
+    return this.flush();
+  }
+
+  /** Hand every held record on (combined); call once more after the last record. */
+  async flush(): Promise<void> {
+    const { lines, tally, pairs, pending } = this;
+    // Records that rarely repeat: stop counting, pass them straight on from now on.
+    if (this.distinct * 2 > this.records - this.flushedAt) this.on = false;
+    this.lines = new Map();
+    this.tally = [];
+    this.pairs = new Map();
+    this.pending = [];
+    this.distinct = 0;
+    this.bytes = 0;
+    this.flushedAt = this.records;
+    let out = pending;
+    const handOn = async () => {
+      const p = this.next(out);
+      out = [];
+      if (p) await p;
+    };
+    for (const [line, slot] of lines) {
+      const n = tally[slot]!;
+      this.chars += n * line.length;
+      const key = keyOf(line);
+      if (n > 1 && key.length < line.length) {
+        const r = this.combineRepeated(key, valueAfterKey(line, key.length), n);
+        for (const l of r instanceof Promise ? await r : r) out.push(l);
+      } else {
+        // Once, or a line without a tab (no value to combine): passed on as it is.
+        for (let k = n; k > 0; k--) {
+          out.push(line);
+          if (out.length >= BATCH_LINES) await handOn();
+        }
+      }
+      if (out.length >= BATCH_LINES) await handOn();
+    }
+    for (const [key, counted] of pairs) {
+      await this.takePair(key, counted.value, counted.n, out);
+      if (counted.more) for (const [value, n] of counted.more) await this.takePair(key, value, n, out);
+      if (out.length >= BATCH_LINES) await handOn();
+    }
+    if (out.length > 0) await this.next(out);
+  }
+
+  /** Append the combined form of `n` copies of the pair to `out`. */
+  private async takePair(key: string, value: string, n: number, out: string[]): Promise<void> {
+    this.chars += n * (key.length + 1 + value.length);
+    if (n === 1) {
+      out.push(`${key}\t${value}`);
+      return;
+    }
+    const r = this.combineRepeated(key, value, n);
+    for (const l of r instanceof Promise ? await r : r) out.push(l);
+  }
+
+  /**
+   * The combined lines of `n` copies of the record `key\tvalue`. A combiner may be
+   * applied to its own output (it is associative and may run several times per key), so
+   * while each call yields one line, n copies take O(log n) calls on two values:
+   * combine(v, v) stands for 2 copies, combining that with itself for 4, and so on
+   * (binary decomposition of n). Otherwise the copies are combined in pieces of
+   * COMBINE_MAX values. Synchronous while the combiner is.
+   */
+  private combineRepeated(key: string, value: string, n: number): string[] | Promise<string[]> {
+    const plan = this.repeatedPlan(key, value, n);
+    let step = plan.next();
+    while (!step.done) {
+      const r = this.call(key, step.value);
+      if (r instanceof Promise) {
+        return (async () => {
+          let st = plan.next(await r);
+          while (!st.done) st = plan.next(await this.call(key, st.value));
+          return st.value;
+        })();
+      }
+      step = plan.next(r);
+    }
+    return step.value;
+  }
+
+  /** Yields the value lists to combine (receiving their output lines); returns the result lines. */
+  private *repeatedPlan(key: string, value: string, n: number): Generator<string[], string[], string[]> {
+    const single = (out: string[]) => (out.length === 1 ? valueAfterKey(out[0]!, key.length) : undefined);
+    let acc: string | undefined;
+    let pow: string | undefined = value;
+    for (let k = n; pow !== undefined; ) {
+      if (k % 2 === 1) {
+        acc = acc === undefined ? pow : single(yield [acc, pow]);
+        if (acc === undefined) break;
+      }
+      k = Math.floor(k / 2);
+      if (k === 0) {
+        this.combineInputRecords += n;
+        this.combineOutputRecords += 1;
+        return [`${key}\t${acc}`];
+      }
+      pow = single(yield [pow, pow]);
+    }
+    // The combiner did not give one line per call: the plain way, in pieces.
+    const lines: string[] = [];
+    for (let left = n; left > 0; left -= COMBINE_MAX) {
+      const values = new Array<string>(Math.min(left, COMBINE_MAX)).fill(value);
+      const combined = yield values;
+      this.combineInputRecords += values.length;
+      this.combineOutputRecords += combined.length;
+      for (const l of combined) lines.push(l);
+    }
+    return lines;
+  }
+
+  /** Run the combiner on one key's values; its lines must keep the key. */
+  private call(key: string, values: string[]): string[] | Promise<string[]> {
+    const r = this.combine(key, values);
+    return r instanceof Promise ? r.then((out) => checkKeys(key, out)) : checkKeys(key, r);
+  }
+}
+
+function checkKeys(key: string, out: string[]): string[] {
+  for (const l of out) {
+    if (!hasKey(l, key)) {
+      throw new MapReduceError(`The combiner changed key "${key}" into a line with another key: "${l}"`, {
+        context: { key },
+      });
+    }
+  }
+  return out;
+}
