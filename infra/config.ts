@@ -24,8 +24,17 @@ export interface MapReduceSettings {
   readonly workerStorageGiB: number;
   /** CPU architecture of the worker image and tasks; arm64 is ~20% cheaper but must build arm64 images. @default 'x86_64' */
   readonly workerArchitecture: WorkerArchitecture;
-  /** Run workers on Fargate Spot (up to ~70% cheaper; tasks may be interrupted and are retried). @default false */
+  /**
+   * Run workers beyond `onDemandWorkers` on Fargate Spot (up to ~70% cheaper). An
+   * interrupted worker gets SIGTERM, releases its task and another worker reruns it, so
+   * MapReduce tasks suit Spot. @default true
+   */
   readonly useSpot: boolean;
+  /**
+   * With `useSpot`, this many workers run on on-demand Fargate first, so jobs progress
+   * while Spot capacity is short (ECS does not fall back from Spot by itself). @default 1
+   */
+  readonly onDemandWorkers: number;
   /** Minutes with no queued or running task before every worker stops. @default 5 */
   readonly idleMinutesBeforeScaleIn: number;
   /** Heartbeat, lease, retry and checker settings. @default DEFAULT_TIMINGS from core/config.ts */
@@ -54,7 +63,8 @@ export const DEFAULT_SETTINGS: MapReduceSettings = {
   workerMemoryMiB: 2048,
   workerStorageGiB: 20,
   workerArchitecture: 'x86_64',
-  useSpot: false,
+  useSpot: true,
+  onDemandWorkers: 1,
   idleMinutesBeforeScaleIn: 5,
   timings: {
     heartbeatMs: DEFAULT_TIMINGS.heartbeatMs,
@@ -91,6 +101,7 @@ export function resolveSettings(props: MapReduceStackProps = {}): MapReduceSetti
     workerStorageGiB: props.workerStorageGiB ?? d.workerStorageGiB,
     workerArchitecture: props.workerArchitecture ?? d.workerArchitecture,
     useSpot: props.useSpot ?? d.useSpot,
+    onDemandWorkers: props.onDemandWorkers ?? d.onDemandWorkers,
     idleMinutesBeforeScaleIn: props.idleMinutesBeforeScaleIn ?? d.idleMinutesBeforeScaleIn,
     timings: { ...d.timings, ...props.timings },
     existingVpcId: props.existingVpcId || undefined,
@@ -107,6 +118,7 @@ export function resolveSettings(props: MapReduceStackProps = {}): MapReduceSetti
       throw new Error(`${name} must be an integer in [${min}, ${max}], got ${v}`);
   };
   int('maxWorkers', s.maxWorkers, 1, 1000);
+  int('onDemandWorkers', s.onDemandWorkers, 0, 1000);
   int('workerCpu', s.workerCpu, 256, 16384);
   int('workerMemoryMiB', s.workerMemoryMiB, 512, 122880);
   int('workerStorageGiB', s.workerStorageGiB, 20, 200);
@@ -132,6 +144,7 @@ const CONTEXT_KEYS = {
   workerStorageGiB: 'number',
   workerArchitecture: 'string',
   useSpot: 'boolean',
+  onDemandWorkers: 'number',
   idleMinutesBeforeScaleIn: 'number',
   existingVpcId: 'string',
   natGateways: 'number',

@@ -143,6 +143,7 @@ export class MapReduceStack extends Stack {
       memoryLimitMiB: s.workerMemoryMiB,
       ephemeralStorageGiB: s.workerStorageGiB,
       useSpot: s.useSpot,
+      onDemandWorkers: s.onDemandWorkers,
       idleMinutesBeforeScaleIn: s.idleMinutesBeforeScaleIn,
       environment: {
         ...environment,

@@ -17,6 +17,7 @@ import {
 import { ApplicationScalingAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { type IVpc, SecurityGroup, type SubnetType } from 'aws-cdk-lib/aws-ec2';
 import {
+  type CapacityProviderStrategy,
   Cluster,
   type ContainerDefinition,
   type ContainerImage,
@@ -53,8 +54,10 @@ export interface WorkerServiceProps {
   readonly ephemeralStorageGiB?: number;
   /** Must match the image's architecture. @default CpuArchitecture.X86_64 */
   readonly cpuArchitecture?: CpuArchitecture;
-  /** Place tasks on Fargate Spot. @default false */
+  /** Place tasks beyond `onDemandWorkers` on Fargate Spot. @default false */
   readonly useSpot?: boolean;
+  /** With `useSpot`: how many tasks are placed on on-demand Fargate first. @default 1 */
+  readonly onDemandWorkers?: number;
   /** Minutes with an empty backlog before all workers stop. @default 5 */
   readonly idleMinutesBeforeScaleIn?: number;
   /** Time a worker gets after SIGTERM to release its task (Fargate allows at most 120 s). @default 60 s */
@@ -88,11 +91,21 @@ export function backlogScalingSteps(maxWorkers: number): ScalingInterval[] {
 }
 
 /**
+ * Where worker tasks go: all on-demand, or the first `onDemand` on on-demand Fargate (a
+ * base with weight 0) and every further one on Fargate Spot.
+ */
+export function capacityStrategy(useSpot: boolean, onDemand: number): CapacityProviderStrategy[] {
+  if (!useSpot) return [{ capacityProvider: 'FARGATE', weight: 1 }];
+  const spot: CapacityProviderStrategy = { capacityProvider: 'FARGATE_SPOT', weight: 1 };
+  return onDemand > 0 ? [{ capacityProvider: 'FARGATE', base: onDemand, weight: 0 }, spot] : [spot];
+}
+
+/**
  * Worker tasks on ECS Fargate that scale with the task queue's backlog, from zero to
  * `maxWorkers`. The backlog is visible + in-flight + delayed messages, so tasks being
  * processed keep their workers; it scales out within a minute of tasks arriving and
  * in to zero after `idleMinutesBeforeScaleIn` minutes with nothing to do. Tasks run in
- * private subnets, with no inbound access, optionally on Fargate Spot.
+ * private subnets, with no inbound access, optionally on Fargate Spot above an on-demand floor.
  */
 export class WorkerService extends Construct {
   public readonly cluster: Cluster;
@@ -153,7 +166,7 @@ export class WorkerService extends Construct {
       vpcSubnets: { subnetType: props.subnetType },
       securityGroups: [this.securityGroup],
       assignPublicIp: false,
-      capacityProviderStrategies: [{ capacityProvider: props.useSpot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }],
+      capacityProviderStrategies: capacityStrategy(props.useSpot ?? false, props.onDemandWorkers ?? 1),
     });
 
     const period = Duration.minutes(1);

@@ -2,8 +2,9 @@
  * Cost model for word count on AWS (us-east-1): Fargate workers, S3, SQS, DynamoDB
  * on-demand and the two Lambdas. Inputs are measured by the benchmark (per-core
  * throughput, control-plane calls per task and per heartbeat, intermediate bytes);
- * prices are the published on-demand list prices below (see docs/performance.md for
- * their dates). Free tiers are ignored.
+ * prices are the published list prices below (see docs/performance.md for their dates).
+ * Workers are placed like the stack's defaults (infra/config.ts): `onDemandWorkers` on
+ * on-demand Fargate, the rest on Fargate Spot. Free tiers are ignored.
  */
 import type { CallLine } from './calls.js';
 import { classify } from './calls.js';
@@ -13,6 +14,12 @@ export const PRICES = {
   /** Fargate Linux/x86_64, per vCPU-hour and per GB-hour (since the 2019-01-07 price cut). */
   fargateVcpuHour: 0.04048,
   fargateGbHour: 0.004445,
+  /**
+   * Fargate Spot: AWS lists a live rate per region ("up to 70% off" the on-demand price).
+   * The model takes the low end of the 50-70% discounts seen in us-east-1, i.e. Spot
+   * costs at most half the on-demand rate.
+   */
+  fargateSpotDiscount: 0.5,
   /** S3 Standard requests: PUT, COPY, POST, LIST per 1,000; GET, SELECT and others per 1,000. */
   s3PutPer1000: 0.005,
   s3GetPer1000: 0.0004,
@@ -156,6 +163,9 @@ export interface CostModelInput {
   /** Fargate worker size (the CDK default: 1 vCPU, 2 GB). */
   workerVcpu?: number;
   workerGb?: number;
+  /** Workers on on-demand Fargate; the rest run on Spot (the CDK defaults: 1, Spot on). */
+  onDemandWorkers?: number;
+  useSpot?: boolean;
 }
 
 export interface CostBreakdown {
@@ -175,7 +185,12 @@ export function costModel(i: CostModelInput): CostBreakdown {
   const M = Math.ceil(bytes / split);
   const workerSeconds = bytes / (i.bytesPerCoreSecond * vcpu);
   const wallSeconds = workerSeconds / W;
-  const fargate = (workerSeconds / 3600) * (vcpu * PRICES.fargateVcpuHour + gb * PRICES.fargateGbHour);
+  // Every worker is busy for the same share of the job, so the Spot share of the worker
+  // time is the Spot share of the workers.
+  const onDemand = i.useSpot === false ? W : Math.min(W, i.onDemandWorkers ?? 1);
+  const spotShare = (W - onDemand) / W;
+  const rate = 1 - spotShare * PRICES.fargateSpotDiscount;
+  const fargate = (workerSeconds / 3600) * (vcpu * PRICES.fargateVcpuHour + gb * PRICES.fargateGbHour) * rate;
 
   // Data path: one ranged GET per split (a second one only when the last line runs past it),
   // one PUT per map attempt, one ranged GET per (map, reducer), one PUT per reduce attempt.
@@ -233,6 +248,8 @@ export function costModel(i: CostModelInput): CostBreakdown {
       workers: W,
       worker_vcpu: vcpu,
       worker_gb: gb,
+      on_demand_workers: onDemand,
+      spot_workers: W - onDemand,
       bytes_per_core_second: Math.round(i.bytesPerCoreSecond),
       worker_hours: Math.round((workerSeconds / 3600) * 100) / 100,
       wall_minutes: Math.round((wallSeconds / 60) * 10) / 10,

@@ -28,7 +28,7 @@ import { type JobRecord, newJobId } from '../../core/model.js';
 import { LocalStack, packageRoot } from '../../services/local-stack.js';
 import { jobCallStats, type JobCallStats, readCallLog } from './calls.js';
 import { ensureCorpus, loadWordList, MIB, prefixForMapOutput, wordCountMapOutputBytes } from './corpus.js';
-import { type CostBreakdown, costModel, measureCalls } from './cost.js';
+import { type CostBreakdown, type CostModelInput, costModel, measureCalls } from './cost.js';
 import { countWords, formatCounts } from './single-process.js';
 
 export interface BenchOptions {
@@ -89,7 +89,9 @@ export interface BenchResult {
     readonly calls_shell_wordcount: JobCallStats;
     readonly rss: Record<string, number>;
     readonly throughput: Record<string, number>;
+    /** The stack's default placement (on-demand floor, Spot above it), and all on-demand. */
     readonly cost: CostBreakdown;
+    readonly cost_on_demand: CostBreakdown;
   };
 }
 
@@ -456,7 +458,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
 
   const medians = Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, round(median(v))]));
   const bytesPerCoreSecond = corpusBytes / (median(seconds.framework_module!) * o.workers);
-  const cost = costModel({
+  const costInput: CostModelInput = {
     bytesPerCoreSecond,
     calls: measureCalls(
       lines,
@@ -475,7 +477,10 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
     shuffleRatio: moduleRun!.shuffle.total / corpusBytes,
     outputRatio: moduleRun!.output.length / corpusBytes,
     taskItemBytes: moduleRun!.shuffle.taskItemBytes,
-  });
+  };
+  // The stack's defaults (one on-demand worker, the rest on Spot), and all on-demand for comparison.
+  const cost = costModel(costInput);
+  const costOnDemand = costModel({ ...costInput, useSpot: false });
 
   const figures: Record<FigureName, number> = {
     speedup_vs_single_process: round(median(seconds.single_process!) / median(seconds.framework_module!), 2),
@@ -536,6 +541,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
         framework_shell_mib_s: round(corpusBytes / MIB / median(seconds.framework_shell!), 2),
       },
       cost,
+      cost_on_demand: costOnDemand,
     },
   };
 }

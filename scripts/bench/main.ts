@@ -52,7 +52,7 @@ export function markdownTable(r: BenchResult): string {
     api_calls_per_reduce_task: `${d.calls_module_wordcount.reduceTasks} reduce tasks (shell job: ${d.calls_shell_wordcount.apiCallsPerReduceTask})`,
     s3_puts_per_map_attempt: `${d.calls_module_wordcount.mapAttempts} map attempts`,
     worker_peak_rss_mib: `partition ${(d.rss.reduce_partition_bytes! / MIB).toFixed(1)} MiB = ${d.rss.partition_over_buffer}× sort buffer ${(d.rss.sort_buffer_bytes! / MIB).toFixed(2)} MiB`,
-    cost_per_tb_usd: `${d.throughput.framework_module_mib_s_per_worker} MiB/s per worker vCPU; Fargate $${d.cost.usd.fargate}`,
+    cost_per_tb_usd: `${d.throughput.framework_module_mib_s_per_worker} MiB/s per worker vCPU; Fargate $${d.cost.usd.fargate} (${d.cost.assumptions.on_demand_workers} on-demand + ${d.cost.assumptions.spot_workers} Spot workers); all on-demand $${d.cost_on_demand.totalUsd}`,
   };
   const rows = (Object.keys(TARGETS) as FigureName[]).map((k) => {
     const t = TARGETS[k];

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jobCallStats, parseCallLog } from '../../scripts/bench/calls.js';
 import { loadWordList, writeCorpus } from '../../scripts/bench/corpus.js';
+import { costModel, emptyMix, PRICES } from '../../scripts/bench/cost.js';
 import { type BenchResult, diffCounts, runBenchmark, TARGETS } from '../../scripts/bench/harness.js';
 import { markdownTable, parseSize } from '../../scripts/bench/main.js';
 import { ENDPOINT, REPO } from '../helpers/stack.js';
@@ -67,6 +68,20 @@ describe('benchmark harness', () => {
     expect(st.apiCallsPerMapTask).toBe(4);
     // reduce: the _SUCCESS PUT; + 1 idle receive.
     expect(st.apiCallsPerReduceTask).toBe(2);
+  });
+
+  it('prices workers like the stack places them: an on-demand floor, Spot above it', () => {
+    const none = emptyMix();
+    const calls = { perMapTask: none, perReduceTask: none, heartbeatPerWorkerSecond: none, idlePerWorkerSecond: none };
+    const input = { bytesPerCoreSecond: 20e6, calls, shuffleRatio: 0.01, outputRatio: 0.001, taskItemBytes: 600 };
+    const onDemand = costModel({ ...input, useSpot: false });
+    const mixed = costModel(input);
+    // 1 TB at 20 MB/s per vCPU is 13.9 worker-hours at $0.04937 (1 vCPU + 2 GB).
+    expect(onDemand.usd.fargate).toBeCloseTo((1e12 / 20e6 / 3600) * (PRICES.fargateVcpuHour + 2 * PRICES.fargateGbHour), 6);
+    expect(mixed.assumptions).toMatchObject({ workers: 32, on_demand_workers: 1, spot_workers: 31 });
+    const rate = 1 - (31 / 32) * PRICES.fargateSpotDiscount;
+    expect(mixed.usd.fargate).toBeCloseTo(onDemand.usd.fargate! * rate, 6);
+    expect(mixed.totalUsd - mixed.usd.fargate!).toBeCloseTo(onDemand.totalUsd - onDemand.usd.fargate!, 6);
   });
 
   it('runs every measurement on a tiny corpus, checking each output against its anchor', { timeout: 900_000 }, async () => {

@@ -5,10 +5,20 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, propsFromContext, resolveSettings } from '../../infra/config.js';
-import { backlogScalingSteps } from '../../infra/constructs/worker-service.js';
+import { backlogScalingSteps, capacityStrategy } from '../../infra/constructs/worker-service.js';
 import { resourcesOfType, type Synthesized, synth, vpcLookupContext } from './synth.js';
 
 describe('context and defaults', () => {
+  it('places workers on Spot above an on-demand floor, or all on-demand', () => {
+    expect(capacityStrategy(true, 1)).toEqual([
+      { capacityProvider: 'FARGATE', base: 1, weight: 0 },
+      { capacityProvider: 'FARGATE_SPOT', weight: 1 },
+    ]);
+    expect(capacityStrategy(true, 0)).toEqual([{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]);
+    expect(capacityStrategy(false, 3)).toEqual([{ capacityProvider: 'FARGATE', weight: 1 }]);
+    expect(() => resolveSettings({ onDemandWorkers: -1 })).toThrow(/onDemandWorkers/);
+  });
+
   it('parses -c key=value strings into typed props', () => {
     const ctx: Record<string, unknown> = {
       maxWorkers: '50',
@@ -35,7 +45,13 @@ describe('context and defaults', () => {
 
   it('defaults to the runtime timings of core/config.ts and a small, cheap deployment', () => {
     expect(resolveSettings(propsFromContext(() => undefined))).toEqual(DEFAULT_SETTINGS);
-    expect(DEFAULT_SETTINGS).toMatchObject({ useSpot: false, natGateways: 1, maxWorkers: 10, retainData: true });
+    expect(DEFAULT_SETTINGS).toMatchObject({
+      useSpot: true,
+      onDemandWorkers: 1,
+      natGateways: 1,
+      maxWorkers: 10,
+      retainData: true,
+    });
     expect(DEFAULT_SETTINGS.timings).toEqual({
       heartbeatMs: 2000,
       missedHeartbeats: 5,
@@ -86,6 +102,7 @@ describe('options in the template', () => {
         workerStorageGiB: 100,
         workerArchitecture: 'arm64',
         useSpot: true,
+        onDemandWorkers: 0,
         idleMinutesBeforeScaleIn: 2,
         natGateways: 0,
         retainData: false,

@@ -196,7 +196,11 @@ describe('workers', () => {
     });
     t.hasResourceProperties('AWS::ECS::Service', {
       DesiredCount: 0,
-      CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+      // The default: one on-demand worker first, every further one on Spot.
+      CapacityProviderStrategy: [
+        { CapacityProvider: 'FARGATE', Base: 1, Weight: 0 },
+        { CapacityProvider: 'FARGATE_SPOT', Weight: 1 },
+      ],
       NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
     });
     t.hasResourceProperties('AWS::ECS::Cluster', {
