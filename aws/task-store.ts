@@ -4,7 +4,13 @@
  * StaleStateError (or LeaseLostError for the owner's own transitions) carrying the
  * task item as it is now.
  */
-import { PutCommand, QueryCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  PutCommand,
+  QueryCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { LeaseLostError, StaleStateError } from '../core/errors.js';
@@ -99,57 +105,47 @@ export class TaskStore {
    * (a duplicate message, already committed, failed or cancelled).
    */
   async claim(jobId: string, taskId: string, owner: string, now: number, leaseMs: number): Promise<TaskItem> {
-    const out = await fenced(
-      () =>
-        this.c.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: taskKey(jobId, taskId),
-            UpdateExpression:
-              'SET #status = :running, #owner = :owner, #attempt = #attempt + :one, claimedAt = :now, ' +
-              'leaseExpiresAt = :lease, activeKind = :active, activeSort = :sort REMOVE requeuedAt',
-            ConditionExpression: '#status = :pending',
-            ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner', '#attempt': 'attempt' },
-            ExpressionAttributeValues: {
-              ':running': 'RUNNING',
-              ':pending': 'PENDING',
-              ':owner': owner,
-              ':one': 1,
-              ':now': now,
-              ':lease': now + leaseMs,
-              ':active': ACTIVE_TASK,
-              ':sort': `${jobId}#${taskId}`,
-            },
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
+    const out = await this.updateTask(
+      jobId,
+      taskId,
+      {
+        UpdateExpression:
+          'SET #status = :running, #owner = :owner, #attempt = #attempt + :one, claimedAt = :now, ' +
+          'leaseExpiresAt = :lease, activeKind = :active, activeSort = :sort REMOVE requeuedAt',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner', '#attempt': 'attempt' },
+        ExpressionAttributeValues: {
+          ':running': 'RUNNING',
+          ':pending': 'PENDING',
+          ':owner': owner,
+          ':one': 1,
+          ':now': now,
+          ':lease': now + leaseMs,
+          ':active': ACTIVE_TASK,
+          ':sort': `${jobId}#${taskId}`,
+        },
+        ReturnValues: 'ALL_NEW',
+      },
       (current, cause) =>
         new StaleStateError(`${jobId}/${taskId} is not claimable`, current && itemToTask(current), {
           cause,
           context: { jobId, taskId },
         }),
-      raw,
     );
     return itemToTask(out.Attributes as Record<string, unknown>);
   }
 
   /** heartbeat: extend the lease of an attempt this worker still owns. */
   async heartbeat(ref: AttemptRef, now: number, leaseMs: number): Promise<void> {
-    await fenced(
-      () =>
-        this.c.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: taskKey(ref.jobId, ref.taskId),
-            UpdateExpression: 'SET leaseExpiresAt = :lease',
-            ConditionExpression: OWNER_FENCE,
-            ...ownerValues(ref, { ':lease': now + leaseMs }),
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
+    await this.updateTask(
+      ref.jobId,
+      ref.taskId,
+      {
+        UpdateExpression: 'SET leaseExpiresAt = :lease',
+        ConditionExpression: OWNER_FENCE,
+        ...ownerValues(ref, { ':lease': now + leaseMs }),
+      },
       leaseLost(ref, 'Heartbeat'),
-      raw,
     );
   }
 
@@ -237,20 +233,15 @@ export class TaskStore {
 
   /** release: give a running attempt back untouched (graceful shutdown); not counted as a failure. */
   async release(ref: AttemptRef, now: number): Promise<void> {
-    await fenced(
-      () =>
-        this.c.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: taskKey(ref.jobId, ref.taskId),
-            UpdateExpression: 'SET #status = :pending, requeuedAt = :now REMOVE leaseExpiresAt',
-            ConditionExpression: OWNER_FENCE,
-            ...ownerValues(ref, { ':pending': 'PENDING', ':now': now }),
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
+    await this.updateTask(
+      ref.jobId,
+      ref.taskId,
+      {
+        UpdateExpression: 'SET #status = :pending, requeuedAt = :now REMOVE leaseExpiresAt',
+        ConditionExpression: OWNER_FENCE,
+        ...ownerValues(ref, { ':pending': 'PENDING', ':now': now }),
+      },
       leaseLost(ref, 'Release'),
-      raw,
     );
   }
 
@@ -295,64 +286,78 @@ export class TaskStore {
     const bump = `${count} = ${count} + :one, lastError = :err`;
     // DynamoDB rejects unused values: `:now` only when the update or the condition uses it.
     const usesNow = !o.exhausted || condition.includes(':now');
-    await fenced(
-      () =>
-        this.c.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: taskKey(ref.jobId, ref.taskId),
-            UpdateExpression: o.exhausted
-              ? `SET #status = :next, ${bump} REMOVE activeKind, activeSort, leaseExpiresAt`
-              : `SET #status = :next, ${bump}, requeuedAt = :now REMOVE leaseExpiresAt`,
-            ConditionExpression: condition,
-            ...ownerValues(ref, {
-              ':next': status,
-              ':err': o.error.slice(0, 4000),
-              ':one': 1,
-              ...(usesNow ? { ':now': o.now } : {}),
-            }),
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
+    await this.updateTask(
+      ref.jobId,
+      ref.taskId,
+      {
+        UpdateExpression: o.exhausted
+          ? `SET #status = :next, ${bump} REMOVE activeKind, activeSort, leaseExpiresAt`
+          : `SET #status = :next, ${bump}, requeuedAt = :now REMOVE leaseExpiresAt`,
+        ConditionExpression: condition,
+        ...ownerValues(ref, {
+          ':next': status,
+          ':err': o.error.slice(0, 4000),
+          ':one': 1,
+          ...(usesNow ? { ':now': o.now } : {}),
+        }),
+      },
       onLost,
-      raw,
     );
     return status;
   }
 
   /** requeue (checker): a PENDING task whose retry message was lost; refresh requeuedAt once. */
   async touchRequeued(task: TaskItem, now: number): Promise<void> {
-    await fenced(
-      () =>
-        this.c.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: taskKey(task.jobId, task.taskId),
-            UpdateExpression: 'SET requeuedAt = :now',
-            ConditionExpression: '#status = :pending AND requeuedAt = :seen',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':pending': 'PENDING', ':seen': task.requeuedAt, ':now': now },
-          }),
-        ),
+    await this.updateTask(
+      task.jobId,
+      task.taskId,
+      {
+        UpdateExpression: 'SET requeuedAt = :now',
+        ConditionExpression: '#status = :pending AND requeuedAt = :seen',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pending': 'PENDING', ':seen': task.requeuedAt, ':now': now },
+      },
       (current, cause) => new StaleStateError(`${task.jobId}/${task.taskId} changed before requeue`, current, { cause }),
     );
   }
 
   /** cancel: a task of a cancelled or failed job stops; only PENDING or RUNNING tasks move. */
   async cancel(jobId: string, taskId: string): Promise<void> {
-    await fenced(
+    await this.updateTask(
+      jobId,
+      taskId,
+      {
+        UpdateExpression: 'SET #status = :cancelled REMOVE activeKind, activeSort, leaseExpiresAt',
+        ConditionExpression: '#status IN (:pending, :running)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':pending': 'PENDING', ':running': 'RUNNING' },
+      },
+      (current, cause) => new StaleStateError(`${jobId}/${taskId} is already finished`, current, { cause }),
+    );
+  }
+
+  /**
+   * One conditional update of a task item. A lost condition throws `onLost(current item)`
+   * (the item as it is now, returned by DynamoDB with the failure).
+   */
+  private updateTask(
+    jobId: string,
+    taskId: string,
+    params: Omit<UpdateCommandInput, 'TableName' | 'Key'>,
+    onLost: (current: Record<string, unknown> | undefined, cause: unknown) => StaleStateError,
+  ) {
+    return fenced(
       () =>
         this.c.doc.send(
           new UpdateCommand({
             TableName: this.table,
             Key: taskKey(jobId, taskId),
-            UpdateExpression: 'SET #status = :cancelled REMOVE activeKind, activeSort, leaseExpiresAt',
-            ConditionExpression: '#status IN (:pending, :running)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':pending': 'PENDING', ':running': 'RUNNING' },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            ...params,
           }),
         ),
-      (current, cause) => new StaleStateError(`${jobId}/${taskId} is already finished`, current, { cause }),
+      onLost,
+      raw,
     );
   }
 }

@@ -50,6 +50,20 @@ export const DEFAULT_TIMINGS: Timings = {
   pollWaitSeconds: 20,
 };
 
+/**
+ * Intervals short enough for tests and chaos runs: 200 ms heartbeats (a worker is dead
+ * after 1 s), a 250 ms checker, 1 s polls, 100 ms first retry, 5 s requeue grace.
+ */
+export const SHORT_TIMINGS: Timings = {
+  ...DEFAULT_TIMINGS,
+  heartbeatMs: 200,
+  missedHeartbeats: 5,
+  checkerIntervalMs: 250,
+  pollWaitSeconds: 1,
+  retryBaseMs: 100,
+  requeueGraceMs: 5000,
+};
+
 /** Lease length: how long after its last heartbeat a worker still owns its task. */
 export function leaseMs(t: Timings): number {
   return t.heartbeatMs * t.missedHeartbeats;

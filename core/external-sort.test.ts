@@ -6,15 +6,7 @@ import { ExternalSorter, type GroupCombiner, type SortOptions, type StreamCombin
 import { groupBatches } from './merge.js';
 import { partitionOf } from './partition.js';
 import { keyOf } from './records.js';
-
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from './prng.js';
 
 const keyBytes = (l: string) => Buffer.from(keyOf(l), 'latin1');
 const byKeyBytes = (a: string, b: string) => Buffer.compare(keyBytes(a), keyBytes(b));
@@ -200,7 +192,6 @@ describe('ExternalSorter', () => {
       await r1.sorter.cleanup();
     });
   }
-
 
   it('fails when a group combiner changes the key', async () => {
     const sorter = new ExternalSorter({

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchesOf, combineGroups, groupBatches, groups, mergeSorted } from './merge.js';
 import { keyOf } from './records.js';
-
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from './prng.js';
 
 /** Byte-order comparison of keys, like `LC_ALL=C sort` on the key field. */
 const byKeyBytes = (a: string, b: string) =>

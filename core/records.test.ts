@@ -12,16 +12,7 @@ import {
   valueAfterKey,
   wholeLineOrderIsKeyOrder,
 } from './records.js';
-
-/** Tiny seeded PRNG (mulberry32) so randomized tests are reproducible. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from './prng.js';
 
 /** Reference: the records of a byte buffer, as `split('\n')` minus the empty tail. */
 function referenceLines(bytes: Buffer): string[] {

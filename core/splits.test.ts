@@ -2,15 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { InputSplit } from './model.js';
 import { computeSplits, readSplitLines, SplitLineFilter } from './splits.js';
-
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from './prng.js';
 
 function referenceLines(bytes: Buffer): string[] {
   const lines = bytes.toString('latin1').split('\n');

@@ -17,10 +17,11 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TIMINGS, type Timings } from '../core/config.js';
+import { SHORT_TIMINGS, type Timings } from '../core/config.js';
 import { manifestKey } from '../core/layout.js';
 import { type JobRecord, newJobId, partName } from '../core/model.js';
 import { LocalStack } from '../services/local-stack.js';
+import { mulberry32 as prng } from '../core/prng.js';
 
 /** `word<TAB>line-number-within-split` per word; sleeps first so kills land mid-task. */
 const MAPPER = `#!/bin/sh
@@ -39,27 +40,7 @@ awk -F '\\t' '
   END { if (NR > 0) print k "\\t" n "\\t" v }'
 `;
 
-const TIMINGS: Timings = {
-  ...DEFAULT_TIMINGS,
-  heartbeatMs: 200,
-  missedHeartbeats: 5,
-  checkerIntervalMs: 250,
-  pollWaitSeconds: 1,
-  retryBaseMs: 100,
-  requeueGraceMs: 5000,
-};
-
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed with --seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const TIMINGS: Timings = SHORT_TIMINGS;
 
 function text(lines: number): Buffer {
   const vocab = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa';

@@ -8,20 +8,12 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import type { ManifestInput, Step } from '../../core/manifest.js';
 import type { JobRecord } from '../../core/model.js';
+import { mulberry32 as prng } from '../../core/prng.js';
 import { forEachLimit } from '../../services/context.js';
 import { REPO, type TestStack, unixPipeline } from './stack.js';
 
-/** mulberry32: a tiny deterministic PRNG, so generated data is the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded PRNG (core/prng.ts). */
+export { prng };
 
 export const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 export const randInt = (rand: () => number, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BlobStore } from '../../aws/blob-store.js';
-import { DEFAULT_TIMINGS, type Timings } from '../../core/config.js';
+import { SHORT_TIMINGS, type Timings } from '../../core/config.js';
 import { manifestKey } from '../../core/layout.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import { type JobRecord, newJobId, partName } from '../../core/model.js';
@@ -19,15 +19,7 @@ import { LocalStack } from '../../services/local-stack.js';
 export const ENDPOINT = process.env.AWS_ENDPOINT_URL || 'http://127.0.0.1:4566';
 
 /** Intervals short enough for tests: 200 ms heartbeats, dead after 1 s, fast checker and polls. */
-export const FAST_TIMINGS: Timings = {
-  ...DEFAULT_TIMINGS,
-  heartbeatMs: 200,
-  missedHeartbeats: 5,
-  checkerIntervalMs: 250,
-  pollWaitSeconds: 1,
-  retryBaseMs: 100,
-  requeueGraceMs: 5000,
-};
+export const FAST_TIMINGS: Timings = SHORT_TIMINGS;
 
 export interface TestStackOptions {
   readonly workers?: number;
