@@ -57,23 +57,28 @@ export class Queue {
 
   /** Long-poll for at most one message. */
   async receiveOne(waitSeconds: number, abortSignal?: AbortSignal): Promise<ReceivedMessage | undefined> {
+    return (await this.receive(1, waitSeconds, abortSignal))[0];
+  }
+
+  /** Receive up to `max` (1-10) messages, waiting at most `waitSeconds` for the first. */
+  async receive(max: number, waitSeconds: number, abortSignal?: AbortSignal): Promise<ReceivedMessage[]> {
     const QueueUrl = await this.queueUrl();
     const out = await this.c.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl,
-        MaxNumberOfMessages: 1,
+        MaxNumberOfMessages: max,
         WaitTimeSeconds: waitSeconds,
         MessageSystemAttributeNames: ['ApproximateReceiveCount'],
       }),
       { abortSignal },
     );
-    const m = out.Messages?.[0];
-    if (!m?.ReceiptHandle) return undefined;
-    return {
-      body: m.Body ?? '',
-      receiptHandle: m.ReceiptHandle,
-      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
-    };
+    return (out.Messages ?? [])
+      .filter((m) => m.ReceiptHandle)
+      .map((m) => ({
+        body: m.Body ?? '',
+        receiptHandle: m.ReceiptHandle as string,
+        receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
+      }));
   }
 
   async delete(receiptHandle: string): Promise<void> {

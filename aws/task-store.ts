@@ -5,6 +5,7 @@
  * task item as it is now.
  */
 import {
+  GetCommand,
   PutCommand,
   QueryCommand,
   type TransactWriteCommandInput,
@@ -97,6 +98,14 @@ export class TaskStore {
       start = out.LastEvaluatedKey;
     } while (start);
     return items;
+  }
+
+  /** One task (consistent read), or undefined. */
+  async get(jobId: string, taskId: string): Promise<TaskItem | undefined> {
+    const out = await this.c.doc.send(
+      new GetCommand({ TableName: this.table, Key: taskKey(jobId, taskId), ConsistentRead: true }),
+    );
+    return out.Item ? itemToTask(out.Item) : undefined;
   }
 
   /**
@@ -319,6 +328,31 @@ export class TaskStore {
       },
       (current, cause) => new StaleStateError(`${task.jobId}/${task.taskId} changed before requeue`, current, { cause }),
     );
+  }
+
+  /**
+   * redrive (checker): the message of a task nobody claimed went to the dead-letter
+   * queue, so the task is sent again. Counts the redrive and sets requeuedAt (so a lost
+   * resend is caught like a lost retry). Holds only while the task is still the PENDING
+   * attempt the checker saw. Returns the number of redrives so far.
+   */
+  async redrive(task: TaskItem, now: number): Promise<number> {
+    const out = await this.updateTask(
+      task.jobId,
+      task.taskId,
+      {
+        UpdateExpression: 'SET redrives = if_not_exists(redrives, :zero) + :one, requeuedAt = :now',
+        ConditionExpression: '#status = :pending AND #attempt = :attempt',
+        ExpressionAttributeNames: { '#status': 'status', '#attempt': 'attempt' },
+        ExpressionAttributeValues: { ':pending': 'PENDING', ':attempt': task.attempt, ':zero': 0, ':one': 1, ':now': now },
+        ReturnValues: 'UPDATED_NEW',
+      },
+      (current, cause) =>
+        new StaleStateError(`${task.jobId}/${task.taskId} changed before redrive`, current && itemToTask(current), {
+          cause,
+        }),
+    );
+    return Number(out.Attributes?.redrives ?? 1);
   }
 
   /** cancel: a task of a cancelled or failed job stops; only PENDING or RUNNING tasks move. */

@@ -68,6 +68,8 @@ export interface TaskRecord {
   readonly committedAttempt?: number;
   readonly lastError?: string;
   readonly requeuedAt?: number;
+  /** Times the checker sent the task again after its message was dead-lettered unclaimed. */
+  readonly redrives?: number;
 }
 
 export interface WorkerRecord {
@@ -83,6 +85,18 @@ export interface WorkerRecord {
 export interface TaskMessage {
   readonly jobId: string;
   readonly taskId: string;
+}
+
+/** A task message's body, or undefined when it is not one. */
+export function parseTaskMessage(body: string): TaskMessage | undefined {
+  try {
+    const m = JSON.parse(body) as Partial<TaskMessage>;
+    return typeof m.jobId === 'string' && typeof m.taskId === 'string'
+      ? { jobId: m.jobId, taskId: m.taskId }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const PAD = 5;

@@ -97,6 +97,7 @@ export class MapReduceStack extends Stack {
       tableArn: this.stateTable.table.tableArn,
       indexArns: this.stateTable.indexArns,
       tasksQueueArn: this.tasks.queue.queueArn,
+      tasksDlqArn: this.tasks.deadLetterQueue.queueArn,
       dataBucketNames: s.dataBucketNames,
     };
     const grant = (role: IRole, actions: RoleActions) => {

@@ -16,6 +16,8 @@ export interface AccessTargets {
   /** One ARN per global secondary index (Query only). */
   readonly indexArns: readonly string[];
   readonly tasksQueueArn: string;
+  /** The task queue's dead-letter queue (the checker sends its stranded tasks again). */
+  readonly tasksDlqArn: string;
   /** Further buckets holding job inputs and outputs. */
   readonly dataBucketNames: readonly string[];
 }
@@ -30,6 +32,7 @@ export const WORKER_ACTIONS = {
     'sqs:SendMessage',
     'sqs:GetQueueUrl',
   ],
+  deadLetters: [],
   table: [
     'dynamodb:GetItem',
     'dynamodb:PutItem',
@@ -46,6 +49,7 @@ export const COORDINATOR_ACTIONS = {
   objects: ['s3:GetObject'],
   buckets: ['s3:ListBucket'],
   queue: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+  deadLetters: [],
   table: [
     'dynamodb:GetItem',
     'dynamodb:PutItem',
@@ -61,6 +65,7 @@ export const CHECKER_ACTIONS = {
   objects: ['s3:GetObject', 's3:PutObject'],
   buckets: ['s3:ListBucket'],
   queue: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+  deadLetters: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueUrl'],
   table: [
     'dynamodb:GetItem',
     'dynamodb:PutItem',
@@ -92,6 +97,7 @@ export function statementsFor(actions: RoleActions, targets: AccessTargets): Pol
     ),
     allow('ListJobBuckets', actions.buckets, buckets),
     allow('TasksQueue', actions.queue, [targets.tasksQueueArn]),
+    ...(actions.deadLetters.length > 0 ? [allow('TasksDeadLetters', actions.deadLetters, [targets.tasksDlqArn])] : []),
     allow('StateTable', actions.table, [targets.tableArn]),
     allow('StateIndexes', actions.indexes, targets.indexArns),
   ];

@@ -3,10 +3,11 @@
  * heartbeats; a task is requeued only when its lease is gone and its owner's
  * heartbeat is stale; a task fails after N stalls; a guard item makes
  * overlapping runs act once. It is also the safety net that starts the reduce
- * phase and finishes jobs when the worker that should have done so died.
+ * phase and finishes jobs when the worker that should have done so died, and that
+ * sends again the tasks whose messages SQS dead-lettered before anyone claimed them.
  */
 import { leaseMs } from '../core/config.js';
-import type { JobRecord, TaskMessage } from '../core/model.js';
+import { type JobRecord, parseTaskMessage, type TaskMessage } from '../core/model.js';
 import { isErrorNamed } from '../core/errors.js';
 import type { TaskItem } from '../aws/task-store.js';
 import { type Services, iso } from './context.js';
@@ -34,6 +35,7 @@ export async function sweep(s: Services, runId: string): Promise<SweepReport> {
   const tasks = await s.jobs.listActiveTasks();
   await reclaimStalled(s, tasks, now, report);
   await republishLostRequeues(s, tasks, now, report);
+  await redriveDeadLetters(s, now, report);
 
   for (const job of await s.jobs.listActive()) {
     if (await safetyNet(s, job, now)) report.advancedJobs.push(job.jobId);
@@ -87,6 +89,49 @@ async function republishLostRequeues(s: Services, tasks: TaskItem[], now: number
     } catch (err) {
       if (!isErrorNamed(err, 'StaleStateError')) throw err;
     }
+  }
+}
+
+/**
+ * Task messages SQS moved to the dead-letter queue: received maxReceiveCount times and
+ * never deleted, e.g. by workers that died between receiving and claiming. A task still
+ * PENDING in a live job would wait forever, so its message is sent again, at most
+ * maxAttempts times; after that the job fails and says why. A message whose task moved
+ * on (claimed, done, job ended) is stale and deleted. An unreadable one stays for an
+ * operator (the DLQ alarm).
+ *
+ *   tasks queue: m-3 received ×5, never claimed ──▶ DLQ
+ *   checker:     m-3 PENDING, job RUNNING ──▶ redrives 1, send to tasks queue, delete from DLQ
+ */
+async function redriveDeadLetters(s: Services, now: number, report: SweepReport): Promise<void> {
+  const messages = await s.taskDeadLetters.receive(10, 0);
+  for (const m of messages) {
+    const ref = parseTaskMessage(m.body);
+    if (!ref) continue;
+    const [job, task] = await Promise.all([s.jobs.get(ref.jobId), s.tasks.get(ref.jobId, ref.taskId)]);
+    if (job && task?.status === 'PENDING' && (job.status === 'RUNNING' || job.status === 'CREATING')) {
+      try {
+        const redrives = await s.tasks.redrive(task, now);
+        const max = job.manifest.maxAttempts ?? s.timings.maxAttempts;
+        if (redrives > max) {
+          await s.jobs.end(
+            job.jobId,
+            'FAILED',
+            `Task ${task.taskId} was never claimed: its message was dead-lettered ${redrives} times ` +
+              '(workers received it but did not claim it; check the worker logs).',
+            iso(now),
+          );
+          report.failedTasks.push(`${ref.jobId}/${ref.taskId}`);
+        } else {
+          await s.taskQueue.sendAll([JSON.stringify({ jobId: ref.jobId, taskId: ref.taskId } satisfies TaskMessage)]);
+          report.republished.push(`${ref.jobId}/${ref.taskId}`);
+          s.log.warn('Dead-lettered task message sent again', { ...ref, redrives });
+        }
+      } catch (err) {
+        if (!isErrorNamed(err, 'StaleStateError')) throw err;
+      }
+    }
+    await s.taskDeadLetters.delete(m.receiptHandle);
   }
 }
 

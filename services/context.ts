@@ -22,6 +22,8 @@ export interface Services {
   readonly workers: WorkerStore;
   readonly blobs: BlobStore;
   readonly taskQueue: Queue;
+  /** Where SQS moves task messages received too often without being deleted (read by the checker). */
+  readonly taskDeadLetters: Queue;
   readonly submissionQueue: Queue;
   readonly log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   readonly metrics: RuntimeMetrics;
@@ -54,6 +56,7 @@ export function createServices(
     workers: new WorkerStore(clients, names.table),
     blobs: new BlobStore(clients),
     taskQueue: new Queue(clients, names.tasksQueue),
+    taskDeadLetters: new Queue(clients, names.tasksDlq),
     submissionQueue: new Queue(clients, names.submissionsQueue),
     log,
     now,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, parseTaskMessage } from './task-runner.js';
+import { parseTaskMessage } from '../core/model.js';
+import { backoffMs } from './task-runner.js';
 
 describe('backoffMs', () => {
   it('doubles per failure from the base and caps at 60 s', () => {

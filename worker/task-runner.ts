@@ -9,7 +9,7 @@ import type { AttemptRef, TaskItem } from '../aws/task-store.js';
 import { leaseMs, type WorkerSettings } from '../core/config.js';
 import { isErrorNamed, type StaleStateError, TaskFailedError } from '../core/errors.js';
 import { logKey } from '../core/layout.js';
-import type { JobRecord, TaskMessage } from '../core/model.js';
+import { type JobRecord, parseTaskMessage, type TaskMessage } from '../core/model.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import { iso, type Services } from '../services/context.js';
 import { advanceJob } from '../services/phases.js';
@@ -37,17 +37,6 @@ export interface RunnerDeps {
 /** Retry delay after `failures` failed attempts: base × 2^(failures-1), capped at 60 s. */
 export function backoffMs(base: number, failures: number): number {
   return Math.min(60_000, base * 2 ** Math.max(0, failures - 1));
-}
-
-export function parseTaskMessage(body: string): TaskMessage | undefined {
-  try {
-    const m = JSON.parse(body) as Partial<TaskMessage>;
-    return typeof m.jobId === 'string' && typeof m.taskId === 'string'
-      ? { jobId: m.jobId, taskId: m.taskId }
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export async function handleTaskMessage(d: RunnerDeps, msg: ReceivedMessage): Promise<void> {

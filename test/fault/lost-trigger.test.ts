@@ -12,7 +12,8 @@ import { type AttemptRef, TaskStore } from '../../aws/task-store.js';
 import type { Services } from '../../services/context.js';
 import { FileCache } from '../../worker/attempt-dir.js';
 import { Heartbeat } from '../../worker/heartbeat.js';
-import { handleTaskMessage, parseTaskMessage } from '../../worker/task-runner.js';
+import { parseTaskMessage } from '../../core/model.js';
+import { handleTaskMessage } from '../../worker/task-runner.js';
 import { finish, saveWorkerLogs, startFaultStack, waitFor } from '../helpers/fault.js';
 import { example, sortedLines, type TestStack, unixPipeline } from '../helpers/stack.js';
 

@@ -114,6 +114,14 @@ describe('IAM statements', () => {
         expect(st.Resource).toEqual(tableArn);
       }
     }
+    // The checker alone reads the task DLQ (to send stranded tasks again), and nothing else with it.
+    const dlqArn = { 'Fn::GetAtt': [logicalId(stack, stack.tasks.deadLetterQueue), 'Arn'] };
+    const receives = roleStatements(base, logicalId(stack, stack.checker.runtime.role)).filter((st) =>
+      list(st.Action).includes('sqs:ReceiveMessage'),
+    );
+    expect(receives.map((st) => [list(st.Action).sort(), st.Resource])).toEqual([
+      [['sqs:DeleteMessage', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'], dlqArn],
+    ]);
     const indexStatement = sts.find((st) => JSON.stringify(st.Resource).includes('/index/'));
     expect(JSON.stringify(indexStatement?.Resource)).toContain('/index/active');
     expect(JSON.stringify(indexStatement?.Resource)).toContain('/index/byType');
