@@ -5,40 +5,30 @@
  * with the reason. State is seeded directly (job, tasks, DLQ messages) in an isolated
  * namespace; nothing waits for SQS to move a message.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { newJobId } from '../../core/model.js';
 import { sweep } from '../../services/checker.js';
 import type { Services } from '../../services/context.js';
 import {
   drainQueue,
-  isolatedNamespace,
   type Namespace,
   pendingTasks,
-  type PrivateEmulator,
-  privateEmulator,
   queueDepth,
   runningJob,
   taskIdsOf,
+  usePrivateNamespace,
 } from '../helpers/fault.js';
 
 describe('checker: dead-lettered task messages', () => {
-  let emu: PrivateEmulator;
+  const env = usePrivateNamespace(() => T);
   let ns: Namespace;
   let s: Services;
   const T = Date.now();
   const message = (jobId: string, taskId: string) => JSON.stringify({ jobId, taskId });
 
-  beforeAll(async () => {
-    emu = await privateEmulator();
+  beforeEach(() => {
+    ({ ns, s } = env);
   });
-  afterAll(async () => {
-    await emu?.stop();
-  });
-  beforeEach(async () => {
-    ns = await isolatedNamespace(emu.endpoint);
-    s = ns.services(() => T);
-  });
-  afterEach(() => ns?.close());
 
   it('sends a stranded PENDING task again, drops stale messages and keeps unreadable ones', async () => {
     const jobId = newJobId();

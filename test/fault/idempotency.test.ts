@@ -4,7 +4,7 @@
  * starts once even when the last two map tasks commit at the same instant.
  * Seeded directly in an isolated namespace of a private emulator (see privateEmulator).
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { manifestKey } from '../../core/layout.js';
 import { newJobId } from '../../core/model.js';
 import type { Services } from '../../services/context.js';
@@ -12,33 +12,23 @@ import { handleUpload } from '../../services/coordinator.js';
 import { advanceJob } from '../../services/phases.js';
 import {
   drainQueue,
-  isolatedNamespace,
   type Namespace,
-  type PrivateEmulator,
   pendingTasks,
   runningJob,
-  privateEmulator,
   syntheticText,
   taskIdsOf,
+  usePrivateNamespace,
 } from '../helpers/fault.js';
 
 describe('idempotent fan-out', () => {
-  let emu: PrivateEmulator;
+  const env = usePrivateNamespace();
   let ns: Namespace;
   let s: Services;
   const drain = (x: Services) => drainQueue(x, x.taskQueue, 0);
 
-  beforeAll(async () => {
-    emu = await privateEmulator();
+  beforeEach(() => {
+    ({ ns, s } = env);
   });
-  afterAll(async () => {
-    await emu?.stop();
-  });
-  beforeEach(async () => {
-    ns = await isolatedNamespace(emu.endpoint);
-    s = ns.services(Date.now);
-  });
-  afterEach(() => ns?.close());
 
   /** Upload input and a manifest (3 maps, 2 reduces); returns the job id and its event key. */
   async function upload(): Promise<{ jobId: string; key: string }> {

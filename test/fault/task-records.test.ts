@@ -2,27 +2,18 @@
  * A coordinator retried while the first invocation is still creating the job writes
  * the task records again: that must never reset a task a worker already claimed.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { newJobId, type TaskRecord, taskId } from '../../core/model.js';
 import type { Services } from '../../services/context.js';
-import { isolatedNamespace, type Namespace, type PrivateEmulator, privateEmulator } from '../helpers/fault.js';
+import { usePrivateNamespace } from '../helpers/fault.js';
 
 describe('TaskStore.putNew', () => {
-  let emu: PrivateEmulator;
-  let ns: Namespace;
+  const env = usePrivateNamespace();
   let s: Services;
 
-  beforeAll(async () => {
-    emu = await privateEmulator();
+  beforeEach(() => {
+    s = env.s;
   });
-  afterAll(async () => {
-    await emu?.stop();
-  });
-  beforeEach(async () => {
-    ns = await isolatedNamespace(emu.endpoint);
-    s = ns.services(Date.now);
-  });
-  afterEach(() => ns?.close());
 
   const records = (jobId: string, n: number): TaskRecord[] =>
     Array.from({ length: n }, (_, index) => ({

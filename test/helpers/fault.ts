@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { bootstrapLocalStack } from '../../aws/bootstrap.js';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
 import { ensureEmulator } from '../../aws/emulator.js';
@@ -300,6 +301,31 @@ export async function drainQueue(s: Services, queue: Queue = s.taskQueue, waitSe
     for (const m of got) bodies.push(m.Body ?? '');
   }
   return bodies;
+}
+
+/**
+ * A private emulator for the test file and a fresh isolated namespace for each test,
+ * with the hooks that start, create, close and stop them registered in the calling
+ * `describe`. Read `ns` and `s` (services on `now`) inside tests or hooks.
+ */
+export function usePrivateNamespace(now: () => number = Date.now): {
+  readonly ns: Namespace;
+  readonly s: Services;
+} {
+  let emu: PrivateEmulator | undefined;
+  const state = {} as { ns: Namespace; s: Services };
+  beforeAll(async () => {
+    emu = await privateEmulator();
+  });
+  afterAll(async () => {
+    await emu?.stop();
+  });
+  beforeEach(async () => {
+    state.ns = await isolatedNamespace(emu!.endpoint);
+    state.s = state.ns.services(now);
+  });
+  afterEach(() => state.ns?.close());
+  return state;
 }
 
 /** Visible + in-flight + delayed messages of a queue (approximate, as SQS reports them). */
