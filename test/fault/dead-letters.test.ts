@@ -11,7 +11,6 @@ import { sweep } from '../../services/checker.js';
 import type { Services } from '../../services/context.js';
 import {
   drainQueue,
-  type Namespace,
   pendingTasks,
   queueDepth,
   runningJob,
@@ -20,14 +19,13 @@ import {
 } from '../helpers/fault.js';
 
 describe('checker: dead-lettered task messages', () => {
-  const env = usePrivateNamespace(() => T);
-  let ns: Namespace;
-  let s: Services;
   const T = Date.now();
+  const env = usePrivateNamespace(() => T);
+  let s: Services;
   const message = (jobId: string, taskId: string) => JSON.stringify({ jobId, taskId });
 
   beforeEach(() => {
-    ({ ns, s } = env);
+    s = env.s;
   });
 
   it('sends a stranded PENDING task again, drops stale messages and keeps unreadable ones', async () => {
