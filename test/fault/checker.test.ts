@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { TaskItem } from '../../aws/task-store.js';
 import { isErrorNamed, type StaleStateError } from '../../core/errors.js';
 import { newJobId } from '../../core/model.js';
-import { sweep } from '../../services/checker.js';
+import { sweep, sweepUntil } from '../../services/checker.js';
 import type { Services } from '../../services/context.js';
 import {
   drainQueue as drain,
@@ -133,6 +133,16 @@ describe('checker: stalled tasks are republished exactly once', () => {
     const [task] = await seed.tasks.list(live.jobId);
     expect(task).toMatchObject({ status: 'RUNNING', owner: live.tasks[0]?.owner, attempt: 1, stalls: 0 });
     expect(taskIdsOf(await drainQueue(seed))).toEqual(['m-00000']); // the dead owner's task only
+  });
+
+  it('with stopWhenIdle, a run stops after one sweep when nothing is active and keeps sweeping while a job is', async () => {
+    const s = ns.services(Date.now);
+    expect(await sweepUntil(s, 'idle-run', Date.now() + 5000, undefined, { stopWhenIdle: true })).toBe(1);
+    const jobId = newJobId();
+    await seed.jobs.create(runningJob(jobId, 2, 0, T));
+    await seed.tasks.putNew(pendingTasks(jobId, 'map', 2));
+    // 250 ms sweeps (FAST_TIMINGS) for 1.2 s: several, since the job keeps the run going.
+    expect(await sweepUntil(s, 'busy-run', Date.now() + 1200, undefined, { stopWhenIdle: true })).toBeGreaterThan(1);
   });
 
   it('a stall that uses up the last attempt fails the task and its job, with a reason', async () => {
