@@ -305,7 +305,7 @@ class ModuleRun {
 
   /** Hand the pair sink's records on (it may spill), unless the step fails meanwhile. */
   private async drainPairs(): Promise<void> {
-    await Promise.race([this.pairs!.drain(), this.failed]);
+    await Promise.race([this.pairs!.flush(), this.failed]);
   }
 
   /** Output backpressure: wait until the consumer has taken some batches (or the step failed). */

@@ -54,20 +54,20 @@ describe('RepeatAggregator', () => {
     expect(() => agg.emit('a\nb', '1')).toThrow(/newline/);
   });
 
-  it('asks to be drained when full, and turns itself off when records rarely repeat', async () => {
+  it('asks to be flushed when full, and turns itself off when records rarely repeat', async () => {
     const { out, next } = collector();
     const agg = new RepeatAggregator(sum, 4096, next);
     let i = 0;
     while (!agg.full) agg.emit(`key-${i++}`, '1');
     expect(i).toBeLessThan(100);
-    await agg.drain();
+    await agg.flush();
     expect(out.length).toBe(i);
     expect(agg.full).toBe(false);
     // 70k distinct records: past the probe, counting stops for the rest of the attempt.
     const big = new RepeatAggregator(sum, 1 << 30, next);
     for (let k = 0; k < 70_000; k++) big.emit(`d${k}`, '1');
     expect(big.full).toBe(true);
-    await big.drain();
+    await big.flush();
     big.emit('x', '1');
     big.emit('x', '1');
     await big.flush();

@@ -63,7 +63,7 @@ export class RepeatAggregator implements PairSink {
     private readonly next: (lines: string[]) => Promise<void> | void,
   ) {}
 
-  /** True when held records must be handed on (`drain`) before more are emitted. */
+  /** True when held records must be handed on (`flush`) before more are emitted. */
   get full(): boolean {
     return (
       this.bytes > this.limitBytes ||
@@ -127,11 +127,6 @@ export class RepeatAggregator implements PairSink {
     this.tally.push(1);
     this.distinct++;
     this.bytes += line.length + ENTRY_BYTES;
-  }
-
-  /** Hand every held record on (combined); call once more after the last record. */
-  drain(): Promise<void> {
-    return this.flush();
   }
 
   /** Hand every held record on (combined); call once more after the last record. */

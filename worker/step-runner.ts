@@ -60,9 +60,9 @@ export interface StepContext {
 export interface PairSink {
   /** Take one pair; validates and encodes it like `encodeRecord` (throws on a newline). */
   emit(key: string, value: string): void;
-  /** True when the held pairs must be handed on (`drain`) before more are emitted. */
+  /** True when the held pairs must be handed on (`flush`) before more are emitted. */
   readonly full: boolean;
-  drain(): Promise<void>;
+  flush(): Promise<void>;
 }
 
 /** What a successful step leaves behind. */

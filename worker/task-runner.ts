@@ -141,8 +141,8 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
  * The job record read right after this worker's last commit. The next task of the same job
  * starting soon after uses it instead of reading the job again (one call less per task):
  * its manifest and task counts never change, and a job that ended meanwhile is caught by
- * the heartbeat's job check within the same interval, and by the commit, which is fenced
- * on the job's status.
+ * the heartbeat's job check (every JOB_CHECK_EVERY beats of a task) and by the commit,
+ * which is fenced on the job's status.
  */
 let lastJob: { readonly table: string; readonly job: JobRecord; readonly at: number } | undefined;
 
