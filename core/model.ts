@@ -70,6 +70,34 @@ export interface TaskRecord {
   readonly requeuedAt?: number;
   /** Times the checker sent the task again after its message was dead-lettered unclaimed. */
   readonly redrives?: number;
+  /**
+   * One entry per ended attempt, appended by the transition that ended it (commit, fail,
+   * reclaim, release, cancel). The job report and the job's modeled cost read it.
+   */
+  readonly history?: readonly AttemptEntry[];
+}
+
+/** How an attempt ended. `superseded`: another attempt of the same task committed first. */
+export type AttemptOutcome = 'committed' | 'failed' | 'reclaimed' | 'released' | 'cancelled' | 'superseded';
+
+/** What the job report needs of one attempt; written with the transition that ends it. */
+export interface AttemptEntry {
+  readonly attempt: number;
+  readonly worker: string;
+  /** Epoch ms of the claim. */
+  readonly startedAt: number;
+  /** Epoch ms of the transition that ended the attempt. */
+  readonly endedAt: number;
+  readonly outcome: AttemptOutcome;
+  readonly reason?: string;
+  /** A speculative backup attempt (issue: stragglers). */
+  readonly backup?: boolean;
+  /** Map: input bytes read. Reduce: shuffle bytes merged. */
+  readonly inputBytes?: number;
+  /** Bytes the attempt wrote (intermediate object or part file). */
+  readonly outputBytes?: number;
+  /** AWS requests the attempt made, by `Service.Operation` (e.g. `S3.GetObject`). */
+  readonly requests?: Readonly<Record<string, number>>;
 }
 
 export interface WorkerRecord {
