@@ -5,9 +5,17 @@ import {
   envNameOf,
   interpretJobConf,
   normalizeJobConf,
+  parseEnvPairs,
   parseJobConfPairs,
   usesKeyFields,
 } from './jobconf.js';
+
+describe('parseEnvPairs', () => {
+  it('reads NAME=VALUE (value may hold = or be empty) and refuses bad names', () => {
+    expect(parseEnvPairs(['A=1', 'B_2=x=y', 'C='])).toEqual({ A: '1', B_2: 'x=y', C: '' });
+    for (const bad of ['novalue', '1A=x', 'A-B=x', '=x']) expect(() => parseEnvPairs([bad])).toThrow(UsageError);
+  });
+});
 
 describe('parseJobConfPairs', () => {
   it('keeps everything after the first = (empty values allowed); later pairs win', () => {

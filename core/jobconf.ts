@@ -127,6 +127,25 @@ export function parseJobConfPairs(pairs: readonly string[]): Record<string, stri
   return conf;
 }
 
+/**
+ * Parse repeated `--cmdenv NAME=VALUE` arguments (Hadoop Streaming's -cmdenv); the
+ * name must be a valid environment variable name. Later ones win.
+ */
+export function parseEnvPairs(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const text of pairs) {
+    const eq = text.indexOf('=');
+    const name = eq < 0 ? '' : text.slice(0, eq);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new UsageError(
+        `--cmdenv expects NAME=VALUE, NAME made of letters, digits and _ (e.g. --cmdenv LANG=C), got ${JSON.stringify(text)}`,
+      );
+    }
+    env[name] = text.slice(eq + 1);
+  }
+  return env;
+}
+
 /** The configuration with Hadoop 1 key names rewritten to the current ones (current names win). */
 export function normalizeJobConf(conf: JobConf): Record<string, string> {
   const out: Record<string, string> = {};
