@@ -12,7 +12,9 @@ import { explainEnvironmentError } from '../aws/clients.js';
 import { JobStore } from '../aws/job-store.js';
 import { TaskStore } from '../aws/task-store.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
+import { listInputObjects } from '../core/input-rules.js';
 import { defaultOutputPrefix, manifestKey } from '../core/layout.js';
+import { validateManifest } from '../core/manifest.js';
 import type { JobRecord } from '../core/model.js';
 import { asPrefix, formatS3Uri, parseS3Uri } from '../core/s3uri.js';
 import { forEachLimit } from '../services/context.js';
@@ -54,22 +56,14 @@ export async function preflight(t: Target, job: PreparedJob): Promise<void> {
         `choose another prefix, e.g. s3://${out.bucket}/output/<name>/.`,
     );
   }
-  const inputs = typeof m.input === 'string' ? [m.input] : m.input;
-  for (const uri of inputs) {
-    if (uri === job.uploadedInput) continue; // a local input, checked locally and uploaded by us
-    const loc = parseS3Uri(uri);
+  // Local inputs were checked locally and are uploaded by us; the rest by the coordinator's own rules.
+  const remote = (typeof m.input === 'string' ? [m.input] : m.input).filter((u) => !job.uploadedInputs.includes(u));
+  if (remote.length > 0) {
     try {
-      const single = loc.key !== '' && !loc.key.endsWith('/') ? await blobs.head(loc.bucket, loc.key) : undefined;
-      const objects = single
-        ? [single]
-        : await blobs.list(loc.bucket, loc.key === '' || loc.key.endsWith('/') ? loc.key : `${loc.key}/`, 1000);
-      const data = objects.filter((o) => !o.key.endsWith('/') && !/(^|\/)(_READY|_SUCCESS)$/.test(o.key));
-      if (data.length === 0) {
-        throw new UsageError(`Input ${uri} does not exist (no object or prefix with that name): check the URI.`);
-      }
-      if (data.every((o) => o.size === 0)) throw new UsageError(`Input ${uri} is empty (0 bytes): nothing to process.`);
+      const objects = await listInputObjects({ ...validateManifest(m), input: remote }, (b, p) => blobs.list(b, p));
+      if (objects.every((o) => o.size === 0)) throw new UsageError(`Input ${remote.join(', ')} is empty (0 bytes): nothing to process.`);
     } catch (err) {
-      throw err instanceof UsageError ? err : s3UsageError(err, uri);
+      throw err instanceof UsageError ? err : s3UsageError(err, remote.join(', '));
     }
   }
   if (!m.overwrite) {

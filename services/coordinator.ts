@@ -14,7 +14,8 @@ import {
   manifestKey,
   pipelineConfigKey,
 } from '../core/layout.js';
-import { type Manifest, DEFAULT_SPLIT_SIZE, parseManifest, validateManifest } from '../core/manifest.js';
+import { listInputObjects } from '../core/input-rules.js';
+import { type Manifest, DEFAULT_SPLIT_SIZE, isMapOnly, parseManifest, validateManifest } from '../core/manifest.js';
 import { type JobRecord, type TaskMessage, type TaskRecord, taskId } from '../core/model.js';
 import { asPrefix, formatS3Uri, parseS3Uri } from '../core/s3uri.js';
 import { computeSplits } from '../core/splits.js';
@@ -87,7 +88,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     return reject(s, jobId, `${err.message}${hint}`, now);
   }
   const splits = computeSplits(inputs, { splitSize: manifest.splitSize ?? (manifest.numMappers ? undefined : DEFAULT_SPLIT_SIZE), numMappers: manifest.numMappers });
-  const numReduces = manifest.reducer ? manifest.numReducers : 0;
+  const numReduces = isMapOnly(manifest) ? 0 : manifest.numReducers;
   const job: JobRecord = {
     jobId,
     status: 'CREATING',
@@ -171,29 +172,7 @@ async function resolveInput(s: Services, m: Manifest, jobId: string, resuming: b
   ) {
     throw new ManifestError([`output: ${formatS3Uri(out)} is reserved by the framework; choose another prefix`]);
   }
-  let inputs: ObjectInfo[];
-  if (typeof m.input === 'string') {
-    const loc = parseS3Uri(m.input);
-    const prefix = loc.key === '' || loc.key.endsWith('/') ? loc.key : undefined;
-    if (prefix === undefined) {
-      const single = await s.blobs.head(loc.bucket, loc.key);
-      inputs = single ? [single] : await s.blobs.list(loc.bucket, `${loc.key}/`);
-    } else {
-      inputs = await s.blobs.list(loc.bucket, prefix);
-    }
-    inputs = inputs.filter((o) => !o.key.endsWith('/') && !/(^|\/)(_READY|_SUCCESS)$/.test(o.key));
-    if (inputs.length === 0) {
-      throw new ManifestError([`input: ${m.input} does not exist (no object or prefix with that name)`]);
-    }
-  } else {
-    inputs = [];
-    for (const uri of m.input) {
-      const loc = parseS3Uri(uri);
-      const found = await s.blobs.head(loc.bucket, loc.key);
-      if (!found) throw new ManifestError([`input: ${uri} does not exist`]);
-      inputs.push(found);
-    }
-  }
+  const inputs: ObjectInfo[] = await listInputObjects(m, (bucket, prefix) => s.blobs.list(bucket, prefix));
   if (inputs.every((o) => o.size === 0)) {
     throw new ManifestError([`input: ${Array.isArray(m.input) ? m.input.join(', ') : m.input} is empty (0 bytes)`]);
   }

@@ -14,6 +14,7 @@ import { encodeLines, hasKey, keyOf, readLineBatches } from '../core/records.js'
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import { forEachLimit } from '../services/context.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
+import { keyFieldHooks } from './key-field-step.js';
 import { pumpStep } from './pump.js';
 
 const c = (name: string) => counterKey(FRAMEWORK, name);
@@ -43,6 +44,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     counters[name] = (counters[name] ?? 0) + n;
   };
   let lastKey: string | undefined;
+  const hooks = keyFieldHooks(job.manifest);
   const input = (async function* () {
     for await (const batch of mergeSorted(files.sort().map((f) => readLineBatches(createReadStream(f))))) {
       add(c(Counters.REDUCE_INPUT_RECORDS), batch.length);
@@ -56,7 +58,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
         }
       }
       add(c(Counters.REDUCE_INPUT_GROUPS), groups);
-      yield batch;
+      yield hooks.toReduceInput ? hooks.toReduceInput(batch) : batch;
     }
   })();
   const localFile = path.join(a.workDir, 'part');
@@ -68,7 +70,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     signal: a.signal,
     sink: async (batch) => {
       add(c(Counters.REDUCE_OUTPUT_RECORDS), batch.length);
-      if (!out.write(encodeLines(batch))) await once(out, 'drain');
+      if (!out.write(encodeLines(hooks.reduceOutput ? hooks.reduceOutput(batch) : batch))) await once(out, 'drain');
     },
   });
   out.end();
