@@ -8,6 +8,7 @@ import type { ReceivedMessage } from '../aws/queue.js';
 import type { AttemptRef, TaskItem } from '../aws/task-store.js';
 import { leaseMs, type WorkerSettings } from '../core/config.js';
 import { isErrorNamed, type StaleStateError, TaskFailedError } from '../core/errors.js';
+import { settingsOf } from '../core/job-settings.js';
 import { logKey } from '../core/layout.js';
 import { type JobRecord, parseTaskMessage, type TaskMessage } from '../core/model.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
@@ -18,6 +19,7 @@ import { type FileCache, stepEnv } from './attempt-dir.js';
 import { callContext, type Heartbeat, JOB_CHECK_EVERY } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
 import { runReduceAttempt } from './reduce-task.js';
+import { CoalescedStatus } from './status-writer.js';
 
 /** The reason an attempt is aborted because the worker is shutting down. */
 export class ShutdownError extends Error {
@@ -76,6 +78,12 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
   const log = { ...ref };
   s.log.info('Task claimed', log);
   const userCounters: Record<string, number> = {};
+  // One job write per heartbeat at most, however often the task reports a status.
+  const status = new CoalescedStatus(
+    (message) => s.jobs.addCounters(job.jobId, {}, `${task.taskId}: ${message}`),
+    s.timings.heartbeatMs,
+    s.now,
+  );
   let workDir: string | undefined;
   try {
     workDir = await d.files.prepare(job, task);
@@ -97,7 +105,8 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
           const k = counterKey(group, name);
           userCounters[k] = (userCounters[k] ?? 0) + amount;
         },
-        onStatus: (message) => void s.jobs.addCounters(job.jobId, {}, `${task.taskId}: ${message}`).catch(() => {}),
+        onStatus: (message) => status.update(message),
+        nonZeroExitIsFailure: settingsOf(job.manifest).nonZeroExitIsFailure,
       }),
     };
     const result: AttemptResult = task.kind === 'map' ? await runMapAttempt(input) : await runReduceAttempt(input);
@@ -105,6 +114,7 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
       await s.blobs.putBytes(s.names.bucket, logKey(job.jobId, task.taskId, task.attempt), result.stderr);
     }
     if (abort.signal.aborted) throw abort.signal.reason;
+    await status.flush(); // the task's last status wins
     const counters = { ...result.counters };
     for (const [k, v] of Object.entries(userCounters)) counters[k] = (counters[k] ?? 0) + v;
     const outcome = { output: result.output, counters };
@@ -131,6 +141,7 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
     const reason = abort.signal.aborted ? abort.signal.reason : err;
     await settleFailure(d, msg, job.manifest.maxAttempts ?? s.timings.maxAttempts, task, ref, reason);
   } finally {
+    status.stop();
     d.heartbeat.untrack();
     d.shutdown.removeEventListener('abort', onShutdown);
     if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => {});
