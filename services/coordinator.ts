@@ -15,7 +15,8 @@ import {
   pipelineConfigKey,
 } from '../core/layout.js';
 import { type Manifest, DEFAULT_SPLIT_SIZE, parseManifest, validateManifest } from '../core/manifest.js';
-import { type JobRecord, type TaskMessage, type TaskRecord, taskId } from '../core/model.js';
+import { type JobRecord, type TaskRecord, taskId } from '../core/model.js';
+import { sendTaskMessages } from './task-lifecycle.js';
 import { asPrefix, formatS3Uri, parseS3Uri } from '../core/s3uri.js';
 import { computeSplits } from '../core/splits.js';
 import type { ObjectInfo } from '../aws/blob-store.js';
@@ -127,8 +128,10 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     await s.tasks.putNew(tasks);
     await s.jobs.markTasksWritten(jobId, now);
   }
-  await s.taskQueue.sendAll(
-    splits.map((_, i) => JSON.stringify({ jobId, taskId: taskId('map', i) } satisfies TaskMessage)),
+  await sendTaskMessages(
+    s.taskQueue,
+    jobId,
+    splits.map((_, i) => taskId('map', i)),
   );
   await s.jobs.markRunning(jobId, iso(s.now()));
   s.log.info('Job created', { jobId, numMaps: splits.length, numReduces, inputBytes: job.inputBytes });
