@@ -103,3 +103,12 @@ export class InvalidRecordError extends MapReduceError {
 export function isErrorNamed(err: unknown, name: string): boolean {
   return err instanceof Error && err.name === name;
 }
+
+/**
+ * A submission the framework refuses (reserved or overlapping output, missing or
+ * empty input, an output already holding objects, a bad job id). The message is
+ * the reason shown by the CLI and stored on the job record; it is never retried.
+ */
+export class SubmissionRefusedError extends UsageError {
+  override readonly name: string = 'SubmissionRefusedError';
+}

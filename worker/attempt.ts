@@ -7,7 +7,7 @@ import type { TaskItem } from '../aws/task-store.js';
 import type { WorkerSettings } from '../core/config.js';
 import type { AcceptedJob } from '../core/model.js';
 import type { Services } from '../services/context.js';
-import type { StepContext, StepResult, StepRole } from './step-runner.js';
+import type { StepContext, StepResult, StepRole } from './step/index.js';
 
 export interface AttemptInput {
   readonly services: Services;
