@@ -12,6 +12,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { EnvironmentError } from '../core/errors.js';
+import type { RequestCounter } from './request-counter.js';
 
 export interface AwsClients {
   readonly s3: S3Client;
@@ -21,6 +22,8 @@ export interface AwsClients {
   /** The emulator endpoint, or undefined on AWS. */
   readonly endpoint: string | undefined;
   readonly region: string;
+  /** Counts requests by `Service.Operation` when the caller asked for it (the worker does). */
+  readonly requests?: RequestCounter;
 }
 
 /** Called once per API request: used by the benchmark to count control-plane calls. */
@@ -30,6 +33,8 @@ export interface ClientOptions {
   readonly endpoint?: string;
   readonly region?: string;
   readonly observer?: CallObserver;
+  /** Count every request of these clients (attempt history). */
+  readonly requestCounter?: RequestCounter;
   /** Socket timeout for a request with no bytes flowing; long enough for 20 s long polls. */
   readonly requestTimeoutMs?: number;
 }
@@ -78,10 +83,16 @@ export function createClients(options: ClientOptions = {}, env: Env = process.en
       observe(client, service, options.observer);
     }
   }
+  const counter = options.requestCounter;
+  if (counter) {
+    counter.attach(s3, 'S3');
+    counter.attach(sqs, 'SQS');
+    counter.attach(ddb, 'DynamoDB');
+  }
   const doc = DynamoDBDocumentClient.from(ddb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
-  return { s3, sqs, ddb, doc, endpoint, region };
+  return { s3, sqs, ddb, doc, endpoint, region, ...(counter ? { requests: counter } : {}) };
 }
 
 function observe(client: S3Client | SQSClient | DynamoDBClient, service: string, observer: CallObserver): void {

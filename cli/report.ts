@@ -42,7 +42,7 @@ export function reportFinished(io: Io, job: JobRecord, o: ReportOptions): number
   if (job.status === 'SUCCEEDED') {
     io.out(`Job ${job.jobId} succeeded in ${seconds}s.\n`);
     const parts = o.partFiles === undefined ? '' : ` (${o.partFiles} part file${o.partFiles === 1 ? '' : 's'})`;
-    io.out(`Output: ${o.output ?? job.manifest.output}${parts}\n`);
+    io.out(`Output: ${o.output ?? job.manifest?.output ?? '-'}${parts}\n`);
     io.out(counters);
     io.out(cost);
     return 0;

@@ -12,8 +12,8 @@
 import { MapReduceError } from '../core/errors.js';
 import type { GroupCombiner } from '../core/external-sort.js';
 import { detach, hasKey, keyOf, valueAfterKey } from '../core/records.js';
-import { encodeRecord, isPlain } from './module-api.js';
-import type { PairSink } from './step-runner.js';
+import type { PairSink } from './step/index.js';
+import { encodeRecord, isPlain } from './step/text.js';
 
 /** Estimated heap bytes of one distinct record held, besides its chars. */
 const ENTRY_BYTES = 64;

@@ -166,7 +166,7 @@ describe('checker: stalled tasks are republished exactly once', () => {
     // or hand the task back) from "somebody else owns it now" (discard).
     const { jobId, tasks } = await seedStalled(1, 100);
     const task = tasks[0] as TaskItem;
-    const ref = { jobId, taskId: task.taskId, owner: task.owner as string, attempt: task.attempt };
+    const ref = { jobId, taskId: task.taskId, owner: task.owner as string, attempt: task.attempt, startedAt: T };
     const refused = await seed.tasks.commit(ref, T, { counters: {} }).catch((e: unknown) => e);
     expect(isErrorNamed(refused, 'LeaseLostError')).toBe(true);
     expect((refused as StaleStateError).current).toMatchObject({ status: 'RUNNING', owner: ref.owner, attempt: 1 });
@@ -185,7 +185,7 @@ describe('checker: stalled tasks are republished exactly once', () => {
   it('a commit with no non-zero counters (an empty reduce partition) holds', async () => {
     const { jobId, tasks } = await seedStalled(1, 100);
     const task = tasks[0] as TaskItem;
-    const ref = { jobId, taskId: task.taskId, owner: task.owner as string, attempt: task.attempt };
+    const ref = { jobId, taskId: task.taskId, owner: task.owner as string, attempt: task.attempt, startedAt: T };
     await seed.tasks.heartbeat(ref, T, LEASE);
     await seed.tasks.commit(ref, T, { output: { key: 'tmp/empty', offsets: [0, 0] }, counters: { 'x.zero': 0 } });
     expect(await seed.jobs.get(jobId)).toMatchObject({ mapsCommitted: 1, counters: {} });

@@ -27,7 +27,7 @@ import {
   TASKS_QUEUE,
   type TableDefinition,
 } from '../core/resources.js';
-import type { AwsClients } from './clients.js';
+import type { AwsClients } from '../aws/clients.js';
 
 /** The CreateTable input for a definition; the CDK side is compared against this in tests. */
 export function tableInput(def: TableDefinition, tableName: string): CreateTableCommandInput {

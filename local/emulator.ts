@@ -143,7 +143,7 @@ export function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> 
   });
 }
 
-/** Pid file helpers for a detached emulator started by `scripts/local-stack`. */
+/** Pid file helpers for a detached emulator started by `npm run local:start` (emulator-main.ts). */
 export function pidFilePath(stateDir: string): string {
   return path.join(stateDir, 'emulator.pid');
 }

@@ -8,14 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bootstrapLocalStack } from '../aws/bootstrap.js';
+import { bootstrapLocalStack } from './bootstrap.js';
 import { type AwsClients, createClients, destroyClients } from '../aws/clients.js';
-import { type EmulatorHandle, ensureEmulator, stopProcess } from '../aws/emulator.js';
+import { type EmulatorHandle, ensureEmulator, stopProcess } from './emulator.js';
 import { namesToEnv, type Timings, timingsToEnv } from '../core/config.js';
 import { localResourceNames, type ResourceNames } from '../core/resources.js';
-import { sweepUntil } from './checker.js';
-import { createServices, type Services, silentLog } from './context.js';
-import { handleUpload, uploadsOf } from './coordinator.js';
+import { sweepUntil } from '../services/checker.js';
+import { createServices, type Services, silentLog } from '../services/context.js';
+import { handleUpload, uploadsOf } from '../services/coordinator.js';
 
 export interface LocalStackOptions {
   readonly endpoint: string;

@@ -1,15 +1,17 @@
 /**
  * `npm run local:start|local:status|local:stop`: the bare emulator (moto server on
- * LocalStack's port), detached, with a pid file. `mapreduce local up` builds the
- * whole local stack on top of it (resources, coordinator, checker, workers).
+ * LocalStack's port), detached, with a pid file in the one local state directory
+ * (`stateDir()`, like `mapreduce local up`). `mapreduce local up` builds the whole
+ * local stack on top of it (resources, coordinator, checker, workers).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { LOCAL_ENDPOINT } from '../aws/clients.js';
-import { ensureEmulator, isEndpointUp, readPidFile, removePidFile, writePidFile } from '../aws/emulator.js';
+import { ensureEmulator, isEndpointUp, readPidFile, removePidFile, writePidFile } from './emulator.js';
+import { stateDir as localStateDir } from './state.js';
 
 const endpoint = process.env.AWS_ENDPOINT_URL || LOCAL_ENDPOINT;
-const stateDir = path.resolve('.mapreduce');
+const stateDir = localStateDir();
 
 async function main(cmd: string | undefined): Promise<number> {
   switch (cmd) {
@@ -39,7 +41,7 @@ async function main(cmd: string | undefined): Promise<number> {
       return 0;
     }
     default:
-      console.error('usage: node dist/scripts/local-stack.js start|status|stop');
+      console.error('usage: node dist/local/emulator-main.js start|status|stop');
       return 2;
   }
 }
