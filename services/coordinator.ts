@@ -15,11 +15,12 @@ import {
   pipelineConfigKey,
 } from '../core/layout.js';
 import { type Manifest, DEFAULT_SPLIT_SIZE, parseManifest, validateManifest } from '../core/manifest.js';
-import { type JobRecord, type TaskMessage, type TaskRecord, taskId } from '../core/model.js';
+import type { JobRecord } from '../core/model.js';
 import { asPrefix, formatS3Uri, parseS3Uri } from '../core/s3uri.js';
 import { computeSplits } from '../core/splits.js';
 import type { ObjectInfo } from '../aws/blob-store.js';
 import { type Services, iso } from './context.js';
+import { type PlanResume, writePlan } from './plan-writer.js';
 
 export type SubmissionOutcome =
   | { outcome: 'created'; jobId: string; numMaps: number }
@@ -102,10 +103,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     createdAt: now,
     updatedAt: now,
   };
-  let tasksWritten = false;
-  if (existing) {
-    tasksWritten = (existing as JobRecord & { tasksWritten?: boolean }).tasksWritten === true;
-  } else {
+  if (existing === undefined) {
     try {
       await s.jobs.create(job);
     } catch (err) {
@@ -113,23 +111,8 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
       throw err;
     }
   }
-  if (!tasksWritten) {
-    const base = { jobId, status: 'PENDING' as const, attempt: 0, failures: 0, stalls: 0 };
-    const tasks: TaskRecord[] = [
-      ...splits.map((split, index) => ({ ...base, taskId: taskId('map', index), kind: 'map' as const, index, split })),
-      ...Array.from({ length: numReduces }, (_, index) => ({
-        ...base,
-        taskId: taskId('reduce', index),
-        kind: 'reduce' as const,
-        index,
-      })),
-    ];
-    await s.tasks.putNew(tasks);
-    await s.jobs.markTasksWritten(jobId, now);
-  }
-  await s.taskQueue.sendAll(
-    splits.map((_, i) => JSON.stringify({ jobId, taskId: taskId('map', i) } satisfies TaskMessage)),
-  );
+  // Task records and map messages in bounded steps; a retried coordinator resumes (plan-writer.ts).
+  await writePlan(s, { jobId, splits, numReduces }, existing as PlanResume | undefined);
   await s.jobs.markRunning(jobId, iso(s.now()));
   s.log.info('Job created', { jobId, numMaps: splits.length, numReduces, inputBytes: job.inputBytes });
   return { outcome: 'created', jobId, numMaps: splits.length };
