@@ -13,8 +13,9 @@
  * (TaskStore.putNew), and a message sent twice is deduplicated by the claim.
  */
 import { MapReduceError } from '../core/errors.js';
-import { type InputSplit, type TaskMessage, type TaskRecord, taskId } from '../core/model.js';
+import { type InputSplit, type TaskRecord, taskId } from '../core/model.js';
 import { type Services, forEachLimit, iso } from './context.js';
+import { taskMessageBody } from './task-lifecycle.js';
 
 /** Task records written, or map messages sent, per step (one progress write on the job each). */
 export const PLAN_BATCH = 1000;
@@ -105,7 +106,7 @@ export async function writePlan(
     const end = Math.min(maps, sent + PLAN_BATCH);
     const bodies: string[] = [];
     for (let i = sent; i < end; i++) {
-      bodies.push(JSON.stringify({ jobId: plan.jobId, taskId: taskId('map', i) } satisfies TaskMessage));
+      bodies.push(taskMessageBody(plan.jobId, taskId('map', i)));
     }
     await forEachLimit(chunks(bodies, SEND_CHUNK), SEND_CONCURRENCY, (c) => s.taskQueue.sendAll(c));
     sent = end;

@@ -5,11 +5,11 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BlobStore } from '../aws/blob-store.js';
 import type { TaskItem } from '../aws/task-store.js';
-import type { JobRecord } from '../core/model.js';
+import type { AcceptedJob } from '../core/model.js';
 import { FileCache } from './attempt-dir.js';
 
 const blobs = { getObject: async () => Readable.from([Buffer.from('#!/bin/sh\ncat\n')]) } as unknown as BlobStore;
-const job = (jobId: string) => ({ jobId, manifest: { files: [`s3://code-bkt/code/${jobId}/map.sh`] } }) as unknown as JobRecord;
+const job = (jobId: string) => ({ jobId, manifest: { files: [`s3://code-bkt/code/${jobId}/map.sh`] } }) as unknown as AcceptedJob;
 const task = { taskId: 'm-00000', attempt: 1 } as TaskItem;
 
 describe('FileCache.dropEnded', () => {

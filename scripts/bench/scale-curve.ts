@@ -19,7 +19,7 @@ import { manifestKey } from '../../core/layout.js';
 import { type JobRecord, newJobId } from '../../core/model.js';
 import { sweep } from '../../services/checker.js';
 import { createServices, type Services } from '../../services/context.js';
-import { LocalStack } from '../../services/local-stack.js';
+import { LocalStack } from '../../local/stack.js';
 import { jobCallStats, readCallLog } from './calls.js';
 import { procMemory } from './harness.js';
 

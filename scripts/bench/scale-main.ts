@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureEmulator } from '../../aws/emulator.js';
+import { ensureEmulator } from '../../local/emulator.js';
 import { runScaleCurve, SCALE_DEFAULT_MS, scaleTable } from './scale-curve.js';
 
 /** `16,256,2048` (or `default` / empty) → map-task counts. */

@@ -1,5 +1,5 @@
 /**
- * What the launcher's moto patches (aws/moto-patches.ts) must keep: a cancelled
+ * What the launcher's moto patches (local/moto-patches.ts) must keep: a cancelled
  * transaction leaves every item it named as it was (updated, created or deleted), a
  * successful one applies all, and SQS still delivers, hides and redelivers messages.
  * These fail if the rollback of the patched TransactWriteItems restores the wrong state.
@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapLocalStack } from '../../aws/bootstrap.js';
+import { bootstrapLocalStack } from '../../local/bootstrap.js';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
 import { localResourceNames, type ResourceNames } from '../../core/resources.js';
 import { ENDPOINT } from '../helpers/stack.js';
