@@ -128,7 +128,7 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
     }
   } catch (err) {
     lastJob = undefined;
-    const reason = abort.signal.aborted ? abort.signal.reason : err;
+    const reason: unknown = abort.signal.aborted ? abort.signal.reason : err;
     await settleFailure(d, msg, job.manifest.maxAttempts ?? s.timings.maxAttempts, task, ref, reason);
   } finally {
     d.heartbeat.untrack();

@@ -70,7 +70,7 @@ describe('checker: stalled tasks are republished exactly once', () => {
 
   /** Services whose checker guard always grants: only the conditional reclaim protects. */
   function withoutGuard(s: Services): Services {
-    const workers = Object.assign(Object.create(s.workers), { acquireGuard: async () => true });
+    const workers = Object.assign(Object.create(s.workers) as Services['workers'], { acquireGuard: async () => true });
     return { ...s, workers };
   }
 
@@ -176,7 +176,7 @@ describe('checker: stalled tasks are republished exactly once', () => {
     const job = await seed.jobs.get(jobId);
     expect(job).toMatchObject({ mapsCommitted: 1, counters: { 'mapreduce.MAP_INPUT_RECORDS': 7 } });
     // Once committed, the same attempt cannot commit again (no double counting).
-    const again = await seed.tasks.commit(ref, T, { counters: { 'mapreduce.MAP_INPUT_RECORDS': 7 } }).catch((e) => e);
+    const again = await seed.tasks.commit(ref, T, { counters: { 'mapreduce.MAP_INPUT_RECORDS': 7 } }).catch((e: unknown) => e);
     expect(isErrorNamed(again, 'LeaseLostError')).toBe(true);
     expect((again as StaleStateError).current).toMatchObject({ status: 'COMMITTED' });
     expect((await seed.jobs.get(jobId))?.mapsCommitted).toBe(1);
