@@ -10,16 +10,16 @@ import {
   decodeEventKey,
   classifyTriggerKey,
   incomingBatchPrefix,
-  jobPrefix,
   manifestKey,
   pipelineConfigKey,
 } from '../core/layout.js';
 import { type Manifest, DEFAULT_SPLIT_SIZE, parseManifest, validateManifest } from '../core/manifest.js';
-import { type JobRecord, type TaskMessage, type TaskRecord, taskId } from '../core/model.js';
-import { asPrefix, formatS3Uri, parseS3Uri } from '../core/s3uri.js';
+import { type JobRecord, type TaskRecord, taskId } from '../core/model.js';
+import { sendTaskMessages } from './task-lifecycle.js';
 import { computeSplits } from '../core/splits.js';
 import type { ObjectInfo } from '../aws/blob-store.js';
 import { type Services, iso } from './context.js';
+import { checkSubmission } from './submission.js';
 
 export type SubmissionOutcome =
   | { outcome: 'created'; jobId: string; numMaps: number }
@@ -78,7 +78,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
   let inputs: ObjectInfo[];
   try {
     manifest = load();
-    inputs = await resolveInput(s, manifest, jobId, existing !== undefined);
+    inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, manifest, { resuming: existing !== undefined });
   } catch (err) {
     // User mistakes fail the job with a reason; anything else (S3 down) is retried by SQS.
     if (!(err instanceof UsageError)) throw err;
@@ -127,8 +127,10 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     await s.tasks.putNew(tasks);
     await s.jobs.markTasksWritten(jobId, now);
   }
-  await s.taskQueue.sendAll(
-    splits.map((_, i) => JSON.stringify({ jobId, taskId: taskId('map', i) } satisfies TaskMessage)),
+  await sendTaskMessages(
+    s.taskQueue,
+    jobId,
+    splits.map((_, i) => taskId('map', i)),
   );
   await s.jobs.markRunning(jobId, iso(s.now()));
   s.log.info('Job created', { jobId, numMaps: splits.length, numReduces, inputBytes: job.inputBytes });
@@ -159,50 +161,6 @@ async function reject(s: Services, jobId: string, reason: string, now: string): 
     await s.jobs.end(jobId, 'FAILED', reason, now);
   }
   return { outcome: 'rejected', jobId, reason };
-}
-
-/** List the input objects, refusing missing or empty input and an output that already holds objects. */
-async function resolveInput(s: Services, m: Manifest, jobId: string, resuming: boolean): Promise<ObjectInfo[]> {
-  const out = asPrefix(parseS3Uri(m.output));
-  // The framework's own areas can never be an output: that would overwrite shuffle data or configs.
-  if (
-    out.bucket === s.names.bucket &&
-    (out.key === '' || out.key.startsWith('tmp/') || out.key.startsWith('pipelines/') || out.key === jobPrefix(jobId))
-  ) {
-    throw new ManifestError([`output: ${formatS3Uri(out)} is reserved by the framework; choose another prefix`]);
-  }
-  let inputs: ObjectInfo[];
-  if (typeof m.input === 'string') {
-    const loc = parseS3Uri(m.input);
-    const prefix = loc.key === '' || loc.key.endsWith('/') ? loc.key : undefined;
-    if (prefix === undefined) {
-      const single = await s.blobs.head(loc.bucket, loc.key);
-      inputs = single ? [single] : await s.blobs.list(loc.bucket, `${loc.key}/`);
-    } else {
-      inputs = await s.blobs.list(loc.bucket, prefix);
-    }
-    inputs = inputs.filter((o) => !o.key.endsWith('/') && !/(^|\/)(_READY|_SUCCESS)$/.test(o.key));
-    if (inputs.length === 0) {
-      throw new ManifestError([`input: ${m.input} does not exist (no object or prefix with that name)`]);
-    }
-  } else {
-    inputs = [];
-    for (const uri of m.input) {
-      const loc = parseS3Uri(uri);
-      const found = await s.blobs.head(loc.bucket, loc.key);
-      if (!found) throw new ManifestError([`input: ${uri} does not exist`]);
-      inputs.push(found);
-    }
-  }
-  if (inputs.every((o) => o.size === 0)) {
-    throw new ManifestError([`input: ${Array.isArray(m.input) ? m.input.join(', ') : m.input} is empty (0 bytes)`]);
-  }
-  if (!m.overwrite && !resuming && (await s.blobs.hasAny(out.bucket, out.key))) {
-    throw new ManifestError([
-      `output: ${formatS3Uri(out)} already exists and holds objects; choose a new output or set "overwrite": true`,
-    ]);
-  }
-  return inputs;
 }
 
 /** The (bucket, key) pairs of an S3 notification body; test events and others yield none. */

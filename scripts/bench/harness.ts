@@ -25,7 +25,7 @@ import { DEFAULT_TIMINGS, type Timings } from '../../core/config.js';
 import { manifestKey } from '../../core/layout.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import { type JobRecord, newJobId } from '../../core/model.js';
-import { LocalStack, packageRoot } from '../../services/local-stack.js';
+import { LocalStack, packageRoot } from '../../local/stack.js';
 import { jobCallStats, type JobCallStats, readCallLog } from './calls.js';
 import { ensureCorpus, loadWordList, MIB, prefixForMapOutput, wordCountMapOutputBytes } from './corpus.js';
 import { type CostBreakdown, type CostModelInput, costModel, measureCalls } from './cost.js';

@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packageRoot } from '../../services/local-stack.js';
+import { packageRoot } from '../../local/stack.js';
 import { type BenchResult, DEFAULTS, runBenchmark, TARGETS, type FigureName } from './harness.js';
 import { MIB } from './corpus.js';
 
