@@ -15,6 +15,7 @@ export default defineConfig({
           include: [
             'core/**/*.test.ts',
             'aws/**/*.test.ts',
+            'local/**/*.test.ts',
             'worker/**/*.test.ts',
             'services/**/*.test.ts',
             'cli/**/*.test.ts',

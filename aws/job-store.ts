@@ -5,10 +5,10 @@
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StaleStateError } from '../core/errors.js';
-import type { JobRecord, JobStatus } from '../core/model.js';
+import type { JobRecord, JobStatus, TaskRecord } from '../core/model.js';
 import type { AwsClients } from './clients.js';
 import { ACTIVE_JOB, ACTIVE_TASK, fenced, isConditionFailure, itemToJob, itemToTask, jobKey } from './items.js';
-import type { TaskItem } from './task-store.js';
+
 
 export class JobStore {
   constructor(
@@ -81,6 +81,15 @@ export class JobStore {
   markTasksWritten(jobId: string, now: string): Promise<boolean> {
     return this.transition(jobId, 'SET tasksWritten = :t, updatedAt = :now', '#status = :creating', {
       ':t': true,
+      ':now': now,
+      ':creating': 'CREATING',
+    });
+  }
+
+  /** Coordinator: how far a large plan got (services/plan-writer.ts), so a retried coordinator resumes there. */
+  recordPlanProgress(jobId: string, field: 'planWritten' | 'planSent', done: number, now: string): Promise<boolean> {
+    return this.transition(jobId, `SET ${field} = :done, updatedAt = :now`, '#status = :creating', {
+      ':done': done,
       ':now': now,
       ':creating': 'CREATING',
     });
@@ -187,7 +196,7 @@ export class JobStore {
   }
 
   /** Running or requeued tasks of all jobs (sparse index). */
-  async listActiveTasks(): Promise<TaskItem[]> {
+  async listActiveTasks(): Promise<TaskRecord[]> {
     return (await this.queryActive(ACTIVE_TASK)).map(itemToTask);
   }
 

@@ -12,73 +12,37 @@ import { explainEnvironmentError } from '../aws/clients.js';
 import { JobStore } from '../aws/job-store.js';
 import { TaskStore } from '../aws/task-store.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
-import { listInputObjects } from '../core/input-rules.js';
-import { defaultOutputPrefix, manifestKey } from '../core/layout.js';
-import { validateManifest } from '../core/manifest.js';
+import { manifestKey } from '../core/layout.js';
 import type { JobRecord } from '../core/model.js';
-import { asPrefix, formatS3Uri, parseS3Uri } from '../core/s3uri.js';
+import { asPrefix, parseS3Uri } from '../core/s3uri.js';
+import { cancelJob as cancelStoredJob } from '../services/cancel.js';
 import { forEachLimit } from '../services/context.js';
+import { checkSubmission } from '../services/submission.js';
 import type { Io } from './io.js';
 import type { PreparedJob } from './job-spec.js';
-import { createProgressReporter, type ProgressSnapshot } from './progress.js';
+import { createProgressReporter, progressFromTasks, type ProgressSnapshot } from './progress.js';
 import type { Target } from './target.js';
 
-
-/** Areas of the job bucket that belong to the framework; an output there would clobber its data. */
-const RESERVED = ['tmp/', 'jobs/', 'pipelines/', 'incoming/'];
-
-/** S3 errors that mean "the user named something that is not there", not an outage. */
-function s3UsageError(err: unknown, uri: string): unknown {
-  const name = (err as Error)?.name;
-  if (name === 'NoSuchBucket') return new UsageError(`Bucket of ${uri} does not exist: check the bucket name.`);
-  if (name === 'AccessDenied' || name === 'Forbidden') {
-    return new UsageError(`Access denied to ${uri}: check the bucket name and your permissions.`);
-  }
-  return explainEnvironmentError(err, undefined);
+/** Refusals pass through; anything else (endpoint down, no credentials) is explained as such. */
+function s3UsageError(err: unknown): unknown {
+  return err instanceof UsageError ? err : explainEnvironmentError(err, undefined);
 }
 
 /**
- * Before anything is uploaded: an S3 input must exist and hold bytes, an S3 output
- * must not hold objects (unless --overwrite) nor lie in the framework's own areas.
- * The coordinator checks the same, but this way a mistake costs no job record.
+ * Before anything is uploaded, the submission checks the coordinator applies too
+ * (`services/submission.ts`): output outside the framework's areas and outside the
+ * input, input present and not empty, output free unless --overwrite. This way a
+ * mistake costs no job record; a manifest uploaded by other means meets the same checks.
  */
 export async function preflight(t: Target, job: PreparedJob): Promise<void> {
-  const blobs = new BlobStore(t.clients);
-  const m = job.manifest;
-  const out = asPrefix(parseS3Uri(m.output));
-  if (
-    out.bucket === t.names.bucket &&
-    out.key !== defaultOutputPrefix(job.jobId) &&
-    (out.key === '' || RESERVED.some((r) => out.key.startsWith(r)))
-  ) {
-    throw new UsageError(
-      `Output ${m.output} is inside the framework's own area of the job bucket (${RESERVED.join(', ')} are reserved): ` +
-        `choose another prefix, e.g. s3://${out.bucket}/output/<name>/.`,
-    );
-  }
-  // Local inputs were checked locally and are uploaded by us; the rest by the coordinator's own rules.
-  const remote = (typeof m.input === 'string' ? [m.input] : m.input).filter((u) => !job.uploadedInputs.includes(u));
-  if (remote.length > 0) {
-    try {
-      const objects = await listInputObjects({ ...validateManifest(m), input: remote }, (b, p) => blobs.list(b, p));
-      if (objects.every((o) => o.size === 0)) throw new UsageError(`Input ${remote.join(', ')} is empty (0 bytes): nothing to process.`);
-    } catch (err) {
-      throw err instanceof UsageError ? err : s3UsageError(err, remote.join(', '));
-    }
-  }
-  if (!m.overwrite) {
-    let taken: boolean;
-    try {
-      taken = await blobs.hasAny(out.bucket, out.key);
-    } catch (err) {
-      throw s3UsageError(err, m.output);
-    }
-    if (taken) {
-      throw new UsageError(
-        `Output ${formatS3Uri(out)} already exists and holds objects: choose another output, remove it, ` +
-          'or pass --overwrite to replace its part files.',
-      );
-    }
+  try {
+    await checkSubmission(new BlobStore(t.clients), t.names.bucket, job.jobId, job.manifest, {
+      // Local inputs are checked locally and uploaded by us.
+      skipInputs: job.uploadedInputs,
+      inputLimit: 1000,
+    });
+  } catch (err) {
+    throw s3UsageError(err);
   }
 }
 
@@ -91,26 +55,13 @@ export async function uploadJob(t: Target, job: PreparedJob): Promise<void> {
   await blobs.putBytes(t.names.bucket, manifestKey(job.jobId), JSON.stringify(job.manifest, null, 2), 'application/json');
 }
 
-/**
- * Cancel a job: mark it CANCELLED (only from CREATING/RUNNING), then cancel its
- * pending tasks so nothing new starts; running tasks stop at their worker's next
- * job check. Returns the job as it was, or throws UsageError.
- */
-export async function cancelJob(t: Target, jobId: string, reason = 'cancelled by user'): Promise<JobRecord> {
-  const jobs = new JobStore(t.clients, t.names.table);
-  const job = await jobs.get(jobId);
-  if (!job) throw new UsageError(`No job "${jobId}" on ${t.description}. List jobs with \`mapreduce jobs\`.`);
-  if (!(await jobs.end(jobId, 'CANCELLED', reason, new Date().toISOString()))) {
-    const now = await jobs.get(jobId);
-    throw new UsageError(`Job ${jobId} is already ${now?.status ?? job.status}; nothing to cancel.`);
-  }
-  const tasks = new TaskStore(t.clients, t.names.table);
-  await forEachLimit(
-    (await tasks.list(jobId)).filter((x) => x.status === 'PENDING'),
-    8,
-    (x) => tasks.cancel(jobId, x.taskId).catch(() => {}),
+/** Cancel a job on a target (see services/cancel.ts); returns the job as it was. */
+export function cancelJob(t: Target, jobId: string, reason = 'cancelled by user'): Promise<JobRecord> {
+  return cancelStoredJob(
+    { jobs: new JobStore(t.clients, t.names.table), tasks: new TaskStore(t.clients, t.names.table) },
+    jobId,
+    { reason, where: t.description },
   );
-  return job;
 }
 
 export interface WaitOptions {
@@ -130,22 +81,7 @@ export interface WaitResult {
 
 /** Progress figures from the job and its task records. */
 export async function snapshot(t: Target, job: JobRecord, startedAt: number): Promise<ProgressSnapshot> {
-  const tasks = await new TaskStore(t.clients, t.names.table).list(job.jobId);
-  const count = (kind: 'map' | 'reduce', status: string) =>
-    tasks.filter((x) => x.kind === kind && x.status === status).length;
-  const mapBytesDone = tasks
-    .filter((x) => x.kind === 'map' && x.status === 'COMMITTED' && x.split)
-    .reduce((n, x) => n + (x.split!.end - x.split!.start), 0);
-  return {
-    jobId: job.jobId,
-    status: job.status,
-    phase: job.phase,
-    map: { done: count('map', 'COMMITTED'), running: count('map', 'RUNNING'), total: job.numMaps },
-    reduce: { done: count('reduce', 'COMMITTED'), running: count('reduce', 'RUNNING'), total: job.numReduces },
-    inputBytes: job.inputBytes,
-    mapBytesDone,
-    elapsedMs: Date.now() - startedAt,
-  };
+  return progressFromTasks(job, await new TaskStore(t.clients, t.names.table).list(job.jobId), startedAt, Date.now());
 }
 
 /** How long to wait for the running attempts of a job that ended (cancelled, failed) to stop. */
@@ -211,6 +147,7 @@ const OUTPUT_FILE = /(^|\/)(part-\d+|_SUCCESS)$/;
  * the directory never mixes two jobs' parts; other files are left alone.
  */
 export async function downloadOutput(t: Target, job: JobRecord, dir: string): Promise<string[]> {
+  if (!job.manifest) return []; // refused at submission: no output
   const out = asPrefix(parseS3Uri(job.manifest.output));
   const blobs = new BlobStore(t.clients);
   const objects = (await blobs.list(out.bucket, out.key)).filter((o) => OUTPUT_FILE.test(o.key));

@@ -67,7 +67,7 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
   const prefix = localPrefix(o);
   const [{ createClients, explainEnvironmentError }, { isEndpointUp }, { DescribeTableCommand }] = await Promise.all([
     import('../aws/clients.js'),
-    import('../aws/emulator.js'),
+    import('../local/emulator.js'),
     import('@aws-sdk/client-dynamodb'),
   ]);
   // A refused connection answers at once; a busy emulator may take seconds to reply.

@@ -110,6 +110,13 @@ function literalPrefix(glob: string): string {
   return slash < 0 ? '' : glob.slice(0, slash + 1).replace(/\\(.)/g, '$1');
 }
 
+/** An input URI cut to the folder before its first wildcard (the URI itself without one). */
+export function globBase(uri: string): string {
+  const m = /^(s3:\/\/[^/]+\/?)(.*)$/.exec(uri);
+  if (!m || !hasGlob(m[2]!)) return uri;
+  return `${m[1]}${literalPrefix(m[2]!)}`;
+}
+
 /**
  * The objects under directory `dir` (a prefix ending in '/' or '') by the
  * directory rules; throws on a subdirectory unless recursive or ignoreSubdirs.

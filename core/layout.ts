@@ -63,6 +63,11 @@ export type TriggerKey =
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** Pipeline and batch names: key-safe, at most 64 characters, no "..". */
+export function isValidPipelineName(name: string): boolean {
+  return NAME_RE.test(name) && !name.includes('..');
+}
+
 export function classifyTriggerKey(key: string): TriggerKey {
   let m = /^jobs\/([^/]+)\/job\.json$/.exec(key);
   if (m) {
@@ -73,7 +78,7 @@ export function classifyTriggerKey(key: string): TriggerKey {
   if (m) {
     const pipeline = m[1] as string;
     const batch = m[2] as string;
-    if (!NAME_RE.test(pipeline) || !NAME_RE.test(batch) || pipeline.includes('..') || batch.includes('..')) {
+    if (!isValidPipelineName(pipeline) || !isValidPipelineName(batch)) {
       return { kind: 'ignored', why: `invalid pipeline or batch name in "${key}"` };
     }
     return { kind: 'ready', pipeline, batch };

@@ -1,7 +1,7 @@
 /**
  * The one definition of every AWS resource the framework uses.
  *
- * Both the CDK stack (`infra/`) and the local bootstrap (`aws/bootstrap.ts`) read
+ * Both the CDK stack (`infra/`) and the local bootstrap (`local/bootstrap.ts`) read
  * this module, so the table keys, indexes, TTL attribute and queue settings are
  * identical on AWS and on the local emulator. It is plain data: no AWS imports.
  */

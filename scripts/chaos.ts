@@ -7,7 +7,7 @@
  *   npm run build && node dist/scripts/chaos.js [--runs 10] [--workers 3] [--seed 1]
  *       [--max-kills 3] [--endpoint http://127.0.0.1:4566] [--keep-logs]
  *
- * Without --endpoint it starts a private emulator on a free port (aws/emulator.ts)
+ * Without --endpoint it starts a private emulator on a free port (local/emulator.ts)
  * and stops it at the end, so the runs neither disturb nor depend on a shared one.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { SHORT_TIMINGS, type Timings } from '../core/config.js';
 import { manifestKey } from '../core/layout.js';
 import { type JobRecord, newJobId, partName } from '../core/model.js';
-import { LocalStack } from '../services/local-stack.js';
+import { LocalStack } from '../local/stack.js';
 import { mulberry32 as prng } from '../core/prng.js';
 
 /** `word<TAB>line-number-within-split` per word; sleeps first so kills land mid-task. */

@@ -10,17 +10,16 @@ import {
   decodeEventKey,
   classifyTriggerKey,
   incomingBatchPrefix,
-  jobPrefix,
   manifestKey,
   pipelineConfigKey,
 } from '../core/layout.js';
-import { listInputObjects } from '../core/input-rules.js';
 import { type Manifest, DEFAULT_SPLIT_SIZE, isMapOnly, parseManifest, validateManifest } from '../core/manifest.js';
-import { type JobRecord, type TaskMessage, type TaskRecord, taskId } from '../core/model.js';
-import { asPrefix, formatS3Uri, parseS3Uri } from '../core/s3uri.js';
+import type { JobRecord } from '../core/model.js';
 import { computeSplits } from '../core/splits.js';
 import type { ObjectInfo } from '../aws/blob-store.js';
 import { type Services, iso } from './context.js';
+import { type PlanResume, writePlan } from './plan-writer.js';
+import { checkSubmission } from './submission.js';
 
 export type SubmissionOutcome =
   | { outcome: 'created'; jobId: string; numMaps: number }
@@ -55,7 +54,7 @@ export async function handleUpload(s: Services, bucket: string, key: string): Pr
 export function batchManifest(configText: string, bucket: string, pipeline: string, batch: string): Manifest {
   let config: Record<string, unknown>;
   try {
-    config = JSON.parse(configText);
+    config = JSON.parse(configText) as Record<string, unknown>;
   } catch (err) {
     throw new ManifestError([`pipeline config ${pipelineConfigKey(pipeline)} is not valid JSON`], { cause: err });
   }
@@ -79,7 +78,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
   let inputs: ObjectInfo[];
   try {
     manifest = load();
-    inputs = await resolveInput(s, manifest, jobId, existing !== undefined);
+    inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, manifest, { resuming: existing !== undefined });
   } catch (err) {
     // User mistakes fail the job with a reason; anything else (S3 down) is retried by SQS.
     if (!(err instanceof UsageError)) throw err;
@@ -103,10 +102,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     createdAt: now,
     updatedAt: now,
   };
-  let tasksWritten = false;
-  if (existing) {
-    tasksWritten = (existing as JobRecord & { tasksWritten?: boolean }).tasksWritten === true;
-  } else {
+  if (existing === undefined) {
     try {
       await s.jobs.create(job);
     } catch (err) {
@@ -114,23 +110,8 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
       throw err;
     }
   }
-  if (!tasksWritten) {
-    const base = { jobId, status: 'PENDING' as const, attempt: 0, failures: 0, stalls: 0 };
-    const tasks: TaskRecord[] = [
-      ...splits.map((split, index) => ({ ...base, taskId: taskId('map', index), kind: 'map' as const, index, split })),
-      ...Array.from({ length: numReduces }, (_, index) => ({
-        ...base,
-        taskId: taskId('reduce', index),
-        kind: 'reduce' as const,
-        index,
-      })),
-    ];
-    await s.tasks.putNew(tasks);
-    await s.jobs.markTasksWritten(jobId, now);
-  }
-  await s.taskQueue.sendAll(
-    splits.map((_, i) => JSON.stringify({ jobId, taskId: taskId('map', i) } satisfies TaskMessage)),
-  );
+  // Task records and map messages in bounded steps; a retried coordinator resumes (plan-writer.ts).
+  await writePlan(s, { jobId, splits, numReduces }, existing as PlanResume | undefined);
   await s.jobs.markRunning(jobId, iso(s.now()));
   s.log.info('Job created', { jobId, numMaps: splits.length, numReduces, inputBytes: job.inputBytes });
   return { outcome: 'created', jobId, numMaps: splits.length };
@@ -162,33 +143,11 @@ async function reject(s: Services, jobId: string, reason: string, now: string): 
   return { outcome: 'rejected', jobId, reason };
 }
 
-/** List the input objects, refusing missing or empty input and an output that already holds objects. */
-async function resolveInput(s: Services, m: Manifest, jobId: string, resuming: boolean): Promise<ObjectInfo[]> {
-  const out = asPrefix(parseS3Uri(m.output));
-  // The framework's own areas can never be an output: that would overwrite shuffle data or configs.
-  if (
-    out.bucket === s.names.bucket &&
-    (out.key === '' || out.key.startsWith('tmp/') || out.key.startsWith('pipelines/') || out.key === jobPrefix(jobId))
-  ) {
-    throw new ManifestError([`output: ${formatS3Uri(out)} is reserved by the framework; choose another prefix`]);
-  }
-  const inputs: ObjectInfo[] = await listInputObjects(m, (bucket, prefix) => s.blobs.list(bucket, prefix));
-  if (inputs.every((o) => o.size === 0)) {
-    throw new ManifestError([`input: ${Array.isArray(m.input) ? m.input.join(', ') : m.input} is empty (0 bytes)`]);
-  }
-  if (!m.overwrite && !resuming && (await s.blobs.hasAny(out.bucket, out.key))) {
-    throw new ManifestError([
-      `output: ${formatS3Uri(out)} already exists and holds objects; choose a new output or set "overwrite": true`,
-    ]);
-  }
-  return inputs;
-}
-
 /** The (bucket, key) pairs of an S3 notification body; test events and others yield none. */
 export function uploadsOf(body: string): { bucket: string; key: string }[] {
   let parsed: { Records?: { eventSource?: string; s3?: { bucket?: { name?: string }; object?: { key?: string } } }[] };
   try {
-    parsed = JSON.parse(body);
+    parsed = JSON.parse(body) as typeof parsed;
   } catch {
     throw new Error('Submission message is not JSON');
   }

@@ -6,8 +6,8 @@
 import type { SortOptions, StreamCombiner } from '../core/external-sort.js';
 import type { Step } from '../core/manifest.js';
 import type { AttemptInput } from './attempt.js';
-import { groupCombinerFromModule, loadModuleFunction } from './module-step.js';
-import { startStep } from './step-runner.js';
+import { startStep } from './step/index.js';
+import { groupCombinerFromModule, loadModuleFunction } from './step/module-support.js';
 
 /** `wrap` adapts an executable combiner to the job's shuffle lines (./key-field-step.ts). */
 export async function makeCombiner(

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import type { Io } from '../io.js';
 import { positiveInt } from '../job-options.js';
-import { isAlive, readLocalState, removeLocalState, stateDir, writeLocalState } from '../local-state.js';
+import { isAlive, readLocalState, removeLocalState, stateDir, writeLocalState } from '../../local/state.js';
 import { stderrLogger } from '../log.js';
 import { localEndpoint, localPrefix } from '../target.js';
 
@@ -52,9 +52,9 @@ Examples:
         );
       }
       const [{ LocalStack }, { timingsFromEnv }, { isEndpointUp }] = await Promise.all([
-        import('../../services/local-stack.js'),
+        import('../../local/stack.js'),
         import('../../core/config.js'),
-        import('../../aws/emulator.js'),
+        import('../../local/emulator.js'),
       ]);
       const logDir = path.join(stateDir(), `local-${prefix}`);
       const workers = (o.workers as number | undefined) ?? 2;

@@ -9,11 +9,11 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { newJobId } from '../../core/model.js';
 import { localResourceNames } from '../../core/resources.js';
-import type { LocalStack } from '../../services/local-stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import type { Io } from '../io.js';
 import { addJobOptions, jobFlags, positiveInt } from '../job-options.js';
 import { JobPackager } from '../job-spec.js';
-import { readLocalState } from '../local-state.js';
+import { readLocalState } from '../../local/state.js';
 import { stderrLogger } from '../log.js';
 import { followJob } from '../follow.js';
 import { addTargetOptions, localEndpoint, localPrefix, resolveTarget, type Target, targetFlags } from '../target.js';
@@ -44,9 +44,10 @@ Examples:
   $ mapreduce --verbose run -i data -o out -m ./map.sh             # also coordinator/checker logs`,
     )
     .action(async (o: Record<string, unknown>) => {
-      if (o.stack) {
+      const stackOption = o.stack as string | undefined;
+      if (stackOption) {
         throw new UsageError(
-          `\`run\` uses a local stack; to run on the deployed stack use \`mapreduce submit --stack ${o.stack} --wait ...\`.`,
+          `\`run\` uses a local stack; to run on the deployed stack use \`mapreduce submit --stack ${stackOption} --wait ...\`.`,
         );
       }
       const verbose = program.opts().verbose === true;
@@ -57,11 +58,11 @@ Examples:
       // Validate and package before starting anything: a mistake costs nothing.
       const prepared = await new JobPackager(jobId, localResourceNames(prefix).bucket).prepare(jobFlags(o));
       const [{ LocalStack }, { timingsFromEnv }, { preflight, uploadJob }] = await Promise.all([
-        import('../../services/local-stack.js'),
+        import('../../local/stack.js'),
         import('../../core/config.js'),
         import('../job-client.js'),
       ]);
-      const { isEndpointUp } = await import('../../aws/emulator.js');
+      const { isEndpointUp } = await import('../../local/emulator.js');
       const running = readLocalState(prefix);
       let stack: LocalStack | undefined;
       let target: Target;

@@ -10,7 +10,7 @@ export interface QueueWithDlqProps {
 
 /**
  * An SQS queue and its dead-letter queue, built from a shared `QueueDefinition` so the
- * stack and the local bootstrap (`queueAttributes` in aws/bootstrap.ts) agree. Both
+ * stack and the local bootstrap (`queueAttributes` in local/bootstrap.ts) agree. Both
  * queues use SQS-managed encryption and refuse requests that are not over TLS.
  */
 export class QueueWithDlq extends Construct {

@@ -28,7 +28,7 @@ const keys = (pk: KeyAttribute, sk?: KeyAttribute): { partitionKey: Attribute; s
 });
 
 /**
- * The DynamoDB table of a `TableDefinition`, the same one `tableInput` (aws/bootstrap.ts)
+ * The DynamoDB table of a `TableDefinition`, the same one `tableInput` (local/bootstrap.ts)
  * creates locally: on-demand billing, encryption at rest, point-in-time recovery and
  * the TTL attribute. Every index projects all attributes.
  */

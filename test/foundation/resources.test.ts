@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapLocalStack } from '../../aws/bootstrap.js';
+import { bootstrapLocalStack } from '../../local/bootstrap.js';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
 import {
   JOB_BUCKET,

@@ -16,9 +16,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { bootstrapLocalStack } from '../../aws/bootstrap.js';
+import { bootstrapLocalStack } from '../../local/bootstrap.js';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
-import { ensureEmulator } from '../../aws/emulator.js';
+import { ensureEmulator } from '../../local/emulator.js';
 import type { Queue } from '../../aws/queue.js';
 import type { TaskItem } from '../../aws/task-store.js';
 import type { Timings } from '../../core/config.js';
@@ -235,7 +235,7 @@ export async function isolatedNamespace(endpoint: string = ENDPOINT): Promise<Na
 }
 
 /**
- * A private emulator on a free port, started by aws/emulator.ts (moto with DynamoDB
+ * A private emulator on a free port, started by local/emulator.ts (moto with DynamoDB
  * requests serialised). The fault tests use one each rather than the shared emulator:
  * they make conditional writes race and commits get refused on purpose, and an
  * emulator that was started before that fix (plain `python -m moto.server`) does not

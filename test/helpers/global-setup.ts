@@ -3,7 +3,7 @@
  * or start moto there and stop it after the run.
  */
 import { mkdirSync } from 'node:fs';
-import { type EmulatorHandle, ensureEmulator } from '../../aws/emulator.js';
+import { type EmulatorHandle, ensureEmulator } from '../../local/emulator.js';
 
 let handle: EmulatorHandle | undefined;
 

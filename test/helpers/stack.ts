@@ -14,7 +14,7 @@ import { SHORT_TIMINGS, type Timings } from '../../core/config.js';
 import { manifestKey } from '../../core/layout.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import { type JobRecord, newJobId, partName } from '../../core/model.js';
-import { LocalStack } from '../../services/local-stack.js';
+import { LocalStack } from '../../local/stack.js';
 
 export const ENDPOINT = process.env.AWS_ENDPOINT_URL || 'http://127.0.0.1:4566';
 

@@ -1,11 +1,11 @@
 /**
  * One definition, two creators: the CDK stack and the local bootstrap
- * (aws/bootstrap.ts) must build the same table keys, indexes, TTL attribute and queue
+ * (local/bootstrap.ts) must build the same table keys, indexes, TTL attribute and queue
  * settings from core/resources.ts. The CloudFormation properties are compared with the
  * SDK inputs `tableInput(...)` and `queueAttributes(...)` produce.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueAttributes, tableInput } from '../../aws/bootstrap.js';
+import { queueAttributes, tableInput } from '../../local/bootstrap.js';
 import { type QueueDefinition, STATE_TABLE, SUBMISSIONS_QUEUE, TASKS_QUEUE } from '../../core/resources.js';
 import type { QueueWithDlq } from '../../infra/constructs/queue-with-dlq.js';
 import { logicalId, resourcesOfType, type Synthesized, synth } from './synth.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapLocalStack } from '../../aws/bootstrap.js';
+import { bootstrapLocalStack } from '../../local/bootstrap.js';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
 import { manifestKey } from '../../core/layout.js';
 import type { ManifestInput } from '../../core/manifest.js';

@@ -1,0 +1,36 @@
+/**
+ * Cancel a job, for every caller (the `cancel` command, Ctrl-C while waiting):
+ * mark it CANCELLED (only from CREATING/RUNNING), then cancel its pending tasks so
+ * nothing new starts; running tasks stop at their worker's next job check.
+ */
+import type { JobStore } from '../aws/job-store.js';
+import type { TaskStore } from '../aws/task-store.js';
+import { UsageError } from '../core/errors.js';
+import type { JobRecord } from '../core/model.js';
+import { forEachLimit } from '../core/concurrency.js';
+
+/**
+ * Returns the job as it was before the cancel. Throws UsageError when there is no
+ * such job on `where` (a description of the stack) or it already ended.
+ */
+export async function cancelJob(
+  stores: { readonly jobs: JobStore; readonly tasks: TaskStore },
+  jobId: string,
+  o: { readonly reason?: string; readonly where: string; readonly now?: () => number },
+): Promise<JobRecord> {
+  const { jobs, tasks } = stores;
+  const job = await jobs.get(jobId);
+  if (!job) throw new UsageError(`No job "${jobId}" on ${o.where}. List jobs with \`mapreduce jobs\`.`);
+  const now = new Date((o.now ?? Date.now)()).toISOString();
+  if (!(await jobs.end(jobId, 'CANCELLED', o.reason ?? 'cancelled by user', now))) {
+    const current = await jobs.get(jobId);
+    throw new UsageError(`Job ${jobId} is already ${current?.status ?? job.status}; nothing to cancel.`);
+  }
+  await forEachLimit(
+    (await tasks.list(jobId)).filter((x) => x.status === 'PENDING'),
+    8,
+    // A task claimed meanwhile is no longer PENDING: its worker stops it at its next job check.
+    (x) => tasks.cancel(jobId, x.taskId).catch(() => {}),
+  );
+  return job;
+}

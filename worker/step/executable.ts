@@ -1,0 +1,284 @@
+/**
+ * Hadoop-Streaming executables: the command line is split into argv (no shell),
+ * input lines go to stdin, stdout lines are the output, and `reporter:` lines on
+ * stderr update counters and status. See `worker/step/index.ts` for the contract.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { finished } from 'node:stream/promises';
+import { programLabel, splitCommandLine } from '../../core/argv.js';
+import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
+import { resolveProgram, StderrCapture } from './executable-support.js';
+import { OutputChannel } from './output-channel.js';
+import { tailLines } from './text.js';
+import { type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
+
+/**
+ * Start a Hadoop-Streaming executable for one attempt. The first word of `command`
+ * is a file shipped into `ctx.workDir` (run as `./name`), a path relative to it, or
+ * a program on PATH. Rejects with PoisonTaskError when it is missing or not executable.
+ */
+export async function startExecutableStep(command: string, ctx: StepContext): Promise<RunningStep> {
+  const noun = roleNoun(ctx.role);
+  let argv: string[];
+  try {
+    argv = splitCommandLine(command);
+  } catch (err) {
+    throw new PoisonTaskError(`${noun} command line is invalid: ${(err as Error).message}`, '', { cause: err });
+  }
+  const env = { ...baseEnv(), ...ctx.env };
+  const program = await resolveProgram(argv[0]!, ctx.workDir, env.PATH, noun);
+  ctx.signal?.throwIfAborted();
+  const child = spawn(program, argv.slice(1), {
+    shell: false,
+    cwd: ctx.workDir,
+    env,
+    argv0: argv[0],
+    detached: true, // own process group: a kill reaches the script's children too
+    stdio: ['pipe', 'pipe', 'pipe'],
+    windowsHide: true,
+  });
+  return new ExecutableRun(child, programLabel(argv), noun, ctx).step();
+}
+
+/** The worker's PATH, HOME and TMPDIR (when set): the only variables a step inherits. */
+export function baseEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ['PATH', 'HOME', 'TMPDIR'] as const) {
+    const v = from[name];
+    if (v !== undefined) env[name] = v;
+  }
+  return env;
+}
+
+class ExecutableRun {
+  private readonly channel = new OutputChannel();
+  private readonly stderr: StderrCapture;
+  private lastProgress = Date.now();
+  private inputEnded = false;
+  private stdinClosed = false;
+  private blockedWrites = 0;
+  private writers: (() => void)[] = [];
+  private outputPaused = false;
+  private carry = '';
+  /** Why we killed the process (timeout, abort, spawn error); wins over its exit status. */
+  private killReason: { kind: 'timeout' } | { kind: 'error'; error: unknown } | undefined;
+  private exited = false;
+  private finished = false;
+  /** Whatever the step failed with, rethrown as is (`as unknown` where a check narrowed it). */
+  private error: unknown;
+  private settled = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onAbort = () => this.abort();
+  private resolveDone!: (r: StepResult) => void;
+  private rejectDone!: (e: unknown) => void;
+  private readonly done = new Promise<StepResult>((res, rej) => {
+    this.resolveDone = res;
+    this.rejectDone = rej;
+  });
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly name: string,
+    private readonly noun: string,
+    private readonly ctx: StepContext,
+  ) {
+    this.done.catch(() => {});
+    this.stderr = new StderrCapture(ctx.stderrLimitBytes ?? 8 * 1024 * 1024, ctx.onCounter, ctx.onStatus, () =>
+      this.progress(),
+    );
+    const period = Math.max(20, Math.min(1000, ctx.noProgressTimeoutMs / 5));
+    this.timer = setInterval(() => this.checkProgress(), period);
+    this.timer.unref();
+    ctx.signal?.addEventListener('abort', this.onAbort, { once: true });
+
+    const { stdin, stdout, stderr } = child;
+    stdin!.on('error', () => this.closeStdin()); // EPIPE: the process stopped reading; its exit code decides
+    stdin!.on('close', () => this.closeStdin());
+    stdin!.on('drain', () => {
+      this.progress();
+      this.releaseWriters();
+    });
+    stdout!.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    stdout!.on('end', () => {
+      if (this.carry !== '') this.channel.push([this.carry]); // a last line without '\n' is a record
+      this.carry = '';
+    });
+    stderr!.on('data', (chunk: Buffer) => this.stderr.write(chunk));
+    child.on('error', (err) => {
+      this.killReason ??= { kind: 'error', error: this.spawnError(err as NodeJS.ErrnoException) };
+      if (child.pid === undefined) this.finish(null, null);
+    });
+    child.on('exit', () => {
+      this.exited = true;
+      this.killGroup(); // leftover background children must not outlive the attempt
+    });
+    child.on('close', (code, signal) => this.finish(code, signal));
+  }
+
+  step(): RunningStep {
+    return {
+      write: (lines) => this.write(lines),
+      end: () => this.end(),
+      output: this.channel,
+      done: this.done,
+      pid: this.child.pid,
+    };
+  }
+
+  private async write(lines: string[]): Promise<void> {
+    if (this.settled && this.error !== undefined) throw this.error as unknown;
+    if (this.inputEnded) throw new Error('RunningStep.write() called after end()');
+    if (this.stdinClosed || lines.length === 0) return;
+    this.lastProgress = Date.now();
+    const ok = this.child.stdin!.write(`${lines.join('\n')}\n`, 'latin1', () => this.progress());
+    if (ok) return;
+    this.blockedWrites++;
+    try {
+      await new Promise<void>((res) => this.writers.push(res));
+    } finally {
+      this.blockedWrites--;
+    }
+    if (this.settled && this.error !== undefined) throw this.error as unknown;
+  }
+
+  private async end(): Promise<void> {
+    if (this.settled && this.error !== undefined) throw this.error as unknown;
+    if (this.inputEnded) return;
+    this.inputEnded = true;
+    this.lastProgress = Date.now();
+    if (this.stdinClosed) return;
+    const stdin = this.child.stdin!;
+    stdin.end();
+    await finished(stdin).catch(() => {});
+  }
+
+  private onStdout(chunk: Buffer): void {
+    this.progress();
+    const text = chunk.toString('latin1');
+    if (!text.includes('\n')) {
+      this.carry += text;
+      return;
+    }
+    const lines = (this.carry + text).split('\n');
+    this.carry = lines.pop()!;
+    this.channel.push(lines);
+    if (this.channel.full && !this.outputPaused) {
+      this.outputPaused = true;
+      this.child.stdout!.pause();
+      void this.channel.room().then(() => {
+        this.outputPaused = false;
+        this.child.stdout!.resume();
+      });
+    }
+  }
+
+  private progress(): void {
+    this.lastProgress = Date.now();
+  }
+
+  private checkProgress(): void {
+    const now = Date.now();
+    // The clock runs only while the process owes us something: input is waiting to be
+    // read (blocked write, or end() was called) and its output is being drained.
+    const clockRuns = (this.inputEnded || this.blockedWrites > 0 || this.exited) && !this.outputPaused;
+    if (!clockRuns) {
+      this.lastProgress = now;
+    } else if (this.exited) {
+      // Exited, but a descendant that left the process group still holds stdout/stderr open.
+      if (now - this.lastProgress > this.ctx.noProgressTimeoutMs) {
+        this.child.stdout!.destroy();
+        this.child.stderr!.destroy();
+      }
+    } else if (now - this.lastProgress > this.ctx.noProgressTimeoutMs && this.killReason === undefined) {
+      this.killReason = { kind: 'timeout' };
+      this.killGroup();
+    }
+  }
+
+  private abort(): void {
+    const reason: unknown = this.ctx.signal?.reason ?? new Error('aborted');
+    if (this.finished) {
+      this.settle(reason); // exited, but its output was not drained yet
+      return;
+    }
+    this.killReason ??= { kind: 'error', error: reason };
+    this.channel.fail(reason); // also unblocks a paused stdout so the pipes can close
+    this.killGroup();
+  }
+
+  private closeStdin(): void {
+    this.stdinClosed = true;
+    this.releaseWriters();
+  }
+
+  private releaseWriters(): void {
+    const ws = this.writers;
+    this.writers = [];
+    for (const w of ws) w();
+  }
+
+  private killGroup(): void {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    }
+  }
+
+  private finish(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearInterval(this.timer);
+    this.closeStdin();
+    const { stderr, stderrTail } = this.stderr.finish();
+    const reason = this.killReason;
+    let err: unknown;
+    if (reason?.kind === 'timeout') {
+      const secs = Math.round(this.ctx.noProgressTimeoutMs / 100) / 10;
+      err = new TaskFailedError(
+        `${this.noun} "${this.name}" killed after ${secs} s without progress (no input read, no output written)`,
+        stderrTail,
+      );
+    } else if (reason?.kind === 'error') {
+      err = reason.error;
+    } else if (code !== 0 && !(code !== null && this.ctx.nonZeroExitIsFailure === false)) {
+      err =
+        code === null
+          ? new TaskFailedError(`${this.noun} "${this.name}" was killed by signal ${signal ?? 'unknown'}`, stderrTail)
+          : new TaskFailedError(`${this.noun} "${this.name}" exited with code ${code}`, stderrTail);
+    }
+    if (err !== undefined) {
+      this.settle(err);
+      return;
+    }
+    this.channel.close();
+    void this.channel.drained.then(() => this.settle(undefined, { stderr, stderrTail }));
+  }
+
+  private settle(err: unknown, result?: StepResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.ctx.signal?.removeEventListener('abort', this.onAbort);
+    this.releaseWriters();
+    if (result !== undefined) {
+      this.resolveDone(result);
+      return;
+    }
+    this.error = err;
+    this.channel.fail(err);
+    this.rejectDone(err);
+  }
+
+  private spawnError(err: NodeJS.ErrnoException): Error {
+    const detail = `${this.noun} "${this.name}" could not be started (${err.code ?? err.message})`;
+    if (err.code === 'ENOENT') {
+      return new PoisonTaskError(`${detail}: check the interpreter on its #! line exists on the worker`, '', {
+        cause: err,
+      });
+    }
+    if (err.code === 'EACCES') return new PoisonTaskError(detail, '', { cause: err });
+    return new TaskFailedError(detail, tailLines(err.stack ?? ''), { cause: err });
+  }
+}

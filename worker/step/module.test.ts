@@ -1,0 +1,243 @@
+import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
+import { expectNoLeftoverProcesses, FIXTURES, makeWorkDir, removeWorkDir, runStep } from '../../test/fixtures/worker/harness.js';
+import { type StepContext, startStep } from './index.js';
+import { groupCombinerFromModule, loadModuleFunction } from './module-support.js';
+import { encodeRecord, latin1ToText, textToLatin1 } from './text.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await makeWorkDir();
+});
+afterEach(async () => {
+  await expectNoLeftoverProcesses();
+  await removeWorkDir(dir);
+});
+
+/** UTF-8 text as the latin1 record the framework holds. */
+const rec = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+
+describe('module steps', () => {
+  it('runs a synchronous word-count map and reduce', async () => {
+    const map = await runStep({ module: 'wc.mjs' }, { workDir: dir, input: [['the quick fox', 'the  dog'], ['the']] });
+    expect(map.error).toBeUndefined();
+    expect(map.out).toEqual(['the\t1', 'quick\t1', 'fox\t1', 'the\t1', 'dog\t1', 'the\t1']);
+    expect(map.result).toEqual({ stderr: Buffer.alloc(0), stderrTail: '' });
+
+    const sorted = [...map.out].sort();
+    const reduce = await runStep({ module: 'wc.mjs' }, { role: 'reduce', workDir: dir, input: [sorted] });
+    expect(reduce.out).toEqual(['dog\t1', 'fox\t1', 'quick\t1', 'the\t3']);
+    const combine = await runStep({ module: 'wc.mjs' }, { role: 'combine', workDir: dir, input: [sorted] });
+    expect(combine.out).toEqual(reduce.out);
+  });
+
+  it('awaits async map and reduce functions', async () => {
+    const map = await runStep({ module: 'wc_async.mjs' }, { workDir: dir, input: [['a b', 'b'], ['c']] });
+    expect(map.error).toBeUndefined();
+    expect(map.out).toEqual(['a\t1', 'b\t1', 'b\t1', 'c\t1']);
+    const reduce = await runStep(
+      { module: 'wc_async.mjs' },
+      {
+        role: 'reduce',
+        workDir: dir,
+        input: [
+          ['a\t1', 'b\t1'],
+          ['b\t1', 'c\t1'],
+        ],
+      },
+    );
+    expect(reduce.out).toEqual(['a\t1', 'b\t2', 'c\t1']);
+  });
+
+  it('keeps a reduce group open across input batches', async () => {
+    const r = await runStep(
+      { module: 'groups.mjs' },
+      {
+        role: 'reduce',
+        workDir: dir,
+        input: [['a\t1', 'b\t1'], ['b\t2'], [], ['b\t3', 'c'], ['c\tx\ty'], ['\tempty key']],
+      },
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.out).toEqual(['a\t1:1', 'b\t3:1|2|3', 'c\t2:|x\ty', '\t1:empty key']);
+  });
+
+  it('decodes UTF-8 for user code and encodes emitted text back, leaving other bytes as U+FFFD', async () => {
+    const map = await runStep(
+      { module: 'utf8.mjs' },
+      { workDir: dir, input: [[rec('naïve café'), rec('日本語'), 'plain', '\xff\xfe']] },
+    );
+    expect(map.error).toBeUndefined();
+    expect(map.out).toEqual([
+      rec('naïve café\t10 chars'),
+      rec('日本語\t3 chars'),
+      'plain\t5 chars',
+      rec('\ufffd\ufffd\t2 chars'),
+    ]);
+    const reduce = await runStep(
+      { module: 'utf8.mjs' },
+      { role: 'reduce', workDir: dir, input: [[rec('ключ\tα'), rec('ключ\tβ')], ['k\tv']] },
+    );
+    expect(reduce.out).toEqual([rec('ключ→\t4:α·β'), rec('k→\t1:v')]);
+  });
+
+  it('passes counters, status and task facts, and finds functions on the default export', async () => {
+    const r = await runStep(
+      { module: 'context.mjs' },
+      { workDir: dir, input: [['ab', 'c']], env: { MY_SETTING: 'on' } },
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.out).toEqual(['ab\tjob-1 m-00000 s3://in/data.txt on', 'c\tjob-1 m-00000 s3://in/data.txt on']);
+    expect(r.counters).toEqual([
+      ['Fixture', 'Lines', 1],
+      ['Fixture', 'Chars', 2],
+      ['Fixture', 'Lines', 1],
+      ['Fixture', 'Chars', 1],
+    ]);
+    expect(r.statuses).toEqual(['at ab', 'at c']);
+  });
+
+  it('flushes output in batches of about 8k lines, in order, with a slow consumer', async () => {
+    const input = Array.from({ length: 10 }, (_, b) => Array.from({ length: 3000 }, (_, i) => `w${b} x${i} y`));
+    const r = await runStep(
+      { module: 'wc.mjs' },
+      { workDir: dir, input, onBatch: () => new Promise((res) => setImmediate(res)) },
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.out).toHaveLength(90_000);
+    expect(r.out.slice(0, 4)).toEqual(['w0\t1', 'x0\t1', 'y\t1', 'w0\t1']);
+    expect(r.out.at(-1)).toBe('y\t1');
+    expect(r.batches).toBeLessThan(30);
+  });
+
+  it('fails with the stack of an exception thrown by user code', async () => {
+    const r = await runStep(
+      { module: 'throws.mjs' },
+      { workDir: dir, input: [['fine'], ['also fine', 'boom', 'never']] },
+    );
+    expect(r.error).toBeInstanceOf(TaskFailedError);
+    expect(r.error).not.toBeInstanceOf(PoisonTaskError);
+    const err = r.error as TaskFailedError;
+    expect(err.message).toBe('mapper module "throws.mjs" threw: cannot handle boom');
+    expect(err.stderrTail).toMatch(/^RangeError: cannot handle boom\n\s+at map \(.*throws\.mjs/);
+    expect(r.writeError).toBe(err);
+    expect(r.outputError).toBe(err);
+
+    const async = await runStep({ module: 'throws.mjs' }, { role: 'reduce', workDir: dir, input: [['k\tv']] });
+    expect((async.error as Error).message).toBe('reducer module "throws.mjs" threw: async failure for k');
+  });
+
+  it('refuses an emitted newline', async () => {
+    const r = await runStep({ module: 'newline.mjs' }, { workDir: dir, input: [['a']] });
+    expect(r.error).toBeInstanceOf(TaskFailedError);
+    expect((r.error as Error).message).toMatch(/must not contain a newline/);
+  });
+
+  it('fails a step whose promise never settles after the no-progress timeout', async () => {
+    const started = Date.now();
+    const r = await runStep({ module: 'hang.mjs' }, { workDir: dir, input: [['x']], timeoutMs: 300 });
+    expect(r.error).toBeInstanceOf(TaskFailedError);
+    expect((r.error as Error).message).toMatch(/stopped after 0.3 s without progress/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('rejects with the abort reason when the signal aborts', async () => {
+    const ac = new AbortController();
+    const ctx: StepContext = {
+      role: 'map',
+      workDir: dir,
+      env: {},
+      noProgressTimeoutMs: 60_000,
+      onCounter: () => {},
+      onStatus: () => {},
+      signal: ac.signal,
+    };
+    const running = await startStep({ module: 'hang.mjs' }, ctx);
+    const write = running.write(['x']);
+    const reason = new Error('lease lost');
+    ac.abort(reason);
+    await expect(write).rejects.toBe(reason);
+    await expect(running.done).rejects.toBe(reason);
+  });
+
+  it('rejects missing modules, missing exports and broken modules as poison', async () => {
+    const load = (file: string, role: 'map' | 'reduce' | 'combine') =>
+      loadModuleFunction(dir, file, role).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    const noMap = await load('reduce_only.mjs', 'map');
+    expect(noMap).toBeInstanceOf(PoisonTaskError);
+    expect(noMap?.message).toBe('mapper module "reduce_only.mjs" has no "map" export; it exports: reduce');
+    const noCombine = await load('reduce_only.mjs', 'combine');
+    expect(noCombine?.message).toMatch(/no "combine" export \(to reuse the reducer: export const combine = reduce\)/);
+    const missing = await load('nope.mjs', 'reduce');
+    expect(missing).toBeInstanceOf(PoisonTaskError);
+    expect(missing?.message).toBe(`reducer module "nope.mjs" not found in the job's files: ship it with "files"`);
+    await expect(startStep({ module: 'reduce_only.mjs' }, ctxFor(dir))).rejects.toBeInstanceOf(PoisonTaskError);
+  });
+
+  it('rejects a module with a syntax error as poison (in plain Node, outside the vitest module loader)', async () => {
+    await writeFile(join(dir, 'broken.mjs'), 'export function map(line, ctx) {\n  ctx.emit(line,\n');
+    const script = `
+      const { loadModuleFunction } = await import(${JSON.stringify(pathToFileURL(join(FIXTURES, '..', '..', '..', 'worker', 'step', 'module-support.ts')).href)});
+      const err = await loadModuleFunction(${JSON.stringify(dir)}, 'broken.mjs', 'map').then(() => undefined, (e) => e);
+      console.log(JSON.stringify({ name: err?.name, message: err?.message }));`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: join(FIXTURES, '..', '..', '..'),
+    });
+    expect(child.stderr).toBe('');
+    const broken = JSON.parse(child.stdout) as { name: string; message: string };
+    expect(broken.name).toBe('PoisonTaskError');
+    expect(broken.message).toMatch(/^mapper module "broken.mjs" could not be loaded: /);
+  });
+});
+
+function ctxFor(workDir: string): StepContext {
+  return { role: 'map', workDir, env: {}, noProgressTimeoutMs: 1000, onCounter: () => {}, onStatus: () => {} };
+}
+
+describe('groupCombinerFromModule', () => {
+  it('combines one group of latin1 values into latin1 lines', async () => {
+    const counters: string[] = [];
+    const combine = groupCombinerFromModule(await loadModuleFunction(dir, 'wc.mjs', 'combine'), {
+      env: {},
+      onCounter: (g, n) => counters.push(`${g}.${n}`),
+      onStatus: () => {},
+    });
+    expect(combine('the', ['1', '2', '3'])).toEqual(['the\t6']);
+    expect(combine('a', ['1'])).toEqual(['a\t1']);
+    const utf8 = groupCombinerFromModule(await loadModuleFunction(dir, 'utf8.mjs', 'combine'), ctxFor(dir));
+    expect(utf8(rec('ключ'), [rec('α'), 'b'])).toEqual([rec('ключ\tα+b')]);
+  });
+
+  it('fails on an exception or an async combiner', async () => {
+    const throwing = groupCombinerFromModule(() => {
+      throw new Error('bad combine');
+    }, ctxFor(dir));
+    expect(() => throwing('k', ['v'])).toThrow(TaskFailedError);
+    expect(() => throwing('k', ['v'])).toThrow('combiner threw: bad combine');
+    const asyncCombine = groupCombinerFromModule(
+      await loadModuleFunction(dir, 'async_combine.mjs', 'combine'),
+      ctxFor(dir),
+    );
+    expect(() => asyncCombine('k', ['v'])).toThrow(/must be synchronous/);
+  });
+});
+
+describe('record conversion', () => {
+  it('leaves ASCII alone and converts everything else between latin1 records and UTF-8 text', () => {
+    expect(latin1ToText('abc\t1')).toBe('abc\t1');
+    expect(latin1ToText(rec('été'))).toBe('été');
+    expect(textToLatin1('été')).toBe(rec('été'));
+    expect(encodeRecord('k', 'v')).toBe('k\tv');
+    expect(encodeRecord('日', 'ü')).toBe(rec('日\tü'));
+    expect(() => encodeRecord('a\nb', 'v')).toThrow(TypeError);
+    expect(() => encodeRecord('é', 'x\ny')).toThrow(TypeError);
+  });
+});

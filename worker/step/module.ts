@@ -1,0 +1,245 @@
+/**
+ * In-process JavaScript steps: a shipped ES module's `map`, `reduce` or `combine`
+ * export (API in `worker/module-api.ts`, support in `module-support.ts`) runs on batches of lines, synchronously
+ * while it returns non-promises (the hot path), awaiting only real thenables.
+ */
+import { TaskFailedError } from '../../core/errors.js';
+import type { MapFn, ReduceFn, TaskContext } from '../module-api.js';
+import { isThenable, loadModuleFunction, taskContext, userError } from './module-support.js';
+import { OutputChannel } from './output-channel.js';
+import { GroupValues } from './group-values.js';
+import { ASCII, encodeRecord, latin1ToText } from './text.js';
+import { type PairSink, type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
+
+/** Output lines are handed on in batches of this many. */
+const FLUSH_LINES = 8192;
+
+/** Start a module step for one attempt (see `startStep`). */
+export async function startModuleStep(modulePath: string, ctx: StepContext): Promise<RunningStep> {
+  const fn = await loadModuleFunction(ctx.workDir, modulePath, ctx.role);
+  ctx.signal?.throwIfAborted();
+  return new ModuleRun(fn, modulePath, ctx).step();
+}
+
+class ModuleRun {
+  private readonly channel = new OutputChannel();
+  private out: string[] = [];
+  private readonly tc: TaskContext;
+  /** Where a mapper's pairs go instead of `out` (StepContext.pairs). */
+  private readonly pairs: PairSink | undefined;
+  private readonly what: string;
+  private chain: Promise<void> = Promise.resolve();
+  private ended = false;
+  /** Whatever the step failed with (user code may throw a non-Error), rethrown as is. */
+  private error: unknown;
+  private settled = false;
+  private hasGroup = false;
+  private groupKey = '';
+  /** The open group's values (reduce and combine); bounded in memory, see GroupValues. */
+  private readonly groupValues: GroupValues;
+  private awaitingSince = 0;
+  /** Set when a flush filled the output channel. */
+  private mustWait = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onAbort = () => this.fail(this.ctx.signal?.reason ?? new Error('aborted'));
+  private rejectFailed!: (e: unknown) => void;
+  private readonly failed = new Promise<never>((_, rej) => {
+    this.rejectFailed = rej;
+  });
+  private resolveDone!: (r: StepResult) => void;
+  private rejectDone!: (e: unknown) => void;
+  private readonly done = new Promise<StepResult>((res, rej) => {
+    this.resolveDone = res;
+    this.rejectDone = rej;
+  });
+
+  constructor(
+    private readonly fn: MapFn | ReduceFn,
+    modulePath: string,
+    private readonly ctx: StepContext,
+  ) {
+    this.what = `${roleNoun(ctx.role)} module "${modulePath}"`;
+    this.groupValues = new GroupValues(ctx.workDir);
+    this.failed.catch(() => {});
+    this.done.catch(() => {});
+    const pairs = ctx.role === 'map' ? ctx.pairs : undefined;
+    this.pairs = pairs;
+    this.tc = taskContext(
+      ctx,
+      pairs
+        ? (key, value) => pairs.emit(key, value)
+        : (key, value) => {
+            if (this.out.push(encodeRecord(key, value)) >= FLUSH_LINES) this.flush();
+          },
+    );
+    const period = Math.max(20, Math.min(1000, ctx.noProgressTimeoutMs / 5));
+    this.timer = setInterval(() => this.checkProgress(), period);
+    this.timer.unref();
+    ctx.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  step(): RunningStep {
+    return {
+      write: (lines) => this.enqueue(lines),
+      end: () => this.enqueue(undefined),
+      output: this.channel,
+      done: this.done,
+    };
+  }
+
+  /** Serialize writes and end (a caller may not await each one). */
+  private enqueue(lines: string[] | undefined): Promise<void> {
+    if (this.error !== undefined) return Promise.reject(this.error as unknown);
+    if (this.ended)
+      return lines === undefined ? this.chain : Promise.reject(new Error('RunningStep.write() called after end()'));
+    if (lines === undefined) this.ended = true;
+    const p = this.chain.then(() => this.process(lines));
+    this.chain = p.catch(() => {});
+    return p;
+  }
+
+  private async process(lines: string[] | undefined): Promise<void> {
+    if (this.error !== undefined) throw this.error as unknown;
+    try {
+      if (lines === undefined) {
+        if (this.hasGroup) await this.callGroup();
+        this.flush();
+      } else {
+        if (this.ctx.role === 'map') await this.mapBatch(lines);
+        else await this.groupBatch(lines);
+        if (this.error !== undefined) throw this.error as unknown; // aborted while a synchronous batch ran
+        this.flush();
+        if (this.mustWait) await this.waitForRoom();
+      }
+    } catch (err) {
+      this.fail(err);
+      throw this.error as unknown;
+    }
+    if (lines === undefined) {
+      clearInterval(this.timer);
+      this.channel.close();
+      void this.channel.drained.then(() => this.settle());
+    }
+  }
+
+  private async mapBatch(lines: string[]): Promise<void> {
+    const fn = this.fn as MapFn;
+    const tc = this.tc;
+    for (let i = 0; i < lines.length; i++) {
+      const raw = lines[i]!;
+      let r: unknown;
+      try {
+        r = fn(ASCII.test(raw) ? raw : Buffer.from(raw, 'latin1').toString('utf8'), tc);
+      } catch (err) {
+        throw userError(this.what, err);
+      }
+      if (isThenable(r)) await this.awaitUser(r);
+      if (this.mustWait) await this.waitForRoom();
+      if (this.pairs?.full) await this.drainPairs();
+    }
+  }
+
+  /** Group adjacent equal keys; a group stays open across batches until another key or end(). */
+  private async groupBatch(lines: string[]): Promise<void> {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const tab = line.indexOf('\t');
+      const key = tab < 0 ? line : line.slice(0, tab);
+      if (!this.hasGroup || key !== this.groupKey) {
+        if (this.hasGroup) {
+          await this.callGroup();
+          if (this.mustWait) await this.waitForRoom();
+        }
+        this.hasGroup = true;
+        this.groupKey = key;
+      }
+      this.groupValues.push(tab < 0 ? '' : line.slice(tab + 1));
+    }
+  }
+
+  private callGroup(): Promise<void> | undefined {
+    const key = this.groupKey;
+    const values = this.groupValues.take();
+    this.hasGroup = false;
+    let r: unknown;
+    try {
+      r = (this.fn as ReduceFn)(latin1ToText(key), values, this.tc);
+    } catch (err) {
+      this.groupValues.release();
+      throw userError(this.what, err);
+    }
+    if (!isThenable(r)) {
+      this.groupValues.release();
+      return undefined;
+    }
+    return this.awaitUser(r).finally(() => this.groupValues.release());
+  }
+
+  private async awaitUser(r: PromiseLike<unknown>): Promise<void> {
+    this.awaitingSince = Date.now();
+    try {
+      await Promise.race([
+        Promise.resolve(r).catch((err: unknown) => {
+          throw userError(this.what, err);
+        }),
+        this.failed,
+      ]);
+    } finally {
+      this.awaitingSince = 0;
+    }
+  }
+
+  private checkProgress(): void {
+    const since = this.awaitingSince;
+    if (since !== 0 && Date.now() - since > this.ctx.noProgressTimeoutMs) {
+      const secs = Math.round(this.ctx.noProgressTimeoutMs / 100) / 10;
+      this.fail(
+        new TaskFailedError(
+          `${this.what} stopped after ${secs} s without progress (a returned promise did not settle)`,
+          '',
+        ),
+      );
+    }
+  }
+
+  private flush(): void {
+    if (this.out.length === 0) return;
+    const batch = this.out;
+    this.out = [];
+    this.channel.push(batch);
+    if (this.channel.full) this.mustWait = true;
+  }
+
+  /** Hand the pair sink's records on (it may spill), unless the step fails meanwhile. */
+  private async drainPairs(): Promise<void> {
+    await Promise.race([this.pairs!.flush(), this.failed]);
+  }
+
+  /** Output backpressure: wait until the consumer has taken some batches (or the step failed). */
+  private async waitForRoom(): Promise<void> {
+    await Promise.race([this.channel.room(), this.failed]);
+    this.mustWait = false;
+  }
+
+  private fail(err: unknown): void {
+    if (this.settled) return;
+    this.error = err;
+    this.rejectFailed(err);
+    this.channel.fail(err);
+    this.finish();
+    this.rejectDone(err);
+  }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.finish();
+    this.resolveDone({ stderr: Buffer.alloc(0), stderrTail: '' });
+  }
+
+  private finish(): void {
+    this.settled = true;
+    this.groupValues.release();
+    clearInterval(this.timer);
+    this.ctx.signal?.removeEventListener('abort', this.onAbort);
+  }
+}
