@@ -30,6 +30,7 @@ class ModuleRun {
   private readonly what: string;
   private chain: Promise<void> = Promise.resolve();
   private ended = false;
+  /** Whatever the step failed with (user code may throw a non-Error), rethrown as is. */
   private error: unknown;
   private settled = false;
   private hasGroup = false;
@@ -88,7 +89,7 @@ class ModuleRun {
 
   /** Serialize writes and end (a caller may not await each one). */
   private enqueue(lines: string[] | undefined): Promise<void> {
-    if (this.error !== undefined) return Promise.reject(this.error);
+    if (this.error !== undefined) return Promise.reject(this.error as unknown);
     if (this.ended)
       return lines === undefined ? this.chain : Promise.reject(new Error('RunningStep.write() called after end()'));
     if (lines === undefined) this.ended = true;
@@ -98,7 +99,7 @@ class ModuleRun {
   }
 
   private async process(lines: string[] | undefined): Promise<void> {
-    if (this.error !== undefined) throw this.error;
+    if (this.error !== undefined) throw this.error as unknown;
     try {
       if (lines === undefined) {
         if (this.hasGroup) await this.callGroup();
@@ -106,13 +107,13 @@ class ModuleRun {
       } else {
         if (this.ctx.role === 'map') await this.mapBatch(lines);
         else await this.groupBatch(lines);
-        if (this.error !== undefined) throw this.error; // aborted while a synchronous batch ran
+        if (this.error !== undefined) throw this.error as unknown; // aborted while a synchronous batch ran
         this.flush();
         if (this.mustWait) await this.waitForRoom();
       }
     } catch (err) {
       this.fail(err);
-      throw this.error;
+      throw this.error as unknown;
     }
     if (lines === undefined) {
       clearInterval(this.timer);
