@@ -97,7 +97,9 @@ describe('mapreduce report', () => {
     expect(rows.sort()).toEqual(workers);
     // job start, maps done, reduce start, job succeeded
     expect(await count(`g.${MARKS.boundaries}_marks > line`)).toBe(4);
-    const services = await page.locator('#cost-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-service')));
+    const services = await page.locator('#cost-table tbody tr').evaluateAll((trs: { getAttribute(name: string): string | null }[]) =>
+      trs.map((tr) => tr.getAttribute('data-service')),
+    );
     expect(services).toEqual([...COST_SERVICES]);
     const usd = await page.locator('#cost-table tbody td.num').allTextContents();
     const total = Number(await page.locator('#cost-total').textContent());
