@@ -54,7 +54,7 @@ export async function handleUpload(s: Services, bucket: string, key: string): Pr
 export function batchManifest(configText: string, bucket: string, pipeline: string, batch: string): Manifest {
   let config: Record<string, unknown>;
   try {
-    config = JSON.parse(configText);
+    config = JSON.parse(configText) as Record<string, unknown>;
   } catch (err) {
     throw new ManifestError([`pipeline config ${pipelineConfigKey(pipeline)} is not valid JSON`], { cause: err });
   }
@@ -147,7 +147,7 @@ async function reject(s: Services, jobId: string, reason: string, now: string): 
 export function uploadsOf(body: string): { bucket: string; key: string }[] {
   let parsed: { Records?: { eventSource?: string; s3?: { bucket?: { name?: string }; object?: { key?: string } } }[] };
   try {
-    parsed = JSON.parse(body);
+    parsed = JSON.parse(body) as typeof parsed;
   } catch {
     throw new Error('Submission message is not JSON');
   }
