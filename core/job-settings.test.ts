@@ -9,9 +9,9 @@ describe('manifest jobconf', () => {
   it('applies Hadoop keys to the fields they control, idempotently', () => {
     const m = validateManifest({
       ...base,
-      jobconf: { 'mapreduce.job.reduces': '3', 'mapred.map.max.attempts': '6', 'mapreduce.task.timeout': '90500', 'mapreduce.job.maps': '7' },
+      jobconf: { 'mapreduce.job.reduces': '3', 'mapred.map.max.attempts': '6', 'mapreduce.task.timeout': '90500', 'mapreduce.job.maps': '7', 'io.sort.factor': '5' },
     });
-    expect(m).toMatchObject({ numReducers: 3, maxAttempts: 6, taskTimeoutSeconds: 91, numMappers: 7 });
+    expect(m).toMatchObject({ numReducers: 3, maxAttempts: 6, taskTimeoutSeconds: 91, numMappers: 7, sortFactor: 5 });
     expect(validateManifest(m)).toEqual(m);
   });
 

@@ -1,7 +1,7 @@
 /**
  * How a manifest's `jobconf` shapes the job: validation of the Hadoop keys against
  * the rest of the manifest, and the manifest fields the keys set (reducers, attempts,
- * timeout, map count hint). One home for "which wins": a jobconf key overrides the
+ * timeout, map count hint, merge fan-in). One home for "which wins": a jobconf key overrides the
  * matching manifest field (the CLI's own flags are written into the jobconf, so
  * `-R` still wins over `-D mapreduce.job.reduces` as in Hadoop).
  */
@@ -20,6 +20,7 @@ interface JobConfFields {
   readonly numMappers?: number;
   readonly maxAttempts?: number;
   readonly taskTimeoutSeconds?: number;
+  readonly sortFactor?: number;
 }
 
 /** "Never" for `mapreduce.task.timeout=0`: a year, in seconds. */
@@ -73,6 +74,7 @@ export function applyJobConf<M extends JobConfFields>(m: M): M {
   if (s.taskTimeoutMs !== undefined) {
     out.taskTimeoutSeconds = s.taskTimeoutMs === 0 ? NEVER_SECONDS : Math.max(1, Math.ceil(s.taskTimeoutMs / 1000));
   }
+  if (s.sortFactor !== undefined) out.sortFactor = Math.min(s.sortFactor, 10_000);
   if (s.mapsHint !== undefined && m.splitSize === undefined && m.numMappers === undefined) {
     out.numMappers = Math.min(s.mapsHint, 100_000);
   }
