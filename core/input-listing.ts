@@ -199,9 +199,12 @@ export async function resolveInputs(
   for (const uri of splitInputList(values)) {
     const { files, exists } = await resolveOne(uri, list, rules);
     if (!exists) {
-      throw new InvalidKeyError(`Input ${uri} matches no files (hidden _* and .* names are skipped, as in Hadoop)`, {
-        context: { input: uri },
-      });
+      throw new InvalidKeyError(
+        hasGlob(uri)
+          ? `Input ${uri} matches no files (hidden _* and .* names are skipped, as in Hadoop): check the pattern.`
+          : `Input ${uri} does not exist (no object or prefix with that name): check the URI.`,
+        { context: { input: uri } },
+      );
     }
     for (const o of files) seen.set(`${o.bucket}/${o.key}`, o);
   }

@@ -32,6 +32,17 @@ function parts(dir: string): Buffer[] {
     .map((f) => readFileSync(path.join(dir, f)));
 }
 
+/** The `result` event of a `--json` run. */
+function resultEvent(stdout: string): Record<string, unknown> {
+  const result = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((e) => e.event === 'result');
+  expect(result, stdout).toBeDefined();
+  return result!;
+}
+
 const lines = (b: Buffer): string[] => b.toString('latin1').split('\n').filter((l) => l !== '');
 
 beforeAll(async () => {
@@ -67,14 +78,17 @@ describe('Hadoop Streaming jobs', () => {
     }
     s.script('sensor_map.sh', `exec awk -F, '{ print $2 "\\t" $1 "\\t" $3 }'`);
     const out = s.path('out-sensors');
-    await run(
-      '-i', 'sensors', '-o', out, '-m', './sensor_map.sh', '-r', 'cat', '-R', '3',
+    const r = await run(
+      '-i', 'sensors', '-o', out, '-m', './sensor_map.sh', '-r', 'cat', '-R', '3', '--json',
       '-D', 'stream.num.map.output.key.fields=2',
       '-D', 'mapreduce.partition.keypartitioner.options=-k1,1',
       '-D', 'mapreduce.partition.keycomparator.options=-k1,1 -k2,2n',
       '--partitioner', 'org.apache.hadoop.mapred.lib.KeyFieldBasedPartitioner',
       '--comparator', 'org.apache.hadoop.mapred.lib.KeyFieldBasedComparator',
     );
+    const result = resultEvent(r.stdout);
+    expect(result.numMaps).toBeGreaterThanOrEqual(4);
+    expect(result.numReduces).toBe(3);
     const ps = parts(out);
     expect(ps).toHaveLength(3);
     const seenIn = new Map<string, number>();
@@ -243,13 +257,7 @@ describe('Hadoop Streaming jobs', () => {
     const quiet = await time('./quiet_map.sh', 'out-quiet');
     const storm = await time('./storm_map.sh', 'out-storm');
     expect(sortedLines(parts(s.path('out-storm')))).toEqual(sortedLines(parts(s.path('out-quiet'))));
-    const result = storm.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((e) => e.event === 'result');
-    expect(result, storm.stdout).toBeDefined();
-    const jobId = result!.jobId as string;
+    const jobId = resultEvent(storm.stdout).jobId as string;
     const job = await access.jobs.get(jobId);
     expect(job?.statusMessage).toBe('m-00000: at 100000');
     expect(job?.counters['mapreduce.FAILED_ATTEMPTS'] ?? 0).toBe(0);
