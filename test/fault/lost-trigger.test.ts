@@ -9,11 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AttemptRef, type CommitOutcome, TaskStore } from '../../aws/task-store.js';
-import type { Services } from '../../services/context.js';
-import { FileCache } from '../../worker/attempt-dir.js';
-import { Heartbeat } from '../../worker/heartbeat.js';
-import { parseTaskMessage } from '../../services/task-lifecycle.js';
-import { handleTaskMessage } from '../../worker/task-runner.js';
+import { runInProcess } from '../helpers/in-process-worker.js';
 import { finish, saveWorkerLogs, startFaultStack, waitFor } from '../helpers/fault.js';
 import { example, sortedLines, type TestStack, unixPipeline } from '../helpers/stack.js';
 
@@ -65,38 +61,14 @@ describe('a crash between the last map commit and the reduce trigger', () => {
 
     // The in-process map worker: the real task runner, with a commit that crashes after the transaction.
     const crashing = new CrashAfterMapCommit(t.s.clients, t.s.names.table);
-    const s: Services = { ...t.s, tasks: crashing };
     const workerId = 'crashes-after-commit';
-    const heartbeat = new Heartbeat(s, workerId);
-    const shutdown = new AbortController();
-    const deps = {
-      s,
+    await runInProcess({
+      s: { ...t.s, tasks: crashing },
       workerId,
-      heartbeat,
-      files: new FileCache(s.blobs, path.join(t.dir, 'in-process')),
-      settings: { sortBufferBytes: 1 << 20, scratchDir: path.join(t.dir, 'in-process') },
-      shutdown: shutdown.signal,
-    };
-    heartbeat.start();
-    try {
-      const mapsLeft = async () => (await t.s.tasks.list(jobId, 'map')).filter((x) => x.status !== 'COMMITTED').length;
-      const deadline = Date.now() + 60_000;
-      while ((await mapsLeft()) > 0) {
-        if (Date.now() > deadline) throw new Error('in-process map worker did not commit every map');
-        const msg = await s.taskQueue.receiveOne(1);
-        if (!msg) continue;
-        const m = parseTaskMessage(msg.body);
-        if (m?.jobId !== jobId || !m.taskId.startsWith('m-')) {
-          await s.taskQueue.setVisibility(msg.receiptHandle, 0); // not ours to run
-          continue;
-        }
-        await handleTaskMessage(deps, msg);
-      }
-    } finally {
-      shutdown.abort();
-      await heartbeat.stop();
-      await t.s.workers.remove(workerId);
-    }
+      scratchDir: path.join(t.dir, 'in-process'),
+      mine: (m) => m.jobId === jobId && m.taskId.startsWith('m-'),
+      done: async () => (await t.s.tasks.list(jobId, 'map')).every((x) => x.status === 'COMMITTED'),
+    });
     expect(crashing.commits).toBe(created.numMaps);
 
     // Nobody ran the trigger; no worker process exists. The checker must start the reduce phase.
