@@ -41,6 +41,12 @@ export const ManifestSchema = z
     overwrite: z.boolean().default(false),
     maxAttempts: z.number().int().min(1).max(20).optional(),
     taskTimeoutSeconds: z.number().positive().optional(),
+    /**
+     * Most sorted streams a reducer merges at once (Hadoop's `mapreduce.task.io.sort.factor`;
+     * default DEFAULT_SORT_FACTOR in core/merge-passes.ts). More map outputs are merged in
+     * passes through local disk.
+     */
+    sortFactor: z.number().int('must be a whole number').min(2, 'must be at least 2').max(10_000).optional(),
     /** Extra environment for executables. Never logged. */
     env: z.record(z.string(), z.string()).default({}),
   })
@@ -67,7 +73,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
         ', ',
       )} (allowed: ${
       path === '(manifest)'
-        ? 'input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, env, name'
+        ? 'input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, sortFactor, env, name'
         : 'module'
     })`;
   }
