@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectInfo } from '../../aws/blob-store.js';
 import { manifestKey } from '../../core/layout.js';
+import { MANIFEST_LIMITS } from '../../core/manifest.js';
+import { PLAN_TASKS_PER_INVOCATION } from '../../services/planning.js';
 import { cli, cliEnv, LocalUp, Scratch, StackAccess, uniquePrefix } from '../helpers/cli.js';
 
 const PREFIX = uniquePrefix('submission');
@@ -66,5 +68,92 @@ describe('a manifest uploaded straight to S3 meets the same checks as the CLI', 
     expect(await access.readText(`jobs/${other}/output/part-00000`)).toBe('precious\n');
     const failed = await mr('jobs', '--status', 'failed');
     for (const jobId of ids) expect(failed.stdout).toMatch(new RegExp(`^${jobId} .* FAILED `, 'm'));
+  });
+});
+
+describe('every submission ends visibly and bounded (MANIFEST_LIMITS)', () => {
+  const input = () => `s3://${access.bucket}/data/in/`;
+
+  it('an oversize manifest, a huge name, a big env and deep JSON each fail their job with a reason within seconds', async () => {
+    const L = MANIFEST_LIMITS;
+    const ok = { input: input(), mapper: 'cat' };
+    const cases: [string, (out: string) => string, RegExp][] = [
+      ['10MB-name', (output) => JSON.stringify({ ...ok, output, name: 'n'.repeat(10 * 1024 * 1024) }), /the manifest is \d+ bytes; the limit is/],
+      ['500KB-env', (output) => JSON.stringify({ ...ok, output, env: { BIG: 'e'.repeat(500 * 1024) } }), /the manifest is \d+ bytes; the limit is/],
+      ['env-over-field-limit', (output) => JSON.stringify({ ...ok, output, env: { BIG: 'e'.repeat(L.maxEnvChars) } }), /env: must be at most 65536 characters in all/],
+      ['deep', (output) => `{"output":"${output}","input":"${input()}","mapper":"cat","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, /JSON nested deeper than 16 levels/],
+    ];
+    const ids = cases.map(([name]) => id(`limit-${name}`));
+    const started = Date.now();
+    await Promise.all(
+      cases.map(([, body], i) => access.blobs.putBytes(access.bucket, manifestKey(ids[i]!), body(`s3://${access.bucket}/results/${ids[i]}/`))),
+    );
+    for (const [i, [name, , reason]] of cases.entries()) {
+      // Far less than one redelivery of the submissions queue (visibility timeout): never retried as transient.
+      const job = await access.finishedJob(ids[i]!, 20_000);
+      expect(job.status, name).toBe('FAILED');
+      expect(job.reason, name).toMatch(reason);
+      expect(job.reason!.length, name).toBeLessThan(5000);
+      expect(await access.blobs.hasAny(access.bucket, `results/${ids[i]}/`), name).toBe(false);
+    }
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('splitSize: 1 on a 1 MiB object fails with the map-task limit, without planning a task', async () => {
+    await access.blobs.putBytes(access.bucket, 'data/mib/big.txt', Buffer.alloc(1024 * 1024, 'a\n'));
+    const jobId = id('limit-maps');
+    const manifest = { input: `s3://${access.bucket}/data/mib/`, output: `s3://${access.bucket}/results/${jobId}/`, mapper: 'cat', splitSize: 1 };
+    await access.blobs.putBytes(access.bucket, manifestKey(jobId), JSON.stringify(manifest));
+    const job = await access.finishedJob(jobId, 20_000);
+    expect(job.status).toBe('FAILED');
+    expect(job.reason).toMatch(
+      new RegExp(`the input would make 1048576 map tasks of 1 bytes; the limit is ${MANIFEST_LIMITS.maxMapTasks} per job`),
+    );
+    expect(await access.tasks.list(jobId)).toEqual([]);
+  });
+
+  it('a re-uploaded job.json of a job that exists is refused visibly; the job keeps, and S3 gets back, the manifest that ran', async () => {
+    const jobId = id('reupload');
+    const output = `s3://${access.bucket}/results/${jobId}/`;
+    await access.blobs.putBytes(access.bucket, manifestKey(jobId), JSON.stringify({ input: input(), output, mapper: 'cat' }));
+    const ran = await access.finishedJob(jobId);
+    expect(ran.status, ran.reason).toBe('SUCCEEDED');
+    const hostile = { input: input(), output, mapper: 'rev', name: 'replaced' };
+    await access.blobs.putBytes(access.bucket, manifestKey(jobId), JSON.stringify(hostile));
+    // The refusal gets a record of its own, naming the job; `mapreduce jobs` lists it.
+    const refusal = await access.until('the refusal record', async () =>
+      (await access.jobs.listRecent(200)).find((j) => j.jobId.startsWith('rejected-') && j.reason?.includes(`job ${jobId} exists`)),
+    );
+    expect(refusal.status).toBe('FAILED');
+    expect(refusal.reason).toMatch(/the new manifest was refused and the manifest that ran was put back\. A job id is used once/);
+    const stored = await access.until('job.json to be put back', async () => {
+      const m = JSON.parse(await access.readText(manifestKey(jobId))) as { mapper: string };
+      return m.mapper === 'cat' ? m : undefined;
+    });
+    expect(stored).toEqual(ran.manifest);
+    const after = await access.jobs.get(jobId);
+    expect(after).toMatchObject({ status: 'SUCCEEDED', manifest: ran.manifest, finishedAt: ran.finishedAt });
+    const listed = await mr('jobs', '--status', 'failed');
+    expect(listed.stdout).toMatch(new RegExp(`^${refusal.jobId} .* FAILED `, 'm'));
+  });
+
+  it('one big plan does not hold up other submissions: it is written in chunks queued behind them', async () => {
+    const tasks = PLAN_TASKS_PER_INVOCATION;
+    await access.blobs.putBytes(access.bucket, 'data/many/x.txt', 'x'.repeat(tasks));
+    const big = id('big-plan');
+    const small = id('small');
+    const bigManifest = { input: `s3://${access.bucket}/data/many/`, output: `s3://${access.bucket}/results/${big}/`, mapper: 'cat', splitSize: 1 };
+    await access.blobs.putBytes(access.bucket, manifestKey(big), JSON.stringify(bigManifest));
+    await access.blobs.putBytes(access.bucket, manifestKey(small), JSON.stringify({ input: input(), output: `s3://${access.bucket}/results/${small}/`, mapper: 'cat' }));
+    const smallJob = await access.until('the small job to be planned', async () => {
+      const j = await access.jobs.get(small);
+      return j && j.status !== 'CREATING' ? j : undefined;
+    });
+    expect(smallJob.status).toBe('RUNNING');
+    // The big job was submitted first and is still being planned.
+    const bigJob = await access.jobs.get(big);
+    expect(bigJob).toMatchObject({ status: 'CREATING', numMaps: tasks });
+    expect((await access.tasks.list(big, 'map')).length).toBeLessThan(tasks);
+    expect((await mr('cancel', big)).code).toBe(0);
   });
 });
