@@ -12,6 +12,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { EnvironmentError } from '../core/errors.js';
+import type { RequestCounter } from './request-counter.js';
 
 export interface AwsClients {
   readonly s3: S3Client;
@@ -21,6 +22,8 @@ export interface AwsClients {
   /** The emulator endpoint, or undefined on AWS. */
   readonly endpoint: string | undefined;
   readonly region: string;
+  /** Counts requests by `Service.Operation` when the caller asked for it (the worker does). */
+  readonly requests?: RequestCounter;
 }
 
 /** Called once per API request: used by the benchmark to count control-plane calls. */
@@ -30,6 +33,8 @@ export interface ClientOptions {
   readonly endpoint?: string;
   readonly region?: string;
   readonly observer?: CallObserver;
+  /** Count every request of these clients (attempt history). */
+  readonly requestCounter?: RequestCounter;
   /** Socket timeout for a request with no bytes flowing; long enough for 20 s long polls. */
   readonly requestTimeoutMs?: number;
 }
@@ -38,11 +43,11 @@ export const LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function endpointFromEnv(env: Env = process.env): string | undefined {
+function endpointFromEnv(env: Env = process.env): string | undefined {
   return env.AWS_ENDPOINT_URL || undefined;
 }
 
-export function regionFromEnv(env: Env = process.env): string | undefined {
+function regionFromEnv(env: Env = process.env): string | undefined {
   return env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
 }
 
@@ -78,10 +83,16 @@ export function createClients(options: ClientOptions = {}, env: Env = process.en
       observe(client, service, options.observer);
     }
   }
+  const counter = options.requestCounter;
+  if (counter) {
+    counter.attach(s3, 'S3');
+    counter.attach(sqs, 'SQS');
+    counter.attach(ddb, 'DynamoDB');
+  }
   const doc = DynamoDBDocumentClient.from(ddb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
-  return { s3, sqs, ddb, doc, endpoint, region };
+  return { s3, sqs, ddb, doc, endpoint, region, ...(counter ? { requests: counter } : {}) };
 }
 
 function observe(client: S3Client | SQSClient | DynamoDBClient, service: string, observer: CallObserver): void {
@@ -105,7 +116,7 @@ export function destroyClients(c: AwsClients): void {
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE']);
 
 /** True when an SDK error means the endpoint is unreachable (not an API error). */
-export function isConnectionError(err: unknown): boolean {
+function isConnectionError(err: unknown): boolean {
   let e: unknown = err;
   for (let i = 0; i < 5 && e; i++) {
     const code = (e as { code?: string }).code;
@@ -119,7 +130,7 @@ export function isConnectionError(err: unknown): boolean {
 }
 
 /** True when the SDK could not find credentials. */
-export function isCredentialsError(err: unknown): boolean {
+function isCredentialsError(err: unknown): boolean {
   const name = (err as { name?: string })?.name ?? '';
   return name === 'CredentialsProviderError' || /Could not load credentials/i.test(String((err as Error)?.message));
 }

@@ -3,7 +3,10 @@
  * See core/resources.ts for the table and docs/architecture.md for the layout.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { StaleStateError } from '../core/errors.js';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import { InvalidRecordError, type StaleStateError } from '../core/errors.js';
+import type { Manifest } from '../core/manifest.js';
 import type { JobRecord, TaskRecord, WorkerRecord } from '../core/model.js';
 
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
@@ -25,20 +28,106 @@ function stripKeys(item: Item): Item {
   return out;
 }
 
-export function itemToJob(item: Item): JobRecord {
-  return stripKeys(item) as unknown as JobRecord;
+const num = z.number();
+const JobStatusSchema = z.enum(['CREATING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
+
+/**
+ * The stored shapes. Objects are loose (`z.looseObject`) so that an item written by a newer
+ * version with one more attribute still reads; a missing or mistyped field is an error.
+ * The manifest was validated when the job was accepted and is taken as stored.
+ */
+const JobSchema = z.looseObject({
+  jobId: z.string(),
+  status: JobStatusSchema,
+  phase: z.enum(['MAP', 'REDUCE', 'FINALIZING', 'DONE']),
+  manifest: z.custom<Manifest>((v) => typeof v === 'object' && v !== null).optional(),
+  numMaps: num,
+  numReduces: num,
+  mapsCommitted: num,
+  reducesCommitted: num,
+  inputBytes: num,
+  counters: z.record(z.string(), num),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().optional(),
+  reason: z.string().optional(),
+  statusMessage: z.string().optional(),
+  reduceEnqueuedAt: z.string().optional(),
+  phaseChangedAt: z.string().optional(),
+  tasksWritten: z.boolean().optional(),
+  startedAt: z.string().optional(),
+});
+
+const AttemptEntrySchema = z.looseObject({
+  attempt: num,
+  worker: z.string(),
+  startedAt: num,
+  endedAt: num,
+  outcome: z.enum(['committed', 'failed', 'reclaimed', 'released', 'cancelled', 'superseded']),
+  reason: z.string().optional(),
+  backup: z.boolean().optional(),
+  inputBytes: num.optional(),
+  outputBytes: num.optional(),
+  requests: z.record(z.string(), num).optional(),
+});
+
+const TaskSchema = z.looseObject({
+  jobId: z.string(),
+  taskId: z.string(),
+  kind: z.enum(['map', 'reduce']),
+  index: num,
+  status: z.enum(['PENDING', 'RUNNING', 'COMMITTED', 'FAILED', 'CANCELLED']),
+  attempt: num,
+  failures: num,
+  stalls: num,
+  owner: z.string().optional(),
+  claimedAt: num.optional(),
+  leaseExpiresAt: num.optional(),
+  committedAt: num.optional(),
+  split: z
+    .looseObject({ bucket: z.string(), key: z.string(), start: num, end: num, objectSize: num, gzip: z.boolean() })
+    .optional(),
+  output: z.looseObject({ key: z.string(), offsets: z.array(num) }).optional(),
+  committedAttempt: num.optional(),
+  lastError: z.string().optional(),
+  requeuedAt: num.optional(),
+  redrives: num.optional(),
+  history: z.array(AttemptEntrySchema).optional(),
+});
+
+const WorkerSchema = z.looseObject({
+  workerId: z.string(),
+  heartbeatAt: num,
+  startedAt: num,
+  host: z.string(),
+  runningTask: z.string().optional(),
+  runningAttempt: num.optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, kind: string, item: Item): T {
+  const r = schema.safeParse(stripKeys(item));
+  if (r.success) return r.data;
+  const where = `${String(item.pk ?? '?')}/${String(item.sk ?? '?')}`;
+  throw new InvalidRecordError(
+    `Stored ${kind} item ${where} is malformed: ${r.error.issues.map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; ')}`,
+    { context: { pk: item.pk, sk: item.sk } },
+  );
 }
 
-export function itemToTask(item: Item): TaskRecord & { leaseExpiresAt?: number } {
-  return stripKeys(item) as unknown as TaskRecord & { leaseExpiresAt?: number };
+export function itemToJob(item: Item): JobRecord {
+  return parse(JobSchema, 'job', item);
+}
+
+export function itemToTask(item: Item): TaskRecord {
+  return parse(TaskSchema, 'task', item);
 }
 
 export function itemToWorker(item: Item): WorkerRecord {
-  return stripKeys(item) as unknown as WorkerRecord;
+  return parse(WorkerSchema, 'worker', item);
 }
 
 /** The current item DynamoDB returned with a failed condition, if any. */
-export function currentItemOf(err: unknown): Item | undefined {
+function currentItemOf(err: unknown): Item | undefined {
   if (err instanceof ConditionalCheckFailedException) return err.Item as Item | undefined;
   if (err instanceof TransactionCanceledException) {
     const reason = err.CancellationReasons?.find((r) => r.Code === 'ConditionalCheckFailed');
@@ -63,13 +152,18 @@ export function isConditionFailure(err: unknown): boolean {
 export async function fenced<T>(
   write: () => Promise<T>,
   make: (current: Item | undefined, cause: unknown) => StaleStateError,
-  unmarshall?: (raw: Item) => Item,
 ): Promise<T> {
   try {
     return await write();
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
     const raw = currentItemOf(err);
-    throw make(raw && unmarshall ? unmarshall(raw) : raw, err);
+    throw make(raw && isMarshalled(raw) ? unmarshall(raw as never) : raw, err);
   }
+}
+
+/** Items in a transaction's cancellation reasons come back in DynamoDB's wire format. */
+function isMarshalled(item: Item): boolean {
+  const pk = item.pk as { S?: unknown } | undefined;
+  return typeof pk === 'object' && pk !== null && typeof pk.S === 'string';
 }

@@ -5,10 +5,10 @@
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StaleStateError } from '../core/errors.js';
-import type { JobRecord, JobStatus } from '../core/model.js';
+import type { JobRecord, JobStatus, TaskRecord } from '../core/model.js';
 import type { AwsClients } from './clients.js';
 import { ACTIVE_JOB, ACTIVE_TASK, fenced, isConditionFailure, itemToJob, itemToTask, jobKey } from './items.js';
-import type { TaskItem } from './task-store.js';
+
 
 export class JobStore {
   constructor(
@@ -187,7 +187,7 @@ export class JobStore {
   }
 
   /** Running or requeued tasks of all jobs (sparse index). */
-  async listActiveTasks(): Promise<TaskItem[]> {
+  async listActiveTasks(): Promise<TaskRecord[]> {
     return (await this.queryActive(ACTIVE_TASK)).map(itemToTask);
   }
 

@@ -1,48 +1,68 @@
 /**
- * Task state transitions: one function each, every one a conditional write fenced
- * on status, owner and attempt (like graphile-worker). A lost condition throws
- * StaleStateError (or LeaseLostError for the owner's own transitions) carrying the
- * task item as it is now.
+ * Task state transitions: one method each, every one a conditional write fenced on
+ * status, owner and attempt (like graphile-worker's completeJobs/failJobs); the writes
+ * themselves are built in aws/task-writes.ts. A lost condition throws StaleStateError
+ * (LeaseLostError for the owner's own transitions) carrying the task record as it is now.
  */
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type TransactWriteCommandInput,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { forEachLimit } from '../core/concurrency.js';
 import { LeaseLostError, StaleStateError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
 import type { AwsClients } from './clients.js';
-import { ACTIVE_TASK, fenced, isConditionFailure, itemToTask, jobKey, taskKey } from './items.js';
-import { forEachLimit } from '../core/concurrency.js';
+import { fenced, isConditionFailure, itemToTask, jobKey, taskKey } from './items.js';
+import {
+  type AttemptDetails,
+  type AttemptRef,
+  attemptEntry,
+  cancelAttemptWrite,
+  cancelPendingWrite,
+  claimWrite,
+  commitTaskWrite,
+  endAttemptWrite,
+  heartbeatWrite,
+  jobCommitWrite,
+  committedBy,
+  OWNER_FENCE,
+  redriveWrite,
+  releaseWrite,
+  type TaskWrite,
+  touchRequeuedWrite,
+} from './task-writes.js';
 
-export type TaskItem = TaskRecord & { leaseExpiresAt?: number };
+export type { AttemptDetails, AttemptRef } from './task-writes.js';
+export { committedBy } from './task-writes.js';
+/** A task record as read from the table (the name callers outside aws/ use). */
+export type TaskItem = TaskRecord;
 
-/** Who holds an attempt: the fence of every owner-side transition. */
-export interface AttemptRef {
-  readonly jobId: string;
-  readonly taskId: string;
-  readonly owner: string;
-  readonly attempt: number;
-}
+type Item = Record<string, unknown>;
+type OnLost = (current: Item | undefined, cause: unknown) => StaleStateError<TaskRecord>;
 
-const raw = (item: Record<string, unknown>) => ('pk' in item && typeof item.pk === 'object' ? unmarshall(item as never) : item);
-
-function leaseLost(ref: AttemptRef, what: string) {
-  return (current: Record<string, unknown> | undefined, cause: unknown) =>
-    new LeaseLostError(
+function leaseLost(ref: Omit<AttemptRef, 'startedAt'>, what: string): OnLost {
+  return (current, cause) =>
+    new LeaseLostError<TaskRecord>(
       `${what} refused: ${ref.jobId}/${ref.taskId} attempt ${ref.attempt} no longer owns its lease`,
       current && itemToTask(current),
-      { cause, context: { ...ref } },
+      { cause, context: { jobId: ref.jobId, taskId: ref.taskId, owner: ref.owner, attempt: ref.attempt } },
     );
 }
 
-// Owner fence shared by heartbeat, commit, fail and release.
-const OWNER_FENCE = '#status = :running AND #owner = :owner AND #attempt = :attempt';
+function stale(jobId: string, taskId: string, what: string): OnLost {
+  return (current, cause) =>
+    new StaleStateError<TaskRecord>(`${jobId}/${taskId} ${what}`, current && itemToTask(current), {
+      cause,
+      context: { jobId, taskId },
+    });
+}
+
+/** What a commit writes besides the status: the map output and the attempt's counters. */
+export interface CommitResult {
+  readonly output?: { key: string; offsets: number[] };
+  readonly counters: Record<string, number>;
+}
+
+/** A commit holds (`committed`) or was already made by this very attempt (`already`). */
+export type CommitOutcome = 'committed' | 'already';
 
 export class TaskStore {
   constructor(
@@ -81,8 +101,8 @@ export class TaskStore {
   }
 
   /** All tasks of a job (consistent), optionally of one kind. */
-  async list(jobId: string, kind?: 'map' | 'reduce'): Promise<TaskItem[]> {
-    const items: TaskItem[] = [];
+  async list(jobId: string, kind?: 'map' | 'reduce'): Promise<TaskRecord[]> {
+    const items: TaskRecord[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.c.doc.send(
@@ -101,7 +121,7 @@ export class TaskStore {
   }
 
   /** One task (consistent read), or undefined. */
-  async get(jobId: string, taskId: string): Promise<TaskItem | undefined> {
+  async get(jobId: string, taskId: string): Promise<TaskRecord | undefined> {
     const out = await this.c.doc.send(
       new GetCommand({ TableName: this.table, Key: taskKey(jobId, taskId), ConsistentRead: true }),
     );
@@ -110,52 +130,28 @@ export class TaskStore {
 
   /**
    * claim: PENDING → RUNNING, owned by `owner`, attempt + 1, lease until now + leaseMs.
-   * Throws StaleStateError with the current item when the task is not PENDING
-   * (a duplicate message, already committed, failed or cancelled).
+   * Throws StaleStateError with the current record when the task is not PENDING (a
+   * duplicate message, already committed, failed or cancelled). Idempotent: a claim
+   * whose response was lost and that the SDK sent again is recognised by its owner and
+   * claim time, and returns the claimed record.
+   *
+   *   worker:  claim(t=5) ──▶ DynamoDB applies it ──✗ response lost
+   *            SDK retry claim(t=5) ──▶ refused (RUNNING) ── current: owner = me, claimedAt = 5 → mine
    */
-  async claim(jobId: string, taskId: string, owner: string, now: number, leaseMs: number): Promise<TaskItem> {
-    const out = await this.updateTask(
-      jobId,
-      taskId,
-      {
-        UpdateExpression:
-          'SET #status = :running, #owner = :owner, #attempt = #attempt + :one, claimedAt = :now, ' +
-          'leaseExpiresAt = :lease, activeKind = :active, activeSort = :sort REMOVE requeuedAt',
-        ConditionExpression: '#status = :pending',
-        ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner', '#attempt': 'attempt' },
-        ExpressionAttributeValues: {
-          ':running': 'RUNNING',
-          ':pending': 'PENDING',
-          ':owner': owner,
-          ':one': 1,
-          ':now': now,
-          ':lease': now + leaseMs,
-          ':active': ACTIVE_TASK,
-          ':sort': `${jobId}#${taskId}`,
-        },
-        ReturnValues: 'ALL_NEW',
-      },
-      (current, cause) =>
-        new StaleStateError(`${jobId}/${taskId} is not claimable`, current && itemToTask(current), {
-          cause,
-          context: { jobId, taskId },
-        }),
-    );
-    return itemToTask(out.Attributes as Record<string, unknown>);
+  async claim(jobId: string, taskId: string, owner: string, now: number, leaseMs: number): Promise<TaskRecord> {
+    try {
+      const out = await this.update(jobId, taskId, claimWrite(jobId, taskId, owner, now, leaseMs), stale(jobId, taskId, 'is not claimable'));
+      return itemToTask(out.Attributes as Item);
+    } catch (err) {
+      const current = (err as StaleStateError<TaskRecord>).current;
+      if (current?.status === 'RUNNING' && current.owner === owner && current.claimedAt === now) return current;
+      throw err;
+    }
   }
 
   /** heartbeat: extend the lease of an attempt this worker still owns. */
   async heartbeat(ref: AttemptRef, now: number, leaseMs: number): Promise<void> {
-    await this.updateTask(
-      ref.jobId,
-      ref.taskId,
-      {
-        UpdateExpression: 'SET leaseExpiresAt = :lease',
-        ConditionExpression: OWNER_FENCE,
-        ...ownerValues(ref, { ':lease': now + leaseMs }),
-      },
-      leaseLost(ref, 'Heartbeat'),
-    );
+    await this.update(ref.jobId, ref.taskId, heartbeatWrite(ref, now, leaseMs), leaseLost(ref, 'Heartbeat'));
   }
 
   /**
@@ -170,164 +166,79 @@ export class TaskStore {
    *
    * A's commit fails on `#attempt = :attempt` (4 ≠ 3), or on the lease if nobody
    * reclaimed yet but the lease ran out.
+   *
+   * Idempotent: a commit whose response was lost and that is sent again finds the task
+   * COMMITTED by this very attempt, and returns `already` (the counters were added once):
+   *
+   *   worker:  commit(attempt 3) ──▶ applied ──✗ response lost
+   *            commit(attempt 3) again ──▶ refused ── current: COMMITTED, committedAttempt 3, owner me → already
    */
-  async commit(
-    ref: AttemptRef,
-    now: number,
-    result: { output?: { key: string; offsets: number[] }; counters: Record<string, number> },
-  ): Promise<void> {
-    const kind = ref.taskId.startsWith('m-') ? 'mapsCommitted' : 'reducesCommitted';
-    // DynamoDB rejects unused names: '#counters' only when a counter is added (an empty reduce has none).
-    const names: Record<string, string> = { '#done': kind };
-    const values: Record<string, unknown> = { ':one': 1 };
-    const adds = Object.entries(result.counters)
-      .filter(([, v]) => v !== 0)
-      .map(([name, v], i) => {
-        names['#counters'] = 'counters';
-        names[`#c${i}`] = name;
-        values[`:c${i}`] = v;
-        return `#counters.#c${i} :c${i}`;
-      });
+  async commit(ref: AttemptRef, now: number, result: CommitResult, details: AttemptDetails = {}): Promise<CommitOutcome> {
+    const task = commitTaskWrite(ref, now, result.output, attemptEntry(ref, now, 'committed', details));
     const input: TransactWriteCommandInput = {
       TransactItems: [
-        {
-          Update: {
-            TableName: this.table,
-            Key: taskKey(ref.jobId, ref.taskId),
-            UpdateExpression:
-              'SET #status = :committed, committedAttempt = :attempt, committedAt = :now' +
-              (result.output ? ', #output = :output' : '') +
-              ' REMOVE activeKind, activeSort, leaseExpiresAt',
-            ConditionExpression: `${OWNER_FENCE} AND leaseExpiresAt >= :now`,
-            ExpressionAttributeNames: {
-              '#status': 'status',
-              '#owner': 'owner',
-              '#attempt': 'attempt',
-              ...(result.output ? { '#output': 'output' } : {}),
-            },
-            ExpressionAttributeValues: {
-              ':running': 'RUNNING',
-              ':committed': 'COMMITTED',
-              ':owner': ref.owner,
-              ':attempt': ref.attempt,
-              ':now': now,
-              ...(result.output ? { ':output': result.output } : {}),
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
-        {
-          Update: {
-            TableName: this.table,
-            Key: jobKey(ref.jobId),
-            UpdateExpression: `ADD #done :one${adds.length ? `, ${adds.join(', ')}` : ''}`,
-            // CREATING too: map tasks are sent before the coordinator marks the job RUNNING.
-            ConditionExpression: '#status IN (:creatingJob, :runningJob)',
-            ExpressionAttributeNames: { ...names, '#status': 'status' },
-            ExpressionAttributeValues: { ...values, ':runningJob': 'RUNNING', ':creatingJob': 'CREATING' },
-          },
-        },
+        { Update: { TableName: this.table, Key: taskKey(ref.jobId, ref.taskId), ...task, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+        { Update: { TableName: this.table, Key: jobKey(ref.jobId), ...jobCommitWrite(ref.taskId, result.counters) } },
       ],
     };
-    await fenced(() => this.c.doc.send(new TransactWriteCommand(input)), leaseLost(ref, 'Commit'), raw);
+    try {
+      await fenced(() => this.c.doc.send(new TransactWriteCommand(input)), leaseLost(ref, 'Commit'));
+      return 'committed';
+    } catch (err) {
+      if (committedBy(ref, (err as StaleStateError<TaskRecord>).current)) return 'already';
+      throw err;
+    }
   }
 
   /**
    * fail: a failed attempt goes back to PENDING (the caller sends a delayed
    * message) or, with no attempts left, to FAILED. Returns the new status.
    */
-  async fail(ref: AttemptRef, now: number, error: string, exhausted: boolean): Promise<'PENDING' | 'FAILED'> {
-    return this.endAttempt(ref, 'failures', OWNER_FENCE, { now, error, exhausted }, leaseLost(ref, 'Fail'));
+  async fail(ref: AttemptRef, now: number, error: string, exhausted: boolean, details: AttemptDetails = {}): Promise<'PENDING' | 'FAILED'> {
+    const entry = attemptEntry(ref, now, 'failed', { reason: error, ...details });
+    await this.update(ref.jobId, ref.taskId, endAttemptWrite(ref, 'failures', OWNER_FENCE, { now, error, exhausted }, entry), leaseLost(ref, 'Fail'));
+    return exhausted ? 'FAILED' : 'PENDING';
   }
 
   /** release: give a running attempt back untouched (graceful shutdown); not counted as a failure. */
-  async release(ref: AttemptRef, now: number): Promise<void> {
-    await this.updateTask(
-      ref.jobId,
-      ref.taskId,
-      {
-        UpdateExpression: 'SET #status = :pending, requeuedAt = :now REMOVE leaseExpiresAt',
-        ConditionExpression: OWNER_FENCE,
-        ...ownerValues(ref, { ':pending': 'PENDING', ':now': now }),
-      },
-      leaseLost(ref, 'Release'),
-    );
+  async release(ref: AttemptRef, now: number, details: AttemptDetails = {}): Promise<void> {
+    const entry = attemptEntry(ref, now, 'released', details);
+    await this.update(ref.jobId, ref.taskId, releaseWrite(ref, now, entry), leaseLost(ref, 'Release'));
+  }
+
+  /** cancel of the caller's own running attempt, because its job ended. */
+  async cancelAttempt(ref: AttemptRef, now: number, details: AttemptDetails = {}): Promise<void> {
+    const entry = attemptEntry(ref, now, 'cancelled', details);
+    await this.update(ref.jobId, ref.taskId, cancelAttemptWrite(ref, entry), leaseLost(ref, 'Cancel'));
   }
 
   /**
-   * reclaim (checker): take a task back from a dead owner. Holds only if the task
-   * is still the attempt the checker saw and its lease has run out, so a live
-   * worker's lease is never stolen and two checkers cannot both reclaim it.
+   * reclaim (checker): take a task back from an attempt whose lease ended. Holds only if
+   * the task is still the attempt the checker saw and its lease has run out, so a lease
+   * being extended is never stolen and two checkers cannot both reclaim it.
    *
-   *   owner:   hb  hb  hb  ✝ (no more heartbeats)
+   *   owner:   hb  hb  hb  ✝ (no more lease extensions)
    *   lease:   ───────────────|expired
    *   checker A:                 reclaim(attempt 3) ✓ → republish
    *   checker B:                 reclaim(attempt 3) ✗ (status is PENDING now)
    */
-  async reclaim(task: TaskItem, now: number, exhausted: boolean): Promise<'PENDING' | 'FAILED'> {
-    const ref = { jobId: task.jobId, taskId: task.taskId, owner: task.owner ?? '', attempt: task.attempt };
-    const error = `worker ${task.owner} stopped heartbeating during attempt ${task.attempt}`;
-    return this.endAttempt(
-      ref,
-      'stalls',
-      `${OWNER_FENCE} AND leaseExpiresAt < :now`,
-      { now, error, exhausted },
-      (current, cause) =>
-        new StaleStateError(`${task.jobId}/${task.taskId} changed before reclaim`, current && itemToTask(current), {
-          cause,
-          context: { jobId: task.jobId, taskId: task.taskId, attempt: task.attempt },
-        }),
-    );
-  }
-
-  /**
-   * The write shared by fail and reclaim: the attempt ends, `count` goes up by one, and
-   * the task is requeued (PENDING, in the active index) or, with no attempts left, FAILED.
-   */
-  private async endAttempt(
-    ref: AttemptRef,
-    count: 'failures' | 'stalls',
-    condition: string,
-    o: { now: number; error: string; exhausted: boolean },
-    onLost: (current: Record<string, unknown> | undefined, cause: unknown) => StaleStateError,
-  ): Promise<'PENDING' | 'FAILED'> {
-    const status = o.exhausted ? 'FAILED' : 'PENDING';
-    const bump = `${count} = ${count} + :one, lastError = :err`;
-    // DynamoDB rejects unused values: `:now` only when the update or the condition uses it.
-    const usesNow = !o.exhausted || condition.includes(':now');
-    await this.updateTask(
-      ref.jobId,
-      ref.taskId,
-      {
-        UpdateExpression: o.exhausted
-          ? `SET #status = :next, ${bump} REMOVE activeKind, activeSort, leaseExpiresAt`
-          : `SET #status = :next, ${bump}, requeuedAt = :now REMOVE leaseExpiresAt`,
-        ConditionExpression: condition,
-        ...ownerValues(ref, {
-          ':next': status,
-          ':err': o.error.slice(0, 4000),
-          ':one': 1,
-          ...(usesNow ? { ':now': o.now } : {}),
-        }),
-      },
-      onLost,
-    );
-    return status;
+  async reclaim(task: TaskRecord, now: number, exhausted: boolean, reason = 'lease ended'): Promise<'PENDING' | 'FAILED'> {
+    const ref: AttemptRef = {
+      jobId: task.jobId,
+      taskId: task.taskId,
+      owner: task.owner ?? '',
+      attempt: task.attempt,
+      startedAt: task.claimedAt ?? now,
+    };
+    const entry = attemptEntry(ref, now, 'reclaimed', { reason });
+    const write = endAttemptWrite(ref, 'stalls', `${OWNER_FENCE} AND leaseExpiresAt < :now`, { now, error: reason, exhausted }, entry);
+    await this.update(task.jobId, task.taskId, write, stale(task.jobId, task.taskId, 'changed before reclaim'));
+    return exhausted ? 'FAILED' : 'PENDING';
   }
 
   /** requeue (checker): a PENDING task whose retry message was lost; refresh requeuedAt once. */
-  async touchRequeued(task: TaskItem, now: number): Promise<void> {
-    await this.updateTask(
-      task.jobId,
-      task.taskId,
-      {
-        UpdateExpression: 'SET requeuedAt = :now',
-        ConditionExpression: '#status = :pending AND requeuedAt = :seen',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pending': 'PENDING', ':seen': task.requeuedAt, ':now': now },
-      },
-      (current, cause) => new StaleStateError(`${task.jobId}/${task.taskId} changed before requeue`, current, { cause }),
-    );
+  async touchRequeued(task: TaskRecord, now: number): Promise<void> {
+    await this.update(task.jobId, task.taskId, touchRequeuedWrite(task.requeuedAt, now), stale(task.jobId, task.taskId, 'changed before requeue'));
   }
 
   /**
@@ -336,50 +247,21 @@ export class TaskStore {
    * resend is caught like a lost retry). Holds only while the task is still the PENDING
    * attempt the checker saw. Returns the number of redrives so far.
    */
-  async redrive(task: TaskItem, now: number): Promise<number> {
-    const out = await this.updateTask(
-      task.jobId,
-      task.taskId,
-      {
-        UpdateExpression: 'SET redrives = if_not_exists(redrives, :zero) + :one, requeuedAt = :now',
-        ConditionExpression: '#status = :pending AND #attempt = :attempt',
-        ExpressionAttributeNames: { '#status': 'status', '#attempt': 'attempt' },
-        ExpressionAttributeValues: { ':pending': 'PENDING', ':attempt': task.attempt, ':zero': 0, ':one': 1, ':now': now },
-        ReturnValues: 'UPDATED_NEW',
-      },
-      (current, cause) =>
-        new StaleStateError(`${task.jobId}/${task.taskId} changed before redrive`, current && itemToTask(current), {
-          cause,
-        }),
-    );
+  async redrive(task: TaskRecord, now: number): Promise<number> {
+    const out = await this.update(task.jobId, task.taskId, redriveWrite(task.attempt, now), stale(task.jobId, task.taskId, 'changed before redrive'));
     return Number(out.Attributes?.redrives ?? 1);
   }
 
-  /** cancel: a task of a cancelled or failed job stops; only PENDING or RUNNING tasks move. */
+  /** cancel: a PENDING task of a cancelled or failed job stops (running ones: cancelAttempt). */
   async cancel(jobId: string, taskId: string): Promise<void> {
-    await this.updateTask(
-      jobId,
-      taskId,
-      {
-        UpdateExpression: 'SET #status = :cancelled REMOVE activeKind, activeSort, leaseExpiresAt',
-        ConditionExpression: '#status IN (:pending, :running)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':pending': 'PENDING', ':running': 'RUNNING' },
-      },
-      (current, cause) => new StaleStateError(`${jobId}/${taskId} is already finished`, current, { cause }),
-    );
+    await this.update(jobId, taskId, cancelPendingWrite(), stale(jobId, taskId, 'is not pending'));
   }
 
   /**
    * One conditional update of a task item. A lost condition throws `onLost(current item)`
    * (the item as it is now, returned by DynamoDB with the failure).
    */
-  private updateTask(
-    jobId: string,
-    taskId: string,
-    params: Omit<UpdateCommandInput, 'TableName' | 'Key'>,
-    onLost: (current: Record<string, unknown> | undefined, cause: unknown) => StaleStateError,
-  ) {
+  private update(jobId: string, taskId: string, write: TaskWrite, onLost: OnLost) {
     return fenced(
       () =>
         this.c.doc.send(
@@ -387,18 +269,10 @@ export class TaskStore {
             TableName: this.table,
             Key: taskKey(jobId, taskId),
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            ...params,
+            ...write,
           }),
         ),
       onLost,
-      raw,
     );
   }
-}
-
-function ownerValues(ref: AttemptRef, extra: Record<string, unknown>) {
-  return {
-    ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner', '#attempt': 'attempt' },
-    ExpressionAttributeValues: { ':running': 'RUNNING', ':owner': ref.owner, ':attempt': ref.attempt, ...extra },
-  };
 }

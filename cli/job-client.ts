@@ -162,6 +162,7 @@ const OUTPUT_FILE = /(^|\/)(part-\d+|_SUCCESS)$/;
  * the directory never mixes two jobs' parts; other files are left alone.
  */
 export async function downloadOutput(t: Target, job: JobRecord, dir: string): Promise<string[]> {
+  if (!job.manifest) return []; // refused at submission: no output
   const out = asPrefix(parseS3Uri(job.manifest.output));
   const blobs = new BlobStore(t.clients);
   const objects = (await blobs.list(out.bucket, out.key)).filter((o) => OUTPUT_FILE.test(o.key));

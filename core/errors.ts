@@ -48,15 +48,16 @@ export class EnvironmentError extends UsageError {
 /**
  * A conditional write lost: the item is no longer in the state this transition
  * required (another worker owns it, the lease moved on, it was already committed).
- * `current` is the item as DynamoDB returned it on the failed condition, if any.
+ * `current` is the record as DynamoDB returned it with the failed condition (validated),
+ * if any. The one way a lost condition is reported.
  */
-export class StaleStateError extends MapReduceError {
+export class StaleStateError<T extends object = object> extends MapReduceError {
   override readonly name: string = 'StaleStateError';
-  readonly current: object | undefined;
+  readonly current: T | undefined;
 
   constructor(
     message: string,
-    current: object | undefined,
+    current: T | undefined,
     options: { cause?: unknown; context?: Record<string, unknown> } = {},
   ) {
     super(message, options);
@@ -65,7 +66,7 @@ export class StaleStateError extends MapReduceError {
 }
 
 /** The attempt lost its lease: it must stop and must not write final output. */
-export class LeaseLostError extends StaleStateError {
+export class LeaseLostError<T extends object = object> extends StaleStateError<T> {
   override readonly name: string = 'LeaseLostError';
 }
 
@@ -91,6 +92,11 @@ export class TaskFailedError extends MapReduceError {
  */
 export class PoisonTaskError extends TaskFailedError {
   override readonly name: string = 'PoisonTaskError';
+}
+
+/** A stored item that does not have the shape its record type says (corrupt or foreign data). */
+export class InvalidRecordError extends MapReduceError {
+  override readonly name: string = 'InvalidRecordError';
 }
 
 /** True when `err` is one of ours with the given name (works across module copies). */

@@ -26,7 +26,8 @@ export interface JobRecord {
   readonly jobId: string;
   readonly status: JobStatus;
   readonly phase: JobPhase;
-  readonly manifest: Manifest;
+  /** Absent only on a job the coordinator refused before its manifest was valid (FAILED). */
+  readonly manifest?: Manifest;
   readonly numMaps: number;
   /** 0 for a map-only job. */
   readonly numReduces: number;
@@ -45,6 +46,17 @@ export interface JobRecord {
   /** Set once the reduce tasks were sent, so the checker knows whether to resend. */
   readonly reduceEnqueuedAt?: string;
   readonly phaseChangedAt?: string;
+  /** Set by the coordinator once every task record is written (a retried coordinator skips it). */
+  readonly tasksWritten?: boolean;
+  /** When the coordinator had sent every map task (CREATING → RUNNING). */
+  readonly startedAt?: string;
+}
+
+/** A job the coordinator accepted: it has a manifest (every job that runs tasks). */
+export type AcceptedJob = JobRecord & { readonly manifest: Manifest };
+
+export function isAccepted(job: JobRecord): job is AcceptedJob {
+  return job.manifest !== undefined;
 }
 
 export interface TaskRecord {
@@ -60,7 +72,12 @@ export interface TaskRecord {
   /** Attempts taken back from a dead worker by the checker. */
   readonly stalls: number;
   readonly owner?: string;
+  /** Epoch ms of the last claim. */
   readonly claimedAt?: number;
+  /** Epoch ms until which the running attempt owns the task (RUNNING only). */
+  readonly leaseExpiresAt?: number;
+  /** Epoch ms of the commit. */
+  readonly committedAt?: number;
   /** Map tasks: the byte range to read. */
   readonly split?: InputSplit;
   /** Committed map attempt: its intermediate object and R+1 partition offsets. */
@@ -106,25 +123,10 @@ export interface WorkerRecord {
   readonly heartbeatAt: number;
   readonly startedAt: number;
   readonly host: string;
+  /** `jobId/taskId` of the attempt the worker runs, if any. */
   readonly runningTask?: string;
-}
-
-/** Body of a task queue message. The task record is the source of truth. */
-export interface TaskMessage {
-  readonly jobId: string;
-  readonly taskId: string;
-}
-
-/** A task message's body, or undefined when it is not one. */
-export function parseTaskMessage(body: string): TaskMessage | undefined {
-  try {
-    const m = JSON.parse(body) as Partial<TaskMessage>;
-    return typeof m.jobId === 'string' && typeof m.taskId === 'string'
-      ? { jobId: m.jobId, taskId: m.taskId }
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  /** The attempt number of `runningTask`: the checker reclaims a lease its owner no longer names. */
+  readonly runningAttempt?: number;
 }
 
 const PAD = 5;

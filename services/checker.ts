@@ -6,12 +6,22 @@
  * phase and finishes jobs when the worker that should have done so died, and that
  * sends again the tasks whose messages SQS dead-lettered before anyone claimed them.
  */
-import { leaseMs } from '../core/config.js';
-import { type JobRecord, parseTaskMessage, type TaskMessage } from '../core/model.js';
+import type { JobRecord, TaskRecord } from '../core/model.js';
 import { isErrorNamed } from '../core/errors.js';
-import type { TaskItem } from '../aws/task-store.js';
 import { type Services, iso } from './context.js';
 import { advanceJob, enqueueReduceTasks, finalizeJob } from './phases.js';
+import {
+  attemptsAllowed,
+  attemptsUsed,
+  isLastAttempt,
+  leaseMs,
+  neverClaimedReason,
+  parseTaskMessage,
+  sendTaskMessages,
+  shouldReclaim,
+  stalledError,
+  taskStalledReason,
+} from './task-lifecycle.js';
 
 export interface SweepReport {
   /** False when another checker run holds the guard: this run did nothing. */
@@ -23,7 +33,7 @@ export interface SweepReport {
   readonly advancedJobs: string[];
 }
 
-export const CHECKER_GUARD = 'checker';
+const CHECKER_GUARD = 'checker';
 
 /** One sweep. `runId` identifies this checker run for the guard. */
 export async function sweep(s: Services, runId: string): Promise<SweepReport> {
@@ -34,61 +44,61 @@ export async function sweep(s: Services, runId: string): Promise<SweepReport> {
   if (!(await s.workers.acquireGuard(CHECKER_GUARD, runId, now, guardMs))) return report;
   (report as { acted: boolean }).acted = true;
 
-  const tasks = await s.jobs.listActiveTasks();
-  await reclaimStalled(s, tasks, now, report);
+  const [tasks, active] = await Promise.all([s.jobs.listActiveTasks(), s.jobs.listActive()]);
+  const jobs = new Map(active.map((j) => [j.jobId, j]));
+  await reclaimStalled(s, tasks, jobs, now, report);
   await republishLostRequeues(s, tasks, now, report);
   const deadLetters = await redriveDeadLetters(s, now, report);
 
-  const jobs = await s.jobs.listActive();
-  for (const job of jobs) {
+  // Read again: the reclaims above may have ended jobs.
+  const current = deadLetters + report.failedTasks.length > 0 ? await s.jobs.listActive() : active;
+  for (const job of current) {
     if (await safetyNet(s, job, now)) report.advancedJobs.push(job.jobId);
   }
-  (report as { idle: boolean }).idle = tasks.length === 0 && jobs.length === 0 && deadLetters === 0;
+  (report as { idle: boolean }).idle = tasks.length === 0 && current.length === 0 && deadLetters === 0;
   return report;
 }
 
-async function reclaimStalled(s: Services, tasks: TaskItem[], now: number, report: SweepReport): Promise<void> {
-  const lease = leaseMs(s.timings);
+async function reclaimStalled(
+  s: Services,
+  tasks: TaskRecord[],
+  jobs: ReadonlyMap<string, JobRecord>,
+  now: number,
+  report: SweepReport,
+): Promise<void> {
   const expired = tasks.filter((t) => t.status === 'RUNNING' && (t.leaseExpiresAt ?? 0) < now);
   if (expired.length === 0) return;
   const owners = await s.workers.get(expired.map((t) => t.owner ?? ''));
   for (const t of expired) {
-    const owner = owners.get(t.owner ?? '');
-    // A worker that still heartbeats keeps its task, even if one lease extension was lost.
-    if (owner && owner.heartbeatAt >= now - lease) continue;
-    const exhausted = t.failures + t.stalls + 1 >= s.timings.maxAttempts;
+    if (!shouldReclaim(t, owners.get(t.owner ?? ''), now, s.timings)) continue;
+    // A task of a job that is no longer active: the job's end already settled it (cancel).
+    const job = jobs.get(t.jobId) ?? (await s.jobs.get(t.jobId));
+    const exhausted = isLastAttempt(t, attemptsAllowed(job, s.timings));
     try {
-      const next = await s.tasks.reclaim(t, now, exhausted);
+      const next = await s.tasks.reclaim(t, now, exhausted, stalledError(t));
       if (next === 'PENDING') {
-        await s.taskQueue.sendAll([JSON.stringify({ jobId: t.jobId, taskId: t.taskId } satisfies TaskMessage)]);
+        await sendTaskMessages(s.taskQueue, t.jobId, [t.taskId]);
         report.republished.push(`${t.jobId}/${t.taskId}`);
         s.log.warn('Stalled task republished', { jobId: t.jobId, taskId: t.taskId, owner: t.owner, attempt: t.attempt });
       } else {
         report.failedTasks.push(`${t.jobId}/${t.taskId}`);
-        await s.jobs.end(
-          t.jobId,
-          'FAILED',
-          `Task ${t.taskId} failed after ${t.failures + t.stalls + 1} attempts: its worker ${t.owner} stopped heartbeating.${
-            t.lastError ? ` Earlier error: ${t.lastError}` : ''
-          }`,
-          iso(now),
-        );
+        await s.jobs.end(t.jobId, 'FAILED', taskStalledReason(t, attemptsUsed(t) + 1), iso(now));
       }
     } catch (err) {
       // Another checker (or the owner) moved the task first: nothing to do.
-      if (!isErrorNamed(err, 'StaleStateError')) throw err;
+      if (!isErrorNamed(err, 'StaleStateError') && !isErrorNamed(err, 'LeaseLostError')) throw err;
     }
   }
 }
 
-async function republishLostRequeues(s: Services, tasks: TaskItem[], now: number, report: SweepReport) {
+async function republishLostRequeues(s: Services, tasks: TaskRecord[], now: number, report: SweepReport) {
   const lost = tasks.filter(
     (t) => t.status === 'PENDING' && t.requeuedAt !== undefined && t.requeuedAt < now - s.timings.requeueGraceMs,
   );
   for (const t of lost) {
     try {
       await s.tasks.touchRequeued(t, now);
-      await s.taskQueue.sendAll([JSON.stringify({ jobId: t.jobId, taskId: t.taskId } satisfies TaskMessage)]);
+      await sendTaskMessages(s.taskQueue, t.jobId, [t.taskId]);
       report.republished.push(`${t.jobId}/${t.taskId}`);
     } catch (err) {
       if (!isErrorNamed(err, 'StaleStateError')) throw err;
@@ -116,18 +126,11 @@ async function redriveDeadLetters(s: Services, now: number, report: SweepReport)
     if (job && task?.status === 'PENDING' && (job.status === 'RUNNING' || job.status === 'CREATING')) {
       try {
         const redrives = await s.tasks.redrive(task, now);
-        const max = job.manifest.maxAttempts ?? s.timings.maxAttempts;
-        if (redrives > max) {
-          await s.jobs.end(
-            job.jobId,
-            'FAILED',
-            `Task ${task.taskId} was never claimed: its message was dead-lettered ${redrives} times ` +
-              '(workers received it but did not claim it; check the worker logs).',
-            iso(now),
-          );
+        if (redrives > attemptsAllowed(job, s.timings)) {
+          await s.jobs.end(job.jobId, 'FAILED', neverClaimedReason(task.taskId, redrives), iso(now));
           report.failedTasks.push(`${ref.jobId}/${ref.taskId}`);
         } else {
-          await s.taskQueue.sendAll([JSON.stringify({ jobId: ref.jobId, taskId: ref.taskId } satisfies TaskMessage)]);
+          await sendTaskMessages(s.taskQueue, ref.jobId, [ref.taskId]);
           report.republished.push(`${ref.jobId}/${ref.taskId}`);
           s.log.warn('Dead-lettered task message sent again', { ...ref, redrives });
         }

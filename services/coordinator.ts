@@ -9,7 +9,7 @@
 import { isErrorNamed, isTransient, ManifestError, UsageError } from '../core/errors.js';
 import { batchJobId, classifyTriggerKey, incomingBatchPrefix, manifestKey, pipelineConfigKey } from '../core/layout.js';
 import { type Manifest, DEFAULT_SPLIT_SIZE, MANIFEST_LIMITS, parseManifest, parseManifestJson, validateManifest } from '../core/manifest.js';
-import type { InputSplit, JobRecord } from '../core/model.js';
+import { type InputSplit, isAccepted, type JobRecord } from '../core/model.js';
 import { missingFromBatch, parseReadyMarker, READY_LIMITS } from '../core/ready-marker.js';
 import { computeSplits } from '../core/splits.js';
 import { type Services, iso } from './context.js';
@@ -186,7 +186,7 @@ function planSplits(m: Manifest, inputs: Parameters<typeof computeSplits>[0]): I
 
 /** A CREATING job met again (a redelivered upload): finish its plan with the manifest that is on its record. */
 async function resume(s: Services, job: JobRecord): Promise<SubmissionOutcome> {
-  if ((job as JobRecord & { tasksWritten?: boolean }).tasksWritten === true) {
+  if (job.tasksWritten === true) {
     await s.jobs.markRunning(job.jobId, iso(s.now()));
     return { outcome: 'duplicate', jobId: job.jobId };
   }
@@ -210,6 +210,7 @@ async function continuePlan(s: Services, jobId: string, from: number): Promise<S
 
 /** A small plan is not stored: list and split again, from the record's manifest, and check it still matches. */
 async function replan(s: Services, job: JobRecord): Promise<InputSplit[]> {
+  if (!isAccepted(job)) return loadPlan(s, job);
   const inputs = await checkSubmission(s.blobs, s.names.bucket, job.jobId, job.manifest, { resuming: true });
   const splits = planSplits(job.manifest, inputs);
   if (splits.length !== job.numMaps) return loadPlan(s, job);

@@ -3,16 +3,15 @@
  * the checker (the safety net). Each step is guarded so that any number of
  * concurrent callers act once.
  */
-import { partName, type JobRecord, type TaskMessage, taskId } from '../core/model.js';
+import { partName, type JobRecord, taskId } from '../core/model.js';
 import { asPrefix, parseS3Uri } from '../core/s3uri.js';
 import { type Services, forEachLimit, iso } from './context.js';
+import { sendTaskMessages } from './task-lifecycle.js';
 
 /** Send the reduce tasks of a job (duplicates are harmless: claims dedupe). */
 export async function enqueueReduceTasks(s: Services, job: JobRecord): Promise<void> {
-  const bodies = Array.from({ length: job.numReduces }, (_, i) =>
-    JSON.stringify({ jobId: job.jobId, taskId: taskId('reduce', i) } satisfies TaskMessage),
-  );
-  await s.taskQueue.sendAll(bodies);
+  const ids = Array.from({ length: job.numReduces }, (_, i) => taskId('reduce', i));
+  await sendTaskMessages(s.taskQueue, job.jobId, ids);
   await s.jobs.markReduceEnqueued(job.jobId, iso(s.now()));
 }
 
@@ -53,6 +52,7 @@ export async function finalizeJob(s: Services, job: JobRecord, resume = false): 
     s.tasks.list(job.jobId, kind),
   ]);
   if (!guarded) return false;
+  if (!job.manifest) throw new Error(`Cannot finalize ${job.jobId}: it has no manifest`);
   const out = asPrefix(parseS3Uri(job.manifest.output));
   const missing = tasks.filter((t) => t.status !== 'COMMITTED' || !t.output);
   if (missing.length > 0) {

@@ -17,8 +17,9 @@
  */
 import { DoNotRetryError } from '../core/errors.js';
 import { jobPrefix } from '../core/layout.js';
-import { type InputSplit, type JobRecord, type TaskMessage, type TaskRecord, taskId } from '../core/model.js';
+import { type InputSplit, type JobRecord, type TaskRecord, taskId } from '../core/model.js';
 import { type Services, iso } from './context.js';
+import { sendTaskMessages } from './task-lifecycle.js';
 
 /** Map tasks written, then sent, together; the first batch is always written. */
 export const PLAN_BATCH = 100;
@@ -80,7 +81,7 @@ export async function writePlanChunk(s: Services, job: JobRecord, splits: readon
       tasks.push({ ...base, taskId: taskId('map', index), kind: 'map', index, split: splits[index]! });
     }
     await s.tasks.putNew(tasks);
-    await s.taskQueue.sendAll(tasks.map((t) => JSON.stringify({ jobId, taskId: t.taskId } satisfies TaskMessage)));
+    await sendTaskMessages(s.taskQueue, jobId, tasks.map((t) => t.taskId));
     at = to;
   } while (at < last && s.now() - started < PLAN_SECONDS_PER_INVOCATION * 1000);
   if (at < splits.length) {

@@ -24,7 +24,7 @@ export async function reject(s: Services, jobId: string, reason: string): Promis
   const text = reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}… (cut)` : reason;
   const now = iso(s.now());
   s.log.warn('Job rejected', { jobId, reason: text });
-  const failed = {
+  const failed: JobRecord = {
     jobId,
     status: 'FAILED',
     phase: 'MAP',
@@ -38,7 +38,7 @@ export async function reject(s: Services, jobId: string, reason: string): Promis
     updatedAt: now,
     finishedAt: now,
     reason: text,
-  } as unknown as JobRecord;
+  };
   try {
     await s.jobs.create(failed);
   } catch (err) {

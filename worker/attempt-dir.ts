@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../aws/blob-store.js';
 import type { TaskItem } from '../aws/task-store.js';
 import { PoisonTaskError } from '../core/errors.js';
-import type { JobRecord } from '../core/model.js';
+import type { AcceptedJob } from '../core/model.js';
 import { parseS3Uri } from '../core/s3uri.js';
 
 /** The file name a shipped object gets in the working directory. */
@@ -63,7 +63,7 @@ export class FileCache {
   }
 
   /** Make a fresh attempt dir holding the job's files (executable). */
-  async prepare(job: JobRecord, task: TaskItem): Promise<string> {
+  async prepare(job: AcceptedJob, task: TaskItem): Promise<string> {
     const dir = path.join(this.scratchDir, job.jobId, `${task.taskId}.${task.attempt}`);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
@@ -85,7 +85,7 @@ export class FileCache {
 }
 
 /** Job and task facts for executables, with Hadoop Streaming's names where they exist. */
-export function stepEnv(job: JobRecord, task: TaskItem): Record<string, string> {
+export function stepEnv(job: AcceptedJob, task: TaskItem): Record<string, string> {
   const inputFile = task.split ? `s3://${task.split.bucket}/${task.split.key}` : undefined;
   return {
     ...job.manifest.env,

@@ -5,13 +5,13 @@
 
 import type { TaskItem } from '../aws/task-store.js';
 import type { WorkerSettings } from '../core/config.js';
-import type { JobRecord } from '../core/model.js';
+import type { AcceptedJob } from '../core/model.js';
 import type { Services } from '../services/context.js';
-import type { StepContext, StepResult, StepRole } from './step-runner.js';
+import type { StepContext, StepResult, StepRole } from './step/index.js';
 
 export interface AttemptInput {
   readonly services: Services;
-  readonly job: JobRecord;
+  readonly job: AcceptedJob;
   readonly task: TaskItem;
   readonly workDir: string;
   readonly settings: WorkerSettings;

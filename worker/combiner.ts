@@ -6,8 +6,8 @@
 import type { SortOptions } from '../core/external-sort.js';
 import type { Step } from '../core/manifest.js';
 import type { AttemptInput } from './attempt.js';
-import { groupCombinerFromModule, loadModuleFunction } from './module-step.js';
-import { startStep } from './step-runner.js';
+import { startStep } from './step/index.js';
+import { groupCombinerFromModule, loadModuleFunction } from './step/module-support.js';
 
 export async function makeCombiner(step: Step, a: AttemptInput): Promise<SortOptions['combiner']> {
   if (typeof step !== 'string') {

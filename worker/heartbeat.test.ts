@@ -20,7 +20,7 @@ function fakeServices(jobStatus = 'RUNNING') {
 }
 
 function attempt(now: number): TrackedAttempt {
-  const ref = { jobId: 'j', taskId: 'm-00000', owner: 'w', attempt: 1 };
+  const ref = { jobId: 'j', taskId: 'm-00000', owner: 'w', attempt: 1, startedAt: now };
   return { ref, receiptHandle: 'r', abort: new AbortController(), visibleUntil: now + 60_000 };
 }
 

@@ -9,12 +9,12 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
-import type { AttemptRef } from '../aws/task-store.js';
-import { leaseMs } from '../core/config.js';
+import { type AttemptRef, committedBy } from '../aws/task-store.js';
 import { isErrorNamed, MapReduceError, type StaleStateError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
 import { TASKS_QUEUE } from '../core/resources.js';
 import type { Services } from '../services/context.js';
+import { leaseMs } from '../services/task-lifecycle.js';
 
 export interface TrackedAttempt {
   readonly ref: AttemptRef;
@@ -104,7 +104,7 @@ export class Heartbeat {
           heartbeatAt: now,
           startedAt: this.startedAt,
           host: os.hostname(),
-          ...(a ? { runningTask: `${a.ref.jobId}/${a.ref.taskId}` } : {}),
+          ...(a ? { runningTask: `${a.ref.jobId}/${a.ref.taskId}`, runningAttempt: a.ref.attempt } : {}),
         });
       }
       if (!a || a.abort.signal.aborted || a !== this.running) return;
@@ -129,10 +129,7 @@ export class Heartbeat {
     } catch (err) {
       if (isErrorNamed(err, 'LeaseLostError') && a) {
         // The attempt's own commit landed while this beat was in flight: nothing was lost.
-        const current = (err as StaleStateError).current as TaskRecord | undefined;
-        if (current?.status === 'COMMITTED' && current.owner === a.ref.owner && current.committedAttempt === a.ref.attempt) {
-          return;
-        }
+        if (committedBy(a.ref, (err as StaleStateError<TaskRecord>).current)) return;
         s.log.warn('Lease lost; stopping the attempt', { ...a.ref });
         a.abort.abort(err);
         return;

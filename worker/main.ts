@@ -5,6 +5,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type CallObserver, createClients, destroyClients } from '../aws/clients.js';
+import { RequestCounter } from '../aws/request-counter.js';
 import { namesFromEnv, timingsFromEnv, workerSettingsFromEnv } from '../core/config.js';
 import { createServices } from '../services/context.js';
 import { emfMetrics } from '../services/metrics.js';
@@ -17,7 +18,12 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
 export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const logger = new Logger({ serviceName: 'mapreduce-worker', logLevel: (env.MR_LOG_LEVEL ?? 'INFO') as 'INFO' });
   const callLog = env.MR_CALL_LOG ? openSync(env.MR_CALL_LOG, 'a') : undefined;
-  const clients = createClients(callLog === undefined ? {} : { observer: callLogger(callLog) }, env);
+  // Counted for each attempt's history (requests by Service.Operation); adds no request.
+  const requestCounter = new RequestCounter();
+  const clients = createClients(
+    { requestCounter, ...(callLog === undefined ? {} : { observer: callLogger(callLog) }) },
+    env,
+  );
   const metrics = env.MR_EMIT_METRICS === 'false' ? undefined : emfMetrics('mapreduce-worker', env);
   const services = createServices(clients, namesFromEnv(env), timingsFromEnv(env), logger, Date.now, metrics);
   const worker = new Worker(services, workerSettingsFromEnv(env));

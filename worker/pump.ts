@@ -4,7 +4,7 @@
  * the attempt (killing the process) before it is reported.
  */
 import type { Step } from '../core/manifest.js';
-import { type StepContext, type StepResult, startStep } from './step-runner.js';
+import { type StepContext, type StepResult, startStep } from './step/index.js';
 
 export interface PumpOptions {
   readonly step: Step;

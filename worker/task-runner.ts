@@ -1,19 +1,34 @@
 /**
- * Handle one task message: claim, run the attempt, commit, and start the next
- * phase; or fail (retry with backoff / fail the job), release, or cancel.
+ * Handle one task message in four steps: claim (read the job, take the task), run (the
+ * map or reduce attempt), commit (and start the next phase), settle (an attempt that did
+ * not commit: retry, fail the job, release, cancel or discard). The rules each step
+ * applies (attempts, retry delay, reasons, message format) live in
+ * services/task-lifecycle.ts; the fenced writes in aws/task-store.ts.
  */
 import { rm } from 'node:fs/promises';
 import { isTerminal } from '../aws/job-store.js';
 import type { ReceivedMessage } from '../aws/queue.js';
-import type { AttemptRef, TaskItem } from '../aws/task-store.js';
-import { leaseMs, type WorkerSettings } from '../core/config.js';
+import type { RequestCounts } from '../aws/request-counter.js';
+import type { AttemptDetails, AttemptRef } from '../aws/task-store.js';
+import type { WorkerSettings } from '../core/config.js';
 import { isErrorNamed, type StaleStateError, TaskFailedError } from '../core/errors.js';
 import { logKey } from '../core/layout.js';
-import { type JobRecord, parseTaskMessage, type TaskMessage } from '../core/model.js';
+import { type AcceptedJob, isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import { iso, type Services } from '../services/context.js';
 import { advanceJob } from '../services/phases.js';
-import type { AttemptInput, AttemptResult } from './attempt.js';
+import {
+  attemptsAllowed,
+  attemptsUsed,
+  isLastAttempt,
+  leaseMs,
+  parseTaskMessage,
+  retryDelayMs,
+  sendTaskMessages,
+  type TaskMessage,
+  taskFailedReason,
+} from '../services/task-lifecycle.js';
+import type { AttemptInput } from './attempt.js';
 import { type FileCache, stepEnv } from './attempt-dir.js';
 import { callContext, type Heartbeat, JOB_CHECK_EVERY } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
@@ -34,9 +49,21 @@ export interface RunnerDeps {
   readonly shutdown: AbortSignal;
 }
 
-/** Retry delay after `failures` failed attempts: base × 2^(failures-1), capped at 60 s. */
-export function backoffMs(base: number, failures: number): number {
-  return Math.min(60_000, base * 2 ** Math.max(0, failures - 1));
+/** A claimed attempt, from its claim to its settlement. */
+interface Attempt {
+  readonly msg: ReceivedMessage;
+  readonly job: AcceptedJob;
+  readonly task: TaskRecord;
+  readonly ref: AttemptRef;
+  readonly abort: AbortController;
+  /** Request counts at the claim (undefined when this process does not count). */
+  readonly requestsAtClaim: RequestCounts | undefined;
+}
+
+/** What a finished run hands to the commit. */
+interface RunOutcome {
+  readonly output: { key: string; offsets: number[] };
+  readonly counters: Record<string, number>;
 }
 
 export async function handleTaskMessage(d: RunnerDeps, msg: ReceivedMessage): Promise<void> {
@@ -48,93 +75,205 @@ export async function handleTaskMessage(d: RunnerDeps, msg: ReceivedMessage): Pr
 }
 
 async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): Promise<void> {
-  const { s } = d;
-  // The job read and the claim go out together (one round trip less on every task): a claim
-  // on an unknown job fails on its condition, and a task of an ended job is cancelled below.
-  const [jobRead, claimed] = await Promise.allSettled([
-    recentJob(s, parsed.jobId) ?? s.jobs.get(parsed.jobId),
-    s.tasks.claim(parsed.jobId, parsed.taskId, d.workerId, s.now(), s.timings.heartbeatMs * s.timings.missedHeartbeats),
-  ]);
-  if (jobRead.status === 'rejected') throw jobRead.reason;
-  const job = jobRead.value;
-  if (!job) return s.log.error('Task message for an unknown job left for the DLQ', { ...parsed });
-  if (isTerminal(job.status)) {
-    await s.tasks.cancel(parsed.jobId, parsed.taskId).catch(() => {});
-    return s.taskQueue.delete(msg.receiptHandle);
-  }
-  if (claimed.status === 'rejected') {
-    if (!isErrorNamed(claimed.reason, 'StaleStateError')) throw claimed.reason;
-    // A duplicate delivery, or a task already done: the task record is the truth.
-    return s.taskQueue.delete(msg.receiptHandle);
-  }
-  const task: TaskItem = claimed.value;
-  const ref: AttemptRef = { jobId: job.jobId, taskId: task.taskId, owner: d.workerId, attempt: task.attempt };
-  const abort = new AbortController();
-  const onShutdown = () => abort.abort(new ShutdownError('worker shutting down'));
+  const a = await claim(d, msg, parsed);
+  if (!a) return;
+  const onShutdown = () => a.abort.abort(new ShutdownError('worker shutting down'));
   d.shutdown.addEventListener('abort', onShutdown, { once: true });
-  d.heartbeat.track({ ref, receiptHandle: msg.receiptHandle, abort, visibleUntil: s.now() + 30_000 });
-  const log = { ...ref };
-  s.log.info('Task claimed', log);
-  const userCounters: Record<string, number> = {};
+  d.heartbeat.track({ ref: a.ref, receiptHandle: msg.receiptHandle, abort: a.abort, visibleUntil: d.s.now() + 30_000 });
+  d.s.log.info('Task claimed', { ...a.ref });
   let workDir: string | undefined;
   try {
-    workDir = await d.files.prepare(job, task);
-    const input: AttemptInput = {
-      services: s,
-      job,
-      task,
-      workDir,
-      settings: d.settings,
-      signal: abort.signal,
-      stepContext: (role) => ({
-        role,
-        workDir: workDir as string,
-        env: stepEnv(job, task),
-        noProgressTimeoutMs: job.manifest.taskTimeoutSeconds
-          ? job.manifest.taskTimeoutSeconds * 1000
-          : s.timings.taskTimeoutMs,
-        onCounter: (group, name, amount) => {
-          const k = counterKey(group, name);
-          userCounters[k] = (userCounters[k] ?? 0) + amount;
-        },
-        onStatus: (message) => void s.jobs.addCounters(job.jobId, {}, `${task.taskId}: ${message}`).catch(() => {}),
-      }),
-    };
-    const result: AttemptResult = task.kind === 'map' ? await runMapAttempt(input) : await runReduceAttempt(input);
-    if (result.stderr.length > 0) {
-      await s.blobs.putBytes(s.names.bucket, logKey(job.jobId, task.taskId, task.attempt), result.stderr);
-    }
-    if (abort.signal.aborted) throw abort.signal.reason;
-    const counters = { ...result.counters };
-    for (const [k, v] of Object.entries(userCounters)) counters[k] = (counters[k] ?? 0) + v;
-    const outcome = { output: result.output, counters };
-    try {
-      await s.tasks.commit(ref, s.now(), outcome);
-    } catch (err) {
-      // Refused only because the lease ran out (slow heartbeats) while nobody took the task
-      // over: renew the lease (fenced on owner and attempt) and commit once more.
-      if (!isErrorNamed(err, 'LeaseLostError') || !stillOwned(err, ref)) throw err;
-      s.log.warn('Commit refused on an expired lease nobody took over; renewing it', log);
-      await s.tasks.heartbeat(ref, s.now(), leaseMs(s.timings));
-      await s.tasks.commit(ref, s.now(), outcome);
-    }
-    s.log.info('Task committed', log);
-    s.metrics.taskCompleted(task.kind);
-    // Committed: the message can go, and the job is read for the next phase at the same time.
-    const [, fresh] = await Promise.all([s.taskQueue.delete(msg.receiptHandle), s.jobs.get(job.jobId)]);
-    if (fresh) {
-      rememberJob(s, fresh);
-      await advanceJob(s, fresh);
-    }
+    workDir = await d.files.prepare(a.job, a.task);
+    const outcome = await run(d, a, workDir);
+    await commit(d, a, outcome);
   } catch (err) {
     lastJob = undefined;
-    const reason = abort.signal.aborted ? abort.signal.reason : err;
-    await settleFailure(d, msg, job.manifest.maxAttempts ?? s.timings.maxAttempts, task, ref, reason);
+    await settle(d, a, a.abort.signal.aborted ? a.abort.signal.reason : err);
   } finally {
     d.heartbeat.untrack();
     d.shutdown.removeEventListener('abort', onShutdown);
     if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/**
+ * Claim: the job read and the claim go out together (one round trip less on every task):
+ * a claim on an unknown job fails on its condition, and a task of an ended job is
+ * cancelled. Returns undefined when there is nothing to run (the message is dealt with).
+ */
+async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): Promise<Attempt | undefined> {
+  const { s } = d;
+  const requestsAtClaim = s.clients.requests?.snapshot();
+  const [jobRead, claimed] = await Promise.allSettled([
+    recentJob(s, parsed.jobId) ?? s.jobs.get(parsed.jobId),
+    s.tasks.claim(parsed.jobId, parsed.taskId, d.workerId, s.now(), leaseMs(s.timings)),
+  ]);
+  if (jobRead.status === 'rejected') throw jobRead.reason;
+  const job = jobRead.value;
+  if (!job) {
+    s.log.error('Task message for an unknown job left for the DLQ', { ...parsed });
+    return undefined;
+  }
+  const task = claimed.status === 'fulfilled' ? claimed.value : undefined;
+  const ref = task && { ...parsed, owner: d.workerId, attempt: task.attempt, startedAt: task.claimedAt ?? s.now() };
+  if (isTerminal(job.status) || !isAccepted(job)) {
+    const end = ref
+      ? s.tasks.cancelAttempt(ref, s.now(), { reason: `job ${job.status}` })
+      : s.tasks.cancel(parsed.jobId, parsed.taskId);
+    await end.catch(() => {});
+    await s.taskQueue.delete(msg.receiptHandle);
+    return undefined;
+  }
+  if (!task || !ref) {
+    const reason: unknown = claimed.status === 'rejected' ? claimed.reason : undefined;
+    if (!isErrorNamed(reason, 'StaleStateError')) throw reason;
+    // A duplicate delivery, or a task already done: the task record is the truth.
+    await s.taskQueue.delete(msg.receiptHandle);
+    return undefined;
+  }
+  return { msg, job, task, ref, abort: new AbortController(), requestsAtClaim };
+}
+
+/** Run: the map or reduce attempt, its stderr saved, its counters summed with the user's. */
+async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutcome> {
+  const { s } = d;
+  const { job, task } = a;
+  const userCounters: Record<string, number> = {};
+  const input: AttemptInput = {
+    services: s,
+    job,
+    task,
+    workDir,
+    settings: d.settings,
+    signal: a.abort.signal,
+    stepContext: (role) => ({
+      role,
+      workDir,
+      env: stepEnv(job, task),
+      noProgressTimeoutMs: job.manifest.taskTimeoutSeconds ? job.manifest.taskTimeoutSeconds * 1000 : s.timings.taskTimeoutMs,
+      onCounter: (group, name, amount) => {
+        const k = counterKey(group, name);
+        userCounters[k] = (userCounters[k] ?? 0) + amount;
+      },
+      onStatus: (message) => void s.jobs.addCounters(job.jobId, {}, `${task.taskId}: ${message}`).catch(() => {}),
+    }),
+  };
+  const result = task.kind === 'map' ? await runMapAttempt(input) : await runReduceAttempt(input);
+  if (result.stderr.length > 0) {
+    await s.blobs.putBytes(s.names.bucket, logKey(job.jobId, task.taskId, task.attempt), result.stderr);
+  }
+  if (a.abort.signal.aborted) throw a.abort.signal.reason;
+  const counters = { ...result.counters };
+  for (const [k, v] of Object.entries(userCounters)) counters[k] = (counters[k] ?? 0) + v;
+  return { output: result.output, counters };
+}
+
+/**
+ * Commit, then delete the message and start the next phase. A commit whose response was
+ * lost is recognised as done (`already`, see TaskStore.commit) and is not run twice.
+ */
+async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<void> {
+  const { s } = d;
+  const { ref } = a;
+  const details = (): AttemptDetails => ({ ...bytesOf(a.task, outcome.counters), ...requestsOf(d, a) });
+  let done;
+  try {
+    done = await s.tasks.commit(ref, s.now(), outcome, details());
+  } catch (err) {
+    // Refused only because the lease ran out (slow heartbeats) while nobody took the task
+    // over: renew the lease (fenced on owner and attempt) and commit once more.
+    if (!isErrorNamed(err, 'LeaseLostError') || !stillOwned(err, ref)) throw err;
+    s.log.warn('Commit refused on an expired lease nobody took over; renewing it', { ...ref });
+    await s.tasks.heartbeat(ref, s.now(), leaseMs(s.timings));
+    done = await s.tasks.commit(ref, s.now(), outcome, details());
+  }
+  if (done === 'already') s.log.warn('Commit had already been applied (its response was lost)', { ...ref });
+  s.log.info('Task committed', { ...ref });
+  s.metrics.taskCompleted(a.task.kind);
+  // Committed: the message can go, and the job is read for the next phase at the same time.
+  const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), s.jobs.get(ref.jobId)]);
+  if (fresh) {
+    rememberJob(s, fresh);
+    await advanceJob(s, fresh);
+  }
+}
+
+/** Settle an attempt that did not commit: why it ended decides what happens to the task. */
+async function settle(d: RunnerDeps, a: Attempt, err: unknown): Promise<void> {
+  const { s } = d;
+  const { ref, msg } = a;
+  const log = { ...ref };
+  const requests = requestsOf(d, a);
+  if (isErrorNamed(err, 'LeaseLostError')) {
+    if (stillOwned(err, ref)) {
+      // Still RUNNING under this live worker, whose lease ran out: hand it back at once.
+      await s.tasks.release(ref, s.now(), { reason: 'lease ran out', ...requests }).catch((e: unknown) => s.log.warn('Release failed', { ...log, error: e as Error }));
+      await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
+      return s.log.warn('Attempt lost its lease; its output is discarded and the task released', log);
+    }
+    s.log.warn('Attempt lost its lease; its output is discarded', log);
+    return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
+  }
+  if (err instanceof ShutdownError) {
+    // Graceful shutdown: hand the task back at once instead of waiting for the lease to expire.
+    await s.tasks.release(ref, s.now(), { reason: 'worker shutting down', ...requests }).catch((e: unknown) => s.log.warn('Release failed', { ...log, error: e as Error }));
+    await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
+    return s.log.info('Task released for shutdown', log);
+  }
+  if (isErrorNamed(err, 'JobEndedError')) {
+    await s.tasks.cancelAttempt(ref, s.now(), { reason: (err as Error).message, ...requests }).catch(() => {});
+    return s.taskQueue.delete(msg.receiptHandle);
+  }
+  await failAttempt(d, a, err, requests);
+}
+
+/** A failed attempt: retried after the retry delay, or, with no attempts left, the job fails. */
+async function failAttempt(d: RunnerDeps, a: Attempt, err: unknown, requests: AttemptDetails): Promise<void> {
+  const { s } = d;
+  const { ref, task, msg } = a;
+  const message = err instanceof Error ? err.message : String(err);
+  const tail = err instanceof TaskFailedError ? err.stderrTail : err instanceof Error ? (err.stack ?? '') : '';
+  const poison = isErrorNamed(err, 'PoisonTaskError');
+  const exhausted = poison || isLastAttempt(task, attemptsAllowed(a.job, s.timings));
+  s.log.warn('Attempt failed', { ...ref, error: message, exhausted });
+  s.metrics.taskFailed(task.kind);
+  if (tail) {
+    await s.blobs.putBytes(s.names.bucket, logKey(ref.jobId, ref.taskId, ref.attempt), tail).catch(() => {});
+  }
+  let next: 'PENDING' | 'FAILED';
+  try {
+    next = await s.tasks.fail(ref, s.now(), message, exhausted, requests);
+  } catch (e) {
+    if (isErrorNamed(e, 'LeaseLostError')) return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
+    throw e;
+  }
+  await s.jobs.addCounters(ref.jobId, {
+    [counterKey(FRAMEWORK, Counters.FAILED_ATTEMPTS)]: 1,
+    ...(next === 'PENDING' ? { [counterKey(FRAMEWORK, Counters.RETRIED_ATTEMPTS)]: 1 } : {}),
+  });
+  if (next === 'PENDING') {
+    await sendTaskMessages(s.taskQueue, ref.jobId, [ref.taskId], retryDelayMs(s.timings, task.failures + 1));
+  } else {
+    const reason = taskFailedReason(ref.taskId, attemptsUsed(task) + 1, message, poison, tail);
+    await s.jobs.end(ref.jobId, 'FAILED', reason, iso(s.now()));
+  }
+  await s.taskQueue.delete(msg.receiptHandle);
+}
+
+/** The attempt's requests since its claim, when this process counts them. */
+function requestsOf(d: RunnerDeps, a: Attempt): AttemptDetails {
+  const counter = d.s.clients.requests;
+  return counter && a.requestsAtClaim ? { requests: counter.since(a.requestsAtClaim) } : {};
+}
+
+/** Bytes in and out of a committed attempt, from its framework counters. */
+function bytesOf(task: TaskRecord, counters: Record<string, number>): AttemptDetails {
+  const input = counters[counterKey(FRAMEWORK, Counters.MAP_INPUT_BYTES)];
+  const output = counters[counterKey(FRAMEWORK, Counters.OUTPUT_BYTES)];
+  return {
+    ...(task.kind === 'map' && input !== undefined ? { inputBytes: input } : {}),
+    ...(output !== undefined ? { outputBytes: output } : {}),
+  };
 }
 
 /**
@@ -159,72 +298,6 @@ function recentJob(s: Services, jobId: string): Promise<JobRecord> | undefined {
 
 /** A refused owner transition that left the task as this attempt's: only its lease ran out. */
 function stillOwned(err: unknown, ref: AttemptRef): boolean {
-  const current = (err as StaleStateError).current as TaskItem | undefined;
+  const current = (err as StaleStateError<TaskRecord>).current;
   return current?.status === 'RUNNING' && current.owner === ref.owner && current.attempt === ref.attempt;
-}
-
-async function settleFailure(
-  d: RunnerDeps,
-  msg: ReceivedMessage,
-  maxAttempts: number,
-  task: TaskItem,
-  ref: AttemptRef,
-  err: unknown,
-): Promise<void> {
-  const { s } = d;
-  const log = { ...ref };
-  if (isErrorNamed(err, 'LeaseLostError')) {
-    if (stillOwned(err, ref)) {
-      // Still RUNNING under this live worker, which the checker never reclaims: hand it back.
-      await s.tasks.release(ref, s.now()).catch((e) => s.log.warn('Release failed', { ...log, error: e }));
-      await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
-      return s.log.warn('Attempt lost its lease; its output is discarded and the task released', log);
-    }
-    s.log.warn('Attempt lost its lease; its output is discarded', log);
-    return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
-  }
-  if (err instanceof ShutdownError) {
-    // Graceful shutdown: hand the task back at once instead of waiting for the lease to expire.
-    await s.tasks.release(ref, s.now()).catch((e) => s.log.warn('Release failed', { ...log, error: e }));
-    await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
-    return s.log.info('Task released for shutdown', log);
-  }
-  if (isErrorNamed(err, 'JobEndedError')) {
-    await s.tasks.cancel(ref.jobId, ref.taskId).catch(() => {});
-    return s.taskQueue.delete(msg.receiptHandle);
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  const tail = err instanceof TaskFailedError ? err.stderrTail : err instanceof Error ? (err.stack ?? '') : '';
-  const poison = isErrorNamed(err, 'PoisonTaskError');
-  const exhausted = poison || task.failures + task.stalls + 1 >= maxAttempts;
-  s.log.warn('Attempt failed', { ...log, error: message, exhausted });
-  s.metrics.taskFailed(task.kind);
-  if (tail) {
-    await s.blobs.putBytes(s.names.bucket, logKey(ref.jobId, ref.taskId, ref.attempt), tail).catch(() => {});
-  }
-  let next: 'PENDING' | 'FAILED';
-  try {
-    next = await s.tasks.fail(ref, s.now(), message, exhausted);
-  } catch (e) {
-    if (isErrorNamed(e, 'LeaseLostError')) return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
-    throw e;
-  }
-  await s.jobs.addCounters(ref.jobId, {
-    [counterKey(FRAMEWORK, Counters.FAILED_ATTEMPTS)]: 1,
-    ...(next === 'PENDING' ? { [counterKey(FRAMEWORK, Counters.RETRIED_ATTEMPTS)]: 1 } : {}),
-  });
-  if (next === 'PENDING') {
-    const delay = backoffMs(s.timings.retryBaseMs, task.failures + 1);
-    await s.taskQueue.sendAll([JSON.stringify({ jobId: ref.jobId, taskId: ref.taskId })], delay / 1000);
-  } else {
-    const attempts = task.failures + task.stalls + 1;
-    await s.jobs.end(
-      ref.jobId,
-      'FAILED',
-      `Task ${ref.taskId} failed${poison ? ' (not retryable)' : ` after ${attempts} attempt${attempts > 1 ? 's' : ''}`}: ${message}` +
-        (tail ? `\n--- stderr (last lines) ---\n${tail}` : ''),
-      iso(s.now()),
-    );
-  }
-  await s.taskQueue.delete(msg.receiptHandle);
 }

@@ -34,7 +34,7 @@ describe('checker: dead-lettered task messages', () => {
     await s.tasks.putNew(pendingTasks(jobId, 'map', 3));
     // m-00001 was claimed and committed since its message was dead-lettered.
     const claimed = await s.tasks.claim(jobId, 'm-00001', 'w1', T, 10_000);
-    await s.tasks.commit({ jobId, taskId: 'm-00001', owner: 'w1', attempt: claimed.attempt }, T, { counters: {} });
+    await s.tasks.commit({ jobId, taskId: 'm-00001', owner: 'w1', attempt: claimed.attempt, startedAt: T }, T, { counters: {} });
     await s.taskDeadLetters.sendAll([message(jobId, 'm-00000'), message(jobId, 'm-00001'), 'not a task message']);
 
     const report = await sweep(s, 'dlq-1');

@@ -91,7 +91,7 @@ describe('idempotent fan-out', () => {
       w.map(async (ws, i) => {
         const taskId = `m-0000${i}`;
         const t = await ws.tasks.claim(jobId, taskId, `worker-${i}`, now, 60_000);
-        return { jobId, taskId, owner: `worker-${i}`, attempt: t.attempt };
+        return { jobId, taskId, owner: `worker-${i}`, attempt: t.attempt, startedAt: now };
       }),
     );
     const result = { output: { key: 'tmp/x', offsets: [0, 0, 0, 0] }, counters: { 'mapreduce.MAP_INPUT_RECORDS': 1 } };

@@ -8,11 +8,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AttemptRef, TaskStore } from '../../aws/task-store.js';
+import { type AttemptRef, type CommitOutcome, TaskStore } from '../../aws/task-store.js';
 import type { Services } from '../../services/context.js';
 import { FileCache } from '../../worker/attempt-dir.js';
 import { Heartbeat } from '../../worker/heartbeat.js';
-import { parseTaskMessage } from '../../core/model.js';
+import { parseTaskMessage } from '../../services/task-lifecycle.js';
 import { handleTaskMessage } from '../../worker/task-runner.js';
 import { finish, saveWorkerLogs, startFaultStack, waitFor } from '../helpers/fault.js';
 import { example, sortedLines, type TestStack, unixPipeline } from '../helpers/stack.js';
@@ -20,10 +20,10 @@ import { example, sortedLines, type TestStack, unixPipeline } from '../helpers/s
 /** A task store whose map commits succeed and then "crash" the worker before it does anything else. */
 class CrashAfterMapCommit extends TaskStore {
   commits = 0;
-  override async commit(...args: Parameters<TaskStore['commit']>): Promise<void> {
-    await super.commit(...args);
+  override async commit(...args: Parameters<TaskStore['commit']>): Promise<CommitOutcome> {
+    const outcome = await super.commit(...args);
     const ref: AttemptRef = args[0];
-    if (!ref.taskId.startsWith('m-')) return;
+    if (!ref.taskId.startsWith('m-')) return outcome;
     this.commits++;
     throw new Error(`simulated crash right after committing ${ref.taskId}`);
   }

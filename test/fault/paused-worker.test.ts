@@ -69,7 +69,7 @@ describe('a worker paused past its lease, then resumed', () => {
 
       // What the paused attempt will try when resumed is refused: the record names another attempt.
       const late = await t.s.tasks
-        .commit({ jobId, taskId: victim.taskId, owner: victim.owner, attempt: victim.attempt }, Date.now(), {
+        .commit({ jobId, taskId: victim.taskId, owner: victim.owner, attempt: victim.attempt, startedAt: victim.claimedAt ?? 0 }, Date.now(), {
           output: { key: 'tmp/late', offsets: [0, 0] },
           counters: { 'mapreduce.MAP_INPUT_RECORDS': 1000 },
         })

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobStore } from '../../aws/blob-store.js';
 import type { TaskItem } from '../../aws/task-store.js';
-import type { JobRecord } from '../../core/model.js';
+import type { AcceptedJob } from '../../core/model.js';
 import { FileCache } from '../../worker/attempt-dir.js';
 import { isolatedNamespace, type Namespace, type PrivateEmulator, privateEmulator } from '../helpers/fault.js';
 
@@ -39,7 +39,7 @@ describe('workers sharing a scratch directory', () => {
       const job = {
         jobId: `job-${round}`,
         manifest: { files: [`s3://${ns.names.bucket}/code/map.sh`] },
-      } as unknown as JobRecord;
+      } as unknown as AcceptedJob;
       // One cache per worker process, all on the same directory, all starting the job at once.
       const dirs = await Promise.all(
         [0, 1, 2, 3].map((w) =>

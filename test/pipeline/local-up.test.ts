@@ -175,7 +175,7 @@ describe('`mapreduce local up` started by upload triggers', () => {
     const jobId = `${pipeline}.b1`;
     const job = await waitJob(jobId);
     expect(job.status, job.reason).toBe('SUCCEEDED');
-    expect(job.manifest.output).toBe(`s3://${names.bucket}/batches/${pipeline}/b1/`);
+    expect(job.manifest?.output).toBe(`s3://${names.bucket}/batches/${pipeline}/b1/`);
     expect(job.numMaps).toBe(2); // _READY itself is not input
     const out = `batches/${pipeline}/b1/`;
     expect(await s.blobs.head(names.bucket, `${out}_SUCCESS`)).toBeDefined();

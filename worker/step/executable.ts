@@ -1,22 +1,16 @@
 /**
  * Hadoop-Streaming executables: the command line is split into argv (no shell),
  * input lines go to stdin, stdout lines are the output, and `reporter:` lines on
- * stderr update counters and status. See `worker/step-runner.ts` for the contract.
+ * stderr update counters and status. See `worker/step/index.ts` for the contract.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { finished } from 'node:stream/promises';
-import { splitCommandLine } from '../core/argv.js';
-import { PoisonTaskError, TaskFailedError } from '../core/errors.js';
+import { splitCommandLine } from '../../core/argv.js';
+import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
 import { resolveProgram, StderrCapture } from './executable-support.js';
-import {
-  baseEnv,
-  OutputChannel,
-  type RunningStep,
-  roleNoun,
-  type StepContext,
-  type StepResult,
-  tailLines,
-} from './step-runner.js';
+import { OutputChannel } from './output-channel.js';
+import { tailLines } from './text.js';
+import { type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
 
 /**
  * Start a Hadoop-Streaming executable for one attempt. The first word of `command`
@@ -44,6 +38,16 @@ export async function startExecutableStep(command: string, ctx: StepContext): Pr
     windowsHide: true,
   });
   return new ExecutableRun(child, argv[0]!, noun, ctx).step();
+}
+
+/** The worker's PATH, HOME and TMPDIR (when set): the only variables a step inherits. */
+export function baseEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ['PATH', 'HOME', 'TMPDIR'] as const) {
+    const v = from[name];
+    if (v !== undefined) env[name] = v;
+  }
+  return env;
 }
 
 class ExecutableRun {

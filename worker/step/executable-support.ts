@@ -1,5 +1,5 @@
 /**
- * Support for Hadoop-Streaming executables (`worker/executable.ts`): finding the
+ * Support for Hadoop-Streaming executables (`worker/step/executable.ts`): finding the
  * program to run, and capturing its stderr, where `reporter:counter:` and
  * `reporter:status:` lines become counter and status updates and every other byte is
  * kept for the task log, bounded (the head and the tail are kept when it overflows).
@@ -7,8 +7,8 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { PoisonTaskError } from '../core/errors.js';
-import { tailLines } from './step-runner.js';
+import { PoisonTaskError } from '../../core/errors.js';
+import { tailLines } from './text.js';
 
 /**
  * Find the program to spawn for the first word of a command line: a shipped file in

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { baseEnv, OutputChannel, roleNoun, tailLines } from './step-runner.js';
+import { baseEnv } from './executable.js';
+import { OutputChannel } from './output-channel.js';
+import { tailLines } from './text.js';
+import { roleNoun } from './types.js';
 
 async function collect(ch: OutputChannel): Promise<string[][]> {
   const got: string[][] = [];

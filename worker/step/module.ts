@@ -1,123 +1,23 @@
 /**
  * In-process JavaScript steps: a shipped ES module's `map`, `reduce` or `combine`
- * export (API in `worker/module-api.ts`) runs on batches of lines, synchronously
+ * export (API in `worker/module-api.ts`, support in `module-support.ts`) runs on batches of lines, synchronously
  * while it returns non-promises (the hot path), awaiting only real thenables.
  */
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { PoisonTaskError, TaskFailedError } from '../core/errors.js';
-import {
-  ASCII,
-  type CombineFn,
-  decodeValues,
-  encodeRecord,
-  isThenable,
-  latin1ToText,
-  type MapFn,
-  type ReduceFn,
-  type TaskContext,
-  taskContext,
-  userError,
-} from './module-api.js';
-import {
-  OutputChannel,
-  type PairSink,
-  type RunningStep,
-  roleNoun,
-  type StepContext,
-  type StepResult,
-  type StepRole,
-  tailLines,
-} from './step-runner.js';
+import { TaskFailedError } from '../../core/errors.js';
+import type { MapFn, ReduceFn, TaskContext } from '../module-api.js';
+import { isThenable, loadModuleFunction, taskContext, userError } from './module-support.js';
+import { OutputChannel } from './output-channel.js';
+import { ASCII, decodeValues, encodeRecord, latin1ToText } from './text.js';
+import { type PairSink, type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
 
 /** Output lines are handed on in batches of this many. */
 const FLUSH_LINES = 8192;
-
-/**
- * Import a shipped module (path relative to `workDir`, or absolute) and return its export
- * named after `role` (a named export, or a property of the default export). Throws
- * PoisonTaskError when the file is missing, cannot be loaded, or lacks the export.
- */
-export async function loadModuleFunction<R extends StepRole>(
-  workDir: string,
-  modulePath: string,
-  role: R,
-): Promise<R extends 'map' ? MapFn : ReduceFn> {
-  const noun = `${roleNoun(role)} module "${modulePath}"`;
-  const file = resolve(workDir, modulePath);
-  const found = await stat(file).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-  if (!found) throw new PoisonTaskError(`${noun} not found in the job's files: ship it with "files"`, '');
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  } catch (err) {
-    const e = (err instanceof Error ? err : new Error(String(err))) as NodeJS.ErrnoException;
-    const syntax = e.name === 'SyntaxError';
-    const hint = syntax && /\.js$/.test(file) ? ' (an ES module must be named .mjs)' : '';
-    const Cls =
-      syntax || (e.code !== undefined && /^ERR_(MODULE_NOT_FOUND|UNKNOWN_FILE_EXTENSION|REQUIRE_ESM)/.test(e.code))
-        ? PoisonTaskError
-        : TaskFailedError;
-    throw new Cls(`${noun} could not be loaded${hint}: ${e.message}`, tailLines(String(e.stack ?? e)), { cause: err });
-  }
-  const def = mod.default as Record<string, unknown> | undefined;
-  const fn = mod[role] ?? (def !== null && typeof def === 'object' ? def[role] : undefined);
-  if (typeof fn !== 'function') {
-    const names = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
-    const hint =
-      role === 'combine' && typeof mod.reduce === 'function'
-        ? ' (to reuse the reducer: export const combine = reduce)'
-        : '';
-    throw new PoisonTaskError(
-      `${noun} has no "${role}" export${hint}; it exports: ${names.length > 0 ? names.join(', ') : 'no functions'}`,
-      '',
-    );
-  }
-  return fn as R extends 'map' ? MapFn : ReduceFn;
-}
 
 /** Start a module step for one attempt (see `startStep`). */
 export async function startModuleStep(modulePath: string, ctx: StepContext): Promise<RunningStep> {
   const fn = await loadModuleFunction(ctx.workDir, modulePath, ctx.role);
   ctx.signal?.throwIfAborted();
   return new ModuleRun(fn, modulePath, ctx).step();
-}
-
-/** Context of a combiner run inside the map-side sort buffer. */
-export type CombinerContext = Pick<StepContext, 'env' | 'onCounter' | 'onStatus'>;
-
-/**
- * Wrap a module's `combine` for the map-side sorter: `(key, values)` with the latin1 key
- * and latin1 values of one group, returning the emitted full latin1 lines. The combiner
- * must be synchronous here; a returned promise fails the attempt (TaskFailedError), as
- * does an exception.
- */
-export function groupCombinerFromModule(
-  fn: CombineFn,
-  ctx: CombinerContext,
-): (key: string, values: string[]) => string[] {
-  let out: string[] = [];
-  const tc = taskContext(ctx, (key, value) => {
-    out.push(encodeRecord(key, value));
-  });
-  return (key, values) => {
-    out = [];
-    let r: unknown;
-    try {
-      r = fn(latin1ToText(key), decodeValues(values), tc);
-    } catch (err) {
-      throw userError('combiner', err);
-    }
-    if (isThenable(r)) {
-      r.then(undefined, () => {});
-      throw new TaskFailedError('combiner returned a promise: a combiner must be synchronous (not async)', '');
-    }
-    return out;
-  };
 }
 
 class ModuleRun {

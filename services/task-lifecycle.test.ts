@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TIMINGS, type Timings } from '../core/config.js';
+import type { Manifest } from '../core/manifest.js';
+import type { TaskRecord, WorkerRecord } from '../core/model.js';
+import {
+  attemptsAllowed,
+  isLastAttempt,
+  leaseMs,
+  parseTaskMessage,
+  retryDelayMs,
+  sendTaskMessages,
+  shouldReclaim,
+  taskMessageBody,
+} from './task-lifecycle.js';
+
+const T: Timings = DEFAULT_TIMINGS; // 2 s heartbeats × 5: a 10 s lease
+const LEASE = leaseMs(T);
+
+describe('task messages', () => {
+  it('are built and parsed in one format, and nothing else parses', () => {
+    expect(parseTaskMessage(taskMessageBody('j1', 'm-00001'))).toEqual({ jobId: 'j1', taskId: 'm-00001' });
+    expect(parseTaskMessage('{"jobId":"j1"}')).toBeUndefined();
+    expect(parseTaskMessage('{"jobId":1,"taskId":"m-1"}')).toBeUndefined();
+    expect(parseTaskMessage('null')).toBeUndefined();
+    expect(parseTaskMessage('garbage')).toBeUndefined();
+  });
+
+  it('are sent one per task, with the delay in seconds', async () => {
+    const sent: [readonly string[], number | undefined][] = [];
+    await sendTaskMessages({ sendAll: async (b, d) => void sent.push([b, d]) }, 'j', ['r-00000', 'r-00001'], 2500);
+    expect(sent).toEqual([[[taskMessageBody('j', 'r-00000'), taskMessageBody('j', 'r-00001')], 2.5]]);
+  });
+});
+
+describe('attempts', () => {
+  const job = (maxAttempts?: number) => ({ manifest: { maxAttempts } as Manifest });
+
+  it("allowed: the job's maxAttempts, else the deployment default", () => {
+    expect(attemptsAllowed(job(1), T)).toBe(1);
+    expect(attemptsAllowed(job(7), T)).toBe(7);
+    expect(attemptsAllowed(job(undefined), T)).toBe(T.maxAttempts);
+    expect(attemptsAllowed(undefined, T)).toBe(T.maxAttempts);
+  });
+
+  it('the last one counts failures and stalls together', () => {
+    expect(isLastAttempt({ failures: 0, stalls: 0 }, 1)).toBe(true);
+    expect(isLastAttempt({ failures: 0, stalls: 0 }, 2)).toBe(false);
+    expect(isLastAttempt({ failures: 1, stalls: 1 }, 3)).toBe(true);
+    expect(isLastAttempt({ failures: 2, stalls: 0 }, 4)).toBe(false);
+  });
+
+  it('retry delay doubles per failure from the base and caps at 60 s', () => {
+    expect([1, 2, 3, 4].map((f) => retryDelayMs({ retryBaseMs: 1000 }, f))).toEqual([1000, 2000, 4000, 8000]);
+    expect(retryDelayMs({ retryBaseMs: 1000 }, 30)).toBe(60_000);
+  });
+});
+
+describe('shouldReclaim (checker policy, injected clock)', () => {
+  const now = 1_000_000;
+  const task = (over: Partial<TaskRecord> = {}): TaskRecord => ({
+    jobId: 'j',
+    taskId: 'm-00003',
+    kind: 'map',
+    index: 3,
+    status: 'RUNNING',
+    attempt: 2,
+    failures: 0,
+    stalls: 1,
+    owner: 'w1',
+    claimedAt: now - 60_000,
+    leaseExpiresAt: now - 1,
+    ...over,
+  });
+  const worker = (over: Partial<WorkerRecord> = {}): WorkerRecord => ({
+    workerId: 'w1',
+    heartbeatAt: now - 100,
+    startedAt: now - 600_000,
+    host: 'h',
+    runningTask: 'j/m-00003',
+    runningAttempt: 2,
+    ...over,
+  });
+
+  it('never while the lease runs, even with a dead owner', () => {
+    expect(shouldReclaim(task({ leaseExpiresAt: now }), undefined, now, T)).toBe(false);
+    expect(shouldReclaim(task({ leaseExpiresAt: now + 5000 }), worker({ heartbeatAt: 0 }), now, T)).toBe(false);
+  });
+
+  it('only RUNNING tasks', () => {
+    for (const status of ['PENDING', 'COMMITTED', 'FAILED', 'CANCELLED'] as const) {
+      expect(shouldReclaim(task({ status }), undefined, now, T)).toBe(false);
+    }
+  });
+
+  it('at once when the lease ended and the owner is gone or its heartbeat is older than a lease', () => {
+    expect(shouldReclaim(task(), undefined, now, T)).toBe(true);
+    expect(shouldReclaim(task(), worker({ heartbeatAt: now - LEASE - 1 }), now, T)).toBe(true);
+    expect(shouldReclaim(task(), worker({ heartbeatAt: now - LEASE }), now, T)).toBe(false);
+  });
+
+  it('at once when a live owner no longer runs that attempt (a lost claim or commit response)', () => {
+    expect(shouldReclaim(task(), worker({ runningTask: undefined, runningAttempt: undefined }), now, T)).toBe(true);
+    expect(shouldReclaim(task(), worker({ runningTask: 'j/m-00004', runningAttempt: 1 }), now, T)).toBe(true);
+    expect(shouldReclaim(task(), worker({ runningAttempt: 1 }), now, T)).toBe(true);
+  });
+
+  it('a live owner that runs it keeps it for one more lease (lost lease writes), then loses it', () => {
+    expect(shouldReclaim(task({ leaseExpiresAt: now - LEASE }), worker(), now, T)).toBe(false);
+    expect(shouldReclaim(task({ leaseExpiresAt: now - LEASE - 1 }), worker(), now, T)).toBe(true);
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * The task lifecycle rules, in one place: the task message format, the lease length,
+ * attempts used and allowed (per job), the retry delay, when the checker reclaims a
+ * task, and the failure reasons written on the job. The task runner (worker), the
+ * checker and the coordinator all call these; the fenced writes that apply them live
+ * in aws/task-store.ts.
+ *
+ *   PENDING --claim--> RUNNING --commit--> COMMITTED
+ *                        |  \--fail (attempts left)-----> PENDING (+ message after retryDelayMs)
+ *                        |  \--fail (attempts used up)--> FAILED  => job FAILED
+ *                        |  \--release (SIGTERM)--------> PENDING (message visible at once)
+ *                        \--reclaim (lease ended, by checker)--> PENDING / FAILED
+ */
+import { leaseMs as leaseLength, type Timings } from '../core/config.js';
+import type { JobRecord, TaskRecord, WorkerRecord } from '../core/model.js';
+
+/** Body of a task queue message. The task record is the source of truth. */
+export interface TaskMessage {
+  readonly jobId: string;
+  readonly taskId: string;
+}
+
+/** The one place a task message body is built. */
+export function taskMessageBody(jobId: string, taskId: string): string {
+  return JSON.stringify({ jobId, taskId } satisfies TaskMessage);
+}
+
+/** A task message's body, or undefined when it is not one. */
+export function parseTaskMessage(body: string): TaskMessage | undefined {
+  try {
+    const m = JSON.parse(body) as Partial<TaskMessage> | null;
+    return typeof m?.jobId === 'string' && typeof m.taskId === 'string'
+      ? { jobId: m.jobId, taskId: m.taskId }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What sending task messages needs (the task queue adapter). */
+export interface TaskSender {
+  sendAll(bodies: readonly string[], delaySeconds?: number): Promise<void>;
+}
+
+/** Send one message per task id of a job, optionally delayed (a retry). */
+export function sendTaskMessages(
+  queue: TaskSender,
+  jobId: string,
+  taskIds: readonly string[],
+  delayMs = 0,
+): Promise<void> {
+  return queue.sendAll(
+    taskIds.map((t) => taskMessageBody(jobId, t)),
+    delayMs / 1000,
+  );
+}
+
+/** Lease length: how long after its last extension an attempt still owns its task. */
+export function leaseMs(t: Timings): number {
+  return leaseLength(t);
+}
+
+/** Attempts a task of this job may take (failures plus stalls): the manifest's, else the default. */
+export function attemptsAllowed(job: Pick<JobRecord, 'manifest'> | undefined, t: Timings): number {
+  return job?.manifest?.maxAttempts ?? t.maxAttempts;
+}
+
+/** Attempts that ended without a commit, before the one now ending. */
+export function attemptsUsed(task: Pick<TaskRecord, 'failures' | 'stalls'>): number {
+  return task.failures + task.stalls;
+}
+
+/** True when the attempt now ending is the task's last allowed one. */
+export function isLastAttempt(task: Pick<TaskRecord, 'failures' | 'stalls'>, allowed: number): boolean {
+  return attemptsUsed(task) + 1 >= allowed;
+}
+
+/** Retry delay after `failures` failed attempts: base × 2^(failures-1), capped at 60 s. */
+export function retryDelayMs(t: Pick<Timings, 'retryBaseMs'>, failures: number): number {
+  return Math.min(60_000, t.retryBaseMs * 2 ** Math.max(0, failures - 1));
+}
+
+/**
+ * Whether the checker takes a RUNNING task back. The lease is the only proof an attempt
+ * is alive: the owner extends it on every heartbeat while it really runs that attempt.
+ *
+ *   owner:   claim  hb  hb  hb ✝ (dead, paused, or alive but no longer running this attempt)
+ *   lease:   ────────────────────|ended
+ *   checker:                        owner's item fresh but does not name this attempt → reclaim
+ *                                   owner's item fresh and names it → wait one lease more
+ *                                   (a heartbeat write was lost; the owner extends it next beat)
+ *
+ * A live owner's worker item names the attempt it runs (`runningAttempt`). A lease that ended
+ * while the owner still claims the attempt gets a grace of one more lease (lost heartbeat
+ * writes); past that, or when the owner names another attempt or none, the task is reclaimed.
+ */
+export function shouldReclaim(
+  task: Pick<TaskRecord, 'status' | 'leaseExpiresAt' | 'owner' | 'jobId' | 'taskId' | 'attempt'>,
+  owner: Pick<WorkerRecord, 'heartbeatAt' | 'runningTask' | 'runningAttempt'> | undefined,
+  now: number,
+  t: Timings,
+): boolean {
+  if (task.status !== 'RUNNING') return false;
+  const leaseEnd = task.leaseExpiresAt ?? 0;
+  if (leaseEnd >= now) return false;
+  const lease = leaseMs(t);
+  const ownerAlive = owner !== undefined && owner.heartbeatAt >= now - lease;
+  if (!ownerAlive) return true;
+  const runsIt = owner.runningTask === `${task.jobId}/${task.taskId}` && owner.runningAttempt === task.attempt;
+  return !runsIt || leaseEnd < now - lease;
+}
+
+/** The job's failure reason when a task used up its attempts by failing. */
+export function taskFailedReason(taskId: string, attempts: number, message: string, poison: boolean, tail = ''): string {
+  return (
+    `Task ${taskId} failed${poison ? ' (not retryable)' : ` after ${attempts} attempt${attempts > 1 ? 's' : ''}`}: ${message}` +
+    (tail ? `\n--- stderr (last lines) ---\n${tail}` : '')
+  );
+}
+
+/** The job's failure reason when a task's last attempt stalled (its lease ended). */
+export function taskStalledReason(task: Pick<TaskRecord, 'taskId' | 'owner' | 'lastError'>, attempts: number): string {
+  return (
+    `Task ${task.taskId} failed after ${attempts} attempt${attempts > 1 ? 's' : ''}: its worker ${task.owner} stopped extending its lease.` +
+    (task.lastError ? ` Earlier error: ${task.lastError}` : '')
+  );
+}
+
+/** The attempt's lastError when the checker reclaims it. */
+export function stalledError(task: Pick<TaskRecord, 'owner' | 'attempt'>): string {
+  return `worker ${task.owner} stopped extending its lease during attempt ${task.attempt}`;
+}
+
+/** The job's failure reason when a task's message was dead-lettered too often. */
+export function neverClaimedReason(taskId: string, redrives: number): string {
+  return (
+    `Task ${taskId} was never claimed: its message was dead-lettered ${redrives} times ` +
+    '(workers received it but did not claim it; check the worker logs).'
+  );
+}

@@ -1,0 +1,35 @@
+/**
+ * How a worker runs user code for one task attempt: one interface over
+ * Hadoop-Streaming executables (`worker/step/executable.ts`) and in-process
+ * JavaScript modules (`worker/step/module.ts`).
+ *
+ * Usage: feed input and drain output concurrently, then await `done`.
+ * ```ts
+ * const step = await startStep(manifest.mapper, ctx);
+ * const drained = (async () => { for await (const batch of step.output) sink(batch); })();
+ * for await (const batch of input) await step.write(batch);
+ * await step.end();
+ * await drained;
+ * const { stderr } = await step.done;
+ * ```
+ * If the step fails, `done` and the `output` iterator reject with the same error, and
+ * so do `write`/`end` calls made after the failure is known (a write to a process
+ * that already exited just discards the input). `done` never causes an unhandled
+ * rejection on its own.
+ */
+import type { Step } from '../../core/manifest.js';
+import { startExecutableStep } from './executable.js';
+import { startModuleStep } from './module.js';
+import type { RunningStep, StepContext } from './types.js';
+
+export type { PairSink, RunningStep, StepContext, StepResult, StepRole } from './types.js';
+
+/**
+ * Start a mapper, reducer or combiner for one attempt: a command line string runs as a
+ * Hadoop-Streaming executable, `{ module }` runs the module's `map`/`reduce`/`combine`
+ * export in-process. Rejects with PoisonTaskError when the program or export is missing.
+ */
+export function startStep(step: Step, ctx: StepContext): Promise<RunningStep> {
+  return typeof step === 'string' ? startExecutableStep(step, ctx) : startModuleStep(step.module, ctx);
+}
+

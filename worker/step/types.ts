@@ -1,0 +1,85 @@
+/**
+ * The contract between the worker and a running step (a mapper, reducer or combiner):
+ * what a step is given (`StepContext`) and what it offers (`RunningStep`). Types only,
+ * plus `roleNoun`; the runners are `executable.ts` and `module.ts`, chosen by `index.ts`.
+ */
+
+/** Which function of the job the step plays. */
+export type StepRole = 'map' | 'reduce' | 'combine';
+
+/** Everything a step needs from the worker for one attempt. */
+export interface StepContext {
+  readonly role: StepRole;
+  /** Per-attempt temp dir, cwd of executables; shipped files are already downloaded here. */
+  readonly workDir: string;
+  /**
+   * Job/task facts (MR_JOB_ID, MR_TASK_ID, MR_ATTEMPT, MR_INPUT_FILE, Hadoop's
+   * `map_input_file`...) and the manifest's `env`. Executables get these
+   * merged over a minimal base environment (PATH, HOME, TMPDIR of the worker). Never logged.
+   */
+  readonly env: Readonly<Record<string, string>>;
+  /**
+   * Kill the attempt when it makes no progress for this long: no input consumed, no
+   * output produced, no `reporter:` line. The clock does not run while the step is
+   * waiting on the worker (idle stdin that is still open, output not being drained).
+   */
+  readonly noProgressTimeoutMs: number;
+  /** Bytes of stderr kept for the log (default 8 MiB); beyond that the head and the tail are kept. */
+  readonly stderrLimitBytes?: number;
+  /** User counters (`reporter:counter:` lines, `ctx.counter`). */
+  readonly onCounter: (group: string, name: string, amount: number) => void;
+  /** User status (`reporter:status:` lines, `ctx.status`). */
+  readonly onStatus: (message: string) => void;
+  /** Abort = kill the attempt (lease lost, cancel, SIGTERM); `done` rejects with `signal.reason`. */
+  readonly signal?: AbortSignal;
+  /**
+   * Module mappers only: emitted pairs go to this sink instead of becoming output lines
+   * (map-side aggregation, see `RepeatAggregator`). Executables ignore it.
+   */
+  readonly pairs?: PairSink;
+}
+
+/** Takes the `(key, value)` pairs a module step emits, in place of its output lines. */
+export interface PairSink {
+  /** Take one pair; validates and encodes it like `encodeRecord` (throws on a newline). */
+  emit(key: string, value: string): void;
+  /** True when the held pairs must be handed on (`flush`) before more are emitted. */
+  readonly full: boolean;
+  flush(): Promise<void>;
+}
+
+/** What a successful step leaves behind. */
+export interface StepResult {
+  /** Captured stderr without `reporter:` lines (bounded, see `stderrLimitBytes`). Empty for modules. */
+  readonly stderr: Buffer;
+  /** The last ~20 lines of stderr, decoded as UTF-8, for failure reasons and logs. */
+  readonly stderrTail: string;
+}
+
+/** A running step. Output must be consumed while input is written, or both stall (backpressure). */
+export interface RunningStep {
+  /** Feed input batches (latin1 lines, no '\n'); resolves when the step has accepted them (backpressure). */
+  write(lines: string[]): Promise<void>;
+  /** No more input. */
+  end(): Promise<void>;
+  /**
+   * Output line batches (latin1), in the order produced. Iterate it once. Leaving the loop
+   * early (`break`) discards the rest of the output but does not stop the step.
+   */
+  readonly output: AsyncIterable<string[]>;
+  /**
+   * Resolves when the step finished successfully and its output was drained; rejects with
+   * TaskFailedError (non-zero exit, crash, signal, no-progress timeout, exception in module
+   * code), PoisonTaskError (executable not found / not executable / module has no such
+   * export: can never succeed), or the abort reason.
+   */
+  readonly done: Promise<StepResult>;
+  /** OS process id of an executable step (its process group id too); undefined for modules. */
+  readonly pid?: number;
+}
+
+/** "mapper", "reducer" or "combiner": how messages name a role. */
+export function roleNoun(role: StepRole): string {
+  return role === 'map' ? 'mapper' : role === 'reduce' ? 'reducer' : 'combiner';
+}
+
