@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectInfo } from '../../aws/blob-store.js';
 import { manifestKey } from '../../core/layout.js';
 import { MANIFEST_LIMITS } from '../../core/manifest.js';
+import { READY_LIMITS } from '../../core/ready-marker.js';
 import { PLAN_TASKS_PER_INVOCATION } from '../../services/planning.js';
 import { cli, cliEnv, LocalUp, Scratch, StackAccess, uniquePrefix } from '../helpers/cli.js';
 
@@ -155,5 +156,66 @@ describe('every submission ends visibly and bounded (MANIFEST_LIMITS)', () => {
     expect(bigJob).toMatchObject({ status: 'CREATING', numMaps: tasks });
     expect((await access.tasks.list(big, 'map')).length).toBeLessThan(tasks);
     expect((await mr('cancel', big)).code).toBe(0);
+  });
+});
+
+describe('no silent failures on the S3 triggers', () => {
+  it('a _READY uploaded before its batch finishes, with an expected count, runs on the whole batch', async () => {
+    const pipeline = id('clicks');
+    await access.blobs.putBytes(
+      access.bucket,
+      `pipelines/${pipeline}.json`,
+      JSON.stringify({ output: `s3://${access.bucket}/results/${pipeline}/`, mapper: 'cat', reducer: 'cat', numReducers: 1 }),
+    );
+    const batch = `incoming/${pipeline}/b1/`;
+    // As `aws s3 sync` may do: the marker lands first, then the data, a little later.
+    await access.blobs.putBytes(access.bucket, `${batch}_READY`, JSON.stringify({ expectedObjects: 3 }));
+    await access.blobs.putBytes(access.bucket, `${batch}a.txt`, 'a\n');
+    await new Promise((r) => setTimeout(r, 3 * READY_LIMITS.recheckSeconds * 1000));
+    expect(await access.jobs.get(`${pipeline}.b1`)).toBeUndefined(); // still waiting for two objects
+    await access.blobs.putBytes(access.bucket, `${batch}b.txt`, 'b\n');
+    await access.blobs.putBytes(access.bucket, `${batch}day/c.txt`, 'c\n');
+    const job = await access.finishedJob(`${pipeline}.b1`, 90_000);
+    expect(job.status, job.reason).toBe('SUCCEEDED');
+    expect(await access.readText(`results/${pipeline}/b1/part-00000`)).toBe('a\nb\nc\n');
+  });
+
+  it('a batch that does not complete before its _READY timeout fails with a reason naming what is missing', async () => {
+    const pipeline = id('late');
+    await access.blobs.putBytes(access.bucket, `pipelines/${pipeline}.json`, JSON.stringify({ output: `s3://${access.bucket}/results/${pipeline}/`, mapper: 'cat' }));
+    const batch = `incoming/${pipeline}/b1/`;
+    await access.blobs.putBytes(access.bucket, `${batch}a.txt`, 'a\n');
+    await access.blobs.putBytes(access.bucket, `${batch}_READY`, JSON.stringify({ keys: ['a.txt', 'b.txt'], timeoutSeconds: 3 }));
+    const job = await access.finishedJob(`${pipeline}.b1`, 60_000);
+    expect(job.status).toBe('FAILED');
+    expect(job.reason).toMatch(new RegExp(`^Batch s3://${access.bucket}/${batch} did not complete before its _READY timeout: missing b\\.txt\\.`));
+    expect(await access.blobs.hasAny(access.bucket, `results/${pipeline}/`)).toBe(false);
+  });
+
+  it('a job id or pipeline name we cannot accept leaves a FAILED record that `mapreduce jobs` shows', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const keys = [`jobs/my job ${tag}/job.json`, `jobs/naïve-${tag}/job.json`, `jobs/${'x'.repeat(129)}${tag}/job.json`, `incoming/my pipe ${tag}/b/_READY`];
+    const manifest = JSON.stringify({ input: `s3://${access.bucket}/data/in/`, output: `s3://${access.bucket}/results/x-${tag}/`, mapper: 'cat' });
+    for (const key of keys) await access.blobs.putBytes(access.bucket, key, key.endsWith('_READY') ? '' : manifest);
+    const listed = await access.until('every refusal to be listed', async () => {
+      const r = await mr('jobs', '--json', '--status', 'failed', '-n', '200');
+      const jobs = JSON.parse(r.stdout) as { jobId: string; reason?: string }[];
+      const found = keys.map((k) => jobs.find((j) => j.reason?.includes(JSON.stringify(k.length > 300 ? `${k.slice(0, 300)}…` : k))));
+      return found.every((j) => j !== undefined) ? found : undefined;
+    });
+    for (const [i, job] of listed.entries()) {
+      expect(job!.jobId).toMatch(/^rejected-[0-9a-f]{16}$/);
+      expect(job!.reason, keys[i]).toMatch(/ refused: the (job id|pipeline or batch name) .* cannot be accepted: use ASCII letters/);
+    }
+    const table = await mr('jobs', '--status', 'failed', '-n', '200');
+    for (const job of listed) expect(table.stdout).toMatch(new RegExp(`^${job!.jobId} .* FAILED `, 'm'));
+  });
+
+  it('submit warns when the local input folder already holds a _READY marker', async () => {
+    s.file('batch/a.txt', 'a\n');
+    s.file('batch/_READY', '');
+    const r = await mr('submit', '-i', 'batch', '-o', `s3://${access.bucket}/results/${id('warned')}/`, '-m', 'cat');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Warning: \S*_READY is a _READY marker inside the input folder/);
   });
 });
