@@ -15,7 +15,7 @@ const endpoint = process.env.AWS_ENDPOINT_URL || LOCAL_ENDPOINT;
 const stateDir = path.join(localStateDir(), `emulator-${new URL(endpoint).port || '80'}`);
 
 async function main(cmd: string | undefined): Promise<number> {
-  switch (cmd) {
+  switch (cmd ?? '') {
     case 'start': {
       mkdirSync(stateDir, { recursive: true });
       const h = await ensureEmulator({ endpoint, detached: true, logFile: path.join(stateDir, 'emulator.log') });

@@ -26,7 +26,7 @@ describe('uploadsOf', () => {
     expect(() => uploadsOf('null')).toThrow(DoNotRetryError);
   });
   it("reads the coordinator's own follow-ups", () => {
-    expect(uploadsOf(JSON.stringify({ kind: 'plan', jobId: 'j', from: 500 }))).toEqual([{ kind: 'plan', jobId: 'j', from: 500 }]);
+    expect(uploadsOf(JSON.stringify({ kind: 'plan', jobId: 'j' }))).toEqual([{ kind: 'plan', jobId: 'j' }]);
     expect(uploadsOf(JSON.stringify({ kind: 'ready', pipeline: 'p', batch: 'b', deadline: 5 }))).toEqual([
       { kind: 'ready', pipeline: 'p', batch: 'b', deadline: 5 },
     ]);

@@ -1,24 +1,29 @@
 /**
  * The coordinator: turns a submissions-queue message into a job. An upload (a
  * manifest, or a `_READY` marker of a batch) is validated, its input listed and
- * split, and its plan written in bounded chunks (planning.ts). A repeated event
+ * split, and its plan written in bounded steps (plan-writer.ts): at most
+ * PLAN_SECONDS_PER_INVOCATION of it per message, the rest continued through a
+ * message queued behind the submissions already waiting. A repeated event
  * never creates a second job; a coordinator that crashed half-way is resumed by the
  * redelivered message. Every submission ends visibly: a job, or a FAILED record
  * with a reason (refusals.ts), never a silent drop.
  */
-import { isErrorNamed, isTransient, ManifestError, UsageError } from '../core/errors.js';
+import { DoNotRetryError, isErrorNamed, isTransient, ManifestError, UsageError } from '../core/errors.js';
 import { batchJobId, classifyTriggerKey, incomingBatchPrefix, manifestKey, pipelineConfigKey } from '../core/layout.js';
 import { type Manifest, DEFAULT_SPLIT_SIZE, MANIFEST_LIMITS, parseManifest, parseManifestJson, validateManifest } from '../core/manifest.js';
 import { type InputSplit, isAccepted, type JobRecord } from '../core/model.js';
 import { missingFromBatch, parseReadyMarker, READY_LIMITS } from '../core/ready-marker.js';
 import { computeSplits } from '../core/splits.js';
 import { type Services, iso } from './context.js';
-import { loadPlan, PLAN_BATCH, storePlanIfBig, writePlanChunk } from './planning.js';
+import { type PlanResume, writePlan } from './plan-writer.js';
 import { readManifestText, refuseKey, refuseReupload, reject, sameManifest } from './refusals.js';
 import { checkSubmission } from './submission.js';
 import { parseSubmissionMessages, type SubmissionOutcome } from './trigger-messages.js';
 
 export type { SubmissionOutcome } from './trigger-messages.js';
+
+/** Planning a job takes at most this long per message, so that one big plan never holds up other submissions. */
+export const PLAN_SECONDS_PER_INVOCATION = 5;
 
 /**
  * Handle one submissions-queue message body. Errors that a retry may cure (S3 or
@@ -29,7 +34,7 @@ export async function handleSubmission(s: Services, body: string): Promise<Submi
   const results: SubmissionOutcome[] = [];
   for (const m of parseSubmissionMessages(body)) {
     if (m.kind === 'upload') results.push(await handleUpload(s, m.bucket, m.key));
-    else if (m.kind === 'plan') results.push(await continuePlan(s, m.jobId, m.from));
+    else if (m.kind === 'plan') results.push(await continuePlan(s, m.jobId));
     else results.push(await checkBatch(s, m.pipeline, m.batch, m.deadline));
   }
   return results;
@@ -150,7 +155,6 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     const reason = err instanceof UsageError ? err.message : `internal error while planning (${(err as Error).name}: ${(err as Error).message})`;
     return reject(s, jobId, `${reason}${hint}`);
   }
-  await storePlanIfBig(s, jobId, splits);
   const now = iso(s.now());
   const job: JobRecord = {
     jobId,
@@ -173,7 +177,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     throw err;
   }
   s.log.info('Job created', { jobId, numMaps: splits.length, numReduces: job.numReduces, inputBytes: job.inputBytes });
-  return planFrom(s, job, splits, 0);
+  return planFrom(s, job, splits, undefined);
 }
 
 function planSplits(m: Manifest, inputs: Parameters<typeof computeSplits>[0]): InputSplit[] {
@@ -185,40 +189,60 @@ function planSplits(m: Manifest, inputs: Parameters<typeof computeSplits>[0]): I
 }
 
 /** A CREATING job met again (a redelivered upload): finish its plan with the manifest that is on its record. */
-async function resume(s: Services, job: JobRecord): Promise<SubmissionOutcome> {
-  if (job.tasksWritten === true) {
-    await s.jobs.markRunning(job.jobId, iso(s.now()));
-    return { outcome: 'duplicate', jobId: job.jobId };
-  }
-  return continuePlan(s, job.jobId, 0);
+function resume(s: Services, job: JobRecord): Promise<SubmissionOutcome> {
+  return continuePlan(s, job.jobId);
 }
 
-/** Write the next chunk of a job's plan; a job cancelled meanwhile is left alone. */
-async function continuePlan(s: Services, jobId: string, from: number): Promise<SubmissionOutcome> {
+/**
+ * Continue a CREATING job's plan where its record says the last step stopped. The
+ * splits come again from the record's manifest (the one that ran); an input that
+ * changed meanwhile fails the job with a reason rather than planning different splits.
+ * A job cancelled meanwhile is left alone.
+ */
+async function continuePlan(s: Services, jobId: string): Promise<SubmissionOutcome> {
   const job = await s.jobs.get(jobId);
-  if (!job || job.status !== 'CREATING') return { outcome: 'ignored', why: `job ${jobId} is ${job?.status ?? 'gone'}` };
+  if (!job || job.status !== 'CREATING' || !isAccepted(job)) {
+    return { outcome: 'ignored', why: `job ${jobId} is ${job?.status ?? 'gone'}` };
+  }
   let splits: InputSplit[];
   try {
-    splits = from === 0 && job.numMaps <= PLAN_BATCH ? await replan(s, job) : await loadPlan(s, job);
+    const inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, job.manifest, { resuming: true });
+    splits = planSplits(job.manifest, inputs);
+    if (splits.length !== job.numMaps) {
+      throw new DoNotRetryError(
+        `the input of job ${jobId} changed while the job was being planned (${job.numMaps} map tasks planned, ${splits.length} now); ` +
+          'submit it again under a new job id once the input is complete',
+      );
+    }
   } catch (err) {
-    if (isTransient(err)) throw err;
-    await s.jobs.end(jobId, 'FAILED', (err as Error).message, iso(s.now()));
-    return { outcome: 'rejected', jobId, reason: (err as Error).message };
+    return failPlanning(s, jobId, err);
   }
-  return planFrom(s, job, splits, from);
+  return planFrom(s, job, splits, job as PlanResume);
 }
 
-/** A small plan is not stored: list and split again, from the record's manifest, and check it still matches. */
-async function replan(s: Services, job: JobRecord): Promise<InputSplit[]> {
-  if (!isAccepted(job)) return loadPlan(s, job);
-  const inputs = await checkSubmission(s.blobs, s.names.bucket, job.jobId, job.manifest, { resuming: true });
-  const splits = planSplits(job.manifest, inputs);
-  if (splits.length !== job.numMaps) return loadPlan(s, job);
-  return splits;
+/** Write the plan for at most PLAN_SECONDS_PER_INVOCATION; queue the rest behind the waiting submissions. */
+async function planFrom(s: Services, job: JobRecord, splits: InputSplit[], resume: PlanResume | undefined): Promise<SubmissionOutcome> {
+  const { jobId } = job;
+  try {
+    if (!(await writePlan(s, { jobId, splits, numReduces: job.numReduces }, resume, PLAN_SECONDS_PER_INVOCATION * 1000))) {
+      return { outcome: 'ignored', why: `job ${jobId} stopped being CREATING while it was planned` };
+    }
+  } catch (err) {
+    if (isErrorNamed(err, 'PlanIncompleteError')) {
+      await s.submissionQueue.sendAll([JSON.stringify({ kind: 'plan', jobId })]);
+      return { outcome: 'planning', jobId };
+    }
+    return failPlanning(s, jobId, err);
+  }
+  await s.jobs.markRunning(jobId, iso(s.now()));
+  return { outcome: 'created', jobId, numMaps: splits.length };
 }
 
-async function planFrom(s: Services, job: JobRecord, splits: readonly InputSplit[], from: number): Promise<SubmissionOutcome> {
-  const written = await writePlanChunk(s, job, splits, from);
-  if (written < splits.length) return { outcome: 'planning', jobId: job.jobId, written };
-  return { outcome: 'created', jobId: job.jobId, numMaps: splits.length };
+/** A transient error goes back to the queue; any other ends the CREATING job with its reason. */
+async function failPlanning(s: Services, jobId: string, err: unknown): Promise<SubmissionOutcome> {
+  if (isTransient(err)) throw err;
+  const reason = err instanceof UsageError || err instanceof DoNotRetryError ? err.message : `internal error while planning (${String(err)})`;
+  await s.jobs.end(jobId, 'FAILED', reason, iso(s.now()));
+  s.log.warn('Job rejected', { jobId, reason });
+  return { outcome: 'rejected', jobId, reason };
 }

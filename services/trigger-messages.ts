@@ -6,7 +6,12 @@
  */
 import { DoNotRetryError } from '../core/errors.js';
 import { decodeEventKey } from '../core/layout.js';
-import type { PlanContinuation } from './planning.js';
+
+/** A job's plan, continued where its record says the last step stopped. */
+export interface PlanContinuation {
+  readonly kind: 'plan';
+  readonly jobId: string;
+}
 
 /** A `_READY` batch checked again until its objects have all landed, or `deadline` passed. */
 export interface ReadyRecheck {
@@ -22,7 +27,7 @@ export type SubmissionMessage = { readonly kind: 'upload'; readonly bucket: stri
 /** What came of one message. */
 export type SubmissionOutcome =
   | { outcome: 'created'; jobId: string; numMaps: number }
-  | { outcome: 'planning'; jobId: string; written: number }
+  | { outcome: 'planning'; jobId: string }
   | { outcome: 'waiting'; jobId: string; missing: number }
   | { outcome: 'rejected'; jobId: string; reason: string }
   | { outcome: 'duplicate'; jobId: string }
@@ -44,16 +49,14 @@ function decodedKey(raw: string): string {
 
 /** The messages in one submissions-queue body; S3 test events yield none. */
 export function parseSubmissionMessages(body: string): SubmissionMessage[] {
-  let parsed: { Records?: S3Record[]; kind?: unknown; jobId?: unknown; from?: unknown; pipeline?: unknown; batch?: unknown; deadline?: unknown };
+  let parsed: { Records?: S3Record[]; kind?: unknown; jobId?: unknown; pipeline?: unknown; batch?: unknown; deadline?: unknown };
   try {
-    parsed = JSON.parse(body);
+    parsed = JSON.parse(body) as typeof parsed;
   } catch (err) {
     throw new DoNotRetryError('Submission message is not JSON', { cause: err });
   }
   if (parsed === null || typeof parsed !== 'object') throw new DoNotRetryError('Submission message is not a JSON object');
-  if (parsed.kind === 'plan' && typeof parsed.jobId === 'string' && Number.isSafeInteger(parsed.from)) {
-    return [{ kind: 'plan', jobId: parsed.jobId, from: parsed.from as number }];
-  }
+  if (parsed.kind === 'plan' && typeof parsed.jobId === 'string') return [{ kind: 'plan', jobId: parsed.jobId }];
   if (
     parsed.kind === 'ready' &&
     typeof parsed.pipeline === 'string' &&
