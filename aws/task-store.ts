@@ -149,10 +149,9 @@ export class TaskStore {
     }
   }
 
-  /** heartbeat: extend the lease of an attempt this worker still owns (within `timeoutMs`, if given). */
-  async heartbeat(ref: AttemptRef, now: number, leaseMs: number, timeoutMs?: number): Promise<void> {
-    const signal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
-    await this.update(ref.jobId, ref.taskId, heartbeatWrite(ref, now, leaseMs), leaseLost(ref, 'Heartbeat'), signal);
+  /** heartbeat: extend the lease of an attempt this worker still owns. */
+  async heartbeat(ref: AttemptRef, now: number, leaseMs: number): Promise<void> {
+    await this.update(ref.jobId, ref.taskId, heartbeatWrite(ref, now, leaseMs), leaseLost(ref, 'Heartbeat'));
   }
 
   /**
@@ -262,7 +261,7 @@ export class TaskStore {
    * One conditional update of a task item. A lost condition throws `onLost(current item)`
    * (the item as it is now, returned by DynamoDB with the failure).
    */
-  private update(jobId: string, taskId: string, write: TaskWrite, onLost: OnLost, abortSignal?: AbortSignal) {
+  private update(jobId: string, taskId: string, write: TaskWrite, onLost: OnLost) {
     return fenced(
       () =>
         this.c.doc.send(
@@ -272,7 +271,6 @@ export class TaskStore {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             ...write,
           }),
-          { abortSignal },
         ),
       onLost,
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from './errors.js';
-import { isMapOnly, parseManifest, validateManifest } from './manifest.js';
+import { isMapOnly, jsonDepthExceeds, MANIFEST_LIMITS, parseManifest, validateManifest } from './manifest.js';
 
 const base = { input: 's3://bkt/in/', output: 's3://bkt/out/', mapper: 'cat' };
 
@@ -86,5 +86,33 @@ describe('parseManifest', () => {
   it('validateManifest takes a parsed object', () => {
     expect(validateManifest({ ...base, numReducers: 3 }).numReducers).toBe(3);
     expect(() => validateManifest({ ...base, numReducers: -1 })).toThrow(ManifestError);
+  });
+});
+
+describe('limits (MANIFEST_LIMITS)', () => {
+  const L = MANIFEST_LIMITS;
+  it('a manifest over the size limit is refused before it is parsed', () => {
+    const text = withBase({ name: 'n'.repeat(L.maxManifestBytes) });
+    expect(issues(text)).toEqual([`the manifest is ${text.length} characters; the limit is ${L.maxManifestBytes} bytes`]);
+  });
+  it('JSON nested past the depth limit is refused without parsing (any bracket, strings aside)', () => {
+    const deep = `{"a":${'['.repeat(L.maxJsonDepth)}${']'.repeat(L.maxJsonDepth)}}`;
+    expect(issues(deep)).toEqual([`JSON nested deeper than ${L.maxJsonDepth} levels; a manifest needs only a few`]);
+    expect(issues(`${'['.repeat(200_000)}`)[0]).toMatch(/nested deeper/);
+    expect(jsonDepthExceeds(JSON.stringify({ s: '[[[[[[[[[[[[[[[[[[[[[["[[[' }), 2)).toBe(false);
+    expect(jsonDepthExceeds('{"a":{"b":{}}}', 3)).toBe(false);
+    expect(jsonDepthExceeds('{"a":{"b":{}}}', 2)).toBe(true);
+  });
+  it('field limits name the field and the limit, and never echo a long value or an env value', () => {
+    const long = issues(withBase({ name: 'x'.repeat(L.maxNameChars + 1) }));
+    expect(long).toEqual([expect.stringMatching(new RegExp(`^name: must be at most ${L.maxNameChars} characters \\(got "x{59}… \\(${L.maxNameChars + 3} characters\\)\\)$`))]);
+    expect(issues(withBase({ mapper: `cat ${'a'.repeat(L.maxCommandChars)}` }))[0]).toMatch(/^mapper: .*at most 16384 characters/);
+    const env = Object.fromEntries(Array.from({ length: L.maxEnvEntries + 1 }, (_, i) => [`K${i}`, 'v']));
+    expect(issues(withBase({ env }))).toEqual([`env: must hold at most ${L.maxEnvEntries} variables (got ${L.maxEnvEntries + 1})`]);
+    const big = issues(withBase({ env: { A: 's'.repeat(L.maxEnvChars) } }));
+    expect(big).toEqual([`env: must be at most ${L.maxEnvChars} characters in all (got ${L.maxEnvChars + 1})`]);
+    expect(issues(withBase({ env: { SECRET: 42 } }))).toEqual(['env.SECRET: expected string, got a hidden value']);
+    expect(issues(withBase({ files: Array.from({ length: L.maxFiles + 1 }, (_, i) => `s3://b/f${i}`) }))[0]).toMatch(/^files: must list at most 1000 files/);
+    expect(issues(withBase({ numMappers: L.maxMapTasks + 1 }))[0]).toMatch(/^numMappers: must be at most 10000 \(the map-task limit of a job\)/);
   });
 });

@@ -139,9 +139,9 @@ export class Heartbeat {
     // claim ──┬── beat (< ½ interval later: the claim's lease is fresh, skip) ── beat (extend) ──
     // so consecutive lease writes are at most 1½ intervals apart, against a lease of 5.
     if (now - this.leaseWrittenAt >= s.timings.heartbeatMs / 2) {
-      // Bounded, so one hung write does not hold back the next beats (they wait for this one).
-      const lease = leaseMs(s.timings);
-      await s.tasks.heartbeat(a.ref, now, lease, Math.max(lease / 2, 2000));
+      // Bounded by the client's answer deadline and retries (aws/clients.ts), not cut shorter:
+      // under load a slow extension that lands is worth more than one given up.
+      await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings));
       this.leaseWrittenAt = now;
     }
     const visibility = TASKS_QUEUE.visibilityTimeoutSeconds;

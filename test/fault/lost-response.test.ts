@@ -5,13 +5,13 @@
  * get past). The worker must recognise each as done: the task is not counted as failed,
  * not run twice, not left RUNNING, and the output and counters equal a clean run's.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AttemptRef, TaskStore } from '../../aws/task-store.js';
-import { finish, saveWorkerLogs, startFaultStack, waitFor } from '../helpers/fault.js';
+import { finish, saveWorkerLogs, startFaultStack } from '../helpers/fault.js';
 import { runInProcess } from '../helpers/in-process-worker.js';
-import { example, sortedLines, type TestStack, unixPipeline } from '../helpers/stack.js';
+import type { TestStack } from '../helpers/stack.js';
+import { expectWordCountOutput, startExampleWordCount } from '../helpers/example-wordcount.js';
 
 const timeout = () => Object.assign(new Error('socket hang up after the write'), { name: 'TimeoutError', code: 'ETIMEDOUT' });
 
@@ -34,8 +34,8 @@ class LosesAnswers extends TaskStore {
     return out;
   }
 
-  override async heartbeat(ref: AttemptRef, now: number, leaseMs: number, timeoutMs?: number) {
-    await super.heartbeat(ref, now, leaseMs, timeoutMs);
+  override async heartbeat(ref: AttemptRef, now: number, leaseMs: number) {
+    await super.heartbeat(ref, now, leaseMs);
     if (this.heartbeatsLost > 0) {
       this.heartbeatsLost--;
       this.lose(`heartbeat ${ref.taskId}`);
@@ -59,26 +59,8 @@ describe('writes applied whose answers were lost', () => {
   });
 
   it('claim, heartbeat and commit answers lost: recognised as done, identical output, nothing doubled', async () => {
-    const dataDir = example('data');
-    const files: Record<string, Buffer> = {};
-    for (const f of readdirSync(dataDir)) files[f] = readFileSync(path.join(dataDir, f));
-    const output = `s3://${t.bucket}/out/lost-response/`;
-    const jobId = await t.submit({
-      input: await t.putInput('in/lost-response/', files),
-      output,
-      mapper: 'wc_map.sh',
-      reducer: 'wc_reduce.sh',
-      files: [
-        await t.putFile(example('wordcount/wc_map.sh'), 'code/lost-response/wc_map.sh'),
-        await t.putFile(example('wordcount/wc_reduce.sh'), 'code/lost-response/wc_reduce.sh'),
-      ],
-      numMappers: 3,
-      numReducers: 2,
-    });
-    const created = await waitFor('the coordinator to create the job', async () => {
-      const j = await t.job(jobId);
-      return j?.status === 'RUNNING' ? j : undefined;
-    });
+    const wc = await startExampleWordCount(t, 'lost-response');
+    const { jobId, created } = wc;
     expect(created.numMaps).toBeGreaterThanOrEqual(3);
 
     const store = new LosesAnswers(t.s.clients, t.s.names.table);
@@ -105,11 +87,8 @@ describe('writes applied whose answers were lost', () => {
       expect(task, task.taskId).toMatchObject({ status: 'COMMITTED', owner: workerId, attempt: 1, committedAttempt: 1, failures: 0, stalls: 0 });
       expect(task.history?.map((h) => [h.attempt, h.outcome]), task.taskId).toEqual([[1, 'committed']]);
     }
-    const all = Buffer.concat(Object.keys(files).sort().map((k) => files[k] as Buffer));
-    const expected = unixPipeline(all, example('wordcount/wc_map.sh'), example('wordcount/wc_reduce.sh'));
-    expect(sortedLines(await t.readParts(output, 2))).toEqual(sortedLines(expected));
-    // Counters added once per task although two commits were "sent twice".
-    expect(job.counters['mapreduce.MAP_INPUT_RECORDS']).toBe(sortedLines(all).length);
+    // Output as the Unix pipeline's, counters added once per task although two commits were "sent twice".
+    await expectWordCountOutput(t, wc, job);
     expect(job.counters['mapreduce.FAILED_ATTEMPTS']).toBeUndefined();
   });
 });

@@ -53,9 +53,9 @@ describe('mapreduce report', () => {
       extra: { numMappers: 4, numReducers: 2 },
     });
     const tasks = await t.s.tasks.list(run.jobId);
-    // Each claim is one attempt; the workers are the owners of the committed attempts.
+    // Each claim is one attempt; the workers are the ones that held an attempt (current owner or history).
     const attempts = tasks.reduce((n, x) => n + x.attempt, 0);
-    const workers = [...new Set(tasks.map((x) => x.owner))].sort();
+    const workers = [...new Set(tasks.flatMap((x) => [x.owner, ...(x.history ?? []).map((h) => h.worker)]))].sort();
     expect(tasks.length).toBe(run.job.numMaps + 2);
     expect(tasks.find((x) => x.taskId === 'm-00000')?.attempt).toBe(2);
 
