@@ -12,6 +12,7 @@ import { UsageError } from '../core/errors.js';
 import { defaultOutputPrefix, fileKey, inputPrefix } from '../core/layout.js';
 import type { ManifestInput, Step } from '../core/manifest.js';
 import { parseS3Uri } from '../core/s3uri.js';
+import { bundleStepModule } from './bundle.js';
 
 export interface JobFlags {
   readonly input: string;
@@ -110,16 +111,7 @@ export class JobPackager {
         this.bundleDir ??= await mkdtemp(path.join(os.tmpdir(), 'mapreduce-bundle-'));
         const outfile = path.join(this.bundleDir, name);
         try {
-          const { build } = await import('esbuild');
-          await build({
-            entryPoints: [value],
-            bundle: true,
-            platform: 'node',
-            format: 'esm',
-            target: 'node20',
-            outfile,
-            logLevel: 'silent',
-          });
+          await bundleStepModule(value, outfile);
         } catch (err) {
           throw new UsageError(`${role} module ${value} does not compile: ${(err as Error).message}`, { cause: err });
         }

@@ -7,6 +7,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { batchJobId, classifyTriggerKey } from '../core/layout.js';
 import { handleUpload, uploadsOf } from '../services/coordinator.js';
 import { lambdaServices } from './runtime.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const { services, logger } = lambdaServices('mapreduce-coordinator');
@@ -20,11 +21,11 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
           trigger.kind === 'manifest' ? trigger.jobId : trigger.kind === 'ready' ? batchJobId(trigger.pipeline, trigger.batch) : undefined;
         if (jobId) logger.appendKeys({ jobId });
         const result = await handleUpload(services, bucket, key);
-        logger.info('Submission handled', { key, ...result });
+        logger.info(LOG_EVENTS.submissionHandled, { key, ...result });
         logger.removeKeys(['jobId']);
       }
     } catch (err) {
-      logger.error('Submission failed; it will be retried', { messageId: record.messageId, error: err as Error });
+      logger.error(LOG_EVENTS.submissionFailed, { messageId: record.messageId, error: err as Error });
       logger.removeKeys(['jobId']);
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }

@@ -20,6 +20,7 @@ import { computeSplits } from '../core/splits.js';
 import type { ObjectInfo } from '../aws/blob-store.js';
 import { type Services, iso } from './context.js';
 import { checkSubmission } from './submission.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 export type SubmissionOutcome =
   | { outcome: 'created'; jobId: string; numMaps: number }
@@ -133,12 +134,12 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     splits.map((_, i) => taskId('map', i)),
   );
   await s.jobs.markRunning(jobId, iso(s.now()));
-  s.log.info('Job created', { jobId, numMaps: splits.length, numReduces, inputBytes: job.inputBytes });
+  s.log.info(LOG_EVENTS.jobCreated, { jobId, numMaps: splits.length, numReduces, inputBytes: job.inputBytes });
   return { outcome: 'created', jobId, numMaps: splits.length };
 }
 
 async function reject(s: Services, jobId: string, reason: string, now: string): Promise<SubmissionOutcome> {
-  s.log.warn('Job rejected', { jobId, reason });
+  s.log.warn(LOG_EVENTS.jobRejected, { jobId, reason });
   const failed = {
     jobId,
     status: 'FAILED',

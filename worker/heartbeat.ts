@@ -15,6 +15,7 @@ import type { TaskRecord } from '../core/model.js';
 import { TASKS_QUEUE } from '../core/resources.js';
 import type { Services } from '../services/context.js';
 import { leaseMs } from '../services/task-lifecycle.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 export interface TrackedAttempt {
   readonly ref: AttemptRef;
@@ -130,11 +131,11 @@ export class Heartbeat {
       if (isErrorNamed(err, 'LeaseLostError') && a) {
         // The attempt's own commit landed while this beat was in flight: nothing was lost.
         if (committedBy(a.ref, (err as StaleStateError<TaskRecord>).current)) return;
-        s.log.warn('Lease lost; stopping the attempt', { ...a.ref });
+        s.log.warn(LOG_EVENTS.leaseLost, { ...a.ref });
         a.abort.abort(err);
         return;
       }
-      s.log.warn('Heartbeat failed', { error: err as Error, workerId: this.workerId });
+      s.log.warn(LOG_EVENTS.heartbeatFailed, { error: err as Error, workerId: this.workerId });
     }
   }
 }

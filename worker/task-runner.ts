@@ -33,6 +33,7 @@ import { type FileCache, stepEnv } from './attempt-dir.js';
 import { callContext, type Heartbeat, JOB_CHECK_EVERY } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
 import { runReduceAttempt } from './reduce-task.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 /** The reason an attempt is aborted because the worker is shutting down. */
 export class ShutdownError extends Error {
@@ -70,7 +71,7 @@ export async function handleTaskMessage(d: RunnerDeps, msg: ReceivedMessage): Pr
   const { s } = d;
   const parsed = parseTaskMessage(msg.body);
   // Unprocessable: leave it; after maxReceiveCount receives SQS moves it to the DLQ.
-  if (!parsed) return s.log.error('Unreadable task message left for the DLQ', { body: msg.body.slice(0, 200) });
+  if (!parsed) return s.log.error(LOG_EVENTS.unreadableTaskMessage, { body: msg.body.slice(0, 200) });
   return callContext.run(parsed, () => handleParsed(d, msg, parsed));
 }
 
@@ -80,7 +81,7 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
   const onShutdown = () => a.abort.abort(new ShutdownError('worker shutting down'));
   d.shutdown.addEventListener('abort', onShutdown, { once: true });
   d.heartbeat.track({ ref: a.ref, receiptHandle: msg.receiptHandle, abort: a.abort, visibleUntil: d.s.now() + 30_000 });
-  d.s.log.info('Task claimed', { ...a.ref });
+  d.s.log.info(LOG_EVENTS.taskClaimed, { ...a.ref });
   let workDir: string | undefined;
   try {
     workDir = await d.files.prepare(a.job, a.task);
@@ -111,7 +112,7 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
   if (jobRead.status === 'rejected') throw jobRead.reason;
   const job = jobRead.value;
   if (!job) {
-    s.log.error('Task message for an unknown job left for the DLQ', { ...parsed });
+    s.log.error(LOG_EVENTS.unknownJobTaskMessage, { ...parsed });
     return undefined;
   }
   const task = claimed.status === 'fulfilled' ? claimed.value : undefined;
@@ -183,12 +184,12 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
     // Refused only because the lease ran out (slow heartbeats) while nobody took the task
     // over: renew the lease (fenced on owner and attempt) and commit once more.
     if (!isErrorNamed(err, 'LeaseLostError') || !stillOwned(err, ref)) throw err;
-    s.log.warn('Commit refused on an expired lease nobody took over; renewing it', { ...ref });
+    s.log.warn(LOG_EVENTS.commitRenewingLease, { ...ref });
     await s.tasks.heartbeat(ref, s.now(), leaseMs(s.timings));
     done = await s.tasks.commit(ref, s.now(), outcome, details());
   }
-  if (done === 'already') s.log.warn('Commit had already been applied (its response was lost)', { ...ref });
-  s.log.info('Task committed', { ...ref });
+  if (done === 'already') s.log.warn(LOG_EVENTS.commitAlreadyApplied, { ...ref });
+  s.log.info(LOG_EVENTS.taskCommitted, { ...ref });
   s.metrics.taskCompleted(a.task.kind);
   // Committed: the message can go, and the job is read for the next phase at the same time.
   const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), s.jobs.get(ref.jobId)]);
@@ -207,18 +208,18 @@ async function settle(d: RunnerDeps, a: Attempt, err: unknown): Promise<void> {
   if (isErrorNamed(err, 'LeaseLostError')) {
     if (stillOwned(err, ref)) {
       // Still RUNNING under this live worker, whose lease ran out: hand it back at once.
-      await s.tasks.release(ref, s.now(), { reason: 'lease ran out', ...requests }).catch((e: unknown) => s.log.warn('Release failed', { ...log, error: e as Error }));
+      await s.tasks.release(ref, s.now(), { reason: 'lease ran out', ...requests }).catch((e: unknown) => s.log.warn(LOG_EVENTS.releaseFailed, { ...log, error: e as Error }));
       await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
-      return s.log.warn('Attempt lost its lease; its output is discarded and the task released', log);
+      return s.log.warn(LOG_EVENTS.attemptLostLeaseReleased, log);
     }
-    s.log.warn('Attempt lost its lease; its output is discarded', log);
+    s.log.warn(LOG_EVENTS.attemptLostLease, log);
     return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
   }
   if (err instanceof ShutdownError) {
     // Graceful shutdown: hand the task back at once instead of waiting for the lease to expire.
-    await s.tasks.release(ref, s.now(), { reason: 'worker shutting down', ...requests }).catch((e: unknown) => s.log.warn('Release failed', { ...log, error: e as Error }));
+    await s.tasks.release(ref, s.now(), { reason: 'worker shutting down', ...requests }).catch((e: unknown) => s.log.warn(LOG_EVENTS.releaseFailed, { ...log, error: e as Error }));
     await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
-    return s.log.info('Task released for shutdown', log);
+    return s.log.info(LOG_EVENTS.taskReleasedForShutdown, log);
   }
   if (isErrorNamed(err, 'JobEndedError')) {
     await s.tasks.cancelAttempt(ref, s.now(), { reason: (err as Error).message, ...requests }).catch(() => {});
@@ -235,7 +236,7 @@ async function failAttempt(d: RunnerDeps, a: Attempt, err: unknown, requests: At
   const tail = err instanceof TaskFailedError ? err.stderrTail : err instanceof Error ? (err.stack ?? '') : '';
   const poison = isErrorNamed(err, 'PoisonTaskError');
   const exhausted = poison || isLastAttempt(task, attemptsAllowed(a.job, s.timings));
-  s.log.warn('Attempt failed', { ...ref, error: message, exhausted });
+  s.log.warn(LOG_EVENTS.attemptFailed, { ...ref, error: message, exhausted });
   s.metrics.taskFailed(task.kind);
   if (tail) {
     await s.blobs.putBytes(s.names.bucket, logKey(ref.jobId, ref.taskId, ref.attempt), tail).catch(() => {});

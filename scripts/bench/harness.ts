@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { build } from 'esbuild';
+import { bundleStepModule } from '../../cli/bundle.js';
 import { DEFAULT_TIMINGS, type Timings } from '../../core/config.js';
 import { manifestKey } from '../../core/layout.js';
 import type { ManifestInput } from '../../core/manifest.js';
@@ -367,15 +367,7 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
   const corpusBytes = readFileSync(corpus).length;
 
   const bundle = path.join(o.workDir, 'wordcount.mjs');
-  await build({
-    entryPoints: [path.join(root, 'examples', 'wordcount', 'wordcount.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: bundle,
-    logLevel: 'silent',
-  });
+  await bundleStepModule(path.join(root, 'examples', 'wordcount', 'wordcount.ts'), bundle);
   const wcMap = path.join(root, 'examples', 'wordcount', 'wc_map.sh');
   const wcReduce = path.join(root, 'examples', 'wordcount', 'wc_reduce.sh');
 

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectInfo } from '../../aws/blob-store.js';
 import { manifestKey } from '../../core/layout.js';
-import { cli, cliEnv, LocalUp, Scratch, StackAccess, uniquePrefix } from '../helpers/cli.js';
+import { cli, cliEnv, Scratch } from '../helpers/cli.js';
+import { LocalUp, StackAccess, uniquePrefix } from '../helpers/local-up.js';
 
 const PREFIX = uniquePrefix('submission');
 let s: Scratch;

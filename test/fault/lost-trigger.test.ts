@@ -14,8 +14,10 @@ import { FileCache } from '../../worker/attempt-dir.js';
 import { Heartbeat } from '../../worker/heartbeat.js';
 import { parseTaskMessage } from '../../services/task-lifecycle.js';
 import { handleTaskMessage } from '../../worker/task-runner.js';
-import { finish, saveWorkerLogs, startFaultStack, waitFor } from '../helpers/fault.js';
+import { startFaultStack } from '../helpers/emulators.js';
 import { example, sortedLines, type TestStack, unixPipeline } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
+import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
 
 /** A task store whose map commits succeed and then "crash" the worker before it does anything else. */
 class CrashAfterMapCommit extends TaskStore {
@@ -107,8 +109,7 @@ describe('a crash between the last map commit and the reduce trigger', () => {
         const j = await t.job(jobId);
         return j?.phase === 'REDUCE' && j.reduceEnqueuedAt ? j : undefined;
       },
-      30_000,
-      100,
+      { timeoutMs: 30_000 },
     );
     expect(reducing.mapsCommitted).toBe(created.numMaps);
     expect((await t.s.tasks.list(jobId, 'reduce')).every((x) => x.status === 'PENDING' && x.attempt === 0)).toBe(true);

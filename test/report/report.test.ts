@@ -10,7 +10,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COST_SERVICES } from '../../core/cost.js';
 import { MARKS } from '../../cli/report-specs.js';
-import { cliEnv, runCli, runJob, WC_MAP, WC_REDUCE } from '../helpers/pipeline.js';
+import { cli, cliEnv } from '../helpers/cli.js';
+import { runJob, WC_MAP, WC_REDUCE } from '../helpers/pipeline.js';
 import { example, TestStack } from '../helpers/stack.js';
 import { launchChromium } from './browser.js';
 
@@ -51,7 +52,7 @@ describe('mapreduce report', () => {
     expect(tasks.length).toBe(run.job.numMaps + 2);
 
     const out = path.join(dir, 'report.html');
-    const r = await runCli(['report', run.jobId, '--out', out, '--prefix', t.stack.options.prefix], cliEnv(path.join(dir, 'state')));
+    const r = await cli(['report', run.jobId, '--out', out, '--prefix', t.stack.options.prefix], cliEnv(path.join(dir, 'state')));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(out);
     const html = readFileSync(out, 'utf8');
