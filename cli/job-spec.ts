@@ -78,7 +78,7 @@ function onPath(program: string): boolean {
 }
 
 /** Quote a word so that splitCommandLine gives it back unchanged. */
-export function quoteWord(w: string): string {
+function quoteWord(w: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -98,7 +98,7 @@ const MARKER = /(^|\/)(_READY|_SUCCESS)$/;
  * (a name without a trailing slash that is no object is read as a folder).
  * Refuses a missing or empty input. `limit` bounds the listing (the CLI only needs a sample).
  */
-export async function listInput(blobs: BlobStore, uri: string, limit = Number.POSITIVE_INFINITY): Promise<ObjectInfo[]> {
+async function listInput(blobs: BlobStore, uri: string, limit = Number.POSITIVE_INFINITY): Promise<ObjectInfo[]> {
   const loc = parseS3Uri(uri);
   let objects: ObjectInfo[];
   try {

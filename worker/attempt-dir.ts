@@ -15,7 +15,7 @@ import type { AcceptedJob } from '../core/model.js';
 import { parseS3Uri } from '../core/s3uri.js';
 
 /** The file name a shipped object gets in the working directory. */
-export function shippedName(uri: string): string {
+function shippedName(uri: string): string {
   const name = path.posix.basename(parseS3Uri(uri).key);
   if (name === '' || name === '.' || name === '..') {
     throw new PoisonTaskError(`Shipped file ${uri} has no usable file name`, '');

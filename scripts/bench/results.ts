@@ -114,7 +114,7 @@ export function meets(name: FigureName, value: number): boolean {
 }
 
 /** Word counts (`word\tcount` lines) as a Map; throws on a malformed or repeated line. */
-export function parseCounts(text: string): Map<string, number> {
+function parseCounts(text: string): Map<string, number> {
   const m = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '') continue;
