@@ -13,6 +13,12 @@ export const LOG_EVENTS = {
   unknownJobTaskMessage: 'Task message for an unknown job left for the DLQ',
   taskClaimed: 'Task claimed',
   heartbeatFailed: 'Heartbeat failed',
+  leaseExtensionFailed: 'Lease extension failed; retrying on the next beat',
+  lostAnswerApplied: 'A write whose answer was lost had been applied',
+  endedJobFilesRemoved: 'Files of ended jobs removed',
+  endedJobFilesRemovalFailed: 'Could not remove the files of ended jobs; trying again later',
+  planWritten: 'Plan written',
+  mapTasksSent: 'Map tasks sent',
   /** The heartbeat found the lease taken: the running attempt is aborted. */
   leaseLost: 'Lease lost; stopping the attempt',
   commitRenewingLease: 'Commit refused on an expired lease nobody took over; renewing it',

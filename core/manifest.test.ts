@@ -21,7 +21,7 @@ const withBase = (extra: Record<string, unknown>) => JSON.stringify({ ...base, .
 describe('parseManifest', () => {
   it('applies defaults to a minimal manifest', () => {
     const m = parseManifest(JSON.stringify(base));
-    expect(m).toEqual({ ...base, files: [], numReducers: 1, overwrite: false, env: {} });
+    expect(m).toEqual({ ...base, files: [], numReducers: 1, overwrite: false, env: {}, jobconf: {} });
     expect(isMapOnly(m)).toBe(true);
     expect(isMapOnly(parseManifest(withBase({ reducer: { module: 'wc.mjs' } })))).toBe(false);
   });
@@ -52,9 +52,9 @@ describe('parseManifest', () => {
     expect(issues(withBase({ input: 3 }))).toEqual(['input: expected an s3:// URI or a list of s3:// URIs, got 3']);
   });
 
-  it('numReducers: 0 or negative', () => {
-    expect(issues(withBase({ numReducers: 0 }))).toEqual(['numReducers: must be at least 1 (got 0)']);
-    expect(issues(withBase({ numReducers: -4 }))).toEqual(['numReducers: must be at least 1 (got -4)']);
+  it('numReducers: negative (0 is map-only, as Hadoop\'s -numReduceTasks 0)', () => {
+    expect(isMapOnly(parseManifest(withBase({ reducer: 'cat', numReducers: 0 })))).toBe(true);
+    expect(issues(withBase({ numReducers: -4 }))).toEqual(['numReducers: must be at least 0 (got -4)']);
   });
 
   it('a missing or empty mapper', () => {
@@ -63,11 +63,11 @@ describe('parseManifest', () => {
   });
 
   it('reports every bad field at once', () => {
-    expect(issues(JSON.stringify({ numReducers: 0, reducer: 'cat' }))).toEqual([
+    expect(issues(JSON.stringify({ numReducers: -1, reducer: 'cat' }))).toEqual([
       'input: is required',
       'output: is required',
       'mapper: is required',
-      'numReducers: must be at least 1 (got 0)',
+      'numReducers: must be at least 0 (got -1)',
     ]);
   });
 
@@ -85,6 +85,6 @@ describe('parseManifest', () => {
 
   it('validateManifest takes a parsed object', () => {
     expect(validateManifest({ ...base, numReducers: 3 }).numReducers).toBe(3);
-    expect(() => validateManifest({ ...base, numReducers: 0 })).toThrow(ManifestError);
+    expect(() => validateManifest({ ...base, numReducers: -1 })).toThrow(ManifestError);
   });
 });

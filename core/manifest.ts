@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ManifestError } from './errors.js';
+import { splitInputList } from './input-listing.js';
+import { applyJobConf, jobConfIssues } from './job-settings.js';
 import { parseS3Uri } from './s3uri.js';
 
 export const MIB = 1024 * 1024;
@@ -25,24 +27,47 @@ const S3UriString = z.string().superRefine((value, ctx) => {
   }
 });
 
+/** An input value: an s3:// URI or a comma list of them, each may hold globs (Hadoop's -input). */
+const InputUriString = z.string().superRefine((value, ctx) => {
+  const uris = splitInputList([value]);
+  if (uris.length === 0) ctx.addIssue({ code: 'custom', message: 'must be an s3:// URI' });
+  for (const uri of uris) {
+    try {
+      parseS3Uri(uri);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }
+});
+
 export const ManifestSchema = z
   .strictObject({
     name: z.string().max(200).optional(),
-    input: z.union([S3UriString, z.array(S3UriString).min(1, 'must list at least one object')]),
+    /** Objects, prefixes ("directories") or globs; comma lists allowed (core/input-listing.ts). */
+    input: z.union([InputUriString, z.array(InputUriString).min(1, 'must list at least one object')]),
     output: S3UriString,
     mapper: StepSchema,
     reducer: StepSchema.optional(),
     combiner: StepSchema.optional(),
     /** s3:// URIs of files copied into every task's working directory (like Hadoop's -file). */
     files: z.array(S3UriString).default([]),
-    numReducers: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000).default(1),
+    /** 0 = map-only (Hadoop's -numReduceTasks 0), whatever `reducer` says. */
+    numReducers: z.number().int('must be a whole number').min(0, 'must be at least 0').max(10_000).default(1),
     splitSize: z.number().int('must be a whole number').min(1, 'must be at least 1 byte').optional(),
     numMappers: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000).optional(),
     overwrite: z.boolean().default(false),
     maxAttempts: z.number().int().min(1).max(20).optional(),
     taskTimeoutSeconds: z.number().positive().optional(),
-    /** Extra environment for executables. Never logged. */
+    /**
+     * Most sorted streams a reducer merges at once (Hadoop's `mapreduce.task.io.sort.factor`;
+     * default DEFAULT_SORT_FACTOR in core/merge-passes.ts). More map outputs are merged in
+     * passes through local disk.
+     */
+    sortFactor: z.number().int('must be a whole number').min(2, 'must be at least 2').max(10_000).optional(),
+    /** Extra environment for executables (Hadoop's -cmdenv). Never logged. */
     env: z.record(z.string(), z.string()).default({}),
+    /** Hadoop job configuration (-D key=value); see docs/hadoop-streaming.md. */
+    jobconf: z.record(z.string(), z.string()).default({}),
   })
   .superRefine((m, ctx) => {
     if (m.splitSize !== undefined && m.numMappers !== undefined) {
@@ -51,7 +76,9 @@ export const ManifestSchema = z
     if (m.combiner !== undefined && m.reducer === undefined) {
       ctx.addIssue({ code: 'custom', path: ['combiner'], message: 'a combiner needs a reducer' });
     }
-  });
+    for (const message of jobConfIssues(m)) ctx.addIssue({ code: 'custom', path: ['jobconf'], message });
+  })
+  .transform(applyJobConf);
 
 /** A validated manifest with defaults applied. */
 export type Manifest = z.output<typeof ManifestSchema>;
@@ -67,7 +94,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
         ', ',
       )} (allowed: ${
       path === '(manifest)'
-        ? 'input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, env, name'
+        ? 'input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, sortFactor, env, jobconf, name'
         : 'module'
     })`;
   }
@@ -127,5 +154,5 @@ export function parseManifest(text: string): Manifest {
 
 /** True for a job with no reducer: map output is the final output, unsorted. */
 export function isMapOnly(m: Manifest): boolean {
-  return m.reducer === undefined;
+  return m.reducer === undefined || m.numReducers === 0;
 }

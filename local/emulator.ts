@@ -71,7 +71,7 @@ export interface StartOptions {
  * TransactWriteItems restores a copy of the whole table taken when it started,
  * undoing other requests' writes made meanwhile. DynamoDB does neither; serialising
  * DynamoDB (S3 and SQS long polls stay concurrent) gives the framework the atomic
- * conditional writes it relies on. MOTO_PATCHES (aws/moto-patches.ts) remove costs that
+ * conditional writes it relies on. MOTO_PATCHES (local/moto-patches.ts) remove costs that
  * grow with the table or the queue, so thousands of tasks run at the pace of a few.
  */
 const SERIALIZED_MOTO = [

@@ -13,12 +13,12 @@ import {
   manifestKey,
   pipelineConfigKey,
 } from '../core/layout.js';
-import { type Manifest, DEFAULT_SPLIT_SIZE, parseManifest, validateManifest } from '../core/manifest.js';
-import { type JobRecord, type TaskRecord, taskId } from '../core/model.js';
-import { sendTaskMessages } from './task-lifecycle.js';
+import { type Manifest, DEFAULT_SPLIT_SIZE, isMapOnly, parseManifest, validateManifest } from '../core/manifest.js';
+import type { JobRecord } from '../core/model.js';
 import { computeSplits } from '../core/splits.js';
 import type { ObjectInfo } from '../aws/blob-store.js';
 import { type Services, iso } from './context.js';
+import { type PlanResume, writePlan } from './plan-writer.js';
 import { checkSubmission } from './submission.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 
@@ -88,7 +88,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     return reject(s, jobId, `${err.message}${hint}`, now);
   }
   const splits = computeSplits(inputs, { splitSize: manifest.splitSize ?? (manifest.numMappers ? undefined : DEFAULT_SPLIT_SIZE), numMappers: manifest.numMappers });
-  const numReduces = manifest.reducer ? manifest.numReducers : 0;
+  const numReduces = isMapOnly(manifest) ? 0 : manifest.numReducers;
   const job: JobRecord = {
     jobId,
     status: 'CREATING',
@@ -103,10 +103,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     createdAt: now,
     updatedAt: now,
   };
-  let tasksWritten = false;
-  if (existing) {
-    tasksWritten = (existing as JobRecord & { tasksWritten?: boolean }).tasksWritten === true;
-  } else {
+  if (existing === undefined) {
     try {
       await s.jobs.create(job);
     } catch (err) {
@@ -114,25 +111,8 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
       throw err;
     }
   }
-  if (!tasksWritten) {
-    const base = { jobId, status: 'PENDING' as const, attempt: 0, failures: 0, stalls: 0 };
-    const tasks: TaskRecord[] = [
-      ...splits.map((split, index) => ({ ...base, taskId: taskId('map', index), kind: 'map' as const, index, split })),
-      ...Array.from({ length: numReduces }, (_, index) => ({
-        ...base,
-        taskId: taskId('reduce', index),
-        kind: 'reduce' as const,
-        index,
-      })),
-    ];
-    await s.tasks.putNew(tasks);
-    await s.jobs.markTasksWritten(jobId, now);
-  }
-  await sendTaskMessages(
-    s.taskQueue,
-    jobId,
-    splits.map((_, i) => taskId('map', i)),
-  );
+  // Task records and map messages in bounded steps; a retried coordinator resumes (plan-writer.ts).
+  await writePlan(s, { jobId, splits, numReduces }, existing as PlanResume | undefined);
   await s.jobs.markRunning(jobId, iso(s.now()));
   s.log.info(LOG_EVENTS.jobCreated, { jobId, numMaps: splits.length, numReduces, inputBytes: job.inputBytes });
   return { outcome: 'created', jobId, numMaps: splits.length };

@@ -13,6 +13,7 @@ import type { TaskItem } from '../aws/task-store.js';
 import { PoisonTaskError } from '../core/errors.js';
 import type { AcceptedJob } from '../core/model.js';
 import { parseS3Uri } from '../core/s3uri.js';
+import { taskEnv } from './task-env.js';
 
 /** The file name a shipped object gets in the working directory. */
 function shippedName(uri: string): string {
@@ -25,6 +26,9 @@ function shippedName(uri: string): string {
 
 export class FileCache {
   private readonly downloads = new Map<string, Promise<string>>();
+  /** Jobs with a directory under the scratch dir (shipped files, attempt dirs). */
+  private readonly jobs = new Set<string>();
+  private lastCheck = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly blobs: BlobStore,
@@ -65,6 +69,7 @@ export class FileCache {
   /** Make a fresh attempt dir holding the job's files (executable). */
   async prepare(job: AcceptedJob, task: TaskItem): Promise<string> {
     const dir = path.join(this.scratchDir, job.jobId, `${task.taskId}.${task.attempt}`);
+    this.jobs.add(job.jobId);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     for (const uri of job.manifest.files) {
@@ -77,33 +82,53 @@ export class FileCache {
     return dir;
   }
 
-  /** Forget a finished job's cached files. */
+  /** Forget a finished job's cached files and remove its scratch directory. */
   async dropJob(jobId: string): Promise<void> {
+    this.jobs.delete(jobId);
     for (const key of [...this.downloads.keys()]) if (key.startsWith(`${jobId}\n`)) this.downloads.delete(key);
     await rm(path.join(this.scratchDir, jobId), { recursive: true, force: true });
   }
+
+  /** The jobs this cache holds a directory for. */
+  heldJobs(): string[] {
+    return [...this.jobs];
+  }
+
+  /**
+   * Drop every held job that has ended, so a long-lived worker does not fill its disk with
+   * the files of past jobs. Looks at most once per `everyMs` (`ended` reads the job record).
+   * Only ended jobs go: workers sharing a scratch dir (the local stack's) may still run
+   * attempts of a live job there. Returns the jobs dropped.
+   */
+  async dropEnded(ended: (jobId: string) => Promise<boolean>, now: number, everyMs: number): Promise<string[]> {
+    if (this.jobs.size === 0 || now - this.lastCheck < everyMs) return [];
+    this.lastCheck = now;
+    const dropped: string[] = [];
+    for (const jobId of this.heldJobs()) {
+      if (await ended(jobId)) {
+        await this.dropJob(jobId);
+        dropped.push(jobId);
+      }
+    }
+    return dropped;
+  }
 }
 
-/** Job and task facts for executables, with Hadoop Streaming's names where they exist. */
+/** Job and task facts for executables: Hadoop Streaming's task environment (./task-env.ts). */
 export function stepEnv(job: AcceptedJob, task: TaskItem): Record<string, string> {
-  const inputFile = task.split ? `s3://${task.split.bucket}/${task.split.key}` : undefined;
-  return {
-    ...job.manifest.env,
-    MR_JOB_ID: job.jobId,
-    MR_TASK_ID: task.taskId,
-    MR_ATTEMPT: String(task.attempt),
-    MR_NUM_REDUCERS: String(job.numReduces),
-    mapreduce_job_id: job.jobId,
-    mapreduce_task_id: task.taskId,
-    mapreduce_task_partition: String(task.index),
-    ...(inputFile
-      ? {
-          MR_INPUT_FILE: inputFile,
-          map_input_file: inputFile,
-          mapreduce_map_input_file: inputFile,
-          mapreduce_map_input_start: String(task.split!.start),
-          mapreduce_map_input_length: String(task.split!.end - task.split!.start),
-        }
-      : {}),
-  };
+  return taskEnv({
+    jobId: job.jobId,
+    createdAt: job.createdAt,
+    kind: task.kind,
+    index: task.index,
+    attempt: task.attempt,
+    taskId: task.taskId,
+    numMaps: job.numMaps,
+    numReduces: job.numReduces,
+    jobconf: job.manifest.jobconf ?? {},
+    cmdenv: job.manifest.env,
+    outputUri: job.manifest.output,
+    jobName: job.manifest.name,
+    split: task.split,
+  });
 }

@@ -11,6 +11,7 @@ import type { ManifestInput } from '../../core/manifest.js';
 import { startFaultStack } from '../helpers/emulators.js';
 import { INDEX_MAPPER, INDEX_REDUCER, putScript, syntheticText } from '../helpers/index-job.js';
 import type { TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
 import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
 import { exited, signalWorker, waitForRunningTask } from '../helpers/worker-processes.js';
 
@@ -59,6 +60,15 @@ describe('a stalled task of a job with maxAttempts: 1', () => {
         expect(task).toMatchObject({ status: 'FAILED', attempt: 1, stalls: 1, failures: 0 });
         expect(task?.history).toMatchObject([{ attempt: 1, worker: victim.owner, outcome: 'reclaimed' }]);
         expect(await t.blobs.hasAny(t.bucket, `out/max1-${signal}/_SUCCESS`)).toBe(false);
+        // The other map's attempt (a worker process) ended too, committed or cancelled with its
+        // job, and its history entry counts the AWS requests it made.
+        const other = (await t.s.tasks.list(jobId, 'map')).find((x) => x.taskId !== victim.taskId);
+        const entry = await waitFor('the other map attempt to end', async () =>
+          (await t.s.tasks.list(jobId, 'map')).find((x) => x.taskId === other?.taskId)?.history?.[0],
+        );
+        expect(["committed", "cancelled"], JSON.stringify(entry)).toContain(entry.outcome);
+        expect(entry.requests, JSON.stringify(entry)).toBeDefined();
+        expect(entry.requests?.["DynamoDB.UpdateItem"] ?? 0, JSON.stringify(entry)).toBeGreaterThan(0);
       } finally {
         if (signal === 'SIGSTOP') child.kill('SIGKILL');
         await exited(child);

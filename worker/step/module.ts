@@ -7,7 +7,8 @@ import { TaskFailedError } from '../../core/errors.js';
 import type { MapFn, ReduceFn, TaskContext } from '../module-api.js';
 import { isThenable, loadModuleFunction, taskContext, userError } from './module-support.js';
 import { OutputChannel } from './output-channel.js';
-import { ASCII, decodeValues, encodeRecord, latin1ToText } from './text.js';
+import { GroupValues } from './group-values.js';
+import { ASCII, encodeRecord, latin1ToText } from './text.js';
 import { type PairSink, type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
 
 /** Output lines are handed on in batches of this many. */
@@ -34,7 +35,8 @@ class ModuleRun {
   private settled = false;
   private hasGroup = false;
   private groupKey = '';
-  private groupValues: string[] = [];
+  /** The open group's values (reduce and combine); bounded in memory, see GroupValues. */
+  private readonly groupValues: GroupValues;
   private awaitingSince = 0;
   /** Set when a flush filled the output channel. */
   private mustWait = false;
@@ -57,6 +59,7 @@ class ModuleRun {
     private readonly ctx: StepContext,
   ) {
     this.what = `${roleNoun(ctx.role)} module "${modulePath}"`;
+    this.groupValues = new GroupValues(ctx.workDir);
     this.failed.catch(() => {});
     this.done.catch(() => {});
     const pairs = ctx.role === 'map' ? ctx.pairs : undefined;
@@ -149,7 +152,6 @@ class ModuleRun {
         }
         this.hasGroup = true;
         this.groupKey = key;
-        this.groupValues = [];
       }
       this.groupValues.push(tab < 0 ? '' : line.slice(tab + 1));
     }
@@ -157,16 +159,20 @@ class ModuleRun {
 
   private callGroup(): Promise<void> | undefined {
     const key = this.groupKey;
-    const values = this.groupValues;
+    const values = this.groupValues.take();
     this.hasGroup = false;
-    this.groupValues = [];
     let r: unknown;
     try {
-      r = (this.fn as ReduceFn)(latin1ToText(key), decodeValues(values), this.tc);
+      r = (this.fn as ReduceFn)(latin1ToText(key), values, this.tc);
     } catch (err) {
+      this.groupValues.release();
       throw userError(this.what, err);
     }
-    return isThenable(r) ? this.awaitUser(r) : undefined;
+    if (!isThenable(r)) {
+      this.groupValues.release();
+      return undefined;
+    }
+    return this.awaitUser(r).finally(() => this.groupValues.release());
   }
 
   private async awaitUser(r: PromiseLike<unknown>): Promise<void> {
@@ -232,6 +238,7 @@ class ModuleRun {
 
   private finish(): void {
     this.settled = true;
+    this.groupValues.release();
     clearInterval(this.timer);
     this.ctx.signal?.removeEventListener('abort', this.onAbort);
   }
