@@ -16,6 +16,7 @@ import { MapReduceError } from '../core/errors.js';
 import { type InputSplit, type TaskRecord, taskId } from '../core/model.js';
 import { type Services, forEachLimit, iso } from './context.js';
 import { taskMessageBody } from './task-lifecycle.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 /** Task records written, or map messages sent, per step (one progress write on the job each). */
 export const PLAN_BATCH = 1000;
@@ -99,7 +100,7 @@ export async function writePlan(
     if (written < total && !(await s.jobs.recordPlanProgress(plan.jobId, 'planWritten', written, iso(s.now())))) {
       return false;
     }
-    s.log.info('Plan written', { jobId: plan.jobId, tasks: written, of: total });
+    s.log.info(LOG_EVENTS.planWritten, { jobId: plan.jobId, tasks: written, of: total });
   }
   if (!resume?.tasksWritten && !(await s.jobs.markTasksWritten(plan.jobId, iso(s.now())))) return false;
   let sent = Math.min(maps, resume?.planSent ?? 0);
@@ -113,7 +114,7 @@ export async function writePlan(
     await forEachLimit(chunks(bodies, SEND_CHUNK), SEND_CONCURRENCY, (c) => s.taskQueue.sendAll(c));
     sent = end;
     if (sent < maps && !(await s.jobs.recordPlanProgress(plan.jobId, 'planSent', sent, iso(s.now())))) return false;
-    s.log.info('Map tasks sent', { jobId: plan.jobId, sent, of: maps });
+    s.log.info(LOG_EVENTS.mapTasksSent, { jobId: plan.jobId, sent, of: maps });
   }
   return true;
 }

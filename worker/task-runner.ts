@@ -22,6 +22,7 @@ import { stepEnv } from './attempt-dir.js';
 import { callContext, JOB_CHECK_EVERY } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
 import { runReduceAttempt } from './reduce-task.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 import { CoalescedStatus } from './status-writer.js';
 import { type Attempt, requestsOf, requestsSince, type RunnerDeps, ShutdownError, stillOwned } from './task-attempt.js';
 import { settle } from './task-settle.js';
@@ -38,7 +39,7 @@ export async function handleTaskMessage(d: RunnerDeps, msg: ReceivedMessage): Pr
   const { s } = d;
   const parsed = parseTaskMessage(msg.body);
   // Unprocessable: leave it; after maxReceiveCount receives SQS moves it to the DLQ.
-  if (!parsed) return s.log.error('Unreadable task message left for the DLQ', { body: msg.body.slice(0, 200) });
+  if (!parsed) return s.log.error(LOG_EVENTS.unreadableTaskMessage, { body: msg.body.slice(0, 200) });
   return callContext.run(parsed, () => handleParsed(d, msg, parsed));
 }
 
@@ -48,7 +49,7 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
   const onShutdown = () => a.abort.abort(new ShutdownError('worker shutting down'));
   d.shutdown.addEventListener('abort', onShutdown, { once: true });
   d.heartbeat.track({ ref: a.ref, receiptHandle: msg.receiptHandle, abort: a.abort, visibleUntil: d.s.now() + 30_000 });
-  d.s.log.info('Task claimed', { ...a.ref });
+  d.s.log.info(LOG_EVENTS.taskClaimed, { ...a.ref });
   let workDir: string | undefined;
   try {
     workDir = await d.files.prepare(a.job, a.task);
@@ -82,7 +83,7 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
   if (jobRead.status === 'rejected') throw jobRead.reason;
   const job = jobRead.value;
   if (!job) {
-    s.log.error('Task message for an unknown job left for the DLQ', { ...parsed });
+    s.log.error(LOG_EVENTS.unknownJobTaskMessage, { ...parsed });
     return undefined;
   }
   const task = claimed.status === 'fulfilled' ? claimed.value : undefined;
@@ -172,12 +173,12 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
     // Refused only because the lease ran out (slow heartbeats) while nobody took the task
     // over: renew the lease (fenced on owner and attempt) and commit once more.
     if (!isErrorNamed(err, 'LeaseLostError') || !stillOwned(err, ref)) throw err;
-    s.log.warn('Commit refused on an expired lease nobody took over; renewing it', { ...ref });
+    s.log.warn(LOG_EVENTS.commitRenewingLease, { ...ref });
     await s.tasks.heartbeat(ref, s.now(), leaseMs(s.timings));
     done = await send();
   }
-  if (done === 'already') s.log.warn('Commit had already been applied (its response was lost)', { ...ref });
-  s.log.info('Task committed', { ...ref });
+  if (done === 'already') s.log.warn(LOG_EVENTS.commitAlreadyApplied, { ...ref });
+  s.log.info(LOG_EVENTS.taskCommitted, { ...ref });
   s.metrics.taskCompleted(a.task.kind);
   // Committed: the message can go, and the job is read for the next phase at the same time.
   const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), s.jobs.get(ref.jobId)]);
@@ -233,7 +234,7 @@ async function recover(
   if (isErrorNamed(err, 'StaleStateError') || isErrorNamed(err, 'LeaseLostError')) throw err;
   const current = await s.tasks.get(at.jobId, at.taskId).catch(() => undefined);
   if (current && applied(current)) {
-    s.log.warn('A write whose answer was lost had been applied', { ...at, error: err as Error });
+    s.log.warn(LOG_EVENTS.lostAnswerApplied, { ...at, error: err as Error });
     return current;
   }
   throw err;

@@ -9,18 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestKey } from '../../core/layout.js';
-import {
-  cli,
-  cliEnv,
-  finished,
-  LocalUp,
-  Output,
-  STACK_LINE,
-  Scratch,
-  StackAccess,
-  spawnCli,
-  uniquePrefix,
-} from '../helpers/cli.js';
+import { cli, cliEnv, finished, Output, Scratch, spawnCli, STACK_LINE } from '../helpers/cli.js';
+import { LocalUp, StackAccess, uniquePrefix } from '../helpers/local-up.js';
 
 const PREFIX = uniquePrefix('stack');
 let s: Scratch;

@@ -10,7 +10,8 @@ import { manifestKey } from '../../core/layout.js';
 import { MANIFEST_LIMITS } from '../../core/manifest.js';
 import { READY_LIMITS } from '../../core/ready-marker.js';
 import { PLAN_STEP } from '../../services/coordinator.js';
-import { cli, cliEnv, LocalUp, Scratch, StackAccess, uniquePrefix } from '../helpers/cli.js';
+import { cli, cliEnv, Scratch } from '../helpers/cli.js';
+import { LocalUp, StackAccess, uniquePrefix } from '../helpers/local-up.js';
 
 const PREFIX = uniquePrefix('submission');
 let s: Scratch;
