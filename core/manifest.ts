@@ -43,6 +43,8 @@ export const ManifestSchema = z
     taskTimeoutSeconds: z.number().positive().optional(),
     /** Extra environment for executables. Never logged. */
     env: z.record(z.string(), z.string()).default({}),
+    /** Speculative backup attempts (Hadoop's mapreduce.{map,reduce}.speculative): on unless false. */
+    speculative: z.union([z.boolean(), z.strictObject({ map: z.boolean().optional(), reduce: z.boolean().optional() })]).optional(),
   })
   .superRefine((m, ctx) => {
     if (m.splitSize !== undefined && m.numMappers !== undefined) {
@@ -67,7 +69,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
         ', ',
       )} (allowed: ${
       path === '(manifest)'
-        ? 'input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, env, name'
+        ? 'input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, env, speculative, name'
         : 'module'
     })`;
   }

@@ -9,7 +9,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
-import { type AttemptRef, committedBy } from '../aws/task-store.js';
+import { type AttemptProgress, type AttemptRef, committedBy } from '../aws/task-store.js';
 import { isErrorNamed, MapReduceError, type StaleStateError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
 import { TASKS_QUEUE } from '../core/resources.js';
@@ -20,6 +20,8 @@ export interface TrackedAttempt {
   readonly ref: AttemptRef;
   readonly receiptHandle: string;
   readonly abort: AbortController;
+  /** Bytes the attempt went through, written with each lease extension (speculation reads it). */
+  readonly progress?: AttemptProgress;
   visibleUntil: number;
 }
 
@@ -112,7 +114,7 @@ export class Heartbeat {
       // claim ──┬── beat (< ½ interval later: the claim's lease is fresh, skip) ── beat (extend) ──
       // so consecutive lease writes are at most 1½ intervals apart, against a lease of 5.
       if (now - this.leaseWrittenAt >= s.timings.heartbeatMs / 2) {
-        await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings));
+        await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings), a.progress && { done: a.progress.done, total: a.progress.total });
         this.leaseWrittenAt = now;
       }
       const visibility = TASKS_QUEUE.visibilityTimeoutSeconds;

@@ -29,6 +29,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   const slices = maps
     .map((t) => ({ key: t.output!.key, start: t.output!.offsets[r]!, end: t.output!.offsets[r + 1]! }))
     .filter((sl) => sl.end > sl.start);
+  a.progress.total = slices.reduce((n, sl) => n + sl.end - sl.start, 0);
   const files: string[] = [];
   await forEachLimit(
     slices.map((sl, i) => ({ ...sl, file: path.join(a.workDir, `slice-${i}`) })),
@@ -47,8 +48,10 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     for await (const batch of mergeSorted(files.sort().map((f) => readLineBatches(createReadStream(f))))) {
       add(c(Counters.REDUCE_INPUT_RECORDS), batch.length);
       let groups = 0;
+      let bytes = batch.length;
       for (let i = 0; i < batch.length; i++) {
         const line = batch[i]!;
+        bytes += line.length;
         // The key is cut out only when it changes: one allocation per group, not per line.
         if (lastKey === undefined || !hasKey(line, lastKey)) {
           groups++;
@@ -57,6 +60,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
       }
       add(c(Counters.REDUCE_INPUT_GROUPS), groups);
       yield batch;
+      a.progress.done += bytes;
     }
   })();
   const localFile = path.join(a.workDir, 'part');

@@ -28,8 +28,9 @@ import {
   type TaskMessage,
   taskFailedReason,
 } from '../services/task-lifecycle.js';
-import type { AttemptInput } from './attempt.js';
+import type { AttemptInput, ProgressMeter } from './attempt.js';
 import { type FileCache, stepEnv } from './attempt-dir.js';
+import { afterCommitHook, beforeCommitHook, claimFor, settleBackup, settleSuperseded } from './backup-attempt.js';
 import { callContext, type Heartbeat, JOB_CHECK_EVERY } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
 import { runReduceAttempt } from './reduce-task.js';
@@ -56,6 +57,8 @@ interface Attempt {
   readonly task: TaskRecord;
   readonly ref: AttemptRef;
   readonly abort: AbortController;
+  /** Bytes gone through, written with the lease by the heartbeat. */
+  readonly progress: ProgressMeter;
   /** Request counts at the claim (undefined when this process does not count). */
   readonly requestsAtClaim: RequestCounts | undefined;
 }
@@ -79,7 +82,7 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
   if (!a) return;
   const onShutdown = () => a.abort.abort(new ShutdownError('worker shutting down'));
   d.shutdown.addEventListener('abort', onShutdown, { once: true });
-  d.heartbeat.track({ ref: a.ref, receiptHandle: msg.receiptHandle, abort: a.abort, visibleUntil: d.s.now() + 30_000 });
+  d.heartbeat.track({ ref: a.ref, receiptHandle: msg.receiptHandle, abort: a.abort, progress: a.progress, visibleUntil: d.s.now() + 30_000 });
   d.s.log.info('Task claimed', { ...a.ref });
   let workDir: string | undefined;
   try {
@@ -106,7 +109,7 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
   const requestsAtClaim = s.clients.requests?.snapshot();
   const [jobRead, claimed] = await Promise.allSettled([
     recentJob(s, parsed.jobId) ?? s.jobs.get(parsed.jobId),
-    s.tasks.claim(parsed.jobId, parsed.taskId, d.workerId, s.now(), leaseMs(s.timings)),
+    claimFor(s, parsed, d.workerId, s.now()),
   ]);
   if (jobRead.status === 'rejected') throw jobRead.reason;
   const job = jobRead.value;
@@ -131,7 +134,7 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
     await s.taskQueue.delete(msg.receiptHandle);
     return undefined;
   }
-  return { msg, job, task, ref, abort: new AbortController(), requestsAtClaim };
+  return { msg, job, task, ref, abort: new AbortController(), progress: { done: 0, total: 0 }, requestsAtClaim };
 }
 
 /** Run: the map or reduce attempt, its stderr saved, its counters summed with the user's. */
@@ -146,6 +149,7 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
     workDir,
     settings: d.settings,
     signal: a.abort.signal,
+    progress: a.progress,
     stepContext: (role) => ({
       role,
       workDir,
@@ -177,6 +181,7 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
   const { ref } = a;
   const details = (): AttemptDetails => ({ ...bytesOf(a.task, outcome.counters), ...requestsOf(d, a) });
   let done;
+  await beforeCommitHook(ref);
   try {
     done = await s.tasks.commit(ref, s.now(), outcome, details());
   } catch (err) {
@@ -190,6 +195,7 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
   if (done === 'already') s.log.warn('Commit had already been applied (its response was lost)', { ...ref });
   s.log.info('Task committed', { ...ref });
   s.metrics.taskCompleted(a.task.kind);
+  await afterCommitHook(ref);
   // Committed: the message can go, and the job is read for the next phase at the same time.
   const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), s.jobs.get(ref.jobId)]);
   if (fresh) {
@@ -204,6 +210,11 @@ async function settle(d: RunnerDeps, a: Attempt, err: unknown): Promise<void> {
   const { ref, msg } = a;
   const log = { ...ref };
   const requests = requestsOf(d, a);
+  if (ref.backup) {
+    const outcome = err instanceof ShutdownError ? 'released' : isErrorNamed(err, 'JobEndedError') ? 'cancelled' : 'failed';
+    return settleBackup(s, ref, msg, outcome, { reason: err instanceof Error ? err.message : String(err), ...requests });
+  }
+  if (isErrorNamed(err, 'LeaseLostError') && (await settleSuperseded(s, ref, msg, err, requests))) return;
   if (isErrorNamed(err, 'LeaseLostError')) {
     if (stillOwned(err, ref)) {
       // Still RUNNING under this live worker, whose lease ran out: hand it back at once.
