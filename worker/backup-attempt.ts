@@ -18,9 +18,9 @@ import { leaseMs, sendTaskMessages, type TaskMessage } from '../services/task-li
 
 /**
  * Test hook (integration tests only): `<taskId>@<directory>`. Every attempt of that task
- * about to commit writes `<taskId>.<attempt>` into the directory and waits (up to
- * COMMIT_BARRIER_WAIT_MS) until two attempts are there, so a primary and its backup send
- * their commits at the same instant.
+ * that has a backup, about to commit, writes `<taskId>.<attempt>` into the directory and
+ * waits (up to COMMIT_BARRIER_WAIT_MS) until two attempts are there, so a primary and its
+ * backup send their commits at the same instant.
  */
 export const COMMIT_BARRIER_ENV = 'MR_TEST_COMMIT_BARRIER';
 export const COMMIT_BARRIER_WAIT_MS = 30_000;
@@ -79,9 +79,10 @@ export async function settleBackup(s: Services, ref: AttemptRef, msg: ReceivedMe
 }
 
 /** Test hook before a commit (COMMIT_BARRIER_ENV); no-op unless set. */
-export async function beforeCommitHook(ref: AttemptRef): Promise<void> {
+export async function beforeCommitHook(s: Services, ref: AttemptRef): Promise<void> {
   const [task, dir] = (process.env[COMMIT_BARRIER_ENV] ?? '').split('@');
   if (!dir || task !== ref.taskId) return;
+  if (!ref.backup && (await s.tasks.get(ref.jobId, ref.taskId))?.backupAttempt === undefined) return;
   await writeFile(path.join(dir, `${ref.taskId}.${ref.attempt}`), String(process.pid));
   const deadline = Date.now() + COMMIT_BARRIER_WAIT_MS;
   while (Date.now() < deadline) {

@@ -181,7 +181,7 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
   const { ref } = a;
   const details = (): AttemptDetails => ({ ...bytesOf(a.task, outcome.counters), ...requestsOf(d, a) });
   let done;
-  await beforeCommitHook(ref);
+  await beforeCommitHook(s, ref);
   try {
     done = await s.tasks.commit(ref, s.now(), outcome, details());
   } catch (err) {
