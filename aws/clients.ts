@@ -43,11 +43,11 @@ export const LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function endpointFromEnv(env: Env = process.env): string | undefined {
+function endpointFromEnv(env: Env = process.env): string | undefined {
   return env.AWS_ENDPOINT_URL || undefined;
 }
 
-export function regionFromEnv(env: Env = process.env): string | undefined {
+function regionFromEnv(env: Env = process.env): string | undefined {
   return env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
 }
 
@@ -116,7 +116,7 @@ export function destroyClients(c: AwsClients): void {
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE']);
 
 /** True when an SDK error means the endpoint is unreachable (not an API error). */
-export function isConnectionError(err: unknown): boolean {
+function isConnectionError(err: unknown): boolean {
   let e: unknown = err;
   for (let i = 0; i < 5 && e; i++) {
     const code = (e as { code?: string }).code;
@@ -130,7 +130,7 @@ export function isConnectionError(err: unknown): boolean {
 }
 
 /** True when the SDK could not find credentials. */
-export function isCredentialsError(err: unknown): boolean {
+function isCredentialsError(err: unknown): boolean {
   const name = (err as { name?: string })?.name ?? '';
   return name === 'CredentialsProviderError' || /Could not load credentials/i.test(String((err as Error)?.message));
 }

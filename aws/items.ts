@@ -136,7 +136,7 @@ export function itemToWorker(item: Item): WorkerRecord {
 }
 
 /** The current item DynamoDB returned with a failed condition, if any. */
-export function currentItemOf(err: unknown): Item | undefined {
+function currentItemOf(err: unknown): Item | undefined {
   if (err instanceof ConditionalCheckFailedException) return err.Item as Item | undefined;
   if (err instanceof TransactionCanceledException) {
     const reason = err.CancellationReasons?.find((r) => r.Code === 'ConditionalCheckFailed');

@@ -235,7 +235,7 @@ export class TaskStore {
    *   checker A:                 reclaim(attempt 3) ✓ → republish
    *   checker B:                 reclaim(attempt 3) ✗ (status is PENDING now)
    */
-  async reclaim(task: TaskRecord, now: number, exhausted: boolean, reason?: string): Promise<'PENDING' | 'FAILED'> {
+  async reclaim(task: TaskRecord, now: number, exhausted: boolean, reason = 'lease ended'): Promise<'PENDING' | 'FAILED'> {
     const ref: AttemptRef = {
       jobId: task.jobId,
       taskId: task.taskId,
@@ -243,9 +243,8 @@ export class TaskStore {
       attempt: task.attempt,
       startedAt: task.claimedAt ?? now,
     };
-    const error = reason ?? `worker ${task.owner} stopped extending its lease during attempt ${task.attempt}`;
-    const entry = attemptEntry(ref, now, 'reclaimed', { reason: error });
-    const write = endAttemptWrite(ref, 'stalls', `${OWNER_FENCE} AND leaseExpiresAt < :now`, { now, error, exhausted }, entry);
+    const entry = attemptEntry(ref, now, 'reclaimed', { reason });
+    const write = endAttemptWrite(ref, 'stalls', `${OWNER_FENCE} AND leaseExpiresAt < :now`, { now, error: reason, exhausted }, entry);
     await this.update(task.jobId, task.taskId, write, stale(task.jobId, task.taskId, 'changed before reclaim'));
     return exhausted ? 'FAILED' : 'PENDING';
   }

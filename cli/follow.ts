@@ -23,6 +23,8 @@ export async function followJob(
     const files = await downloadOutput(target, job, prepared.localOutputDir);
     output = { output: prepared.localOutputDir, partFiles: files.filter((f) => f.startsWith('part-')).length };
   }
-  const code = reportFinished(io, job, { json: o.json, ...output, targetFlags: o.targetFlags });
+  const { fetchJobCost } = await import('./job-cost.js');
+  const costUsd = (await fetchJobCost(target, job)).totalUsd;
+  const code = reportFinished(io, job, { json: o.json, ...output, targetFlags: o.targetFlags, costUsd });
   return interrupted ? 130 : code;
 }

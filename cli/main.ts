@@ -12,6 +12,7 @@ import { registerCancel } from './commands/cancel.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLocal } from './commands/local.js';
 import { registerLogs } from './commands/logs.js';
+import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerSubmit } from './commands/submit.js';
@@ -49,6 +50,7 @@ Examples:
   $ mapreduce submit -i data/ -o s3://mapreduce-local-jobs/out/wc/ -m wc_map.sh -r wc_reduce.sh --wait
   $ mapreduce status                        # recent jobs; mapreduce status <job> for one
   $ mapreduce logs <job> --task m-00000     # stderr of a task's attempts
+  $ mapreduce report <job> --open           # HTML report: timeline, durations, counters, cost
   $ mapreduce cancel <job>
 
 Exit codes: 0 success, 1 job FAILED or CANCELLED, 2 usage error (bad flag, path,
@@ -61,6 +63,7 @@ URI or manifest), 3 environment (no local stack, no AWS credentials or region),
     registerStatus,
     registerJobs,
     registerLogs,
+    registerReport,
     registerCancel,
     registerLocal,
     registerWorker,

@@ -153,17 +153,18 @@ const RADIX_MIN_LINES = 4096;
  * (see wholeLineOrderIsKeyOrder; pass it if already known) lines are sorted as whole
  * strings: an LSD radix sort on their first 6 bytes, then V8's native sort inside each
  * group of equal prefix (measured ~2x faster than the native sort alone on 2M short
- * lines). Otherwise keys are extracted once and indexes are sorted by key. `distinct`
- * says that no line repeats (skips the attempt to sort by counting repeats).
+ * lines; a run of identical lines, e.g. a word count's `the\t1`, costs one comparison per
+ * line). Otherwise keys are extracted once and indexes are sorted by key. Counting
+ * repeated lines is the sort buffer's job (core/sort-buffer.ts, core/repeats.ts).
  */
 export function sortByKey(
   lines: string[],
-  opts: { wholeLineOrderIsKeyOrder?: boolean; distinct?: boolean } = {},
+  opts: { wholeLineOrderIsKeyOrder?: boolean } = {},
 ): string[] {
   if (opts.wholeLineOrderIsKeyOrder ?? wholeLineOrderIsKeyOrder(lines)) {
     // No comparator: V8 compares strings by UTF-16 code unit, which is latin1 byte order.
     if (lines.length < RADIX_MIN_LINES) return lines.sort();
-    return (opts.distinct ? undefined : sortRepeatedLines(lines)) ?? radixSortLines(lines) ?? lines.sort();
+    return radixSortLines(lines) ?? lines.sort();
   }
   const keys = lines.map(keyOf);
   const order = Array.from({ length: lines.length }, (_, i) => i);
@@ -173,47 +174,6 @@ export function sortByKey(
     return x < y ? -1 : x > y ? 1 : 0;
   });
   return order.map((i) => lines[i]!);
-}
-
-/** sortRepeatedLines gives up when, after this many lines (and each doubling), half are distinct. */
-const REPEAT_CHECK = 16384;
-
-/**
- * Sort lines that are mostly repeats (a word count mapper's `the\t1`): count each distinct
- * line in a hash map, sort the distinct lines only, and write each out as many times as it
- * occurred. Identical lines are interchangeable, so this is the same order. Returns
- * undefined, having counted only a first part, when more than half of the lines seen are
- * distinct (at REPEAT_CHECK lines, at each doubling, and at the end).
- */
-function sortRepeatedLines(lines: string[]): string[] | undefined {
-  const n = lines.length;
-  const slots = new Map<string, number>();
-  const tally: number[] = [];
-  let check = REPEAT_CHECK;
-  for (let i = 0; i < n; i++) {
-    const line = lines[i]!;
-    const slot = slots.get(line);
-    if (slot === undefined) {
-      slots.set(line, tally.length);
-      tally.push(1);
-    } else {
-      tally[slot]!++;
-    }
-    if (i === check) {
-      if (tally.length * 2 > i) return undefined;
-      check *= 2;
-    }
-  }
-  if (tally.length * 2 > n) return undefined;
-  const distinct = Array.from(slots.keys());
-  const sorted =
-    distinct.length < RADIX_MIN_LINES ? distinct.sort() : (radixSortLines(distinct) ?? distinct.sort());
-  const out = new Array<string>(n);
-  let k = 0;
-  for (const line of sorted) {
-    for (let c = tally[slots.get(line)!]!; c > 0; c--) out[k++] = line;
-  }
-  return out;
 }
 
 /**

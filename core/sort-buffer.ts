@@ -8,23 +8,23 @@
  * sorted. Identical lines are interchangeable, so writing each sorted distinct line
  * as many times as it came is the same sorted output, from a buffer that holds the
  * vocabulary instead of every record (so it rarely spills). When fewer than half of
- * the lines repeat, counting would only add a lookup per line: the buffer turns into
- * plain per-partition lists for the rest of the attempt.
+ * the lines repeat enough (the shared policy of `core/repeats.ts`), counting would only
+ * add a lookup per line: the buffer turns into plain per-partition lists for the rest of
+ * the attempt.
  */
 import { DEFAULT_BATCH_LINES } from './merge.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 import { detach, sortByKey } from './records.js';
+import { repeatsPayOff } from './repeats.js';
 
 /** Estimated heap cost of one more buffered line in a plain list (besides its chars). */
 const LINE_OVERHEAD = 40;
 /** Estimated heap cost of one distinct counted line: map entry, tally slot, string header. */
 const COUNTED_OVERHEAD = 80;
-/** Lines seen before deciding whether they repeat enough to be worth counting. */
-const REPEAT_PROBE_LINES = 65536;
 
 export interface SortBufferOptions {
   readonly numPartitions: number;
-  /** Count repeated lines while they repeat (default true); false keeps plain lists from the start. */
+  /** Count repeated lines while they repeat (default true, see core/repeats.ts); false keeps plain lists from the start. */
   readonly countRepeats?: boolean;
 }
 
@@ -86,7 +86,7 @@ export class SortBuffer {
     }
     this.bytes = bytes;
     this.counted += i - start;
-    if (this.counted >= REPEAT_PROBE_LINES && slots.size * 2 > this.counted) this.stopCounting();
+    if (!repeatsPayOff(this.counted, slots.size)) this.stopCounting();
     return i;
   }
 
@@ -188,7 +188,7 @@ async function* expandedBatches(
   slots: Map<string, number>,
   tally: number[],
 ): AsyncIterable<string[]> {
-  const sorted = sortByKey(distinct, { wholeLineOrderIsKeyOrder: safe, distinct: true });
+  const sorted = sortByKey(distinct, { wholeLineOrderIsKeyOrder: safe });
   let out: string[] = [];
   for (const line of sorted) {
     for (let n = tally[slots.get(line)!]!; n > 0; n--) {

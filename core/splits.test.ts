@@ -1,12 +1,23 @@
+import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { UnsupportedCompressionError } from './compression.js';
 import type { InputSplit } from './model.js';
 import { computeSplits, readSplitLines, SplitLineFilter } from './splits.js';
 import { mulberry32 as prng } from './prng.js';
 
+/** Hadoop's LineReader, written directly: LF, CR-LF and lone CR end a line; a final line without one is a record. */
 function referenceLines(bytes: Buffer): string[] {
-  const lines = bytes.toString('latin1').split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+  const text = bytes.toString('latin1');
+  const lines: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '\n' && text[i] !== '\r') continue;
+    lines.push(text.slice(start, i));
+    if (text[i] === '\r' && text[i + 1] === '\n') i++;
+    start = i + 1;
+  }
+  if (start < text.length) lines.push(text.slice(start));
   return lines;
 }
 
@@ -109,11 +120,11 @@ describe('readSplitLines', () => {
     }
   });
 
-  it('handles CRLF, empty lines, a missing final newline and non-UTF-8 bytes', async () => {
-    const data = Buffer.concat([Buffer.from('a\r\n\r\n\n\xff\xfe\tv\r\nlast', 'latin1')]);
+  it("strips CR-LF and lone CR line ends as Hadoop's LineReader does; keeps empty lines and non-UTF-8 bytes", async () => {
+    const data = Buffer.concat([Buffer.from('a\r\n\r\n\n\xff\xfe\tv\r\nold\rmac\r\rlast', 'latin1')]);
     for (const size of [1, 2, 3, 4, 7, 100]) {
       const { lines } = await readAllSplits(data, size, prng(size));
-      expect(lines).toEqual(['a\r', '\r', '', '\xff\xfe\tv\r', 'last']);
+      expect(lines).toEqual(['a', '', '', '\xff\xfe\tv', 'old', 'mac', '', 'last']);
     }
   });
 
@@ -145,6 +156,18 @@ describe('readSplitLines', () => {
     const data = Buffer.concat([gzipSync(Buffer.from('a\tb\nc\n')), gzipSync(Buffer.from('d\xff', 'latin1'))]);
     const [split] = computeSplits([{ bucket: 'b', key: 'x.gz', size: data.length }], { splitSize: 1 });
     expect(await collect(readSplitLines(split!, fakeStore(data).fetchRange))).toEqual(['a\tb', 'c', 'd\xff']);
+  });
+
+  it.each(['bzip2', 'zstd'] as const)('reads a %s object whole (one split) as text lines', async (tool) => {
+    const data = execFileSync(tool, ['-c'], { input: Buffer.from('a\tb\r\nc\n\xe9\n', 'latin1') });
+    const key = tool === 'bzip2' ? 'x.bz2' : 'x.zst';
+    const splits = computeSplits([{ bucket: 'b', key, size: data.length }], { splitSize: 1 });
+    expect(splits).toHaveLength(1);
+    expect(await collect(readSplitLines(splits[0]!, fakeStore(data).fetchRange))).toEqual(['a\tb', 'c', '\xe9']);
+  });
+
+  it('refuses to plan an input with a compression suffix it cannot read', () => {
+    expect(() => computeSplits([{ bucket: 'b', key: 'in/part-0.lz4', size: 10 }])).toThrow(UnsupportedCompressionError);
   });
 
   it('fails on a corrupt gzip object', async () => {

@@ -11,9 +11,9 @@
  * the object is thus owned by exactly one split, whatever the split size.
  */
 
-import { pipeline, Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { codecOf, decompress } from './compression.js';
 import { MapReduceError } from './errors.js';
+import { splitCarriageReturns } from './line-ends.js';
 import { DEFAULT_SPLIT_SIZE, MIB } from './manifest.js';
 import type { InputSplit } from './model.js';
 import { asBuffer, LineSplitter, readLineBatches } from './records.js';
@@ -28,7 +28,9 @@ export interface InputObject {
 /**
  * Cut objects into splits of `splitSize` bytes (default 64 MiB), or of
  * ceil(totalBytes / numMappers) bytes when numMappers is given. Empty objects are
- * skipped (so an all-empty input gives []); `.gz` objects are one whole split each.
+ * skipped (so an all-empty input gives []); compressed objects (`.gz`, `.bz2`, `.zst`,
+ * `.deflate`) are one whole split each, and an unreadable compression suffix throws
+ * UnsupportedCompressionError (./compression.ts).
  * The order is deterministic: by bucket and key, then by offset.
  */
 export function computeSplits(
@@ -47,7 +49,7 @@ export function computeSplits(
   const splits: InputSplit[] = [];
   for (const o of sorted) {
     const base = { bucket: o.bucket, key: o.key, objectSize: o.size };
-    if (o.key.endsWith('.gz')) {
+    if (codecOf(o.key) !== undefined) {
       splits.push({ ...base, start: 0, end: o.size, gzip: true });
       continue;
     }
@@ -145,16 +147,21 @@ export type FetchRange = (start: number, endExclusive: number) => AsyncIterable<
 /**
  * The lines a split owns, in batches. Requests [start-1, end) first; only if the
  * last owned line runs past `end` are further ranges requested, `chunkSize` bytes
- * (default 1 MiB) and doubling, until its '\n' or the end of the object. A gzip
- * split fetches the whole object and emits every line.
+ * (default 1 MiB) and doubling, until its '\n' or the end of the object. A compressed
+ * split (`gzip` set; the codec comes from the key's suffix) fetches the whole object
+ * and emits every line. Lines end at LF, CR-LF or CR, as Hadoop's LineReader reads them.
  */
 export async function* readSplitLines(
   split: InputSplit,
   fetchRange: FetchRange,
   opts: { chunkSize?: number } = {},
 ): AsyncIterable<string[]> {
+  for await (const lines of readLfLines(split, fetchRange, opts)) yield splitCarriageReturns(lines);
+}
+
+async function* readLfLines(split: InputSplit, fetchRange: FetchRange, opts: { chunkSize?: number }): AsyncIterable<string[]> {
   if (split.gzip) {
-    yield* readGzipLines(fetchRange(0, split.objectSize));
+    yield* readCompressedLines(split.key, fetchRange(0, split.objectSize));
     return;
   }
   const end = Math.min(split.end, split.objectSize);
@@ -182,10 +189,7 @@ export async function* readSplitLines(
   if (last.length > 0) yield last;
 }
 
-/** Every line of a gzip stream (concatenated gzip members are read as one stream, like gunzip). */
-export function readGzipLines(compressed: AsyncIterable<Buffer | Uint8Array>): AsyncIterable<string[]> {
-  // pipeline() destroys both streams on an error in either (a corrupt object must also
-  // close the download); the error then surfaces from iterating `gunzip`.
-  const gunzip = pipeline(Readable.from(compressed, { objectMode: false }), createGunzip(), () => {});
-  return readLineBatches(gunzip);
+/** Every LF line of a compressed object, the codec chosen by its key (gzip when the key has no known suffix). */
+export function readCompressedLines(key: string, compressed: AsyncIterable<Buffer | Uint8Array>): AsyncIterable<string[]> {
+  return readLineBatches(decompress(codecOf(key) ?? 'gzip', compressed));
 }

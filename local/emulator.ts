@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from '../core/errors.js';
+import { MOTO_PATCHES } from './moto-patches.js';
 
 export interface EmulatorHandle {
   readonly endpoint: string;
@@ -70,7 +71,8 @@ export interface StartOptions {
  * TransactWriteItems restores a copy of the whole table taken when it started,
  * undoing other requests' writes made meanwhile. DynamoDB does neither; serialising
  * DynamoDB (S3 and SQS long polls stay concurrent) gives the framework the atomic
- * conditional writes it relies on.
+ * conditional writes it relies on. MOTO_PATCHES (local/moto-patches.ts) remove costs that
+ * grow with the table or the queue, so thousands of tasks run at the pace of a few.
  */
 const SERIALIZED_MOTO = [
   'import os, sys, threading',
@@ -78,6 +80,7 @@ const SERIALIZED_MOTO = [
   'from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app',
   'host, port = sys.argv[1], int(sys.argv[2])',
   "os.environ.setdefault('MOTO_PORT', str(port))",
+  MOTO_PATCHES,
   'app = DomainDispatcherApplication(create_backend_app)',
   'lock = threading.Lock()',
   'def serialized(environ, start_response):',

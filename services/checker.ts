@@ -20,6 +20,7 @@ import {
   parseTaskMessage,
   sendTaskMessages,
   shouldReclaim,
+  stalledError,
   taskStalledReason,
 } from './task-lifecycle.js';
 
@@ -33,7 +34,7 @@ export interface SweepReport {
   readonly advancedJobs: string[];
 }
 
-export const CHECKER_GUARD = 'checker';
+const CHECKER_GUARD = 'checker';
 
 /** One sweep. `runId` identifies this checker run for the guard. */
 export async function sweep(s: Services, runId: string): Promise<SweepReport> {
@@ -77,7 +78,7 @@ async function reclaimStalled(
     const job = jobs.get(t.jobId) ?? (await s.jobs.get(t.jobId));
     const exhausted = isLastAttempt(t, attemptsAllowed(job, s.timings));
     try {
-      const next = await s.tasks.reclaim(t, now, exhausted);
+      const next = await s.tasks.reclaim(t, now, exhausted, stalledError(t));
       if (next === 'PENDING') {
         await sendTaskMessages(s.taskQueue, t.jobId, [t.taskId]);
         report.republished.push(`${t.jobId}/${t.taskId}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GroupCombiner } from '../core/external-sort.js';
+import { MIN_REPEATS, REPEAT_PROBE_RECORDS } from '../core/repeats.js';
 import { RepeatAggregator } from './repeat-aggregator.js';
 
 const sum: GroupCombiner = (key, values) => [`${key}\t${values.reduce((s, v) => s + Number(v), 0)}`];
@@ -63,9 +64,9 @@ describe('RepeatAggregator', () => {
     await agg.flush();
     expect(out.length).toBe(i);
     expect(agg.full).toBe(false);
-    // 70k distinct records: past the probe, counting stops for the rest of the attempt.
+    // Distinct records past the probe: counting stops for the rest of the attempt.
     const big = new RepeatAggregator(sum, 1 << 30, next);
-    for (let k = 0; k < 70_000; k++) big.emit(`d${k}`, '1');
+    for (let k = 0; k < REPEAT_PROBE_RECORDS; k++) big.emit(`d${k}`, '1');
     expect(big.full).toBe(true);
     await big.flush();
     big.emit('x', '1');
@@ -91,4 +92,24 @@ describe('RepeatAggregator', () => {
     await agg.flush();
     expect(out).toEqual(['k\t5', 'k\t0']);
   });
+
+  it('follows the shared repeat policy (core/repeats.ts), like the sort buffer', async () => {
+    const n = REPEAT_PROBE_RECORDS * 2;
+    for (const [distinct, counting] of [
+      [n / MIN_REPEATS, true],
+      [n / MIN_REPEATS + 1, false],
+    ] as const) {
+      const { out, next } = collector();
+      const agg = new RepeatAggregator(sum, 1 << 30, next);
+      for (let i = 0; i < n; i++) agg.emit(`k${i % distinct}`, '1');
+      expect(agg.full).toBe(!counting);
+      await agg.flush();
+      // Counting on: the next records are held (counted); off: they are handed on as they come.
+      const before = out.length;
+      agg.emit('x', '1');
+      await agg.add(['y\t1']);
+      expect(out.length - before).toBe(counting ? 0 : 1);
+    }
+  });
 });
+

@@ -12,6 +12,7 @@
 import { MapReduceError } from '../core/errors.js';
 import type { GroupCombiner } from '../core/external-sort.js';
 import { detach, hasKey, keyOf, valueAfterKey } from '../core/records.js';
+import { repeatsPayOff } from '../core/repeats.js';
 import type { PairSink } from './step/index.js';
 import { encodeRecord, isPlain } from './step/text.js';
 
@@ -19,8 +20,6 @@ import { encodeRecord, isPlain } from './step/text.js';
 const ENTRY_BYTES = 64;
 /** Values handed to the combiner in one call at most (a hot record is combined in pieces). */
 const COMBINE_MAX = 65536;
-/** Records seen before deciding whether they repeat enough to be worth counting. */
-const PROBE_RECORDS = 65536;
 /** Lines handed on per batch. */
 const BATCH_LINES = 8192;
 
@@ -34,8 +33,8 @@ interface PairCount {
 /**
  * Counts repeated records and hands them on combined; see the module comment. Memory
  * is bounded by `limitBytes` (everything is handed on when it is full), and counting
- * switches itself off for the rest of the attempt when fewer than half of the records
- * repeat, where it would only add work. Valid for any combiner, which may run on any
+ * switches itself off for the rest of the attempt when records do not repeat enough to
+ * pay for it (the shared policy of core/repeats.ts). Valid for any combiner, which may run on any
  * subset of a key's values.
  */
 export class RepeatAggregator implements PairSink {
@@ -68,7 +67,7 @@ export class RepeatAggregator implements PairSink {
     return (
       this.bytes > this.limitBytes ||
       this.pending.length >= BATCH_LINES ||
-      (this.records - this.flushedAt >= PROBE_RECORDS && this.distinct * 2 > this.records - this.flushedAt)
+      !repeatsPayOff(this.records - this.flushedAt, this.distinct)
     );
   }
 
@@ -133,7 +132,7 @@ export class RepeatAggregator implements PairSink {
   async flush(): Promise<void> {
     const { lines, tally, pairs, pending } = this;
     // Records that rarely repeat: stop counting, pass them straight on from now on.
-    if (this.distinct * 2 > this.records - this.flushedAt) this.on = false;
+    if (!repeatsPayOff(this.records - this.flushedAt, this.distinct)) this.on = false;
     this.lines = new Map();
     this.tally = [];
     this.pairs = new Map();

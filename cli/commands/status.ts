@@ -1,6 +1,7 @@
 /** `mapreduce status [JOB]`: recent jobs, or one job in detail. */
 import type { Command } from 'commander';
 import type { TaskItem } from '../../aws/task-store.js';
+import { costLine } from '../../core/cost.js';
 import { UsageError } from '../../core/errors.js';
 import type { JobRecord, WorkerRecord } from '../../core/model.js';
 import type { Io } from '../io.js';
@@ -103,8 +104,11 @@ async function jobDetail(t: Target, job: JobRecord, io: Io, json: boolean): Prom
     leaseMs(timingsFromEnv()),
   );
   const counts = taskCounts(tasks);
+  const { costOfTasks } = await import('../job-cost.js');
+  const cost = costOfTasks(job, tasks, now);
   if (json) {
-    io.out(`${JSON.stringify({ ...job, durationSeconds: durationSeconds(job), tasks: counts, workers })}\n`);
+    const costUsd = { total: cost.totalUsd, ...cost.usd };
+    io.out(`${JSON.stringify({ ...job, durationSeconds: durationSeconds(job), tasks: counts, workers, costUsd })}\n`);
     return;
   }
   const byState = (c: Record<string, number>) =>
@@ -152,6 +156,7 @@ async function jobDetail(t: Target, job: JobRecord, io: Io, json: boolean): Prom
     );
   }
   lines.push('Counters:', Object.keys(job.counters ?? {}).length > 0 ? formatCounters(job.counters) : '  none yet');
+  lines.push(`${costLine(cost.totalUsd)}${job.status === 'RUNNING' || job.status === 'CREATING' ? ' so far' : ''}`);
   io.out(`${lines.join('\n')}\n`);
 }
 

@@ -6,48 +6,26 @@
  * Workers are placed like the stack's defaults (infra/config.ts): `onDemandWorkers` on
  * on-demand Fargate, the rest on Fargate Spot. Free tiers are ignored.
  */
+import {
+  addMix,
+  type CallMix,
+  CHECKER_LAMBDA,
+  COORDINATOR_LAMBDA,
+  emptyMix,
+  fargateUsdPerSecond,
+  mixCost,
+  PRICES,
+  readUnits,
+  S3_PUT_CLASS,
+  scaleMix as scale,
+  STORAGE_MONTHS,
+  transactWriteUnits,
+  writeUnits,
+} from '../../core/cost.js';
 import type { CallLine } from './calls.js';
 import { classify } from './calls.js';
 
-/** Published us-east-1 list prices (USD). Keep in sync with the table in docs/performance.md. */
-export const PRICES = {
-  /** Fargate Linux/x86_64, per vCPU-hour and per GB-hour (since the 2019-01-07 price cut). */
-  fargateVcpuHour: 0.04048,
-  fargateGbHour: 0.004445,
-  /**
-   * Fargate Spot: AWS lists a live rate per region ("up to 70% off" the on-demand price).
-   * The model takes the low end of the 50-70% discounts seen in us-east-1, i.e. Spot
-   * costs at most half the on-demand rate.
-   */
-  fargateSpotDiscount: 0.5,
-  /** S3 Standard requests: PUT, COPY, POST, LIST per 1,000; GET, SELECT and others per 1,000. */
-  s3PutPer1000: 0.005,
-  s3GetPer1000: 0.0004,
-  /** S3 Standard storage, first 50 TB, per GB-month. */
-  s3GbMonth: 0.023,
-  /** SQS standard queue, per million requests (after the first million each month). */
-  sqsPerMillion: 0.4,
-  /** DynamoDB on-demand, per million write / read request units (since 2024-11-01). */
-  ddbWritePerMillion: 0.625,
-  ddbReadPerMillion: 0.125,
-  /** Lambda x86, per million requests and per GB-second. */
-  lambdaPerMillion: 0.2,
-  lambdaGbSecond: 0.0000166667,
-} as const;
-
-/** Requests of one kind, priced differently. */
-export interface CallMix {
-  s3Get: number;
-  /** PUT, COPY, POST and LIST class. */
-  s3Put: number;
-  sqs: number;
-  ddbWriteUnits: number;
-  ddbReadUnits: number;
-}
-
-export const emptyMix = (): CallMix => ({ s3Get: 0, s3Put: 0, sqs: 0, ddbWriteUnits: 0, ddbReadUnits: 0 });
-
-const S3_PUT_CLASS = new Set(['PutObject', 'CopyObject', 'ListObjectsV2', 'ListObjects', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']);
+export { type CallMix, emptyMix, mixCost, PRICES };
 
 /**
  * Add one logged control-plane call to a mix. DynamoDB units: a write costs 1 WRU per
@@ -66,43 +44,23 @@ export function addCall(mix: CallMix, c: CallLine, sizes: { jobItemBytes: number
     return;
   }
   const kinds = (c.key ?? '').split('+').filter(Boolean);
-  const wru = (k: string) => (k === 'JOB' ? Math.ceil(sizes.jobItemBytes / 1024) : 1);
+  const itemBytes = (k: string) => (k === 'JOB' ? sizes.jobItemBytes : 1024);
   switch (c.operation) {
     case 'GetItem':
-      mix.ddbReadUnits += kinds[0] === 'JOB' ? Math.ceil(sizes.jobItemBytes / 4096) : 1;
+      mix.ddbReadUnits += readUnits(itemBytes(kinds[0] ?? ''));
       break;
     case 'Query':
       mix.ddbReadUnits += sizes.queryReadUnits;
       break;
     case 'TransactWriteItems':
-      mix.ddbWriteUnits += 2 * kinds.reduce((n, k) => n + wru(k), 0);
+      mix.ddbWriteUnits += transactWriteUnits(kinds.map(itemBytes));
       break;
     case 'BatchWriteItem':
       mix.ddbWriteUnits += 25;
       break;
     default:
-      mix.ddbWriteUnits += wru(kinds[0] ?? '');
+      mix.ddbWriteUnits += writeUnits(itemBytes(kinds[0] ?? ''));
   }
-}
-
-export function mixCost(m: CallMix): number {
-  return (
-    (m.s3Get * PRICES.s3GetPer1000) / 1000 +
-    (m.s3Put * PRICES.s3PutPer1000) / 1000 +
-    (m.sqs * PRICES.sqsPerMillion) / 1e6 +
-    (m.ddbWriteUnits * PRICES.ddbWritePerMillion) / 1e6 +
-    (m.ddbReadUnits * PRICES.ddbReadPerMillion) / 1e6
-  );
-}
-
-function scale(m: CallMix, k: number): CallMix {
-  return {
-    s3Get: m.s3Get * k,
-    s3Put: m.s3Put * k,
-    sqs: m.sqs * k,
-    ddbWriteUnits: m.ddbWriteUnits * k,
-    ddbReadUnits: m.ddbReadUnits * k,
-  };
 }
 
 /** What the benchmark measured, per task and per worker-second. */
@@ -190,7 +148,7 @@ export function costModel(i: CostModelInput): CostBreakdown {
   const onDemand = i.useSpot === false ? W : Math.min(W, i.onDemandWorkers ?? 1);
   const spotShare = (W - onDemand) / W;
   const rate = 1 - spotShare * PRICES.fargateSpotDiscount;
-  const fargate = (workerSeconds / 3600) * (vcpu * PRICES.fargateVcpuHour + gb * PRICES.fargateGbHour) * rate;
+  const fargate = workerSeconds * fargateUsdPerSecond(vcpu, gb) * rate;
 
   // Data path: one ranged GET per split (a second one only when the last line runs past it),
   // one PUT per map attempt, one ranged GET per (map, reducer), one PUT per reduce attempt.
@@ -204,26 +162,23 @@ export function costModel(i: CostModelInput): CostBreakdown {
     { ...emptyMix(), ddbReadUnits: R * queryUnits },
     scale(i.calls.heartbeatPerWorkerSecond, workerSeconds),
     scale(i.calls.idlePerWorkerSecond, W * 60), // a minute of idle polling per worker while scaling in
-  ].reduce(
-    (a, b) => ({
-      s3Get: a.s3Get + b.s3Get,
-      s3Put: a.s3Put + b.s3Put,
-      sqs: a.sqs + b.sqs,
-      ddbWriteUnits: a.ddbWriteUnits + b.ddbWriteUnits,
-      ddbReadUnits: a.ddbReadUnits + b.ddbReadUnits,
-    }),
-    emptyMix(),
-  );
-  // Coordinator: task records (BatchWriteItem of 25, 1 WRU each) and map messages (batches of 10).
-  const coordinator: CallMix = { ...emptyMix(), ddbWriteUnits: M + R + 10, sqs: Math.ceil(M / 10) + 10, s3Put: 5, s3Get: 5 };
+  ].reduce(addMix, emptyMix());
+  // Coordinator: task records (transactions of up to 100 puts: 2 WRU per item) and map messages (batches of 10).
+  const coordinator: CallMix = {
+    ...emptyMix(),
+    ddbWriteUnits: (M + R) * transactWriteUnits([i.taskItemBytes]) + 10,
+    sqs: Math.ceil(M / 10) + 10,
+    s3Put: 5,
+    s3Get: 5,
+  };
   // Checker: invoked every minute, sweeping for up to 55 s at 256 MB; each 3 s sweep reads the
   // active index (about one 4 KiB page while a job runs).
   const checkerMinutes = Math.ceil(wallSeconds / 60) + 1;
-  const checkerLambda = checkerMinutes * (PRICES.lambdaPerMillion / 1e6 + 55 * 0.25 * PRICES.lambdaGbSecond);
-  const checkerReads: CallMix = { ...emptyMix(), ddbReadUnits: checkerMinutes * 20 };
-  const coordinatorLambda = PRICES.lambdaPerMillion / 1e6 + 30 * 0.5 * PRICES.lambdaGbSecond;
-  // Intermediate objects live until the job's tmp/ prefix expires (a day, by lifecycle rule).
-  const storageGbMonths = ((bytes * (i.shuffleRatio + i.outputRatio)) / 1e9) * (1 / 30);
+  const lambdaCost = (l: { seconds: number; gb: number }) => PRICES.lambdaPerMillion / 1e6 + l.seconds * l.gb * PRICES.lambdaGbSecond;
+  const checkerLambda = checkerMinutes * lambdaCost(CHECKER_LAMBDA);
+  const checkerReads: CallMix = { ...emptyMix(), ddbReadUnits: checkerMinutes * CHECKER_LAMBDA.readUnitsPerMinute };
+  const coordinatorLambda = lambdaCost(COORDINATOR_LAMBDA);
+  const storageGbMonths = ((bytes * (i.shuffleRatio + i.outputRatio)) / 1e9) * STORAGE_MONTHS;
   const usd = {
     fargate,
     s3_data_requests: mixCost(data),

@@ -48,7 +48,12 @@ describe('checker: stalled tasks are republished exactly once', () => {
    * A RUNNING job whose map tasks are RUNNING: claimed a minute ago (lease long
    * expired) by owners whose heartbeat is `ownerBeatAgoMs` old.
    */
-  async function seedStalled(n: number, ownerBeatAgoMs: number, extra: Partial<TaskItem> = {}) {
+  async function seedStalled(
+    n: number,
+    ownerBeatAgoMs: number,
+    extra: Partial<TaskItem> = {},
+    o: { claimedAgoMs?: number; ownerNamesAttempt?: boolean } = {},
+  ) {
     const jobId = newJobId();
     await seed.jobs.create(runningJob(jobId, n, 0, T));
     await seed.tasks.putNew(pendingTasks(jobId, 'map', n, extra));
@@ -56,13 +61,14 @@ describe('checker: stalled tasks are republished exactly once', () => {
     for (let i = 0; i < n; i++) {
       const owner = `worker-${jobId}-${i}`;
       const taskId = `m-${String(i).padStart(5, '0')}`;
-      tasks.push(await seed.tasks.claim(jobId, taskId, owner, T - 60_000, LEASE));
+      tasks.push(await seed.tasks.claim(jobId, taskId, owner, T - (o.claimedAgoMs ?? 60_000), LEASE));
       await seed.workers.beat({
         workerId: owner,
         heartbeatAt: T - ownerBeatAgoMs,
         startedAt: T - 120_000,
         host: 'seeded',
         runningTask: `${jobId}/${taskId}`,
+        ...(o.ownerNamesAttempt ? { runningAttempt: 1 } : {}),
       });
     }
     return { jobId, tasks };
@@ -125,14 +131,29 @@ describe('checker: stalled tasks are republished exactly once', () => {
     expect((await seed.tasks.list(jobId)).map((x) => x.stalls)).toEqual([1, 1, 1, 1]);
   });
 
-  it('a task whose lease expired but whose owner still heartbeats is not reclaimed', async () => {
-    const live = await seedStalled(1, 100); // owner beat 100 ms ago: alive
+  it('a live owner running the attempt keeps a lease that ended less than a lease ago (lost lease writes)', async () => {
+    // Lease ended 200 ms ago; the owner beat 100 ms ago and its item names this attempt.
+    const live = await seedStalled(1, 100, {}, { claimedAgoMs: LEASE + 200, ownerNamesAttempt: true });
     const dead = await seedStalled(1, 60_000);
     const report = await sweep(withoutGuard(ns.services(() => T)), 'live-check');
     expect(report.republished).toEqual([`${dead.jobId}/m-00000`]);
     const [task] = await seed.tasks.list(live.jobId);
     expect(task).toMatchObject({ status: 'RUNNING', owner: live.tasks[0]?.owner, attempt: 1, stalls: 0 });
     expect(taskIdsOf(await drainQueue(seed))).toEqual(['m-00000']); // the dead owner's task only
+  });
+
+  it('a lease its live owner no longer extends is reclaimed: owner item not naming it, or ended over a lease ago', async () => {
+    // The owner heartbeats (100 ms ago) but its item names no attempt: a lost claim/commit response.
+    const forgotten = await seedStalled(1, 100, {}, { claimedAgoMs: LEASE + 200 });
+    // The owner names the attempt but has not extended the lease for over a lease.
+    const stuck = await seedStalled(1, 100, {}, { claimedAgoMs: 3 * LEASE, ownerNamesAttempt: true });
+    const report = await sweep(withoutGuard(ns.services(() => T)), 'stuck-check');
+    expect(report.republished.sort()).toEqual([`${forgotten.jobId}/m-00000`, `${stuck.jobId}/m-00000`].sort());
+    for (const { jobId } of [forgotten, stuck]) {
+      const [task] = await seed.tasks.list(jobId);
+      expect(task).toMatchObject({ status: 'PENDING', stalls: 1 });
+      expect(task?.history).toMatchObject([{ attempt: 1, outcome: 'reclaimed', endedAt: T }]);
+    }
   });
 
   it('with stopWhenIdle, a run stops after one sweep when nothing is active and keeps sweeping while a job is', async () => {
@@ -175,10 +196,14 @@ describe('checker: stalled tasks are republished exactly once', () => {
     await seed.tasks.commit(ref, T, { counters: { 'mapreduce.MAP_INPUT_RECORDS': 7 } });
     const job = await seed.jobs.get(jobId);
     expect(job).toMatchObject({ mapsCommitted: 1, counters: { 'mapreduce.MAP_INPUT_RECORDS': 7 } });
-    // Once committed, the same attempt cannot commit again (no double counting).
-    const again = await seed.tasks.commit(ref, T, { counters: { 'mapreduce.MAP_INPUT_RECORDS': 7 } }).catch((e) => e);
-    expect(isErrorNamed(again, 'LeaseLostError')).toBe(true);
-    expect((again as StaleStateError).current).toMatchObject({ status: 'COMMITTED' });
+    // The same attempt's commit sent again (its response was lost) is recognised as done,
+    // and not applied twice (no double counting).
+    expect(await seed.tasks.commit(ref, T, { counters: { 'mapreduce.MAP_INPUT_RECORDS': 7 } })).toBe('already');
+    expect(await seed.jobs.get(jobId)).toMatchObject({ mapsCommitted: 1, counters: { 'mapreduce.MAP_INPUT_RECORDS': 7 } });
+    // Another attempt's commit is refused.
+    const other = await seed.tasks.commit({ ...ref, attempt: 2 }, T, { counters: {} }).catch((e: unknown) => e);
+    expect(isErrorNamed(other, 'LeaseLostError')).toBe(true);
+    expect((other as StaleStateError).current).toMatchObject({ status: 'COMMITTED', committedAttempt: 1 });
     expect((await seed.jobs.get(jobId))?.mapsCommitted).toBe(1);
   });
 

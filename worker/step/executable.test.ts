@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
 import { resolveProgram } from './executable-support.js';
-import { expectNoLeftoverProcesses, makeWorkDir, removeWorkDir, runStep, trackPid } from '../fixtures/harness.js';
+import { expectNoLeftoverProcesses, makeWorkDir, removeWorkDir, runStep, trackPid } from '../../test/fixtures/worker/harness.js';
 import { startStep } from './index.js';
 
 let dir: string;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
-import { expectNoLeftoverProcesses, FIXTURES, makeWorkDir, removeWorkDir, runStep } from '../fixtures/harness.js';
+import { expectNoLeftoverProcesses, FIXTURES, makeWorkDir, removeWorkDir, runStep } from '../../test/fixtures/worker/harness.js';
 import { type StepContext, startStep } from './index.js';
 import { groupCombinerFromModule, loadModuleFunction } from './module-support.js';
 import { encodeRecord, latin1ToText, textToLatin1 } from './text.js';
@@ -184,12 +184,12 @@ describe('module steps', () => {
   it('rejects a module with a syntax error as poison (in plain Node, outside the vitest module loader)', async () => {
     await writeFile(join(dir, 'broken.mjs'), 'export function map(line, ctx) {\n  ctx.emit(line,\n');
     const script = `
-      const { loadModuleFunction } = await import(${JSON.stringify(pathToFileURL(join(FIXTURES, '..', 'step', 'module-support.ts')).href)});
+      const { loadModuleFunction } = await import(${JSON.stringify(pathToFileURL(join(FIXTURES, '..', '..', '..', 'worker', 'step', 'module-support.ts')).href)});
       const err = await loadModuleFunction(${JSON.stringify(dir)}, 'broken.mjs', 'map').then(() => undefined, (e) => e);
       console.log(JSON.stringify({ name: err?.name, message: err?.message }));`;
     const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       encoding: 'utf8',
-      cwd: join(FIXTURES, '..', '..'),
+      cwd: join(FIXTURES, '..', '..', '..'),
     });
     expect(child.stderr).toBe('');
     const broken = JSON.parse(child.stdout) as { name: string; message: string };

@@ -1,0 +1,159 @@
+/**
+ * Every JobStore transition, fenced (the exact write sent, `true`) and refused (`false`:
+ * somebody else acted), against a mocked DynamoDB document client.
+ */
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { isErrorNamed, type StaleStateError } from '../core/errors.js';
+import type { JobRecord } from '../core/model.js';
+import type { AwsClients } from './clients.js';
+import { JobStore } from './job-store.js';
+
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const mock = mockClient(doc);
+const store = new JobStore({ doc } as unknown as AwsClients, 'tbl');
+const KEY = { pk: 'JOB#j1', sk: 'JOB' };
+const NOW = '2026-11-26T14:00:00.000Z';
+const lost = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+const job: JobRecord = {
+  jobId: 'j1',
+  status: 'CREATING',
+  phase: 'MAP',
+  numMaps: 2,
+  numReduces: 1,
+  mapsCommitted: 0,
+  reducesCommitted: 0,
+  inputBytes: 10,
+  counters: {},
+  createdAt: NOW,
+  updatedAt: NOW,
+};
+
+beforeEach(() => mock.reset());
+
+function sent() {
+  const calls = mock.commandCalls(UpdateCommand);
+  expect(calls).toHaveLength(1);
+  return calls[0]!.args[0].input;
+}
+
+/** Each transition: the write it sends, then `false` when its condition is lost. */
+const transitions: {
+  name: string;
+  call: () => Promise<boolean>;
+  update: string;
+  condition: string;
+  values: Record<string, unknown>;
+  names: Record<string, string>;
+}[] = [
+  {
+    name: 'markTasksWritten',
+    call: () => store.markTasksWritten('j1', NOW),
+    update: 'SET tasksWritten = :t, updatedAt = :now',
+    condition: '#status = :creating',
+    values: { ':t': true, ':now': NOW, ':creating': 'CREATING' },
+    names: { '#status': 'status' },
+  },
+  {
+    name: 'markRunning',
+    call: () => store.markRunning('j1', NOW),
+    update: 'SET #status = :running, startedAt = :now, updatedAt = :now',
+    condition: '#status = :creating',
+    values: { ':running': 'RUNNING', ':creating': 'CREATING', ':now': NOW },
+    names: { '#status': 'status' },
+  },
+  {
+    name: 'startReducePhase',
+    call: () => store.startReducePhase('j1', NOW),
+    update: 'SET #phase = :reduce, phaseChangedAt = :now, updatedAt = :now',
+    condition: '#status IN (:creating, :running) AND #phase = :map AND mapsCommitted = numMaps AND numReduces > :zero',
+    values: { ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':now': NOW },
+    names: { '#status': 'status', '#phase': 'phase' },
+  },
+  {
+    name: 'markReduceEnqueued',
+    call: () => store.markReduceEnqueued('j1', NOW),
+    update: 'SET reduceEnqueuedAt = :now',
+    condition: '#phase = :reduce',
+    values: { ':reduce': 'REDUCE', ':now': NOW },
+    names: { '#phase': 'phase' },
+  },
+  {
+    name: 'beginFinalize',
+    call: () => store.beginFinalize('j1', NOW),
+    update: 'SET #phase = :fin, phaseChangedAt = :now, updatedAt = :now',
+    condition:
+      '#status IN (:creating, :running) AND ((#phase = :reduce AND reducesCommitted = numReduces) OR ' +
+      '(#phase = :map AND numReduces = :zero AND mapsCommitted = numMaps))',
+    values: { ':fin': 'FINALIZING', ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':now': NOW },
+    names: { '#status': 'status', '#phase': 'phase' },
+  },
+  {
+    name: 'succeed',
+    call: () => store.succeed('j1', NOW),
+    update: 'SET #status = :succeeded, #phase = :done, finishedAt = :now, updatedAt = :now REMOVE activeKind, activeSort',
+    condition: '#status IN (:creating, :running) AND #phase = :fin',
+    values: { ':succeeded': 'SUCCEEDED', ':done': 'DONE', ':running': 'RUNNING', ':creating': 'CREATING', ':fin': 'FINALIZING', ':now': NOW },
+    names: { '#status': 'status', '#phase': 'phase' },
+  },
+  {
+    name: 'end',
+    call: () => store.end('j1', 'CANCELLED', 'by user', NOW),
+    update: 'SET #status = :status, reason = :reason, finishedAt = :now, updatedAt = :now REMOVE activeKind, activeSort',
+    condition: '#status IN (:creating, :running)',
+    values: { ':status': 'CANCELLED', ':reason': 'by user', ':now': NOW, ':creating': 'CREATING', ':running': 'RUNNING' },
+    names: { '#status': 'status' },
+  },
+];
+
+describe.each(transitions)('$name', (t) => {
+  it('sends its fenced write and reports that it won', async () => {
+    mock.on(UpdateCommand).resolves({});
+    expect(await t.call()).toBe(true);
+    expect(sent()).toEqual({
+      TableName: 'tbl',
+      Key: KEY,
+      UpdateExpression: t.update,
+      ConditionExpression: t.condition,
+      ExpressionAttributeNames: t.names,
+      ExpressionAttributeValues: t.values,
+    });
+  });
+
+  it('reports false when its condition is lost (somebody else acted)', async () => {
+    mock.on(UpdateCommand).rejects(lost());
+    expect(await t.call()).toBe(false);
+  });
+
+  it('throws any other error', async () => {
+    mock.on(UpdateCommand).rejects(new Error('throttled'));
+    await expect(t.call()).rejects.toThrow('throttled');
+  });
+});
+
+describe('create', () => {
+  it('puts the job only if absent, in the active index while not terminal', async () => {
+    mock.on(PutCommand).resolves({});
+    await store.create(job);
+    const input = mock.commandCalls(PutCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(input.Item).toMatchObject({ ...KEY, itemType: 'JOB', typeSort: `${NOW}#j1`, activeKind: 'JOB', activeSort: 'j1' });
+  });
+
+  it('refused when the id is taken: StaleStateError carrying the existing job', async () => {
+    mock.on(PutCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'x',
+        $metadata: {},
+        Item: marshall({ ...KEY, ...job, status: 'RUNNING' }),
+      }),
+    );
+    const err = await store.create(job).catch((e: unknown) => e);
+    expect(isErrorNamed(err, 'StaleStateError')).toBe(true);
+    expect((err as StaleStateError<JobRecord>).current).toMatchObject({ jobId: 'j1', status: 'RUNNING' });
+  });
+});

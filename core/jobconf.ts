@@ -1,0 +1,302 @@
+/**
+ * Hadoop job configuration (`-D key=value`, the manifest's `jobconf`): parsing,
+ * the keys we honour with Hadoop's meaning and defaults, and the environment
+ * names Hadoop Streaming gives every key.
+ *
+ * Unknown keys are kept and exported to tasks, as Hadoop does. A recognised key with
+ * a bad value is a UsageError that names the key and the expected form.
+ */
+import { UsageError } from './errors.js';
+import { parseKeyFieldOptions, type KeyFieldOptions } from './key-fields.js';
+
+/** A job configuration: Hadoop key → string value. */
+export type JobConf = Readonly<Record<string, string>>;
+
+/** The keys we honour (Hadoop 2+/3 names). */
+export const JobConfKeys = {
+  MAP_OUTPUT_SEPARATOR: 'stream.map.output.field.separator',
+  MAP_OUTPUT_KEY_FIELDS: 'stream.num.map.output.key.fields',
+  REDUCE_INPUT_SEPARATOR: 'stream.reduce.input.field.separator',
+  REDUCE_OUTPUT_SEPARATOR: 'stream.reduce.output.field.separator',
+  REDUCE_OUTPUT_KEY_FIELDS: 'stream.num.reduce.output.key.fields',
+  KEY_FIELD_SEPARATOR: 'mapreduce.map.output.key.field.separator',
+  PARTITIONER_OPTIONS: 'mapreduce.partition.keypartitioner.options',
+  COMPARATOR_OPTIONS: 'mapreduce.partition.keycomparator.options',
+  PARTITIONER_CLASS: 'mapreduce.job.partitioner.class',
+  COMPARATOR_CLASS: 'mapreduce.job.output.key.comparator.class',
+  REDUCES: 'mapreduce.job.reduces',
+  MAPS: 'mapreduce.job.maps',
+  MAP_MAX_ATTEMPTS: 'mapreduce.map.maxattempts',
+  REDUCE_MAX_ATTEMPTS: 'mapreduce.reduce.maxattempts',
+  TASK_TIMEOUT: 'mapreduce.task.timeout',
+  NON_ZERO_EXIT_IS_FAILURE: 'stream.non.zero.exit.is.failure',
+  INPUT_RECURSIVE: 'mapreduce.input.fileinputformat.input.dir.recursive',
+  IGNORE_SUBDIRS: 'mapreduce.input.fileinputformat.input.dir.nonrecursive.ignore.subdirs',
+  OUTPUT_COMPRESS: 'mapreduce.output.fileoutputformat.compress',
+  OUTPUT_CODEC: 'mapreduce.output.fileoutputformat.compress.codec',
+} as const;
+
+/**
+ * Hadoop 1 names still found in old job scripts, mapped to the current name
+ * (Hadoop's own deprecation table; only those of the keys above).
+ */
+export const DEPRECATED_KEYS: Readonly<Record<string, string>> = {
+  'map.output.key.field.separator': JobConfKeys.KEY_FIELD_SEPARATOR,
+  'mapred.text.key.partitioner.options': JobConfKeys.PARTITIONER_OPTIONS,
+  'mapred.text.key.comparator.options': JobConfKeys.COMPARATOR_OPTIONS,
+  'mapred.partitioner.class': JobConfKeys.PARTITIONER_CLASS,
+  'mapred.output.key.comparator.class': JobConfKeys.COMPARATOR_CLASS,
+  'mapred.reduce.tasks': JobConfKeys.REDUCES,
+  'mapred.map.tasks': JobConfKeys.MAPS,
+  'mapred.map.max.attempts': JobConfKeys.MAP_MAX_ATTEMPTS,
+  'mapred.reduce.max.attempts': JobConfKeys.REDUCE_MAX_ATTEMPTS,
+  'mapred.task.timeout': JobConfKeys.TASK_TIMEOUT,
+  'mapred.input.dir.recursive': JobConfKeys.INPUT_RECURSIVE,
+  'mapred.output.compress': JobConfKeys.OUTPUT_COMPRESS,
+  'mapred.output.compression.codec': JobConfKeys.OUTPUT_CODEC,
+};
+
+const PARTITIONERS: Readonly<Record<string, 'hash' | 'keyfield'>> = {
+  'org.apache.hadoop.mapred.lib.HashPartitioner': 'hash',
+  'org.apache.hadoop.mapreduce.lib.partition.HashPartitioner': 'hash',
+  HashPartitioner: 'hash',
+  hash: 'hash',
+  'org.apache.hadoop.mapred.lib.KeyFieldBasedPartitioner': 'keyfield',
+  'org.apache.hadoop.mapreduce.lib.partition.KeyFieldBasedPartitioner': 'keyfield',
+  KeyFieldBasedPartitioner: 'keyfield',
+  keyfield: 'keyfield',
+};
+
+const COMPARATORS: Readonly<Record<string, 'bytes' | 'keyfield'>> = {
+  'org.apache.hadoop.mapred.lib.KeyFieldBasedComparator': 'keyfield',
+  'org.apache.hadoop.mapreduce.lib.partition.KeyFieldBasedComparator': 'keyfield',
+  KeyFieldBasedComparator: 'keyfield',
+  keyfield: 'keyfield',
+  'org.apache.hadoop.io.Text$Comparator': 'bytes',
+  bytes: 'bytes',
+};
+
+const GZIP_CODECS = new Set(['org.apache.hadoop.io.compress.GzipCodec', 'gzip', 'GzipCodec']);
+
+/** The job configuration as the framework applies it. */
+export interface StreamingSettings {
+  readonly mapOutputSeparator: string;
+  readonly mapOutputKeyFields: number;
+  readonly reduceInputSeparator: string;
+  readonly reduceOutputSeparator: string;
+  readonly reduceOutputKeyFields: number;
+  readonly keyFieldSeparator: string;
+  /** KeyFieldBasedPartitioner options, or undefined for hashing the whole key. */
+  readonly partitioner: KeyFieldOptions | undefined;
+  /** KeyFieldBasedComparator options, or undefined for byte order of the whole key. */
+  readonly comparator: KeyFieldOptions | undefined;
+  readonly reduces: number | undefined;
+  readonly mapsHint: number | undefined;
+  readonly mapMaxAttempts: number | undefined;
+  readonly reduceMaxAttempts: number | undefined;
+  /** Milliseconds without progress before an attempt fails; 0 = never (Hadoop's meaning). */
+  readonly taskTimeoutMs: number | undefined;
+  readonly nonZeroExitIsFailure: boolean;
+  readonly recursive: boolean;
+  readonly ignoreSubdirs: boolean;
+  readonly compressOutput: boolean;
+  /** Things Hadoop would also accept but that likely do not do what the user meant. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Parse one `key=value` (the argument of `-D`). The value may contain '=' and
+ * may be empty; the key may not.
+ */
+export function parseJobConfPair(text: string): [key: string, value: string] {
+  const eq = text.indexOf('=');
+  const key = eq < 0 ? '' : text.slice(0, eq).trim();
+  if (eq < 0 || key === '') {
+    throw new UsageError(`-D expects key=value (e.g. -D mapreduce.job.reduces=2), got ${JSON.stringify(text)}`);
+  }
+  return [key, text.slice(eq + 1)];
+}
+
+/** Parse repeated `key=value` arguments into a configuration; later ones win, like Hadoop. */
+export function parseJobConfPairs(pairs: readonly string[]): Record<string, string> {
+  const conf: Record<string, string> = {};
+  for (const p of pairs) {
+    const [k, v] = parseJobConfPair(p);
+    conf[k] = v;
+  }
+  return conf;
+}
+
+/**
+ * Parse repeated `--cmdenv NAME=VALUE` arguments (Hadoop Streaming's -cmdenv); the
+ * name must be a valid environment variable name. Later ones win.
+ */
+export function parseEnvPairs(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const text of pairs) {
+    const eq = text.indexOf('=');
+    const name = eq < 0 ? '' : text.slice(0, eq);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new UsageError(
+        `--cmdenv expects NAME=VALUE, NAME made of letters, digits and _ (e.g. --cmdenv LANG=C), got ${JSON.stringify(text)}`,
+      );
+    }
+    env[name] = text.slice(eq + 1);
+  }
+  return env;
+}
+
+/** The configuration with Hadoop 1 key names rewritten to the current ones (current names win). */
+export function normalizeJobConf(conf: JobConf): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(conf)) {
+    const current = DEPRECATED_KEYS[k];
+    if (current === undefined) out[k] = v;
+    else if (!(current in conf)) out[current] = v;
+  }
+  return out;
+}
+
+/**
+ * The environment variable Hadoop Streaming exports a configuration key as:
+ * every character that is not an ASCII letter or digit becomes '_'
+ * (`mapreduce.job.id` → `mapreduce_job_id`).
+ */
+export function envNameOf(key: string): string {
+  return key.replace(/[^A-Za-z0-9]/g, '_');
+}
+
+/** Read and validate the recognised keys; every bad value is listed in one UsageError. */
+export function interpretJobConf(raw: JobConf): StreamingSettings {
+  const conf = normalizeJobConf(raw);
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const K = JobConfKeys;
+
+  const str = (key: string, fallback: string): string => {
+    const v = conf[key];
+    if (v === undefined) return fallback;
+    if (v === '') {
+      problems.push(`${key} must not be empty`);
+      return fallback;
+    }
+    return v;
+  };
+  const int = (key: string, min: number): number | undefined => {
+    const v = conf[key];
+    if (v === undefined) return undefined;
+    const t = v.trim();
+    if (!/^\d+$/.test(t) || !Number.isSafeInteger(Number(t)) || Number(t) < min) {
+      problems.push(`${key} must be a whole number >= ${min}, got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return Number(t);
+  };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = conf[key];
+    if (v === undefined) return fallback;
+    const t = v.trim().toLowerCase();
+    if (t === 'true') return true;
+    if (t === 'false') return false;
+    problems.push(`${key} must be true or false, got ${JSON.stringify(v)}`);
+    return fallback;
+  };
+  const options = (key: string): KeyFieldOptions | undefined => {
+    const v = conf[key];
+    if (v === undefined) return undefined;
+    try {
+      return parseKeyFieldOptions(v);
+    } catch (err) {
+      problems.push(`${key}: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+  const pick = <T extends string>(key: string, table: Readonly<Record<string, T>>, what: string): T | undefined => {
+    const v = conf[key];
+    if (v === undefined) return undefined;
+    const kind = table[v.trim()];
+    if (kind === undefined) {
+      problems.push(`${key}: unsupported ${what} ${JSON.stringify(v)} (supported: ${Object.keys(table).join(', ')})`);
+    }
+    return kind;
+  };
+
+  const partitionerKind = pick(K.PARTITIONER_CLASS, PARTITIONERS, 'partitioner');
+  const comparatorKind = pick(K.COMPARATOR_CLASS, COMPARATORS, 'comparator');
+  const partitionerOptions = options(K.PARTITIONER_OPTIONS);
+  const comparatorOptions = options(K.COMPARATOR_OPTIONS);
+  // Hadoop reads the options only when the class that uses them is selected.
+  if (partitionerOptions && partitionerKind !== 'keyfield') {
+    warnings.push(
+      `${K.PARTITIONER_OPTIONS} is ignored without --partitioner KeyFieldBasedPartitioner (as in Hadoop); records are hashed on the whole key`,
+    );
+  }
+  if (comparatorOptions && comparatorKind !== 'keyfield') {
+    warnings.push(
+      `${K.COMPARATOR_OPTIONS} is ignored without --comparator KeyFieldBasedComparator (as in Hadoop); keys sort by their bytes`,
+    );
+  }
+  const emptyOptions: KeyFieldOptions = { specs: [] };
+  const timeout = int(K.TASK_TIMEOUT, 0);
+  const codec = conf[K.OUTPUT_CODEC];
+  const compressOutput = bool(K.OUTPUT_COMPRESS, false);
+  if (compressOutput && codec !== undefined && !GZIP_CODECS.has(codec.trim())) {
+    problems.push(`${K.OUTPUT_CODEC}: only org.apache.hadoop.io.compress.GzipCodec is supported, got ${JSON.stringify(codec)}`);
+  }
+  const settings: StreamingSettings = {
+    mapOutputSeparator: str(K.MAP_OUTPUT_SEPARATOR, '\t'),
+    mapOutputKeyFields: int(K.MAP_OUTPUT_KEY_FIELDS, 1) ?? 1,
+    reduceInputSeparator: str(K.REDUCE_INPUT_SEPARATOR, '\t'),
+    reduceOutputSeparator: str(K.REDUCE_OUTPUT_SEPARATOR, '\t'),
+    reduceOutputKeyFields: int(K.REDUCE_OUTPUT_KEY_FIELDS, 1) ?? 1,
+    keyFieldSeparator: str(K.KEY_FIELD_SEPARATOR, '\t'),
+    partitioner: partitionerKind === 'keyfield' ? (partitionerOptions ?? emptyOptions) : undefined,
+    comparator: comparatorKind === 'keyfield' ? (comparatorOptions ?? emptyOptions) : undefined,
+    reduces: int(K.REDUCES, 0),
+    mapsHint: int(K.MAPS, 1),
+    mapMaxAttempts: int(K.MAP_MAX_ATTEMPTS, 1),
+    reduceMaxAttempts: int(K.REDUCE_MAX_ATTEMPTS, 1),
+    taskTimeoutMs: timeout,
+    nonZeroExitIsFailure: bool(K.NON_ZERO_EXIT_IS_FAILURE, true),
+    recursive: bool(K.INPUT_RECURSIVE, false),
+    ignoreSubdirs: bool(K.IGNORE_SUBDIRS, false),
+    compressOutput,
+    warnings,
+  };
+  for (const key of [K.MAP_OUTPUT_SEPARATOR, K.REDUCE_INPUT_SEPARATOR, K.REDUCE_OUTPUT_SEPARATOR, K.KEY_FIELD_SEPARATOR]) {
+    if (conf[key]?.includes('\n')) problems.push(`${key} must not contain a newline`);
+  }
+  if (problems.length > 0) {
+    throw new UsageError(`Invalid job configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      context: { keys: Object.keys(raw) },
+    });
+  }
+  return settings;
+}
+
+/** The default settings (an empty configuration). */
+export const DEFAULT_STREAMING_SETTINGS: StreamingSettings = interpretJobConf({});
+
+/**
+ * True when map output needs the key-field layer: the key is not simply the text
+ * before the first tab, or it sorts or partitions other than by its bytes.
+ */
+export function usesKeyFields(s: StreamingSettings): boolean {
+  return (
+    s.mapOutputSeparator !== '\t' ||
+    s.mapOutputKeyFields !== 1 ||
+    s.reduceInputSeparator !== '\t' ||
+    s.partitioner !== undefined ||
+    s.comparator !== undefined
+  );
+}
+
+/** The `--partitioner` flag's value as a jobconf entry (validated later with the rest). */
+export function partitionerFlag(name: string): [string, string] {
+  return [JobConfKeys.PARTITIONER_CLASS, name];
+}
+
+/** The `--comparator` flag's value as a jobconf entry (validated later with the rest). */
+export function comparatorFlag(name: string): [string, string] {
+  return [JobConfKeys.COMPARATOR_CLASS, name];
+}

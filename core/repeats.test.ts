@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { MIN_REPEATS, REPEAT_PROBE_RECORDS, repeatsPayOff } from './repeats.js';
+import { SortBuffer } from './sort-buffer.js';
+
+/** `n` lines with `distinct` distinct ones, the repeats spread evenly. */
+function linesWithDistinct(n: number, distinct: number): string[] {
+  return Array.from({ length: n }, (_, i) => `k${i % distinct}\t1`);
+}
+
+describe('repeat policy', () => {
+  it('does not judge before the probe, then asks for MIN_REPEATS copies per distinct record', () => {
+    expect(repeatsPayOff(REPEAT_PROBE_RECORDS - 1, REPEAT_PROBE_RECORDS - 1)).toBe(true);
+    const seen = REPEAT_PROBE_RECORDS * 2;
+    expect(repeatsPayOff(seen, seen / MIN_REPEATS)).toBe(true);
+    expect(repeatsPayOff(seen, seen / MIN_REPEATS + 1)).toBe(false);
+    expect(repeatsPayOff(seen, seen)).toBe(false);
+  });
+
+  it('is what the sort buffer follows', () => {
+    const n = REPEAT_PROBE_RECORDS * 2;
+    const keeps = new SortBuffer({ numPartitions: 2 });
+    keeps.add(linesWithDistinct(n, n / MIN_REPEATS), 0, 1 << 30);
+    expect(keeps.counting).toBe(true);
+    const stops = new SortBuffer({ numPartitions: 2 });
+    stops.add(linesWithDistinct(n, n / MIN_REPEATS + 1), 0, 1 << 30);
+    expect(stops.counting).toBe(false);
+  });
+});
