@@ -8,6 +8,7 @@ import {
   type PhaseSnapshot,
   type RunningTask,
   speculationEnabled,
+  speculativeFromJobConf,
 } from './speculation.js';
 
 const policy = { ...DEFAULT_SPECULATION, minRunMs: 1000 };
@@ -97,5 +98,14 @@ describe('speculationEnabled', () => {
     expect(speculationEnabled(false, 'reduce')).toBe(false);
     expect(speculationEnabled({ map: false }, 'map')).toBe(false);
     expect(speculationEnabled({ map: false }, 'reduce')).toBe(true);
+  });
+});
+
+describe('speculativeFromJobConf', () => {
+  it("reads Hadoop's keys (and the Hadoop 1 names); a bad value names the key", () => {
+    expect(speculativeFromJobConf({})).toBeUndefined();
+    expect(speculativeFromJobConf({ 'mapreduce.map.speculative': 'false' })).toEqual({ map: false });
+    expect(speculativeFromJobConf({ 'mapred.reduce.tasks.speculative.execution': 'TRUE' })).toEqual({ reduce: true });
+    expect(() => speculativeFromJobConf({ 'mapreduce.reduce.speculative': 'no' })).toThrow(/mapreduce.reduce.speculative must be true or false/);
   });
 });

@@ -10,6 +10,7 @@
  *                                               ↑ no pending task left, a worker idles
  *                                               → post one backup of the straggler
  */
+import { UsageError } from './errors.js';
 
 /** The knobs of the policy (one set per deployment; the per-job switch is separate). */
 export interface SpeculationPolicy {
@@ -131,4 +132,28 @@ export function speculationEnabled(setting: SpeculativeSetting | undefined, kind
   if (setting === undefined) return true;
   if (typeof setting === 'boolean') return setting;
   return setting[kind] ?? true;
+}
+
+/** Hadoop's per-job switches, and their Hadoop 1 names. */
+export const SPECULATIVE_KEYS = {
+  map: ['mapreduce.map.speculative', 'mapred.map.tasks.speculative.execution'],
+  reduce: ['mapreduce.reduce.speculative', 'mapred.reduce.tasks.speculative.execution'],
+} as const;
+
+/**
+ * The switch as a job configuration (`-D key=value`) gives it; undefined when it names
+ * neither key. A value other than true/false is an error naming the key.
+ */
+export function speculativeFromJobConf(conf: Readonly<Record<string, string>>): SpeculativeSetting | undefined {
+  const read = (kind: 'map' | 'reduce'): boolean | undefined => {
+    const key = SPECULATIVE_KEYS[kind].find((k) => conf[k] !== undefined);
+    if (key === undefined) return undefined;
+    const v = conf[key]!.trim().toLowerCase();
+    if (v !== 'true' && v !== 'false') throw new UsageError(`${key} must be true or false, got ${JSON.stringify(conf[key])}`);
+    return v === 'true';
+  };
+  const map = read('map');
+  const reduce = read('reduce');
+  if (map === undefined && reduce === undefined) return undefined;
+  return { ...(map !== undefined ? { map } : {}), ...(reduce !== undefined ? { reduce } : {}) };
 }
