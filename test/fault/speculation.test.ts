@@ -29,10 +29,11 @@ import {
   saveWorkerLogs,
   signalWorker,
   sortedCounters,
+  startFaultStack,
   syntheticText,
   waitFor,
 } from '../helpers/fault.js';
-import { TestStack } from '../helpers/stack.js';
+import type { TestStack } from '../helpers/stack.js';
 
 /** INDEX_MAPPER, but the first attempt of map task SLOW_TASK sleeps SLOW_SECONDS first. */
 const STRAGGLER_MAPPER = `#!/bin/sh
@@ -66,7 +67,8 @@ interface Fixture {
 
 /** A 3-worker stack, the job's files, and a clean run as the reference. */
 async function setUp(name: string, workerEnv: Record<string, string> = {}): Promise<Fixture> {
-  const t = await TestStack.start({ workers: 3, workerEnv });
+  // A private emulator: the race needs DynamoDB's one-at-a-time conditional writes (see privateEmulator).
+  const t = await startFaultStack({ workers: 3, workerEnv });
   const files = [
     await putScript(t, `code/${name}/straggler_map.sh`, STRAGGLER_MAPPER),
     await putScript(t, `code/${name}/index_reduce.sh`, INDEX_REDUCER),
