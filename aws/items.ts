@@ -116,7 +116,8 @@ const WorkerSchema = z.looseObject({
 function parse<T>(schema: z.ZodType<T>, kind: string, item: Item): T {
   const r = schema.safeParse(stripKeys(item));
   if (r.success) return r.data;
-  const where = `${String(item.pk ?? '?')}/${String(item.sk ?? '?')}`;
+  const keyText = (v: unknown) => (typeof v === 'string' ? v : '?');
+  const where = `${keyText(item.pk)}/${keyText(item.sk)}`;
   throw new InvalidRecordError(
     `Stored ${kind} item ${where} is malformed: ${r.error.issues.map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; ')}`,
     { context: { pk: item.pk, sk: item.sk } },

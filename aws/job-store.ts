@@ -86,6 +86,15 @@ export class JobStore {
     });
   }
 
+  /** Coordinator: how far a large plan got (services/plan-writer.ts), so a retried coordinator resumes there. */
+  recordPlanProgress(jobId: string, field: 'planWritten' | 'planSent', done: number, now: string): Promise<boolean> {
+    return this.transition(jobId, `SET ${field} = :done, updatedAt = :now`, '#status = :creating', {
+      ':done': done,
+      ':now': now,
+      ':creating': 'CREATING',
+    });
+  }
+
   /** Coordinator: all map tasks are sent; CREATING → RUNNING. */
   markRunning(jobId: string, now: string): Promise<boolean> {
     return this.transition(jobId, 'SET #status = :running, startedAt = :now, updatedAt = :now', '#status = :creating', {

@@ -20,7 +20,7 @@ import { forEachLimit } from '../services/context.js';
 import { checkSubmission } from '../services/submission.js';
 import type { Io } from './io.js';
 import type { PreparedJob } from './job-spec.js';
-import { createProgressReporter, type ProgressSnapshot } from './progress.js';
+import { createProgressReporter, progressFromTasks, type ProgressSnapshot } from './progress.js';
 import type { Target } from './target.js';
 
 /** Refusals pass through; anything else (endpoint down, no credentials) is explained as such. */
@@ -81,22 +81,7 @@ export interface WaitResult {
 
 /** Progress figures from the job and its task records. */
 export async function snapshot(t: Target, job: JobRecord, startedAt: number): Promise<ProgressSnapshot> {
-  const tasks = await new TaskStore(t.clients, t.names.table).list(job.jobId);
-  const count = (kind: 'map' | 'reduce', status: string) =>
-    tasks.filter((x) => x.kind === kind && x.status === status).length;
-  const mapBytesDone = tasks
-    .filter((x) => x.kind === 'map' && x.status === 'COMMITTED' && x.split)
-    .reduce((n, x) => n + (x.split!.end - x.split!.start), 0);
-  return {
-    jobId: job.jobId,
-    status: job.status,
-    phase: job.phase,
-    map: { done: count('map', 'COMMITTED'), running: count('map', 'RUNNING'), total: job.numMaps },
-    reduce: { done: count('reduce', 'COMMITTED'), running: count('reduce', 'RUNNING'), total: job.numReduces },
-    inputBytes: job.inputBytes,
-    mapBytesDone,
-    elapsedMs: Date.now() - startedAt,
-  };
+  return progressFromTasks(job, await new TaskStore(t.clients, t.names.table).list(job.jobId), startedAt, Date.now());
 }
 
 /** How long to wait for the running attempts of a job that ended (cancelled, failed) to stop. */

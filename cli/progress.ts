@@ -4,13 +4,25 @@
  * Progress goes to stderr, so stdout keeps only results (and JSON with --json).
  */
 import cliProgress from 'cli-progress';
-import type { JobPhase, JobStatus } from '../core/model.js';
+import type { JobPhase, JobRecord, JobStatus, TaskKind, TaskRecord } from '../core/model.js';
 import type { Io } from './io.js';
 
 export interface PhaseProgress {
   readonly done: number;
   readonly running: number;
   readonly total: number;
+  /** Seconds since the phase's first attempt started (absent before it starts). */
+  readonly elapsedSeconds?: number;
+}
+
+/** An attempt running now: which task, on which worker, for how long. */
+export interface RunningAttempt {
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly worker: string;
+  readonly ageSeconds: number;
+  /** A speculative backup of a slow attempt. */
+  readonly backup?: boolean;
 }
 
 export interface ProgressSnapshot {
@@ -23,6 +35,55 @@ export interface ProgressSnapshot {
   /** Input bytes of the committed map tasks. */
   readonly mapBytesDone: number;
   readonly elapsedMs: number;
+  /** The running attempts, oldest first. */
+  readonly attempts?: readonly RunningAttempt[];
+}
+
+/** Progress figures from the job and its task records (pure; the caller reads them). */
+export function progressFromTasks(job: JobRecord, tasks: readonly TaskRecord[], startedAt: number, now: number): ProgressSnapshot {
+  const phase = (kind: TaskKind, total: number): PhaseProgress => {
+    const mine = tasks.filter((x) => x.kind === kind);
+    const starts = mine.flatMap((x) => [...(x.history ?? []).map((h) => h.startedAt), ...(x.claimedAt !== undefined ? [x.claimedAt] : [])]);
+    const first = starts.length ? Math.min(...starts) : undefined;
+    return {
+      done: mine.filter((x) => x.status === 'COMMITTED').length,
+      running: mine.filter((x) => x.status === 'RUNNING').length,
+      total,
+      ...(first !== undefined ? { elapsedSeconds: Math.max(0, Math.round((now - first) / 100) / 10) } : {}),
+    };
+  };
+  const attempts: RunningAttempt[] = tasks
+    .filter((x) => x.status === 'RUNNING' && x.owner && x.claimedAt !== undefined)
+    .map((x) => ({ taskId: x.taskId, attempt: x.attempt, worker: x.owner!, ageSeconds: Math.max(0, Math.round((now - x.claimedAt!) / 100) / 10) }))
+    .sort((a, b) => b.ageSeconds - a.ageSeconds);
+  return {
+    jobId: job.jobId,
+    status: job.status,
+    phase: job.phase,
+    map: phase('map', job.numMaps),
+    reduce: phase('reduce', job.numReduces),
+    inputBytes: job.inputBytes,
+    mapBytesDone: tasks
+      .filter((x) => x.kind === 'map' && x.status === 'COMMITTED' && x.split)
+      .reduce((n, x) => n + (x.split!.end - x.split!.start), 0),
+    elapsedMs: now - startedAt,
+    attempts,
+  };
+}
+
+/**
+ * Seconds left in one phase, from its own pace so far (tasks done per second since its
+ * first attempt started); 0 when done, undefined before anything of it is done.
+ */
+export function phaseEtaSeconds(p: PhaseProgress): number | undefined {
+  if (p.done >= p.total) return 0;
+  if (!p.elapsedSeconds || p.done === 0) return undefined;
+  return Math.max(0, Math.round((p.elapsedSeconds * (p.total - p.done)) / p.done));
+}
+
+/** `m-00003#2 on w-1 for 4.2s` (with `backup` for a speculative attempt). */
+export function formatAttempt(a: RunningAttempt): string {
+  return `${a.taskId}#${a.attempt} on ${a.worker} for ${a.ageSeconds.toFixed(1)}s${a.backup ? ' (backup)' : ''}`;
 }
 
 export interface ProgressReporter {
@@ -79,6 +140,11 @@ export function formatProgressLine(s: ProgressSnapshot): string {
     `elapsed ${formatDuration(Math.round(s.elapsedMs / 1000))}`,
   ];
   if (eta !== undefined && !isFinal(s)) parts.push(`ETA ${formatDuration(eta)}`);
+  const running = s.attempts ?? [];
+  if (running.length > 0 && !isFinal(s)) {
+    const shown = running.slice(0, 3).map(formatAttempt).join(', ');
+    parts.push(`running ${shown}${running.length > 3 ? `, +${running.length - 3} more` : ''}`);
+  }
   return parts.join(' | ');
 }
 
@@ -112,6 +178,9 @@ export function jsonReporter(io: Io): ProgressReporter {
           ...s,
           mbPerSecond: Number(throughputMBps(s).toFixed(3)),
           etaSeconds: etaSeconds(s) ?? null,
+          mapEtaSeconds: phaseEtaSeconds(s.map) ?? null,
+          reduceEtaSeconds: s.reduce.total > 0 ? (phaseEtaSeconds(s.reduce) ?? null) : 0,
+          attempts: s.attempts ?? [],
         })}\n`,
       );
     },
@@ -119,7 +188,10 @@ export function jsonReporter(io: Io): ProgressReporter {
   };
 }
 
-/** The live display: one bar per phase, redrawn in place. */
+/** Running attempts listed under the live bars. */
+export const RUNNING_LINES = 4;
+
+/** The live display: one bar per phase with its own ETA, the running attempts under them, redrawn in place. */
 export function ttyReporter(stream: NodeJS.WritableStream = process.stderr): ProgressReporter {
   const bars = new cliProgress.MultiBar(
     {
@@ -137,21 +209,34 @@ export function ttyReporter(stream: NodeJS.WritableStream = process.stderr): Pro
   );
   const map = bars.create(1, 0, { phase: 'map   ', running: 0, speed: '', eta_s: '' });
   const reduce = bars.create(1, 0, { phase: 'reduce', running: 0, speed: '', eta_s: '' });
+  // Text lines under the bars: the running attempts, oldest first.
+  const lines = Array.from({ length: RUNNING_LINES }, () => bars.create(1, 0, { text: '' }, { format: '   {text}' }));
+  const phaseEta = (s: ProgressSnapshot, p: PhaseProgress) => {
+    if (isFinal(s)) return s.status.toLowerCase();
+    if (p.total > 0 && p.done >= p.total) return 'done';
+    const eta = phaseEtaSeconds(p);
+    if (eta !== undefined) return `ETA ${formatDuration(eta)}`;
+    return p.done === 0 && p.running === 0 ? 'waiting' : 'ETA ?';
+  };
   return {
     update(s) {
-      const eta = etaSeconds(s);
-      const etaText = isFinal(s) ? s.status.toLowerCase() : eta === undefined ? 'ETA ?' : `ETA ${formatDuration(eta)}`;
       map.setTotal(Math.max(1, s.map.total));
       map.update(s.map.done, {
         running: s.map.running,
         speed: `${throughputMBps(s).toFixed(2)} MB/s`,
-        eta_s: etaText,
+        eta_s: phaseEta(s, s.map),
       });
       reduce.setTotal(Math.max(1, s.reduce.total));
       reduce.update(s.reduce.done, {
         running: s.reduce.running,
         speed: s.reduce.total === 0 ? 'map-only job' : `phase ${s.phase.toLowerCase()}`,
-        eta_s: etaText,
+        eta_s: s.reduce.total === 0 ? '' : phaseEta(s, s.reduce),
+      });
+      const running = isFinal(s) ? [] : (s.attempts ?? []);
+      lines.forEach((line, i) => {
+        const a = running[i];
+        const more = i === RUNNING_LINES - 1 && running.length > RUNNING_LINES ? ` (+${running.length - RUNNING_LINES} more)` : '';
+        line.update(0, { text: a ? `${formatAttempt(a)}${more}` : '' });
       });
     },
     stop() {

@@ -88,7 +88,7 @@ export class PartitionedFileWriter {
     const stream = this.open();
     stream.end();
     await finished(stream);
-    if (this.error) throw this.error;
+    this.throwIfFailed();
     return { offsets: this.offsets.slice(), bytes: this.bytes, records: this.records };
   }
 
@@ -109,15 +109,20 @@ export class PartitionedFileWriter {
     return this.stream;
   }
 
-  private async flush(): Promise<void> {
+  /** A write error arrives on the stream's 'error' event, so it is checked after every await. */
+  private throwIfFailed(): void {
     if (this.error) throw this.error;
+  }
+
+  private async flush(): Promise<void> {
+    this.throwIfFailed();
     if (this.pendingChars === 0) return;
     const stream = this.open();
     const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
     this.pending = [];
     this.pendingChars = 0;
     if (!stream.write(text, 'latin1')) await once(stream, 'drain');
-    if (this.error) throw this.error;
+    this.throwIfFailed();
   }
 }
 

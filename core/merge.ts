@@ -114,7 +114,7 @@ export async function* mergeSorted(
     }
   } finally {
     // Stop sources that were not drained (consumer stopped early, or an error).
-    await Promise.allSettled(cursors.map((c) => c.it.return?.()));
+    await Promise.allSettled(cursors.map(async (c) => c.it.return?.()));
   }
 }
 

@@ -6,7 +6,8 @@
  * infra/config.ts and docs/deploy.md. The stack is environment-agnostic unless
  * `existingVpcId` is set: looking a VPC up needs an account and region (from the
  * CLI profile, CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION) and credentials at synth time.
- * `-c nag=true` runs the cdk-nag AwsSolutions checks during synth.
+ * `-c nag=true` runs the cdk-nag AwsSolutions checks during synth; each acknowledged finding sits,
+ * with its reason, in the construct that creates the resource.
  */
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -16,7 +17,8 @@ import { MapReduceStack } from './mapreduce-stack.js';
 const app = new App();
 const ctx = (key: string): unknown => app.node.tryGetContext(key);
 const props = propsFromContext(ctx);
-const stackName = String(ctx('stackName') ?? 'MapReduce');
+const stackNameContext = ctx('stackName');
+const stackName = typeof stackNameContext === 'string' ? stackNameContext : 'MapReduce';
 
 new MapReduceStack(app, stackName, {
   ...props,

@@ -16,10 +16,10 @@ import { Network } from './constructs/network.js';
 import { QueueWithDlq } from './constructs/queue-with-dlq.js';
 import { StateTable } from './constructs/state-table.js';
 import { WorkerService } from './constructs/worker-service.js';
-import { addNagSuppressions } from './nag-suppressions.js';
 import { IMAGE_EXCLUDES, LAMBDA_ENTRIES, REPO_ROOT, WORKER_DOCKERFILE } from './paths.js';
 import {
   type AccessTargets,
+  acknowledgeObjectAccess,
   CHECKER_ACTIONS,
   COORDINATOR_ACTIONS,
   type RoleActions,
@@ -102,6 +102,7 @@ export class MapReduceStack extends Stack {
     };
     const grant = (role: IRole, actions: RoleActions) => {
       for (const st of statementsFor(actions, targets)) role.addToPrincipalPolicy(st);
+      acknowledgeObjectAccess(role, this.jobBucket.bucket, s.dataBucketNames);
     };
 
     this.coordinator = new Coordinator(this, 'Coordinator', {
@@ -157,6 +158,7 @@ export class MapReduceStack extends Stack {
       description: 'What a MapReduce worker may do: attach to Fargate task roles or EC2/EMR instance roles',
       statements: statementsFor(WORKER_ACTIONS, targets),
     });
+    acknowledgeObjectAccess(this.workerPolicy, this.jobBucket.bucket, s.dataBucketNames);
     this.workers.taskDefinition.taskRole.addManagedPolicy(this.workerPolicy);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -190,7 +192,5 @@ export class MapReduceStack extends Stack {
     out('ClusterName', this.workers.cluster.clusterName, 'ECS cluster of the workers');
     out('WorkerServiceName', this.workers.service.serviceName, 'ECS service of the workers');
     out('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
-
-    addNagSuppressions(this);
   }
 }

@@ -6,8 +6,9 @@
  * under any prefix. DynamoDB transactions have no IAM action of their own: they need
  * the item actions they contain, plus ConditionCheckItem.
  */
-import { Aws } from 'aws-cdk-lib';
+import { Aws, type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
 
 /** The resources a role may touch. */
 export interface AccessTargets {
@@ -21,6 +22,16 @@ export interface AccessTargets {
   /** Further buckets holding job inputs and outputs. */
   readonly dataBucketNames: readonly string[];
 }
+
+/** The IAM actions of one runtime role, by the kind of resource they apply to (a type, so Object.values sees the lists). */
+export type RoleActions = {
+  readonly objects: readonly string[];
+  readonly buckets: readonly string[];
+  readonly queue: readonly string[];
+  readonly deadLetters: readonly string[];
+  readonly table: readonly string[];
+  readonly indexes: readonly string[];
+};
 
 export const WORKER_ACTIONS = {
   objects: ['s3:GetObject', 's3:PutObject'],
@@ -43,7 +54,7 @@ export const WORKER_ACTIONS = {
     'dynamodb:ConditionCheckItem',
   ],
   indexes: ['dynamodb:Query'],
-} as const;
+} as const satisfies RoleActions;
 
 export const COORDINATOR_ACTIONS = {
   objects: ['s3:GetObject'],
@@ -59,7 +70,7 @@ export const COORDINATOR_ACTIONS = {
     'dynamodb:ConditionCheckItem',
   ],
   indexes: ['dynamodb:Query'],
-} as const;
+} as const satisfies RoleActions;
 
 export const CHECKER_ACTIONS = {
   objects: ['s3:GetObject', 's3:PutObject'],
@@ -75,9 +86,7 @@ export const CHECKER_ACTIONS = {
     'dynamodb:ConditionCheckItem',
   ],
   indexes: ['dynamodb:Query'],
-} as const;
-
-export type RoleActions = typeof WORKER_ACTIONS | typeof COORDINATOR_ACTIONS | typeof CHECKER_ACTIONS;
+} as const satisfies RoleActions;
 
 /** ARN of a bucket given by name (for `dataBucketNames`). */
 export function bucketArnOf(name: string): string {
@@ -101,4 +110,28 @@ export function statementsFor(actions: RoleActions, targets: AccessTargets): Pol
     allow('StateTable', actions.table, [targets.tableArn]),
     allow('StateIndexes', actions.indexes, targets.indexArns),
   ];
+}
+
+/**
+ * cdk-nag acknowledgments for the `<bucket>/*` resources of the JobObjects statement, on the
+ * role or policy that holds it: one per bucket, none stack-wide.
+ */
+export function acknowledgeObjectAccess(scope: IConstruct, jobBucket: IConstruct, dataBucketNames: readonly string[]): void {
+  const stack = Stack.of(scope);
+  const cfn = jobBucket.node.defaultChild as CfnResource;
+  Validations.of(scope).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(cfn)}.Arn>/*]`,
+    reason:
+      'Job inputs, intermediate data and outputs live under any prefix the manifest names, so access is to the ' +
+      "bucket's objects; actions are listed one by one (no wildcard actions) and the bucket is the stack's own.",
+  });
+  for (const name of dataBucketNames) {
+    // cdk-nag prints the ARN with the partition token as `<AWS::Partition>`.
+    const arn = stack.resolve(`${bucketArnOf(name)}/*`) as { 'Fn::Join': [string, unknown[]] };
+    const text = arn['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<AWS::Partition>')).join('');
+    Validations.of(scope).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${text}]`,
+      reason: `${name} is a data bucket named in dataBucketNames: jobs read and write objects under any prefix of it.`,
+    });
+  }
 }

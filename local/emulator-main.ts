@@ -14,7 +14,7 @@ const endpoint = process.env.AWS_ENDPOINT_URL || LOCAL_ENDPOINT;
 const stateDir = localStateDir();
 
 async function main(cmd: string | undefined): Promise<number> {
-  switch (cmd) {
+  switch (cmd ?? '') {
     case 'start': {
       mkdirSync(stateDir, { recursive: true });
       const h = await ensureEmulator({ endpoint, detached: true, logFile: path.join(stateDir, 'emulator.log') });

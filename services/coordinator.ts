@@ -14,11 +14,11 @@ import {
   pipelineConfigKey,
 } from '../core/layout.js';
 import { type Manifest, DEFAULT_SPLIT_SIZE, parseManifest, validateManifest } from '../core/manifest.js';
-import { type JobRecord, type TaskRecord, taskId } from '../core/model.js';
-import { sendTaskMessages } from './task-lifecycle.js';
+import type { JobRecord } from '../core/model.js';
 import { computeSplits } from '../core/splits.js';
 import type { ObjectInfo } from '../aws/blob-store.js';
 import { type Services, iso } from './context.js';
+import { type PlanResume, writePlan } from './plan-writer.js';
 import { checkSubmission } from './submission.js';
 
 export type SubmissionOutcome =
@@ -54,7 +54,7 @@ export async function handleUpload(s: Services, bucket: string, key: string): Pr
 export function batchManifest(configText: string, bucket: string, pipeline: string, batch: string): Manifest {
   let config: Record<string, unknown>;
   try {
-    config = JSON.parse(configText);
+    config = JSON.parse(configText) as Record<string, unknown>;
   } catch (err) {
     throw new ManifestError([`pipeline config ${pipelineConfigKey(pipeline)} is not valid JSON`], { cause: err });
   }
@@ -102,10 +102,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     createdAt: now,
     updatedAt: now,
   };
-  let tasksWritten = false;
-  if (existing) {
-    tasksWritten = (existing as JobRecord & { tasksWritten?: boolean }).tasksWritten === true;
-  } else {
+  if (existing === undefined) {
     try {
       await s.jobs.create(job);
     } catch (err) {
@@ -113,25 +110,8 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
       throw err;
     }
   }
-  if (!tasksWritten) {
-    const base = { jobId, status: 'PENDING' as const, attempt: 0, failures: 0, stalls: 0 };
-    const tasks: TaskRecord[] = [
-      ...splits.map((split, index) => ({ ...base, taskId: taskId('map', index), kind: 'map' as const, index, split })),
-      ...Array.from({ length: numReduces }, (_, index) => ({
-        ...base,
-        taskId: taskId('reduce', index),
-        kind: 'reduce' as const,
-        index,
-      })),
-    ];
-    await s.tasks.putNew(tasks);
-    await s.jobs.markTasksWritten(jobId, now);
-  }
-  await sendTaskMessages(
-    s.taskQueue,
-    jobId,
-    splits.map((_, i) => taskId('map', i)),
-  );
+  // Task records and map messages in bounded steps; a retried coordinator resumes (plan-writer.ts).
+  await writePlan(s, { jobId, splits, numReduces }, existing as PlanResume | undefined);
   await s.jobs.markRunning(jobId, iso(s.now()));
   s.log.info('Job created', { jobId, numMaps: splits.length, numReduces, inputBytes: job.inputBytes });
   return { outcome: 'created', jobId, numMaps: splits.length };
@@ -167,7 +147,7 @@ async function reject(s: Services, jobId: string, reason: string, now: string): 
 export function uploadsOf(body: string): { bucket: string; key: string }[] {
   let parsed: { Records?: { eventSource?: string; s3?: { bucket?: { name?: string }; object?: { key?: string } } }[] };
   try {
-    parsed = JSON.parse(body);
+    parsed = JSON.parse(body) as typeof parsed;
   } catch {
     throw new Error('Submission message is not JSON');
   }

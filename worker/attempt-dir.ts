@@ -25,6 +25,9 @@ export function shippedName(uri: string): string {
 
 export class FileCache {
   private readonly downloads = new Map<string, Promise<string>>();
+  /** Jobs with a directory under the scratch dir (shipped files, attempt dirs). */
+  private readonly jobs = new Set<string>();
+  private lastCheck = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly blobs: BlobStore,
@@ -65,6 +68,7 @@ export class FileCache {
   /** Make a fresh attempt dir holding the job's files (executable). */
   async prepare(job: AcceptedJob, task: TaskItem): Promise<string> {
     const dir = path.join(this.scratchDir, job.jobId, `${task.taskId}.${task.attempt}`);
+    this.jobs.add(job.jobId);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     for (const uri of job.manifest.files) {
@@ -77,10 +81,35 @@ export class FileCache {
     return dir;
   }
 
-  /** Forget a finished job's cached files. */
+  /** Forget a finished job's cached files and remove its scratch directory. */
   async dropJob(jobId: string): Promise<void> {
+    this.jobs.delete(jobId);
     for (const key of [...this.downloads.keys()]) if (key.startsWith(`${jobId}\n`)) this.downloads.delete(key);
     await rm(path.join(this.scratchDir, jobId), { recursive: true, force: true });
+  }
+
+  /** The jobs this cache holds a directory for. */
+  heldJobs(): string[] {
+    return [...this.jobs];
+  }
+
+  /**
+   * Drop every held job that has ended, so a long-lived worker does not fill its disk with
+   * the files of past jobs. Looks at most once per `everyMs` (`ended` reads the job record).
+   * Only ended jobs go: workers sharing a scratch dir (the local stack's) may still run
+   * attempts of a live job there. Returns the jobs dropped.
+   */
+  async dropEnded(ended: (jobId: string) => Promise<boolean>, now: number, everyMs: number): Promise<string[]> {
+    if (this.jobs.size === 0 || now - this.lastCheck < everyMs) return [];
+    this.lastCheck = now;
+    const dropped: string[] = [];
+    for (const jobId of this.heldJobs()) {
+      if (await ended(jobId)) {
+        await this.dropJob(jobId);
+        dropped.push(jobId);
+      }
+    }
+    return dropped;
   }
 }
 

@@ -12,7 +12,9 @@
  *   for (const word of line.split(/\s+/)) if (word) ctx.emit(word, '1');
  * };
  * export const reduce: ReduceFn = (key, values, ctx) => {
- *   ctx.emit(key, String(values.reduce((sum, v) => sum + Number(v), 0)));
+ *   let sum = 0;
+ *   for (const v of values) sum += Number(v); // values: an iterable, streamed
+ *   ctx.emit(key, String(sum));
  * };
  * export const combine = reduce;
  * ```
@@ -24,6 +26,7 @@
  * process: a synchronous endless loop cannot be interrupted, it only ends when the
  * worker's lease runs out and the task is given to another worker.
  */
+
 /** What user code may do and know while it runs. */
 export interface TaskContext {
   /** Output one record: the line `key + '\t' + value`. Throws if either contains '\n'. */
@@ -44,10 +47,26 @@ export interface TaskContext {
 export type MapFn = (line: string, ctx: TaskContext) => void | Promise<void>;
 
 /**
- * Called once per key, with all the values of that key (the whole group, in the order
- * the shuffle delivered them). Keys arrive in byte order.
+ * Called once per key with the values of that key, in the order the shuffle delivered
+ * them. Keys arrive in byte order. `values` can be iterated ONCE, with `for...of` (or
+ * `for await...of` in an async reducer):
+ *
+ * ```ts
+ * export const reduce: ReduceFn = (key, values, ctx) => {
+ *   let sum = 0;
+ *   for (const v of values) sum += Number(v);
+ *   ctx.emit(key, String(sum));
+ * };
+ * ```
+ *
+ * A group of any size reduces in bounded memory: past a few MiB of values the group is
+ * staged to local disk and `values` reads it back in pieces. A small group happens to
+ * be passed as an array, so reducers written for `values: string[]` keep working on
+ * small groups; on a large group, array members (`length`, `reduce`, `join`, `[i]`...)
+ * fail the task with a message saying to iterate instead. Use `[...values]` only when
+ * the group is known to be small.
  */
-export type ReduceFn = (key: string, values: string[], ctx: TaskContext) => void | Promise<void>;
+export type ReduceFn = (key: string, values: Iterable<string>, ctx: TaskContext) => void | Promise<void>;
 
 /**
  * Same shape as a reducer; runs on map output before the shuffle, possibly several

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { WorkerSettings } from '../core/config.js';
+import { isTerminal } from '../aws/job-store.js';
+import { leaseMs, type WorkerSettings } from '../core/config.js';
 import type { Services } from '../services/context.js';
 import { FileCache } from './attempt-dir.js';
 import { Heartbeat } from './heartbeat.js';
@@ -44,6 +45,20 @@ export class Worker {
     await this.loop;
   }
 
+  /** Remove the scratch files of jobs that ended (looked at every three leases at most). */
+  private async dropEndedJobs(): Promise<void> {
+    const s = this.s;
+    try {
+      const dropped = await this.files.dropEnded(async (jobId) => {
+        const job = await s.jobs.get(jobId, false);
+        return job === undefined || isTerminal(job.status);
+      }, s.now(), leaseMs(s.timings) * 3);
+      if (dropped.length > 0) s.log.info('Files of ended jobs removed', { jobs: dropped });
+    } catch (err) {
+      s.log.warn('Could not remove the files of ended jobs; trying again later', { error: err as Error });
+    }
+  }
+
   private async poll(): Promise<void> {
     const s = this.s;
     this.heartbeat.start();
@@ -59,7 +74,10 @@ export class Worker {
           await new Promise((r) => setTimeout(r, 1000));
           continue;
         }
-        if (!msg) continue;
+        if (!msg) {
+          await this.dropEndedJobs();
+          continue;
+        }
         try {
           await handleTaskMessage(
             {
@@ -76,6 +94,7 @@ export class Worker {
           // The message stays in the queue: it is retried and, if it keeps failing, moved to the DLQ.
           s.log.error('Task message could not be handled', { error: err as Error });
         }
+        await this.dropEndedJobs();
       }
     } finally {
       await this.heartbeat.stop();

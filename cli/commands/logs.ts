@@ -1,6 +1,7 @@
-/** `mapreduce logs JOB [--task ID]`: the stderr of task attempts, read from S3. */
+/** `mapreduce logs JOB [--task ID] [--follow]`: the stderr of task attempts, read from S3. */
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
+import { TERMINAL_JOB_STATUSES } from '../../core/model.js';
 import type { Io } from '../io.js';
 import { checkJobIdArg } from '../format.js';
 import { positiveInt } from '../job-options.js';
@@ -8,25 +9,34 @@ import { addTargetOptions, resolveTarget } from '../target.js';
 
 const TASK_RE = /^[mr]-\d{5}$/;
 
+/** How often --follow looks for new logs and running attempts. */
+export const FOLLOW_POLL_MS = 1000;
+/** After the job ended, how long --follow waits for its last running attempts to stop (and upload their logs). */
+export const FOLLOW_STOP_WAIT_MS = 15_000;
+
 export function registerLogs(program: Command, io: Io): void {
   addTargetOptions(
     program
       .command('logs <job>')
       .description('Print the stderr of task attempts (stored in S3 under jobs/<job>/logs/)')
       .option('-t, --task <id>', 'only this task, e.g. m-00003 (map) or r-00000 (reduce)')
-      .option('-a, --attempt <n>', 'only this attempt number', positiveInt('--attempt')),
+      .option('-a, --attempt <n>', 'only this attempt number', positiveInt('--attempt'))
+      .option('-f, --follow', 'keep printing logs as attempts end, and which attempts run, until the job ends'),
   )
     .addHelpText(
       'after',
       `
 Each attempt that wrote to stderr leaves one log (reporter: lines included); a failed
-attempt leaves at least the last lines of its stderr. Worker logs (JSON) are separate:
+attempt leaves at least the last lines of its stderr. A worker uploads an attempt's
+stderr when the attempt ends, so --follow prints each log as its attempt ends and
+names the attempts running meanwhile (on stderr). Worker logs (JSON) are separate:
 see \`mapreduce local up\` or CloudWatch.
 
 Examples:
   $ mapreduce logs 20261123-221501-ab12cd
   $ mapreduce logs 20261123-221501-ab12cd --task m-00003
-  $ mapreduce logs 20261123-221501-ab12cd --task r-00000 --attempt 2`,
+  $ mapreduce logs 20261123-221501-ab12cd --task r-00000 --attempt 2
+  $ mapreduce logs 20261123-221501-ab12cd --follow`,
     )
     .action(async (jobId: string, o: Record<string, unknown>) => {
       checkJobIdArg(jobId);
@@ -38,29 +48,62 @@ Examples:
         );
       }
       const t = await resolveTarget(o);
-      const [{ BlobStore }, { JobStore }, { logsPrefix }] = await Promise.all([
-        import('../../aws/blob-store.js'),
-        import('../../aws/job-store.js'),
-        import('../../core/layout.js'),
-      ]);
-      if (!(await new JobStore(t.clients, t.names.table).get(jobId, false))) {
+      const [{ BlobStore }, { JobStore }, { TaskStore }, { logsPrefix }, { formatAttempt, progressFromTasks }] =
+        await Promise.all([
+          import('../../aws/blob-store.js'),
+          import('../../aws/job-store.js'),
+          import('../../aws/task-store.js'),
+          import('../../core/layout.js'),
+          import('../progress.js'),
+        ]);
+      const jobs = new JobStore(t.clients, t.names.table);
+      if (!(await jobs.get(jobId, false))) {
         throw new UsageError(`No job "${jobId}" on ${t.description}. List jobs with \`mapreduce jobs\`.`);
       }
       const blobs = new BlobStore(t.clients);
       const attempt = o.attempt as number | undefined;
-      const objects = (await blobs.list(t.names.bucket, logsPrefix(jobId, task))).filter(
-        (obj) => attempt === undefined || obj.key.endsWith(`/attempt-${attempt}.stderr`),
-      );
-      if (objects.length === 0) {
-        const which = `${task ? ` task ${task}` : ''}${attempt ? ` attempt ${attempt}` : ''}`;
-        io.out(`No stderr recorded for job ${jobId}${which} (attempts that write nothing to stderr leave no log).\n`);
+      const printed = new Set<string>();
+      /** Print the logs not printed yet; returns how many. */
+      const printNew = async (): Promise<number> => {
+        const objects = (await blobs.list(t.names.bucket, logsPrefix(jobId, task))).filter(
+          (obj) => !printed.has(obj.key) && (attempt === undefined || obj.key.endsWith(`/attempt-${attempt}.stderr`)),
+        );
+        for (const obj of objects) {
+          printed.add(obj.key);
+          const m = /\/logs\/([^/]+)\/attempt-(\d+)\.stderr$/.exec(obj.key);
+          io.out(`==> ${m ? `task ${m[1]} attempt ${m[2]}` : obj.key} <==\n`);
+          const text = await blobs.getText(obj.bucket, obj.key);
+          io.out(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+        }
+        return objects.length;
+      };
+      if (!o.follow) {
+        if ((await printNew()) === 0) {
+          const which = `${task ? ` task ${task}` : ''}${attempt ? ` attempt ${attempt}` : ''}`;
+          io.out(`No stderr recorded for job ${jobId}${which} (attempts that write nothing to stderr leave no log).\n`);
+        }
         return;
       }
-      for (const obj of objects) {
-        const m = /\/logs\/([^/]+)\/attempt-(\d+)\.stderr$/.exec(obj.key);
-        io.out(`==> ${m ? `task ${m[1]} attempt ${m[2]}` : obj.key} <==\n`);
-        const text = await blobs.getText(obj.bucket, obj.key);
-        io.out(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+      const tasks = new TaskStore(t.clients, t.names.table);
+      let lastRunning = '';
+      let endedAt: number | undefined;
+      for (;;) {
+        const job = await jobs.get(jobId);
+        const records = (await tasks.list(jobId)).filter((x) => task === undefined || x.taskId === task);
+        await printNew();
+        const running = job ? (progressFromTasks(job, records, Date.now(), Date.now()).attempts ?? []) : [];
+        const names = running.map((a) => `${a.taskId}#${a.attempt}`).join(' ');
+        if (names !== lastRunning && running.length > 0) {
+          io.err(`[running: ${running.map(formatAttempt).join(', ')}]\n`);
+        }
+        lastRunning = names;
+        if (job && TERMINAL_JOB_STATUSES.includes(job.status)) endedAt ??= Date.now();
+        if (!job || (endedAt !== undefined && (running.length === 0 || Date.now() - endedAt > FOLLOW_STOP_WAIT_MS))) {
+          await printNew(); // logs uploaded by the last attempts as they ended
+          io.err(`[job ${jobId} ${job?.status ?? 'gone'}]\n`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
       }
     });
 }

@@ -44,9 +44,10 @@ Examples:
   $ mapreduce --verbose run -i data -o out -m ./map.sh             # also coordinator/checker logs`,
     )
     .action(async (o: Record<string, unknown>) => {
-      if (o.stack) {
+      const stackOption = o.stack as string | undefined;
+      if (stackOption) {
         throw new UsageError(
-          `\`run\` uses a local stack; to run on the deployed stack use \`mapreduce submit --stack ${o.stack} --wait ...\`.`,
+          `\`run\` uses a local stack; to run on the deployed stack use \`mapreduce submit --stack ${stackOption} --wait ...\`.`,
         );
       }
       const verbose = program.opts().verbose === true;

@@ -15,6 +15,7 @@ export const map: MapFn = (line, ctx) => {
   }
 };
 
+/** `counts` is an iterable streamed from the shuffle's merge (read it once), not an array. */
 export const reduce: ReduceFn = (word, counts, ctx) => {
   let total = 0;
   for (const n of counts) total += Number(n);

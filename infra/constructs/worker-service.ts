@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AdjustmentType,
   MetricAggregationType,
@@ -150,6 +150,18 @@ export class WorkerService extends Construct {
       // An init process reaps the streaming executables' orphans and forwards SIGTERM.
       linuxParameters: new LinuxParameters(this, 'Linux', { initProcessEnabled: true }),
       stopTimeout: props.stopTimeout ?? Duration.seconds(60),
+    });
+    Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken, needed to pull the worker image, supports no resource-level permissions; the ' +
+        'other ECR and Logs actions of this role are scoped to the image repository and the log group.',
+    });
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason:
+        'The environment holds only resource names (bucket, table, queues) and timing settings, no secrets; ' +
+        'the worker reads its whole configuration from it, also on EC2/EMR hosts.',
     });
     this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,

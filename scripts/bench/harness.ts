@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
-import { DEFAULT_TIMINGS } from '../../core/config.js';
+import { DEFAULT_TIMINGS, type Timings } from '../../core/config.js';
 import { manifestKey } from '../../core/layout.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import { type JobRecord, newJobId } from '../../core/model.js';
@@ -72,11 +72,38 @@ export const TARGETS = {
 
 export type FigureName = keyof typeof TARGETS;
 
+/** The machine a run measured on (its load at the start and the end says how noisy the run was). */
+export interface BenchMachine {
+  readonly cpu: string;
+  readonly cores: number;
+  readonly memory_gib: number;
+  readonly os: string;
+  readonly node: string;
+  readonly load_avg_1m_start: number;
+  readonly load_avg_1m_end: number;
+}
+
+/** What a run measured: corpus, repetitions, workers, the job's shape and timings. */
+export interface BenchConfig {
+  readonly corpus_bytes: number;
+  readonly corpus_seed: number;
+  readonly word_list: string;
+  readonly word_list_words: number;
+  readonly zipf_exponent: number;
+  readonly reps: number;
+  readonly workers: number;
+  readonly map_tasks: number;
+  readonly reduce_tasks: number;
+  readonly latency_jobs: number;
+  readonly latency_input_bytes: number;
+  readonly timings: Timings;
+}
+
 export interface BenchResult {
   readonly schema: 1;
   readonly generated_at: string;
-  readonly machine: Record<string, unknown>;
-  readonly config: Record<string, unknown>;
+  readonly machine: BenchMachine;
+  readonly config: BenchConfig;
   readonly figures: Record<FigureName, number>;
   readonly targets: typeof TARGETS;
   readonly met: Record<FigureName, boolean>;

@@ -10,6 +10,8 @@
  *   --words FILE          word list (default bench/wordlist.txt)
  *   --seed N              corpus seed (default 42)
  *   --endpoint URL        emulator (default AWS_ENDPOINT_URL or http://127.0.0.1:4566; started if down)
+ *   --scale [M,M,...]     run only the scale_curve section (scripts/bench/scale-curve.ts) at these map-task
+ *                         counts (default 16,256,2048); result in bench/results/scale.json unless --out
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../../local/stack.js';
 import { type BenchResult, DEFAULTS, runBenchmark, TARGETS, type FigureName } from './harness.js';
 import { MIB } from './corpus.js';
+import { runScaleSection } from './scale-main.js';
 
 const NAMED_SIZES: Record<string, number> = { tiny: 256 * 1024, small: 16 * MIB, default: 256 * MIB };
 
@@ -78,7 +81,7 @@ async function main(argv: string[]): Promise<void> {
     if (eq > 0) args.set(a.slice(2, eq), a.slice(eq + 1));
     else args.set(a.slice(2), argv[++i] ?? '');
   }
-  const known = ['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint'];
+  const known = ['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale'];
   for (const k of args.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.join(', ')})`);
   const root = packageRoot();
   const int = (name: string, d: number) => {
@@ -88,6 +91,7 @@ async function main(argv: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, got "${v}"`);
     return n;
   };
+  if (args.has('scale')) return runScaleSection(args, root);
   const out = path.resolve(args.get('out') ?? path.join(root, 'bench', 'results', 'latest.json'));
   const result = await runBenchmark({
     sizeBytes: parseSize(args.get('size') ?? 'default'),

@@ -76,7 +76,7 @@ describe('checker: stalled tasks are republished exactly once', () => {
 
   /** Services whose checker guard always grants: only the conditional reclaim protects. */
   function withoutGuard(s: Services): Services {
-    const workers = Object.assign(Object.create(s.workers), { acquireGuard: async () => true });
+    const workers = Object.assign(Object.create(s.workers) as Services['workers'], { acquireGuard: async () => true });
     return { ...s, workers };
   }
 

@@ -57,7 +57,7 @@ function roleStatements(s: Synthesized, roleId: string): Statement[] {
 }
 
 const actionsOf = (sts: Statement[]) => new Set(sts.flatMap((st) => list(st.Action)));
-const declared = (a: RoleActions) => Object.values(a).flat();
+const declared = (a: RoleActions): string[] => Object.values(a).flat();
 
 describe('IAM statements', () => {
   it('never use a wildcard action, nor Resource "*" except for ecr:GetAuthorizationToken', () => {

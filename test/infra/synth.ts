@@ -22,7 +22,7 @@ export interface Synthesized {
 }
 
 const cdkContext = (): Record<string, unknown> =>
-  JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+  (JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
 export interface SynthOptions {
   /** Run esbuild on the Lambda handlers. @default false */

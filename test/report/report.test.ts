@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COST_SERVICES } from '../../core/cost.js';
+import { COST_SERVICES, costLine } from '../../core/cost.js';
 import { MARKS } from '../../cli/report-specs.js';
 import { cliEnv, runCli, runJob, WC_MAP, WC_REDUCE } from '../helpers/pipeline.js';
 import { example, TestStack } from '../helpers/stack.js';
@@ -57,6 +57,11 @@ describe('mapreduce report', () => {
     const html = readFileSync(out, 'utf8');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=["']?https?:/i); // self-contained
     console.log(`[report] ${out}: ${statSync(out).size} bytes, ${attempts} attempts on ${workers.length} workers`);
+    // `status` ends with the same modeled cost as the report's total.
+    const status = await runCli(['status', run.jobId, '--prefix', t.stack.options.prefix], cliEnv(path.join(dir, 'state')));
+    expect(status.code, status.stderr).toBe(0);
+    const reportTotal = Number(/id="cost-total">([0-9.]+)</.exec(html)?.[1]);
+    expect(status.stdout.trimEnd().split('\n').at(-1)).toBe(costLine(reportTotal));
 
     if (!browser) {
       console.log(`[report] SKIPPED the browser check: ${skipReason}`);
@@ -83,7 +88,9 @@ describe('mapreduce report', () => {
     expect(rows.sort()).toEqual(workers);
     // job start, maps done, reduce start, job succeeded
     expect(await count(`g.${MARKS.boundaries}_marks > line`)).toBe(4);
-    const services = await page.locator('#cost-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-service')));
+    const services = await page.locator('#cost-table tbody tr').evaluateAll((trs: { getAttribute(name: string): string | null }[]) =>
+      trs.map((tr) => tr.getAttribute('data-service')),
+    );
     expect(services).toEqual([...COST_SERVICES]);
     const usd = await page.locator('#cost-table tbody td.num').allTextContents();
     const total = Number(await page.locator('#cost-total').textContent());

@@ -64,6 +64,7 @@ class ExecutableRun {
   private killReason: { kind: 'timeout' } | { kind: 'error'; error: unknown } | undefined;
   private exited = false;
   private finished = false;
+  /** Whatever the step failed with, rethrown as is (`as unknown` where a check narrowed it). */
   private error: unknown;
   private settled = false;
   private readonly timer: NodeJS.Timeout;
@@ -125,7 +126,7 @@ class ExecutableRun {
   }
 
   private async write(lines: string[]): Promise<void> {
-    if (this.settled && this.error !== undefined) throw this.error;
+    if (this.settled && this.error !== undefined) throw this.error as unknown;
     if (this.inputEnded) throw new Error('RunningStep.write() called after end()');
     if (this.stdinClosed || lines.length === 0) return;
     this.lastProgress = Date.now();
@@ -137,11 +138,11 @@ class ExecutableRun {
     } finally {
       this.blockedWrites--;
     }
-    if (this.settled && this.error !== undefined) throw this.error;
+    if (this.settled && this.error !== undefined) throw this.error as unknown;
   }
 
   private async end(): Promise<void> {
-    if (this.settled && this.error !== undefined) throw this.error;
+    if (this.settled && this.error !== undefined) throw this.error as unknown;
     if (this.inputEnded) return;
     this.inputEnded = true;
     this.lastProgress = Date.now();
@@ -195,7 +196,7 @@ class ExecutableRun {
   }
 
   private abort(): void {
-    const reason = this.ctx.signal?.reason ?? new Error('aborted');
+    const reason: unknown = this.ctx.signal?.reason ?? new Error('aborted');
     if (this.finished) {
       this.settle(reason); // exited, but its output was not drained yet
       return;

@@ -7,7 +7,8 @@ import { TaskFailedError } from '../../core/errors.js';
 import type { MapFn, ReduceFn, TaskContext } from '../module-api.js';
 import { isThenable, loadModuleFunction, taskContext, userError } from './module-support.js';
 import { OutputChannel } from './output-channel.js';
-import { ASCII, decodeValues, encodeRecord, latin1ToText } from './text.js';
+import { GroupValues } from './group-values.js';
+import { ASCII, encodeRecord, latin1ToText } from './text.js';
 import { type PairSink, type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
 
 /** Output lines are handed on in batches of this many. */
@@ -29,11 +30,13 @@ class ModuleRun {
   private readonly what: string;
   private chain: Promise<void> = Promise.resolve();
   private ended = false;
+  /** Whatever the step failed with (user code may throw a non-Error), rethrown as is. */
   private error: unknown;
   private settled = false;
   private hasGroup = false;
   private groupKey = '';
-  private groupValues: string[] = [];
+  /** The open group's values (reduce and combine); bounded in memory, see GroupValues. */
+  private readonly groupValues: GroupValues;
   private awaitingSince = 0;
   /** Set when a flush filled the output channel. */
   private mustWait = false;
@@ -56,6 +59,7 @@ class ModuleRun {
     private readonly ctx: StepContext,
   ) {
     this.what = `${roleNoun(ctx.role)} module "${modulePath}"`;
+    this.groupValues = new GroupValues(ctx.workDir);
     this.failed.catch(() => {});
     this.done.catch(() => {});
     const pairs = ctx.role === 'map' ? ctx.pairs : undefined;
@@ -85,7 +89,7 @@ class ModuleRun {
 
   /** Serialize writes and end (a caller may not await each one). */
   private enqueue(lines: string[] | undefined): Promise<void> {
-    if (this.error !== undefined) return Promise.reject(this.error);
+    if (this.error !== undefined) return Promise.reject(this.error as unknown);
     if (this.ended)
       return lines === undefined ? this.chain : Promise.reject(new Error('RunningStep.write() called after end()'));
     if (lines === undefined) this.ended = true;
@@ -95,7 +99,7 @@ class ModuleRun {
   }
 
   private async process(lines: string[] | undefined): Promise<void> {
-    if (this.error !== undefined) throw this.error;
+    if (this.error !== undefined) throw this.error as unknown;
     try {
       if (lines === undefined) {
         if (this.hasGroup) await this.callGroup();
@@ -103,13 +107,13 @@ class ModuleRun {
       } else {
         if (this.ctx.role === 'map') await this.mapBatch(lines);
         else await this.groupBatch(lines);
-        if (this.error !== undefined) throw this.error; // aborted while a synchronous batch ran
+        if (this.error !== undefined) throw this.error as unknown; // aborted while a synchronous batch ran
         this.flush();
         if (this.mustWait) await this.waitForRoom();
       }
     } catch (err) {
       this.fail(err);
-      throw this.error;
+      throw this.error as unknown;
     }
     if (lines === undefined) {
       clearInterval(this.timer);
@@ -148,7 +152,6 @@ class ModuleRun {
         }
         this.hasGroup = true;
         this.groupKey = key;
-        this.groupValues = [];
       }
       this.groupValues.push(tab < 0 ? '' : line.slice(tab + 1));
     }
@@ -156,16 +159,20 @@ class ModuleRun {
 
   private callGroup(): Promise<void> | undefined {
     const key = this.groupKey;
-    const values = this.groupValues;
+    const values = this.groupValues.take();
     this.hasGroup = false;
-    this.groupValues = [];
     let r: unknown;
     try {
-      r = (this.fn as ReduceFn)(latin1ToText(key), decodeValues(values), this.tc);
+      r = (this.fn as ReduceFn)(latin1ToText(key), values, this.tc);
     } catch (err) {
+      this.groupValues.release();
       throw userError(this.what, err);
     }
-    return isThenable(r) ? this.awaitUser(r) : undefined;
+    if (!isThenable(r)) {
+      this.groupValues.release();
+      return undefined;
+    }
+    return this.awaitUser(r).finally(() => this.groupValues.release());
   }
 
   private async awaitUser(r: PromiseLike<unknown>): Promise<void> {
@@ -231,6 +238,7 @@ class ModuleRun {
 
   private finish(): void {
     this.settled = true;
+    this.groupValues.release();
     clearInterval(this.timer);
     this.ctx.signal?.removeEventListener('abort', this.onAbort);
   }

@@ -1,0 +1,193 @@
+/**
+ * `scale_curve`: the same small job split into M = 16, 256, 2048 map tasks (one input
+ * object of M equal lines, `numMappers: M`), R = 4, on a fresh local stack per M.
+ * For each M: control-plane calls per task (workers' call log plus the in-process
+ * coordinator and checker, counted by SDK middleware), coordinator planning time
+ * (job createdAt → startedAt), checker sweep time (real sweeps during the map phase),
+ * and the reducers' peak RSS and open files (workers sampled while the job is in its
+ * reduce phase). The output is checked against `sort | uniq -c` before any figure is used.
+ * The per-task figures must stay flat as M grows.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
+import { DEFAULT_TIMINGS } from '../../core/config.js';
+import { manifestKey } from '../../core/layout.js';
+import { type JobRecord, newJobId } from '../../core/model.js';
+import { sweep } from '../../services/checker.js';
+import { createServices, type Services } from '../../services/context.js';
+import { LocalStack } from '../../local/stack.js';
+import { jobCallStats, readCallLog } from './calls.js';
+import { procMemory } from './harness.js';
+
+export const SCALE_DEFAULT_MS = [16, 256, 2048] as const;
+const R = 4;
+
+export interface ScalePoint {
+  readonly mapTasks: number;
+  readonly seconds: number;
+  readonly planning_ms: number;
+  readonly checker_sweep_ms_median: number;
+  readonly checker_sweeps: number;
+  readonly api_calls_per_map_task: number;
+  readonly api_calls_per_reduce_task: number;
+  /** Worker and in-process (coordinator, checker) control-plane calls over all tasks. */
+  readonly api_calls_per_task_all: number;
+  readonly in_process_calls: Record<string, number>;
+  readonly reducer_peak_rss_mib: number;
+  readonly reducer_peak_open_files: number;
+  readonly load_avg_1m: number;
+}
+
+export interface ScaleOptions {
+  readonly endpoint: string;
+  readonly workDir: string;
+  readonly workers: number;
+  readonly mapTasks: readonly number[];
+  readonly log: (message: string) => void;
+}
+
+/** Count every request the in-process clients send, by `service Operation`. */
+function countCalls(c: AwsClients, into: Record<string, number>): void {
+  for (const [service, client] of [
+    ['dynamodb', c.ddb],
+    ['sqs', c.sqs],
+    ['s3', c.s3],
+  ] as const) {
+    // The three clients' stacks differ only in their input/output types (as in aws/clients.ts).
+    (client.middlewareStack as AwsClients['s3']['middlewareStack']).add(
+      (next, context) => async (args) => {
+        const name = `${service} ${context.commandName?.replace(/Command$/, '')}`;
+        into[name] = (into[name] ?? 0) + 1;
+        return next(args);
+      },
+      { step: 'initialize', name: `scaleCurveCount-${service}` },
+    );
+  }
+}
+
+const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : 0);
+const round = (x: number) => Math.round(x * 100) / 100;
+
+function openFiles(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+}
+
+async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
+  const stateDir = path.join(o.workDir, `scale-${m}-${randomBytes(3).toString('hex')}`);
+  mkdirSync(stateDir, { recursive: true });
+  const callLog = path.join(stateDir, 'calls.log');
+  const stack = await LocalStack.start({
+    endpoint: o.endpoint,
+    prefix: `scale-${randomBytes(4).toString('hex')}`,
+    workers: o.workers,
+    timings: DEFAULT_TIMINGS,
+    stateDir,
+    workerEnv: { MR_CALL_LOG: callLog },
+  });
+  const inProcess: Record<string, number> = {};
+  countCalls(stack.services.clients, inProcess);
+  // The harness's own reads (polling, sweeps it times) go through clients that are not counted.
+  const own = createClients({ endpoint: o.endpoint, region: 'us-east-1' });
+  const s: Services = createServices(own, stack.names, DEFAULT_TIMINGS);
+  // A sweep as the checker runs it, minus the guard (the stack's own checker holds it).
+  const unguarded: Services = { ...s, workers: Object.assign(Object.create(s.workers), { acquireGuard: async () => true }) };
+  try {
+    const lines = Array.from({ length: m }, (_, i) => `k${String(i % 97).padStart(3, '0')}\t${String(i).padStart(6, '0')}\n`);
+    const body = lines.join('');
+    await s.blobs.putBytes(stack.names.bucket, 'in/data.txt', body);
+    const jobId = newJobId();
+    const output = `s3://${stack.names.bucket}/out/`;
+    const t0 = Date.now();
+    await s.blobs.putBytes(
+      stack.names.bucket,
+      manifestKey(jobId),
+      JSON.stringify({ input: `s3://${stack.names.bucket}/in/data.txt`, output, mapper: 'cut -f1', reducer: 'uniq -c', numReducers: R, numMappers: m }),
+    );
+    const sweeps: number[] = [];
+    let rss = 0;
+    let fds = 0;
+    let lastSweep = 0;
+    for (;;) {
+      const job = await s.jobs.get(jobId);
+      if (job?.status === 'SUCCEEDED') break;
+      if (job && (job.status === 'FAILED' || job.status === 'CANCELLED')) throw new Error(`scale job ${jobId} ${job.status}: ${job.reason}`);
+      if (Date.now() - t0 > 3_600_000) throw new Error(`scale job ${jobId} did not finish in an hour`);
+      if (job?.phase === 'MAP' && job.status === 'RUNNING' && Date.now() - lastSweep > 2000) {
+        lastSweep = Date.now();
+        const t = performance.now();
+        await sweep(unguarded, `bench-${randomBytes(3).toString('hex')}`);
+        sweeps.push(performance.now() - t);
+      }
+      if (job?.phase === 'REDUCE' || job?.phase === 'FINALIZING') {
+        for (const c of stack.workerProcesses) {
+          if (!c.pid) continue;
+          rss = Math.max(rss, procMemory(c.pid)?.rss ?? 0);
+          fds = Math.max(fds, openFiles(c.pid));
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const w1 = Date.now();
+    const job = (await s.jobs.get(jobId))!;
+    const seconds = (Date.parse(job.finishedAt!) - Date.parse(job.createdAt)) / 1000;
+    // Check the output before using any figure.
+    let got = '';
+    for (let r = 0; r < R; r++) got += await s.blobs.getText(stack.names.bucket, `out/part-${String(r).padStart(5, '0')}`);
+    const want = spawnSync('sh', ['-c', 'cut -f1 | LC_ALL=C sort | uniq -c'], { input: body }).stdout.toString();
+    const sorted = (x: string) => x.split('\n').filter(Boolean).sort().join('\n');
+    if (sorted(got) !== sorted(want)) throw new Error(`scale job at M=${m}: output differs from sort | uniq -c`);
+    if (job.numMaps !== m) throw new Error(`scale job planned ${job.numMaps} map tasks, not ${m}`);
+    const stats = jobCallStats(readCallLog(callLog), { jobId, mapTasks: m, reduceTasks: R, mapAttempts: m }, [t0, w1]);
+    const workerControl = stats.apiCallsPerMapTask * m + stats.apiCallsPerReduceTask * R;
+    const inProcessTotal = Object.values(inProcess).reduce((a, b) => a + b, 0);
+    return {
+      mapTasks: m,
+      seconds,
+      planning_ms: Date.parse((job as JobRecord & { startedAt?: string }).startedAt ?? '') - Date.parse(job.createdAt),
+      checker_sweep_ms_median: round(median(sweeps)),
+      checker_sweeps: sweeps.length,
+      api_calls_per_map_task: stats.apiCallsPerMapTask,
+      api_calls_per_reduce_task: stats.apiCallsPerReduceTask,
+      api_calls_per_task_all: round((workerControl + inProcessTotal) / (m + R)),
+      in_process_calls: inProcess,
+      reducer_peak_rss_mib: round(rss),
+      reducer_peak_open_files: fds,
+      load_avg_1m: round(os.loadavg()[0]!),
+    };
+  } finally {
+    destroyClients(own);
+    await stack.stop();
+  }
+}
+
+/** Run the curve; one fresh stack per M. */
+export async function runScaleCurve(o: ScaleOptions): Promise<ScalePoint[]> {
+  const points: ScalePoint[] = [];
+  for (const m of o.mapTasks) {
+    o.log(`scale_curve: M = ${m}`);
+    const p = await runPoint(o, m);
+    o.log(`scale_curve: M = ${m}: ${JSON.stringify(p)}`);
+    points.push(p);
+  }
+  return points;
+}
+
+/** The curve as a markdown table. */
+export function scaleTable(points: readonly ScalePoint[]): string {
+  return [
+    '| M | submit→SUCCEEDED s | planning ms | checker sweep ms (median) | calls / map task | calls / reduce task | calls / task (all) | reducer peak RSS MiB | reducer peak open files | load 1m |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...points.map(
+      (p) =>
+        `| ${p.mapTasks} | ${p.seconds} | ${p.planning_ms} | ${p.checker_sweep_ms_median} (${p.checker_sweeps}) | ${p.api_calls_per_map_task} | ${p.api_calls_per_reduce_task} | ${p.api_calls_per_task_all} | ${p.reducer_peak_rss_mib} | ${p.reducer_peak_open_files} | ${p.load_avg_1m} |`,
+    ),
+  ].join('\n');
+}

@@ -1,0 +1,117 @@
+/**
+ * Writing a job's plan (its task records) and sending its map tasks in bounded steps,
+ * with progress kept on the job record, so that a job of thousands of map tasks fits the
+ * coordinator Lambda (60 s, default memory) and a retried, crashed or timed-out
+ * coordinator resumes where the last one stopped instead of starting over.
+ *
+ *   invocation 1: write 0..999 ✓ planWritten=1000 … 5000..5999 ✓ planWritten=6000, budget spent ✗
+ *   SQS redelivers the upload event (PlanIncompleteError → batch item failure)
+ *   invocation 2: job CREATING, planWritten=6000 → write 6000.., tasksWritten, send 0.., RUNNING
+ *
+ * Memory per step is O(PLAN_BATCH) task records; each write is a 100-item transaction
+ * and each send a 10-message batch, a few in flight. Task writes never overwrite
+ * (TaskStore.putNew), and a message sent twice is deduplicated by the claim.
+ */
+import { MapReduceError } from '../core/errors.js';
+import { type InputSplit, type TaskRecord, taskId } from '../core/model.js';
+import { type Services, forEachLimit, iso } from './context.js';
+import { taskMessageBody } from './task-lifecycle.js';
+
+/** Task records written, or map messages sent, per step (one progress write on the job each). */
+export const PLAN_BATCH = 1000;
+/** A coordinator stops starting steps after this long (its Lambda times out at 60 s). */
+export const PLAN_BUDGET_MS = 40_000;
+/** Task records per transaction (DynamoDB's limit) and transactions in flight. */
+const WRITE_CHUNK = 100;
+const WRITE_CONCURRENCY = 4;
+/** Map messages per send call (sent as batches of 10) and send calls in flight. */
+const SEND_CHUNK = 50;
+const SEND_CONCURRENCY = 8;
+
+/** The plan ran out of its time budget; the redelivered submission resumes it. */
+export class PlanIncompleteError extends MapReduceError {
+  override readonly name = 'PlanIncompleteError';
+}
+
+export interface Plan {
+  readonly jobId: string;
+  readonly splits: readonly InputSplit[];
+  readonly numReduces: number;
+}
+
+/** What an earlier coordinator recorded on the job record (absent on a new job). */
+export interface PlanResume {
+  readonly tasksWritten?: boolean;
+  readonly planWritten?: number;
+  readonly planSent?: number;
+}
+
+/** Task records [from, to) of a plan: the maps in split order, then the reduces. */
+export function planTasks(plan: Plan, from: number, to: number): TaskRecord[] {
+  const base = { jobId: plan.jobId, status: 'PENDING' as const, attempt: 0, failures: 0, stalls: 0 };
+  const out: TaskRecord[] = [];
+  const maps = plan.splits.length;
+  for (let i = from; i < Math.min(to, maps + plan.numReduces); i++) {
+    out.push(
+      i < maps
+        ? { ...base, taskId: taskId('map', i), kind: 'map', index: i, split: plan.splits[i] }
+        : { ...base, taskId: taskId('reduce', i - maps), kind: 'reduce', index: i - maps },
+    );
+  }
+  return out;
+}
+
+function chunks<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Write every task record of the plan, then send every map task, resuming from `resume`.
+ * Returns false when the job stopped being CREATING meanwhile (cancelled): nothing more is
+ * sent. Throws PlanIncompleteError when `budgetMs` ran out between two steps.
+ */
+export async function writePlan(
+  s: Services,
+  plan: Plan,
+  resume: PlanResume | undefined,
+  budgetMs = PLAN_BUDGET_MS,
+): Promise<boolean> {
+  const started = s.now();
+  const checkBudget = (done: string) => {
+    if (s.now() - started > budgetMs) {
+      throw new PlanIncompleteError(`Planning ${plan.jobId} continues in the next invocation (${done})`, {
+        context: { jobId: plan.jobId },
+      });
+    }
+  };
+  const maps = plan.splits.length;
+  const total = maps + plan.numReduces;
+  let written = resume?.tasksWritten ? total : Math.min(total, resume?.planWritten ?? 0);
+  while (written < total) {
+    checkBudget(`${written}/${total} task records written`);
+    const end = Math.min(total, written + PLAN_BATCH);
+    await forEachLimit(chunks(planTasks(plan, written, end), WRITE_CHUNK), WRITE_CONCURRENCY, (c) => s.tasks.putNew(c));
+    written = end;
+    if (written < total && !(await s.jobs.recordPlanProgress(plan.jobId, 'planWritten', written, iso(s.now())))) {
+      return false;
+    }
+    s.log.info('Plan written', { jobId: plan.jobId, tasks: written, of: total });
+  }
+  if (!resume?.tasksWritten && !(await s.jobs.markTasksWritten(plan.jobId, iso(s.now())))) return false;
+  let sent = Math.min(maps, resume?.planSent ?? 0);
+  while (sent < maps) {
+    checkBudget(`${sent}/${maps} map tasks sent`);
+    const end = Math.min(maps, sent + PLAN_BATCH);
+    const bodies: string[] = [];
+    for (let i = sent; i < end; i++) {
+      bodies.push(taskMessageBody(plan.jobId, taskId('map', i)));
+    }
+    await forEachLimit(chunks(bodies, SEND_CHUNK), SEND_CONCURRENCY, (c) => s.taskQueue.sendAll(c));
+    sent = end;
+    if (sent < maps && !(await s.jobs.recordPlanProgress(plan.jobId, 'planSent', sent, iso(s.now())))) return false;
+    s.log.info('Map tasks sent', { jobId: plan.jobId, sent, of: maps });
+  }
+  return true;
+}

@@ -1,0 +1,50 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BlobStore } from '../aws/blob-store.js';
+import type { TaskItem } from '../aws/task-store.js';
+import type { AcceptedJob } from '../core/model.js';
+import { FileCache } from './attempt-dir.js';
+
+const blobs = { getObject: async () => Readable.from([Buffer.from('#!/bin/sh\ncat\n')]) } as unknown as BlobStore;
+const job = (jobId: string) => ({ jobId, manifest: { files: [`s3://code-bkt/code/${jobId}/map.sh`] } }) as unknown as AcceptedJob;
+const task = { taskId: 'm-00000', attempt: 1 } as TaskItem;
+
+describe('FileCache.dropEnded', () => {
+  let scratch = '';
+  afterEach(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('removes the scratch directories of ended jobs only, looking at most once per interval', async () => {
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'mr-cache-'));
+    const cache = new FileCache(blobs, scratch);
+    const dirA = await cache.prepare(job('a'), task);
+    await cache.prepare(job('b'), task);
+    expect(existsSync(path.join(scratch, 'a', 'files', 'map.sh'))).toBe(true);
+    expect(existsSync(path.join(dirA, 'map.sh'))).toBe(true);
+
+    const asked: string[] = [];
+    const ended = async (id: string) => {
+      asked.push(id);
+      return id === 'a';
+    };
+    expect(await cache.dropEnded(ended, 1_000, 5_000)).toEqual(['a']);
+    expect(readdirSync(scratch)).toEqual(['b']);
+    expect(cache.heldJobs()).toEqual(['b']);
+    // Within the interval nothing is read again.
+    expect(await cache.dropEnded(ended, 3_000, 5_000)).toEqual([]);
+    expect(asked).toEqual(['a', 'b']);
+    // A job dropped and used again is downloaded again (the cache forgot its files).
+    await cache.prepare(job('a'), { ...task, attempt: 2 });
+    expect(existsSync(path.join(scratch, 'a', 'files', 'map.sh'))).toBe(true);
+  });
+
+  it('reads nothing while it holds no job', async () => {
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'mr-cache-'));
+    const cache = new FileCache(blobs, scratch);
+    let reads = 0;
+    expect(await cache.dropEnded(async () => ++reads > 0, 0, 0)).toEqual([]);
+    expect(reads).toBe(0);
+  });
+});
