@@ -43,7 +43,7 @@ function fakeServices(o: { tick?: number; creating?: () => boolean } = {}) {
     taskQueue: {
       sendAll: async (bodies: readonly string[]) => {
         largestSend = Math.max(largestSend, bodies.length);
-        sent.push(...bodies.map((b) => JSON.parse(b).taskId as string));
+        sent.push(...bodies.map((b) => (JSON.parse(b) as { taskId: string }).taskId));
       },
     },
   } as unknown as Services;

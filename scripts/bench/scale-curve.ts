@@ -98,7 +98,7 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
   const own = createClients({ endpoint: o.endpoint, region: 'us-east-1' });
   const s: Services = createServices(own, stack.names, DEFAULT_TIMINGS);
   // A sweep as the checker runs it, minus the guard (the stack's own checker holds it).
-  const unguarded: Services = { ...s, workers: Object.assign(Object.create(s.workers), { acquireGuard: async () => true }) };
+  const unguarded: Services = { ...s, workers: Object.assign(Object.create(s.workers) as Services['workers'], { acquireGuard: async () => true }) };
   try {
     const lines = Array.from({ length: m }, (_, i) => `k${String(i % 97).padStart(3, '0')}\t${String(i).padStart(6, '0')}\n`);
     const body = lines.join('');
