@@ -68,7 +68,9 @@ interface Fixture {
 /** A 3-worker stack, the job's files, and a clean run as the reference. */
 async function setUp(name: string, workerEnv: Record<string, string> = {}): Promise<Fixture> {
   // A private emulator: the race needs DynamoDB's one-at-a-time conditional writes (see privateEmulator).
-  const t = await startFaultStack({ workers: 3, workerEnv });
+  // 400 ms heartbeats (2 s leases, 6 s minimum run before a backup): on a loaded machine a
+  // 1 s lease is lost between beats, and a backup that loses its lease just ends.
+  const t = await startFaultStack({ workers: 3, workerEnv, timings: { heartbeatMs: 400 } });
   const files = [
     await putScript(t, `code/${name}/straggler_map.sh`, STRAGGLER_MAPPER),
     await putScript(t, `code/${name}/index_reduce.sh`, INDEX_REDUCER),
@@ -116,8 +118,6 @@ describe('a 20x straggler map attempt', () => {
     const job = await finish(t, await t.submit({ ...base, output, env } as ManifestInput));
     expect(job.status, job.reason).toBe('SUCCEEDED');
     expect(seconds(job)).toBeLessThan(SLOW_SECONDS);
-    expect(job.counters[LAUNCHED]).toBe(1);
-    expect(job.counters[WIN]).toBe(1);
     expect(workCounters(job)).toEqual(workCounters(cleanJob));
     expectIdenticalParts(await t.readParts(output, 2), clean, 'output with a speculative backup');
 
@@ -129,9 +129,14 @@ describe('a 20x straggler map attempt', () => {
     ]);
     // The loser was stopped by its refused heartbeat, long before its sleep would have ended.
     expect(history[0]!.endedAt - history[0]!.startedAt).toBeLessThan(SLOW_SECONDS * 1000 / 2);
-    // Every other task ran once.
-    const others = (await t.s.tasks.list(job.jobId)).filter((x) => x.taskId !== SLOW_TASK);
-    expect(others.every((x) => x.backupAttempt === undefined && x.history?.length === 1)).toBe(true);
+    // The counters match the records: on a loaded machine other tasks may be slow enough
+    // for a backup too, but each backup claimed counts once, and each backup win once.
+    const all = await t.s.tasks.list(job.jobId);
+    const wins = all.filter((x) => x.history?.some((h) => h.backup && h.outcome === 'committed')).length;
+    expect(job.counters[LAUNCHED]).toBe(all.filter((x) => x.backupClaimedAt !== undefined).length);
+    expect(job.counters[WIN]).toBe(wins);
+    expect(wins).toBeGreaterThanOrEqual(1);
+    expect(all.every((x) => x.history?.filter((h) => h.outcome === 'committed').length === 1)).toBe(true);
   });
 
   it('without speculation (speculative: false): the job waits for the straggler, output identical', async () => {
@@ -167,7 +172,7 @@ describe('primary and backup commit at the same instant', () => {
     const { t, base, clean, cleanJob } = f;
     const output = `s3://${t.bucket}/out/race/`;
     // Slow enough for the backup to be posted and reach its commit first, then wait for the primary.
-    const env = { SLOW_TASK: String(SLOW_INDEX), SLOW_SECONDS: '8' };
+    const env = { SLOW_TASK: String(SLOW_INDEX), SLOW_SECONDS: '16' };
     const job = await finish(t, await t.submit({ ...base, output, env } as ManifestInput));
     expect(job.status, job.reason).toBe('SUCCEEDED');
     // Both attempts reached the barrier: the commits were sent together.
@@ -178,8 +183,11 @@ describe('primary and backup commit at the same instant', () => {
     expect(outcomes).toEqual(['committed', 'superseded']);
     const winner = history.find((h) => h.outcome === 'committed')!;
     expect(task.committedAttempt).toBe(winner.attempt);
-    expect(job.counters[LAUNCHED]).toBe(1);
-    expect(job.counters[WIN] ?? 0).toBe(winner.backup ? 1 : 0);
+    expect(task.backupClaimedAt).toBeDefined();
+    const all = await t.s.tasks.list(job.jobId);
+    expect(job.counters[LAUNCHED]).toBe(all.filter((x) => x.backupClaimedAt !== undefined).length);
+    expect(job.counters[WIN] ?? 0).toBe(all.filter((x) => x.history?.some((h) => h.backup && h.outcome === 'committed')).length);
+    expect(winner.backup ?? false).toBe(task.committedAttempt === task.backupAttempt);
     expect(job.mapsCommitted).toBe(MAPS);
     expect(workCounters(job)).toEqual(workCounters(cleanJob));
     expectIdenticalParts(await t.readParts(output, 2), clean, 'output after a commit race');
@@ -227,7 +235,7 @@ describe('the loser SIGKILLed mid-run and the winner right after its commit', ()
     expect(job.status, job.reason).toBe('SUCCEEDED');
     const { task } = await straggling(t, jobId);
     expect(task).toMatchObject({ status: 'COMMITTED', committedAttempt: running.backupAttempt });
-    expect(job.counters[WIN]).toBe(1);
+    expect(job.counters[WIN]).toBeGreaterThanOrEqual(1);
     expect(workCounters(job)).toEqual(workCounters(cleanJob));
     expectIdenticalParts(await t.readParts(output, 2), clean, 'output after killing both attempts');
   });
