@@ -44,9 +44,17 @@ export async function claimFor(s: Services, m: TaskMessage, owner: string, now: 
   return task;
 }
 
-/** True when `current` shows another attempt committed the task. */
+/**
+ * True when `current` shows the other attempt of a speculated task committed while this one
+ * still ran (an attempt that was reclaimed first already has its history entry).
+ */
 export function supersededIn(ref: AttemptRef, current: TaskRecord | undefined): boolean {
-  return current?.status === 'COMMITTED' && !(current.owner === ref.owner && current.committedAttempt === ref.attempt);
+  return (
+    current?.status === 'COMMITTED' &&
+    current.backupAttempt !== undefined &&
+    !(current.owner === ref.owner && current.committedAttempt === ref.attempt) &&
+    !current.history?.some((h) => h.attempt === ref.attempt && h.worker === ref.owner)
+  );
 }
 
 /**
