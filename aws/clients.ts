@@ -3,8 +3,15 @@
  *
  * The standard variables are honoured: AWS_ENDPOINT_URL (emulator), AWS_REGION
  * (or AWS_DEFAULT_REGION), and the usual credential chain. Against an emulator,
- * S3 is path-style. Timeouts are short enough that a dead endpoint fails fast
- * with a clear message instead of hanging.
+ * S3 is path-style.
+ *
+ * Every call is bounded and retried here, once for all callers: the SDK's standard retry
+ * mode (exponential backoff with full jitter, throttling and 5xx and connection errors
+ * retried) with MR_AWS_MAX_ATTEMPTS attempts (default 5); a connection must open within
+ * 3 s; a socket with no bytes flowing for SOCKET_IDLE_MS is dropped (a black-holed request,
+ * or a stream that stalls mid-body); and a DynamoDB or SQS request must be answered within
+ * its REQUEST_TIMEOUT_MS (a long poll included). S3 has no total deadline, only the idle one,
+ * so a large upload or download that keeps moving is never cut.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -35,11 +42,25 @@ export interface ClientOptions {
   readonly observer?: CallObserver;
   /** Count every request of these clients (attempt history). */
   readonly requestCounter?: RequestCounter;
-  /** Socket timeout for a request with no bytes flowing; long enough for 20 s long polls. */
+  /** Override of the answer deadline of DynamoDB and SQS requests (REQUEST_TIMEOUT_MS). */
   readonly requestTimeoutMs?: number;
 }
 
 export const LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
+
+/** A connection to the endpoint must open within this. */
+export const CONNECTION_TIMEOUT_MS = 3000;
+/** A socket with no bytes flowing for this long is dropped and the request retried. */
+export const SOCKET_IDLE_MS = { s3: 30_000, sqs: 30_000, dynamodb: 10_000 } as const;
+/** A request must be answered within this (SQS: a 20 s long poll plus margin). */
+export const REQUEST_TIMEOUT_MS = { sqs: 30_000, dynamodb: 10_000 } as const;
+/** SDK attempts per call (first try plus retries) unless MR_AWS_MAX_ATTEMPTS says otherwise. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+function maxAttemptsFromEnv(env: Env): number {
+  const n = Number(env.MR_AWS_MAX_ATTEMPTS);
+  return Number.isInteger(n) && n >= 1 ? n : DEFAULT_MAX_ATTEMPTS;
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -66,14 +87,18 @@ export function createClients(options: ClientOptions = {}, env: Env = process.en
     endpoint && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE
       ? { accessKeyId: 'test', secretAccessKey: 'test' }
       : undefined;
-  const requestHandler = new NodeHttpHandler({
-    connectionTimeout: 3000,
-    requestTimeout: options.requestTimeoutMs ?? 60_000,
-  });
-  const common = { region, endpoint, credentials, requestHandler, maxAttempts: 3 };
-  const s3 = new S3Client({ ...common, forcePathStyle: endpoint !== undefined });
-  const sqs = new SQSClient(common);
-  const ddb = new DynamoDBClient(common);
+  const handler = (service: keyof typeof SOCKET_IDLE_MS) => {
+    const total = service === 's3' ? 0 : (options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS[service]);
+    return new NodeHttpHandler({
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      socketTimeout: SOCKET_IDLE_MS[service],
+      ...(total > 0 ? { requestTimeout: total, throwOnRequestTimeout: true } : {}),
+    });
+  };
+  const common = { region, endpoint, credentials, retryMode: 'standard', maxAttempts: maxAttemptsFromEnv(env) };
+  const s3 = new S3Client({ ...common, requestHandler: handler('s3'), forcePathStyle: endpoint !== undefined });
+  const sqs = new SQSClient({ ...common, requestHandler: handler('sqs') });
+  const ddb = new DynamoDBClient({ ...common, requestHandler: handler('dynamodb') });
   if (options.observer) {
     for (const [service, client] of [
       ['s3', s3],

@@ -101,12 +101,20 @@ const transitions: {
     names: { '#status': 'status', '#phase': 'phase' },
   },
   {
-    name: 'end',
-    call: () => store.end('j1', 'CANCELLED', 'by user', NOW),
+    name: 'end (FAILED)',
+    call: () => store.end('j1', 'FAILED', 'task m-1 failed', NOW),
     update: 'SET #status = :status, reason = :reason, finishedAt = :now, updatedAt = :now REMOVE activeKind, activeSort',
     condition: '#status IN (:creating, :running)',
-    values: { ':status': 'CANCELLED', ':reason': 'by user', ':now': NOW, ':creating': 'CREATING', ':running': 'RUNNING' },
+    values: { ':status': 'FAILED', ':reason': 'task m-1 failed', ':now': NOW, ':creating': 'CREATING', ':running': 'RUNNING' },
     names: { '#status': 'status' },
+  },
+  {
+    name: 'end (CANCELLED, fenced against the finisher)',
+    call: () => store.end('j1', 'CANCELLED', 'by user', NOW),
+    update: 'SET #status = :status, reason = :reason, finishedAt = :now, updatedAt = :now REMOVE activeKind, activeSort',
+    condition: '#status IN (:creating, :running) AND #phase <> :fin',
+    values: { ':status': 'CANCELLED', ':reason': 'by user', ':now': NOW, ':creating': 'CREATING', ':running': 'RUNNING', ':fin': 'FINALIZING' },
+    names: { '#status': 'status', '#phase': 'phase' },
   },
 ];
 

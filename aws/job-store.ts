@@ -151,13 +151,29 @@ export class JobStore {
     );
   }
 
-  /** FAILED or CANCELLED, from any non-terminal status, with a human-readable reason. */
+  /**
+   * FAILED or CANCELLED, from any non-terminal status, with a human-readable reason. A cancel
+   * is refused once the job is FINALIZING, so cancel and the finisher fence on each other:
+   *
+   *   cancel ✓ (phase REDUCE) ──▶ beginFinalize ✗ (status CANCELLED): no parts copied, no _SUCCESS
+   *   beginFinalize ✓ (phase FINALIZING) ──▶ cancel ✗ ("finishing") ──▶ _SUCCESS, SUCCEEDED
+   *
+   * Either the job succeeds with _SUCCESS or it is cancelled without it, never both.
+   */
   end(jobId: string, status: 'FAILED' | 'CANCELLED', reason: string, now: string): Promise<boolean> {
+    const cancel = status === 'CANCELLED';
     return this.transition(
       jobId,
       'SET #status = :status, reason = :reason, finishedAt = :now, updatedAt = :now REMOVE activeKind, activeSort',
-      '#status IN (:creating, :running)',
-      { ':status': status, ':reason': reason, ':now': now, ':creating': 'CREATING', ':running': 'RUNNING' },
+      cancel ? '#status IN (:creating, :running) AND #phase <> :fin' : '#status IN (:creating, :running)',
+      {
+        ':status': status,
+        ':reason': reason,
+        ':now': now,
+        ':creating': 'CREATING',
+        ':running': 'RUNNING',
+        ...(cancel ? { ':fin': 'FINALIZING' } : {}),
+      },
     );
   }
 

@@ -37,8 +37,8 @@ function s3UsageError(err: unknown): unknown {
 export async function preflight(t: Target, job: PreparedJob): Promise<void> {
   try {
     await checkSubmission(new BlobStore(t.clients), t.names.bucket, job.jobId, job.manifest, {
-      // A local input is checked locally and uploaded by us.
-      ...(job.uploadedInput ? { skipInput: job.uploadedInput } : {}),
+      // Local inputs are checked locally and uploaded by us.
+      skipInputs: job.uploadedInputs,
       inputLimit: 1000,
     });
   } catch (err) {

@@ -11,9 +11,26 @@ export function positiveInt(name: string) {
   };
 }
 
+/** Nonnegative whole number (for -R, where 0 means map-only as in Hadoop). */
+function nonNegativeInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0)
+      throw new InvalidArgumentError(`${name} must be a whole number >= 0 (got "${v}"); 0 means map-only.`);
+    return n;
+  };
+}
+
+/** Collect a repeatable option's values. */
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
 export function addJobOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('-i, --input <path|s3://uri>', 'input: a local file or directory, or an S3 prefix/object')
+    .requiredOption(
+      '-i, --input <path|s3://uri>',
+      'input: a local file or directory, or S3 objects/prefixes/globs (repeatable; comma lists allowed)',
+      collect,
+    )
     .requiredOption('-o, --output <path|s3://uri>', 'output: a local directory (downloaded) or an S3 prefix')
     .requiredOption(
       '-m, --mapper <cmd|module>',
@@ -21,7 +38,12 @@ export function addJobOptions(cmd: Command): Command {
     )
     .option('-r, --reducer <cmd|module>', 'reducer (omit for a map-only job)')
     .option('-c, --combiner <cmd|module>', 'combiner, run on map output before the shuffle')
-    .option('-R, --num-reducers <n>', 'number of reduce tasks (default 1)', positiveInt('--num-reducers'))
+    .option('-R, --num-reducers <n>', 'number of reduce tasks (default 1; 0 = map-only)', nonNegativeInt('--num-reducers'))
+    .option('-D, --jobconf <key=value>', 'Hadoop job configuration, e.g. -D stream.num.map.output.key.fields=2 (repeatable)', collect)
+    .option('--cmdenv <NAME=VALUE>', 'environment variable for every task, like Hadoop -cmdenv (repeatable)', collect)
+    .option('--partitioner <class>', 'KeyFieldBasedPartitioner or HashPartitioner (Hadoop class or short name)')
+    .option('--comparator <class>', 'KeyFieldBasedComparator (Hadoop class or short name)')
+    .option('--recursive', 'read input directories recursively (Hadoop skips subdirectories otherwise)')
     .option('--split-size <bytes>', 'bytes per map task (default 64 MiB)', positiveInt('--split-size'))
     .option('--num-mappers <n>', 'number of map tasks (instead of --split-size)', positiveInt('--num-mappers'))
     .option('--file <path...>', 'extra files shipped to every task working directory')
@@ -38,7 +60,7 @@ export function addJobOptions(cmd: Command): Command {
 
 export function jobFlags(o: Record<string, unknown>): JobFlags {
   return {
-    input: o.input as string,
+    input: o.input as string[],
     output: o.output as string,
     mapper: o.mapper as string,
     reducer: o.reducer as string | undefined,
@@ -51,5 +73,10 @@ export function jobFlags(o: Record<string, unknown>): JobFlags {
     name: o.name as string | undefined,
     maxAttempts: o.maxAttempts as number | undefined,
     taskTimeout: o.taskTimeout as number | undefined,
+    jobconf: o.jobconf as string[] | undefined,
+    cmdenv: o.cmdenv as string[] | undefined,
+    partitioner: o.partitioner as string | undefined,
+    comparator: o.comparator as string | undefined,
+    recursive: o.recursive === true,
   };
 }

@@ -10,11 +10,14 @@ import path from 'node:path';
 import { splitCommandLine } from '../core/argv.js';
 import { UsageError } from '../core/errors.js';
 import { defaultOutputPrefix, fileKey, inputPrefix } from '../core/layout.js';
-import type { ManifestInput, Step } from '../core/manifest.js';
+import { jobConfFromFlags } from './jobconf-flags.js';
+import { parseEnvPairs } from '../core/jobconf.js';
+import { type ManifestInput, type Step, validateManifest } from '../core/manifest.js';
 import { parseS3Uri } from '../core/s3uri.js';
 
 export interface JobFlags {
-  readonly input: string;
+  /** One or more -i values (each may be a comma list of S3 URIs, with globs). */
+  readonly input: string | readonly string[];
   readonly output: string;
   readonly mapper: string;
   readonly reducer?: string;
@@ -27,6 +30,13 @@ export interface JobFlags {
   readonly name?: string;
   readonly maxAttempts?: number;
   readonly taskTimeout?: number;
+  /** `-D key=value` values. */
+  readonly jobconf?: readonly string[];
+  /** `--cmdenv NAME=VALUE` values. */
+  readonly cmdenv?: readonly string[];
+  readonly partitioner?: string;
+  readonly comparator?: string;
+  readonly recursive?: boolean;
 }
 
 export interface PreparedJob {
@@ -36,8 +46,8 @@ export interface PreparedJob {
   readonly uploads: readonly (readonly [string, string])[];
   /** Set when the output is a local directory to download into. */
   readonly localOutputDir?: string;
-  /** Set when the input is local: the s3:// prefix it is uploaded to. */
-  readonly uploadedInput?: string;
+  /** The s3:// prefixes local inputs are uploaded to. */
+  readonly uploadedInputs: readonly string[];
 }
 
 const MODULE_RE = /\.(mjs|js|ts|mts)$/;
@@ -152,32 +162,39 @@ export class JobPackager {
     return value;
   }
 
+  /** The uploads of one local input file or directory under `prefix`, checked first. */
+  private localInput(input: string, prefix: string): [string, string][] {
+    if (!existsSync(input)) {
+      throw new UsageError(
+        `Input ${input} does not exist: give an existing file or directory (relative to ${process.cwd()}) or an s3:// URI.`,
+      );
+    }
+    const files = listLocalFiles(input);
+    if (files.length === 0) {
+      throw new UsageError(`Input directory ${input} is empty (no files in it): add input files, or point --input elsewhere.`);
+    }
+    if (files.every((file) => statSync(file).size === 0)) {
+      throw new UsageError(`Input ${input} holds only empty files (0 bytes): nothing to process.`);
+    }
+    const base = statSync(input).isFile() ? path.dirname(input) : input;
+    return files.map((file) => [`${prefix}${path.relative(base, file)}`, file]);
+  }
+
   async prepare(f: JobFlags): Promise<PreparedJob> {
     const uploads: [string, string][] = [];
-    let input: string;
-    let uploadedInput: string | undefined;
-    if (isS3(f.input, '--input')) {
-      parseS3Uri(f.input);
-      input = f.input;
-    } else {
-      if (!existsSync(f.input)) {
-        throw new UsageError(
-          `Input ${f.input} does not exist: give an existing file or directory (relative to ${process.cwd()}) or an s3:// URI.`,
-        );
+    const values = typeof f.input === 'string' ? [f.input] : [...f.input];
+    const inputs: string[] = [];
+    const uploadedInputs: string[] = [];
+    for (const [i, value] of values.entries()) {
+      if (isS3(value, '--input')) {
+        // A comma list of URIs, each may hold globs (checked as the manifest's input).
+        inputs.push(value);
+        continue;
       }
-      const files = listLocalFiles(f.input);
-      if (files.length === 0) {
-        throw new UsageError(
-          `Input directory ${f.input} is empty (no files in it): add input files, or point --input elsewhere.`,
-        );
-      }
-      if (files.every((file) => statSync(file).size === 0)) {
-        throw new UsageError(`Input ${f.input} holds only empty files (0 bytes): nothing to process.`);
-      }
-      const base = statSync(f.input).isFile() ? path.dirname(f.input) : f.input;
-      for (const file of files) uploads.push([`${inputPrefix(this.jobId)}${path.relative(base, file)}`, file]);
-      input = `s3://${this.bucket}/${inputPrefix(this.jobId)}`;
-      uploadedInput = input;
+      const prefix = values.length === 1 ? inputPrefix(this.jobId) : `${inputPrefix(this.jobId)}${i}/`;
+      uploads.push(...this.localInput(value, prefix));
+      inputs.push(`s3://${this.bucket}/${prefix}`);
+      uploadedInputs.push(`s3://${this.bucket}/${prefix}`);
     }
     let output: string;
     let localOutputDir: string | undefined;
@@ -206,9 +223,11 @@ export class JobPackager {
       this.ship(path.basename(extra), extra);
     }
     for (const [name, local] of this.shipped) uploads.push([fileKey(this.jobId, name), local]);
+    const jobconf = jobConfFromFlags(f);
+    const env = parseEnvPairs(f.cmdenv ?? []);
     const manifest: ManifestInput = {
       ...(f.name ? { name: f.name } : {}),
-      input,
+      input: inputs.length === 1 ? inputs[0]! : inputs,
       output,
       mapper,
       ...(reducer ? { reducer } : {}),
@@ -220,7 +239,11 @@ export class JobPackager {
       ...(f.overwrite && !localOutputDir ? { overwrite: true } : {}),
       ...(f.maxAttempts !== undefined ? { maxAttempts: f.maxAttempts } : {}),
       ...(f.taskTimeout !== undefined ? { taskTimeoutSeconds: f.taskTimeout } : {}),
+      ...(Object.keys(env).length > 0 ? { env } : {}),
+      ...(Object.keys(jobconf).length > 0 ? { jobconf } : {}),
     };
-    return { jobId: this.jobId, manifest, uploads, localOutputDir, uploadedInput };
+    // Every check of the manifest (jobconf values, input URIs) before anything is uploaded.
+    validateManifest(manifest);
+    return { jobId: this.jobId, manifest, uploads, localOutputDir, uploadedInputs };
   }
 }

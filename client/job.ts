@@ -10,7 +10,9 @@
  *     for (const word of line.split(/\s+/)) if (word) ctx.emit(word, '1');
  *   },
  *   reduce(key, values, ctx) {
- *     ctx.emit(key, String(values.reduce((n, v) => n + Number(v), 0)));
+ *     let n = 0;
+ *     for (const v of values) n += Number(v);
+ *     ctx.emit(key, String(n));
  *   },
  * });
  * ```

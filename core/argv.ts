@@ -124,3 +124,13 @@ function unterminated(cmd: string, kind: 'single' | 'double', at: number): Usage
     { context: { command: cmd } },
   );
 }
+
+/**
+ * How messages name a command: the program and the script it runs, e.g.
+ * `python3 job.py` for `python3 -u job.py --step-num=0 --mapper` (the first word
+ * alone says little when it is an interpreter).
+ */
+export function programLabel(argv: readonly string[]): string {
+  const script = argv.slice(1).find((w) => !w.startsWith('-'));
+  return script === undefined ? (argv[0] ?? '') : `${argv[0]} ${script}`;
+}

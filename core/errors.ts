@@ -112,3 +112,51 @@ export function isErrorNamed(err: unknown, name: string): boolean {
 export class SubmissionRefusedError extends UsageError {
   override readonly name: string = 'SubmissionRefusedError';
 }
+
+/** A submission over one of the documented limits (manifest size, fields, map tasks). */
+export class LimitExceededError extends SubmissionRefusedError {
+  override readonly name: string = 'LimitExceededError';
+}
+
+/**
+ * Do not retry: handling this input again cannot succeed (a malformed message, a
+ * bug met on this input). The caller ends the work visibly at once (a FAILED job,
+ * a dropped message with a log line) instead of letting the queue redeliver it.
+ */
+export class DoNotRetryError extends MapReduceError {
+  override readonly name: string = 'DoNotRetryError';
+}
+
+/** Names of AWS SDK and Node errors that a later try may not meet (throttling, outages, network). */
+const TRANSIENT_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'InternalError',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TransactionConflictException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'AbortError',
+]);
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/**
+ * True when a later try may succeed: throttling, a 5xx, a timeout or a network
+ * error. Usage errors, DoNotRetryError and anything else (a bug met on this input,
+ * a 4xx) are poison: retrying would only delay the failure.
+ */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof Error) || err instanceof UsageError || err instanceof DoNotRetryError) return false;
+  const e = err as Error & { code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (e.$retryable !== undefined || TRANSIENT_NAMES.has(e.name) || TRANSIENT_CODES.has(e.code ?? '')) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || status === 429;
+  // An SDK error without a status is a client-side failure (connection, parse of a cut-off reply).
+  return '$metadata' in e || (e.cause !== undefined && isTransient(e.cause));
+}

@@ -28,6 +28,8 @@ export interface SortOptions {
   combiner?: { kind: 'group'; fn: GroupCombiner } | { kind: 'stream'; fn: StreamCombiner };
   /** Count repeated lines in the buffer while they repeat (default true; see SortBuffer). */
   countRepeats?: boolean;
+  /** The partition of a line, instead of hashing its key (see SortBuffer). */
+  partitionOf?: (line: string, numPartitions: number) => number;
 }
 
 interface Run {
@@ -56,7 +58,11 @@ export class ExternalSorter {
   private finished = false;
 
   constructor(private readonly opts: SortOptions) {
-    this.buffer = new SortBuffer({ numPartitions: opts.numPartitions, countRepeats: opts.countRepeats });
+    this.buffer = new SortBuffer({
+      numPartitions: opts.numPartitions,
+      countRepeats: opts.countRepeats,
+      partitionOf: opts.partitionOf,
+    });
     this.group = opts.combiner?.kind === 'group' ? opts.combiner.fn : undefined;
     this.stream = opts.combiner?.kind === 'stream' ? opts.combiner.fn : undefined;
   }

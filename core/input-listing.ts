@@ -110,6 +110,13 @@ function literalPrefix(glob: string): string {
   return slash < 0 ? '' : glob.slice(0, slash + 1).replace(/\\(.)/g, '$1');
 }
 
+/** An input URI cut to the folder before its first wildcard (the URI itself without one). */
+export function globBase(uri: string): string {
+  const m = /^(s3:\/\/[^/]+\/?)(.*)$/.exec(uri);
+  if (!m || !hasGlob(m[2]!)) return uri;
+  return `${m[1]}${literalPrefix(m[2]!)}`;
+}
+
 /**
  * The objects under directory `dir` (a prefix ending in '/' or '') by the
  * directory rules; throws on a subdirectory unless recursive or ignoreSubdirs.
@@ -192,9 +199,12 @@ export async function resolveInputs(
   for (const uri of splitInputList(values)) {
     const { files, exists } = await resolveOne(uri, list, rules);
     if (!exists) {
-      throw new InvalidKeyError(`Input ${uri} matches no files (hidden _* and .* names are skipped, as in Hadoop)`, {
-        context: { input: uri },
-      });
+      throw new InvalidKeyError(
+        hasGlob(uri)
+          ? `Input ${uri} matches no files (hidden _* and .* names are skipped, as in Hadoop): check the pattern.`
+          : `Input ${uri} does not exist (no object or prefix with that name): check the URI.`,
+        { context: { input: uri } },
+      );
     }
     for (const o of files) seen.set(`${o.bucket}/${o.key}`, o);
   }

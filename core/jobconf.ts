@@ -29,6 +29,8 @@ export const JobConfKeys = {
   MAP_MAX_ATTEMPTS: 'mapreduce.map.maxattempts',
   REDUCE_MAX_ATTEMPTS: 'mapreduce.reduce.maxattempts',
   TASK_TIMEOUT: 'mapreduce.task.timeout',
+  /** The reduce merge's fan-in (the manifest's `sortFactor`). */
+  SORT_FACTOR: 'mapreduce.task.io.sort.factor',
   NON_ZERO_EXIT_IS_FAILURE: 'stream.non.zero.exit.is.failure',
   INPUT_RECURSIVE: 'mapreduce.input.fileinputformat.input.dir.recursive',
   IGNORE_SUBDIRS: 'mapreduce.input.fileinputformat.input.dir.nonrecursive.ignore.subdirs',
@@ -51,6 +53,7 @@ export const DEPRECATED_KEYS: Readonly<Record<string, string>> = {
   'mapred.map.max.attempts': JobConfKeys.MAP_MAX_ATTEMPTS,
   'mapred.reduce.max.attempts': JobConfKeys.REDUCE_MAX_ATTEMPTS,
   'mapred.task.timeout': JobConfKeys.TASK_TIMEOUT,
+  'io.sort.factor': JobConfKeys.SORT_FACTOR,
   'mapred.input.dir.recursive': JobConfKeys.INPUT_RECURSIVE,
   'mapred.output.compress': JobConfKeys.OUTPUT_COMPRESS,
   'mapred.output.compression.codec': JobConfKeys.OUTPUT_CODEC,
@@ -96,6 +99,8 @@ export interface StreamingSettings {
   readonly reduceMaxAttempts: number | undefined;
   /** Milliseconds without progress before an attempt fails; 0 = never (Hadoop's meaning). */
   readonly taskTimeoutMs: number | undefined;
+  /** Most streams a reducer merges at once (undefined: the default, DEFAULT_SORT_FACTOR). */
+  readonly sortFactor: number | undefined;
   readonly nonZeroExitIsFailure: boolean;
   readonly recursive: boolean;
   readonly ignoreSubdirs: boolean;
@@ -257,6 +262,7 @@ export function interpretJobConf(raw: JobConf): StreamingSettings {
     mapMaxAttempts: int(K.MAP_MAX_ATTEMPTS, 1),
     reduceMaxAttempts: int(K.REDUCE_MAX_ATTEMPTS, 1),
     taskTimeoutMs: timeout,
+    sortFactor: int(K.SORT_FACTOR, 2),
     nonZeroExitIsFailure: bool(K.NON_ZERO_EXIT_IS_FAILURE, true),
     recursive: bool(K.INPUT_RECURSIVE, false),
     ignoreSubdirs: bool(K.IGNORE_SUBDIRS, false),

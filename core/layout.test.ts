@@ -56,10 +56,21 @@ describe('classifyTriggerKey', () => {
     expect(classifyTriggerKey('incoming/logs/b1/_READY')).toEqual({ kind: 'ready', pipeline: 'logs', batch: 'b1' });
   });
 
+  it('refuses (visibly, not silently) a job id or pipeline/batch name it cannot accept', () => {
+    for (const key of ['jobs/a..b/job.json', 'jobs/my job/job.json', 'jobs/naïve/job.json', `jobs/${'x'.repeat(129)}/job.json`]) {
+      const t = classifyTriggerKey(key);
+      expect(t.kind, key).toBe('refused');
+      expect(t.kind === 'refused' && t.why, key).toMatch(/^the job id .* cannot be accepted/);
+    }
+    for (const key of ['incoming/../b/_READY', 'incoming/my pipe/b/_READY', 'incoming/p/bätch/_READY']) {
+      const t = classifyTriggerKey(key);
+      expect(t.kind, key).toBe('refused');
+      expect(t.kind === 'refused' && t.why, key).toMatch(/pipeline or batch name/);
+    }
+  });
+
   it('ignores everything else, saying why', () => {
     expect(classifyTriggerKey('jobs/j-1/files/job.json')).toMatchObject({ kind: 'ignored' });
-    expect(classifyTriggerKey('jobs/a..b/job.json')).toEqual({ kind: 'ignored', why: 'invalid job id "a..b"' });
-    expect(classifyTriggerKey('incoming/../b/_READY')).toEqual({ kind: 'ignored', why: 'invalid pipeline or batch name in "incoming/../b/_READY"' });
     expect(classifyTriggerKey('incoming/p/b/c/_READY')).toMatchObject({ kind: 'ignored' });
     expect(classifyTriggerKey('tmp/j/map/m-00000/attempt-1')).toEqual({
       kind: 'ignored',

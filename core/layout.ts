@@ -59,6 +59,8 @@ export function reduceTempKey(jobId: string, taskId: string, attempt: number): s
 export type TriggerKey =
   | { kind: 'manifest'; jobId: string }
   | { kind: 'ready'; pipeline: string; batch: string }
+  /** A trigger whose id or name we cannot accept: the submission is refused visibly. */
+  | { kind: 'refused'; why: string }
   | { kind: 'ignored'; why: string };
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -72,14 +74,19 @@ export function classifyTriggerKey(key: string): TriggerKey {
   let m = /^jobs\/([^/]+)\/job\.json$/.exec(key);
   if (m) {
     const jobId = m[1] as string;
-    return isValidJobId(jobId) ? { kind: 'manifest', jobId } : { kind: 'ignored', why: `invalid job id "${jobId}"` };
+    return isValidJobId(jobId)
+      ? { kind: 'manifest', jobId }
+      : { kind: 'refused', why: `the job id ${JSON.stringify(jobId)} cannot be accepted: use ASCII letters, digits, ".", "_" and "-" (at most 128, no "..")` };
   }
   m = /^incoming\/([^/]+)\/([^/]+)\/_READY$/.exec(key);
   if (m) {
     const pipeline = m[1] as string;
     const batch = m[2] as string;
     if (!isValidPipelineName(pipeline) || !isValidPipelineName(batch)) {
-      return { kind: 'ignored', why: `invalid pipeline or batch name in "${key}"` };
+      return {
+        kind: 'refused',
+        why: `the pipeline or batch name in ${JSON.stringify(key)} cannot be accepted: use ASCII letters, digits, ".", "_" and "-" (at most 64 each, no "..")`,
+      };
     }
     return { kind: 'ready', pipeline, batch };
   }

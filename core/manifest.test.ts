@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from './errors.js';
-import { isMapOnly, parseManifest, validateManifest } from './manifest.js';
+import { isMapOnly, jsonDepthExceeds, MANIFEST_LIMITS, parseManifest, validateManifest } from './manifest.js';
 
 const base = { input: 's3://bkt/in/', output: 's3://bkt/out/', mapper: 'cat' };
 
@@ -21,7 +21,7 @@ const withBase = (extra: Record<string, unknown>) => JSON.stringify({ ...base, .
 describe('parseManifest', () => {
   it('applies defaults to a minimal manifest', () => {
     const m = parseManifest(JSON.stringify(base));
-    expect(m).toEqual({ ...base, files: [], numReducers: 1, overwrite: false, env: {} });
+    expect(m).toEqual({ ...base, files: [], numReducers: 1, overwrite: false, env: {}, jobconf: {} });
     expect(isMapOnly(m)).toBe(true);
     expect(isMapOnly(parseManifest(withBase({ reducer: { module: 'wc.mjs' } })))).toBe(false);
   });
@@ -52,9 +52,9 @@ describe('parseManifest', () => {
     expect(issues(withBase({ input: 3 }))).toEqual(['input: expected an s3:// URI or a list of s3:// URIs, got 3']);
   });
 
-  it('numReducers: 0 or negative', () => {
-    expect(issues(withBase({ numReducers: 0 }))).toEqual(['numReducers: must be at least 1 (got 0)']);
-    expect(issues(withBase({ numReducers: -4 }))).toEqual(['numReducers: must be at least 1 (got -4)']);
+  it('numReducers: negative (0 is map-only, as Hadoop\'s -numReduceTasks 0)', () => {
+    expect(isMapOnly(parseManifest(withBase({ reducer: 'cat', numReducers: 0 })))).toBe(true);
+    expect(issues(withBase({ numReducers: -4 }))).toEqual(['numReducers: must be at least 0 (got -4)']);
   });
 
   it('a missing or empty mapper', () => {
@@ -63,11 +63,11 @@ describe('parseManifest', () => {
   });
 
   it('reports every bad field at once', () => {
-    expect(issues(JSON.stringify({ numReducers: 0, reducer: 'cat' }))).toEqual([
+    expect(issues(JSON.stringify({ numReducers: -1, reducer: 'cat' }))).toEqual([
       'input: is required',
       'output: is required',
       'mapper: is required',
-      'numReducers: must be at least 1 (got 0)',
+      'numReducers: must be at least 0 (got -1)',
     ]);
   });
 
@@ -85,6 +85,34 @@ describe('parseManifest', () => {
 
   it('validateManifest takes a parsed object', () => {
     expect(validateManifest({ ...base, numReducers: 3 }).numReducers).toBe(3);
-    expect(() => validateManifest({ ...base, numReducers: 0 })).toThrow(ManifestError);
+    expect(() => validateManifest({ ...base, numReducers: -1 })).toThrow(ManifestError);
+  });
+});
+
+describe('limits (MANIFEST_LIMITS)', () => {
+  const L = MANIFEST_LIMITS;
+  it('a manifest over the size limit is refused before it is parsed', () => {
+    const text = withBase({ name: 'n'.repeat(L.maxManifestBytes) });
+    expect(issues(text)).toEqual([`the manifest is ${text.length} characters; the limit is ${L.maxManifestBytes} bytes`]);
+  });
+  it('JSON nested past the depth limit is refused without parsing (any bracket, strings aside)', () => {
+    const deep = `{"a":${'['.repeat(L.maxJsonDepth)}${']'.repeat(L.maxJsonDepth)}}`;
+    expect(issues(deep)).toEqual([`JSON nested deeper than ${L.maxJsonDepth} levels; a manifest needs only a few`]);
+    expect(issues(`${'['.repeat(200_000)}`)[0]).toMatch(/nested deeper/);
+    expect(jsonDepthExceeds(JSON.stringify({ s: '[[[[[[[[[[[[[[[[[[[[[["[[[' }), 2)).toBe(false);
+    expect(jsonDepthExceeds('{"a":{"b":{}}}', 3)).toBe(false);
+    expect(jsonDepthExceeds('{"a":{"b":{}}}', 2)).toBe(true);
+  });
+  it('field limits name the field and the limit, and never echo a long value or an env value', () => {
+    const long = issues(withBase({ name: 'x'.repeat(L.maxNameChars + 1) }));
+    expect(long).toEqual([expect.stringMatching(new RegExp(`^name: must be at most ${L.maxNameChars} characters \\(got "x{59}… \\(${L.maxNameChars + 3} characters\\)\\)$`))]);
+    expect(issues(withBase({ mapper: `cat ${'a'.repeat(L.maxCommandChars)}` }))[0]).toMatch(/^mapper: .*at most 16384 characters/);
+    const env = Object.fromEntries(Array.from({ length: L.maxEnvEntries + 1 }, (_, i) => [`K${i}`, 'v']));
+    expect(issues(withBase({ env }))).toEqual([`env: must hold at most ${L.maxEnvEntries} variables (got ${L.maxEnvEntries + 1})`]);
+    const big = issues(withBase({ env: { A: 's'.repeat(L.maxEnvChars) } }));
+    expect(big).toEqual([`env: must be at most ${L.maxEnvChars} characters in all (got ${L.maxEnvChars + 1})`]);
+    expect(issues(withBase({ env: { SECRET: 42 } }))).toEqual(['env.SECRET: expected string, got a hidden value']);
+    expect(issues(withBase({ files: Array.from({ length: L.maxFiles + 1 }, (_, i) => `s3://b/f${i}`) }))[0]).toMatch(/^files: must list at most 1000 files/);
+    expect(issues(withBase({ numMappers: L.maxMapTasks + 1 }))[0]).toMatch(/^numMappers: must be at most 10000 \(the map-task limit of a job\)/);
   });
 });

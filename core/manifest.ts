@@ -1,9 +1,55 @@
 import { z } from 'zod';
 import { ManifestError } from './errors.js';
+import { splitInputList } from './input-listing.js';
+import { applyJobConf, jobConfIssues } from './job-settings.js';
 import { parseS3Uri } from './s3uri.js';
 
 export const MIB = 1024 * 1024;
 export const DEFAULT_SPLIT_SIZE = 64 * MIB;
+
+/**
+ * Documented limits of a submission (docs/cli.md, "Limits"). A manifest over any
+ * of them fails its job at once with a reason naming the limit; none is retried.
+ */
+export const MANIFEST_LIMITS = {
+  /** Bytes of `jobs/<id>/job.json` (or of a pipeline config); checked before it is read. */
+  maxManifestBytes: 256 * 1024,
+  /** Nesting of JSON arrays and objects (a manifest needs 3 or 4; steps and jobconf fit in 8). */
+  maxJsonDepth: 16,
+  maxNameChars: 200,
+  /** A mapper, reducer or combiner command line. */
+  maxCommandChars: 16 * 1024,
+  maxUriChars: 2048,
+  maxInputs: 10_000,
+  maxFiles: 1_000,
+  maxEnvEntries: 256,
+  maxEnvKeyChars: 256,
+  /** All `env` keys and values together, in characters (the task environment stays small). */
+  maxEnvChars: 64 * 1024,
+  /** Map tasks of one job (splitSize: 1 on a 1 MiB object would be 1,048,576). */
+  maxMapTasks: 10_000,
+} as const;
+
+/**
+ * The nesting depth of JSON text, without parsing it (JSON.parse of hostile text
+ * can exhaust the stack), stopping as soon as it passes `max`. Brackets inside
+ * strings do not count.
+ */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
 
 /**
  * How a mapper, reducer or combiner runs:
@@ -12,12 +58,14 @@ export const DEFAULT_SPLIT_SIZE = 64 * MIB;
  * - `{ module }` names a shipped JavaScript module (the CLI bundles .ts files)
  *   whose `map`, `reduce` or `combine` export runs in-process.
  */
+const L = MANIFEST_LIMITS;
+
 const StepSchema = z.union([
-  z.string().trim().min(1, 'must be a non-empty command line'),
+  z.string().trim().min(1, 'must be a non-empty command line').max(L.maxCommandChars, `must be at most ${L.maxCommandChars} characters`),
   z.strictObject({ module: z.string().min(1, 'must name a shipped .mjs/.js file') }),
 ]);
 
-const S3UriString = z.string().superRefine((value, ctx) => {
+const S3UriString = z.string().max(L.maxUriChars, `must be at most ${L.maxUriChars} characters`).superRefine((value, ctx) => {
   try {
     parseS3Uri(value);
   } catch (err) {
@@ -25,40 +73,96 @@ const S3UriString = z.string().superRefine((value, ctx) => {
   }
 });
 
+/** An input value: an s3:// URI or a comma list of them, each may hold globs (Hadoop's -input). */
+const InputUriString = z.string().superRefine((value, ctx) => {
+  const uris = splitInputList([value]);
+  if (uris.length === 0) ctx.addIssue({ code: 'custom', message: 'must be an s3:// URI' });
+  for (const uri of uris) {
+    try {
+      parseS3Uri(uri);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }
+});
+
 export const ManifestSchema = z
   .strictObject({
-    name: z.string().max(200).optional(),
-    input: z.union([S3UriString, z.array(S3UriString).min(1, 'must list at least one object')]),
+    name: z.string().max(L.maxNameChars, `must be at most ${L.maxNameChars} characters`).optional(),
+    /** Objects, prefixes ("directories") or globs; comma lists allowed (core/input-listing.ts). */
+    input: z.union([
+      InputUriString,
+      z
+        .array(InputUriString)
+        .min(1, 'must list at least one object')
+        .max(L.maxInputs, `must list at most ${L.maxInputs} inputs`),
+    ]),
     output: S3UriString,
     mapper: StepSchema,
     reducer: StepSchema.optional(),
     combiner: StepSchema.optional(),
     /** s3:// URIs of files copied into every task's working directory (like Hadoop's -file). */
-    files: z.array(S3UriString).default([]),
-    numReducers: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000).default(1),
+    files: z.array(S3UriString).max(L.maxFiles, `must list at most ${L.maxFiles} files`).default([]),
+    /** 0 = map-only (Hadoop's -numReduceTasks 0), whatever `reducer` says. */
+    numReducers: z.number().int('must be a whole number').min(0, 'must be at least 0').max(10_000).default(1),
     splitSize: z.number().int('must be a whole number').min(1, 'must be at least 1 byte').optional(),
-    numMappers: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000).optional(),
+    numMappers: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(L.maxMapTasks, `must be at most ${L.maxMapTasks} (the map-task limit of a job)`)
+      .optional(),
     overwrite: z.boolean().default(false),
     maxAttempts: z.number().int().min(1).max(20).optional(),
     taskTimeoutSeconds: z.number().positive().optional(),
-    /** Extra environment for executables. Never logged. */
-    env: z.record(z.string(), z.string()).default({}),
+    /**
+     * Most sorted streams a reducer merges at once (Hadoop's `mapreduce.task.io.sort.factor`;
+     * default DEFAULT_SORT_FACTOR in core/merge-passes.ts). More map outputs are merged in
+     * passes through local disk.
+     */
+    sortFactor: z.number().int('must be a whole number').min(2, 'must be at least 2').max(10_000).optional(),
+    /** Extra environment for executables (Hadoop's -cmdenv). Never logged. */
+    env: z
+      .record(z.string().max(L.maxEnvKeyChars, `names must be at most ${L.maxEnvKeyChars} characters`), z.string())
+      .default({}),
+    /** Hadoop job configuration (-D key=value); see docs/hadoop-streaming.md. */
+    jobconf: z.record(z.string(), z.string()).default({}),
     /** Speculative backup attempts (Hadoop's mapreduce.{map,reduce}.speculative): on unless false. */
     speculative: z.union([z.boolean(), z.strictObject({ map: z.boolean().optional(), reduce: z.boolean().optional() })]).optional(),
   })
   .superRefine((m, ctx) => {
+    const env = Object.entries(m.env);
+    if (env.length > L.maxEnvEntries) {
+      ctx.addIssue({ code: 'custom', path: ['env'], message: `must hold at most ${L.maxEnvEntries} variables (got ${env.length})` });
+    }
+    const envChars = env.reduce((n, [k, v]) => n + k.length + v.length, 0);
+    if (envChars > L.maxEnvChars) {
+      ctx.addIssue({ code: 'custom', path: ['env'], message: `must be at most ${L.maxEnvChars} characters in all (got ${envChars})` });
+    }
     if (m.splitSize !== undefined && m.numMappers !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['numMappers'], message: 'give splitSize or numMappers, not both' });
     }
     if (m.combiner !== undefined && m.reducer === undefined) {
       ctx.addIssue({ code: 'custom', path: ['combiner'], message: 'a combiner needs a reducer' });
     }
-  });
+    for (const message of jobConfIssues(m)) ctx.addIssue({ code: 'custom', path: ['jobconf'], message });
+  })
+  .transform(applyJobConf);
 
 /** A validated manifest with defaults applied. */
 export type Manifest = z.output<typeof ManifestSchema>;
 export type ManifestInput = z.input<typeof ManifestSchema>;
 export type Step = z.output<typeof StepSchema>;
+
+/**
+ * A bad value, quoted for the reason stored on the job record: cut short (a 200 KB
+ * name must not make a 200 KB reason), and never an `env` value (it may be a secret).
+ */
+function shown(path: readonly PropertyKey[], got: unknown): string {
+  if (path[0] === 'env') return 'a hidden value';
+  const text = JSON.stringify(got) ?? String(got);
+  return text.length > 80 ? `${text.slice(0, 60)}… (${text.length} characters)` : text;
+}
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   const path = issue.path.length > 0 ? issue.path.join('.') : '(manifest)';
@@ -69,30 +173,30 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
         ', ',
       )} (allowed: ${
       path === '(manifest)'
-        ? 'input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, env, speculative, name'
+        ? 'input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, sortFactor, env, jobconf, speculative, name'
         : 'module'
     })`;
   }
   if (issue.code === 'invalid_type') {
     const got = valueAt(raw, issue.path);
     if (got === undefined) return `${path}: is required`;
-    if (issue.expected === 'int') return `${path}: must be a whole number (got ${JSON.stringify(got)})`;
-    return `${path}: expected ${issue.expected}, got ${JSON.stringify(got)}`;
+    if (issue.expected === 'int') return `${path}: must be a whole number (got ${shown(issue.path, got)})`;
+    return `${path}: expected ${issue.expected}, got ${shown(issue.path, got)}`;
   }
   if (issue.code === 'invalid_union') {
     const got = valueAt(raw, issue.path);
     if (got === undefined) return `${path}: is required`;
     const inner = issue.errors.flat()[0];
     if (path === 'mapper' || path === 'reducer' || path === 'combiner') {
-      return `${path}: expected a command line string or {"module": "file.mjs"}, got ${JSON.stringify(got)}`;
+      return `${path}: expected a command line string or {"module": "file.mjs"}, got ${shown(issue.path, got)}`;
     }
     if (path === 'input' && typeof got !== 'string' && !Array.isArray(got)) {
-      return `input: expected an s3:// URI or a list of s3:// URIs, got ${JSON.stringify(got)}`;
+      return `input: expected an s3:// URI or a list of s3:// URIs, got ${shown(issue.path, got)}`;
     }
-    return `${path}: ${inner ? inner.message : 'invalid value'} (got ${JSON.stringify(got)})`;
+    return `${path}: ${inner ? inner.message : 'invalid value'} (got ${shown(issue.path, got)})`;
   }
   const got = valueAt(raw, issue.path);
-  return `${path}: ${issue.message}${got !== undefined && typeof got !== 'object' ? ` (got ${JSON.stringify(got)})` : ''}`;
+  return `${path}: ${issue.message}${got !== undefined && typeof got !== 'object' ? ` (got ${shown(issue.path, got)})` : ''}`;
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
@@ -113,8 +217,17 @@ export function validateManifest(raw: unknown): Manifest {
   return result.data;
 }
 
-/** Parse manifest JSON text (bytes from S3 or a file). Throws ManifestError on bad JSON or fields. */
-export function parseManifest(text: string): Manifest {
+/**
+ * Manifest JSON text (a manifest or a pipeline config) → a JSON object, within the
+ * size and nesting limits, before any field is looked at. Throws ManifestError.
+ */
+export function parseManifestJson(text: string): Record<string, unknown> {
+  if (text.length > L.maxManifestBytes) {
+    throw new ManifestError([`the manifest is ${text.length} characters; the limit is ${L.maxManifestBytes} bytes`]);
+  }
+  if (jsonDepthExceeds(text, L.maxJsonDepth)) {
+    throw new ManifestError([`JSON nested deeper than ${L.maxJsonDepth} levels; a manifest needs only a few`]);
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -124,10 +237,15 @@ export function parseManifest(text: string): Manifest {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ManifestError(['the manifest must be a JSON object']);
   }
-  return validateManifest(raw);
+  return raw as Record<string, unknown>;
+}
+
+/** Parse manifest JSON text (bytes from S3 or a file). Throws ManifestError on bad JSON, fields or limits. */
+export function parseManifest(text: string): Manifest {
+  return validateManifest(parseManifestJson(text));
 }
 
 /** True for a job with no reducer: map output is the final output, unsorted. */
 export function isMapOnly(m: Manifest): boolean {
-  return m.reducer === undefined;
+  return m.reducer === undefined || m.numReducers === 0;
 }

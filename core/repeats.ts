@@ -18,8 +18,10 @@
  *   the same shape from start to end far more often than not, and re-probing would
  *   cost the rarely-repeating shapes a probe per window.
  *
- * The figures behind the constants (CPU per record of each shape, counting on and
- * off) are in docs/performance.md, measured with scripts/micro/repeat-policy.ts.
+ * The constants were chosen with scripts/micro/repeat-policy.ts (CPU of the map-side
+ * sort per shape, counting on and off): a small vocabulary gains 4-6x, a Zipf
+ * vocabulary of 50k-1M words about breaks even in CPU and spills far less, and
+ * rarely-repeating shapes pay only the probe.
  */
 
 /** Records counted in a window before the policy judges whether they repeat. */
@@ -31,7 +33,10 @@ export const MIN_REPEATS = 4;
 /**
  * True while counting is worth it: fewer than REPEAT_PROBE_RECORDS records seen in the
  * window (too early to judge), or each distinct one came MIN_REPEATS times on average.
+ * At the end of a window (`windowEnded`: the buffer filled up and is handed on) the
+ * records seen are judged however few they were: a buffer that fills before the probe
+ * is over is itself the sign of records that rarely repeat.
  */
-export function repeatsPayOff(seen: number, distinct: number): boolean {
-  return seen < REPEAT_PROBE_RECORDS || distinct * MIN_REPEATS <= seen;
+export function repeatsPayOff(seen: number, distinct: number, windowEnded = false): boolean {
+  return (!windowEnded && seen < REPEAT_PROBE_RECORDS) || distinct * MIN_REPEATS <= seen;
 }

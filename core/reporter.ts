@@ -19,6 +19,12 @@ export const Counters = {
   REDUCE_OUTPUT_RECORDS: 'REDUCE_OUTPUT_RECORDS',
   OUTPUT_BYTES: 'OUTPUT_BYTES',
   SPILLED_RECORDS: 'SPILLED_RECORDS',
+  /** Reduce merge: merges written to local disk before the final merge (core/merge-passes.ts). */
+  REDUCE_INTERMEDIATE_MERGES: 'REDUCE_INTERMEDIATE_MERGES',
+  /** Reduce merge: most files read at once by one reducer (summed over reducers, like every counter). */
+  REDUCE_MERGE_MAX_OPEN_FILES: 'REDUCE_MERGE_MAX_OPEN_FILES',
+  /** Shuffle: slice downloads that were retried. */
+  REDUCE_FETCH_RETRIES: 'REDUCE_FETCH_RETRIES',
   FAILED_ATTEMPTS: 'FAILED_ATTEMPTS',
   RETRIED_ATTEMPTS: 'RETRIED_ATTEMPTS',
   /** Speculative backup attempts started, and those that committed first. */

@@ -21,13 +21,13 @@ import { partitionOf as hashPartition } from './partition.js';
 /** Converts map output lines to shuffle lines and back. */
 export interface ShuffleCodec {
   /** Map output line → shuffle line. */
-  toShuffle(line: string): string;
+  readonly toShuffle: (line: string) => string;
   /** The reduce partition of a SHUFFLE line. */
-  partitionOf(shuffleLine: string, numPartitions: number): number;
+  readonly partitionOf: (shuffleLine: string, numPartitions: number) => number;
   /** Shuffle line → the line the reducer reads (key, reduce input separator, value). */
-  toReduceInput(shuffleLine: string): string;
+  readonly toReduceInput: (shuffleLine: string) => string;
   /** Shuffle line → the original map output line (for a combiner). */
-  original(shuffleLine: string): string;
+  readonly original: (shuffleLine: string) => string;
 }
 
 /** The codec for these settings, or undefined when lines can travel unchanged. */
@@ -42,15 +42,13 @@ export function shuffleCodecFor(s: StreamingSettings): ShuffleCodec | undefined 
   const original = (shuffleLine: string): string => shuffleLine.slice(shuffleLine.indexOf('\t') + 1);
   const sameSeparators = s.reduceInputSeparator === sep;
   return {
-    toShuffle(line) {
-      return `${sortKeyOf(keyOf(line)[0], s.comparator, s.keyFieldSeparator)}\t${line}`;
-    },
-    partitionOf(shuffleLine, numPartitions) {
+    toShuffle: (line) => `${sortKeyOf(keyOf(line)[0], s.comparator, s.keyFieldSeparator)}\t${line}`,
+    partitionOf: (shuffleLine, numPartitions) => {
       const key = keyOf(original(shuffleLine))[0];
       const hashed = s.partitioner ? partitionKeyOf(key, s.partitioner, s.keyFieldSeparator) : key;
       return hashPartition(hashed, numPartitions);
     },
-    toReduceInput(shuffleLine) {
+    toReduceInput: (shuffleLine) => {
       const line = original(shuffleLine);
       if (sameSeparators) return line;
       const [key, valueStart] = keyOf(line);

@@ -26,6 +26,11 @@ export interface SortBufferOptions {
   readonly numPartitions: number;
   /** Count repeated lines while they repeat (default true, see core/repeats.ts); false keeps plain lists from the start. */
   readonly countRepeats?: boolean;
+  /**
+   * The partition of a line, instead of FNV-1a of its key: a key-field partitioner
+   * (core/shuffle-key.ts). Its lines' keys must not hold bytes below '\t'.
+   */
+  readonly partitionOf?: (line: string, numPartitions: number) => number;
 }
 
 /** Map output lines buffered by partition; see the module comment. */
@@ -42,12 +47,14 @@ export class SortBuffer {
   /** Set once a key had a byte below '\t' (whole-line order is then not key order). */
   private unsafe = false;
   private readonly R: number;
+  private readonly partitionOf: ((line: string, numPartitions: number) => number) | undefined;
 
   constructor(opts: SortBufferOptions) {
     if (!Number.isInteger(opts.numPartitions) || opts.numPartitions < 1) {
       throw new RangeError(`numPartitions must be a positive integer, got ${opts.numPartitions}`);
     }
     this.R = opts.numPartitions;
+    this.partitionOf = opts.partitionOf;
     this.parts = this.emptyParts();
     if (opts.countRepeats ?? true) this.slots = new Map();
   }
@@ -122,6 +129,7 @@ export class SortBuffer {
    * checks that whole-line order is key order (true unless a key byte is below '\t').
    */
   private partition(line: string): number {
+    if (this.partitionOf) return this.partitionOf(line, this.R);
     if (this.R === 1) {
       if (!this.unsafe) this.checkKey(line);
       return 0;
@@ -160,7 +168,8 @@ export class SortBuffer {
       return parts.map((lines) => sortedBatches(lines, safe));
     }
     const tally = this.tally;
-    this.slots = new Map();
+    // The window is over: judge it even if it ended before the probe (see core/repeats.ts).
+    this.slots = repeatsPayOff(this.counted, slots.size, true) ? new Map() : undefined;
     this.tally = [];
     this.counted = 0;
     const distinct = this.emptyParts();

@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { UnsupportedCompressionError } from './compression.js';
 import type { InputSplit } from './model.js';
+import { LimitExceededError } from './errors.js';
 import { computeSplits, readSplitLines, SplitLineFilter } from './splits.js';
 import { mulberry32 as prng } from './prng.js';
 
@@ -69,6 +70,20 @@ function randomFile(rnd: () => number, len: number): Buffer {
 }
 
 describe('computeSplits', () => {
+  it('stops at maxSplits with the count it would have made, without building the huge plan', () => {
+    const objects = [{ bucket: 'b', key: 'big.txt', size: 1024 * 1024 }];
+    const err = (() => {
+      try {
+        computeSplits(objects, { splitSize: 1, maxSplits: 10_000 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(LimitExceededError);
+    expect((err as LimitExceededError).context).toEqual({ mapTasks: 1_048_576, splitSize: 1, limit: 10_000 });
+    expect(computeSplits(objects, { splitSize: 105, maxSplits: 10_000 }).length).toBe(9_987);
+  });
+
   const objs = [
     { bucket: 'b', key: 'z.txt', size: 25 },
     { bucket: 'b', key: 'a.txt', size: 10 },

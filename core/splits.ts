@@ -12,7 +12,7 @@
  */
 
 import { codecOf, decompress } from './compression.js';
-import { MapReduceError } from './errors.js';
+import { LimitExceededError, MapReduceError } from './errors.js';
 import { splitCarriageReturns } from './line-ends.js';
 import { DEFAULT_SPLIT_SIZE, MIB } from './manifest.js';
 import type { InputSplit } from './model.js';
@@ -35,7 +35,7 @@ export interface InputObject {
  */
 export function computeSplits(
   objects: readonly InputObject[],
-  opts: { splitSize?: number; numMappers?: number } = {},
+  opts: { splitSize?: number; numMappers?: number; maxSplits?: number } = {},
 ): InputSplit[] {
   const nonEmpty = objects.filter((o) => o.size > 0);
   const total = nonEmpty.reduce((sum, o) => sum + o.size, 0);
@@ -47,17 +47,30 @@ export function computeSplits(
     a.bucket !== b.bucket ? (a.bucket < b.bucket ? -1 : 1) : a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
   );
   const splits: InputSplit[] = [];
+  const max = opts.maxSplits ?? Number.POSITIVE_INFINITY;
   for (const o of sorted) {
     const base = { bucket: o.bucket, key: o.key, objectSize: o.size };
     if (codecOf(o.key) !== undefined) {
       splits.push({ ...base, start: 0, end: o.size, gzip: true });
+      if (splits.length > max) throw tooManySplits(nonEmpty, size, max);
       continue;
     }
     for (let start = 0; start < o.size; start += size) {
       splits.push({ ...base, start, end: Math.min(start + size, o.size), gzip: false });
+      if (splits.length > max) throw tooManySplits(nonEmpty, size, max);
     }
   }
   return splits;
+}
+
+/** Stops before a huge plan is built: the count is computed, the splits are not. */
+function tooManySplits(objects: readonly InputObject[], size: number, max: number): LimitExceededError {
+  const count = objects.reduce((n, o) => n + (codecOf(o.key) !== undefined ? 1 : Math.ceil(o.size / size)), 0);
+  return new LimitExceededError(
+    `the input would make ${count} map tasks of ${size} bytes; the limit is ${max} per job. ` +
+      'Use a larger splitSize, a smaller numMappers, or split the input into several jobs.',
+    { context: { mapTasks: count, splitSize: size, limit: max } },
+  );
 }
 
 /**

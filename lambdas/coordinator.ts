@@ -1,11 +1,13 @@
 /**
  * Coordinator Lambda: the submissions queue delivers S3 notifications for
- * `jobs/<id>/job.json` and `incoming/<pipeline>/<batch>/_READY`. Each record is
- * handled on its own; failed ones are reported back for redelivery (partial batch).
+ * `jobs/<id>/job.json` and `incoming/<pipeline>/<batch>/_READY`, and the
+ * coordinator's own follow-ups (plan chunks, batch re-checks). Each record is
+ * handled on its own; only transient failures go back for redelivery (partial
+ * batch): a message that can never succeed is logged and dropped at once.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { batchJobId, classifyTriggerKey } from '../core/layout.js';
-import { handleUpload, uploadsOf } from '../services/coordinator.js';
+import { isTransient } from '../core/errors.js';
+import { handleSubmission } from '../services/coordinator.js';
 import { lambdaServices } from './runtime.js';
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
@@ -13,20 +15,14 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     try {
-      for (const { bucket, key } of uploadsOf(record.body)) {
-        // Every line logged while handling this upload carries its job id.
-        const trigger = classifyTriggerKey(key);
-        const jobId =
-          trigger.kind === 'manifest' ? trigger.jobId : trigger.kind === 'ready' ? batchJobId(trigger.pipeline, trigger.batch) : undefined;
-        if (jobId) logger.appendKeys({ jobId });
-        const result = await handleUpload(services, bucket, key);
-        logger.info('Submission handled', { key, ...result });
-        logger.removeKeys(['jobId']);
-      }
+      for (const result of await handleSubmission(services, record.body)) logger.info('Submission handled', { ...result });
     } catch (err) {
-      logger.error('Submission failed; it will be retried', { messageId: record.messageId, error: err as Error });
-      logger.removeKeys(['jobId']);
-      batchItemFailures.push({ itemIdentifier: record.messageId });
+      if (isTransient(err)) {
+        logger.error('Submission failed; it will be retried', { messageId: record.messageId, error: err as Error });
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      } else {
+        logger.error('Submission dropped: it cannot succeed', { messageId: record.messageId, error: err as Error });
+      }
     }
   }
   return { batchItemFailures };

@@ -11,7 +11,8 @@ import { ensureEmulator, isEndpointUp, readPidFile, removePidFile, writePidFile 
 import { stateDir as localStateDir } from './state.js';
 
 const endpoint = process.env.AWS_ENDPOINT_URL || LOCAL_ENDPOINT;
-const stateDir = localStateDir();
+// One emulator per endpoint: its pid file and log live in a folder named after the port.
+const stateDir = path.join(localStateDir(), `emulator-${new URL(endpoint).port || '80'}`);
 
 async function main(cmd: string | undefined): Promise<number> {
   switch (cmd ?? '') {

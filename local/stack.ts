@@ -15,7 +15,8 @@ import { namesToEnv, type Timings, timingsToEnv } from '../core/config.js';
 import { localResourceNames, type ResourceNames } from '../core/resources.js';
 import { sweepUntil } from '../services/checker.js';
 import { createServices, type Services, silentLog } from '../services/context.js';
-import { handleUpload, uploadsOf } from '../services/coordinator.js';
+import { isTransient } from '../core/errors.js';
+import { handleSubmission } from '../services/coordinator.js';
 
 export interface LocalStackOptions {
   readonly endpoint: string;
@@ -117,7 +118,13 @@ export class LocalStack {
       try {
         const msg = await s.submissionQueue.receiveOne(1, signal);
         if (!msg) continue;
-        for (const { bucket, key } of uploadsOf(msg.body)) await handleUpload(s, bucket, key);
+        try {
+          await handleSubmission(s, msg.body);
+        } catch (err) {
+          // Like the Lambda: only a transient failure is retried; a poison message is dropped with a log line.
+          if (isTransient(err) || signal.aborted) throw err;
+          s.log.error('Submission dropped: it cannot succeed', { error: err as Error });
+        }
         await s.submissionQueue.delete(msg.receiptHandle);
       } catch (err) {
         if (signal.aborted) return;

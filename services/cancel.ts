@@ -24,6 +24,9 @@ export async function cancelJob(
   const now = new Date((o.now ?? Date.now)()).toISOString();
   if (!(await jobs.end(jobId, 'CANCELLED', o.reason ?? 'cancelled by user', now))) {
     const current = await jobs.get(jobId);
+    if (current?.phase === 'FINALIZING' && !['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(current.status)) {
+      throw new UsageError(`Job ${jobId} is finishing (all its tasks committed); too late to cancel.`);
+    }
     throw new UsageError(`Job ${jobId} is already ${current?.status ?? job.status}; nothing to cancel.`);
   }
   await forEachLimit(

@@ -11,7 +11,10 @@
  *   - job ids and pipeline/batch names are key-safe.
  */
 import type { BlobStore, ObjectInfo } from '../aws/blob-store.js';
-import { InvalidKeyError, SubmissionRefusedError } from '../core/errors.js';
+import { codecOf } from '../core/compression.js';
+import { InvalidKeyError, SubmissionRefusedError, UsageError } from '../core/errors.js';
+import { globBase, type InputRules, resolveInputs, splitInputList } from '../core/input-listing.js';
+import { settingsOf } from '../core/job-settings.js';
 import { defaultOutputPrefix, isValidPipelineName } from '../core/layout.js';
 import type { ManifestInput } from '../core/manifest.js';
 import { isValidJobId } from '../core/model.js';
@@ -43,9 +46,11 @@ export function checkPipelineName(name: string, what: 'pipeline' | 'batch'): str
 }
 
 /** The location fields the checks read; a validated manifest and the CLI's draft both have them. */
-export type Locations = Pick<ManifestInput, 'input' | 'output' | 'overwrite'>;
+export type Locations = Pick<ManifestInput, 'input' | 'output' | 'overwrite' | 'jobconf'>;
 
-const inputsOf = (m: Pick<Locations, 'input'>): readonly string[] => (typeof m.input === 'string' ? [m.input] : m.input);
+/** Every input URI (comma lists split, as Hadoop's -input). */
+const inputsOf = (m: Pick<Locations, 'input'>): readonly string[] =>
+  splitInputList(typeof m.input === 'string' ? [m.input] : m.input);
 
 /**
  * Where the output may not go, as a reason, or undefined when it may. Pure: it
@@ -69,7 +74,8 @@ export function outputLocationProblem(
   }
   for (const uri of inputsOf(m)) {
     // Compared as folders: `in/a.txt` and `in/a.txt/` are the same place, `in/ab/` is not inside `in/a/`.
-    const input = asPrefix(parseS3Uri(uri));
+    // A glob is compared by the folder before its first wildcard.
+    const input = asPrefix(parseS3Uri(globBase(uri)));
     if (input.bucket !== out.bucket) continue;
     if (out.key.startsWith(input.key)) {
       return `Output ${m.output} is ${out.key === input.key ? 'the same place as' : 'inside'} the input ${uri}: the job would read its own output. Choose an output outside the input.`;
@@ -91,36 +97,36 @@ function refusalOf(err: unknown, uri: string): unknown {
   return err;
 }
 
-const MARKER = /(^|\/)(_READY|_SUCCESS)$/;
-
 /**
- * The data objects of one input URI: an object, or every object under a prefix
- * (a name without a trailing slash that is no object is read as a folder).
- * Refuses a missing or empty input. `limit` bounds the listing (the CLI only needs a sample).
+ * The data objects of the inputs by Hadoop's input rules (core/input-listing.ts):
+ * objects, folders, globs and comma lists; hidden `_*`/`.*` names skipped;
+ * subdirectories only when recursive. Refuses an input that matches nothing, and
+ * a file whose compression we cannot read. `limit` bounds each listing (the CLI only
+ * needs a sample).
  */
-export async function listInput(blobs: BlobStore, uri: string, limit = Number.POSITIVE_INFINITY): Promise<ObjectInfo[]> {
-  const loc = parseS3Uri(uri);
-  let objects: ObjectInfo[];
+export async function listInputs(
+  blobs: BlobStore,
+  uris: readonly string[],
+  rules: InputRules,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<ObjectInfo[]> {
   try {
-    const single = loc.key !== '' && !loc.key.endsWith('/') ? await blobs.head(loc.bucket, loc.key) : undefined;
-    objects = single
-      ? [single]
-      : await blobs.list(loc.bucket, loc.key === '' || loc.key.endsWith('/') ? loc.key : `${loc.key}/`, limit);
+    const objects = await resolveInputs(uris, (bucket, prefix) => blobs.list(bucket, prefix, limit), rules);
+    for (const o of objects) codecOf(o.key);
+    return objects;
   } catch (err) {
-    throw refusalOf(err, uri);
+    if (err instanceof UsageError && !(err instanceof SubmissionRefusedError)) {
+      throw new SubmissionRefusedError(err.message, { cause: err, context: err.context });
+    }
+    throw refusalOf(err, uris.join(','));
   }
-  const data = objects.filter((o) => !o.key.endsWith('/') && !MARKER.test(o.key));
-  if (data.length === 0) {
-    throw new SubmissionRefusedError(`Input ${uri} does not exist (no object or prefix with that name): check the URI.`);
-  }
-  return data;
 }
 
 export interface SubmissionCheckOptions {
   /** A coordinator resuming a half-created job: its output may already hold its own files. */
   readonly resuming?: boolean;
-  /** An input the caller uploaded itself and checked locally (the CLI's local input): not listed. */
-  readonly skipInput?: string;
+  /** Inputs the caller uploaded itself and checked locally (the CLI's local inputs): not listed. */
+  readonly skipInputs?: readonly string[];
   /** At most this many objects listed per input (the CLI checks a sample; the coordinator lists all). */
   readonly inputLimit?: number;
 }
@@ -140,10 +146,11 @@ export async function checkSubmission(
   checkJobId(jobId);
   const problem = outputLocationProblem(jobBucket, jobId, m);
   if (problem) throw new SubmissionRefusedError(problem);
-  const inputs: ObjectInfo[] = [];
-  for (const uri of inputsOf(m)) {
-    if (uri === o.skipInput) continue;
-    inputs.push(...(await listInput(blobs, uri, o.inputLimit)));
+  const settings = settingsOf(m);
+  const uris = inputsOf(m).filter((uri) => !(o.skipInputs ?? []).includes(uri));
+  const inputs = uris.length === 0 ? [] : await listInputs(blobs, uris, settings, o.inputLimit);
+  if (uris.length > 0 && inputs.length === 0) {
+    throw new SubmissionRefusedError(`Input ${uris.join(', ')} holds only hidden files (_* and .*, skipped as in Hadoop): nothing to process.`);
   }
   if (inputs.length > 0 && inputs.every((x) => x.size === 0)) {
     throw new SubmissionRefusedError(`Input ${inputsOf(m).join(', ')} is empty (0 bytes): nothing to process.`);

@@ -98,14 +98,21 @@ describe('shouldReclaim (checker policy, injected clock)', () => {
     expect(shouldReclaim(task(), worker({ heartbeatAt: now - LEASE }), now, T)).toBe(false);
   });
 
-  it('at once when a live owner no longer runs that attempt (a lost claim or commit response)', () => {
+  it('at once when a live owner wrote its item after the claim and no longer names the attempt (a lost answer)', () => {
     expect(shouldReclaim(task(), worker({ runningTask: undefined, runningAttempt: undefined }), now, T)).toBe(true);
     expect(shouldReclaim(task(), worker({ runningTask: 'j/m-00004', runningAttempt: 1 }), now, T)).toBe(true);
     expect(shouldReclaim(task(), worker({ runningAttempt: 1 }), now, T)).toBe(true);
   });
 
-  it('a live owner that runs it keeps it for one more lease (lost lease writes), then loses it', () => {
+  it('a live owner that names the attempt keeps it, however long its lease writes fail', () => {
     expect(shouldReclaim(task({ leaseExpiresAt: now - LEASE }), worker(), now, T)).toBe(false);
-    expect(shouldReclaim(task({ leaseExpiresAt: now - LEASE - 1 }), worker(), now, T)).toBe(true);
+    expect(shouldReclaim(task({ leaseExpiresAt: now - 10 * LEASE }), worker(), now, T)).toBe(false);
+  });
+
+  it('an owner item not rewritten since the claim does not count as moved on', () => {
+    const claimedAt = now - LEASE / 2;
+    const before = worker({ heartbeatAt: claimedAt - 1, runningTask: undefined, runningAttempt: undefined });
+    // (Only reachable with a lease shorter than the time since the claim: clocks or a seeded item.)
+    expect(shouldReclaim(task({ claimedAt, leaseExpiresAt: now - 1 }), before, now, T)).toBe(false);
   });
 });

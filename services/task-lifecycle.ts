@@ -83,33 +83,31 @@ export function retryDelayMs(t: Pick<Timings, 'retryBaseMs'>, failures: number):
 }
 
 /**
- * Whether the checker takes a RUNNING task back. The lease is the only proof an attempt
- * is alive: the owner extends it on every heartbeat while it really runs that attempt.
+ * Whether the checker takes a RUNNING task back. The lease is the proof an attempt is
+ * alive; the owner's worker item (rewritten every few beats) names the attempt it really
+ * runs (`runningTask`, `runningAttempt`).
  *
- *   owner:   claim  hb  hb  hb ✝ (dead, paused, or alive but no longer running this attempt)
- *   lease:   ────────────────────|ended
- *   checker:                        owner's item fresh but does not name this attempt → reclaim
- *                                   owner's item fresh and names it → wait one lease more
- *                                   (a heartbeat write was lost; the owner extends it next beat)
+ *   owner:   claim  hb  hb  hb ✝ (dead or paused: its item goes stale too)      → reclaim
+ *   owner:   claim ✗ answer lost ── idle beats: item fresh, names no attempt     → reclaim
+ *   owner:   claim  hb ✗ ✗ (lease writes lost) ── item fresh, names the attempt  → keep
+ *   lease:   ────────────────|ended
  *
- * A live owner's worker item names the attempt it runs (`runningAttempt`). A lease that ended
- * while the owner still claims the attempt gets a grace of one more lease (lost heartbeat
- * writes); past that, or when the owner names another attempt or none, the task is reclaimed.
+ * A lease that ended is reclaimed when the owner's heartbeat is older than a lease, or when
+ * the owner's item was written after the claim and names another attempt or none: the
+ * owner moved on (it took a lost claim or commit answer for a failure), so nobody will ever
+ * extend that lease. An owner that names the attempt keeps it: it runs it, its lease writes
+ * are merely failing, and its commit is fenced anyway.
  */
 export function shouldReclaim(
-  task: Pick<TaskRecord, 'status' | 'leaseExpiresAt' | 'owner' | 'jobId' | 'taskId' | 'attempt'>,
+  task: Pick<TaskRecord, 'status' | 'leaseExpiresAt' | 'owner' | 'jobId' | 'taskId' | 'attempt' | 'claimedAt'>,
   owner: Pick<WorkerRecord, 'heartbeatAt' | 'runningTask' | 'runningAttempt'> | undefined,
   now: number,
   t: Timings,
 ): boolean {
-  if (task.status !== 'RUNNING') return false;
-  const leaseEnd = task.leaseExpiresAt ?? 0;
-  if (leaseEnd >= now) return false;
-  const lease = leaseMs(t);
-  const ownerAlive = owner !== undefined && owner.heartbeatAt >= now - lease;
-  if (!ownerAlive) return true;
+  if (task.status !== 'RUNNING' || (task.leaseExpiresAt ?? 0) >= now) return false;
+  if (owner === undefined || owner.heartbeatAt < now - leaseMs(t)) return true;
   const runsIt = owner.runningTask === `${task.jobId}/${task.taskId}` && owner.runningAttempt === task.attempt;
-  return !runsIt || leaseEnd < now - lease;
+  return !runsIt && owner.heartbeatAt > (task.claimedAt ?? 0);
 }
 
 /** The job's failure reason when a task used up its attempts by failing. */

@@ -13,6 +13,7 @@ import type { TaskItem } from '../aws/task-store.js';
 import { PoisonTaskError } from '../core/errors.js';
 import type { AcceptedJob } from '../core/model.js';
 import { parseS3Uri } from '../core/s3uri.js';
+import { taskEnv } from './task-env.js';
 
 /** The file name a shipped object gets in the working directory. */
 export function shippedName(uri: string): string {
@@ -113,26 +114,21 @@ export class FileCache {
   }
 }
 
-/** Job and task facts for executables, with Hadoop Streaming's names where they exist. */
+/** Job and task facts for executables: Hadoop Streaming's task environment (./task-env.ts). */
 export function stepEnv(job: AcceptedJob, task: TaskItem): Record<string, string> {
-  const inputFile = task.split ? `s3://${task.split.bucket}/${task.split.key}` : undefined;
-  return {
-    ...job.manifest.env,
-    MR_JOB_ID: job.jobId,
-    MR_TASK_ID: task.taskId,
-    MR_ATTEMPT: String(task.attempt),
-    MR_NUM_REDUCERS: String(job.numReduces),
-    mapreduce_job_id: job.jobId,
-    mapreduce_task_id: task.taskId,
-    mapreduce_task_partition: String(task.index),
-    ...(inputFile
-      ? {
-          MR_INPUT_FILE: inputFile,
-          map_input_file: inputFile,
-          mapreduce_map_input_file: inputFile,
-          mapreduce_map_input_start: String(task.split!.start),
-          mapreduce_map_input_length: String(task.split!.end - task.split!.start),
-        }
-      : {}),
-  };
+  return taskEnv({
+    jobId: job.jobId,
+    createdAt: job.createdAt,
+    kind: task.kind,
+    index: task.index,
+    attempt: task.attempt,
+    taskId: task.taskId,
+    numMaps: job.numMaps,
+    numReduces: job.numReduces,
+    jobconf: job.manifest.jobconf ?? {},
+    cmdenv: job.manifest.env,
+    outputUri: job.manifest.output,
+    jobName: job.manifest.name,
+    split: task.split,
+  });
 }

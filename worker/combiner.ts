@@ -3,18 +3,24 @@
  * buffer on each key's values (no streaming overhead); an executable combiner
  * runs once per sorted stream (each spill and each final partition merge).
  */
-import type { SortOptions } from '../core/external-sort.js';
+import type { SortOptions, StreamCombiner } from '../core/external-sort.js';
 import type { Step } from '../core/manifest.js';
 import type { AttemptInput } from './attempt.js';
 import { startStep } from './step/index.js';
 import { groupCombinerFromModule, loadModuleFunction } from './step/module-support.js';
 
-export async function makeCombiner(step: Step, a: AttemptInput): Promise<SortOptions['combiner']> {
+/** `wrap` adapts an executable combiner to the job's shuffle lines (./key-field-step.ts). */
+export async function makeCombiner(
+  step: Step,
+  a: AttemptInput,
+  wrap?: (fn: StreamCombiner) => StreamCombiner,
+): Promise<SortOptions['combiner']> {
   if (typeof step !== 'string') {
     const fn = await loadModuleFunction(a.workDir, step.module, 'combine');
     return { kind: 'group', fn: groupCombinerFromModule(fn, a.stepContext('combine')) };
   }
-  return { kind: 'stream', fn: (sorted) => streamThroughStep(step, a, sorted) };
+  const fn: StreamCombiner = (sorted) => streamThroughStep(step, a, sorted);
+  return { kind: 'stream', fn: wrap ? wrap(fn) : fn };
 }
 
 /** Pipe one sorted stream through a combiner process, yielding its output batches. */

@@ -83,3 +83,78 @@ describe('Heartbeat', () => {
     expect((a.abort.signal.reason as Error).name).toBe('JobEndedError');
   });
 });
+
+describe('Heartbeat under lost writes', () => {
+  const interval = DEFAULT_TIMINGS.heartbeatMs;
+
+  /** Services whose lease and worker-item writes fail as `plan` says, beat by beat. */
+  function flaky(plan: { lease?: (n: number) => unknown; worker?: (n: number) => unknown }) {
+    const { s, calls, clock } = fakeServices();
+    let leaseN = 0;
+    let workerN = 0;
+    const tasks = {
+      heartbeat: async () => {
+        const err = plan.lease?.(leaseN++);
+        if (err) throw err;
+        calls.push('lease');
+      },
+    };
+    const workers = {
+      beat: async () => {
+        const err = plan.worker?.(workerN++);
+        if (err) throw err;
+        calls.push('worker');
+      },
+    };
+    return { s: { ...s, tasks, workers } as unknown as Services, calls, clock };
+  }
+
+  it('a lease write that fails (throttled, timed out) does not stop the attempt; the next beat extends the lease', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const { s, calls, clock } = flaky({ lease: (n) => (n < 4 ? throttled : undefined) });
+    const hb = new Heartbeat(s, 'w');
+    const a = attempt(clock.now);
+    hb.track(a);
+    // Four failed extensions: longer than half the lease, the attempt keeps running.
+    for (let i = 0; i < 5; i++) {
+      clock.now += interval;
+      await hb.beat();
+    }
+    expect(a.abort.signal.aborted).toBe(false);
+    expect(calls.filter((c) => c === 'lease')).toHaveLength(1);
+  });
+
+  it('a failed worker-item write does not keep the lease from being extended in the same beat', async () => {
+    const { s, calls, clock } = flaky({ worker: () => new Error('socket hang up') });
+    const hb = new Heartbeat(s, 'w');
+    hb.track(attempt(clock.now));
+    for (let i = 0; i < WORKER_ITEM_EVERY; i++) {
+      clock.now += interval;
+      await hb.beat();
+    }
+    expect(calls.filter((c) => c === 'lease')).toHaveLength(WORKER_ITEM_EVERY);
+    expect(calls).not.toContain('worker');
+  });
+
+  it('a refused extension (another attempt owns the task) stops the attempt; its own commit landing does not', async () => {
+    const lost = (current: object) =>
+      Object.assign(new Error('Heartbeat refused'), { name: 'LeaseLostError', current });
+    const ref = attempt(0).ref;
+    const mine = flaky({ lease: () => lost({ status: 'COMMITTED', owner: ref.owner, committedAttempt: ref.attempt }) });
+    const a = attempt(mine.clock.now);
+    const hb = new Heartbeat(mine.s, 'w');
+    hb.track(a);
+    mine.clock.now += interval;
+    await hb.beat();
+    expect(a.abort.signal.aborted).toBe(false);
+
+    const theirs = flaky({ lease: () => lost({ status: 'RUNNING', owner: 'other', attempt: ref.attempt + 1 }) });
+    const b = attempt(theirs.clock.now);
+    const hb2 = new Heartbeat(theirs.s, 'w');
+    hb2.track(b);
+    theirs.clock.now += interval;
+    await hb2.beat();
+    expect(b.abort.signal.aborted).toBe(true);
+    expect((b.abort.signal.reason as Error).name).toBe('LeaseLostError');
+  });
+});

@@ -99,44 +99,63 @@ export class Heartbeat {
     const s = this.s;
     const now = s.now();
     this.beats++;
-    try {
-      if (!a || this.beats % WORKER_ITEM_EVERY === 0) {
-        await s.workers.beat({
+    // The worker item and the lease are written independently: one failing (throttled,
+    // timed out) never keeps the other from being written.
+    if (!a || this.beats % WORKER_ITEM_EVERY === 0) {
+      await s.workers
+        .beat({
           workerId: this.workerId,
           heartbeatAt: now,
           startedAt: this.startedAt,
           host: os.hostname(),
           ...(a ? { runningTask: `${a.ref.jobId}/${a.ref.taskId}`, runningAttempt: a.ref.attempt } : {}),
-        });
-      }
-      if (!a || a.abort.signal.aborted || a !== this.running) return;
-      const beat = ++this.taskBeats;
-      // claim ──┬── beat (< ½ interval later: the claim's lease is fresh, skip) ── beat (extend) ──
-      // so consecutive lease writes are at most 1½ intervals apart, against a lease of 5.
-      if (now - this.leaseWrittenAt >= s.timings.heartbeatMs / 2) {
-        await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings), a.progress && { done: a.progress.done, total: a.progress.total });
-        this.leaseWrittenAt = now;
-      }
-      const visibility = TASKS_QUEUE.visibilityTimeoutSeconds;
-      if (now > a.visibleUntil - 3 * s.timings.heartbeatMs) {
-        await s.taskQueue.setVisibility(a.receiptHandle, visibility);
-        a.visibleUntil = now + visibility * 1000;
-      }
-      if (beat % JOB_CHECK_EVERY === 0) {
-        const job = await s.jobs.get(a.ref.jobId, false);
-        if (job && job.status !== 'RUNNING' && job.status !== 'CREATING') {
-          a.abort.abort(new JobEndedError(`Job ${a.ref.jobId} is ${job.status}`, { context: { ...a.ref } }));
-        }
-      }
+        })
+        .catch((err: unknown) => s.log.warn('Heartbeat failed', { error: err as Error, workerId: this.workerId }));
+    }
+    if (!a || a.abort.signal.aborted || a !== this.running) return;
+    try {
+      await this.beatTask(a, now);
     } catch (err) {
-      if (isErrorNamed(err, 'LeaseLostError') && a) {
+      if (isErrorNamed(err, 'LeaseLostError')) {
         // The attempt's own commit landed while this beat was in flight: nothing was lost.
         if (committedBy(a.ref, (err as StaleStateError<TaskRecord>).current)) return;
         s.log.warn('Lease lost; stopping the attempt', { ...a.ref });
         a.abort.abort(err);
         return;
       }
-      s.log.warn('Heartbeat failed', { error: err as Error, workerId: this.workerId });
+      // A lost write (throttled, timed out, connection reset) is not a lost lease: the
+      // attempt keeps running and the next beat extends the lease again. Only a refused
+      // write (another attempt owns the task) stops it; a lease that really ends while
+      // writes keep failing is the checker's to reclaim, and the commit's fence decides.
+      //
+      //   beat ✓ ── beat ✗ (503) ── beat ✗ (timeout) ── beat ✓ (extends) ── commit ✓
+      //   lease:  ──────────────────────────────|still running (5 beats long)
+      s.log.warn('Lease extension failed; retrying on the next beat', { ...a.ref, error: err as Error });
+    }
+  }
+
+  /** The running attempt's part of a beat: lease, message visibility, job check. */
+  private async beatTask(a: TrackedAttempt, now: number): Promise<void> {
+    const s = this.s;
+    const beat = ++this.taskBeats;
+    // claim ──┬── beat (< ½ interval later: the claim's lease is fresh, skip) ── beat (extend) ──
+    // so consecutive lease writes are at most 1½ intervals apart, against a lease of 5.
+    if (now - this.leaseWrittenAt >= s.timings.heartbeatMs / 2) {
+      // Bounded by the client's answer deadline and retries (aws/clients.ts), not cut shorter:
+      // under load a slow extension that lands is worth more than one given up.
+      await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings), a.progress && { done: a.progress.done, total: a.progress.total });
+      this.leaseWrittenAt = now;
+    }
+    const visibility = TASKS_QUEUE.visibilityTimeoutSeconds;
+    if (now > a.visibleUntil - 3 * s.timings.heartbeatMs) {
+      await s.taskQueue.setVisibility(a.receiptHandle, visibility);
+      a.visibleUntil = now + visibility * 1000;
+    }
+    if (beat % JOB_CHECK_EVERY === 0) {
+      const job = await s.jobs.get(a.ref.jobId, false);
+      if (job && job.status !== 'RUNNING' && job.status !== 'CREATING') {
+        a.abort.abort(new JobEndedError(`Job ${a.ref.jobId} is ${job.status}`, { context: { ...a.ref } }));
+      }
     }
   }
 }

@@ -17,6 +17,7 @@ import { readSplitLines } from '../core/splits.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
 import { makeCombiner } from './combiner.js';
 import { pumpStep } from './pump.js';
+import { keyFieldHooks } from './key-field-step.js';
 import { RepeatAggregator } from './repeat-aggregator.js';
 
 const c = (name: string) => counterKey(FRAMEWORK, name);
@@ -53,6 +54,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     add(c(Counters.MAP_OUTPUT_BYTES), bytes);
   };
 
+  const hooks = keyFieldHooks(job.manifest);
   if (job.numReduces === 0) {
     // Map-only: the mapper's output, in order, is the final part file.
     const out = createWriteStream(localFile);
@@ -63,7 +65,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       signal: a.signal,
       sink: async (batch) => {
         countOutput(batch);
-        if (!out.write(encodeLines(batch))) await once(out, 'drain');
+        if (!out.write(encodeLines(hooks.mapOnlyOutput ? hooks.mapOnlyOutput(batch) : batch))) await once(out, 'drain');
       },
     });
     out.end();
@@ -73,7 +75,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     return { output: { key, offsets: [0, size] }, counters, ...result };
   }
 
-  const combiner = job.manifest.combiner ? await makeCombiner(job.manifest.combiner, a) : undefined;
+  const combiner = job.manifest.combiner ? await makeCombiner(job.manifest.combiner, a, hooks.wrapCombiner) : undefined;
   // A group combiner (a module's `combine`) lets repeated records be aggregated before the
   // sort; the two share the sort buffer's budget.
   const aggregate = combiner?.kind === 'group';
@@ -82,6 +84,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     bufferBytes: aggregate ? Math.floor(a.settings.sortBufferBytes / 2) : a.settings.sortBufferBytes,
     spillDir: a.workDir,
     combiner,
+    partitionOf: hooks.partitionOf,
   });
   const aggregator =
     combiner?.kind === 'group'
@@ -97,7 +100,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       sink: (batch) => {
         if (aggregator) return aggregator.add(batch); // counts the records in its own pass
         countOutput(batch);
-        return sorter.add(batch);
+        return sorter.add(hooks.toShuffle ? hooks.toShuffle(batch) : batch);
       },
     });
     if (aggregator) {

@@ -1,20 +1,23 @@
 /**
  * One reduce attempt: fetch this partition's slice of every committed map attempt
- * (one ranged GET each), k-way merge them by key into the reducer, and upload the
- * part to a temp key. The part becomes visible only after the commit.
+ * (one ranged GET each, bounded concurrency, retries; small slices in memory, others
+ * on disk), merge them by key reading at most `sortFactor` at once (in passes through
+ * local disk when there are more, see core/merge-passes.ts) into the reducer, and
+ * upload the part to a temp key. The part becomes visible only after the commit.
  */
 
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { reduceTempKey } from '../core/layout.js';
-import { mergeSorted } from '../core/merge.js';
-import { encodeLines, hasKey, keyOf, readLineBatches } from '../core/records.js';
+import { DEFAULT_SORT_FACTOR, mergeSegments, newMergeStats } from '../core/merge-passes.js';
+import { encodeLines, hasKey, keyOf } from '../core/records.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
-import { forEachLimit } from '../services/context.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
+import { keyFieldHooks } from './key-field-step.js';
 import { pumpStep } from './pump.js';
+import { DEFAULT_FETCH, fetchSlices } from './slice-fetch.js';
 
 const c = (name: string) => counterKey(FRAMEWORK, name);
 
@@ -25,27 +28,33 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   if (maps.length !== job.numMaps) {
     throw new Error(`Reduce ${task.taskId} started with ${maps.length}/${job.numMaps} committed maps`);
   }
-  // Download the slices first: bounded memory and few open connections, whatever M is.
+  // Slices in map order: the merge breaks key ties by position, so the output does not
+  // depend on which map finished first.
   const slices = maps
+    .sort((x, y) => (x.taskId < y.taskId ? -1 : x.taskId > y.taskId ? 1 : 0))
     .map((t) => ({ key: t.output!.key, start: t.output!.offsets[r]!, end: t.output!.offsets[r + 1]! }))
     .filter((sl) => sl.end > sl.start);
   a.progress.total = slices.reduce((n, sl) => n + sl.end - sl.start, 0);
-  const files: string[] = [];
-  await forEachLimit(
-    slices.map((sl, i) => ({ ...sl, file: path.join(a.workDir, `slice-${i}`) })),
-    8,
-    async (sl) => {
-      await pipeline(await s.blobs.getRange(s.names.bucket, sl.key, sl.start, sl.end), createWriteStream(sl.file));
-      files.push(sl.file);
-    },
+  const factor = job.manifest.sortFactor ?? DEFAULT_SORT_FACTOR;
+  // Files being downloaded count against the same bound as files being merged.
+  const fetch = { ...DEFAULT_FETCH, concurrency: Math.min(DEFAULT_FETCH.concurrency, factor) };
+  const fetched = await fetchSlices(
+    slices,
+    async (key, start, end) => (await s.blobs.getRange(s.names.bucket, key, start, end)) as Readable,
+    a.workDir,
+    fetch,
+    a.signal,
   );
   const counters: Record<string, number> = {};
   const add = (name: string, n: number) => {
     counters[name] = (counters[name] ?? 0) + n;
   };
+  add(c(Counters.REDUCE_FETCH_RETRIES), fetched.stats.retries);
+  const merge = newMergeStats();
   let lastKey: string | undefined;
+  const hooks = keyFieldHooks(job.manifest);
   const input = (async function* () {
-    for await (const batch of mergeSorted(files.sort().map((f) => readLineBatches(createReadStream(f))))) {
+    for await (const batch of mergeSegments(fetched.segments, { factor, tmpDir: a.workDir, stats: merge })) {
       add(c(Counters.REDUCE_INPUT_RECORDS), batch.length);
       let groups = 0;
       let bytes = batch.length;
@@ -59,7 +68,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
         }
       }
       add(c(Counters.REDUCE_INPUT_GROUPS), groups);
-      yield batch;
+      yield hooks.toReduceInput ? hooks.toReduceInput(batch) : batch;
       a.progress.done += bytes;
     }
   })();
@@ -72,11 +81,13 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     signal: a.signal,
     sink: async (batch) => {
       add(c(Counters.REDUCE_OUTPUT_RECORDS), batch.length);
-      if (!out.write(encodeLines(batch))) await once(out, 'drain');
+      if (!out.write(encodeLines(hooks.reduceOutput ? hooks.reduceOutput(batch) : batch))) await once(out, 'drain');
     },
   });
   out.end();
   await once(out, 'finish');
+  add(c(Counters.REDUCE_INTERMEDIATE_MERGES), merge.intermediateMerges);
+  add(c(Counters.REDUCE_MERGE_MAX_OPEN_FILES), merge.maxOpenFiles);
   const key = reduceTempKey(job.jobId, task.taskId, task.attempt);
   const size = await s.blobs.putFile(s.names.bucket, key, localFile);
   add(c(Counters.OUTPUT_BYTES), size);

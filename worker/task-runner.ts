@@ -9,9 +9,10 @@ import { rm } from 'node:fs/promises';
 import { isTerminal } from '../aws/job-store.js';
 import type { ReceivedMessage } from '../aws/queue.js';
 import type { RequestCounts } from '../aws/request-counter.js';
-import type { AttemptDetails, AttemptRef } from '../aws/task-store.js';
+import { type AttemptDetails, type AttemptRef, committedBy } from '../aws/task-store.js';
 import type { WorkerSettings } from '../core/config.js';
 import { isErrorNamed, type StaleStateError, TaskFailedError } from '../core/errors.js';
+import { settingsOf } from '../core/job-settings.js';
 import { logKey } from '../core/layout.js';
 import { type AcceptedJob, isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
@@ -34,6 +35,7 @@ import { afterCommitHook, beforeCommitHook, claimFor, settleBackup, settleSupers
 import { callContext, type Heartbeat, JOB_CHECK_EVERY } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
 import { runReduceAttempt } from './reduce-task.js';
+import { CoalescedStatus } from './status-writer.js';
 
 /** The reason an attempt is aborted because the worker is shutting down. */
 export class ShutdownError extends Error {
@@ -107,9 +109,14 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
 async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): Promise<Attempt | undefined> {
   const { s } = d;
   const requestsAtClaim = s.clients.requests?.snapshot();
+  const claimedAt = s.now();
   const [jobRead, claimed] = await Promise.allSettled([
     recentJob(s, parsed.jobId) ?? s.jobs.get(parsed.jobId),
-    claimFor(s, parsed, d.workerId, s.now()),
+    parsed.backup
+      ? claimFor(s, parsed, d.workerId, claimedAt)
+      : s.tasks
+          .claim(parsed.jobId, parsed.taskId, d.workerId, claimedAt, leaseMs(s.timings))
+          .catch((err: unknown) => recover(s, err, parsed, (t) => t.status === 'RUNNING' && t.owner === d.workerId && t.claimedAt === claimedAt)),
   ]);
   if (jobRead.status === 'rejected') throw jobRead.reason;
   const job = jobRead.value;
@@ -121,7 +128,7 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
   const ref = task && { ...parsed, owner: d.workerId, attempt: task.attempt, startedAt: task.claimedAt ?? s.now() };
   if (isTerminal(job.status) || !isAccepted(job)) {
     const end = ref
-      ? s.tasks.cancelAttempt(ref, s.now(), { reason: `job ${job.status}` })
+      ? s.tasks.cancelAttempt(ref, s.now(), { reason: `job ${job.status}`, ...requestsSince(s, requestsAtClaim, 'DynamoDB.UpdateItem') })
       : s.tasks.cancel(parsed.jobId, parsed.taskId);
     await end.catch(() => {});
     await s.taskQueue.delete(msg.receiptHandle);
@@ -142,6 +149,12 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
   const { s } = d;
   const { job, task } = a;
   const userCounters: Record<string, number> = {};
+  // One job write per heartbeat at most, however often the task reports a status.
+  const status = new CoalescedStatus(
+    (message) => s.jobs.addCounters(job.jobId, {}, `${task.taskId}: ${message}`),
+    s.timings.heartbeatMs,
+    s.now,
+  );
   const input: AttemptInput = {
     services: s,
     job,
@@ -159,14 +172,21 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
         const k = counterKey(group, name);
         userCounters[k] = (userCounters[k] ?? 0) + amount;
       },
-      onStatus: (message) => void s.jobs.addCounters(job.jobId, {}, `${task.taskId}: ${message}`).catch(() => {}),
+      onStatus: (message) => status.update(message),
+      nonZeroExitIsFailure: settingsOf(job.manifest).nonZeroExitIsFailure,
     }),
   };
-  const result = task.kind === 'map' ? await runMapAttempt(input) : await runReduceAttempt(input);
-  if (result.stderr.length > 0) {
-    await s.blobs.putBytes(s.names.bucket, logKey(job.jobId, task.taskId, task.attempt), result.stderr);
+  let result;
+  try {
+    result = task.kind === 'map' ? await runMapAttempt(input) : await runReduceAttempt(input);
+    if (result.stderr.length > 0) {
+      await s.blobs.putBytes(s.names.bucket, logKey(job.jobId, task.taskId, task.attempt), result.stderr);
+    }
+    if (a.abort.signal.aborted) throw a.abort.signal.reason;
+    await status.flush(); // the task's last status wins
+  } finally {
+    status.stop();
   }
-  if (a.abort.signal.aborted) throw a.abort.signal.reason;
   const counters = { ...result.counters };
   for (const [k, v] of Object.entries(userCounters)) counters[k] = (counters[k] ?? 0) + v;
   return { output: result.output, counters };
@@ -179,18 +199,23 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
 async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<void> {
   const { s } = d;
   const { ref } = a;
-  const details = (): AttemptDetails => ({ ...bytesOf(a.task, outcome.counters), ...requestsOf(d, a) });
+  const details = (): AttemptDetails => ({ ...bytesOf(a.task, outcome.counters), ...requestsOf(d, a, 'DynamoDB.TransactWriteItems') });
+  const send = () =>
+    s.tasks.commit(ref, s.now(), outcome, details()).catch(async (err: unknown) => {
+      await recover(s, err, ref, (t) => committedBy(ref, t));
+      return 'already' as const;
+    });
   let done;
   await beforeCommitHook(s, ref);
   try {
-    done = await s.tasks.commit(ref, s.now(), outcome, details());
+    done = await send();
   } catch (err) {
     // Refused only because the lease ran out (slow heartbeats) while nobody took the task
     // over: renew the lease (fenced on owner and attempt) and commit once more.
     if (!isErrorNamed(err, 'LeaseLostError') || !stillOwned(err, ref)) throw err;
     s.log.warn('Commit refused on an expired lease nobody took over; renewing it', { ...ref });
     await s.tasks.heartbeat(ref, s.now(), leaseMs(s.timings));
-    done = await s.tasks.commit(ref, s.now(), outcome, details());
+    done = await send();
   }
   if (done === 'already') s.log.warn('Commit had already been applied (its response was lost)', { ...ref });
   s.log.info('Task committed', { ...ref });
@@ -209,7 +234,7 @@ async function settle(d: RunnerDeps, a: Attempt, err: unknown): Promise<void> {
   const { s } = d;
   const { ref, msg } = a;
   const log = { ...ref };
-  const requests = requestsOf(d, a);
+  const requests = requestsOf(d, a, 'DynamoDB.UpdateItem');
   if (ref.backup) {
     const outcome = err instanceof ShutdownError ? 'released' : isErrorNamed(err, 'JobEndedError') ? 'cancelled' : 'failed';
     return settleBackup(s, ref, msg, outcome, { reason: err instanceof Error ? err.message : String(err), ...requests });
@@ -271,10 +296,20 @@ async function failAttempt(d: RunnerDeps, a: Attempt, err: unknown, requests: At
   await s.taskQueue.delete(msg.receiptHandle);
 }
 
-/** The attempt's requests since its claim, when this process counts them. */
-function requestsOf(d: RunnerDeps, a: Attempt): AttemptDetails {
-  const counter = d.s.clients.requests;
-  return counter && a.requestsAtClaim ? { requests: counter.since(a.requestsAtClaim) } : {};
+/**
+ * The attempt's requests since its claim, when this process counts them, plus the write
+ * that ends it (`ending`: it carries the entry, so it cannot count itself).
+ */
+function requestsOf(d: RunnerDeps, a: Attempt, ending: string): AttemptDetails {
+  return requestsSince(d.s, a.requestsAtClaim, ending);
+}
+
+function requestsSince(s: Services, before: RequestCounts | undefined, ending: string): AttemptDetails {
+  const counter = s.clients.requests;
+  if (!counter || !before) return {};
+  const requests = { ...counter.since(before) };
+  requests[ending] = (requests[ending] ?? 0) + 1;
+  return { requests };
 }
 
 /** Bytes in and out of a committed attempt, from its framework counters. */
@@ -305,6 +340,28 @@ function recentJob(s: Services, jobId: string): Promise<JobRecord> | undefined {
   const maxAge = s.timings.heartbeatMs * JOB_CHECK_EVERY;
   if (!j || j.table !== s.names.table || j.job.jobId !== jobId || s.now() - j.at > maxAge) return undefined;
   return Promise.resolve(j.job);
+}
+
+/**
+ * A claim or commit that failed without an answer (timeout, connection reset, after the
+ * SDK's retries) may still have been applied. Read the task: if it shows this very write
+ * (`applied`), return it; otherwise rethrow. A refused condition is an answer: rethrown.
+ *
+ *   worker:  commit(attempt 3) ──▶ applied ──✗ reset, retries time out ──▶ read: COMMITTED by 3 → done
+ */
+async function recover(
+  s: Services,
+  err: unknown,
+  at: { readonly jobId: string; readonly taskId: string },
+  applied: (t: TaskRecord) => boolean,
+): Promise<TaskRecord> {
+  if (isErrorNamed(err, 'StaleStateError') || isErrorNamed(err, 'LeaseLostError')) throw err;
+  const current = await s.tasks.get(at.jobId, at.taskId).catch(() => undefined);
+  if (current && applied(current)) {
+    s.log.warn('A write whose answer was lost had been applied', { ...at, error: err as Error });
+    return current;
+  }
+  throw err;
 }
 
 /** A refused owner transition that left the task as this attempt's: only its lease ran out. */

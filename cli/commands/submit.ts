@@ -40,6 +40,14 @@ Examples:
       let target = o.stack ? await resolveTarget(o) : undefined;
       const bucket = target?.names.bucket ?? localResourceNames(localPrefix(o)).bucket;
       const prepared = await new JobPackager(jobId, bucket).prepare(flags);
+      const marker = prepared.uploads.find(([key]) => /(^|\/)_READY$/.test(key));
+      if (marker) {
+        io.err(
+          `Warning: ${marker[1]} is a _READY marker inside the input folder. submit uploads the folder as this job's input ` +
+            '(markers are not read as data). To run it as a pipeline batch instead, upload the data under ' +
+            'incoming/<pipeline>/<batch>/ and _READY last, or give _READY the batch size: {"expectedObjects": N}.\n',
+        );
+      }
       const { preflight, uploadJob } = await import('../job-client.js');
       target ??= await resolveTarget(o);
       await preflight(target, prepared);

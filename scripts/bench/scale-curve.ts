@@ -37,6 +37,10 @@ export interface ScalePoint {
   /** Worker and in-process (coordinator, checker) control-plane calls over all tasks. */
   readonly api_calls_per_task_all: number;
   readonly in_process_calls: Record<string, number>;
+  /** Worker calls per task by `service Operation`, before idle calls are shared out. */
+  readonly map_breakdown: Record<string, number>;
+  readonly reduce_breakdown: Record<string, number>;
+  readonly idle_calls: Record<string, number>;
   readonly reducer_peak_rss_mib: number;
   readonly reducer_peak_open_files: number;
   readonly load_avg_1m: number;
@@ -158,6 +162,9 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       api_calls_per_reduce_task: stats.apiCallsPerReduceTask,
       api_calls_per_task_all: round((workerControl + inProcessTotal) / (m + R)),
       in_process_calls: inProcess,
+      map_breakdown: stats.mapBreakdown,
+      reduce_breakdown: stats.reduceBreakdown,
+      idle_calls: stats.idle,
       reducer_peak_rss_mib: round(rss),
       reducer_peak_open_files: fds,
       load_avg_1m: round(os.loadavg()[0]!),

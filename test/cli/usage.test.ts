@@ -55,7 +55,7 @@ describe('help', () => {
   it('mapreduce --help lists every command, the exit codes and examples', async () => {
     const r = await cli(['--help'], env);
     expect(r.code).toBe(0);
-    for (const c of ['run', 'submit', 'status', 'jobs', 'logs', 'cancel', 'local', 'worker']) {
+    for (const c of ['run', 'submit', 'status', 'jobs', 'logs', 'report', 'cancel', 'local', 'worker']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     }
     expect(r.stdout).toMatch(/Examples:/);
@@ -63,7 +63,7 @@ describe('help', () => {
   });
 
   it('every subcommand has --help with examples', async () => {
-    const commands = [['run'], ['submit'], ['status'], ['jobs'], ['logs'], ['cancel'], ['local'], ['local', 'up'], ['local', 'down'], ['local', 'status'], ['worker']];
+    const commands = [['run'], ['submit'], ['status'], ['jobs'], ['logs'], ['report'], ['cancel'], ['local'], ['local', 'up'], ['local', 'down'], ['local', 'status'], ['worker']];
     const results = await Promise.all(commands.map((c) => cli([...c, '--help'], env)));
     results.forEach((r, i) => {
       expect(r.code, commands[i]?.join(' ')).toBe(0);
@@ -140,18 +140,20 @@ describe('bad input caught before anything starts', () => {
   });
 
   it('case 7: job and task ids that would address other keys are refused', async () => {
-    const [status, logs, task, cancel, prefix] = await Promise.all([
+    const [status, logs, task, cancel, prefix, report] = await Promise.all([
       cli(['status', '../other-job'], env),
       cli(['logs', 'jobs/x'], env),
       cli(['logs', 'job-1', '--task', '../../pipelines/p'], env),
       cli(['cancel', 'a/../b'], env),
       cli(['status', '--prefix', 'Bad_Prefix'], env),
+      cli(['report', '../x'], env),
     ]);
     expectUsageError(status, /"\.\.\/other-job" is not a valid job id/);
     expectUsageError(logs, /"jobs\/x" is not a valid job id/);
     expectUsageError(task, /"\.\.\/\.\.\/pipelines\/p" is not a task id: use m-NNNNN for map tasks or r-NNNNN/);
     expectUsageError(cancel, /"a\/\.\.\/b" is not a valid job id/);
     expectUsageError(prefix, /Invalid --prefix "Bad_Prefix"/);
+    expectUsageError(report, /"\.\.\/x" is not a valid job id/);
   });
 });
 

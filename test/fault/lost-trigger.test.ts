@@ -5,17 +5,13 @@
  * phase. No worker process exists until the phase has changed, so only the local
  * stack's checker can start it; then workers run the reduces and the job completes.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AttemptRef, type CommitOutcome, TaskStore } from '../../aws/task-store.js';
-import type { Services } from '../../services/context.js';
-import { FileCache } from '../../worker/attempt-dir.js';
-import { Heartbeat } from '../../worker/heartbeat.js';
-import { parseTaskMessage } from '../../services/task-lifecycle.js';
-import { handleTaskMessage } from '../../worker/task-runner.js';
+import { runInProcess } from '../helpers/in-process-worker.js';
 import { finish, saveWorkerLogs, startFaultStack, waitFor } from '../helpers/fault.js';
-import { example, sortedLines, type TestStack, unixPipeline } from '../helpers/stack.js';
+import type { TestStack } from '../helpers/stack.js';
+import { expectWordCountOutput, startExampleWordCount } from '../helpers/example-wordcount.js';
 
 /** A task store whose map commits succeed and then "crash" the worker before it does anything else. */
 class CrashAfterMapCommit extends TaskStore {
@@ -40,63 +36,20 @@ describe('a crash between the last map commit and the reduce trigger', () => {
   });
 
   it('the checker starts the reduce phase and the job completes', async () => {
-    const dataDir = example('data');
-    const files: Record<string, Buffer> = {};
-    for (const f of readdirSync(dataDir)) files[f] = readFileSync(path.join(dataDir, f));
-    const input = await t.putInput('in/trigger/', files);
-    const output = `s3://${t.bucket}/out/trigger/`;
-    const jobId = await t.submit({
-      input,
-      output,
-      mapper: 'wc_map.sh',
-      reducer: 'wc_reduce.sh',
-      files: [
-        await t.putFile(example('wordcount/wc_map.sh'), 'code/trigger/wc_map.sh'),
-        await t.putFile(example('wordcount/wc_reduce.sh'), 'code/trigger/wc_reduce.sh'),
-      ],
-      numMappers: 3,
-      numReducers: 2,
-    });
-    const created = await waitFor('the coordinator to create the job', async () => {
-      const j = await t.job(jobId);
-      return j?.status === 'RUNNING' ? j : undefined;
-    });
+    const wc = await startExampleWordCount(t, 'trigger');
+    const { jobId, created } = wc;
     expect(created.numMaps).toBeGreaterThanOrEqual(2);
 
     // The in-process map worker: the real task runner, with a commit that crashes after the transaction.
     const crashing = new CrashAfterMapCommit(t.s.clients, t.s.names.table);
-    const s: Services = { ...t.s, tasks: crashing };
     const workerId = 'crashes-after-commit';
-    const heartbeat = new Heartbeat(s, workerId);
-    const shutdown = new AbortController();
-    const deps = {
-      s,
+    await runInProcess({
+      s: { ...t.s, tasks: crashing },
       workerId,
-      heartbeat,
-      files: new FileCache(s.blobs, path.join(t.dir, 'in-process')),
-      settings: { sortBufferBytes: 1 << 20, scratchDir: path.join(t.dir, 'in-process') },
-      shutdown: shutdown.signal,
-    };
-    heartbeat.start();
-    try {
-      const mapsLeft = async () => (await t.s.tasks.list(jobId, 'map')).filter((x) => x.status !== 'COMMITTED').length;
-      const deadline = Date.now() + 60_000;
-      while ((await mapsLeft()) > 0) {
-        if (Date.now() > deadline) throw new Error('in-process map worker did not commit every map');
-        const msg = await s.taskQueue.receiveOne(1);
-        if (!msg) continue;
-        const m = parseTaskMessage(msg.body);
-        if (m?.jobId !== jobId || !m.taskId.startsWith('m-')) {
-          await s.taskQueue.setVisibility(msg.receiptHandle, 0); // not ours to run
-          continue;
-        }
-        await handleTaskMessage(deps, msg);
-      }
-    } finally {
-      shutdown.abort();
-      await heartbeat.stop();
-      await t.s.workers.remove(workerId);
-    }
+      scratchDir: path.join(t.dir, 'in-process'),
+      mine: (m) => m.jobId === jobId && m.taskId.startsWith('m-'),
+      done: async () => (await t.s.tasks.list(jobId, 'map')).every((x) => x.status === 'COMMITTED'),
+    });
     expect(crashing.commits).toBe(created.numMaps);
 
     // Nobody ran the trigger; no worker process exists. The checker must start the reduce phase.
@@ -120,9 +73,6 @@ describe('a crash between the last map commit and the reduce trigger', () => {
     for (const task of await t.s.tasks.list(jobId, 'map')) {
       expect(task).toMatchObject({ status: 'COMMITTED', owner: workerId, attempt: 1, committedAttempt: 1 });
     }
-    const all = Buffer.concat(Object.keys(files).sort().map((k) => files[k] as Buffer));
-    const expected = unixPipeline(all, example('wordcount/wc_map.sh'), example('wordcount/wc_reduce.sh'));
-    expect(sortedLines(await t.readParts(output, 2))).toEqual(sortedLines(expected));
-    expect(job.counters['mapreduce.MAP_INPUT_RECORDS']).toBe(sortedLines(all).length);
+    await expectWordCountOutput(t, wc, job);
   });
 });

@@ -18,6 +18,7 @@ import {
   signalWorker,
   startFaultStack,
   syntheticText,
+  waitFor,
   waitForRunningTask,
 } from '../helpers/fault.js';
 import type { TestStack } from '../helpers/stack.js';
@@ -67,6 +68,15 @@ describe('a stalled task of a job with maxAttempts: 1', () => {
         expect(task).toMatchObject({ status: 'FAILED', attempt: 1, stalls: 1, failures: 0 });
         expect(task?.history).toMatchObject([{ attempt: 1, worker: victim.owner, outcome: 'reclaimed' }]);
         expect(await t.blobs.hasAny(t.bucket, `out/max1-${signal}/_SUCCESS`)).toBe(false);
+        // The other map's attempt (a worker process) ended too, committed or cancelled with its
+        // job, and its history entry counts the AWS requests it made.
+        const other = (await t.s.tasks.list(jobId, 'map')).find((x) => x.taskId !== victim.taskId);
+        const entry = await waitFor('the other map attempt to end', async () =>
+          (await t.s.tasks.list(jobId, 'map')).find((x) => x.taskId === other?.taskId)?.history?.[0],
+        );
+        expect(["committed", "cancelled"], JSON.stringify(entry)).toContain(entry.outcome);
+        expect(entry.requests, JSON.stringify(entry)).toBeDefined();
+        expect(entry.requests?.["DynamoDB.UpdateItem"] ?? 0, JSON.stringify(entry)).toBeGreaterThan(0);
       } finally {
         if (signal === 'SIGSTOP') child.kill('SIGKILL');
         await exited(child);

@@ -26,9 +26,11 @@ const map: MapFn = (line, ctx) => {
   for (const w of line.split(' ')) ctx.emit(w, '1');
 };
 const documented: DocumentedMapFn = map;
-const sum: ReduceFn = (key, values, ctx: TaskContext) => ctx.emit(key, String(values.length));
+const sum: ReduceFn = (key, values, ctx: TaskContext) => ctx.emit(key, String([...values].length));
 const combine: CombineFn = sum;
-export default defineJob({ map: documented, combine, reduce: (key, values, ctx) => ctx.emit(key, values.join(',')) });
+export default defineJob({ map: documented, combine, reduce: (key, values, ctx) => ctx.emit(key, [...values].join(',')) });
+// @ts-expect-error values is an Iterable, read once: no array members
+export const badReduce = defineJob({ reduce: (key, values, ctx) => ctx.emit(key, values.join(',')) });
 
 // @ts-expect-error a mapper takes a line of text, not a number
 export const badMap: MapFn = (line: number) => void line;

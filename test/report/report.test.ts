@@ -3,7 +3,7 @@
  * the emulator, `mapreduce report` as users run it, then the page's DOM is checked
  * against the job's task records (read independently of the report code).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -36,19 +36,28 @@ describe('mapreduce report', () => {
   });
 
   it('renders a word-count job: a bar per attempt, a row per worker, phase boundaries, the cost breakdown', async (ctx) => {
+    // The example word count, with the first attempt of map task 0 failing on purpose.
+    const flaky = path.join(dir, 'flaky_wc_map.sh');
+    writeFileSync(
+      flaky,
+      '#!/bin/sh\nif [ "$mapreduce_task_partition" = 0 ] && [ "$MR_ATTEMPT" = 1 ]; then\n' +
+        '  echo "flaky failure on purpose" >&2; exit 3\nfi\nexec sh ./wc_map.sh\n',
+    );
+    chmodSync(flaky, 0o755);
     const run = await runJob(t, {
       name: 'wc-report',
       files,
-      mapper: 'wc_map.sh',
+      mapper: 'flaky_wc_map.sh',
       reducer: 'wc_reduce.sh',
-      ship: [WC_MAP, WC_REDUCE],
+      ship: [flaky, WC_MAP, WC_REDUCE],
       extra: { numMappers: 4, numReducers: 2 },
     });
     const tasks = await t.s.tasks.list(run.jobId);
-    // Each claim is one attempt; the workers are the owners of the committed attempts.
+    // Each claim is one attempt; the workers are the ones that held an attempt (current owner or history).
     const attempts = tasks.reduce((n, x) => n + x.attempt, 0);
-    const workers = [...new Set(tasks.map((x) => x.owner))].sort();
+    const workers = [...new Set(tasks.flatMap((x) => [x.owner, ...(x.history ?? []).map((h) => h.worker)]))].sort();
     expect(tasks.length).toBe(run.job.numMaps + 2);
+    expect(tasks.find((x) => x.taskId === 'm-00000')?.attempt).toBe(2);
 
     const out = path.join(dir, 'report.html');
     const r = await runCli(['report', run.jobId, '--out', out, '--prefix', t.stack.options.prefix], cliEnv(path.join(dir, 'state')));
@@ -98,6 +107,10 @@ describe('mapreduce report', () => {
     expect(total).toBeCloseTo(usd.reduce((n, x) => n + Number(x), 0), 6);
     expect(await count(`g.${MARKS.cost}_marks > path`)).toBe(COST_SERVICES.length);
     expect(await page.locator('#counters caption').allTextContents()).toContain('Map-Reduce Framework');
+    // The failed attempt: its reason and the tail of its stderr.
+    const failure = page.locator('.failure[data-task="m-00000"][data-attempt="1"]');
+    expect(await failure.count()).toBe(1);
+    expect(await failure.locator('pre').textContent()).toContain('flaky failure on purpose');
     await page.close();
   });
 });

@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { PoisonTaskError } from '../../core/errors.js';
+import { parseReporterLine } from '../../core/reporter.js';
 import { tailLines } from './text.js';
 
 /**
@@ -73,8 +74,6 @@ async function isExecutable(path: string): Promise<boolean> {
 }
 
 const REPORTER = Buffer.from('reporter:', 'latin1');
-const COUNTER_PREFIX = 'reporter:counter:';
-const STATUS_PREFIX = 'reporter:status:';
 /** A line longer than this is not held back to look for a `reporter:` prefix. */
 const MAX_HELD_LINE = 64 * 1024;
 const TAIL_SOURCE_BYTES = 8 * 1024;
@@ -167,21 +166,13 @@ export class StderrCapture {
     this.keep(line);
   }
 
+  /** Hadoop's grammar (core/reporter.ts): a counter line has exactly group, counter, amount. */
   private reporter(text: string): boolean {
-    if (text.startsWith(STATUS_PREFIX)) {
-      this.onStatus(text.slice(STATUS_PREFIX.length));
-      return true;
-    }
-    if (!text.startsWith(COUNTER_PREFIX)) return false;
-    const rest = text.slice(COUNTER_PREFIX.length);
-    const first = rest.indexOf(',');
-    const last = rest.lastIndexOf(',');
-    if (first < 0 || last <= first) return false;
-    const amountText = rest.slice(last + 1).trim();
-    if (!/^[+-]?\d+$/.test(amountText)) return false;
-    const amount = Number(amountText);
-    if (!Number.isSafeInteger(amount)) return false;
-    this.onCounter(rest.slice(0, first), rest.slice(first + 1, last), amount);
+    if (!text.startsWith('reporter:')) return false;
+    const msg = parseReporterLine(text);
+    if (msg === undefined) return false;
+    if (msg.kind === 'status') this.onStatus(msg.message);
+    else this.onCounter(msg.group, msg.name, msg.amount);
     return true;
   }
 

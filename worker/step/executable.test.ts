@@ -109,14 +109,14 @@ describe('executable steps', () => {
       ['Fixture', 'Lines', 1],
       ['Fixture', 'Lines', 1],
       ['Fixture', 'Big', 10_000_000_000],
-      ['My', 'Group,With,Commas', -2],
+      // Hadoop's grammar: exactly group,counter,amount; "My,Group,With,Commas,-2" is no counter line.
     ]);
     expect(r.statuses).toEqual(['read 3 lines']);
     expect(r.result!.stderr.toString('utf8')).toBe(
-      'starting up\nreporter:counter:Bad,NoAmount\nreporter:counter:Bad,Amount,x\nreporter:whatever\ndone\n',
+      'starting up\nreporter:counter:My,Group,With,Commas,-2\nreporter:counter:Bad,NoAmount\nreporter:counter:Bad,Amount,x\nreporter:whatever\ndone\n',
     );
     expect(r.result!.stderrTail).toBe(
-      'starting up\nreporter:counter:Bad,NoAmount\nreporter:counter:Bad,Amount,x\nreporter:whatever\ndone',
+      'starting up\nreporter:counter:My,Group,With,Commas,-2\nreporter:counter:Bad,NoAmount\nreporter:counter:Bad,Amount,x\nreporter:whatever\ndone',
     );
   });
 

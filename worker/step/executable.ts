@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { finished } from 'node:stream/promises';
-import { splitCommandLine } from '../../core/argv.js';
+import { programLabel, splitCommandLine } from '../../core/argv.js';
 import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
 import { resolveProgram, StderrCapture } from './executable-support.js';
 import { OutputChannel } from './output-channel.js';
@@ -37,7 +37,7 @@ export async function startExecutableStep(command: string, ctx: StepContext): Pr
     stdio: ['pipe', 'pipe', 'pipe'],
     windowsHide: true,
   });
-  return new ExecutableRun(child, argv[0]!, noun, ctx).step();
+  return new ExecutableRun(child, programLabel(argv), noun, ctx).step();
 }
 
 /** The worker's PATH, HOME and TMPDIR (when set): the only variables a step inherits. */
@@ -243,7 +243,7 @@ class ExecutableRun {
       );
     } else if (reason?.kind === 'error') {
       err = reason.error;
-    } else if (code !== 0) {
+    } else if (code !== 0 && !(code !== null && this.ctx.nonZeroExitIsFailure === false)) {
       err =
         code === null
           ? new TaskFailedError(`${this.noun} "${this.name}" was killed by signal ${signal ?? 'unknown'}`, stderrTail)

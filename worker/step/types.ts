@@ -24,6 +24,8 @@ export interface StepContext {
    * waiting on the worker (idle stdin that is still open, output not being drained).
    */
   readonly noProgressTimeoutMs: number;
+  /** False: a non-zero exit code is not a failure (Hadoop's stream.non.zero.exit.is.failure=false). Default true. */
+  readonly nonZeroExitIsFailure?: boolean;
   /** Bytes of stderr kept for the log (default 8 MiB); beyond that the head and the tail are kept. */
   readonly stderrLimitBytes?: number;
   /** User counters (`reporter:counter:` lines, `ctx.counter`). */

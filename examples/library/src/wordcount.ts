@@ -5,8 +5,11 @@
 import { defineJob } from 'serverless-mapreduce/job';
 import type { TaskContext } from 'serverless-mapreduce/job';
 
-const sum = (key: string, values: string[], ctx: TaskContext) => {
-  ctx.emit(key, String(values.reduce((n, v) => n + Number(v), 0)));
+// Values can be iterated once: a large group is read back from disk in pieces.
+const sum = (key: string, values: Iterable<string>, ctx: TaskContext) => {
+  let n = 0;
+  for (const v of values) n += Number(v);
+  ctx.emit(key, String(n));
 };
 
 export default defineJob({

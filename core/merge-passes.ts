@@ -1,0 +1,109 @@
+/**
+ * The reduce-side merge with a bounded fan-in, as Hadoop's `mapreduce.task.io.sort.factor`:
+ * at most `factor` sorted segments are read at once. With more segments, consecutive
+ * segments are first merged into files on local disk (intermediate merges) until
+ * `factor` are left; the last merge streams to the reducer. Memory and open files are
+ * O(factor), whatever the number of map outputs.
+ *
+ * Merging CONSECUTIVE segments and putting the result in their place keeps the
+ * output identical to a single merge of everything: `mergeSorted` breaks key ties by
+ * source position, so a merged run of neighbours sorts exactly like its members.
+ *
+ * ```
+ *  12 segments, factor 4:  [0 1 2 3] 4 5 6 7 8 9 10 11     merge 4 → 9 left
+ *                           A [4 5 6 7] 8 9 10 11          merge 4 → 6 left
+ *                           A B [8 9 10] 11                merge 3 → 4 left
+ *                           A B C 11                       final merge, streamed
+ * ```
+ * Each record is written to disk at most once here; with more segments than factor²
+ * the intermediate files are merged again in a next round.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PartitionedFileWriter, readFileRange } from './map-output.js';
+import { mergeSorted } from './merge.js';
+
+/** Hadoop's default `mapreduce.task.io.sort.factor` is 10; we read more streams at once (they are small). */
+export const DEFAULT_SORT_FACTOR = 64;
+
+/** One sorted input of the merge: a downloaded slice in memory or on disk, or an intermediate file. */
+export interface Segment {
+  /** Open it for reading (once). Holds an open file only while it is read. */
+  open(): AsyncIterable<string[]>;
+  /** True when reading it holds a file open. */
+  readonly onDisk: boolean;
+  /** Free it (delete its file) once it was merged. */
+  release(): Promise<void>;
+}
+
+/** Facts about one merge, for counters and tests. */
+export interface MergeStats {
+  /** Intermediate merges written to disk. */
+  intermediateMerges: number;
+  /** Bytes those merges wrote. */
+  intermediateBytes: number;
+  /** Most segments read at once (the fan-in actually used: ≤ factor). */
+  maxOpenSegments: number;
+  /** Most segments read at once that held a file open. */
+  maxOpenFiles: number;
+}
+
+export function newMergeStats(): MergeStats {
+  return { intermediateMerges: 0, intermediateBytes: 0, maxOpenSegments: 0, maxOpenFiles: 0 };
+}
+
+/** A local file of sorted lines as a segment. */
+export function fileSegment(path: string, bytes: number): Segment {
+  return {
+    open: () => readFileRange(path, 0, bytes),
+    onDisk: true,
+    release: () => rm(path, { force: true }),
+  };
+}
+
+/**
+ * Merge `segments` (each sorted by key) into one sorted stream reading at most `factor`
+ * at once; intermediate files go to `tmpDir` and are deleted once merged. Equal keys
+ * come out in segment order, as from `mergeSorted(all)`.
+ */
+export async function* mergeSegments(
+  segments: readonly Segment[],
+  opts: { factor: number; tmpDir: string; stats?: MergeStats },
+): AsyncIterable<string[]> {
+  const factor = Math.max(2, Math.floor(opts.factor));
+  const stats = opts.stats ?? newMergeStats();
+  const list = [...segments];
+  let seq = 0;
+  try {
+    let i = 0;
+    while (list.length > factor) {
+      if (i >= list.length - 1) i = 0; // next round over the intermediate files
+      const k = Math.min(factor, list.length - factor + 1, list.length - i);
+      const group = list.slice(i, i + k);
+      const path = join(opts.tmpDir, `merge-${process.pid}-${seq++}.run`);
+      const writer = new PartitionedFileWriter(path);
+      try {
+        await writer.writePartition(0, mergeSorted(open(group, stats)));
+        const info = await writer.close();
+        stats.intermediateMerges++;
+        stats.intermediateBytes += info.bytes;
+        list.splice(i, k, fileSegment(path, info.bytes));
+      } catch (err) {
+        writer.abort();
+        await rm(path, { force: true });
+        throw err;
+      }
+      await Promise.all(group.map((s) => s.release()));
+      i++;
+    }
+    yield* mergeSorted(open(list, stats));
+  } finally {
+    await Promise.allSettled(list.map((s) => s.release()));
+  }
+}
+
+function open(group: readonly Segment[], stats: MergeStats): AsyncIterable<string[]>[] {
+  stats.maxOpenSegments = Math.max(stats.maxOpenSegments, group.length);
+  stats.maxOpenFiles = Math.max(stats.maxOpenFiles, group.filter((s) => s.onDisk).length);
+  return group.map((s) => s.open());
+}
