@@ -77,6 +77,8 @@ export async function writePlan(
   plan: Plan,
   resume: PlanResume | undefined,
   budgetMs = PLAN_BUDGET_MS,
+  /** Tasks per step; smaller steps keep a short budget short on a slow table or queue. */
+  step = PLAN_BATCH,
 ): Promise<boolean> {
   const started = s.now();
   const checkBudget = (done: string) => {
@@ -91,7 +93,7 @@ export async function writePlan(
   let written = resume?.tasksWritten ? total : Math.min(total, resume?.planWritten ?? 0);
   while (written < total) {
     checkBudget(`${written}/${total} task records written`);
-    const end = Math.min(total, written + PLAN_BATCH);
+    const end = Math.min(total, written + step);
     await forEachLimit(chunks(planTasks(plan, written, end), WRITE_CHUNK), WRITE_CONCURRENCY, (c) => s.tasks.putNew(c));
     written = end;
     if (written < total && !(await s.jobs.recordPlanProgress(plan.jobId, 'planWritten', written, iso(s.now())))) {
@@ -103,7 +105,7 @@ export async function writePlan(
   let sent = Math.min(maps, resume?.planSent ?? 0);
   while (sent < maps) {
     checkBudget(`${sent}/${maps} map tasks sent`);
-    const end = Math.min(maps, sent + PLAN_BATCH);
+    const end = Math.min(maps, sent + step);
     const bodies: string[] = [];
     for (let i = sent; i < end; i++) {
       bodies.push(taskMessageBody(plan.jobId, taskId('map', i)));

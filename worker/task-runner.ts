@@ -8,62 +8,26 @@
 import { rm } from 'node:fs/promises';
 import { isTerminal } from '../aws/job-store.js';
 import type { ReceivedMessage } from '../aws/queue.js';
-import type { RequestCounts } from '../aws/request-counter.js';
-import { type AttemptDetails, type AttemptRef, committedBy } from '../aws/task-store.js';
-import type { WorkerSettings } from '../core/config.js';
-import { isErrorNamed, type StaleStateError, TaskFailedError } from '../core/errors.js';
+import { type AttemptDetails, committedBy } from '../aws/task-store.js';
+import { isErrorNamed } from '../core/errors.js';
 import { settingsOf } from '../core/job-settings.js';
 import { logKey } from '../core/layout.js';
-import { type AcceptedJob, isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
-import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
-import { iso, type Services } from '../services/context.js';
+import { isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
+import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
+import type { Services } from '../services/context.js';
 import { advanceJob } from '../services/phases.js';
-import {
-  attemptsAllowed,
-  attemptsUsed,
-  isLastAttempt,
-  leaseMs,
-  parseTaskMessage,
-  retryDelayMs,
-  sendTaskMessages,
-  type TaskMessage,
-  taskFailedReason,
-} from '../services/task-lifecycle.js';
-import type { AttemptInput, ProgressMeter } from './attempt.js';
-import { type FileCache, stepEnv } from './attempt-dir.js';
-import { afterCommitHook, beforeCommitHook, claimFor, settleBackup, settleSuperseded } from './backup-attempt.js';
-import { callContext, type Heartbeat, JOB_CHECK_EVERY } from './heartbeat.js';
+import { leaseMs, parseTaskMessage, type TaskMessage } from '../services/task-lifecycle.js';
+import type { AttemptInput } from './attempt.js';
+import { stepEnv } from './attempt-dir.js';
+import { callContext, JOB_CHECK_EVERY } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
 import { runReduceAttempt } from './reduce-task.js';
 import { CoalescedStatus } from './status-writer.js';
+import { type Attempt, requestsOf, requestsSince, type RunnerDeps, ShutdownError, stillOwned } from './task-attempt.js';
+import { afterCommitHook, beforeCommitHook, claimFor } from './backup-attempt.js';
+import { settle } from './task-settle.js';
 
-/** The reason an attempt is aborted because the worker is shutting down. */
-export class ShutdownError extends Error {
-  override readonly name = 'ShutdownError';
-}
-
-export interface RunnerDeps {
-  readonly s: Services;
-  readonly workerId: string;
-  readonly heartbeat: Heartbeat;
-  readonly files: FileCache;
-  readonly settings: WorkerSettings;
-  /** Aborted on SIGTERM: the running attempt is released, not failed. */
-  readonly shutdown: AbortSignal;
-}
-
-/** A claimed attempt, from its claim to its settlement. */
-interface Attempt {
-  readonly msg: ReceivedMessage;
-  readonly job: AcceptedJob;
-  readonly task: TaskRecord;
-  readonly ref: AttemptRef;
-  readonly abort: AbortController;
-  /** Bytes gone through, written with the lease by the heartbeat. */
-  readonly progress: ProgressMeter;
-  /** Request counts at the claim (undefined when this process does not count). */
-  readonly requestsAtClaim: RequestCounts | undefined;
-}
+export { type RunnerDeps, ShutdownError } from './task-attempt.js';
 
 /** What a finished run hands to the commit. */
 interface RunOutcome {
@@ -229,89 +193,6 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
   }
 }
 
-/** Settle an attempt that did not commit: why it ended decides what happens to the task. */
-async function settle(d: RunnerDeps, a: Attempt, err: unknown): Promise<void> {
-  const { s } = d;
-  const { ref, msg } = a;
-  const log = { ...ref };
-  const requests = requestsOf(d, a, 'DynamoDB.UpdateItem');
-  if (ref.backup) {
-    const outcome = err instanceof ShutdownError ? 'released' : isErrorNamed(err, 'JobEndedError') ? 'cancelled' : 'failed';
-    return settleBackup(s, ref, msg, outcome, { reason: err instanceof Error ? err.message : String(err), ...requests });
-  }
-  if (isErrorNamed(err, 'LeaseLostError') && (await settleSuperseded(s, ref, msg, err, requests))) return;
-  if (isErrorNamed(err, 'LeaseLostError')) {
-    if (stillOwned(err, ref)) {
-      // Still RUNNING under this live worker, whose lease ran out: hand it back at once.
-      await s.tasks.release(ref, s.now(), { reason: 'lease ran out', ...requests }).catch((e: unknown) => s.log.warn('Release failed', { ...log, error: e as Error }));
-      await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
-      return s.log.warn('Attempt lost its lease; its output is discarded and the task released', log);
-    }
-    s.log.warn('Attempt lost its lease; its output is discarded', log);
-    return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
-  }
-  if (err instanceof ShutdownError) {
-    // Graceful shutdown: hand the task back at once instead of waiting for the lease to expire.
-    await s.tasks.release(ref, s.now(), { reason: 'worker shutting down', ...requests }).catch((e: unknown) => s.log.warn('Release failed', { ...log, error: e as Error }));
-    await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
-    return s.log.info('Task released for shutdown', log);
-  }
-  if (isErrorNamed(err, 'JobEndedError')) {
-    await s.tasks.cancelAttempt(ref, s.now(), { reason: (err as Error).message, ...requests }).catch(() => {});
-    return s.taskQueue.delete(msg.receiptHandle);
-  }
-  await failAttempt(d, a, err, requests);
-}
-
-/** A failed attempt: retried after the retry delay, or, with no attempts left, the job fails. */
-async function failAttempt(d: RunnerDeps, a: Attempt, err: unknown, requests: AttemptDetails): Promise<void> {
-  const { s } = d;
-  const { ref, task, msg } = a;
-  const message = err instanceof Error ? err.message : String(err);
-  const tail = err instanceof TaskFailedError ? err.stderrTail : err instanceof Error ? (err.stack ?? '') : '';
-  const poison = isErrorNamed(err, 'PoisonTaskError');
-  const exhausted = poison || isLastAttempt(task, attemptsAllowed(a.job, s.timings));
-  s.log.warn('Attempt failed', { ...ref, error: message, exhausted });
-  s.metrics.taskFailed(task.kind);
-  if (tail) {
-    await s.blobs.putBytes(s.names.bucket, logKey(ref.jobId, ref.taskId, ref.attempt), tail).catch(() => {});
-  }
-  let next: 'PENDING' | 'FAILED';
-  try {
-    next = await s.tasks.fail(ref, s.now(), message, exhausted, requests);
-  } catch (e) {
-    if (isErrorNamed(e, 'LeaseLostError')) return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
-    throw e;
-  }
-  await s.jobs.addCounters(ref.jobId, {
-    [counterKey(FRAMEWORK, Counters.FAILED_ATTEMPTS)]: 1,
-    ...(next === 'PENDING' ? { [counterKey(FRAMEWORK, Counters.RETRIED_ATTEMPTS)]: 1 } : {}),
-  });
-  if (next === 'PENDING') {
-    await sendTaskMessages(s.taskQueue, ref.jobId, [ref.taskId], retryDelayMs(s.timings, task.failures + 1));
-  } else {
-    const reason = taskFailedReason(ref.taskId, attemptsUsed(task) + 1, message, poison, tail);
-    await s.jobs.end(ref.jobId, 'FAILED', reason, iso(s.now()));
-  }
-  await s.taskQueue.delete(msg.receiptHandle);
-}
-
-/**
- * The attempt's requests since its claim, when this process counts them, plus the write
- * that ends it (`ending`: it carries the entry, so it cannot count itself).
- */
-function requestsOf(d: RunnerDeps, a: Attempt, ending: string): AttemptDetails {
-  return requestsSince(d.s, a.requestsAtClaim, ending);
-}
-
-function requestsSince(s: Services, before: RequestCounts | undefined, ending: string): AttemptDetails {
-  const counter = s.clients.requests;
-  if (!counter || !before) return {};
-  const requests = { ...counter.since(before) };
-  requests[ending] = (requests[ending] ?? 0) + 1;
-  return { requests };
-}
-
 /** Bytes in and out of a committed attempt, from its framework counters. */
 function bytesOf(task: TaskRecord, counters: Record<string, number>): AttemptDetails {
   const input = counters[counterKey(FRAMEWORK, Counters.MAP_INPUT_BYTES)];
@@ -364,8 +245,3 @@ async function recover(
   throw err;
 }
 
-/** A refused owner transition that left the task as this attempt's: only its lease ran out. */
-function stillOwned(err: unknown, ref: AttemptRef): boolean {
-  const current = (err as StaleStateError<TaskRecord>).current;
-  return current?.status === 'RUNNING' && current.owner === ref.owner && current.attempt === ref.attempt;
-}
