@@ -14,6 +14,7 @@ import { jobConfFromFlags } from './jobconf-flags.js';
 import { parseEnvPairs } from '../core/jobconf.js';
 import { type ManifestInput, type Step, validateManifest } from '../core/manifest.js';
 import { parseS3Uri } from '../core/s3uri.js';
+import { bundleStepModule } from './bundle.js';
 
 export interface JobFlags {
   /** One or more -i values (each may be a comma list of S3 URIs, with globs). */
@@ -87,7 +88,7 @@ function onPath(program: string): boolean {
 }
 
 /** Quote a word so that splitCommandLine gives it back unchanged. */
-export function quoteWord(w: string): string {
+function quoteWord(w: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -120,16 +121,7 @@ export class JobPackager {
         this.bundleDir ??= await mkdtemp(path.join(os.tmpdir(), 'mapreduce-bundle-'));
         const outfile = path.join(this.bundleDir, name);
         try {
-          const { build } = await import('esbuild');
-          await build({
-            entryPoints: [value],
-            bundle: true,
-            platform: 'node',
-            format: 'esm',
-            target: 'node20',
-            outfile,
-            logLevel: 'silent',
-          });
+          await bundleStepModule(value, outfile);
         } catch (err) {
           throw new UsageError(`${role} module ${value} does not compile: ${(err as Error).message}`, { cause: err });
         }

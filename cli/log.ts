@@ -15,7 +15,7 @@ function formatValue(v: unknown): string {
 }
 
 /** `key=value` pairs of the extra arguments of a log call (objects are flattened one level). */
-export function formatFields(extra: readonly unknown[]): string {
+function formatFields(extra: readonly unknown[]): string {
   const fields: string[] = [];
   for (const x of extra) {
     if (x instanceof Error) fields.push(`error=${formatValue(x)}`);

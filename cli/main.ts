@@ -19,7 +19,7 @@ import { registerSubmit } from './commands/submit.js';
 import { registerWorker } from './commands/worker.js';
 import { type Io, processIo } from './io.js';
 
-export const EXIT = { ok: 0, jobFailed: 1, usage: 2, environment: 3, internal: 70, interrupted: 130 } as const;
+const EXIT = { ok: 0, jobFailed: 1, usage: 2, environment: 3, internal: 70, interrupted: 130 } as const;
 
 /** The package version, from the package.json above this file (source or dist/). */
 function version(): string {
@@ -32,7 +32,7 @@ function version(): string {
   }
 }
 
-export function buildProgram(io: Io): Command {
+function buildProgram(io: Io): Command {
   const program = new Command('mapreduce')
     .description('Serverless MapReduce on AWS (S3, SQS, DynamoDB, Lambda, Fargate) and on a local emulator.')
     .option('-v, --verbose', 'more output: coordinator/checker logs, where worker logs are, stack traces')

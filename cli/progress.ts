@@ -169,7 +169,7 @@ export function plainReporter(io: Io, everyMs = 3000, now: () => number = Date.n
 }
 
 /** One `{"event":"progress",...}` line per update, on stdout. */
-export function jsonReporter(io: Io): ProgressReporter {
+function jsonReporter(io: Io): ProgressReporter {
   return {
     update(s) {
       io.out(

@@ -33,12 +33,6 @@ export interface WorkerSettings {
   readonly scratchDir: string;
 }
 
-export interface RuntimeConfig {
-  readonly names: ResourceNames;
-  readonly timings: Timings;
-  readonly worker: WorkerSettings;
-}
-
 export const DEFAULT_TIMINGS: Timings = {
   heartbeatMs: 2000,
   missedHeartbeats: 5,

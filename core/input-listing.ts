@@ -52,12 +52,12 @@ export function splitInputList(values: readonly string[]): string[] {
 }
 
 /** True for a name Hadoop's hidden-file filter skips. */
-export function isHiddenName(name: string): boolean {
+function isHiddenName(name: string): boolean {
   return name.startsWith('_') || name.startsWith('.');
 }
 
 /** True when `path` holds an unescaped glob character. */
-export function hasGlob(path: string): boolean {
+function hasGlob(path: string): boolean {
   for (let i = 0; i < path.length; i++) {
     const ch = path[i];
     if (ch === '\\') i++;

@@ -15,9 +15,9 @@ import { FRAMEWORK } from './reporter.js';
  */
 export const STRAGGLER_FACTOR = 1.5;
 /** Throughput is shown in this many time buckets at most. */
-export const THROUGHPUT_BUCKETS = 40;
+const THROUGHPUT_BUCKETS = 40;
 /** Stderr lines kept per failed attempt. */
-export const STDERR_TAIL_LINES = 20;
+const STDERR_TAIL_LINES = 20;
 
 export interface ReportAttempt {
   readonly taskId: string;

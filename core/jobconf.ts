@@ -53,7 +53,7 @@ export const JobConfKeys = {
  * Hadoop 1 names still found in old job scripts, mapped to the current name
  * (Hadoop's own deprecation table; only those of the keys above).
  */
-export const DEPRECATED_KEYS: Readonly<Record<string, string>> = {
+const DEPRECATED_KEYS: Readonly<Record<string, string>> = {
   'map.output.key.field.separator': JobConfKeys.KEY_FIELD_SEPARATOR,
   'mapred.text.key.partitioner.options': JobConfKeys.PARTITIONER_OPTIONS,
   'mapred.text.key.comparator.options': JobConfKeys.COMPARATOR_OPTIONS,
@@ -136,7 +136,7 @@ export interface StreamingSettings {
  * Parse one `key=value` (the argument of `-D`). The value may contain '=' and
  * may be empty; the key may not.
  */
-export function parseJobConfPair(text: string): [key: string, value: string] {
+function parseJobConfPair(text: string): [key: string, value: string] {
   const eq = text.indexOf('=');
   const key = eq < 0 ? '' : text.slice(0, eq).trim();
   if (eq < 0 || key === '') {

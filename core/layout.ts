@@ -29,7 +29,7 @@ function checkJobId(jobId: string): string {
 export const jobPrefix = (jobId: string): string => `jobs/${checkJobId(jobId)}/`;
 export const tmpPrefix = (jobId: string): string => `tmp/${checkJobId(jobId)}/`;
 export const manifestKey = (jobId: string): string => `${jobPrefix(jobId)}job.json`;
-export const filesPrefix = (jobId: string): string => `${jobPrefix(jobId)}files/`;
+const filesPrefix = (jobId: string): string => `${jobPrefix(jobId)}files/`;
 export const inputPrefix = (jobId: string): string => `${jobPrefix(jobId)}input/`;
 export const defaultOutputPrefix = (jobId: string): string => `${jobPrefix(jobId)}output/`;
 

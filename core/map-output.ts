@@ -157,4 +157,4 @@ export function readPartition(
 }
 
 /** An async iterable that yields nothing. */
-export async function* emptyBatches(): AsyncIterable<string[]> {}
+async function* emptyBatches(): AsyncIterable<string[]> {}

@@ -16,7 +16,7 @@ const NL = 10;
  * Strings at least this long, cut from a bigger string, are kept by V8 as a view
  * ("sliced string") that keeps the whole parent alive. Shorter ones are copies.
  */
-export const SLICE_MIN_LENGTH = 13;
+const SLICE_MIN_LENGTH = 13;
 
 /** The key of a line: the text before the first tab, or the whole line when it has no tab. */
 export function keyOf(line: string): string {

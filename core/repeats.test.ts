@@ -16,6 +16,17 @@ describe('repeat policy', () => {
     expect(repeatsPayOff(seen, seen)).toBe(false);
   });
 
+  it('judges a window that ended before the probe', () => {
+    expect(repeatsPayOff(100, 100, true)).toBe(false);
+    expect(repeatsPayOff(100, 100 / MIN_REPEATS, true)).toBe(true);
+    // A sort buffer that fills with distinct lines before the probe stops counting at its spill.
+    const buffer = new SortBuffer({ numPartitions: 2 });
+    const lines = linesWithDistinct(1000, 1000);
+    expect(buffer.add(lines, 0, 10_000)).toBeLessThan(lines.length);
+    buffer.take();
+    expect(buffer.counting).toBe(false);
+  });
+
   it('is what the sort buffer follows', () => {
     const n = REPEAT_PROBE_RECORDS * 2;
     const keeps = new SortBuffer({ numPartitions: 2 });

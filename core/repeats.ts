@@ -33,7 +33,10 @@ export const MIN_REPEATS = 4;
 /**
  * True while counting is worth it: fewer than REPEAT_PROBE_RECORDS records seen in the
  * window (too early to judge), or each distinct one came MIN_REPEATS times on average.
+ * At the end of a window (`windowEnded`: the buffer filled up and is handed on) the
+ * records seen are judged however few they were: a buffer that fills before the probe
+ * is over is itself the sign of records that rarely repeat.
  */
-export function repeatsPayOff(seen: number, distinct: number): boolean {
-  return seen < REPEAT_PROBE_RECORDS || distinct * MIN_REPEATS <= seen;
+export function repeatsPayOff(seen: number, distinct: number, windowEnded = false): boolean {
+  return (!windowEnded && seen < REPEAT_PROBE_RECORDS) || distinct * MIN_REPEATS <= seen;
 }

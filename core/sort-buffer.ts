@@ -194,7 +194,8 @@ export class SortBuffer {
       return parts.map((lines) => sortedBatches(lines, safe));
     }
     const tally = this.tally;
-    this.slots = new Map();
+    // The window is over: judge it even if it ended before the probe (see core/repeats.ts).
+    this.slots = repeatsPayOff(this.counted, slots.size, true) ? new Map() : undefined;
     this.tally = [];
     this.counted = 0;
     const distinct = this.emptyParts();

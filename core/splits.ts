@@ -203,6 +203,6 @@ async function* readLfLines(split: InputSplit, fetchRange: FetchRange, opts: { c
 }
 
 /** Every LF line of a compressed object, the codec chosen by its key (gzip when the key has no known suffix). */
-export function readCompressedLines(key: string, compressed: AsyncIterable<Buffer | Uint8Array>): AsyncIterable<string[]> {
+function readCompressedLines(key: string, compressed: AsyncIterable<Buffer | Uint8Array>): AsyncIterable<string[]> {
   return readLineBatches(decompress(codecOf(key) ?? 'gzip', compressed));
 }

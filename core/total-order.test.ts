@@ -16,7 +16,7 @@ describe('splitPoints', () => {
     expect(splitPoints(samples, 4)).toEqual(['k25', 'k50', 'k75']);
   });
   it('never repeats a point under skew: a hot key gets one point and the rank moves past it', () => {
-    const samples = [...Array.from({ length: 60 }, () => 'hot'), ...Array.from({ length: 40 }, (_, i) => `z${i}`), 'a', 'b'];
+    const samples = [...Array<string>(60).fill('hot'), ...Array.from({ length: 40 }, (_, i) => `z${i}`), 'a', 'b'];
     const points = splitPoints(samples, 4);
     checkSplitPoints(points);
     expect(points.filter((p) => p === 'hot')).toHaveLength(1);

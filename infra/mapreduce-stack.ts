@@ -28,7 +28,7 @@ import {
 } from './permissions.js';
 
 /** The longest a stalled task may go unnoticed: one lease plus one checker interval. */
-export const MAX_DETECTION_MS = 15_000;
+const MAX_DETECTION_MS = 15_000;
 
 /**
  * The whole pipeline in one stack: job bucket, submissions and task queues with their

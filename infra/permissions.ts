@@ -66,7 +66,6 @@ export const COORDINATOR_ACTIONS = {
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',
     'dynamodb:Query',
-    'dynamodb:BatchWriteItem',
     'dynamodb:ConditionCheckItem',
   ],
   indexes: ['dynamodb:Query'],
@@ -89,7 +88,7 @@ export const CHECKER_ACTIONS = {
 } as const satisfies RoleActions;
 
 /** ARN of a bucket given by name (for `dataBucketNames`). */
-export function bucketArnOf(name: string): string {
+function bucketArnOf(name: string): string {
   return `arn:${Aws.PARTITION}:s3:::${name}`;
 }
 

@@ -6,6 +6,7 @@
 import type { Context } from 'aws-lambda';
 import { sweepUntil } from '../services/checker.js';
 import { lambdaServices } from './runtime.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 /** Stop this long before the Lambda timeout, and before the next scheduled run starts. */
 const SAFETY_MS = 8000;
@@ -17,6 +18,6 @@ export async function handler(_event: unknown, context: Context): Promise<{ swee
   const sweeps = await sweepUntil(services, context.awsRequestId, Date.now() + Math.max(0, budget), undefined, {
     stopWhenIdle: true,
   });
-  logger.info('Checker run finished', { sweeps });
+  logger.info(LOG_EVENTS.checkerRunFinished, { sweeps });
   return { sweeps };
 }

@@ -9,6 +9,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { isTransient } from '../core/errors.js';
 import { handleSubmission } from '../services/coordinator.js';
 import { lambdaServices } from './runtime.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const { services, logger } = lambdaServices('mapreduce-coordinator');

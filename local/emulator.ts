@@ -28,7 +28,7 @@ export async function isEndpointUp(endpoint: string, timeoutMs = 1000): Promise<
 }
 
 /** The Python that has moto: MR_PYTHON, then ./.venv, then python3. */
-export function emulatorPython(cwd = process.cwd(), env = process.env): string {
+function emulatorPython(cwd = process.cwd(), env = process.env): string {
   if (env.MR_PYTHON) return env.MR_PYTHON;
   const venv = path.join(cwd, '.venv', 'bin', 'python');
   return existsSync(venv) ? venv : 'python3';
@@ -147,7 +147,7 @@ export function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> 
 }
 
 /** Pid file helpers for a detached emulator started by `npm run local:start` (emulator-main.ts). */
-export function pidFilePath(stateDir: string): string {
+function pidFilePath(stateDir: string): string {
   return path.join(stateDir, 'emulator.pid');
 }
 
@@ -167,8 +167,3 @@ export function removePidFile(stateDir: string): void {
   rmSync(pidFilePath(stateDir), { force: true });
 }
 
-/** Reset all emulator state (moto only). Tests prefer unique names; this is for `local down --reset`. */
-export async function resetEmulator(endpoint: string): Promise<void> {
-  const res = await fetch(new URL('/moto-api/reset', endpoint), { method: 'POST' });
-  if (!res.ok) throw new Error(`Reset failed on ${endpoint}: HTTP ${res.status}`);
-}

@@ -17,7 +17,7 @@
  * and a cancelled transaction still leaves no trace. Unlike moto's whole-table restore,
  * it can never undo another request's writes.
  */
-export const MOTO_TRANSACTION_PATCH = String.raw`
+const MOTO_TRANSACTION_PATCH = String.raw`
 import copy as _copy, types as _types
 import moto.dynamodb.models as _ddb
 from moto.dynamodb.models.dynamo_type import DynamoType as _DT
@@ -75,7 +75,7 @@ _ddb.DynamoDBBackend.transact_write_items = _transact_saving_items
  * straight from the queue (the value the attribute map holds). Nothing else changes:
  * visibility, delays, receive counts and redrive work as before.
  */
-export const MOTO_SQS_PATCH = String.raw`
+const MOTO_SQS_PATCH = String.raw`
 import time as _time
 import moto.sqs.models as _sqs
 _sqs_unix_time = _sqs.unix_time
@@ -93,7 +93,7 @@ _sqs.SQSBackend.is_message_valid_based_on_retention_period = _retained
  * werkzeug logs one line per request at INFO: about a tenth of the emulator's CPU in a
  * job of thousands of tasks. Warnings and errors are still logged.
  */
-export const MOTO_QUIET_REQUESTS = String.raw`
+const MOTO_QUIET_REQUESTS = String.raw`
 import logging as _logging
 _logging.getLogger('werkzeug').setLevel(_logging.WARNING)
 `;

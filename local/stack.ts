@@ -16,6 +16,7 @@ import { localResourceNames, type ResourceNames } from '../core/resources.js';
 import { sweepUntil } from '../services/checker.js';
 import { createServices, type Services, silentLog } from '../services/context.js';
 import { isTransient } from '../core/errors.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 import { handleSubmission } from '../services/coordinator.js';
 
 export interface LocalStackOptions {
@@ -128,7 +129,7 @@ export class LocalStack {
         await s.submissionQueue.delete(msg.receiptHandle);
       } catch (err) {
         if (signal.aborted) return;
-        s.log.error('Local coordinator failed; the submission will be retried', { error: err as Error });
+        s.log.error(LOG_EVENTS.localCoordinatorFailed, { error: err as Error });
         await new Promise((r) => setTimeout(r, 500));
       }
     }

@@ -22,6 +22,7 @@ import {
   stalledError,
   taskStalledReason,
 } from './task-lifecycle.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 export interface SweepReport {
   /** False when another checker run holds the guard: this run did nothing. */
@@ -79,7 +80,7 @@ async function reclaimStalled(
       if (next === 'PENDING') {
         await sendTaskMessages(s.taskQueue, t.jobId, [t.taskId]);
         report.republished.push(`${t.jobId}/${t.taskId}`);
-        s.log.warn('Stalled task republished', { jobId: t.jobId, taskId: t.taskId, owner: t.owner, attempt: t.attempt });
+        s.log.warn(LOG_EVENTS.stalledTaskRepublished, { jobId: t.jobId, taskId: t.taskId, owner: t.owner, attempt: t.attempt });
       } else {
         report.failedTasks.push(`${t.jobId}/${t.taskId}`);
         await s.jobs.end(t.jobId, 'FAILED', taskStalledReason(t, attemptsUsed(t) + 1), iso(now));
@@ -132,7 +133,7 @@ async function redriveDeadLetters(s: Services, now: number, report: SweepReport)
         } else {
           await sendTaskMessages(s.taskQueue, ref.jobId, [ref.taskId]);
           report.republished.push(`${ref.jobId}/${ref.taskId}`);
-          s.log.warn('Dead-lettered task message sent again', { ...ref, redrives });
+          s.log.warn(LOG_EVENTS.deadLetteredTaskResent, { ...ref, redrives });
         }
       } catch (err) {
         if (!isErrorNamed(err, 'StaleStateError')) throw err;
@@ -178,7 +179,7 @@ export async function sweepUntil(
       const report = await sweep(s, runId);
       if (opts.stopWhenIdle && report.idle) return sweeps + 1;
     } catch (err) {
-      s.log.error('Checker sweep failed', { error: err as Error });
+      s.log.error(LOG_EVENTS.checkerSweepFailed, { error: err as Error });
     }
     sweeps++;
     const wait = Math.min(deadline - s.now(), s.timings.checkerIntervalMs - (s.now() - started));

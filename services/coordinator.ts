@@ -26,6 +26,8 @@ export type { SubmissionOutcome } from './trigger-messages.js';
 
 /** Planning a job takes at most this long per message, so that one big plan never holds up other submissions. */
 export const PLAN_SECONDS_PER_INVOCATION = 5;
+/** Task records written, or messages sent, per planning step here: a step is the unit the budget cannot cut. */
+export const PLAN_STEP = 100;
 
 /**
  * Handle one submissions-queue message body. Errors that a retry may cure (S3 or
@@ -231,7 +233,7 @@ async function continuePlan(s: Services, jobId: string): Promise<SubmissionOutco
 async function planFrom(s: Services, job: JobRecord, splits: InputSplit[], resume: PlanResume | undefined): Promise<SubmissionOutcome> {
   const { jobId } = job;
   try {
-    if (!(await writePlan(s, { jobId, splits, numReduces: job.numReduces }, resume, PLAN_SECONDS_PER_INVOCATION * 1000))) {
+    if (!(await writePlan(s, { jobId, splits, numReduces: job.numReduces }, resume, PLAN_SECONDS_PER_INVOCATION * 1000, PLAN_STEP))) {
       return { outcome: 'ignored', why: `job ${jobId} stopped being CREATING while it was planned` };
     }
   } catch (err) {

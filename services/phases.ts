@@ -7,6 +7,7 @@ import { partName, type JobRecord, taskId } from '../core/model.js';
 import { asPrefix, parseS3Uri } from '../core/s3uri.js';
 import { type Services, forEachLimit, iso } from './context.js';
 import { sendTaskMessages } from './task-lifecycle.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 /** Send the reduce tasks of a job (duplicates are harmless: claims dedupe). */
 export async function enqueueReduceTasks(s: Services, job: JobRecord): Promise<void> {
@@ -26,7 +27,7 @@ export async function advanceJob(s: Services, job: JobRecord): Promise<'reduce-s
   if (job.phase === 'MAP' && job.mapsCommitted >= job.numMaps) {
     if (job.numReduces === 0) return (await finalizeJob(s, job)) ? 'finished' : 'none';
     if (await s.jobs.startReducePhase(job.jobId, iso(s.now()))) {
-      s.log.info('Reduce phase started', { jobId: job.jobId, numReduces: job.numReduces });
+      s.log.info(LOG_EVENTS.reducePhaseStarted, { jobId: job.jobId, numReduces: job.numReduces });
       await enqueueReduceTasks(s, job);
       return 'reduce-started';
     }
@@ -67,7 +68,7 @@ export async function finalizeJob(s: Services, job: JobRecord, resume = false): 
   await s.blobs.putBytes(out.bucket, `${out.key}_SUCCESS`, '');
   const won = await s.jobs.succeed(job.jobId, iso(s.now()));
   if (won) {
-    s.log.info('Job succeeded', { jobId: job.jobId, parts: tasks.length });
+    s.log.info(LOG_EVENTS.jobSucceeded, { jobId: job.jobId, parts: tasks.length });
     s.metrics.jobFinished('SUCCEEDED', s.now() - Date.parse(job.createdAt));
   }
   return won;

@@ -16,6 +16,7 @@ import { MapReduceError } from '../core/errors.js';
 import { type InputSplit, type TaskRecord, taskId } from '../core/model.js';
 import { type Services, forEachLimit, iso } from './context.js';
 import { taskMessageBody } from './task-lifecycle.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 /** Task records written, or map messages sent, per step (one progress write on the job each). */
 export const PLAN_BATCH = 1000;
@@ -77,6 +78,8 @@ export async function writePlan(
   plan: Plan,
   resume: PlanResume | undefined,
   budgetMs = PLAN_BUDGET_MS,
+  /** Tasks per step; smaller steps keep a short budget short on a slow table or queue. */
+  step = PLAN_BATCH,
 ): Promise<boolean> {
   const started = s.now();
   const checkBudget = (done: string) => {
@@ -91,19 +94,19 @@ export async function writePlan(
   let written = resume?.tasksWritten ? total : Math.min(total, resume?.planWritten ?? 0);
   while (written < total) {
     checkBudget(`${written}/${total} task records written`);
-    const end = Math.min(total, written + PLAN_BATCH);
+    const end = Math.min(total, written + step);
     await forEachLimit(chunks(planTasks(plan, written, end), WRITE_CHUNK), WRITE_CONCURRENCY, (c) => s.tasks.putNew(c));
     written = end;
     if (written < total && !(await s.jobs.recordPlanProgress(plan.jobId, 'planWritten', written, iso(s.now())))) {
       return false;
     }
-    s.log.info('Plan written', { jobId: plan.jobId, tasks: written, of: total });
+    s.log.info(LOG_EVENTS.planWritten, { jobId: plan.jobId, tasks: written, of: total });
   }
   if (!resume?.tasksWritten && !(await s.jobs.markTasksWritten(plan.jobId, iso(s.now())))) return false;
   let sent = Math.min(maps, resume?.planSent ?? 0);
   while (sent < maps) {
     checkBudget(`${sent}/${maps} map tasks sent`);
-    const end = Math.min(maps, sent + PLAN_BATCH);
+    const end = Math.min(maps, sent + step);
     const bodies: string[] = [];
     for (let i = sent; i < end; i++) {
       bodies.push(taskMessageBody(plan.jobId, taskId('map', i)));
@@ -111,7 +114,7 @@ export async function writePlan(
     await forEachLimit(chunks(bodies, SEND_CHUNK), SEND_CONCURRENCY, (c) => s.taskQueue.sendAll(c));
     sent = end;
     if (sent < maps && !(await s.jobs.recordPlanProgress(plan.jobId, 'planSent', sent, iso(s.now())))) return false;
-    s.log.info('Map tasks sent', { jobId: plan.jobId, sent, of: maps });
+    s.log.info(LOG_EVENTS.mapTasksSent, { jobId: plan.jobId, sent, of: maps });
   }
   return true;
 }

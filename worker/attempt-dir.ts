@@ -16,7 +16,7 @@ import { parseS3Uri } from '../core/s3uri.js';
 import { taskEnv } from './task-env.js';
 
 /** The file name a shipped object gets in the working directory. */
-export function shippedName(uri: string): string {
+function shippedName(uri: string): string {
   const name = path.posix.basename(parseS3Uri(uri).key);
   if (name === '' || name === '.' || name === '..') {
     throw new PoisonTaskError(`Shipped file ${uri} has no usable file name`, '');

@@ -88,7 +88,7 @@ describe('Heartbeat under lost writes', () => {
   const interval = DEFAULT_TIMINGS.heartbeatMs;
 
   /** Services whose lease and worker-item writes fail as `plan` says, beat by beat. */
-  function flaky(plan: { lease?: (n: number) => unknown; worker?: (n: number) => unknown }) {
+  function flaky(plan: { lease?: (n: number) => Error | undefined; worker?: (n: number) => Error | undefined }) {
     const { s, calls, clock } = fakeServices();
     let leaseN = 0;
     let workerN = 0;

@@ -15,6 +15,7 @@ import type { TaskRecord } from '../core/model.js';
 import { TASKS_QUEUE } from '../core/resources.js';
 import type { Services } from '../services/context.js';
 import { leaseMs } from '../services/task-lifecycle.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 export interface TrackedAttempt {
   readonly ref: AttemptRef;
@@ -108,7 +109,7 @@ export class Heartbeat {
           host: os.hostname(),
           ...(a ? { runningTask: `${a.ref.jobId}/${a.ref.taskId}`, runningAttempt: a.ref.attempt } : {}),
         })
-        .catch((err: unknown) => s.log.warn('Heartbeat failed', { error: err as Error, workerId: this.workerId }));
+        .catch((err: unknown) => s.log.warn(LOG_EVENTS.heartbeatFailed, { error: err as Error, workerId: this.workerId }));
     }
     if (!a || a.abort.signal.aborted || a !== this.running) return;
     try {
@@ -117,7 +118,7 @@ export class Heartbeat {
       if (isErrorNamed(err, 'LeaseLostError')) {
         // The attempt's own commit landed while this beat was in flight: nothing was lost.
         if (committedBy(a.ref, (err as StaleStateError<TaskRecord>).current)) return;
-        s.log.warn('Lease lost; stopping the attempt', { ...a.ref });
+        s.log.warn(LOG_EVENTS.leaseLost, { ...a.ref });
         a.abort.abort(err);
         return;
       }
@@ -128,7 +129,7 @@ export class Heartbeat {
       //
       //   beat ✓ ── beat ✗ (503) ── beat ✗ (timeout) ── beat ✓ (extends) ── commit ✓
       //   lease:  ──────────────────────────────|still running (5 beats long)
-      s.log.warn('Lease extension failed; retrying on the next beat', { ...a.ref, error: err as Error });
+      s.log.warn(LOG_EVENTS.leaseExtensionFailed, { ...a.ref, error: err as Error });
     }
   }
 

@@ -11,6 +11,7 @@ import { createServices } from '../services/context.js';
 import { emfMetrics } from '../services/metrics.js';
 import { callContext } from './heartbeat.js';
 import { Worker } from './worker.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 /** Graceful shutdown must finish within ECS's 30 s stop timeout. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
@@ -29,7 +30,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<n
   const worker = new Worker(services, workerSettingsFromEnv(env));
   logger.appendKeys({ workerId: worker.workerId });
   const onSignal = (signal: string) => {
-    logger.info('Stopping', { signal });
+    logger.info(LOG_EVENTS.workerStopping, { signal });
     setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
     void worker.stop();
   };

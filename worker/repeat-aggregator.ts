@@ -132,7 +132,7 @@ export class RepeatAggregator implements PairSink {
   async flush(): Promise<void> {
     const { lines, tally, pairs, pending } = this;
     // Records that rarely repeat: stop counting, pass them straight on from now on.
-    if (!repeatsPayOff(this.records - this.flushedAt, this.distinct)) this.on = false;
+    if (!repeatsPayOff(this.records - this.flushedAt, this.distinct, this.bytes > this.limitBytes)) this.on = false;
     this.lines = new Map();
     this.tally = [];
     this.pairs = new Map();

@@ -33,7 +33,7 @@ export interface TaskFacts {
  * Hadoop's job id shape, `job_<timestamp>_<NNNN>`, derived from our job id and its
  * creation time (the same for every task of the job).
  */
-export function hadoopJobId(jobId: string, createdAt: string): string {
+function hadoopJobId(jobId: string, createdAt: string): string {
   const ts = Date.parse(createdAt);
   const seq = String(fnv1a(jobId) % 10000).padStart(4, '0');
   return `job_${Number.isFinite(ts) ? ts : 0}_${seq}`;

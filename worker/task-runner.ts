@@ -8,59 +8,26 @@
 import { rm } from 'node:fs/promises';
 import { isTerminal } from '../aws/job-store.js';
 import type { ReceivedMessage } from '../aws/queue.js';
-import type { RequestCounts } from '../aws/request-counter.js';
-import { type AttemptDetails, type AttemptRef, committedBy } from '../aws/task-store.js';
-import type { WorkerSettings } from '../core/config.js';
-import { isErrorNamed, type StaleStateError, TaskFailedError } from '../core/errors.js';
+import { type AttemptDetails, committedBy } from '../aws/task-store.js';
+import { isErrorNamed } from '../core/errors.js';
 import { settingsOf } from '../core/job-settings.js';
 import { logKey } from '../core/layout.js';
-import { type AcceptedJob, isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
-import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
-import { iso, type Services } from '../services/context.js';
+import { isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
+import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
+import type { Services } from '../services/context.js';
 import { advanceJob } from '../services/phases.js';
-import {
-  attemptsAllowed,
-  attemptsUsed,
-  isLastAttempt,
-  leaseMs,
-  parseTaskMessage,
-  retryDelayMs,
-  sendTaskMessages,
-  type TaskMessage,
-  taskFailedReason,
-} from '../services/task-lifecycle.js';
+import { leaseMs, parseTaskMessage, type TaskMessage } from '../services/task-lifecycle.js';
 import type { AttemptInput } from './attempt.js';
-import { type FileCache, stepEnv } from './attempt-dir.js';
-import { callContext, type Heartbeat, JOB_CHECK_EVERY } from './heartbeat.js';
+import { stepEnv } from './attempt-dir.js';
+import { callContext, JOB_CHECK_EVERY } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
 import { runReduceAttempt } from './reduce-task.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 import { CoalescedStatus } from './status-writer.js';
+import { type Attempt, requestsOf, requestsSince, type RunnerDeps, ShutdownError, stillOwned } from './task-attempt.js';
+import { settle } from './task-settle.js';
 
-/** The reason an attempt is aborted because the worker is shutting down. */
-export class ShutdownError extends Error {
-  override readonly name = 'ShutdownError';
-}
-
-export interface RunnerDeps {
-  readonly s: Services;
-  readonly workerId: string;
-  readonly heartbeat: Heartbeat;
-  readonly files: FileCache;
-  readonly settings: WorkerSettings;
-  /** Aborted on SIGTERM: the running attempt is released, not failed. */
-  readonly shutdown: AbortSignal;
-}
-
-/** A claimed attempt, from its claim to its settlement. */
-interface Attempt {
-  readonly msg: ReceivedMessage;
-  readonly job: AcceptedJob;
-  readonly task: TaskRecord;
-  readonly ref: AttemptRef;
-  readonly abort: AbortController;
-  /** Request counts at the claim (undefined when this process does not count). */
-  readonly requestsAtClaim: RequestCounts | undefined;
-}
+export { type RunnerDeps, ShutdownError } from './task-attempt.js';
 
 /** What a finished run hands to the commit. */
 interface RunOutcome {
@@ -72,7 +39,7 @@ export async function handleTaskMessage(d: RunnerDeps, msg: ReceivedMessage): Pr
   const { s } = d;
   const parsed = parseTaskMessage(msg.body);
   // Unprocessable: leave it; after maxReceiveCount receives SQS moves it to the DLQ.
-  if (!parsed) return s.log.error('Unreadable task message left for the DLQ', { body: msg.body.slice(0, 200) });
+  if (!parsed) return s.log.error(LOG_EVENTS.unreadableTaskMessage, { body: msg.body.slice(0, 200) });
   return callContext.run(parsed, () => handleParsed(d, msg, parsed));
 }
 
@@ -82,7 +49,7 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
   const onShutdown = () => a.abort.abort(new ShutdownError('worker shutting down'));
   d.shutdown.addEventListener('abort', onShutdown, { once: true });
   d.heartbeat.track({ ref: a.ref, receiptHandle: msg.receiptHandle, abort: a.abort, visibleUntil: d.s.now() + 30_000 });
-  d.s.log.info('Task claimed', { ...a.ref });
+  d.s.log.info(LOG_EVENTS.taskClaimed, { ...a.ref });
   let workDir: string | undefined;
   try {
     workDir = await d.files.prepare(a.job, a.task);
@@ -116,7 +83,7 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
   if (jobRead.status === 'rejected') throw jobRead.reason;
   const job = jobRead.value;
   if (!job) {
-    s.log.error('Task message for an unknown job left for the DLQ', { ...parsed });
+    s.log.error(LOG_EVENTS.unknownJobTaskMessage, { ...parsed });
     return undefined;
   }
   const task = claimed.status === 'fulfilled' ? claimed.value : undefined;
@@ -206,12 +173,12 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
     // Refused only because the lease ran out (slow heartbeats) while nobody took the task
     // over: renew the lease (fenced on owner and attempt) and commit once more.
     if (!isErrorNamed(err, 'LeaseLostError') || !stillOwned(err, ref)) throw err;
-    s.log.warn('Commit refused on an expired lease nobody took over; renewing it', { ...ref });
+    s.log.warn(LOG_EVENTS.commitRenewingLease, { ...ref });
     await s.tasks.heartbeat(ref, s.now(), leaseMs(s.timings));
     done = await send();
   }
-  if (done === 'already') s.log.warn('Commit had already been applied (its response was lost)', { ...ref });
-  s.log.info('Task committed', { ...ref });
+  if (done === 'already') s.log.warn(LOG_EVENTS.commitAlreadyApplied, { ...ref });
+  s.log.info(LOG_EVENTS.taskCommitted, { ...ref });
   s.metrics.taskCompleted(a.task.kind);
   // Committed: the message can go, and the job is read for the next phase at the same time.
   const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), s.jobs.get(ref.jobId)]);
@@ -219,84 +186,6 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
     rememberJob(s, fresh);
     await advanceJob(s, fresh);
   }
-}
-
-/** Settle an attempt that did not commit: why it ended decides what happens to the task. */
-async function settle(d: RunnerDeps, a: Attempt, err: unknown): Promise<void> {
-  const { s } = d;
-  const { ref, msg } = a;
-  const log = { ...ref };
-  const requests = requestsOf(d, a, 'DynamoDB.UpdateItem');
-  if (isErrorNamed(err, 'LeaseLostError')) {
-    if (stillOwned(err, ref)) {
-      // Still RUNNING under this live worker, whose lease ran out: hand it back at once.
-      await s.tasks.release(ref, s.now(), { reason: 'lease ran out', ...requests }).catch((e: unknown) => s.log.warn('Release failed', { ...log, error: e as Error }));
-      await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
-      return s.log.warn('Attempt lost its lease; its output is discarded and the task released', log);
-    }
-    s.log.warn('Attempt lost its lease; its output is discarded', log);
-    return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
-  }
-  if (err instanceof ShutdownError) {
-    // Graceful shutdown: hand the task back at once instead of waiting for the lease to expire.
-    await s.tasks.release(ref, s.now(), { reason: 'worker shutting down', ...requests }).catch((e: unknown) => s.log.warn('Release failed', { ...log, error: e as Error }));
-    await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
-    return s.log.info('Task released for shutdown', log);
-  }
-  if (isErrorNamed(err, 'JobEndedError')) {
-    await s.tasks.cancelAttempt(ref, s.now(), { reason: (err as Error).message, ...requests }).catch(() => {});
-    return s.taskQueue.delete(msg.receiptHandle);
-  }
-  await failAttempt(d, a, err, requests);
-}
-
-/** A failed attempt: retried after the retry delay, or, with no attempts left, the job fails. */
-async function failAttempt(d: RunnerDeps, a: Attempt, err: unknown, requests: AttemptDetails): Promise<void> {
-  const { s } = d;
-  const { ref, task, msg } = a;
-  const message = err instanceof Error ? err.message : String(err);
-  const tail = err instanceof TaskFailedError ? err.stderrTail : err instanceof Error ? (err.stack ?? '') : '';
-  const poison = isErrorNamed(err, 'PoisonTaskError');
-  const exhausted = poison || isLastAttempt(task, attemptsAllowed(a.job, s.timings));
-  s.log.warn('Attempt failed', { ...ref, error: message, exhausted });
-  s.metrics.taskFailed(task.kind);
-  if (tail) {
-    await s.blobs.putBytes(s.names.bucket, logKey(ref.jobId, ref.taskId, ref.attempt), tail).catch(() => {});
-  }
-  let next: 'PENDING' | 'FAILED';
-  try {
-    next = await s.tasks.fail(ref, s.now(), message, exhausted, requests);
-  } catch (e) {
-    if (isErrorNamed(e, 'LeaseLostError')) return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
-    throw e;
-  }
-  await s.jobs.addCounters(ref.jobId, {
-    [counterKey(FRAMEWORK, Counters.FAILED_ATTEMPTS)]: 1,
-    ...(next === 'PENDING' ? { [counterKey(FRAMEWORK, Counters.RETRIED_ATTEMPTS)]: 1 } : {}),
-  });
-  if (next === 'PENDING') {
-    await sendTaskMessages(s.taskQueue, ref.jobId, [ref.taskId], retryDelayMs(s.timings, task.failures + 1));
-  } else {
-    const reason = taskFailedReason(ref.taskId, attemptsUsed(task) + 1, message, poison, tail);
-    await s.jobs.end(ref.jobId, 'FAILED', reason, iso(s.now()));
-  }
-  await s.taskQueue.delete(msg.receiptHandle);
-}
-
-/**
- * The attempt's requests since its claim, when this process counts them, plus the write
- * that ends it (`ending`: it carries the entry, so it cannot count itself).
- */
-function requestsOf(d: RunnerDeps, a: Attempt, ending: string): AttemptDetails {
-  return requestsSince(d.s, a.requestsAtClaim, ending);
-}
-
-function requestsSince(s: Services, before: RequestCounts | undefined, ending: string): AttemptDetails {
-  const counter = s.clients.requests;
-  if (!counter || !before) return {};
-  const requests = { ...counter.since(before) };
-  requests[ending] = (requests[ending] ?? 0) + 1;
-  return { requests };
 }
 
 /** Bytes in and out of a committed attempt, from its framework counters. */
@@ -345,14 +234,9 @@ async function recover(
   if (isErrorNamed(err, 'StaleStateError') || isErrorNamed(err, 'LeaseLostError')) throw err;
   const current = await s.tasks.get(at.jobId, at.taskId).catch(() => undefined);
   if (current && applied(current)) {
-    s.log.warn('A write whose answer was lost had been applied', { ...at, error: err as Error });
+    s.log.warn(LOG_EVENTS.lostAnswerApplied, { ...at, error: err as Error });
     return current;
   }
   throw err;
 }
 
-/** A refused owner transition that left the task as this attempt's: only its lease ran out. */
-function stillOwned(err: unknown, ref: AttemptRef): boolean {
-  const current = (err as StaleStateError<TaskRecord>).current;
-  return current?.status === 'RUNNING' && current.owner === ref.owner && current.attempt === ref.attempt;
-}

@@ -11,6 +11,7 @@ import type { Services } from '../services/context.js';
 import { FileCache } from './attempt-dir.js';
 import { Heartbeat } from './heartbeat.js';
 import { handleTaskMessage } from './task-runner.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 
 export function newWorkerId(): string {
   return `${os.hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -53,16 +54,16 @@ export class Worker {
         const job = await s.jobs.get(jobId, false);
         return job === undefined || isTerminal(job.status);
       }, s.now(), leaseMs(s.timings) * 3);
-      if (dropped.length > 0) s.log.info('Files of ended jobs removed', { jobs: dropped });
+      if (dropped.length > 0) s.log.info(LOG_EVENTS.endedJobFilesRemoved, { jobs: dropped });
     } catch (err) {
-      s.log.warn('Could not remove the files of ended jobs; trying again later', { error: err as Error });
+      s.log.warn(LOG_EVENTS.endedJobFilesRemovalFailed, { error: err as Error });
     }
   }
 
   private async poll(): Promise<void> {
     const s = this.s;
     this.heartbeat.start();
-    s.log.info('Worker started', { workerId: this.workerId });
+    s.log.info(LOG_EVENTS.workerStarted, { workerId: this.workerId });
     try {
       while (!this.shutdown.signal.aborted) {
         let msg: Awaited<ReturnType<typeof s.taskQueue.receiveOne>>;
@@ -70,7 +71,7 @@ export class Worker {
           msg = await s.taskQueue.receiveOne(s.timings.pollWaitSeconds, this.shutdown.signal);
         } catch (err) {
           if (this.shutdown.signal.aborted) break;
-          s.log.warn('Polling failed; retrying', { error: err as Error });
+          s.log.warn(LOG_EVENTS.pollingFailed, { error: err as Error });
           await new Promise((r) => setTimeout(r, 1000));
           continue;
         }
@@ -92,14 +93,14 @@ export class Worker {
           );
         } catch (err) {
           // The message stays in the queue: it is retried and, if it keeps failing, moved to the DLQ.
-          s.log.error('Task message could not be handled', { error: err as Error });
+          s.log.error(LOG_EVENTS.taskMessageFailed, { error: err as Error });
         }
         await this.dropEndedJobs();
       }
     } finally {
       await this.heartbeat.stop();
       await s.workers.remove(this.workerId).catch(() => {});
-      s.log.info('Worker stopped', { workerId: this.workerId });
+      s.log.info(LOG_EVENTS.workerStopped, { workerId: this.workerId });
     }
   }
 }

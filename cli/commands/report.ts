@@ -11,7 +11,7 @@ import { checkJobIdArg } from '../format.js';
 import { addTargetOptions, resolveTarget, type Target } from '../target.js';
 
 /** Read what the report needs: the job, its task records, and the stderr of its failed attempts. */
-export async function loadJobReport(t: Target, jobId: string, now = Date.now()): Promise<JobReport> {
+async function loadJobReport(t: Target, jobId: string, now = Date.now()): Promise<JobReport> {
   const [{ BlobStore }, { JobStore }, { TaskStore }, { logKey }, { buildJobReport }, { jobAttempts }] = await Promise.all([
     import('../../aws/blob-store.js'),
     import('../../aws/job-store.js'),

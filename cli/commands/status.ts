@@ -14,7 +14,7 @@ const firstLine = (s: string, max: number) => {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 };
 
-export function jobRow(j: JobRecord): string[] {
+function jobRow(j: JobRecord): string[] {
   const dur = durationSeconds(j);
   return [
     j.jobId,
@@ -39,14 +39,14 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-export const JOB_HEADER = ['JOB', 'NAME', 'STATUS', 'PHASE', 'MAPS', 'REDUCES', 'CREATED', 'DURATION', 'REASON'];
+const JOB_HEADER = ['JOB', 'NAME', 'STATUS', 'PHASE', 'MAPS', 'REDUCES', 'CREATED', 'DURATION', 'REASON'];
 
 export function jobsTable(jobs: readonly JobRecord[]): string {
   return jobs.length ? `${table(JOB_HEADER, jobs.map(jobRow))}\n` : 'No jobs yet.\n';
 }
 
 /** Task counts by kind and status, e.g. `{ map: { COMMITTED: 3, RUNNING: 1 }, reduce: { PENDING: 2 } }`. */
-export function taskCounts(tasks: readonly TaskItem[]): Record<'map' | 'reduce', Record<string, number>> {
+function taskCounts(tasks: readonly TaskItem[]): Record<'map' | 'reduce', Record<string, number>> {
   const out: Record<'map' | 'reduce', Record<string, number>> = { map: {}, reduce: {} };
   for (const t of tasks) out[t.kind][t.status] = (out[t.kind][t.status] ?? 0) + 1;
   return out;

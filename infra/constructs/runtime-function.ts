@@ -7,11 +7,11 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 /** Lets ESM bundles load the CommonJS dependencies esbuild leaves as `require` calls. */
-export const ESM_REQUIRE_BANNER =
+const ESM_REQUIRE_BANNER =
   "import { createRequire as __mrCreateRequire } from 'node:module'; const require = __mrCreateRequire(import.meta.url);";
 
 /** The Node.js runtime of every Lambda function of the stack. */
-export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
+const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
 
 export interface RuntimeFunctionProps {
   /** Folder holding package.json and package-lock.json. */

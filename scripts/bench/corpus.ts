@@ -36,7 +36,7 @@ export interface CorpusOptions {
 }
 
 /** A sampler of word ranks with P(k) ∝ 1/k^s (k = 0 is the most frequent). */
-export function zipfSampler(n: number, s: number, rand: () => number): () => number {
+function zipfSampler(n: number, s: number, rand: () => number): () => number {
   const cdf = new Float64Array(n);
   let sum = 0;
   for (let k = 0; k < n; k++) {

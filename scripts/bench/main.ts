@@ -18,7 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../../local/stack.js';
-import { type BenchResult, DEFAULTS, runBenchmark, TARGETS, type FigureName } from './harness.js';
+import { runBenchmark } from './harness.js';
+import { type BenchResult, DEFAULTS, type FigureName, TARGETS } from './results.js';
 import { MIB } from './corpus.js';
 import { runScaleSection } from './scale-main.js';
 

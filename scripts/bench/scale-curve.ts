@@ -21,7 +21,7 @@ import { sweep } from '../../services/checker.js';
 import { createServices, type Services } from '../../services/context.js';
 import { LocalStack } from '../../local/stack.js';
 import { jobCallStats, readCallLog } from './calls.js';
-import { procMemory } from './harness.js';
+import { procMemory } from './processes.js';
 
 export const SCALE_DEFAULT_MS = [16, 256, 2048] as const;
 const R = 4;

@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { jobCallStats, parseCallLog } from '../../scripts/bench/calls.js';
 import { loadWordList, writeCorpus } from '../../scripts/bench/corpus.js';
 import { costModel, emptyMix, PRICES } from '../../scripts/bench/cost.js';
-import { type BenchResult, diffCounts, runBenchmark, TARGETS } from '../../scripts/bench/harness.js';
+import { runBenchmark } from '../../scripts/bench/harness.js';
+import { type BenchResult, diffCounts, TARGETS } from '../../scripts/bench/results.js';
 import { markdownTable, parseSize } from '../../scripts/bench/main.js';
 import { ENDPOINT, REPO } from '../helpers/stack.js';
 

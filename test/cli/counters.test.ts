@@ -6,7 +6,8 @@
  * show all of it in `run --json`, `status` and `logs`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliEnv, expectNoStackProcesses, STACK_LINE, Scratch, uniquePrefix } from '../helpers/cli.js';
+import { cli, cliEnv, Scratch, STACK_LINE } from '../helpers/cli.js';
+import { expectNoStackProcesses, uniquePrefix } from '../helpers/local-up.js';
 
 const PREFIX = uniquePrefix('counters');
 let s: Scratch;

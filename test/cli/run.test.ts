@@ -7,17 +7,10 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cli,
-  cliEnv,
-  expectNoStackProcesses,
-  finished,
-  Output,
-  STACK_LINE,
-  Scratch,
-  spawnCli,
-  uniquePrefix,
-} from '../helpers/cli.js';
+import { LOG_EVENTS } from '../../core/log-events.js';
+import { cli, cliEnv, finished, Output, Scratch, spawnCli, STACK_LINE } from '../helpers/cli.js';
+import { expectNoStackProcesses, uniquePrefix } from '../helpers/local-up.js';
+import { parseLogRecords } from '../helpers/worker-logs.js';
 
 const PREFIX = uniquePrefix('run');
 let s: Scratch;
@@ -94,18 +87,20 @@ describe('mapreduce run', () => {
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toBe('');
     // --verbose: the embedded coordinator/checker log readable lines, and the worker logs are kept.
-    expect(r.stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}local-stack: Job created jobId=\S+ numMaps=1 numReduces=0/m);
+    expect(r.stderr).toMatch(
+      new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO {2}local-stack: ${LOG_EVENTS.jobCreated} jobId=\\S+ numMaps=1 numReduces=0`, 'm'),
+    );
     const logDir = /^Worker logs kept in (\S+)$/m.exec(r.stderr)?.[1] as string;
     expect(logDir).toBeTruthy();
-    const lines = readFileSync(path.join(logDir, 'worker-0.log'), 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = parseLogRecords(readFileSync(path.join(logDir, 'worker-0.log'), 'utf8'));
     rmSync(logDir, { recursive: true, force: true });
     // Structured worker logs: every task line names the job, the task and the attempt.
-    const failures = lines.filter((l) => l.message === 'Attempt failed');
+    const failures = lines.filter((l) => l.message === LOG_EVENTS.attemptFailed);
     expect(failures.map((l) => [l.taskId, l.attempt])).toEqual([['m-00000', 1], ['m-00000', 2]]);
-    for (const l of lines.filter((x) => String(x.message).startsWith('Task ') || x.message === 'Attempt failed')) {
+    const attemptEvents: string[] = [LOG_EVENTS.taskClaimed, LOG_EVENTS.attemptFailed];
+    const attemptLines = lines.filter((x) => attemptEvents.includes(x.message));
+    expect(attemptLines.map((l) => l.message)).toEqual([...attemptEvents, ...attemptEvents]);
+    for (const l of attemptLines) {
       expect(l.taskId).toBe('m-00000');
       expect([typeof l.level, typeof l.jobId, typeof l.attempt]).toEqual(['string', 'string', 'number']);
     }

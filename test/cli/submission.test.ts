@@ -9,8 +9,9 @@ import type { ObjectInfo } from '../../aws/blob-store.js';
 import { manifestKey } from '../../core/layout.js';
 import { MANIFEST_LIMITS } from '../../core/manifest.js';
 import { READY_LIMITS } from '../../core/ready-marker.js';
-import { PLAN_BATCH } from '../../services/plan-writer.js';
-import { cli, cliEnv, LocalUp, Scratch, StackAccess, uniquePrefix } from '../helpers/cli.js';
+import { PLAN_STEP } from '../../services/coordinator.js';
+import { cli, cliEnv, Scratch } from '../helpers/cli.js';
+import { LocalUp, StackAccess, uniquePrefix } from '../helpers/local-up.js';
 
 const PREFIX = uniquePrefix('submission');
 let s: Scratch;
@@ -139,8 +140,7 @@ describe('every submission ends visibly and bounded (MANIFEST_LIMITS)', () => {
   });
 
   it('one big plan does not hold up other submissions: it is continued behind them', async () => {
-    const tasks = 4 * PLAN_BATCH;
-    const t0 = Date.now();
+    const tasks = 20 * PLAN_STEP;
     await access.blobs.putBytes(access.bucket, 'data/many/x.txt', 'x'.repeat(tasks));
     const big = id('big-plan');
     const small = id('small');
@@ -151,7 +151,6 @@ describe('every submission ends visibly and bounded (MANIFEST_LIMITS)', () => {
       const j = await access.jobs.get(small);
       return j && j.status !== 'CREATING' ? j : undefined;
     });
-    console.log('small planned after', Date.now() - t0);
     expect(smallJob.status).toBe('RUNNING');
     // The big job was submitted first and is still being planned.
     const bigJob = await access.jobs.get(big);

@@ -6,17 +6,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type CliResult,
-  cli,
-  cliEnv,
-  STACK_LINE,
-  StackAccess,
-  Scratch,
-  stackProcesses,
-  uniquePrefix,
-  unusedPort,
-} from '../helpers/cli.js';
+import { cli, cliEnv, type CliResult, Scratch, STACK_LINE } from '../helpers/cli.js';
+import { StackAccess, stackProcesses, uniquePrefix } from '../helpers/local-up.js';
+import { freePort } from '../helpers/ports.js';
 
 const PREFIX = uniquePrefix('usage');
 let s: Scratch;
@@ -159,7 +151,7 @@ describe('bad input caught before anything starts', () => {
 
 describe('case 9: no stack, no region, no credentials', () => {
   it('no local stack running: exit 3, naming the endpoint and `mapreduce local up`', async () => {
-    const endpoint = `http://127.0.0.1:${await unusedPort()}`;
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
     const results = await Promise.all([
       cli(['status', '--endpoint', endpoint], env),
       cli(['jobs'], { ...env, AWS_ENDPOINT_URL: endpoint }),

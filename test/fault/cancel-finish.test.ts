@@ -10,7 +10,8 @@ import { isErrorNamed } from '../../core/errors.js';
 import { newJobId, partName } from '../../core/model.js';
 import { cancelJob } from '../../services/cancel.js';
 import { finalizeJob } from '../../services/phases.js';
-import { pendingTasks, runningJob, usePrivateNamespace } from '../helpers/fault.js';
+import { usePrivateNamespace } from '../helpers/emulators.js';
+import { pendingTasks, runningJob } from '../helpers/seed-records.js';
 
 describe('cancel during finishing', () => {
   const env = usePrivateNamespace();

@@ -9,16 +9,9 @@ import { isErrorNamed, type StaleStateError } from '../../core/errors.js';
 import { newJobId } from '../../core/model.js';
 import { sweep, sweepUntil } from '../../services/checker.js';
 import type { Services } from '../../services/context.js';
-import {
-  drainQueue as drain,
-  isolatedNamespace,
-  type Namespace,
-  type PrivateEmulator,
-  pendingTasks,
-  runningJob,
-  privateEmulator,
-  taskIdsOf,
-} from '../helpers/fault.js';
+import { isolatedNamespace, type Namespace, type PrivateEmulator, privateEmulator } from '../helpers/emulators.js';
+import { drainQueue as drain, taskIdsOf } from '../helpers/queues.js';
+import { pendingTasks, runningJob } from '../helpers/seed-records.js';
 
 const LEASE = 1000; // FAST_TIMINGS: 200 ms × 5
 

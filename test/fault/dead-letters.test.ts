@@ -9,14 +9,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { newJobId } from '../../core/model.js';
 import { sweep } from '../../services/checker.js';
 import type { Services } from '../../services/context.js';
-import {
-  drainQueue,
-  pendingTasks,
-  queueDepth,
-  runningJob,
-  taskIdsOf,
-  usePrivateNamespace,
-} from '../helpers/fault.js';
+import { usePrivateNamespace } from '../helpers/emulators.js';
+import { drainQueue, queueDepth, taskIdsOf } from '../helpers/queues.js';
+import { pendingTasks, runningJob } from '../helpers/seed-records.js';
 
 describe('checker: dead-lettered task messages', () => {
   const T = Date.now();

@@ -7,23 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
-import {
-  countWords,
-  finish,
-  duplicateSends,
-  expectIdenticalParts,
-  INDEX_MAPPER,
-  INDEX_REDUCER,
-  indexWordTotal,
-  putScript,
-  queueDepth,
-  saveWorkerLogs,
-  sortedCounters,
-  startFaultStack,
-  syntheticText,
-  waitFor,
-} from '../helpers/fault.js';
+import { duplicateSends } from '../helpers/duplicate-sends.js';
+import { startFaultStack } from '../helpers/emulators.js';
+import { countWords, expectIdenticalParts, INDEX_MAPPER, INDEX_REDUCER, indexWordTotal, putScript, sortedCounters, syntheticText } from '../helpers/index-job.js';
+import { queueDepth } from '../helpers/queues.js';
 import type { TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
+import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
 
 describe('every task message delivered twice', () => {
   const dup = duplicateSends();
@@ -57,7 +47,7 @@ describe('every task message delivered twice', () => {
     expect(cleanJob.status, cleanJob.reason).toBe('SUCCEEDED');
     const clean = await t.readParts(cleanOut, 3);
     expect(indexWordTotal(clean)).toBe(countWords(input));
-    await waitFor('the clean run’s messages to be gone', async () => (await queueDepth(t.s)) === 0, 30_000, 200);
+    await waitFor('the clean run’s messages to be gone', async () => (await queueDepth(t.s)) === 0, { timeoutMs: 30_000, intervalMs: 200 });
 
     dup.enable();
     const output = `s3://${t.bucket}/out/dup/`;
@@ -84,7 +74,7 @@ describe('every task message delivered twice', () => {
     // And both copies were delivered: the queue empties (the second copy's claim is refused and
     // the message deleted), rather than keeping copies nobody received.
     const drained = async () => (await queueDepth(t.s)) === 0;
-    await waitFor('both copies of every message to be received and deleted', drained, 60_000, 200);
+    await waitFor('both copies of every message to be received and deleted', drained, { timeoutMs: 60_000, intervalMs: 200 });
 
     expectIdenticalParts(await t.readParts(output, 3), clean, 'output with every message delivered twice');
     expect(sortedCounters(job)).toEqual(sortedCounters(cleanJob));

@@ -6,23 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseMs } from '../../core/config.js';
+import { LOG_EVENTS } from '../../core/log-events.js';
 import type { ManifestInput } from '../../core/manifest.js';
-import {
-  exited,
-  expectIdenticalParts,
-  finish,
-  INDEX_MAPPER,
-  INDEX_REDUCER,
-  putScript,
-  saveWorkerLogs,
-  signalWorker,
-  startFaultStack,
-  syntheticText,
-  waitFor,
-  waitForRunningTask,
-  workerLogLines,
-} from '../helpers/fault.js';
+import { startFaultStack } from '../helpers/emulators.js';
+import { expectIdenticalParts, INDEX_MAPPER, INDEX_REDUCER, putScript, syntheticText } from '../helpers/index-job.js';
 import type { TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
+import { eventsOf, finish, saveWorkerLogs, workerLogRecords } from '../helpers/worker-logs.js';
+import { exited, signalWorker, waitForRunningTask } from '../helpers/worker-processes.js';
 
 // Long leases, short polls: a takeover within ~3 s can only come from the release.
 const TIMINGS = { heartbeatMs: 2000, missedHeartbeats: 5, pollWaitSeconds: 1 };
@@ -67,8 +58,7 @@ describe('SIGTERM on a worker in the middle of a task', () => {
         const x = (await t.s.tasks.list(jobId, 'map')).find((y) => y.taskId === victim.taskId);
         return x?.owner && x.owner !== victim.owner && (x.claimedAt ?? 0) >= sentAt ? x : undefined;
       },
-      20_000,
-      20,
+      { timeoutMs: 20_000, intervalMs: 20 },
     );
     const takeoverMs = (taken.claimedAt as number) - sentAt;
     const lease = leaseMs(t.stack.options.timings);
@@ -79,11 +69,8 @@ describe('SIGTERM on a worker in the middle of a task', () => {
 
     await exited(child);
     expect(child.exitCode).toBe(0); // a graceful exit
-    expect(
-      workerLogLines(t, victim.owner).some(
-        (l) => l.includes('"message":"Task released for shutdown"') && l.includes(`"taskId":"${victim.taskId}"`),
-      ),
-    ).toBe(true);
+    const attempt = { jobId, taskId: victim.taskId, attempt: victim.attempt, owner: victim.owner };
+    expect(eventsOf(workerLogRecords(t, attempt))).toContain(LOG_EVENTS.taskReleasedForShutdown);
 
     const job = await finish(t, jobId);
     expect(job.status, job.reason).toBe('SUCCEEDED');

@@ -10,15 +10,10 @@ import { newJobId } from '../../core/model.js';
 import type { Services } from '../../services/context.js';
 import { handleUpload } from '../../services/coordinator.js';
 import { advanceJob } from '../../services/phases.js';
-import {
-  drainQueue,
-  type Namespace,
-  pendingTasks,
-  runningJob,
-  syntheticText,
-  taskIdsOf,
-  usePrivateNamespace,
-} from '../helpers/fault.js';
+import { type Namespace, usePrivateNamespace } from '../helpers/emulators.js';
+import { syntheticText } from '../helpers/index-job.js';
+import { drainQueue, taskIdsOf } from '../helpers/queues.js';
+import { pendingTasks, runningJob } from '../helpers/seed-records.js';
 
 describe('idempotent fan-out', () => {
   const env = usePrivateNamespace();

@@ -7,23 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
 import type { JobRecord } from '../../core/model.js';
-import {
-  countWords,
-  finish,
-  exited,
-  expectIdenticalParts,
-  INDEX_MAPPER,
-  INDEX_REDUCER,
-  indexWordTotal,
-  putScript,
-  saveWorkerLogs,
-  signalWorker,
-  startFaultStack,
-  sortedCounters,
-  syntheticText,
-  waitForRunningTask,
-} from '../helpers/fault.js';
+import { startFaultStack } from '../helpers/emulators.js';
+import { countWords, expectIdenticalParts, INDEX_MAPPER, INDEX_REDUCER, indexWordTotal, putScript, sortedCounters, syntheticText } from '../helpers/index-job.js';
 import type { TestStack } from '../helpers/stack.js';
+import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
+import { exited, signalWorker, waitForRunningTask } from '../helpers/worker-processes.js';
 
 describe('a worker SIGKILLed in the middle of a task', () => {
   let t: TestStack;

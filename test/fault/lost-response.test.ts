@@ -8,9 +8,10 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AttemptRef, TaskStore } from '../../aws/task-store.js';
-import { finish, saveWorkerLogs, startFaultStack } from '../helpers/fault.js';
-import { runInProcess } from '../helpers/in-process-worker.js';
+import { startFaultStack } from '../helpers/emulators.js';
 import type { TestStack } from '../helpers/stack.js';
+import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
+import { runInProcess } from '../helpers/in-process-worker.js';
 import { expectWordCountOutput, startExampleWordCount } from '../helpers/example-wordcount.js';
 
 const timeout = () => Object.assign(new Error('socket hang up after the write'), { name: 'TimeoutError', code: 'ETIMEDOUT' });

@@ -9,8 +9,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AttemptRef, type CommitOutcome, TaskStore } from '../../aws/task-store.js';
 import { runInProcess } from '../helpers/in-process-worker.js';
-import { finish, saveWorkerLogs, startFaultStack, waitFor } from '../helpers/fault.js';
+import { startFaultStack } from '../helpers/emulators.js';
 import type { TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
+import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
 import { expectWordCountOutput, startExampleWordCount } from '../helpers/example-wordcount.js';
 
 /** A task store whose map commits succeed and then "crash" the worker before it does anything else. */
@@ -60,8 +62,7 @@ describe('a crash between the last map commit and the reduce trigger', () => {
         const j = await t.job(jobId);
         return j?.phase === 'REDUCE' && j.reduceEnqueuedAt ? j : undefined;
       },
-      30_000,
-      100,
+      { timeoutMs: 30_000 },
     );
     expect(reducing.mapsCommitted).toBe(created.numMaps);
     expect((await t.s.tasks.list(jobId, 'reduce')).every((x) => x.status === 'PENDING' && x.attempt === 0)).toBe(true);

@@ -8,20 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
-import {
-  exited,
-  finish,
-  INDEX_MAPPER,
-  INDEX_REDUCER,
-  putScript,
-  saveWorkerLogs,
-  signalWorker,
-  startFaultStack,
-  syntheticText,
-  waitFor,
-  waitForRunningTask,
-} from '../helpers/fault.js';
+import { startFaultStack } from '../helpers/emulators.js';
+import { INDEX_MAPPER, INDEX_REDUCER, putScript, syntheticText } from '../helpers/index-job.js';
 import type { TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
+import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
+import { exited, signalWorker, waitForRunningTask } from '../helpers/worker-processes.js';
 
 describe('a stalled task of a job with maxAttempts: 1', () => {
   let t: TestStack;

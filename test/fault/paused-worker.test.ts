@@ -6,23 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isErrorNamed, type StaleStateError } from '../../core/errors.js';
+import { LOG_EVENTS } from '../../core/log-events.js';
 import type { ManifestInput } from '../../core/manifest.js';
-import {
-  finish,
-  INDEX_MAPPER,
-  INDEX_REDUCER,
-  expectIdenticalParts,
-  putScript,
-  saveWorkerLogs,
-  signalWorker,
-  sleep,
-  startFaultStack,
-  syntheticText,
-  waitFor,
-  waitForRunningTask,
-  workerLogLines,
-} from '../helpers/fault.js';
+import { startFaultStack } from '../helpers/emulators.js';
+import { expectIdenticalParts, INDEX_MAPPER, INDEX_REDUCER, putScript, syntheticText } from '../helpers/index-job.js';
 import type { TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
+import { eventsOf, finish, saveWorkerLogs, workerLogRecords } from '../helpers/worker-logs.js';
+import { signalWorker, waitForRunningTask } from '../helpers/worker-processes.js';
 
 describe('a worker paused past its lease, then resumed', () => {
   let t: TestStack;
@@ -80,22 +71,19 @@ describe('a worker paused past its lease, then resumed', () => {
       paused.kill('SIGCONT');
       resumed = true;
       // The resumed worker finds out on its own (a heartbeat or its commit is refused) and discards the attempt.
-      const lines = await waitFor(
+      const attempt = { jobId, taskId: victim.taskId, attempt: victim.attempt, owner: victim.owner };
+      const events = await waitFor(
         `the resumed worker (pid ${paused.pid}, exit ${paused.exitCode ?? paused.signalCode}) to discard its attempt`,
         () => {
-          const mine = workerLogLines(t, victim.owner).filter(
-            (l) =>
-              l.includes(`"jobId":"${jobId}"`) &&
-              l.includes(`"taskId":"${victim.taskId}"`) &&
-              l.includes(`"attempt":${victim.attempt}`),
-          );
-          return mine.some((l) => /lost its lease|Commit refused/.test(l)) ? mine : undefined;
+          const mine = eventsOf(workerLogRecords(t, attempt));
+          return mine.includes(LOG_EVENTS.attemptLostLease) ? mine : undefined;
         },
-        60_000,
-        100,
+        { timeoutMs: 60_000 },
       );
-      expect(lines.some((l) => l.includes('"message":"Task committed"'))).toBe(false);
-      await sleep(1000); // let anything it might still do land
+      // The records are this attempt's (it starts with its claim), and it never committed.
+      expect(events[0]).toBe(LOG_EVENTS.taskClaimed);
+      expect(events).not.toContain(LOG_EVENTS.taskCommitted);
+      // Discarding is the attempt's last step (task-runner settle): its effects are all in by now.
 
       const after = (await t.s.tasks.list(jobId, 'map')).find((x) => x.taskId === victim.taskId);
       expect(after).toEqual(before);

@@ -6,8 +6,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAILING_MAPPER, finish, putScript, saveWorkerLogs, startFaultStack } from '../helpers/fault.js';
+import { startFaultStack } from '../helpers/emulators.js';
+import { FAILING_MAPPER, putScript } from '../helpers/index-job.js';
 import { example, sortedLines, type TestStack, unixPipeline } from '../helpers/stack.js';
+import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
 
 describe('a mapper that always exits 1', () => {
   let t: TestStack;

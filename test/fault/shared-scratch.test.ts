@@ -14,7 +14,7 @@ import { BlobStore } from '../../aws/blob-store.js';
 import type { TaskItem } from '../../aws/task-store.js';
 import type { AcceptedJob } from '../../core/model.js';
 import { FileCache } from '../../worker/attempt-dir.js';
-import { isolatedNamespace, type Namespace, type PrivateEmulator, privateEmulator } from '../helpers/fault.js';
+import { isolatedNamespace, type Namespace, privateEmulator, type PrivateEmulator } from '../helpers/emulators.js';
 
 describe('workers sharing a scratch directory', () => {
   let emu: PrivateEmulator;

@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { newJobId, type TaskRecord, taskId } from '../../core/model.js';
 import type { Services } from '../../services/context.js';
-import { usePrivateNamespace } from '../helpers/fault.js';
+import { usePrivateNamespace } from '../helpers/emulators.js';
 
 describe('TaskStore.putNew', () => {
   const env = usePrivateNamespace();

@@ -15,7 +15,9 @@ import { type EmulatorHandle, ensureEmulator, isEndpointUp } from '../../local/e
 import { EnvironmentError } from '../../core/errors.js';
 import { localResourceNames } from '../../core/resources.js';
 import { BlobStore } from '../../aws/blob-store.js';
-import { freePort, runCli } from '../helpers/pipeline.js';
+import { cli } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
 
 const isAlive = (pid: number) => {
   try {
@@ -55,9 +57,7 @@ describe('a dead emulator endpoint fails fast and clearly', () => {
 
     const pid = emulator?.pid as number;
     process.kill(pid, 'SIGKILL');
-    const deadline = Date.now() + 10_000;
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(isAlive(pid)).toBe(false);
+    await waitFor('the killed emulator to exit', () => !isAlive(pid), { timeoutMs: 10_000, intervalMs: 50 });
     expect(await isEndpointUp(endpoint, 500)).toBe(false);
 
     const started = Date.now();
@@ -90,7 +90,7 @@ describe('a dead emulator endpoint fails fast and clearly', () => {
     // The endpoint is dead by now (previous test); if run alone, a fresh free port is just as dead.
     const dead = emulator && !(await isEndpointUp(endpoint, 500)) ? endpoint : `http://127.0.0.1:${await freePort()}`;
     const started = Date.now();
-    const r = await runCli(['status', '--endpoint', dead], { ...process.env, MR_STATE_DIR: stateDir }, 30_000);
+    const r = await cli(['status', '--endpoint', dead], { ...process.env, MR_STATE_DIR: stateDir }, { timeoutMs: 30_000 });
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(r.signal).toBeNull();
     expect(r.code, r.stderr).toBe(3);

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { JobRecord } from '../../core/model.js';
-import { waitFor } from './fault.js';
+import { waitFor } from './wait.js';
 import { example, sortedLines, type TestStack, unixPipeline } from './stack.js';
 
 export interface WordCountJob {

@@ -1,10 +1,8 @@
 /**
- * Shared bits of the pipeline and foundation acceptance tests: a seeded PRNG for
- * generated data, a one-call "upload, submit, wait, read" job runner on a TestStack,
- * the Unix reference over per-file input, and CLI / port helpers.
+ * Shared bits of the pipeline acceptance tests: a seeded PRNG for generated data, a
+ * one-call "upload, submit, wait, read" job runner on a TestStack, and the Unix
+ * reference over per-file input. Running the CLI: cli.ts.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import type { ManifestInput, Step } from '../../core/manifest.js';
 import type { JobRecord } from '../../core/model.js';
@@ -112,70 +110,3 @@ export function reference(files: Record<string, Buffer>, mapper: string, reducer
 export const WC_MAP = path.join(REPO, 'examples', 'wordcount', 'wc_map.sh');
 export const WC_REDUCE = path.join(REPO, 'examples', 'wordcount', 'wc_reduce.sh');
 export const WC_SUM = path.join(REPO, 'examples', 'wordcount', 'wc_sum.sh');
-export const BIN = path.join(REPO, 'bin', 'mapreduce.js');
-
-/** A TCP port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-export interface CliResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Run `node bin/mapreduce.js ...args` to completion (killed after timeoutMs). */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], { env, cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  return collect(child, timeoutMs);
-}
-
-export function collect(child: ChildProcess, timeoutMs: number): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** Environment for CLI child processes: the emulator from the test env, short intervals. */
-export function cliEnv(stateDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    MR_STATE_DIR: stateDir,
-    MR_HEARTBEAT_MS: '200',
-    MR_MISSED_HEARTBEATS: '5',
-    MR_CHECKER_INTERVAL_MS: '250',
-    MR_POLL_WAIT_SECONDS: '1',
-    MR_RETRY_BASE_MS: '100',
-    MR_REQUEUE_GRACE_MS: '5000',
-    ...extra,
-  };
-}
-
-/** Poll `fn` until it returns a value other than undefined (throws after timeoutMs). */
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}

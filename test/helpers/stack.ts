@@ -15,6 +15,7 @@ import { manifestKey } from '../../core/layout.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import { type JobRecord, newJobId, partName } from '../../core/model.js';
 import { LocalStack } from '../../local/stack.js';
+import { waitFor } from './wait.js';
 
 export const ENDPOINT = process.env.AWS_ENDPOINT_URL || 'http://127.0.0.1:4566';
 
@@ -85,15 +86,15 @@ export class TestStack {
 
   /** Poll until the job is SUCCEEDED, FAILED or CANCELLED (throws after timeoutMs). */
   async waitForJob(jobId: string, timeoutMs = 90_000): Promise<JobRecord> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const job = await this.job(jobId);
-      if (job && (job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED')) return job;
-      if (Date.now() > deadline) {
-        throw new Error(`Job ${jobId} did not finish within ${timeoutMs} ms (now ${job?.status}/${job?.phase})`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    let job: JobRecord | undefined;
+    return waitFor(
+      `job ${jobId} to finish`,
+      async () => {
+        job = await this.job(jobId);
+        return job && (job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED') ? job : undefined;
+      },
+      { timeoutMs, detail: () => `(now ${job?.status}/${job?.phase})` },
+    );
   }
 
   /** The bytes of each part file under an output prefix, in part order. */

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect } from '../helpers/pipeline.js';
+import { finished } from '../helpers/cli.js';
 import { ENDPOINT, example, REPO, TestStack } from '../helpers/stack.js';
 
 const LIB = path.join(REPO, 'examples', 'library');
@@ -46,7 +46,7 @@ describe('examples/library', () => {
       env: { ...process.env, AWS_ENDPOINT_URL: ENDPOINT, MR_PREFIX: t.stack.options.prefix },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const r = await collect(child, 150_000);
+    const r = await finished(child, undefined, 150_000);
     expect(r.code, `${r.stdout}\n${r.stderr}\n${t.workerLogs().slice(-3000)}`).toBe(0);
     const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { status: string; costUsd: number; counters: Record<string, number> };
     expect(result.status).toBe('SUCCEEDED');

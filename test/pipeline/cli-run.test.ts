@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, referenceInput, runCli, WC_MAP, WC_REDUCE } from '../helpers/pipeline.js';
+import { cli, cliEnv } from '../helpers/cli.js';
+import { referenceInput, WC_MAP, WC_REDUCE } from '../helpers/pipeline.js';
 import { ENDPOINT, example, sortedLines, unixPipeline } from '../helpers/stack.js';
 
 describe('mapreduce run (README)', () => {
@@ -19,7 +20,7 @@ describe('mapreduce run (README)', () => {
   it('run -i examples/data -o <dir> -m wc_map.sh -r wc_reduce.sh -R 2: exit 0, _SUCCESS, 2 parts, reference output', async () => {
     const out = path.join(dir, 'out');
     const prefix = `cr-${randomBytes(5).toString('hex')}`;
-    const r = await runCli(
+    const r = await cli(
       [
         'run',
         '-i',
@@ -36,7 +37,7 @@ describe('mapreduce run (README)', () => {
         prefix,
       ],
       cliEnv(path.join(dir, 'state'), { AWS_ENDPOINT_URL: ENDPOINT }),
-      170_000,
+      { timeoutMs: 170_000 },
     );
     expect(r.code, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(0);
     expect(r.stderr).not.toMatch(/^ {4}at /m);

@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliEnv, LocalUp, Scratch, StackAccess, STACK_LINE, uniquePrefix } from '../helpers/cli.js';
+import { cli, cliEnv, Scratch, STACK_LINE } from '../helpers/cli.js';
+import { LocalUp, StackAccess, uniquePrefix } from '../helpers/local-up.js';
 import { prng, referenceInput, WC_MAP, WC_REDUCE } from '../helpers/pipeline.js';
 import { example, sortedLines, unixPipeline } from '../helpers/stack.js';
 

@@ -7,8 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finishJob, startJob, until } from '../helpers/pipeline.js';
+import { finishJob, startJob } from '../helpers/pipeline.js';
 import { REPO, TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 const HOT_KEY = path.join(REPO, 'test', 'fixtures', 'modules', 'hot_key.mjs');
 const FANOUT = 1000; // pairs per input line, as in hot_key.mjs
@@ -44,14 +45,14 @@ describe('streamed groups', () => {
       ship: [HOT_KEY],
       extra: { numReducers: 1, splitSize: 1024 },
     });
-    await until(
+    await waitFor(
       'the reduce task to run',
       async () => {
         const [reduce] = await t.s.tasks.list(started.jobId, 'reduce');
         if (reduce?.status === 'COMMITTED') throw new Error('the reduce finished before its start was seen');
         return reduce?.status === 'RUNNING' ? true : undefined;
       },
-      120_000,
+      { timeoutMs: 120_000 },
     );
     writeFileSync(`/proc/${pid}/clear_refs`, '5'); // VmHWM := current RSS
     const run = await finishJob(t, started);

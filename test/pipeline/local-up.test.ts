@@ -16,8 +16,10 @@ import { manifestKey } from '../../core/layout.js';
 import type { JobRecord } from '../../core/model.js';
 import { localResourceNames, type ResourceNames } from '../../core/resources.js';
 import { createServices, type Services } from '../../services/context.js';
-import { BIN, cliEnv, prng, reference, runCli, until, WC_MAP, WC_REDUCE, words } from '../helpers/pipeline.js';
+import { BIN, cli, cliEnv } from '../helpers/cli.js';
+import { prng, reference, WC_MAP, WC_REDUCE, words } from '../helpers/pipeline.js';
 import { ENDPOINT, FAST_TIMINGS, REPO, sortedLines } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 const isAlive = (pid: number) => {
   try {
@@ -60,19 +62,19 @@ describe('`mapreduce local up` started by upload triggers', () => {
     );
 
   const waitJob = (jobId: string) =>
-    until(
+    waitFor(
       `job ${jobId}`,
       async () => {
         const j = await s.jobs.get(jobId);
         return j && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(j.status) ? j : undefined;
       },
-      120_000,
+      { timeoutMs: 120_000 },
     );
 
   /** Wait until the local coordinator has received and deleted every submission notification. */
   const submissionsDrained = async () => {
     const url = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: names.submissionsQueue }))).QueueUrl;
-    await until('the submissions queue to drain', async () => {
+    await waitFor('the submissions queue to drain', async () => {
       const a = (
         await clients.sqs.send(
           new GetQueueAttributesCommand({
@@ -104,7 +106,7 @@ describe('`mapreduce local up` started by upload triggers', () => {
     up.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    await until('"is up" from local up', async () => {
+    await waitFor('"is up" from local up', async () => {
       if (up.exitCode !== null) throw new Error(`local up exited ${up.exitCode}: ${stderr}`);
       return /is up/.test(stdout) ? true : undefined;
     });
@@ -117,7 +119,7 @@ describe('`mapreduce local up` started by upload triggers', () => {
 
   afterAll(async () => {
     if (up && up.exitCode === null && up.signalCode === null) {
-      await runCli(['local', 'down', '--prefix', prefix], env, 60_000).catch(() => undefined);
+      await cli(['local', 'down', '--prefix', prefix], env, { timeoutMs: 60_000 }).catch(() => undefined);
       if (up.exitCode === null) up.kill('SIGKILL');
     }
     for (const pid of workers) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
@@ -196,7 +198,7 @@ describe('`mapreduce local up` started by upload triggers', () => {
     expect(workers).toHaveLength(2);
     expect(workers.every(isAlive)).toBe(true);
 
-    const down = await runCli(['local', 'down', '--prefix', prefix], env, 60_000);
+    const down = await cli(['local', 'down', '--prefix', prefix], env, { timeoutMs: 60_000 });
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toContain('stopped');
     expect(await upExit).toBe(0);

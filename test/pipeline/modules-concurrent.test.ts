@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleStepModule } from '../../cli/bundle.js';
 import { mapOutputKey } from '../../core/layout.js';
 import { finishJob, prng, randInt, reference, startJob, WC_MAP, WC_REDUCE, words } from '../helpers/pipeline.js';
 import { example, sortedLines, TestStack } from '../helpers/stack.js';
@@ -35,15 +35,7 @@ describe('module steps, concurrent jobs, intermediate objects', () => {
 
   it('word count with wordcount.ts as mapper, combiner and reducer', async () => {
     const outfile = path.join(bundleDir, 'wordcount.mjs');
-    await build({
-      entryPoints: [example('wordcount/wordcount.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile,
-      logLevel: 'silent',
-    });
+    await bundleStepModule(example('wordcount/wordcount.ts'), outfile);
     const rand = prng(20);
     const unicode = ['naïve', 'straße', '日本語', '🙂', 'Ωmega', 'café'];
     const spaces = [' ', '  ', '\t', '\u00a0', '\u3000', '\u2003', ' \r'];

@@ -16,8 +16,9 @@ import { localResourceNames } from '../../core/resources.js';
 import { createServices, type Services } from '../../services/context.js';
 import { handleUpload } from '../../services/coordinator.js';
 import { Worker } from '../../worker/worker.js';
-import { prng, reference, until, WC_MAP, WC_REDUCE, words } from '../helpers/pipeline.js';
+import { prng, reference, WC_MAP, WC_REDUCE, words } from '../helpers/pipeline.js';
 import { ENDPOINT, FAST_TIMINGS, sortedLines } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface Call {
   readonly service: string;
@@ -84,13 +85,13 @@ describe('S3 PUTs per map attempt (in-process worker, observed clients)', () => 
     expect(calls.filter((c) => c.key?.startsWith(mapPrefix))).toHaveLength(0);
     worker = new Worker(s, { sortBufferBytes: 1 << 20, scratchDir: scratch });
     void worker.run();
-    const job = await until(
+    const job = await waitFor(
       'the job to finish',
       async () => {
         const j = await s.jobs.get(jobId);
         return j && ['SUCCEEDED', 'FAILED'].includes(j.status) ? j : undefined;
       },
-      120_000,
+      { timeoutMs: 120_000 },
     );
     await worker.stop();
     worker = undefined;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob, WC_MAP, WC_REDUCE } from '../helpers/pipeline.js';
 import { TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('scratch cleanup', () => {
   let t: TestStack;
@@ -25,8 +26,10 @@ describe('scratch cleanup', () => {
     expect(Buffer.concat(first.parts).toString()).toContain('a\t2');
     expect(existsSync(scratch)).toBe(true);
     // Both workers look every three leases (3 s with the test timings) when idle.
-    const deadline = Date.now() + 30_000;
-    while (existsSync(path.join(scratch, first.jobId)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    await waitFor(`the files of ${first.jobId} to be removed`, () => !existsSync(path.join(scratch, first.jobId)), {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    }).catch(() => undefined);
     expect(readdirSync(scratch)).not.toContain(first.jobId);
     // A worker that dropped a job's files still runs the next job that ships files of the same name.
     const second = await runJob(t, { name: 'cleanup-2', ...spec });

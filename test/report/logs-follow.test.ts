@@ -7,7 +7,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cliEnv, collect, finishJob, startJob } from '../helpers/pipeline.js';
+import { BIN, cliEnv, finished } from '../helpers/cli.js';
+import { finishJob, startJob } from '../helpers/pipeline.js';
 import { REPO, TestStack } from '../helpers/stack.js';
 
 describe('mapreduce logs --follow', () => {
@@ -37,7 +38,7 @@ describe('mapreduce logs --follow', () => {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const followed = collect(child, 120_000);
+    const followed = finished(child, undefined, 120_000);
     const run = await finishJob(t, started);
     const r = await followed;
     expect(r.code, r.stderr).toBe(0);

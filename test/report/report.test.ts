@@ -10,7 +10,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COST_SERVICES, costLine } from '../../core/cost.js';
 import { MARKS } from '../../cli/report-specs.js';
-import { cliEnv, runCli, runJob, WC_MAP, WC_REDUCE } from '../helpers/pipeline.js';
+import { cli, cliEnv } from '../helpers/cli.js';
+import { runJob, WC_MAP, WC_REDUCE } from '../helpers/pipeline.js';
 import { example, TestStack } from '../helpers/stack.js';
 import { launchChromium } from './browser.js';
 
@@ -60,14 +61,14 @@ describe('mapreduce report', () => {
     expect(tasks.find((x) => x.taskId === 'm-00000')?.attempt).toBe(2);
 
     const out = path.join(dir, 'report.html');
-    const r = await runCli(['report', run.jobId, '--out', out, '--prefix', t.stack.options.prefix], cliEnv(path.join(dir, 'state')));
+    const r = await cli(['report', run.jobId, '--out', out, '--prefix', t.stack.options.prefix], cliEnv(path.join(dir, 'state')));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(out);
     const html = readFileSync(out, 'utf8');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=["']?https?:/i); // self-contained
     console.log(`[report] ${out}: ${statSync(out).size} bytes, ${attempts} attempts on ${workers.length} workers`);
     // `status` ends with the same modeled cost as the report's total.
-    const status = await runCli(['status', run.jobId, '--prefix', t.stack.options.prefix], cliEnv(path.join(dir, 'state')));
+    const status = await cli(['status', run.jobId, '--prefix', t.stack.options.prefix], cliEnv(path.join(dir, 'state')));
     expect(status.code, status.stderr).toBe(0);
     const reportTotal = Number(/id="cost-total">([0-9.]+)</.exec(html)?.[1]);
     expect(status.stdout.trimEnd().split('\n').at(-1)).toBe(costLine(reportTotal));

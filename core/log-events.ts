@@ -1,0 +1,48 @@
+/**
+ * The event names the worker, the services and the Lambdas log (the `message` of each
+ * structured log line). Tests and operators' log queries match on these constants, so a
+ * renamed event changes here and everywhere it is matched at once.
+ */
+export const LOG_EVENTS = {
+  workerStarted: 'Worker started',
+  workerStopping: 'Stopping',
+  workerStopped: 'Worker stopped',
+  pollingFailed: 'Polling failed; retrying',
+  taskMessageFailed: 'Task message could not be handled',
+  unreadableTaskMessage: 'Unreadable task message left for the DLQ',
+  unknownJobTaskMessage: 'Task message for an unknown job left for the DLQ',
+  taskClaimed: 'Task claimed',
+  heartbeatFailed: 'Heartbeat failed',
+  leaseExtensionFailed: 'Lease extension failed; retrying on the next beat',
+  lostAnswerApplied: 'A write whose answer was lost had been applied',
+  endedJobFilesRemoved: 'Files of ended jobs removed',
+  endedJobFilesRemovalFailed: 'Could not remove the files of ended jobs; trying again later',
+  planWritten: 'Plan written',
+  mapTasksSent: 'Map tasks sent',
+  /** The heartbeat found the lease taken: the running attempt is aborted. */
+  leaseLost: 'Lease lost; stopping the attempt',
+  commitRenewingLease: 'Commit refused on an expired lease nobody took over; renewing it',
+  commitAlreadyApplied: 'Commit had already been applied (its response was lost)',
+  taskCommitted: 'Task committed',
+  releaseFailed: 'Release failed',
+  /** The attempt lost its lease while its worker still held the task: the task is handed back. */
+  attemptLostLeaseReleased: 'Attempt lost its lease; its output is discarded and the task released',
+  /** The attempt lost its lease to another attempt: its output is discarded. */
+  attemptLostLease: 'Attempt lost its lease; its output is discarded',
+  taskReleasedForShutdown: 'Task released for shutdown',
+  attemptFailed: 'Attempt failed',
+  stalledTaskRepublished: 'Stalled task republished',
+  deadLetteredTaskResent: 'Dead-lettered task message sent again',
+  checkerSweepFailed: 'Checker sweep failed',
+  checkerRunFinished: 'Checker run finished',
+  jobCreated: 'Job created',
+  jobRejected: 'Job rejected',
+  reducePhaseStarted: 'Reduce phase started',
+  jobSucceeded: 'Job succeeded',
+  submissionHandled: 'Submission handled',
+  submissionFailed: 'Submission failed; it will be retried',
+  localCoordinatorFailed: 'Local coordinator failed; the submission will be retried',
+} as const;
+
+/** One of the logged event names. */
+export type LogEvent = (typeof LOG_EVENTS)[keyof typeof LOG_EVENTS];

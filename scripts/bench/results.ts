@@ -1,0 +1,145 @@
+/**
+ * What a benchmark run reports: its options and defaults, the targets each figure is held
+ * to, the result's shape, and the pure helpers that compute and check figures (medians,
+ * rounding, word-count comparison).
+ */
+import type { Timings } from '../../core/config.js';
+import type { JobCallStats } from './calls.js';
+import { MIB } from './corpus.js';
+import type { CostBreakdown } from './cost.js';
+
+export interface BenchOptions {
+  /** Corpus size in bytes. */
+  readonly sizeBytes: number;
+  /** Timed repetitions of each framework/anchor pair (medians are reported). */
+  readonly reps: number;
+  /** Jobs for the small-job latency median. */
+  readonly latencyJobs: number;
+  /** Where the corpus, bundles, logs and anchor outputs go. */
+  readonly workDir: string;
+  readonly endpoint: string;
+  readonly startEmulator: boolean;
+  readonly seed: number;
+  readonly wordListFile: string;
+  /** Sort buffer for the memory figure (shrunk for corpora too small to fill 4× of it). */
+  readonly rssSortBufferBytes: number;
+  readonly workers: number;
+  readonly log: (message: string) => void;
+}
+
+export const DEFAULTS = {
+  sizeBytes: 256 * MIB,
+  reps: 3,
+  latencyJobs: 10,
+  seed: 42,
+  rssSortBufferBytes: 16 * MIB,
+  workers: 2,
+} as const;
+
+export const TARGETS = {
+  speedup_vs_single_process: { op: '>=', value: 1.6 },
+  ratio_vs_unix_pipeline: { op: '>=', value: 1.0 },
+  small_job_latency_ms_median: { op: '<=', value: 1000 },
+  api_calls_per_map_task: { op: '<=', value: 10 },
+  api_calls_per_reduce_task: { op: '<=', value: 10 },
+  s3_puts_per_map_attempt: { op: '==', value: 1 },
+  worker_peak_rss_mib: { op: '<=', value: 300 },
+  cost_per_tb_usd: { op: '<=', value: 0.5 },
+} as const;
+
+export type FigureName = keyof typeof TARGETS;
+
+/** The machine a run measured on (its load at the start and the end says how noisy the run was). */
+export interface BenchMachine {
+  readonly cpu: string;
+  readonly cores: number;
+  readonly memory_gib: number;
+  readonly os: string;
+  readonly node: string;
+  readonly load_avg_1m_start: number;
+  readonly load_avg_1m_end: number;
+}
+
+/** What a run measured: corpus, repetitions, workers, the job's shape and timings. */
+export interface BenchConfig {
+  readonly corpus_bytes: number;
+  readonly corpus_seed: number;
+  readonly word_list: string;
+  readonly word_list_words: number;
+  readonly zipf_exponent: number;
+  readonly reps: number;
+  readonly workers: number;
+  readonly map_tasks: number;
+  readonly reduce_tasks: number;
+  readonly latency_jobs: number;
+  readonly latency_input_bytes: number;
+  readonly timings: Timings;
+}
+
+export interface BenchResult {
+  readonly schema: 1;
+  readonly generated_at: string;
+  readonly machine: BenchMachine;
+  readonly config: BenchConfig;
+  readonly figures: Record<FigureName, number>;
+  readonly targets: typeof TARGETS;
+  readonly met: Record<FigureName, boolean>;
+  readonly details: {
+    readonly seconds: Record<string, number[]>;
+    readonly medians_s: Record<string, number>;
+    readonly outputs_match: Record<string, boolean>;
+    readonly small_job_latency_ms: number[];
+    readonly calls_module_wordcount: JobCallStats;
+    readonly calls_shell_wordcount: JobCallStats;
+    readonly rss: Record<string, number>;
+    readonly throughput: Record<string, number>;
+    /** The stack's default placement (on-demand floor, Spot above it), and all on-demand. */
+    readonly cost: CostBreakdown;
+    readonly cost_on_demand: CostBreakdown;
+  };
+}
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return Number.NaN;
+  return n % 2 === 1 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+};
+export const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export function meets(name: FigureName, value: number): boolean {
+  const t = TARGETS[name];
+  if (!Number.isFinite(value)) return false;
+  return t.op === '>=' ? value >= t.value : t.op === '<=' ? value <= t.value : value === t.value;
+}
+
+/** Word counts (`word\tcount` lines) as a Map; throws on a malformed or repeated line. */
+function parseCounts(text: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const tab = line.lastIndexOf('\t');
+    const word = line.slice(0, tab);
+    const n = Number(line.slice(tab + 1));
+    if (tab < 0 || !Number.isInteger(n)) throw new Error(`malformed word count line ${JSON.stringify(line)}`);
+    if (m.has(word)) throw new Error(`word ${JSON.stringify(word)} appears twice in the output`);
+    m.set(word, n);
+  }
+  return m;
+}
+
+/** undefined when equal, else a description of the first difference. */
+export function diffCounts(expected: string, actual: string): string | undefined {
+  const e = parseCounts(expected);
+  const a = parseCounts(actual);
+  for (const [w, n] of e) if (a.get(w) !== n) return `"${w}": expected ${n}, got ${a.get(w)}`;
+  for (const [w, n] of a) if (!e.has(w)) return `"${w}": not expected, got ${n}`;
+  return undefined;
+}
+
+/** Word counts of a text with the module's rule (split on /\s+/, empty words dropped). */
+export function countInText(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const w of text.split(/\s+/)) if (w !== '') counts.set(w, (counts.get(w) ?? 0) + 1);
+  return counts;
+}

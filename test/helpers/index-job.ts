@@ -1,0 +1,103 @@
+/**
+ * The fault tests' job: a deterministic text input, an index mapper and reducer that can
+ * be made slow enough to interrupt, a mapper that always fails, and the byte-for-byte
+ * comparisons of their output.
+ */
+import type { JobRecord } from '../../core/model.js';
+import type { TestStack } from './stack.js';
+
+
+/**
+ * A deterministic text input: `lines` lines of words drawn from a small vocabulary
+ * by a fixed LCG, so that keys repeat across splits and every run sees the same bytes.
+ */
+export function syntheticText(lines: number, seed = 42): Buffer {
+  const vocab = (
+    'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike ' +
+    'november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'
+  ).split(' ');
+  let x = seed >>> 0;
+  const next = () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const n = 3 + (next() % 8);
+    const words: string[] = [];
+    for (let j = 0; j < n; j++) words.push(vocab[next() % vocab.length] as string);
+    out.push(words.join(' '));
+  }
+  return Buffer.from(`${out.join('\n')}\n`);
+}
+
+/**
+ * Test mapper: `word<TAB>line-number-within-split` for every word, after sleeping
+ * MAP_SLEEP seconds so a test can interrupt it in the middle of the task.
+ */
+export const INDEX_MAPPER = `#!/bin/sh
+export LC_ALL=C
+sleep "\${MAP_SLEEP:-0}"
+awk '{ for (i = 1; i <= NF; i++) print $i "\\t" NR }'
+`;
+
+/**
+ * Test reducer: \`word<TAB>count<TAB>values in arrival order\`, after sleeping
+ * REDUCE_SLEEP seconds. Keeping the values' order in the output makes a byte
+ * comparison also check that the merge order is deterministic.
+ */
+export const INDEX_REDUCER = `#!/bin/sh
+export LC_ALL=C
+sleep "\${REDUCE_SLEEP:-0}"
+awk -F '\\t' '
+  $1 != k { if (NR > 1) print k "\\t" n "\\t" v; k = $1; n = 0; v = "" }
+  { n++; v = v (n > 1 ? "," : "") $2 }
+  END { if (NR > 0) print k "\\t" n "\\t" v }'
+`;
+
+/** A mapper that always fails, with a recognisable stderr line. */
+export const FAILING_MAPPER = `#!/bin/sh
+echo "fault-test: mapper refuses record 1 (exit 1)" >&2
+exit 1
+`;
+
+/** Upload a script body as a shipped file (workers make every shipped file executable). */
+export async function putScript(t: TestStack, key: string, body: string): Promise<string> {
+  await t.blobs.putBytes(t.bucket, key, body);
+  return `s3://${t.bucket}/${key}`;
+}
+
+/** Sum of the count column of the index job's output, i.e. the number of words it saw. */
+export function indexWordTotal(parts: Buffer[]): number {
+  let total = 0;
+  for (const line of Buffer.concat(parts).toString('latin1').split('\n')) {
+    if (line) total += Number(line.split('\t')[1]);
+  }
+  return total;
+}
+
+export function countWords(text: Buffer): number {
+  return text
+    .toString('latin1')
+    .split(/\s+/)
+    .filter((w) => w.length > 0).length;
+}
+
+/** Throw a readable error unless every part file is byte-identical. */
+export function expectIdenticalParts(actual: Buffer[], expected: Buffer[], what: string): void {
+  if (actual.length !== expected.length) {
+    throw new Error(`${what}: ${actual.length} part files, expected ${expected.length}`);
+  }
+  actual.forEach((a, i) => {
+    const e = expected[i] as Buffer;
+    if (!a.equals(e)) {
+      throw new Error(`${what}: part-${i} differs (${a.length} bytes vs ${e.length} expected)`);
+    }
+  });
+}
+
+
+/** A job's counters with sorted names, for comparing runs. */
+export function sortedCounters(job: JobRecord): Record<string, number> {
+  return Object.fromEntries(Object.entries(job.counters).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

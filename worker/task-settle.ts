@@ -1,0 +1,83 @@
+/**
+ * Settle an attempt that did not commit (the task runner's last step): why it ended
+ * decides what happens to the task: released (lease ran out, shutdown), cancelled (job
+ * ended), discarded (another attempt owns it), or failed (retried after the retry delay, or
+ * the job fails when it was the last allowed attempt). Rules from services/task-lifecycle.ts.
+ */
+import type { AttemptDetails } from '../aws/task-store.js';
+import { isErrorNamed, TaskFailedError } from '../core/errors.js';
+import { logKey } from '../core/layout.js';
+import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
+import { iso } from '../services/context.js';
+import {
+  attemptsAllowed,
+  attemptsUsed,
+  isLastAttempt,
+  retryDelayMs,
+  sendTaskMessages,
+  taskFailedReason,
+} from '../services/task-lifecycle.js';
+import { type Attempt, requestsOf, type RunnerDeps, ShutdownError, stillOwned } from './task-attempt.js';
+
+/** Settle an attempt that did not commit: why it ended decides what happens to the task. */
+export async function settle(d: RunnerDeps, a: Attempt, err: unknown): Promise<void> {
+  const { s } = d;
+  const { ref, msg } = a;
+  const log = { ...ref };
+  const requests = requestsOf(d, a, 'DynamoDB.UpdateItem');
+  if (isErrorNamed(err, 'LeaseLostError')) {
+    if (stillOwned(err, ref)) {
+      // Still RUNNING under this live worker, whose lease ran out: hand it back at once.
+      await s.tasks.release(ref, s.now(), { reason: 'lease ran out', ...requests }).catch((e: unknown) => s.log.warn('Release failed', { ...log, error: e as Error }));
+      await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
+      return s.log.warn('Attempt lost its lease; its output is discarded and the task released', log);
+    }
+    s.log.warn('Attempt lost its lease; its output is discarded', log);
+    return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
+  }
+  if (err instanceof ShutdownError) {
+    // Graceful shutdown: hand the task back at once instead of waiting for the lease to expire.
+    await s.tasks.release(ref, s.now(), { reason: 'worker shutting down', ...requests }).catch((e: unknown) => s.log.warn('Release failed', { ...log, error: e as Error }));
+    await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
+    return s.log.info('Task released for shutdown', log);
+  }
+  if (isErrorNamed(err, 'JobEndedError')) {
+    await s.tasks.cancelAttempt(ref, s.now(), { reason: (err as Error).message, ...requests }).catch(() => {});
+    return s.taskQueue.delete(msg.receiptHandle);
+  }
+  await failAttempt(d, a, err, requests);
+}
+
+/** A failed attempt: retried after the retry delay, or, with no attempts left, the job fails. */
+async function failAttempt(d: RunnerDeps, a: Attempt, err: unknown, requests: AttemptDetails): Promise<void> {
+  const { s } = d;
+  const { ref, task, msg } = a;
+  const message = err instanceof Error ? err.message : String(err);
+  const tail = err instanceof TaskFailedError ? err.stderrTail : err instanceof Error ? (err.stack ?? '') : '';
+  const poison = isErrorNamed(err, 'PoisonTaskError');
+  const exhausted = poison || isLastAttempt(task, attemptsAllowed(a.job, s.timings));
+  s.log.warn('Attempt failed', { ...ref, error: message, exhausted });
+  s.metrics.taskFailed(task.kind);
+  if (tail) {
+    await s.blobs.putBytes(s.names.bucket, logKey(ref.jobId, ref.taskId, ref.attempt), tail).catch(() => {});
+  }
+  let next: 'PENDING' | 'FAILED';
+  try {
+    next = await s.tasks.fail(ref, s.now(), message, exhausted, requests);
+  } catch (e) {
+    if (isErrorNamed(e, 'LeaseLostError')) return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
+    throw e;
+  }
+  await s.jobs.addCounters(ref.jobId, {
+    [counterKey(FRAMEWORK, Counters.FAILED_ATTEMPTS)]: 1,
+    ...(next === 'PENDING' ? { [counterKey(FRAMEWORK, Counters.RETRIED_ATTEMPTS)]: 1 } : {}),
+  });
+  if (next === 'PENDING') {
+    await sendTaskMessages(s.taskQueue, ref.jobId, [ref.taskId], retryDelayMs(s.timings, task.failures + 1));
+  } else {
+    const reason = taskFailedReason(ref.taskId, attemptsUsed(task) + 1, message, poison, tail);
+    await s.jobs.end(ref.jobId, 'FAILED', reason, iso(s.now()));
+  }
+  await s.taskQueue.delete(msg.receiptHandle);
+}
+
