@@ -41,6 +41,8 @@ export const LOG_EVENTS = {
   jobSucceeded: 'Job succeeded',
   submissionHandled: 'Submission handled',
   submissionFailed: 'Submission failed; it will be retried',
+  submissionDropped: 'Submission dropped: it cannot succeed',
+  batchWaiting: 'Batch waiting for objects',
   localCoordinatorFailed: 'Local coordinator failed; the submission will be retried',
 } as const;
 

@@ -16,13 +16,13 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     try {
-      for (const result of await handleSubmission(services, record.body)) logger.info('Submission handled', { ...result });
+      for (const result of await handleSubmission(services, record.body)) logger.info(LOG_EVENTS.submissionHandled, { ...result });
     } catch (err) {
       if (isTransient(err)) {
-        logger.error('Submission failed; it will be retried', { messageId: record.messageId, error: err as Error });
+        logger.error(LOG_EVENTS.submissionFailed, { messageId: record.messageId, error: err as Error });
         batchItemFailures.push({ itemIdentifier: record.messageId });
       } else {
-        logger.error('Submission dropped: it cannot succeed', { messageId: record.messageId, error: err as Error });
+        logger.error(LOG_EVENTS.submissionDropped, { messageId: record.messageId, error: err as Error });
       }
     }
   }

@@ -124,7 +124,7 @@ export class LocalStack {
         } catch (err) {
           // Like the Lambda: only a transient failure is retried; a poison message is dropped with a log line.
           if (isTransient(err) || signal.aborted) throw err;
-          s.log.error('Submission dropped: it cannot succeed', { error: err as Error });
+          s.log.error(LOG_EVENTS.submissionDropped, { error: err as Error });
         }
         await s.submissionQueue.delete(msg.receiptHandle);
       } catch (err) {

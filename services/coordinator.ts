@@ -9,6 +9,7 @@
  * with a reason (refusals.ts), never a silent drop.
  */
 import { DoNotRetryError, isErrorNamed, isTransient, ManifestError, UsageError } from '../core/errors.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 import { batchJobId, classifyTriggerKey, incomingBatchPrefix, manifestKey, pipelineConfigKey } from '../core/layout.js';
 import { type Manifest, DEFAULT_SPLIT_SIZE, isMapOnly, MANIFEST_LIMITS, parseManifest, parseManifestJson, validateManifest } from '../core/manifest.js';
 import { type InputSplit, isAccepted, type JobRecord } from '../core/model.js';
@@ -105,7 +106,7 @@ async function checkBatch(s: Services, pipeline: string, batch: string, deadline
         );
       }
       await s.submissionQueue.sendAll([JSON.stringify({ kind: 'ready', pipeline, batch, deadline })], READY_LIMITS.recheckSeconds);
-      s.log.info('Batch waiting for objects', { jobId, missing: missing.length });
+      s.log.info(LOG_EVENTS.batchWaiting, { jobId, missing: missing.length });
       return { outcome: 'waiting', jobId, missing: missing.length };
     }
   }
@@ -185,7 +186,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     if (isErrorNamed(err, 'StaleStateError')) return { outcome: 'duplicate', jobId };
     throw err;
   }
-  s.log.info('Job created', { jobId, numMaps: splits.length, numReduces: job.numReduces, inputBytes: job.inputBytes });
+  s.log.info(LOG_EVENTS.jobCreated, { jobId, numMaps: splits.length, numReduces: job.numReduces, inputBytes: job.inputBytes });
   return planFrom(s, job, splits, undefined);
 }
 
@@ -252,6 +253,6 @@ async function failPlanning(s: Services, jobId: string, err: unknown): Promise<S
   if (isTransient(err)) throw err;
   const reason = err instanceof UsageError || err instanceof DoNotRetryError ? err.message : `internal error while planning (${String(err)})`;
   await s.jobs.end(jobId, 'FAILED', reason, iso(s.now()));
-  s.log.warn('Job rejected', { jobId, reason });
+  s.log.warn(LOG_EVENTS.jobRejected, { jobId, reason });
   return { outcome: 'rejected', jobId, reason };
 }

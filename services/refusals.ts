@@ -9,6 +9,7 @@
  *     no second record.
  */
 import { createHash } from 'node:crypto';
+import { LOG_EVENTS } from '../core/log-events.js';
 import { isErrorNamed } from '../core/errors.js';
 import { manifestKey } from '../core/layout.js';
 import { type Manifest, MANIFEST_LIMITS, parseManifest } from '../core/manifest.js';
@@ -23,7 +24,7 @@ export const MAX_REASON_CHARS = 4000;
 export async function reject(s: Services, jobId: string, reason: string): Promise<SubmissionOutcome> {
   const text = reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}… (cut)` : reason;
   const now = iso(s.now());
-  s.log.warn('Job rejected', { jobId, reason: text });
+  s.log.warn(LOG_EVENTS.jobRejected, { jobId, reason: text });
   const failed: JobRecord = {
     jobId,
     status: 'FAILED',

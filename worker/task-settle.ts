@@ -5,6 +5,7 @@
  * the job fails when it was the last allowed attempt). Rules from services/task-lifecycle.ts.
  */
 import type { AttemptDetails } from '../aws/task-store.js';
+import { LOG_EVENTS } from '../core/log-events.js';
 import { isErrorNamed, TaskFailedError } from '../core/errors.js';
 import { logKey } from '../core/layout.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
@@ -28,18 +29,18 @@ export async function settle(d: RunnerDeps, a: Attempt, err: unknown): Promise<v
   if (isErrorNamed(err, 'LeaseLostError')) {
     if (stillOwned(err, ref)) {
       // Still RUNNING under this live worker, whose lease ran out: hand it back at once.
-      await s.tasks.release(ref, s.now(), { reason: 'lease ran out', ...requests }).catch((e: unknown) => s.log.warn('Release failed', { ...log, error: e as Error }));
+      await s.tasks.release(ref, s.now(), { reason: 'lease ran out', ...requests }).catch((e: unknown) => s.log.warn(LOG_EVENTS.releaseFailed, { ...log, error: e as Error }));
       await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
-      return s.log.warn('Attempt lost its lease; its output is discarded and the task released', log);
+      return s.log.warn(LOG_EVENTS.attemptLostLeaseReleased, log);
     }
-    s.log.warn('Attempt lost its lease; its output is discarded', log);
+    s.log.warn(LOG_EVENTS.attemptLostLease, log);
     return s.taskQueue.delete(msg.receiptHandle).catch(() => {});
   }
   if (err instanceof ShutdownError) {
     // Graceful shutdown: hand the task back at once instead of waiting for the lease to expire.
-    await s.tasks.release(ref, s.now(), { reason: 'worker shutting down', ...requests }).catch((e: unknown) => s.log.warn('Release failed', { ...log, error: e as Error }));
+    await s.tasks.release(ref, s.now(), { reason: 'worker shutting down', ...requests }).catch((e: unknown) => s.log.warn(LOG_EVENTS.releaseFailed, { ...log, error: e as Error }));
     await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
-    return s.log.info('Task released for shutdown', log);
+    return s.log.info(LOG_EVENTS.taskReleasedForShutdown, log);
   }
   if (isErrorNamed(err, 'JobEndedError')) {
     await s.tasks.cancelAttempt(ref, s.now(), { reason: (err as Error).message, ...requests }).catch(() => {});
@@ -56,7 +57,7 @@ async function failAttempt(d: RunnerDeps, a: Attempt, err: unknown, requests: At
   const tail = err instanceof TaskFailedError ? err.stderrTail : err instanceof Error ? (err.stack ?? '') : '';
   const poison = isErrorNamed(err, 'PoisonTaskError');
   const exhausted = poison || isLastAttempt(task, attemptsAllowed(a.job, s.timings));
-  s.log.warn('Attempt failed', { ...ref, error: message, exhausted });
+  s.log.warn(LOG_EVENTS.attemptFailed, { ...ref, error: message, exhausted });
   s.metrics.taskFailed(task.kind);
   if (tail) {
     await s.blobs.putBytes(s.names.bucket, logKey(ref.jobId, ref.taskId, ref.attempt), tail).catch(() => {});
