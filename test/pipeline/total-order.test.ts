@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliEnv, LocalUp, Scratch, uniquePrefix } from '../helpers/cli.js';
+import { cli, cliEnv, Scratch } from '../helpers/cli.js';
+import { LocalUp, uniquePrefix } from '../helpers/local-up.js';
 import { prng } from '../helpers/pipeline.js';
 
 const PREFIX = uniquePrefix('totalorder');
