@@ -154,8 +154,8 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, manifest);
     splits = planSplits(manifest, inputs);
     const totalOrder = settingsOf(manifest).totalOrder;
-    // Sampled once, before the record exists: a resumed plan keeps the points on the record.
-    if (totalOrder && !isMapOnly(manifest)) points = await sampleSplitPoints(s, splits, manifest.numReducers, totalOrder);
+    // Sampled once, before the record exists (a resumed plan keeps the points); one reducer needs none.
+    if (totalOrder && !isMapOnly(manifest) && manifest.numReducers > 1) points = await sampleSplitPoints(s, splits, manifest.numReducers, totalOrder);
   } catch (err) {
     // User mistakes and bugs met on this input fail the job with a reason; an outage (S3 down) is retried.
     if (isTransient(err)) throw err;
