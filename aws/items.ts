@@ -93,6 +93,15 @@ const TaskSchema = z.looseObject({
   requeuedAt: num.optional(),
   redrives: num.optional(),
   history: z.array(AttemptEntrySchema).optional(),
+  progress: num.optional(),
+  progressTotal: num.optional(),
+  backupAttempt: num.optional(),
+  backupPostedAt: num.optional(),
+  backupOwner: z.string().optional(),
+  backupLeaseExpiresAt: num.optional(),
+  backupProgress: num.optional(),
+  backupClaimedAt: num.optional(),
+  backupEndedAt: num.optional(),
 });
 
 const WorkerSchema = z.looseObject({

@@ -68,7 +68,7 @@ describe('claim', () => {
       UpdateExpression:
         'SET #status = :running, #owner = :owner, #attempt = #attempt + :one, claimedAt = :now, ' +
         'leaseExpiresAt = :lease, activeKind = :active, activeSort = :sort REMOVE requeuedAt',
-      ConditionExpression: '#status = :pending',
+      ConditionExpression: '#status = :pending AND attribute_not_exists(backupOwner)',
       ExpressionAttributeNames: OWNER_NAMES,
       ExpressionAttributeValues: {
         ':running': 'RUNNING',

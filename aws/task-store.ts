@@ -9,10 +9,12 @@ import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/l
 import { forEachLimit } from '../core/concurrency.js';
 import { LeaseLostError, StaleStateError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
+import { BackupStore } from './backup-store.js';
 import type { AwsClients } from './clients.js';
 import { fenced, isConditionFailure, itemToTask, jobKey, taskKey } from './items.js';
 import {
   type AttemptDetails,
+  type AttemptProgress,
   type AttemptRef,
   attemptEntry,
   cancelAttemptWrite,
@@ -30,7 +32,7 @@ import {
   touchRequeuedWrite,
 } from './task-writes.js';
 
-export type { AttemptDetails, AttemptRef } from './task-writes.js';
+export type { AttemptDetails, AttemptProgress, AttemptRef } from './task-writes.js';
 export { committedBy } from './task-writes.js';
 /** A task record as read from the table (the name callers outside aws/ use). */
 export type TaskItem = TaskRecord;
@@ -65,10 +67,15 @@ export interface CommitResult {
 export type CommitOutcome = 'committed' | 'already';
 
 export class TaskStore {
+  /** The transitions of speculative backup attempts; owner transitions of a backup ref go there. */
+  readonly backups: BackupStore;
+
   constructor(
     private readonly c: AwsClients,
     private readonly table: string,
-  ) {}
+  ) {
+    this.backups = new BackupStore(c, table);
+  }
 
   /**
    * Write new task records, never overwriting one that exists: a coordinator retried
@@ -150,8 +157,9 @@ export class TaskStore {
   }
 
   /** heartbeat: extend the lease of an attempt this worker still owns. */
-  async heartbeat(ref: AttemptRef, now: number, leaseMs: number): Promise<void> {
-    await this.update(ref.jobId, ref.taskId, heartbeatWrite(ref, now, leaseMs), leaseLost(ref, 'Heartbeat'));
+  async heartbeat(ref: AttemptRef, now: number, leaseMs: number, progress?: AttemptProgress): Promise<void> {
+    if (ref.backup) return this.backups.heartbeat(ref, now, leaseMs, progress);
+    await this.update(ref.jobId, ref.taskId, heartbeatWrite(ref, now, leaseMs, progress), leaseLost(ref, 'Heartbeat'));
   }
 
   /**
@@ -174,6 +182,7 @@ export class TaskStore {
    *            commit(attempt 3) again ──▶ refused ── current: COMMITTED, committedAttempt 3, owner me → already
    */
   async commit(ref: AttemptRef, now: number, result: CommitResult, details: AttemptDetails = {}): Promise<CommitOutcome> {
+    if (ref.backup) return this.backups.commit(ref, now, result, details);
     const task = commitTaskWrite(ref, now, result.output, attemptEntry(ref, now, 'committed', details));
     const input: TransactWriteCommandInput = {
       TransactItems: [
@@ -195,6 +204,8 @@ export class TaskStore {
    * message) or, with no attempts left, to FAILED. Returns the new status.
    */
   async fail(ref: AttemptRef, now: number, error: string, exhausted: boolean, details: AttemptDetails = {}): Promise<'PENDING' | 'FAILED'> {
+    // A failed backup costs the task no attempt: the primary still runs (or its end requeued the task).
+    if (ref.backup) return (await this.backups.end(ref, now, 'failed', { reason: error, ...details }), 'PENDING');
     const entry = attemptEntry(ref, now, 'failed', { reason: error, ...details });
     await this.update(ref.jobId, ref.taskId, endAttemptWrite(ref, 'failures', OWNER_FENCE, { now, error, exhausted }, entry), leaseLost(ref, 'Fail'));
     return exhausted ? 'FAILED' : 'PENDING';
@@ -202,12 +213,14 @@ export class TaskStore {
 
   /** release: give a running attempt back untouched (graceful shutdown); not counted as a failure. */
   async release(ref: AttemptRef, now: number, details: AttemptDetails = {}): Promise<void> {
+    if (ref.backup) return void (await this.backups.end(ref, now, 'released', details));
     const entry = attemptEntry(ref, now, 'released', details);
     await this.update(ref.jobId, ref.taskId, releaseWrite(ref, now, entry), leaseLost(ref, 'Release'));
   }
 
   /** cancel of the caller's own running attempt, because its job ended. */
   async cancelAttempt(ref: AttemptRef, now: number, details: AttemptDetails = {}): Promise<void> {
+    if (ref.backup) return void (await this.backups.end(ref, now, 'cancelled', details));
     const entry = attemptEntry(ref, now, 'cancelled', details);
     await this.update(ref.jobId, ref.taskId, cancelAttemptWrite(ref, entry), leaseLost(ref, 'Cancel'));
   }

@@ -16,6 +16,14 @@ export interface AttemptRef {
   readonly attempt: number;
   /** Epoch ms of the claim (the attempt's start, for its history entry). */
   readonly startedAt: number;
+  /** A speculative backup attempt: its transitions are aws/backup-store.ts's. */
+  readonly backup?: boolean;
+}
+
+/** Bytes an attempt has gone through, and has to in all (written with its lease). */
+export interface AttemptProgress {
+  readonly done: number;
+  readonly total: number;
 }
 
 /** What the attempt's owner knows about it when it ends (all optional). */
@@ -45,6 +53,7 @@ export function attemptEntry(
     startedAt: ref.startedAt,
     endedAt,
     outcome,
+    ...(ref.backup ? { backup: true } : {}),
     ...(d.reason !== undefined ? { reason: d.reason.slice(0, 1000) } : {}),
     ...(d.inputBytes !== undefined ? { inputBytes: d.inputBytes } : {}),
     ...(d.outputBytes !== undefined ? { outputBytes: d.outputBytes } : {}),
@@ -72,7 +81,8 @@ export function claimWrite(jobId: string, taskId: string, owner: string, now: nu
     UpdateExpression:
       'SET #status = :running, #owner = :owner, #attempt = #attempt + :one, claimedAt = :now, ' +
       'leaseExpiresAt = :lease, activeKind = :active, activeSort = :sort REMOVE requeuedAt',
-    ConditionExpression: '#status = :pending',
+    // Not while a backup attempt of the task still runs (its end frees the task: backup-writes.ts).
+    ConditionExpression: '#status = :pending AND attribute_not_exists(backupOwner)',
     ExpressionAttributeNames: OWNER_NAMES,
     ExpressionAttributeValues: {
       ':running': 'RUNNING',
@@ -89,12 +99,12 @@ export function claimWrite(jobId: string, taskId: string, owner: string, now: nu
 }
 
 /** heartbeat: extend the lease of an attempt this worker still owns. */
-export function heartbeatWrite(ref: AttemptRef, now: number, leaseMs: number): TaskWrite {
+export function heartbeatWrite(ref: AttemptRef, now: number, leaseMs: number, progress?: AttemptProgress): TaskWrite {
   return {
-    UpdateExpression: 'SET leaseExpiresAt = :lease',
+    UpdateExpression: `SET leaseExpiresAt = :lease${progress ? ', progress = :p, progressTotal = :pt' : ''}`,
     ConditionExpression: OWNER_FENCE,
     ExpressionAttributeNames: OWNER_NAMES,
-    ExpressionAttributeValues: ownerValues(ref, { ':lease': now + leaseMs }),
+    ExpressionAttributeValues: ownerValues(ref, { ':lease': now + leaseMs, ...(progress ? { ':p': progress.done, ':pt': progress.total } : {}) }),
   };
 }
 

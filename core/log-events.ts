@@ -43,6 +43,14 @@ export const LOG_EVENTS = {
   submissionFailed: 'Submission failed; it will be retried',
   submissionDropped: 'Submission dropped: it cannot succeed',
   batchWaiting: 'Batch waiting for objects',
+  speculationFailed: 'Speculation step failed',
+  backupPosted: 'Backup attempt posted',
+  deadBackupTakenBack: 'Dead backup attempt taken back',
+  backupClaimed: 'Backup attempt claimed',
+  supersededEntryNotWritten: 'Superseded entry not written',
+  attemptSuperseded: 'Attempt superseded: another attempt of the task committed first',
+  backupEnded: 'Backup attempt ended',
+  backupLostLease: 'Backup attempt ended after losing its lease',
   localCoordinatorFailed: 'Local coordinator failed; the submission will be retried',
 } as const;
 

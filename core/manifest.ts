@@ -127,6 +127,8 @@ export const ManifestSchema = z
       .default({}),
     /** Hadoop job configuration (-D key=value); see docs/hadoop-streaming.md. */
     jobconf: z.record(z.string(), z.string()).default({}),
+    /** Speculative backup attempts (Hadoop's mapreduce.{map,reduce}.speculative): on unless false. */
+    speculative: z.union([z.boolean(), z.strictObject({ map: z.boolean().optional(), reduce: z.boolean().optional() })]).optional(),
   })
   .superRefine((m, ctx) => {
     const env = Object.entries(m.env);
@@ -171,7 +173,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
         ', ',
       )} (allowed: ${
       path === '(manifest)'
-        ? 'input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, sortFactor, env, jobconf, name'
+        ? 'input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, sortFactor, env, jobconf, speculative, name'
         : 'module'
     })`;
   }

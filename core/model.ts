@@ -94,6 +94,22 @@ export interface TaskRecord {
    * reclaim, release, cancel). The job report and the job's modeled cost read it.
    */
   readonly history?: readonly AttemptEntry[];
+  /** Bytes the running attempt has gone through (map: input read; reduce: merged), per heartbeat. */
+  readonly progress?: number;
+  /** Bytes the running attempt has to go through in all (0 or absent: not known yet). */
+  readonly progressTotal?: number;
+  // The speculative backup attempt (core/speculation.ts, docs/reliability.md). `backupAttempt`
+  // is set once, by the checker, and never removed: a task gets at most one backup.
+  readonly backupAttempt?: number;
+  readonly backupPostedAt?: number;
+  /** The backup's holder and lease while it runs (removed when it ends). */
+  readonly backupOwner?: string;
+  readonly backupLeaseExpiresAt?: number;
+  readonly backupProgress?: number;
+  /** Epoch ms of the backup's claim (kept: a backup is claimed once). */
+  readonly backupClaimedAt?: number;
+  /** Epoch ms when the backup ended, whichever way. */
+  readonly backupEndedAt?: number;
 }
 
 /** How an attempt ended. `superseded`: another attempt of the same task committed first. */

@@ -27,6 +27,9 @@ export const Counters = {
   REDUCE_FETCH_RETRIES: 'REDUCE_FETCH_RETRIES',
   FAILED_ATTEMPTS: 'FAILED_ATTEMPTS',
   RETRIED_ATTEMPTS: 'RETRIED_ATTEMPTS',
+  /** Speculative backup attempts started, and those that committed first. */
+  SPECULATIVE_ATTEMPTS: 'SPECULATIVE_ATTEMPTS',
+  SPECULATIVE_WINS: 'SPECULATIVE_WINS',
 } as const;
 
 export type CounterName = (typeof Counters)[keyof typeof Counters];

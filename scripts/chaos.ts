@@ -5,7 +5,11 @@
  * `K/K identical` and exits 0 when they all are, non-zero otherwise.
  *
  *   npm run build && node dist/scripts/chaos.js [--runs 10] [--workers 3] [--seed 1]
- *       [--max-kills 3] [--endpoint http://127.0.0.1:4566] [--keep-logs]
+ *       [--max-kills 3] [--endpoint http://127.0.0.1:4566] [--keep-logs] [--speculation]
+ *
+ * --speculation: in each run the first attempt of one random map task also sleeps
+ * SLOW_SECONDS (a straggler, ~13x a task), so backups are launched, win, lose and get
+ * killed along with everything else.
  *
  * Without --endpoint it starts a private emulator on a free port (local/emulator.ts)
  * and stops it at the end, so the runs neither disturb nor depend on a shared one.
@@ -22,23 +26,17 @@ import { manifestKey } from '../core/layout.js';
 import { type JobRecord, newJobId, partName } from '../core/model.js';
 import { LocalStack } from '../local/stack.js';
 import { mulberry32 as prng } from '../core/prng.js';
+import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
+import { INDEX_REDUCER } from './index-reducer.js';
 
 /** `word<TAB>line-number-within-split` per word; sleeps first so kills land mid-task. */
 const MAPPER = `#!/bin/sh
 export LC_ALL=C
 sleep "\${MAP_SLEEP:-0}"
+if [ "$mapreduce_task_partition" = "\${SLOW_TASK:-none}" ] && [ "$MR_ATTEMPT" = "1" ]; then sleep "$SLOW_SECONDS"; fi
 awk '{ for (i = 1; i <= NF; i++) print $i "\\t" NR }'
 `;
 
-/** `word<TAB>count<TAB>values in arrival order`: the bytes also pin down the merge order. */
-const REDUCER = `#!/bin/sh
-export LC_ALL=C
-sleep "\${REDUCE_SLEEP:-0}"
-awk -F '\\t' '
-  $1 != k { if (NR > 1) print k "\\t" n "\\t" v; k = $1; n = 0; v = "" }
-  { n++; v = v (n > 1 ? "," : "") $2 }
-  END { if (NR > 0) print k "\\t" n "\\t" v }'
-`;
 
 const TIMINGS: Timings = SHORT_TIMINGS;
 
@@ -99,6 +97,7 @@ async function main(): Promise<number> {
       'max-kills': { type: 'string', default: '3' },
       endpoint: { type: 'string' },
       'keep-logs': { type: 'boolean', default: false },
+      speculation: { type: 'boolean', default: false },
     },
   });
   const runs = Number(values.runs);
@@ -129,8 +128,8 @@ async function main(): Promise<number> {
     const input = text(600);
     await s.blobs.putBytes(bucket, 'in/words.txt', input);
     await s.blobs.putBytes(bucket, 'code/index_map.sh', MAPPER);
-    await s.blobs.putBytes(bucket, 'code/index_reduce.sh', REDUCER);
-    const manifest = (output: string) => ({
+    await s.blobs.putBytes(bucket, 'code/index_reduce.sh', INDEX_REDUCER);
+    const manifest = (output: string, slow: Record<string, string> = {}) => ({
       input: `s3://${bucket}/in/`,
       output,
       mapper: 'index_map.sh',
@@ -138,11 +137,11 @@ async function main(): Promise<number> {
       files: [`s3://${bucket}/code/index_map.sh`, `s3://${bucket}/code/index_reduce.sh`],
       numMappers: 6,
       numReducers: 3,
-      env: { MAP_SLEEP: '0.6', REDUCE_SLEEP: '0.6' },
+      env: { MAP_SLEEP: '0.6', REDUCE_SLEEP: '0.6', ...slow },
     });
-    const submit = async (output: string): Promise<string> => {
+    const submit = async (output: string, slow?: Record<string, string>): Promise<string> => {
       const jobId = newJobId();
-      await s.blobs.putBytes(bucket, manifestKey(jobId), JSON.stringify(manifest(output)));
+      await s.blobs.putBytes(bucket, manifestKey(jobId), JSON.stringify(manifest(output, slow)));
       return jobId;
     };
     const done = async (jobId: string): Promise<JobRecord> => {
@@ -191,7 +190,8 @@ async function main(): Promise<number> {
     for (let run = 1; run <= runs; run++) {
       const started = Date.now();
       const prefix = `out/run-${run}/`;
-      const jobId = await submit(`s3://${bucket}/${prefix}`);
+      const slow = values.speculation ? { SLOW_TASK: String(Math.floor(rnd() * 6)), SLOW_SECONDS: '8' } : undefined;
+      const jobId = await submit(`s3://${bucket}/${prefix}`, slow);
       let kills = 0;
       let finished = false;
       const jobDone = done(jobId).finally(() => {
@@ -224,6 +224,7 @@ async function main(): Promise<number> {
       await killer;
       const tasks = await s.tasks.list(jobId);
       const stalls = tasks.reduce((n, t) => n + t.stalls, 0);
+      const backups = `${job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_ATTEMPTS)] ?? 0} backup(s), ${job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_WINS)] ?? 0} won`;
       let identical = false;
       let detail: string | undefined;
       if (job.status === 'SUCCEEDED') {
@@ -248,7 +249,7 @@ async function main(): Promise<number> {
       };
       results.push(r);
       console.log(
-        `run ${String(run).padStart(2)}: ${r.status}, ${r.kills} kill(s), ${r.stalls} stalled task(s) redone, ` +
+        `run ${String(run).padStart(2)}: ${r.status}, ${r.kills} kill(s), ${r.stalls} stalled task(s) redone, ${backups}, ` +
           `${r.seconds.toFixed(1)} s: ${r.identical ? 'identical' : `DIFFERENT (${r.detail})`}`,
       );
     }

@@ -10,6 +10,7 @@ import type { JobRecord, TaskRecord } from '../core/model.js';
 import { isErrorNamed } from '../core/errors.js';
 import { type Services, iso } from './context.js';
 import { advanceJob, enqueueReduceTasks, finalizeJob } from './phases.js';
+import { speculate } from './speculation.js';
 import {
   attemptsAllowed,
   attemptsUsed,
@@ -50,6 +51,8 @@ export async function sweep(s: Services, runId: string): Promise<SweepReport> {
   await reclaimStalled(s, tasks, jobs, now, report);
   await republishLostRequeues(s, tasks, now, report);
   const deadLetters = await redriveDeadLetters(s, now, report);
+  // Backups of stragglers (and dead backups taken back): services/speculation.ts.
+  await speculate(s, tasks, active, now).catch((err: unknown) => s.log.error(LOG_EVENTS.speculationFailed, { error: err as Error }));
 
   // Read again: the reclaims above may have ended jobs.
   const current = deadLetters + report.failedTasks.length > 0 ? await s.jobs.listActive() : active;

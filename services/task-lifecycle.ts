@@ -18,11 +18,13 @@ import type { JobRecord, TaskRecord, WorkerRecord } from '../core/model.js';
 export interface TaskMessage {
   readonly jobId: string;
   readonly taskId: string;
+  /** The message of a speculative backup attempt (posted by the checker: services/speculation.ts). */
+  readonly backup?: true;
 }
 
 /** The one place a task message body is built. */
-export function taskMessageBody(jobId: string, taskId: string): string {
-  return JSON.stringify({ jobId, taskId } satisfies TaskMessage);
+export function taskMessageBody(jobId: string, taskId: string, backup = false): string {
+  return JSON.stringify({ jobId, taskId, ...(backup ? { backup } : {}) } satisfies TaskMessage);
 }
 
 /** A task message's body, or undefined when it is not one. */
@@ -30,7 +32,7 @@ export function parseTaskMessage(body: string): TaskMessage | undefined {
   try {
     const m = JSON.parse(body) as Partial<TaskMessage> | null;
     return typeof m?.jobId === 'string' && typeof m.taskId === 'string'
-      ? { jobId: m.jobId, taskId: m.taskId }
+      ? { jobId: m.jobId, taskId: m.taskId, ...(m.backup === true ? { backup: true as const } : {}) }
       : undefined;
   } catch {
     return undefined;

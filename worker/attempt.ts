@@ -17,8 +17,16 @@ export interface AttemptInput {
   readonly settings: WorkerSettings;
   /** Aborted when the lease is lost, the job is cancelled, or the worker shuts down. */
   readonly signal: AbortSignal;
+  /** Bytes gone through so far (the heartbeat writes it with the lease: core/speculation.ts reads it). */
+  readonly progress: ProgressMeter;
   /** A step context for the given role (env, timeouts, counter and status callbacks). */
   stepContext(role: StepRole): Omit<StepContext, 'signal'>;
+}
+
+/** Map: input bytes the step took of the split. Reduce: shuffle bytes merged into the reducer. */
+export interface ProgressMeter {
+  done: number;
+  total: number;
 }
 
 export interface AttemptResult extends StepResult {

@@ -9,7 +9,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
-import { type AttemptRef, committedBy } from '../aws/task-store.js';
+import { type AttemptProgress, type AttemptRef, committedBy } from '../aws/task-store.js';
 import { isErrorNamed, MapReduceError, type StaleStateError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
 import { TASKS_QUEUE } from '../core/resources.js';
@@ -21,6 +21,8 @@ export interface TrackedAttempt {
   readonly ref: AttemptRef;
   readonly receiptHandle: string;
   readonly abort: AbortController;
+  /** Bytes the attempt went through, written with each lease extension (speculation reads it). */
+  readonly progress?: AttemptProgress;
   visibleUntil: number;
 }
 
@@ -142,7 +144,7 @@ export class Heartbeat {
     if (now - this.leaseWrittenAt >= s.timings.heartbeatMs / 2) {
       // Bounded by the client's answer deadline and retries (aws/clients.ts), not cut shorter:
       // under load a slow extension that lands is worth more than one given up.
-      await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings));
+      await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings), a.progress && { done: a.progress.done, total: a.progress.total });
       this.leaseWrittenAt = now;
     }
     const visibility = TASKS_QUEUE.visibilityTimeoutSeconds;

@@ -33,6 +33,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   const fetchRange = async function* (start: number, end: number): AsyncIterable<Buffer> {
     yield* (await s.blobs.getRange(split.bucket, split.key, start, end)) as Readable;
   };
+  a.progress.total = split.end - split.start;
   const input = (async function* () {
     for await (const lines of readSplitLines(split, fetchRange)) {
       add(c(Counters.MAP_INPUT_RECORDS), lines.length);
@@ -40,6 +41,8 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       for (const l of lines) bytes += l.length;
       add(c(Counters.MAP_INPUT_BYTES), bytes);
       yield lines;
+      // Resumed once the step took the batch: progress counts what the mapper consumed.
+      a.progress.done += bytes;
     }
   })();
   const key = mapOutputKey(job.jobId, task.taskId, task.attempt);

@@ -34,6 +34,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     .sort((x, y) => (x.taskId < y.taskId ? -1 : x.taskId > y.taskId ? 1 : 0))
     .map((t) => ({ key: t.output!.key, start: t.output!.offsets[r]!, end: t.output!.offsets[r + 1]! }))
     .filter((sl) => sl.end > sl.start);
+  a.progress.total = slices.reduce((n, sl) => n + sl.end - sl.start, 0);
   const factor = job.manifest.sortFactor ?? DEFAULT_SORT_FACTOR;
   // Files being downloaded count against the same bound as files being merged.
   const fetch = { ...DEFAULT_FETCH, concurrency: Math.min(DEFAULT_FETCH.concurrency, factor) };
@@ -56,8 +57,10 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     for await (const batch of mergeSegments(fetched.segments, { factor, tmpDir: a.workDir, stats: merge })) {
       add(c(Counters.REDUCE_INPUT_RECORDS), batch.length);
       let groups = 0;
+      let bytes = batch.length;
       for (let i = 0; i < batch.length; i++) {
         const line = batch[i]!;
+        bytes += line.length;
         // The key is cut out only when it changes: one allocation per group, not per line.
         if (lastKey === undefined || !hasKey(line, lastKey)) {
           groups++;
@@ -66,6 +69,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
       }
       add(c(Counters.REDUCE_INPUT_GROUPS), groups);
       yield hooks.toReduceInput ? hooks.toReduceInput(batch) : batch;
+      a.progress.done += bytes;
     }
   })();
   const localFile = path.join(a.workDir, 'part');

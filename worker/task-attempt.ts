@@ -9,6 +9,7 @@ import type { WorkerSettings } from '../core/config.js';
 import type { StaleStateError } from '../core/errors.js';
 import type { AcceptedJob, TaskRecord } from '../core/model.js';
 import type { Services } from '../services/context.js';
+import type { ProgressMeter } from './attempt.js';
 import type { FileCache } from './attempt-dir.js';
 import type { Heartbeat } from './heartbeat.js';
 
@@ -34,6 +35,8 @@ export interface Attempt {
   readonly task: TaskRecord;
   readonly ref: AttemptRef;
   readonly abort: AbortController;
+  /** Bytes gone through, written with the lease by the heartbeat. */
+  readonly progress: ProgressMeter;
   /** Request counts at the claim (undefined when this process does not count). */
   readonly requestsAtClaim: RequestCounts | undefined;
 }

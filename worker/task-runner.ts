@@ -25,6 +25,7 @@ import { runReduceAttempt } from './reduce-task.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import { CoalescedStatus } from './status-writer.js';
 import { type Attempt, requestsOf, requestsSince, type RunnerDeps, ShutdownError, stillOwned } from './task-attempt.js';
+import { afterCommitHook, beforeCommitHook, claimFor } from './backup-attempt.js';
 import { settle } from './task-settle.js';
 
 export { type RunnerDeps, ShutdownError } from './task-attempt.js';
@@ -48,7 +49,7 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
   if (!a) return;
   const onShutdown = () => a.abort.abort(new ShutdownError('worker shutting down'));
   d.shutdown.addEventListener('abort', onShutdown, { once: true });
-  d.heartbeat.track({ ref: a.ref, receiptHandle: msg.receiptHandle, abort: a.abort, visibleUntil: d.s.now() + 30_000 });
+  d.heartbeat.track({ ref: a.ref, receiptHandle: msg.receiptHandle, abort: a.abort, progress: a.progress, visibleUntil: d.s.now() + 30_000 });
   d.s.log.info(LOG_EVENTS.taskClaimed, { ...a.ref });
   let workDir: string | undefined;
   try {
@@ -76,9 +77,11 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
   const claimedAt = s.now();
   const [jobRead, claimed] = await Promise.allSettled([
     recentJob(s, parsed.jobId) ?? s.jobs.get(parsed.jobId),
-    s.tasks
-      .claim(parsed.jobId, parsed.taskId, d.workerId, claimedAt, leaseMs(s.timings))
-      .catch((err: unknown) => recover(s, err, parsed, (t) => t.status === 'RUNNING' && t.owner === d.workerId && t.claimedAt === claimedAt)),
+    parsed.backup
+      ? claimFor(s, parsed, d.workerId, claimedAt)
+      : s.tasks
+          .claim(parsed.jobId, parsed.taskId, d.workerId, claimedAt, leaseMs(s.timings))
+          .catch((err: unknown) => recover(s, err, parsed, (t) => t.status === 'RUNNING' && t.owner === d.workerId && t.claimedAt === claimedAt)),
   ]);
   if (jobRead.status === 'rejected') throw jobRead.reason;
   const job = jobRead.value;
@@ -103,7 +106,7 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
     await s.taskQueue.delete(msg.receiptHandle);
     return undefined;
   }
-  return { msg, job, task, ref, abort: new AbortController(), requestsAtClaim };
+  return { msg, job, task, ref, abort: new AbortController(), progress: { done: 0, total: 0 }, requestsAtClaim };
 }
 
 /** Run: the map or reduce attempt, its stderr saved, its counters summed with the user's. */
@@ -124,6 +127,7 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
     workDir,
     settings: d.settings,
     signal: a.abort.signal,
+    progress: a.progress,
     stepContext: (role) => ({
       role,
       workDir,
@@ -167,6 +171,7 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
       return 'already' as const;
     });
   let done;
+  await beforeCommitHook(s, ref);
   try {
     done = await send();
   } catch (err) {
@@ -180,6 +185,7 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
   if (done === 'already') s.log.warn(LOG_EVENTS.commitAlreadyApplied, { ...ref });
   s.log.info(LOG_EVENTS.taskCommitted, { ...ref });
   s.metrics.taskCompleted(a.task.kind);
+  await afterCommitHook(ref);
   // Committed: the message can go, and the job is read for the next phase at the same time.
   const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), s.jobs.get(ref.jobId)]);
   if (fresh) {

@@ -18,6 +18,7 @@ import {
   sendTaskMessages,
   taskFailedReason,
 } from '../services/task-lifecycle.js';
+import { settleBackup, settleSuperseded } from './backup-attempt.js';
 import { type Attempt, requestsOf, type RunnerDeps, ShutdownError, stillOwned } from './task-attempt.js';
 
 /** Settle an attempt that did not commit: why it ended decides what happens to the task. */
@@ -26,6 +27,11 @@ export async function settle(d: RunnerDeps, a: Attempt, err: unknown): Promise<v
   const { ref, msg } = a;
   const log = { ...ref };
   const requests = requestsOf(d, a, 'DynamoDB.UpdateItem');
+  if (ref.backup) {
+    const outcome = err instanceof ShutdownError ? 'released' : isErrorNamed(err, 'JobEndedError') ? 'cancelled' : 'failed';
+    return settleBackup(s, ref, msg, outcome, { reason: err instanceof Error ? err.message : String(err), ...requests });
+  }
+  if (isErrorNamed(err, 'LeaseLostError') && (await settleSuperseded(s, ref, msg, err, requests))) return;
   if (isErrorNamed(err, 'LeaseLostError')) {
     if (stillOwned(err, ref)) {
       // Still RUNNING under this live worker, whose lease ran out: hand it back at once.

@@ -4,6 +4,7 @@ import type { TaskItem } from '../../aws/task-store.js';
 import { costLine } from '../../core/cost.js';
 import { UsageError } from '../../core/errors.js';
 import type { JobRecord, WorkerRecord } from '../../core/model.js';
+import { backupLines, backupsOf } from '../backups.js';
 import type { Io } from '../io.js';
 import { checkJobIdArg, durationSeconds, formatCounters } from '../format.js';
 import { positiveInt } from '../job-options.js';
@@ -108,7 +109,8 @@ async function jobDetail(t: Target, job: JobRecord, io: Io, json: boolean): Prom
   const cost = costOfTasks(job, tasks, now);
   if (json) {
     const costUsd = { total: cost.totalUsd, ...cost.usd };
-    io.out(`${JSON.stringify({ ...job, durationSeconds: durationSeconds(job), tasks: counts, workers, costUsd })}\n`);
+    const backups = backupsOf(tasks);
+    io.out(`${JSON.stringify({ ...job, durationSeconds: durationSeconds(job), tasks: counts, backups, workers, costUsd })}\n`);
     return;
   }
   const byState = (c: Record<string, number>) =>
@@ -145,6 +147,7 @@ async function jobDetail(t: Target, job: JobRecord, io: Io, json: boolean): Prom
     );
   }
   if (failed.length > 10) lines.push(`  ... and ${failed.length - 10} more tasks`);
+  lines.push(...backupLines(backupsOf(tasks)));
   lines.push('Live workers:');
   if (workers.length === 0) lines.push('  none');
   for (const w of workers) {

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import {
+  backupCap,
+  chooseBackups,
+  DEFAULT_SPECULATION,
+  estimate,
+  type FleetSnapshot,
+  type PhaseSnapshot,
+  type RunningTask,
+  speculationEnabled,
+  speculativeFromJobConf,
+} from './speculation.js';
+
+const policy = { ...DEFAULT_SPECULATION, minRunMs: 1000 };
+const NOW = 100_000;
+const fleet: FleetSnapshot = { liveWorkers: 3, idleWorkers: 2, backupsInFlight: 0 };
+/** A task claimed `ranMs` before NOW, having read `done` of 1000 bytes. */
+const running = (taskId: string, ranMs: number, done: number, hasBackup = false): RunningTask => ({
+  taskId,
+  startedAt: NOW - ranMs,
+  bytesDone: done,
+  bytesTotal: 1000,
+  hasBackup,
+});
+/** Seven tasks that each took 1 s: the phase median rate is 1/1000 per ms. */
+const finished = Array.from({ length: 7 }, () => ({ durationMs: 1000, bytes: 1000 }));
+const phase = (r: RunningTask[], o: Partial<PhaseSnapshot> = {}): PhaseSnapshot => ({
+  enabled: true,
+  pendingTasks: 0,
+  running: r,
+  finished,
+  ...o,
+});
+
+describe('estimate (LATE)', () => {
+  it('rate is score per ms, time left is (1 - score) / rate', () => {
+    const e = estimate(running('m', 4000, 200), NOW);
+    expect(e.rate).toBeCloseTo(0.2 / 4000);
+    expect(e.timeLeftMs).toBeCloseTo(16_000);
+  });
+  it('no progress yet: time left is infinite', () => {
+    expect(estimate(running('m', 4000, 0), NOW).timeLeftMs).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('chooseBackups', () => {
+  it('backs up a straggler well below the phase median once no task is pending', () => {
+    expect(chooseBackups(phase([running('m-3', 5000, 100)]), fleet, NOW, policy)).toEqual(['m-3']);
+  });
+
+  it('leaves a task running at the median rate alone', () => {
+    expect(chooseBackups(phase([running('m-3', 900 + 1000, 900)]), fleet, NOW, { ...policy, minRunMs: 0 })).toEqual([]);
+  });
+
+  it('waits while tasks of the phase are pending', () => {
+    expect(chooseBackups(phase([running('m-3', 5000, 100)], { pendingTasks: 1 }), fleet, NOW, policy)).toEqual([]);
+  });
+
+  it('never backs up a task younger than the minimum run time', () => {
+    const young = running('m-3', 999, 0);
+    expect(chooseBackups(phase([young]), fleet, NOW, policy)).toEqual([]);
+    // The same task one ms later (the clock is injected) qualifies.
+    expect(chooseBackups(phase([young]), fleet, NOW + 1, policy)).toEqual(['m-3']);
+  });
+
+  it('never a second backup of the same task', () => {
+    expect(chooseBackups(phase([running('m-3', 5000, 100, true)]), fleet, NOW, policy)).toEqual([]);
+  });
+
+  it('is off when the job switched speculation off for the phase', () => {
+    expect(chooseBackups(phase([running('m-3', 5000, 100)], { enabled: false }), fleet, NOW, policy)).toEqual([]);
+  });
+
+  it('caps concurrent backups at 10 % of live workers, at least 1, and at the idle workers', () => {
+    const slow = [running('a', 5000, 10), running('b', 5000, 20), running('c', 5000, 30)];
+    expect(backupCap(3)).toBe(1);
+    expect(backupCap(40)).toBe(4);
+    expect(chooseBackups(phase(slow), fleet, NOW, policy)).toEqual(['a']);
+    expect(chooseBackups(phase(slow), { ...fleet, backupsInFlight: 1 }, NOW, policy)).toEqual([]);
+    const big = { liveWorkers: 40, idleWorkers: 2, backupsInFlight: 0 };
+    // Longest time left first; two idle workers bound it below the cap of 4.
+    expect(chooseBackups(phase(slow), big, NOW, policy)).toEqual(['a', 'b']);
+    expect(chooseBackups(phase(slow), { ...big, idleWorkers: 0 }, NOW, policy)).toEqual([]);
+  });
+
+  it('skips a slow task that a fresh attempt would not beat', () => {
+    // 99 % done in 19.8 s: slow (rate 5e-5 against a median of 1e-3), but 200 ms left,
+    // while a fresh attempt takes the median 1 s.
+    const nearlyDone = running('m-3', 19_800, 990);
+    expect(estimate(nearlyDone, NOW).rate).toBeLessThan(policy.slowFactor / 1000);
+    expect(chooseBackups(phase([nearlyDone]), fleet, NOW, policy)).toEqual([]);
+  });
+});
+
+describe('speculationEnabled', () => {
+  it('on by default, one flag for both phases, or one per phase', () => {
+    expect(speculationEnabled(undefined, 'map')).toBe(true);
+    expect(speculationEnabled(false, 'reduce')).toBe(false);
+    expect(speculationEnabled({ map: false }, 'map')).toBe(false);
+    expect(speculationEnabled({ map: false }, 'reduce')).toBe(true);
+  });
+});
+
+describe('speculativeFromJobConf', () => {
+  it("reads Hadoop's keys (and the Hadoop 1 names); a bad value names the key", () => {
+    expect(speculativeFromJobConf({})).toBeUndefined();
+    expect(speculativeFromJobConf({ 'mapreduce.map.speculative': 'false' })).toEqual({ map: false });
+    expect(speculativeFromJobConf({ 'mapred.reduce.tasks.speculative.execution': 'TRUE' })).toEqual({ reduce: true });
+    expect(() => speculativeFromJobConf({ 'mapreduce.reduce.speculative': 'no' })).toThrow(/mapreduce.reduce.speculative must be true or false/);
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * The checker's speculation step: post backup attempts of stragglers (the rule is
+ * core/speculation.ts) and take back backups whose worker died. The checker decides, not
+ * an idle worker: it already reads every active task each sweep, it holds the guard that
+ * makes overlapping runs act once, and it sees the whole phase and fleet, where a worker
+ * would need the same reads on every idle poll. The post itself is one conditional write
+ * (`backupAttempt` set only if absent), so a task gets one backup even without the guard.
+ */
+import type { JobRecord, TaskKind, TaskRecord, WorkerRecord } from '../core/model.js';
+import { LOG_EVENTS } from '../core/log-events.js';
+import { isErrorNamed } from '../core/errors.js';
+import {
+  chooseBackups,
+  DEFAULT_SPECULATION,
+  type FinishedTask,
+  type FleetSnapshot,
+  type PhaseSnapshot,
+  type SpeculationPolicy,
+  speculationEnabled,
+} from '../core/speculation.js';
+import type { Timings } from '../core/config.js';
+import type { AttemptRef } from '../aws/task-store.js';
+import type { Services } from './context.js';
+import { leaseMs, sendTaskMessages, shouldReclaim, taskMessageBody } from './task-lifecycle.js';
+
+/** The deployment's policy: an attempt must have run three leases (30 s; 3 s with test timings). */
+export function speculationPolicy(t: Timings): SpeculationPolicy {
+  return { ...DEFAULT_SPECULATION, minRunMs: 3 * leaseMs(t) };
+}
+
+/** A backup launched and not ended. */
+export function backupInFlight(t: TaskRecord): boolean {
+  return t.backupAttempt !== undefined && t.backupEndedAt === undefined && (t.status === 'RUNNING' || t.status === 'PENDING');
+}
+
+/** The running phase's view the policy needs, from the phase's task records. */
+export function phaseSnapshot(job: JobRecord, kind: TaskKind, tasks: readonly TaskRecord[]): PhaseSnapshot {
+  const finished: FinishedTask[] = [];
+  for (const t of tasks) {
+    const won = t.status === 'COMMITTED' ? t.history?.find((h) => h.outcome === 'committed') : undefined;
+    if (won) finished.push({ durationMs: won.endedAt - won.startedAt, bytes: won.inputBytes ?? 0 });
+  }
+  return {
+    enabled: speculationEnabled(job.manifest?.speculative, kind),
+    pendingTasks: tasks.filter((t) => t.status === 'PENDING').length,
+    running: tasks
+      .filter((t) => t.status === 'RUNNING')
+      .map((t) => ({
+        taskId: t.taskId,
+        startedAt: t.claimedAt ?? 0,
+        bytesDone: t.progress ?? 0,
+        bytesTotal: t.progressTotal ?? (t.split ? t.split.end - t.split.start : 0),
+        hasBackup: t.backupAttempt !== undefined,
+      })),
+    finished,
+  };
+}
+
+/** Live and idle workers, from their heartbeat items. */
+export function fleetSnapshot(workers: readonly WorkerRecord[], active: readonly TaskRecord[], now: number, t: Timings): FleetSnapshot {
+  const live = workers.filter((w) => w.heartbeatAt >= now - leaseMs(t));
+  return {
+    liveWorkers: live.length,
+    idleWorkers: live.filter((w) => w.runningTask === undefined).length,
+    backupsInFlight: active.filter(backupInFlight).length,
+  };
+}
+
+/** The phase of a job that may get backups now, if any (cheap test on the job record). */
+function phaseNearEnd(job: JobRecord, active: readonly TaskRecord[]): TaskKind | undefined {
+  if (job.status !== 'RUNNING') return undefined;
+  const kind: TaskKind | undefined = job.phase === 'MAP' ? 'map' : job.phase === 'REDUCE' && job.reduceEnqueuedAt ? 'reduce' : undefined;
+  if (!kind || !speculationEnabled(job.manifest?.speculative, kind)) return undefined;
+  const mine = active.filter((t) => t.jobId === job.jobId && t.kind === kind);
+  const [total, done] = kind === 'map' ? [job.numMaps, job.mapsCommitted] : [job.numReduces, job.reducesCommitted];
+  // No task left that nobody runs: every task is committed or running.
+  const running = mine.filter((t) => t.status === 'RUNNING').length;
+  return running > 0 && done + running >= total && mine.every((t) => t.status === 'RUNNING') ? kind : undefined;
+}
+
+/**
+ * One speculation step of a sweep: take back dead backups, then post backups of the
+ * stragglers of phases near their end. Returns the `jobId/taskId` of the backups posted.
+ */
+export async function speculate(s: Services, active: readonly TaskRecord[], jobs: readonly JobRecord[], now: number): Promise<string[]> {
+  await reclaimDeadBackups(s, active, now);
+  const candidates = jobs.map((j) => ({ job: j, kind: phaseNearEnd(j, active) })).filter((c) => c.kind !== undefined);
+  if (candidates.length === 0) return [];
+  const policy = speculationPolicy(s.timings);
+  let fleet = fleetSnapshot(await s.workers.list(), active, now, s.timings);
+  const posted: string[] = [];
+  for (const { job, kind } of candidates) {
+    const tasks = await s.tasks.list(job.jobId, kind);
+    for (const taskId of chooseBackups(phaseSnapshot(job, kind!, tasks), fleet, now, policy)) {
+      const task = tasks.find((t) => t.taskId === taskId)!;
+      try {
+        const attempt = await s.tasks.backups.post(task, now);
+        await s.taskQueue.sendAll([taskMessageBody(job.jobId, taskId, true)]);
+        posted.push(`${job.jobId}/${taskId}`);
+        fleet = { ...fleet, idleWorkers: fleet.idleWorkers - 1, backupsInFlight: fleet.backupsInFlight + 1 };
+        s.log.info(LOG_EVENTS.backupPosted, { jobId: job.jobId, taskId, attempt, primaryOwner: task.owner, progress: task.progress });
+      } catch (err) {
+        // The task moved (committed, reclaimed) or another checker posted it first.
+        if (!isErrorNamed(err, 'StaleStateError')) throw err;
+      }
+    }
+  }
+  return posted;
+}
+
+/** The backup's lease as the primary's reclaim rule reads a lease. */
+function backupLease(t: TaskRecord) {
+  return {
+    status: 'RUNNING' as const,
+    leaseExpiresAt: t.backupLeaseExpiresAt,
+    owner: t.backupOwner,
+    jobId: t.jobId,
+    taskId: t.taskId,
+    attempt: t.backupAttempt ?? 0,
+  };
+}
+
+/**
+ * A backup whose worker stopped extending its lease ends as `reclaimed` (it costs the task
+ * no attempt); when the primary is gone too, the task is sent again.
+ */
+async function reclaimDeadBackups(s: Services, active: readonly TaskRecord[], now: number): Promise<void> {
+  const expired = active.filter((t) => t.backupOwner !== undefined && (t.backupLeaseExpiresAt ?? 0) < now);
+  if (expired.length === 0) return;
+  const owners = await s.workers.get(expired.map((t) => t.backupOwner!));
+  for (const t of expired) {
+    if (!shouldReclaim(backupLease(t), owners.get(t.backupOwner!), now, s.timings)) continue;
+    const ref: AttemptRef = { jobId: t.jobId, taskId: t.taskId, owner: t.backupOwner!, attempt: t.backupAttempt!, startedAt: t.backupClaimedAt ?? now, backup: true };
+    try {
+      const reason = `worker ${ref.owner} stopped extending the lease of backup attempt ${ref.attempt}`;
+      const status = await s.tasks.backups.end(ref, now, 'reclaimed', { reason }, true);
+      if (status === 'PENDING') await sendTaskMessages(s.taskQueue, t.jobId, [t.taskId]);
+      s.log.warn(LOG_EVENTS.deadBackupTakenBack, { ...ref });
+    } catch (err) {
+      if (!isErrorNamed(err, 'StaleStateError') && !isErrorNamed(err, 'LeaseLostError')) throw err;
+    }
+  }
+}
