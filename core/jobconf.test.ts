@@ -6,10 +6,9 @@ import {
   interpretJobConf,
   JobConfKeys,
   normalizeJobConf,
-  parseEnvPairs,
-  parseJobConfPairs,
   usesKeyFields,
 } from './jobconf.js';
+import { parseEnvPairs, parseJobConfPairs } from './jobconf-args.js';
 import { DEFAULT_MAX_SPLITS_SAMPLED, DEFAULT_NUM_SAMPLES } from './total-order.js';
 
 describe('parseEnvPairs', () => {
