@@ -100,6 +100,8 @@ export class StderrCapture {
     private readonly onCounter: (group: string, name: string, amount: number) => void,
     private readonly onStatus: (message: string) => void,
     private readonly onProgress: () => void = () => {},
+    /** Each piece of stderr kept (as it is kept, before the size limit): the live log. */
+    private readonly onKept: (bytes: Buffer) => void = () => {},
   ) {}
 
   /** Feed a chunk of stderr. */
@@ -177,6 +179,7 @@ export class StderrCapture {
   }
 
   private keep(bytes: Buffer): void {
+    this.onKept(bytes);
     const half = Math.floor(this.limitBytes / 2);
     let b = bytes;
     if (this.headLen < half) {
