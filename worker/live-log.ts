@@ -4,6 +4,7 @@
  * it. Holds the last LIVE_LOG_BYTES only; an attempt shorter than one period makes no call.
  */
 import { encodeLiveLog, LIVE_LOG_BYTES } from '../core/live-log.js';
+import { dropFront } from './step/text.js';
 
 export class LiveLog {
   private chunks: Buffer[] = [];
@@ -31,17 +32,7 @@ export class LiveLog {
     this.chunks.push(bytes);
     this.held += bytes.length;
     this.written += bytes.length;
-    while (this.held > LIVE_LOG_BYTES) {
-      const first = this.chunks[0]!;
-      const excess = this.held - LIVE_LOG_BYTES;
-      if (first.length <= excess) {
-        this.chunks.shift();
-        this.held -= first.length;
-      } else {
-        this.chunks[0] = first.subarray(excess);
-        this.held -= excess;
-      }
-    }
+    this.held -= dropFront(this.chunks, this.held, LIVE_LOG_BYTES);
   }
 
   /** No more uploads; waits for one in flight. The final log is the task runner's. */

@@ -9,7 +9,7 @@ import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { PoisonTaskError } from '../../core/errors.js';
 import { parseReporterLine } from '../../core/reporter.js';
-import { tailLines } from './text.js';
+import { dropFront, tailLines } from './text.js';
 
 /**
  * Find the program to spawn for the first word of a command line: a shipped file in
@@ -192,18 +192,8 @@ export class StderrCapture {
     const room = this.limitBytes - half;
     this.tail.push(b);
     this.tailLen += b.length;
-    while (this.tailLen > room) {
-      const first = this.tail[0]!;
-      const excess = this.tailLen - room;
-      if (first.length <= excess) {
-        this.tail.shift();
-        this.tailLen -= first.length;
-        this.omitted += first.length;
-      } else {
-        this.tail[0] = first.subarray(excess);
-        this.tailLen -= excess;
-        this.omitted += excess;
-      }
-    }
+    const dropped = dropFront(this.tail, this.tailLen, room);
+    this.tailLen -= dropped;
+    this.omitted += dropped;
   }
 }
