@@ -119,7 +119,7 @@ describe('mapreduce run', () => {
     });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(
-      /FAILED after [\d.]+s: Task m-00000 failed after 1 attempt: mapper "sleep" killed after 1\.5 s without progress \(no input read, no output written\)/,
+      /FAILED after [\d.]+s: Task m-00000 failed after 1 attempt: mapper "sleep 97" killed after 1\.5 s without progress \(no input read, no output written\)/,
     );
     expect(r.stderr).not.toMatch(STACK_LINE);
     expect(sleepers('97')).toEqual([]);

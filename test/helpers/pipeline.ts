@@ -31,7 +31,8 @@ export const VOCAB = ['the', 'map', 'reduce', 'shuffle', 'sort', 'key', 'value',
 export function referenceInput(files: Record<string, Buffer>): Buffer {
   const parts: Buffer[] = [];
   for (const name of Object.keys(files).sort()) {
-    const b = files[name] as Buffer;
+    // Hadoop's LineReader ends a line at LF, CR-LF or a lone CR, and strips the ending.
+    const b = Buffer.from((files[name] as Buffer).toString('latin1').replace(/\r\n?/g, '\n'), 'latin1');
     parts.push(b);
     if (b.length > 0 && b[b.length - 1] !== 0x0a) parts.push(Buffer.from('\n'));
   }

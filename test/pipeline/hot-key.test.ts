@@ -74,8 +74,10 @@ describe('streamed groups', () => {
     console.log(
       JSON.stringify({ reducePeakRssMiB400k: small.reducePeak / MIB, reducePeakRssMiB2M: big.reducePeak / MIB }),
     );
-    // Held as an array, the 1.6M extra values would take > 100 MiB (a 32-byte string view
-    // plus the line it points into, each); streamed, the peak stays where it was.
-    expect(growth).toBeLessThan(32 * MIB);
+    // Held as an array, the 1.6M extra values would take at least ~73 MiB (a 32-byte string
+    // view plus the ~16-byte line it points into, each); streamed, the peak stays near where
+    // it was. 48 MiB leaves room for GC timing on a loaded machine (38 MiB was seen at load 20)
+    // and still fails an array.
+    expect(growth).toBeLessThan(48 * MIB);
   });
 });
