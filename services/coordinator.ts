@@ -120,6 +120,9 @@ async function checkBatch(s: Services, pipeline: string, batch: string, deadline
 }
 
 /** The manifest of a `_READY` batch: the pipeline's config, with the batch as input and a per-batch output. */
+/** Hadoop's key for reading subdirectories of an input directory. */
+const BATCH_RECURSIVE_KEY = 'mapreduce.input.fileinputformat.input.dir.recursive';
+
 export function batchManifest(configText: string, bucket: string, pipeline: string, batch: string): Manifest {
   let config: Record<string, unknown>;
   try {
@@ -129,8 +132,14 @@ export function batchManifest(configText: string, bucket: string, pipeline: stri
     throw new ManifestError(issues.map((i) => `pipeline config ${pipelineConfigKey(pipeline)}: ${i}`), { cause: err });
   }
   const output = typeof config.output === 'string' ? config.output : '';
+  // A batch is every object under its folder (what `_READY`'s count counts), so its
+  // subfolders are read unless the pipeline config says otherwise.
+  const jobconf = config.jobconf === undefined || (typeof config.jobconf === 'object' && config.jobconf !== null && !Array.isArray(config.jobconf))
+    ? { [BATCH_RECURSIVE_KEY]: 'true', ...(config.jobconf as Record<string, unknown> | undefined) }
+    : config.jobconf;
   return validateManifest({
     ...config,
+    jobconf,
     input: `s3://${bucket}/${incomingBatchPrefix(pipeline, batch)}`,
     output: output === '' ? output : `${output.endsWith('/') ? output : `${output}/`}${batch}/`,
   });
