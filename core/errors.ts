@@ -160,3 +160,8 @@ export function isTransient(err: unknown): boolean {
   // An SDK error without a status is a client-side failure (connection, parse of a cut-off reply).
   return '$metadata' in e || (e.cause !== undefined && isTransient(e.cause));
 }
+
+/** A byte-range body that ended before its last byte (retried from the byte reached; worker/resume-range.ts). */
+export class ShortRangeError extends MapReduceError {
+  override readonly name = 'ShortRangeError';
+}

@@ -14,6 +14,7 @@ import { PartitionedFileWriter } from '../core/map-output.js';
 import { encodeLines } from '../core/records.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import { readSplitLines } from '../core/splits.js';
+import { DEFAULT_RESUME, resumingRange } from './resume-range.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
 import { makeCombiner } from './combiner.js';
 import { pumpStep } from './pump.js';
@@ -30,9 +31,13 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   const add = (name: string, n: number) => {
     counters[name] = (counters[name] ?? 0) + n;
   };
-  const fetchRange = async function* (start: number, end: number): AsyncIterable<Buffer> {
-    yield* (await s.blobs.getRange(split.bucket, split.key, start, end)) as Readable;
-  };
+  // A body reset mid-way is re-requested from the byte reached (the SDK retries only
+  // until the headers arrive), so one reset does not cost the attempt.
+  const fetchRange = (start: number, end: number): AsyncIterable<Buffer> =>
+    resumingRange(async (from, to) => (await s.blobs.getRange(split.bucket, split.key, from, to)) as Readable, start, end, {
+      ...DEFAULT_RESUME,
+      signal: a.signal,
+    });
   a.progress.total = split.end - split.start;
   const input = (async function* () {
     for await (const lines of readSplitLines(split, fetchRange)) {
