@@ -156,7 +156,15 @@ describe('fuzz: coordinator and task runner', () => {
         const outcomes = (await survives(() => handleSubmission(s, b), (err) => err instanceof DoNotRetryError && notAnObject())) ?? [];
         await expectFinalStatus(s, outcomes);
       }),
-      options,
+      {
+        ...options,
+        examples: [
+          [JSON.stringify({ kind: 'plan', jobId: '' })],
+          [JSON.stringify({ kind: 'ready', pipeline: '..', batch: '', deadline: 0 })],
+          [JSON.stringify({ kind: 'ready', pipeline: 'p', batch: 'b', deadline: Number.MAX_VALUE })],
+          [s3Event(bucket, 'jobs/%zz/job.json')],
+        ],
+      },
     );
   }, timeout);
 
@@ -207,7 +215,15 @@ describe('fuzz: coordinator and task runner', () => {
           expect(['RUNNING', 'SUCCEEDED', 'FAILED']).toContain(job?.status);
           if (job?.status === 'FAILED') expect(job.reason?.trim()).toBeTruthy();
         }),
-        options,
+        {
+          ...options,
+          examples: [
+            [JSON.stringify({ jobId: '', taskId: '' })],
+            [JSON.stringify({ jobId: realJob, taskId: '' })],
+            [JSON.stringify({ jobId: realJob, taskId: 'nope', backup: true })],
+            [JSON.stringify({ jobId: 'x'.repeat(2000), taskId: 'm-00000' })],
+          ],
+        },
       );
     } finally {
       await rm(scratch, { recursive: true, force: true });
