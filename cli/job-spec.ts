@@ -16,10 +16,11 @@ import { type ManifestInput, type Step, validateManifest } from '../core/manifes
 import { parseS3Uri } from '../core/s3uri.js';
 import { bundleStepModule } from './bundle.js';
 
-export interface JobFlags {
-  /** One or more -i values (each may be a comma list of S3 URIs, with globs). */
-  readonly input: string | readonly string[];
+/** The job fields that the CLI's flags and the library's `JobSpec` share. */
+export interface JobShape {
+  /** An `s3://` prefix, or a local directory (filled with the part files when the job succeeds). */
   readonly output: string;
+  /** An executable with arguments, or a `.ts`/`.js` module (bundled and shipped). */
   readonly mapper: string;
   readonly reducer?: string;
   readonly combiner?: string;
@@ -27,9 +28,14 @@ export interface JobFlags {
   readonly splitSize?: number;
   readonly numMappers?: number;
   readonly overwrite?: boolean;
-  readonly file?: string[];
   readonly name?: string;
   readonly maxAttempts?: number;
+}
+
+export interface JobFlags extends JobShape {
+  /** One or more -i values (each may be a comma list of S3 URIs, with globs). */
+  readonly input: string | readonly string[];
+  readonly file?: string[];
   readonly taskTimeout?: number;
   /** `-D key=value` values. */
   readonly jobconf?: readonly string[];

@@ -16,7 +16,7 @@
  * from the SDK's usual chain (AWS_PROFILE, AWS_REGION, ...).
  */
 import { resolveTarget, type Target } from '../cli/target.js';
-import type { JobFlags } from '../cli/job-spec.js';
+import type { JobFlags, JobShape } from '../cli/job-spec.js';
 import type { ProgressSnapshot } from '../cli/progress.js';
 import { UsageError } from '../core/errors.js';
 import type { JobRecord } from '../core/model.js';
@@ -39,23 +39,11 @@ export type Connection =
   | { readonly names: ResourceNames; readonly region?: string; readonly endpoint?: string };
 
 /** A job, as `mapreduce run`/`submit` take it. Local paths are uploaded; a local output is downloaded. */
-export interface JobSpec {
+export interface JobSpec extends JobShape {
   /** A local file or directory, or an `s3://` prefix or object (or several). */
   readonly input: string;
-  /** An `s3://` prefix, or a local directory (filled with the part files when the job succeeds). */
-  readonly output: string;
-  /** An executable with arguments, or a `.ts`/`.js` module (bundled and shipped). */
-  readonly mapper: string;
-  readonly reducer?: string;
-  readonly combiner?: string;
-  readonly numReducers?: number;
-  readonly splitSize?: number;
-  readonly numMappers?: number;
   /** Extra local files shipped to every task's working directory. */
   readonly files?: readonly string[];
-  readonly overwrite?: boolean;
-  readonly name?: string;
-  readonly maxAttempts?: number;
   readonly taskTimeoutSeconds?: number;
 }
 

@@ -9,3 +9,21 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (i
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
 }
+
+/** A promise with its settle functions (Node 22's `Promise.withResolvers`, for Node 20). */
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  readonly resolve: (value: T) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+/** A new pending promise and the functions that settle it. */
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

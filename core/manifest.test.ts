@@ -86,6 +86,7 @@ describe('parseManifest', () => {
   it('validateManifest takes a parsed object', () => {
     expect(validateManifest({ ...base, numReducers: 3 }).numReducers).toBe(3);
     expect(() => validateManifest({ ...base, numReducers: -1 })).toThrow(ManifestError);
+    expect(() => validateManifest({ ...base, jobconf: { 'mapreduce.map.speculative': 'yes' } })).toThrow(/mapreduce\.map\.speculative must be true or false/);
   });
 });
 

@@ -3,6 +3,7 @@ import { ManifestError } from './errors.js';
 import { splitInputList } from './input-listing.js';
 import { applyJobConf, jobConfIssues } from './job-settings.js';
 import { parseS3Uri } from './s3uri.js';
+import { speculativeFromJobConf } from './speculation.js';
 
 export const MIB = 1024 * 1024;
 export const DEFAULT_SPLIT_SIZE = 64 * MIB;
@@ -131,6 +132,11 @@ export const ManifestSchema = z
     speculative: z.union([z.boolean(), z.strictObject({ map: z.boolean().optional(), reduce: z.boolean().optional() })]).optional(),
   })
   .superRefine((m, ctx) => {
+    try {
+      speculativeFromJobConf(m.jobconf);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['jobconf'], message: (err as Error).message });
+    }
     const env = Object.entries(m.env);
     if (env.length > L.maxEnvEntries) {
       ctx.addIssue({ code: 'custom', path: ['env'], message: `must hold at most ${L.maxEnvEntries} variables (got ${env.length})` });

@@ -9,6 +9,7 @@ import {
   type RunningTask,
   speculationEnabled,
   speculativeFromJobConf,
+  jobSpeculates,
 } from './speculation.js';
 
 const policy = { ...DEFAULT_SPECULATION, minRunMs: 1000 };
@@ -107,5 +108,15 @@ describe('speculativeFromJobConf', () => {
     expect(speculativeFromJobConf({ 'mapreduce.map.speculative': 'false' })).toEqual({ map: false });
     expect(speculativeFromJobConf({ 'mapred.reduce.tasks.speculative.execution': 'TRUE' })).toEqual({ reduce: true });
     expect(() => speculativeFromJobConf({ 'mapreduce.reduce.speculative': 'no' })).toThrow(/mapreduce.reduce.speculative must be true or false/);
+  });
+});
+
+describe('jobSpeculates', () => {
+  it('a jobconf key wins over the manifest field, per phase; both default to on', () => {
+    expect(jobSpeculates(undefined, 'map')).toBe(true);
+    expect(jobSpeculates({ speculative: false, jobconf: { 'mapreduce.map.speculative': 'true' } }, 'map')).toBe(true);
+    expect(jobSpeculates({ speculative: false, jobconf: { 'mapreduce.map.speculative': 'true' } }, 'reduce')).toBe(false);
+    expect(jobSpeculates({ jobconf: { 'mapred.reduce.tasks.speculative.execution': 'false' } }, 'reduce')).toBe(false);
+    expect(jobSpeculates({ jobconf: {} }, 'reduce')).toBe(true);
   });
 });

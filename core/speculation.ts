@@ -157,3 +157,17 @@ export function speculativeFromJobConf(conf: Readonly<Record<string, string>>): 
   if (map === undefined && reduce === undefined) return undefined;
   return { ...(map !== undefined ? { map } : {}), ...(reduce !== undefined ? { reduce } : {}) };
 }
+
+/**
+ * The job's switch for one phase: a `-D mapreduce.{map,reduce}.speculative` key in the
+ * job configuration wins over the manifest's `speculative` field (as every jobconf key
+ * wins over its manifest field), and both default to on.
+ */
+export function jobSpeculates(
+  m: { readonly speculative?: SpeculativeSetting; readonly jobconf?: Readonly<Record<string, string>> } | undefined,
+  kind: 'map' | 'reduce',
+): boolean {
+  const fromConf = m?.jobconf ? speculativeFromJobConf(m.jobconf) : undefined;
+  const fromConfKind = typeof fromConf === 'object' ? fromConf[kind] : undefined;
+  return fromConfKind ?? speculationEnabled(m?.speculative, kind);
+}

@@ -27,6 +27,7 @@ import { type JobRecord, newJobId, partName } from '../core/model.js';
 import { LocalStack } from '../local/stack.js';
 import { mulberry32 as prng } from '../core/prng.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
+import { INDEX_REDUCER } from './index-reducer.js';
 
 /** `word<TAB>line-number-within-split` per word; sleeps first so kills land mid-task. */
 const MAPPER = `#!/bin/sh
@@ -36,15 +37,6 @@ if [ "$mapreduce_task_partition" = "\${SLOW_TASK:-none}" ] && [ "$MR_ATTEMPT" = 
 awk '{ for (i = 1; i <= NF; i++) print $i "\\t" NR }'
 `;
 
-/** `word<TAB>count<TAB>values in arrival order`: the bytes also pin down the merge order. */
-const REDUCER = `#!/bin/sh
-export LC_ALL=C
-sleep "\${REDUCE_SLEEP:-0}"
-awk -F '\\t' '
-  $1 != k { if (NR > 1) print k "\\t" n "\\t" v; k = $1; n = 0; v = "" }
-  { n++; v = v (n > 1 ? "," : "") $2 }
-  END { if (NR > 0) print k "\\t" n "\\t" v }'
-`;
 
 const TIMINGS: Timings = SHORT_TIMINGS;
 
@@ -136,7 +128,7 @@ async function main(): Promise<number> {
     const input = text(600);
     await s.blobs.putBytes(bucket, 'in/words.txt', input);
     await s.blobs.putBytes(bucket, 'code/index_map.sh', MAPPER);
-    await s.blobs.putBytes(bucket, 'code/index_reduce.sh', REDUCER);
+    await s.blobs.putBytes(bucket, 'code/index_reduce.sh', INDEX_REDUCER);
     const manifest = (output: string, slow: Record<string, string> = {}) => ({
       input: `s3://${bucket}/in/`,
       output,

@@ -16,7 +16,7 @@ import {
   type FleetSnapshot,
   type PhaseSnapshot,
   type SpeculationPolicy,
-  speculationEnabled,
+  jobSpeculates,
 } from '../core/speculation.js';
 import type { Timings } from '../core/config.js';
 import type { AttemptRef } from '../aws/task-store.js';
@@ -41,7 +41,7 @@ export function phaseSnapshot(job: JobRecord, kind: TaskKind, tasks: readonly Ta
     if (won) finished.push({ durationMs: won.endedAt - won.startedAt, bytes: won.inputBytes ?? 0 });
   }
   return {
-    enabled: speculationEnabled(job.manifest?.speculative, kind),
+    enabled: jobSpeculates(job.manifest, kind),
     pendingTasks: tasks.filter((t) => t.status === 'PENDING').length,
     running: tasks
       .filter((t) => t.status === 'RUNNING')
@@ -70,7 +70,7 @@ export function fleetSnapshot(workers: readonly WorkerRecord[], active: readonly
 function phaseNearEnd(job: JobRecord, active: readonly TaskRecord[]): TaskKind | undefined {
   if (job.status !== 'RUNNING') return undefined;
   const kind: TaskKind | undefined = job.phase === 'MAP' ? 'map' : job.phase === 'REDUCE' && job.reduceEnqueuedAt ? 'reduce' : undefined;
-  if (!kind || !speculationEnabled(job.manifest?.speculative, kind)) return undefined;
+  if (!kind || !jobSpeculates(job.manifest, kind)) return undefined;
   const mine = active.filter((t) => t.jobId === job.jobId && t.kind === kind);
   const [total, done] = kind === 'map' ? [job.numMaps, job.mapsCommitted] : [job.numReduces, job.reducesCommitted];
   // No task left that nobody runs: every task is committed or running.

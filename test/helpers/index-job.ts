@@ -35,25 +35,14 @@ export function syntheticText(lines: number, seed = 42): Buffer {
  * Test mapper: `word<TAB>line-number-within-split` for every word, after sleeping
  * MAP_SLEEP seconds so a test can interrupt it in the middle of the task.
  */
+export { INDEX_REDUCER } from '../../scripts/index-reducer.js';
+
 export const INDEX_MAPPER = `#!/bin/sh
 export LC_ALL=C
 sleep "\${MAP_SLEEP:-0}"
 awk '{ for (i = 1; i <= NF; i++) print $i "\\t" NR }'
 `;
 
-/**
- * Test reducer: \`word<TAB>count<TAB>values in arrival order\`, after sleeping
- * REDUCE_SLEEP seconds. Keeping the values' order in the output makes a byte
- * comparison also check that the merge order is deterministic.
- */
-export const INDEX_REDUCER = `#!/bin/sh
-export LC_ALL=C
-sleep "\${REDUCE_SLEEP:-0}"
-awk -F '\\t' '
-  $1 != k { if (NR > 1) print k "\\t" n "\\t" v; k = $1; n = 0; v = "" }
-  { n++; v = v (n > 1 ? "," : "") $2 }
-  END { if (NR > 0) print k "\\t" n "\\t" v }'
-`;
 
 /** A mapper that always fails, with a recognisable stderr line. */
 export const FAILING_MAPPER = `#!/bin/sh

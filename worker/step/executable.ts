@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { finished } from 'node:stream/promises';
 import { programLabel, splitCommandLine } from '../../core/argv.js';
+import { deferred } from '../../core/concurrency.js';
 import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
 import { resolveProgram, StderrCapture } from './executable-support.js';
 import { OutputChannel } from './output-channel.js';
@@ -99,12 +100,7 @@ class ExecutableRun {
   private settled = false;
   private readonly timer: NodeJS.Timeout;
   private readonly onAbort = () => this.abort();
-  private resolveDone!: (r: StepResult) => void;
-  private rejectDone!: (e: unknown) => void;
-  private readonly done = new Promise<StepResult>((res, rej) => {
-    this.resolveDone = res;
-    this.rejectDone = rej;
-  });
+  private readonly done = deferred<StepResult>();
 
   constructor(
     private readonly child: ChildProcess,
@@ -112,7 +108,7 @@ class ExecutableRun {
     private readonly noun: string,
     private readonly ctx: StepContext,
   ) {
-    this.done.catch(() => {});
+    this.done.promise.catch(() => {});
     this.stderr = new StderrCapture(ctx.stderrLimitBytes ?? 8 * 1024 * 1024, ctx.onCounter, ctx.onStatus, () =>
       this.progress(),
     );
@@ -150,7 +146,7 @@ class ExecutableRun {
       write: (lines) => this.write(lines),
       end: () => this.end(),
       output: this.channel,
-      done: this.done,
+      done: this.done.promise,
       pid: this.child.pid,
     };
   }
@@ -293,12 +289,12 @@ class ExecutableRun {
     this.ctx.signal?.removeEventListener('abort', this.onAbort);
     this.releaseWriters();
     if (result !== undefined) {
-      this.resolveDone(result);
+      this.done.resolve(result);
       return;
     }
     this.error = err;
     this.channel.fail(err);
-    this.rejectDone(err);
+    this.done.reject(err);
   }
 
   private spawnError(err: NodeJS.ErrnoException): Error {

@@ -3,6 +3,7 @@
  * export (API in `worker/module-api.ts`, support in `module-support.ts`) runs on batches of lines, synchronously
  * while it returns non-promises (the hot path), awaiting only real thenables.
  */
+import { deferred } from '../../core/concurrency.js';
 import { TaskFailedError } from '../../core/errors.js';
 import type { MapFn, ReduceFn, TaskContext } from '../module-api.js';
 import { isThenable, loadModuleFunction, taskContext, userError } from './module-support.js';
@@ -42,16 +43,8 @@ class ModuleRun {
   private mustWait = false;
   private readonly timer: NodeJS.Timeout;
   private readonly onAbort = () => this.fail(this.ctx.signal?.reason ?? new Error('aborted'));
-  private rejectFailed!: (e: unknown) => void;
-  private readonly failed = new Promise<never>((_, rej) => {
-    this.rejectFailed = rej;
-  });
-  private resolveDone!: (r: StepResult) => void;
-  private rejectDone!: (e: unknown) => void;
-  private readonly done = new Promise<StepResult>((res, rej) => {
-    this.resolveDone = res;
-    this.rejectDone = rej;
-  });
+  private readonly failed = deferred<never>();
+  private readonly done = deferred<StepResult>();
 
   constructor(
     private readonly fn: MapFn | ReduceFn,
@@ -60,8 +53,8 @@ class ModuleRun {
   ) {
     this.what = `${roleNoun(ctx.role)} module "${modulePath}"`;
     this.groupValues = new GroupValues(ctx.workDir);
-    this.failed.catch(() => {});
-    this.done.catch(() => {});
+    this.failed.promise.catch(() => {});
+    this.done.promise.catch(() => {});
     const pairs = ctx.role === 'map' ? ctx.pairs : undefined;
     this.pairs = pairs;
     this.tc = taskContext(
@@ -83,7 +76,7 @@ class ModuleRun {
       write: (lines) => this.enqueue(lines),
       end: () => this.enqueue(undefined),
       output: this.channel,
-      done: this.done,
+      done: this.done.promise,
     };
   }
 
@@ -182,7 +175,7 @@ class ModuleRun {
         Promise.resolve(r).catch((err: unknown) => {
           throw userError(this.what, err);
         }),
-        this.failed,
+        this.failed.promise,
       ]);
     } finally {
       this.awaitingSince = 0;
@@ -212,28 +205,28 @@ class ModuleRun {
 
   /** Hand the pair sink's records on (it may spill), unless the step fails meanwhile. */
   private async drainPairs(): Promise<void> {
-    await Promise.race([this.pairs!.flush(), this.failed]);
+    await Promise.race([this.pairs!.flush(), this.failed.promise]);
   }
 
   /** Output backpressure: wait until the consumer has taken some batches (or the step failed). */
   private async waitForRoom(): Promise<void> {
-    await Promise.race([this.channel.room(), this.failed]);
+    await Promise.race([this.channel.room(), this.failed.promise]);
     this.mustWait = false;
   }
 
   private fail(err: unknown): void {
     if (this.settled) return;
     this.error = err;
-    this.rejectFailed(err);
+    this.failed.reject(err);
     this.channel.fail(err);
     this.finish();
-    this.rejectDone(err);
+    this.done.reject(err);
   }
 
   private settle(): void {
     if (this.settled) return;
     this.finish();
-    this.resolveDone({ stderr: Buffer.alloc(0), stderrTail: '' });
+    this.done.resolve({ stderr: Buffer.alloc(0), stderrTail: '' });
   }
 
   private finish(): void {
