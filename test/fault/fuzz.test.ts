@@ -4,7 +4,8 @@
  * follow-up bodies, and random task-queue messages thrown at the coordinator
  * (handleSubmission) and the task runner (handleTaskMessage). Properties:
  * - nothing throws but a transient error (the queue redelivers it), or DoNotRetryError for
- *   a body that is not a JSON object (the handler drops it with a log line: it names no job);
+ *   a body the parser refuses (not a JSON object, a follow-up with invalid names: the
+ *   handler drops it with a log line);
  * - every outcome that names a job leaves that job with a status: FAILED with a non-empty
  *   reason when refused, RUNNING (or CREATING with its plan continuation queued) when created;
  * - an uploaded manifest always gets a job record, and a task message never creates one.
@@ -16,6 +17,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DoNotRetryError, isTransient } from '../../core/errors.js';
+import { isValidJobId } from '../../core/model.js';
 import type { Services } from '../../services/context.js';
 import { handleSubmission, type SubmissionOutcome } from '../../services/coordinator.js';
 import { parseTaskMessage } from '../../services/task-lifecycle.js';
@@ -51,6 +53,7 @@ async function survives<T>(f: () => Promise<T>, allowed: (err: unknown) => boole
 async function expectFinalStatus(s: Services, outcomes: readonly SubmissionOutcome[]): Promise<void> {
   for (const o of outcomes) {
     if (o.outcome === 'ignored' || o.outcome === 'waiting') continue;
+    expect(isValidJobId(o.jobId), `job id ${JSON.stringify(o.jobId)}`).toBe(true);
     const job = await s.jobs.get(o.jobId);
     expect(job, `${o.outcome} ${o.jobId}`).toBeDefined();
     if (o.outcome === 'rejected') {
