@@ -58,6 +58,17 @@ export class BlobStore {
     }
   }
 
+  /** The bytes of an object, or undefined when it does not exist. */
+  async getBytesIfExists(bucket: string, key: string): Promise<Buffer | undefined> {
+    try {
+      const out = await this.c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from((await out.Body?.transformToByteArray()) ?? []);
+    } catch (err) {
+      if (err instanceof NoSuchKey || (err as Error).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
+  }
+
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {
       const out = await this.c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));

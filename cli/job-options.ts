@@ -41,7 +41,7 @@ export function addJobOptions(cmd: Command): Command {
     .option('-R, --num-reducers <n>', 'number of reduce tasks (default 1; 0 = map-only)', nonNegativeInt('--num-reducers'))
     .option('-D, --jobconf <key=value>', 'Hadoop job configuration, e.g. -D stream.num.map.output.key.fields=2 (repeatable)', collect)
     .option('--cmdenv <NAME=VALUE>', 'environment variable for every task, like Hadoop -cmdenv (repeatable)', collect)
-    .option('--partitioner <class>', 'KeyFieldBasedPartitioner or HashPartitioner (Hadoop class or short name)')
+    .option('--partitioner <class>', 'KeyFieldBasedPartitioner, HashPartitioner or total-order (TotalOrderPartitioner; Hadoop class or short name)')
     .option('--comparator <class>', 'KeyFieldBasedComparator (Hadoop class or short name)')
     .option('--recursive', 'read input directories recursively (Hadoop skips subdirectories otherwise)')
     .option('--split-size <bytes>', 'bytes per map task (default 64 MiB)', positiveInt('--split-size'))

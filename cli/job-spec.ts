@@ -11,7 +11,7 @@ import { splitCommandLine } from '../core/argv.js';
 import { UsageError } from '../core/errors.js';
 import { defaultOutputPrefix, fileKey, inputPrefix } from '../core/layout.js';
 import { jobConfFromFlags } from './jobconf-flags.js';
-import { parseEnvPairs } from '../core/jobconf.js';
+import { parseEnvPairs } from '../core/jobconf-args.js';
 import { type ManifestInput, type Step, validateManifest } from '../core/manifest.js';
 import { parseS3Uri } from '../core/s3uri.js';
 import { bundleStepModule } from './bundle.js';

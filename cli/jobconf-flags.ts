@@ -3,7 +3,8 @@
  * Hadoop keys in disguise (`--partitioner`, `--comparator`, `--recursive`, `-R`).
  * As in Hadoop Streaming, the dedicated flags win over a `-D` of the same key.
  */
-import { JobConfKeys, parseJobConfPairs } from '../core/jobconf.js';
+import { JobConfKeys } from '../core/jobconf.js';
+import { parseJobConfPairs } from '../core/jobconf-args.js';
 
 export interface JobConfFlags {
   readonly jobconf?: readonly string[];

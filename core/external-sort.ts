@@ -30,6 +30,8 @@ export interface SortOptions {
   countRepeats?: boolean;
   /** The partition of a line, instead of hashing its key (see SortBuffer). */
   partitionOf?: (line: string, numPartitions: number) => number;
+  /** Total-order split points to route keys by (see SortBuffer). */
+  splitPoints?: readonly string[];
 }
 
 interface Run {
@@ -62,6 +64,7 @@ export class ExternalSorter {
       numPartitions: opts.numPartitions,
       countRepeats: opts.countRepeats,
       partitionOf: opts.partitionOf,
+      splitPoints: opts.splitPoints,
     });
     this.group = opts.combiner?.kind === 'group' ? opts.combiner.fn : undefined;
     this.stream = opts.combiner?.kind === 'stream' ? opts.combiner.fn : undefined;

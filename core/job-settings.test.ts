@@ -26,6 +26,14 @@ describe('manifest jobconf', () => {
     expect(() => validateManifest({ ...base, jobconf: { 'mapreduce.job.reduces': '-1' } })).toThrow(/mapreduce\.job\.reduces/);
   });
 
+  it('accepts total order alone and refuses it with key-field options (the split points are whole input keys)', () => {
+    const totalOrder = { 'mapreduce.job.partitioner.class': 'total-order' };
+    expect(validateManifest({ ...base, jobconf: totalOrder }).jobconf).toEqual(totalOrder);
+    expect(() => validateManifest({ ...base, jobconf: { ...totalOrder, 'stream.num.map.output.key.fields': '2' } })).toThrow(
+      /total-order partitioner/,
+    );
+  });
+
   it('refuses key-field options for module steps', () => {
     expect(() =>
       validateManifest({ ...base, mapper: { module: 'm.mjs' }, jobconf: { 'stream.num.map.output.key.fields': '2' } }),

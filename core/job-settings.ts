@@ -39,6 +39,12 @@ export function jobConfIssues(m: JobConfFields): string[] {
       .map((line) => line.replace(/^\s*-\s*/, ''));
   }
   const issues: string[] = [];
+  if (s.totalOrder && usesKeyFields(s)) {
+    // The split points are sampled input keys (the text before the first tab), so both sides must key alike.
+    issues.push(
+      'the total-order partitioner routes on the whole key (the text before the first tab); it cannot be combined with key-field options (separators, key fields, KeyFieldBasedComparator)',
+    );
+  }
   if (usesKeyFields(s)) {
     for (const [role, step] of [
       ['mapper', m.mapper],

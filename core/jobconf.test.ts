@@ -4,11 +4,12 @@ import {
   DEFAULT_STREAMING_SETTINGS,
   envNameOf,
   interpretJobConf,
+  JobConfKeys,
   normalizeJobConf,
-  parseEnvPairs,
-  parseJobConfPairs,
   usesKeyFields,
 } from './jobconf.js';
+import { parseEnvPairs, parseJobConfPairs } from './jobconf-args.js';
+import { DEFAULT_MAX_SPLITS_SAMPLED, DEFAULT_NUM_SAMPLES } from './total-order.js';
 
 describe('parseEnvPairs', () => {
   it('reads NAME=VALUE (value may hold = or be empty) and refuses bad names', () => {
@@ -63,6 +64,25 @@ describe('interpretJobConf', () => {
     expect(normalizeJobConf({ 'mapred.reduce.tasks': '3', 'mapreduce.job.reduces': '4' })).toEqual({
       'mapreduce.job.reduces': '4',
     });
+  });
+
+  it("reads TotalOrderPartitioner (Hadoop's class names or total-order) with InputSampler's defaults or the sampling keys", () => {
+    for (const name of ['org.apache.hadoop.mapreduce.lib.partition.TotalOrderPartitioner', 'TotalOrderPartitioner', 'total-order']) {
+      const s = interpretJobConf({ 'mapreduce.job.partitioner.class': name });
+      expect(s.totalOrder).toEqual({ numSamples: DEFAULT_NUM_SAMPLES, maxSplitsSampled: DEFAULT_MAX_SPLITS_SAMPLED });
+      expect(s.partitioner).toBeUndefined();
+      expect(usesKeyFields(s)).toBe(false);
+    }
+    const tuned = interpretJobConf({
+      'mapred.partitioner.class': 'total-order',
+      [JobConfKeys.TOTAL_ORDER_SAMPLES]: '500',
+      [JobConfKeys.TOTAL_ORDER_MAX_SPLITS]: '3',
+    });
+    expect(tuned.totalOrder).toEqual({ numSamples: 500, maxSplitsSampled: 3 });
+    expect(() => interpretJobConf({ 'mapreduce.job.partitioner.class': 'total-order', [JobConfKeys.TOTAL_ORDER_SAMPLES]: '0' })).toThrow(
+      JobConfKeys.TOTAL_ORDER_SAMPLES,
+    );
+    expect(interpretJobConf({ [JobConfKeys.TOTAL_ORDER_SAMPLES]: '10' }).warnings).toHaveLength(1);
   });
 
   it('warns, as Hadoop would silently ignore them, about options without their class', () => {

@@ -8,6 +8,11 @@
  */
 import { UsageError } from './errors.js';
 import { parseKeyFieldOptions, type KeyFieldOptions } from './key-fields.js';
+import { DEFAULT_MAX_SPLITS_SAMPLED, DEFAULT_NUM_SAMPLES } from './total-order.js';
+
+/** Caps on the total-order sample, so the coordinator's sampling stays within a Lambda's time and memory. */
+export const MAX_TOTAL_ORDER_SAMPLES = 100_000;
+export const MAX_TOTAL_ORDER_SPLITS = 100;
 
 /** A job configuration: Hadoop key → string value. */
 export type JobConf = Readonly<Record<string, string>>;
@@ -36,6 +41,12 @@ export const JobConfKeys = {
   IGNORE_SUBDIRS: 'mapreduce.input.fileinputformat.input.dir.nonrecursive.ignore.subdirs',
   OUTPUT_COMPRESS: 'mapreduce.output.fileoutputformat.compress',
   OUTPUT_CODEC: 'mapreduce.output.fileoutputformat.compress.codec',
+  /**
+   * Total-order sampling (ours: Hadoop's InputSampler takes these as the arguments of
+   * `-splitSample numSamples maxSplitsSampled`, not as jobconf keys).
+   */
+  TOTAL_ORDER_SAMPLES: 'mapreduce.totalorderpartitioner.samples',
+  TOTAL_ORDER_MAX_SPLITS: 'mapreduce.totalorderpartitioner.max.splits.sampled',
 } as const;
 
 /**
@@ -59,7 +70,7 @@ const DEPRECATED_KEYS: Readonly<Record<string, string>> = {
   'mapred.output.compression.codec': JobConfKeys.OUTPUT_CODEC,
 };
 
-const PARTITIONERS: Readonly<Record<string, 'hash' | 'keyfield'>> = {
+const PARTITIONERS: Readonly<Record<string, 'hash' | 'keyfield' | 'totalorder'>> = {
   'org.apache.hadoop.mapred.lib.HashPartitioner': 'hash',
   'org.apache.hadoop.mapreduce.lib.partition.HashPartitioner': 'hash',
   HashPartitioner: 'hash',
@@ -68,6 +79,10 @@ const PARTITIONERS: Readonly<Record<string, 'hash' | 'keyfield'>> = {
   'org.apache.hadoop.mapreduce.lib.partition.KeyFieldBasedPartitioner': 'keyfield',
   KeyFieldBasedPartitioner: 'keyfield',
   keyfield: 'keyfield',
+  'org.apache.hadoop.mapred.lib.TotalOrderPartitioner': 'totalorder',
+  'org.apache.hadoop.mapreduce.lib.partition.TotalOrderPartitioner': 'totalorder',
+  TotalOrderPartitioner: 'totalorder',
+  'total-order': 'totalorder',
 };
 
 const COMPARATORS: Readonly<Record<string, 'bytes' | 'keyfield'>> = {
@@ -81,6 +96,12 @@ const COMPARATORS: Readonly<Record<string, 'bytes' | 'keyfield'>> = {
 
 const GZIP_CODECS = new Set(['org.apache.hadoop.io.compress.GzipCodec', 'gzip', 'GzipCodec']);
 
+/** The sampling of a total-order job (Hadoop's SplitSampler arguments). */
+export interface TotalOrderSampling {
+  readonly numSamples: number;
+  readonly maxSplitsSampled: number;
+}
+
 /** The job configuration as the framework applies it. */
 export interface StreamingSettings {
   readonly mapOutputSeparator: string;
@@ -91,6 +112,8 @@ export interface StreamingSettings {
   readonly keyFieldSeparator: string;
   /** KeyFieldBasedPartitioner options, or undefined for hashing the whole key. */
   readonly partitioner: KeyFieldOptions | undefined;
+  /** Set for TotalOrderPartitioner: how many keys the coordinator samples, and from how many splits. */
+  readonly totalOrder: TotalOrderSampling | undefined;
   /** KeyFieldBasedComparator options, or undefined for byte order of the whole key. */
   readonly comparator: KeyFieldOptions | undefined;
   readonly reduces: number | undefined;
@@ -107,48 +130,6 @@ export interface StreamingSettings {
   readonly compressOutput: boolean;
   /** Things Hadoop would also accept but that likely do not do what the user meant. */
   readonly warnings: readonly string[];
-}
-
-/**
- * Parse one `key=value` (the argument of `-D`). The value may contain '=' and
- * may be empty; the key may not.
- */
-function parseJobConfPair(text: string): [key: string, value: string] {
-  const eq = text.indexOf('=');
-  const key = eq < 0 ? '' : text.slice(0, eq).trim();
-  if (eq < 0 || key === '') {
-    throw new UsageError(`-D expects key=value (e.g. -D mapreduce.job.reduces=2), got ${JSON.stringify(text)}`);
-  }
-  return [key, text.slice(eq + 1)];
-}
-
-/** Parse repeated `key=value` arguments into a configuration; later ones win, like Hadoop. */
-export function parseJobConfPairs(pairs: readonly string[]): Record<string, string> {
-  const conf: Record<string, string> = {};
-  for (const p of pairs) {
-    const [k, v] = parseJobConfPair(p);
-    conf[k] = v;
-  }
-  return conf;
-}
-
-/**
- * Parse repeated `--cmdenv NAME=VALUE` arguments (Hadoop Streaming's -cmdenv); the
- * name must be a valid environment variable name. Later ones win.
- */
-export function parseEnvPairs(pairs: readonly string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const text of pairs) {
-    const eq = text.indexOf('=');
-    const name = eq < 0 ? '' : text.slice(0, eq);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new UsageError(
-        `--cmdenv expects NAME=VALUE, NAME made of letters, digits and _ (e.g. --cmdenv LANG=C), got ${JSON.stringify(text)}`,
-      );
-    }
-    env[name] = text.slice(eq + 1);
-  }
-  return env;
 }
 
 /** The configuration with Hadoop 1 key names rewritten to the current ones (current names win). */
@@ -241,6 +222,16 @@ export function interpretJobConf(raw: JobConf): StreamingSettings {
       `${K.COMPARATOR_OPTIONS} is ignored without --comparator KeyFieldBasedComparator (as in Hadoop); keys sort by their bytes`,
     );
   }
+  const samples = int(K.TOTAL_ORDER_SAMPLES, 1);
+  const maxSplits = int(K.TOTAL_ORDER_MAX_SPLITS, 1);
+  if ((samples !== undefined || maxSplits !== undefined) && partitionerKind !== 'totalorder') {
+    warnings.push(`${K.TOTAL_ORDER_SAMPLES} and ${K.TOTAL_ORDER_MAX_SPLITS} are ignored without --partitioner total-order`);
+  }
+  if (conf['mapreduce.totalorderpartitioner.path'] !== undefined) {
+    warnings.push(
+      'mapreduce.totalorderpartitioner.path is not read: the coordinator samples the input and computes the split points itself',
+    );
+  }
   const emptyOptions: KeyFieldOptions = { specs: [] };
   const timeout = int(K.TASK_TIMEOUT, 0);
   const codec = conf[K.OUTPUT_CODEC];
@@ -257,6 +248,13 @@ export function interpretJobConf(raw: JobConf): StreamingSettings {
     keyFieldSeparator: str(K.KEY_FIELD_SEPARATOR, '\t'),
     partitioner: partitionerKind === 'keyfield' ? (partitionerOptions ?? emptyOptions) : undefined,
     comparator: comparatorKind === 'keyfield' ? (comparatorOptions ?? emptyOptions) : undefined,
+    totalOrder:
+      partitionerKind === 'totalorder'
+        ? {
+            numSamples: Math.min(samples ?? DEFAULT_NUM_SAMPLES, MAX_TOTAL_ORDER_SAMPLES),
+            maxSplitsSampled: Math.min(maxSplits ?? DEFAULT_MAX_SPLITS_SAMPLED, MAX_TOTAL_ORDER_SPLITS),
+          }
+        : undefined,
     reduces: int(K.REDUCES, 0),
     mapsHint: int(K.MAPS, 1),
     mapMaxAttempts: int(K.MAP_MAX_ATTEMPTS, 1),
@@ -295,14 +293,4 @@ export function usesKeyFields(s: StreamingSettings): boolean {
     s.partitioner !== undefined ||
     s.comparator !== undefined
   );
-}
-
-/** The `--partitioner` flag's value as a jobconf entry (validated later with the rest). */
-export function partitionerFlag(name: string): [string, string] {
-  return [JobConfKeys.PARTITIONER_CLASS, name];
-}
-
-/** The `--comparator` flag's value as a jobconf entry (validated later with the rest). */
-export function comparatorFlag(name: string): [string, string] {
-  return [JobConfKeys.COMPARATOR_CLASS, name];
 }

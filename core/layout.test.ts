@@ -9,6 +9,7 @@ import {
   incomingBatchPrefix,
   inputPrefix,
   jobPrefix,
+  liveLogKey,
   logKey,
   logsPrefix,
   manifestKey,
@@ -28,6 +29,7 @@ describe('key layout', () => {
     expect(defaultOutputPrefix(j)).toBe(`jobs/${j}/output/`);
     expect(fileKey(j, 'wc_map.sh')).toBe(`jobs/${j}/files/wc_map.sh`);
     expect(logKey(j, 'm-00003', 2)).toBe(`jobs/${j}/logs/m-00003/attempt-2.stderr`);
+    expect(liveLogKey(j, 'm-00003', 2)).toBe(`tmp/${j}/live-logs/m-00003/attempt-2.stderr`);
     expect(logsPrefix(j)).toBe(`jobs/${j}/logs/`);
     expect(logsPrefix(j, 'r-00000')).toBe(`jobs/${j}/logs/r-00000/`);
     expect(mapOutputKey(j, 'm-00001', 3)).toBe(`tmp/${j}/map/m-00001/attempt-3`);

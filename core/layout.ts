@@ -9,6 +9,7 @@
  *   jobs/<jobId>/logs/<taskId>/attempt-N.stderr
  *   tmp/<jobId>/map/<taskId>/attempt-N      one intermediate object per map attempt
  *   tmp/<jobId>/out/<taskId>/attempt-N      a reduce attempt's part, before commit
+ *   tmp/<jobId>/live-logs/<taskId>/attempt-N.stderr  a running attempt's stderr so far (core/live-log.ts)
  *   incoming/<pipeline>/<batch>/..._READY   batch uploads; pipelines/<pipeline>.json configs
  */
 
@@ -41,6 +42,15 @@ export function fileKey(jobId: string, name: string): string {
 
 export function logKey(jobId: string, taskId: string, attempt: number): string {
   return `${jobPrefix(jobId)}logs/${taskId}/attempt-${attempt}.stderr`;
+}
+
+/**
+ * The stderr so far of a running attempt, rewritten while it runs (core/live-log.ts).
+ * Under tmp/: left behind when the attempt ends (the bucket's tmp/ expiry removes it),
+ * so workers need no delete permission and ending an attempt costs no call.
+ */
+export function liveLogKey(jobId: string, taskId: string, attempt: number): string {
+  return `${tmpPrefix(jobId)}live-logs/${taskId}/attempt-${attempt}.stderr`;
 }
 
 export function logsPrefix(jobId: string, taskId?: string): string {

@@ -34,6 +34,8 @@ export interface JobRecord {
   readonly mapsCommitted: number;
   readonly reducesCommitted: number;
   readonly inputBytes: number;
+  /** A total-order job's R−1 (or fewer) sorted split points, sampled by the coordinator. */
+  readonly splitPoints?: readonly string[];
   /** Framework and user counters, `group.name` → total over committed attempts. */
   readonly counters: Readonly<Record<string, number>>;
   readonly createdAt: string;

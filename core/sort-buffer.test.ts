@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { partitionOf } from './partition.js';
 import { keyOf } from './records.js';
 import { SortBuffer } from './sort-buffer.js';
+import { totalOrderPartition } from './total-order.js';
 
 async function drain(streams: AsyncIterable<string[]>[]): Promise<string[][]> {
   const out: string[][] = [];
@@ -65,5 +66,18 @@ describe('SortBuffer', () => {
       const [part] = await drain(buffer.take());
       expect(part!.map(keyOf)).toEqual(['\x00', 'a', 'a', 'a', 'a\x01']);
     }
+  });
+
+  it('routes by the total-order split points instead of hashing, counting or not; a key equal to a point goes above it', async () => {
+    const points = ['g', 'p', 'w'];
+    for (const countRepeats of [true, false]) {
+      const buffer = new SortBuffer({ numPartitions: 4, countRepeats, splitPoints: points });
+      const lines = ['zebra\t1', 'apple\t2', 'p\t3', 'g\t4', 'pear', 'apple\t2', 'w\t5', 'f\t6'];
+      buffer.add(lines, 0, 1 << 20);
+      const parts = await drain(buffer.take());
+      expect(parts).toEqual([['apple\t2', 'apple\t2', 'f\t6'], ['g\t4'], ['p\t3', 'pear'], ['w\t5', 'zebra\t1']]);
+      parts.forEach((p, r) => expect(p.every((l) => totalOrderPartition(keyOf(l), points) === r)).toBe(true));
+    }
+    expect(() => new SortBuffer({ numPartitions: 3, splitPoints: points })).toThrow(RangeError);
   });
 });

@@ -14,6 +14,7 @@
  */
 import { DEFAULT_BATCH_LINES } from './merge.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
+import { totalOrderPartition } from './total-order.js';
 import { detach, sortByKey } from './records.js';
 import { repeatsPayOff } from './repeats.js';
 
@@ -31,6 +32,11 @@ export interface SortBufferOptions {
    * (core/shuffle-key.ts). Its lines' keys must not hold bytes below '\t'.
    */
   readonly partitionOf?: (line: string, numPartitions: number) => number;
+  /**
+   * Total order: route a key by binary search over these sorted split points
+   * (core/total-order.ts) instead of hashing it; numPartitions must exceed their count.
+   */
+  readonly splitPoints?: readonly string[];
 }
 
 /** Map output lines buffered by partition; see the module comment. */
@@ -48,6 +54,7 @@ export class SortBuffer {
   private unsafe = false;
   private readonly R: number;
   private readonly partitionOf: ((line: string, numPartitions: number) => number) | undefined;
+  private readonly splitPoints: readonly string[] | undefined;
 
   constructor(opts: SortBufferOptions) {
     if (!Number.isInteger(opts.numPartitions) || opts.numPartitions < 1) {
@@ -55,6 +62,10 @@ export class SortBuffer {
     }
     this.R = opts.numPartitions;
     this.partitionOf = opts.partitionOf;
+    if (opts.splitPoints && opts.splitPoints.length >= this.R) {
+      throw new RangeError(`${opts.splitPoints.length} split points need more than ${this.R} partitions`);
+    }
+    this.splitPoints = opts.splitPoints;
     this.parts = this.emptyParts();
     if (opts.countRepeats ?? true) this.slots = new Map();
   }
@@ -125,11 +136,13 @@ export class SortBuffer {
   }
 
   /**
-   * The partition of a line's key: FNV-1a over the key's bytes, in the same pass that
-   * checks that whole-line order is key order (true unless a key byte is below '\t').
+   * The partition of a line's key: FNV-1a over the key's bytes (or the total-order
+   * split point search), in the same pass that checks that whole-line order is key
+   * order (true unless a key byte is below '\t').
    */
   private partition(line: string): number {
     if (this.partitionOf) return this.partitionOf(line, this.R);
+    if (this.splitPoints) return this.totalOrder(line, this.splitPoints);
     if (this.R === 1) {
       if (!this.unsafe) this.checkKey(line);
       return 0;
@@ -144,6 +157,19 @@ export class SortBuffer {
       h = Math.imul(h ^ c, FNV_PRIME);
     }
     return (h >>> 0) % this.R;
+  }
+
+  /** Scan the key (marking the buffer unsafe on a byte below '\t') and route it by the split points. */
+  private totalOrder(line: string, points: readonly string[]): number {
+    let j = 0;
+    for (; j < line.length; j++) {
+      const c = line.charCodeAt(j);
+      if (c <= 9) {
+        if (c === 9) break;
+        this.unsafe = true;
+      }
+    }
+    return totalOrderPartition(j === line.length ? line : line.slice(0, j), points);
   }
 
   private checkKey(line: string): void {

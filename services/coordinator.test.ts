@@ -41,6 +41,12 @@ describe('batchManifest', () => {
     expect(m.output).toBe('s3://jobs-bkt/results/clicks/2026-11-23/');
     expect(m.numReducers).toBe(2);
   });
+  it('reads the batch folder recursively unless the pipeline config says otherwise', () => {
+    const key = 'mapreduce.input.fileinputformat.input.dir.recursive';
+    expect(batchManifest(config, 'jobs-bkt', 'clicks', 'b').jobconf[key]).toBe('true');
+    const flat = JSON.stringify({ output: 's3://jobs-bkt/o', mapper: 'cat', jobconf: { [key]: 'false' } });
+    expect(batchManifest(flat, 'jobs-bkt', 'clicks', 'b').jobconf[key]).toBe('false');
+  });
   it('rejects a config that is not JSON or not a valid manifest, naming the field', () => {
     expect(() => batchManifest('{', 'jobs-bkt', 'p', 'b')).toThrow(ManifestError);
     expect(() => batchManifest(JSON.stringify({ output: 's3://jobs-bkt/o/' }), 'jobs-bkt', 'p', 'b')).toThrow(/mapper/);

@@ -14,11 +14,13 @@ import { batchJobId, classifyTriggerKey, incomingBatchPrefix, manifestKey, pipel
 import { type Manifest, DEFAULT_SPLIT_SIZE, isMapOnly, MANIFEST_LIMITS, parseManifest, parseManifestJson, validateManifest } from '../core/manifest.js';
 import { type InputSplit, isAccepted, type JobRecord } from '../core/model.js';
 import { missingFromBatch, parseReadyMarker, READY_LIMITS } from '../core/ready-marker.js';
+import { settingsOf } from '../core/job-settings.js';
 import { computeSplits } from '../core/splits.js';
 import { type Services, iso } from './context.js';
 import { type PlanResume, writePlan } from './plan-writer.js';
 import { readManifestText, refuseKey, refuseReupload, reject, sameManifest } from './refusals.js';
 import { checkSubmission } from './submission.js';
+import { sampleSplitPoints } from './total-order-sampler.js';
 import { parseSubmissionMessages, type SubmissionOutcome } from './trigger-messages.js';
 
 export type { SubmissionOutcome } from './trigger-messages.js';
@@ -120,6 +122,9 @@ async function checkBatch(s: Services, pipeline: string, batch: string, deadline
 }
 
 /** The manifest of a `_READY` batch: the pipeline's config, with the batch as input and a per-batch output. */
+/** Hadoop's key for reading subdirectories of an input directory. */
+const BATCH_RECURSIVE_KEY = 'mapreduce.input.fileinputformat.input.dir.recursive';
+
 export function batchManifest(configText: string, bucket: string, pipeline: string, batch: string): Manifest {
   let config: Record<string, unknown>;
   try {
@@ -129,8 +134,14 @@ export function batchManifest(configText: string, bucket: string, pipeline: stri
     throw new ManifestError(issues.map((i) => `pipeline config ${pipelineConfigKey(pipeline)}: ${i}`), { cause: err });
   }
   const output = typeof config.output === 'string' ? config.output : '';
+  // A batch is every object under its folder (what `_READY`'s count counts), so its
+  // subfolders are read unless the pipeline config says otherwise.
+  const jobconf = config.jobconf === undefined || (typeof config.jobconf === 'object' && config.jobconf !== null && !Array.isArray(config.jobconf))
+    ? { [BATCH_RECURSIVE_KEY]: 'true', ...(config.jobconf as Record<string, unknown> | undefined) }
+    : config.jobconf;
   return validateManifest({
     ...config,
+    jobconf,
     input: `s3://${bucket}/${incomingBatchPrefix(pipeline, batch)}`,
     output: output === '' ? output : `${output.endsWith('/') ? output : `${output}/`}${batch}/`,
   });
@@ -146,10 +157,14 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
   let manifest: Manifest;
   let inputs: Awaited<ReturnType<typeof checkSubmission>>;
   let splits: InputSplit[];
+  let points: string[] | undefined;
   try {
     manifest = load();
     inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, manifest);
     splits = planSplits(manifest, inputs);
+    const totalOrder = settingsOf(manifest).totalOrder;
+    // Sampled once, before the record exists (a resumed plan keeps the points); one reducer needs none.
+    if (totalOrder && !isMapOnly(manifest) && manifest.numReducers > 1) points = await sampleSplitPoints(s, splits, manifest.numReducers, totalOrder);
   } catch (err) {
     // User mistakes and bugs met on this input fail the job with a reason; an outage (S3 down) is retried.
     if (isTransient(err)) throw err;
@@ -169,6 +184,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     mapsCommitted: 0,
     reducesCommitted: 0,
     inputBytes: inputs.reduce((n, o) => n + o.size, 0),
+    ...(points ? { splitPoints: points } : {}),
     counters: {},
     createdAt: now,
     updatedAt: now,

@@ -85,6 +85,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     spillDir: a.workDir,
     combiner,
     partitionOf: hooks.partitionOf,
+    splitPoints: job.splitPoints,
   });
   const aggregator =
     combiner?.kind === 'group'

@@ -11,7 +11,8 @@ import type { ReceivedMessage } from '../aws/queue.js';
 import { type AttemptDetails, committedBy } from '../aws/task-store.js';
 import { isErrorNamed } from '../core/errors.js';
 import { settingsOf } from '../core/job-settings.js';
-import { logKey } from '../core/layout.js';
+import { LIVE_LOG_EVERY_BEATS } from '../core/live-log.js';
+import { liveLogKey, logKey } from '../core/layout.js';
 import { isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
 import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
 import type { Services } from '../services/context.js';
@@ -23,6 +24,7 @@ import { callContext, JOB_CHECK_EVERY } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
 import { runReduceAttempt } from './reduce-task.js';
 import { LOG_EVENTS } from '../core/log-events.js';
+import { LiveLog } from './live-log.js';
 import { CoalescedStatus } from './status-writer.js';
 import { type Attempt, requestsOf, requestsSince, type RunnerDeps, ShutdownError, stillOwned } from './task-attempt.js';
 import { afterCommitHook, beforeCommitHook, claimFor } from './backup-attempt.js';
@@ -120,6 +122,11 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
     s.timings.heartbeatMs,
     s.now,
   );
+  // The stderr so far, for `logs --follow`: every few beats when it grew; none for short attempts.
+  const live = new LiveLog(
+    (body) => s.blobs.putBytes(s.names.bucket, liveLogKey(job.jobId, task.taskId, task.attempt), body),
+    s.timings.heartbeatMs * LIVE_LOG_EVERY_BEATS,
+  );
   const input: AttemptInput = {
     services: s,
     job,
@@ -138,6 +145,7 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
         userCounters[k] = (userCounters[k] ?? 0) + amount;
       },
       onStatus: (message) => status.update(message),
+      onStderr: (bytes) => live.append(bytes),
       nonZeroExitIsFailure: settingsOf(job.manifest).nonZeroExitIsFailure,
     }),
   };
@@ -151,6 +159,7 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
     await status.flush(); // the task's last status wins
   } finally {
     status.stop();
+    await live.stop();
   }
   const counters = { ...result.counters };
   for (const [k, v] of Object.entries(userCounters)) counters[k] = (counters[k] ?? 0) + v;

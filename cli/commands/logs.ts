@@ -21,16 +21,18 @@ export function registerLogs(program: Command, io: Io): void {
       .description('Print the stderr of task attempts (stored in S3 under jobs/<job>/logs/)')
       .option('-t, --task <id>', 'only this task, e.g. m-00003 (map) or r-00000 (reduce)')
       .option('-a, --attempt <n>', 'only this attempt number', positiveInt('--attempt'))
-      .option('-f, --follow', 'keep printing logs as attempts end, and which attempts run, until the job ends'),
+      .option('-f, --follow', 'keep printing new stderr lines of running attempts, logs as attempts end, and which attempts run, until the job ends'),
   )
     .addHelpText(
       'after',
       `
 Each attempt that wrote to stderr leaves one log (reporter: lines included); a failed
-attempt leaves at least the last lines of its stderr. A worker uploads an attempt's
-stderr when the attempt ends, so --follow prints each log as its attempt ends and
-names the attempts running meanwhile (on stderr). Worker logs (JSON) are separate:
-see \`mapreduce local up\` or CloudWatch.
+attempt leaves at least the last lines of its stderr. While an attempt runs, its worker
+uploads the stderr so far (the last 64 KiB) every few heartbeats when it grew
+(every ~10 s on the default timings), so --follow prints new lines of running attempts
+under "(running)" headers, then the rest of each log as its attempt ends, each line
+once, and names the attempts running meanwhile (on stderr). Worker logs (JSON) are
+separate: see \`mapreduce local up\` or CloudWatch.
 
 Examples:
   $ mapreduce logs 20261123-221501-ab12cd
@@ -48,13 +50,14 @@ Examples:
         );
       }
       const t = await resolveTarget(o);
-      const [{ BlobStore }, { JobStore }, { TaskStore }, { logsPrefix }, { formatAttempt, progressFromTasks }] =
+      const [{ BlobStore }, { JobStore }, { TaskStore }, { liveLogKey, logsPrefix }, { formatAttempt, progressFromTasks }, { LogPrinter }] =
         await Promise.all([
           import('../../aws/blob-store.js'),
           import('../../aws/job-store.js'),
           import('../../aws/task-store.js'),
           import('../../core/layout.js'),
           import('../progress.js'),
+          import('../log-printer.js'),
         ]);
       const jobs = new JobStore(t.clients, t.names.table);
       if (!(await jobs.get(jobId, false))) {
@@ -63,6 +66,7 @@ Examples:
       const blobs = new BlobStore(t.clients);
       const attempt = o.attempt as number | undefined;
       const printed = new Set<string>();
+      const printer = new LogPrinter((text) => io.out(text));
       /** Print the logs not printed yet; returns how many. */
       const printNew = async (): Promise<number> => {
         const objects = (await blobs.list(t.names.bucket, logsPrefix(jobId, task))).filter(
@@ -71,9 +75,8 @@ Examples:
         for (const obj of objects) {
           printed.add(obj.key);
           const m = /\/logs\/([^/]+)\/attempt-(\d+)\.stderr$/.exec(obj.key);
-          io.out(`==> ${m ? `task ${m[1]} attempt ${m[2]}` : obj.key} <==\n`);
-          const text = await blobs.getText(obj.bucket, obj.key);
-          io.out(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+          const body = (await blobs.getBytesIfExists(obj.bucket, obj.key)) ?? Buffer.alloc(0);
+          printer.final(m?.[1], Number(m?.[2] ?? 0), body, obj.key);
         }
         return objects.length;
       };
@@ -90,6 +93,15 @@ Examples:
       for (;;) {
         const job = await jobs.get(jobId);
         const records = (await tasks.list(jobId)).filter((x) => task === undefined || x.taskId === task);
+        // Live logs of running attempts first: an attempt that ended meanwhile prints its final log after them.
+        const live = records.filter((x) => x.status === 'RUNNING' && (attempt === undefined || x.attempt === attempt));
+        const bodies = await Promise.all(
+          live.map((x) => blobs.getBytesIfExists(t.names.bucket, liveLogKey(jobId, x.taskId, x.attempt)).catch(() => undefined)),
+        );
+        live.forEach((x, i) => {
+          const body = bodies[i];
+          if (body) printer.live(x.taskId, x.attempt, body);
+        });
         await printNew();
         const running = job ? (progressFromTasks(job, records, Date.now(), Date.now()).attempts ?? []) : [];
         const names = running.map((a) => `${a.taskId}#${a.attempt}`).join(' ');

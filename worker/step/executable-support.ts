@@ -9,7 +9,7 @@ import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { PoisonTaskError } from '../../core/errors.js';
 import { parseReporterLine } from '../../core/reporter.js';
-import { tailLines } from './text.js';
+import { dropFront, tailLines } from './text.js';
 
 /**
  * Find the program to spawn for the first word of a command line: a shipped file in
@@ -100,6 +100,8 @@ export class StderrCapture {
     private readonly onCounter: (group: string, name: string, amount: number) => void,
     private readonly onStatus: (message: string) => void,
     private readonly onProgress: () => void = () => {},
+    /** Each piece of stderr kept (as it is kept, before the size limit): the live log. */
+    private readonly onKept: (bytes: Buffer) => void = () => {},
   ) {}
 
   /** Feed a chunk of stderr. */
@@ -177,6 +179,7 @@ export class StderrCapture {
   }
 
   private keep(bytes: Buffer): void {
+    this.onKept(bytes);
     const half = Math.floor(this.limitBytes / 2);
     let b = bytes;
     if (this.headLen < half) {
@@ -189,18 +192,8 @@ export class StderrCapture {
     const room = this.limitBytes - half;
     this.tail.push(b);
     this.tailLen += b.length;
-    while (this.tailLen > room) {
-      const first = this.tail[0]!;
-      const excess = this.tailLen - room;
-      if (first.length <= excess) {
-        this.tail.shift();
-        this.tailLen -= first.length;
-        this.omitted += first.length;
-      } else {
-        this.tail[0] = first.subarray(excess);
-        this.tailLen -= excess;
-        this.omitted += excess;
-      }
-    }
+    const dropped = dropFront(this.tail, this.tailLen, room);
+    this.tailLen -= dropped;
+    this.omitted += dropped;
   }
 }

@@ -109,8 +109,12 @@ class ExecutableRun {
     private readonly ctx: StepContext,
   ) {
     this.done.promise.catch(() => {});
-    this.stderr = new StderrCapture(ctx.stderrLimitBytes ?? 8 * 1024 * 1024, ctx.onCounter, ctx.onStatus, () =>
-      this.progress(),
+    this.stderr = new StderrCapture(
+      ctx.stderrLimitBytes ?? 8 * 1024 * 1024,
+      ctx.onCounter,
+      ctx.onStatus,
+      () => this.progress(),
+      ctx.onStderr,
     );
     const period = Math.max(20, Math.min(1000, ctx.noProgressTimeoutMs / 5));
     this.timer = setInterval(() => this.checkProgress(), period);

@@ -73,3 +73,23 @@ export function tailLines(text: string, maxLines = 20, maxChars = 4096): string 
   }
   return s.slice(idx + 1);
 }
+
+/**
+ * Drop bytes from the front of `chunks` (holding `held` bytes in all) until at most
+ * `room` bytes remain: a bounded tail of a stream. Returns how many bytes were dropped.
+ */
+export function dropFront(chunks: Buffer[], held: number, room: number): number {
+  let left = held;
+  while (left > room) {
+    const first = chunks[0]!;
+    const excess = left - room;
+    if (first.length <= excess) {
+      chunks.shift();
+      left -= first.length;
+    } else {
+      chunks[0] = first.subarray(excess);
+      left -= excess;
+    }
+  }
+  return held - left;
+}

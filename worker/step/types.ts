@@ -28,6 +28,8 @@ export interface StepContext {
   readonly nonZeroExitIsFailure?: boolean;
   /** Bytes of stderr kept for the log (default 8 MiB); beyond that the head and the tail are kept. */
   readonly stderrLimitBytes?: number;
+  /** Each piece of stderr kept for the log, as it comes (the running attempt's live log). Executables only. */
+  readonly onStderr?: (bytes: Buffer) => void;
   /** User counters (`reporter:counter:` lines, `ctx.counter`). */
   readonly onCounter: (group: string, name: string, amount: number) => void;
   /** User status (`reporter:status:` lines, `ctx.status`). */
