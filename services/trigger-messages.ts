@@ -5,7 +5,7 @@
  * A body that is none of these is poison: DoNotRetryError, never redelivered.
  */
 import { DoNotRetryError } from '../core/errors.js';
-import { decodeEventKey } from '../core/layout.js';
+import { decodeEventKey, isValidPipelineName } from '../core/layout.js';
 
 /** A job's plan, continued where its record says the last step stopped. */
 export interface PlanContinuation {
@@ -63,6 +63,10 @@ export function parseSubmissionMessages(body: string): SubmissionMessage[] {
     typeof parsed.batch === 'string' &&
     typeof parsed.deadline === 'number'
   ) {
+    // Only the coordinator sends these, but the names go into a job id and S3 keys: the same checks as an upload's.
+    if (!isValidPipelineName(parsed.pipeline) || !isValidPipelineName(parsed.batch)) {
+      throw new DoNotRetryError(`Batch re-check names an invalid pipeline or batch (${JSON.stringify(parsed.pipeline)}, ${JSON.stringify(parsed.batch)})`);
+    }
     return [{ kind: 'ready', pipeline: parsed.pipeline, batch: parsed.batch, deadline: parsed.deadline }];
   }
   return (Array.isArray(parsed.Records) ? parsed.Records : [])

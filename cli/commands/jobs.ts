@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { JobStatus } from '../../core/model.js';
 import type { Io } from '../io.js';
+import { redactJob } from '../redact.js';
 import { positiveInt } from '../job-options.js';
 import { addTargetOptions, resolveTarget } from '../target.js';
 import { jobsTable } from './status.js';
@@ -35,6 +36,6 @@ Examples:
       const { JobStore } = await import('../../aws/job-store.js');
       let recent = await new JobStore(t.clients, t.names.table).listRecent((o.limit as number | undefined) ?? 100);
       if (o.status) recent = recent.filter((j) => j.status === o.status);
-      io.out(o.json ? `${JSON.stringify(recent)}\n` : jobsTable(recent));
+      io.out(o.json ? `${JSON.stringify(recent.map(redactJob))}\n` : jobsTable(recent));
     });
 }

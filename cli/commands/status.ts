@@ -6,6 +6,7 @@ import { UsageError } from '../../core/errors.js';
 import type { JobRecord, WorkerRecord } from '../../core/model.js';
 import { backupLines, backupsOf } from '../backups.js';
 import type { Io } from '../io.js';
+import { redactJob } from '../redact.js';
 import { checkJobIdArg, durationSeconds, formatCounters } from '../format.js';
 import { positiveInt } from '../job-options.js';
 import { addTargetOptions, resolveTarget, type Target } from '../target.js';
@@ -110,7 +111,7 @@ async function jobDetail(t: Target, job: JobRecord, io: Io, json: boolean): Prom
   if (json) {
     const costUsd = { total: cost.totalUsd, ...cost.usd };
     const backups = backupsOf(tasks);
-    io.out(`${JSON.stringify({ ...job, durationSeconds: durationSeconds(job), tasks: counts, backups, workers, costUsd })}\n`);
+    io.out(`${JSON.stringify({ ...redactJob(job), durationSeconds: durationSeconds(job), tasks: counts, backups, workers, costUsd })}\n`);
     return;
   }
   const byState = (c: Record<string, number>) =>
@@ -191,7 +192,7 @@ Examples:
       const jobs = new JobStore(t.clients, t.names.table);
       if (!jobId) {
         const recent = await jobs.listRecent(limit);
-        io.out(o.json ? `${JSON.stringify(recent)}\n` : jobsTable(recent));
+        io.out(o.json ? `${JSON.stringify(recent.map(redactJob))}\n` : jobsTable(recent));
         return;
       }
       const job = await jobs.get(jobId);

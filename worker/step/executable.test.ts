@@ -5,6 +5,7 @@ import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
 import { resolveProgram } from './executable-support.js';
 import { expectNoLeftoverProcesses, makeWorkDir, removeWorkDir, runStep, trackPid } from '../../test/fixtures/worker/harness.js';
 import { startStep } from './index.js';
+import { CREDENTIAL_ENV_NAMES } from './executable.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -40,6 +41,25 @@ describe('executable steps', () => {
     expect(r.out).toEqual(['b|a', 'd|c']);
     const literal = await runStep('echo a | wc -l > x', { workDir: dir, input: [] });
     expect(literal.out).toEqual(['a | wc -l > x']);
+  });
+
+  it('keeps every credential variable out of the step, from the worker and from the job env alike', async () => {
+    const saved = Object.fromEntries(CREDENTIAL_ENV_NAMES.map((n) => [n, process.env[n]]));
+    for (const n of CREDENTIAL_ENV_NAMES) process.env[n] = `worker-${n}`;
+    try {
+      const fromJob = { AWS_SESSION_TOKEN: 'job-token', AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://127.0.0.1:1/creds', MY_SETTING: 'on' };
+      const r = await runStep('env', { workDir: dir, env: fromJob });
+      expect(r.error).toBeUndefined();
+      const names = r.out.map((l) => l.split('=')[0]);
+      expect(names).toContain('MY_SETTING');
+      for (const n of CREDENTIAL_ENV_NAMES) expect(names).not.toContain(n);
+      expect(r.out.join('\n')).not.toMatch(/worker-AWS_|job-token/);
+    } finally {
+      for (const [n, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[n];
+        else process.env[n] = v;
+      }
+    }
   });
 
   it('passes argv, the work dir as cwd, job env and only PATH/HOME/TMPDIR of the worker', async () => {
