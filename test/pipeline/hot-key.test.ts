@@ -63,21 +63,19 @@ describe('streamed groups', () => {
     };
   }
 
-  it('a module reduce over 2M values of one key gives the right result, in memory that does not grow with the group', async () => {
+  it('a module reduce over 2M values of one key gives the right result (and logs the reducer peak RSS)', async () => {
     const expected = (n: number) => `hot\t${n}\t${(n * (n - 1)) / 2}\n`; // count, sum of 0..n-1 (exact below 2^53)
     const small = await hotKeyJob('hot-400k', 400);
     expect(small.output).toBe(expected(400 * FANOUT));
     const big = await hotKeyJob('hot-2m', 2000);
     expect(big.output).toBe(expected(2000 * FANOUT));
     expect(big.records).toBe(2000 * FANOUT);
-    const growth = big.reducePeak - small.reducePeak;
+    // The peak RSS is logged, not asserted: across CI runs the 2M job's peak was 2 to 70 MiB
+    // above the 400k job's, so RSS (which also holds garbage V8 has not collected yet) does
+    // not separate a streamed group from an array here. Bounded memory stays to be shown by
+    // a worker run under a small --max-old-space-size (issue 13).
     console.log(
       JSON.stringify({ reducePeakRssMiB400k: small.reducePeak / MIB, reducePeakRssMiB2M: big.reducePeak / MIB }),
     );
-    // Held as an array, the 1.6M extra values would take at least ~73 MiB (a 32-byte string
-    // view plus the ~16-byte line it points into, each); streamed, the peak stays near where
-    // it was. 48 MiB leaves room for GC timing on a loaded machine (38 MiB was seen at load 20)
-    // and still fails an array.
-    expect(growth).toBeLessThan(48 * MIB);
   });
 });
