@@ -40,6 +40,8 @@ export async function preflight(t: Target, job: PreparedJob): Promise<void> {
       // Local inputs are checked locally and uploaded by us.
       skipInputs: job.uploadedInputs,
       inputLimit: 1000,
+      // Only a local stack reads file:// inputs (the coordinator checks this again).
+      localFiles: t.kind === 'local',
     });
   } catch (err) {
     throw s3UsageError(err);

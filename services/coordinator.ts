@@ -160,7 +160,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
   let points: string[] | undefined;
   try {
     manifest = load();
-    inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, manifest);
+    inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, manifest, { localFiles: s.localFiles });
     splits = planSplits(manifest, inputs);
     const totalOrder = settingsOf(manifest).totalOrder;
     // Sampled once, before the record exists (a resumed plan keeps the points); one reducer needs none.
@@ -225,7 +225,7 @@ async function continuePlan(s: Services, jobId: string): Promise<SubmissionOutco
   }
   let splits: InputSplit[];
   try {
-    const inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, job.manifest, { resuming: true });
+    const inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, job.manifest, { resuming: true, localFiles: s.localFiles });
     splits = planSplits(job.manifest, inputs);
     if (splits.length !== job.numMaps) {
       throw new DoNotRetryError(

@@ -31,8 +31,9 @@ export function registerRun(program: Command, io: Io): void {
     .addHelpText(
       'after',
       `
-A local --input is uploaded, a local --output directory is filled with part-NNNNN files
-when the job succeeds. Progress goes to stderr (live bars on a terminal, a plain line
+A local --input is read in place by the local stack's workers (a file:// input, nothing
+is copied; --upload-input copies it into the job bucket instead), a local --output
+directory is filled with part-NNNNN files when the job succeeds. Progress goes to stderr (live bars on a terminal, a plain line
 every few seconds otherwise); Ctrl-C cancels the job.
 
 Examples:
@@ -56,7 +57,10 @@ Examples:
       const endpoint = localEndpoint(o);
       const jobId = newJobId();
       // Validate and package before starting anything: a mistake costs nothing.
-      const prepared = await new JobPackager(jobId, localResourceNames(prefix).bucket).prepare(jobFlags(o));
+      const flags = jobFlags(o);
+      const prepared = await new JobPackager(jobId, localResourceNames(prefix).bucket).prepare(flags, {
+        localFiles: !flags.uploadInput,
+      });
       const [{ LocalStack }, { timingsFromEnv }, { preflight, uploadJob }] = await Promise.all([
         import('../../local/stack.js'),
         import('../../core/config.js'),

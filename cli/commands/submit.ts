@@ -39,7 +39,8 @@ Examples:
       // so local paths are checked before looking for the stack.
       let target = o.stack ? await resolveTarget(o) : undefined;
       const bucket = target?.names.bucket ?? localResourceNames(localPrefix(o)).bucket;
-      const prepared = await new JobPackager(jobId, bucket).prepare(flags);
+      // A local stack reads local input in place; a deployed one gets it uploaded.
+      const prepared = await new JobPackager(jobId, bucket).prepare(flags, { localFiles: !o.stack && !flags.uploadInput });
       const marker = prepared.uploads.find(([key]) => /(^|\/)_READY$/.test(key));
       if (marker) {
         io.err(
