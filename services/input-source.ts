@@ -40,7 +40,7 @@ export function inputSource(blobs: BlobStore, o: { readonly localFiles: boolean 
     throw new SubmissionRefusedError(localInputRefusal(inputUriOf({ bucket: LOCAL_FILES_BUCKET, key })));
   };
   return {
-    list: (bucket, prefix, limit) => {
+    list: async (bucket, prefix, limit) => {
       if (!isLocalFile({ bucket })) return blobs.list(bucket, prefix, limit);
       return o.localFiles ? listLocalFiles(prefix, limit) : refuseLocal(prefix);
     },
