@@ -56,23 +56,31 @@ Examples:
       const prefix = localPrefix(o);
       const endpoint = localEndpoint(o);
       const jobId = newJobId();
-      // Validate and package before starting anything: a mistake costs nothing.
       const flags = jobFlags(o);
-      const prepared = await new JobPackager(jobId, localResourceNames(prefix).bucket).prepare(flags, {
+      // Validate and package before starting anything: a mistake costs nothing. Loading the
+      // AWS side (~1 s of imports) and finding a running stack have no effect, so they go on
+      // while the modules are bundled (esbuild works in its own process).
+      const packaging = new JobPackager(jobId, localResourceNames(prefix).bucket).prepare(flags, {
         localFiles: !flags.uploadInput,
       });
-      const [{ LocalStack }, { timingsFromEnv }, { preflight, uploadJob }] = await Promise.all([
+      const loading = Promise.all([
         import('../../local/stack.js'),
         import('../../core/config.js'),
         import('../job-client.js'),
+        import('../../local/emulator.js'),
       ]);
-      const { isEndpointUp } = await import('../../local/emulator.js');
       const running = readLocalState(prefix);
+      const runningTarget = running ? loading.then(() => resolveTarget({ endpoint: running.endpoint, prefix })) : undefined;
+      // Whichever fails first is reported; the other's rejection is not left unhandled.
+      loading.catch(() => {});
+      runningTarget?.catch(() => {});
+      const prepared = await packaging;
+      const [{ LocalStack }, { timingsFromEnv }, { preflight, uploadJob }, { isEndpointUp }] = await loading;
       let stack: LocalStack | undefined;
       let target: Target;
       let scratch: string | undefined;
-      if (running) {
-        target = await resolveTarget({ endpoint: running.endpoint, prefix });
+      if (running && runningTarget) {
+        target = await runningTarget;
         if (verbose) io.err(`Using the running local stack "${prefix}"; worker logs: ${running.logDir}\n`);
       } else {
         scratch = await mkdtemp(path.join(os.tmpdir(), 'mapreduce-run-'));
