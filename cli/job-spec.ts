@@ -66,6 +66,8 @@ export interface PreparedJob {
   readonly localOutputDir?: string;
   /** The s3:// prefixes local inputs are uploaded to. */
   readonly uploadedInputs: readonly string[];
+  /** Every local input file, whether uploaded or read in place. */
+  readonly localInputFiles: readonly string[];
 }
 
 /**
@@ -209,6 +211,7 @@ export class JobPackager {
     const values = typeof f.input === 'string' ? [f.input] : [...f.input];
     const inputs: string[] = [];
     const uploadedInputs: string[] = [];
+    const localInputFiles: string[] = [];
     for (const [i, value] of values.entries()) {
       if (isS3(value, '--input')) {
         // A comma list of URIs, each may hold globs (checked as the manifest's input).
@@ -216,6 +219,7 @@ export class JobPackager {
         continue;
       }
       const files = this.localInputFiles(value);
+      localInputFiles.push(...files);
       const inPlace = where.localFiles ? fileInputUri(value) : undefined;
       if (inPlace !== undefined) {
         inputs.push(inPlace);
@@ -275,6 +279,6 @@ export class JobPackager {
     };
     // Every check of the manifest (jobconf values, input URIs) before anything is uploaded.
     validateManifest(manifest);
-    return { jobId: this.jobId, manifest, uploads, localOutputDir, uploadedInputs };
+    return { jobId: this.jobId, manifest, uploads, localOutputDir, uploadedInputs, localInputFiles };
   }
 }
