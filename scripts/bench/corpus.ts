@@ -35,8 +35,8 @@ export interface CorpusOptions {
   readonly wordsPerLine?: readonly [number, number];
 }
 
-/** A sampler of word ranks with P(k) ∝ 1/k^s (k = 0 is the most frequent). */
-function zipfSampler(n: number, s: number, rand: () => number): () => number {
+/** A sampler of word ranks with P(k) ∝ 1/k^s (k = 0 is the most frequent; s = 0 is uniform). */
+export function zipfSampler(n: number, s: number, rand: () => number): () => number {
   const cdf = new Float64Array(n);
   let sum = 0;
   for (let k = 0; k < n; k++) {
@@ -110,6 +110,25 @@ function fitLine(line: string, room: number): string {
   }
   if (out === '' && room >= 2) out = words[0]!.slice(0, room - 1);
   return out === '' ? '' : `${out}\n`;
+}
+
+/**
+ * `[start, end)` byte ranges cutting `data` into at most `parts` pieces of about equal
+ * size, each cut right after a '\n' (like an input directory of whole-line files).
+ */
+export function cutAtLines(data: Buffer, parts: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let start = 0;
+  for (let i = 0; i < parts && start < data.length; i++) {
+    let end = i === parts - 1 ? data.length : Math.ceil(((i + 1) * data.length) / parts);
+    if (end < data.length) {
+      const nl = data.indexOf(0x0a, Math.max(start, end - 1));
+      end = nl < 0 ? data.length : nl + 1;
+    }
+    out.push([start, end]);
+    start = end;
+  }
+  return out;
 }
 
 /** The corpus file for these options under `dir`, generated once and reused. */
