@@ -58,7 +58,7 @@ export function corpusFigures(r: CorpusRuns) {
         input_files: r.user.input_files,
         single_process_s: r.user.single_process.map((s) => round(s.seconds)),
         framework_s: e2eSeconds.map((s) => round(s)),
-        cpu_s: r.user.e2e.map((e) => e.cpu),
+        cpu_s: r.user.e2e.map((e) => Object.fromEntries(Object.entries(e.cpu).map(([k, v]) => [k, round(v, 2)]))),
       },
       cpu_s_per_mib: {
         single_process: perMib(r.user.single_process.map((s) => s.cpuSeconds)),

@@ -9,10 +9,10 @@
  * like real words). Ranks follow a Zipf law like the English corpus. Same options and
  * seed → byte-identical file.
  */
-import { closeSync, existsSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { mulberry32 as prng } from '../../core/prng.js';
-import { MIB, zipfSampler } from './corpus.js';
+import { writeLines, zipfSampler } from './corpus.js';
 
 /** 26 ASCII lowercase letters. */
 const ASCII_ALPHABET = [...'abcdefghijklmnopqrstuvwxyz'];
@@ -101,42 +101,21 @@ export function syntheticWords(s: SyntheticSpec, seed: number): string[] {
  */
 export function writeSyntheticCorpus(file: string, s: SyntheticSpec, bytes: number, seed: number): number {
   const words = syntheticWords(s, seed);
-  const rand = prng(seed);
-  const next = zipfSampler(words.length, s.zipfExponent, rand);
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  let written = 0;
-  try {
-    let chunk: string[] = [];
-    let chunkBytes = 0;
-    while (written + chunkBytes < bytes) {
-      const room = bytes - written - chunkBytes;
-      const lineWords: string[] = [];
-      let lineBytes = 0;
-      for (let i = 0; i < s.wordsPerLine; i++) {
-        const w = words[next()]!;
-        const wb = Buffer.byteLength(w) + 1;
-        if (lineBytes + wb > room) break;
-        lineWords.push(w);
-        lineBytes += wb;
-      }
-      let line = lineWords.join(' ');
-      if (lineWords.length === 0) line = 'x'.repeat(room - 1);
-      line += '\n';
-      if (line === '\n') break; // room 1: cannot hold a word and its '\n'
-      chunk.push(line);
-      chunkBytes += Buffer.byteLength(line);
-      if (chunkBytes >= MIB || written + chunkBytes >= bytes) {
-        written += writeSync(fd, chunk.join(''), null, 'utf8');
-        chunk = [];
-        chunkBytes = 0;
-      }
+  const next = zipfSampler(words.length, s.zipfExponent, prng(seed));
+  return writeLines(file, bytes, 'utf8', (room) => {
+    const lineWords: string[] = [];
+    let lineBytes = 0;
+    for (let i = 0; i < s.wordsPerLine; i++) {
+      const w = words[next()]!;
+      const wb = Buffer.byteLength(w) + 1;
+      if (lineBytes + wb > room) break;
+      lineWords.push(w);
+      lineBytes += wb;
     }
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  return written;
+    // room 1 cannot hold a letter and its '\n': '' ends the file there.
+    if (lineWords.length === 0) return room < 2 ? '' : `${'x'.repeat(room - 1)}\n`;
+    return `${lineWords.join(' ')}\n`;
+  });
 }
 
 /** The synthetic corpus file for these options under `dir`, generated once and reused. */
