@@ -41,9 +41,9 @@ export interface SyntheticSpec {
  */
 export const DEFAULT_SYNTHETIC: SyntheticSpec = { vocabulary: 1_000_000, wordsPerLine: 200, utf8: false, zipfExponent: 1 };
 
-const count = (s: string): number => {
+const count = (key: string, s: string): number => {
   const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s);
-  if (!m) throw new Error(`expected a count like 1000, 50k or 1M, got "${s}"`);
+  if (!m) throw new Error(`synthetic corpus: ${key}: expected a count like 1000, 50k or 1M, got "${s}"`);
   return Math.round(Number(m[1]) * (m[2]?.toLowerCase() === 'k' ? 1e3 : m[2]?.toLowerCase() === 'm' ? 1e6 : 1));
 };
 
@@ -55,8 +55,8 @@ export function parseSyntheticSpec(text: string): SyntheticSpec {
   let spec: SyntheticSpec = DEFAULT_SYNTHETIC;
   for (const part of text.split(',').filter((p) => p !== '')) {
     const [k, v = ''] = part.split('=');
-    if (k === 'vocab') spec = { ...spec, vocabulary: count(v) };
-    else if (k === 'words') spec = { ...spec, wordsPerLine: count(v) };
+    if (k === 'vocab') spec = { ...spec, vocabulary: count('vocab', v) };
+    else if (k === 'words') spec = { ...spec, wordsPerLine: count('words', v) };
     else if (k === 'utf8' || k === 'ascii') spec = { ...spec, utf8: k === 'utf8' };
     else if (k === 'zipf' && Number.isFinite(Number(v)) && v !== '') spec = { ...spec, zipfExponent: Number(v) };
     else throw new Error(`synthetic corpus: unknown setting "${part}" (known: vocab=N, words=N, utf8, ascii, zipf=S)`);
