@@ -18,14 +18,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { once } from 'node:events';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { bundleStepModule } from '../../cli/bundle.js';
-import { mulberry32 } from '../../core/prng.js';
+import { ensureSyntheticCorpus } from '../bench/synthetic-corpus.js';
 import type { AcceptedJob } from '../../core/model.js';
 import type { Step } from '../../core/manifest.js';
 import type { TaskItem } from '../../aws/task-store.js';
@@ -47,45 +46,6 @@ function parseSize(s: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(s);
   if (!m) throw new Error(`bad size ${s}`);
   return Number(m[1]) * ({ '': 1, K: 1024, M: MIB, G: 1024 * MIB } as Record<string, number>)[m[2]!.toUpperCase()]!;
-}
-
-/**
- * A seeded corpus: `vocab` distinct words (Zipf law, P(rank k) ∝ 1/k), `wordsPerLine`
- * words per line separated by single spaces; with `utf8`, every third word carries
- * non-ASCII letters (2- and 3-byte UTF-8).
- */
-export async function generateCorpus(file: string, bytes: number, vocab: number, wordsPerLine: number, utf8: boolean, seed: number) {
-  const rnd = mulberry32(seed);
-  const letters = 'etaoinshrdlucmfwypvbgkqjxz';
-  const accents = ['é', 'ü', 'ß', 'ø', 'ж', 'λ', '中', 'ñ'];
-  const words = Array.from({ length: vocab }, (_, i) => {
-    let w = '';
-    let n = i;
-    do {
-      w += letters[n % 26];
-      n = Math.floor(n / 26);
-    } while (n > 0);
-    w += letters[Math.floor(rnd() * 26)]!.repeat(1 + (i % 4));
-    if (utf8 && i % 3 === 0) w = accents[i % accents.length] + w + accents[(i >> 3) % accents.length];
-    return w;
-  });
-  const ln = Math.log(vocab);
-  const pick = () => Math.min(vocab - 1, Math.floor(Math.exp(rnd() * ln)) - 1);
-  const out = createWriteStream(file);
-  let written = 0;
-  while (written < bytes) {
-    const lines: string[] = [];
-    for (let i = 0; i < 4096; i++) {
-      const ws: string[] = [];
-      for (let j = 0; j < wordsPerLine; j++) ws.push(words[pick()]!);
-      lines.push(ws.join(' '));
-    }
-    const buf = Buffer.from(lines.join('\n') + '\n');
-    written += buf.length;
-    if (!out.write(buf)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
 }
 
 /** Files stand in for objects: bucket/key → a path under `dir`. */
@@ -228,10 +188,9 @@ const SHAPES: Array<{ name: string; vocab: number; wpl: number; utf8: boolean }>
   { name: 'v50k-w10-utf8', vocab: 50_000, wpl: 10, utf8: true },
 ];
 
-async function corpusFile(bytes: number, vocab: number, wpl: number, utf8: boolean, seed: number): Promise<string> {
-  const file = path.join(tmpdir(), `micro-corpus-${bytes}-v${vocab}-w${wpl}${utf8 ? '-u' : ''}-s${seed}.txt`);
-  if (!existsSync(file)) await generateCorpus(file, bytes, vocab, wpl, utf8, seed);
-  return file;
+/** The bench's synthetic corpus (scripts/bench/synthetic-corpus.ts) of this shape, generated once under $TMPDIR. */
+function corpusFile(bytes: number, vocabulary: number, wordsPerLine: number, utf8: boolean, seed: number): string {
+  return ensureSyntheticCorpus(tmpdir(), { vocabulary, wordsPerLine, utf8, zipfExponent: 1 }, bytes, seed);
 }
 
 /** CPU s/MiB of the single process, the module and the shell word count on one file. */
@@ -297,11 +256,11 @@ async function main(): Promise<void> {
     } else if (flag('shapes')) {
       console.log(`uptime: ${readFileSync('/proc/loadavg', 'latin1').trim()}`);
       for (const sh of SHAPES) {
-        const row = await measure(await corpusFile(bytes, sh.vocab, sh.wpl, sh.utf8, seed), o);
+        const row = await measure(corpusFile(bytes, sh.vocab, sh.wpl, sh.utf8, seed), o);
         console.log(JSON.stringify({ shape: sh.name, ...row, load: readFileSync('/proc/loadavg', 'latin1').split(' ')[0] }));
       }
     } else {
-      const corpus = await corpusFile(bytes, Number(arg('vocab') ?? 50_000), Number(arg('words-per-line') ?? 10), flag('utf8'), seed);
+      const corpus = corpusFile(bytes, Number(arg('vocab') ?? 50_000), Number(arg('words-per-line') ?? 10), flag('utf8'), seed);
       console.log(JSON.stringify(await measure(corpus, o)));
     }
   } finally {
