@@ -75,6 +75,34 @@ describe('RepeatAggregator', () => {
     expect(out.slice(-2)).toEqual(['x\t1', 'x\t1']);
   });
 
+  it('counts non-ASCII pairs as text and hands on the same latin1 lines as encoding each record', async () => {
+    const { out, next } = collector();
+    const agg = new RepeatAggregator(sum, 1 << 20, next);
+    const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+    const pairs: Array<[string, string]> = [
+      ['naïve', '1'],
+      ['naïve', '1'],
+      ['naïve', '2'],
+      ['中文', '1'],
+      ['k', '1'],
+      ['k', 'ü'], // a plain key whose later value is not ASCII
+      ['k', '1'],
+      ['😀', '1'], // a surrogate pair: 4 UTF-8 bytes
+      ['😀', '1'],
+      ['\ud800', '1'], // a lone surrogate: encoded as U+FFFD, like Buffer.from does
+    ];
+    for (const [k, v] of pairs) agg.emit(k, v);
+    await agg.flush();
+    expect(out.sort()).toEqual(
+      // Identical records are combined: naïve\t1 twice, naïve\t2 once.
+      ['naïve\t2', 'naïve\t2', '中文\t1', 'k\t2', 'k\tü', '😀\t2', '\ud800\t1'].map((l) => Buffer.from(l, 'utf8').toString('latin1')).sort(),
+    );
+    expect(agg.records).toBe(pairs.length);
+    expect(agg.chars).toBe(pairs.reduce((n, [k, v]) => n + utf8(`${k}\t${v}`).length, 0));
+    expect(() => agg.emit('é\nb', '1')).toThrow(/newline/);
+    expect(() => agg.emit('é', 'a\nb')).toThrow(/newline/);
+  });
+
   it('counts executable output lines, passing lines without a tab on as they are', async () => {
     const { out, next } = collector();
     const agg = new RepeatAggregator(sum, 1 << 20, next);

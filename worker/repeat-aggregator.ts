@@ -14,7 +14,7 @@ import type { GroupCombiner } from '../core/external-sort.js';
 import { detach, hasKey, keyOf, valueAfterKey } from '../core/records.js';
 import { repeatsPayOff } from '../core/repeats.js';
 import type { PairSink } from './step/index.js';
-import { encodeRecord, isPlain } from './step/text.js';
+import { encodeRecord, isPlain, textToLatin1 } from './step/text.js';
 
 /** Estimated heap bytes of one distinct record held, besides its chars. */
 const ENTRY_BYTES = 64;
@@ -23,11 +23,16 @@ const COMBINE_MAX = 65536;
 /** Lines handed on per batch. */
 const BATCH_LINES = 8192;
 
-/** The values counted for one key: the first one inline (the common case), others in a map. */
+/**
+ * The values counted for one key: the first one inline (the common case), others in a map.
+ * `text`: the key or a value is not plain ASCII, so they are UTF-16 text to be encoded
+ * (once, at the flush) rather than latin1 already.
+ */
 interface PairCount {
   readonly value: string;
   n: number;
   more?: Map<string, number>;
+  text?: boolean;
 }
 
 /**
@@ -87,8 +92,9 @@ export class RepeatAggregator implements PairSink {
           return;
         }
       }
-      // A first sighting: only plain ASCII strings are counted as pairs (anything else is
-      // encoded, which also rejects a newline, and counted as a line).
+      // A first sighting: plain ASCII strings are counted as pairs as they are, other text
+      // too but encoded once at the flush (countText); anything else is encoded, which
+      // also rejects a newline, and counted as a line.
       if (typeof key === 'string' && typeof value === 'string' && isPlain(key) && isPlain(value)) {
         if (counted === undefined) this.pairs.set(detach(key), { value: detach(value), n: 1 });
         else (counted.more ??= new Map()).set(detach(value), 1);
@@ -96,6 +102,7 @@ export class RepeatAggregator implements PairSink {
         this.bytes += key.length + value.length + ENTRY_BYTES;
         return;
       }
+      if (this.countText(key, value, counted)) return;
       this.countLine(encodeRecord(key, value));
       return;
     }
@@ -113,6 +120,20 @@ export class RepeatAggregator implements PairSink {
     }
     for (let i = 0; i < lines.length; i++) this.countLine(lines[i]!);
     if (this.full) return this.flush();
+  }
+
+  /** Count a first sighting of a text pair that is not plain ASCII; false when it is not a string pair without a newline. */
+  private countText(key: string, value: string, counted: PairCount | undefined): boolean {
+    if (typeof key !== 'string' || typeof value !== 'string' || key.includes('\n') || value.includes('\n')) return false;
+    if (counted === undefined) this.pairs.set(detach(key), { value: detach(value), n: 1, text: true });
+    else {
+      (counted.more ??= new Map()).set(detach(value), 1);
+      counted.text = true;
+    }
+    this.distinct++;
+    // Two bytes per char: text beyond latin1 is a two-byte string in V8.
+    this.bytes += 2 * (key.length + value.length) + ENTRY_BYTES;
+    return true;
   }
 
   private countLine(line: string): void {
@@ -162,9 +183,11 @@ export class RepeatAggregator implements PairSink {
       }
       if (out.length >= BATCH_LINES) await handOn();
     }
-    for (const [key, counted] of pairs) {
-      await this.takePair(key, counted.value, counted.n, out);
-      if (counted.more) for (const [value, n] of counted.more) await this.takePair(key, value, n, out);
+    for (const [text, counted] of pairs) {
+      const key = counted.text ? textToLatin1(text) : text;
+      const latin1 = (v: string) => (counted.text ? textToLatin1(v) : v);
+      await this.takePair(key, latin1(counted.value), counted.n, out);
+      if (counted.more) for (const [value, n] of counted.more) await this.takePair(key, latin1(value), n, out);
       if (out.length >= BATCH_LINES) await handOn();
     }
     if (out.length > 0) await this.next(out);

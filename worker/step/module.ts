@@ -9,7 +9,7 @@ import type { MapFn, ReduceFn, TaskContext } from '../module-api.js';
 import { isThenable, loadModuleFunction, taskContext, userError } from './module-support.js';
 import { OutputChannel } from './output-channel.js';
 import { GroupValues } from './group-values.js';
-import { ASCII, encodeRecord, latin1ToText } from './text.js';
+import { encodeRecord, latin1ToText } from './text.js';
 import { type PairSink, type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
 
 /** Output lines are handed on in batches of this many. */
@@ -122,7 +122,7 @@ class ModuleRun {
       const raw = lines[i]!;
       let r: unknown;
       try {
-        r = fn(ASCII.test(raw) ? raw : Buffer.from(raw, 'latin1').toString('utf8'), tc);
+        r = fn(latin1ToText(raw), tc);
       } catch (err) {
         throw userError(this.what, err);
       }

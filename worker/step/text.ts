@@ -10,14 +10,34 @@ export const ASCII = /^[\x00-\x7f]*$/;
 // eslint-disable-next-line no-control-regex -- ASCII without '\n'
 const ASCII_NO_NEWLINE = /^[\x00-\x09\x0b-\x7f]*$/;
 
+/**
+ * One reused buffer for the conversions below: `Buffer.from(s)` per record allocated a
+ * buffer (and a pool slice) for every non-ASCII line, which cost more than the decoding.
+ * Strings longer than SCRATCH_MAX chars take the allocating way.
+ */
+const SCRATCH_MAX = 256 * 1024;
+let scratch = Buffer.allocUnsafeSlow(16 * 1024);
+
+function scratchOf(bytes: number): Buffer {
+  if (scratch.length < bytes) scratch = Buffer.allocUnsafeSlow(Math.max(bytes, 2 * scratch.length));
+  return scratch;
+}
+
 /** A latin1 record (one char per byte) as UTF-8 text for user code; pure ASCII is returned as is. */
 export function latin1ToText(s: string): string {
-  return ASCII.test(s) ? s : Buffer.from(s, 'latin1').toString('utf8');
+  if (ASCII.test(s)) return s;
+  if (s.length > SCRATCH_MAX) return Buffer.from(s, 'latin1').toString('utf8');
+  const b = scratchOf(s.length);
+  return b.toString('utf8', 0, b.write(s, 0, 'latin1'));
 }
 
 /** User text back to a latin1 record; pure ASCII is returned as is. */
 export function textToLatin1(s: string): string {
-  return ASCII.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1');
+  if (ASCII.test(s)) return s;
+  if (s.length > SCRATCH_MAX) return Buffer.from(s, 'utf8').toString('latin1');
+  // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+  const b = scratchOf(3 * s.length);
+  return b.toString('latin1', 0, b.write(s, 0, 'utf8'));
 }
 
 /** True when `s` is ASCII without '\n' (a short loop beats a regex call on short strings). */
@@ -55,7 +75,7 @@ export function decodeValues(values: string[]): string[] {
       if (out !== undefined) out.push(v);
     } else {
       out ??= values.slice(0, i);
-      out.push(Buffer.from(v, 'latin1').toString('utf8'));
+      out.push(latin1ToText(v));
     }
   }
   return out ?? values;

@@ -1,0 +1,271 @@
+/**
+ * Real map and reduce attempts, in-process, on a local corpus file: the same code the
+ * workers run (worker/map-task.ts, worker/reduce-task.ts), with S3 and the task table
+ * replaced by local files. Prints CPU seconds per MiB of input for the module word count
+ * (examples/wordcount/wordcount.ts as mapper, combiner and reducer) and the shell one
+ * (wc_map.sh / wc_reduce.sh), next to the single process's (scripts/bench/single-process.ts)
+ * on the same file. Not a test and not part of `npm run bench`: run it by hand, note
+ * `uptime` with the figures (CPU seconds, so a loaded machine blurs them less than wall time).
+ *
+ *   npx tsx scripts/micro/attempts.ts --file corpus.txt [--maps 1] [--reps 3] [--only module|shell|single]
+ *   npx tsx scripts/micro/attempts.ts --shapes [--gen 16M]     # the issue's shapes, one JSON line each
+ *   npx tsx scripts/micro/attempts.ts --gen 32M --vocab 50000 --words-per-line 3 [--utf8] [--seed 1]
+ *   node --cpu-prof --cpu-prof-dir /tmp/prof --import tsx scripts/micro/attempts.ts --file c.txt --only module --reps 1
+ *
+ * CPU of one attempt = this process's CPU during it + its finished children's (the shell
+ * steps: tr, awk, cut, uniq), from /proc/self/stat. Each figure is
+ * the median of `--reps` runs after one warm-up run (the workers are long-lived, so warm).
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
+import { bundleStepModule } from '../../cli/bundle.js';
+import { ensureSyntheticCorpus } from '../bench/synthetic-corpus.js';
+import type { AcceptedJob } from '../../core/model.js';
+import type { Step } from '../../core/manifest.js';
+import type { TaskItem } from '../../aws/task-store.js';
+import type { Services } from '../../services/context.js';
+import type { AttemptInput, AttemptResult } from '../../worker/attempt.js';
+import { runMapAttempt } from '../../worker/map-task.js';
+import { runReduceAttempt } from '../../worker/reduce-task.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MIB = 1024 * 1024;
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+function parseSize(s: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(s);
+  if (!m) throw new Error(`bad size ${s}`);
+  return Number(m[1]) * ({ '': 1, K: 1024, M: MIB, G: 1024 * MIB } as Record<string, number>)[m[2]!.toUpperCase()]!;
+}
+
+/** Files stand in for objects: bucket/key → a path under `dir`. */
+function localServices(dir: string, committedMaps: () => TaskItem[]): Services {
+  const file = (bucket: string, key: string) => (key.startsWith('/') ? key : path.join(dir, bucket, key));
+  const blobs = {
+    getRange: async (bucket: string, key: string, start: number, endExclusive?: number): Promise<Readable> =>
+      createReadStream(file(bucket, key), { start, end: endExclusive === undefined ? undefined : endExclusive - 1, highWaterMark: 64 * 1024 }),
+    putFile: async (bucket: string, key: string, from: string): Promise<number> => {
+      const to = file(bucket, key);
+      await mkdir(path.dirname(to), { recursive: true });
+      await copyFile(from, to);
+      return (await stat(to)).size;
+    },
+    putBytes: async (bucket: string, key: string, body: string | Uint8Array) => {
+      const to = file(bucket, key);
+      await mkdir(path.dirname(to), { recursive: true });
+      await writeFile(to, body);
+    },
+  };
+  const tasks = { list: async () => committedMaps() };
+  const log = { info() {}, warn() {}, error() {}, debug() {} };
+  return { names: { bucket: 'b' }, blobs, tasks, log, now: Date.now } as unknown as Services;
+}
+
+/** Line-aligned byte ranges: `n` splits of the file, like the bench's objects. */
+async function lineAlignedSplits(file: string, n: number): Promise<Array<[number, number]>> {
+  const buf = await readFile(file);
+  const cuts = [0];
+  for (let i = 1; i < n; i++) {
+    const at = buf.indexOf(0x0a, Math.floor((buf.length * i) / n));
+    cuts.push(at < 0 ? buf.length : at + 1);
+  }
+  cuts.push(buf.length);
+  return cuts.slice(0, -1).map((c, i) => [c, cuts[i + 1]!]);
+}
+
+interface JobShape {
+  mapper: Step;
+  combiner?: Step;
+  reducer: Step;
+}
+
+/** One whole job (all map attempts, then all reduce attempts) in this process; returns CPU seconds. */
+interface JobCpu {
+  map: number;
+  reduce: number;
+  mapChildren: number;
+  /** The job's output lines, sorted (the part files of its reduce attempts). */
+  output: string[];
+}
+
+async function runJob(corpus: string, shape: JobShape, maps: number, reduces: number, codeDir: string): Promise<JobCpu> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'micro-attempts-'));
+  try {
+    const { size } = await stat(corpus);
+    const ranges = await lineAlignedSplits(corpus, maps);
+    const committed: TaskItem[] = [];
+    const s = localServices(dir, () => committed);
+    const job = {
+      jobId: 'j',
+      numMaps: maps,
+      numReduces: reduces,
+      manifest: { input: 's3://b/in', output: 's3://b/out/', ...shape },
+    } as unknown as AcceptedJob;
+    const attempt = async (task: TaskItem): Promise<AttemptResult> => {
+      const workDir = path.join(dir, `${task.taskId}-w`);
+      await mkdir(workDir, { recursive: true });
+      for (const f of ['wordcount.mjs', 'wc_map.sh', 'wc_reduce.sh']) await copyFile(path.join(codeDir, f), path.join(workDir, f));
+      execFileSync('chmod', ['+x', path.join(workDir, 'wc_map.sh'), path.join(workDir, 'wc_reduce.sh')]);
+      const input: AttemptInput = {
+        services: s,
+        job,
+        task,
+        workDir,
+        settings: { sortBufferBytes: 128 * MIB, scratchDir: dir },
+        signal: new AbortController().signal,
+        progress: { done: 0, total: 0 },
+        stepContext: (role) => ({
+          role,
+          workDir,
+          env: { MR_JOB_ID: 'j', MR_TASK_ID: task.taskId },
+          noProgressTimeoutMs: 600_000,
+          onCounter: () => {},
+          onStatus: () => {},
+        }),
+      };
+      return task.kind === 'map' ? runMapAttempt(input) : runReduceAttempt(input);
+    };
+    const c0 = cpuNow();
+    const k0 = cpuChildren();
+    for (let i = 0; i < ranges.length; i++) {
+      const [start, end] = ranges[i]!;
+      const taskId = `m${String(i).padStart(5, '0')}`;
+      const split = { bucket: 'b', key: corpus, start, end, objectSize: size, gzip: false };
+      const task = { jobId: 'j', taskId, kind: 'map', index: i, status: 'RUNNING', attempt: 1, split } as unknown as TaskItem;
+      const r = await attempt(task);
+      committed.push({ ...task, status: 'COMMITTED', output: r.output } as TaskItem);
+    }
+    const c1 = cpuNow();
+    const k1 = cpuChildren();
+    const parts: string[] = [];
+    for (let r = 0; r < reduces; r++) {
+      const out = await attempt({ jobId: 'j', taskId: `r${String(r).padStart(5, '0')}`, kind: 'reduce', index: r, status: 'RUNNING', attempt: 1 } as unknown as TaskItem);
+      parts.push(path.join(dir, 'b', out.output.key));
+    }
+    const c2 = cpuNow();
+    const output = parts.flatMap((f) => readFileSync(f, 'latin1').split('\n').filter((l) => l !== ''));
+    return { map: c1 - c0, reduce: c2 - c1, mapChildren: k1 - k0, output: output.sort() };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** CPU seconds of this process plus its reaped children (utime+stime+cutime+cstime, in clock ticks of 1/100 s). */
+function cpuNow(): number {
+  return cpuSelf() + cpuChildren();
+}
+function statFields(): string[] {
+  return readFileSync('/proc/self/stat', 'latin1').split(') ')[1]!.split(' ');
+}
+function cpuSelf(): number {
+  const f = statFields();
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+function cpuChildren(): number {
+  const f = statFields();
+  return (Number(f[13]) + Number(f[14])) / 100;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** The issue's corpus shapes (#14): vocabulary, words per line, non-ASCII. */
+const SHAPES: Array<{ name: string; vocab: number; wpl: number; utf8: boolean }> = [
+  { name: 'v1k-w10', vocab: 1_000, wpl: 10, utf8: false },
+  { name: 'v50k-w10', vocab: 50_000, wpl: 10, utf8: false },
+  { name: 'v1M-w10', vocab: 1_000_000, wpl: 10, utf8: false },
+  { name: 'v50k-w3', vocab: 50_000, wpl: 3, utf8: false },
+  { name: 'v50k-w200', vocab: 50_000, wpl: 200, utf8: false },
+  { name: 'v50k-w10-utf8', vocab: 50_000, wpl: 10, utf8: true },
+];
+
+/** The bench's synthetic corpus (scripts/bench/synthetic-corpus.ts) of this shape, generated once under $TMPDIR. */
+function corpusFile(bytes: number, vocabulary: number, wordsPerLine: number, utf8: boolean, seed: number): string {
+  return ensureSyntheticCorpus(tmpdir(), { vocabulary, wordsPerLine, utf8, zipfExponent: 1 }, bytes, seed);
+}
+
+/** CPU s/MiB of the single process, the module and the shell word count on one file. */
+async function measure(corpus: string, o: { maps: number; reps: number; only?: string; codeDir: string }): Promise<Record<string, string>> {
+  const mib = (await stat(corpus)).size / MIB;
+  const row: Record<string, string> = { corpus: path.basename(corpus), mib: mib.toFixed(1) };
+  const perMib = (x: number) => (x / mib).toFixed(4);
+  await rm(path.join(o.codeDir, 'single.out'), { force: true });
+  if (!o.only || o.only === 'single') {
+    const xs: number[] = [];
+    for (let i = 0; i < o.reps; i++) {
+      const before = cpuNow();
+      execFileSync(process.execPath, [path.join(o.codeDir, 'single.mjs'), corpus, path.join(o.codeDir, 'single.out')], { stdio: 'ignore' });
+      xs.push(cpuNow() - before);
+    }
+    row.single = perMib(median(xs));
+  }
+  const jobs: Record<string, JobShape> = {
+    module: { mapper: { module: 'wordcount.mjs' }, combiner: { module: 'wordcount.mjs' }, reducer: { module: 'wordcount.mjs' } },
+    shell: { mapper: 'wc_map.sh', reducer: 'wc_reduce.sh' },
+  };
+  for (const [name, shape] of Object.entries(jobs)) {
+    if (o.only && o.only !== name) continue;
+    // Warm-up (the workers are long-lived), and the output checked against the single process's.
+    const warm = await runJob(corpus, shape, o.maps, 2, o.codeDir);
+    if (existsSync(path.join(o.codeDir, 'single.out'))) {
+      const expected = readFileSync(path.join(o.codeDir, 'single.out'), 'latin1').split('\n').filter((l) => l !== '').sort();
+      const same = expected.length === warm.output.length && expected.every((l, i) => l === warm.output[i]);
+      row[`${name}_output`] = same ? 'same' : `DIFFERS (${warm.output.length} vs ${expected.length} lines)`;
+    }
+    const m: number[] = [];
+    const r: number[] = [];
+    const k: number[] = [];
+    for (let i = 0; i < o.reps; i++) {
+      const t = await runJob(corpus, shape, o.maps, 2, o.codeDir);
+      m.push(t.map);
+      r.push(t.reduce);
+      k.push(t.mapChildren);
+    }
+    if (name === 'shell') row.shell_map_children = perMib(median(k));
+    row[`${name}_map`] = perMib(median(m));
+    row[`${name}_reduce`] = perMib(median(r));
+    row[name] = perMib(median(m.map((x, i) => x + r[i]!)));
+  }
+  return row;
+}
+
+async function main(): Promise<void> {
+  const maps = Number(arg('maps') ?? 1);
+  const reps = Number(arg('reps') ?? 3);
+  const only = arg('only');
+  const seed = Number(arg('seed') ?? 1);
+  const bytes = parseSize(arg('gen') ?? '16M');
+  const codeDir = await mkdtemp(path.join(tmpdir(), 'micro-code-'));
+  await bundleStepModule(path.join(root, 'examples', 'wordcount', 'wordcount.ts'), path.join(codeDir, 'wordcount.mjs'));
+  await bundleStepModule(path.join(root, 'scripts', 'bench', 'single-process.ts'), path.join(codeDir, 'single.mjs'));
+  for (const f of ['wc_map.sh', 'wc_reduce.sh']) await copyFile(path.join(root, 'examples', 'wordcount', f), path.join(codeDir, f));
+  const o = { maps, reps, only, codeDir };
+  try {
+    const file = arg('file');
+    if (file) {
+      console.log(JSON.stringify(await measure(file, o)));
+    } else if (flag('shapes')) {
+      console.log(`uptime: ${readFileSync('/proc/loadavg', 'latin1').trim()}`);
+      for (const sh of SHAPES) {
+        const row = await measure(corpusFile(bytes, sh.vocab, sh.wpl, sh.utf8, seed), o);
+        console.log(JSON.stringify({ shape: sh.name, ...row, load: readFileSync('/proc/loadavg', 'latin1').split(' ')[0] }));
+      }
+    } else {
+      const corpus = corpusFile(bytes, Number(arg('vocab') ?? 50_000), Number(arg('words-per-line') ?? 10), flag('utf8'), seed);
+      console.log(JSON.stringify(await measure(corpus, o)));
+    }
+  } finally {
+    await rm(codeDir, { recursive: true, force: true });
+  }
+}
+
+await main();
