@@ -103,15 +103,18 @@ export class LocalStack {
     return stack;
   }
 
-  /** The environment a worker process needs to join this stack. */
+  /**
+   * The environment a worker process needs to join this stack. It holds no credentials:
+   * against an emulator endpoint the SDK clients use the emulator's dummy keys from code
+   * (aws/clients.ts), so job code reading the worker's environment (a module's
+   * `process.env`, an executable's `/proc/<ppid>/environ`) finds no key.
+   */
   workerEnvironment(): Record<string, string> {
     return {
       ...namesToEnv(this.names),
       ...timingsToEnv(this.options.timings),
       AWS_ENDPOINT_URL: this.options.endpoint,
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       MR_SCRATCH_DIR: path.join(this.options.stateDir, 'scratch'),
       ...Object.fromEntries(PASSED_TEST_HOOKS.flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : []))),
