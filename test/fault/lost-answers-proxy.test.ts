@@ -12,21 +12,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
 import type { JobRecord } from '../../core/model.js';
-import { type CounterName, Counters, frameworkCounter } from '../../core/reporter.js';
+import { Counters, frameworkCounter } from '../../core/reporter.js';
 import { type PrivateEmulator, privateEmulator } from '../helpers/emulators.js';
 import { FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
-import { expectIdenticalParts, putScript, syntheticText } from '../helpers/index-job.js';
+import { dataCounters, expectIdenticalParts, putScript, syntheticText } from '../helpers/index-job.js';
 import { example, sortedLines, TestStack, unixPipeline } from '../helpers/stack.js';
 import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
 
-const DATA_COUNTERS: CounterName[] = [
-  Counters.MAP_INPUT_RECORDS,
-  Counters.MAP_OUTPUT_RECORDS,
-  Counters.REDUCE_INPUT_RECORDS,
-  Counters.REDUCE_OUTPUT_RECORDS,
-  Counters.OUTPUT_BYTES,
-];
-const dataCounters = (job: JobRecord) => DATA_COUNTERS.map((c) => [c, job.counters[frameworkCounter(c)]]);
 
 const UPDATE = 'DynamoDB_20120810.UpdateItem';
 const TRANSACT = 'DynamoDB_20120810.TransactWriteItems';
