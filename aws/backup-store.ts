@@ -70,8 +70,8 @@ export class BackupStore {
     }
   }
 
-  async heartbeat(ref: AttemptRef, now: number, leaseMs: number, progress?: AttemptProgress): Promise<void> {
-    await this.update(ref.jobId, ref.taskId, backupHeartbeatWrite(ref, now, leaseMs, progress), lost(ref, 'Heartbeat'));
+  async heartbeat(ref: AttemptRef, now: number, leaseMs: number, progress?: AttemptProgress, opts?: { readonly requestTimeout?: number }): Promise<void> {
+    await this.update(ref.jobId, ref.taskId, backupHeartbeatWrite(ref, now, leaseMs, progress), lost(ref, 'Heartbeat'), opts);
   }
 
   /** commit of the backup, with the job's commit counter, its counters and SPECULATIVE_WINS. */
@@ -138,11 +138,18 @@ export class BackupStore {
     return out.Item ? itemToTask(out.Item) : undefined;
   }
 
-  private update(jobId: string, taskId: string, write: TaskWrite, onLost: (current: Item | undefined, cause: unknown) => StaleStateError) {
+  private update(
+    jobId: string,
+    taskId: string,
+    write: TaskWrite,
+    onLost: (current: Item | undefined, cause: unknown) => StaleStateError,
+    opts?: { readonly requestTimeout?: number },
+  ) {
     return fenced(
       () =>
         this.c.doc.send(
           new UpdateCommand({ TableName: this.table, Key: taskKey(jobId, taskId), ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...write }),
+          opts,
         ),
       onLost,
     );

@@ -66,6 +66,23 @@ export interface CommitResult {
 /** A commit holds (`committed`) or was already made by this very attempt (`already`). */
 export type CommitOutcome = 'committed' | 'already';
 
+/** Per-request options of an SDK call (the answer deadline of each try). */
+export interface SendOptions {
+  readonly requestTimeout?: number;
+}
+
+/**
+ * The answer deadline of each try of a lease write: a third of the lease, within 1-3 s
+ * (3 s for the default 10 s lease), well below DynamoDB's 10 s client deadline, so a
+ * black-holed write is cut and retried while the lease still runs.
+ *
+ *   lease:  |──────────────────── 10 s ────────────────────|
+ *   beat:   try 1 ✗ (no answer, cut at 3 s) ─ backoff ─ try 2 ✓ (lease extended)
+ */
+export function leaseWriteAttemptMs(leaseMs: number): number {
+  return Math.min(3000, Math.max(1000, Math.floor(leaseMs / 3)));
+}
+
 export class TaskStore {
   /** The transitions of speculative backup attempts; owner transitions of a backup ref go there. */
   readonly backups: BackupStore;
@@ -157,9 +174,14 @@ export class TaskStore {
   }
 
   /** heartbeat: extend the lease of an attempt this worker still owns. */
+  /**
+   * heartbeat: extend the lease. Each try of the write is cut after `leaseWriteAttemptMs`
+   * and retried by the client, so that one black-holed request cannot outlast the lease.
+   */
   async heartbeat(ref: AttemptRef, now: number, leaseMs: number, progress?: AttemptProgress): Promise<void> {
-    if (ref.backup) return this.backups.heartbeat(ref, now, leaseMs, progress);
-    await this.update(ref.jobId, ref.taskId, heartbeatWrite(ref, now, leaseMs, progress), leaseLost(ref, 'Heartbeat'));
+    const opts = { requestTimeout: leaseWriteAttemptMs(leaseMs) };
+    if (ref.backup) return this.backups.heartbeat(ref, now, leaseMs, progress, opts);
+    await this.update(ref.jobId, ref.taskId, heartbeatWrite(ref, now, leaseMs, progress), leaseLost(ref, 'Heartbeat'), opts);
   }
 
   /**
@@ -274,7 +296,7 @@ export class TaskStore {
    * One conditional update of a task item. A lost condition throws `onLost(current item)`
    * (the item as it is now, returned by DynamoDB with the failure).
    */
-  private update(jobId: string, taskId: string, write: TaskWrite, onLost: OnLost) {
+  private update(jobId: string, taskId: string, write: TaskWrite, onLost: OnLost, opts?: SendOptions) {
     return fenced(
       () =>
         this.c.doc.send(
@@ -284,6 +306,7 @@ export class TaskStore {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             ...write,
           }),
+          opts,
         ),
       onLost,
     );

@@ -52,6 +52,17 @@ export const LOG_EVENTS = {
   backupEnded: 'Backup attempt ended',
   backupLostLease: 'Backup attempt ended after losing its lease',
   localCoordinatorFailed: 'Local coordinator failed; the submission will be retried',
+  /** A `local up` worker process exited while the stack runs; a replacement follows. */
+  localWorkerExited: 'Local worker exited; starting another',
+  localWorkerReplaced: 'Local worker replaced',
+  /** A worker slot died quickly MAX_QUICK_RESTARTS times in a row: the stack stops replacing it. */
+  localWorkerGivenUp: 'Local worker keeps dying; not replacing it any more',
+  /** The local stack found a job left CREATING by a coordinator that died, and resumes its plan. */
+  localPlanResumed: 'Plan of a job left CREATING resumed',
+  /** The worker's parent (the local stack) is gone: the worker stops. */
+  parentGone: 'Parent process gone; stopping',
+  /** A message received by a long poll that returned after the stop began: made visible again. */
+  messageReleasedOnStop: 'Message received while stopping released',
 } as const;
 
 /** One of the logged event names. */

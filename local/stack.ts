@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootstrapLocalStack } from './bootstrap.js';
@@ -18,6 +18,7 @@ import { createServices, type Services, silentLog } from '../services/context.js
 import { isTransient } from '../core/errors.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import { handleSubmission } from '../services/coordinator.js';
+import { CONTROL_BARRIER_ENV } from '../services/control-barrier.js';
 
 export interface LocalStackOptions {
   readonly endpoint: string;
@@ -32,7 +33,28 @@ export interface LocalStackOptions {
   /** Extra environment for worker processes (e.g. MR_SORT_BUFFER_BYTES). */
   readonly workerEnv?: Record<string, string>;
   readonly log?: Services['log'];
+  /**
+   * Replace worker processes that exit while the stack runs (`local up` does), with
+   * backoff (workerRestartDelayMs) and at most MAX_QUICK_RESTARTS quick deaths in a row.
+   * Off for tests that kill workers and count them.
+   */
+  readonly superviseWorkers?: boolean;
 }
+
+/** A replaced worker that dies again within this long counts as a quick death. */
+export const QUICK_DEATH_MS = 30_000;
+/** Quick deaths in a row of one worker slot after which the stack stops replacing it. */
+export const MAX_QUICK_RESTARTS = 8;
+/** Delay before replacing a worker: 250 ms, doubled per quick death in a row, at most 15 s. */
+export function workerRestartDelayMs(quickDeaths: number): number {
+  return Math.min(15_000, 250 * 2 ** quickDeaths);
+}
+
+/**
+ * Test hooks passed from the stack's environment to its workers (integration tests only;
+ * see services/control-barrier.ts and worker/backup-attempt.ts).
+ */
+const PASSED_TEST_HOOKS = [CONTROL_BARRIER_ENV];
 
 /** The package root (where bin/mapreduce.js lives), from source or from dist/. */
 export function packageRoot(): string {
@@ -52,6 +74,8 @@ export class LocalStack {
   private readonly stopping = new AbortController();
   private readonly loops: Promise<unknown>[] = [];
   private workerSeq = 0;
+  /** Quick deaths in a row, per worker slot (the slot is kept by its replacements). */
+  private readonly quickDeaths = new Map<number, number>();
 
   private constructor(
     readonly options: LocalStackOptions,
@@ -74,7 +98,7 @@ export class LocalStack {
       await bootstrapLocalStack(clients, stack.names);
       mkdirSync(o.stateDir, { recursive: true });
       stack.loops.push(stack.coordinatorLoop(), stack.checkerLoop());
-      for (let i = 0; i < o.workers; i++) stack.spawnWorker();
+      for (let i = 0; i < o.workers; i++) stack.spawnWorker(i);
     } catch (err) {
       await stack.stop();
       throw err;
@@ -82,33 +106,68 @@ export class LocalStack {
     return stack;
   }
 
-  /** The environment a worker process needs to join this stack. */
+  /**
+   * The environment a worker process needs to join this stack. It holds no credentials:
+   * against an emulator endpoint the SDK clients use the emulator's dummy keys from code
+   * (aws/clients.ts), so job code reading the worker's environment (a module's
+   * `process.env`, an executable's `/proc/<ppid>/environ`) finds no key.
+   */
   workerEnvironment(): Record<string, string> {
     return {
       ...namesToEnv(this.names),
       ...timingsToEnv(this.options.timings),
       AWS_ENDPOINT_URL: this.options.endpoint,
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       MR_SCRATCH_DIR: path.join(this.options.stateDir, 'scratch'),
       [LOCAL_FILES_ENV]: 'true',
+      ...Object.fromEntries(PASSED_TEST_HOOKS.flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : []))),
       ...(this.options.workerEnv ?? {}),
     };
   }
 
-  /** Start one more worker process; its JSON logs go to `<stateDir>/worker-N.log`. */
-  spawnWorker(): ChildProcess {
+  /**
+   * Start one more worker process; its JSON logs go to `<stateDir>/worker-N.log`. It holds
+   * an IPC channel to this process and stops when the channel closes (worker/main.ts), so
+   * a SIGKILLed stack leaves no worker behind. `slot` is the supervised slot it fills.
+   */
+  spawnWorker(slot = this.workerSeq): ChildProcess {
     const n = this.workerSeq++;
     const log = openSync(path.join(this.options.stateDir, `worker-${n}.log`), 'a');
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...this.workerEnvironment() };
     const child = spawn(process.execPath, [path.join(packageRoot(), 'bin', 'mapreduce.js'), 'worker'], {
       env,
-      stdio: ['ignore', log, log],
+      stdio: ['ignore', log, log, 'ipc'],
     });
+    closeSync(log);
+    // The channel must not keep this process alive, nor its messages matter: it only tells the child we are gone.
+    child.channel?.unref();
     this.workerProcesses.push(child);
+    if (this.options.superviseWorkers) {
+      const started = Date.now();
+      child.once('exit', (code, signal) => this.replace(slot, child.pid, Date.now() - started, code, signal));
+    }
     return child;
+  }
+
+  /** A supervised worker exited while the stack runs: log it and start another, with backoff. */
+  private replace(slot: number, pid: number | undefined, ranMs: number, code: number | null, signal: string | null): void {
+    if (this.stopping.signal.aborted) return;
+    const quick = ranMs < QUICK_DEATH_MS ? (this.quickDeaths.get(slot) ?? 0) + 1 : 0;
+    this.quickDeaths.set(slot, quick);
+    const log = this.services.log;
+    if (quick > MAX_QUICK_RESTARTS) {
+      log.error(LOG_EVENTS.localWorkerGivenUp, { slot, pid, code, signal, quickDeaths: quick - 1 });
+      return;
+    }
+    const delayMs = workerRestartDelayMs(Math.max(0, quick - 1));
+    log.warn(LOG_EVENTS.localWorkerExited, { slot, pid, code, signal, restartInMs: delayMs });
+    const timer = setTimeout(() => {
+      if (this.stopping.signal.aborted) return;
+      const next = this.spawnWorker(slot);
+      log.info(LOG_EVENTS.localWorkerReplaced, { slot, pid: next.pid, replaced: pid });
+    }, delayMs);
+    this.stopping.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   }
 
   /** Workers that have not exited. */
@@ -119,10 +178,16 @@ export class LocalStack {
   private async coordinatorLoop(): Promise<void> {
     const s = this.services;
     const signal = this.stopping.signal;
+    await this.resumePlans();
     while (!signal.aborted) {
       try {
-        const msg = await s.submissionQueue.receiveOne(1, signal);
+        // Not aborted on stop (a message handed to an abandoned poll stays hidden 120 s): 1 s at most.
+        const msg = await s.submissionQueue.receiveOne(1);
         if (!msg) continue;
+        if (signal.aborted) {
+          await s.submissionQueue.setVisibility(msg.receiptHandle, 0);
+          return;
+        }
         try {
           await handleSubmission(s, msg.body);
         } catch (err) {
@@ -139,6 +204,25 @@ export class LocalStack {
     }
   }
 
+  /**
+   * Jobs left CREATING by a coordinator that died (this stack's last run was killed while
+   * planning): this stack is its prefix's only coordinator, so it resumes each plan now
+   * instead of waiting for the submission message's visibility timeout (120 s).
+   */
+  private async resumePlans(): Promise<void> {
+    const s = this.services;
+    try {
+      for (const job of await s.jobs.listActive()) {
+        if (job.status !== 'CREATING') continue;
+        s.log.warn(LOG_EVENTS.localPlanResumed, { jobId: job.jobId });
+        await handleSubmission(s, JSON.stringify({ kind: 'plan', jobId: job.jobId }));
+      }
+    } catch (err) {
+      // The redelivered submission resumes it anyway, later.
+      s.log.error(LOG_EVENTS.localCoordinatorFailed, { error: err as Error });
+    }
+  }
+
   private checkerLoop(): Promise<number> {
     const runId = `local-${randomBytes(4).toString('hex')}`;
     return sweepUntil(this.services, runId, Number.POSITIVE_INFINITY, this.stopping.signal);
@@ -147,7 +231,9 @@ export class LocalStack {
   /** Stop workers (SIGTERM, then SIGKILL), the loops, and the emulator if this stack started it. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    await Promise.all(this.workerProcesses.map((c) => stopProcess(c, 10_000)));
+    // A stopping worker lets its long poll return (to release what it received): allow for it.
+    const graceMs = 10_000 + this.options.timings.pollWaitSeconds * 1000;
+    await Promise.all(this.workerProcesses.map((c) => stopProcess(c, graceMs)));
     await Promise.allSettled(this.loops);
     destroyClients(this.clients);
     await this.emulator?.stop();

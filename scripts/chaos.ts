@@ -11,6 +11,10 @@
  * SLOW_SECONDS (a straggler, ~13x a task), so backups are launched, win, lose and get
  * killed along with everything else.
  *
+ * --net-faults: the workers' AWS traffic goes through a seeded fault proxy (AWS errors,
+ * latency spikes, resets before the answer and mid-body, black-holes; scripts/chaos-net.ts)
+ * while the killer runs as usual; leases are 5 s (NET_FAULT_TIMINGS).
+ *
  * Without --endpoint it starts a private emulator on a free port (local/emulator.ts)
  * and stops it at the end, so the runs neither disturb nor depend on a shared one.
  */
@@ -25,9 +29,11 @@ import { SHORT_TIMINGS, type Timings } from '../core/config.js';
 import { manifestKey } from '../core/layout.js';
 import { type JobRecord, newJobId, partName } from '../core/model.js';
 import { LocalStack } from '../local/stack.js';
+import { ensureEmulator } from '../local/emulator.js';
 import { mulberry32 as prng } from '../core/prng.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import { INDEX_REDUCER } from './index-reducer.js';
+import { NET_FAULT_TIMINGS, type NetFaults, startNetFaults } from './chaos-net.js';
 
 /** `word<TAB>line-number-within-split` per word; sleeps first so kills land mid-task. */
 const MAPPER = `#!/bin/sh
@@ -98,6 +104,7 @@ async function main(): Promise<number> {
       endpoint: { type: 'string' },
       'keep-logs': { type: 'boolean', default: false },
       speculation: { type: 'boolean', default: false },
+      'net-faults': { type: 'boolean', default: false },
     },
   });
   const runs = Number(values.runs);
@@ -113,13 +120,17 @@ async function main(): Promise<number> {
       `${values.endpoint ? 'emulator' : 'private emulator'} ${endpoint}, logs in ${stateDir}`,
   );
 
+  // --net-faults: the proxy needs the emulator up before the workers start behind it.
+  const emulator = values['net-faults'] && values.endpoint === undefined ? await ensureEmulator({ endpoint }) : undefined;
+  const net: NetFaults | undefined = values['net-faults'] ? await startNetFaults(endpoint, seed) : undefined;
   const stack = await LocalStack.start({
     endpoint,
-    startEmulator: values.endpoint === undefined,
+    startEmulator: values.endpoint === undefined && !emulator,
     prefix: `chaos-${randomBytes(4).toString('hex')}`,
     workers,
-    timings: TIMINGS,
+    timings: net ? { ...TIMINGS, ...NET_FAULT_TIMINGS } : TIMINGS,
     stateDir,
+    ...(net ? { workerEnv: net.workerEnv } : {}),
   });
   const s = stack.services;
   const bucket = stack.names.bucket;
@@ -257,11 +268,14 @@ async function main(): Promise<number> {
     const totalKills = results.reduce((n, r) => n + r.kills, 0);
     const totalStalls = results.reduce((n, r) => n + r.stalls, 0);
     console.log(`${totalKills} SIGKILLs, ${totalStalls} stalled tasks reclaimed and redone`);
+    if (net) console.log(net.describe());
     console.log(`${ok}/${runs} identical`);
     failed = ok !== runs;
     return failed ? 1 : 0;
   } finally {
     await stack.stop();
+    await net?.close();
+    await emulator?.stop();
     if (failed || values['keep-logs']) console.log(`worker logs kept in ${stateDir}`);
     else rmSync(stateDir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import { asPrefix, parseS3Uri } from '../core/s3uri.js';
 import { type Services, forEachLimit, iso } from './context.js';
 import { sendTaskMessages } from './task-lifecycle.js';
 import { LOG_EVENTS } from '../core/log-events.js';
+import { controlBarrier } from './control-barrier.js';
 
 /** Send the reduce tasks of a job (duplicates are harmless: claims dedupe). */
 export async function enqueueReduceTasks(s: Services, job: JobRecord): Promise<void> {
@@ -28,6 +29,7 @@ export async function advanceJob(s: Services, job: JobRecord): Promise<'reduce-s
     if (job.numReduces === 0) return (await finalizeJob(s, job)) ? 'finished' : 'none';
     if (await s.jobs.startReducePhase(job.jobId, iso(s.now()))) {
       s.log.info(LOG_EVENTS.reducePhaseStarted, { jobId: job.jobId, numReduces: job.numReduces });
+      await controlBarrier('phase-change');
       await enqueueReduceTasks(s, job);
       return 'reduce-started';
     }
@@ -65,6 +67,7 @@ export async function finalizeJob(s: Services, job: JobRecord, resume = false): 
       { bucket: out.bucket, key: `${out.key}${partName(t.index)}` },
     );
   });
+  await controlBarrier('finishing');
   await s.blobs.putBytes(out.bucket, `${out.key}_SUCCESS`, '');
   const won = await s.jobs.succeed(job.jobId, iso(s.now()));
   if (won) {

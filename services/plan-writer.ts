@@ -17,6 +17,7 @@ import { type InputSplit, type TaskRecord, taskId } from '../core/model.js';
 import { type Services, forEachLimit, iso } from './context.js';
 import { taskMessageBody } from './task-lifecycle.js';
 import { LOG_EVENTS } from '../core/log-events.js';
+import { controlBarrier } from './control-barrier.js';
 
 /** Task records written, or map messages sent, per step (one progress write on the job each). */
 export const PLAN_BATCH = 1000;
@@ -102,6 +103,7 @@ export async function writePlan(
     }
     s.log.info(LOG_EVENTS.planWritten, { jobId: plan.jobId, tasks: written, of: total });
   }
+  await controlBarrier('planning');
   if (!resume?.tasksWritten && !(await s.jobs.markTasksWritten(plan.jobId, iso(s.now())))) return false;
   let sent = Math.min(maps, resume?.planSent ?? 0);
   while (sent < maps) {

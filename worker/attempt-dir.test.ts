@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,7 +8,26 @@ import type { TaskItem } from '../aws/task-store.js';
 import type { AcceptedJob } from '../core/model.js';
 import { FileCache } from './attempt-dir.js';
 
-const blobs = { getObject: async () => Readable.from([Buffer.from('#!/bin/sh\ncat\n')]) } as unknown as BlobStore;
+const SCRIPT = Buffer.from('#!/bin/sh\ncat\n');
+/** A store of one object; `breakFirst` makes the first read stop mid-body with a connection reset. */
+const store = (breakFirst = false) => {
+  const reads: [number, number][] = [];
+  const b = {
+    head: async (bucket: string, key: string) => ({ bucket, key, size: SCRIPT.length }),
+    getRange: async (_b: string, _k: string, from: number, to: number) => {
+      reads.push([from, to]);
+      if (breakFirst && reads.length === 1) {
+        return Readable.from((async function* () {
+          yield SCRIPT.subarray(from, from + 4);
+          throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+        })());
+      }
+      return Readable.from([SCRIPT.subarray(from, to)]);
+    },
+  } as unknown as BlobStore;
+  return { blobs: b, reads };
+};
+const blobs = store().blobs;
 const job = (jobId: string) => ({ jobId, manifest: { files: [`s3://code-bkt/code/${jobId}/map.sh`] } }) as unknown as AcceptedJob;
 const task = { taskId: 'm-00000', attempt: 1 } as TaskItem;
 
@@ -46,5 +65,21 @@ describe('FileCache.dropEnded', () => {
     let reads = 0;
     expect(await cache.dropEnded(async () => ++reads > 0, 0, 0)).toEqual([]);
     expect(reads).toBe(0);
+  });
+});
+
+describe('FileCache shipped-file download', () => {
+  let scratch = '';
+  afterEach(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('resumes a download reset mid-body from the byte reached: the file is whole', async () => {
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'mr-cache-'));
+    const { blobs: broken, reads } = store(true);
+    const dir = await new FileCache(broken, scratch).prepare(job('r'), task);
+    expect(readFileSync(path.join(dir, 'map.sh'))).toEqual(SCRIPT);
+    expect(reads).toEqual([
+      [0, SCRIPT.length],
+      [4, SCRIPT.length],
+    ]);
   });
 });

@@ -7,12 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../aws/blob-store.js';
 import type { TaskItem } from '../aws/task-store.js';
 import { PoisonTaskError } from '../core/errors.js';
 import type { AcceptedJob } from '../core/model.js';
 import { parseS3Uri } from '../core/s3uri.js';
+import { resumingRange } from './resume-range.js';
 import { taskEnv } from './task-env.js';
 
 /** The file name a shipped object gets in the working directory. */
@@ -48,8 +50,12 @@ export class FileCache {
         // Download to a private name, then rename: workers sharing a scratch dir (the local stack's
         // do) must never copy a file another worker is still writing (a truncated script runs "fine").
         const part = `${dest}.${process.pid}-${randomBytes(4).toString('hex')}.part`;
+        const info = await this.blobs.head(loc.bucket, loc.key);
+        if (!info) throw new PoisonTaskError(`Shipped file ${uri} does not exist`, '');
         try {
-          await pipeline(await this.blobs.getObject(loc.bucket, loc.key), createWriteStream(part));
+          // A body reset mid-way is re-requested from the byte reached (resume-range.ts).
+          const body = resumingRange((from, to) => this.blobs.getRange(loc.bucket, loc.key, from, to), 0, info.size);
+          await pipeline(Readable.from(info.size === 0 ? [] : body), createWriteStream(part));
           await rename(part, dest);
         } catch (err) {
           await rm(part, { force: true });

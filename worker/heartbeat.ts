@@ -142,8 +142,8 @@ export class Heartbeat {
     // claim ──┬── beat (< ½ interval later: the claim's lease is fresh, skip) ── beat (extend) ──
     // so consecutive lease writes are at most 1½ intervals apart, against a lease of 5.
     if (now - this.leaseWrittenAt >= s.timings.heartbeatMs / 2) {
-      // Bounded by the client's answer deadline and retries (aws/clients.ts), not cut shorter:
-      // under load a slow extension that lands is worth more than one given up.
+      // Each try is cut well inside the lease (leaseWriteAttemptMs, aws/task-store.ts) and
+      // retried by the client, so one black-holed write does not outlast a healthy lease.
       await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings), a.progress && { done: a.progress.done, total: a.progress.total });
       this.leaseWrittenAt = now;
     }

@@ -38,10 +38,30 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<n
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
+  watchParent(() => {
+    logger.warn(LOG_EVENTS.parentGone, { parentPid: process.ppid });
+    // Nobody waits for this worker any more: release its task and go, within a few seconds.
+    setTimeout(() => process.exit(1), PARENT_GONE_DEADLINE_MS).unref();
+    void worker.stop();
+  });
   await worker.run();
   destroyClients(clients);
   if (callLog !== undefined) closeSync(callLog);
   return 0;
+}
+
+/** A worker whose parent died stops within this (its task released if that is quick). */
+const PARENT_GONE_DEADLINE_MS = 3000;
+
+/**
+ * A worker started by the local stack holds an IPC channel to it (local/stack.ts); the
+ * channel closes when the stack process dies, however it dies (SIGKILL included), so the
+ * worker never outlives it. Workers without a channel (ECS, a shell) are not watched.
+ */
+function watchParent(onGone: () => void): void {
+  if (!process.channel) return;
+  process.channel.unref();
+  process.once('disconnect', onGone);
 }
 
 /**

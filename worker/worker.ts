@@ -68,12 +68,21 @@ export class Worker {
       while (!this.shutdown.signal.aborted) {
         let msg: Awaited<ReturnType<typeof s.taskQueue.receiveOne>>;
         try {
-          msg = await s.taskQueue.receiveOne(s.timings.pollWaitSeconds, this.shutdown.signal);
+          // Not aborted on stop: SQS may already have handed a message to a poll the
+          // client gives up on, and that message would stay hidden for the whole
+          // visibility timeout. The poll returns within pollWaitSeconds; what it brought
+          // after the stop began is made visible again at once.
+          msg = await s.taskQueue.receiveOne(s.timings.pollWaitSeconds);
         } catch (err) {
           if (this.shutdown.signal.aborted) break;
           s.log.warn(LOG_EVENTS.pollingFailed, { error: err as Error });
           await new Promise((r) => setTimeout(r, 1000));
           continue;
+        }
+        if (msg && this.shutdown.signal.aborted) {
+          await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
+          s.log.info(LOG_EVENTS.messageReleasedOnStop, { workerId: this.workerId });
+          break;
         }
         if (!msg) {
           await this.dropEndedJobs();

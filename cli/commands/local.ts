@@ -66,6 +66,7 @@ Examples:
         // A busy emulator can take seconds to answer: probe patiently before starting a second one.
         startEmulator: !(await isEndpointUp(localEndpoint(o), 8000)),
         stateDir: logDir,
+        superviseWorkers: true,
         ...(program.opts().verbose === true ? { log: stderrLogger(io, 'local-stack') } : {}),
       });
       writeLocalState({

@@ -11,25 +11,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
 import type { JobRecord } from '../../core/model.js';
-import { type CounterName, Counters, frameworkCounter } from '../../core/reporter.js';
 import { type PrivateEmulator, privateEmulator } from '../helpers/emulators.js';
 import { FaultProxy, NO_FAULTS } from '../helpers/fault-proxy.js';
-import { expectIdenticalParts, syntheticText } from '../helpers/index-job.js';
+import { dataCounters, expectIdenticalParts, syntheticText } from '../helpers/index-job.js';
 import { example, sortedLines, TestStack, unixPipeline } from '../helpers/stack.js';
 import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
 
-/** Counters of records and bytes: each task adds them once, whatever its attempts did. */
-const DATA_COUNTERS: CounterName[] = [
-  Counters.MAP_INPUT_RECORDS,
-  Counters.MAP_INPUT_BYTES,
-  Counters.MAP_OUTPUT_RECORDS,
-  Counters.MAP_OUTPUT_BYTES,
-  Counters.REDUCE_INPUT_GROUPS,
-  Counters.REDUCE_INPUT_RECORDS,
-  Counters.REDUCE_OUTPUT_RECORDS,
-  Counters.OUTPUT_BYTES,
-];
-const dataCounters = (job: JobRecord) => DATA_COUNTERS.map((c) => [c, job.counters[frameworkCounter(c)]]);
 
 const REDUCERS = 3;
 /**

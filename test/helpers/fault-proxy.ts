@@ -47,6 +47,19 @@ export interface FaultProxyOptions {
 
 export type FaultCounts = Record<FaultKind, number> & { requests: number; forwarded: number; outage: number };
 
+/**
+ * A deterministic fault: the next `times` requests whose X-Amz-Target is `target` and whose
+ * body contains `bodyIncludes` get `fault` (checked before the random draw). `hits` counts
+ * the requests it hit.
+ */
+export interface FaultRule {
+  readonly target: string;
+  readonly bodyIncludes: string;
+  readonly fault: 'resetBefore' | 'resetMidBody' | 'blackhole';
+  times: number;
+  hits: number;
+}
+
 interface Outage {
   readonly service: AwsService;
   readonly until: number;
@@ -126,6 +139,7 @@ export class FaultProxy {
   private readonly sockets = new Set<Socket>();
   private readonly agent = new http.Agent({ keepAlive: true });
   private outage: Outage | undefined;
+  private readonly rules: FaultRule[] = [];
   private closed = false;
   private readonly lifetime: NodeJS.Timeout;
 
@@ -171,6 +185,22 @@ export class FaultProxy {
     this.outage = { service, until: Date.now() + ms };
   }
 
+  /** Inject `fault` into the next `times` matching requests; the returned rule counts its hits. */
+  addRule(r: Omit<FaultRule, 'hits'>): FaultRule {
+    const rule: FaultRule = { ...r, hits: 0 };
+    this.rules.push(rule);
+    return rule;
+  }
+
+  private ruleFor(headers: http.IncomingHttpHeaders, body: Buffer): FaultKind | undefined {
+    const target = String(headers['x-amz-target'] ?? '');
+    const rule = this.rules.find((r) => r.times > 0 && r.target === target && body.includes(r.bodyIncludes));
+    if (!rule) return undefined;
+    rule.times--;
+    rule.hits++;
+    return rule.fault;
+  }
+
   /** Stop listening and drop every open connection (black-holed ones included). */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -203,7 +233,7 @@ export class FaultProxy {
         res.writeHead(e.status, e.headers).end(e.body);
         return;
       }
-      const fault = this.draw();
+      const fault = this.ruleFor(req.headers, body) ?? this.draw();
       if (fault) this.counts[fault]++;
       if (fault === 'blackhole') return; // never answered; closed by the client or by close()
       if (fault === 'error') {

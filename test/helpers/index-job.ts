@@ -4,6 +4,7 @@
  * comparisons of their output.
  */
 import type { JobRecord } from '../../core/model.js';
+import { type CounterName, Counters, frameworkCounter } from '../../core/reporter.js';
 import type { TestStack } from './stack.js';
 
 
@@ -90,3 +91,16 @@ export function expectIdenticalParts(actual: Buffer[], expected: Buffer[], what:
 export function sortedCounters(job: JobRecord): Record<string, number> {
   return Object.fromEntries(Object.entries(job.counters).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+
+/** Counters of records and bytes: each task adds them once, whatever its attempts did. */
+export const DATA_COUNTERS: CounterName[] = [
+  Counters.MAP_INPUT_RECORDS,
+  Counters.MAP_INPUT_BYTES,
+  Counters.MAP_OUTPUT_RECORDS,
+  Counters.MAP_OUTPUT_BYTES,
+  Counters.REDUCE_INPUT_GROUPS,
+  Counters.REDUCE_INPUT_RECORDS,
+  Counters.REDUCE_OUTPUT_RECORDS,
+  Counters.OUTPUT_BYTES,
+];
+export const dataCounters = (job: JobRecord) => DATA_COUNTERS.map((c) => [c, job.counters[frameworkCounter(c)]]);

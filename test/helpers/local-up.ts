@@ -118,8 +118,9 @@ export class LocalUp {
     readonly out: Output,
   ) {}
 
-  static async start(prefix: string, env: NodeJS.ProcessEnv, workers = 2): Promise<LocalUp> {
-    const child = spawnCli(['local', 'up', '--prefix', prefix, '--workers', String(workers)], env);
+  /** `globalArgs` go before the command (e.g. `--verbose`, which logs the stack's events to stderr). */
+  static async start(prefix: string, env: NodeJS.ProcessEnv, workers = 2, globalArgs: readonly string[] = []): Promise<LocalUp> {
+    const child = spawnCli([...globalArgs, 'local', 'up', '--prefix', prefix, '--workers', String(workers)], env);
     const up = new LocalUp(prefix, env, child, new Output(child));
     await up.out.waitFor(/is up/, 90_000);
     return up;
