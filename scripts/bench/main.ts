@@ -15,6 +15,8 @@
  *   --terasort            run only the terasort section (scripts/bench/terasort.ts) on --size records
  *                         (default 1G); result in bench/results/terasort.json unless --out
  *   --profile DIR         with --terasort: the workers write V8 CPU profiles (--cpu-prof) into DIR
+ *   --hot-key             run only the hot_key figure (scripts/bench/hot-key.ts): a module reduce over
+ *                         one key with --values values (default 20000000); bench/results/hot-key.json
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,7 +27,7 @@ import { runBenchmark } from './harness.js';
 import { type BenchResult, DEFAULTS, type FigureName, TARGETS } from './results.js';
 import { MIB } from './corpus.js';
 import { runScaleSection } from './scale-main.js';
-import { runTeraSortSection } from './terasort-main.js';
+import { runHotKeySection, runTeraSortSection } from './terasort-main.js';
 
 const NAMED_SIZES: Record<string, number> = { tiny: 256 * 1024, small: 16 * MIB, default: 256 * MIB };
 
@@ -87,7 +89,7 @@ async function main(argv: string[]): Promise<void> {
     // A flag followed by another option (`--terasort --size 1G`) takes no value.
     else args.set(a.slice(2), argv[i + 1]?.startsWith('--') ? '' : (argv[++i] ?? ''));
   }
-  const known = ['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale', 'terasort', 'profile'];
+  const known = ['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale', 'terasort', 'profile', 'hot-key', 'values'];
   for (const k of args.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.join(', ')})`);
   const root = packageRoot();
   const int = (name: string, d: number) => {
@@ -98,6 +100,7 @@ async function main(argv: string[]): Promise<void> {
     return n;
   };
   if (args.has('scale')) return runScaleSection(args, root);
+  if (args.has('hot-key')) return runHotKeySection(args, root);
   if (args.has('terasort')) return runTeraSortSection(args, root, parseSize(args.get('size') ?? '1G'), int('seed', DEFAULTS.seed));
   const out = path.resolve(args.get('out') ?? path.join(root, 'bench', 'results', 'latest.json'));
   const result = await runBenchmark({
