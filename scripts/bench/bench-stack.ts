@@ -30,7 +30,11 @@ export class BenchStack {
     readonly stateDir: string,
   ) {}
 
-  static async start(o: Pick<BenchOptions, 'workDir' | 'endpoint' | 'workers' | 'startEmulator'>, workerEnv: Record<string, string>): Promise<BenchStack> {
+  static async start(
+    o: Pick<BenchOptions, 'workDir' | 'endpoint' | 'workers' | 'startEmulator'>,
+    workerEnv: Record<string, string>,
+    workerNodeArgs: readonly string[] = [],
+  ): Promise<BenchStack> {
     const stateDir = path.join(o.workDir, `stack-${randomBytes(4).toString('hex')}`);
     const stack = await LocalStack.start({
       endpoint: o.endpoint,
@@ -40,6 +44,7 @@ export class BenchStack {
       timings: DEFAULT_TIMINGS,
       stateDir,
       workerEnv,
+      workerNodeArgs,
       startEmulator: o.startEmulator,
     });
     return new BenchStack(stack, stateDir);

@@ -123,11 +123,8 @@ export async function runTeraSort(o: TeraSortOptions): Promise<TeraSortResult> {
 
   const callLog = path.join(o.workDir, `terasort-calls-${randomBytes(3).toString('hex')}.log`);
   const workerEnv: Record<string, string> = { MR_SORT_BUFFER_BYTES: String(TERASORT_SORT_BUFFER), MR_CALL_LOG: callLog };
-  if (o.profileDir) {
-    mkdirSync(o.profileDir, { recursive: true });
-    workerEnv.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${o.profileDir}`;
-  }
-  const b = await BenchStack.start(o, workerEnv);
+  if (o.profileDir) mkdirSync(o.profileDir, { recursive: true });
+  const b = await BenchStack.start(o, workerEnv, o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []);
   const outDir = path.join(o.workDir, `terasort-out-${randomBytes(3).toString('hex')}`);
   let peak = 0;
   const sampler = setInterval(() => {
