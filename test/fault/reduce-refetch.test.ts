@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
 import type { JobRecord } from '../../core/model.js';
 import { startFaultStack } from '../helpers/emulators.js';
-import { countWords, expectIdenticalParts, INDEX_MAPPER, INDEX_REDUCER, indexWordTotal, putScript, sortedCounters, syntheticText } from '../helpers/index-job.js';
+import { countWords, expectIdenticalParts, indexJobBase, indexWordTotal, sortedCounters, syntheticText } from '../helpers/index-job.js';
 import type { TestStack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/wait.js';
 import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
@@ -26,20 +26,8 @@ describe('a reducer SIGKILLed after fetching the map outputs', () => {
 
   beforeAll(async () => {
     t = await startFaultStack({ workers: 2 });
-    const files = [
-      await putScript(t, 'code/refetch/index_map.sh', INDEX_MAPPER),
-      await putScript(t, 'code/refetch/index_reduce.sh', INDEX_REDUCER),
-    ];
-    base = {
-      input: await t.putInput('in/refetch/', { 'words.txt': input }),
-      mapper: 'index_map.sh',
-      reducer: 'index_reduce.sh',
-      files,
-      numMappers: 4,
-      numReducers: 2,
-      // The reducer sleeps before reading, so the attempt stays alive after its fetch.
-      env: { REDUCE_SLEEP: '4' },
-    } as Omit<ManifestInput, 'output'>;
+    // The reducer sleeps before reading, so the attempt stays alive after its fetch.
+    base = await indexJobBase(t, 'refetch', input, { REDUCE_SLEEP: '4' });
     const output = `s3://${t.bucket}/out/refetch-clean/`;
     cleanJob = await finish(t, await t.submit({ ...base, output } as ManifestInput));
     expect(cleanJob.status, cleanJob.reason).toBe('SUCCEEDED');
