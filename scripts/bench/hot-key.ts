@@ -44,14 +44,16 @@ export async function runHotKey(o: {
     let reset = false;
     let stop = false;
     const watcher = (async () => {
+      let jobId: string | undefined;
       while (!stop && !reset) {
-        // The worker item names the task it runs (`<job>/r-00000` once the reduce has started).
-        const busy = await b.s.workers.list().catch(() => []);
-        if (busy.some((w) => w.runningTask?.includes('/r-'))) {
+        // The stack runs only this job: its id is the one manifest under jobs/.
+        jobId ??= (await b.s.blobs.list(b.bucket, 'jobs/')).map((x) => /^jobs\/([^/]+)\/job\.json$/.exec(x.key)?.[1]).find(Boolean);
+        const [reduce] = jobId ? await b.s.tasks.list(jobId, 'reduce') : [];
+        if (reduce?.status === 'RUNNING') {
           writeFileSync(`/proc/${pid}/clear_refs`, '5'); // VmHWM := current RSS
           reset = true;
         }
-        await new Promise((res) => setTimeout(res, 200));
+        await new Promise((res) => setTimeout(res, 50));
       }
     })();
     o.log(`hot_key: ${lines * FANOUT} values of one key`);
