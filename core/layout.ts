@@ -61,6 +61,11 @@ export function mapOutputKey(jobId: string, taskId: string, attempt: number): st
   return `${tmpPrefix(jobId)}map/${taskId}/attempt-${attempt}`;
 }
 
+/** A total-order job's split points when they are too big for the job record (a JSON array of latin1 strings). */
+export function splitPointsKey(jobId: string): string {
+  return `${tmpPrefix(jobId)}split-points.json`;
+}
+
 export function reduceTempKey(jobId: string, taskId: string, attempt: number): string {
   return `${tmpPrefix(jobId)}out/${taskId}/attempt-${attempt}`;
 }

@@ -38,6 +38,8 @@ export interface JobRecord {
   readonly inputBytes: number;
   /** A total-order job's R−1 (or fewer) sorted split points, sampled by the coordinator. */
   readonly splitPoints?: readonly string[];
+  /** Set instead of splitPoints when the points are too big for the record: their S3 key (layout.splitPointsKey). */
+  readonly splitPointsKey?: string;
   /** Framework and user counters, `group.name` → total over committed attempts. */
   readonly counters: Readonly<Record<string, number>>;
   readonly createdAt: string;

@@ -32,6 +32,8 @@ export interface LocalStackOptions {
   readonly stateDir: string;
   /** Extra environment for worker processes (e.g. MR_SORT_BUFFER_BYTES). */
   readonly workerEnv?: Record<string, string>;
+  /** Extra Node options for worker processes, e.g. `--cpu-prof` (which NODE_OPTIONS refuses). */
+  readonly workerNodeArgs?: readonly string[];
   readonly log?: Services['log'];
   /**
    * Replace worker processes that exit while the stack runs (`local up` does), with
@@ -135,7 +137,8 @@ export class LocalStack {
     const n = this.workerSeq++;
     const log = openSync(path.join(this.options.stateDir, `worker-${n}.log`), 'a');
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...this.workerEnvironment() };
-    const child = spawn(process.execPath, [path.join(packageRoot(), 'bin', 'mapreduce.js'), 'worker'], {
+    const nodeArgs = this.options.workerNodeArgs ?? [];
+    const child = spawn(process.execPath, [...nodeArgs, path.join(packageRoot(), 'bin', 'mapreduce.js'), 'worker'], {
       env,
       stdio: ['ignore', log, log, 'ipc'],
     });

@@ -6,6 +6,9 @@
  *
  *   npm run build && node dist/scripts/chaos.js [--runs 10] [--workers 3] [--seed 1]
  *       [--max-kills 3] [--endpoint http://127.0.0.1:4566] [--keep-logs] [--speculation]
+ *       [--job index|terasort]
+ *
+ * --job terasort: a total-order sort of TeraGen records instead (scripts/chaos-terasort.ts).
  *
  * --speculation: in each run the first attempt of one random map task also sleeps
  * SLOW_SECONDS (a straggler, ~13x a task), so backups are launched, win, lose and get
@@ -34,6 +37,7 @@ import { mulberry32 as prng } from '../core/prng.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import { INDEX_REDUCER } from './index-reducer.js';
 import { NET_FAULT_TIMINGS, type NetFaults, startNetFaults } from './chaos-net.js';
+import { teraSortChaos } from './chaos-terasort.js';
 
 /** `word<TAB>line-number-within-split` per word; sleeps first so kills land mid-task. */
 const MAPPER = `#!/bin/sh
@@ -105,8 +109,10 @@ async function main(): Promise<number> {
       'keep-logs': { type: 'boolean', default: false },
       speculation: { type: 'boolean', default: false },
       'net-faults': { type: 'boolean', default: false },
+      job: { type: 'string', default: 'index' },
     },
   });
+  if (values.job !== 'index' && values.job !== 'terasort') throw new Error(`--job: expected index or terasort, got "${values.job}"`);
   const runs = Number(values.runs);
   const workers = Number(values.workers);
   // At most maxAttempts - 1 kills per run, so no task can run out of attempts from stalls alone.
@@ -114,6 +120,10 @@ async function main(): Promise<number> {
   const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 1_000_000;
   const rnd = prng(seed);
   const endpoint = values.endpoint ?? `http://127.0.0.1:${await freePort()}`;
+  if (values.job === 'terasort') {
+    const common = { runs, workers, maxKills, seed, endpoint, startEmulator: values.endpoint === undefined, timings: TIMINGS };
+    return teraSortChaos({ ...common, keepLogs: values['keep-logs'] });
+  }
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mr-chaos-'));
   console.log(
     `chaos: ${runs} runs, ${workers} workers, up to ${maxKills} SIGKILLs per run, seed ${seed}, ` +

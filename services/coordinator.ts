@@ -20,7 +20,7 @@ import { type Services, iso } from './context.js';
 import { type PlanResume, writePlan } from './plan-writer.js';
 import { readManifestText, refuseKey, refuseReupload, reject, sameManifest } from './refusals.js';
 import { checkSubmission } from './submission.js';
-import { sampleSplitPoints } from './total-order-sampler.js';
+import { sampleSplitPoints, storeSplitPoints } from './total-order-sampler.js';
 import { parseSubmissionMessages, type SubmissionOutcome } from './trigger-messages.js';
 
 export type { SubmissionOutcome } from './trigger-messages.js';
@@ -184,7 +184,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     mapsCommitted: 0,
     reducesCommitted: 0,
     inputBytes: inputs.reduce((n, o) => n + o.size, 0),
-    ...(points ? { splitPoints: points } : {}),
+    ...(points ? await storeSplitPoints(s, jobId, points) : {}),
     counters: {},
     createdAt: now,
     updatedAt: now,

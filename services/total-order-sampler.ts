@@ -11,14 +11,21 @@
 import { UsageError } from '../core/errors.js';
 import type { TotalOrderSampling } from '../core/jobconf.js';
 import type { InputSplit } from '../core/model.js';
+import { splitPointsKey } from '../core/layout.js';
 import { readSplitLines } from '../core/splits.js';
 import { checkSplitPoints, samplingPlan, splitPoints } from '../core/total-order.js';
 import { type Services, forEachLimit } from './context.js';
 
 /** Bytes read from the head of each sampled split (plus the rest of the line it ends in). */
 export const SAMPLE_HEAD_BYTES = 1024 * 1024;
-/** Most bytes of split points kept on the job record (a DynamoDB item holds 400 KB). */
-export const MAX_SPLIT_POINT_BYTES = 128 * 1024;
+/**
+ * Most bytes of split points kept on the job record, which every task reads (a DynamoDB
+ * item holds 400 KB, and a read costs a unit per 4 KB); bigger sets go to S3
+ * (layout.splitPointsKey) and the record names the object.
+ */
+export const INLINE_SPLIT_POINT_BYTES = 16 * 1024;
+/** Most bytes of split points in all: every map attempt holds them in memory to route its records. */
+export const MAX_SPLIT_POINT_BYTES = 16 * 1024 * 1024;
 /** Sampled splits read at once. */
 const SAMPLE_CONCURRENCY = 4;
 
@@ -47,7 +54,7 @@ async function sampleSplit(s: Services, split: InputSplit, records: number): Pro
 
 /**
  * The R−1 (or fewer, see splitPoints) split points of a total-order job over these
- * splits. Throws UsageError when the points would not fit on the job record.
+ * splits. Throws UsageError when they take more than MAX_SPLIT_POINT_BYTES.
  */
 export async function sampleSplitPoints(
   s: Services,
@@ -62,7 +69,7 @@ export async function sampleSplitPoints(
   });
   const points = splitPoints(samples.flat(), numPartitions);
   checkSplitPoints(points);
-  const bytes = points.reduce((n, p) => n + p.length, 0);
+  const bytes = splitPointBytes(points);
   if (bytes > MAX_SPLIT_POINT_BYTES) {
     throw new UsageError(
       `total-order split points for ${numPartitions} reducers take ${bytes} bytes (at most ${MAX_SPLIT_POINT_BYTES}); ` +
@@ -70,4 +77,18 @@ export async function sampleSplitPoints(
     );
   }
   return points;
+}
+
+/** Bytes of a set of split points (latin1 strings: one byte a char). */
+export const splitPointBytes = (points: readonly string[]): number => points.reduce((n, p) => n + p.length, 0);
+
+/**
+ * Where a job keeps its split points: on the record when small, else in S3 (written
+ * before the record exists; a resumed plan keeps the record's reference).
+ */
+export async function storeSplitPoints(s: Services, jobId: string, points: string[]): Promise<{ splitPoints: string[] } | { splitPointsKey: string }> {
+  if (splitPointBytes(points) <= INLINE_SPLIT_POINT_BYTES) return { splitPoints: points };
+  const key = splitPointsKey(jobId);
+  await s.blobs.putBytes(s.names.bucket, key, JSON.stringify(points));
+  return { splitPointsKey: key };
 }

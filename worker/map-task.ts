@@ -22,6 +22,26 @@ import { RepeatAggregator } from './repeat-aggregator.js';
 
 const c = (name: string) => counterKey(FRAMEWORK, name);
 
+/** The last split points read from S3, by key: a worker runs many map tasks of one job in a row. */
+let cachedPoints: { key: string; points: Promise<string[]> } | undefined;
+
+/** A total-order job's split points stored in S3 (too big for the job record); read once per job per worker. */
+function loadSplitPoints(s: AttemptInput['services'], key: string): Promise<string[]> {
+  if (cachedPoints?.key !== key) {
+    const points = s.blobs.getText(s.names.bucket, key).then((text) => {
+      const parsed: unknown = JSON.parse(text);
+      if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string')) throw new Error(`${key} does not hold an array of split points`);
+      return parsed as string[];
+    });
+    // A failed read is not cached: the next attempt reads again.
+    points.catch(() => {
+      if (cachedPoints?.key === key) cachedPoints = undefined;
+    });
+    cachedPoints = { key, points };
+  }
+  return cachedPoints.points;
+}
+
 export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   const { job, task, services: s } = a;
   const split = task.split;
@@ -89,7 +109,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     spillDir: a.workDir,
     combiner,
     partitionOf: hooks.partitionOf,
-    splitPoints: job.splitPoints,
+    splitPoints: job.splitPointsKey ? await loadSplitPoints(s, job.splitPointsKey) : job.splitPoints,
   });
   const aggregator =
     combiner?.kind === 'group'

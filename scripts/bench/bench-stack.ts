@@ -33,7 +33,11 @@ export class BenchStack {
     readonly stateDir: string,
   ) {}
 
-  static async start(o: BenchOptions, workerEnv: Record<string, string>): Promise<BenchStack> {
+  static async start(
+    o: Pick<BenchOptions, 'workDir' | 'endpoint' | 'workers' | 'startEmulator'>,
+    workerEnv: Record<string, string>,
+    workerNodeArgs: readonly string[] = [],
+  ): Promise<BenchStack> {
     const stateDir = path.join(o.workDir, `stack-${randomBytes(4).toString('hex')}`);
     const stack = await LocalStack.start({
       endpoint: o.endpoint,
@@ -43,6 +47,7 @@ export class BenchStack {
       timings: DEFAULT_TIMINGS,
       stateDir,
       workerEnv,
+      workerNodeArgs,
       startEmulator: o.startEmulator,
     });
     return new BenchStack(stack, stateDir);
@@ -72,8 +77,11 @@ export class BenchStack {
     return this.stack.workerProcesses.reduce((n, c) => n + (c.pid ? procCpuSeconds(c.pid) : 0), 0);
   }
 
-  /** Submit a manifest and wait for `_SUCCESS` under its output; returns the run and the part files' text. */
-  async run(manifest: ManifestInput, pollMs: number, timeoutMs = 3_600_000): Promise<JobRun> {
+  /**
+   * Submit a manifest and wait for `_SUCCESS` under its output; returns the run and the part
+   * files' text (empty with `readOutput: false`, for outputs too big for one string).
+   */
+  async run(manifest: ManifestInput, pollMs: number, timeoutMs = 3_600_000, readOutput = true): Promise<JobRun> {
     const jobId = newJobId();
     const out = manifest.output.replace(/^s3:\/\/[^/]+\//, '');
     const prefix = out.endsWith('/') ? out : `${out}/`;
@@ -107,7 +115,7 @@ export class BenchStack {
     if (job?.status !== 'SUCCEEDED') throw new Error(`benchmark job ${jobId} wrote _SUCCESS but is ${job?.status}`);
     const parts = (await this.s.blobs.list(this.bucket, prefix)).filter((o) => /part-\d+$/.test(o.key));
     let output = '';
-    for (const p of parts) output += await this.s.blobs.getText(this.bucket, p.key);
+    if (readOutput) for (const p of parts) output += await this.s.blobs.getText(this.bucket, p.key);
     return {
       jobId,
       seconds,

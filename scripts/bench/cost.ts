@@ -213,3 +213,31 @@ export function costModel(i: CostModelInput): CostBreakdown {
     totalUsd,
   };
 }
+
+/** The 2022 CloudSort record (Exoshuffle on AWS): USD per TB sorted. */
+export const CLOUDSORT_RECORD_USD_PER_TB = 0.97;
+
+/**
+ * USD per TB sorted by the TeraSort job (identity map and reduce, total order): the same
+ * model as word count, fed with the sort's measurements. Every input byte is shuffled
+ * (shuffleRatio ≈ 1) and written out (outputRatio 1). Sorting needs few, big tasks to keep
+ * the M × R shuffle GETs cheap: 1 GiB splits and 128 reducers (932 × 128 ranged GETs per TB).
+ */
+export function teraSortCostPerTb(m: {
+  bytesPerCoreSecond: number;
+  calls: MeasuredCalls;
+  shuffleRatio: number;
+  taskItemBytes: number;
+}): CostBreakdown & { readonly cloudsort_record_usd: number } {
+  const c = costModel({
+    bytesPerCoreSecond: m.bytesPerCoreSecond,
+    calls: m.calls,
+    shuffleRatio: m.shuffleRatio,
+    outputRatio: 1,
+    taskItemBytes: m.taskItemBytes,
+    splitBytes: 1024 * 1024 * 1024,
+    numReducers: 128,
+    workers: 32,
+  });
+  return { ...c, cloudsort_record_usd: CLOUDSORT_RECORD_USD_PER_TB };
+}

@@ -15,6 +15,11 @@
  *   --endpoint URL        emulator (default AWS_ENDPOINT_URL or http://127.0.0.1:4566; started if down)
  *   --scale [M,M,...]     run only the scale_curve section (scripts/bench/scale-curve.ts) at these map-task
  *                         counts (default 16,256,2048); result in bench/results/scale.json unless --out
+ *   --terasort            run only the terasort section (scripts/bench/terasort.ts) on --size records
+ *                         (default 1G); result in bench/results/terasort.json unless --out
+ *   --profile DIR         with --terasort: the workers write V8 CPU profiles (--cpu-prof) into DIR
+ *   --hot-key             run only the hot_key figure (scripts/bench/hot-key.ts): a module reduce over
+ *                         one key with --values values (default 20000000); bench/results/hot-key.json
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,6 +30,7 @@ import { runBenchmark } from './harness.js';
 import { type BenchResult, DEFAULTS, type FigureName, TARGETS } from './results.js';
 import { MIB } from './corpus.js';
 import { runScaleSection } from './scale-main.js';
+import { runHotKeySection, runTeraSortSection } from './terasort-main.js';
 import { parseCorpusOption } from './corpora.js';
 import type { CorpusDetails } from './corpus-figures.js';
 import { parseSyntheticSpec } from './synthetic-corpus.js';
@@ -108,9 +114,13 @@ async function main(argv: string[]): Promise<void> {
     const eq = a.indexOf('=');
     if (eq > 0) args.set(a.slice(2, eq), a.slice(eq + 1));
     else if (a === '--no-peers') args.set('no-peers', '');
-    else args.set(a.slice(2), argv[++i] ?? '');
+    // A flag followed by another option (`--terasort --size 1G`) takes no value.
+    else args.set(a.slice(2), argv[i + 1]?.startsWith('--') ? '' : (argv[++i] ?? ''));
   }
-  const known = ['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale', 'corpus', 'synthetic', 'no-peers'];
+  const known = [
+    ...['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale', 'corpus', 'synthetic', 'no-peers'],
+    ...['terasort', 'profile', 'hot-key', 'values'],
+  ];
   for (const k of args.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.join(', ')})`);
   const root = packageRoot();
   const int = (name: string, d: number) => {
@@ -121,6 +131,8 @@ async function main(argv: string[]): Promise<void> {
     return n;
   };
   if (args.has('scale')) return runScaleSection(args, root);
+  if (args.has('hot-key')) return runHotKeySection(args, root);
+  if (args.has('terasort')) return runTeraSortSection(args, root, parseSize(args.get('size') ?? '1G'), int('seed', DEFAULTS.seed));
   const out = path.resolve(args.get('out') ?? path.join(root, 'bench', 'results', 'latest.json'));
   const result = await runBenchmark({
     sizeBytes: parseSize(args.get('size') ?? 'default'),

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
 import type { JobRecord } from '../../core/model.js';
 import { startFaultStack } from '../helpers/emulators.js';
-import { countWords, expectIdenticalParts, INDEX_MAPPER, INDEX_REDUCER, indexWordTotal, putScript, sortedCounters, syntheticText } from '../helpers/index-job.js';
+import { countWords, expectIdenticalParts, indexJobBase, indexWordTotal, sortedCounters, syntheticText } from '../helpers/index-job.js';
 import type { TestStack } from '../helpers/stack.js';
 import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
 import { exited, signalWorker, waitForRunningTask } from '../helpers/worker-processes.js';
@@ -22,20 +22,8 @@ describe('a worker SIGKILLed in the middle of a task', () => {
 
   beforeAll(async () => {
     t = await startFaultStack({ workers: 2 });
-    const files = [
-      await putScript(t, 'code/kill/index_map.sh', INDEX_MAPPER),
-      await putScript(t, 'code/kill/index_reduce.sh', INDEX_REDUCER),
-    ];
-    base = {
-      input: await t.putInput('in/kill/', { 'words.txt': input }),
-      mapper: 'index_map.sh',
-      reducer: 'index_reduce.sh',
-      files,
-      numMappers: 4,
-      numReducers: 2,
-      // Each attempt sleeps first, so "in the middle" lasts long enough to hit.
-      env: { MAP_SLEEP: '2', REDUCE_SLEEP: '2' },
-    } as Omit<ManifestInput, 'output'>;
+    // Each attempt sleeps first, so "in the middle" lasts long enough to hit.
+    base = await indexJobBase(t, 'kill', input, { MAP_SLEEP: '2', REDUCE_SLEEP: '2' });
     const output = `s3://${t.bucket}/out/kill-clean/`;
     cleanJob = await finish(t, await t.submit({ ...base, output } as ManifestInput));
     expect(cleanJob.status, cleanJob.reason).toBe('SUCCEEDED');

@@ -3,8 +3,10 @@
  * be made slow enough to interrupt, a mapper that always fails, and the byte-for-byte
  * comparisons of their output.
  */
+import type { ManifestInput } from '../../core/manifest.js';
 import type { JobRecord } from '../../core/model.js';
 import { type CounterName, Counters, frameworkCounter } from '../../core/reporter.js';
+import { INDEX_REDUCER } from '../../scripts/index-reducer.js';
 import type { TestStack } from './stack.js';
 
 
@@ -36,7 +38,7 @@ export function syntheticText(lines: number, seed = 42): Buffer {
  * Test mapper: `word<TAB>line-number-within-split` for every word, after sleeping
  * MAP_SLEEP seconds so a test can interrupt it in the middle of the task.
  */
-export { INDEX_REDUCER } from '../../scripts/index-reducer.js';
+export { INDEX_REDUCER };
 
 export const INDEX_MAPPER = `#!/bin/sh
 export LC_ALL=C
@@ -55,6 +57,23 @@ exit 1
 export async function putScript(t: TestStack, key: string, body: string): Promise<string> {
   await t.blobs.putBytes(t.bucket, key, body);
   return `s3://${t.bucket}/${key}`;
+}
+
+/** The index job over `input` (scripts shipped, 4 maps, 2 reducers) with these step env vars; `name` keys its objects. */
+export async function indexJobBase(t: TestStack, name: string, input: Buffer, env: Record<string, string>): Promise<Omit<ManifestInput, 'output'>> {
+  const files = [
+    await putScript(t, `code/${name}/index_map.sh`, INDEX_MAPPER),
+    await putScript(t, `code/${name}/index_reduce.sh`, INDEX_REDUCER),
+  ];
+  return {
+    input: await t.putInput(`in/${name}/`, { 'words.txt': input }),
+    mapper: 'index_map.sh',
+    reducer: 'index_reduce.sh',
+    files,
+    numMappers: 4,
+    numReducers: 2,
+    env,
+  } as Omit<ManifestInput, 'output'>;
 }
 
 /** Sum of the count column of the index job's output, i.e. the number of words it saw. */

@@ -1,0 +1,69 @@
+/**
+ * Issue 13, reduce slow-start's fault case, on this design: a worker SIGKILLed after its
+ * reducer has fetched every map output (its recorded progress shows merged records
+ * already fed to the reducer, which happens only once all slices are fetched). The map
+ * outputs live in S3 under their committed attempts, so no map is re-run: the new reduce
+ * attempt fetches the same committed attempts again, and the output is byte-identical to
+ * a clean run, with the same counters. (Why reducers do not start before the maps end
+ * here: docs/architecture.md, "Reduce slow-start".)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManifestInput } from '../../core/manifest.js';
+import type { JobRecord } from '../../core/model.js';
+import { startFaultStack } from '../helpers/emulators.js';
+import { countWords, expectIdenticalParts, indexJobBase, indexWordTotal, sortedCounters, syntheticText } from '../helpers/index-job.js';
+import type { TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
+import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
+import { exited, signalWorker } from '../helpers/worker-processes.js';
+
+describe('a reducer SIGKILLed after fetching the map outputs', () => {
+  let t: TestStack;
+  let base: Omit<ManifestInput, 'output'>;
+  let clean: Buffer[];
+  let cleanJob: JobRecord;
+  const input = syntheticText(400);
+
+  beforeAll(async () => {
+    t = await startFaultStack({ workers: 2 });
+    // The reducer sleeps before reading, so the attempt stays alive after its fetch.
+    base = await indexJobBase(t, 'refetch', input, { REDUCE_SLEEP: '4' });
+    const output = `s3://${t.bucket}/out/refetch-clean/`;
+    cleanJob = await finish(t, await t.submit({ ...base, output } as ManifestInput));
+    expect(cleanJob.status, cleanJob.reason).toBe('SUCCEEDED');
+    clean = await t.readParts(output, 2);
+    expect(indexWordTotal(clean)).toBe(countWords(input));
+  });
+
+  afterAll(async () => {
+    saveWorkerLogs(t, 'reduce-refetch');
+    await t?.stop();
+  });
+
+  it('the reduce is redone from the same committed map attempts; output and counters identical', async () => {
+    const output = `s3://${t.bucket}/out/refetch/`;
+    const jobId = await t.submit({ ...base, output } as ManifestInput);
+    // A reduce attempt whose heartbeat reported merged bytes: all its slices are fetched.
+    const victim = await waitFor(
+      'a reduce task that has fetched its slices',
+      async () => (await t.s.tasks.list(jobId, 'reduce')).find((x) => x.status === 'RUNNING' && x.owner && (x.progress ?? 0) > 0),
+      { timeoutMs: 90_000, intervalMs: 50 },
+    );
+    const mapsBefore = (await t.s.tasks.list(jobId, 'map')).map((m) => [m.taskId, m.committedAttempt, m.output?.key]);
+    expect(mapsBefore.every(([, attempt]) => attempt !== undefined)).toBe(true);
+    const child = signalWorker(t, victim.owner!, 'SIGKILL');
+    await exited(child);
+    expect(child.signalCode).toBe('SIGKILL');
+    t.stack.spawnWorker();
+
+    const job = await finish(t, jobId);
+    expect(job.status, job.reason).toBe('SUCCEEDED');
+    const task = (await t.s.tasks.list(jobId, 'reduce')).find((x) => x.taskId === victim.taskId);
+    expect(task).toMatchObject({ status: 'COMMITTED', stalls: 1, failures: 0 });
+    expect(task?.committedAttempt).toBeGreaterThan(victim.attempt);
+    // No map was re-run: the same attempts (and objects) were committed before the kill and after.
+    expect((await t.s.tasks.list(jobId, 'map')).map((m) => [m.taskId, m.committedAttempt, m.output?.key])).toEqual(mapsBefore);
+    expectIdenticalParts(await t.readParts(output, 2), clean, 'output after killing a reducer that had fetched');
+    expect(sortedCounters(job)).toEqual(sortedCounters(cleanJob));
+  });
+});
