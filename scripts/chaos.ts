@@ -7,9 +7,12 @@
  *   npm run build && node dist/scripts/chaos.js [--runs 10] [--workers 3] [--seed 1]
  *       [--max-kills 3] [--endpoint http://127.0.0.1:4566] [--keep-logs] [--speculation]
  *
- * --speculation: in each run the first attempt of one random map task also sleeps
- * SLOW_SECONDS (a straggler, ~13x a task), so backups are launched, win, lose and get
- * killed along with everything else.
+ * --speculation: in each run the first attempts of one or two random map tasks also sleep
+ * a random 5-10 s (stragglers, 8-16x a task), on an input whose splits are well over a
+ * pipe buffer (so a sleeping mapper shows little progress and the checker's LATE rule
+ * picks it), so backups are launched, win, lose and get killed along with everything
+ * else. Each run prints the backups launched and won (SPECULATIVE_ATTEMPTS / _WINS), and
+ * the totals line says how many runs had a backup.
  *
  * Without --endpoint it starts a private emulator on a free port (local/emulator.ts)
  * and stops it at the end, so the runs neither disturb nor depend on a shared one.
@@ -33,12 +36,19 @@ import { INDEX_REDUCER } from './index-reducer.js';
 const MAPPER = `#!/bin/sh
 export LC_ALL=C
 sleep "\${MAP_SLEEP:-0}"
-if [ "$mapreduce_task_partition" = "\${SLOW_TASK:-none}" ] && [ "$MR_ATTEMPT" = "1" ]; then sleep "$SLOW_SECONDS"; fi
+case " \${SLOW_TASKS:-} " in *" $mapreduce_task_partition "*) if [ "$MR_ATTEMPT" = "1" ]; then sleep "$SLOW_SECONDS"; fi ;; esac
 awk '{ for (i = 1; i <= NF; i++) print $i "\\t" NR }'
 `;
 
 
 const TIMINGS: Timings = SHORT_TIMINGS;
+
+/** One or two of the 6 map tasks, slowed 5-10 s on their first attempt (a task takes ~0.6 s). */
+function randomSlowdown(rnd: () => number): { SLOW_TASKS: string; SLOW_SECONDS: string } {
+  const first = Math.floor(rnd() * 6);
+  const tasks = rnd() < 0.5 ? [first] : [first, (first + 1 + Math.floor(rnd() * 5)) % 6];
+  return { SLOW_TASKS: tasks.join(' '), SLOW_SECONDS: (5 + rnd() * 5).toFixed(1) };
+}
 
 function text(lines: number): Buffer {
   const vocab = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa';
@@ -85,6 +95,8 @@ interface RunResult {
   readonly kills: number;
   readonly stalls: number;
   readonly seconds: number;
+  readonly backupsLaunched: number;
+  readonly backupsWon: number;
   readonly detail?: string;
 }
 
@@ -125,7 +137,8 @@ async function main(): Promise<number> {
   const bucket = stack.names.bucket;
   let failed = true;
   try {
-    const input = text(600);
+    // Speculation: ~1.6 MB, splits of ~270 KB; else 600 lines (tasks that only sleep and die).
+    const input = text(values.speculation ? 40_000 : 600);
     await s.blobs.putBytes(bucket, 'in/words.txt', input);
     await s.blobs.putBytes(bucket, 'code/index_map.sh', MAPPER);
     await s.blobs.putBytes(bucket, 'code/index_reduce.sh', INDEX_REDUCER);
@@ -190,7 +203,7 @@ async function main(): Promise<number> {
     for (let run = 1; run <= runs; run++) {
       const started = Date.now();
       const prefix = `out/run-${run}/`;
-      const slow = values.speculation ? { SLOW_TASK: String(Math.floor(rnd() * 6)), SLOW_SECONDS: '8' } : undefined;
+      const slow = values.speculation ? randomSlowdown(rnd) : undefined;
       const jobId = await submit(`s3://${bucket}/${prefix}`, slow);
       let kills = 0;
       let finished = false;
@@ -224,7 +237,9 @@ async function main(): Promise<number> {
       await killer;
       const tasks = await s.tasks.list(jobId);
       const stalls = tasks.reduce((n, t) => n + t.stalls, 0);
-      const backups = `${job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_ATTEMPTS)] ?? 0} backup(s), ${job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_WINS)] ?? 0} won`;
+      const backupsLaunched = job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_ATTEMPTS)] ?? 0;
+      const backupsWon = job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_WINS)] ?? 0;
+      const backups = `${backupsLaunched} backup(s), ${backupsWon} won${slow ? ` (slowed: map ${slow.SLOW_TASKS} by ${slow.SLOW_SECONDS} s)` : ''}`;
       let identical = false;
       let detail: string | undefined;
       if (job.status === 'SUCCEEDED') {
@@ -245,6 +260,8 @@ async function main(): Promise<number> {
         kills,
         stalls,
         seconds: (Date.now() - started) / 1000,
+        backupsLaunched,
+        backupsWon,
         detail,
       };
       results.push(r);
@@ -257,6 +274,12 @@ async function main(): Promise<number> {
     const totalKills = results.reduce((n, r) => n + r.kills, 0);
     const totalStalls = results.reduce((n, r) => n + r.stalls, 0);
     console.log(`${totalKills} SIGKILLs, ${totalStalls} stalled tasks reclaimed and redone`);
+    if (values.speculation) {
+      const launched = results.reduce((n, r) => n + r.backupsLaunched, 0);
+      const won = results.reduce((n, r) => n + r.backupsWon, 0);
+      const withBackup = results.filter((r) => r.backupsLaunched > 0).length;
+      console.log(`${launched} backups launched, ${won} won; ${withBackup}/${runs} runs had a backup`);
+    }
     console.log(`${ok}/${runs} identical`);
     failed = ok !== runs;
     return failed ? 1 : 0;

@@ -13,6 +13,7 @@
  *  5. worker_peak_rss_mib: peak RSS of the workers of a job whose single reduce
  *     partition is ≥ 4× the sort buffer.
  *  6. cost_per_tb_usd: scripts/bench/cost.ts fed with the measurements.
+ *  7. straggler_slowdown: scripts/bench/straggler.ts on its own stack of 3 workers.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -25,8 +26,9 @@ import { BenchStack, type JobRun, putCode, uploadInParts } from './bench-stack.j
 import { readCallLog } from './calls.js';
 import { ensureCorpus, loadWordList } from './corpus.js';
 import { shQuote, timed } from './processes.js';
-import { type BenchOptions, type BenchResult, countInText, diffCounts } from './results.js';
+import { type BenchOptions, type BenchResult, countInText, DEFAULTS, diffCounts } from './results.js';
 import { measureRss } from './rss.js';
+import { runStragglerSection, SLOW_FACTOR } from './straggler.js';
 import { formatCounts } from './single-process.js';
 import { type Measured, type RunInputs, summarize } from './summary.js';
 
@@ -48,7 +50,10 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
   }
   o.log('memory: a job whose single reduce partition is ≥ 4× the sort buffer');
   const rss = await measureRss(o, inputs.corpus, inputs.bundle);
-  return summarize(o, inputs, measured, readCallLog(callLog), rss, { load0: load0[0]!, started });
+  o.log(`stragglers: 8 map tasks on 3 workers, one attempt slowed ${SLOW_FACTOR}×`);
+  const mapSeconds = o.stragglerMapSeconds ?? DEFAULTS.stragglerMapSeconds;
+  const straggler = await runStragglerSection({ ...o, reps: Math.min(o.reps, 3), mapSeconds });
+  return summarize(o, inputs, measured, readCallLog(callLog), rss, straggler, { load0: load0[0]!, started });
 }
 
 /** The corpus (generated once per size and seed), the bundled module and the example scripts. */

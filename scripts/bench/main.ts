@@ -12,6 +12,9 @@
  *   --endpoint URL        emulator (default AWS_ENDPOINT_URL or http://127.0.0.1:4566; started if down)
  *   --scale [M,M,...]     run only the scale_curve section (scripts/bench/scale-curve.ts) at these map-task
  *                         counts (default 16,256,2048); result in bench/results/scale.json unless --out
+ *   --straggler           run only the straggler_slowdown section (scripts/bench/straggler.ts), --reps times
+ *                         (default 1); result in bench/results/straggler.json unless --out
+ *   --map-seconds S       a clean map task's length in the straggler section (default 2.5)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +25,7 @@ import { runBenchmark } from './harness.js';
 import { type BenchResult, DEFAULTS, type FigureName, TARGETS } from './results.js';
 import { MIB } from './corpus.js';
 import { runScaleSection } from './scale-main.js';
+import { runStragglerOnly } from './straggler.js';
 
 const NAMED_SIZES: Record<string, number> = { tiny: 256 * 1024, small: 16 * MIB, default: 256 * MIB };
 
@@ -43,6 +47,7 @@ const UNITS: Record<FigureName, string> = {
   s3_puts_per_map_attempt: 'PUTs',
   worker_peak_rss_mib: 'MiB',
   cost_per_tb_usd: 'USD',
+  straggler_slowdown: '×',
 };
 
 /** The results as a markdown table (one row per figure), plus the anchors' medians. */
@@ -57,6 +62,7 @@ export function markdownTable(r: BenchResult): string {
     s3_puts_per_map_attempt: `${d.calls_module_wordcount.mapAttempts} map attempts`,
     worker_peak_rss_mib: `partition ${(d.rss.reduce_partition_bytes! / MIB).toFixed(1)} MiB = ${d.rss.partition_over_buffer}× sort buffer ${(d.rss.sort_buffer_bytes! / MIB).toFixed(2)} MiB`,
     cost_per_tb_usd: `${d.throughput.framework_module_mib_s_per_worker} MiB/s per worker vCPU; Fargate $${d.cost.usd.fargate} (${d.cost.assumptions.on_demand_workers} on-demand + ${d.cost.assumptions.spot_workers} Spot workers); all on-demand $${d.cost_on_demand.totalUsd}`,
+    straggler_slowdown: `one ${d.straggler.slow_factor}× map attempt: ${d.straggler.seconds.speculation_on.join(', ')} s / clean ${d.straggler.seconds.clean.join(', ')} s; speculation off ${d.straggler.slowdown_speculation_off}×`,
   };
   const rows = (Object.keys(TARGETS) as FigureName[]).map((k) => {
     const t = TARGETS[k];
@@ -80,9 +86,11 @@ async function main(argv: string[]): Promise<void> {
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     const eq = a.indexOf('=');
     if (eq > 0) args.set(a.slice(2, eq), a.slice(eq + 1));
-    else args.set(a.slice(2), argv[++i] ?? '');
+    // A bare flag (`--straggler`, `--scale` with its defaults) when the next word is an option too.
+    else if (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) args.set(a.slice(2), '');
+    else args.set(a.slice(2), argv[++i]!);
   }
-  const known = ['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale'];
+  const known = ['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale', 'straggler', 'map-seconds'];
   for (const k of args.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.join(', ')})`);
   const root = packageRoot();
   const int = (name: string, d: number) => {
@@ -93,6 +101,7 @@ async function main(argv: string[]): Promise<void> {
     return n;
   };
   if (args.has('scale')) return runScaleSection(args, root);
+  if (args.has('straggler')) return runStragglerOnly(args, root, int('reps', 1));
   const out = path.resolve(args.get('out') ?? path.join(root, 'bench', 'results', 'latest.json'));
   const result = await runBenchmark({
     sizeBytes: parseSize(args.get('size') ?? 'default'),

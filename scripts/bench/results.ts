@@ -7,6 +7,7 @@ import type { Timings } from '../../core/config.js';
 import type { JobCallStats } from './calls.js';
 import { MIB } from './corpus.js';
 import type { CostBreakdown } from './cost.js';
+import type { StragglerResult } from './straggler.js';
 
 export interface BenchOptions {
   /** Corpus size in bytes. */
@@ -24,6 +25,8 @@ export interface BenchOptions {
   /** Sort buffer for the memory figure (shrunk for corpora too small to fill 4× of it). */
   readonly rssSortBufferBytes: number;
   readonly workers: number;
+  /** A clean map task's length in the straggler section (default DEFAULTS.stragglerMapSeconds). */
+  readonly stragglerMapSeconds?: number;
   readonly log: (message: string) => void;
 }
 
@@ -34,6 +37,7 @@ export const DEFAULTS = {
   seed: 42,
   rssSortBufferBytes: 16 * MIB,
   workers: 2,
+  stragglerMapSeconds: 2.5,
 } as const;
 
 export const TARGETS = {
@@ -45,6 +49,7 @@ export const TARGETS = {
   s3_puts_per_map_attempt: { op: '==', value: 1 },
   worker_peak_rss_mib: { op: '<=', value: 300 },
   cost_per_tb_usd: { op: '<=', value: 0.5 },
+  straggler_slowdown: { op: '<=', value: 1.5 },
 } as const;
 
 export type FigureName = keyof typeof TARGETS;
@@ -96,6 +101,8 @@ export interface BenchResult {
     /** The stack's default placement (on-demand floor, Spot above it), and all on-demand. */
     readonly cost: CostBreakdown;
     readonly cost_on_demand: CostBreakdown;
+    /** The straggler section (scripts/bench/straggler.ts): speculation on is the figure, off is reported. */
+    readonly straggler: StragglerResult;
   };
 }
 

@@ -6,6 +6,7 @@ import type { JobRun } from './bench-stack.js';
 import { jobCallStats, type JobCallStats, type readCallLog } from './calls.js';
 import { MIB } from './corpus.js';
 import { type CostModelInput, costModel, measureCalls } from './cost.js';
+import type { StragglerResult } from './straggler.js';
 import { type BenchOptions, type BenchResult, type FigureName, meets, median, round, TARGETS } from './results.js';
 
 /** The corpus and the code every job of a run uses. */
@@ -38,6 +39,7 @@ export function summarize(
   m: Measured,
   lines: ReturnType<typeof readCallLog>,
   rss: Record<string, number>,
+  straggler: StragglerResult,
   at: { load0: number; started: Date },
 ): BenchResult {
   const { seconds, moduleRun } = m;
@@ -85,6 +87,7 @@ export function summarize(
     s3_puts_per_map_attempt: moduleCalls.s3PutsPerMapAttempt,
     worker_peak_rss_mib: round(rss.worker_peak_rss_mib!, 1),
     cost_per_tb_usd: round(cost.totalUsd, 3),
+    straggler_slowdown: straggler.slowdown_speculation_on,
   };
   const met = Object.fromEntries(
     Object.entries(figures).map(([k, v]) => [k, meets(k as FigureName, v)]),
@@ -137,6 +140,7 @@ export function summarize(
       },
       cost,
       cost_on_demand: costOnDemand,
+      straggler,
     },
   };
 }

@@ -97,6 +97,8 @@ describe('benchmark harness', () => {
       wordListFile: path.join(REPO, 'bench', 'wordlist.txt'),
       rssSortBufferBytes: 16 * 1024 * 1024,
       workers: 2,
+      // Straggler section: 0.5 s map tasks (10 s straggler) keep it short; its ratio is not asserted.
+      stragglerMapSeconds: 0.5,
       log: () => {},
     });
     for (const name of Object.keys(TARGETS) as (keyof typeof TARGETS)[]) {
@@ -112,6 +114,8 @@ describe('benchmark harness', () => {
     expect(result.details.small_job_latency_ms).toHaveLength(2);
     expect(result.details.rss.partition_over_buffer).toBeGreaterThanOrEqual(4);
     expect(result.details.cost.totalUsd).toBeGreaterThan(0);
+    expect(result.details.straggler.outputs_identical).toBe(true);
+    expect(result.details.straggler.seconds.speculation_on).toHaveLength(1);
     const table = markdownTable(result);
     for (const name of Object.keys(TARGETS)) expect(table).toContain(`| ${name} |`);
   });
