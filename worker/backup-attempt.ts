@@ -41,6 +41,7 @@ export async function claimFor(s: Services, m: TaskMessage, owner: string, now: 
   if (!m.backup) return s.tasks.claim(m.jobId, m.taskId, owner, now, leaseMs(s.timings));
   const task = await s.tasks.backups.claim(m.jobId, m.taskId, owner, now, leaseMs(s.timings));
   await s.jobs.addCounters(m.jobId, { [counterKey(FRAMEWORK, Counters.SPECULATIVE_ATTEMPTS)]: 1 });
+  s.metrics.speculativeAttempt(task.kind);
   s.log.info(LOG_EVENTS.backupClaimed, { jobId: m.jobId, taskId: m.taskId, attempt: task.attempt });
   return task;
 }
