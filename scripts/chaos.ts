@@ -8,10 +8,10 @@
  *       [--max-kills 3] [--endpoint http://127.0.0.1:4566] [--keep-logs] [--speculation]
  *
  * --speculation: in each run the first attempts of one or two random map tasks also sleep
- * a random 5-10 s (stragglers, 8-16x a task), on an input whose splits are well over a
+ * a random 12-20 s (stragglers, over 10x a task), on an input whose splits are well over a
  * pipe buffer (so a sleeping mapper shows little progress and the checker's LATE rule
  * picks it), so backups are launched, win, lose and get killed along with everything
- * else. Each run prints the backups launched and won (SPECULATIVE_ATTEMPTS / _WINS), and
+ * else (kills are spread over the longer run; 400 ms heartbeats). Each run prints the backups launched and won (SPECULATIVE_ATTEMPTS / _WINS), and
  * the totals line says how many runs had a backup.
  *
  * Without --endpoint it starts a private emulator on a free port (local/emulator.ts)
@@ -42,12 +42,18 @@ awk '{ for (i = 1; i <= NF; i++) print $i "\\t" NR }'
 
 
 const TIMINGS: Timings = SHORT_TIMINGS;
+/**
+ * --speculation: 400 ms heartbeats as in test/fault/speculation.test.ts (a 2 s lease, so a
+ * backup may start once an attempt ran 6 s): 200 ms beats lose leases on a loaded machine,
+ * and a backup that loses its lease just ends.
+ */
+const SPECULATION_TIMINGS: Timings = { ...SHORT_TIMINGS, heartbeatMs: 400 };
 
-/** One or two of the 6 map tasks, slowed 5-10 s on their first attempt (a task takes ~0.6 s). */
+/** One or two of the 6 map tasks, slowed 12-20 s on their first attempt (a task takes ~1 s). */
 function randomSlowdown(rnd: () => number): { SLOW_TASKS: string; SLOW_SECONDS: string } {
   const first = Math.floor(rnd() * 6);
   const tasks = rnd() < 0.5 ? [first] : [first, (first + 1 + Math.floor(rnd() * 5)) % 6];
-  return { SLOW_TASKS: tasks.join(' '), SLOW_SECONDS: (5 + rnd() * 5).toFixed(1) };
+  return { SLOW_TASKS: tasks.join(' '), SLOW_SECONDS: (12 + rnd() * 8).toFixed(1) };
 }
 
 function text(lines: number): Buffer {
@@ -115,7 +121,8 @@ async function main(): Promise<number> {
   const runs = Number(values.runs);
   const workers = Number(values.workers);
   // At most maxAttempts - 1 kills per run, so no task can run out of attempts from stalls alone.
-  const maxKills = Math.min(Number(values['max-kills']), TIMINGS.maxAttempts - 1);
+  const timings = values.speculation ? SPECULATION_TIMINGS : TIMINGS;
+  const maxKills = Math.min(Number(values['max-kills']), timings.maxAttempts - 1);
   const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 1_000_000;
   const rnd = prng(seed);
   const endpoint = values.endpoint ?? `http://127.0.0.1:${await freePort()}`;
@@ -130,7 +137,7 @@ async function main(): Promise<number> {
     startEmulator: values.endpoint === undefined,
     prefix: `chaos-${randomBytes(4).toString('hex')}`,
     workers,
-    timings: TIMINGS,
+    timings,
     stateDir,
   });
   const s = stack.services;
@@ -215,7 +222,8 @@ async function main(): Promise<number> {
       const killer = (async () => {
         const target = 1 + Math.floor(rnd() * maxKills);
         while (!finished && kills < target) {
-          await sleep(200 + rnd() * 2300);
+          // With stragglers the job runs ~20 s: spread the kills over it (backups get killed too).
+          await sleep((200 + rnd() * 2300) * (values.speculation ? 4 : 1));
           if (finished) break;
           const live = stack.liveWorkers();
           const busy = new Set(
