@@ -30,7 +30,7 @@ import { type JobRecord, newJobId, partName } from '../core/model.js';
 import { LocalStack } from '../local/stack.js';
 import { mulberry32 as prng } from '../core/prng.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
-import { INDEX_REDUCER } from './index-reducer.js';
+import { INDEX_REDUCER, wordText } from './index-reducer.js';
 
 /** `word<TAB>line-number-within-split` per word; sleeps first so kills land mid-task. */
 const MAPPER = `#!/bin/sh
@@ -56,17 +56,6 @@ function randomSlowdown(rnd: () => number): { SLOW_TASKS: string; SLOW_SECONDS: 
   return { SLOW_TASKS: tasks.join(' '), SLOW_SECONDS: (12 + rnd() * 8).toFixed(1) };
 }
 
-function text(lines: number): Buffer {
-  const vocab = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa';
-  const words = vocab.split(' ');
-  const rnd = prng(42);
-  const out: string[] = [];
-  for (let i = 0; i < lines; i++) {
-    const n = 3 + Math.floor(rnd() * 8);
-    out.push(Array.from({ length: n }, () => words[Math.floor(rnd() * words.length)]).join(' '));
-  }
-  return Buffer.from(`${out.join('\n')}\n`);
-}
 
 // Node 20 is supported on purpose (as in bin/mapreduce.js); silence the SDK's upgrade nag.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -145,7 +134,7 @@ async function main(): Promise<number> {
   let failed = true;
   try {
     // Speculation: ~1.6 MB, splits of ~270 KB; else 600 lines (tasks that only sleep and die).
-    const input = text(values.speculation ? 40_000 : 600);
+    const input = wordText(values.speculation ? 40_000 : 600, 42);
     await s.blobs.putBytes(bucket, 'in/words.txt', input);
     await s.blobs.putBytes(bucket, 'code/index_map.sh', MAPPER);
     await s.blobs.putBytes(bucket, 'code/index_reduce.sh', INDEX_REDUCER);

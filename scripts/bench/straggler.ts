@@ -15,8 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { SHORT_TIMINGS, type Timings } from '../../core/config.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import { Counters, counterKey, FRAMEWORK } from '../../core/reporter.js';
-import { mulberry32 } from '../../core/prng.js';
-import { INDEX_REDUCER } from '../index-reducer.js';
+import { INDEX_REDUCER, wordText } from '../index-reducer.js';
 import { BenchStack, type JobRun } from './bench-stack.js';
 import { DEFAULTS, median, round } from './results.js';
 
@@ -65,18 +64,6 @@ export interface StragglerResult {
   readonly heartbeat_ms: number;
 }
 
-/** ~2 MB of words: each of the 8 splits is well over a pipe buffer, so a sleeping mapper shows little progress. */
-function wordText(lines: number): Buffer {
-  const words = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa'.split(' ');
-  const rnd = mulberry32(7);
-  const out: string[] = [];
-  for (let i = 0; i < lines; i++) {
-    const n = 3 + Math.floor(rnd() * 8);
-    out.push(Array.from({ length: n }, () => words[Math.floor(rnd() * words.length)]).join(' '));
-  }
-  return Buffer.from(`${out.join('\n')}\n`);
-}
-
 /** The part files of a run, in name order. */
 async function partFiles(b: BenchStack, run: JobRun): Promise<Buffer[]> {
   const prefix = run.job.manifest!.output.replace(/^s3:\/\/[^/]+\//, '');
@@ -105,7 +92,7 @@ export async function runStragglerSection(o: StragglerOptions): Promise<Straggle
     STRAGGLER_TIMINGS,
   );
   try {
-    await b.s.blobs.putBytes(b.bucket, 'in/straggler/words.txt', wordText(48_000));
+    await b.s.blobs.putBytes(b.bucket, 'in/straggler/words.txt', wordText(48_000, 7));
     await b.s.blobs.putBytes(b.bucket, 'code/straggler_map.sh', MAPPER);
     await b.s.blobs.putBytes(b.bucket, 'code/index_reduce.sh', INDEX_REDUCER);
     const env = { MAP_SECONDS: String(o.mapSeconds) };
