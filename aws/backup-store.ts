@@ -13,6 +13,7 @@ import {
   commitBackupTaskWrite,
   endBackupWrite,
   postBackupWrite,
+  repostBackupWrite,
   supersededWrite,
   type TaskStatusSeen,
 } from './backup-writes.js';
@@ -51,6 +52,12 @@ export class BackupStore {
   async post(task: TaskRecord, now: number): Promise<number> {
     await this.update(task.jobId, task.taskId, postBackupWrite(task.attempt, now), stale(task.jobId, task.taskId, 'changed before its backup was posted'));
     return task.attempt + 1;
+  }
+
+  /** repost (checker): a posted, unclaimed backup sent again; one checker wins per bound. */
+  async repost(task: TaskRecord, now: number): Promise<void> {
+    if (task.backupPostedAt === undefined) throw new StaleStateError<TaskRecord>(`${task.jobId}/${task.taskId} has no backup posted`, task);
+    await this.update(task.jobId, task.taskId, repostBackupWrite(task.backupPostedAt, now), stale(task.jobId, task.taskId, 'backup was claimed or reposted'));
   }
 
   /**

@@ -30,6 +30,25 @@ export function postBackupWrite(seenAttempt: number, now: number): TaskWrite {
   };
 }
 
+/**
+ * repost (checker): a posted backup nobody claimed within the bound (its message was lost)
+ * is sent again by the one checker whose write moves `backupPostedAt` from the value it
+ * read. The task keeps its one `backupAttempt`; the claim stays once-only, so a late
+ * original and the resent message still start one backup.
+ *
+ *   checker A: read postedAt=P ──▶ SET postedAt=now IF postedAt=P ✓ ──▶ send message
+ *   checker B: read postedAt=P ──▶ SET postedAt=now IF postedAt=P ✗ (A moved it) ──▶ nothing
+ */
+export function repostBackupWrite(seenPostedAt: number, now: number): TaskWrite {
+  return {
+    UpdateExpression: 'SET backupPostedAt = :now',
+    ConditionExpression:
+      '#status = :running AND backupPostedAt = :seen AND attribute_exists(backupAttempt) AND attribute_not_exists(backupClaimedAt)',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':running': 'RUNNING', ':seen': seenPostedAt, ':now': now },
+  };
+}
+
 /** claim of the posted backup by a worker: once, while the task is not done. */
 export function claimBackupWrite(backupAttempt: number, owner: string, now: number, leaseMs: number): TaskWrite {
   return {

@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -114,6 +115,11 @@ export class BlobStore {
         CopySource: `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`,
       }),
     );
+  }
+
+  /** Delete one object (done, too, when it does not exist). Workers may delete only under tmp/. */
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.c.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
 
   /** Every object under a prefix, in key order. */

@@ -146,3 +146,15 @@ export function localResourceNames(prefix: string): ResourceNames {
 }
 
 export const DEFAULT_LOCAL_PREFIX = 'mapreduce-local';
+
+/**
+ * The runtime metrics' names (CloudWatch embedded metric format, services/metrics.ts): the
+ * dashboard (infra/constructs/monitoring.ts) reads the same names by default.
+ */
+export const METRIC_NAMES = {
+  tasksCompleted: 'TasksCompleted',
+  tasksFailed: 'TasksFailed',
+  jobDuration: 'JobDuration',
+  speculativeAttempts: 'SpeculativeAttempts',
+  speculativeWins: 'SpeculativeWins',
+} as const;

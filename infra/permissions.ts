@@ -26,6 +26,8 @@ export interface AccessTargets {
 /** The IAM actions of one runtime role, by the kind of resource they apply to (a type, so Object.values sees the lists). */
 export type RoleActions = {
   readonly objects: readonly string[];
+  /** On the stack bucket's tmp/ prefix only (intermediate data of running jobs). */
+  readonly tmpObjects: readonly string[];
   readonly buckets: readonly string[];
   readonly queue: readonly string[];
   readonly deadLetters: readonly string[];
@@ -35,6 +37,8 @@ export type RoleActions = {
 
 export const WORKER_ACTIONS = {
   objects: ['s3:GetObject', 's3:PutObject'],
+  // A speculative attempt that lost deletes its own temp objects (their keys name the attempt).
+  tmpObjects: ['s3:DeleteObject'],
   buckets: ['s3:ListBucket'],
   queue: [
     'sqs:ReceiveMessage',
@@ -58,6 +62,7 @@ export const WORKER_ACTIONS = {
 
 export const COORDINATOR_ACTIONS = {
   objects: ['s3:GetObject'],
+  tmpObjects: [],
   buckets: ['s3:ListBucket'],
   queue: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
   deadLetters: [],
@@ -73,6 +78,7 @@ export const COORDINATOR_ACTIONS = {
 
 export const CHECKER_ACTIONS = {
   objects: ['s3:GetObject', 's3:PutObject'],
+  tmpObjects: [],
   buckets: ['s3:ListBucket'],
   queue: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
   deadLetters: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueUrl'],
@@ -92,6 +98,11 @@ function bucketArnOf(name: string): string {
   return `arn:${Aws.PARTITION}:s3:::${name}`;
 }
 
+/** The objects under the stack bucket's tmp/ prefix (core/layout.ts tmpPrefix). */
+export function tmpObjectsArn(bucketArn: string): string {
+  return `${bucketArn}/tmp/*`;
+}
+
 /** The statements that grant `actions` on `targets`. */
 export function statementsFor(actions: RoleActions, targets: AccessTargets): PolicyStatement[] {
   const buckets = [targets.bucketArn, ...targets.dataBucketNames.map(bucketArnOf)];
@@ -103,6 +114,7 @@ export function statementsFor(actions: RoleActions, targets: AccessTargets): Pol
       actions.objects,
       buckets.map((b) => `${b}/*`),
     ),
+    ...(actions.tmpObjects.length > 0 ? [allow('TempObjects', actions.tmpObjects, [tmpObjectsArn(targets.bucketArn)])] : []),
     allow('ListJobBuckets', actions.buckets, buckets),
     allow('TasksQueue', actions.queue, [targets.tasksQueueArn]),
     ...(actions.deadLetters.length > 0 ? [allow('TasksDeadLetters', actions.deadLetters, [targets.tasksDlqArn])] : []),
@@ -123,6 +135,12 @@ export function acknowledgeObjectAccess(scope: IConstruct, jobBucket: IConstruct
     reason:
       'Job inputs, intermediate data and outputs live under any prefix the manifest names, so access is to the ' +
       "bucket's objects; actions are listed one by one (no wildcard actions) and the bucket is the stack's own.",
+  });
+  Validations.of(scope).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(cfn)}.Arn>/tmp/*]`,
+    reason:
+      'Workers delete only under tmp/ of the stack bucket: the temp objects of speculative attempts that lost ' +
+      '(tmp/<job>/<kind>/<task>/attempt-N); job inputs, outputs and logs cannot be deleted.',
   });
   for (const name of dataBucketNames) {
     // cdk-nag prints the ARN with the partition token as `<AWS::Partition>`.

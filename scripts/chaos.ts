@@ -10,9 +10,12 @@
  *
  * --job terasort: a total-order sort of TeraGen records instead (scripts/chaos-terasort.ts).
  *
- * --speculation: in each run the first attempt of one random map task also sleeps
- * SLOW_SECONDS (a straggler, ~13x a task), so backups are launched, win, lose and get
- * killed along with everything else.
+ * --speculation: in each run the first attempts of one or two random map tasks also sleep
+ * a random 12-20 s (stragglers, over 10x a task), on an input whose splits are well over a
+ * pipe buffer (so a sleeping mapper shows little progress and the checker's LATE rule
+ * picks it), so backups are launched, win, lose and get killed along with everything
+ * else (kills are spread over the longer run; 400 ms heartbeats). Each run prints the backups launched and won (SPECULATIVE_ATTEMPTS / _WINS), and
+ * the totals line says how many runs had a backup.
  *
  * --net-faults: the workers' AWS traffic goes through a seeded fault proxy (AWS errors,
  * latency spikes, resets before the answer and mid-body, black-holes; scripts/chaos-net.ts)
@@ -35,32 +38,34 @@ import { LocalStack } from '../local/stack.js';
 import { ensureEmulator } from '../local/emulator.js';
 import { mulberry32 as prng } from '../core/prng.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
-import { INDEX_REDUCER } from './index-reducer.js';
 import { NET_FAULT_TIMINGS, type NetFaults, startNetFaults } from './chaos-net.js';
 import { teraSortChaos } from './chaos-terasort.js';
+import { INDEX_REDUCER, wordText } from './index-reducer.js';
 
 /** `word<TAB>line-number-within-split` per word; sleeps first so kills land mid-task. */
 const MAPPER = `#!/bin/sh
 export LC_ALL=C
 sleep "\${MAP_SLEEP:-0}"
-if [ "$mapreduce_task_partition" = "\${SLOW_TASK:-none}" ] && [ "$MR_ATTEMPT" = "1" ]; then sleep "$SLOW_SECONDS"; fi
+case " \${SLOW_TASKS:-} " in *" $mapreduce_task_partition "*) if [ "$MR_ATTEMPT" = "1" ]; then sleep "$SLOW_SECONDS"; fi ;; esac
 awk '{ for (i = 1; i <= NF; i++) print $i "\\t" NR }'
 `;
 
 
 const TIMINGS: Timings = SHORT_TIMINGS;
+/**
+ * --speculation: 400 ms heartbeats as in test/fault/speculation.test.ts (a 2 s lease, so a
+ * backup may start once an attempt ran 6 s): 200 ms beats lose leases on a loaded machine,
+ * and a backup that loses its lease just ends.
+ */
+const SPECULATION_TIMINGS: Timings = { ...SHORT_TIMINGS, heartbeatMs: 400 };
 
-function text(lines: number): Buffer {
-  const vocab = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa';
-  const words = vocab.split(' ');
-  const rnd = prng(42);
-  const out: string[] = [];
-  for (let i = 0; i < lines; i++) {
-    const n = 3 + Math.floor(rnd() * 8);
-    out.push(Array.from({ length: n }, () => words[Math.floor(rnd() * words.length)]).join(' '));
-  }
-  return Buffer.from(`${out.join('\n')}\n`);
+/** One or two of the 6 map tasks, slowed 12-20 s on their first attempt (a task takes ~1 s). */
+function randomSlowdown(rnd: () => number): { SLOW_TASKS: string; SLOW_SECONDS: string } {
+  const first = Math.floor(rnd() * 6);
+  const tasks = rnd() < 0.5 ? [first] : [first, (first + 1 + Math.floor(rnd() * 5)) % 6];
+  return { SLOW_TASKS: tasks.join(' '), SLOW_SECONDS: (12 + rnd() * 8).toFixed(1) };
 }
+
 
 // Node 20 is supported on purpose (as in bin/mapreduce.js); silence the SDK's upgrade nag.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -95,6 +100,8 @@ interface RunResult {
   readonly kills: number;
   readonly stalls: number;
   readonly seconds: number;
+  readonly backupsLaunched: number;
+  readonly backupsWon: number;
   readonly detail?: string;
 }
 
@@ -116,7 +123,8 @@ async function main(): Promise<number> {
   const runs = Number(values.runs);
   const workers = Number(values.workers);
   // At most maxAttempts - 1 kills per run, so no task can run out of attempts from stalls alone.
-  const maxKills = Math.min(Number(values['max-kills']), TIMINGS.maxAttempts - 1);
+  const timings = values.speculation ? SPECULATION_TIMINGS : TIMINGS;
+  const maxKills = Math.min(Number(values['max-kills']), timings.maxAttempts - 1);
   const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 1_000_000;
   const rnd = prng(seed);
   const endpoint = values.endpoint ?? `http://127.0.0.1:${await freePort()}`;
@@ -138,7 +146,7 @@ async function main(): Promise<number> {
     startEmulator: values.endpoint === undefined && !emulator,
     prefix: `chaos-${randomBytes(4).toString('hex')}`,
     workers,
-    timings: net ? { ...TIMINGS, ...NET_FAULT_TIMINGS } : TIMINGS,
+    timings: net ? { ...timings, ...NET_FAULT_TIMINGS } : timings,
     stateDir,
     ...(net ? { workerEnv: net.workerEnv } : {}),
   });
@@ -146,7 +154,8 @@ async function main(): Promise<number> {
   const bucket = stack.names.bucket;
   let failed = true;
   try {
-    const input = text(600);
+    // Speculation: ~1.6 MB, splits of ~270 KB; else 600 lines (tasks that only sleep and die).
+    const input = wordText(values.speculation ? 40_000 : 600, 42);
     await s.blobs.putBytes(bucket, 'in/words.txt', input);
     await s.blobs.putBytes(bucket, 'code/index_map.sh', MAPPER);
     await s.blobs.putBytes(bucket, 'code/index_reduce.sh', INDEX_REDUCER);
@@ -211,7 +220,7 @@ async function main(): Promise<number> {
     for (let run = 1; run <= runs; run++) {
       const started = Date.now();
       const prefix = `out/run-${run}/`;
-      const slow = values.speculation ? { SLOW_TASK: String(Math.floor(rnd() * 6)), SLOW_SECONDS: '8' } : undefined;
+      const slow = values.speculation ? randomSlowdown(rnd) : undefined;
       const jobId = await submit(`s3://${bucket}/${prefix}`, slow);
       let kills = 0;
       let finished = false;
@@ -223,7 +232,8 @@ async function main(): Promise<number> {
       const killer = (async () => {
         const target = 1 + Math.floor(rnd() * maxKills);
         while (!finished && kills < target) {
-          await sleep(200 + rnd() * 2300);
+          // With stragglers the job runs ~20 s: spread the kills over it (backups get killed too).
+          await sleep((200 + rnd() * 2300) * (values.speculation ? 4 : 1));
           if (finished) break;
           const live = stack.liveWorkers();
           const busy = new Set(
@@ -245,7 +255,9 @@ async function main(): Promise<number> {
       await killer;
       const tasks = await s.tasks.list(jobId);
       const stalls = tasks.reduce((n, t) => n + t.stalls, 0);
-      const backups = `${job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_ATTEMPTS)] ?? 0} backup(s), ${job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_WINS)] ?? 0} won`;
+      const backupsLaunched = job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_ATTEMPTS)] ?? 0;
+      const backupsWon = job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_WINS)] ?? 0;
+      const backups = `${backupsLaunched} backup(s), ${backupsWon} won${slow ? ` (slowed: map ${slow.SLOW_TASKS} by ${slow.SLOW_SECONDS} s)` : ''}`;
       let identical = false;
       let detail: string | undefined;
       if (job.status === 'SUCCEEDED') {
@@ -266,6 +278,8 @@ async function main(): Promise<number> {
         kills,
         stalls,
         seconds: (Date.now() - started) / 1000,
+        backupsLaunched,
+        backupsWon,
         detail,
       };
       results.push(r);
@@ -279,6 +293,12 @@ async function main(): Promise<number> {
     const totalStalls = results.reduce((n, r) => n + r.stalls, 0);
     console.log(`${totalKills} SIGKILLs, ${totalStalls} stalled tasks reclaimed and redone`);
     if (net) console.log(net.describe());
+    if (values.speculation) {
+      const launched = results.reduce((n, r) => n + r.backupsLaunched, 0);
+      const won = results.reduce((n, r) => n + r.backupsWon, 0);
+      const withBackup = results.filter((r) => r.backupsLaunched > 0).length;
+      console.log(`${launched} backups launched, ${won} won; ${withBackup}/${runs} runs had a backup`);
+    }
     console.log(`${ok}/${runs} identical`);
     failed = ok !== runs;
     return failed ? 1 : 0;

@@ -1,20 +1,29 @@
 /**
- * Runtime metrics for the dashboard: tasks completed and failed, job durations.
+ * Runtime metrics for the dashboard: tasks completed and failed, job durations, and
+ * speculative backups launched and won (the job counters SPECULATIVE_ATTEMPTS / _WINS).
  * On AWS they are CloudWatch embedded-metric-format lines (Powertools Metrics) in
  * the worker and Lambda logs; tests and the CLI use the no-op sink.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRIC_NAMES } from '../core/resources.js';
 
 export interface RuntimeMetrics {
   taskCompleted(kind: 'map' | 'reduce'): void;
   taskFailed(kind: 'map' | 'reduce'): void;
   jobFinished(status: string, durationMs: number): void;
+  /** A backup attempt was claimed (one per SPECULATIVE_ATTEMPTS count). */
+  speculativeAttempt(kind: 'map' | 'reduce'): void;
+  /** A backup attempt committed first (one per SPECULATIVE_WINS count). */
+  speculativeWin(kind: 'map' | 'reduce'): void;
 }
+
 
 export const noMetrics: RuntimeMetrics = {
   taskCompleted: () => {},
   taskFailed: () => {},
   jobFinished: () => {},
+  speculativeAttempt: () => {},
+  speculativeWin: () => {},
 };
 
 /** Metrics in `POWERTOOLS_METRICS_NAMESPACE` (default MapReduce), published at once. */
@@ -26,8 +35,10 @@ export function emfMetrics(serviceName: string, env: NodeJS.ProcessEnv = process
     metrics.publishStoredMetrics();
   };
   return {
-    taskCompleted: (kind) => emit('TasksCompleted', MetricUnit.Count, 1, ['TaskKind', kind]),
-    taskFailed: (kind) => emit('TasksFailed', MetricUnit.Count, 1, ['TaskKind', kind]),
-    jobFinished: (status, ms) => emit('JobDuration', MetricUnit.Milliseconds, ms, ['Status', status]),
+    taskCompleted: (kind) => emit(METRIC_NAMES.tasksCompleted, MetricUnit.Count, 1, ['TaskKind', kind]),
+    taskFailed: (kind) => emit(METRIC_NAMES.tasksFailed, MetricUnit.Count, 1, ['TaskKind', kind]),
+    jobFinished: (status, ms) => emit(METRIC_NAMES.jobDuration, MetricUnit.Milliseconds, ms, ['Status', status]),
+    speculativeAttempt: (kind) => emit(METRIC_NAMES.speculativeAttempts, MetricUnit.Count, 1, ['TaskKind', kind]),
+    speculativeWin: (kind) => emit(METRIC_NAMES.speculativeWins, MetricUnit.Count, 1, ['TaskKind', kind]),
   };
 }

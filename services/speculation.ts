@@ -84,6 +84,7 @@ function phaseNearEnd(job: JobRecord, active: readonly TaskRecord[]): TaskKind |
  */
 export async function speculate(s: Services, active: readonly TaskRecord[], jobs: readonly JobRecord[], now: number): Promise<string[]> {
   await reclaimDeadBackups(s, active, now);
+  await resendLostBackups(s, active, now);
   const candidates = jobs.map((j) => ({ job: j, kind: phaseNearEnd(j, active) })).filter((c) => c.kind !== undefined);
   if (candidates.length === 0) return [];
   const policy = speculationPolicy(s.timings);
@@ -118,6 +119,38 @@ function backupLease(t: TaskRecord) {
     taskId: t.taskId,
     attempt: t.backupAttempt ?? 0,
   };
+}
+
+/** A backup posted longer than `requeueGraceMs` ago and still unclaimed: its message may be lost. */
+export function backupMessageOverdue(t: TaskRecord, now: number, timings: Timings): boolean {
+  return (
+    t.status === 'RUNNING' &&
+    t.backupAttempt !== undefined &&
+    t.backupClaimedAt === undefined &&
+    t.backupEndedAt === undefined &&
+    t.backupPostedAt !== undefined &&
+    now - t.backupPostedAt > timings.requeueGraceMs
+  );
+}
+
+/**
+ * A posted backup nobody claimed within `requeueGraceMs` (the bound the checker gives a
+ * requeued primary): its message was lost or is stuck, so it is sent again, by the one
+ * checker whose conditional write moves `backupPostedAt` (BackupStore.repost). The task
+ * keeps one `backupAttempt` and the claim holds once, so at most one backup ever runs.
+ */
+async function resendLostBackups(s: Services, active: readonly TaskRecord[], now: number): Promise<void> {
+  for (const t of active.filter((x) => backupMessageOverdue(x, now, s.timings))) {
+    try {
+      await s.tasks.backups.repost(t, now);
+    } catch (err) {
+      // Claimed, reposted by another checker, or the task moved on: nothing to send.
+      if (!isErrorNamed(err, 'StaleStateError')) throw err;
+      continue;
+    }
+    await s.taskQueue.sendAll([taskMessageBody(t.jobId, t.taskId, true)]);
+    s.log.warn(LOG_EVENTS.backupResent, { jobId: t.jobId, taskId: t.taskId, attempt: t.backupAttempt, postedAt: t.backupPostedAt });
+  }
 }
 
 /**

@@ -29,9 +29,9 @@ export async function settle(d: RunnerDeps, a: Attempt, err: unknown): Promise<v
   const requests = requestsOf(d, a, 'DynamoDB.UpdateItem');
   if (ref.backup) {
     const outcome = err instanceof ShutdownError ? 'released' : isErrorNamed(err, 'JobEndedError') ? 'cancelled' : 'failed';
-    return settleBackup(s, ref, msg, outcome, { reason: err instanceof Error ? err.message : String(err), ...requests });
+    return settleBackup(s, ref, a.task.kind, msg, outcome, { reason: err instanceof Error ? err.message : String(err), ...requests });
   }
-  if (isErrorNamed(err, 'LeaseLostError') && (await settleSuperseded(s, ref, msg, err, requests))) return;
+  if (isErrorNamed(err, 'LeaseLostError') && (await settleSuperseded(s, ref, a.task.kind, msg, err, requests))) return;
   if (isErrorNamed(err, 'LeaseLostError')) {
     if (stillOwned(err, ref)) {
       // Still RUNNING under this live worker, whose lease ran out: hand it back at once.

@@ -16,6 +16,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC_NAMES } from '../../core/resources.js';
 
 /** Names of the metrics the runtime publishes (CloudWatch embedded metric format). */
 export interface RuntimeMetricNames {
@@ -25,6 +26,10 @@ export interface RuntimeMetricNames {
   readonly tasksFailed?: string;
   /** Milliseconds from submission to the end of a job. @default 'JobDuration' */
   readonly jobDuration?: string;
+  /** Count, one per speculative backup attempt launched (claimed). @default 'SpeculativeAttempts' */
+  readonly speculativeAttempts?: string;
+  /** Count, one per backup attempt that committed first. @default 'SpeculativeWins' */
+  readonly speculativeWins?: string;
 }
 
 export interface MonitoringProps {
@@ -50,7 +55,7 @@ export interface MonitoringProps {
 
 /**
  * The dashboard (queue depths, running workers, tasks completed and failed, job
- * durations, Lambda health) and one alarm per dead-letter queue that fires as soon as
+ * durations, speculative backups launched and won, Lambda health) and one alarm per dead-letter queue that fires as soon as
  * it holds a message. Runtime metrics are read with SEARCH, so whatever dimensions the
  * runtime adds are summed.
  */
@@ -62,11 +67,7 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const minute = Duration.minutes(1);
-    const names = {
-      tasksCompleted: props.metricNames?.tasksCompleted ?? 'TasksCompleted',
-      tasksFailed: props.metricNames?.tasksFailed ?? 'TasksFailed',
-      jobDuration: props.metricNames?.jobDuration ?? 'JobDuration',
-    };
+    const names = { ...METRIC_NAMES, ...props.metricNames };
 
     const dlqAlarm = (alarmId: string, queue: IQueue, what: string) => {
       const alarm = new Alarm(this, alarmId, {
@@ -160,6 +161,16 @@ export class Monitoring extends Construct {
         right: [
           props.coordinator.metricDuration({ period: minute, statistic: 'Maximum', label: 'Coordinator max ms' }),
           props.checker.metricDuration({ period: minute, statistic: 'Maximum', label: 'Checker max ms' }),
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        ...wide,
+        title: 'Speculative backups (per minute)',
+        left: [
+          search(names.speculativeAttempts, 'Sum', 'Launched', 'SUM'),
+          search(names.speculativeWins, 'Sum', 'Won', 'SUM'),
         ],
       }),
     );

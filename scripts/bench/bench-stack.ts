@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DEFAULT_TIMINGS } from '../../core/config.js';
+import { DEFAULT_TIMINGS, type Timings } from '../../core/config.js';
 import { manifestKey } from '../../core/layout.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import { type JobRecord, newJobId } from '../../core/model.js';
@@ -37,14 +37,15 @@ export class BenchStack {
     o: Pick<BenchOptions, 'workDir' | 'endpoint' | 'workers' | 'startEmulator'>,
     workerEnv: Record<string, string>,
     workerNodeArgs: readonly string[] = [],
+    timings: Timings = DEFAULT_TIMINGS,
   ): Promise<BenchStack> {
     const stateDir = path.join(o.workDir, `stack-${randomBytes(4).toString('hex')}`);
     const stack = await LocalStack.start({
       endpoint: o.endpoint,
       prefix: `bench-${randomBytes(4).toString('hex')}`,
       workers: o.workers,
-      // The defaults of `mapreduce local up`: 2 s heartbeats, 20 s long polls, 3 s checker.
-      timings: DEFAULT_TIMINGS,
+      // By default those of `mapreduce local up`: 2 s heartbeats, 20 s long polls, 3 s checker.
+      timings,
       stateDir,
       workerEnv,
       workerNodeArgs,

@@ -13,6 +13,7 @@
  *  5. worker_peak_rss_mib: peak RSS of the workers of a job whose single reduce
  *     partition is ≥ 4× the sort buffer.
  *  6. cost_per_tb_usd: scripts/bench/cost.ts fed with the measurements.
+ *  8. straggler_slowdown: scripts/bench/straggler.ts on its own stack of 3 workers.
  *  7. small_job_16mib_ratio (small-job.ts), wordcount_e2e and cpu_per_mib (e2e.ts), and
  *     the optional peers Lithops and PySpark (peers.ts), through user-figures.ts.
  *
@@ -30,8 +31,9 @@ import { BenchStack, type JobRun, putCode, uploadInParts } from './bench-stack.j
 import { readCallLog } from './calls.js';
 import { type CorpusFile, DEFAULT_CORPORA, prepareCorpora } from './corpora.js';
 import { shQuote, timed, timedWithCpu } from './processes.js';
-import { type BenchOptions, type BenchResult, countInText, diffCounts } from './results.js';
+import { type BenchOptions, type BenchResult, countInText, DEFAULTS, diffCounts } from './results.js';
 import { measureRss } from './rss.js';
+import { runStragglerSection, SLOW_FACTOR } from './straggler.js';
 import { measureSmallJob, type SmallJobTimes } from './small-job.js';
 import { measureUserFigures } from './user-figures.js';
 import { formatCounts } from './single-process.js';
@@ -67,7 +69,10 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
   const user = await measureUserFigures(o, inputs, first.moduleRun.job.numMaps);
   o.log('memory: a job whose single reduce partition is ≥ 4× the sort buffer');
   const rss = await measureRss(o, inputs.corpus, inputs.bundle);
-  return summarize(o, inputs, first, readCallLog(callLog), rss, { load0: load0[0]!, started }, { measured, small, user });
+  o.log(`stragglers: 8 map tasks on 3 workers, one attempt slowed ${SLOW_FACTOR}×`);
+  const mapSeconds = o.stragglerMapSeconds ?? DEFAULTS.stragglerMapSeconds;
+  const straggler = await runStragglerSection({ ...o, reps: Math.min(o.reps, 3), mapSeconds });
+  return summarize(o, inputs, first, readCallLog(callLog), rss, { load0: load0[0]!, started }, { measured, small, user, straggler });
 }
 
 /** The corpus (generated once per size and seed), the bundled module and the example scripts. */

@@ -20,6 +20,9 @@
  *   --profile DIR         with --terasort: the workers write V8 CPU profiles (--cpu-prof) into DIR
  *   --hot-key             run only the hot_key figure (scripts/bench/hot-key.ts): a module reduce over
  *                         one key with --values values (default 20000000); bench/results/hot-key.json
+ *   --straggler           run only the straggler_slowdown section (scripts/bench/straggler.ts), --reps times
+ *                         (default 1); result in bench/results/straggler.json unless --out
+ *   --map-seconds S       a clean map task's length in the straggler section (default 2.5)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,6 +34,7 @@ import { type BenchResult, DEFAULTS, type FigureName, TARGETS } from './results.
 import { MIB } from './corpus.js';
 import { runScaleSection } from './scale-main.js';
 import { runHotKeySection, runTeraSortSection } from './terasort-main.js';
+import { runStragglerOnly } from './straggler.js';
 import { parseCorpusOption } from './corpora.js';
 import type { CorpusDetails } from './corpus-figures.js';
 import { parseSyntheticSpec } from './synthetic-corpus.js';
@@ -60,6 +64,7 @@ const UNITS: Record<FigureName, string> = {
   s3_puts_per_map_attempt: 'PUTs',
   worker_peak_rss_mib: 'MiB',
   cost_per_tb_usd: 'USD',
+  straggler_slowdown: '×',
 };
 
 /** The results as a markdown table (one row per figure, one column per corpus), plus the anchors' medians. */
@@ -85,6 +90,7 @@ export function markdownTable(r: BenchResult): string {
     s3_puts_per_map_attempt: `${d.calls_module_wordcount.mapAttempts} map attempts`,
     worker_peak_rss_mib: `partition ${(d.rss.reduce_partition_bytes! / MIB).toFixed(1)} MiB = ${d.rss.partition_over_buffer}× sort buffer ${(d.rss.sort_buffer_bytes! / MIB).toFixed(2)} MiB`,
     cost_per_tb_usd: `${d.throughput.framework_module_mib_s_per_worker} MiB/s per worker vCPU; Fargate $${d.cost.usd.fargate} (${d.cost.assumptions.on_demand_workers} on-demand + ${d.cost.assumptions.spot_workers} Spot workers); all on-demand $${d.cost_on_demand.totalUsd}`,
+    straggler_slowdown: `one ${d.straggler.slow_factor}× map attempt: ${d.straggler.seconds.speculation_on.join(', ')} s / clean ${d.straggler.seconds.clean.join(', ')} s; speculation off ${d.straggler.slowdown_speculation_off}×`,
   };
   const names = r.corpora.map((c) => c.name);
   const value = (k: FigureName, v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v} ${UNITS[k]}`);
@@ -114,12 +120,13 @@ async function main(argv: string[]): Promise<void> {
     const eq = a.indexOf('=');
     if (eq > 0) args.set(a.slice(2, eq), a.slice(eq + 1));
     else if (a === '--no-peers') args.set('no-peers', '');
-    // A flag followed by another option (`--terasort --size 1G`) takes no value.
-    else args.set(a.slice(2), argv[i + 1]?.startsWith('--') ? '' : (argv[++i] ?? ''));
+    // A bare flag (`--terasort --size 1G`, `--scale` with its defaults) when the next word is an option too.
+    else if (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) args.set(a.slice(2), '');
+    else args.set(a.slice(2), argv[++i]!);
   }
   const known = [
     ...['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale', 'corpus', 'synthetic', 'no-peers'],
-    ...['terasort', 'profile', 'hot-key', 'values'],
+    ...['terasort', 'profile', 'hot-key', 'values', 'straggler', 'map-seconds'],
   ];
   for (const k of args.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.join(', ')})`);
   const root = packageRoot();
@@ -133,6 +140,7 @@ async function main(argv: string[]): Promise<void> {
   if (args.has('scale')) return runScaleSection(args, root);
   if (args.has('hot-key')) return runHotKeySection(args, root);
   if (args.has('terasort')) return runTeraSortSection(args, root, parseSize(args.get('size') ?? '1G'), int('seed', DEFAULTS.seed));
+  if (args.has('straggler')) return runStragglerOnly(args, root, int('reps', 1));
   const out = path.resolve(args.get('out') ?? path.join(root, 'bench', 'results', 'latest.json'));
   const result = await runBenchmark({
     sizeBytes: parseSize(args.get('size') ?? 'default'),

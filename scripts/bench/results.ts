@@ -7,6 +7,7 @@ import type { Timings } from '../../core/config.js';
 import type { JobCallStats } from './calls.js';
 import { MIB } from './corpus.js';
 import type { CostBreakdown } from './cost.js';
+import type { StragglerResult } from './straggler.js';
 import type { SyntheticSpec } from './synthetic-corpus.js';
 
 export interface BenchOptions {
@@ -32,6 +33,8 @@ export interface BenchOptions {
   readonly synthetic?: SyntheticSpec;
   /** Run the optional peer anchors (Lithops, PySpark) when installed (default true). */
   readonly peers?: boolean;
+  /** A clean map task's length in the straggler section (default DEFAULTS.stragglerMapSeconds). */
+  readonly stragglerMapSeconds?: number;
 }
 
 /** `english`: Zipf over bench/wordlist.txt (corpus.ts); `synthetic`: synthetic-corpus.ts. */
@@ -44,6 +47,7 @@ export const DEFAULTS = {
   seed: 42,
   rssSortBufferBytes: 16 * MIB,
   workers: 2,
+  stragglerMapSeconds: 2.5,
 } as const;
 
 export const TARGETS = {
@@ -60,6 +64,7 @@ export const TARGETS = {
   s3_puts_per_map_attempt: { op: '==', value: 1 },
   worker_peak_rss_mib: { op: '<=', value: 300 },
   cost_per_tb_usd: { op: '<=', value: 0.5 },
+  straggler_slowdown: { op: '<=', value: 1.5 },
 } as const;
 
 export type FigureName = keyof typeof TARGETS;
@@ -145,6 +150,8 @@ export interface BenchResult {
     /** The stack's default placement (on-demand floor, Spot above it), and all on-demand. */
     readonly cost: CostBreakdown;
     readonly cost_on_demand: CostBreakdown;
+    /** The straggler section (scripts/bench/straggler.ts): speculation on is the figure, off is reported. */
+    readonly straggler: StragglerResult;
   };
 }
 

@@ -22,6 +22,7 @@ import {
 } from './results.js';
 import type { SmallJobTimes } from './small-job.js';
 import type { UserFigures } from './user-figures.js';
+import type { StragglerResult } from './straggler.js';
 
 /** The corpus and the code every job of a run uses. */
 export interface RunInputs {
@@ -56,7 +57,7 @@ export function summarize(
   lines: ReturnType<typeof readCallLog>,
   rss: Record<string, number>,
   at: { load0: number; started: Date },
-  all: { measured: Record<string, Measured>; small: Record<string, SmallJobTimes>; user: UserFigures },
+  all: { measured: Record<string, Measured>; small: Record<string, SmallJobTimes>; user: UserFigures; straggler: StragglerResult },
 ): BenchResult {
   const { seconds, moduleRun } = m;
   const { corpusBytes } = x;
@@ -112,6 +113,7 @@ export function summarize(
     s3_puts_per_map_attempt: moduleCalls.s3PutsPerMapAttempt,
     worker_peak_rss_mib: round(rss.worker_peak_rss_mib!, 1),
     cost_per_tb_usd: round(cost.totalUsd, 3),
+    straggler_slowdown: all.straggler.slowdown_speculation_on,
   };
   const met = Object.fromEntries(
     Object.entries(figures).map(([k, v]) => [k, meets(k as FigureName, v)]),
@@ -170,6 +172,7 @@ export function summarize(
       },
       cost,
       cost_on_demand: costOnDemand,
+      straggler: all.straggler,
     },
   };
 }

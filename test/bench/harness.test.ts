@@ -159,6 +159,8 @@ describe('benchmark harness', () => {
       corpora: ['english', 'synthetic'],
       synthetic: parseSyntheticSpec('vocab=1k,words=3,utf8'),
       peers: false,
+      // Straggler section: 0.5 s map tasks (10 s straggler) keep it short; its ratio is not asserted.
+      stragglerMapSeconds: 0.5,
       log: () => {},
     });
     for (const name of Object.keys(TARGETS) as FigureName[]) {
@@ -196,6 +198,8 @@ describe('benchmark harness', () => {
     expect(result.details.small_job_latency_ms).toHaveLength(2);
     expect(result.details.rss.partition_over_buffer).toBeGreaterThanOrEqual(4);
     expect(result.details.cost.totalUsd).toBeGreaterThan(0);
+    expect(result.details.straggler.outputs_identical).toBe(true);
+    expect(result.details.straggler.seconds.speculation_on).toHaveLength(1);
     const table = markdownTable(result);
     for (const name of Object.keys(TARGETS)) expect(table).toContain(`| ${name} |`);
     expect(table).toContain('| synthetic-v1k-w3-utf8 |');

@@ -65,6 +65,33 @@ describe('speculation: checker and backup writes', () => {
     expect(await sweepSpeculation(env.s)).toEqual([]);
   });
 
+  it('a backup message lost after the post is sent again after requeueGraceMs, once across checkers, one backup', async () => {
+    const { jobId } = await seedStraggler(env.s);
+    await sweepSpeculation(env.s);
+    // The message is lost: drop it.
+    expect(await drainQueue(env.s, env.s.taskQueue, 0)).toHaveLength(1);
+    // Within the bound nothing is resent.
+    expect(await sweepSpeculation(env.s)).toEqual([]);
+    expect(await drainQueue(env.s, env.s.taskQueue, 0)).toEqual([]);
+    const later = T + env.s.timings.requeueGraceMs + 1;
+    const checkers = Array.from({ length: 5 }, () => env.ns.services(() => later));
+    await Promise.all(
+      checkers.map(async (s) => {
+        const [active, jobs] = await Promise.all([s.jobs.listActiveTasks(), s.jobs.listActive()]);
+        return speculate(s, active, jobs, later);
+      }),
+    );
+    const bodies = await drainQueue(env.s, env.s.taskQueue, 0);
+    expect(bodies.map((b) => JSON.parse(b) as unknown)).toEqual([{ jobId, taskId: 'm-00003', backup: true }]);
+    const task = await env.s.tasks.get(jobId, 'm-00003');
+    expect(task).toMatchObject({ status: 'RUNNING', owner: 'w-slow', attempt: 1, backupAttempt: 2, backupPostedAt: later });
+    // The resent message starts the one backup; a second claim (a late original) is refused.
+    await env.s.tasks.backups.claim(jobId, 'm-00003', 'w-idle-1', later, LONG);
+    const again = await env.s.tasks.backups.claim(jobId, 'm-00003', 'w-idle-2', later + 1, LONG).then(() => undefined, (e: unknown) => e);
+    expect(isErrorNamed(again, 'StaleStateError')).toBe(true);
+    expect((await env.s.tasks.get(jobId, 'm-00003'))?.backupOwner).toBe('w-idle-1');
+  });
+
   it('a job with speculative: false gets no backup', async () => {
     await seedStraggler(env.s, { speculative: false });
     expect(await sweepSpeculation(env.s)).toEqual([]);

@@ -19,7 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
 import { type JobRecord, taskId } from '../../core/model.js';
 import { Counters, counterKey, FRAMEWORK } from '../../core/reporter.js';
-import { AFTER_COMMIT_ENV, COMMIT_BARRIER_ENV } from '../../worker/backup-attempt.js';
+import { tmpPrefix } from '../../core/layout.js';
+import { AFTER_COMMIT_ENV, attemptTempKeys, COMMIT_BARRIER_ENV } from '../../worker/backup-attempt.js';
 import { startFaultStack } from '../helpers/emulators.js';
 import { expectIdenticalParts, INDEX_REDUCER, putScript, sortedCounters, syntheticText } from '../helpers/index-job.js';
 import { waitFor } from '../helpers/wait.js';
@@ -86,6 +87,30 @@ async function setUp(name: string, workerEnv: Record<string, string> = {}): Prom
 /** Seconds the job ran, from its creation to its end. */
 const seconds = (job: JobRecord) => (Date.parse(job.finishedAt ?? job.updatedAt) - Date.parse(job.createdAt)) / 1000;
 
+/**
+ * Every attempt that lost a race (`superseded`) deleted its temp objects (map output, live
+ * log) under tmp/<job>/, and every task's committed output is still there. Returns the
+ * number of superseded attempts. The loser deletes as it settles, which may be just after
+ * the job ends: waited for, up to 20 s.
+ */
+async function expectLoserObjectsGone(t: TestStack, jobId: string): Promise<number> {
+  const tasks = await t.s.tasks.list(jobId, 'map');
+  const losers = tasks.flatMap((task) =>
+    (task.history ?? []).filter((h) => h.outcome === 'superseded').flatMap((h) => attemptTempKeys({ jobId, taskId: task.taskId, attempt: h.attempt }, 'map')),
+  );
+  const left = await waitFor(
+    'the losers\' temp objects deleted',
+    async () => {
+      const keys = new Set((await t.s.blobs.list(t.bucket, tmpPrefix(jobId))).map((o) => o.key));
+      const stale = losers.filter((k) => keys.has(k));
+      return stale.length === 0 ? keys : undefined;
+    },
+    { timeoutMs: 20_000 },
+  );
+  for (const task of tasks) expect(left, `${task.taskId}'s committed output`).toContain(task.output!.key);
+  return losers.length / 2;
+}
+
 async function straggling(t: TestStack, jobId: string) {
   const task = (await t.s.tasks.list(jobId, 'map')).find((x) => x.taskId === SLOW_TASK)!;
   return { task, history: [...(task.history ?? [])].sort((a, b) => a.attempt - b.attempt) };
@@ -129,6 +154,7 @@ describe('a 20x straggler map attempt', () => {
     expect(job.counters[WIN]).toBe(wins);
     expect(wins).toBeGreaterThanOrEqual(1);
     expect(all.every((x) => x.history?.filter((h) => h.outcome === 'committed').length === 1)).toBe(true);
+    expect(await expectLoserObjectsGone(t, job.jobId)).toBeGreaterThanOrEqual(1);
   });
 
   it('without speculation (speculative: false): the job waits for the straggler, output identical', async () => {
@@ -183,6 +209,8 @@ describe('primary and backup commit at the same instant', () => {
     expect(job.mapsCommitted).toBe(MAPS);
     expect(workCounters(job)).toEqual(workCounters(cleanJob));
     expectIdenticalParts(await t.readParts(output, 2), clean, 'output after a commit race');
+    // Both attempts had uploaded their map output before the barrier: the loser's is deleted.
+    expect(await expectLoserObjectsGone(t, job.jobId)).toBeGreaterThanOrEqual(1);
   });
 });
 

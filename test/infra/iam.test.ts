@@ -75,10 +75,17 @@ describe('IAM statements', () => {
     }
   });
 
-  it('only allow (no Deny is needed) and never delete objects', () => {
+  it('only allow (no Deny is needed), and delete objects only under tmp/ of the stack bucket, only the workers', () => {
+    const { stack } = base;
     const sts = allStatements(base).map((x) => x.st);
     expect(sts.every((st) => st.Effect === 'Allow')).toBe(true);
-    expect([...actionsOf(sts)].filter((a) => /^s3:Delete/.test(a))).toEqual([]);
+    const deleting = allStatements(base).filter(({ st }) => list(st.Action).some((a) => /^s3:Delete/.test(a)));
+    const bucketArn = { 'Fn::GetAtt': [logicalId(stack, stack.jobBucket.bucket), 'Arn'] };
+    expect(deleting.map(({ st }) => [list(st.Action), st.Resource])).toEqual([
+      [['s3:DeleteObject'], { 'Fn::Join': ['', [bucketArn, '/tmp/*']] }],
+    ]);
+    const workerPolicy = roleStatements(base, logicalId(stack, stack.workers.taskDefinition.taskRole));
+    expect(workerPolicy.filter((st) => list(st.Action).includes('s3:DeleteObject'))).toHaveLength(1);
   });
 
   it('give each runtime role exactly the actions it uses', () => {

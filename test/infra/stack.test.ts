@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JOB_BUCKET, STATE_TABLE, SUBMISSIONS_QUEUE, TASKS_QUEUE } from '../../core/resources.js';
+import { JOB_BUCKET, METRIC_NAMES, STATE_TABLE, SUBMISSIONS_QUEUE, TASKS_QUEUE } from '../../core/resources.js';
 import type { MapReduceStack } from '../../infra/mapreduce-stack.js';
 import { logicalId, resourcesOfType, type Synthesized, synth } from './synth.js';
 
@@ -300,6 +300,8 @@ describe('network and observability', () => {
       'TasksFailed',
       'JobDuration',
       'ApproximateNumberOfMessagesVisible',
+      METRIC_NAMES.speculativeAttempts,
+      METRIC_NAMES.speculativeWins,
     ]) {
       expect(body).toContain(needle);
     }
