@@ -3,6 +3,7 @@
  * without the table's key attributes). Pure types and key helpers.
  */
 import type { Manifest } from './manifest.js';
+import { stepTaskPrefix } from './steps.js';
 
 export type JobStatus = 'CREATING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 export type JobPhase = 'MAP' | 'REDUCE' | 'FINALIZING' | 'DONE';
@@ -66,6 +67,8 @@ export interface TaskRecord {
   readonly taskId: string;
   readonly kind: TaskKind;
   readonly index: number;
+  /** The job step (0-based) the task belongs to; absent on the first step's tasks. */
+  readonly step?: number;
   readonly status: TaskStatus;
   /** Incremented by every claim; names the attempt's output objects. */
   readonly attempt: number;
@@ -149,9 +152,12 @@ export interface WorkerRecord {
 
 const PAD = 5;
 
-/** `m-00042` / `r-00003`: sortable, and the reduce index is the part number. */
-export function taskId(kind: TaskKind, index: number): string {
-  return `${kind === 'map' ? 'm' : 'r'}-${String(index).padStart(PAD, '0')}`;
+/**
+ * `m-00042` / `r-00003`: sortable, and the reduce index is the part number. Tasks of a
+ * later step of a multi-step job carry its prefix (`s2-m-00042`, core/steps.ts).
+ */
+export function taskId(kind: TaskKind, index: number, step = 0): string {
+  return `${stepTaskPrefix(step)}${kind === 'map' ? 'm' : 'r'}-${String(index).padStart(PAD, '0')}`;
 }
 
 /** `part-00000`: the Hadoop output file name for a partition or map-only task. */

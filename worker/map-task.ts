@@ -59,12 +59,12 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     add(c(Counters.MAP_OUTPUT_BYTES), bytes);
   };
 
-  const hooks = keyFieldHooks(job.manifest);
+  const hooks = keyFieldHooks(a.step);
   if (job.numReduces === 0) {
     // Map-only: the mapper's output, in order, is the final part file.
     const out = createWriteStream(localFile);
     const result = await pumpStep({
-      step: job.manifest.mapper,
+      step: a.step.mapper,
       ctx: a.stepContext('map'),
       input,
       signal: a.signal,
@@ -80,7 +80,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     return { output: { key, offsets: [0, size] }, counters, ...result };
   }
 
-  const combiner = job.manifest.combiner ? await makeCombiner(job.manifest.combiner, a, hooks.wrapCombiner) : undefined;
+  const combiner = a.step.combiner ? await makeCombiner(a.step.combiner, a, hooks.wrapCombiner) : undefined;
   // A group combiner (a module's `combine`) lets repeated records be aggregated before the
   // sort; the two share the sort buffer's budget.
   const aggregate = combiner?.kind === 'group';
@@ -98,7 +98,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       : undefined;
   try {
     const result = await pumpStep({
-      step: job.manifest.mapper,
+      step: a.step.mapper,
       // A module mapper hands its pairs to the aggregator directly (an executable's lines come through `sink`).
       ctx: aggregator ? { ...a.stepContext('map'), pairs: aggregator } : a.stepContext('map'),
       input,
