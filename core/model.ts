@@ -6,7 +6,8 @@ import type { Manifest } from './manifest.js';
 import { stepTaskPrefix } from './steps.js';
 
 export type JobStatus = 'CREATING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-export type JobPhase = 'MAP' | 'REDUCE' | 'FINALIZING' | 'DONE';
+/** STEPPING: a multi-step job between two steps (services/step-change.ts). */
+export type JobPhase = 'MAP' | 'REDUCE' | 'STEPPING' | 'FINALIZING' | 'DONE';
 export type TaskKind = 'map' | 'reduce';
 export type TaskStatus = 'PENDING' | 'RUNNING' | 'COMMITTED' | 'FAILED' | 'CANCELLED';
 
@@ -29,6 +30,15 @@ export interface JobRecord {
   readonly phase: JobPhase;
   /** Absent only on a job the coordinator refused before its manifest was valid (FAILED). */
   readonly manifest?: Manifest;
+  /**
+   * The step (0-based) whose tasks run now; absent for the first. numMaps, numReduces and
+   * the committed counts below are this step's (a multi-step job: core/steps.ts).
+   */
+  readonly step?: number;
+  /** What each finished earlier step ran, in order (the current step is not in it). */
+  readonly stepsDone?: readonly StepSummary[];
+  /** Set once a later step's map tasks were sent, so the checker knows whether to resend. */
+  readonly mapEnqueuedAt?: string;
   readonly numMaps: number;
   /** 0 for a map-only job. */
   readonly numReduces: number;
@@ -53,6 +63,14 @@ export interface JobRecord {
   readonly tasksWritten?: boolean;
   /** When the coordinator had sent every map task (CREATING → RUNNING). */
   readonly startedAt?: string;
+}
+
+/** A finished step of a multi-step job, as its status shows it. */
+export interface StepSummary {
+  readonly numMaps: number;
+  readonly numReduces: number;
+  /** When the step's last output task committed and the next step began to be planned. */
+  readonly finishedAt: string;
 }
 
 /** A job the coordinator accepted: it has a manifest (every job that runs tasks). */

@@ -48,6 +48,11 @@ export function stepTaskPrefix(index: number): string {
   return index === 0 ? '' : `s${index + 1}-`;
 }
 
+/** True for a map task's id, of any step (`m-00003`, `s2-m-00003`). */
+export function isMapTaskId(id: string): boolean {
+  return /^(?:s\d+-)?m-/.test(id);
+}
+
 /** "step 2/3" (1-based), for status lines and reasons; empty for a single-step job. */
 export function stepLabel(index: number, count: number): string {
   return count > 1 ? `step ${index + 1}/${count}` : '';

@@ -6,8 +6,6 @@
  * upload the part to a temp key. The part becomes visible only after the commit.
  */
 
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { reduceTempKey } from '../core/layout.js';
@@ -16,6 +14,7 @@ import { encodeLines, hasKey, keyOf } from '../core/records.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
 import { keyFieldHooks } from './key-field-step.js';
+import { compressesOutput, openPartWriter } from './part-writer.js';
 import { pumpStep } from './pump.js';
 import { DEFAULT_FETCH, fetchSlices } from './slice-fetch.js';
 
@@ -73,7 +72,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     }
   })();
   const localFile = path.join(a.workDir, 'part');
-  const out = createWriteStream(localFile);
+  const out = openPartWriter(localFile, compressesOutput(a.step));
   const result = await pumpStep({
     step: a.step.reducer!,
     ctx: a.stepContext('reduce'),
@@ -81,11 +80,10 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     signal: a.signal,
     sink: async (batch) => {
       add(c(Counters.REDUCE_OUTPUT_RECORDS), batch.length);
-      if (!out.write(encodeLines(hooks.reduceOutput ? hooks.reduceOutput(batch) : batch))) await once(out, 'drain');
+      await out.write(encodeLines(hooks.reduceOutput ? hooks.reduceOutput(batch) : batch));
     },
   });
-  out.end();
-  await once(out, 'finish');
+  await out.close();
   add(c(Counters.REDUCE_INTERMEDIATE_MERGES), merge.intermediateMerges);
   add(c(Counters.REDUCE_MERGE_MAX_OPEN_FILES), merge.maxOpenFiles);
   const key = reduceTempKey(job.jobId, task.taskId, task.attempt);
