@@ -110,3 +110,14 @@ describe('stepView', () => {
     }
   });
 });
+
+describe('step progress and map ids', () => {
+  it('status lines name each finished step and the current one; none for a single step', async () => {
+    const { stepProgressLines, isMapTaskId } = await import('./steps.js');
+    const m = validateManifest({ ...io, steps: [{ mapper: 'cat' }, { mapper: 'cat' }, { mapper: 'cat' }] });
+    const lines = stepProgressLines({ manifest: m, step: 1, stepsDone: [{ numMaps: 4, numReduces: 2, finishedAt: 't1' }] });
+    expect(lines).toEqual(['Step 1/3: done, 4 maps, 2 reduces (finished t1)', "Step 2/3: current (the Map and Reduce lines below are this step's)"]);
+    expect(stepProgressLines({ manifest: validateManifest({ ...io, mapper: 'cat' }) })).toEqual([]);
+    expect(['m-00001', 's2-m-00001', 's12-m-00000', 'r-00001', 's2-r-00000'].map(isMapTaskId)).toEqual([true, true, true, false, false]);
+  });
+});

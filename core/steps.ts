@@ -10,6 +10,7 @@
  */
 import { applyJobConf } from './job-settings.js';
 import type { Manifest, ManifestStep } from './manifest.js';
+import type { JobRecord } from './model.js';
 
 /**
  * One step of a job as a single-step job: the job-wide fields, the step's mapper,
@@ -51,6 +52,19 @@ export function stepTaskPrefix(index: number): string {
 /** True for a map task's id, of any step (`m-00003`, `s2-m-00003`). */
 export function isMapTaskId(id: string): boolean {
   return /^(?:s\d+-)?m-/.test(id);
+}
+
+/**
+ * A job's step progress for status lines: `step 2/3` (1-based) and what each finished
+ * step ran. Empty for a single-step job.
+ */
+export function stepProgressLines(job: Pick<JobRecord, 'manifest' | 'step' | 'stepsDone'>): string[] {
+  const count = job.manifest?.steps?.length ?? 1;
+  if (count <= 1) return [];
+  const current = job.step ?? 0;
+  return (job.stepsDone ?? []).map(
+    (d, i) => `Step ${i + 1}/${count}: done, ${d.numMaps} maps, ${d.numReduces} reduces (finished ${d.finishedAt})`,
+  ).concat(`Step ${current + 1}/${count}: current (the Map and Reduce lines below are this step's)`);
 }
 
 /** "step 2/3" (1-based), for status lines and reasons; empty for a single-step job. */
