@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ManifestError } from './errors.js';
 import { splitInputList } from './input-listing.js';
-import { applyJobConf, jobConfIssues } from './job-settings.js';
+import { applyJobConf, jobConfIssues, settingsOf } from './job-settings.js';
 import { parseS3Uri } from './s3uri.js';
 import { speculativeFromJobConf } from './speculation.js';
 
@@ -236,6 +236,10 @@ function stepIssues(m: ManifestFields): { path: PropertyKey[]; message: string }
     if (d.combiner !== undefined && d.reducer === undefined) out.push({ path: at('combiner'), message: 'a combiner needs a reducer' });
     const view = { ...d, numReducers: m.numReducers, jobconf: { ...m.jobconf, ...d.jobconf } };
     for (const message of jobConfIssues(view)) out.push({ path: at('jobconf'), message });
+    // Split points are sampled from the job's input when it is planned: a later step has none.
+    if (i > 0 && d.reducer !== undefined && jobConfIssues(view).length === 0 && settingsOf(view).totalOrder) {
+      out.push({ path: at('jobconf'), message: 'the total-order partitioner is supported in the first step only (its split points are sampled from the job input)' });
+    }
   });
   return out;
 }

@@ -121,3 +121,13 @@ describe('step progress and map ids', () => {
     expect(['m-00001', 's2-m-00001', 's12-m-00000', 'r-00001', 's2-r-00000'].map(isMapTaskId)).toEqual([true, true, true, false, false]);
   });
 });
+
+describe('total order in a multi-step job', () => {
+  it('is refused after the first step (no split points there)', () => {
+    const to = { 'mapreduce.job.partitioner.class': 'total-order' };
+    expect(() => validateManifest({ ...io, steps: [{ mapper: 'cat', reducer: 'cat', jobconf: to }, { mapper: 'cat', reducer: 'cat' }] })).not.toThrow();
+    expect(issues({ ...io, steps: [{ mapper: 'cat', reducer: 'cat' }, { mapper: 'cat', reducer: 'cat', jobconf: to }] })).toEqual([
+      'steps.1.jobconf: the total-order partitioner is supported in the first step only (its split points are sampled from the job input)',
+    ]);
+  });
+});
