@@ -17,14 +17,17 @@ export async function followJob(
   const { jobId } = prepared;
   if (o.json) io.out(`${JSON.stringify({ event: 'submitted', jobId, target: target.description })}\n`);
   else io.err(`Submitted job ${jobId} to ${target.description}\n`);
-  const { job, interrupted } = await waitForJob(target, jobId, io, { json: o.json, cancelOnInterrupt: true });
+  const [{ job, tasks, interrupted }, { costOfTasks }] = await Promise.all([
+    waitForJob(target, jobId, io, { json: o.json, cancelOnInterrupt: true }),
+    import('./job-cost.js'),
+  ]);
   let output: { output?: string; partFiles?: number } = {};
   if (job.status === 'SUCCEEDED' && prepared.localOutputDir) {
     const files = await downloadOutput(target, job, prepared.localOutputDir);
     output = { output: prepared.localOutputDir, partFiles: files.filter((f) => f.startsWith('part-')).length };
   }
-  const { fetchJobCost } = await import('./job-cost.js');
-  const costUsd = (await fetchJobCost(target, job)).totalUsd;
+  // The cost comes from the task records the wait read last: no second query.
+  const costUsd = costOfTasks(job, tasks).totalUsd;
   const code = reportFinished(io, job, { json: o.json, ...output, targetFlags: o.targetFlags, costUsd });
   return interrupted ? 130 : code;
 }

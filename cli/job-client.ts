@@ -13,7 +13,7 @@ import { JobStore } from '../aws/job-store.js';
 import { TaskStore } from '../aws/task-store.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import { manifestKey } from '../core/layout.js';
-import type { JobRecord } from '../core/model.js';
+import type { JobRecord, TaskRecord } from '../core/model.js';
 import { asPrefix, parseS3Uri } from '../core/s3uri.js';
 import { cancelJob as cancelStoredJob } from '../services/cancel.js';
 import { forEachLimit } from '../services/context.js';
@@ -40,6 +40,8 @@ export async function preflight(t: Target, job: PreparedJob): Promise<void> {
       // Local inputs are checked locally and uploaded by us.
       skipInputs: job.uploadedInputs,
       inputLimit: 1000,
+      // Only a local stack reads file:// inputs (the coordinator checks this again).
+      localFiles: t.kind === 'local',
     });
   } catch (err) {
     throw s3UsageError(err);
@@ -75,14 +77,27 @@ export interface WaitOptions {
 
 export interface WaitResult {
   readonly job: JobRecord;
+  /** The job's task records as last read (for its cost: no second query). */
+  readonly tasks: readonly TaskRecord[];
   /** True when the user pressed Ctrl-C and the job was cancelled for that. */
   readonly interrupted: boolean;
 }
 
 /** Progress figures from the job and its task records. */
 export async function snapshot(t: Target, job: JobRecord, startedAt: number): Promise<ProgressSnapshot> {
-  return progressFromTasks(job, await new TaskStore(t.clients, t.names.table).list(job.jobId), startedAt, Date.now());
+  return (await readProgress(t, job, startedAt)).progress;
 }
+
+async function readProgress(t: Target, job: JobRecord, startedAt: number): Promise<{ progress: ProgressSnapshot; tasks: TaskRecord[] }> {
+  const tasks = await new TaskStore(t.clients, t.names.table).list(job.jobId);
+  return { progress: progressFromTasks(job, tasks, startedAt, Date.now()), tasks };
+}
+
+/**
+ * How often the job record is read while waiting: one GetItem, so a short interval costs
+ * little, and it is most of the wait between a job's end and the command's.
+ */
+export const WAIT_POLL_MS = 100;
 
 /** How long to wait for the running attempts of a job that ended (cancelled, failed) to stop. */
 const STOP_WAIT_MS = 15_000;
@@ -92,7 +107,7 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
   const jobs = new JobStore(t.clients, t.names.table);
   const reporter = createProgressReporter(io, o.json);
   const started = Date.now();
-  const pollMs = o.pollMs ?? 250;
+  const pollMs = o.pollMs ?? WAIT_POLL_MS;
   let lastDetail = 0;
   let interrupted = false;
   let endedAt: number | undefined;
@@ -118,13 +133,13 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
           );
         }
       } else if (job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED') {
-        const last = await snapshot(t, job, started);
+        const { progress: last, tasks } = await readProgress(t, job, started);
         // Running attempts of an ended job stop at their worker's next job check: wait a little for them.
         const stillRunning = last.map.running + last.reduce.running > 0;
         endedAt ??= Date.now();
         if (!stillRunning || Date.now() - endedAt > STOP_WAIT_MS) {
           reporter.update(last);
-          return { job, interrupted };
+          return { job, tasks, interrupted };
         }
       } else if (Date.now() - lastDetail >= 1000) {
         // Task listing costs a query; once a second is plenty for a progress display.

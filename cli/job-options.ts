@@ -45,6 +45,7 @@ export function addJobOptions(cmd: Command): Command {
     .option('--partitioner <class>', 'KeyFieldBasedPartitioner, HashPartitioner or total-order (TotalOrderPartitioner; Hadoop class or short name)')
     .option('--comparator <class>', 'KeyFieldBasedComparator (Hadoop class or short name)')
     .option('--recursive', 'read input directories recursively (Hadoop skips subdirectories otherwise)')
+    .option('--upload-input', 'copy local input into the job bucket even on a local stack (which otherwise reads it in place)')
     .option('--split-size <bytes>', 'bytes per map task (default 64 MiB)', positiveInt('--split-size'))
     .option('--num-mappers <n>', 'number of map tasks (instead of --split-size)', positiveInt('--num-mappers'))
     .option('--file <path...>', 'extra files shipped to every task working directory')
@@ -80,5 +81,6 @@ export function jobFlags(o: Record<string, unknown>): JobFlags {
     partitioner: o.partitioner as string | undefined,
     comparator: o.comparator as string | undefined,
     recursive: o.recursive === true,
+    uploadInput: o.uploadInput === true,
   };
 }

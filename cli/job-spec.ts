@@ -46,6 +46,17 @@ export interface JobFlags extends JobShape {
   readonly partitioner?: string;
   readonly comparator?: string;
   readonly recursive?: boolean;
+  /** Upload local input even when the target could read it in place (`--upload-input`). */
+  readonly uploadInput?: boolean;
+}
+
+/** Where the job will run, as far as packaging cares. */
+export interface PackageTarget {
+  /**
+   * The target is a local stack and may read local input in place (`file://`): nothing
+   * is uploaded. Otherwise (a deployed stack, or --upload-input) local input is uploaded.
+   */
+  readonly localFiles: boolean;
 }
 
 export interface PreparedJob {
@@ -57,6 +68,20 @@ export interface PreparedJob {
   readonly localOutputDir?: string;
   /** The s3:// prefixes local inputs are uploaded to. */
   readonly uploadedInputs: readonly string[];
+  /** Every local input file, whether uploaded or read in place. */
+  readonly localInputFiles: readonly string[];
+}
+
+/**
+ * The `file://` URI of a local input read in place, or undefined when its path cannot
+ * be one: a glob character, comma or backslash in it would read as a pattern or list
+ * (core/input-listing.ts), so such a path is uploaded instead.
+ */
+export function fileInputUri(local: string): string | undefined {
+  const abs = path.resolve(local);
+  // eslint-disable-next-line no-control-regex -- control characters cannot be in an input URI
+  if (/[*?[\]{},\\\u0000-\u001f\u007f]/.test(abs)) return undefined;
+  return `file://${abs}${statSync(abs).isDirectory() && abs !== '/' ? '/' : ''}`;
 }
 
 const MODULE_RE = /\.(mjs|js|ts|mts)$/;
@@ -192,8 +217,8 @@ export class JobPackager {
     return value;
   }
 
-  /** The uploads of one local input file or directory under `prefix`, checked first. */
-  private localInput(input: string, prefix: string): [string, string][] {
+  /** The files of one local input file or directory, checked first. */
+  private localInputFiles(input: string): string[] {
     if (!existsSync(input)) {
       throw new UsageError(
         `Input ${input} does not exist: give an existing file or directory (relative to ${process.cwd()}) or an s3:// URI.`,
@@ -206,23 +231,35 @@ export class JobPackager {
     if (files.every((file) => statSync(file).size === 0)) {
       throw new UsageError(`Input ${input} holds only empty files (0 bytes): nothing to process.`);
     }
-    const base = statSync(input).isFile() ? path.dirname(input) : input;
-    return files.map((file) => [`${prefix}${path.relative(base, file)}`, file]);
+    return files;
   }
 
-  async prepare(f: JobFlags): Promise<PreparedJob> {
+  /**
+   * Local input is read in place on a local stack (`file://`, nothing uploaded), else
+   * uploaded under the job's input prefix. The same files are read either way.
+   */
+  async prepare(f: JobFlags, where: PackageTarget = { localFiles: false }): Promise<PreparedJob> {
     const uploads: [string, string][] = [];
     const values = typeof f.input === 'string' ? [f.input] : [...f.input];
     const inputs: string[] = [];
     const uploadedInputs: string[] = [];
+    const localInputFiles: string[] = [];
     for (const [i, value] of values.entries()) {
       if (isS3(value, '--input')) {
         // A comma list of URIs, each may hold globs (checked as the manifest's input).
         inputs.push(value);
         continue;
       }
+      const files = this.localInputFiles(value);
+      localInputFiles.push(...files);
+      const inPlace = where.localFiles ? fileInputUri(value) : undefined;
+      if (inPlace !== undefined) {
+        inputs.push(inPlace);
+        continue;
+      }
       const prefix = values.length === 1 ? inputPrefix(this.jobId) : `${inputPrefix(this.jobId)}${i}/`;
-      uploads.push(...this.localInput(value, prefix));
+      const base = statSync(value).isFile() ? path.dirname(value) : value;
+      for (const file of files) uploads.push([`${prefix}${path.relative(base, file)}`, file]);
       inputs.push(`s3://${this.bucket}/${prefix}`);
       uploadedInputs.push(`s3://${this.bucket}/${prefix}`);
     }
@@ -282,6 +319,6 @@ export class JobPackager {
     };
     // Every check of the manifest (jobconf values, input URIs) before anything is uploaded.
     validateManifest(manifest);
-    return { jobId: this.jobId, manifest, uploads, localOutputDir, uploadedInputs };
+    return { jobId: this.jobId, manifest, uploads, localOutputDir, uploadedInputs, localInputFiles };
   }
 }

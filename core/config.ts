@@ -103,6 +103,17 @@ export function timingsToEnv(t: Timings): Record<string, string> {
   };
 }
 
+/**
+ * Set to "true" by a local stack for its workers: they read `file://` inputs from this
+ * machine. A deployed worker never has it (the CDK stack does not set it).
+ */
+export const LOCAL_FILES_ENV = 'MR_LOCAL_FILES';
+
+/** True when the environment says the worker belongs to a local stack. */
+export function localFilesFromEnv(env: Env = process.env): boolean {
+  return env[LOCAL_FILES_ENV] === 'true';
+}
+
 export function workerSettingsFromEnv(env: Env = process.env, tmp = '/tmp'): WorkerSettings {
   return {
     sortBufferBytes: num(env, 'MR_SORT_BUFFER_BYTES', 128 * MIB),

@@ -1,5 +1,6 @@
 /**
- * Hadoop's FileInputFormat input rules over S3 keys:
+ * Hadoop's FileInputFormat input rules over S3 keys (and, on a local stack, over
+ * `file://` paths, listed as keys under LOCAL_FILES_BUCKET: core/input-uri.ts):
  *
  * - an input may be several values, each a comma-separated list (commas inside
  *   `{a,b}` belong to the glob), each an object, a "directory" (prefix) or a glob
@@ -14,6 +15,7 @@
  * Listing is injected (`list(bucket, prefix)`), so these rules are pure.
  */
 import { InvalidKeyError } from './errors.js';
+import { inputUriOf, isFileUri, LOCAL_FILES_BUCKET } from './input-uri.js';
 
 /** An S3 object as listed. */
 export interface ListedObject {
@@ -112,7 +114,7 @@ function literalPrefix(glob: string): string {
 
 /** An input URI cut to the folder before its first wildcard (the URI itself without one). */
 export function globBase(uri: string): string {
-  const m = /^(s3:\/\/[^/]+\/?)(.*)$/.exec(uri);
+  const m = /^(s3:\/\/[^/]+\/?|file:\/\/\/)(.*)$/.exec(uri);
   if (!m || !hasGlob(m[2]!)) return uri;
   return `${m[1]}${literalPrefix(m[2]!)}`;
 }
@@ -130,7 +132,7 @@ function directoryFiles(dir: string, listed: readonly ListedObject[], rules: Inp
     if (parts.length > 1 && !rules.recursive) {
       if (rules.ignoreSubdirs) continue;
       throw new InvalidKeyError(
-        `Input ${input} holds a subdirectory (s3://${o.bucket}/${dir}${parts[0]}/); Hadoop reads subdirectories only ` +
+        `Input ${input} holds a subdirectory (${inputUriOf({ bucket: o.bucket, key: `${dir}${parts[0]}/` })}); Hadoop reads subdirectories only ` +
           `with --recursive (mapreduce.input.fileinputformat.input.dir.recursive=true)`,
         { context: { input, key: o.key } },
       );
@@ -140,8 +142,13 @@ function directoryFiles(dir: string, listed: readonly ListedObject[], rules: Inp
   return out;
 }
 
-/** Parse `s3://bucket/path` without validating the path (globs are allowed). */
+/** Parse `s3://bucket/path` or `file:///path` without validating the path (globs are allowed). */
 function splitUri(uri: string): { bucket: string; path: string } {
+  if (isFileUri(uri)) {
+    const f = /^file:\/\/\/(.*)$/.exec(uri);
+    if (!f) throw new InvalidKeyError(`Input ${JSON.stringify(uri)} is not a file:// URI of an absolute path`);
+    return { bucket: LOCAL_FILES_BUCKET, path: f[1]! };
+  }
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
   if (!m) throw new InvalidKeyError(`Input ${JSON.stringify(uri)} is not an s3:// URI`);
   return { bucket: m[1]!, path: m[2]! };
@@ -181,7 +188,7 @@ async function resolveOne(
     else dirs.add(`${candidate}/`);
   }
   for (const dir of [...dirs].sort()) {
-    files.push(...directoryFiles(dir, listed, rules, `s3://${bucket}/${dir}`));
+    files.push(...directoryFiles(dir, listed, rules, inputUriOf({ bucket, key: dir })));
   }
   return { files, exists: files.length > 0 || dirs.size > 0 };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ManifestError } from './errors.js';
 import { splitInputList } from './input-listing.js';
+import { parseInputUri } from './input-uri.js';
 import { applyJobConf, jobConfIssues, settingsOf } from './job-settings.js';
 import { parseS3Uri } from './s3uri.js';
 import { speculativeFromJobConf } from './speculation.js';
@@ -76,13 +77,17 @@ const S3UriString = z.string().max(L.maxUriChars, `must be at most ${L.maxUriCha
   }
 });
 
-/** An input value: an s3:// URI or a comma list of them, each may hold globs (Hadoop's -input). */
+/**
+ * An input value: an s3:// URI or a comma list of them, each may hold globs (Hadoop's
+ * -input); `file://` URIs too, which only a local stack's coordinator accepts
+ * (services/submission.ts).
+ */
 const InputUriString = z.string().superRefine((value, ctx) => {
   const uris = splitInputList([value]);
   if (uris.length === 0) ctx.addIssue({ code: 'custom', message: 'must be an s3:// URI' });
   for (const uri of uris) {
     try {
-      parseS3Uri(uri);
+      parseInputUri(uri);
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: (err as Error).message });
     }

@@ -15,7 +15,9 @@ export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED
 
 /** A byte range of one input object. `end` is exclusive. A gzip object is one whole split. */
 export interface InputSplit {
+  /** The S3 bucket; LOCAL_FILES_BUCKET ('') for a local file of a local stack (core/input-uri.ts). */
   readonly bucket: string;
+  /** The S3 key; for a local file, its absolute path without the leading '/'. */
   readonly key: string;
   readonly start: number;
   readonly end: number;

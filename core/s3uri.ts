@@ -34,10 +34,10 @@ export function parseS3Uri(uri: string): S3Location {
 }
 
 /** Throw InvalidKeyError when a key has `..`/`.` segments, `//`, backslashes or control bytes. */
-export function validateKey(key: string, shownAs: string = key): void {
+export function validateKey(key: string, shownAs: string = key, what = 'S3 key'): void {
   // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\u0000-\u001f\u007f\\]/.test(key)) {
-    throw new InvalidKeyError(`Invalid S3 key "${shownAs}": control characters and backslashes are not allowed.`, {
+    throw new InvalidKeyError(`Invalid ${what} "${shownAs}": control characters and backslashes are not allowed.`, {
       context: { key },
     });
   }
@@ -46,7 +46,7 @@ export function validateKey(key: string, shownAs: string = key): void {
   const inner = key.endsWith('/') ? segments.slice(0, -1) : segments;
   if (key.length > 0 && inner.some((s) => s === '..' || s === '.' || s === '')) {
     throw new InvalidKeyError(
-      `Invalid S3 key "${shownAs}": ".", ".." and empty path segments are not allowed; name the object directly.`,
+      `Invalid ${what} "${shownAs}": ".", ".." and empty path segments are not allowed; name the object directly.`,
       { context: { key } },
     );
   }

@@ -13,6 +13,7 @@
 
 import { codecOf, decompress } from './compression.js';
 import { LimitExceededError, MapReduceError } from './errors.js';
+import { inputUriOf } from './input-uri.js';
 import { splitCarriageReturns } from './line-ends.js';
 import { DEFAULT_SPLIT_SIZE, MIB } from './manifest.js';
 import type { InputSplit } from './model.js';
@@ -190,7 +191,7 @@ async function* readLfLines(split: InputSplit, fetchRange: FetchRange, opts: { c
     }
     if (filter.done) return;
     if (filter.position !== to) {
-      throw new MapReduceError(`Range read of s3://${split.bucket}/${split.key} ended at byte ${filter.position}`, {
+      throw new MapReduceError(`Range read of ${inputUriOf(split)} ended at byte ${filter.position}`, {
         context: { bucket: split.bucket, key: split.key, start: from, end: to },
       });
     }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { bootstrapLocalStack } from './bootstrap.js';
 import { type AwsClients, createClients, destroyClients } from '../aws/clients.js';
 import { type EmulatorHandle, ensureEmulator, stopProcess } from './emulator.js';
-import { namesToEnv, type Timings, timingsToEnv } from '../core/config.js';
+import { LOCAL_FILES_ENV, namesToEnv, type Timings, timingsToEnv } from '../core/config.js';
 import { localResourceNames, type ResourceNames } from '../core/resources.js';
 import { sweepUntil } from '../services/checker.js';
 import { createServices, type Services, silentLog } from '../services/context.js';
@@ -59,7 +59,10 @@ export class LocalStack {
     private readonly emulator: EmulatorHandle | undefined,
   ) {
     this.names = localResourceNames(options.prefix);
-    this.services = createServices(clients, this.names, options.timings, options.log ?? silentLog);
+    // A local stack reads `file://` inputs: its coordinator and workers run on this machine.
+    this.services = createServices(clients, this.names, options.timings, options.log ?? silentLog, Date.now, undefined, {
+      localFiles: true,
+    });
   }
 
   /** Start the emulator if asked, create the resources, and start coordinator, checker and workers. */
@@ -90,6 +93,7 @@ export class LocalStack {
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       MR_SCRATCH_DIR: path.join(this.options.stateDir, 'scratch'),
+      [LOCAL_FILES_ENV]: 'true',
       ...(this.options.workerEnv ?? {}),
     };
   }

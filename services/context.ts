@@ -11,6 +11,7 @@ import { TaskStore } from '../aws/task-store.js';
 import { WorkerStore } from '../aws/worker-store.js';
 import type { Timings } from '../core/config.js';
 import type { ResourceNames } from '../core/resources.js';
+import { type InputSource, inputSource } from './input-source.js';
 import { noMetrics, type RuntimeMetrics } from './metrics.js';
 
 export interface Services {
@@ -21,6 +22,10 @@ export interface Services {
   readonly tasks: TaskStore;
   readonly workers: WorkerStore;
   readonly blobs: BlobStore;
+  /** The job input: S3, and local files on a local stack (`localFiles`). */
+  readonly inputs: InputSource;
+  /** True on a local stack: `file://` inputs are accepted and read from this machine. */
+  readonly localFiles: boolean;
   readonly taskQueue: Queue;
   /** Where SQS moves task messages received too often without being deleted (read by the checker). */
   readonly taskDeadLetters: Queue;
@@ -46,7 +51,10 @@ export function createServices(
   log: Services['log'] = silentLog,
   now: () => number = Date.now,
   metrics: RuntimeMetrics = noMetrics,
+  o: { readonly localFiles?: boolean } = {},
 ): Services {
+  const blobs = new BlobStore(clients);
+  const localFiles = o.localFiles ?? false;
   return {
     clients,
     names,
@@ -54,7 +62,9 @@ export function createServices(
     jobs: new JobStore(clients, names.table),
     tasks: new TaskStore(clients, names.table),
     workers: new WorkerStore(clients, names.table),
-    blobs: new BlobStore(clients),
+    blobs,
+    inputs: inputSource(blobs, { localFiles }),
+    localFiles,
     taskQueue: new Queue(clients, names.tasksQueue),
     taskDeadLetters: new Queue(clients, names.tasksDlq),
     submissionQueue: new Queue(clients, names.submissionsQueue),

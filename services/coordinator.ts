@@ -162,7 +162,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
   let first: StepView;
   try {
     manifest = load();
-    inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, manifest);
+    inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, manifest, { localFiles: s.localFiles });
     splits = planSplits(manifest, inputs);
     first = stepView(manifest, 0);
     const totalOrder = settingsOf(first).totalOrder;
@@ -228,7 +228,7 @@ async function continuePlan(s: Services, jobId: string): Promise<SubmissionOutco
   }
   let splits: InputSplit[];
   try {
-    const inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, job.manifest, { resuming: true });
+    const inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, job.manifest, { resuming: true, localFiles: s.localFiles });
     splits = planSplits(job.manifest, inputs);
     if (splits.length !== job.numMaps) {
       throw new DoNotRetryError(

@@ -8,17 +8,20 @@
  *     are never an output (a job's own `jobs/<id>/output/` excepted: `mapreduce run`'s default);
  *   - the output never lies inside, or equals, the input (nor the input inside the output);
  *   - the input exists and holds bytes; the output holds no objects unless `overwrite`;
- *   - job ids and pipeline/batch names are key-safe.
+ *   - job ids and pipeline/batch names are key-safe;
+ *   - `file://` inputs only on a local stack (`localFiles`), whose workers share this machine.
  */
 import type { BlobStore, ObjectInfo } from '../aws/blob-store.js';
 import { codecOf } from '../core/compression.js';
 import { InvalidKeyError, SubmissionRefusedError, UsageError } from '../core/errors.js';
 import { globBase, type InputRules, resolveInputs, splitInputList } from '../core/input-listing.js';
+import { isFileUri } from '../core/input-uri.js';
 import { settingsOf } from '../core/job-settings.js';
 import { defaultOutputPrefix, isValidPipelineName } from '../core/layout.js';
 import type { ManifestInput } from '../core/manifest.js';
 import { isValidJobId } from '../core/model.js';
 import { asPrefix, formatS3Uri, parseS3Uri } from '../core/s3uri.js';
+import { inputSource, localInputRefusal } from './input-source.js';
 
 /** Areas of the job bucket that belong to the framework; an output there would clobber its data. */
 export const RESERVED_PREFIXES = ['tmp/', 'jobs/', 'pipelines/', 'incoming/'] as const;
@@ -73,6 +76,7 @@ export function outputLocationProblem(
     );
   }
   for (const uri of inputsOf(m)) {
+    if (isFileUri(uri)) continue; // a local file never overlaps an S3 output
     // Compared as folders: `in/a.txt` and `in/a.txt/` are the same place, `in/ab/` is not inside `in/a/`.
     // A glob is compared by the folder before its first wildcard.
     const input = asPrefix(parseS3Uri(globBase(uri)));
@@ -91,7 +95,7 @@ export function outputLocationProblem(
 function refusalOf(err: unknown, uri: string): unknown {
   const name = (err as Error)?.name;
   if (name === 'NoSuchBucket') return new SubmissionRefusedError(`Bucket of ${uri} does not exist: check the bucket name.`, { cause: err });
-  if (name === 'AccessDenied' || name === 'Forbidden') {
+  if (name === 'AccessDenied' || name === 'Forbidden' || (err as NodeJS.ErrnoException)?.code === 'EACCES') {
     return new SubmissionRefusedError(`Access denied to ${uri}: check the bucket name and the permissions.`, { cause: err });
   }
   return err;
@@ -102,16 +106,18 @@ function refusalOf(err: unknown, uri: string): unknown {
  * objects, folders, globs and comma lists; hidden `_*`/`.*` names skipped;
  * subdirectories only when recursive. Refuses an input that matches nothing, and
  * a file whose compression we cannot read. `limit` bounds each listing (the CLI only
- * needs a sample).
+ * needs a sample). `file://` inputs are listed only when `localFiles` is set.
  */
 export async function listInputs(
   blobs: BlobStore,
   uris: readonly string[],
   rules: InputRules,
   limit = Number.POSITIVE_INFINITY,
+  localFiles = false,
 ): Promise<ObjectInfo[]> {
+  const source = inputSource(blobs, { localFiles });
   try {
-    const objects = await resolveInputs(uris, (bucket, prefix) => blobs.list(bucket, prefix, limit), rules);
+    const objects = await resolveInputs(uris, (bucket, prefix) => source.list(bucket, prefix, limit), rules);
     for (const o of objects) codecOf(o.key);
     return objects;
   } catch (err) {
@@ -129,6 +135,8 @@ export interface SubmissionCheckOptions {
   readonly skipInputs?: readonly string[];
   /** At most this many objects listed per input (the CLI checks a sample; the coordinator lists all). */
   readonly inputLimit?: number;
+  /** The job runs on a local stack, which reads `file://` inputs; anywhere else they are refused. */
+  readonly localFiles?: boolean;
 }
 
 /**
@@ -146,9 +154,11 @@ export async function checkSubmission(
   checkJobId(jobId);
   const problem = outputLocationProblem(jobBucket, jobId, m);
   if (problem) throw new SubmissionRefusedError(problem);
+  const local = inputsOf(m).find(isFileUri);
+  if (local !== undefined && !o.localFiles) throw new SubmissionRefusedError(localInputRefusal(local));
   const settings = settingsOf(m);
   const uris = inputsOf(m).filter((uri) => !(o.skipInputs ?? []).includes(uri));
-  const inputs = uris.length === 0 ? [] : await listInputs(blobs, uris, settings, o.inputLimit);
+  const inputs = uris.length === 0 ? [] : await listInputs(blobs, uris, settings, o.inputLimit, o.localFiles);
   if (uris.length > 0 && inputs.length === 0) {
     throw new SubmissionRefusedError(`Input ${uris.join(', ')} holds only hidden files (_* and .*, skipped as in Hadoop): nothing to process.`);
   }

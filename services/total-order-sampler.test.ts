@@ -20,7 +20,7 @@ describe('sampleSplitPoints', () => {
   const body = Buffer.from(`${lines.join('\n')}\n`, 'latin1');
   const reads: [number, number][] = [];
   const s = {
-    blobs: {
+    inputs: {
       getRange: (_b: string, _k: string, start: number, end: number) => {
         reads.push([start, end]);
         return Promise.resolve(Readable.from([body.subarray(start, end)]));

@@ -13,7 +13,6 @@ import type { TotalOrderSampling } from '../core/jobconf.js';
 import type { InputSplit } from '../core/model.js';
 import { readSplitLines } from '../core/splits.js';
 import { checkSplitPoints, samplingPlan, splitPoints } from '../core/total-order.js';
-import type { Readable } from 'node:stream';
 import { type Services, forEachLimit } from './context.js';
 
 /** Bytes read from the head of each sampled split (plus the rest of the line it ends in). */
@@ -34,7 +33,7 @@ async function sampleSplit(s: Services, split: InputSplit, records: number): Pro
   // A gzip split is read from its start whatever the range; the loop below stops early.
   const head: InputSplit = split.gzip ? split : { ...split, end: Math.min(split.end, split.start + SAMPLE_HEAD_BYTES) };
   const fetch = async function* (start: number, end: number): AsyncIterable<Buffer> {
-    yield* (await s.blobs.getRange(split.bucket, split.key, start, end)) as Readable;
+    yield* await s.inputs.getRange(split.bucket, split.key, start, end);
   };
   const keys: string[] = [];
   for await (const lines of readSplitLines(head, fetch, { chunkSize: 64 * 1024 })) {

@@ -6,7 +6,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type CallObserver, createClients, destroyClients } from '../aws/clients.js';
 import { RequestCounter } from '../aws/request-counter.js';
-import { namesFromEnv, timingsFromEnv, workerSettingsFromEnv } from '../core/config.js';
+import { localFilesFromEnv, namesFromEnv, timingsFromEnv, workerSettingsFromEnv } from '../core/config.js';
 import { createServices } from '../services/context.js';
 import { emfMetrics } from '../services/metrics.js';
 import { callContext } from './heartbeat.js';
@@ -26,7 +26,9 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<n
     env,
   );
   const metrics = env.MR_EMIT_METRICS === 'false' ? undefined : emfMetrics('mapreduce-worker', env);
-  const services = createServices(clients, namesFromEnv(env), timingsFromEnv(env), logger, Date.now, metrics);
+  const services = createServices(clients, namesFromEnv(env), timingsFromEnv(env), logger, Date.now, metrics, {
+    localFiles: localFilesFromEnv(env),
+  });
   const worker = new Worker(services, workerSettingsFromEnv(env));
   logger.appendKeys({ workerId: worker.workerId });
   const onSignal = (signal: string) => {

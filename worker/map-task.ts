@@ -5,7 +5,6 @@
  */
 
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { ExternalSorter } from '../core/external-sort.js';
 import { mapOutputKey } from '../core/layout.js';
 import { PartitionedFileWriter } from '../core/map-output.js';
@@ -33,7 +32,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   // A body reset mid-way is re-requested from the byte reached (the SDK retries only
   // until the headers arrive), so one reset does not cost the attempt.
   const fetchRange = (start: number, end: number): AsyncIterable<Buffer> =>
-    resumingRange(async (from, to) => (await s.blobs.getRange(split.bucket, split.key, from, to)) as Readable, start, end, {
+    resumingRange((from, to) => s.inputs.getRange(split.bucket, split.key, from, to), start, end, {
       ...DEFAULT_RESUME,
       signal: a.signal,
     });

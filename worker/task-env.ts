@@ -6,6 +6,7 @@
  */
 import { envNameOf, type JobConf } from '../core/jobconf.js';
 import { fnv1a } from '../core/partition.js';
+import { inputUriOf } from '../core/input-uri.js';
 
 /** The facts of one task attempt that its environment shows. */
 export interface TaskFacts {
@@ -67,7 +68,7 @@ export function taskEnv(f: TaskFacts): Record<string, string> {
     ...(f.jobName ? { mapreduce_job_name: f.jobName } : {}),
   });
   if (isMap && f.split) {
-    const file = `s3://${f.split.bucket}/${f.split.key}`;
+    const file = inputUriOf(f.split);
     Object.assign(env, {
       mapreduce_map_input_file: file,
       map_input_file: file,
@@ -81,7 +82,7 @@ export function taskEnv(f: TaskFacts): Record<string, string> {
     MR_TASK_ID: f.taskId,
     MR_ATTEMPT: String(f.attempt),
     MR_NUM_REDUCERS: String(f.numReduces),
-    ...(isMap && f.split ? { MR_INPUT_FILE: `s3://${f.split.bucket}/${f.split.key}` } : {}),
+    ...(isMap && f.split ? { MR_INPUT_FILE: inputUriOf(f.split) } : {}),
   });
   return env;
 }

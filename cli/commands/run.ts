@@ -31,8 +31,9 @@ export function registerRun(program: Command, io: Io): void {
     .addHelpText(
       'after',
       `
-A local --input is uploaded, a local --output directory is filled with part-NNNNN files
-when the job succeeds. Progress goes to stderr (live bars on a terminal, a plain line
+A local --input is read in place by the local stack's workers (a file:// input, nothing
+is copied; --upload-input copies it into the job bucket instead), a local --output
+directory is filled with part-NNNNN files when the job succeeds. Progress goes to stderr (live bars on a terminal, a plain line
 every few seconds otherwise); Ctrl-C cancels the job.
 
 Examples:
@@ -55,20 +56,31 @@ Examples:
       const prefix = localPrefix(o);
       const endpoint = localEndpoint(o);
       const jobId = newJobId();
-      // Validate and package before starting anything: a mistake costs nothing.
-      const prepared = await new JobPackager(jobId, localResourceNames(prefix).bucket).prepare(jobFlags(o));
-      const [{ LocalStack }, { timingsFromEnv }, { preflight, uploadJob }] = await Promise.all([
+      const flags = jobFlags(o);
+      // Validate and package before starting anything: a mistake costs nothing. Loading the
+      // AWS side (~1 s of imports) and finding a running stack have no effect, so they go on
+      // while the modules are bundled (esbuild works in its own process).
+      const packaging = new JobPackager(jobId, localResourceNames(prefix).bucket).prepare(flags, {
+        localFiles: !flags.uploadInput,
+      });
+      const loading = Promise.all([
         import('../../local/stack.js'),
         import('../../core/config.js'),
         import('../job-client.js'),
+        import('../../local/emulator.js'),
       ]);
-      const { isEndpointUp } = await import('../../local/emulator.js');
       const running = readLocalState(prefix);
+      const runningTarget = running ? loading.then(() => resolveTarget({ endpoint: running.endpoint, prefix })) : undefined;
+      // Whichever fails first is reported; the other's rejection is not left unhandled.
+      loading.catch(() => {});
+      runningTarget?.catch(() => {});
+      const prepared = await packaging;
+      const [{ LocalStack }, { timingsFromEnv }, { preflight, uploadJob }, { isEndpointUp }] = await loading;
       let stack: LocalStack | undefined;
       let target: Target;
       let scratch: string | undefined;
-      if (running) {
-        target = await resolveTarget({ endpoint: running.endpoint, prefix });
+      if (running && runningTarget) {
+        target = await runningTarget;
         if (verbose) io.err(`Using the running local stack "${prefix}"; worker logs: ${running.logDir}\n`);
       } else {
         scratch = await mkdtemp(path.join(os.tmpdir(), 'mapreduce-run-'));

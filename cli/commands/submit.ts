@@ -39,17 +39,22 @@ Examples:
       // so local paths are checked before looking for the stack.
       let target = o.stack ? await resolveTarget(o) : undefined;
       const bucket = target?.names.bucket ?? localResourceNames(localPrefix(o)).bucket;
-      const prepared = await new JobPackager(jobId, bucket).prepare(flags);
-      const marker = prepared.uploads.find(([key]) => /(^|\/)_READY$/.test(key));
+      // A local stack reads local input in place; a deployed one gets it uploaded. The local
+      // stack is looked for while modules are bundled; a mistake in the flags is still reported first.
+      const packaging = new JobPackager(jobId, bucket).prepare(flags, { localFiles: !o.stack && !flags.uploadInput });
+      const resolving = target ? Promise.resolve(target) : resolveTarget(o);
+      resolving.catch(() => {});
+      const prepared = await packaging;
+      const marker = prepared.localInputFiles.find((file) => /(^|\/)_READY$/.test(file));
       if (marker) {
         io.err(
-          `Warning: ${marker[1]} is a _READY marker inside the input folder. submit uploads the folder as this job's input ` +
+          `Warning: ${marker} is a _READY marker inside the input folder. submit reads the folder as this job's input ` +
             '(markers are not read as data). To run it as a pipeline batch instead, upload the data under ' +
             'incoming/<pipeline>/<batch>/ and _READY last, or give _READY the batch size: {"expectedObjects": N}.\n',
         );
       }
       const { preflight, uploadJob } = await import('../job-client.js');
-      target ??= await resolveTarget(o);
+      target = await resolving;
       await preflight(target, prepared);
       await uploadJob(target, prepared);
       if (!o.wait) {

@@ -8,7 +8,8 @@ import { manifestKey } from '../../core/layout.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import { type JobRecord, newJobId } from '../../core/model.js';
 import { LocalStack } from '../../local/stack.js';
-import { procCpuSeconds } from './processes.js';
+import { cutAtLines } from './corpus.js';
+import { pidListeningOn, procCpuSeconds } from './processes.js';
 import type { BenchOptions } from './results.js';
 
 export interface JobRun {
@@ -18,6 +19,8 @@ export interface JobRun {
   readonly output: string;
   readonly job: JobRecord;
   readonly workerCpuSeconds: number;
+  /** CPU seconds of the emulator over the job (0 when its process is not found). */
+  readonly emulatorCpuSeconds: number;
   /** Claims of map tasks (attempts), and the committed map output (shuffle) bytes. */
   readonly mapAttempts: number;
   readonly shuffle: { total: number; maxPartition: number; taskItemBytes: number };
@@ -57,6 +60,14 @@ export class BenchStack {
     return `s3://${this.bucket}/${key}`;
   }
 
+  /** The emulator's CPU seconds so far (the process listening on the endpoint's port), 0 when not found. */
+  emulatorCpuSeconds(): number {
+    this.emulatorPid ??= pidListeningOn(Number(new URL(this.stack.options.endpoint).port));
+    return this.emulatorPid ? procCpuSeconds(this.emulatorPid) : 0;
+  }
+
+  private emulatorPid: number | undefined;
+
   workerCpuSeconds(): number {
     return this.stack.workerProcesses.reduce((n, c) => n + (c.pid ? procCpuSeconds(c.pid) : 0), 0);
   }
@@ -67,6 +78,7 @@ export class BenchStack {
     const out = manifest.output.replace(/^s3:\/\/[^/]+\//, '');
     const prefix = out.endsWith('/') ? out : `${out}/`;
     const cpu0 = this.workerCpuSeconds();
+    const emu0 = this.emulatorCpuSeconds();
     const t0 = performance.now();
     const w0 = Date.now();
     await this.s.blobs.putBytes(this.bucket, manifestKey(jobId), JSON.stringify(manifest));
@@ -84,6 +96,7 @@ export class BenchStack {
     const seconds = (performance.now() - t0) / 1000;
     const w1 = Date.now();
     const workerCpuSeconds = this.workerCpuSeconds() - cpu0;
+    const emulatorCpuSeconds = this.emulatorCpuSeconds() - emu0;
     // The job record turns SUCCEEDED right after _SUCCESS is written.
     let job: JobRecord | undefined;
     for (let i = 0; i < 200; i++) {
@@ -102,6 +115,7 @@ export class BenchStack {
       output,
       job,
       workerCpuSeconds,
+      emulatorCpuSeconds,
       mapAttempts: await this.mapAttempts(jobId),
       shuffle: await this.shuffleBytes(jobId),
     };
@@ -162,17 +176,10 @@ export class BenchStack {
  * object's size: as a split size it makes each object exactly one split.
  */
 export async function uploadInParts(b: BenchStack, prefix: string, data: Buffer, parts: number): Promise<number> {
-  let start = 0;
   let largest = 1;
-  for (let i = 0; i < parts && start < data.length; i++) {
-    let end = i === parts - 1 ? data.length : Math.ceil(((i + 1) * data.length) / parts);
-    if (end < data.length) {
-      const nl = data.indexOf(0x0a, Math.max(start, end - 1));
-      end = nl < 0 ? data.length : nl + 1;
-    }
+  for (const [i, [start, end]] of cutAtLines(data, parts).entries()) {
     await b.s.blobs.putBytes(b.bucket, `${prefix}part-${String(i).padStart(3, '0')}.txt`, data.subarray(start, end));
     largest = Math.max(largest, end - start);
-    start = end;
   }
   return largest;
 }

@@ -35,8 +35,8 @@ export interface CorpusOptions {
   readonly wordsPerLine?: readonly [number, number];
 }
 
-/** A sampler of word ranks with P(k) ∝ 1/k^s (k = 0 is the most frequent). */
-function zipfSampler(n: number, s: number, rand: () => number): () => number {
+/** A sampler of word ranks with P(k) ∝ 1/k^s (k = 0 is the most frequent; s = 0 is uniform). */
+export function zipfSampler(n: number, s: number, rand: () => number): () => number {
   const cdf = new Float64Array(n);
   let sum = 0;
   for (let k = 0; k < n; k++) {
@@ -66,32 +66,40 @@ export function writeCorpus(file: string, o: CorpusOptions): number {
   const rand = prng(o.seed);
   const next = zipfSampler(o.words.length, o.zipfExponent ?? 1.0, rand);
   const [minW, maxW] = o.wordsPerLine ?? [6, 14];
+  return writeLines(file, o.bytes, 'latin1', (room) => {
+    const n = minW + Math.floor(rand() * (maxW - minW + 1));
+    let line = o.words[next()]!;
+    for (let i = 1; i < n; i++) line += ` ${o.words[next()]!}`;
+    line += '\n';
+    // Shorten the last line to fit: drop words, keep at least one char and the '\n'.
+    return line.length > room ? fitLine(line, room) : line;
+  });
+}
+
+/**
+ * Write the lines `nextLine(room)` returns (`room`: bytes left before `bytes`) to `file`
+ * in ~1 MiB writes, through a temporary file renamed at the end, until `bytes` are
+ * written or `nextLine` returns ''. Returns the byte count.
+ */
+export function writeLines(file: string, bytes: number, encoding: 'latin1' | 'utf8', nextLine: (room: number) => string): number {
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
   let written = 0;
   try {
     let chunk: string[] = [];
     let chunkBytes = 0;
-    while (written + chunkBytes < o.bytes) {
-      const n = minW + Math.floor(rand() * (maxW - minW + 1));
-      let line = o.words[next()]!;
-      for (let i = 1; i < n; i++) line += ` ${o.words[next()]!}`;
-      line += '\n';
-      const room = o.bytes - written - chunkBytes;
-      if (line.length > room) {
-        // Shorten the last line to fit: drop words, keep at least one char and the '\n'.
-        line = fitLine(line, room);
-        if (line === '') break;
-      }
+    while (written + chunkBytes < bytes) {
+      const line = nextLine(bytes - written - chunkBytes);
+      if (line === '') break;
       chunk.push(line);
-      chunkBytes += line.length;
+      chunkBytes += Buffer.byteLength(line, encoding);
       if (chunkBytes >= MIB) {
-        written += writeSync(fd, chunk.join(''), null, 'latin1');
+        written += writeSync(fd, chunk.join(''), null, encoding);
         chunk = [];
         chunkBytes = 0;
       }
     }
-    if (chunk.length > 0) written += writeSync(fd, chunk.join(''), null, 'latin1');
+    if (chunk.length > 0) written += writeSync(fd, chunk.join(''), null, encoding);
   } finally {
     closeSync(fd);
   }
@@ -110,6 +118,25 @@ function fitLine(line: string, room: number): string {
   }
   if (out === '' && room >= 2) out = words[0]!.slice(0, room - 1);
   return out === '' ? '' : `${out}\n`;
+}
+
+/**
+ * `[start, end)` byte ranges cutting `data` into at most `parts` pieces of about equal
+ * size, each cut right after a '\n' (like an input directory of whole-line files).
+ */
+export function cutAtLines(data: Buffer, parts: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let start = 0;
+  for (let i = 0; i < parts && start < data.length; i++) {
+    let end = i === parts - 1 ? data.length : Math.ceil(((i + 1) * data.length) / parts);
+    if (end < data.length) {
+      const nl = data.indexOf(0x0a, Math.max(start, end - 1));
+      end = nl < 0 ? data.length : nl + 1;
+    }
+    out.push([start, end]);
+    start = end;
+  }
+  return out;
 }
 
 /** The corpus file for these options under `dir`, generated once and reused. */

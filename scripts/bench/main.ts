@@ -9,6 +9,9 @@
  *   --work-dir DIR        corpus, bundles, logs (default <tmp>/mapreduce-bench)
  *   --words FILE          word list (default bench/wordlist.txt)
  *   --seed N              corpus seed (default 42)
+ *   --corpus english|synthetic|both   corpora of the speed figures (default both; the first also for the others)
+ *   --synthetic SPEC      the synthetic corpus: vocab=N,words=N,utf8|ascii,zipf=S (default vocab=1M,words=200,ascii,zipf=1)
+ *   --no-peers            skip the optional Lithops and PySpark anchors even when installed
  *   --endpoint URL        emulator (default AWS_ENDPOINT_URL or http://127.0.0.1:4566; started if down)
  *   --scale [M,M,...]     run only the scale_curve section (scripts/bench/scale-curve.ts) at these map-task
  *                         counts (default 16,256,2048); result in bench/results/scale.json unless --out
@@ -22,6 +25,9 @@ import { runBenchmark } from './harness.js';
 import { type BenchResult, DEFAULTS, type FigureName, TARGETS } from './results.js';
 import { MIB } from './corpus.js';
 import { runScaleSection } from './scale-main.js';
+import { parseCorpusOption } from './corpora.js';
+import type { CorpusDetails } from './corpus-figures.js';
+import { parseSyntheticSpec } from './synthetic-corpus.js';
 
 const NAMED_SIZES: Record<string, number> = { tiny: 256 * 1024, small: 16 * MIB, default: 256 * MIB };
 
@@ -36,6 +42,11 @@ export function parseSize(s: string): number {
 
 const UNITS: Record<FigureName, string> = {
   speedup_vs_single_process: '×',
+  wordcount_e2e: '×',
+  vs_lithops_localhost: '×',
+  vs_pyspark_local2: '×',
+  cpu_per_mib: '×',
+  small_job_16mib_ratio: '×',
   ratio_vs_unix_pipeline: '×',
   small_job_latency_ms_median: 'ms',
   api_calls_per_map_task: 'calls',
@@ -45,11 +56,22 @@ const UNITS: Record<FigureName, string> = {
   cost_per_tb_usd: 'USD',
 };
 
-/** The results as a markdown table (one row per figure), plus the anchors' medians. */
+/** The results as a markdown table (one row per figure, one column per corpus), plus the anchors' medians. */
 export function markdownTable(r: BenchResult): string {
   const d = r.details;
+  const c0 = d.by_corpus[r.corpora[0]!.name] as CorpusDetails;
+  const e2e = c0.wordcount_e2e;
+  const peer = (name: 'lithops_localhost' | 'pyspark_local2') => {
+    const p = r.peers[name];
+    return p?.version ? `${name} ${p.version}: ${c0.peers[name]?.seconds.join(', ')} s` : `skipped: ${p?.skipped ?? 'not run'}`;
+  };
   const anchor: Record<FigureName, string> = {
     speedup_vs_single_process: `single process ${d.medians_s.single_process} s / framework ${d.medians_s.framework_module} s`,
+    wordcount_e2e: `single process on the ${e2e.input_files} input files ${e2e.single_process_s.join(', ')} s / \`mapreduce run\` ${e2e.framework_s.join(', ')} s`,
+    vs_lithops_localhost: peer('lithops_localhost'),
+    vs_pyspark_local2: peer('pyspark_local2'),
+    cpu_per_mib: `CPU s/MiB: workers ${c0.cpu_s_per_mib.workers} + emulator ${c0.cpu_s_per_mib.emulator} vs single process ${c0.cpu_s_per_mib.single_process}`,
+    small_job_16mib_ratio: `${(c0.small_job_16mib.bytes / MIB).toFixed(1)} MiB, ${c0.small_job_16mib.map_tasks} map tasks: single process ${c0.small_job_16mib.single_process_s.map((x) => x.toFixed(2)).join(', ')} s / framework ${c0.small_job_16mib.framework_s.map((x) => x.toFixed(2)).join(', ')} s`,
     ratio_vs_unix_pipeline: `pipeline ${d.medians_s.unix_pipeline} s / framework ${d.medians_s.framework_shell} s`,
     small_job_latency_ms_median: `${d.small_job_latency_ms.length} jobs: ${d.small_job_latency_ms.join(', ')} ms`,
     api_calls_per_map_task: `${d.calls_module_wordcount.mapTasks} map tasks (shell job: ${d.calls_shell_wordcount.apiCallsPerMapTask})`,
@@ -58,17 +80,22 @@ export function markdownTable(r: BenchResult): string {
     worker_peak_rss_mib: `partition ${(d.rss.reduce_partition_bytes! / MIB).toFixed(1)} MiB = ${d.rss.partition_over_buffer}× sort buffer ${(d.rss.sort_buffer_bytes! / MIB).toFixed(2)} MiB`,
     cost_per_tb_usd: `${d.throughput.framework_module_mib_s_per_worker} MiB/s per worker vCPU; Fargate $${d.cost.usd.fargate} (${d.cost.assumptions.on_demand_workers} on-demand + ${d.cost.assumptions.spot_workers} Spot workers); all on-demand $${d.cost_on_demand.totalUsd}`,
   };
+  const names = r.corpora.map((c) => c.name);
+  const value = (k: FigureName, v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v} ${UNITS[k]}`);
   const rows = (Object.keys(TARGETS) as FigureName[]).map((k) => {
     const t = TARGETS[k];
-    return `| ${k} | ${r.figures[k]} ${UNITS[k]} | ${t.op} ${t.value} | ${r.met[k] ? 'yes' : '**no**'} | ${anchor[k]} |`;
+    const met = r.met[k] === null ? 'skipped' : r.met[k] ? 'yes' : '**no**';
+    const cells = names.map((n) => value(k, (r.figures_by_corpus[n] as Partial<Record<FigureName, number | null>>)[k]));
+    return `| ${k} | ${value(k, r.figures[k])} | ${t.op} ${t.value} | ${met} | ${cells.join(' | ')} | ${anchor[k]} |`;
   });
   const m = r.machine;
   return [
-    `Corpus ${(Number(r.config.corpus_bytes) / MIB).toFixed(1)} MiB, ${r.config.reps} reps, ${r.config.workers} workers; ` +
-      `${m.cpu}, ${m.cores} cores, load ${m.load_avg_1m_start} → ${m.load_avg_1m_end}`,
+    `Corpora ${r.corpora.map((c) => `${c.name} (${(c.bytes / MIB).toFixed(1)} MiB)`).join(', ')}; ${r.config.reps} reps, ` +
+      `${r.config.workers} workers; ${m.cpu}, ${m.cores} cores, load ${m.load_avg_1m_start} → ${m.load_avg_1m_end}`,
+    'value: the least favourable corpus for the per-corpus figures; "measured against": the first corpus.',
     '',
-    '| figure | value | target | met | measured against |',
-    '|---|---|---|---|---|',
+    `| figure | value | target | met | ${names.join(' | ')} | measured against |`,
+    `|---|---|---|---|${names.map(() => '---|').join('')}---|`,
     ...rows,
   ].join('\n');
 }
@@ -80,9 +107,10 @@ async function main(argv: string[]): Promise<void> {
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     const eq = a.indexOf('=');
     if (eq > 0) args.set(a.slice(2, eq), a.slice(eq + 1));
+    else if (a === '--no-peers') args.set('no-peers', '');
     else args.set(a.slice(2), argv[++i] ?? '');
   }
-  const known = ['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale'];
+  const known = ['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale', 'corpus', 'synthetic', 'no-peers'];
   for (const k of args.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.join(', ')})`);
   const root = packageRoot();
   const int = (name: string, d: number) => {
@@ -105,6 +133,9 @@ async function main(argv: string[]): Promise<void> {
     wordListFile: path.resolve(args.get('words') ?? path.join(root, 'bench', 'wordlist.txt')),
     rssSortBufferBytes: DEFAULTS.rssSortBufferBytes,
     workers: DEFAULTS.workers,
+    corpora: parseCorpusOption(args.get('corpus') ?? 'both'),
+    synthetic: parseSyntheticSpec(args.get('synthetic') ?? ''),
+    peers: !args.has('no-peers'),
     log: (msg) => console.error(`[bench] ${msg}`),
   });
   mkdirSync(path.dirname(out), { recursive: true });

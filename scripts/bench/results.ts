@@ -7,6 +7,7 @@ import type { Timings } from '../../core/config.js';
 import type { JobCallStats } from './calls.js';
 import { MIB } from './corpus.js';
 import type { CostBreakdown } from './cost.js';
+import type { SyntheticSpec } from './synthetic-corpus.js';
 
 export interface BenchOptions {
   /** Corpus size in bytes. */
@@ -25,7 +26,16 @@ export interface BenchOptions {
   readonly rssSortBufferBytes: number;
   readonly workers: number;
   readonly log: (message: string) => void;
+  /** Corpora the speed figures run on, the first also for the other figures (default: english, synthetic). */
+  readonly corpora?: readonly CorpusKind[];
+  /** The synthetic corpus's shape (default DEFAULT_SYNTHETIC). */
+  readonly synthetic?: SyntheticSpec;
+  /** Run the optional peer anchors (Lithops, PySpark) when installed (default true). */
+  readonly peers?: boolean;
 }
+
+/** `english`: Zipf over bench/wordlist.txt (corpus.ts); `synthetic`: synthetic-corpus.ts. */
+export type CorpusKind = 'english' | 'synthetic';
 
 export const DEFAULTS = {
   sizeBytes: 256 * MIB,
@@ -38,7 +48,12 @@ export const DEFAULTS = {
 
 export const TARGETS = {
   speedup_vs_single_process: { op: '>=', value: 1.6 },
-  ratio_vs_unix_pipeline: { op: '>=', value: 1.0 },
+  wordcount_e2e: { op: '>=', value: 1.6 },
+  vs_lithops_localhost: { op: '>=', value: 1.0 },
+  vs_pyspark_local2: { op: '>=', value: 4.0 },
+  cpu_per_mib: { op: '<=', value: 1.15 },
+  ratio_vs_unix_pipeline: { op: '>=', value: 1.5 },
+  small_job_16mib_ratio: { op: '>=', value: 1.0 },
   small_job_latency_ms_median: { op: '<=', value: 1000 },
   api_calls_per_map_task: { op: '<=', value: 10 },
   api_calls_per_reduce_task: { op: '<=', value: 10 },
@@ -48,6 +63,31 @@ export const TARGETS = {
 } as const;
 
 export type FigureName = keyof typeof TARGETS;
+
+/**
+ * Figures taken on every corpus of the run (issue 14: "each on both corpora"). The
+ * headline value is the least favourable corpus's; `figures_by_corpus` has each.
+ */
+export const PER_CORPUS_FIGURES = [
+  'speedup_vs_single_process',
+  'wordcount_e2e',
+  'vs_lithops_localhost',
+  'vs_pyspark_local2',
+  'cpu_per_mib',
+  'ratio_vs_unix_pipeline',
+  'small_job_16mib_ratio',
+] as const satisfies readonly FigureName[];
+export type PerCorpusFigure = (typeof PER_CORPUS_FIGURES)[number];
+
+/** Figures of optional anchors: null (and `met` null) when the anchor is not installed. */
+export const OPTIONAL_FIGURES: readonly FigureName[] = ['vs_lithops_localhost', 'vs_pyspark_local2'];
+
+/** The least favourable of a figure's per-corpus values; null if any is null (not measured). */
+export function leastFavourable(name: FigureName, values: readonly (number | null)[]): number | null {
+  if (values.length === 0 || values.some((v) => v === null)) return null;
+  const xs = values as number[];
+  return TARGETS[name].op === '<=' ? Math.max(...xs) : Math.min(...xs);
+}
 
 /** The machine a run measured on (its load at the start and the end says how noisy the run was). */
 export interface BenchMachine {
@@ -81,10 +121,19 @@ export interface BenchResult {
   readonly generated_at: string;
   readonly machine: BenchMachine;
   readonly config: BenchConfig;
-  readonly figures: Record<FigureName, number>;
+  /** null: an optional anchor was not installed (see `peers`). */
+  readonly figures: Record<FigureName, number | null>;
+  readonly figures_by_corpus: Record<string, Record<PerCorpusFigure, number | null>>;
   readonly targets: typeof TARGETS;
-  readonly met: Record<FigureName, boolean>;
+  /** null: not measured. */
+  readonly met: Record<FigureName, boolean | null>;
+  /** The corpora, first the one the other figures use. */
+  readonly corpora: CorpusInfo[];
+  /** Peer anchors: version, or why skipped. */
+  readonly peers: Record<string, { version?: string; skipped?: string }>;
   readonly details: {
+    /** Per corpus: medians, CPU breakdowns and every repetition of the per-corpus figures. */
+    readonly by_corpus: Record<string, unknown>;
     readonly seconds: Record<string, number[]>;
     readonly medians_s: Record<string, number>;
     readonly outputs_match: Record<string, boolean>;
@@ -99,6 +148,13 @@ export interface BenchResult {
   };
 }
 
+/** A corpus of the run. */
+export interface CorpusInfo {
+  readonly name: string;
+  readonly bytes: number;
+  readonly description: string;
+}
+
 export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const n = s.length;
@@ -107,8 +163,9 @@ export const median = (xs: readonly number[]): number => {
 };
 export const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export function meets(name: FigureName, value: number): boolean {
+export function meets(name: FigureName, value: number | null): boolean | null {
   const t = TARGETS[name];
+  if (value === null) return null;
   if (!Number.isFinite(value)) return false;
   return t.op === '>=' ? value >= t.value : t.op === '<=' ? value <= t.value : value === t.value;
 }

@@ -4,7 +4,9 @@
  * examples/wordcount/wordcount.ts), counts into a Map, and writes `word\tcount`
  * lines sorted by word.
  *
- *   node dist/scripts/bench/single-process.js <input> <output>
+ *   node dist/scripts/bench/single-process.js <input>... <output>
+ *
+ * With several inputs (the files of an input directory) it counts them all, one after another.
  */
 import { createReadStream, writeFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -12,8 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const WHITESPACE = /\s+/;
 
-export async function countWords(input: string): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
+export async function countWords(input: string, counts = new Map<string, number>()): Promise<Map<string, number>> {
   const decoder = new StringDecoder('utf8');
   let carry = '';
   const add = (words: string[], last: number) => {
@@ -41,9 +42,12 @@ export function formatCounts(counts: Map<string, number>): string {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [input, output] = argv;
-  if (!input || !output) throw new Error('usage: single-process.js <input> <output>');
-  writeFileSync(output, formatCounts(await countWords(input)));
+  const inputs = argv.slice(0, -1);
+  const output = argv[argv.length - 1];
+  if (inputs.length === 0 || !output) throw new Error('usage: single-process.js <input>... <output>');
+  const counts = new Map<string, number>();
+  for (const input of inputs) await countWords(input, counts);
+  writeFileSync(output, formatCounts(counts));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -6,7 +6,22 @@ import type { JobRun } from './bench-stack.js';
 import { jobCallStats, type JobCallStats, type readCallLog } from './calls.js';
 import { MIB } from './corpus.js';
 import { type CostModelInput, costModel, measureCalls } from './cost.js';
-import { type BenchOptions, type BenchResult, type FigureName, meets, median, round, TARGETS } from './results.js';
+import type { CorpusFile } from './corpora.js';
+import { corpusFigures } from './corpus-figures.js';
+import {
+  type BenchOptions,
+  type BenchResult,
+  type FigureName,
+  leastFavourable,
+  meets,
+  median,
+  PER_CORPUS_FIGURES,
+  type PerCorpusFigure,
+  round,
+  TARGETS,
+} from './results.js';
+import type { SmallJobTimes } from './small-job.js';
+import type { UserFigures } from './user-figures.js';
 
 /** The corpus and the code every job of a run uses. */
 export interface RunInputs {
@@ -15,6 +30,8 @@ export interface RunInputs {
   readonly corpus: string;
   readonly corpusBytes: number;
   readonly words: number;
+  /** Every corpus of the run; the first is `corpus`. */
+  readonly corpora: readonly CorpusFile[];
   readonly bundle: string;
   readonly wcMap: string;
   readonly wcReduce: string;
@@ -39,6 +56,7 @@ export function summarize(
   lines: ReturnType<typeof readCallLog>,
   rss: Record<string, number>,
   at: { load0: number; started: Date },
+  all: { measured: Record<string, Measured>; small: Record<string, SmallJobTimes>; user: UserFigures },
 ): BenchResult {
   const { seconds, moduleRun } = m;
   const { corpusBytes } = x;
@@ -76,9 +94,18 @@ export function summarize(
   const cost = costModel(costInput);
   const costOnDemand = costModel({ ...costInput, useSpot: false });
 
-  const figures: Record<FigureName, number> = {
-    speedup_vs_single_process: round(median(seconds.single_process!) / median(seconds.framework_module!), 2),
-    ratio_vs_unix_pipeline: round(median(seconds.unix_pipeline!) / median(seconds.framework_shell!), 2),
+  const byCorpus = Object.fromEntries(
+    x.corpora.map((c) => {
+      const mc = all.measured[c.name]!;
+      const runs = { bytes: c.bytes, seconds: mc.seconds, cpu: mc.cpu, small: all.small[c.name]!, user: all.user.byCorpus[c.name]! };
+      return [c.name, corpusFigures(runs)];
+    }),
+  );
+  const perCorpus = Object.fromEntries(
+    PER_CORPUS_FIGURES.map((k) => [k, leastFavourable(k, Object.values(byCorpus).map((c) => c.figures[k]))]),
+  ) as Record<PerCorpusFigure, number | null>;
+  const figures: Record<FigureName, number | null> = {
+    ...perCorpus,
     small_job_latency_ms_median: median(m.latencies),
     api_calls_per_map_task: moduleCalls.apiCallsPerMapTask,
     api_calls_per_reduce_task: moduleCalls.apiCallsPerReduceTask,
@@ -88,7 +115,7 @@ export function summarize(
   };
   const met = Object.fromEntries(
     Object.entries(figures).map(([k, v]) => [k, meets(k as FigureName, v)]),
-  ) as Record<FigureName, boolean>;
+  ) as Record<FigureName, boolean | null>;
   const mibS = (s: number[]) => round(corpusBytes / MIB / median(s), 2);
   return {
     schema: 1,
@@ -117,9 +144,15 @@ export function summarize(
       timings: DEFAULT_TIMINGS,
     },
     figures,
+    figures_by_corpus: Object.fromEntries(Object.entries(byCorpus).map(([k, v]) => [k, v.figures])),
     targets: TARGETS,
     met,
+    corpora: x.corpora.map((c) => ({ name: c.name, bytes: c.bytes, description: c.description })),
+    peers: Object.fromEntries(
+      Object.entries(all.user.peers).map(([k, p]) => [k, p.available ? { version: p.version } : { skipped: p.reason }]),
+    ),
     details: {
+      by_corpus: Object.fromEntries(Object.entries(byCorpus).map(([k, v]) => [k, v.details])),
       seconds,
       medians_s: medians,
       outputs_match: m.outputsMatch,

@@ -12,8 +12,25 @@ import { jobCallStats, parseCallLog } from '../../scripts/bench/calls.js';
 import { loadWordList, writeCorpus } from '../../scripts/bench/corpus.js';
 import { costModel, emptyMix, PRICES } from '../../scripts/bench/cost.js';
 import { runBenchmark } from '../../scripts/bench/harness.js';
-import { type BenchResult, diffCounts, TARGETS } from '../../scripts/bench/results.js';
+import { parseCorpusOption } from '../../scripts/bench/corpora.js';
+import type { CorpusDetails } from '../../scripts/bench/corpus-figures.js';
+import {
+  type BenchResult,
+  diffCounts,
+  type FigureName,
+  leastFavourable,
+  OPTIONAL_FIGURES,
+  PER_CORPUS_FIGURES,
+  TARGETS,
+} from '../../scripts/bench/results.js';
 import { markdownTable, parseSize } from '../../scripts/bench/main.js';
+import {
+  DEFAULT_SYNTHETIC,
+  parseSyntheticSpec,
+  syntheticName,
+  syntheticWords,
+  writeSyntheticCorpus,
+} from '../../scripts/bench/synthetic-corpus.js';
 import { ENDPOINT, REPO } from '../helpers/stack.js';
 
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'mr-bench-test-'));
@@ -34,6 +51,48 @@ describe('benchmark harness', () => {
     // Zipf: the most frequent word is far more common than a mid-list one.
     const count = (w: string) => text.split(/\s+/).filter((x) => x === w).length;
     expect(count('the')).toBeGreaterThan(20);
+  });
+
+  it('generates the synthetic corpus byte-identically per seed, with the asked vocabulary, line length and UTF-8', () => {
+    const spec = parseSyntheticSpec('vocab=1k,words=3,utf8');
+    expect(spec).toEqual({ ...DEFAULT_SYNTHETIC, vocabulary: 1000, wordsPerLine: 3, utf8: true });
+    expect(syntheticName(spec)).toBe('synthetic-v1k-w3-utf8');
+    expect(new Set(syntheticWords(spec, 1)).size).toBe(1000);
+    expect(new Set(syntheticWords(DEFAULT_SYNTHETIC, 1)).size).toBe(1_000_000);
+    const a = path.join(workDir, 's1.txt');
+    const b = path.join(workDir, 's2.txt');
+    const c = path.join(workDir, 's3.txt');
+    expect(writeSyntheticCorpus(a, spec, 50_000, 7)).toBe(50_000);
+    writeSyntheticCorpus(b, spec, 50_000, 7);
+    writeSyntheticCorpus(c, spec, 50_000, 8);
+    const bytes = readFileSync(a);
+    expect(readFileSync(b).equals(bytes)).toBe(true);
+    expect(readFileSync(c).equals(bytes)).toBe(false);
+    const text = bytes.toString('utf8');
+    expect(Buffer.from(text, 'utf8').equals(bytes)).toBe(true); // valid UTF-8, no cut letter
+    expect(text.length).toBeLessThan(bytes.length); // multi-byte letters
+    const lines = text.split('\n').slice(0, -1);
+    expect(text.endsWith('\n')).toBe(true);
+    // Only the last two lines may be short (the file ends at exactly 50,000 bytes).
+    for (const line of lines.slice(0, -2)) expect(line.split(' ')).toHaveLength(3);
+    const vocab = new Set(text.split(/\s+/).filter((w) => w !== ''));
+    expect(vocab.size).toBeLessThanOrEqual(1000);
+    expect(vocab.size).toBeGreaterThan(300);
+    const long = path.join(workDir, 's4.txt');
+    writeSyntheticCorpus(long, parseSyntheticSpec('words=200'), 100_000, 7);
+    const longText = readFileSync(long, 'latin1');
+    expect(longText.split('\n')[0]!.split(' ')).toHaveLength(200);
+    expect(/^[a-z \n]*$/.test(longText)).toBe(true);
+    expect(() => parseSyntheticSpec('vocab=lots')).toThrow(/vocab/);
+    expect(() => parseSyntheticSpec('color=red')).toThrow(/known: vocab/);
+    expect(parseCorpusOption('both')).toEqual(['english', 'synthetic']);
+    expect(() => parseCorpusOption('french')).toThrow(/english, synthetic or both/);
+  });
+
+  it('holds a per-corpus figure to its least favourable corpus', () => {
+    expect(leastFavourable('wordcount_e2e', [1.7, 0.9])).toBe(0.9);
+    expect(leastFavourable('cpu_per_mib', [1.1, 1.4])).toBe(1.4);
+    expect(leastFavourable('vs_lithops_localhost', [1.2, null])).toBeNull();
   });
 
   it('compares word counts and parses sizes', () => {
@@ -85,7 +144,7 @@ describe('benchmark harness', () => {
     expect(mixed.totalUsd - mixed.usd.fargate!).toBeCloseTo(onDemand.totalUsd - onDemand.usd.fargate!, 6);
   });
 
-  it('runs every measurement on a tiny corpus, checking each output against its anchor', { timeout: 900_000 }, async () => {
+  it('runs every measurement on two tiny corpora, checking each output against its anchor', { timeout: 900_000 }, async () => {
     const result: BenchResult = await runBenchmark({
       sizeBytes: 256 * 1024,
       reps: 1,
@@ -97,14 +156,39 @@ describe('benchmark harness', () => {
       wordListFile: path.join(REPO, 'bench', 'wordlist.txt'),
       rssSortBufferBytes: 16 * 1024 * 1024,
       workers: 2,
+      corpora: ['english', 'synthetic'],
+      synthetic: parseSyntheticSpec('vocab=1k,words=3,utf8'),
+      peers: false,
       log: () => {},
     });
-    for (const name of Object.keys(TARGETS) as (keyof typeof TARGETS)[]) {
+    for (const name of Object.keys(TARGETS) as FigureName[]) {
+      if (OPTIONAL_FIGURES.includes(name)) {
+        expect(result.figures[name], name).toBeNull();
+        expect(result.met[name], name).toBeNull();
+        continue;
+      }
       expect(typeof result.figures[name], name).toBe('number');
       expect(Number.isFinite(result.figures[name]), name).toBe(true);
       expect(result.figures[name], name).toBeGreaterThan(0);
       expect(typeof result.met[name], name).toBe('boolean');
     }
+    expect(result.corpora.map((c) => c.name)).toEqual(['english', 'synthetic-v1k-w3-utf8']);
+    for (const c of result.corpora) {
+      expect(c.bytes).toBe(256 * 1024);
+      const f = result.figures_by_corpus[c.name]!;
+      for (const k of PER_CORPUS_FIGURES) {
+        if (OPTIONAL_FIGURES.includes(k)) expect(f[k], `${c.name} ${k}`).toBeNull();
+        else expect(f[k], `${c.name} ${k}`).toBeGreaterThan(0);
+      }
+      const d = result.details.by_corpus[c.name] as CorpusDetails;
+      expect(d.wordcount_e2e.framework_s).toHaveLength(1);
+      expect(d.wordcount_e2e.input_files).toBe(result.config.map_tasks);
+      // Both halves of cpu_per_mib were found in /proc: the workers and the emulator did work.
+      expect(d.cpu_s_per_mib.workers).toBeGreaterThan(0);
+      expect(d.cpu_s_per_mib.emulator).toBeGreaterThan(0);
+      expect(d.small_job_16mib.bytes).toBe(256 * 1024);
+    }
+    expect(result.peers.lithops_localhost?.skipped).toMatch(/not run/);
     expect(result.details.outputs_match).toEqual({ module_vs_single_process: true, shell_vs_unix_pipeline: true });
     expect(result.figures.s3_puts_per_map_attempt).toBe(1);
     expect(result.details.calls_shell_wordcount.s3PutsPerMapAttempt).toBe(1);
@@ -114,5 +198,6 @@ describe('benchmark harness', () => {
     expect(result.details.cost.totalUsd).toBeGreaterThan(0);
     const table = markdownTable(result);
     for (const name of Object.keys(TARGETS)) expect(table).toContain(`| ${name} |`);
+    expect(table).toContain('| synthetic-v1k-w3-utf8 |');
   });
 });

@@ -241,7 +241,8 @@ describe('Hadoop Streaming jobs', () => {
       MR_TASK_ID: 'm-00000',
       MR_ATTEMPT: '1',
     });
-    expect(vars.mapreduce_map_input_file).toMatch(/^s3:\/\/.+\/a\.txt$/);
+    // `run` on a local stack reads the local input in place: the task sees its file:// URI.
+    expect(vars.mapreduce_map_input_file).toMatch(/^file:\/\/\/.+\/a\.txt$/);
     expect(vars.mapreduce_task_output_dir).toMatch(/^s3:\/\//);
     expect(vars.MR_JOB_ID).toBeTruthy();
   });
