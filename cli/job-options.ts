@@ -32,9 +32,10 @@ export function addJobOptions(cmd: Command): Command {
       collect,
     )
     .requiredOption('-o, --output <path|s3://uri>', 'output: a local directory (downloaded) or an S3 prefix')
-    .requiredOption(
-      '-m, --mapper <cmd|module>',
-      'mapper: an executable (with arguments) or a .ts/.js module exporting map',
+    .option('-m, --mapper <cmd|module>', 'mapper: an executable (with arguments) or a .ts/.js module exporting map (or --steps)')
+    .option(
+      '--steps <file.json>',
+      'a multi-step job: a JSON list of steps, each {"mapper", "reducer"?, "combiner"?, "numReducers"?, "jobconf"?} (instead of -m/-r/-c)',
     )
     .option('-r, --reducer <cmd|module>', 'reducer (omit for a map-only job)')
     .option('-c, --combiner <cmd|module>', 'combiner, run on map output before the shuffle')
@@ -64,6 +65,7 @@ export function jobFlags(o: Record<string, unknown>): JobFlags {
     input: o.input as string[],
     output: o.output as string,
     mapper: o.mapper as string,
+    steps: o.steps as string | undefined,
     reducer: o.reducer as string | undefined,
     combiner: o.combiner as string | undefined,
     numReducers: o.numReducers as number | undefined,

@@ -3,7 +3,7 @@
  * modules, and describe what to upload. Every check happens before anything is
  * uploaded, so a mistake never leaves a half-submitted job behind.
  */
-import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,8 @@ export interface JobShape {
 }
 
 export interface JobFlags extends JobShape {
+  /** `--steps file.json`: the steps of a multi-step job (instead of mapper/reducer/combiner). */
+  readonly steps?: string;
   /** One or more -i values (each may be a comma list of S3 URIs, with globs). */
   readonly input: string | readonly string[];
   readonly file?: string[];
@@ -138,6 +140,36 @@ export class JobPackager {
       throw new UsageError(`Two different files are both named "${name}" (${prev}, ${local}); rename one.`);
     }
     this.shipped.set(name, local);
+  }
+
+  /**
+   * `--steps file.json` → the manifest's steps: a JSON list (or `{"steps": [...]}`); each
+   * string mapper/reducer/combiner is shipped like the -m/-r/-c flags. The rest is checked
+   * with the manifest.
+   */
+  private async stepsFile(file: string): Promise<NonNullable<ManifestInput['steps']>> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`--steps ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    const list = Array.isArray(raw) ? raw : (raw as { steps?: unknown } | null)?.steps;
+    if (!Array.isArray(list)) throw new UsageError(`--steps ${file}: expected a JSON list of steps (or {"steps": [...]})`);
+    const out: unknown[] = [];
+    for (const [i, st] of list.entries()) {
+      if (st === null || typeof st !== 'object' || Array.isArray(st)) {
+        throw new UsageError(`--steps ${file}: step ${i + 1} must be an object with a "mapper"`);
+      }
+      const step: Record<string, unknown> = { ...(st as Record<string, unknown>) };
+      for (const role of ['mapper', 'reducer', 'combiner'] as const) {
+        const v = step[role];
+        if (typeof v === 'string' && v.trim() !== '') step[role] = await this.step(`step ${i + 1} ${role}`, v);
+      }
+      out.push(step);
+    }
+    // Shapes and values are checked with the whole manifest (validateManifest below).
+    return out as NonNullable<ManifestInput['steps']>;
   }
 
   /** A mapper/reducer/combiner flag → a manifest step, shipping local files. */
@@ -250,7 +282,14 @@ export class JobPackager {
       localOutputDir = f.output;
       output = `s3://${this.bucket}/${defaultOutputPrefix(this.jobId)}`;
     }
-    const mapper = await this.step('mapper', f.mapper);
+    if ((f.steps === undefined) === (f.mapper === undefined)) {
+      throw new UsageError('Give a mapper (-m, with -r/-c) or --steps <file.json> for a multi-step job, not both and not neither.');
+    }
+    if (f.steps !== undefined && (f.reducer !== undefined || f.combiner !== undefined)) {
+      throw new UsageError('With --steps, each step in the file names its reducer and combiner; drop -r/-c.');
+    }
+    const steps = f.steps !== undefined ? await this.stepsFile(f.steps) : undefined;
+    const mapper = f.mapper !== undefined ? await this.step('mapper', f.mapper) : undefined;
     const reducer = f.reducer ? await this.step('reducer', f.reducer) : undefined;
     const combiner = f.combiner ? await this.step('combiner', f.combiner) : undefined;
     for (const extra of f.file ?? []) {
@@ -264,7 +303,8 @@ export class JobPackager {
       ...(f.name ? { name: f.name } : {}),
       input: inputs.length === 1 ? inputs[0]! : inputs,
       output,
-      mapper,
+      ...(mapper ? { mapper } : {}),
+      ...(steps ? { steps } : {}),
       ...(reducer ? { reducer } : {}),
       ...(combiner ? { combiner } : {}),
       files: [...this.shipped.keys()].map((n) => `s3://${this.bucket}/${fileKey(this.jobId, n)}`),

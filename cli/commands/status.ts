@@ -10,6 +10,7 @@ import { redactJob } from '../redact.js';
 import { checkJobIdArg, durationSeconds, formatCounters } from '../format.js';
 import { positiveInt } from '../job-options.js';
 import { addTargetOptions, resolveTarget, type Target } from '../target.js';
+import { stepProgressLines } from '../../core/steps.js';
 
 const firstLine = (s: string, max: number) => {
   const line = s.split('\n')[0] ?? '';
@@ -22,7 +23,7 @@ function jobRow(j: JobRecord): string[] {
     j.jobId,
     j.manifest?.name ?? '-',
     j.status,
-    j.phase,
+    (j.manifest?.steps?.length ?? 1) > 1 ? `${j.phase} ${(j.step ?? 0) + 1}/${j.manifest!.steps.length}` : j.phase,
     `${j.mapsCommitted}/${j.numMaps}`,
     `${j.reducesCommitted}/${j.numReduces}`,
     j.createdAt,
@@ -105,7 +106,8 @@ async function jobDetail(t: Target, job: JobRecord, io: Io, json: boolean): Prom
     now,
     leaseMs(timingsFromEnv()),
   );
-  const counts = taskCounts(tasks);
+  // The current step's tasks (a multi-step job's earlier steps are summarised in job.stepsDone).
+  const counts = taskCounts(tasks.filter((x) => (x.step ?? 0) === (job.step ?? 0)));
   const { costOfTasks } = await import('../job-cost.js');
   const cost = costOfTasks(job, tasks, now);
   if (json) {
@@ -128,11 +130,15 @@ async function jobDetail(t: Target, job: JobRecord, io: Io, json: boolean): Prom
     lines.push(
       `Input:     ${Array.isArray(m.input) ? m.input.join(', ') : m.input} (${job.inputBytes} bytes)`,
       `Output:    ${m.output}`,
-      `Mapper:    ${step(m.mapper)}${m.combiner ? `   Combiner: ${step(m.combiner)}` : ''}   Reducer: ${
-        m.reducer ? step(m.reducer) : 'none (map-only)'
-      }`,
+      ...m.steps.map(
+        (st, i) =>
+          `${m.steps.length > 1 ? `Step ${i + 1}:    ` : ''}Mapper:    ${step(st.mapper)}${st.combiner ? `   Combiner: ${step(st.combiner)}` : ''}   Reducer: ${
+            st.reducer && st.numReducers > 0 ? `${step(st.reducer)} (${st.numReducers})` : 'none (map-only)'
+          }`,
+      ),
     );
   }
+  lines.push(...stepProgressLines(job));
   lines.push(
     `Map:       ${job.mapsCommitted}/${job.numMaps} committed (${byState(counts.map)})`,
     `Reduce:    ${job.reducesCommitted}/${job.numReduces} committed (${byState(counts.reduce)})`,

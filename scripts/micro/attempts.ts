@@ -16,6 +16,8 @@
  * steps: tr, awk, cut, uniq), from /proc/self/stat. Each figure is
  * the median of `--reps` runs after one warm-up run (the workers are long-lived, so warm).
  */
+import { ManifestSchema } from '../../core/manifest.js';
+import { stepView } from '../../core/steps.js';
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
@@ -109,8 +111,9 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
       jobId: 'j',
       numMaps: maps,
       numReduces: reduces,
-      manifest: { input: 's3://b/in', output: 's3://b/out/', ...shape },
+      manifest: ManifestSchema.parse({ input: 's3://b/in', output: 's3://b/out/', ...shape }),
     } as unknown as AcceptedJob;
+    const step = stepView(job.manifest, 0);
     const attempt = async (task: TaskItem): Promise<AttemptResult> => {
       const workDir = path.join(dir, `${task.taskId}-w`);
       await mkdir(workDir, { recursive: true });
@@ -120,6 +123,7 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
         services: s,
         job,
         task,
+        step,
         workDir,
         settings: { sortBufferBytes: 128 * MIB, scratchDir: dir },
         signal: new AbortController().signal,
