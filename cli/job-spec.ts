@@ -7,7 +7,7 @@ import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:f
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { splitCommandLine } from '../core/argv.js';
+import { joinCommandLine, splitCommandLine } from '../core/argv.js';
 import { UsageError } from '../core/errors.js';
 import { defaultOutputPrefix, fileKey, inputPrefix } from '../core/layout.js';
 import { jobConfFromFlags } from './jobconf-flags.js';
@@ -15,6 +15,7 @@ import { parseEnvPairs } from '../core/jobconf-args.js';
 import { type ManifestInput, type Step, validateManifest } from '../core/manifest.js';
 import { parseS3Uri } from '../core/s3uri.js';
 import { bundleStepModule } from './bundle.js';
+import { prepareMrjob } from './mrjob.js';
 
 /** The job fields that the CLI's flags and the library's `JobSpec` share. */
 export interface JobShape {
@@ -32,7 +33,15 @@ export interface JobShape {
   readonly maxAttempts?: number;
 }
 
-export interface JobFlags extends JobShape {
+export interface JobFlags extends Omit<JobShape, 'mapper'> {
+  /** Required unless `mrjob` is given. */
+  readonly mapper?: string;
+  /** An mrjob job script (`--mrjob job.py`): its steps replace mapper, combiner and reducer. */
+  readonly mrjob?: string;
+  /** The mrjob job's own arguments (passthrough options, `--jobconf`, ...). */
+  readonly jobArgs?: readonly string[];
+  /** The interpreter of an mrjob job's tasks (mrjob's --python-bin; default python3). */
+  readonly pythonBin?: string;
   /** One or more -i values (each may be a comma list of S3 URIs, with globs). */
   readonly input: string | readonly string[];
   readonly file?: string[];
@@ -93,11 +102,6 @@ function onPath(program: string): boolean {
   return false;
 }
 
-/** Quote a word so that splitCommandLine gives it back unchanged. */
-function quoteWord(w: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
-}
-
 export class JobPackager {
   readonly shipped = new Map<string, string>();
   private bundleDir: string | undefined;
@@ -144,7 +148,7 @@ export class JobPackager {
       }
       const name = path.basename(first);
       this.ship(name, first);
-      return [name, ...words.slice(1)].map(quoteWord).join(' ');
+      return joinCommandLine([name, ...words.slice(1)]);
     }
     if (existsSync(first) && first.includes('/')) {
       throw new UsageError(`${role} ${first} is a directory, not an executable file: name the script inside it.`);
@@ -176,6 +180,45 @@ export class JobPackager {
     }
     const base = statSync(input).isFile() ? path.dirname(input) : input;
     return files.map((file) => [`${prefix}${path.relative(base, file)}`, file]);
+  }
+
+  /** The job's mapper, reducer and combiner: from the flags, or from an mrjob job's steps. */
+  private async steps(f: JobFlags): Promise<{
+    mapper: Step;
+    reducer?: Step;
+    combiner?: Step;
+    mrjobConf?: Record<string, string>;
+    mrjobEnv?: Readonly<Record<string, string>>;
+  }> {
+    if (f.mrjob === undefined) {
+      const extra = f.jobArgs?.[0];
+      if (extra !== undefined) {
+        throw new UsageError(
+          `${extra.startsWith('-') ? 'unknown option' : 'unexpected argument'} '${extra}' (job arguments go with --mrjob job.py only)`,
+        );
+      }
+      if (f.mapper === undefined) {
+        throw new UsageError("required option '-m, --mapper <cmd|module>' not specified (or run an mrjob job with --mrjob job.py)");
+      }
+      return {
+        mapper: await this.step('mapper', f.mapper),
+        ...(f.reducer ? { reducer: await this.step('reducer', f.reducer) } : {}),
+        ...(f.combiner ? { combiner: await this.step('combiner', f.combiner) } : {}),
+      };
+    }
+    const given = (['mapper', 'reducer', 'combiner'] as const).filter((k) => f[k] !== undefined);
+    if (given.length > 0) {
+      throw new UsageError(`--mrjob builds the mapper, combiner and reducer from the job's steps: drop --${given.join(', --')}.`);
+    }
+    const plan = await prepareMrjob(f.mrjob, f.jobArgs ?? [], jobConfFromFlags(f), f.pythonBin);
+    for (const file of plan.files) this.ship(file.name, file.path);
+    const [only, ...more] = plan.steps;
+    if (only === undefined || more.length > 0) {
+      throw new UsageError(
+        `mrjob job ${f.mrjob} has ${plan.steps.length} steps; multi-step jobs are not supported yet: run each step by hand (docs/hadoop-streaming.md, "mrjob").`,
+      );
+    }
+    return { ...only, mrjobConf: only.jobconf, mrjobEnv: plan.env };
   }
 
   async prepare(f: JobFlags): Promise<PreparedJob> {
@@ -213,16 +256,14 @@ export class JobPackager {
       localOutputDir = f.output;
       output = `s3://${this.bucket}/${defaultOutputPrefix(this.jobId)}`;
     }
-    const mapper = await this.step('mapper', f.mapper);
-    const reducer = f.reducer ? await this.step('reducer', f.reducer) : undefined;
-    const combiner = f.combiner ? await this.step('combiner', f.combiner) : undefined;
+    const { mapper, reducer, combiner, mrjobConf, mrjobEnv } = await this.steps(f);
     for (const extra of f.file ?? []) {
       if (!existsSync(extra)) throw new UsageError(`File ${extra} (--file) does not exist.`);
       this.ship(path.basename(extra), extra);
     }
     for (const [name, local] of this.shipped) uploads.push([fileKey(this.jobId, name), local]);
-    const jobconf = jobConfFromFlags(f);
-    const env = parseEnvPairs(f.cmdenv ?? []);
+    const jobconf = mrjobConf ?? jobConfFromFlags(f);
+    const env = { ...mrjobEnv, ...parseEnvPairs(f.cmdenv ?? []) };
     const manifest: ManifestInput = {
       ...(f.name ? { name: f.name } : {}),
       input: inputs.length === 1 ? inputs[0]! : inputs,

@@ -43,7 +43,7 @@ Examples:
   $ mapreduce run -i data -o out -m ./map.sh -r ./reduce.sh --json | jq -c 'select(.event == "result")'
   $ mapreduce --verbose run -i data -o out -m ./map.sh             # also coordinator/checker logs`,
     )
-    .action(async (o: Record<string, unknown>) => {
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
       const stackOption = o.stack as string | undefined;
       if (stackOption) {
         throw new UsageError(
@@ -56,7 +56,7 @@ Examples:
       const endpoint = localEndpoint(o);
       const jobId = newJobId();
       // Validate and package before starting anything: a mistake costs nothing.
-      const prepared = await new JobPackager(jobId, localResourceNames(prefix).bucket).prepare(jobFlags(o));
+      const prepared = await new JobPackager(jobId, localResourceNames(prefix).bucket).prepare(jobFlags(o, cmd.args));
       const [{ LocalStack }, { timingsFromEnv }, { preflight, uploadJob }] = await Promise.all([
         import('../../local/stack.js'),
         import('../../core/config.js'),
