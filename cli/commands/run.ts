@@ -40,6 +40,8 @@ Examples:
   $ mapreduce run -i examples/data -o out -m examples/wordcount/wordcount.ts \\
       -c examples/wordcount/wordcount.ts -r examples/wordcount/wordcount.ts
   $ mapreduce run -i logs/ -o matches -m "grep -i error"          # map-only grep
+  $ mapreduce run --mrjob examples/mrjob/sensor_readings.py -i readings/ -o out -R 3   # an mrjob job
+  $ mapreduce run --mrjob job.py -i data -o out -- --my-option 3  # with the job's own arguments
   $ mapreduce run -i data -o out -m ./map.sh -r ./reduce.sh --json | jq -c 'select(.event == "result")'
   $ mapreduce --verbose run -i data -o out -m ./map.sh             # also coordinator/checker logs`,
     )
