@@ -12,9 +12,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
-import { type MrjobDescription, type MrjobPlan, planMrjob } from '../core/mrjob.js';
+import { type MrjobDescription, MrjobDescriptionSchema, type MrjobPlan, planMrjob } from '../core/mrjob.js';
 
 /** The line before the description on stdout (the job may print its own lines). */
 const MARKER = '@@mapreduce-mrjob-description@@';
@@ -70,41 +69,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))
 runpy.run_path(sys.argv[0], run_name='__main__')
 `;
 
-const Words = z.union([z.string(), z.array(z.string())]).nullable();
-const Substep = z.object({
-  type: z.string(),
-  command: z.union([z.string(), z.array(z.string())]).optional(),
-  pre_filter: z.string().optional(),
-});
-const DescriptionSchema = z.object({
-  script: z.string(),
-  steps: z.array(
-    z.object({
-      type: z.string(),
-      mapper: Substep.optional(),
-      combiner: Substep.optional(),
-      reducer: Substep.optional(),
-      jobconf: z.record(z.string(), z.string().nullable()).optional(),
-      input_manifest: z.boolean().optional(),
-    }),
-  ),
-  sortValues: z.boolean(),
-  jobconf: z.record(z.string(), z.string().nullable()),
-  partitioner: z.string().nullable(),
-  files: z.array(z.string()),
-  dirs: z.array(z.string()),
-  archives: z.array(z.string()),
-  extraArgs: z.array(z.union([z.string(), z.object({ path: z.string(), name: z.string().nullable() })])),
-  cmdenv: z.record(z.string(), z.string()),
-  pythonBin: Words,
-  shBin: Words,
-  setup: z.array(z.string()),
-  libjars: z.array(z.string()),
-  hadoopInputFormat: z.string().nullable(),
-  hadoopOutputFormat: z.string().nullable(),
-  inputPaths: z.array(z.string()),
-});
-
 /** Words that make mrjob run a task instead of the job (mrjob's make_runner refuses them too). */
 const TASK_SWITCHES = /^--(mapper|reducer|combiner|step-num|spark)(=|$)/;
 
@@ -156,7 +120,13 @@ export async function describeMrjob(script: string, args: readonly string[], pyt
       `${script} did not run an mrjob job: it must end with \`if __name__ == '__main__': MRYourJob.run()\`.`,
     );
   }
-  const parsed = DescriptionSchema.safeParse(JSON.parse(stdout.slice(at + MARKER.length + 1)));
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout.slice(at + MARKER.length + 1));
+  } catch (err) {
+    throw new UsageError(`${script} printed after its description; it must not write to stdout when it is not a task.`, { cause: err });
+  }
+  const parsed = MrjobDescriptionSchema.safeParse(json);
   if (!parsed.success) {
     throw new UsageError(`Unexpected description of ${script} from mrjob (is it mrjob 0.7?): ${parsed.error.message}`);
   }

@@ -18,61 +18,67 @@
  * blanks a key, as mrjob's combine_jobconfs does.
  */
 import path from 'node:path';
+import { z } from 'zod';
 import { joinCommandLine, splitCommandLine } from './argv.js';
 import { UsageError } from './errors.js';
 import { JobConfKeys } from './jobconf.js';
 
+const Words = z.union([z.string(), z.array(z.string())]).nullable();
+
 /** One mapper/combiner/reducer of a step description (mrjob/step.py `MRStep.description`). */
-export interface MrjobSubstep {
-  readonly type: string;
-  readonly command?: string | readonly string[];
-  readonly pre_filter?: string;
-}
+const SubstepSchema = z.object({
+  type: z.string(),
+  command: z.union([z.string(), z.array(z.string())]).optional(),
+  pre_filter: z.string().optional(),
+});
 
 /** One step as mrjob describes it to its runners. */
-export interface MrjobStep {
-  readonly type: string;
-  readonly mapper?: MrjobSubstep;
-  readonly combiner?: MrjobSubstep;
-  readonly reducer?: MrjobSubstep;
-  readonly jobconf?: Readonly<Record<string, string | null>>;
+const StepSchema = z.object({
+  type: z.string(),
+  mapper: SubstepSchema.optional(),
+  combiner: SubstepSchema.optional(),
+  reducer: SubstepSchema.optional(),
+  jobconf: z.record(z.string(), z.string().nullable()).optional(),
   /** Set by `mapper_raw`: the mapper reads a manifest of input files. */
-  readonly input_manifest?: boolean;
-}
-
-/** A file the job ships: a local path and its name in the task's working directory. */
-export interface MrjobFile {
-  readonly path: string;
-  readonly name: string;
-}
+  input_manifest: z.boolean().optional(),
+});
 
 /**
  * What an mrjob job tells its runner (the runner keyword arguments of mrjob's own
  * launcher, `MRJob._runner_kwargs()`), reduced to what shapes the streaming steps.
  */
-export interface MrjobDescription {
+export const MrjobDescriptionSchema = z.object({
   /** The job script as the job names it (relative to where it was described). */
-  readonly script: string;
-  readonly steps: readonly MrjobStep[];
-  readonly sortValues: boolean;
-  /** JOBCONF / jobconf() merged with the job's `--jobconf` arguments; values in Java form. */
-  readonly jobconf: Readonly<Record<string, string | null>>;
-  readonly partitioner: string | null;
+  script: z.string(),
+  steps: z.array(StepSchema),
+  sortValues: z.boolean(),
+  /** JOBCONF / jobconf() merged with the job's `--jobconf` arguments; values in Java form, null blanks. */
+  jobconf: z.record(z.string(), z.string().nullable()),
+  partitioner: z.string().nullable(),
   /** FILES / files() and `--files`: `path` or `path#name`. */
-  readonly files: readonly string[];
-  readonly dirs: readonly string[];
-  readonly archives: readonly string[];
+  files: z.array(z.string()),
+  dirs: z.array(z.string()),
+  archives: z.array(z.string()),
   /** Passthrough arguments for every task; a file argument (`add_file_arg`) is shipped and renamed. */
-  readonly extraArgs: readonly (string | { readonly path: string; readonly name: string | null })[];
-  readonly cmdenv: Readonly<Record<string, string>>;
+  extraArgs: z.array(z.union([z.string(), z.object({ path: z.string(), name: z.string().nullable() })])),
+  cmdenv: z.record(z.string(), z.string()),
   /** `task_python_bin`, else `python_bin`. */
-  readonly pythonBin: string | readonly string[] | null;
-  readonly shBin: string | readonly string[] | null;
-  readonly setup: readonly string[];
-  readonly libjars: readonly string[];
-  readonly hadoopInputFormat: string | null;
-  readonly hadoopOutputFormat: string | null;
-  readonly inputPaths: readonly string[];
+  pythonBin: Words,
+  shBin: Words,
+  setup: z.array(z.string()),
+  libjars: z.array(z.string()),
+  hadoopInputFormat: z.string().nullable(),
+  hadoopOutputFormat: z.string().nullable(),
+  inputPaths: z.array(z.string()),
+});
+
+export type MrjobStep = z.output<typeof StepSchema>;
+export type MrjobDescription = z.output<typeof MrjobDescriptionSchema>;
+
+/** A file the job ships: a local path and its name in the task's working directory. */
+export interface MrjobFile {
+  readonly path: string;
+  readonly name: string;
 }
 
 /** One streaming step to run: command lines (manifest `Step` strings) and its configuration. */
