@@ -15,7 +15,7 @@ import { parseEnvPairs } from '../core/jobconf-args.js';
 import { type ManifestInput, type Step, validateManifest } from '../core/manifest.js';
 import { parseS3Uri } from '../core/s3uri.js';
 import { bundleStepModule } from './bundle.js';
-import { prepareMrjob } from './mrjob.js';
+import { type JobSteps, mrjobSteps } from './mrjob.js';
 
 /** The job fields that the CLI's flags and the library's `JobSpec` share. */
 export interface JobShape {
@@ -182,43 +182,24 @@ export class JobPackager {
     return files.map((file) => [`${prefix}${path.relative(base, file)}`, file]);
   }
 
-  /** The job's mapper, reducer and combiner: from the flags, or from an mrjob job's steps. */
-  private async steps(f: JobFlags): Promise<{
-    mapper: Step;
-    reducer?: Step;
-    combiner?: Step;
-    mrjobConf?: Record<string, string>;
-    mrjobEnv?: Readonly<Record<string, string>>;
-  }> {
-    if (f.mrjob === undefined) {
-      const extra = f.jobArgs?.[0];
-      if (extra !== undefined) {
-        throw new UsageError(
-          `${extra.startsWith('-') ? 'unknown option' : 'unexpected argument'} '${extra}' (job arguments go with --mrjob job.py only)`,
-        );
-      }
-      if (f.mapper === undefined) {
-        throw new UsageError("required option '-m, --mapper <cmd|module>' not specified (or run an mrjob job with --mrjob job.py)");
-      }
-      return {
-        mapper: await this.step('mapper', f.mapper),
-        ...(f.reducer ? { reducer: await this.step('reducer', f.reducer) } : {}),
-        ...(f.combiner ? { combiner: await this.step('combiner', f.combiner) } : {}),
-      };
-    }
-    const given = (['mapper', 'reducer', 'combiner'] as const).filter((k) => f[k] !== undefined);
-    if (given.length > 0) {
-      throw new UsageError(`--mrjob builds the mapper, combiner and reducer from the job's steps: drop --${given.join(', --')}.`);
-    }
-    const plan = await prepareMrjob(f.mrjob, f.jobArgs ?? [], jobConfFromFlags(f), f.pythonBin);
-    for (const file of plan.files) this.ship(file.name, file.path);
-    const [only, ...more] = plan.steps;
-    if (only === undefined || more.length > 0) {
+  /** The steps of a job given by -m/-r/-c. */
+  private async flagSteps(f: JobFlags): Promise<JobSteps> {
+    const extra = f.jobArgs?.[0];
+    if (extra !== undefined) {
       throw new UsageError(
-        `mrjob job ${f.mrjob} has ${plan.steps.length} steps; multi-step jobs are not supported yet: run each step by hand (docs/hadoop-streaming.md, "mrjob").`,
+        `${extra.startsWith('-') ? 'unknown option' : 'unexpected argument'} '${extra}' (job arguments go with --mrjob job.py only)`,
       );
     }
-    return { ...only, mrjobConf: only.jobconf, mrjobEnv: plan.env };
+    if (f.mapper === undefined) {
+      throw new UsageError("required option '-m, --mapper <cmd|module>' not specified (or run an mrjob job with --mrjob job.py)");
+    }
+    return {
+      mapper: await this.step('mapper', f.mapper),
+      ...(f.reducer ? { reducer: await this.step('reducer', f.reducer) } : {}),
+      ...(f.combiner ? { combiner: await this.step('combiner', f.combiner) } : {}),
+      jobconf: jobConfFromFlags(f),
+      env: {},
+    };
   }
 
   async prepare(f: JobFlags): Promise<PreparedJob> {
@@ -256,21 +237,19 @@ export class JobPackager {
       localOutputDir = f.output;
       output = `s3://${this.bucket}/${defaultOutputPrefix(this.jobId)}`;
     }
-    const { mapper, reducer, combiner, mrjobConf, mrjobEnv } = await this.steps(f);
+    const { jobconf, env: jobEnv, ...steps } =
+      f.mrjob === undefined ? await this.flagSteps(f) : await mrjobSteps(f, (name, local) => this.ship(name, local));
     for (const extra of f.file ?? []) {
       if (!existsSync(extra)) throw new UsageError(`File ${extra} (--file) does not exist.`);
       this.ship(path.basename(extra), extra);
     }
     for (const [name, local] of this.shipped) uploads.push([fileKey(this.jobId, name), local]);
-    const jobconf = mrjobConf ?? jobConfFromFlags(f);
-    const env = { ...mrjobEnv, ...parseEnvPairs(f.cmdenv ?? []) };
+    const env = { ...jobEnv, ...parseEnvPairs(f.cmdenv ?? []) };
     const manifest: ManifestInput = {
       ...(f.name ? { name: f.name } : {}),
       input: inputs.length === 1 ? inputs[0]! : inputs,
       output,
-      mapper,
-      ...(reducer ? { reducer } : {}),
-      ...(combiner ? { combiner } : {}),
+      ...steps,
       files: [...this.shipped.keys()].map((n) => `s3://${this.bucket}/${fileKey(this.jobId, n)}`),
       ...(f.numReducers !== undefined ? { numReducers: f.numReducers } : {}),
       ...(f.splitSize !== undefined ? { splitSize: f.splitSize } : {}),

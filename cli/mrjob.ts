@@ -13,7 +13,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
+import type { ManifestInput } from '../core/manifest.js';
 import { type MrjobDescription, MrjobDescriptionSchema, type MrjobPlan, planMrjob } from '../core/mrjob.js';
+import { jobConfFromFlags } from './jobconf-flags.js';
+import type { JobFlags } from './job-spec.js';
 
 /** The line before the description on stdout (the job may print its own lines). */
 const MARKER = '@@mapreduce-mrjob-description@@';
@@ -150,4 +153,30 @@ export async function prepareMrjob(
     }
   }
   return plan;
+}
+
+/** What a job runs, as manifest fields: its step(s), its job configuration and environment. */
+export type JobSteps = Pick<ManifestInput, 'mapper' | 'reducer' | 'combiner'> & {
+  jobconf: Record<string, string>;
+  env: Readonly<Record<string, string>>;
+};
+
+/**
+ * The steps of `--mrjob job.py`: one step as the manifest's mapper/reducer/combiner. Ships the job's files through `ship(name, localPath)`.
+ */
+export async function mrjobSteps(f: JobFlags, ship: (name: string, local: string) => void): Promise<JobSteps> {
+  const given = (['mapper', 'reducer', 'combiner'] as const).filter((k) => f[k] !== undefined);
+  if (given.length > 0) {
+    throw new UsageError(`--mrjob builds the mapper, combiner and reducer from the job's steps: drop --${given.join(', --')}.`);
+  }
+  const plan = await prepareMrjob(f.mrjob!, f.jobArgs ?? [], jobConfFromFlags(f), f.pythonBin);
+  for (const file of plan.files) ship(file.name, file.path);
+  const [first, ...more] = plan.steps;
+  if (more.length === 0) {
+    const { jobconf, ...step } = first!;
+    return { ...step, jobconf, env: plan.env };
+  }
+  throw new UsageError(
+    `mrjob job ${f.mrjob} has ${plan.steps.length} steps; multi-step jobs are not supported yet: run each step by hand (docs/hadoop-streaming.md, "mrjob").`,
+  );
 }

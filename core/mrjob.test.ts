@@ -139,6 +139,9 @@ describe('planMrjob: job configuration', () => {
       d: 'step',
     });
     expect(plan.steps[1]!.jobconf).toMatchObject({ b: 'cli', c: 'cli' });
+    // What every step shares: all but the step's own keys.
+    expect(plan.jobconf).toEqual({ ...plan.steps[1]!.jobconf });
+    expect(plan.jobconf).toMatchObject({ a: 'job', b: 'cli', c: 'cli' });
     expect(plan.steps[1]!.jobconf).not.toHaveProperty('d');
   });
 });

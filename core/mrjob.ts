@@ -91,6 +91,8 @@ export interface MrjobStreamingStep {
 
 export interface MrjobPlan {
   readonly steps: readonly MrjobStreamingStep[];
+  /** The configuration every step shares (each step's `jobconf` is this plus the step's own). */
+  readonly jobconf: Record<string, string>;
   /** Every file to ship: the script first, then FILES/--files, then file arguments. */
   readonly files: readonly MrjobFile[];
   /** The job's `cmdenv` (our `--cmdenv` is applied over it by the caller). */
@@ -159,14 +161,14 @@ function checkSupported(d: MrjobDescription): void {
   }
 }
 
-/** The job configuration of step `n`, later layers winning; null blanks a key. */
-function stepJobConf(d: MrjobDescription, step: MrjobStep, cliConf: Readonly<Record<string, string>>): Record<string, string> {
+/** The job configuration of a step (`undefined`: what all steps share), later layers winning; null blanks a key. */
+function stepJobConf(d: MrjobDescription, step: MrjobStep | undefined, cliConf: Readonly<Record<string, string>>): Record<string, string> {
   const layers: Readonly<Record<string, string | null>>[] = [
     d.sortValues ? { ...SORT_VALUES_JOBCONF, [JobConfKeys.PARTITIONER_CLASS]: SORT_VALUES_PARTITIONER } : {},
     d.jobconf,
     d.partitioner ? { [JobConfKeys.PARTITIONER_CLASS]: d.partitioner } : {},
     cliConf,
-    step.jobconf ?? {},
+    step?.jobconf ?? {},
   ];
   const merged: Record<string, string | null> = {};
   for (const layer of layers) Object.assign(merged, layer);
@@ -226,6 +228,7 @@ export function planMrjob(
   });
   return {
     steps,
+    jobconf: stepJobConf(d, undefined, cliConf),
     files: [script, ...d.files.map(parseHashPath), ...argFiles],
     env: { ...d.cmdenv },
   };

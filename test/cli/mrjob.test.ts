@@ -155,19 +155,25 @@ describe.skipIf(!MRJOB)('--mrjob usage errors (nothing starts)', () => {
     s.file('in/a.txt', 'x\n');
   });
 
-  it('a missing job file, a job whose arguments mrjob rejects, a script that runs no job, a job argument without --mrjob', async () => {
+  it('a missing job file, a job whose arguments mrjob rejects, a script that runs no job, a job argument without --mrjob, -m with --mrjob, mapper_raw', async () => {
     s.file('not_a_job.py', 'print("hello")\n');
-    const [missing, badArg, notJob, stray, both] = await Promise.all([
+    s.file(
+      'raw_job.py',
+      'from mrjob.job import MRJob\nclass R(MRJob):\n    def mapper_raw(self, path, uri):\n        yield uri, 1\nif __name__ == "__main__":\n    R.run()\n',
+    );
+    const [missing, badArg, notJob, stray, both, raw] = await Promise.all([
       mr(['run', '--mrjob', 'nope.py', '-i', 'in', '-o', 'o1']),
       mr(['run', '--mrjob', path.join(EXAMPLES, 'most_used_word.py'), '-i', 'in', '-o', 'o2', '--', '--no-such-option']),
       mr(['run', '--mrjob', 'not_a_job.py', '-i', 'in', '-o', 'o3']),
       mr(['run', '-m', 'cat', '-i', 'in', '-o', 'o4', '--min-length', '3']),
       mr(['run', '--mrjob', path.join(EXAMPLES, 'sensor_readings.py'), '-m', 'cat', '-i', 'in', '-o', 'o5']),
+      mr(['run', '--mrjob', 'raw_job.py', '-i', 'in', '-o', 'o6']),
     ]);
     usageError(missing, /mrjob job nope\.py does not exist or is not a file/);
     usageError(badArg, /most_used_word\.py` failed while describing its steps \(exit 2\):[\s\S]*unrecognized arguments: --no-such-option/);
     usageError(notJob, /not_a_job\.py did not run an mrjob job: it must end with `if __name__ == '__main__': MRYourJob\.run\(\)`/);
     usageError(stray, /unknown option '--min-length' \(job arguments go with --mrjob job\.py only\)/);
     usageError(both, /--mrjob builds the mapper, combiner and reducer from the job's steps: drop --mapper/);
+    usageError(raw, /mrjob job raw_job\.py: step 0's mapper_raw is not supported: mapper_raw needs an input manifest/);
   });
 });
