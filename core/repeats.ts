@@ -18,17 +18,23 @@
  *   the same shape from start to end far more often than not, and re-probing would
  *   cost the rarely-repeating shapes a probe per window.
  *
- * The constants were chosen with scripts/micro/repeat-policy.ts (CPU of the map-side
- * sort per shape, counting on and off): a small vocabulary gains 4-6x, a Zipf
- * vocabulary of 50k-1M words about breaks even in CPU and spills far less, and
- * rarely-repeating shapes pay only the probe.
+ * The constants: a 16384-record probe asking for 4 copies (2026-11-26 14:11) turned
+ * counting off on the benchmark's own corpus (20k-word Zipf vocabulary: 4,734
+ * distinct words in the first 16384 records, under 4 copies each), and the map
+ * attempts then sorted every `word\t1` record: 3.4x the worker CPU of the whole word
+ * count. Distinct records of a heavy-tailed vocabulary grow much slower than records,
+ * so a short probe underrates how much they repeat (that corpus: 10,842 distinct in
+ * 65536, 17,855 in 262144). 65536 records and 2 copies (the thresholds both places used
+ * before they shared this policy) keep counting on Zipf vocabularies of 20k-1M words
+ * and still stop after one probe where records do not repeat. Measured on real map
+ * attempts run in-process (docs/performance.md, "Where the time goes").
  */
 
 /** Records counted in a window before the policy judges whether they repeat. */
-export const REPEAT_PROBE_RECORDS = 16384;
+export const REPEAT_PROBE_RECORDS = 65536;
 
 /** Counting pays while each distinct record came at least this many times on average. */
-export const MIN_REPEATS = 4;
+export const MIN_REPEATS = 2;
 
 /**
  * True while counting is worth it: fewer than REPEAT_PROBE_RECORDS records seen in the
