@@ -5,10 +5,12 @@
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StaleStateError } from '../core/errors.js';
-import type { JobRecord, JobStatus, TaskRecord } from '../core/model.js';
+import type { JobRecord, JobStatus, StepSummary, TaskRecord } from '../core/model.js';
 import type { AwsClients } from './clients.js';
 import { ACTIVE_JOB, ACTIVE_TASK, fenced, isConditionFailure, itemToJob, itemToTask, jobKey } from './items.js';
 
+/** The job record is at step `:from` (the first step's record may have no `step`). */
+const stepIs = (from: number) => (from === 0 ? '(attribute_not_exists(#step) OR #step = :from)' : '#step = :from');
 
 export class JobStore {
   constructor(
@@ -140,6 +142,57 @@ export class JobStore {
         '(#phase = :map AND numReduces = :zero AND mapsCommitted = numMaps))',
       { ':fin': 'FINALIZING', ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':now': now },
     );
+  }
+
+  /**
+   * Leave a finished intermediate step exactly once: MAP/REDUCE → STEPPING, only when every
+   * output task of step `from` committed (services/step-change.ts). Like beginFinalize:
+   * one winner plans the next step; the checker resumes a STEPPING job whose planner died.
+   */
+  beginStepChange(jobId: string, from: number, now: string): Promise<boolean> {
+    return this.transition(
+      jobId,
+      'SET #phase = :stepping, phaseChangedAt = :now, updatedAt = :now',
+      `#status IN (:creating, :running) AND ${stepIs(from)} AND ((#phase = :reduce AND reducesCommitted = numReduces) OR ` +
+        '(#phase = :map AND numReduces = :zero AND mapsCommitted = numMaps))',
+      { ':stepping': 'STEPPING', ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':from': from, ':now': now },
+      { '#step': 'step' },
+    );
+  }
+
+  /**
+   * STEPPING (step `from`) → MAP of step `from + 1`, with its task counts, once its task
+   * records are written. The one write that makes the next step current: of two planners
+   * (a worker and the checker resuming it) only one wins; the loser sends nothing.
+   */
+  enterStep(jobId: string, from: number, next: { numMaps: number; numReduces: number; done: StepSummary }, now: string): Promise<boolean> {
+    return this.transition(
+      jobId,
+      'SET #step = :next, #phase = :map, numMaps = :maps, numReduces = :reduces, mapsCommitted = :zero, reducesCommitted = :zero, ' +
+        'stepsDone = list_append(if_not_exists(stepsDone, :empty), :done), phaseChangedAt = :now, updatedAt = :now ' +
+        'REMOVE reduceEnqueuedAt, mapEnqueuedAt, splitPoints',
+      `#status IN (:creating, :running) AND #phase = :stepping AND ${stepIs(from)}`,
+      {
+        ':next': from + 1,
+        ':map': 'MAP',
+        ':maps': next.numMaps,
+        ':reduces': next.numReduces,
+        ':zero': 0,
+        ':empty': [],
+        ':done': [next.done],
+        ':stepping': 'STEPPING',
+        ':running': 'RUNNING',
+        ':creating': 'CREATING',
+        ':from': from,
+        ':now': now,
+      },
+      { '#step': 'step' },
+    );
+  }
+
+  /** A later step's map tasks are sent (the checker resends them while this is unset). */
+  markMapEnqueued(jobId: string, step: number, now: string): Promise<boolean> {
+    return this.transition(jobId, 'SET mapEnqueuedAt = :now', `#phase = :map AND #step = :step`, { ':map': 'MAP', ':step': step, ':now': now }, { '#step': 'step' });
   }
 
   succeed(jobId: string, now: string): Promise<boolean> {

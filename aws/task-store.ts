@@ -9,6 +9,7 @@ import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/l
 import { forEachLimit } from '../core/concurrency.js';
 import { LeaseLostError, StaleStateError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
+import { stepTaskPrefix } from '../core/steps.js';
 import { BackupStore } from './backup-store.js';
 import type { AwsClients } from './clients.js';
 import { fenced, isConditionFailure, itemToTask, jobKey, taskKey } from './items.js';
@@ -107,8 +108,8 @@ export class TaskStore {
     }
   }
 
-  /** All tasks of a job (consistent), optionally of one kind. */
-  async list(jobId: string, kind?: 'map' | 'reduce'): Promise<TaskRecord[]> {
+  /** All tasks of a job (consistent), or those of one kind of one step (core/steps.ts; default the first). */
+  async list(jobId: string, kind?: 'map' | 'reduce', step = 0): Promise<TaskRecord[]> {
     const items: TaskRecord[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -116,7 +117,7 @@ export class TaskStore {
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-          ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':sk': kind ? `TASK#${kind[0]}-` : 'TASK#' },
+          ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':sk': kind ? `TASK#${stepTaskPrefix(step)}${kind[0]}-` : 'TASK#' },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),

@@ -7,6 +7,7 @@
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AttemptEntry, AttemptOutcome, TaskRecord } from '../core/model.js';
 import { ACTIVE_TASK } from './items.js';
+import { isMapTaskId } from '../core/steps.js';
 
 /** Who holds an attempt: the fence of every owner-side transition. */
 export interface AttemptRef {
@@ -217,7 +218,7 @@ export function committedBy(ref: AttemptRef, current: TaskRecord | undefined): b
  * counters. CREATING too: map tasks are sent before the coordinator marks the job RUNNING.
  */
 export function jobCommitWrite(taskId: string, counters: Record<string, number>): TaskWrite {
-  const kind = taskId.startsWith('m-') ? 'mapsCommitted' : 'reducesCommitted';
+  const kind = isMapTaskId(taskId) ? 'mapsCommitted' : 'reducesCommitted';
   // DynamoDB rejects unused names: '#counters' only when a counter is added (an empty reduce has none).
   const names: Record<string, string> = { '#done': kind, '#status': 'status' };
   const values: Record<string, unknown> = { ':one': 1, ':runningJob': 'RUNNING', ':creatingJob': 'CREATING' };

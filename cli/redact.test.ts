@@ -32,7 +32,7 @@ describe('redactJob', () => {
     const shown = redactJob(job);
     expect(shown.manifest?.env).toEqual({ API_TOKEN: REDACTED, MODE: REDACTED });
     expect(JSON.stringify(shown)).not.toContain('very-secret-token');
-    expect(shown.manifest?.mapper).toBe(manifest.mapper);
+    expect(shown.manifest?.steps).toEqual(manifest.steps);
     expect(job.manifest?.env.API_TOKEN).toBe('very-secret-token');
   });
 

@@ -16,9 +16,9 @@ describe('manifest jobconf', () => {
   });
 
   it('mapreduce.job.reduces=0 (or numReducers 0) is map-only', () => {
-    expect(isMapOnly(validateManifest({ ...base, jobconf: { 'mapreduce.job.reduces': '0' } }))).toBe(true);
-    expect(isMapOnly(validateManifest({ ...base, numReducers: 0 }))).toBe(true);
-    expect(isMapOnly(validateManifest(base))).toBe(false);
+    expect(isMapOnly(validateManifest({ ...base, jobconf: { 'mapreduce.job.reduces': '0' } }).steps[0]!)).toBe(true);
+    expect(isMapOnly(validateManifest({ ...base, numReducers: 0 }).steps[0]!)).toBe(true);
+    expect(isMapOnly(validateManifest(base).steps[0]!)).toBe(false);
   });
 
   it('names every bad jobconf value in the manifest error', () => {

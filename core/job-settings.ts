@@ -12,7 +12,7 @@ import { shuffleCodecFor, type ShuffleCodec } from './shuffle-key.js';
 /** The manifest fields read or written here (a structural subset of Manifest). */
 interface JobConfFields {
   readonly jobconf: JobConf;
-  readonly mapper: unknown;
+  readonly mapper?: unknown;
   readonly reducer?: unknown;
   readonly combiner?: unknown;
   readonly numReducers: number;

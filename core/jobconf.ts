@@ -94,6 +94,9 @@ const COMPARATORS: Readonly<Record<string, 'bytes' | 'keyfield'>> = {
   bytes: 'bytes',
 };
 
+/** The default extension of Hadoop's GzipCodec: compressed parts are `part-00000.gz`. */
+export const GZIP_EXTENSION = '.gz';
+
 const GZIP_CODECS = new Set(['org.apache.hadoop.io.compress.GzipCodec', 'gzip', 'GzipCodec']);
 
 /** The sampling of a total-order job (Hadoop's SplitSampler arguments). */

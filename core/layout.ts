@@ -10,11 +10,14 @@
  *   tmp/<jobId>/map/<taskId>/attempt-N      one intermediate object per map attempt
  *   tmp/<jobId>/out/<taskId>/attempt-N      a reduce attempt's part, before commit
  *   tmp/<jobId>/live-logs/<taskId>/attempt-N.stderr  a running attempt's stderr so far (core/live-log.ts)
+ *   tmp/<jobId>/steps/<n>/part-NNNNN        the committed output of step n (1-based) of a multi-step job
  *   incoming/<pipeline>/<batch>/..._READY   batch uploads; pipelines/<pipeline>.json configs
  */
 
 import { InvalidKeyError } from './errors.js';
+import type { Manifest } from './manifest.js';
 import { isValidJobId } from './model.js';
+import { isLastStep } from './steps.js';
 import { assertUnderPrefix } from './s3uri.js';
 
 function checkJobId(jobId: string): string {
@@ -59,6 +62,16 @@ export function logsPrefix(jobId: string, taskId?: string): string {
 
 export function mapOutputKey(jobId: string, taskId: string, attempt: number): string {
   return `${tmpPrefix(jobId)}map/${taskId}/attempt-${attempt}`;
+}
+
+/** Where the committed output of an intermediate step (0-based `step`) goes: the next step's input. */
+export function stepOutputPrefix(jobId: string, step: number): string {
+  return `${tmpPrefix(jobId)}steps/${step + 1}/`;
+}
+
+/** The output URI of a step: the user's for the last step, else its prefix under tmp/. */
+export function stepOutputUri(m: Pick<Manifest, 'steps' | 'output'>, jobId: string, step: number, bucket: string): string {
+  return isLastStep(m, step) ? m.output : `s3://${bucket}/${stepOutputPrefix(jobId, step)}`;
 }
 
 export function reduceTempKey(jobId: string, taskId: string, attempt: number): string {

@@ -38,6 +38,7 @@ export const LOG_EVENTS = {
   jobCreated: 'Job created',
   jobRejected: 'Job rejected',
   reducePhaseStarted: 'Reduce phase started',
+  stepStarted: 'Job step started',
   jobSucceeded: 'Job succeeded',
   submissionHandled: 'Submission handled',
   submissionFailed: 'Submission failed; it will be retried',

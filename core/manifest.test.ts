@@ -21,15 +21,15 @@ const withBase = (extra: Record<string, unknown>) => JSON.stringify({ ...base, .
 describe('parseManifest', () => {
   it('applies defaults to a minimal manifest', () => {
     const m = parseManifest(JSON.stringify(base));
-    expect(m).toEqual({ ...base, files: [], numReducers: 1, overwrite: false, env: {}, jobconf: {} });
-    expect(isMapOnly(m)).toBe(true);
-    expect(isMapOnly(parseManifest(withBase({ reducer: { module: 'wc.mjs' } })))).toBe(false);
+    expect(m).toEqual({ input: base.input, output: base.output, files: [], numReducers: 1, overwrite: false, env: {}, jobconf: {}, steps: [{ mapper: 'cat', numReducers: 1, jobconf: {} }] });
+    expect(isMapOnly(m.steps[0]!)).toBe(true);
+    expect(isMapOnly(parseManifest(withBase({ reducer: { module: 'wc.mjs' } })).steps[0]!)).toBe(false);
   });
 
   it('accepts a list of input objects and module steps', () => {
     const m = parseManifest(withBase({ input: ['s3://bkt/a', 's3://bkt/b'], reducer: { module: 'r.mjs' }, numMappers: 3 }));
     expect(m.input).toEqual(['s3://bkt/a', 's3://bkt/b']);
-    expect(m.reducer).toEqual({ module: 'r.mjs' });
+    expect(m.steps[0]?.reducer).toEqual({ module: 'r.mjs' });
   });
 
   it('invalid JSON, or JSON that is not an object', () => {
@@ -39,7 +39,7 @@ describe('parseManifest', () => {
   });
 
   it('unknown fields are named, with the allowed ones', () => {
-    expect(issues(withBase({ reducers: 2 }))).toEqual([expect.stringMatching(/^unknown field "reducers" \(allowed: input, output, mapper, reducer, combiner, files, numReducers/)]);
+    expect(issues(withBase({ reducers: 2 }))).toEqual([expect.stringMatching(/^unknown field "reducers" \(allowed: input, output, mapper, reducer, combiner, steps, files, numReducers/)]);
     expect(issues(withBase({ a: 1, b: 2 }))[0]).toMatch(/^unknown fields "a", "b" \(allowed: /);
     expect(issues(withBase({ mapper: { module: 'm.mjs', extra: true } }))).toEqual(['mapper: unknown field "extra" (allowed: module)']);
   });
@@ -53,12 +53,12 @@ describe('parseManifest', () => {
   });
 
   it('numReducers: negative (0 is map-only, as Hadoop\'s -numReduceTasks 0)', () => {
-    expect(isMapOnly(parseManifest(withBase({ reducer: 'cat', numReducers: 0 })))).toBe(true);
+    expect(isMapOnly(parseManifest(withBase({ reducer: 'cat', numReducers: 0 })).steps[0]!)).toBe(true);
     expect(issues(withBase({ numReducers: -4 }))).toEqual(['numReducers: must be at least 0 (got -4)']);
   });
 
   it('a missing or empty mapper', () => {
-    expect(issues(JSON.stringify({ input: base.input, output: base.output }))).toEqual(['mapper: is required']);
+    expect(issues(JSON.stringify({ input: base.input, output: base.output }))).toEqual(['mapper: is required (or "steps" for a multi-step job)']);
     expect(issues(withBase({ mapper: '   ' }))).toEqual(['mapper: must be a non-empty command line (got "   ")']);
   });
 
@@ -66,8 +66,8 @@ describe('parseManifest', () => {
     expect(issues(JSON.stringify({ numReducers: -1, reducer: 'cat' }))).toEqual([
       'input: is required',
       'output: is required',
-      'mapper: is required',
       'numReducers: must be at least 0 (got -1)',
+      'mapper: is required (or "steps" for a multi-step job)',
     ]);
   });
 

@@ -29,6 +29,8 @@ export const MANIFEST_LIMITS = {
   maxEnvChars: 64 * 1024,
   /** Map tasks of one job (splitSize: 1 on a 1 MiB object would be 1,048,576). */
   maxMapTasks: 10_000,
+  /** Steps of a multi-step job (`steps`); each step is a MapReduce of its own. */
+  maxSteps: 16,
 } as const;
 
 /**
@@ -87,7 +89,23 @@ const InputUriString = z.string().superRefine((value, ctx) => {
   }
 });
 
-export const ManifestSchema = z
+const JobConfSchema = z.record(z.string(), z.string());
+const NumReducersSchema = z.number().int('must be a whole number').min(0, 'must be at least 0').max(10_000);
+
+/**
+ * One step of a multi-step job (`steps: [...]`): its own mapper, combiner, reducer,
+ * reducer count and jobconf. The step's jobconf overrides the job-wide one for that step;
+ * its numReducers defaults to the job-wide numReducers.
+ */
+const StepDefSchema = z.strictObject({
+  mapper: StepSchema,
+  reducer: StepSchema.optional(),
+  combiner: StepSchema.optional(),
+  numReducers: NumReducersSchema.optional(),
+  jobconf: JobConfSchema.default({}),
+});
+
+const ManifestFieldsSchema = z
   .strictObject({
     name: z.string().max(L.maxNameChars, `must be at most ${L.maxNameChars} characters`).optional(),
     /** Objects, prefixes ("directories") or globs; comma lists allowed (core/input-listing.ts). */
@@ -99,13 +117,20 @@ export const ManifestSchema = z
         .max(L.maxInputs, `must list at most ${L.maxInputs} inputs`),
     ]),
     output: S3UriString,
-    mapper: StepSchema,
+    /** A single-step job's mapper; give either this (with reducer/combiner) or `steps`. */
+    mapper: StepSchema.optional(),
     reducer: StepSchema.optional(),
     combiner: StepSchema.optional(),
+    /** A multi-step job: step N's output is step N+1's input; only the last writes `output`. */
+    steps: z
+      .array(StepDefSchema)
+      .min(1, 'must list at least one step')
+      .max(L.maxSteps, `must list at most ${L.maxSteps} steps`)
+      .optional(),
     /** s3:// URIs of files copied into every task's working directory (like Hadoop's -file). */
     files: z.array(S3UriString).max(L.maxFiles, `must list at most ${L.maxFiles} files`).default([]),
     /** 0 = map-only (Hadoop's -numReduceTasks 0), whatever `reducer` says. */
-    numReducers: z.number().int('must be a whole number').min(0, 'must be at least 0').max(10_000).default(1),
+    numReducers: NumReducersSchema.default(1),
     splitSize: z.number().int('must be a whole number').min(1, 'must be at least 1 byte').optional(),
     numMappers: z
       .number()
@@ -127,7 +152,7 @@ export const ManifestSchema = z
       .record(z.string().max(L.maxEnvKeyChars, `names must be at most ${L.maxEnvKeyChars} characters`), z.string())
       .default({}),
     /** Hadoop job configuration (-D key=value); see docs/hadoop-streaming.md. */
-    jobconf: z.record(z.string(), z.string()).default({}),
+    jobconf: JobConfSchema.default({}),
     /** Speculative backup attempts (Hadoop's mapreduce.{map,reduce}.speculative): on unless false. */
     speculative: z.union([z.boolean(), z.strictObject({ map: z.boolean().optional(), reduce: z.boolean().optional() })]).optional(),
   })
@@ -148,17 +173,75 @@ export const ManifestSchema = z
     if (m.splitSize !== undefined && m.numMappers !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['numMappers'], message: 'give splitSize or numMappers, not both' });
     }
-    if (m.combiner !== undefined && m.reducer === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['combiner'], message: 'a combiner needs a reducer' });
-    }
-    for (const message of jobConfIssues(m)) ctx.addIssue({ code: 'custom', path: ['jobconf'], message });
-  })
-  .transform(applyJobConf);
+    for (const issue of stepIssues(m)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
-/** A validated manifest with defaults applied. */
-export type Manifest = z.output<typeof ManifestSchema>;
-export type ManifestInput = z.input<typeof ManifestSchema>;
+/** What a step of a job runs; every job has at least one (a single-step manifest is `steps: [it]`). */
+export interface ManifestStep {
+  readonly mapper: Step;
+  readonly reducer?: Step;
+  readonly combiner?: Step;
+  /** Resolved: the step's own, else its jobconf's mapreduce.job.reduces, else the job-wide numReducers. */
+  readonly numReducers: number;
+  /** The step's own jobconf keys only (they override the job-wide jobconf for this step). */
+  readonly jobconf: Readonly<Record<string, string>>;
+}
+
+type ManifestFields = z.output<typeof ManifestFieldsSchema>;
+
+/**
+ * A validated manifest with defaults applied, normalised: the job-wide fields and
+ * `steps` (a single-step manifest's mapper/reducer/combiner become its one step), so
+ * the rest of the code has one path. Validating it again gives it back unchanged.
+ */
+export type Manifest = Omit<ManifestFields, 'mapper' | 'reducer' | 'combiner' | 'steps'> & {
+  readonly steps: readonly ManifestStep[];
+};
 export type Step = z.output<typeof StepSchema>;
+
+/** The one place a manifest becomes steps (see Manifest). */
+function normalise(raw: ManifestFields): Manifest {
+  const m = applyJobConf(raw);
+  const { mapper, reducer, combiner, steps, ...jobWide } = m;
+  const defs = steps ?? [{ mapper: mapper!, reducer, combiner, jobconf: {} }];
+  return {
+    ...jobWide,
+    steps: defs.map((d) => ({
+      mapper: d.mapper,
+      ...(d.reducer !== undefined ? { reducer: d.reducer } : {}),
+      ...(d.combiner !== undefined ? { combiner: d.combiner } : {}),
+      numReducers: applyJobConf({ jobconf: d.jobconf, numReducers: ('numReducers' in d ? d.numReducers : undefined) ?? m.numReducers }).numReducers,
+      jobconf: d.jobconf,
+    })),
+  };
+}
+
+const MAPPER_REQUIRED = 'is required (or "steps" for a multi-step job)';
+
+/** Problems with the mapper/steps fields: exactly one form, and each step consistent. */
+function stepIssues(m: ManifestFields): { path: PropertyKey[]; message: string }[] {
+  const out: { path: PropertyKey[]; message: string }[] = [];
+  if (m.steps !== undefined) {
+    if (m.mapper !== undefined) out.push({ path: ['steps'], message: 'give either "mapper" (a single-step job) or "steps", not both' });
+    for (const role of ['reducer', 'combiner'] as const) {
+      if (m[role] !== undefined) out.push({ path: [role], message: `a multi-step job gives its ${role} inside each step, not at the top level` });
+    }
+  } else if (m.mapper === undefined) {
+    out.push({ path: ['mapper'], message: MAPPER_REQUIRED });
+    return out;
+  }
+  const defs = m.steps ?? [{ mapper: m.mapper, reducer: m.reducer, combiner: m.combiner, jobconf: {} }];
+  defs.forEach((d, i) => {
+    const at = (field: string): PropertyKey[] => (m.steps ? ['steps', i, field] : [field]);
+    if (d.combiner !== undefined && d.reducer === undefined) out.push({ path: at('combiner'), message: 'a combiner needs a reducer' });
+    const view = { ...d, numReducers: m.numReducers, jobconf: { ...m.jobconf, ...d.jobconf } };
+    for (const message of jobConfIssues(view)) out.push({ path: at('jobconf'), message });
+  });
+  return out;
+}
+
+export const ManifestSchema = ManifestFieldsSchema.transform(normalise);
+export type ManifestInput = z.input<typeof ManifestSchema>;
 
 /**
  * A bad value, quoted for the reason stored on the job record: cut short (a 200 KB
@@ -179,8 +262,10 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
         ', ',
       )} (allowed: ${
       path === '(manifest)'
-        ? 'input, output, mapper, reducer, combiner, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, sortFactor, env, jobconf, speculative, name'
-        : 'module'
+        ? 'input, output, mapper, reducer, combiner, steps, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, sortFactor, env, jobconf, speculative, name'
+        : /^steps\.\d+$/.test(path)
+          ? 'mapper, reducer, combiner, numReducers, jobconf'
+          : 'module'
     })`;
   }
   if (issue.code === 'invalid_type') {
@@ -193,7 +278,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     const got = valueAt(raw, issue.path);
     if (got === undefined) return `${path}: is required`;
     const inner = issue.errors.flat()[0];
-    if (path === 'mapper' || path === 'reducer' || path === 'combiner') {
+    if (/(^|\.)(mapper|reducer|combiner)$/.test(path)) {
       return `${path}: expected a command line string or {"module": "file.mjs"}, got ${shown(issue.path, got)}`;
     }
     if (path === 'input' && typeof got !== 'string' && !Array.isArray(got)) {
@@ -218,7 +303,13 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 export function validateManifest(raw: unknown): Manifest {
   const result = ManifestSchema.safeParse(raw);
   if (!result.success) {
-    throw new ManifestError(result.error.issues.map((i) => describeIssue(i, raw)));
+    const issues = result.error.issues.map((i) => describeIssue(i, raw));
+    // The step checks run only on well-typed fields; a missing mapper is still worth naming.
+    const r = raw as Record<string, unknown> | null;
+    if (typeof r === 'object' && r !== null && r.mapper === undefined && r.steps === undefined && !issues.some((i) => i.startsWith('mapper:'))) {
+      issues.push(`mapper: ${MAPPER_REQUIRED}`);
+    }
+    throw new ManifestError(issues);
   }
   return result.data;
 }
@@ -251,7 +342,7 @@ export function parseManifest(text: string): Manifest {
   return validateManifest(parseManifestJson(text));
 }
 
-/** True for a job with no reducer: map output is the final output, unsorted. */
-export function isMapOnly(m: Manifest): boolean {
-  return m.reducer === undefined || m.numReducers === 0;
+/** True for a step with no reducer: its map output is its output, unsorted. */
+export function isMapOnly(step: Pick<ManifestStep, 'mapper' | 'reducer' | 'numReducers'>): boolean {
+  return step.reducer === undefined || step.numReducers === 0;
 }

@@ -3,9 +3,11 @@
  * without the table's key attributes). Pure types and key helpers.
  */
 import type { Manifest } from './manifest.js';
+import { stepTaskPrefix } from './steps.js';
 
 export type JobStatus = 'CREATING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-export type JobPhase = 'MAP' | 'REDUCE' | 'FINALIZING' | 'DONE';
+/** STEPPING: a multi-step job between two steps (services/step-change.ts). */
+export type JobPhase = 'MAP' | 'REDUCE' | 'STEPPING' | 'FINALIZING' | 'DONE';
 export type TaskKind = 'map' | 'reduce';
 export type TaskStatus = 'PENDING' | 'RUNNING' | 'COMMITTED' | 'FAILED' | 'CANCELLED';
 
@@ -28,6 +30,15 @@ export interface JobRecord {
   readonly phase: JobPhase;
   /** Absent only on a job the coordinator refused before its manifest was valid (FAILED). */
   readonly manifest?: Manifest;
+  /**
+   * The step (0-based) whose tasks run now; absent for the first. numMaps, numReduces and
+   * the committed counts below are this step's (a multi-step job: core/steps.ts).
+   */
+  readonly step?: number;
+  /** What each finished earlier step ran, in order (the current step is not in it). */
+  readonly stepsDone?: readonly StepSummary[];
+  /** Set once a later step's map tasks were sent, so the checker knows whether to resend. */
+  readonly mapEnqueuedAt?: string;
   readonly numMaps: number;
   /** 0 for a map-only job. */
   readonly numReduces: number;
@@ -54,6 +65,14 @@ export interface JobRecord {
   readonly startedAt?: string;
 }
 
+/** A finished step of a multi-step job, as its status shows it. */
+export interface StepSummary {
+  readonly numMaps: number;
+  readonly numReduces: number;
+  /** When the step's last output task committed and the next step began to be planned. */
+  readonly finishedAt: string;
+}
+
 /** A job the coordinator accepted: it has a manifest (every job that runs tasks). */
 export type AcceptedJob = JobRecord & { readonly manifest: Manifest };
 
@@ -66,6 +85,8 @@ export interface TaskRecord {
   readonly taskId: string;
   readonly kind: TaskKind;
   readonly index: number;
+  /** The job step (0-based) the task belongs to; absent on the first step's tasks. */
+  readonly step?: number;
   readonly status: TaskStatus;
   /** Incremented by every claim; names the attempt's output objects. */
   readonly attempt: number;
@@ -149,9 +170,12 @@ export interface WorkerRecord {
 
 const PAD = 5;
 
-/** `m-00042` / `r-00003`: sortable, and the reduce index is the part number. */
-export function taskId(kind: TaskKind, index: number): string {
-  return `${kind === 'map' ? 'm' : 'r'}-${String(index).padStart(PAD, '0')}`;
+/**
+ * `m-00042` / `r-00003`: sortable, and the reduce index is the part number. Tasks of a
+ * later step of a multi-step job carry its prefix (`s2-m-00042`, core/steps.ts).
+ */
+export function taskId(kind: TaskKind, index: number, step = 0): string {
+  return `${stepTaskPrefix(step)}${kind === 'map' ? 'm' : 'r'}-${String(index).padStart(PAD, '0')}`;
 }
 
 /** `part-00000`: the Hadoop output file name for a partition or map-only task. */

@@ -7,6 +7,10 @@
  *   npm run build && node dist/scripts/chaos.js [--runs 10] [--workers 3] [--seed 1]
  *       [--max-kills 3] [--endpoint http://127.0.0.1:4566] [--keep-logs] [--speculation]
  *
+ * --steps: the job has 3 steps (a multi-step job, core/steps.ts): the inverted index, then
+ * words grouped by count (a sleeping swap mapper), then `cat` (the free identity mapper)
+ * with the index reducer again, so kills land in every step and on step changes.
+ *
  * --speculation: in each run the first attempt of one random map task also sleeps
  * SLOW_SECONDS (a straggler, ~13x a task), so backups are launched, win, lose and get
  * killed along with everything else.
@@ -35,6 +39,13 @@ export LC_ALL=C
 sleep "\${MAP_SLEEP:-0}"
 if [ "$mapreduce_task_partition" = "\${SLOW_TASK:-none}" ] && [ "$MR_ATTEMPT" = "1" ]; then sleep "$SLOW_SECONDS"; fi
 awk '{ for (i = 1; i <= NF; i++) print $i "\\t" NR }'
+`;
+
+/** Step 2 of --steps: `word<TAB>count<TAB>lines` → `count<TAB>word`, after MAP_SLEEP. */
+const SWAP_MAPPER = `#!/bin/sh
+export LC_ALL=C
+sleep "\${MAP_SLEEP:-0}"
+awk -F '\\t' '{ print $2 "\\t" $1 }'
 `;
 
 
@@ -98,6 +109,7 @@ async function main(): Promise<number> {
       endpoint: { type: 'string' },
       'keep-logs': { type: 'boolean', default: false },
       speculation: { type: 'boolean', default: false },
+      steps: { type: 'boolean', default: false },
     },
   });
   const runs = Number(values.runs);
@@ -129,12 +141,21 @@ async function main(): Promise<number> {
     await s.blobs.putBytes(bucket, 'in/words.txt', input);
     await s.blobs.putBytes(bucket, 'code/index_map.sh', MAPPER);
     await s.blobs.putBytes(bucket, 'code/index_reduce.sh', INDEX_REDUCER);
+    await s.blobs.putBytes(bucket, 'code/swap_map.sh', SWAP_MAPPER);
+    const steps = values.steps
+      ? {
+          steps: [
+            { mapper: 'index_map.sh', reducer: 'index_reduce.sh' },
+            { mapper: 'swap_map.sh', reducer: 'index_reduce.sh', numReducers: 2 },
+            { mapper: 'cat', reducer: 'index_reduce.sh' },
+          ],
+        }
+      : { mapper: 'index_map.sh', reducer: 'index_reduce.sh' };
     const manifest = (output: string, slow: Record<string, string> = {}) => ({
       input: `s3://${bucket}/in/`,
       output,
-      mapper: 'index_map.sh',
-      reducer: 'index_reduce.sh',
-      files: [`s3://${bucket}/code/index_map.sh`, `s3://${bucket}/code/index_reduce.sh`],
+      ...steps,
+      files: [`s3://${bucket}/code/index_map.sh`, `s3://${bucket}/code/index_reduce.sh`, `s3://${bucket}/code/swap_map.sh`],
       numMappers: 6,
       numReducers: 3,
       env: { MAP_SLEEP: '0.6', REDUCE_SLEEP: '0.6', ...slow },
@@ -175,7 +196,8 @@ async function main(): Promise<number> {
       (n, p) => n + p.toString('latin1').split('\n').reduce((m, l) => m + (Number(l.split('\t')[1]) || 0), 0),
       0,
     );
-    if (counted !== words) {
+    // A 3-step job's last step counts words per count, not words: its reference is checked by test/pipeline/multi-step.test.ts.
+    if (!values.steps && counted !== words) {
       const tasks = await s.tasks.list(cleanJob.jobId);
       const brief = tasks.map((t) => [t.taskId, t.status, t.attempt, t.owner, t.output]);
       throw new Error(

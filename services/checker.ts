@@ -6,11 +6,12 @@
  * phase and finishes jobs when the worker that should have done so died, and that
  * sends again the tasks whose messages SQS dead-lettered before anyone claimed them.
  */
-import type { JobRecord, TaskRecord } from '../core/model.js';
+import { isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
 import { isErrorNamed } from '../core/errors.js';
 import { type Services, iso } from './context.js';
 import { advanceJob, enqueueReduceTasks, finalizeJob } from './phases.js';
 import { speculate } from './speculation.js';
+import { changeStep, enqueueStepMaps } from './step-change.js';
 import {
   attemptsAllowed,
   attemptsUsed,
@@ -157,6 +158,15 @@ async function safetyNet(s: Services, job: JobRecord, now: number): Promise<bool
   }
   if (job.phase === 'REDUCE' && job.reduceEnqueuedAt === undefined && changedLongAgo) {
     await enqueueReduceTasks(s, job);
+    return true;
+  }
+  // A multi-step job between two steps (services/step-change.ts): resume the planner that
+  // died, or send a later step's map tasks that its planner never got to send.
+  if (job.phase === 'STEPPING' && changedLongAgo && isAccepted(job)) {
+    return changeStep(s, job, true);
+  }
+  if (job.phase === 'MAP' && (job.step ?? 0) > 0 && job.mapEnqueuedAt === undefined && changedLongAgo) {
+    await enqueueStepMaps(s, job);
     return true;
   }
   return (await advanceJob(s, job)) !== 'none';

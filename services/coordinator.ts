@@ -15,6 +15,7 @@ import { type Manifest, DEFAULT_SPLIT_SIZE, isMapOnly, MANIFEST_LIMITS, parseMan
 import { type InputSplit, isAccepted, type JobRecord } from '../core/model.js';
 import { missingFromBatch, parseReadyMarker, READY_LIMITS } from '../core/ready-marker.js';
 import { settingsOf } from '../core/job-settings.js';
+import { stepView, type StepView } from '../core/steps.js';
 import { computeSplits } from '../core/splits.js';
 import { type Services, iso } from './context.js';
 import { type PlanResume, writePlan } from './plan-writer.js';
@@ -158,13 +159,15 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
   let inputs: Awaited<ReturnType<typeof checkSubmission>>;
   let splits: InputSplit[];
   let points: string[] | undefined;
+  let first: StepView;
   try {
     manifest = load();
     inputs = await checkSubmission(s.blobs, s.names.bucket, jobId, manifest);
     splits = planSplits(manifest, inputs);
-    const totalOrder = settingsOf(manifest).totalOrder;
+    first = stepView(manifest, 0);
+    const totalOrder = settingsOf(first).totalOrder;
     // Sampled once, before the record exists (a resumed plan keeps the points); one reducer needs none.
-    if (totalOrder && !isMapOnly(manifest) && manifest.numReducers > 1) points = await sampleSplitPoints(s, splits, manifest.numReducers, totalOrder);
+    if (totalOrder && !isMapOnly(first) && first.numReducers > 1) points = await sampleSplitPoints(s, splits, first.numReducers, totalOrder);
   } catch (err) {
     // User mistakes and bugs met on this input fail the job with a reason; an outage (S3 down) is retried.
     if (isTransient(err)) throw err;
@@ -180,7 +183,7 @@ export async function submitJob(s: Services, jobId: string, load: () => Manifest
     phase: 'MAP',
     manifest,
     numMaps: splits.length,
-    numReduces: isMapOnly(manifest) ? 0 : manifest.numReducers,
+    numReduces: isMapOnly(first) ? 0 : first.numReducers,
     mapsCommitted: 0,
     reducesCommitted: 0,
     inputBytes: inputs.reduce((n, o) => n + o.size, 0),

@@ -3,7 +3,11 @@
  * the checker (the safety net). Each step is guarded so that any number of
  * concurrent callers act once.
  */
-import { partName, type JobRecord, taskId } from '../core/model.js';
+import { settingsOf } from '../core/job-settings.js';
+import { GZIP_EXTENSION } from '../core/jobconf.js';
+import { isAccepted, partName, type JobRecord, taskId } from '../core/model.js';
+import { isLastStep, stepView } from '../core/steps.js';
+import { changeStep } from './step-change.js';
 import { asPrefix, parseS3Uri } from '../core/s3uri.js';
 import { type Services, forEachLimit, iso } from './context.js';
 import { sendTaskMessages } from './task-lifecycle.js';
@@ -11,7 +15,7 @@ import { LOG_EVENTS } from '../core/log-events.js';
 
 /** Send the reduce tasks of a job (duplicates are harmless: claims dedupe). */
 export async function enqueueReduceTasks(s: Services, job: JobRecord): Promise<void> {
-  const ids = Array.from({ length: job.numReduces }, (_, i) => taskId('reduce', i));
+  const ids = Array.from({ length: job.numReduces }, (_, i) => taskId('reduce', i, job.step ?? 0));
   await sendTaskMessages(s.taskQueue, job.jobId, ids);
   await s.jobs.markReduceEnqueued(job.jobId, iso(s.now()));
 }
@@ -21,11 +25,11 @@ export async function enqueueReduceTasks(s: Services, job: JobRecord): Promise<v
  * last map committed, or finish the job when the last output task committed.
  * Returns what it did, for logs and tests.
  */
-export async function advanceJob(s: Services, job: JobRecord): Promise<'reduce-started' | 'finished' | 'none'> {
+export async function advanceJob(s: Services, job: JobRecord): Promise<'reduce-started' | 'step-started' | 'finished' | 'none'> {
   // A job is CREATING until the coordinator has sent every map task; its tasks may already run.
   if (job.status !== 'RUNNING' && job.status !== 'CREATING') return 'none';
   if (job.phase === 'MAP' && job.mapsCommitted >= job.numMaps) {
-    if (job.numReduces === 0) return (await finalizeJob(s, job)) ? 'finished' : 'none';
+    if (job.numReduces === 0) return endStep(s, job);
     if (await s.jobs.startReducePhase(job.jobId, iso(s.now()))) {
       s.log.info(LOG_EVENTS.reducePhaseStarted, { jobId: job.jobId, numReduces: job.numReduces });
       await enqueueReduceTasks(s, job);
@@ -33,10 +37,20 @@ export async function advanceJob(s: Services, job: JobRecord): Promise<'reduce-s
     }
     return 'none';
   }
-  if (job.phase === 'REDUCE' && job.reducesCommitted >= job.numReduces) {
-    return (await finalizeJob(s, job)) ? 'finished' : 'none';
-  }
+  if (job.phase === 'REDUCE' && job.reducesCommitted >= job.numReduces) return endStep(s, job);
   return 'none';
+}
+
+/** Every output task of the current step committed: the next step, or the job's output. */
+async function endStep(s: Services, job: JobRecord): Promise<'step-started' | 'finished' | 'none'> {
+  if (isAccepted(job) && !isLastStep(job.manifest, job.step ?? 0)) {
+    if (!(await changeStep(s, job))) return 'none';
+    // A step with no input (all parts empty) has nothing to wait for: move on at once.
+    const fresh = await s.jobs.get(job.jobId);
+    if (fresh && fresh.numMaps === 0) await advanceJob(s, fresh);
+    return 'step-started';
+  }
+  return (await finalizeJob(s, job)) ? 'finished' : 'none';
 }
 
 /**
@@ -50,7 +64,7 @@ export async function finalizeJob(s: Services, job: JobRecord, resume = false): 
   // taken: one round trip less between the last commit and _SUCCESS.
   const [guarded, tasks] = await Promise.all([
     resume ? true : s.jobs.beginFinalize(job.jobId, iso(s.now())),
-    s.tasks.list(job.jobId, kind),
+    s.tasks.list(job.jobId, kind, job.step ?? 0),
   ]);
   if (!guarded) return false;
   if (!job.manifest) throw new Error(`Cannot finalize ${job.jobId}: it has no manifest`);
@@ -59,10 +73,12 @@ export async function finalizeJob(s: Services, job: JobRecord, resume = false): 
   if (missing.length > 0) {
     throw new Error(`Cannot finalize ${job.jobId}: ${missing.map((t) => t.taskId).join(', ')} not committed`);
   }
+  // A compressed job's last step wrote gzip parts (worker/part-writer.ts): Hadoop names them with the codec's extension.
+  const ext = settingsOf(stepView(job.manifest, job.step ?? 0)).compressOutput ? GZIP_EXTENSION : '';
   await forEachLimit(tasks, 8, async (t) => {
     await s.blobs.copy(
       { bucket: s.names.bucket, key: t.output!.key },
-      { bucket: out.bucket, key: `${out.key}${partName(t.index)}` },
+      { bucket: out.bucket, key: `${out.key}${partName(t.index)}${ext}` },
     );
   });
   await s.blobs.putBytes(out.bucket, `${out.key}_SUCCESS`, '');

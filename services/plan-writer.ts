@@ -38,6 +38,8 @@ export interface Plan {
   readonly jobId: string;
   readonly splits: readonly InputSplit[];
   readonly numReduces: number;
+  /** The job step (0-based) the tasks belong to (core/steps.ts); absent: the first. */
+  readonly step?: number;
 }
 
 /** What an earlier coordinator recorded on the job record (absent on a new job). */
@@ -49,14 +51,15 @@ export interface PlanResume {
 
 /** Task records [from, to) of a plan: the maps in split order, then the reduces. */
 export function planTasks(plan: Plan, from: number, to: number): TaskRecord[] {
-  const base = { jobId: plan.jobId, status: 'PENDING' as const, attempt: 0, failures: 0, stalls: 0 };
+  const step = plan.step ?? 0;
+  const base = { jobId: plan.jobId, status: 'PENDING' as const, attempt: 0, failures: 0, stalls: 0, ...(step > 0 ? { step } : {}) };
   const out: TaskRecord[] = [];
   const maps = plan.splits.length;
   for (let i = from; i < Math.min(to, maps + plan.numReduces); i++) {
     out.push(
       i < maps
-        ? { ...base, taskId: taskId('map', i), kind: 'map', index: i, split: plan.splits[i] }
-        : { ...base, taskId: taskId('reduce', i - maps), kind: 'reduce', index: i - maps },
+        ? { ...base, taskId: taskId('map', i, step), kind: 'map', index: i, split: plan.splits[i] }
+        : { ...base, taskId: taskId('reduce', i - maps, step), kind: 'reduce', index: i - maps },
     );
   }
   return out;

@@ -90,7 +90,7 @@ export async function speculate(s: Services, active: readonly TaskRecord[], jobs
   let fleet = fleetSnapshot(await s.workers.list(), active, now, s.timings);
   const posted: string[] = [];
   for (const { job, kind } of candidates) {
-    const tasks = await s.tasks.list(job.jobId, kind);
+    const tasks = await s.tasks.list(job.jobId, kind, job.step ?? 0);
     for (const taskId of chooseBackups(phaseSnapshot(job, kind!, tasks), fleet, now, policy)) {
       const task = tasks.find((t) => t.taskId === taskId)!;
       try {

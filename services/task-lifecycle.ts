@@ -13,6 +13,7 @@
  */
 import { leaseMs as leaseLength, type Timings } from '../core/config.js';
 import type { JobRecord, TaskRecord, WorkerRecord } from '../core/model.js';
+import { stepView } from '../core/steps.js';
 
 /** Body of a task queue message. The task record is the source of truth. */
 export interface TaskMessage {
@@ -62,9 +63,15 @@ export function leaseMs(t: Timings): number {
   return leaseLength(t);
 }
 
-/** Attempts a task of this job may take (failures plus stalls): the manifest's, else the default. */
-export function attemptsAllowed(job: Pick<JobRecord, 'manifest'> | undefined, t: Timings): number {
-  return job?.manifest?.maxAttempts ?? t.maxAttempts;
+/**
+ * Attempts a task of this job may take (failures plus stalls): the current step's (its
+ * jobconf may set them, core/steps.ts), else the manifest's, else the default.
+ */
+export function attemptsAllowed(job: Pick<JobRecord, 'manifest' | 'step'> | undefined, t: Timings): number {
+  const m = job?.manifest;
+  const step = job?.step ?? 0;
+  const perStep = m?.steps?.[step] !== undefined ? stepView(m, step).maxAttempts : undefined;
+  return perStep ?? m?.maxAttempts ?? t.maxAttempts;
 }
 
 /** Attempts that ended without a commit, before the one now ending. */

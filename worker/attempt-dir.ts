@@ -12,6 +12,7 @@ import type { BlobStore } from '../aws/blob-store.js';
 import type { TaskItem } from '../aws/task-store.js';
 import { PoisonTaskError } from '../core/errors.js';
 import type { AcceptedJob } from '../core/model.js';
+import type { StepView } from '../core/steps.js';
 import { parseS3Uri } from '../core/s3uri.js';
 import { taskEnv } from './task-env.js';
 
@@ -115,7 +116,7 @@ export class FileCache {
 }
 
 /** Job and task facts for executables: Hadoop Streaming's task environment (./task-env.ts). */
-export function stepEnv(job: AcceptedJob, task: TaskItem): Record<string, string> {
+export function stepEnv(job: AcceptedJob, task: TaskItem, step: StepView, outputUri: string): Record<string, string> {
   return taskEnv({
     jobId: job.jobId,
     createdAt: job.createdAt,
@@ -125,9 +126,9 @@ export function stepEnv(job: AcceptedJob, task: TaskItem): Record<string, string
     taskId: task.taskId,
     numMaps: job.numMaps,
     numReduces: job.numReduces,
-    jobconf: job.manifest.jobconf ?? {},
+    jobconf: step.jobconf,
     cmdenv: job.manifest.env,
-    outputUri: job.manifest.output,
+    outputUri,
     jobName: job.manifest.name,
     split: task.split,
   });

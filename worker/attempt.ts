@@ -6,6 +6,7 @@
 import type { TaskItem } from '../aws/task-store.js';
 import type { WorkerSettings } from '../core/config.js';
 import type { AcceptedJob } from '../core/model.js';
+import type { StepView } from '../core/steps.js';
 import type { Services } from '../services/context.js';
 import type { StepContext, StepResult, StepRole } from './step/index.js';
 
@@ -13,6 +14,8 @@ export interface AttemptInput {
   readonly services: Services;
   readonly job: AcceptedJob;
   readonly task: TaskItem;
+  /** The job step the task belongs to, as a single-step job (core/steps.ts). */
+  readonly step: StepView;
   readonly workDir: string;
   readonly settings: WorkerSettings;
   /** Aborted when the lease is lost, the job is cancelled, or the worker shuts down. */

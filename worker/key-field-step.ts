@@ -5,7 +5,7 @@
  */
 import type { SortOptions } from '../core/external-sort.js';
 import { settingsOf } from '../core/job-settings.js';
-import type { Manifest } from '../core/manifest.js';
+import type { JobConf } from '../core/jobconf.js';
 import { outputLine, shuffleCodecFor } from '../core/shuffle-key.js';
 
 type Batch = (lines: string[]) => string[];
@@ -31,9 +31,9 @@ async function* mapBatches(source: AsyncIterable<string[]>, f: Batch): AsyncIter
   for await (const batch of source) yield f(batch);
 }
 
-/** The hooks of a job's manifest. */
-export function keyFieldHooks(manifest: Manifest): KeyFieldHooks {
-  const s = settingsOf(manifest);
+/** The hooks of a job step's jobconf (core/steps.ts: the job-wide one with the step's overrides). */
+export function keyFieldHooks(step: { readonly jobconf: JobConf }): KeyFieldHooks {
+  const s = settingsOf(step);
   const codec = shuffleCodecFor(s);
   const mapOut = s.mapOutputSeparator !== '\t' || s.mapOutputKeyFields !== 1;
   const reduceOut = s.reduceOutputSeparator !== '\t' || s.reduceOutputKeyFields !== 1;

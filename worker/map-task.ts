@@ -4,8 +4,6 @@
  * R partitions. For a map-only job the mapper output is uploaded as it is.
  */
 
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ExternalSorter } from '../core/external-sort.js';
@@ -19,6 +17,7 @@ import type { AttemptInput, AttemptResult } from './attempt.js';
 import { makeCombiner } from './combiner.js';
 import { pumpStep } from './pump.js';
 import { keyFieldHooks } from './key-field-step.js';
+import { compressesOutput, openPartWriter } from './part-writer.js';
 import { RepeatAggregator } from './repeat-aggregator.js';
 
 const c = (name: string) => counterKey(FRAMEWORK, name);
@@ -59,28 +58,27 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     add(c(Counters.MAP_OUTPUT_BYTES), bytes);
   };
 
-  const hooks = keyFieldHooks(job.manifest);
+  const hooks = keyFieldHooks(a.step);
   if (job.numReduces === 0) {
     // Map-only: the mapper's output, in order, is the final part file.
-    const out = createWriteStream(localFile);
+    const out = openPartWriter(localFile, compressesOutput(a.step));
     const result = await pumpStep({
-      step: job.manifest.mapper,
+      step: a.step.mapper,
       ctx: a.stepContext('map'),
       input,
       signal: a.signal,
       sink: async (batch) => {
         countOutput(batch);
-        if (!out.write(encodeLines(hooks.mapOnlyOutput ? hooks.mapOnlyOutput(batch) : batch))) await once(out, 'drain');
+        await out.write(encodeLines(hooks.mapOnlyOutput ? hooks.mapOnlyOutput(batch) : batch));
       },
     });
-    out.end();
-    await once(out, 'finish');
+    await out.close();
     const size = await s.blobs.putFile(s.names.bucket, key, localFile);
     add(c(Counters.OUTPUT_BYTES), size);
     return { output: { key, offsets: [0, size] }, counters, ...result };
   }
 
-  const combiner = job.manifest.combiner ? await makeCombiner(job.manifest.combiner, a, hooks.wrapCombiner) : undefined;
+  const combiner = a.step.combiner ? await makeCombiner(a.step.combiner, a, hooks.wrapCombiner) : undefined;
   // A group combiner (a module's `combine`) lets repeated records be aggregated before the
   // sort; the two share the sort buffer's budget.
   const aggregate = combiner?.kind === 'group';
@@ -98,7 +96,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       : undefined;
   try {
     const result = await pumpStep({
-      step: job.manifest.mapper,
+      step: a.step.mapper,
       // A module mapper hands its pairs to the aggregator directly (an executable's lines come through `sink`).
       ctx: aggregator ? { ...a.stepContext('map'), pairs: aggregator } : a.stepContext('map'),
       input,

@@ -6,8 +6,6 @@
  * upload the part to a temp key. The part becomes visible only after the commit.
  */
 
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { reduceTempKey } from '../core/layout.js';
@@ -16,6 +14,7 @@ import { encodeLines, hasKey, keyOf } from '../core/records.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
 import { keyFieldHooks } from './key-field-step.js';
+import { compressesOutput, openPartWriter } from './part-writer.js';
 import { pumpStep } from './pump.js';
 import { DEFAULT_FETCH, fetchSlices } from './slice-fetch.js';
 
@@ -24,7 +23,7 @@ const c = (name: string) => counterKey(FRAMEWORK, name);
 export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> {
   const { job, task, services: s } = a;
   const r = task.index;
-  const maps = (await s.tasks.list(job.jobId, 'map')).filter((t) => t.status === 'COMMITTED' && t.output);
+  const maps = (await s.tasks.list(job.jobId, 'map', a.step.stepIndex)).filter((t) => t.status === 'COMMITTED' && t.output);
   if (maps.length !== job.numMaps) {
     throw new Error(`Reduce ${task.taskId} started with ${maps.length}/${job.numMaps} committed maps`);
   }
@@ -35,7 +34,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     .map((t) => ({ key: t.output!.key, start: t.output!.offsets[r]!, end: t.output!.offsets[r + 1]! }))
     .filter((sl) => sl.end > sl.start);
   a.progress.total = slices.reduce((n, sl) => n + sl.end - sl.start, 0);
-  const factor = job.manifest.sortFactor ?? DEFAULT_SORT_FACTOR;
+  const factor = a.step.sortFactor ?? DEFAULT_SORT_FACTOR;
   // Files being downloaded count against the same bound as files being merged.
   const fetch = { ...DEFAULT_FETCH, concurrency: Math.min(DEFAULT_FETCH.concurrency, factor) };
   const fetched = await fetchSlices(
@@ -52,7 +51,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   add(c(Counters.REDUCE_FETCH_RETRIES), fetched.stats.retries);
   const merge = newMergeStats();
   let lastKey: string | undefined;
-  const hooks = keyFieldHooks(job.manifest);
+  const hooks = keyFieldHooks(a.step);
   const input = (async function* () {
     for await (const batch of mergeSegments(fetched.segments, { factor, tmpDir: a.workDir, stats: merge })) {
       add(c(Counters.REDUCE_INPUT_RECORDS), batch.length);
@@ -73,19 +72,18 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     }
   })();
   const localFile = path.join(a.workDir, 'part');
-  const out = createWriteStream(localFile);
+  const out = openPartWriter(localFile, compressesOutput(a.step));
   const result = await pumpStep({
-    step: job.manifest.reducer!,
+    step: a.step.reducer!,
     ctx: a.stepContext('reduce'),
     input,
     signal: a.signal,
     sink: async (batch) => {
       add(c(Counters.REDUCE_OUTPUT_RECORDS), batch.length);
-      if (!out.write(encodeLines(hooks.reduceOutput ? hooks.reduceOutput(batch) : batch))) await once(out, 'drain');
+      await out.write(encodeLines(hooks.reduceOutput ? hooks.reduceOutput(batch) : batch));
     },
   });
-  out.end();
-  await once(out, 'finish');
+  await out.close();
   add(c(Counters.REDUCE_INTERMEDIATE_MERGES), merge.intermediateMerges);
   add(c(Counters.REDUCE_MERGE_MAX_OPEN_FILES), merge.maxOpenFiles);
   const key = reduceTempKey(job.jobId, task.taskId, task.attempt);

@@ -12,8 +12,9 @@ import { type AttemptDetails, committedBy } from '../aws/task-store.js';
 import { isErrorNamed } from '../core/errors.js';
 import { settingsOf } from '../core/job-settings.js';
 import { LIVE_LOG_EVERY_BEATS } from '../core/live-log.js';
-import { liveLogKey, logKey } from '../core/layout.js';
+import { liveLogKey, logKey, stepOutputUri } from '../core/layout.js';
 import { isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
+import { stepView } from '../core/steps.js';
 import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
 import type { Services } from '../services/context.js';
 import { advanceJob } from '../services/phases.js';
@@ -127,10 +128,12 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
     (body) => s.blobs.putBytes(s.names.bucket, liveLogKey(job.jobId, task.taskId, task.attempt), body),
     s.timings.heartbeatMs * LIVE_LOG_EVERY_BEATS,
   );
+  const step = stepView(job.manifest, task.step ?? 0);
   const input: AttemptInput = {
     services: s,
     job,
     task,
+    step,
     workDir,
     settings: d.settings,
     signal: a.abort.signal,
@@ -138,15 +141,15 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
     stepContext: (role) => ({
       role,
       workDir,
-      env: stepEnv(job, task),
-      noProgressTimeoutMs: job.manifest.taskTimeoutSeconds ? job.manifest.taskTimeoutSeconds * 1000 : s.timings.taskTimeoutMs,
+      env: stepEnv(job, task, step, stepOutputUri(job.manifest, job.jobId, step.stepIndex, s.names.bucket)),
+      noProgressTimeoutMs: step.taskTimeoutSeconds ? step.taskTimeoutSeconds * 1000 : s.timings.taskTimeoutMs,
       onCounter: (group, name, amount) => {
         const k = counterKey(group, name);
         userCounters[k] = (userCounters[k] ?? 0) + amount;
       },
       onStatus: (message) => status.update(message),
       onStderr: (bytes) => live.append(bytes),
-      nonZeroExitIsFailure: settingsOf(job.manifest).nonZeroExitIsFailure,
+      nonZeroExitIsFailure: settingsOf(step).nonZeroExitIsFailure,
     }),
   };
   let result;

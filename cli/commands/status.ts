@@ -128,9 +128,12 @@ async function jobDetail(t: Target, job: JobRecord, io: Io, json: boolean): Prom
     lines.push(
       `Input:     ${Array.isArray(m.input) ? m.input.join(', ') : m.input} (${job.inputBytes} bytes)`,
       `Output:    ${m.output}`,
-      `Mapper:    ${step(m.mapper)}${m.combiner ? `   Combiner: ${step(m.combiner)}` : ''}   Reducer: ${
-        m.reducer ? step(m.reducer) : 'none (map-only)'
-      }`,
+      ...m.steps.map(
+        (st, i) =>
+          `${m.steps.length > 1 ? `Step ${i + 1}:    ` : ''}Mapper:    ${step(st.mapper)}${st.combiner ? `   Combiner: ${step(st.combiner)}` : ''}   Reducer: ${
+            st.reducer && st.numReducers > 0 ? `${step(st.reducer)} (${st.numReducers})` : 'none (map-only)'
+          }`,
+      ),
     );
   }
   lines.push(

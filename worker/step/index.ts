@@ -19,6 +19,7 @@
  */
 import type { Step } from '../../core/manifest.js';
 import { startExecutableStep } from './executable.js';
+import { isIdentityCommand, startIdentityStep } from './identity.js';
 import { startModuleStep } from './module.js';
 import type { RunningStep, StepContext } from './types.js';
 
@@ -27,9 +28,13 @@ export type { PairSink, RunningStep, StepContext, StepResult, StepRole } from '.
 /**
  * Start a mapper, reducer or combiner for one attempt: a command line string runs as a
  * Hadoop-Streaming executable, `{ module }` runs the module's `map`/`reduce`/`combine`
- * export in-process. Rejects with PoisonTaskError when the program or export is missing.
+ * export in-process; `cat` hands its input on without a process (./identity.ts). Rejects with PoisonTaskError when the program or export is missing.
  */
 export function startStep(step: Step, ctx: StepContext): Promise<RunningStep> {
+  if (typeof step === 'string' && isIdentityCommand(step, ctx.workDir)) {
+    // Like an executable, an identity step refuses to start once the attempt was aborted.
+    return ctx.signal?.aborted ? Promise.reject(ctx.signal.reason as Error) : Promise.resolve(startIdentityStep(ctx));
+  }
   return typeof step === 'string' ? startExecutableStep(step, ctx) : startModuleStep(step.module, ctx);
 }
 

@@ -1,0 +1,59 @@
+/**
+ * Multi-step jobs (a manifest's `steps`): the view of one step that map and reduce
+ * attempts run with, the step's task ids, and where an intermediate step's output lives.
+ * Pure: no AWS imports. Every job has steps (a single-step manifest is `steps: [it]`,
+ * core/manifest.ts), so single- and multi-step jobs take the same path.
+ *
+ *   step 1: input ──map/reduce──▶ tmp/<job>/steps/1/part-*   (never the user's output)
+ *   step 2: tmp/<job>/steps/1/ ──map/reduce──▶ tmp/<job>/steps/2/part-*
+ *   step 3: tmp/<job>/steps/2/ ──map/reduce──▶ <output>/part-*, _SUCCESS
+ */
+import { applyJobConf } from './job-settings.js';
+import type { Manifest, ManifestStep } from './manifest.js';
+
+/**
+ * One step of a job as a single-step job: the job-wide fields, the step's mapper,
+ * reducer, combiner and reducer count, and the job-wide jobconf overridden by the step's
+ * (with what it controls applied: attempts, timeout, sort factor).
+ */
+export type StepView = Omit<Manifest, 'steps'> &
+  ManifestStep & {
+    /** 0-based. */
+    readonly stepIndex: number;
+    readonly stepCount: number;
+  };
+
+/** The view of step `index` (0-based) of a validated manifest. */
+export function stepView(m: Manifest, index: number): StepView {
+  const step = m.steps[index];
+  if (step === undefined) throw new RangeError(`step ${index + 1} of a ${m.steps.length}-step job`);
+  const { steps, ...jobWide } = m;
+  const merged = applyJobConf({ ...jobWide, ...step, jobconf: { ...m.jobconf, ...step.jobconf } });
+  // The step's numReducers is already resolved (its own, its jobconf's, the job's): a
+  // job-wide mapreduce.job.reduces must not override a step's own count.
+  return { ...merged, numReducers: step.numReducers, stepIndex: index, stepCount: steps.length };
+}
+
+/** True for the last step: the one that writes the user's output and `_SUCCESS`. */
+export function isLastStep(m: Pick<Manifest, 'steps'>, index: number): boolean {
+  return index >= m.steps.length - 1;
+}
+
+/**
+ * The task-id prefix of a step: none for the first (a single-step job's ids stay
+ * `m-00003`), `s2-` for the second and so on, so ids never collide across steps and
+ * one step's tasks are listed by prefix (`s2-m-` is no prefix of `s12-m-`).
+ */
+export function stepTaskPrefix(index: number): string {
+  return index === 0 ? '' : `s${index + 1}-`;
+}
+
+/** True for a map task's id, of any step (`m-00003`, `s2-m-00003`). */
+export function isMapTaskId(id: string): boolean {
+  return /^(?:s\d+-)?m-/.test(id);
+}
+
+/** "step 2/3" (1-based), for status lines and reasons; empty for a single-step job. */
+export function stepLabel(index: number, count: number): string {
+  return count > 1 ? `step ${index + 1}/${count}` : '';
+}
