@@ -156,13 +156,14 @@ export async function prepareMrjob(
 }
 
 /** What a job runs, as manifest fields: its step(s), its job configuration and environment. */
-export type JobSteps = Pick<ManifestInput, 'mapper' | 'reducer' | 'combiner'> & {
+export type JobSteps = Pick<ManifestInput, 'mapper' | 'reducer' | 'combiner' | 'steps'> & {
   jobconf: Record<string, string>;
   env: Readonly<Record<string, string>>;
 };
 
 /**
- * The steps of `--mrjob job.py`: one step as the manifest's mapper/reducer/combiner. Ships the job's files through `ship(name, localPath)`.
+ * The steps of `--mrjob job.py`: one step as the manifest's mapper/reducer/combiner, several
+ * as `steps` (step N's output is step N+1's input). Ships the job's files through `ship(name, localPath)`.
  */
 export async function mrjobSteps(f: JobFlags, ship: (name: string, local: string) => void): Promise<JobSteps> {
   const given = (['mapper', 'reducer', 'combiner'] as const).filter((k) => f[k] !== undefined);
@@ -176,7 +177,5 @@ export async function mrjobSteps(f: JobFlags, ship: (name: string, local: string
     const { jobconf, ...step } = first!;
     return { ...step, jobconf, env: plan.env };
   }
-  throw new UsageError(
-    `mrjob job ${f.mrjob} has ${plan.steps.length} steps; multi-step jobs are not supported yet: run each step by hand (docs/hadoop-streaming.md, "mrjob").`,
-  );
+  return { steps: plan.steps.map((step) => ({ ...step })), jobconf: plan.jobconf, env: plan.env };
 }

@@ -104,6 +104,16 @@ describe.skipIf(!MRJOB)(`--mrjob (mrjob ${MRJOB ?? 'missing'})`, () => {
     expect(ours).toEqual(pairs(inline(job, files)));
   });
 
+  it('a multi-step job (count words with a combiner, then the most used) with FILES and a passthrough option equals mrjob inline', async () => {
+    const job = path.join(EXAMPLES, 'most_used_word.py');
+    const inputs = ['alice.txt', 'mapreduce.txt'].map((f) => path.join(REPO, 'examples', 'data', f));
+    const r = await mr(['submit', '--wait', '--mrjob', job, '-i', path.join(REPO, 'examples', 'data'), '-o', 'top', '-R', '2', '--num-mappers', '2', '--', '--min-length', '4']);
+    ok(r);
+    const ours = pairs(partsOf('top').join(''));
+    expect(ours).toHaveLength(1);
+    expect(ours).toEqual(pairs(inline(job, inputs, ['--min-length', '4'])));
+  });
+
   it('a single-step job with a mapper_pre_filter, a passthrough option, a file argument and FILES equals mrjob\'s local runner', async () => {
     s.file('words/a.txt', '# a comment line\nApple pie and apple tart\nbanana Bread\n');
     s.file('words/b.txt', 'bread and APPLE\n# skipped too\ncherry\n');
