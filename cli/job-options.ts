@@ -32,7 +32,7 @@ export function addJobOptions(cmd: Command): Command {
       collect,
     )
     .requiredOption('-o, --output <path|s3://uri>', 'output: a local directory (downloaded) or an S3 prefix')
-    .option('-m, --mapper <cmd|module>', 'mapper: an executable (with arguments) or a .ts/.js module exporting map (or --steps)')
+    .option('-m, --mapper <cmd|module>', 'mapper: an executable (with arguments) or a .ts/.js module exporting map (required unless --steps or --mrjob)')
     .option(
       '--steps <file.json>',
       'a multi-step job: a JSON list of steps, each {"mapper", "reducer"?, "combiner"?, "numReducers"?, "jobconf"?} (instead of -m/-r/-c)',
@@ -57,15 +57,24 @@ export function addJobOptions(cmd: Command): Command {
       'kill a task that makes no progress for this long (default 600)',
       positiveInt('--task-timeout'),
     )
-    .option('--json', 'machine-readable progress events and result on stdout');
+    .option('--json', 'machine-readable progress events and result on stdout')
+    .option('--mrjob <job.py>', "an mrjob job: its steps become the job (job arguments after it, or after --)")
+    .option('--python-bin <cmd>', "the Python of an mrjob job's tasks, like mrjob's --python-bin (default python3)")
+    // An mrjob job's own arguments (e.g. --min-length 3) are operands; prepare() refuses them without --mrjob.
+    .allowUnknownOption()
+    .allowExcessArguments();
 }
 
-export function jobFlags(o: Record<string, unknown>): JobFlags {
+/** The flags of `run`/`submit`; `args` are the command's operands (an mrjob job's arguments). */
+export function jobFlags(o: Record<string, unknown>, args: readonly string[] = []): JobFlags {
   return {
     input: o.input as string[],
     output: o.output as string,
-    mapper: o.mapper as string,
+    mapper: o.mapper as string | undefined,
     steps: o.steps as string | undefined,
+    mrjob: o.mrjob as string | undefined,
+    jobArgs: args,
+    pythonBin: o.pythonBin as string | undefined,
     reducer: o.reducer as string | undefined,
     combiner: o.combiner as string | undefined,
     numReducers: o.numReducers as number | undefined,

@@ -7,7 +7,7 @@ import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync 
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { splitCommandLine } from '../core/argv.js';
+import { joinCommandLine, splitCommandLine } from '../core/argv.js';
 import { UsageError } from '../core/errors.js';
 import { defaultOutputPrefix, fileKey, inputPrefix } from '../core/layout.js';
 import { jobConfFromFlags } from './jobconf-flags.js';
@@ -15,6 +15,7 @@ import { parseEnvPairs } from '../core/jobconf-args.js';
 import { type ManifestInput, type Step, validateManifest } from '../core/manifest.js';
 import { parseS3Uri } from '../core/s3uri.js';
 import { bundleStepModule } from './bundle.js';
+import { type JobSteps, mrjobSteps } from './mrjob.js';
 
 /** The job fields that the CLI's flags and the library's `JobSpec` share. */
 export interface JobShape {
@@ -32,9 +33,17 @@ export interface JobShape {
   readonly maxAttempts?: number;
 }
 
-export interface JobFlags extends JobShape {
+export interface JobFlags extends Omit<JobShape, 'mapper'> {
+  /** Required unless `steps` or `mrjob` is given. */
+  readonly mapper?: string;
   /** `--steps file.json`: the steps of a multi-step job (instead of mapper/reducer/combiner). */
   readonly steps?: string;
+  /** An mrjob job script (`--mrjob job.py`): its steps replace mapper, combiner and reducer. */
+  readonly mrjob?: string;
+  /** The mrjob job's own arguments (passthrough options, `--jobconf`, ...). */
+  readonly jobArgs?: readonly string[];
+  /** The interpreter of an mrjob job's tasks (mrjob's --python-bin; default python3). */
+  readonly pythonBin?: string;
   /** One or more -i values (each may be a comma list of S3 URIs, with globs). */
   readonly input: string | readonly string[];
   readonly file?: string[];
@@ -120,11 +129,6 @@ function onPath(program: string): boolean {
   return false;
 }
 
-/** Quote a word so that splitCommandLine gives it back unchanged. */
-function quoteWord(w: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
-}
-
 export class JobPackager {
   readonly shipped = new Map<string, string>();
   private bundleDir: string | undefined;
@@ -201,7 +205,7 @@ export class JobPackager {
       }
       const name = path.basename(first);
       this.ship(name, first);
-      return [name, ...words.slice(1)].map(quoteWord).join(' ');
+      return joinCommandLine([name, ...words.slice(1)]);
     }
     if (existsSync(first) && first.includes('/')) {
       throw new UsageError(`${role} ${first} is a directory, not an executable file: name the script inside it.`);
@@ -232,6 +236,32 @@ export class JobPackager {
       throw new UsageError(`Input ${input} holds only empty files (0 bytes): nothing to process.`);
     }
     return files;
+  }
+
+  /** The steps of a job given by -m/-r/-c or --steps. */
+  private async flagSteps(f: JobFlags): Promise<JobSteps> {
+    const extra = f.jobArgs?.[0];
+    if (extra !== undefined) {
+      throw new UsageError(
+        `${extra.startsWith('-') ? 'unknown option' : 'unexpected argument'} '${extra}' (job arguments go with --mrjob job.py only)`,
+      );
+    }
+    if ((f.steps === undefined) === (f.mapper === undefined)) {
+      throw new UsageError(
+        'Give a mapper (-m, with -r/-c) or --steps <file.json> for a multi-step job (or --mrjob job.py), not both and not neither.',
+      );
+    }
+    if (f.steps !== undefined && (f.reducer !== undefined || f.combiner !== undefined)) {
+      throw new UsageError('With --steps, each step in the file names its reducer and combiner; drop -r/-c.');
+    }
+    if (f.steps !== undefined) return { steps: await this.stepsFile(f.steps), jobconf: jobConfFromFlags(f), env: {} };
+    return {
+      mapper: await this.step('mapper', f.mapper!),
+      ...(f.reducer ? { reducer: await this.step('reducer', f.reducer) } : {}),
+      ...(f.combiner ? { combiner: await this.step('combiner', f.combiner) } : {}),
+      jobconf: jobConfFromFlags(f),
+      env: {},
+    };
   }
 
   /**
@@ -282,31 +312,22 @@ export class JobPackager {
       localOutputDir = f.output;
       output = `s3://${this.bucket}/${defaultOutputPrefix(this.jobId)}`;
     }
-    if ((f.steps === undefined) === (f.mapper === undefined)) {
-      throw new UsageError('Give a mapper (-m, with -r/-c) or --steps <file.json> for a multi-step job, not both and not neither.');
+    if (f.mrjob !== undefined && f.steps !== undefined) {
+      throw new UsageError('--mrjob job.py gives the job its steps: drop --steps.');
     }
-    if (f.steps !== undefined && (f.reducer !== undefined || f.combiner !== undefined)) {
-      throw new UsageError('With --steps, each step in the file names its reducer and combiner; drop -r/-c.');
-    }
-    const steps = f.steps !== undefined ? await this.stepsFile(f.steps) : undefined;
-    const mapper = f.mapper !== undefined ? await this.step('mapper', f.mapper) : undefined;
-    const reducer = f.reducer ? await this.step('reducer', f.reducer) : undefined;
-    const combiner = f.combiner ? await this.step('combiner', f.combiner) : undefined;
+    const { jobconf, env: jobEnv, ...steps } =
+      f.mrjob === undefined ? await this.flagSteps(f) : await mrjobSteps(f, (name, local) => this.ship(name, local));
     for (const extra of f.file ?? []) {
       if (!existsSync(extra)) throw new UsageError(`File ${extra} (--file) does not exist.`);
       this.ship(path.basename(extra), extra);
     }
     for (const [name, local] of this.shipped) uploads.push([fileKey(this.jobId, name), local]);
-    const jobconf = jobConfFromFlags(f);
-    const env = parseEnvPairs(f.cmdenv ?? []);
+    const env = { ...jobEnv, ...parseEnvPairs(f.cmdenv ?? []) };
     const manifest: ManifestInput = {
       ...(f.name ? { name: f.name } : {}),
       input: inputs.length === 1 ? inputs[0]! : inputs,
       output,
-      ...(mapper ? { mapper } : {}),
-      ...(steps ? { steps } : {}),
-      ...(reducer ? { reducer } : {}),
-      ...(combiner ? { combiner } : {}),
+      ...steps,
       files: [...this.shipped.keys()].map((n) => `s3://${this.bucket}/${fileKey(this.jobId, n)}`),
       ...(f.numReducers !== undefined ? { numReducers: f.numReducers } : {}),
       ...(f.splitSize !== undefined ? { splitSize: f.splitSize } : {}),

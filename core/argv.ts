@@ -134,3 +134,16 @@ export function programLabel(argv: readonly string[]): string {
   const script = argv.slice(1).find((w) => !w.startsWith('-'));
   return script === undefined ? (argv[0] ?? '') : `${argv[0]} ${script}`;
 }
+
+/**
+ * Quote one argv word so that splitCommandLine gives it back unchanged (POSIX single
+ * quotes, `'\''` for a quote inside); plain words stay bare.
+ */
+export function quoteCommandWord(w: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line of argv words: the inverse of splitCommandLine. */
+export function joinCommandLine(words: readonly string[]): string {
+  return words.map(quoteCommandWord).join(' ');
+}

@@ -41,10 +41,12 @@ Examples:
   $ mapreduce run -i examples/data -o out -m examples/wordcount/wordcount.ts \\
       -c examples/wordcount/wordcount.ts -r examples/wordcount/wordcount.ts
   $ mapreduce run -i logs/ -o matches -m "grep -i error"          # map-only grep
+  $ mapreduce run --mrjob examples/mrjob/sensor_readings.py -i readings/ -o out -R 3   # an mrjob job
+  $ mapreduce run --mrjob job.py -i data -o out -- --my-option 3  # with the job's own arguments
   $ mapreduce run -i data -o out -m ./map.sh -r ./reduce.sh --json | jq -c 'select(.event == "result")'
   $ mapreduce --verbose run -i data -o out -m ./map.sh             # also coordinator/checker logs`,
     )
-    .action(async (o: Record<string, unknown>) => {
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
       const stackOption = o.stack as string | undefined;
       if (stackOption) {
         throw new UsageError(
@@ -56,7 +58,7 @@ Examples:
       const prefix = localPrefix(o);
       const endpoint = localEndpoint(o);
       const jobId = newJobId();
-      const flags = jobFlags(o);
+      const flags = jobFlags(o, cmd.args);
       // Validate and package before starting anything: a mistake costs nothing. Loading the
       // AWS side (~1 s of imports) and finding a running stack have no effect, so they go on
       // while the modules are bundled (esbuild works in its own process).

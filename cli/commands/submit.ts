@@ -24,11 +24,11 @@ Examples:
   $ JOB=$(mapreduce submit -i data/ -o s3://mapreduce-local-jobs/out/wc/ -m wc_map.sh -r wc_reduce.sh)
   $ AWS_PROFILE=prod mapreduce submit --stack MapReduce -i s3://bkt/in/ -o s3://bkt/out/ -m wc.ts -r wc.ts --wait`,
     )
-    .action(async (o: Record<string, unknown>) => {
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
       const json = o.json === true;
       const jobId = newJobId();
       // Local checks first: they need no stack.
-      const flags = jobFlags(o);
+      const flags = jobFlags(o, cmd.args);
       if (!o.wait && !/^s3:/i.test(flags.output)) {
         throw new UsageError(
           `A local --output directory (${flags.output}) needs --wait, because the output is downloaded when the job ends; ` +
