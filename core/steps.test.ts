@@ -120,6 +120,14 @@ describe('step progress and map ids', () => {
     expect(stepProgressLines({ manifest: validateManifest({ ...io, mapper: 'cat' }) })).toEqual([]);
     expect(['m-00001', 's2-m-00001', 's12-m-00000', 'r-00001', 's2-r-00000'].map(isMapTaskId)).toEqual([true, true, true, false, false]);
   });
+
+  it('the step of a task id is the one taskId() gave it', async () => {
+    const { stepOfTaskId } = await import('./steps.js');
+    const { taskId } = await import('./model.js');
+    for (const step of [0, 1, 2, 11]) {
+      for (const kind of ['map', 'reduce'] as const) expect(stepOfTaskId(taskId(kind, 7, step))).toBe(step);
+    }
+  });
 });
 
 describe('total order in a multi-step job', () => {

@@ -49,6 +49,12 @@ export function stepTaskPrefix(index: number): string {
   return index === 0 ? '' : `s${index + 1}-`;
 }
 
+/** The 0-based step of a task id (`m-00003` → 0, `s2-r-00001` → 1). */
+export function stepOfTaskId(id: string): number {
+  const m = /^s(\d+)-/.exec(id);
+  return m ? Number(m[1]) - 1 : 0;
+}
+
 /** True for a map task's id, of any step (`m-00003`, `s2-m-00003`). */
 export function isMapTaskId(id: string): boolean {
   return /^(?:s\d+-)?m-/.test(id);

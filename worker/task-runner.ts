@@ -14,7 +14,7 @@ import { settingsOf } from '../core/job-settings.js';
 import { LIVE_LOG_EVERY_BEATS } from '../core/live-log.js';
 import { liveLogKey, logKey, stepOutputUri } from '../core/layout.js';
 import { isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
-import { stepView } from '../core/steps.js';
+import { stepOfTaskId, stepView } from '../core/steps.js';
 import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
 import type { Services } from '../services/context.js';
 import { advanceJob } from '../services/phases.js';
@@ -79,7 +79,7 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
   const requestsAtClaim = s.clients.requests?.snapshot();
   const claimedAt = s.now();
   const [jobRead, claimed] = await Promise.allSettled([
-    recentJob(s, parsed.jobId) ?? s.jobs.get(parsed.jobId),
+    recentJob(s, parsed.jobId, stepOfTaskId(parsed.taskId)) ?? s.jobs.get(parsed.jobId),
     parsed.backup
       ? claimFor(s, parsed, d.workerId, claimedAt)
       : s.tasks
@@ -220,9 +220,11 @@ function bytesOf(task: TaskRecord, counters: Record<string, number>): AttemptDet
 /**
  * The job record read right after this worker's last commit. The next task of the same job
  * starting soon after uses it instead of reading the job again (one call less per task):
- * its manifest and task counts never change, and a job that ended meanwhile is caught by
- * the heartbeat's job check (every JOB_CHECK_EVERY beats of a task) and by the commit,
- * which is fenced on the job's status.
+ * its manifest and a step's task counts never change, and a job that ended meanwhile is
+ * caught by the heartbeat's job check (every JOB_CHECK_EVERY beats of a task) and by the
+ * commit, which is fenced on the job's status. A task of another step than the remembered
+ * record's (a multi-step job moved on) reads the job again: the step's reducer count, and
+ * so the map's partition count, differ between steps.
  */
 let lastJob: { readonly table: string; readonly job: JobRecord; readonly at: number } | undefined;
 
@@ -230,10 +232,11 @@ function rememberJob(s: Services, job: JobRecord): void {
   lastJob = { table: s.names.table, job, at: s.now() };
 }
 
-function recentJob(s: Services, jobId: string): Promise<JobRecord> | undefined {
+function recentJob(s: Services, jobId: string, step: number): Promise<JobRecord> | undefined {
   const j = lastJob;
   const maxAge = s.timings.heartbeatMs * JOB_CHECK_EVERY;
   if (!j || j.table !== s.names.table || j.job.jobId !== jobId || s.now() - j.at > maxAge) return undefined;
+  if ((j.job.step ?? 0) !== step || j.job.phase === 'STEPPING') return undefined;
   return Promise.resolve(j.job);
 }
 
