@@ -6,7 +6,7 @@
  * of the input) and equal the clean run byte for byte (which itself equals
  * `LC_ALL=C sort` of the input). Prints `K/K identical`.
  */
-import type { ChildProcess } from 'node:child_process';
+import { killWorkersWhileRunning } from './chaos-killer.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -120,28 +120,13 @@ export async function teraSortChaos(o: TeraChaosOptions): Promise<number> {
       const started = Date.now();
       const prefix = `out/run-${run}/`;
       const jobId = await submit(prefix);
-      let kills = 0;
       let finished = false;
       const jobDone = done(jobId).finally(() => {
         finished = true;
       });
-      const killer = (async () => {
-        const target = 1 + Math.floor(rnd() * o.maxKills);
-        while (!finished && kills < target) {
-          await sleep(200 + rnd() * 2300);
-          const busy = new Set((await s.workers.list()).filter((w) => w.runningTask?.startsWith(`${jobId}/`)).map((w) => Number(w.workerId.split('-').at(-2))));
-          const live = stack.liveWorkers();
-          const pool: ChildProcess[] = live.filter((c) => busy.has(c.pid as number));
-          const victim = (pool.length ? pool : live)[Math.floor(rnd() * (pool.length || live.length))];
-          if (!victim || finished) break;
-          victim.kill('SIGKILL');
-          kills++;
-          await sleep(rnd() * 1000);
-          stack.spawnWorker();
-        }
-      })();
+      const killer = killWorkersWhileRunning({ stack, jobId, rnd, maxKills: o.maxKills, finished: () => finished });
       const job = await jobDone;
-      await killer;
+      const kills = await killer;
       let verdict: string;
       if (job.status !== 'SUCCEEDED') verdict = `${job.status}: ${job.reason}`;
       else {

@@ -28,7 +28,6 @@
  * Without --endpoint it starts a private emulator on a free port (local/emulator.ts)
  * and stops it at the end, so the runs neither disturb nor depend on a shared one.
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -43,6 +42,7 @@ import { ensureEmulator } from '../local/emulator.js';
 import { mulberry32 as prng } from '../core/prng.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import { NET_FAULT_TIMINGS, type NetFaults, startNetFaults } from './chaos-net.js';
+import { killWorkersWhileRunning } from './chaos-killer.js';
 import { teraSortChaos } from './chaos-terasort.js';
 import { INDEX_REDUCER, wordText } from './index-reducer.js';
 
@@ -244,37 +244,14 @@ async function main(): Promise<number> {
       const prefix = `out/run-${run}/`;
       const slow = values.speculation ? randomSlowdown(rnd) : undefined;
       const jobId = await submit(`s3://${bucket}/${prefix}`, slow);
-      let kills = 0;
       let finished = false;
       const jobDone = done(jobId).finally(() => {
         finished = true;
       });
-      // The killer: 1 to maxKills times, waits a random 0.2-2.5 s, SIGKILLs a random live worker (preferring one that
-      // runs a task of this job), and starts a replacement after a random 0-1 s.
-      const killer = (async () => {
-        const target = 1 + Math.floor(rnd() * maxKills);
-        while (!finished && kills < target) {
-          // With stragglers the job runs ~20 s: spread the kills over it (backups get killed too).
-          await sleep((200 + rnd() * 2300) * (values.speculation ? 4 : 1));
-          if (finished) break;
-          const live = stack.liveWorkers();
-          const busy = new Set(
-            (await s.workers.list())
-              .filter((w) => w.runningTask?.startsWith(`${jobId}/`))
-              .map((w) => Number(w.workerId.split('-').at(-2))),
-          );
-          const candidates = live.filter((c) => busy.has(c.pid as number));
-          const pool: ChildProcess[] = candidates.length > 0 ? candidates : live;
-          const victim = pool[Math.floor(rnd() * pool.length)];
-          if (!victim || finished) break;
-          victim.kill('SIGKILL');
-          kills++;
-          await sleep(rnd() * 1000);
-          stack.spawnWorker();
-        }
-      })();
+      // With stragglers the job runs ~20 s: spread the kills over it (backups get killed too).
+      const killer = killWorkersWhileRunning({ stack, jobId, rnd, maxKills, spread: values.speculation ? 4 : 1, finished: () => finished });
       const job = await jobDone;
-      await killer;
+      const kills = await killer;
       const tasks = await s.tasks.list(jobId);
       const stalls = tasks.reduce((n, t) => n + t.stalls, 0);
       const backupsLaunched = job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_ATTEMPTS)] ?? 0;
