@@ -3,6 +3,7 @@
  * driven in-process by a submissions-queue poller and a timer (the emulator cannot
  * invoke Lambdas or fire schedules), plus N worker child processes (it cannot run ECS).
  */
+import { WATCH_PARENT_ENV } from '../worker/parent-watch.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
@@ -136,7 +137,8 @@ export class LocalStack {
   spawnWorker(slot = this.workerSeq): ChildProcess {
     const n = this.workerSeq++;
     const log = openSync(path.join(this.options.stateDir, `worker-${n}.log`), 'a');
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...this.workerEnvironment() };
+    // WATCH_PARENT_ENV: the worker knows it was started with the channel, even if the channel closed before it looked.
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...this.workerEnvironment(), [WATCH_PARENT_ENV]: '1' };
     const nodeArgs = this.options.workerNodeArgs ?? [];
     const child = spawn(process.execPath, [...nodeArgs, path.join(packageRoot(), 'bin', 'mapreduce.js'), 'worker'], {
       env,

@@ -2,6 +2,7 @@
  * The worker entrypoint (`mapreduce worker`, the container's command): read the
  * environment, run the loop, stop gracefully on SIGTERM/SIGINT.
  */
+import { watchParent } from './parent-watch.js';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type CallObserver, createClients, destroyClients } from '../aws/clients.js';
@@ -38,7 +39,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<n
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
-  watchParent(() => {
+  watchParent(env, () => {
     logger.warn(LOG_EVENTS.parentGone, { parentPid: process.ppid });
     // Nobody waits for this worker any more: release its task and go, within a few seconds.
     setTimeout(() => process.exit(1), PARENT_GONE_DEADLINE_MS).unref();
@@ -53,16 +54,6 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<n
 /** A worker whose parent died stops within this (its task released if that is quick). */
 const PARENT_GONE_DEADLINE_MS = 3000;
 
-/**
- * A worker started by the local stack holds an IPC channel to it (local/stack.ts); the
- * channel closes when the stack process dies, however it dies (SIGKILL included), so the
- * worker never outlives it. Workers without a channel (ECS, a shell) are not watched.
- */
-function watchParent(onGone: () => void): void {
-  if (!process.channel) return;
-  process.channel.unref();
-  process.once('disconnect', onGone);
-}
 
 /**
  * Opt-in (MR_CALL_LOG=<file>, used by the benchmark): one line per AWS request,

@@ -90,7 +90,7 @@ describe('a long-lived local stack', () => {
     expect(recent.stdout).toMatch(/^JOB +NAME +STATUS +PHASE +MAPS +REDUCES +CREATED +DURATION/);
     expect(recent.stdout).toMatch(new RegExp(`^${jobId} +- +SUCCEEDED +DONE +2/2 +2/2 `, 'm'));
     expect(detail.code).toBe(0);
-    expect(detail.stdout).toMatch(/^Mapper: +module count\.mjs +Reducer: module count\.mjs$/m);
+    expect(detail.stdout).toMatch(/^Mapper: +module count\.mjs +Reducer: module count\.mjs \(2\)$/m);
     expect(detail.stdout).toMatch(/^Reduce: +2\/2 committed \(committed 2\)$/m);
     expect(detail.stdout).toMatch(/^Last task status: m-0000[01]: mapped m-0000[01]$/m);
     expect(detail.stdout).toMatch(/^ {2}Module\.Lines +3$/m);

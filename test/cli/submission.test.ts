@@ -128,8 +128,9 @@ describe('every submission ends visibly and bounded (MANIFEST_LIMITS)', () => {
     expect(refusal.status).toBe('FAILED');
     expect(refusal.reason).toMatch(/the new manifest was refused and the manifest that ran was put back\. A job id is used once/);
     const stored = await access.until('job.json to be put back', async () => {
-      const m = JSON.parse(await access.readText(manifestKey(jobId))) as { mapper: string };
-      return m.mapper === 'cat' ? m : undefined;
+      // The stored manifest is the validated one: job-wide fields plus its one step.
+      const m = JSON.parse(await access.readText(manifestKey(jobId))) as { steps?: { mapper: string }[] };
+      return m.steps?.[0]?.mapper === 'cat' ? m : undefined;
     });
     expect(stored).toEqual(ran.manifest);
     const after = await access.jobs.get(jobId);

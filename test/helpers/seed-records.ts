@@ -1,4 +1,5 @@
 /** Job and task records written straight to the table, as the coordinator would write them. */
+import { validateManifest } from '../../core/manifest.js';
 import type { JobRecord, TaskKind, TaskRecord } from '../../core/model.js';
 
 /** A RUNNING job record in MAP phase, as the coordinator leaves it. */
@@ -7,14 +8,14 @@ export function runningJob(jobId: string, numMaps: number, numReduces: number, n
     jobId,
     status: 'RUNNING',
     phase: 'MAP',
-    manifest: {
+    // Validated like a stored manifest: normalised to job-wide fields plus its one step.
+    manifest: validateManifest({
       input: 's3://nowhere/in/',
       output: 's3://nowhere/out/',
       mapper: 'cat',
       ...(numReduces > 0 ? { reducer: 'cat' } : {}),
-      files: [],
       numReducers: numReduces,
-    } as unknown as JobRecord['manifest'],
+    }),
     numMaps,
     numReduces,
     mapsCommitted: 0,
