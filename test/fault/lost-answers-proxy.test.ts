@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
 import type { JobRecord } from '../../core/model.js';
 import { Counters, frameworkCounter } from '../../core/reporter.js';
-import { type PrivateEmulator, privateEmulator } from '../helpers/emulators.js';
+import { startProxiedStack } from '../helpers/emulators.js';
 import { FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { dataCounters, expectIdenticalParts, putScript, syntheticText } from '../helpers/index-job.js';
 import { example, sortedLines, TestStack, unixPipeline } from '../helpers/stack.js';
@@ -34,7 +34,6 @@ const REDUCERS = 2;
 const SLOW_MAP = '#!/bin/sh\nsleep 8\nexec ./wc_map.sh\n';
 
 describe('lost answers of claim, heartbeat and commit, through the proxy', () => {
-  let emu: PrivateEmulator;
   let proxy: FaultProxy;
   let t: TestStack;
   let base: Omit<ManifestInput, 'output'>;
@@ -43,9 +42,8 @@ describe('lost answers of claim, heartbeat and commit, through the proxy', () =>
   const input = syntheticText(120, 7);
 
   beforeAll(async () => {
-    emu = await privateEmulator();
-    proxy = await FaultProxy.start({ target: emu.endpoint, seed: 5, maxLifetimeMs: 600_000 });
-    t = await TestStack.start({ endpoint: emu.endpoint, workers: 2, timings: TIMINGS, workerEnv: { AWS_ENDPOINT_URL: proxy.endpoint } });
+    // Only the workers go through the proxy (their AWS_ENDPOINT_URL); the stack and the test do not.
+    ({ t, proxy } = await startProxiedStack({ seed: 5, maxLifetimeMs: 600_000 }, { workers: 2, timings: TIMINGS }));
     base = {
       input: await t.putInput('in/lost/', { 'words.txt': input }),
       mapper: 'slow_map.sh',
@@ -68,12 +66,7 @@ describe('lost answers of claim, heartbeat and commit, through the proxy', () =>
 
   afterAll(async () => {
     saveWorkerLogs(t, 'lost-answers-proxy');
-    try {
-      await t?.stop();
-    } finally {
-      await proxy?.close();
-      await emu?.stop();
-    }
+    await t?.stop();
   });
 
   async function runWith(tag: string, rules: FaultRule[]): Promise<string> {

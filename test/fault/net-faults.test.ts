@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
 import type { JobRecord } from '../../core/model.js';
-import { type PrivateEmulator, privateEmulator } from '../helpers/emulators.js';
+import { startProxiedStack } from '../helpers/emulators.js';
 import { FaultProxy, NO_FAULTS } from '../helpers/fault-proxy.js';
 import { dataCounters, expectIdenticalParts, syntheticText } from '../helpers/index-job.js';
 import { example, sortedLines, TestStack, unixPipeline } from '../helpers/stack.js';
@@ -30,7 +30,6 @@ const TIMINGS = { heartbeatMs: 500, missedHeartbeats: 30 };
 const JOB_DEADLINE_MS = 240_000;
 
 describe('workers behind a fault-injecting proxy', () => {
-  let emu: PrivateEmulator;
   let proxy: FaultProxy;
   let t: TestStack;
   let base: Omit<ManifestInput, 'output'>;
@@ -39,10 +38,8 @@ describe('workers behind a fault-injecting proxy', () => {
   const input = syntheticText(300);
 
   beforeAll(async () => {
-    emu = await privateEmulator();
-    proxy = await FaultProxy.start({ target: emu.endpoint, seed: 17, maxLifetimeMs: 900_000 });
     // Only the workers go through the proxy (their AWS_ENDPOINT_URL); the stack and the test do not.
-    t = await TestStack.start({ endpoint: emu.endpoint, workers: 3, timings: TIMINGS, workerEnv: { AWS_ENDPOINT_URL: proxy.endpoint } });
+    ({ t, proxy } = await startProxiedStack({ seed: 17, maxLifetimeMs: 900_000 }, { workers: 3, timings: TIMINGS }));
     base = {
       input: await t.putInput('in/net/', { 'words.txt': input }),
       mapper: 'wc_map.sh',
@@ -66,12 +63,7 @@ describe('workers behind a fault-injecting proxy', () => {
 
   afterAll(async () => {
     saveWorkerLogs(t, 'net-faults');
-    try {
-      await t?.stop();
-    } finally {
-      await proxy?.close();
-      await emu?.stop();
-    }
+    await t?.stop();
   });
 
   async function runAndCompare(tag: string): Promise<JobRecord> {

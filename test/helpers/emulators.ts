@@ -11,6 +11,7 @@ import { localResourceNames, type ResourceNames } from '../../core/resources.js'
 import { bootstrapLocalStack } from '../../local/bootstrap.js';
 import { ensureEmulator } from '../../local/emulator.js';
 import { createServices, type Services, silentLog } from '../../services/context.js';
+import { FaultProxy, type FaultProxyOptions } from './fault-proxy.js';
 import { freePort } from './ports.js';
 import { ENDPOINT, FAST_TIMINGS, TestStack, type TestStackOptions } from './stack.js';
 
@@ -77,6 +78,38 @@ export async function startFaultStack(o: Omit<TestStackOptions, 'endpoint'> = {}
     };
     return t;
   } catch (err) {
+    await emu.stop();
+    throw err;
+  }
+}
+
+/**
+ * A TestStack on its own private emulator whose workers (only) talk to it through a fault
+ * proxy (their AWS_ENDPOINT_URL); the stack process and the test talk to it directly.
+ * `t.stop()` stops the stack, the proxy and the emulator.
+ */
+export async function startProxiedStack(
+  proxyOptions: Omit<FaultProxyOptions, 'target'>,
+  o: Omit<TestStackOptions, 'endpoint' | 'workerEnv'>,
+): Promise<{ readonly t: TestStack; readonly proxy: FaultProxy }> {
+  const emu = await privateEmulator();
+  let proxy: FaultProxy | undefined;
+  try {
+    proxy = await FaultProxy.start({ ...proxyOptions, target: emu.endpoint });
+    const t = await TestStack.start({ ...o, endpoint: emu.endpoint, workerEnv: { AWS_ENDPOINT_URL: proxy.endpoint } });
+    const stop = t.stop.bind(t);
+    const started = proxy;
+    t.stop = async () => {
+      try {
+        await stop();
+      } finally {
+        await started.close();
+        await emu.stop();
+      }
+    };
+    return { t, proxy };
+  } catch (err) {
+    await proxy?.close();
     await emu.stop();
     throw err;
   }
