@@ -20,6 +20,11 @@ export interface MapReduceSettings {
   readonly workerCpu: number;
   /** Fargate memory per worker, MiB; must suit `workerCpu`. @default 2048 */
   readonly workerMemoryMiB: number;
+  /**
+   * V8 heap limit of a worker, MiB. @default half of `workerMemoryMiB`, at least twice the
+   * sort buffer + 96 (core/worker-heap.ts)
+   */
+  readonly workerHeapMiB?: number;
   /** Ephemeral disk per worker for sort spills, GiB (20-200). @default 20 */
   readonly workerStorageGiB: number;
   /** CPU architecture of the worker image and tasks; arm64 is ~20% cheaper but must build arm64 images. @default 'x86_64' */
@@ -98,6 +103,7 @@ export function resolveSettings(props: MapReduceStackProps = {}): MapReduceSetti
     maxWorkers: props.maxWorkers ?? d.maxWorkers,
     workerCpu: props.workerCpu ?? d.workerCpu,
     workerMemoryMiB: props.workerMemoryMiB ?? d.workerMemoryMiB,
+    workerHeapMiB: props.workerHeapMiB || undefined,
     workerStorageGiB: props.workerStorageGiB ?? d.workerStorageGiB,
     workerArchitecture: props.workerArchitecture ?? d.workerArchitecture,
     useSpot: props.useSpot ?? d.useSpot,
@@ -141,6 +147,7 @@ const CONTEXT_KEYS = {
   maxWorkers: 'number',
   workerCpu: 'number',
   workerMemoryMiB: 'number',
+  workerHeapMiB: 'number',
   workerStorageGiB: 'number',
   workerArchitecture: 'string',
   useSpot: 'boolean',

@@ -143,6 +143,7 @@ export class MapReduceStack extends Stack {
       maxWorkers: s.maxWorkers,
       cpu: s.workerCpu,
       memoryLimitMiB: s.workerMemoryMiB,
+      heapMiB: s.workerHeapMiB,
       ephemeralStorageGiB: s.workerStorageGiB,
       useSpot: s.useSpot,
       onDemandWorkers: s.onDemandWorkers,

@@ -13,6 +13,7 @@ import { bootstrapLocalStack } from './bootstrap.js';
 import { type AwsClients, createClients, destroyClients } from '../aws/clients.js';
 import { type EmulatorHandle, ensureEmulator, stopProcess } from './emulator.js';
 import { LOCAL_FILES_ENV, namesToEnv, type Timings, timingsToEnv } from '../core/config.js';
+import { LOCAL_WORKER_MEMORY_MIB, WORKER_HEAP_ENV, WORKER_MEMORY_ENV, workerNodeArgs } from '../core/worker-heap.js';
 import { localResourceNames, type ResourceNames } from '../core/resources.js';
 import { sweepUntil } from '../services/checker.js';
 import { createServices, type Services, silentLog } from '../services/context.js';
@@ -139,7 +140,9 @@ export class LocalStack {
     const log = openSync(path.join(this.options.stateDir, `worker-${n}.log`), 'a');
     // WATCH_PARENT_ENV: the worker knows it was started with the channel, even if the channel closed before it looked.
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...this.workerEnvironment(), [WATCH_PARENT_ENV]: '1' };
-    const nodeArgs = this.options.workerNodeArgs ?? [];
+    // The default heap limit of core/worker-heap.ts, sized for MR_WORKER_MEMORY_MIB (worker or stack environment) or a small container.
+    const heapEnv = { [WORKER_HEAP_ENV]: process.env[WORKER_HEAP_ENV], [WORKER_MEMORY_ENV]: process.env[WORKER_MEMORY_ENV], ...env };
+    const nodeArgs = workerNodeArgs(this.options.workerNodeArgs ?? [], heapEnv, LOCAL_WORKER_MEMORY_MIB);
     const child = spawn(process.execPath, [...nodeArgs, path.join(packageRoot(), 'bin', 'mapreduce.js'), 'worker'], {
       env,
       stdio: ['ignore', log, log, 'ipc'],

@@ -33,6 +33,8 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { workerSettingsFromEnv } from '../../core/config.js';
+import { heapNodeArg, WORKER_HEAP_ENV, WORKER_MEMORY_ENV, workerHeapMiB } from '../../core/worker-heap.js';
 
 export interface WorkerServiceProps {
   readonly vpc: IVpc;
@@ -50,6 +52,11 @@ export interface WorkerServiceProps {
   readonly cpu?: number;
   /** @default 2048 */
   readonly memoryLimitMiB?: number;
+  /**
+   * V8 heap limit of the worker process, MiB (`--max-old-space-size` in the container
+   * command). @default half the memory, at least twice the sort buffer + 96 (core/worker-heap.ts)
+   */
+  readonly heapMiB?: number;
   /** Ephemeral storage for sort spills, GiB. @default 20 */
   readonly ephemeralStorageGiB?: number;
   /** Must match the image's architecture. @default CpuArchitecture.X86_64 */
@@ -127,9 +134,15 @@ export class WorkerService extends Construct {
       containerInsightsV2: ContainerInsights.ENABLED,
       enableFargateCapacityProviders: true,
     });
+    const memoryMiB = props.memoryLimitMiB ?? 2048;
+    const heapMiB = workerHeapMiB({
+      memoryMiB,
+      sortBufferBytes: workerSettingsFromEnv(props.environment).sortBufferBytes,
+      heapMiB: props.heapMiB,
+    });
     this.taskDefinition = new FargateTaskDefinition(this, 'Task', {
       cpu: props.cpu ?? 1024,
-      memoryLimitMiB: props.memoryLimitMiB ?? 2048,
+      memoryLimitMiB: memoryMiB,
       ...(props.ephemeralStorageGiB && props.ephemeralStorageGiB > 20
         ? { ephemeralStorageGiB: props.ephemeralStorageGiB }
         : {}),
@@ -145,7 +158,9 @@ export class WorkerService extends Construct {
     this.container = this.taskDefinition.addContainer('worker', {
       image: props.image,
       essential: true,
-      environment: props.environment,
+      // The heap limit as a node argument, not NODE_OPTIONS: job executables that are node scripts inherit the environment.
+      command: ['node', heapNodeArg(heapMiB), 'bin/mapreduce.js', 'worker'],
+      environment: { ...props.environment, [WORKER_MEMORY_ENV]: String(memoryMiB), [WORKER_HEAP_ENV]: String(heapMiB) },
       logging: LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'worker' }),
       // An init process reaps the streaming executables' orphans and forwards SIGTERM.
       linuxParameters: new LinuxParameters(this, 'Linux', { initProcessEnabled: true }),

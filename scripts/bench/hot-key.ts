@@ -11,11 +11,14 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_TIMINGS } from '../../core/config.js';
 import { packageRoot } from '../../local/stack.js';
 import { BenchStack, putCode } from './bench-stack.js';
 import { procMemory } from './processes.js';
 
 const FANOUT = 1000;
+/** The workers' sort buffer, as terasort's (64 MiB). */
+export const HOT_KEY_SORT_BUFFER = 64 * 1024 * 1024;
 
 export interface HotKeyResult {
   readonly section: 'hot_key';
@@ -34,7 +37,15 @@ export async function runHotKey(o: {
 }): Promise<HotKeyResult> {
   const load0 = os.loadavg()[0]!;
   const lines = Math.ceil(o.values / FANOUT);
-  const b = await BenchStack.start({ ...o, workers: 1, startEmulator: false }, {});
+  // The worker configuration of the terasort figure: a 64 MiB sort buffer, so the default heap limit (core/worker-heap.ts) is 256 MiB.
+  // The lease outlasts the reduce: a synchronous reduce call holds the worker's event loop
+  // (its heartbeats too) for the whole group (worker/module-api.ts), here all 20 M values.
+  const b = await BenchStack.start(
+    { ...o, workers: 1, startEmulator: false },
+    { MR_SORT_BUFFER_BYTES: String(HOT_KEY_SORT_BUFFER) },
+    [],
+    { ...DEFAULT_TIMINGS, missedHeartbeats: 300 },
+  );
   try {
     const pid = b.stack.workerProcesses[0]!.pid!;
     await b.s.blobs.putBytes(b.bucket, 'in/hot/n.txt', Array.from({ length: lines }, (_, i) => `${i}\n`).join(''));

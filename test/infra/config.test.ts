@@ -99,6 +99,7 @@ describe('options in the template', () => {
         maxWorkers: 50,
         workerCpu: 2048,
         workerMemoryMiB: 4096,
+        workerHeapMiB: 3000,
         workerStorageGiB: 100,
         workerArchitecture: 'arm64',
         useSpot: true,
@@ -142,6 +143,7 @@ describe('options in the template', () => {
             { Name: 'MR_HEARTBEAT_MS', Value: '1000' },
             { Name: 'MR_MISSED_HEARTBEATS', Value: '4' },
           ]),
+          Command: ['node', '--max-old-space-size=3000', 'bin/mapreduce.js', 'worker'],
         }),
       ],
     });

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_BUCKET, METRIC_NAMES, STATE_TABLE, SUBMISSIONS_QUEUE, TASKS_QUEUE } from '../../core/resources.js';
+import { workerSettingsFromEnv } from '../../core/config.js';
+import { heapNodeArg, WORKER_HEAP_ENV, WORKER_MEMORY_ENV, workerHeapMiB } from '../../core/worker-heap.js';
 import type { MapReduceStack } from '../../infra/mapreduce-stack.js';
 import { logicalId, resourcesOfType, type Synthesized, synth } from './synth.js';
 
@@ -191,7 +193,11 @@ describe('workers', () => {
             { Name: 'MR_BUCKET', Value: { Ref: logicalId(stack, stack.jobBucket.bucket) } },
             { Name: 'MR_HEARTBEAT_MS', Value: '2000' },
             { Name: 'MR_SCRATCH_DIR', Value: '/tmp/mapreduce-worker' },
+            { Name: WORKER_MEMORY_ENV, Value: '2048' },
+            { Name: WORKER_HEAP_ENV, Value: '1024' },
           ]),
+          // The heap limit of core/worker-heap.ts (half of 2048 MiB), as a node argument.
+          Command: ['node', heapNodeArg(workerHeapMiB({ memoryMiB: 2048, sortBufferBytes: workerSettingsFromEnv({}).sortBufferBytes })), 'bin/mapreduce.js', 'worker'],
           LinuxParameters: { InitProcessEnabled: true },
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
         }),

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { workerSettingsFromEnv } from './config.js';
+import { MIB } from './manifest.js';
+import {
+  HEAP_BASE_MIB,
+  heapNodeArg,
+  LOCAL_WORKER_MEMORY_MIB,
+  minWorkerHeapMiB,
+  setsHeapLimit,
+  workerHeapMiB,
+  workerNodeArgs,
+} from './worker-heap.js';
+
+const DEFAULT_BUFFER = workerSettingsFromEnv({}).sortBufferBytes;
+
+describe('worker heap limit', () => {
+  it('holds the sort buffer twice plus the base, and takes half the container above that', () => {
+    expect(minWorkerHeapMiB(64 * MIB)).toBe(128 + HEAP_BASE_MIB);
+    // Fargate default (2048 MiB) with the default 128 MiB buffer: half the container.
+    expect(workerHeapMiB({ memoryMiB: 2048, sortBufferBytes: DEFAULT_BUFFER })).toBe(1024);
+    // A small container: the floor wins over the half.
+    expect(workerHeapMiB({ memoryMiB: 512, sortBufferBytes: DEFAULT_BUFFER })).toBe(minWorkerHeapMiB(DEFAULT_BUFFER));
+  });
+
+  it('never starves the sort buffer of a normal job in the local default (word count 128 MiB, terasort 64 MiB)', () => {
+    for (const buffer of [DEFAULT_BUFFER, 64 * MIB]) {
+      const heap = workerHeapMiB({ memoryMiB: LOCAL_WORKER_MEMORY_MIB, sortBufferBytes: buffer });
+      expect(heap).toBeGreaterThanOrEqual(minWorkerHeapMiB(buffer));
+      expect(heap * MIB).toBeGreaterThanOrEqual(2 * buffer);
+    }
+  });
+
+  it('refuses an explicit limit or a container that cannot hold the buffer, saying what to change', () => {
+    expect(workerHeapMiB({ memoryMiB: 512, sortBufferBytes: 8 * MIB, heapMiB: 200 })).toBe(200);
+    expect(() => workerHeapMiB({ memoryMiB: 4096, sortBufferBytes: 128 * MIB, heapMiB: 300 })).toThrow(/MR_WORKER_HEAP_MIB=300 .*at least 352 MiB/);
+    expect(() => workerHeapMiB({ memoryMiB: 4096, sortBufferBytes: 8 * MIB, heapMiB: Number('x') })).toThrow(/MR_WORKER_HEAP_MIB/);
+    expect(() => workerHeapMiB({ memoryMiB: 400, sortBufferBytes: 128 * MIB })).toThrow(/more memory or lower MR_SORT_BUFFER_BYTES/);
+    expect(() => workerHeapMiB({ memoryMiB: Number(''), sortBufferBytes: 8 * MIB })).toThrow(/MR_WORKER_MEMORY_MIB/);
+  });
+
+  it('adds the limit to the node arguments unless the caller or NODE_OPTIONS set one', () => {
+    const env = { MR_SORT_BUFFER_BYTES: String(64 * MIB) };
+    expect(workerNodeArgs(['--cpu-prof'], env, 512)).toEqual([heapNodeArg(256), '--cpu-prof']);
+    expect(workerNodeArgs([], { ...env, MR_WORKER_MEMORY_MIB: '2048' }, 512)).toEqual([heapNodeArg(1024)]);
+    expect(workerNodeArgs([], { ...env, MR_WORKER_HEAP_MIB: '300' }, 512)).toEqual([heapNodeArg(300)]);
+    expect(workerNodeArgs(['--max-old-space-size=64'], env, 512)).toEqual(['--max-old-space-size=64']);
+    expect(workerNodeArgs([], { ...env, NODE_OPTIONS: '--enable-source-maps --max_old_space_size=64' }, 512)).toEqual([]);
+    expect(setsHeapLimit(['--max-semi-space-size=16'])).toBe(false);
+  });
+});

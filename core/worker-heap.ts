@@ -1,0 +1,105 @@
+/**
+ * The V8 heap limit a worker process is started with (`--max-old-space-size`).
+ *
+ * Why set one: with no limit, V8 sizes the old generation from the machine's memory (4 GiB
+ * on a 24 GiB host) and lets garbage pile up before collecting: a streamed hot-key reduce
+ * whose live data is a few MiB peaked at 397 MiB RSS at 2 M values. A limit makes V8
+ * collect sooner; it does not shrink what the worker needs.
+ *
+ * What must fit: the map-side sort buffer lives ON the heap (JS strings in
+ * core/sort-buffer.ts, counted with their overheads), and sorting a full buffer allocates
+ * about as much again (key arrays, the spill's encode). So the floor is twice the sort
+ * buffer plus a base for code, SDK clients and merge batches. Above the floor the worker
+ * takes half the container: the other half is for what V8 does not count — fetched
+ * slices and stream buffers (off-heap `Buffer`s), the young generation, and the job's own
+ * executables (a Python reducer's dict lives in its own process, in the same container).
+ *
+ * The limit is passed as a node argument, not NODE_OPTIONS, so a job's own `node`
+ * executables (which inherit the worker's environment) keep their default heap.
+ */
+import { workerSettingsFromEnv } from './config.js';
+import { MIB } from './manifest.js';
+
+/** Environment variable: the heap limit, MiB, overriding the computed default. */
+export const WORKER_HEAP_ENV = 'MR_WORKER_HEAP_MIB';
+/** Environment variable: the memory of the worker's container, MiB (set by the CDK stack). */
+export const WORKER_MEMORY_ENV = 'MR_WORKER_MEMORY_MIB';
+/** A local stack's worker is a plain process: sized as a small container of this many MiB. */
+export const LOCAL_WORKER_MEMORY_MIB = 512;
+/** Heap for everything but the sort buffer: code, SDK clients, merge batches, a module's state. */
+export const HEAP_BASE_MIB = 96;
+/** Share of the container the heap gets above its floor. */
+export const HEAP_SHARE_OF_MEMORY = 0.5;
+/** The floor may take at most this share of the container; past it the container is too small. */
+export const MAX_HEAP_SHARE_OF_MEMORY = 0.8;
+
+/** The least heap a worker with this sort buffer runs in: the buffer, its sort, and the base. */
+export function minWorkerHeapMiB(sortBufferBytes: number): number {
+  return Math.ceil((2 * sortBufferBytes) / MIB) + HEAP_BASE_MIB;
+}
+
+export interface WorkerHeapInput {
+  /** Memory of the container (or the share of the host) one worker process may use, MiB. */
+  readonly memoryMiB: number;
+  /** The worker's map-side sort buffer (MR_SORT_BUFFER_BYTES). */
+  readonly sortBufferBytes: number;
+  /** An explicit limit (MR_WORKER_HEAP_MIB); checked against the floor, not changed. */
+  readonly heapMiB?: number;
+}
+
+/**
+ * The heap limit, MiB: the explicit one, or half the container but at least
+ * `minWorkerHeapMiB`. Throws an actionable error when the limit cannot hold the sort
+ * buffer, or the floor would leave the container too little for everything off-heap.
+ */
+export function workerHeapMiB(i: WorkerHeapInput): number {
+  const floor = minWorkerHeapMiB(i.sortBufferBytes);
+  const buffer = `a sort buffer of ${Math.round(i.sortBufferBytes / MIB)} MiB (MR_SORT_BUFFER_BYTES)`;
+  if (i.heapMiB !== undefined) {
+    if (!Number.isInteger(i.heapMiB) || i.heapMiB < floor) {
+      throw new Error(
+        `${WORKER_HEAP_ENV}=${i.heapMiB} is too small for ${buffer}: it needs at least ${floor} MiB ` +
+          `(twice the buffer + ${HEAP_BASE_MIB}). Raise ${WORKER_HEAP_ENV} or lower MR_SORT_BUFFER_BYTES.`,
+      );
+    }
+    return i.heapMiB;
+  }
+  if (!Number.isInteger(i.memoryMiB) || i.memoryMiB <= 0) {
+    throw new Error(`${WORKER_MEMORY_ENV}=${i.memoryMiB} is not a positive whole number of MiB.`);
+  }
+  if (floor > i.memoryMiB * MAX_HEAP_SHARE_OF_MEMORY) {
+    throw new Error(
+      `A worker with ${i.memoryMiB} MiB of memory cannot hold ${buffer}: its heap needs ${floor} MiB ` +
+        `and at most ${MAX_HEAP_SHARE_OF_MEMORY * 100} % of the memory may go to the heap. ` +
+        `Give workers more memory or lower MR_SORT_BUFFER_BYTES.`,
+    );
+  }
+  return Math.max(floor, Math.floor(i.memoryMiB * HEAP_SHARE_OF_MEMORY));
+}
+
+/** The node argument that applies the limit. */
+export function heapNodeArg(heapMiB: number): string {
+  return `--max-old-space-size=${heapMiB}`;
+}
+
+/** True when node options already set a heap limit (the caller's wins). */
+export function setsHeapLimit(nodeArgs: readonly string[]): boolean {
+  return nodeArgs.some((a) => /^--max[-_]old[-_]space[-_]size(=|$)/.test(a));
+}
+
+/**
+ * A worker process's node arguments: `callerArgs`, plus the default heap limit unless they
+ * or the worker's NODE_OPTIONS already set one. `env` is the worker's environment: its
+ * MR_SORT_BUFFER_BYTES, MR_WORKER_HEAP_MIB and MR_WORKER_MEMORY_MIB (else `memoryMiB`).
+ */
+export function workerNodeArgs(callerArgs: readonly string[], env: Readonly<Record<string, string | undefined>>, memoryMiB: number): string[] {
+  if (setsHeapLimit(callerArgs) || setsHeapLimit((env.NODE_OPTIONS ?? '').split(/\s+/))) return [...callerArgs];
+  const explicit = env[WORKER_HEAP_ENV];
+  const memory = env[WORKER_MEMORY_ENV];
+  const heap = workerHeapMiB({
+    memoryMiB: memory ? Number(memory) : memoryMiB,
+    sortBufferBytes: workerSettingsFromEnv(env).sortBufferBytes,
+    heapMiB: explicit ? Number(explicit) : undefined,
+  });
+  return [heapNodeArg(heap), ...callerArgs];
+}
