@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -28,6 +29,9 @@ export interface ObjectInfo {
 const MAX_SINGLE_PUT = 5 * 1024 ** 3;
 /** Read size of a file being uploaded. */
 const PUT_READ_BYTES = 4 * 1024 * 1024;
+
+/** Most keys one DeleteObjects request takes. */
+export const DELETE_BATCH = 1000;
 
 export class BlobStore {
   constructor(private readonly c: AwsClients) {}
@@ -120,6 +124,24 @@ export class BlobStore {
   /** Delete one object (done, too, when it does not exist). Workers may delete only under tmp/. */
   async delete(bucket: string, key: string): Promise<void> {
     await this.c.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  /**
+   * Delete objects in batches of DELETE_BATCH (the DeleteObjects limit), one request each;
+   * throws naming the keys S3 reports it could not delete.
+   */
+  async deleteMany(bucket: string, keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const batch = keys.slice(i, i + DELETE_BATCH);
+      const out = await this.c.s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+      );
+      const failed = out.Errors ?? [];
+      if (failed.length > 0) {
+        const first = failed[0]!;
+        throw new Error(`Could not delete ${failed.length} of ${batch.length} objects in ${bucket}, e.g. ${first.Key}: ${first.Code} ${first.Message}`);
+      }
+    }
   }
 
   /** Every object under a prefix, in key order. */

@@ -105,8 +105,22 @@ export function fargateUsdPerSecond(vcpu: number, gb: number): number {
 export const COORDINATOR_LAMBDA = { seconds: 30, gb: 0.5 } as const;
 export const CHECKER_LAMBDA = { seconds: 55, gb: 0.25, readUnitsPerMinute: 20 } as const;
 
-/** Intermediate objects live until the job's tmp/ prefix expires (a day, by lifecycle rule). */
+/**
+ * Stored bytes kept a day: a job's output in the models, and the intermediate objects of a
+ * job that did not succeed (its tmp/ prefix expires after a day, by lifecycle rule).
+ */
 export const STORAGE_MONTHS = 1 / 30;
+
+/** Seconds in the month S3 bills storage by (30 days, as STORAGE_MONTHS). */
+export const SECONDS_PER_MONTH = 30 * 24 * 3600;
+
+/**
+ * Months a succeeded job's intermediate objects are stored: at most the job's wall time,
+ * since the worker that finishes it deletes tmp/<job>/ (services/tmp-cleanup.ts).
+ */
+export function tmpStorageMonths(jobWallSeconds: number): number {
+  return jobWallSeconds / SECONDS_PER_MONTH;
+}
 
 /** Everything a job used that AWS bills, in billing units. */
 export interface Usage {

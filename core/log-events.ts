@@ -40,6 +40,9 @@ export const LOG_EVENTS = {
   reducePhaseStarted: 'Reduce phase started',
   stepStarted: 'Job step started',
   jobSucceeded: 'Job succeeded',
+  jobTmpDeleted: 'Temporary objects of the succeeded job deleted',
+  /** Left to the bucket's tmp/ expiry rule. */
+  jobTmpDeleteFailed: 'Could not delete the temporary objects of the succeeded job; the tmp/ expiry removes them',
   submissionHandled: 'Submission handled',
   submissionFailed: 'Submission failed; it will be retried',
   submissionDropped: 'Submission dropped: it cannot succeed',

@@ -19,6 +19,7 @@ import {
   S3_PUT_CLASS,
   scaleMix as scale,
   STORAGE_MONTHS,
+  tmpStorageMonths,
   transactWriteUnits,
   writeUnits,
 } from '../../core/cost.js';
@@ -151,8 +152,9 @@ export function costModel(i: CostModelInput): CostBreakdown {
   const fargate = workerSeconds * fargateUsdPerSecond(vcpu, gb) * rate;
 
   // Data path: one ranged GET per split (a second one only when the last line runs past it),
-  // one PUT per map attempt, one ranged GET per (map, reducer), one PUT per reduce attempt.
-  const data: CallMix = { ...emptyMix(), s3Get: M + M * R, s3Put: M + R };
+  // one PUT per map attempt, one ranged GET per (map, reducer), one PUT per reduce attempt;
+  // at the end one LIST (billed as a PUT) per 1,000 tmp/ objects to delete them (DELETEs are free).
+  const data: CallMix = { ...emptyMix(), s3Get: M + M * R, s3Put: M + R + Math.ceil((M + R) / 1000) };
   // Control plane, as measured per task and per worker-second. The reducers' Query reads
   // all M task items, so its read units grow with M.
   const queryUnits = Math.ceil((M * i.taskItemBytes) / 4096);
@@ -178,7 +180,10 @@ export function costModel(i: CostModelInput): CostBreakdown {
   const checkerLambda = checkerMinutes * lambdaCost(CHECKER_LAMBDA);
   const checkerReads: CallMix = { ...emptyMix(), ddbReadUnits: checkerMinutes * CHECKER_LAMBDA.readUnitsPerMinute };
   const coordinatorLambda = lambdaCost(COORDINATOR_LAMBDA);
-  const storageGbMonths = ((bytes * (i.shuffleRatio + i.outputRatio)) / 1e9) * STORAGE_MONTHS;
+  // The shuffle lives under tmp/ until the job succeeds and its finisher deletes it: at most
+  // the job's wall time. The output is charged a day (the user keeps it; a day is the convention here).
+  const storageGbMonths =
+    ((bytes * i.shuffleRatio) / 1e9) * tmpStorageMonths(wallSeconds) + ((bytes * i.outputRatio) / 1e9) * STORAGE_MONTHS;
   const usd = {
     fargate,
     s3_data_requests: mixCost(data),

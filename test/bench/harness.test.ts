@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { jobCallStats, parseCallLog } from '../../scripts/bench/calls.js';
 import { loadWordList, writeCorpus } from '../../scripts/bench/corpus.js';
 import { costModel, emptyMix, PRICES } from '../../scripts/bench/cost.js';
+import { SECONDS_PER_MONTH, STORAGE_MONTHS } from '../../core/cost.js';
 import { runBenchmark } from '../../scripts/bench/harness.js';
 import { parseCorpusOption } from '../../scripts/bench/corpora.js';
 import type { CorpusDetails } from '../../scripts/bench/corpus-figures.js';
@@ -142,6 +143,17 @@ describe('benchmark harness', () => {
     const rate = 1 - (31 / 32) * PRICES.fargateSpotDiscount;
     expect(mixed.usd.fargate).toBeCloseTo(onDemand.usd.fargate! * rate, 6);
     expect(mixed.totalUsd - mixed.usd.fargate!).toBeCloseTo(onDemand.totalUsd - onDemand.usd.fargate!, 6);
+  });
+
+  it('charges the shuffle for the job wall time (its tmp/ is deleted at success) and the output for a day', () => {
+    const none = emptyMix();
+    const calls = { perMapTask: none, perReduceTask: none, heartbeatPerWorkerSecond: none, idlePerWorkerSecond: none };
+    const c = costModel({ bytesPerCoreSecond: 20e6, calls, shuffleRatio: 1, outputRatio: 1, taskItemBytes: 600 });
+    const wallSeconds = 1e12 / 20e6 / 32; // 32 workers of 1 vCPU
+    const gb = 1e12 / 1e9;
+    expect(c.usd.s3_storage).toBeCloseTo((gb * wallSeconds / SECONDS_PER_MONTH + gb * STORAGE_MONTHS) * PRICES.s3GbMonth, 6);
+    // A day of the shuffle (the lifecycle rule alone) would cost as much again as the output's day.
+    expect(c.usd.s3_storage!).toBeLessThan(2 * gb * STORAGE_MONTHS * PRICES.s3GbMonth * 0.6);
   });
 
   it('runs every measurement on two tiny corpora, checking each output against its anchor', { timeout: 900_000 }, async () => {

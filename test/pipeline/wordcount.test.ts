@@ -1,6 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workerSettingsFromEnv } from '../../core/config.js';
+import { heapNodeArg, LOCAL_WORKER_MEMORY_MIB, workerHeapMiB } from '../../core/worker-heap.js';
+import { tmpPrefix } from '../../core/layout.js';
+import { newJobId } from '../../core/model.js';
+import { waitFor } from '../helpers/wait.js';
 import { example, sortedLines, TestStack, unixPipeline } from '../helpers/stack.js';
 
 describe('word count with shell executables (S3 upload → coordinator → workers → part files)', () => {
@@ -12,6 +17,13 @@ describe('word count with shell executables (S3 upload → coordinator → worke
     await t?.stop();
   });
 
+  it('starts its workers with the default heap limit, which holds the default sort buffer', () => {
+    const heap = workerHeapMiB({ memoryMiB: LOCAL_WORKER_MEMORY_MIB, sortBufferBytes: workerSettingsFromEnv({}).sortBufferBytes });
+    for (const w of t.stack.workerProcesses) {
+      expect(readFileSync(`/proc/${w.pid!}/cmdline`, 'latin1').split('\0')).toContain(heapNodeArg(heap));
+    }
+  });
+
   it('matches cat | map | LC_ALL=C sort | reduce with 2 reducers, and writes _SUCCESS', async () => {
     const dataDir = example('data');
     const files: Record<string, Buffer> = {};
@@ -21,14 +33,18 @@ describe('word count with shell executables (S3 upload → coordinator → worke
     const mapper = await t.putFile(example('wordcount/wc_map.sh'), 'code/wc/wc_map.sh');
     const reducer = await t.putFile(example('wordcount/wc_reduce.sh'), 'code/wc/wc_reduce.sh');
     const output = `s3://${t.bucket}/out/wc/`;
-    const jobId = await t.submit({
+    const jobId = newJobId();
+    // Objects of other jobs whose ids start like this one: the cleanup must leave them.
+    const others = [`tmp/${jobId}x/map/m-00000/attempt-1`, `tmp/x${jobId}/map/m-00000/attempt-1`];
+    for (const k of others) await t.blobs.putBytes(t.bucket, k, 'other job');
+    await t.submit({
       input,
       output,
       mapper: 'wc_map.sh',
       reducer: 'wc_reduce.sh',
       files: [mapper, reducer],
       numReducers: 2,
-    });
+    }, jobId);
     const job = await t.waitForJob(jobId);
     expect(job.status, job.reason).toBe('SUCCEEDED');
     const parts = await t.readParts(output, 2);
@@ -37,5 +53,11 @@ describe('word count with shell executables (S3 upload → coordinator → worke
     expect(sortedLines(parts)).toEqual(sortedLines(expected));
     expect(await t.blobs.head(t.bucket, 'out/wc/_SUCCESS')).toBeDefined();
     expect(job.counters['mapreduce.REDUCE_OUTPUT_RECORDS']).toBe(sortedLines(expected).length);
+    // The finishing worker deletes the job's tmp/ (after SUCCEEDED, so it may still be at it).
+    await waitFor('tmp/<job>/ to be empty', async () => ((await t.blobs.list(t.bucket, tmpPrefix(jobId))).length === 0 ? true : undefined), {
+      timeoutMs: 30_000,
+      detail: async () => (await t.blobs.list(t.bucket, tmpPrefix(jobId))).map((o) => o.key).join(', '),
+    });
+    for (const k of others) expect(await t.blobs.getText(t.bucket, k)).toBe('other job');
   });
 });
