@@ -160,7 +160,12 @@ class ExecutableRun {
     if (this.inputEnded) throw new Error('RunningStep.write() called after end()');
     if (this.stdinClosed || lines.length === 0) return;
     this.lastProgress = Date.now();
-    const ok = this.child.stdin!.write(`${lines.join('\n')}\n`, 'latin1', () => this.progress());
+    // join() of lines + '' ends the text with its '\n' in one flat string; appending '\n'
+    // afterwards would make a rope the pipe write flattens first: a second copy of the batch.
+    lines.push('');
+    const text = lines.join('\n');
+    lines.pop();
+    const ok = this.child.stdin!.write(text, 'latin1', () => this.progress());
     if (ok) return;
     this.blockedWrites++;
     try {
@@ -184,12 +189,13 @@ class ExecutableRun {
 
   private onStdout(chunk: Buffer): void {
     this.progress();
-    const text = chunk.toString('latin1');
-    if (!text.includes('\n')) {
-      this.carry += text;
+    const lines = chunk.toString('latin1').split('\n');
+    if (lines.length === 1) {
+      this.carry += lines[0]!;
       return;
     }
-    const lines = (this.carry + text).split('\n');
+    // The carried partial line joins the first line only (not carry + chunk, a copy of the whole chunk).
+    if (this.carry !== '') lines[0] = this.carry + lines[0]!;
     this.carry = lines.pop()!;
     this.channel.push(lines);
     if (this.channel.full && !this.outputPaused) {
