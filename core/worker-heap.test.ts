@@ -3,7 +3,8 @@ import { workerSettingsFromEnv } from './config.js';
 import { MIB } from './manifest.js';
 import {
   HEAP_BASE_MIB,
-  heapNodeArg,
+  HEAP_GROWING_PERCENT,
+  heapNodeArgs,
   LOCAL_WORKER_MEMORY_MIB,
   minWorkerHeapMiB,
   setsHeapLimit,
@@ -40,11 +41,12 @@ describe('worker heap limit', () => {
 
   it('adds the limit to the node arguments unless the caller or NODE_OPTIONS set one', () => {
     const env = { MR_SORT_BUFFER_BYTES: String(64 * MIB) };
-    expect(workerNodeArgs(['--cpu-prof'], env, 512)).toEqual([heapNodeArg(256), '--cpu-prof']);
-    expect(workerNodeArgs([], { ...env, MR_WORKER_MEMORY_MIB: '2048' }, 512)).toEqual([heapNodeArg(1024)]);
-    expect(workerNodeArgs([], { ...env, MR_WORKER_HEAP_MIB: '300' }, 512)).toEqual([heapNodeArg(300)]);
+    expect(workerNodeArgs(['--cpu-prof'], env, 512)).toEqual([...heapNodeArgs(256), '--cpu-prof']);
+    expect(workerNodeArgs([], { ...env, MR_WORKER_MEMORY_MIB: '2048' }, 512)).toEqual(heapNodeArgs(1024));
+    expect(workerNodeArgs([], { ...env, MR_WORKER_HEAP_MIB: '300' }, 512)).toEqual(heapNodeArgs(300));
     expect(workerNodeArgs(['--max-old-space-size=64'], env, 512)).toEqual(['--max-old-space-size=64']);
     expect(workerNodeArgs([], { ...env, NODE_OPTIONS: '--enable-source-maps --max_old_space_size=64' }, 512)).toEqual([]);
     expect(setsHeapLimit(['--max-semi-space-size=16'])).toBe(false);
+    expect(heapNodeArgs(300)).toEqual(['--max-old-space-size=300', `--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
   });
 });

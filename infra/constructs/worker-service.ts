@@ -34,7 +34,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { workerSettingsFromEnv } from '../../core/config.js';
-import { heapNodeArg, WORKER_HEAP_ENV, WORKER_MEMORY_ENV, workerHeapMiB } from '../../core/worker-heap.js';
+import { heapNodeArgs, WORKER_HEAP_ENV, WORKER_MEMORY_ENV, workerHeapMiB } from '../../core/worker-heap.js';
 
 export interface WorkerServiceProps {
   readonly vpc: IVpc;
@@ -159,7 +159,7 @@ export class WorkerService extends Construct {
       image: props.image,
       essential: true,
       // The heap limit as a node argument, not NODE_OPTIONS: job executables that are node scripts inherit the environment.
-      command: ['node', heapNodeArg(heapMiB), 'bin/mapreduce.js', 'worker'],
+      command: ['node', ...heapNodeArgs(heapMiB), 'bin/mapreduce.js', 'worker'],
       environment: { ...props.environment, [WORKER_MEMORY_ENV]: String(memoryMiB), [WORKER_HEAP_ENV]: String(heapMiB) },
       logging: LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'worker' }),
       // An init process reaps the streaming executables' orphans and forwards SIGTERM.

@@ -11,7 +11,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_BUCKET, METRIC_NAMES, STATE_TABLE, SUBMISSIONS_QUEUE, TASKS_QUEUE } from '../../core/resources.js';
 import { workerSettingsFromEnv } from '../../core/config.js';
-import { heapNodeArg, WORKER_HEAP_ENV, WORKER_MEMORY_ENV, workerHeapMiB } from '../../core/worker-heap.js';
+import { heapNodeArgs, WORKER_HEAP_ENV, WORKER_MEMORY_ENV, workerHeapMiB } from '../../core/worker-heap.js';
 import type { MapReduceStack } from '../../infra/mapreduce-stack.js';
 import { logicalId, resourcesOfType, type Synthesized, synth } from './synth.js';
 
@@ -197,7 +197,7 @@ describe('workers', () => {
             { Name: WORKER_HEAP_ENV, Value: '1024' },
           ]),
           // The heap limit of core/worker-heap.ts (half of 2048 MiB), as a node argument.
-          Command: ['node', heapNodeArg(workerHeapMiB({ memoryMiB: 2048, sortBufferBytes: workerSettingsFromEnv({}).sortBufferBytes })), 'bin/mapreduce.js', 'worker'],
+          Command: ['node', ...heapNodeArgs(workerHeapMiB({ memoryMiB: 2048, sortBufferBytes: workerSettingsFromEnv({}).sortBufferBytes })), 'bin/mapreduce.js', 'worker'],
           LinuxParameters: { InitProcessEnabled: true },
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
         }),

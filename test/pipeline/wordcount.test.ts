@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerSettingsFromEnv } from '../../core/config.js';
-import { heapNodeArg, LOCAL_WORKER_MEMORY_MIB, workerHeapMiB } from '../../core/worker-heap.js';
+import { heapNodeArgs, LOCAL_WORKER_MEMORY_MIB, workerHeapMiB } from '../../core/worker-heap.js';
 import { tmpPrefix } from '../../core/layout.js';
 import { newJobId } from '../../core/model.js';
 import { waitFor } from '../helpers/wait.js';
@@ -20,7 +20,8 @@ describe('word count with shell executables (S3 upload → coordinator → worke
   it('starts its workers with the default heap limit, which holds the default sort buffer', () => {
     const heap = workerHeapMiB({ memoryMiB: LOCAL_WORKER_MEMORY_MIB, sortBufferBytes: workerSettingsFromEnv({}).sortBufferBytes });
     for (const w of t.stack.workerProcesses) {
-      expect(readFileSync(`/proc/${w.pid!}/cmdline`, 'latin1').split('\0')).toContain(heapNodeArg(heap));
+      const argv = readFileSync(`/proc/${w.pid!}/cmdline`, 'latin1').split('\0');
+      for (const arg of heapNodeArgs(heap)) expect(argv).toContain(arg);
     }
   });
 
