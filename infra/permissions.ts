@@ -78,7 +78,8 @@ export const COORDINATOR_ACTIONS = {
 
 export const CHECKER_ACTIONS = {
   objects: ['s3:GetObject', 's3:PutObject'],
-  tmpObjects: [],
+  // The checker may finish a job (finalizeJob), and the finisher deletes the job's tmp/ objects.
+  tmpObjects: ['s3:DeleteObject'],
   buckets: ['s3:ListBucket'],
   queue: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
   deadLetters: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueUrl'],
@@ -139,8 +140,9 @@ export function acknowledgeObjectAccess(scope: IConstruct, jobBucket: IConstruct
   Validations.of(scope).acknowledge({
     id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(cfn)}.Arn>/tmp/*]`,
     reason:
-      'Workers delete only under tmp/ of the stack bucket: the temp objects of speculative attempts that lost ' +
-      '(tmp/<job>/<kind>/<task>/attempt-N); job inputs, outputs and logs cannot be deleted.',
+      'Workers and the checker delete only under tmp/ of the stack bucket: the temp objects of speculative ' +
+      'attempts that lost (tmp/<job>/<kind>/<task>/attempt-N) and, once a job succeeded, its tmp/<job>/ ' +
+      'intermediates; job inputs, outputs and logs cannot be deleted.',
   });
   for (const name of dataBucketNames) {
     // cdk-nag prints the ARN with the partition token as `<AWS::Partition>`.

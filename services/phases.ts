@@ -13,6 +13,7 @@ import { type Services, forEachLimit, iso } from './context.js';
 import { sendTaskMessages } from './task-lifecycle.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import { controlBarrier } from './control-barrier.js';
+import { deleteSucceededJobTmp } from './tmp-cleanup.js';
 
 /** Send the reduce tasks of a job (duplicates are harmless: claims dedupe). */
 export async function enqueueReduceTasks(s: Services, job: JobRecord): Promise<void> {
@@ -89,6 +90,8 @@ export async function finalizeJob(s: Services, job: JobRecord, resume = false): 
   if (won) {
     s.log.info(LOG_EVENTS.jobSucceeded, { jobId: job.jobId, parts: tasks.length });
     s.metrics.jobFinished('SUCCEEDED', s.now() - Date.parse(job.createdAt));
+    // Once, by the winner of SUCCEEDED (a worker or the checker), after _SUCCESS.
+    await deleteSucceededJobTmp(s, job.jobId);
   }
   return won;
 }

@@ -2,12 +2,12 @@
  * Deleting a succeeded job's intermediate objects: everything under `tmp/<jobId>/` (map
  * outputs, reduce attempts' parts, live logs, step outputs, split points).
  *
- * Who: the worker whose `finalizeJob` won the SUCCEEDED write (worker/task-runner.ts),
- * so it runs once, after `_SUCCESS` is written, and only workers hold s3:DeleteObject
- * (on tmp/* of the stack bucket only). When the checker finishes a job (its finisher
- * died), the tmp/ expiry rule removes the objects instead: the checker gets no delete
- * right for a rare path. Objects an attempt still writes after the job succeeded (a
- * losing speculative attempt) are left to that rule too.
+ * Who: whoever won the job's SUCCEEDED write in `finalizeJob` (services/phases.ts): the
+ * worker that committed the last task, or the checker when it finished the job first (or
+ * resumed a finisher that died). So it runs once, after `_SUCCESS` is written. Both hold
+ * s3:DeleteObject on tmp/* of the stack bucket only. A finisher that dies between
+ * SUCCEEDED and the delete, and objects a losing speculative attempt writes after the job
+ * ended, are left to the tmp/ expiry rule (a day).
  *
  * A FAILED or CANCELLED job keeps its tmp/ objects (until the expiry rule) so its map
  * outputs and partial parts can be inspected.

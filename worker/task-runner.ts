@@ -18,7 +18,6 @@ import { stepOfTaskId, stepView } from '../core/steps.js';
 import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
 import type { Services } from '../services/context.js';
 import { advanceJob } from '../services/phases.js';
-import { deleteSucceededJobTmp } from '../services/tmp-cleanup.js';
 import { leaseMs, parseTaskMessage, type TaskMessage } from '../services/task-lifecycle.js';
 import type { AttemptInput } from './attempt.js';
 import { stepEnv } from './attempt-dir.js';
@@ -204,8 +203,7 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
   const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), s.jobs.get(ref.jobId)]);
   if (fresh) {
     rememberJob(s, fresh);
-    // This worker finished the job (_SUCCESS written, SUCCEEDED won): its tmp/ objects can go.
-    if ((await advanceJob(s, fresh)) === 'finished') await deleteSucceededJobTmp(s, ref.jobId);
+    await advanceJob(s, fresh);
   }
 }
 

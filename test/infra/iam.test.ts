@@ -75,17 +75,19 @@ describe('IAM statements', () => {
     }
   });
 
-  it('only allow (no Deny is needed), and delete objects only under tmp/ of the stack bucket, only the workers', () => {
+  it('only allow (no Deny is needed), and delete objects only under tmp/ of the stack bucket, only the finishers (workers, checker)', () => {
     const { stack } = base;
     const sts = allStatements(base).map((x) => x.st);
     expect(sts.every((st) => st.Effect === 'Allow')).toBe(true);
     const deleting = allStatements(base).filter(({ st }) => list(st.Action).some((a) => /^s3:Delete/.test(a)));
     const bucketArn = { 'Fn::GetAtt': [logicalId(stack, stack.jobBucket.bucket), 'Arn'] };
-    expect(deleting.map(({ st }) => [list(st.Action), st.Resource])).toEqual([
-      [['s3:DeleteObject'], { 'Fn::Join': ['', [bucketArn, '/tmp/*']] }],
-    ]);
-    const workerPolicy = roleStatements(base, logicalId(stack, stack.workers.taskDefinition.taskRole));
-    expect(workerPolicy.filter((st) => list(st.Action).includes('s3:DeleteObject'))).toHaveLength(1);
+    const tmpOnly = [['s3:DeleteObject'], { 'Fn::Join': ['', [bucketArn, '/tmp/*']] }];
+    expect(deleting.map(({ st }) => [list(st.Action), st.Resource])).toEqual([tmpOnly, tmpOnly]);
+    const deletes = (role: { node: { defaultChild?: unknown } }) =>
+      roleStatements(base, logicalId(stack, role)).filter((st) => list(st.Action).includes('s3:DeleteObject'));
+    expect(deletes(stack.workers.taskDefinition.taskRole)).toHaveLength(1);
+    expect(deletes(stack.checker.runtime.role)).toHaveLength(1);
+    expect(deletes(stack.coordinator.runtime.role)).toHaveLength(0);
   });
 
   it('give each runtime role exactly the actions it uses', () => {
