@@ -41,6 +41,8 @@ export const JobConfKeys = {
   IGNORE_SUBDIRS: 'mapreduce.input.fileinputformat.input.dir.nonrecursive.ignore.subdirs',
   OUTPUT_COMPRESS: 'mapreduce.output.fileoutputformat.compress',
   OUTPUT_CODEC: 'mapreduce.output.fileoutputformat.compress.codec',
+  /** Set (any pattern): a succeeded job keeps its tmp/ objects until the expiry rule (services/tmp-cleanup.ts). */
+  PRESERVE_TASK_FILES: 'mapreduce.task.files.preserve.filepattern',
   /**
    * Total-order sampling (ours: Hadoop's InputSampler takes these as the arguments of
    * `-splitSample numSamples maxSplitsSampled`, not as jobconf keys).
@@ -131,6 +133,8 @@ export interface StreamingSettings {
   readonly recursive: boolean;
   readonly ignoreSubdirs: boolean;
   readonly compressOutput: boolean;
+  /** Keep the job's tmp/ objects after it succeeded (mapreduce.task.files.preserve.filepattern is set). */
+  readonly preserveTaskFiles: boolean;
   /** Things Hadoop would also accept but that likely do not do what the user meant. */
   readonly warnings: readonly string[];
 }
@@ -268,6 +272,7 @@ export function interpretJobConf(raw: JobConf): StreamingSettings {
     recursive: bool(K.INPUT_RECURSIVE, false),
     ignoreSubdirs: bool(K.IGNORE_SUBDIRS, false),
     compressOutput,
+    preserveTaskFiles: (conf[K.PRESERVE_TASK_FILES] ?? '').trim() !== '',
     warnings,
   };
   for (const key of [K.MAP_OUTPUT_SEPARATOR, K.REDUCE_INPUT_SEPARATOR, K.REDUCE_OUTPUT_SEPARATOR, K.KEY_FIELD_SEPARATOR]) {

@@ -91,7 +91,7 @@ export async function finalizeJob(s: Services, job: JobRecord, resume = false): 
     s.log.info(LOG_EVENTS.jobSucceeded, { jobId: job.jobId, parts: tasks.length });
     s.metrics.jobFinished('SUCCEEDED', s.now() - Date.parse(job.createdAt));
     // Once, by the winner of SUCCEEDED (a worker or the checker), after _SUCCESS.
-    await deleteSucceededJobTmp(s, job.jobId);
+    if (!settingsOf(job.manifest).preserveTaskFiles) await deleteSucceededJobTmp(s, job.jobId);
   }
   return won;
 }

@@ -93,6 +93,9 @@ const seconds = (job: JobRecord) => (Date.parse(job.finishedAt ?? job.updatedAt)
  * number of superseded attempts. The loser deletes as it settles, which may be just after
  * the job ends: waited for, up to 20 s.
  */
+/** Keeps a succeeded job's tmp/ objects (mapreduce.task.files.preserve.filepattern). */
+const KEEP_TMP = { 'mapreduce.task.files.preserve.filepattern': '.*' };
+
 async function expectLoserObjectsGone(t: TestStack, jobId: string): Promise<number> {
   const tasks = await t.s.tasks.list(jobId, 'map');
   const losers = tasks.flatMap((task) =>
@@ -132,7 +135,8 @@ describe('a 20x straggler map attempt', () => {
     const { t, base, clean, cleanJob } = f;
     const output = `s3://${t.bucket}/out/straggler-on/`;
     const env = { SLOW_TASK: String(SLOW_INDEX), SLOW_SECONDS: String(SLOW_SECONDS) };
-    const job = await finish(t, await t.submit({ ...base, output, env } as ManifestInput));
+    // The key keeps the job's tmp/ after success, so the losers' own deletes can be checked.
+    const job = await finish(t, await t.submit({ ...base, output, env, jobconf: KEEP_TMP } as ManifestInput));
     expect(job.status, job.reason).toBe('SUCCEEDED');
     expect(seconds(job)).toBeLessThan(SLOW_SECONDS);
     expect(workCounters(job)).toEqual(workCounters(cleanJob));
@@ -191,7 +195,8 @@ describe('primary and backup commit at the same instant', () => {
     const output = `s3://${t.bucket}/out/race/`;
     // Slow enough for the backup to be posted and reach its commit first, then wait for the primary.
     const env = { SLOW_TASK: String(SLOW_INDEX), SLOW_SECONDS: '16' };
-    const job = await finish(t, await t.submit({ ...base, output, env } as ManifestInput));
+    // The key keeps the job's tmp/ after success, so the losers' own deletes can be checked.
+    const job = await finish(t, await t.submit({ ...base, output, env, jobconf: KEEP_TMP } as ManifestInput));
     expect(job.status, job.reason).toBe('SUCCEEDED');
     // Both attempts reached the barrier: the commits were sent together.
     expect(readdirSync(barrier).sort()).toEqual([`${SLOW_TASK}.1`, `${SLOW_TASK}.2`]);

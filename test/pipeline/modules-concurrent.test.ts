@@ -112,7 +112,8 @@ describe('module steps, concurrent jobs, intermediate objects', () => {
         mapper: 'wc_map.sh',
         reducer: 'wc_reduce.sh',
         ship: [WC_MAP, WC_REDUCE],
-        extra: { splitSize: 800, numReducers: 3 },
+        // Keeps tmp/ after success (mapreduce.task.files.preserve.filepattern), to look at the map outputs.
+        extra: { splitSize: 800, numReducers: 3, jobconf: { 'mapreduce.task.files.preserve.filepattern': '.*' } },
       }),
     );
     expect(sortedLines(run.parts)).toEqual(sortedLines(reference(files, WC_MAP, WC_REDUCE)));

@@ -89,7 +89,8 @@ describe('multi-step jobs', () => {
 
   it('a 3-step job: output equals the three steps run by hand; one job record with per-step progress', async () => {
     const output = `s3://${t.bucket}/out/steps-clean/`;
-    const jobId = await t.submit({ ...base, output } as ManifestInput);
+    // Keeps tmp/ after success (mapreduce.task.files.preserve.filepattern), to look at the steps' outputs.
+    const jobId = await t.submit({ ...base, output, jobconf: { 'mapreduce.task.files.preserve.filepattern': '.*' } } as ManifestInput);
     cleanJob = await finish(t, jobId, 150_000);
     expect(cleanJob.status, cleanJob.reason).toBe('SUCCEEDED');
     clean = await t.readParts(output, 1);
@@ -146,7 +147,7 @@ describe('multi-step jobs', () => {
 
   it('output compression: part-00000.gz decompresses to the uncompressed output; step outputs stay plain', async () => {
     const output = `s3://${t.bucket}/out/steps-gz/`;
-    const jobconf = { 'mapreduce.output.fileoutputformat.compress': 'true', 'mapreduce.output.fileoutputformat.compress.codec': 'org.apache.hadoop.io.compress.GzipCodec' };
+    const jobconf = { 'mapreduce.task.files.preserve.filepattern': '.*', 'mapreduce.output.fileoutputformat.compress': 'true', 'mapreduce.output.fileoutputformat.compress.codec': 'org.apache.hadoop.io.compress.GzipCodec' };
     const jobId = await t.submit({ ...base, output, jobconf } as ManifestInput);
     const job = await finish(t, jobId, 150_000);
     expect(job.status, job.reason).toBe('SUCCEEDED');

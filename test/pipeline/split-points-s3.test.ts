@@ -41,7 +41,7 @@ describe('total-order split points in S3', () => {
       files,
       mapper: 'cat',
       reducer: 'cat',
-      extra: { numReducers: R, numMappers: 6, jobconf: { 'mapreduce.job.partitioner.class': 'TotalOrderPartitioner' } },
+      extra: { numReducers: R, numMappers: 6, jobconf: { 'mapreduce.job.partitioner.class': 'TotalOrderPartitioner', 'mapreduce.task.files.preserve.filepattern': '.*' } },
     });
     const run = await finishJob(t, started, 170_000);
     expect(run.job.splitPoints).toBeUndefined();
