@@ -71,7 +71,9 @@ export async function changeStep(s: Services, job: AcceptedJob, resume = false):
   const chunks = Array.from({ length: Math.ceil(records.length / 100) }, (_, i) => records.slice(i * 100, i * 100 + 100));
   await forEachLimit(chunks, 4, (c) => s.tasks.putNew(c));
   const now = iso(s.now());
-  const done = { numMaps: job.numMaps, numReduces: job.numReduces, finishedAt: now };
+  // The job's counters now hold every committed task of the step (a commit adds its counters
+  // in the transaction that counts it): the step report takes the step's share from them.
+  const done = { numMaps: job.numMaps, numReduces: job.numReduces, finishedAt: now, counters: job.counters };
   if (!(await s.jobs.enterStep(job.jobId, from, { numMaps: splits.length, numReduces, done }, now))) return false;
   s.log.info(LOG_EVENTS.stepStarted, { jobId: job.jobId, step: from + 2, of: job.manifest.steps.length, numMaps: splits.length, numReduces });
   await enqueueStepMaps(s, { ...job, step: from + 1, numMaps: splits.length });
