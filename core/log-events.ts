@@ -41,6 +41,7 @@ export const LOG_EVENTS = {
   reducesReleased: 'Reduce tasks released early (slow-start)',
   earlyReducerWaiting: 'Early reducer waiting for map commits',
   earlyReducerDone: 'Early reducer saw every map commit',
+  earlyReducerYielded: 'Early reducer gave its worker to waiting maps',
   stepStarted: 'Job step started',
   jobSucceeded: 'Job succeeded',
   submissionHandled: 'Submission handled',

@@ -16,6 +16,7 @@
  * ran before its commit: nothing an early reducer fetched is ever replaced.
  */
 import { isTerminal } from '../aws/job-store.js';
+import { MapReduceError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import { nextPollDelay, pollPolicy } from '../core/slow-start.js';
@@ -49,6 +50,7 @@ export async function watchCommittedMaps(
   const seen = new Set<string>();
   const policy = pollPolicy(s.timings.heartbeatMs);
   let delay = policy.minMs;
+  let pending = new Set<string>();
   for (;;) {
     stats.mapListings++;
     const tasks = await s.tasks.list(job.jobId, 'map', step);
@@ -61,6 +63,7 @@ export async function watchCommittedMaps(
     }
     if (stats.mapListings === 1) s.log.info(LOG_EVENTS.earlyReducerWaiting, { jobId: job.jobId, committed: seen.size, numMaps: job.numMaps });
     // Wait for more commits: read only the job record's count (one item) until it moves.
+    pending = new Set<string>();
     for (;;) {
       await sleep(delay, signal);
       stats.jobReads++;
@@ -69,10 +72,43 @@ export async function watchCommittedMaps(
         throw new JobEndedError(`Job ${job.jobId} is ${current?.status ?? 'gone'}`, { context: { jobId: job.jobId } });
       }
       const progressed = current.mapsCommitted > seen.size;
+      if (!progressed && delay >= policy.maxMs) pending = await yieldIfMapsWait(s, job.jobId, step, pending, stats);
       delay = nextPollDelay(delay, progressed, policy);
       if (progressed) break;
     }
   }
+}
+
+/**
+ * An early reducer gives its worker back when, at two polls in a row at the longest
+ * interval with no commit between, the same map of its step was PENDING (nobody ran it for
+ * that long; a map merely between a reclaim and the next claim is not): workers are one
+ * pool, so the map may be waiting for this very worker. Without this, R ≥ W early reducers
+ * would hold every worker while the maps they wait for stay queued, for ever (Hadoop
+ * preempts reducers for the same reason). The task runner releases the task and hides its message for a while
+ * (worker/task-settle.ts), so the freed worker takes the map first.
+ *
+ *   worker A: r0 waits ─ (longest interval) list: m3 PENDING ─ again: m3 PENDING ─ yield ─ m3 ✓ ─ r0 again
+ *   worker B: r1 waits ─────────────────────────────────────────────────────── fetch m3 ─ merge
+ */
+async function yieldIfMapsWait(s: Services, jobId: string, step: number, before: ReadonlySet<string>, stats: WatchStats): Promise<Set<string>> {
+  stats.mapListings++;
+  const pending = (await s.tasks.list(jobId, 'map', step)).filter((t) => t.status === 'PENDING').map((t) => t.taskId);
+  const still = pending.filter((id) => before.has(id));
+  if (still.length > 0) {
+    throw new ReduceYieldError(`maps ${still.join(', ')} are waiting for a worker`, { context: { jobId } });
+  }
+  return new Set(pending);
+}
+
+/** An early reducer hands its task back so that its worker can run the maps it waits for. */
+export class ReduceYieldError extends MapReduceError {
+  override readonly name = 'ReduceYieldError';
+}
+
+/** How long a yielded reduce task's message stays hidden: the longest poll interval. */
+export function yieldDelayMs(heartbeatMs: number): number {
+  return pollPolicy(heartbeatMs).maxMs;
 }
 
 /** Wait `ms`, or until `signal` aborts (then throw its reason). */

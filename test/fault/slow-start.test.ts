@@ -27,7 +27,7 @@ import type { TaskRecord } from '../../core/model.js';
 import { cancelJob } from '../../services/cancel.js';
 import { startFaultStack } from '../helpers/emulators.js';
 import { countWords, expectIdenticalParts, INDEX_REDUCER, indexWordTotal, putScript, syntheticText } from '../helpers/index-job.js';
-import type { TestStack } from '../helpers/stack.js';
+import { sortedLines, type TestStack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/wait.js';
 import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
 import { exited, signalWorker } from '../helpers/worker-processes.js';
@@ -94,9 +94,9 @@ describe('reduce slow-start under SIGKILL', () => {
    * one blocked (RUNNING), the phase still MAP, and the reducer's heartbeat reporting as its
    * shuffle total exactly the bytes of the three committed slices (it fetched them all).
    */
-  async function startWaitingReducer(name: string, dir: string) {
+  async function startWaitingReducer(name: string, dir: string, numReducers = 1) {
     const output = `s3://${t.bucket}/out/${name}/`;
-    const jobId = await t.submit({ ...base, output, env: { BLOCK_DIR: dir }, jobconf: SLOWSTART } as ManifestInput);
+    const jobId = await t.submit({ ...base, numReducers, output, env: { BLOCK_DIR: dir }, jobconf: SLOWSTART } as ManifestInput);
     return waitFor(
       `${name}: 3 maps committed, 1 blocked, the reducer fetched the 3`,
       async () => {
@@ -104,7 +104,8 @@ describe('reduce slow-start under SIGKILL', () => {
         const committed = maps.filter((m) => m.status === 'COMMITTED');
         const blocked = maps.find((m) => m.status === 'RUNNING' && m.owner);
         const reducer = reduces.find((r) => r.status === 'RUNNING' && r.owner);
-        const fetched = committed.reduce((n, m) => n + m.output!.offsets[1]! - m.output!.offsets[0]!, 0);
+        const r = reducer?.index ?? 0;
+        const fetched = committed.reduce((n, m) => n + m.output!.offsets[r + 1]! - m.output!.offsets[r]!, 0);
         if (committed.length !== 3 || !blocked || !reducer || job?.phase !== 'MAP' || reducer.progressTotal !== fetched) return undefined;
         return { jobId, output, blocked, reducer, job, committed };
       },
@@ -180,5 +181,25 @@ describe('reduce slow-start under SIGKILL', () => {
     expect(ended.history?.at(-1)).toMatchObject({ outcome: 'cancelled', worker: w.reducer.owner });
     writeFileSync(path.join(dir, 'go'), '');
     expect((await t.job(w.jobId))?.status).toBe('CANCELLED');
+  });
+
+  it('early reducers holding every worker while a map waits for one: a reducer yields its worker, the job finishes', async () => {
+    // Two reducers and three workers: one blocked in a map, one in each reducer. When the
+    // map's worker dies, the re-run of the map finds no free worker: both wait in reducers.
+    const dir = blockDir('yield');
+    const w = await startWaitingReducer('yield', dir, 2);
+    const child = signalWorker(t, w.blocked.owner!, 'SIGKILL');
+    await exited(child);
+    writeFileSync(path.join(dir, 'go'), '');
+    await waitFor('the killed map back in the queue', async () => {
+      const m = (await t.s.tasks.list(w.jobId, 'map')).find((x) => x.taskId === w.blocked.taskId);
+      return m?.status === 'PENDING' && m.stalls === 1 ? m : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 50 });
+    const job = await finish(t, w.jobId);
+    expect(job.status, job.reason).toBe('SUCCEEDED');
+    const reduces = await t.s.tasks.list(w.jobId, 'reduce');
+    expect(reduces.every((r) => r.status === 'COMMITTED' && r.failures === 0 && r.stalls === 0)).toBe(true);
+    expect(reduces.flatMap((r) => r.history ?? []).filter((h) => h.outcome === 'released').length).toBeGreaterThan(0);
+    expect(sortedLines(await t.readParts(w.output, 2))).toEqual(sortedLines(clean));
   });
 });
