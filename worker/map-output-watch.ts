@@ -50,7 +50,7 @@ export async function watchCommittedMaps(
   const seen = new Set<string>();
   const policy = pollPolicy(s.timings.heartbeatMs);
   let delay = policy.minMs;
-  let pending = new Set<string>();
+  let pending: Set<string>;
   for (;;) {
     stats.mapListings++;
     const tasks = await s.tasks.list(job.jobId, 'map', step);
