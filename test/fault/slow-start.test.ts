@@ -13,8 +13,11 @@
  * poisoned object there), and keeps everything it fetched before: its one attempt commits.
  * Test 2 kills the waiting reducer's worker: its task is reclaimed and the new attempt
  * refetches, with no map re-run. A third job is cancelled while its reducer waits: the
- * reducer stops. Outputs are compared byte for byte with a clean run without slow-start.
- * Three workers, so the blocked map and the waiting reducer never hold every worker.
+ * reducer stops. A fourth has two reducers holding the two workers left while the killed
+ * map waits for a worker: a reducer must yield (worker/map-output-watch.ts). A two-step job
+ * with slow-start in every step. Outputs are compared byte for byte with clean runs
+ * without slow-start. Three workers, so in tests 1–3 the blocked map and the waiting reducer
+ * never hold every worker.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -201,5 +204,26 @@ describe('reduce slow-start under SIGKILL', () => {
     expect(reduces.every((r) => r.status === 'COMMITTED' && r.failures === 0 && r.stalls === 0)).toBe(true);
     expect(reduces.flatMap((r) => r.history ?? []).filter((h) => h.outcome === 'released').length).toBeGreaterThan(0);
     expect(sortedLines(await t.readParts(w.output, 2))).toEqual(sortedLines(clean));
+  });
+
+  it('a two-step job with slow-start 0: step 1 reducers fetch while a map runs; output byte-identical to the job without', async () => {
+    const { mapper, reducer, numReducers, ...rest } = { ...base, numReducers: 2 };
+    const steps = { ...rest, steps: [{ mapper, reducer, numReducers }, { mapper: 'cat', reducer: 'cat', numReducers: 1 }] };
+    const submit = (name: string, dir: string, jobconf: Record<string, string>) =>
+      t.submit({ ...steps, output: `s3://${t.bucket}/out/${name}/`, env: { BLOCK_DIR: dir }, jobconf } as unknown as ManifestInput);
+    const clean = await finish(t, await submit('steps-clean', blockDir('steps-clean', true), {}));
+    expect(clean.status, clean.reason).toBe('SUCCEEDED');
+    // Step 1's first map blocks until a step 1 reducer has fetched some committed slices.
+    const dir = blockDir('steps');
+    const jobId = await submit('steps', dir, { [JobConfKeys.REDUCE_SLOWSTART]: '0', 'mapreduce.map.speculative': 'false' });
+    await waitFor('a step 1 reducer that fetched while a map is blocked', async () => {
+      const tasks = await t.s.tasks.list(jobId);
+      const blocked = tasks.some((x) => x.kind === 'map' && x.status === 'RUNNING');
+      return blocked && tasks.find((x) => x.kind === 'reduce' && x.status === 'RUNNING' && (x.progressTotal ?? 0) > 0);
+    }, { timeoutMs: 60_000, intervalMs: 50 });
+    writeFileSync(path.join(dir, 'go'), '');
+    const job = await finish(t, jobId);
+    expect(job.status, job.reason).toBe('SUCCEEDED');
+    expectIdenticalParts(await t.readParts(`s3://${t.bucket}/out/steps/`, 1), await t.readParts(`s3://${t.bucket}/out/steps-clean/`, 1), 'two-step job with slow-start');
   });
 });
