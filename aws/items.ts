@@ -56,6 +56,7 @@ const JobSchema = z.looseObject({
   reason: z.string().optional(),
   statusMessage: z.string().optional(),
   reduceEnqueuedAt: z.string().optional(),
+  reduceReleasedAt: z.string().optional(),
   phaseChangedAt: z.string().optional(),
   tasksWritten: z.boolean().optional(),
   startedAt: z.string().optional(),

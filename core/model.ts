@@ -62,6 +62,11 @@ export interface JobRecord {
   readonly statusMessage?: string;
   /** Set once the reduce tasks were sent, so the checker knows whether to resend. */
   readonly reduceEnqueuedAt?: string;
+  /**
+   * Set when this step's reduce tasks were released before its last map committed (reduce
+   * slow-start, core/slow-start.ts); the phase stays MAP until every map committed.
+   */
+  readonly reduceReleasedAt?: string;
   readonly phaseChangedAt?: string;
   /** Set by the coordinator once every task record is written (a retried coordinator skips it). */
   readonly tasksWritten?: boolean;
