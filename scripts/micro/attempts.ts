@@ -11,6 +11,7 @@
  *   npx tsx scripts/micro/attempts.ts --shapes [--gen 16M] [--shape v1M-w200,v1k-w10]   # the issue's shapes, one JSON line each
  *   npx tsx scripts/micro/attempts.ts --gen 32M --vocab 50000 --words-per-line 3 [--utf8] [--seed 1]
  *   node --cpu-prof --cpu-prof-dir /tmp/prof --import tsx scripts/micro/attempts.ts --file c.txt --only module --reps 1
+ *   npm run build && node dist/scripts/micro/attempts.js --shapes    # the workers' code as deployed (tsc output, no tsx)
  *
  * CPU of one attempt = this process's CPU during it + its finished children's (the shell
  * steps: tr, awk, cut, uniq), from /proc/self/stat. Each figure is
@@ -35,7 +36,9 @@ import type { AttemptInput, AttemptResult } from '../../worker/attempt.js';
 import { runMapAttempt } from '../../worker/map-task.js';
 import { runReduceAttempt } from '../../worker/reduce-task.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The repository (this file runs from scripts/micro under tsx, or from dist/scripts/micro once built). */
+const root = path.resolve(here, '..', '..', path.basename(path.resolve(here, '..', '..')) === 'dist' ? '..' : '.');
 const MIB = 1024 * 1024;
 /** The one bucket the local files stand in for (a valid S3 name: the manifest checks it). */
 const BUCKET = 'micro';
