@@ -41,7 +41,7 @@ const JobSchema = z.looseObject({
   status: JobStatusSchema,
   phase: z.enum(['MAP', 'REDUCE', 'STEPPING', 'FINALIZING', 'DONE']),
   step: num.optional(),
-  stepsDone: z.array(z.looseObject({ numMaps: num, numReduces: num, finishedAt: z.string() })).optional(),
+  stepsDone: z.array(z.looseObject({ numMaps: num, numReduces: num, finishedAt: z.string(), counters: z.record(z.string(), num).optional() })).optional(),
   mapEnqueuedAt: z.string().optional(),
   manifest: z.custom<Manifest>((v) => typeof v === 'object' && v !== null).optional(),
   numMaps: num,

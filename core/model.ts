@@ -75,6 +75,11 @@ export interface StepSummary {
   readonly numReduces: number;
   /** When the step's last output task committed and the next step began to be planned. */
   readonly finishedAt: string;
+  /**
+   * The job's counters when the step ended (every task of the step committed): the step's
+   * own are these less the step before's (core/step-report.ts). Absent on older records.
+   */
+  readonly counters?: Readonly<Record<string, number>>;
 }
 
 /** A job the coordinator accepted: it has a manifest (every job that runs tasks). */

@@ -64,7 +64,7 @@ async function failAttempt(d: RunnerDeps, a: Attempt, err: unknown, requests: At
   const poison = isErrorNamed(err, 'PoisonTaskError');
   const exhausted = poison || isLastAttempt(task, attemptsAllowed(a.job, s.timings));
   s.log.warn(LOG_EVENTS.attemptFailed, { ...ref, error: message, exhausted });
-  s.metrics.taskFailed(task.kind);
+  s.metrics.taskFailed(task.kind, task.step);
   if (tail) {
     await s.blobs.putBytes(s.names.bucket, logKey(ref.jobId, ref.taskId, ref.attempt), tail).catch(() => {});
   }
