@@ -78,9 +78,19 @@ const transitions: {
     name: 'markReduceEnqueued',
     call: () => store.markReduceEnqueued('j1', NOW),
     update: 'SET reduceEnqueuedAt = :now',
-    condition: '#phase = :reduce',
-    values: { ':reduce': 'REDUCE', ':now': NOW },
+    condition: '#phase = :reduce OR (#phase = :map AND attribute_exists(reduceReleasedAt))',
+    values: { ':reduce': 'REDUCE', ':map': 'MAP', ':now': NOW },
     names: { '#phase': 'phase' },
+  },
+  {
+    name: 'releaseReduces (slow-start, step 0)',
+    call: () => store.releaseReduces('j1', 0, 2, NOW),
+    update: 'SET reduceReleasedAt = :now, updatedAt = :now',
+    condition:
+      '#status IN (:creating, :running) AND #phase = :map AND (attribute_not_exists(#step) OR #step = :from) AND attribute_not_exists(reduceReleasedAt) ' +
+      'AND numReduces > :zero AND mapsCommitted >= :threshold',
+    values: { ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':threshold': 2, ':from': 0, ':now': NOW },
+    names: { '#status': 'status', '#phase': 'phase', '#step': 'step' },
   },
   {
     name: 'beginFinalize',

@@ -122,9 +122,31 @@ export class JobStore {
     );
   }
 
+  /**
+   * Release step `step`'s reduce tasks before its map phase ends (reduce slow-start), exactly
+   * once: only in the map phase, only when at least `threshold` maps committed (the caller
+   * computes ceil(f × M), core/slow-start.ts), only if not released yet.
+   *
+   *   worker A commits m-2 (2/8, threshold 2) ──┐
+   *   checker sweep reads 2/8 ──────────────────┼─ both call this
+   *                                             └─ one write wins (reduceReleasedAt unset for one), one sends the reduces
+   */
+  releaseReduces(jobId: string, step: number, threshold: number, now: string): Promise<boolean> {
+    return this.transition(
+      jobId,
+      'SET reduceReleasedAt = :now, updatedAt = :now',
+      `#status IN (:creating, :running) AND #phase = :map AND ${stepIs(step)} AND attribute_not_exists(reduceReleasedAt) ` +
+        'AND numReduces > :zero AND mapsCommitted >= :threshold',
+      { ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':threshold': threshold, ':from': step, ':now': now },
+      { '#step': 'step' },
+    );
+  }
+
+  /** The reduce tasks were sent: after the phase change, or after an early release. */
   markReduceEnqueued(jobId: string, now: string): Promise<boolean> {
-    return this.transition(jobId, 'SET reduceEnqueuedAt = :now', '#phase = :reduce', {
+    return this.transition(jobId, 'SET reduceEnqueuedAt = :now', '#phase = :reduce OR (#phase = :map AND attribute_exists(reduceReleasedAt))', {
       ':reduce': 'REDUCE',
+      ':map': 'MAP',
       ':now': now,
     });
   }
@@ -170,7 +192,7 @@ export class JobStore {
       jobId,
       'SET #step = :next, #phase = :map, numMaps = :maps, numReduces = :reduces, mapsCommitted = :zero, reducesCommitted = :zero, ' +
         'stepsDone = list_append(if_not_exists(stepsDone, :empty), :done), phaseChangedAt = :now, updatedAt = :now ' +
-        'REMOVE reduceEnqueuedAt, mapEnqueuedAt, splitPoints',
+        'REMOVE reduceEnqueuedAt, reduceReleasedAt, mapEnqueuedAt, splitPoints',
       `#status IN (:creating, :running) AND #phase = :stepping AND ${stepIs(from)}`,
       {
         ':next': from + 1,

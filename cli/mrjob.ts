@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import type { ManifestInput } from '../core/manifest.js';
-import { type MrjobDescription, MrjobDescriptionSchema, type MrjobPlan, planMrjob } from '../core/mrjob.js';
+import { manifestSteps, type MrjobDescription, MrjobDescriptionSchema, type MrjobPlan, planMrjob } from '../core/mrjob.js';
 import { jobConfFromFlags } from './jobconf-flags.js';
 import type { JobFlags } from './job-spec.js';
 
@@ -177,5 +177,5 @@ export async function mrjobSteps(f: JobFlags, ship: (name: string, local: string
     const { jobconf, ...step } = first!;
     return { ...step, jobconf, env: plan.env };
   }
-  return { steps: plan.steps.map((step) => ({ ...step })), jobconf: plan.jobconf, env: plan.env };
+  return { steps: manifestSteps(plan), jobconf: plan.jobconf, env: plan.env };
 }

@@ -74,7 +74,12 @@ function costTable(r: JobReport): string {
 
 function counters(r: JobReport): string {
   if (r.counterGroups.length === 0) return '<p>No counters.</p>';
-  return r.counterGroups
+  return counterTables(r.counterGroups);
+}
+
+/** One table per counter group. */
+function counterTables(groups: JobReport['counterGroups']): string {
+  return groups
     .map(
       (g) =>
         `<table class="counters" data-group="${esc(g.group)}"><caption>${esc(g.group)}</caption>${g.counters
@@ -82,6 +87,32 @@ function counters(r: JobReport): string {
           .join('')}</table>`,
     )
     .join('\n');
+}
+
+/** A multi-step job's steps: one row each (progress, time span, attempts), then each step's counters. */
+function steps(r: JobReport): string {
+  if (r.steps.length <= 1) return '';
+  const n = (x: number | undefined, digits = 0) => (x === undefined ? '-' : x.toFixed(digits));
+  const rows = r.steps
+    .map(
+      (s) => `<tr data-step="${s.step}" data-state="${s.state}"><td>${s.step}</td><td>${esc(s.state)}</td>
+<td class="num">${s.numMaps === undefined ? '-' : `${s.mapsCommitted}/${s.numMaps}`}</td>
+<td class="num">${s.numReduces === undefined ? '-' : `${s.reducesCommitted}/${s.numReduces}`}</td>
+<td class="num">${n(s.start, 1)}</td><td class="num">${n(s.seconds, 1)}</td>
+<td class="num">${s.attempts}${s.failedAttempts > 0 ? ` (${s.failedAttempts} failed)` : ''}</td>
+<td><code>${esc(s.mapper)}</code>${s.reducer ? ` | <code>${esc(s.reducer)}</code>` : ' (map-only)'}</td></tr>`,
+    )
+    .join('');
+  const counters = r.steps
+    .filter((s) => s.counterGroups !== undefined && s.counterGroups.length > 0)
+    .map(
+      (s) => `<div class="step-counters" data-step="${s.step}"><h3>Step ${s.step} counters</h3>${counterTables(s.counterGroups!)}</div>`,
+    )
+    .join('\n');
+  return `<h2>Steps</h2><div id="steps"><table id="steps-table"><thead><tr><th>step</th><th>state</th><th>maps</th><th>reduces</th>
+<th>start (s)</th><th>seconds</th><th>attempts</th><th>runs</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="note">A step runs from the end of the step before it (the job's creation for the first) to its own end;
+its counters are the job's counters over that span.</p>${counters}</div>`;
 }
 
 function failures(r: JobReport): string {
@@ -116,6 +147,7 @@ ${summary(r)}
 <h2>Timeline</h2><div id="timeline"></div>
 <h2>Attempt durations</h2><div id="durations"></div>
 <h2>Throughput</h2><div id="throughput"></div>
+${steps(r)}
 <h2>Counters</h2><div id="counters">${counters(r)}</div>
 <h2>Failed attempts</h2><div id="failures">${failures(r)}</div>
 <h2>Modeled AWS cost</h2>

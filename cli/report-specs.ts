@@ -64,6 +64,7 @@ export function timelineSpec(r: JobReport): Spec {
           strokeDash: { condition: { test: 'datum.backup', value: [4, 2] }, value: [1, 0] },
           tooltip: [
             { field: 'taskId', title: 'task' },
+            { field: 'step' },
             { field: 'attempt' },
             { field: 'worker' },
             { field: 'outcome' },

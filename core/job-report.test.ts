@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskRecordItem } from './attempts.js';
 import { buildJobReport, STRAGGLER_FACTOR, tail } from './job-report.js';
+import { parseManifest } from './manifest.js';
 import type { AttemptEntry, JobRecord } from './model.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00.000Z');
@@ -94,5 +95,40 @@ describe('buildJobReport', () => {
     const width = r.throughput[1]!.t - r.throughput[0]!.t;
     const mapBytes = r.throughput.filter((p) => p.phase === 'map').reduce((n, p) => n + p.mbPerSecond * 1e6 * width, 0);
     expect(mapBytes).toBeCloseTo(4000, 6);
+  });
+});
+
+describe('buildJobReport: a multi-step job', () => {
+  const manifest = parseManifest(
+    JSON.stringify({ input: 's3://bkt/in/', output: 's3://bkt/out/', steps: [{ mapper: 'a.sh', reducer: 'b.sh' }, { mapper: 'c.sh', reducer: 'd.sh' }] }),
+  );
+  const multi = {
+    ...job,
+    manifest,
+    step: 1,
+    stepsDone: [{ numMaps: 4, numReduces: 1, finishedAt: new Date(T0 + 21_000).toISOString(), counters: { 'mapreduce.MAP_INPUT_RECORDS': 40 } }],
+    counters: { 'mapreduce.MAP_INPUT_RECORDS': 55 },
+  } as JobRecord;
+  const r = buildJobReport({ job: multi, tasks: [...tasks, { ...task('s2-m-00000', [h(1, 'w2', 22, 25)]), kind: 'map' }, task('s2-r-00000', [h(1, 'w1', 26, 29)])], now: T0 + 60_000 });
+
+  it('marks where each step starts instead of the map and reduce phases, and tags attempts with their step', () => {
+    expect(r.boundaries).toEqual([
+      { label: 'job start', at: 0 },
+      { label: 'step 2 start', at: 21 },
+      { label: 'job succeeded', at: 30 },
+    ]);
+    expect(r.attempts.filter((a) => a.step === 2).map((a) => a.taskId)).toEqual(['s2-m-00000', 's2-r-00000']);
+  });
+
+  it("has each step's progress, span and own counters, grouped as the job's", () => {
+    expect(r.steps.map((s) => [s.step, s.state, s.start, s.end, s.attempts])).toEqual([
+      [1, 'done', 0, 21, 6],
+      [2, 'done', 21, 30, 2],
+    ]);
+    const records = (i: number) =>
+      r.steps[i]!.counterGroups?.find((g) => g.group === 'Map-Reduce Framework')?.counters.find((c) => c.name === 'Map input records')?.value;
+    expect([records(0), records(1)]).toEqual([40, 15]);
+    const launched = r.steps[1]!.counterGroups?.find((g) => g.group === 'Job Counters')?.counters;
+    expect(launched).toContainEqual({ name: 'Launched map tasks', value: 1 });
   });
 });

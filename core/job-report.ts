@@ -8,6 +8,8 @@ import { type AttemptState, type AttemptView, attemptSeconds, jobAttempts, type 
 import { DEFAULT_PLACEMENT, itemSizes, type JobCost, jobCost, type Placement } from './job-cost.js';
 import type { JobRecord, TaskKind } from './model.js';
 import { FRAMEWORK } from './reporter.js';
+import { type StepReport, stepReports } from './step-report.js';
+import { stepOfTaskId } from './steps.js';
 
 /**
  * An attempt is a straggler when it ran more than this many times the median of its
@@ -21,6 +23,8 @@ const STDERR_TAIL_LINES = 20;
 
 export interface ReportAttempt {
   readonly taskId: string;
+  /** The job step (1-based) the task belongs to. */
+  readonly step: number;
   readonly phase: TaskKind;
   readonly attempt: number;
   readonly worker: string;
@@ -76,6 +80,13 @@ export interface JobReport {
   readonly counterGroups: readonly CounterGroup[];
   readonly failures: readonly FailedAttempt[];
   readonly cost: JobCost;
+  /** Per step of a multi-step job (one entry for a single-step job): progress, time, counters. */
+  readonly steps: readonly ReportStep[];
+}
+
+/** A step's report with its counters grouped as the job's are. */
+export interface ReportStep extends StepReport {
+  readonly counterGroups?: readonly CounterGroup[];
 }
 
 export interface ReportInput {
@@ -99,9 +110,17 @@ export function tail(text: string, lines: number): string {
   return all.slice(-lines).join('\n');
 }
 
-/** Phase boundaries: the job's start, the map phase's last commit, the first reduce claim, the end. */
-function boundaries(job: JobRecord, attempts: readonly ReportAttempt[], end: number): PhaseBoundary[] {
+/**
+ * Phase boundaries: the job's start, the map phase's last commit, the first reduce claim,
+ * the end. A multi-step job's are the start of each step instead of its map and reduce phases.
+ */
+function boundaries(job: JobRecord, attempts: readonly ReportAttempt[], end: number, steps: readonly StepReport[]): PhaseBoundary[] {
   const out: PhaseBoundary[] = [{ label: 'job start', at: 0 }];
+  if (steps.length > 1) {
+    for (const s of steps.slice(1)) if (s.start !== undefined) out.push({ label: `step ${s.step} start`, at: s.start });
+    if (job.finishedAt) out.push({ label: `job ${job.status.toLowerCase()}`, at: end });
+    return out;
+  }
   const maps = attempts.filter((a) => a.phase === 'map' && a.outcome === 'committed');
   const reduces = attempts.filter((a) => a.phase === 'reduce');
   if (maps.length > 0 && job.numReduces > 0) out.push({ label: 'maps done', at: Math.max(...maps.map((a) => a.end)) });
@@ -195,6 +214,7 @@ export function buildJobReport(i: ReportInput): JobReport {
     const m = medianSeconds[a.kind];
     return {
       taskId: a.taskId,
+      step: stepOfTaskId(a.taskId) + 1,
       phase: a.kind,
       attempt: a.attempt,
       worker: a.worker,
@@ -226,16 +246,22 @@ export function buildJobReport(i: ReportInput): JobReport {
         ...(stderr ? { stderrTail: tail(stderr, STDERR_TAIL_LINES) } : {}),
       };
     });
+  const steps = stepReports(job, attempts, end).map((s): ReportStep => {
+    if (s.counters === undefined) return s;
+    const mine = attempts.filter((a) => a.step === s.step);
+    return { ...s, counterGroups: counterGroups(s.counters, mine) };
+  });
   return {
     job,
     generatedAt: new Date(i.now).toISOString(),
     attempts,
     workers: [...new Set(attempts.map((a) => a.worker))].sort(),
-    boundaries: boundaries(job, attempts, end),
+    boundaries: boundaries(job, attempts, end, steps),
     medianSeconds,
     throughput: throughput(attempts, end),
     counterGroups: counterGroups(job.counters ?? {}, attempts),
     failures,
     cost: jobCost(job, views, itemSizes(job, i.tasks), i.placement ?? DEFAULT_PLACEMENT),
+    steps,
   };
 }

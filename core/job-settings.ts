@@ -99,3 +99,30 @@ export function shuffleCodecOf(m: { readonly jobconf?: JobConf }): ShuffleCodec 
 
 /** The jobconf key `-R` writes, so that the flag wins over `-D mapreduce.job.reduces`. */
 export const REDUCES_KEY = JobConfKeys.REDUCES;
+
+/**
+ * A step's own jobconf: values that override the job-wide jobconf for the step, and
+ * null for a job-wide key the step removes (mrjob's step jobconf `None`, which its
+ * runner's combine_jobconfs drops from the step's configuration).
+ */
+export type StepJobConf = Readonly<Record<string, string | null>>;
+
+/** The jobconf a step runs with: the job-wide one, overridden and pruned by the step's own. */
+export function overlayJobConf(jobWide: JobConf, step: StepJobConf): Record<string, string> {
+  const merged: Record<string, string | null> = { ...jobWide, ...step };
+  return Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== null));
+}
+
+/** A step's own keys without its removals (what it sets itself, e.g. its map-count hint). */
+export function ownJobConf(step: StepJobConf): Record<string, string> {
+  return overlayJobConf({}, step);
+}
+
+/**
+ * What a step's own jobconf must say so that it runs with `wanted` under `jobWide`: the
+ * wanted keys, and null for each job-wide key it does not want. Inverse of overlayJobConf.
+ */
+export function stepOverlay(jobWide: JobConf, wanted: JobConf): Record<string, string | null> {
+  const removed = Object.keys(jobWide).filter((k) => !Object.hasOwn(wanted, k));
+  return { ...wanted, ...Object.fromEntries(removed.map((k) => [k, null])) };
+}

@@ -119,6 +119,20 @@ describe('interpretJobConf', () => {
     }
   });
 
+  it('reads the reduce slow-start fraction (default 1, Hadoop 1 name too) and refuses anything outside 0..1', () => {
+    expect(DEFAULT_STREAMING_SETTINGS.reduceSlowStart).toBe(1);
+    expect(interpretJobConf({ [JobConfKeys.REDUCE_SLOWSTART]: '0.25' }).reduceSlowStart).toBe(0.25);
+    expect(interpretJobConf({ [JobConfKeys.REDUCE_SLOWSTART]: ' 0 ' }).reduceSlowStart).toBe(0);
+    expect(interpretJobConf({ [JobConfKeys.REDUCE_SLOWSTART]: '1.0' }).reduceSlowStart).toBe(1);
+    expect(interpretJobConf({ 'mapred.reduce.slowstart.completed.maps': '0.05' }).reduceSlowStart).toBe(0.05);
+    for (const bad of ['1.5', '-0.1', 'half', '', '5%', 'NaN', 'Infinity', '0x1']) {
+      expect(() => interpretJobConf({ [JobConfKeys.REDUCE_SLOWSTART]: bad }), bad).toThrow(UsageError);
+      expect(() => interpretJobConf({ [JobConfKeys.REDUCE_SLOWSTART]: bad })).toThrow(
+        `${JobConfKeys.REDUCE_SLOWSTART} must be a fraction from 0 to 1`,
+      );
+    }
+  });
+
   it('accepts only the gzip codec for output compression', () => {
     expect(interpretJobConf({ 'mapreduce.output.fileoutputformat.compress': 'true' }).compressOutput).toBe(true);
     expect(() =>

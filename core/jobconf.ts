@@ -8,6 +8,7 @@
  */
 import { UsageError } from './errors.js';
 import { parseKeyFieldOptions, type KeyFieldOptions } from './key-fields.js';
+import { DEFAULT_REDUCE_SLOWSTART } from './slow-start.js';
 import { DEFAULT_MAX_SPLITS_SAMPLED, DEFAULT_NUM_SAMPLES } from './total-order.js';
 
 /** Caps on the total-order sample, so the coordinator's sampling stays within a Lambda's time and memory. */
@@ -36,6 +37,8 @@ export const JobConfKeys = {
   TASK_TIMEOUT: 'mapreduce.task.timeout',
   /** The reduce merge's fan-in (the manifest's `sortFactor`). */
   SORT_FACTOR: 'mapreduce.task.io.sort.factor',
+  /** Fraction of a step's maps committed before its reduces start (core/slow-start.ts). */
+  REDUCE_SLOWSTART: 'mapreduce.job.reduce.slowstart.completedmaps',
   NON_ZERO_EXIT_IS_FAILURE: 'stream.non.zero.exit.is.failure',
   INPUT_RECURSIVE: 'mapreduce.input.fileinputformat.input.dir.recursive',
   IGNORE_SUBDIRS: 'mapreduce.input.fileinputformat.input.dir.nonrecursive.ignore.subdirs',
@@ -67,6 +70,7 @@ const DEPRECATED_KEYS: Readonly<Record<string, string>> = {
   'mapred.reduce.max.attempts': JobConfKeys.REDUCE_MAX_ATTEMPTS,
   'mapred.task.timeout': JobConfKeys.TASK_TIMEOUT,
   'io.sort.factor': JobConfKeys.SORT_FACTOR,
+  'mapred.reduce.slowstart.completed.maps': JobConfKeys.REDUCE_SLOWSTART,
   'mapred.input.dir.recursive': JobConfKeys.INPUT_RECURSIVE,
   'mapred.output.compress': JobConfKeys.OUTPUT_COMPRESS,
   'mapred.output.compression.codec': JobConfKeys.OUTPUT_CODEC,
@@ -129,6 +133,8 @@ export interface StreamingSettings {
   readonly taskTimeoutMs: number | undefined;
   /** Most streams a reducer merges at once (undefined: the default, DEFAULT_SORT_FACTOR). */
   readonly sortFactor: number | undefined;
+  /** Fraction (0..1) of maps committed before the reduces start; DEFAULT_REDUCE_SLOWSTART (1) when unset. */
+  readonly reduceSlowStart: number;
   readonly nonZeroExitIsFailure: boolean;
   readonly recursive: boolean;
   readonly ignoreSubdirs: boolean;
@@ -184,6 +190,17 @@ export function interpretJobConf(raw: JobConf): StreamingSettings {
       return undefined;
     }
     return Number(t);
+  };
+  const fraction = (key: string, fallback: number): number => {
+    const v = conf[key];
+    if (v === undefined) return fallback;
+    const t = v.trim();
+    const n = Number(t);
+    if (t === '' || !/^[0-9.eE+-]+$/.test(t) || !Number.isFinite(n) || n < 0 || n > 1) {
+      problems.push(`${key} must be a fraction from 0 to 1 (e.g. 0.05, 0.5, 1.0), got ${JSON.stringify(v)}`);
+      return fallback;
+    }
+    return n;
   };
   const bool = (key: string, fallback: boolean): boolean => {
     const v = conf[key];
@@ -268,6 +285,7 @@ export function interpretJobConf(raw: JobConf): StreamingSettings {
     reduceMaxAttempts: int(K.REDUCE_MAX_ATTEMPTS, 1),
     taskTimeoutMs: timeout,
     sortFactor: int(K.SORT_FACTOR, 2),
+    reduceSlowStart: fraction(K.REDUCE_SLOWSTART, DEFAULT_REDUCE_SLOWSTART),
     nonZeroExitIsFailure: bool(K.NON_ZERO_EXIT_IS_FAILURE, true),
     recursive: bool(K.INPUT_RECURSIVE, false),
     ignoreSubdirs: bool(K.IGNORE_SUBDIRS, false),

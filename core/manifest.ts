@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ManifestError } from './errors.js';
 import { splitInputList } from './input-listing.js';
 import { parseInputUri } from './input-uri.js';
-import { applyJobConf, jobConfIssues, settingsOf } from './job-settings.js';
+import { applyJobConf, jobConfIssues, overlayJobConf, ownJobConf, settingsOf, type StepJobConf } from './job-settings.js';
 import { parseS3Uri } from './s3uri.js';
 import { speculativeFromJobConf } from './speculation.js';
 
@@ -95,19 +95,22 @@ const InputUriString = z.string().superRefine((value, ctx) => {
 });
 
 const JobConfSchema = z.record(z.string(), z.string());
+/** A step's jobconf: null removes a job-wide key for the step (mrjob's step jobconf `None`). */
+const StepJobConfSchema = z.record(z.string(), z.string().nullable());
 const NumReducersSchema = z.number().int('must be a whole number').min(0, 'must be at least 0').max(10_000);
 
 /**
  * One step of a multi-step job (`steps: [...]`): its own mapper, combiner, reducer,
- * reducer count and jobconf. The step's jobconf overrides the job-wide one for that step;
- * its numReducers defaults to the job-wide numReducers.
+ * reducer count and jobconf. The step's jobconf overrides the job-wide one for that step
+ * (a null value removes a job-wide key for the step); its numReducers defaults to the
+ * job-wide numReducers.
  */
 const StepDefSchema = z.strictObject({
   mapper: StepSchema,
   reducer: StepSchema.optional(),
   combiner: StepSchema.optional(),
   numReducers: NumReducersSchema.optional(),
-  jobconf: JobConfSchema.default({}),
+  jobconf: StepJobConfSchema.default({}),
 });
 
 const ManifestFieldsSchema = z
@@ -188,8 +191,8 @@ export interface ManifestStep {
   readonly combiner?: Step;
   /** Resolved: the step's own, else its jobconf's mapreduce.job.reduces, else the job-wide numReducers. */
   readonly numReducers: number;
-  /** The step's own jobconf keys only (they override the job-wide jobconf for this step). */
-  readonly jobconf: Readonly<Record<string, string>>;
+  /** The step's own jobconf keys only (they override the job-wide jobconf for this step; null removes one). */
+  readonly jobconf: StepJobConf;
 }
 
 type ManifestFields = z.output<typeof ManifestFieldsSchema>;
@@ -215,7 +218,7 @@ function normalise(raw: ManifestFields): Manifest {
       mapper: d.mapper,
       ...(d.reducer !== undefined ? { reducer: d.reducer } : {}),
       ...(d.combiner !== undefined ? { combiner: d.combiner } : {}),
-      numReducers: applyJobConf({ jobconf: d.jobconf, numReducers: ('numReducers' in d ? d.numReducers : undefined) ?? m.numReducers }).numReducers,
+      numReducers: applyJobConf({ jobconf: ownJobConf(d.jobconf), numReducers: ('numReducers' in d ? d.numReducers : undefined) ?? m.numReducers }).numReducers,
       jobconf: d.jobconf,
     })),
   };
@@ -239,7 +242,7 @@ function stepIssues(m: ManifestFields): { path: PropertyKey[]; message: string }
   defs.forEach((d, i) => {
     const at = (field: string): PropertyKey[] => (m.steps ? ['steps', i, field] : [field]);
     if (d.combiner !== undefined && d.reducer === undefined) out.push({ path: at('combiner'), message: 'a combiner needs a reducer' });
-    const view = { ...d, numReducers: m.numReducers, jobconf: { ...m.jobconf, ...d.jobconf } };
+    const view = { ...d, numReducers: m.numReducers, jobconf: overlayJobConf(m.jobconf, d.jobconf) };
     for (const message of jobConfIssues(view)) out.push({ path: at('jobconf'), message });
     // Split points are sampled from the job's input when it is planned: a later step has none.
     if (i > 0 && d.reducer !== undefined && jobConfIssues(view).length === 0 && settingsOf(view).totalOrder) {

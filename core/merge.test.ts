@@ -165,4 +165,18 @@ describe('combineGroups', () => {
     expect(out).toEqual(['k\t1000', 'z\t1']);
     expect(biggest).toBeLessThan(60);
   });
+
+  it('joins a group across batch ends, keeps keys that are prefixes apart, and passes tabless lines', async () => {
+    const sorted = ['a', 'a\t1', 'ab\t1', 'b\t1', 'b\t2', 'b\t3', 'c\t1', 'c\t9'];
+    const calls: string[] = [];
+    const combine = (k: string, l: string[]) => {
+      calls.push(`${k}:${l.length}`);
+      return k === 'c' ? [] : sum(k, l); // a combiner may drop a group
+    };
+    for (const size of [1, 2, 3, 8]) {
+      calls.length = 0;
+      expect(await collect(combineGroups(batchesOf(sorted, size), combine))).toEqual(['a\t1', 'ab\t1', 'b\t6']);
+      expect(calls).toEqual(['a:2', 'b:3', 'c:2']);
+    }
+  });
 });

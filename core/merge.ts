@@ -172,11 +172,31 @@ export async function* batchesOf(lines: readonly string[], size = DEFAULT_BATCH_
   for (let i = 0; i < lines.length; i += size) yield lines.slice(i, i + size);
 }
 
+/** Chars of the line's key: up to its first tab, or the whole line. */
+function keyLength(line: string): number {
+  const tab = line.indexOf('\t');
+  return tab < 0 ? line.length : tab;
+}
+
+/** True when `line`'s key is the first `n` chars of `head` (`n` = head's key length), without allocating. */
+function sameKey(line: string, head: string, n: number): boolean {
+  if (line.length < n || (line.length > n && line.charCodeAt(n) !== 9)) return false;
+  for (let i = 0; i < n; i++) if (line.charCodeAt(i) !== head.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
  * Apply a per-key combine function to a key-sorted stream: every group of two or more
- * lines (adjacent runs of one key joined) is replaced by `combine(key, lines)`; single
- * lines pass through. A huge group is combined piecewise every `combineAt` lines
+ * lines (adjacent lines of one key, across batches) is replaced by `combine(key, lines)`;
+ * single lines pass through. A huge group is combined piecewise every `combineAt` lines
  * (default 4096, doubled when combining does not halve it), so memory stays bounded.
+ *
+ * One pass over the lines: a key's line that has no neighbour of the same key (most
+ * lines when keys are near-distinct, e.g. a word count over a large vocabulary after
+ * map-side aggregation) costs a key-length scan and a char comparison, no allocation
+ * and no await. The piecewise checks fall where `groupBatches` (with `maxRunLines` =
+ * `combineAt`) ends a run: at a key change, and at a batch end once the run has
+ * `combineAt` lines; so the combiner sees the same calls as a consumer of those runs.
  */
 export async function* combineGroups(
   sorted: AsyncIterable<string[]>,
@@ -184,37 +204,62 @@ export async function* combineGroups(
   opts: { combineAt?: number; batchSize?: number } = {},
 ): AsyncIterable<string[]> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_LINES;
-  let limit = Math.max(2, opts.combineAt ?? 4096);
+  const maxRun = Math.max(2, opts.combineAt ?? 4096);
+  let limit = maxRun;
   let out: string[] = [];
-  // Runs are capped at the first limit, so a huge group arrives in pieces.
-  const runsOf = groupBatches(sorted, { maxRunLines: limit });
+  /** The open group's first line and its key length ('' / -1: no open group). */
+  let head = '';
+  let headKey = -1;
+  /** The open group's lines once it has two (or what combining left of them); its key. */
+  let acc: string[] | undefined;
   let key = '';
-  let acc: string[] = [];
-  const flush = async (): Promise<void> => {
-    const lines = acc.length > 1 ? await combine(key, acc) : acc;
-    for (const l of lines) out.push(l);
-    acc = [];
+  /** Lines of the open group since its last run end (see above). */
+  let run = 0;
+  const call = async (lines: string[]): Promise<string[]> => {
+    const r = combine(key, lines);
+    return r instanceof Promise ? await r : r;
   };
-  for await (const runs of runsOf) {
-    for (const [k, lines] of runs) {
-      if (acc.length > 0 && k === key) {
-        for (const l of lines) acc.push(l);
-      } else {
-        await flush();
-        key = k;
-        acc = lines;
+  /** A run ended: combine the group piecewise once it is big. */
+  const runEnd = async (): Promise<void> => {
+    run = 0;
+    if (acc === undefined || acc.length < limit) return;
+    const n = acc.length;
+    acc = await call(acc);
+    if (acc.length * 2 > n) limit = acc.length * 2;
+  };
+  /** Hand on the open group of two or more lines, combined. */
+  const closeGroup = async (): Promise<void> => {
+    await runEnd();
+    const lines = acc!.length > 1 ? await call(acc!) : acc!;
+    for (const l of lines) out.push(l);
+    acc = undefined;
+  };
+  for await (const batch of sorted) {
+    for (let i = 0; i < batch.length; i++) {
+      const line = batch[i]!;
+      if (headKey >= 0 && sameKey(line, head, headKey)) {
+        if (acc === undefined) {
+          key = head.slice(0, headKey);
+          acc = [head, line];
+        } else acc.push(line);
+        run++;
+        continue;
       }
-      if (acc.length >= limit) {
-        const n = acc.length;
-        acc = await combine(key, acc);
-        if (acc.length * 2 > n) limit = acc.length * 2;
-      }
+      // A single line passes straight through (no await: most groups, when keys rarely repeat).
+      if (acc === undefined) {
+        if (headKey >= 0) out.push(head);
+      } else await closeGroup();
+      head = line;
+      headKey = keyLength(line);
+      run = 1;
     }
+    if (headKey >= 0 && run >= maxRun) await runEnd();
     if (out.length >= batchSize) {
       yield out;
       out = [];
     }
   }
-  await flush();
+  if (acc !== undefined) await closeGroup();
+  else if (headKey >= 0) out.push(head);
   if (out.length > 0) yield out;
 }

@@ -62,6 +62,11 @@ export interface JobRecord {
   readonly statusMessage?: string;
   /** Set once the reduce tasks were sent, so the checker knows whether to resend. */
   readonly reduceEnqueuedAt?: string;
+  /**
+   * Set when this step's reduce tasks were released before its last map committed (reduce
+   * slow-start, core/slow-start.ts); the phase stays MAP until every map committed.
+   */
+  readonly reduceReleasedAt?: string;
   readonly phaseChangedAt?: string;
   /** Set by the coordinator once every task record is written (a retried coordinator skips it). */
   readonly tasksWritten?: boolean;
@@ -75,6 +80,11 @@ export interface StepSummary {
   readonly numReduces: number;
   /** When the step's last output task committed and the next step began to be planned. */
   readonly finishedAt: string;
+  /**
+   * The job's counters when the step ended (every task of the step committed): the step's
+   * own are these less the step before's (core/step-report.ts). Absent on older records.
+   */
+  readonly counters?: Readonly<Record<string, number>>;
 }
 
 /** A job the coordinator accepted: it has a manifest (every job that runs tasks). */

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { splitCommandLine } from './argv.js';
 import { UsageError } from './errors.js';
 import { JobConfKeys } from './jobconf.js';
+import { parseManifest } from './manifest.js';
+import { stepView } from './steps.js';
 import {
+  manifestSteps,
   type MrjobDescription,
   type MrjobStep,
   parseHashPath,
@@ -143,6 +146,35 @@ describe('planMrjob: job configuration', () => {
     expect(plan.jobconf).toEqual({ ...plan.steps[1]!.jobconf });
     expect(plan.jobconf).toMatchObject({ a: 'job', b: 'cli', c: 'cli' });
     expect(plan.steps[1]!.jobconf).not.toHaveProperty('d');
+  });
+});
+
+describe('manifestSteps: a step\'s jobconf None removes a job-wide key for that step only', () => {
+  it('a key of JOBCONF (and of our -D) blanked by step 2 is gone from step 2\'s configuration and kept in step 1\'s, as mrjob\'s _jobconf_for_step', () => {
+    const plan = planMrjob(
+      job({
+        sortValues: true,
+        jobconf: { 'my.setting': 'job', 'other.setting': 'job' },
+        steps: [
+          streaming({ mapper: { type: 'script' }, reducer: { type: 'script' } }),
+          streaming({
+            reducer: { type: 'script' },
+            jobconf: { 'my.setting': null, [JobConfKeys.MAP_OUTPUT_KEY_FIELDS]: null, [JobConfKeys.PARTITIONER_OPTIONS]: null, 'from.cli': null },
+          }),
+        ],
+      }),
+      { 'from.cli': 'x' },
+    );
+    const steps = manifestSteps(plan);
+    expect(steps[0]!.jobconf).toEqual(plan.steps[0]!.jobconf);
+    expect(steps[1]!.jobconf).toMatchObject({ 'my.setting': null, 'from.cli': null, 'other.setting': 'job', [JobConfKeys.MAP_OUTPUT_KEY_FIELDS]: null });
+    // Through the manifest, as the workers see each step.
+    const m = parseManifest(JSON.stringify({ input: 's3://bkt/in/', output: 's3://bkt/out/', steps, jobconf: plan.jobconf }));
+    expect(stepView(m, 0).jobconf).toMatchObject({ 'my.setting': 'job', 'from.cli': 'x', [JobConfKeys.MAP_OUTPUT_KEY_FIELDS]: '2' });
+    const second = stepView(m, 1).jobconf;
+    expect(second).toEqual(plan.steps[1]!.jobconf);
+    for (const gone of ['my.setting', 'from.cli', JobConfKeys.MAP_OUTPUT_KEY_FIELDS, JobConfKeys.PARTITIONER_OPTIONS]) expect(second).not.toHaveProperty(gone);
+    expect(second).toMatchObject({ 'other.setting': 'job', [JobConfKeys.PARTITIONER_CLASS]: SORT_VALUES_PARTITIONER });
   });
 });
 

@@ -15,13 +15,15 @@
  *
  * Job configuration, later wins (mrjob's order): SORT_VALUES keys < the job's JOBCONF and
  * its own `--jobconf` arguments < our `-D` flags < the step's `jobconf`. A null value
- * blanks a key, as mrjob's combine_jobconfs does.
+ * blanks a key, as mrjob's combine_jobconfs does; a step's null blanks a job-wide key for
+ * that step only (manifestSteps writes it as the step's null, core/job-settings.ts).
  */
 import path from 'node:path';
 import { z } from 'zod';
 import { joinCommandLine, splitCommandLine } from './argv.js';
 import { UsageError } from './errors.js';
 import { JobConfKeys } from './jobconf.js';
+import { stepOverlay } from './job-settings.js';
 
 const Words = z.union([z.string(), z.array(z.string())]).nullable();
 
@@ -232,4 +234,13 @@ export function planMrjob(
     files: [script, ...d.files.map(parseHashPath), ...argFiles],
     env: { ...d.cmdenv },
   };
+}
+
+/**
+ * The plan's steps as a multi-step manifest's `steps`, each with the jobconf that gives
+ * it its own configuration under the shared `plan.jobconf`: its keys, and null for a
+ * shared key the step blanked (mrjob: a step's `jobconf` value None).
+ */
+export function manifestSteps(plan: MrjobPlan): (Omit<MrjobStreamingStep, 'jobconf'> & { jobconf: Record<string, string | null> })[] {
+  return plan.steps.map((step) => ({ ...step, jobconf: stepOverlay(plan.jobconf, step.jobconf) }));
 }

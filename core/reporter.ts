@@ -89,3 +89,16 @@ export function addCounters(
 export function incrementCounter(target: Record<string, number>, key: string, amount = 1): void {
   target[key] = (target[key] ?? 0) + amount;
 }
+
+/** `a` less `b`, as a NEW object, without the counters that come out 0 (a step's share of cumulative totals). */
+export function subtractCounters(
+  a: Readonly<Record<string, number>>,
+  b: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(a)) {
+    const d = v - (b[k] ?? 0);
+    if (d !== 0) out[k] = d;
+  }
+  return out;
+}

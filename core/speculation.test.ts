@@ -42,6 +42,10 @@ describe('estimate (LATE)', () => {
   it('no progress yet: time left is infinite', () => {
     expect(estimate(running('m', 4000, 0), NOW).timeLeftMs).toBe(Number.POSITIVE_INFINITY);
   });
+  it('all input handed over but still running: time left is unknown, not 0', () => {
+    // The reader goes past the split end to finish its last line: done > total.
+    expect(estimate({ ...running('m', 4000, 1003) }, NOW).timeLeftMs).toBe(Number.POSITIVE_INFINITY);
+  });
 });
 
 describe('chooseBackups', () => {
@@ -82,6 +86,21 @@ describe('chooseBackups', () => {
     // Longest time left first; two idle workers bound it below the cap of 4.
     expect(chooseBackups(phase(slow), big, NOW, policy)).toEqual(['a', 'b']);
     expect(chooseBackups(phase(slow), { ...big, idleWorkers: 0 }, NOW, policy)).toEqual([]);
+  });
+
+  it('backs up a straggler whose whole split sits in its stdin buffer (score 1, the bench run that launched no backup)', () => {
+    // The checker's view 12.8 s into that job (2026-11-26, 8 maps on 3 workers): m-00000's
+    // mapper slept with its 239 174-byte split written into its stdin (progress 239 177),
+    // the 7 other maps had committed in ~2.9 s each, two workers idled. LATE's time left
+    // was 0, so every sweep until the straggler's own commit 50 s later chose nothing.
+    const now = 1_000_000;
+    const stuck: RunningTask = { taskId: 'm-00000', startedAt: now - 12_788, bytesDone: 239_177, bytesTotal: 239_174, hasBackup: false };
+    const committed = [2_850, 2_900, 2_950, 2_880, 2_920, 3_010, 2_870].map((durationMs) => ({ durationMs, bytes: 239_174 }));
+    const snapshot: PhaseSnapshot = { enabled: true, pendingTasks: 0, running: [stuck], finished: committed };
+    const bench = { ...DEFAULT_SPECULATION, minRunMs: 6_000 };
+    expect(chooseBackups(snapshot, { liveWorkers: 3, idleWorkers: 2, backupsInFlight: 0 }, now, bench)).toEqual(['m-00000']);
+    // Not before it has run twice the median attempt (its rate is then half the median's).
+    expect(chooseBackups(snapshot, { liveWorkers: 3, idleWorkers: 2, backupsInFlight: 0 }, stuck.startedAt + 5_700, { ...bench, minRunMs: 0 })).toEqual([]);
   });
 
   it('skips a slow task that a fresh attempt would not beat', () => {

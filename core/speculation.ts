@@ -72,12 +72,22 @@ export function progressScore(t: Pick<RunningTask, 'bytesDone' | 'bytesTotal'>):
   return Math.min(1, Math.max(0, t.bytesDone / t.bytesTotal));
 }
 
-/** LATE's estimate: progress rate (score per ms) and time left (ms; Infinity with no progress). */
+/**
+ * LATE's estimate: progress rate (score per ms) and time left (ms). Time left is unknown
+ * (Infinity) with no progress, and also at a score of 1 while the attempt still runs:
+ * the score counts the input handed to the mapper, which runs ahead of the work by what
+ * the mapper's stdin buffers hold (a Unix socket on Linux: ~210 KB, a whole small split)
+ * and misses the work after the input (sort, upload). LATE's (1 − p) / rate would say
+ * "0 ms left" for as long as such an attempt hangs, so it would never be backed up.
+ *
+ *   claim ── input 240 KB written into stdin (score 1) ── mapper sleeps 50 s ──── commit
+ *            LATE: 0 ms left, at every sweep              here: unknown → slow by its rate
+ */
 export function estimate(t: RunningTask, now: number): { readonly rate: number; readonly timeLeftMs: number } {
   const elapsed = Math.max(1, now - t.startedAt);
   const p = progressScore(t);
   const rate = p / elapsed;
-  return { rate, timeLeftMs: rate > 0 ? (1 - p) / rate : Number.POSITIVE_INFINITY };
+  return { rate, timeLeftMs: rate > 0 && p < 1 ? (1 - p) / rate : Number.POSITIVE_INFINITY };
 }
 
 function median(xs: readonly number[]): number | undefined {

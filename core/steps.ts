@@ -8,14 +8,15 @@
  *   step 2: tmp/<job>/steps/1/ ──map/reduce──▶ tmp/<job>/steps/2/part-*
  *   step 3: tmp/<job>/steps/2/ ──map/reduce──▶ <output>/part-*, _SUCCESS
  */
-import { applyJobConf } from './job-settings.js';
+import { applyJobConf, overlayJobConf } from './job-settings.js';
 import type { Manifest, ManifestStep } from './manifest.js';
 import type { JobRecord } from './model.js';
 
 /**
  * One step of a job as a single-step job: the job-wide fields, the step's mapper,
- * reducer, combiner and reducer count, and the job-wide jobconf overridden by the step's
- * (with what it controls applied: attempts, timeout, sort factor).
+ * reducer, combiner and reducer count, and the job-wide jobconf overridden by the step's,
+ * less the keys the step sets to null (with what it controls applied: attempts, timeout,
+ * sort factor).
  */
 export type StepView = Omit<Manifest, 'steps'> &
   ManifestStep & {
@@ -29,7 +30,8 @@ export function stepView(m: Manifest, index: number): StepView {
   const step = m.steps[index];
   if (step === undefined) throw new RangeError(`step ${index + 1} of a ${m.steps.length}-step job`);
   const { steps, ...jobWide } = m;
-  const merged = applyJobConf({ ...jobWide, ...step, jobconf: { ...m.jobconf, ...step.jobconf } });
+  // A step's null removes a job-wide key for the step (mrjob's step jobconf None).
+  const merged = applyJobConf({ ...jobWide, ...step, jobconf: overlayJobConf(m.jobconf, step.jobconf) });
   // The step's numReducers is already resolved (its own, its jobconf's, the job's): a
   // job-wide mapreduce.job.reduces must not override a step's own count.
   return { ...merged, numReducers: step.numReducers, stepIndex: index, stepCount: steps.length };

@@ -15,9 +15,9 @@
  * --job terasort: a total-order sort of TeraGen records instead (scripts/chaos-terasort.ts).
  *
  * --speculation: in each run the first attempts of one or two random map tasks also sleep
- * a random 12-20 s (stragglers, over 10x a task), on an input whose splits are well over a
- * pipe buffer (so a sleeping mapper shows little progress and the checker's LATE rule
- * picks it), so backups are launched, win, lose and get killed along with everything
+ * a random 12-20 s (stragglers, over 10x a task), on splits of ~270 KB (a sleeping
+ * mapper's stdin still takes ~210 KB of it, so its progress reads 0.8-1; the checker's
+ * rule backs it up either way, core/speculation.ts), so backups are launched, win, lose and get killed along with everything
  * else (kills are spread over the longer run; 400 ms heartbeats). Each run prints the backups launched and won (SPECULATIVE_ATTEMPTS / _WINS), and
  * the totals line says how many runs had a backup.
  *

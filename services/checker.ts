@@ -160,6 +160,12 @@ async function safetyNet(s: Services, job: JobRecord, now: number): Promise<bool
     await enqueueReduceTasks(s, job);
     return true;
   }
+  // Reduces released early (slow-start) whose releaser died before sending them.
+  const releasedLongAgo = job.reduceReleasedAt !== undefined && Date.parse(job.reduceReleasedAt) < now - grace;
+  if (job.phase === 'MAP' && releasedLongAgo && job.reduceEnqueuedAt === undefined) {
+    await enqueueReduceTasks(s, job);
+    return true;
+  }
   // A multi-step job between two steps (services/step-change.ts): resume the planner that
   // died, or send a later step's map tasks that its planner never got to send.
   if (job.phase === 'STEPPING' && changedLongAgo && isAccepted(job)) {

@@ -7,6 +7,7 @@
  *
  *   planning      task records written, job still CREATING, no map task sent (plan-writer.ts)
  *   phase-change  MAP → REDUCE written, no reduce task sent yet (phases.ts)
+ *   release       reduces released early (slow-start) written, no reduce task sent yet (phases.ts)
  *   finishing     FINALIZING written, parts copied, no `_SUCCESS` yet (phases.ts)
  */
 import { writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import path from 'node:path';
 
 export const CONTROL_BARRIER_ENV = 'MR_TEST_CONTROL_BARRIER';
 export const CONTROL_BARRIER_WAIT_MS = 120_000;
-export const CONTROL_POINTS = ['planning', 'phase-change', 'finishing'] as const;
+export const CONTROL_POINTS = ['planning', 'phase-change', 'release', 'finishing'] as const;
 export type ControlPoint = (typeof CONTROL_POINTS)[number];
 
 /** Pause at `point` when the test hook names it; a no-op otherwise. */

@@ -8,8 +8,9 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRIC_NAMES } from '../core/resources.js';
 
 export interface RuntimeMetrics {
-  taskCompleted(kind: 'map' | 'reduce'): void;
-  taskFailed(kind: 'map' | 'reduce'): void;
+  /** A committed attempt of a task of job step `step` (0-based; the dimension `Step` is 1-based). */
+  taskCompleted(kind: 'map' | 'reduce', step?: number): void;
+  taskFailed(kind: 'map' | 'reduce', step?: number): void;
   jobFinished(status: string, durationMs: number): void;
   /** A backup attempt was claimed (one per SPECULATIVE_ATTEMPTS count). */
   speculativeAttempt(kind: 'map' | 'reduce'): void;
@@ -29,14 +30,17 @@ export const noMetrics: RuntimeMetrics = {
 /** Metrics in `POWERTOOLS_METRICS_NAMESPACE` (default MapReduce), published at once. */
 export function emfMetrics(serviceName: string, env: NodeJS.ProcessEnv = process.env): RuntimeMetrics {
   const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'MapReduce', serviceName });
-  const emit = (name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, dimension: [string, string]) => {
-    metrics.addDimension(dimension[0], dimension[1]);
+  const emit = (name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, ...dimensions: [string, string][]) => {
+    for (const [k, v] of dimensions) metrics.addDimension(k, v);
     metrics.addMetric(name, unit, value);
     metrics.publishStoredMetrics();
   };
+  // Task metrics carry the job step (1-based): the dashboard's per-step widget groups by it.
+  // A job has at most MANIFEST_LIMITS.maxSteps steps, so the series stay few.
+  const step = (n = 0): [string, string] => ['Step', String(n + 1)];
   return {
-    taskCompleted: (kind) => emit(METRIC_NAMES.tasksCompleted, MetricUnit.Count, 1, ['TaskKind', kind]),
-    taskFailed: (kind) => emit(METRIC_NAMES.tasksFailed, MetricUnit.Count, 1, ['TaskKind', kind]),
+    taskCompleted: (kind, n) => emit(METRIC_NAMES.tasksCompleted, MetricUnit.Count, 1, ['TaskKind', kind], step(n)),
+    taskFailed: (kind, n) => emit(METRIC_NAMES.tasksFailed, MetricUnit.Count, 1, ['TaskKind', kind], step(n)),
     jobFinished: (status, ms) => emit(METRIC_NAMES.jobDuration, MetricUnit.Milliseconds, ms, ['Status', status]),
     speculativeAttempt: (kind) => emit(METRIC_NAMES.speculativeAttempts, MetricUnit.Count, 1, ['TaskKind', kind]),
     speculativeWin: (kind) => emit(METRIC_NAMES.speculativeWins, MetricUnit.Count, 1, ['TaskKind', kind]),

@@ -5,7 +5,8 @@
  */
 import { settingsOf } from '../core/job-settings.js';
 import { GZIP_EXTENSION } from '../core/jobconf.js';
-import { isAccepted, partName, type JobRecord, taskId } from '../core/model.js';
+import { type AcceptedJob, isAccepted, partName, type JobRecord, taskId } from '../core/model.js';
+import { reduceReleaseThreshold, shouldReleaseReduces } from '../core/slow-start.js';
 import { isLastStep, stepView } from '../core/steps.js';
 import { changeStep } from './step-change.js';
 import { asPrefix, parseS3Uri } from '../core/s3uri.js';
@@ -27,21 +28,54 @@ export async function enqueueReduceTasks(s: Services, job: JobRecord): Promise<v
  * last map committed, or finish the job when the last output task committed.
  * Returns what it did, for logs and tests.
  */
-export async function advanceJob(s: Services, job: JobRecord): Promise<'reduce-started' | 'step-started' | 'finished' | 'none'> {
+export async function advanceJob(
+  s: Services,
+  job: JobRecord,
+): Promise<'reduces-released' | 'reduce-started' | 'step-started' | 'finished' | 'none'> {
   // A job is CREATING until the coordinator has sent every map task; its tasks may already run.
   if (job.status !== 'RUNNING' && job.status !== 'CREATING') return 'none';
+  // Reduce slow-start (the jobconf is read only while a release is possible at all).
+  const early = job.phase === 'MAP' && job.reduceReleasedAt === undefined && job.mapsCommitted < job.numMaps && job.numReduces > 0;
+  if (early && isAccepted(job) && shouldReleaseReduces(job, slowStartOf(job))) return releaseReduces(s, job);
   if (job.phase === 'MAP' && job.mapsCommitted >= job.numMaps) {
     if (job.numReduces === 0) return endStep(s, job);
     if (await s.jobs.startReducePhase(job.jobId, iso(s.now()))) {
       s.log.info(LOG_EVENTS.reducePhaseStarted, { jobId: job.jobId, numReduces: job.numReduces });
       await controlBarrier('phase-change');
-      await enqueueReduceTasks(s, job);
+      // Released early (slow-start) and sent: the reducers run already.
+      if (job.reduceEnqueuedAt === undefined) await enqueueReduceTasks(s, job);
+      // Early reducers may all have committed before this phase change (its worker died
+      // between the last map commit and this write): finish now rather than at the next sweep.
+      if (job.reducesCommitted >= job.numReduces) return endStep(s, { ...job, phase: 'REDUCE' });
       return 'reduce-started';
     }
     return 'none';
   }
   if (job.phase === 'REDUCE' && job.reducesCommitted >= job.numReduces) return endStep(s, job);
   return 'none';
+}
+
+/** The current step's slow-start fraction (its jobconf, else the job's; default 1). */
+function slowStartOf(job: AcceptedJob): number {
+  const m = job.manifest;
+  const step = job.step ?? 0;
+  return settingsOf(m.steps?.[step] !== undefined ? stepView(m, step) : m).reduceSlowStart;
+}
+
+/**
+ * Reduce slow-start: enough maps committed, release the reduce tasks while the other maps
+ * run (one fenced write, so concurrent committers and the checker release once). The early
+ * reducers fetch committed map outputs as they appear (worker/map-output-watch.ts); the
+ * phase stays MAP until the last map commits. The checker resends if the winner died
+ * between the write and the send.
+ */
+async function releaseReduces(s: Services, job: AcceptedJob): Promise<'reduces-released' | 'none'> {
+  const threshold = reduceReleaseThreshold(slowStartOf(job), job.numMaps);
+  if (!(await s.jobs.releaseReduces(job.jobId, job.step ?? 0, threshold, iso(s.now())))) return 'none';
+  s.log.info(LOG_EVENTS.reducesReleased, { jobId: job.jobId, numReduces: job.numReduces, mapsCommitted: job.mapsCommitted, numMaps: job.numMaps });
+  await controlBarrier('release');
+  await enqueueReduceTasks(s, job);
+  return 'reduces-released';
 }
 
 /** Every output task of the current step committed: the next step, or the job's output. */

@@ -18,7 +18,7 @@ import { DEFAULT_SPLIT_SIZE, isMapOnly, MANIFEST_LIMITS } from '../core/manifest
 import { stepOutputPrefix } from '../core/layout.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import { type AcceptedJob, type JobRecord, partName, taskId, type TaskRecord } from '../core/model.js';
-import { settingsOf } from '../core/job-settings.js';
+import { ownJobConf, settingsOf } from '../core/job-settings.js';
 import { computeSplits } from '../core/splits.js';
 import { stepView } from '../core/steps.js';
 import { type Services, forEachLimit, iso } from './context.js';
@@ -58,7 +58,7 @@ export async function changeStep(s: Services, job: AcceptedJob, resume = false):
   const next = stepView(job.manifest, from + 1);
   // The parts are split by size (one map per part when small), as Hadoop splits a chained
   // job's input; a map count applies only when the step's own jobconf gives one.
-  const hint = settingsOf({ jobconf: job.manifest.steps[from + 1]!.jobconf }).mapsHint;
+  const hint = settingsOf({ jobconf: ownJobConf(job.manifest.steps[from + 1]!.jobconf) }).mapsHint;
   const splits = computeSplits(inputs, {
     splitSize: hint === undefined ? (next.splitSize ?? DEFAULT_SPLIT_SIZE) : undefined,
     numMappers: hint,
@@ -71,7 +71,9 @@ export async function changeStep(s: Services, job: AcceptedJob, resume = false):
   const chunks = Array.from({ length: Math.ceil(records.length / 100) }, (_, i) => records.slice(i * 100, i * 100 + 100));
   await forEachLimit(chunks, 4, (c) => s.tasks.putNew(c));
   const now = iso(s.now());
-  const done = { numMaps: job.numMaps, numReduces: job.numReduces, finishedAt: now };
+  // The job's counters now hold every committed task of the step (a commit adds its counters
+  // in the transaction that counts it): the step report takes the step's share from them.
+  const done = { numMaps: job.numMaps, numReduces: job.numReduces, finishedAt: now, counters: job.counters };
   if (!(await s.jobs.enterStep(job.jobId, from, { numMaps: splits.length, numReduces, done }, now))) return false;
   s.log.info(LOG_EVENTS.stepStarted, { jobId: job.jobId, step: from + 2, of: job.manifest.steps.length, numMaps: splits.length, numReduces });
   await enqueueStepMaps(s, { ...job, step: from + 1, numMaps: splits.length });

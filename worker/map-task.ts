@@ -104,6 +104,10 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   const sorter = new ExternalSorter({
     numPartitions: job.numReduces,
     bufferBytes: aggregate ? Math.floor(a.settings.sortBufferBytes / 2) : a.settings.sortBufferBytes,
+    // Behind the aggregator the lines are already counted: distinct within each of its
+    // windows, or passed on as they came because they rarely repeat. Counting them
+    // again would only cost the sort buffer's probe (65,536 hash lookups).
+    countRepeats: !aggregate,
     spillDir: a.workDir,
     combiner,
     partitionOf: hooks.partitionOf,

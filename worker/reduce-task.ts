@@ -1,7 +1,7 @@
 /**
  * One reduce attempt: fetch this partition's slice of every committed map attempt
  * (one ranged GET each, bounded concurrency, retries; small slices in memory, others
- * on disk), merge them by key reading at most `sortFactor` at once (in passes through
+ * on disk; as the maps commit when the reduce was released early), merge them by key reading at most `sortFactor` at once (in passes through
  * local disk when there are more, see core/merge-passes.ts) into the reducer, and
  * upload the part to a temp key. The part becomes visible only after the commit.
  */
@@ -16,44 +16,49 @@ import type { AttemptInput, AttemptResult } from './attempt.js';
 import { keyFieldHooks } from './key-field-step.js';
 import { compressesOutput, openPartWriter } from './part-writer.js';
 import { pumpStep } from './pump.js';
-import { DEFAULT_FETCH, fetchSlices } from './slice-fetch.js';
+import { watchCommittedMaps } from './map-output-watch.js';
+import { DEFAULT_FETCH, SliceFetcher } from './slice-fetch.js';
 
 const c = (name: string) => counterKey(FRAMEWORK, name);
 
 export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> {
   const { job, task, services: s } = a;
   const r = task.index;
-  const maps = (await s.tasks.list(job.jobId, 'map', a.step.stepIndex)).filter((t) => t.status === 'COMMITTED' && t.output);
-  if (maps.length !== job.numMaps) {
-    throw new Error(`Reduce ${task.taskId} started with ${maps.length}/${job.numMaps} committed maps`);
-  }
-  // Slices in map order: the merge breaks key ties by position, so the output does not
-  // depend on which map finished first.
-  const slices = maps
-    .sort((x, y) => (x.taskId < y.taskId ? -1 : x.taskId > y.taskId ? 1 : 0))
-    .map((t) => ({ key: t.output!.key, start: t.output!.offsets[r]!, end: t.output!.offsets[r + 1]! }))
-    .filter((sl) => sl.end > sl.start);
-  a.progress.total = slices.reduce((n, sl) => n + sl.end - sl.start, 0);
   const factor = a.step.sortFactor ?? DEFAULT_SORT_FACTOR;
   // Files being downloaded count against the same bound as files being merged.
-  const fetch = { ...DEFAULT_FETCH, concurrency: Math.min(DEFAULT_FETCH.concurrency, factor) };
-  const fetched = await fetchSlices(
-    slices,
+  const fetcher = new SliceFetcher(
     async (key, start, end) => (await s.blobs.getRange(s.names.bucket, key, start, end)) as Readable,
     a.workDir,
-    fetch,
+    { ...DEFAULT_FETCH, concurrency: Math.min(DEFAULT_FETCH.concurrency, factor) },
+    a.signal,
+  );
+  // Each committed map's slice, fetched as the map is seen committed (all at once unless
+  // this reduce was released early: worker/map-output-watch.ts). Slices are merged in map
+  // order: the merge breaks key ties by position, so the output does not depend on which
+  // map finished first, nor on when this reducer fetched it.
+  await watchCommittedMaps(
+    s,
+    job,
+    a.step.stepIndex,
+    async (maps) => {
+      const slices = maps
+        .map((t) => ({ slice: { key: t.output.key, start: t.output.offsets[r]!, end: t.output.offsets[r + 1]! }, index: t.index }))
+        .filter(({ slice }) => slice.end > slice.start);
+      a.progress.total += slices.reduce((n, { slice }) => n + slice.end - slice.start, 0);
+      await fetcher.fetch(slices);
+    },
     a.signal,
   );
   const counters: Record<string, number> = {};
   const add = (name: string, n: number) => {
     counters[name] = (counters[name] ?? 0) + n;
   };
-  add(c(Counters.REDUCE_FETCH_RETRIES), fetched.stats.retries);
+  add(c(Counters.REDUCE_FETCH_RETRIES), fetcher.stats.retries);
   const merge = newMergeStats();
   let lastKey: string | undefined;
   const hooks = keyFieldHooks(a.step);
   const input = (async function* () {
-    for await (const batch of mergeSegments(fetched.segments, { factor, tmpDir: a.workDir, stats: merge })) {
+    for await (const batch of mergeSegments(fetcher.segments(), { factor, tmpDir: a.workDir, stats: merge })) {
       add(c(Counters.REDUCE_INPUT_RECORDS), batch.length);
       let groups = 0;
       let bytes = batch.length;

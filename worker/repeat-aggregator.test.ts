@@ -44,6 +44,17 @@ describe('RepeatAggregator', () => {
     expect(agg.chars).toBe(chars);
   });
 
+  it('hands keys on in first-sighting order, each with its first value first, whatever value came first', async () => {
+    const { out, next } = collector();
+    const agg = new RepeatAggregator(sum, 1 << 20, next);
+    // '1' comes first (the common value); 'a' gets another value later, 'b' only another one.
+    for (const [k, v] of [['a', '1'], ['b', '2'], ['a', '2'], ['c', '1'], ['a', '1'], ['b', '2'], ['é', '1'], ['c', '1']] as const) agg.emit(k, v);
+    await agg.flush();
+    expect(out).toEqual(['a\t2', 'a\t2', 'b\t4', 'c\t2', Buffer.from('é\t1', 'utf8').toString('latin1')]);
+    expect(agg.combineInputRecords).toBe(6);
+    expect(agg.combineOutputRecords).toBe(3);
+  });
+
   it('encodes pairs that are not plain ASCII as lines, and rejects a newline', async () => {
     const { out, next } = collector();
     const agg = new RepeatAggregator(sum, 1 << 20, next);

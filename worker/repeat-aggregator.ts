@@ -20,6 +20,13 @@ import { encodeRecord, isPlain, textToLatin1 } from './step/text.js';
 const ENTRY_BYTES = 64;
 /** Values handed to the combiner in one call at most (a hot record is combined in pieces). */
 const COMBINE_MAX = 65536;
+/**
+ * Up to this many copies are combined in one call on all of them; more take the binary
+ * way (see combineRepeated). Most repeated records of a large vocabulary come a few
+ * times (Zipf: 2-16 copies), where one call beats 1 + log2(n) calls with their
+ * decoding, context and output line each.
+ */
+const ONE_CALL_MAX = 64;
 /** Lines handed on per batch. */
 const BATCH_LINES = 8192;
 
@@ -46,8 +53,18 @@ export class RepeatAggregator implements PairSink {
   /** Distinct line → its slot in `tally` (records that came as lines, or as unusual pairs). */
   private lines = new Map<string, number>();
   private tally: number[] = [];
-  /** Emitted pairs: key → value counts. */
-  private pairs = new Map<string, PairCount>();
+  /**
+   * Emitted pairs: key → its slot. A key whose only value so far is `common` has a slot
+   * s >= 0, its count in `counts[s]`: no object per key (a word count over a large
+   * vocabulary holds hundreds of thousands of `word\t1` keys, and objects would be
+   * allocated, traced and promoted by the collector for each). A key with another value
+   * has its PairCount in `others[-1 - s]`.
+   */
+  private pairs = new Map<string, number>();
+  private counts: number[] = [];
+  private others: PairCount[] = [];
+  /** The value of the first plain pair emitted (a word count's '1'): see `pairs`. */
+  private common: string | undefined;
   /** Records to hand on as they are (counting is off). */
   private pending: string[] = [];
   private distinct = 0;
@@ -80,8 +97,17 @@ export class RepeatAggregator implements PairSink {
   emit(key: string, value: string): void {
     this.records++;
     if (this.on) {
-      const counted = this.pairs.get(key);
-      if (counted !== undefined) {
+      const slot = this.pairs.get(key);
+      let counted: PairCount | undefined;
+      if (slot === undefined) {
+        // a first sighting of the key
+      } else if (slot >= 0) {
+        if (value === this.common) {
+          this.counts[slot]!++;
+          return;
+        }
+      } else {
+        counted = this.others[-1 - slot]!;
         if (counted.value === value) {
           counted.n++;
           return;
@@ -96,13 +122,16 @@ export class RepeatAggregator implements PairSink {
       // too but encoded once at the flush (countText); anything else is encoded, which
       // also rejects a newline, and counted as a line.
       if (typeof key === 'string' && typeof value === 'string' && isPlain(key) && isPlain(value)) {
-        if (counted === undefined) this.pairs.set(detach(key), { value: detach(value), n: 1 });
-        else (counted.more ??= new Map()).set(detach(value), 1);
+        this.common ??= detach(value);
+        if (slot === undefined) {
+          if (value === this.common) this.pairs.set(detach(key), this.counts.push(1) - 1);
+          else this.pairs.set(detach(key), -this.others.push({ value: detach(value), n: 1 }));
+        } else (this.pairCount(key, slot).more ??= new Map()).set(detach(value), 1);
         this.distinct++;
         this.bytes += key.length + value.length + ENTRY_BYTES;
         return;
       }
-      if (this.countText(key, value, counted)) return;
+      if (this.countText(key, value, slot)) return;
       this.countLine(encodeRecord(key, value));
       return;
     }
@@ -122,13 +151,22 @@ export class RepeatAggregator implements PairSink {
     if (this.full) return this.flush();
   }
 
+  /** The PairCount of a counted key, made from its count of the common value if need be (same place in the map's order). */
+  private pairCount(key: string, slot: number): PairCount {
+    if (slot < 0) return this.others[-1 - slot]!;
+    const made: PairCount = { value: this.common!, n: this.counts[slot]! };
+    this.pairs.set(key, -this.others.push(made));
+    return made;
+  }
+
   /** Count a first sighting of a text pair that is not plain ASCII; false when it is not a string pair without a newline. */
-  private countText(key: string, value: string, counted: PairCount | undefined): boolean {
+  private countText(key: string, value: string, slot: number | undefined): boolean {
     if (typeof key !== 'string' || typeof value !== 'string' || key.includes('\n') || value.includes('\n')) return false;
-    if (counted === undefined) this.pairs.set(detach(key), { value: detach(value), n: 1, text: true });
+    if (slot === undefined) this.pairs.set(detach(key), -this.others.push({ value: detach(value), n: 1, text: true }));
     else {
-      (counted.more ??= new Map()).set(detach(value), 1);
-      counted.text = true;
+      const pc = this.pairCount(key, slot);
+      (pc.more ??= new Map()).set(detach(value), 1);
+      pc.text = true;
     }
     this.distinct++;
     // Two bytes per char: text beyond latin1 is a two-byte string in V8.
@@ -151,12 +189,14 @@ export class RepeatAggregator implements PairSink {
 
   /** Hand every held record on (combined); call once more after the last record. */
   async flush(): Promise<void> {
-    const { lines, tally, pairs, pending } = this;
+    const { lines, tally, pairs, counts, others, pending } = this;
     // Records that rarely repeat: stop counting, pass them straight on from now on.
     if (!repeatsPayOff(this.records - this.flushedAt, this.distinct, this.bytes > this.limitBytes)) this.on = false;
     this.lines = new Map();
     this.tally = [];
     this.pairs = new Map();
+    this.counts = [];
+    this.others = [];
     this.pending = [];
     this.distinct = 0;
     this.bytes = 0;
@@ -183,7 +223,16 @@ export class RepeatAggregator implements PairSink {
       }
       if (out.length >= BATCH_LINES) await handOn();
     }
-    for (const [text, counted] of pairs) {
+    const common = this.common!;
+    for (const [text, slot] of pairs) {
+      if (slot >= 0) {
+        // Synchronous unless the combiner is async: no await per distinct key.
+        const p = this.takePair(text, common, counts[slot]!, out);
+        if (p) await p;
+        if (out.length >= BATCH_LINES) await handOn();
+        continue;
+      }
+      const counted = others[-1 - slot]!;
       const key = counted.text ? textToLatin1(text) : text;
       const latin1 = (v: string) => (counted.text ? textToLatin1(v) : v);
       await this.takePair(key, latin1(counted.value), counted.n, out);
@@ -193,15 +242,21 @@ export class RepeatAggregator implements PairSink {
     if (out.length > 0) await this.next(out);
   }
 
-  /** Append the combined form of `n` copies of the pair to `out`. */
-  private async takePair(key: string, value: string, n: number, out: string[]): Promise<void> {
+  /** Append the combined form of `n` copies of the pair to `out`; a promise only while an async combiner runs. */
+  private takePair(key: string, value: string, n: number, out: string[]): Promise<void> | undefined {
     this.chars += n * (key.length + 1 + value.length);
     if (n === 1) {
       out.push(`${key}\t${value}`);
-      return;
+      return undefined;
     }
     const r = this.combineRepeated(key, value, n);
-    for (const l of r instanceof Promise ? await r : r) out.push(l);
+    if (r instanceof Promise) {
+      return r.then((lines) => {
+        for (const l of lines) out.push(l);
+      });
+    }
+    for (const l of r) out.push(l);
+    return undefined;
   }
 
   /**
@@ -209,8 +264,9 @@ export class RepeatAggregator implements PairSink {
    * applied to its own output (it is associative and may run several times per key), so
    * while each call yields one line, n copies take O(log n) calls on two values:
    * combine(v, v) stands for 2 copies, combining that with itself for 4, and so on
-   * (binary decomposition of n). Otherwise the copies are combined in pieces of
-   * COMBINE_MAX values. Synchronous while the combiner is.
+   * (binary decomposition of n). Up to ONE_CALL_MAX copies, or when a call does not give
+   * one line, the copies are combined in pieces of COMBINE_MAX values instead.
+   * Synchronous while the combiner is.
    */
   private combineRepeated(key: string, value: string, n: number): string[] | Promise<string[]> {
     const plan = this.repeatedPlan(key, value, n);
@@ -233,7 +289,7 @@ export class RepeatAggregator implements PairSink {
   private *repeatedPlan(key: string, value: string, n: number): Generator<string[], string[], string[]> {
     const single = (out: string[]) => (out.length === 1 ? valueAfterKey(out[0]!, key.length) : undefined);
     let acc: string | undefined;
-    let pow: string | undefined = value;
+    let pow: string | undefined = n <= ONE_CALL_MAX ? undefined : value;
     for (let k = n; pow !== undefined; ) {
       if (k % 2 === 1) {
         acc = acc === undefined ? pow : single(yield [acc, pow]);
@@ -247,7 +303,7 @@ export class RepeatAggregator implements PairSink {
       }
       pow = single(yield [pow, pow]);
     }
-    // The combiner did not give one line per call: the plain way, in pieces.
+    // Few copies, or the combiner did not give one line per call: the plain way, in pieces.
     const lines: string[] = [];
     for (let left = n; left > 0; left -= COMBINE_MAX) {
       const values = new Array<string>(Math.min(left, COMBINE_MAX)).fill(value);

@@ -51,52 +51,65 @@ export interface FetchStats {
 }
 
 /**
- * Fetch every slice; returns one Segment per slice, in the order of `slices` (the
- * merge's tie order). `get(key, start, end)` reads a byte range of the map output.
+ * Fetches slices in one or more rounds (an early reducer fetches each map's slice as the
+ * map commits: worker/map-output-watch.ts), sharing one in-memory budget. Each slice is
+ * fetched under its merge position `index`, unique across rounds; `segments()` returns them
+ * in that order (the merge's tie order), so the output does not depend on the rounds.
  */
-export async function fetchSlices(
-  slices: readonly SliceRef[],
-  get: (key: string, start: number, end: number) => Promise<Readable>,
-  dir: string,
-  opts: FetchOptions = DEFAULT_FETCH,
-  signal?: AbortSignal,
-): Promise<{ segments: Segment[]; stats: FetchStats }> {
-  const segments = new Array<Segment>(slices.length);
-  const stats: FetchStats = { inMemory: 0, onDisk: 0, retries: 0 };
-  let memoryLeft = opts.memoryBudget;
-  await forEachLimit(
-    slices.map((s, i) => ({ s, i })),
-    opts.concurrency,
-    async ({ s, i }) => {
-      const size = s.end - s.start;
-      const toMemory = size <= opts.maxInMemorySlice && size <= memoryLeft;
-      if (toMemory) memoryLeft -= size;
-      for (let attempt = 1; ; attempt++) {
-        signal?.throwIfAborted();
-        const file = path.join(dir, `slice-${i}`);
-        try {
-          const body = await get(s.key, s.start, s.end);
-          if (toMemory) {
-            const chunks: Buffer[] = [];
-            for await (const c of body) chunks.push(c as Buffer);
-            segments[i] = memorySegment(Buffer.concat(chunks));
-            stats.inMemory++;
-          } else {
-            await pipeline(body, createWriteStream(file));
-            segments[i] = fileSegment(file, size);
-            stats.onDisk++;
-          }
-          return;
-        } catch (err) {
-          await rm(file, { force: true });
-          if (attempt >= opts.attempts || signal?.aborted) throw err;
-          stats.retries++;
-          await new Promise((r) => setTimeout(r, opts.retryBaseMs * 2 ** (attempt - 1)));
+export class SliceFetcher {
+  readonly stats: FetchStats = { inMemory: 0, onDisk: 0, retries: 0 };
+  private readonly fetched = new Map<number, Segment>();
+  private memoryLeft: number;
+
+  /** `get(key, start, end)` reads a byte range of a map output. */
+  constructor(
+    private readonly get: (key: string, start: number, end: number) => Promise<Readable>,
+    private readonly dir: string,
+    private readonly opts: FetchOptions = DEFAULT_FETCH,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.memoryLeft = opts.memoryBudget;
+  }
+
+  /** Fetch these slices, at most `concurrency` at once. */
+  async fetch(slices: readonly { readonly slice: SliceRef; readonly index: number }[]): Promise<void> {
+    await forEachLimit(slices, this.opts.concurrency, ({ slice, index }) => this.fetchOne(slice, index));
+  }
+
+  /** Every slice fetched so far, by merge position. */
+  segments(): Segment[] {
+    return [...this.fetched.entries()].sort(([a], [b]) => a - b).map(([, seg]) => seg);
+  }
+
+  private async fetchOne(s: SliceRef, i: number): Promise<void> {
+    const { opts, signal } = this;
+    const size = s.end - s.start;
+    const toMemory = size <= opts.maxInMemorySlice && size <= this.memoryLeft;
+    if (toMemory) this.memoryLeft -= size;
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      const file = path.join(this.dir, `slice-${i}`);
+      try {
+        const body = await this.get(s.key, s.start, s.end);
+        if (toMemory) {
+          const chunks: Buffer[] = [];
+          for await (const c of body) chunks.push(c as Buffer);
+          this.fetched.set(i, memorySegment(Buffer.concat(chunks)));
+          this.stats.inMemory++;
+        } else {
+          await pipeline(body, createWriteStream(file));
+          this.fetched.set(i, fileSegment(file, size));
+          this.stats.onDisk++;
         }
+        return;
+      } catch (err) {
+        await rm(file, { force: true });
+        if (attempt >= opts.attempts || signal?.aborted) throw err;
+        this.stats.retries++;
+        await new Promise((r) => setTimeout(r, opts.retryBaseMs * 2 ** (attempt - 1)));
       }
-    },
-  );
-  return { segments, stats };
+    }
+  }
 }
 
 function memorySegment(bytes: Buffer): Segment {

@@ -196,7 +196,7 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
   }
   if (done === 'already') s.log.warn(LOG_EVENTS.commitAlreadyApplied, { ...ref });
   s.log.info(LOG_EVENTS.taskCommitted, { ...ref });
-  s.metrics.taskCompleted(a.task.kind);
+  s.metrics.taskCompleted(a.task.kind, a.task.step);
   if (ref.backup) s.metrics.speculativeWin(a.task.kind);
   await afterCommitHook(ref);
   // Committed: the message can go, and the job is read for the next phase at the same time.

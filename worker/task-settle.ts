@@ -19,6 +19,7 @@ import {
   taskFailedReason,
 } from '../services/task-lifecycle.js';
 import { settleBackup, settleSuperseded } from './backup-attempt.js';
+import { yieldDelayMs } from './map-output-watch.js';
 import { type Attempt, requestsOf, type RunnerDeps, ShutdownError, stillOwned } from './task-attempt.js';
 
 /** Settle an attempt that did not commit: why it ended decides what happens to the task. */
@@ -48,6 +49,13 @@ export async function settle(d: RunnerDeps, a: Attempt, err: unknown): Promise<v
     await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
     return s.log.info(LOG_EVENTS.taskReleasedForShutdown, log);
   }
+  if (isErrorNamed(err, 'ReduceYieldError')) {
+    // An early reducer gives its worker to the maps it waits for (worker/map-output-watch.ts):
+    // released (no attempt used up), its message hidden for a while so the map goes first.
+    await s.tasks.release(ref, s.now(), { reason: (err as Error).message, ...requests }).catch((e: unknown) => s.log.warn(LOG_EVENTS.releaseFailed, { ...log, error: e as Error }));
+    await s.taskQueue.setVisibility(msg.receiptHandle, Math.ceil(yieldDelayMs(s.timings.heartbeatMs) / 1000)).catch(() => {});
+    return s.log.info(LOG_EVENTS.earlyReducerYielded, log);
+  }
   if (isErrorNamed(err, 'JobEndedError')) {
     await s.tasks.cancelAttempt(ref, s.now(), { reason: (err as Error).message, ...requests }).catch(() => {});
     return s.taskQueue.delete(msg.receiptHandle);
@@ -64,7 +72,7 @@ async function failAttempt(d: RunnerDeps, a: Attempt, err: unknown, requests: At
   const poison = isErrorNamed(err, 'PoisonTaskError');
   const exhausted = poison || isLastAttempt(task, attemptsAllowed(a.job, s.timings));
   s.log.warn(LOG_EVENTS.attemptFailed, { ...ref, error: message, exhausted });
-  s.metrics.taskFailed(task.kind);
+  s.metrics.taskFailed(task.kind, task.step);
   if (tail) {
     await s.blobs.putBytes(s.names.bucket, logKey(ref.jobId, ref.taskId, ref.attempt), tail).catch(() => {});
   }

@@ -54,8 +54,8 @@ export interface MonitoringProps {
 }
 
 /**
- * The dashboard (queue depths, running workers, tasks completed and failed, job
- * durations, speculative backups launched and won, Lambda health) and one alarm per dead-letter queue that fires as soon as
+ * The dashboard (queue depths, running workers, tasks completed and failed, also per job
+ * step, job durations, speculative backups launched and won, Lambda health) and one alarm per dead-letter queue that fires as soon as
  * it holds a message. Runtime metrics are read with SEARCH, so whatever dimensions the
  * runtime adds are summed.
  */
@@ -164,6 +164,14 @@ export class Monitoring extends Construct {
         ],
       }),
     );
+    // One line per job step and task kind ("1 map", "2 reduce", …): the runtime tags task
+    // metrics with the step (services/metrics.ts), so a multi-step job's progress reads per step.
+    const perStep = (metricName: string) =>
+      new MathExpression({
+        expression: `SEARCH('{"${props.metricsNamespace}",Step,TaskKind,service} MetricName="${metricName}"', 'Sum', 60)`,
+        label: '',
+        period: minute,
+      });
     this.dashboard.addWidgets(
       new GraphWidget({
         ...wide,
@@ -172,6 +180,14 @@ export class Monitoring extends Construct {
           search(names.speculativeAttempts, 'Sum', 'Launched', 'SUM'),
           search(names.speculativeWins, 'Sum', 'Won', 'SUM'),
         ],
+      }),
+      new GraphWidget({
+        ...wide,
+        title: 'Tasks completed per job step (per minute)',
+        left: [perStep(names.tasksCompleted)],
+        right: [perStep(names.tasksFailed)],
+        rightYAxis: { label: 'failed', showUnits: false },
+        leftYAxis: { label: 'completed', showUnits: false },
       }),
     );
     this.dashboard.addWidgets(

@@ -1,6 +1,6 @@
 /** The benchmark's local stack: start it, run a job and time it, read its output, stop it. */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DEFAULT_TIMINGS, type Timings } from '../../core/config.js';
@@ -8,6 +8,7 @@ import { manifestKey } from '../../core/layout.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import { type JobRecord, newJobId } from '../../core/model.js';
 import { LocalStack } from '../../local/stack.js';
+import type { Services } from '../../services/context.js';
 import { cutAtLines } from './corpus.js';
 import { pidListeningOn, procCpuSeconds } from './processes.js';
 import type { BenchOptions } from './results.js';
@@ -38,8 +39,11 @@ export class BenchStack {
     workerEnv: Record<string, string>,
     workerNodeArgs: readonly string[] = [],
     timings: Timings = DEFAULT_TIMINGS,
+    keepLogs = false,
   ): Promise<BenchStack> {
     const stateDir = path.join(o.workDir, `stack-${randomBytes(4).toString('hex')}`);
+    // The workers log to <stateDir>/worker-N.log anyway; with keepLogs the checker and coordinator too.
+    const log = keepLogs ? jsonLinesLog(path.join(stateDir, 'stack.log')) : undefined;
     const stack = await LocalStack.start({
       endpoint: o.endpoint,
       prefix: `bench-${randomBytes(4).toString('hex')}`,
@@ -50,6 +54,7 @@ export class BenchStack {
       workerEnv,
       workerNodeArgs,
       startEmulator: o.startEmulator,
+      ...(log ? { log } : {}),
     });
     return new BenchStack(stack, stateDir);
   }
@@ -177,6 +182,15 @@ export class BenchStack {
       destroyClients(c);
     }
   }
+}
+
+/** A logger appending one JSON line per entry to `file` (the stack's own loops, for --keep-logs). */
+function jsonLinesLog(file: string): Services['log'] {
+  const line = (level: string) => (message: string, extra?: object) => {
+    const entry = { time: new Date().toISOString(), level, message, ...extra };
+    appendFileSync(file, `${JSON.stringify(entry, (_k, v: unknown) => (v instanceof Error ? `${v.name}: ${v.message}` : v))}\n`);
+  };
+  return { info: line('INFO'), warn: line('WARN'), error: line('ERROR'), debug: line('DEBUG') } as Services['log'];
 }
 
 /**

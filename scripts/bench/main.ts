@@ -23,6 +23,8 @@
  *   --straggler           run only the straggler_slowdown section (scripts/bench/straggler.ts), --reps times
  *                         (default 1); result in bench/results/straggler.json unless --out
  *   --map-seconds S       a clean map task's length in the straggler section (default 2.5)
+ *   --keep-logs           with --straggler: also log the stack's checker and coordinator to
+ *                         stack.log in the stack's dir next to the worker logs, and print the dir
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -126,7 +128,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const known = [
     ...['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale', 'corpus', 'synthetic', 'no-peers'],
-    ...['terasort', 'profile', 'hot-key', 'values', 'straggler', 'map-seconds'],
+    ...['terasort', 'profile', 'hot-key', 'values', 'straggler', 'map-seconds', 'keep-logs'],
   ];
   for (const k of args.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.join(', ')})`);
   const root = packageRoot();

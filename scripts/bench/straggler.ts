@@ -46,6 +46,8 @@ export interface StragglerOptions {
   readonly mapSeconds: number;
   readonly reps: number;
   readonly log: (message: string) => void;
+  /** Keep the stack's logs (workers, checker, coordinator) in its state dir and say where. */
+  readonly keepLogs?: boolean;
 }
 
 export interface StragglerResult {
@@ -91,7 +93,9 @@ export async function runStragglerSection(o: StragglerOptions): Promise<Straggle
     {},
     [],
     STRAGGLER_TIMINGS,
+    o.keepLogs,
   );
+  if (o.keepLogs) o.log(`straggler: logs in ${b.stateDir} (worker-N.log, stack.log)`);
   try {
     await b.s.blobs.putBytes(b.bucket, 'in/straggler/words.txt', wordText(48_000, 7));
     await b.s.blobs.putBytes(b.bucket, 'code/straggler_map.sh', MAPPER);
@@ -165,7 +169,7 @@ export function stragglerTable(r: StragglerResult): string {
 }
 
 /**
- * `npm run bench -- --straggler [--reps N] [--map-seconds S]`: this section alone. Writes
+ * `npm run bench -- --straggler [--reps N] [--map-seconds S] [--keep-logs]`: this section alone. Writes
  * bench/results/straggler.json (or --out) and prints its table with the machine's load.
  */
 export async function runStragglerOnly(args: ReadonlyMap<string, string>, root: string, reps: number): Promise<void> {
@@ -182,6 +186,7 @@ export async function runStragglerOnly(args: ReadonlyMap<string, string>, root: 
     mapSeconds,
     reps,
     log: (msg) => console.error(`[bench] ${msg}`),
+    keepLogs: args.has('keep-logs'),
   });
   const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, load_avg_1m_start: round(load0, 2), load_avg_1m_end: round(os.loadavg()[0]!, 2) };
   const out = path.resolve(args.get('out') ?? path.join(root, 'bench', 'results', 'straggler.json'));

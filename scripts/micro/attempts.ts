@@ -8,9 +8,10 @@
  * `uptime` with the figures (CPU seconds, so a loaded machine blurs them less than wall time).
  *
  *   npx tsx scripts/micro/attempts.ts --file corpus.txt [--maps 1] [--reps 3] [--only module|shell|single]
- *   npx tsx scripts/micro/attempts.ts --shapes [--gen 16M]     # the issue's shapes, one JSON line each
+ *   npx tsx scripts/micro/attempts.ts --shapes [--gen 16M] [--shape v1M-w200,v1k-w10]   # the issue's shapes, one JSON line each
  *   npx tsx scripts/micro/attempts.ts --gen 32M --vocab 50000 --words-per-line 3 [--utf8] [--seed 1]
  *   node --cpu-prof --cpu-prof-dir /tmp/prof --import tsx scripts/micro/attempts.ts --file c.txt --only module --reps 1
+ *   npm run build && node dist/scripts/micro/attempts.js --shapes    # the workers' code as deployed (tsc output, no tsx)
  *
  * CPU of one attempt = this process's CPU during it + its finished children's (the shell
  * steps: tr, awk, cut, uniq), from /proc/self/stat. Each figure is
@@ -35,8 +36,12 @@ import type { AttemptInput, AttemptResult } from '../../worker/attempt.js';
 import { runMapAttempt } from '../../worker/map-task.js';
 import { runReduceAttempt } from '../../worker/reduce-task.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The repository (this file runs from scripts/micro under tsx, or from dist/scripts/micro once built). */
+const root = path.resolve(here, '..', '..', path.basename(path.resolve(here, '..', '..')) === 'dist' ? '..' : '.');
 const MIB = 1024 * 1024;
+/** The one bucket the local files stand in for (a valid S3 name: the manifest checks it). */
+const BUCKET = 'micro';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -70,7 +75,7 @@ function localServices(dir: string, committedMaps: () => TaskItem[]): Services {
   };
   const tasks = { list: async () => committedMaps() };
   const log = { info() {}, warn() {}, error() {}, debug() {} };
-  return { names: { bucket: 'b' }, blobs, tasks, log, now: Date.now } as unknown as Services;
+  return { names: { bucket: BUCKET }, blobs, inputs: blobs, tasks, log, now: Date.now } as unknown as Services;
 }
 
 /** Line-aligned byte ranges: `n` splits of the file, like the bench's objects. */
@@ -111,7 +116,7 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
       jobId: 'j',
       numMaps: maps,
       numReduces: reduces,
-      manifest: ManifestSchema.parse({ input: 's3://b/in', output: 's3://b/out/', ...shape }),
+      manifest: ManifestSchema.parse({ input: `s3://${BUCKET}/in`, output: `s3://${BUCKET}/out/`, ...shape }),
     } as unknown as AcceptedJob;
     const step = stepView(job.manifest, 0);
     const attempt = async (task: TaskItem): Promise<AttemptResult> => {
@@ -144,7 +149,7 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
     for (let i = 0; i < ranges.length; i++) {
       const [start, end] = ranges[i]!;
       const taskId = `m${String(i).padStart(5, '0')}`;
-      const split = { bucket: 'b', key: corpus, start, end, objectSize: size, gzip: false };
+      const split = { bucket: BUCKET, key: corpus, start, end, objectSize: size, gzip: false };
       const task = { jobId: 'j', taskId, kind: 'map', index: i, status: 'RUNNING', attempt: 1, split } as unknown as TaskItem;
       const r = await attempt(task);
       committed.push({ ...task, status: 'COMMITTED', output: r.output } as TaskItem);
@@ -154,7 +159,7 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
     const parts: string[] = [];
     for (let r = 0; r < reduces; r++) {
       const out = await attempt({ jobId: 'j', taskId: `r${String(r).padStart(5, '0')}`, kind: 'reduce', index: r, status: 'RUNNING', attempt: 1 } as unknown as TaskItem);
-      parts.push(path.join(dir, 'b', out.output.key));
+      parts.push(path.join(dir, BUCKET, out.output.key));
     }
     const c2 = cpuNow();
     const output = parts.flatMap((f) => readFileSync(f, 'latin1').split('\n').filter((l) => l !== ''));
@@ -190,6 +195,8 @@ const SHAPES: Array<{ name: string; vocab: number; wpl: number; utf8: boolean }>
   { name: 'v50k-w3', vocab: 50_000, wpl: 3, utf8: false },
   { name: 'v50k-w200', vocab: 50_000, wpl: 200, utf8: false },
   { name: 'v50k-w10-utf8', vocab: 50_000, wpl: 10, utf8: true },
+  // The bench's second corpus (DEFAULT_SYNTHETIC): ~every word distinct within a split.
+  { name: 'v1M-w200', vocab: 1_000_000, wpl: 200, utf8: false },
 ];
 
 /** The bench's synthetic corpus (scripts/bench/synthetic-corpus.ts) of this shape, generated once under $TMPDIR. */
@@ -259,7 +266,8 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(await measure(file, o)));
     } else if (flag('shapes')) {
       console.log(`uptime: ${readFileSync('/proc/loadavg', 'latin1').trim()}`);
-      for (const sh of SHAPES) {
+      const pick = arg('shape')?.split(',');
+      for (const sh of SHAPES.filter((x) => !pick || pick.includes(x.name))) {
         const row = await measure(corpusFile(bytes, sh.vocab, sh.wpl, sh.utf8, seed), o);
         console.log(JSON.stringify({ shape: sh.name, ...row, load: readFileSync('/proc/loadavg', 'latin1').split(' ')[0] }));
       }

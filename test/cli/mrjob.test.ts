@@ -114,6 +114,47 @@ describe.skipIf(!MRJOB)(`--mrjob (mrjob ${MRJOB ?? 'missing'})`, () => {
     expect(ours).toEqual(pairs(inline(job, inputs, ['--min-length', '4'])));
   });
 
+  it('a step\'s jobconf None removes a JOBCONF key for that step only, as mrjob\'s runners do', async () => {
+    const job = s.file(
+      'jobs/step_conf.py',
+      `from mrjob.compat import jobconf_from_env
+from mrjob.job import MRJob
+from mrjob.step import MRStep
+
+
+class StepConf(MRJob):
+    JOBCONF = {'my.team': 'blue', 'my.colour': 'red'}
+
+    def steps(self):
+        return [
+            MRStep(mapper=self.tag, reducer=self.count),
+            MRStep(mapper=self.tag_again, reducer=self.count, jobconf={'my.team': None}),
+        ]
+
+    def seen(self, step):
+        return [step, jobconf_from_env('my.team', 'unset'), jobconf_from_env('my.colour', 'unset')]
+
+    def tag(self, _, line):
+        yield self.seen('step1'), 1
+
+    def count(self, key, ones):
+        yield key, sum(ones)
+
+    def tag_again(self, key, n):
+        yield key + self.seen('step2'), n
+
+
+if __name__ == '__main__':
+    StepConf.run()
+`,
+    );
+    const input = s.file('conf/in.txt', 'a\nb\nc\n');
+    ok(await mr(['submit', '--wait', '--mrjob', job, '-i', 'conf', '-o', 'conf-out']));
+    const ours = pairs(partsOf('conf-out').join(''));
+    expect(ours).toEqual([[['step1', 'blue', 'red', 'step2', 'unset', 'red'], 3]]);
+    expect(ours).toEqual(pairs(inline(job, [input])));
+  });
+
   it('a single-step job with a mapper_pre_filter, a passthrough option, a file argument and FILES equals mrjob\'s local runner', async () => {
     s.file('words/a.txt', '# a comment line\nApple pie and apple tart\nbanana Bread\n');
     s.file('words/b.txt', 'bread and APPLE\n# skipped too\ncherry\n');

@@ -4,8 +4,8 @@
  * already fed to the reducer, which happens only once all slices are fetched). The map
  * outputs live in S3 under their committed attempts, so no map is re-run: the new reduce
  * attempt fetches the same committed attempts again, and the output is byte-identical to
- * a clean run, with the same counters. (Why reducers do not start before the maps end
- * here: docs/architecture.md, "Reduce slow-start".)
+ * a clean run, with the same counters. (Reducers started before the maps end, opt-in:
+ * test/fault/slow-start.test.ts; docs/architecture.md, "Reduce slow-start".)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';

@@ -20,6 +20,16 @@ let t: Template;
 let stack: MapReduceStack;
 const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
 
+/** The dashboard's body as JSON, each CloudFormation token (region, queue names) as the string TOKEN. */
+function dashboardJson(template: Template): string {
+  const body = (Object.values(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody ?? '') as
+    | string
+    | { 'Fn::Join': [string, unknown[]] };
+  if (typeof body === 'string') return body;
+  const [sep, parts] = body['Fn::Join'];
+  return parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join(sep);
+}
+
 beforeAll(() => {
   s = synth({}, { bundle: true });
   t = s.template;
@@ -311,6 +321,12 @@ describe('network and observability', () => {
     ]) {
       expect(body).toContain(needle);
     }
+    // Per job step: the task metrics by their Step dimension (services/metrics.ts), one line each.
+    const widgets = (JSON.parse(dashboardJson(t)) as { widgets: { properties: { title?: string; metrics?: unknown[][] } }[] }).widgets;
+    const perStep = widgets.find((w) => w.properties.title === 'Tasks completed per job step (per minute)');
+    expect(perStep).toBeDefined();
+    const expressions = perStep!.properties.metrics!.map((m) => (m[0] as { expression: string }).expression);
+    expect(expressions).toEqual([METRIC_NAMES.tasksCompleted, METRIC_NAMES.tasksFailed].map((n) => `SEARCH('{"MapReduce",Step,TaskKind,service} MetricName="${n}"', 'Sum', 60)`));
   });
 
   it('outputs the names the CLI reads with --stack', () => {

@@ -247,24 +247,45 @@ describe('Hadoop Streaming jobs', () => {
     expect(vars.MR_JOB_ID).toBeTruthy();
   });
 
-  it('a status on every one of 100k lines: no failed attempt, within 2x of the same mapper without status, last status shown', async () => {
+  it('a status on every one of 100k lines: no failed attempt, within 2x of the same mapper without status, status writes coalesced, last status shown', async () => {
     s.file('storm/in.txt', Array.from({ length: 100_000 }, (_, i) => `line ${i}`).join('\n') + '\n');
     s.script('quiet_map.sh', `exec awk '{ print $0 "\\t1" }'`);
     s.script('storm_map.sh', `exec awk '{ print $0 "\\t1"; print "reporter:status:at " NR > "/dev/stderr" }'`);
-    const time = async (mapper: string, out: string) => {
+    /** One map-only run: its wall time, the map task's claim-to-commit time and DynamoDB updates, and the job. */
+    const runOnce = async (mapper: string, out: string) => {
       const t0 = process.hrtime.bigint();
       const r = await run('-i', 'storm', '-o', s.path(out), '-m', mapper, '-R', '0', '--json');
-      return { ms: Number(process.hrtime.bigint() - t0) / 1e6, stdout: r.stdout };
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const jobId = resultEvent(r.stdout).jobId as string;
+      const [job, tasks] = await Promise.all([access.jobs.get(jobId), access.tasks.list(jobId)]);
+      expect(tasks.map((t) => t.taskId)).toEqual(['m-00000']);
+      const history = tasks[0]!.history ?? [];
+      // No failed attempt: one attempt, committed, and no failure counted anywhere.
+      expect(history.map((h) => h.outcome)).toEqual(['committed']);
+      expect(tasks[0]!.failures).toBe(0);
+      expect(job?.counters['mapreduce.FAILED_ATTEMPTS'] ?? 0).toBe(0);
+      const h = history[0]!;
+      return { ms, taskMs: h.endedAt - h.startedAt, updates: h.requests?.['DynamoDB.UpdateItem'] ?? 0, job: job! };
     };
-    const quiet = await time('./quiet_map.sh', 'out-quiet');
-    const storm = await time('./storm_map.sh', 'out-storm');
-    expect(sortedLines(parts(s.path('out-storm')))).toEqual(sortedLines(parts(s.path('out-quiet'))));
-    const jobId = resultEvent(storm.stdout).jobId as string;
-    const job = await access.jobs.get(jobId);
-    expect(job?.statusMessage).toBe('m-00000: at 100000');
-    expect(job?.counters['mapreduce.FAILED_ATTEMPTS'] ?? 0).toBe(0);
-    // Generous: whole-job wall time (stack overheads included) on a loaded machine.
-    console.log(`status storm: quiet ${quiet.ms.toFixed(0)} ms, storm ${storm.ms.toFixed(0)} ms`);
-    expect(storm.ms).toBeLessThan(2 * quiet.ms + 5000);
+    // Interleaved, best of three each: the first run also warms the workers, and a load spike
+    // on the shared machine slows one run, not the best of three.
+    const quiet: Awaited<ReturnType<typeof runOnce>>[] = [];
+    const storm: Awaited<ReturnType<typeof runOnce>>[] = [];
+    for (let i = 0; i < 3; i++) {
+      quiet.push(await runOnce('./quiet_map.sh', `out-quiet-${i}`));
+      storm.push(await runOnce('./storm_map.sh', `out-storm-${i}`));
+      expect(sortedLines(parts(s.path(`out-storm-${i}`)))).toEqual(sortedLines(parts(s.path(`out-quiet-${i}`))));
+      expect(storm[i]!.job.statusMessage).toBe('m-00000: at 100000');
+    }
+    const show = (runs: typeof quiet) => runs.map((r) => `${r.ms.toFixed(0)} (task ${r.taskMs}, ${r.updates} updates)`).join(', ');
+    console.log(`status storm, job ms: quiet [${show(quiet)}], storm [${show(storm)}]`);
+    // Coalesced: the attempt's item updates (lease renewals and status writes) are bounded by
+    // its heartbeats, never one per status line. A status per line would be 100k updates.
+    const beats = (r: (typeof storm)[number]) => Math.ceil(r.taskMs / Number(env.MR_HEARTBEAT_MS));
+    for (const r of storm) expect(r.updates).toBeLessThanOrEqual(3 * beats(r) + 4);
+    // The job with a status per line finishes within 2x of the same mapper without them.
+    // (The map task alone is slower than 2x on a loaded machine: the awk mapper's own 100k
+    // unbuffered stderr writes through a pipe cost ~0.7 s, docs/hadoop-streaming.md.)
+    expect(Math.min(...storm.map((r) => r.ms))).toBeLessThan(2 * Math.min(...quiet.map((r) => r.ms)));
   });
 });

@@ -8,6 +8,8 @@
 import { writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderReportHtml } from '../../cli/report-html.js';
+import { buildJobReport } from '../../core/job-report.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import type { JobRecord, TaskRecord } from '../../core/model.js';
 import { startFaultStack } from '../helpers/emulators.js';
@@ -72,6 +74,11 @@ describe('multi-step jobs', () => {
 
   /** The three steps run by hand: each step's whole output is the next one's input. */
   function byHand(): Buffer {
+    return byHandSteps().at(-1)!;
+  }
+
+  /** The input and each step's output, run by hand. */
+  function byHandSteps(): Buffer[] {
     const dir = t.dir;
     const sh = (name: string, body: string) => {
       const p = `${dir}/${name}`;
@@ -81,7 +88,7 @@ describe('multi-step jobs', () => {
     const input = Buffer.concat(Object.keys(files).sort().map((k) => files[k]!));
     const one = unixPipeline(input, sh('wc_map.sh', WC_MAP), sh('sum_reduce.sh', SUM_REDUCE));
     const two = unixPipeline(one, sh('swap_map.sh', SWAP_MAP), 'cat');
-    return unixPipeline(two, sh('count_map.sh', COUNT_MAP), sh('sum_reduce.sh', SUM_REDUCE));
+    return [input, one, two, unixPipeline(two, sh('count_map.sh', COUNT_MAP), sh('sum_reduce.sh', SUM_REDUCE))];
   }
 
   let clean: Buffer[];
@@ -118,6 +125,29 @@ describe('multi-step jobs', () => {
     expect(outKeys).toEqual(['out/steps-clean/_SUCCESS', 'out/steps-clean/part-00000']);
     const stepKeys = (await t.blobs.list(t.bucket, `tmp/${jobId}/steps/`)).map((o) => o.key.slice(`tmp/${jobId}/`.length)).sort();
     expect(stepKeys).toEqual(['steps/1/part-00000', 'steps/1/part-00001', 'steps/2/part-00000', 'steps/2/part-00001']);
+
+    // The job report, per step: progress, spans that tile the job, and each step's own
+    // counters, checked against the steps run by hand (lines in = the step before's lines out).
+    const report = buildJobReport({ job: cleanJob, tasks, now: Date.now() });
+    expect(report.steps.map((x) => [x.step, x.state, x.numMaps, x.mapsCommitted, x.numReduces, x.reducesCommitted])).toEqual([
+      [1, 'done', step1Maps, step1Maps, 2, 2],
+      [2, 'done', 2, 2, 2, 2],
+      [3, 'done', 2, 2, 1, 1],
+    ]);
+    expect(report.steps.map((x) => x.attempts)).toEqual([step1Maps + 2, 4, 3]);
+    expect(report.steps[0]!.start).toBe(0);
+    expect(report.steps[1]!.start).toBe(report.steps[0]!.end);
+    expect(report.steps[2]!.start).toBe(report.steps[1]!.end);
+    expect(report.steps[2]!.end).toBe((Date.parse(cleanJob.finishedAt!) - Date.parse(cleanJob.createdAt)) / 1000);
+    const lineCount = (b: Buffer) => b.toString('latin1').split('\n').filter((l) => l !== '').length;
+    const [input, ...outputs] = byHandSteps().map(lineCount);
+    expect(report.steps.map((x) => x.counters?.['mapreduce.MAP_INPUT_RECORDS'])).toEqual([input, outputs[0], outputs[1]]);
+    expect(report.steps.map((x) => x.counters?.['mapreduce.REDUCE_OUTPUT_RECORDS'])).toEqual(outputs);
+    const html = await renderReportHtml(report);
+    for (const n of [1, 2, 3]) {
+      expect(html).toContain(`<tr data-step="${n}" data-state="done">`);
+      expect(html).toContain(`<div class="step-counters" data-step="${n}"><h3>Step ${n} counters</h3>`);
+    }
   }, 200_000);
 
   it('a worker SIGKILLed in the middle of step 2: the task is redone and the output is byte-identical', async () => {

@@ -28,6 +28,18 @@ describe('StderrCapture', () => {
     expect(stderrTail).toBe('warn: x\ntail without newline');
   });
 
+  it('a chunk of many status lines reports its last one (CRLF stripped), keeps the other lines, and counts every counter', () => {
+    const { c, counters, statuses, progress } = capture();
+    const lines = ['reporter:status:a', 'plain 1', 'reporter:counter:G,N,2', 'reporter:status:b', 'reporter:status:', 'plain 2', 'reporter:status:ünï\r', ''];
+    c.write(Buffer.from(lines.join('\n'), 'utf8'));
+    c.write(Buffer.from('reporter:status:split', 'utf8'));
+    c.write(Buffer.from(' across\nreporter:status:x\nreporter:status:last\n', 'utf8'));
+    expect(statuses).toEqual(['ünï', 'split across', 'last']);
+    expect(counters).toEqual([['G', 'N', 2]]);
+    expect(progress()).toBeGreaterThanOrEqual(4);
+    expect(c.finish().stderr.toString('utf8')).toBe('plain 1\nplain 2\n');
+  });
+
   it('treats a final reporter line without newline as a reporter line', () => {
     const { c, statuses } = capture();
     c.write(Buffer.from('reporter:status:last'));

@@ -74,6 +74,7 @@ async function isExecutable(path: string): Promise<boolean> {
 }
 
 const REPORTER = Buffer.from('reporter:', 'latin1');
+const STATUS = Buffer.from('reporter:status:', 'latin1');
 /** A line longer than this is not held back to look for a `reporter:` prefix. */
 const MAX_HELD_LINE = 64 * 1024;
 const TAIL_SOURCE_BYTES = 8 * 1024;
@@ -107,9 +108,17 @@ export class StderrCapture {
   /** Feed a chunk of stderr. */
   write(chunk: Buffer): void {
     let start = 0;
+    // The chunk's last status line, decoded once after the loop: the last status wins, so a
+    // status on every record costs a byte compare each, not a decode and a parse.
+    let status: [number, number] | undefined;
     for (;;) {
       const nl = chunk.indexOf(10, start);
       if (nl < 0) break;
+      if (!this.midLine && this.heldLen === 0 && nl - start >= STATUS.length && chunk.compare(STATUS, 0, STATUS.length, start, start + STATUS.length) === 0) {
+        status = [start + STATUS.length, chunk[nl - 1] === 13 && nl - 1 >= start + STATUS.length ? nl - 1 : nl];
+        start = nl + 1;
+        continue;
+      }
       const piece = chunk.subarray(start, nl + 1);
       start = nl + 1;
       if (this.midLine) {
@@ -124,6 +133,10 @@ export class StderrCapture {
       } else {
         this.line(piece);
       }
+    }
+    if (status) {
+      this.onStatus(chunk.toString('utf8', status[0], status[1]));
+      this.onProgress();
     }
     if (start >= chunk.length) return;
     const rest = chunk.subarray(start);
