@@ -64,7 +64,9 @@ export type MapFn = (line: string, ctx: TaskContext) => void | Promise<void>;
  * be passed as an array, so reducers written for `values: string[]` keep working on
  * small groups; on a large group, array members (`length`, `reduce`, `join`, `[i]`...)
  * fail the task with a message saying to iterate instead. Use `[...values]` only when
- * the group is known to be small.
+ * the group is known to be small. For groups that may be huge, make `reduce` async and
+ * iterate with `for await`: a staged group is then read with async reads and the
+ * worker's heartbeats keep the lease; a sync loop holds the event loop for the whole group.
  */
 export type ReduceFn = (key: string, values: Iterable<string>, ctx: TaskContext) => void | Promise<void>;
 

@@ -55,4 +55,34 @@ describe('GroupValues', () => {
     expect(() => values[0]).toThrow(TaskFailedError);
     g.release();
   });
+
+  it('streams a staged group with async reads under for await, letting timers run between pieces', async () => {
+    const g = new GroupValues(dir, 1000);
+    const want: string[] = [];
+    // ~1.6 MB staged: several 256 KiB reads.
+    for (let i = 0; i < 200_000; i++) {
+      const v = String(i).padStart(7, '0');
+      g.push(v);
+      want.push(v);
+    }
+    // The staged group is also async iterable (the declared type is Iterable<string>).
+    const values = g.take() as Iterable<string> & AsyncIterable<string>;
+    let ticks = 0;
+    let ticksWhileIterating = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const got: string[] = [];
+    try {
+      for await (const v of values) {
+        got.push(v);
+        ticksWhileIterating = ticks;
+      }
+    } finally {
+      clearInterval(timer);
+    }
+    expect(got).toEqual(want);
+    // A synchronous loop would hold the event loop for the whole group: no tick at all.
+    expect(ticksWhileIterating).toBeGreaterThan(0);
+    expect(() => [...values]).toThrow(/only once/);
+    g.release();
+  });
 });

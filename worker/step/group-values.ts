@@ -6,10 +6,15 @@
  * for a hot key (20M values of one word), a group holds at most GROUP_MEMORY_CHARS of
  * values in memory: past that, its values go to a file in the attempt's directory,
  * written in 256 KiB pieces, and `reduce` gets an iterable that reads the file back
- * in pieces (one pass, synchronously, so sync and async reducers alike can use it).
+ * in pieces, once. `for...of` reads it synchronously (any reducer can); `for await...of`
+ * reads it with async reads, so the worker's event loop, and with it the heartbeats that
+ * keep the attempt's lease, runs between pieces. A sync loop over a staged group holds
+ * the event loop for the whole group: a group that takes longer than a lease to iterate
+ * (tens of millions of values) needs an async reducer with `for await` (docs/cli.md).
  * A group that fits is handed over as the array it already is: no copy, no cost.
  */
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TaskFailedError } from '../../core/errors.js';
 import { LineSplitter } from '../../core/records.js';
@@ -102,10 +107,13 @@ const ARRAY_MEMBERS = new Set(['length', 'reduce', 'join', 'map', 'filter', 'for
  */
 function streamedValues(file: string, count: number): Iterable<string> {
   let used = false;
+  const claim = (): void => {
+    if (used) throw new TaskFailedError('the values of a reduce group can be iterated only once', '');
+    used = true;
+  };
   const iterable = {
     [Symbol.iterator]: function* (): Iterator<string> {
-      if (used) throw new TaskFailedError('the values of a reduce group can be iterated only once', '');
-      used = true;
+      claim();
       const fd = openSync(file, 'r');
       try {
         const buf = Buffer.allocUnsafe(IO_BYTES);
@@ -120,6 +128,25 @@ function streamedValues(file: string, count: number): Iterable<string> {
         for (const v of splitter.end()) yield latin1ToText(v);
       } finally {
         closeSync(fd);
+      }
+    },
+    // The same pass with async reads: each piece's read lets timers (heartbeats) run.
+    [Symbol.asyncIterator]: async function* (): AsyncIterator<string> {
+      claim();
+      const handle = await open(file, 'r');
+      try {
+        const buf = Buffer.allocUnsafe(IO_BYTES);
+        const splitter = new LineSplitter();
+        let pos = 0;
+        for (;;) {
+          const { bytesRead } = await handle.read(buf, 0, IO_BYTES, pos);
+          if (bytesRead === 0) break;
+          pos += bytesRead;
+          for (const v of splitter.push(buf.subarray(0, bytesRead))) yield latin1ToText(v);
+        }
+        for (const v of splitter.end()) yield latin1ToText(v);
+      } finally {
+        await handle.close();
       }
     },
   };
