@@ -24,8 +24,13 @@ import { MIB } from './manifest.js';
 export const WORKER_HEAP_ENV = 'MR_WORKER_HEAP_MIB';
 /** Environment variable: the memory of the worker's container, MiB (set by the CDK stack). */
 export const WORKER_MEMORY_ENV = 'MR_WORKER_MEMORY_MIB';
-/** A local stack's worker is a plain process: sized as a small container of this many MiB. */
-export const LOCAL_WORKER_MEMORY_MIB = 512;
+/**
+ * A local stack's worker is a plain process: sized as the CDK stack's default Fargate
+ * worker (`workerMemoryMiB` 2048), so local and deployed workers get the same heap. A
+ * smaller limit costs CPU: a 352 MiB heap (a 512 MiB container) made the shell word count
+ * 15-20 % dearer in CPU per MiB than 1024 MiB (docs/performance.md).
+ */
+export const LOCAL_WORKER_MEMORY_MIB = 2048;
 /** Heap for everything but the sort buffer: code, SDK clients, merge batches, a module's state. */
 export const HEAP_BASE_MIB = 96;
 /** Share of the container the heap gets above its floor. */

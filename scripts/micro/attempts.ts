@@ -17,6 +17,7 @@
  * steps: tr, awk, cut, uniq), from /proc/self/stat. Each figure is
  * the median of `--reps` runs after one warm-up run (the workers are long-lived, so warm).
  */
+import { DEFAULT_TIMINGS } from '../../core/config.js';
 import { ManifestSchema } from '../../core/manifest.js';
 import { stepView } from '../../core/steps.js';
 import { execFileSync } from 'node:child_process';
@@ -75,7 +76,7 @@ function localServices(dir: string, committedMaps: () => TaskItem[]): Services {
   };
   const tasks = { list: async () => committedMaps() };
   const log = { info() {}, warn() {}, error() {}, debug() {} };
-  return { names: { bucket: BUCKET }, blobs, inputs: blobs, tasks, log, now: Date.now } as unknown as Services;
+  return { names: { bucket: BUCKET }, blobs, inputs: blobs, tasks, log, now: Date.now, timings: DEFAULT_TIMINGS } as unknown as Services;
 }
 
 /** Line-aligned byte ranges: `n` splits of the file, like the bench's objects. */
