@@ -28,11 +28,14 @@ import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
 import { exited, signalWorker } from '../helpers/worker-processes.js';
 import type { TestStack } from '../helpers/stack.js';
 
-/** INDEX_MAPPER, but the first attempt of map task SLOW_TASK sleeps SLOW_SECONDS first. */
+/**
+ * INDEX_MAPPER, but the first attempt of map task SLOW_TASK sleeps SLOW_SECONDS first, and
+ * its later attempts BACKUP_SECONDS (default 0).
+ */
 const STRAGGLER_MAPPER = `#!/bin/sh
 export LC_ALL=C
-if [ "$mapreduce_task_partition" = "\${SLOW_TASK:-none}" ] && [ "$MR_ATTEMPT" = "1" ]; then
-  sleep "$SLOW_SECONDS"
+if [ "$mapreduce_task_partition" = "\${SLOW_TASK:-none}" ]; then
+  if [ "$MR_ATTEMPT" = "1" ]; then sleep "$SLOW_SECONDS"; else sleep "\${BACKUP_SECONDS:-0}"; fi
 fi
 awk '{ for (i = 1; i <= NF; i++) print $i "\\t" NR }'
 `;
@@ -237,17 +240,26 @@ describe('the loser SIGKILLed mid-run and the winner right after its commit', ()
   it('the job completes with identical output', async () => {
     const { t, base, clean, cleanJob } = f;
     const output = `s3://${t.bucket}/out/spec-kill/`;
-    const env = { SLOW_TASK: String(SLOW_INDEX), SLOW_SECONDS: '40' };
+    // The backup sleeps 3 s too: the loser is killed while the backup runs, not after.
+    const env = { SLOW_TASK: String(SLOW_INDEX), SLOW_SECONDS: '40', BACKUP_SECONDS: '3' };
     const jobId = await t.submit({ ...base, output, env } as ManifestInput);
+    const slowTask = async () => (await t.s.tasks.list(jobId, 'map')).find((x) => x.taskId === SLOW_TASK);
+    const detail = async () => `job ${(await t.s.jobs.get(jobId))?.status}, task ${JSON.stringify(await slowTask())}`;
 
-    // The backup runs: kill the primary (the loser) in the middle of its attempt.
+    // The primary sleeps, yet its whole split was handed over: the score that once kept the checker from posting.
+    const primary = await waitFor('the straggler\'s first attempt running with its whole split read', async () => {
+      const task = await slowTask();
+      const whole = task?.progressTotal !== undefined && (task.progress ?? 0) >= task.progressTotal;
+      return task?.status === 'RUNNING' && task.attempt === 1 && task.owner && whole ? task : undefined;
+    }, { detail });
+    // The backup claimed (or, on a slow poll, already committed and paused at the hook below).
     const running = await waitFor('a claimed backup of the straggler', async () => {
-      const task = (await t.s.tasks.list(jobId, 'map')).find((x) => x.taskId === SLOW_TASK);
-      return task?.backupOwner && task.status === 'RUNNING' && task.owner ? task : undefined;
-    });
-    // Its mapper sleeps, yet its whole split was handed over: the score that once kept the checker from posting.
-    expect(running.progress).toBeGreaterThanOrEqual(running.progressTotal!);
-    const loser = signalWorker(t, running.owner!, 'SIGKILL');
+      const task = await slowTask();
+      return task?.backupAttempt !== undefined && (task.backupOwner || task.status === 'COMMITTED') ? task : undefined;
+    }, { detail });
+    expect(running.backupAttempt).toBe(2);
+    // Kill the primary (the loser) in the middle of its attempt.
+    const loser = signalWorker(t, primary.owner!, 'SIGKILL');
     await exited(loser);
 
     // The backup committed and paused: kill it before it deletes its message or advances the job.
