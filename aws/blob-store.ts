@@ -43,6 +43,12 @@ export class BlobStore {
     return out.Body as Readable;
   }
 
+  /** Stream a whole object, with its size (ContentLength) from the same answer. */
+  async getSized(bucket: string, key: string): Promise<{ body: Readable; size: number }> {
+    const out = await this.c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return { body: out.Body as Readable, size: out.ContentLength ?? 0 };
+  }
+
   async getObject(bucket: string, key: string): Promise<Readable> {
     const out = await this.c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return out.Body as Readable;
@@ -57,6 +63,26 @@ export class BlobStore {
   async getTextIfExists(bucket: string, key: string): Promise<string | undefined> {
     try {
       return await this.getText(bucket, key);
+    } catch (err) {
+      if (err instanceof NoSuchKey || (err as Error).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * The text of an object of at most `maxBytes` (one GET: the size comes with the answer,
+   * and a bigger body is dropped unread), `{ size }` when it is bigger, undefined when it
+   * does not exist.
+   */
+  async getTextWithin(bucket: string, key: string, maxBytes: number): Promise<{ text: string } | { size: number } | undefined> {
+    try {
+      const out = await this.c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const size = out.ContentLength ?? 0;
+      if (size > maxBytes) {
+        (out.Body as Readable | undefined)?.destroy();
+        return { size };
+      }
+      return { text: (await out.Body?.transformToString('utf8')) ?? '' };
     } catch (err) {
       if (err instanceof NoSuchKey || (err as Error).name === 'NoSuchKey') return undefined;
       throw err;

@@ -57,8 +57,8 @@ export async function handleUpload(s: Services, bucket: string, key: string): Pr
 }
 
 async function handleManifest(s: Services, jobId: string): Promise<SubmissionOutcome> {
-  const existing = await s.jobs.get(jobId);
-  const read = await readManifestText(s, manifestKey(jobId));
+  // Both reads at once: one round trip less between the upload and the first map task.
+  const [existing, read] = await Promise.all([s.jobs.get(jobId), readManifestText(s, manifestKey(jobId))]);
   if (read.kind === 'missing') return { outcome: 'ignored', why: `${manifestKey(jobId)} no longer exists` };
   if (existing) {
     // The record keeps the manifest that ran; an upload that differs is refused, never run or kept.
@@ -67,7 +67,7 @@ async function handleManifest(s: Services, jobId: string): Promise<SubmissionOut
     }
     return refuseReupload(s, existing, read);
   }
-  return submitJob(s, jobId, () => {
+  return submitJob(s, jobId, existing, () => {
     if (read.kind === 'oversize') {
       throw new ManifestError([`the manifest is ${read.size} bytes; the limit is ${MANIFEST_LIMITS.maxManifestBytes}`]);
     }
@@ -112,7 +112,7 @@ async function checkBatch(s: Services, pipeline: string, batch: string, deadline
     }
   }
   const configText = await s.blobs.getTextIfExists(s.names.bucket, pipelineConfigKey(pipeline));
-  return submitJob(s, jobId, () => {
+  return submitJob(s, jobId, existing, () => {
     if (configText === undefined) {
       throw new ManifestError([
         `no pipeline config at s3://${s.names.bucket}/${pipelineConfigKey(pipeline)}: upload one (a manifest without "input") first`,
@@ -151,9 +151,10 @@ export function batchManifest(configText: string, bucket: string, pipeline: stri
 /**
  * Create a job. Invalid manifests, refused locations and plans over the limits
  * become a FAILED job record whose reason the CLI shows; nothing is written under the output.
+ * `existing` is the job record as the caller just read it (a job created since then makes
+ * the conditional create fail: a duplicate).
  */
-export async function submitJob(s: Services, jobId: string, load: () => Manifest): Promise<SubmissionOutcome> {
-  const existing = await s.jobs.get(jobId);
+export async function submitJob(s: Services, jobId: string, existing: JobRecord | undefined, load: () => Manifest): Promise<SubmissionOutcome> {
   if (existing) return existing.status === 'CREATING' ? resume(s, existing) : { outcome: 'duplicate', jobId };
   let manifest: Manifest;
   let inputs: Awaited<ReturnType<typeof checkSubmission>>;

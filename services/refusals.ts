@@ -65,11 +65,9 @@ export type ManifestRead = { kind: 'text'; text: string } | { kind: 'oversize'; 
 
 /** Read a manifest, refusing to download one over the size limit. */
 export async function readManifestText(s: Services, key: string): Promise<ManifestRead> {
-  const head = await s.blobs.head(s.names.bucket, key);
-  if (!head) return { kind: 'missing' };
-  if (head.size > MANIFEST_LIMITS.maxManifestBytes) return { kind: 'oversize', size: head.size };
-  const text = await s.blobs.getTextIfExists(s.names.bucket, key);
-  return text === undefined ? { kind: 'missing' } : { kind: 'text', text };
+  const read = await s.blobs.getTextWithin(s.names.bucket, key, MANIFEST_LIMITS.maxManifestBytes);
+  if (!read) return { kind: 'missing' };
+  return 'size' in read ? { kind: 'oversize', size: read.size } : { kind: 'text', text: read.text };
 }
 
 /** Key-order-independent JSON, to compare manifests. */

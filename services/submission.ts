@@ -158,6 +158,10 @@ export async function checkSubmission(
   if (local !== undefined && !o.localFiles) throw new SubmissionRefusedError(localInputRefusal(local));
   const settings = settingsOf(m);
   const uris = inputsOf(m).filter((uri) => !(o.skipInputs ?? []).includes(uri));
+  // The output check goes out with the listing (one round trip less before the job exists);
+  // an input refusal still comes first, as when they ran one after the other.
+  const outputTaken = !m.overwrite && !o.resuming ? outputHoldsObjects(blobs, m.output) : Promise.resolve(false);
+  outputTaken.catch(() => {}); // awaited below, after the input checks
   const inputs = uris.length === 0 ? [] : await listInputs(blobs, uris, settings, o.inputLimit, o.localFiles);
   if (uris.length > 0 && inputs.length === 0) {
     throw new SubmissionRefusedError(`Input ${uris.join(', ')} holds only hidden files (_* and .*, skipped as in Hadoop): nothing to process.`);
@@ -165,20 +169,21 @@ export async function checkSubmission(
   if (inputs.length > 0 && inputs.every((x) => x.size === 0)) {
     throw new SubmissionRefusedError(`Input ${inputsOf(m).join(', ')} is empty (0 bytes): nothing to process.`);
   }
-  if (!m.overwrite && !o.resuming) {
-    const out = asPrefix(parseS3Uri(m.output));
-    let taken: boolean;
-    try {
-      taken = await blobs.hasAny(out.bucket, out.key);
-    } catch (err) {
-      throw refusalOf(err, m.output);
-    }
-    if (taken) {
-      throw new SubmissionRefusedError(
-        `Output ${formatS3Uri(out)} already exists and holds objects: choose another output, remove it, ` +
-          'or pass --overwrite ("overwrite": true in a manifest) to replace its part files.',
-      );
-    }
+  if (await outputTaken) {
+    throw new SubmissionRefusedError(
+      `Output ${formatS3Uri(asPrefix(parseS3Uri(m.output)))} already exists and holds objects: choose another output, remove it, ` +
+        'or pass --overwrite ("overwrite": true in a manifest) to replace its part files.',
+    );
   }
   return inputs;
+}
+
+/** Whether the output prefix holds any object; S3 refusals become SubmissionRefusedError. */
+async function outputHoldsObjects(blobs: BlobStore, output: string): Promise<boolean> {
+  const out = asPrefix(parseS3Uri(output));
+  try {
+    return await blobs.hasAny(out.bucket, out.key);
+  } catch (err) {
+    throw refusalOf(err, output);
+  }
 }

@@ -2,28 +2,33 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BlobStore } from '../aws/blob-store.js';
 import type { TaskItem } from '../aws/task-store.js';
 import type { AcceptedJob } from '../core/model.js';
 import { FileCache } from './attempt-dir.js';
 
 const SCRIPT = Buffer.from('#!/bin/sh\ncat\n');
-/** A store of one object; `breakFirst` makes the first read stop mid-body with a connection reset. */
+/**
+ * A store of one object, read by a plain GET (with its size) and by ranges, with no HEAD (a
+ * download that asked for one would fail); `breakFirst` makes the first read stop mid-body
+ * with a connection reset.
+ */
 const store = (breakFirst = false) => {
   const reads: [number, number][] = [];
+  const read = (from: number, to: number) => {
+    reads.push([from, to]);
+    if (breakFirst && reads.length === 1) {
+      return Readable.from((async function* () {
+        yield SCRIPT.subarray(from, from + 4);
+        throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      })());
+    }
+    return Readable.from([SCRIPT.subarray(from, to)]);
+  };
   const b = {
-    head: async (bucket: string, key: string) => ({ bucket, key, size: SCRIPT.length }),
-    getRange: async (_b: string, _k: string, from: number, to: number) => {
-      reads.push([from, to]);
-      if (breakFirst && reads.length === 1) {
-        return Readable.from((async function* () {
-          yield SCRIPT.subarray(from, from + 4);
-          throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-        })());
-      }
-      return Readable.from([SCRIPT.subarray(from, to)]);
-    },
+    getSized: async () => ({ body: read(0, SCRIPT.length), size: SCRIPT.length }),
+    getRange: async (_b: string, _k: string, from: number, to: number) => read(from, to),
   } as unknown as BlobStore;
   return { blobs: b, reads };
 };
@@ -81,5 +86,22 @@ describe('FileCache shipped-file download', () => {
       [0, SCRIPT.length],
       [4, SCRIPT.length],
     ]);
+  });
+});
+
+describe('FileCache.prefetch', () => {
+  let scratch = '';
+  afterEach(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('starts the download before prepare, which uses it: one read in all, the job held for dropEnded', async () => {
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'mr-cache-'));
+    const { blobs: counted, reads } = store();
+    const cache = new FileCache(counted, scratch);
+    cache.prefetch(job('p'));
+    expect(cache.heldJobs()).toEqual(['p']);
+    await vi.waitFor(() => expect(reads).toHaveLength(1)); // under way before any prepare
+    const dir = await cache.prepare(job('p'), task);
+    expect(readFileSync(path.join(dir, 'map.sh'))).toEqual(SCRIPT);
+    expect(reads).toEqual([[0, SCRIPT.length]]);
   });
 });

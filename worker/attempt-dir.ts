@@ -15,7 +15,7 @@ import { PoisonTaskError } from '../core/errors.js';
 import type { AcceptedJob } from '../core/model.js';
 import type { StepView } from '../core/steps.js';
 import { parseS3Uri } from '../core/s3uri.js';
-import { resumingRange } from './resume-range.js';
+import { resumingObject } from './resume-range.js';
 import { taskEnv } from './task-env.js';
 
 /** The file name a shipped object gets in the working directory. */
@@ -51,12 +51,14 @@ export class FileCache {
         // Download to a private name, then rename: workers sharing a scratch dir (the local stack's
         // do) must never copy a file another worker is still writing (a truncated script runs "fine").
         const part = `${dest}.${process.pid}-${randomBytes(4).toString('hex')}.part`;
-        const info = await this.blobs.head(loc.bucket, loc.key);
-        if (!info) throw new PoisonTaskError(`Shipped file ${uri} does not exist`, '');
         try {
-          // A body reset mid-way is re-requested from the byte reached (resume-range.ts).
-          const body = resumingRange((from, to) => this.blobs.getRange(loc.bucket, loc.key, from, to), 0, info.size);
-          await pipeline(Readable.from(info.size === 0 ? [] : body), createWriteStream(part));
+          // One GET (its answer tells the size, no HEAD first); a body reset mid-way is
+          // re-requested from the byte reached (resume-range.ts).
+          const body = resumingObject(
+            () => this.blobs.getSized(loc.bucket, loc.key),
+            (from, to) => this.blobs.getRange(loc.bucket, loc.key, from, to),
+          );
+          await pipeline(Readable.from(body), createWriteStream(part));
           await rename(part, dest);
         } catch (err) {
           await rm(part, { force: true });
@@ -71,6 +73,16 @@ export class FileCache {
       this.downloads.set(cacheKey, p);
     }
     return p;
+  }
+
+  /**
+   * Start downloading a job's files now (the claim is still in flight); `prepare` then
+   * waits for the same downloads. A failed download is dropped here and met again by
+   * `prepare`, which reports it as before.
+   */
+  prefetch(job: AcceptedJob): void {
+    this.jobs.add(job.jobId);
+    for (const uri of job.manifest.files) this.fetch(job.jobId, uri).catch(() => {});
   }
 
   /** Make a fresh attempt dir holding the job's files (executable). */

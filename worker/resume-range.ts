@@ -42,3 +42,31 @@ export async function* resumingRange(get: RangeReader, start: number, end: numbe
     }
   }
 }
+
+/** The first answer of a whole-object read: its body and the object's size. */
+export interface SizedBody {
+  readonly body: AsyncIterable<Buffer>;
+  readonly size: number;
+}
+
+/**
+ * Yields every byte of a whole object: one plain GET (`getWhole`, which tells the size, so no
+ * HEAD goes first); a body that breaks or ends short is resumed by ranges from the byte
+ * reached, under the same attempts as `resumingRange`.
+ */
+export async function* resumingObject(getWhole: () => Promise<SizedBody>, get: RangeReader, o: ResumeOptions = DEFAULT_RESUME): AsyncIterable<Buffer> {
+  const first = await getWhole();
+  let at = 0;
+  try {
+    for await (const chunk of first.body) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      const take = b.subarray(0, Math.max(0, first.size - at));
+      at += take.length;
+      if (take.length > 0) yield take;
+    }
+  } catch (err) {
+    if (o.attempts <= 1 || o.signal?.aborted) throw err;
+    await new Promise((r) => setTimeout(r, o.retryBaseMs));
+  }
+  if (at < first.size) yield* resumingRange(get, at, first.size, { ...o, attempts: o.attempts - 1, retryBaseMs: o.retryBaseMs * 2 });
+}

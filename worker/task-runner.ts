@@ -78,8 +78,16 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
   const { s } = d;
   const requestsAtClaim = s.clients.requests?.snapshot();
   const claimedAt = s.now();
+  const jobPromise = recentJob(s, parsed.jobId, stepOfTaskId(parsed.taskId)) ?? s.jobs.get(parsed.jobId);
+  // The job's shipped files download while the claim is in flight (a task this worker does
+  // not get leaves them to dropEnded, like any ended job's files).
+  void jobPromise
+    .then((j) => {
+      if (j && isAccepted(j) && !isTerminal(j.status)) d.files.prefetch(j);
+    })
+    .catch(() => {});
   const [jobRead, claimed] = await Promise.allSettled([
-    recentJob(s, parsed.jobId, stepOfTaskId(parsed.taskId)) ?? s.jobs.get(parsed.jobId),
+    jobPromise,
     parsed.backup
       ? claimFor(s, parsed, d.workerId, claimedAt)
       : s.tasks
