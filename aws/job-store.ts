@@ -3,14 +3,18 @@
  * (two workers committing the last maps at once, a worker and the checker) act once:
  * the winner gets `true`, everyone else `false`.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StaleStateError } from '../core/errors.js';
 import type { JobRecord, JobStatus, StepSummary, TaskRecord } from '../core/model.js';
 import type { AwsClients } from './clients.js';
+import { newTaskPut } from './task-store.js';
 import { ACTIVE_JOB, ACTIVE_TASK, fenced, isConditionFailure, itemToJob, itemToTask, jobKey } from './items.js';
 
 /** The job record is at step `:from` (the first step's record may have no `step`). */
 const stepIs = (from: number) => (from === 0 ? '(attribute_not_exists(#step) OR #step = :from)' : '#step = :from');
+
+/** Task records written in the job's own create transaction at most (DynamoDB takes 100 items per transaction). */
+export const MAX_TASKS_WITH_JOB = 99;
 
 export class JobStore {
   constructor(
@@ -23,22 +27,40 @@ export class JobStore {
     await fenced(
       () =>
         this.c.doc.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: {
-              ...jobKey(job.jobId),
-              itemType: 'JOB',
-              typeSort: `${job.createdAt}#${job.jobId}`,
-              ...(isTerminal(job.status) ? {} : { activeKind: ACTIVE_JOB, activeSort: job.jobId }),
-              ...job,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
+          new PutCommand({ ...this.newJobPut(job), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
         ),
       (current, cause) =>
         new StaleStateError(`Job ${job.jobId} already exists`, current && itemToJob(current), { cause }),
     );
+  }
+
+  /**
+   * Create a job and all its task records in one transaction (at most MAX_TASKS_WITH_JOB
+   * tasks), the record marked `tasksWritten` from the start: two round trips less than
+   * create, put the tasks, mark them written. Throws StaleStateError when the job or any of
+   * its tasks exists already (nothing is written then).
+   */
+  async createWithTasks(job: JobRecord, tasks: readonly TaskRecord[]): Promise<void> {
+    if (tasks.length > MAX_TASKS_WITH_JOB) throw new Error(`createWithTasks: ${tasks.length} tasks, at most ${MAX_TASKS_WITH_JOB}`);
+    const puts = [this.newJobPut({ ...job, tasksWritten: true }), ...tasks.map((t) => newTaskPut(this.table, t))];
+    await fenced(
+      () => this.c.doc.send(new TransactWriteCommand({ TransactItems: puts.map((Put) => ({ Put })) })),
+      (_current, cause) => new StaleStateError(`Job ${job.jobId} or one of its tasks already exists`, undefined, { cause }),
+    );
+  }
+
+  private newJobPut(job: JobRecord) {
+    return {
+      TableName: this.table,
+      Item: {
+        ...jobKey(job.jobId),
+        itemType: 'JOB',
+        typeSort: `${job.createdAt}#${job.jobId}`,
+        ...(isTerminal(job.status) ? {} : { activeKind: ACTIVE_JOB, activeSort: job.jobId }),
+        ...job,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    };
   }
 
   async get(jobId: string, consistent = true): Promise<JobRecord | undefined> {

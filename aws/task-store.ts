@@ -84,6 +84,15 @@ export function leaseWriteAttemptMs(leaseMs: number): number {
   return Math.min(3000, Math.max(1000, Math.floor(leaseMs / 3)));
 }
 
+/** The conditional put of a new task record (also written with its job: JobStore.createWithTasks). */
+export function newTaskPut(table: string, t: TaskRecord) {
+  return {
+    TableName: table,
+    Item: { ...taskKey(t.jobId, t.taskId), itemType: 'TASK', ...t },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  };
+}
+
 export class TaskStore {
   /** The transitions of speculative backup attempts; owner transitions of a backup ref go there. */
   readonly backups: BackupStore;
@@ -103,11 +112,7 @@ export class TaskStore {
    * its items are put one by one, each only if absent.
    */
   async putNew(tasks: readonly TaskRecord[]): Promise<void> {
-    const put = (t: TaskRecord) => ({
-      TableName: this.table,
-      Item: { ...taskKey(t.jobId, t.taskId), itemType: 'TASK', ...t },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    });
+    const put = (t: TaskRecord) => newTaskPut(this.table, t);
     for (let i = 0; i < tasks.length; i += 100) {
       const chunk = tasks.slice(i, i + 100);
       try {

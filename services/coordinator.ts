@@ -18,7 +18,8 @@ import { settingsOf } from '../core/job-settings.js';
 import { stepView, type StepView } from '../core/steps.js';
 import { computeSplits } from '../core/splits.js';
 import { type Services, iso } from './context.js';
-import { type PlanResume, writePlan } from './plan-writer.js';
+import { type PlanResume, planTasks, writePlan } from './plan-writer.js';
+import { MAX_TASKS_WITH_JOB } from '../aws/job-store.js';
 import { readManifestText, refuseKey, refuseReupload, reject, sameManifest } from './refusals.js';
 import { checkSubmission } from './submission.js';
 import { sampleSplitPoints, storeSplitPoints } from './total-order-sampler.js';
@@ -193,14 +194,35 @@ export async function submitJob(s: Services, jobId: string, existing: JobRecord 
     createdAt: now,
     updatedAt: now,
   };
+  let written: PlanResume | undefined;
   try {
-    await s.jobs.create(job);
+    written = await createJob(s, job, splits);
   } catch (err) {
     if (isErrorNamed(err, 'StaleStateError')) return { outcome: 'duplicate', jobId };
     throw err;
   }
   s.log.info(LOG_EVENTS.jobCreated, { jobId, numMaps: splits.length, numReduces: job.numReduces, inputBytes: job.inputBytes });
-  return planFrom(s, job, splits, undefined);
+  return planFrom(s, job, splits, written);
+}
+
+/**
+ * Write the job record; a plan that fits one transaction goes with it (two round trips
+ * less before the first map task is sent) and is returned as written. Task records left
+ * without a job (an expired record's id reused) make that transaction fail: then, as for
+ * a bigger plan, the record alone, and the plan in steps (plan-writer.ts).
+ */
+async function createJob(s: Services, job: JobRecord, splits: InputSplit[]): Promise<PlanResume | undefined> {
+  const tasks = planTasks({ jobId: job.jobId, splits, numReduces: job.numReduces }, 0, splits.length + job.numReduces);
+  if (tasks.length <= MAX_TASKS_WITH_JOB) {
+    try {
+      await s.jobs.createWithTasks(job, tasks);
+      return { tasksWritten: true };
+    } catch (err) {
+      if (!isErrorNamed(err, 'StaleStateError')) throw err;
+    }
+  }
+  await s.jobs.create(job);
+  return undefined;
 }
 
 function planSplits(m: Manifest, inputs: Parameters<typeof computeSplits>[0]): InputSplit[] {
