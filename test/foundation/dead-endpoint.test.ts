@@ -16,7 +16,7 @@ import { EnvironmentError } from '../../core/errors.js';
 import { localResourceNames } from '../../core/resources.js';
 import { BlobStore } from '../../aws/blob-store.js';
 import { cli } from '../helpers/cli.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../local/free-port.js';
 import { waitFor } from '../helpers/wait.js';
 
 const isAlive = (pid: number) => {
