@@ -6,25 +6,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
-import type { JobRecord } from '../../core/model.js';
 import { startFaultStack } from '../helpers/emulators.js';
-import { expectIdenticalParts, sortedCounters, syntheticText } from '../helpers/index-job.js';
-import { cleanIndexRun, expectRedoneAfterStall, killAndReplaceWorker } from '../helpers/killed-task.js';
+import { expectIdenticalParts, sortedCounters } from '../helpers/index-job.js';
+import { type CleanIndexRun, cleanIndexRun, expectRedoneAfterStall, killAndReplaceWorker } from '../helpers/killed-task.js';
 import type { TestStack } from '../helpers/stack.js';
 import { saveWorkerLogs } from '../helpers/worker-logs.js';
 import { waitForRunningTask } from '../helpers/worker-processes.js';
 
 describe('a worker SIGKILLed in the middle of a task', () => {
   let t: TestStack;
-  let base: Omit<ManifestInput, 'output'>;
-  let clean: Buffer[];
-  let cleanJob: JobRecord;
-  const input = syntheticText(400);
+  let ref: CleanIndexRun;
 
   beforeAll(async () => {
     t = await startFaultStack({ workers: 2 });
     // Each attempt sleeps first, so "in the middle" lasts long enough to hit.
-    ({ base, clean, cleanJob } = await cleanIndexRun(t, 'kill', input, { MAP_SLEEP: '2', REDUCE_SLEEP: '2' }));
+    ref = await cleanIndexRun(t, 'kill', { MAP_SLEEP: '2', REDUCE_SLEEP: '2' });
   });
 
   afterAll(async () => {
@@ -35,7 +31,7 @@ describe('a worker SIGKILLed in the middle of a task', () => {
   for (const kind of ['map', 'reduce'] as const) {
     it(`${kind} task: the task is redone after the lease expires and the output is byte-identical`, async () => {
       const output = `s3://${t.bucket}/out/kill-${kind}/`;
-      const jobId = await t.submit({ ...base, output } as ManifestInput);
+      const jobId = await t.submit({ ...ref.base, output } as ManifestInput);
       const victim = await waitForRunningTask(t, jobId, kind, 300);
       await killAndReplaceWorker(t, victim.owner);
 
@@ -43,9 +39,9 @@ describe('a worker SIGKILLed in the middle of a task', () => {
       const { job, task } = await expectRedoneAfterStall(t, jobId, kind, victim);
       expect(task?.owner).not.toBe(victim.owner);
 
-      expectIdenticalParts(await t.readParts(output, 2), clean, `output after killing a ${kind} worker`);
+      expectIdenticalParts(await t.readParts(output, 2), ref.clean, `output after killing a ${kind} worker`);
       // Counters are added by commits only, so the lost attempt left no trace in them.
-      expect(sortedCounters(job)).toEqual(sortedCounters(cleanJob));
+      expect(sortedCounters(job)).toEqual(sortedCounters(ref.cleanJob));
     });
   }
 });

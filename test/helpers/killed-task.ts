@@ -7,7 +7,7 @@
 import { expect } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
 import type { JobRecord, TaskKind, TaskRecord } from '../../core/model.js';
-import { countWords, indexJobBase, indexWordTotal } from './index-job.js';
+import { countWords, indexJobBase, indexWordTotal, syntheticText } from './index-job.js';
 import type { TestStack } from './stack.js';
 import { finish } from './worker-logs.js';
 import { exited, signalWorker } from './worker-processes.js';
@@ -19,8 +19,9 @@ export interface CleanIndexRun {
   readonly cleanJob: JobRecord;
 }
 
-/** Run the index job over `input` once without faults, into out/<name>-clean/, and check it counted every word. */
-export async function cleanIndexRun(t: TestStack, name: string, input: Buffer, env: Record<string, string>): Promise<CleanIndexRun> {
+/** Run the index job over 400 synthetic lines once without faults, into out/<name>-clean/, and check it counted every word. */
+export async function cleanIndexRun(t: TestStack, name: string, env: Record<string, string>): Promise<CleanIndexRun> {
+  const input = syntheticText(400);
   const base = await indexJobBase(t, name, input, env);
   const output = `s3://${t.bucket}/out/${name}-clean/`;
   const cleanJob = await finish(t, await t.submit({ ...base, output } as ManifestInput));
