@@ -55,7 +55,11 @@ export async function expectRedoneAfterStall(
   const job = await finish(t, jobId);
   expect(job.status, job.reason).toBe('SUCCEEDED');
   const task = (await t.s.tasks.list(jobId, kind)).find((x) => x.taskId === victim.taskId);
-  expect(task).toMatchObject({ status: 'COMMITTED', stalls: 1, failures: 0 });
+  expect(task).toMatchObject({ status: 'COMMITTED', failures: 0 });
+  // The killed attempt was reclaimed (a stall). On a loaded machine a later attempt may lose
+  // its lease too (one more stall), so the count is at least one, not exactly one.
+  expect(task?.stalls).toBeGreaterThanOrEqual(1);
+  expect(task?.history?.find((h) => h.attempt === victim.attempt)?.outcome).toBe('reclaimed');
   expect(task?.committedAttempt).toBeGreaterThan(victim.attempt);
   return { job, task };
 }
