@@ -104,7 +104,7 @@ export async function speculate(s: Services, active: readonly TaskRecord[], jobs
         await s.taskQueue.sendAll([taskMessageBody(job.jobId, taskId, true)]);
         posted.push(`${job.jobId}/${taskId}`);
         fleet = { ...fleet, idleWorkers: fleet.idleWorkers - 1, backupsInFlight: fleet.backupsInFlight + 1 };
-        s.log.info(LOG_EVENTS.backupPosted, { jobId: job.jobId, taskId, attempt, primaryOwner: task.owner, progress: task.progress });
+        s.log.info(LOG_EVENTS.backupPosted, { jobId: job.jobId, taskId, attempt, primaryOwner: task.owner, progress: task.progress, progressAt: task.progressAt });
       } catch (err) {
         // The task moved (committed, reclaimed) or another checker posted it first.
         if (!isErrorNamed(err, 'StaleStateError')) throw err;
