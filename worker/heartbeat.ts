@@ -54,6 +54,9 @@ export class Heartbeat {
   /** Beats since the running attempt was tracked, and when its lease was last written. */
   private taskBeats = 0;
   private leaseWrittenAt = 0;
+  /** The running attempt's bytes at the last beat that saw them grow, and when (its claim at first). */
+  private progressSeen = 0;
+  private progressMovedAt = 0;
   private inFlight: Promise<void> | undefined;
   readonly startedAt: number;
 
@@ -83,6 +86,18 @@ export class Heartbeat {
     this.running = a;
     this.taskBeats = 0;
     this.leaseWrittenAt = this.s.now();
+    this.progressSeen = a.progress?.done ?? 0;
+    this.progressMovedAt = this.leaseWrittenAt;
+  }
+
+  /** The attempt's progress as the lease write reports it, with when it last moved. */
+  private sampleProgress(a: TrackedAttempt, now: number): AttemptProgress | undefined {
+    if (!a.progress) return undefined;
+    if (a.progress.done !== this.progressSeen) {
+      this.progressSeen = a.progress.done;
+      this.progressMovedAt = now;
+    }
+    return { done: a.progress.done, total: a.progress.total, movedAt: this.progressMovedAt };
   }
 
   untrack(): void {
@@ -139,12 +154,13 @@ export class Heartbeat {
   private async beatTask(a: TrackedAttempt, now: number): Promise<void> {
     const s = this.s;
     const beat = ++this.taskBeats;
+    const progress = this.sampleProgress(a, now);
     // claim ──┬── beat (< ½ interval later: the claim's lease is fresh, skip) ── beat (extend) ──
     // so consecutive lease writes are at most 1½ intervals apart, against a lease of 5.
     if (now - this.leaseWrittenAt >= s.timings.heartbeatMs / 2) {
       // Each try is cut well inside the lease (leaseWriteAttemptMs, aws/task-store.ts) and
       // retried by the client, so one black-holed write does not outlast a healthy lease.
-      await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings), a.progress && { done: a.progress.done, total: a.progress.total });
+      await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings), progress);
       this.leaseWrittenAt = now;
     }
     const visibility = TASKS_QUEUE.visibilityTimeoutSeconds;
