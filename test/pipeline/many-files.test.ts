@@ -15,8 +15,11 @@ const R = 4;
 describe('many input objects', () => {
   let t: TestStack;
   beforeAll(async () => {
-    // Slower heartbeats and sweeps than FAST_TIMINGS: less background load on the emulator for 2,000 tasks.
-    t = await TestStack.start({ workers: 3, timings: { heartbeatMs: 1000, checkerIntervalMs: 1000 } });
+    // The deployment's heartbeats (2 s, a 10 s lease) and slower sweeps than FAST_TIMINGS: less
+    // background load on the emulator for 2,000 tasks, and a lease that outlives one request
+    // stalled for the SDK's 10 s timeout (a fresh-clone run at load 16 lost four reduce
+    // attempts' 5 s leases that way while 3 reducers fetched 2,000 slices each).
+    t = await TestStack.start({ workers: 3, timings: { heartbeatMs: 2000, checkerIntervalMs: 1000 } });
   });
   afterAll(async () => {
     await t?.stop();
