@@ -4,7 +4,7 @@
  * the issues: 2 s heartbeats, dead after 5 missed, 4 attempts, 10 min task timeout.
  * Tests shorten the intervals through these variables, never through sleeps.
  */
-import { MIB } from './manifest.js';
+import { MIB } from './manifest-limits.js';
 import type { ResourceNames } from './resources.js';
 
 export interface Timings {
