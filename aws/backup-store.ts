@@ -4,7 +4,7 @@
  * the task runner and the heartbeat drive a backup exactly like a primary attempt.
  */
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { LeaseLostError, StaleStateError } from '../core/errors.js';
+import { StaleStateError } from '../core/errors.js';
 import type { AttemptOutcome, TaskRecord } from '../core/model.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import {
@@ -19,23 +19,10 @@ import {
 } from './backup-writes.js';
 import type { AwsClients } from './clients.js';
 import { fenced, itemToTask, jobKey, taskKey } from './items.js';
+import { backupLeaseLost, stale } from './task-conflicts.js';
 import { type AttemptDetails, type AttemptProgress, type AttemptRef, attemptEntry, committedBy, jobCommitWrite, type TaskWrite } from './task-writes.js';
 
 type Item = Record<string, unknown>;
-
-function lost(ref: AttemptRef, what: string) {
-  return (current: Item | undefined, cause: unknown) =>
-    new LeaseLostError<TaskRecord>(
-      `${what} refused: ${ref.jobId}/${ref.taskId} backup attempt ${ref.attempt} no longer holds its lease`,
-      current && itemToTask(current),
-      { cause, context: { jobId: ref.jobId, taskId: ref.taskId, owner: ref.owner, attempt: ref.attempt, backup: true } },
-    );
-}
-
-function stale(jobId: string, taskId: string, what: string) {
-  return (current: Item | undefined, cause: unknown) =>
-    new StaleStateError<TaskRecord>(`${jobId}/${taskId} ${what}`, current && itemToTask(current), { cause, context: { jobId, taskId } });
-}
 
 /** The task record as the backup's claim shows it: attempt, owner and claim time are the backup's. */
 export function asBackupTask(t: TaskRecord): TaskRecord {
@@ -78,7 +65,7 @@ export class BackupStore {
   }
 
   async heartbeat(ref: AttemptRef, now: number, leaseMs: number, progress?: AttemptProgress, opts?: { readonly requestTimeout?: number }): Promise<void> {
-    await this.update(ref.jobId, ref.taskId, backupHeartbeatWrite(ref, now, leaseMs, progress), lost(ref, 'Heartbeat'), opts);
+    await this.update(ref.jobId, ref.taskId, backupHeartbeatWrite(ref, now, leaseMs, progress), backupLeaseLost(ref, 'Heartbeat'), opts);
   }
 
   /** commit of the backup, with the job's commit counter, its counters and SPECULATIVE_WINS. */
@@ -101,7 +88,7 @@ export class BackupStore {
               ],
             }),
           ),
-        lost(ref, 'Commit'),
+        backupLeaseLost(ref, 'Commit'),
       );
       return 'committed';
     } catch (err) {
@@ -120,13 +107,13 @@ export class BackupStore {
     for (let tries = 0; ; tries++) {
       const task = await this.get(ref.jobId, ref.taskId);
       if (!task || task.backupOwner !== ref.owner || task.backupAttempt !== ref.attempt) {
-        throw lost(ref, 'End')(undefined, undefined);
+        throw backupLeaseLost(ref, 'End')(undefined, undefined);
       }
       const seen = task.status;
-      if (seen !== 'RUNNING' && seen !== 'PENDING' && seen !== 'COMMITTED') throw lost(ref, 'End')(undefined, undefined);
+      if (seen !== 'RUNNING' && seen !== 'PENDING' && seen !== 'COMMITTED') throw backupLeaseLost(ref, 'End')(undefined, undefined);
       const ended = seen === 'COMMITTED' && !committedBy(ref, task) ? 'superseded' : outcome;
       try {
-        await this.update(ref.jobId, ref.taskId, endBackupWrite(ref, now, seen, attemptEntry(ref, now, ended, details), expired), lost(ref, 'End'));
+        await this.update(ref.jobId, ref.taskId, endBackupWrite(ref, now, seen, attemptEntry(ref, now, ended, details), expired), backupLeaseLost(ref, 'End'));
         return seen;
       } catch (err) {
         // The primary moved (committed, failed) between the read and the write: read again.
@@ -137,7 +124,7 @@ export class BackupStore {
 
   /** superseded: the history entry of a primary attempt that lost to the backup. */
   async superseded(ref: AttemptRef, now: number, details: AttemptDetails = {}): Promise<void> {
-    await this.update(ref.jobId, ref.taskId, supersededWrite(ref, attemptEntry(ref, now, 'superseded', details)), lost(ref, 'Superseded'));
+    await this.update(ref.jobId, ref.taskId, supersededWrite(ref, attemptEntry(ref, now, 'superseded', details)), backupLeaseLost(ref, 'Superseded'));
   }
 
   private async get(jobId: string, taskId: string): Promise<TaskRecord | undefined> {

@@ -100,6 +100,7 @@ const TaskSchema = z.looseObject({
   history: z.array(AttemptEntrySchema).optional(),
   progress: num.optional(),
   progressTotal: num.optional(),
+  progressAt: num.optional(),
   backupAttempt: num.optional(),
   backupPostedAt: num.optional(),
   backupOwner: z.string().optional(),

@@ -1,21 +1,36 @@
 /**
- * Job record transitions. Each is a conditional write so that concurrent callers
- * (two workers committing the last maps at once, a worker and the checker) act once:
- * the winner gets `true`, everyone else `false`.
+ * Job record transitions. Each is a conditional write (built in aws/job-writes.ts) so that
+ * concurrent callers (two workers committing the last maps at once, a worker and the
+ * checker) act once: the winner gets `true`, everyone else `false`.
  */
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StaleStateError } from '../core/errors.js';
-import type { JobRecord, JobStatus, StepSummary, TaskRecord } from '../core/model.js';
+import type { JobRecord, JobStatus, TaskRecord } from '../core/model.js';
 import type { AwsClients } from './clients.js';
 import { newTaskPut } from './task-store.js';
 import { ACTIVE_JOB, ACTIVE_TASK, fenced, isConditionFailure, itemToJob, itemToTask, jobKey } from './items.js';
-
-/** The job record is at step `:from` (the first step's record may have no `step`). */
-const stepIs = (from: number) => (from === 0 ? '(attribute_not_exists(#step) OR #step = :from)' : '#step = :from');
+import {
+  endWrite,
+  enterStepWrite,
+  finalizeWrite,
+  type JobWrite,
+  mapEnqueuedWrite,
+  type NextStep,
+  planProgressWrite,
+  reduceEnqueuedWrite,
+  reducePhaseWrite,
+  releaseReducesWrite,
+  runningWrite,
+  stepChangeWrite,
+  succeedWrite,
+  tasksWrittenWrite,
+} from './job-writes.js';
+import { queryAll } from './query-all.js';
 
 /** Task records written in the job's own create transaction at most (DynamoDB takes 100 items per transaction). */
 export const MAX_TASKS_WITH_JOB = 99;
 
+/** The job records of the state table: create, read, list, and every guarded transition. */
 export class JobStore {
   constructor(
     private readonly c: AwsClients,
@@ -71,13 +86,7 @@ export class JobStore {
   }
 
   /** A guarded update: returns false when the condition no longer holds (somebody else acted). */
-  private async transition(
-    jobId: string,
-    update: string,
-    condition: string,
-    values: Record<string, unknown>,
-    names: Record<string, string> = {},
-  ): Promise<boolean> {
+  private async transition(jobId: string, { update, condition, values, names = {} }: JobWrite): Promise<boolean> {
     try {
       await this.c.doc.send(
         new UpdateCommand({
@@ -103,175 +112,62 @@ export class JobStore {
 
   /** Coordinator: task records are written; a retried coordinator skips rewriting them. */
   markTasksWritten(jobId: string, now: string): Promise<boolean> {
-    return this.transition(jobId, 'SET tasksWritten = :t, updatedAt = :now', '#status = :creating', {
-      ':t': true,
-      ':now': now,
-      ':creating': 'CREATING',
-    });
+    return this.transition(jobId, tasksWrittenWrite(now));
   }
 
   /** Coordinator: how far a large plan got (services/plan-writer.ts), so a retried coordinator resumes there. */
   recordPlanProgress(jobId: string, field: 'planWritten' | 'planSent', done: number, now: string): Promise<boolean> {
-    return this.transition(jobId, `SET ${field} = :done, updatedAt = :now`, '#status = :creating', {
-      ':done': done,
-      ':now': now,
-      ':creating': 'CREATING',
-    });
+    return this.transition(jobId, planProgressWrite(field, done, now));
   }
 
   /** Coordinator: all map tasks are sent; CREATING → RUNNING. */
   markRunning(jobId: string, now: string): Promise<boolean> {
-    return this.transition(jobId, 'SET #status = :running, startedAt = :now, updatedAt = :now', '#status = :creating', {
-      ':running': 'RUNNING',
-      ':creating': 'CREATING',
-      ':now': now,
-    });
+    return this.transition(jobId, runningWrite(now));
   }
 
-  /**
-   * Start the reduce phase exactly once: MAP → REDUCE, only when every map committed.
-   *
-   *   worker A commits m-7 (7/8) ──┐
-   *   worker B commits m-8 (8/8) ──┼─ both read 8/8, both call this
-   *                                └─ one write wins (phase = MAP held for one), one sends reduce tasks
-   */
+  /** Start the reduce phase exactly once: MAP → REDUCE, only when every map committed (reducePhaseWrite). */
   startReducePhase(jobId: string, now: string): Promise<boolean> {
-    return this.transition(
-      jobId,
-      'SET #phase = :reduce, phaseChangedAt = :now, updatedAt = :now',
-      '#status IN (:creating, :running) AND #phase = :map AND mapsCommitted = numMaps AND numReduces > :zero',
-      { ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':now': now },
-    );
+    return this.transition(jobId, reducePhaseWrite(now));
   }
 
-  /**
-   * Release step `step`'s reduce tasks before its map phase ends (reduce slow-start), exactly
-   * once: only in the map phase, only when at least `threshold` maps committed (the caller
-   * computes ceil(f × M), core/slow-start.ts), only if not released yet.
-   *
-   *   worker A commits m-2 (2/8, threshold 2) ──┐
-   *   checker sweep reads 2/8 ──────────────────┼─ both call this
-   *                                             └─ one write wins (reduceReleasedAt unset for one), one sends the reduces
-   */
+  /** Release step `step`'s reduce tasks before its map phase ends (reduce slow-start), exactly once (releaseReducesWrite). */
   releaseReduces(jobId: string, step: number, threshold: number, now: string): Promise<boolean> {
-    return this.transition(
-      jobId,
-      'SET reduceReleasedAt = :now, updatedAt = :now',
-      `#status IN (:creating, :running) AND #phase = :map AND ${stepIs(step)} AND attribute_not_exists(reduceReleasedAt) ` +
-        'AND numReduces > :zero AND mapsCommitted >= :threshold',
-      { ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':threshold': threshold, ':from': step, ':now': now },
-      { '#step': 'step' },
-    );
+    return this.transition(jobId, releaseReducesWrite(step, threshold, now));
   }
 
   /** The reduce tasks were sent: after the phase change, or after an early release. */
   markReduceEnqueued(jobId: string, now: string): Promise<boolean> {
-    return this.transition(jobId, 'SET reduceEnqueuedAt = :now', '#phase = :reduce OR (#phase = :map AND attribute_exists(reduceReleasedAt))', {
-      ':reduce': 'REDUCE',
-      ':map': 'MAP',
-      ':now': now,
-    });
+    return this.transition(jobId, reduceEnqueuedWrite(now));
   }
 
-  /**
-   * Enter FINALIZING once all output tasks committed (reduces, or maps of a map-only job).
-   * Only one caller wins; a crashed finisher is resumed by the checker (FINALIZING is
-   * idempotent: it only copies committed parts and writes _SUCCESS).
-   */
+  /** Enter FINALIZING once all output tasks committed; only one caller wins (finalizeWrite). */
   beginFinalize(jobId: string, now: string): Promise<boolean> {
-    return this.transition(
-      jobId,
-      'SET #phase = :fin, phaseChangedAt = :now, updatedAt = :now',
-      '#status IN (:creating, :running) AND ((#phase = :reduce AND reducesCommitted = numReduces) OR ' +
-        '(#phase = :map AND numReduces = :zero AND mapsCommitted = numMaps))',
-      { ':fin': 'FINALIZING', ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':now': now },
-    );
+    return this.transition(jobId, finalizeWrite(now));
   }
 
-  /**
-   * Leave a finished intermediate step exactly once: MAP/REDUCE → STEPPING, only when every
-   * output task of step `from` committed (services/step-change.ts). Like beginFinalize:
-   * one winner plans the next step; the checker resumes a STEPPING job whose planner died.
-   */
+  /** Leave a finished intermediate step exactly once: MAP/REDUCE → STEPPING (stepChangeWrite). */
   beginStepChange(jobId: string, from: number, now: string): Promise<boolean> {
-    return this.transition(
-      jobId,
-      'SET #phase = :stepping, phaseChangedAt = :now, updatedAt = :now',
-      `#status IN (:creating, :running) AND ${stepIs(from)} AND ((#phase = :reduce AND reducesCommitted = numReduces) OR ` +
-        '(#phase = :map AND numReduces = :zero AND mapsCommitted = numMaps))',
-      { ':stepping': 'STEPPING', ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':from': from, ':now': now },
-      { '#step': 'step' },
-    );
+    return this.transition(jobId, stepChangeWrite(from, now));
   }
 
-  /**
-   * STEPPING (step `from`) → MAP of step `from + 1`, with its task counts, once its task
-   * records are written. The one write that makes the next step current: of two planners
-   * (a worker and the checker resuming it) only one wins; the loser sends nothing.
-   */
-  enterStep(jobId: string, from: number, next: { numMaps: number; numReduces: number; done: StepSummary }, now: string): Promise<boolean> {
-    return this.transition(
-      jobId,
-      'SET #step = :next, #phase = :map, numMaps = :maps, numReduces = :reduces, mapsCommitted = :zero, reducesCommitted = :zero, ' +
-        'stepsDone = list_append(if_not_exists(stepsDone, :empty), :done), phaseChangedAt = :now, updatedAt = :now ' +
-        'REMOVE reduceEnqueuedAt, reduceReleasedAt, mapEnqueuedAt, splitPoints',
-      `#status IN (:creating, :running) AND #phase = :stepping AND ${stepIs(from)}`,
-      {
-        ':next': from + 1,
-        ':map': 'MAP',
-        ':maps': next.numMaps,
-        ':reduces': next.numReduces,
-        ':zero': 0,
-        ':empty': [],
-        ':done': [next.done],
-        ':stepping': 'STEPPING',
-        ':running': 'RUNNING',
-        ':creating': 'CREATING',
-        ':from': from,
-        ':now': now,
-      },
-      { '#step': 'step' },
-    );
+  /** STEPPING (step `from`) → MAP of step `from + 1`, with its task counts; one planner wins (enterStepWrite). */
+  enterStep(jobId: string, from: number, next: NextStep, now: string): Promise<boolean> {
+    return this.transition(jobId, enterStepWrite(from, next, now));
   }
 
   /** A later step's map tasks are sent (the checker resends them while this is unset). */
   markMapEnqueued(jobId: string, step: number, now: string): Promise<boolean> {
-    return this.transition(jobId, 'SET mapEnqueuedAt = :now', `#phase = :map AND #step = :step`, { ':map': 'MAP', ':step': step, ':now': now }, { '#step': 'step' });
+    return this.transition(jobId, mapEnqueuedWrite(step, now));
   }
 
+  /** FINALIZING → SUCCEEDED. */
   succeed(jobId: string, now: string): Promise<boolean> {
-    return this.transition(
-      jobId,
-      'SET #status = :succeeded, #phase = :done, finishedAt = :now, updatedAt = :now REMOVE activeKind, activeSort',
-      '#status IN (:creating, :running) AND #phase = :fin',
-      { ':succeeded': 'SUCCEEDED', ':done': 'DONE', ':running': 'RUNNING', ':creating': 'CREATING', ':fin': 'FINALIZING', ':now': now },
-    );
+    return this.transition(jobId, succeedWrite(now));
   }
 
-  /**
-   * FAILED or CANCELLED, from any non-terminal status, with a human-readable reason. A cancel
-   * is refused once the job is FINALIZING, so cancel and the finisher fence on each other:
-   *
-   *   cancel ✓ (phase REDUCE) ──▶ beginFinalize ✗ (status CANCELLED): no parts copied, no _SUCCESS
-   *   beginFinalize ✓ (phase FINALIZING) ──▶ cancel ✗ ("finishing") ──▶ _SUCCESS, SUCCEEDED
-   *
-   * Either the job succeeds with _SUCCESS or it is cancelled without it, never both.
-   */
+  /** FAILED or CANCELLED with a reason; a cancel is refused once FINALIZING (endWrite). */
   end(jobId: string, status: 'FAILED' | 'CANCELLED', reason: string, now: string): Promise<boolean> {
-    const cancel = status === 'CANCELLED';
-    return this.transition(
-      jobId,
-      'SET #status = :status, reason = :reason, finishedAt = :now, updatedAt = :now REMOVE activeKind, activeSort',
-      cancel ? '#status IN (:creating, :running) AND #phase <> :fin' : '#status IN (:creating, :running)',
-      {
-        ':status': status,
-        ':reason': reason,
-        ':now': now,
-        ':creating': 'CREATING',
-        ':running': 'RUNNING',
-        ...(cancel ? { ':fin': 'FINALIZING' } : {}),
-      },
-    );
+    return this.transition(jobId, endWrite(status, reason, now));
   }
 
   /** Count failed and retried attempts (not tied to a commit, so counted as they happen). */
@@ -313,23 +209,13 @@ export class JobStore {
     return (await this.queryActive(ACTIVE_TASK)).map(itemToTask);
   }
 
-  private async queryActive(kind: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.c.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'active',
-          KeyConditionExpression: 'activeKind = :k',
-          ExpressionAttributeValues: { ':k': kind },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryActive(kind: string): Promise<Record<string, unknown>[]> {
+    return queryAll(this.c, {
+      TableName: this.table,
+      IndexName: 'active',
+      KeyConditionExpression: 'activeKind = :k',
+      ExpressionAttributeValues: { ':k': kind },
+    });
   }
 
   /** Most recent jobs first. */
@@ -348,6 +234,7 @@ export class JobStore {
   }
 }
 
+/** True for SUCCEEDED, FAILED and CANCELLED: nothing changes a job after these. */
 export function isTerminal(status: JobStatus): boolean {
   return status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED';
 }

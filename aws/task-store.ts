@@ -4,15 +4,17 @@
  * themselves are built in aws/task-writes.ts. A lost condition throws StaleStateError
  * (LeaseLostError for the owner's own transitions) carrying the task record as it is now.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { forEachLimit } from '../core/concurrency.js';
-import { LeaseLostError, StaleStateError } from '../core/errors.js';
+import type { StaleStateError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
 import { stepTaskPrefix } from '../core/steps.js';
 import { BackupStore } from './backup-store.js';
 import type { AwsClients } from './clients.js';
 import { fenced, isConditionFailure, itemToTask, jobKey, taskKey } from './items.js';
+import { queryAll } from './query-all.js';
+import { leaseLost, type OnLost, stale } from './task-conflicts.js';
 import {
   type AttemptDetails,
   type AttemptProgress,
@@ -39,24 +41,6 @@ export { committedBy } from './task-writes.js';
 export type TaskItem = TaskRecord;
 
 type Item = Record<string, unknown>;
-type OnLost = (current: Item | undefined, cause: unknown) => StaleStateError<TaskRecord>;
-
-function leaseLost(ref: Omit<AttemptRef, 'startedAt'>, what: string): OnLost {
-  return (current, cause) =>
-    new LeaseLostError<TaskRecord>(
-      `${what} refused: ${ref.jobId}/${ref.taskId} attempt ${ref.attempt} no longer owns its lease`,
-      current && itemToTask(current),
-      { cause, context: { jobId: ref.jobId, taskId: ref.taskId, owner: ref.owner, attempt: ref.attempt } },
-    );
-}
-
-function stale(jobId: string, taskId: string, what: string): OnLost {
-  return (current, cause) =>
-    new StaleStateError<TaskRecord>(`${jobId}/${taskId} ${what}`, current && itemToTask(current), {
-      cause,
-      context: { jobId, taskId },
-    });
-}
 
 /** What a commit writes besides the status: the map output and the attempt's counters. */
 export interface CommitResult {
@@ -132,22 +116,13 @@ export class TaskStore {
 
   /** All tasks of a job (consistent), or those of one kind of one step (core/steps.ts; default the first). */
   async list(jobId: string, kind?: 'map' | 'reduce', step = 0): Promise<TaskRecord[]> {
-    const items: TaskRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.c.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-          ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':sk': kind ? `TASK#${stepTaskPrefix(step)}${kind[0]}-` : 'TASK#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const it of out.Items ?? []) items.push(itemToTask(it));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+    const items = await queryAll(this.c, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':sk': kind ? `TASK#${stepTaskPrefix(step)}${kind[0]}-` : 'TASK#' },
+      ConsistentRead: true,
+    });
+    return items.map(itemToTask);
   }
 
   /** One task (consistent read), or undefined. */
@@ -179,9 +154,8 @@ export class TaskStore {
     }
   }
 
-  /** heartbeat: extend the lease of an attempt this worker still owns. */
   /**
-   * heartbeat: extend the lease. Each try of the write is cut after `leaseWriteAttemptMs`
+   * heartbeat: extend the lease of an attempt this worker still owns. Each try of the write is cut after `leaseWriteAttemptMs`
    * and retried by the client, so that one black-holed request cannot outlast the lease.
    */
   async heartbeat(ref: AttemptRef, now: number, leaseMs: number, progress?: AttemptProgress): Promise<void> {

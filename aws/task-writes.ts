@@ -25,6 +25,8 @@ export interface AttemptRef {
 export interface AttemptProgress {
   readonly done: number;
   readonly total: number;
+  /** Epoch ms when the worker last saw `done` grow (speculation: a stalled attempt). */
+  readonly movedAt?: number;
 }
 
 /** What the attempt's owner knows about it when it ends (all optional). */
@@ -101,11 +103,16 @@ export function claimWrite(jobId: string, taskId: string, owner: string, now: nu
 
 /** heartbeat: extend the lease of an attempt this worker still owns. */
 export function heartbeatWrite(ref: AttemptRef, now: number, leaseMs: number, progress?: AttemptProgress): TaskWrite {
+  const moved = progress?.movedAt !== undefined;
   return {
-    UpdateExpression: `SET leaseExpiresAt = :lease${progress ? ', progress = :p, progressTotal = :pt' : ''}`,
+    UpdateExpression: `SET leaseExpiresAt = :lease${progress ? ', progress = :p, progressTotal = :pt' : ''}${moved ? ', progressAt = :pa' : ''}`,
     ConditionExpression: OWNER_FENCE,
     ExpressionAttributeNames: OWNER_NAMES,
-    ExpressionAttributeValues: ownerValues(ref, { ':lease': now + leaseMs, ...(progress ? { ':p': progress.done, ':pt': progress.total } : {}) }),
+    ExpressionAttributeValues: ownerValues(ref, {
+      ':lease': now + leaseMs,
+      ...(progress ? { ':p': progress.done, ':pt': progress.total } : {}),
+      ...(moved ? { ':pa': progress.movedAt } : {}),
+    }),
   };
 }
 

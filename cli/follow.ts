@@ -3,7 +3,7 @@
  * progress, download a local output, and report. Returns the exit code.
  */
 import type { Io } from './io.js';
-import type { PreparedJob } from './job-spec.js';
+import type { PreparedJob } from './job-flags.js';
 import { reportFinished } from './report.js';
 import type { Target } from './target.js';
 

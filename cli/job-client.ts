@@ -19,7 +19,7 @@ import { cancelJob as cancelStoredJob } from '../services/cancel.js';
 import { forEachLimit } from '../services/context.js';
 import { checkSubmission } from '../services/submission.js';
 import type { Io } from './io.js';
-import type { PreparedJob } from './job-spec.js';
+import type { PreparedJob } from './job-flags.js';
 import { createProgressReporter, progressFromTasks, type ProgressSnapshot } from './progress.js';
 import type { Target } from './target.js';
 

@@ -1,6 +1,6 @@
 /** The job flags shared by `run` and `submit`. */
 import { type Command, InvalidArgumentError } from 'commander';
-import type { JobFlags } from './job-spec.js';
+import type { JobFlags } from './job-flags.js';
 
 export function positiveInt(name: string) {
   return (v: string): number => {

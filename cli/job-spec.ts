@@ -15,120 +15,13 @@ import { parseEnvPairs } from '../core/jobconf-args.js';
 import { type ManifestInput, type Step, validateManifest } from '../core/manifest.js';
 import { parseS3Uri } from '../core/s3uri.js';
 import { bundleStepModule } from './bundle.js';
+import type { JobFlags, PackageTarget, PreparedJob } from './job-flags.js';
+import { checkedLocalInputFiles, fileInputUri, isS3, onPath } from './local-paths.js';
 import { type JobSteps, mrjobSteps } from './mrjob.js';
 
-/** The job fields that the CLI's flags and the library's `JobSpec` share. */
-export interface JobShape {
-  /** An `s3://` prefix, or a local directory (filled with the part files when the job succeeds). */
-  readonly output: string;
-  /** An executable with arguments, or a `.ts`/`.js` module (bundled and shipped). */
-  readonly mapper: string;
-  readonly reducer?: string;
-  readonly combiner?: string;
-  readonly numReducers?: number;
-  readonly splitSize?: number;
-  readonly numMappers?: number;
-  readonly overwrite?: boolean;
-  readonly name?: string;
-  readonly maxAttempts?: number;
-}
-
-export interface JobFlags extends Omit<JobShape, 'mapper'> {
-  /** Required unless `steps` or `mrjob` is given. */
-  readonly mapper?: string;
-  /** `--steps file.json`: the steps of a multi-step job (instead of mapper/reducer/combiner). */
-  readonly steps?: string;
-  /** An mrjob job script (`--mrjob job.py`): its steps replace mapper, combiner and reducer. */
-  readonly mrjob?: string;
-  /** The mrjob job's own arguments (passthrough options, `--jobconf`, ...). */
-  readonly jobArgs?: readonly string[];
-  /** The interpreter of an mrjob job's tasks (mrjob's --python-bin; default python3). */
-  readonly pythonBin?: string;
-  /** One or more -i values (each may be a comma list of S3 URIs, with globs). */
-  readonly input: string | readonly string[];
-  readonly file?: string[];
-  readonly taskTimeout?: number;
-  /** `-D key=value` values. */
-  readonly jobconf?: readonly string[];
-  /** `--cmdenv NAME=VALUE` values. */
-  readonly cmdenv?: readonly string[];
-  readonly partitioner?: string;
-  readonly comparator?: string;
-  readonly recursive?: boolean;
-  /** Upload local input even when the target could read it in place (`--upload-input`). */
-  readonly uploadInput?: boolean;
-}
-
-/** Where the job will run, as far as packaging cares. */
-export interface PackageTarget {
-  /**
-   * The target is a local stack and may read local input in place (`file://`): nothing
-   * is uploaded. Otherwise (a deployed stack, or --upload-input) local input is uploaded.
-   */
-  readonly localFiles: boolean;
-}
-
-export interface PreparedJob {
-  readonly jobId: string;
-  readonly manifest: ManifestInput;
-  /** Local files to upload before the manifest: [key in the job bucket, local path]. */
-  readonly uploads: readonly (readonly [string, string])[];
-  /** Set when the output is a local directory to download into. */
-  readonly localOutputDir?: string;
-  /** The s3:// prefixes local inputs are uploaded to. */
-  readonly uploadedInputs: readonly string[];
-  /** Every local input file, whether uploaded or read in place. */
-  readonly localInputFiles: readonly string[];
-}
-
-/**
- * The `file://` URI of a local input read in place, or undefined when its path cannot
- * be one: a glob character, comma or backslash in it would read as a pattern or list
- * (core/input-listing.ts), so such a path is uploaded instead.
- */
-export function fileInputUri(local: string): string | undefined {
-  const abs = path.resolve(local);
-  // eslint-disable-next-line no-control-regex -- control characters cannot be in an input URI
-  if (/[*?[\]{},\\\u0000-\u001f\u007f]/.test(abs)) return undefined;
-  return `file://${abs}${statSync(abs).isDirectory() && abs !== '/' ? '/' : ''}`;
-}
-
 const MODULE_RE = /\.(mjs|js|ts|mts)$/;
-/**
- * True for an S3 location. Anything that looks like a URI (`s3:/x`, `S3://x`,
- * `https://...`) must be a valid s3:// URI: it is never taken as a local path.
- */
-function isS3(v: string, what: string): boolean {
-  if (v.startsWith('s3://')) return true;
-  if (/^s3:/i.test(v) || /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
-    throw new UsageError(
-      `Invalid ${what} "${v}": give a local path or an S3 URI of the form s3://<bucket>/<key>, e.g. s3://my-bucket/input/.`,
-    );
-  }
-  return false;
-}
 
-/** Every regular file under a path (the path itself if it is a file), sorted. */
-function listLocalFiles(root: string): string[] {
-  const st = statSync(root);
-  if (st.isFile()) return [root];
-  const out: string[] = [];
-  for (const entry of readdirSync(root, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) out.push(path.join(entry.parentPath, entry.name));
-  }
-  return out.sort();
-}
-
-function onPath(program: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    try {
-      accessSync(path.join(dir, program), constants.X_OK);
-      return true;
-    } catch {}
-  }
-  return false;
-}
-
+/** Packages one job: ships its local files under unique names and builds its manifest (see prepare). */
 export class JobPackager {
   readonly shipped = new Map<string, string>();
   private bundleDir: string | undefined;
@@ -221,23 +114,6 @@ export class JobPackager {
     return value;
   }
 
-  /** The files of one local input file or directory, checked first. */
-  private localInputFiles(input: string): string[] {
-    if (!existsSync(input)) {
-      throw new UsageError(
-        `Input ${input} does not exist: give an existing file or directory (relative to ${process.cwd()}) or an s3:// URI.`,
-      );
-    }
-    const files = listLocalFiles(input);
-    if (files.length === 0) {
-      throw new UsageError(`Input directory ${input} is empty (no files in it): add input files, or point --input elsewhere.`);
-    }
-    if (files.every((file) => statSync(file).size === 0)) {
-      throw new UsageError(`Input ${input} holds only empty files (0 bytes): nothing to process.`);
-    }
-    return files;
-  }
-
   /** The steps of a job given by -m/-r/-c or --steps. */
   private async flagSteps(f: JobFlags): Promise<JobSteps> {
     const extra = f.jobArgs?.[0];
@@ -280,7 +156,7 @@ export class JobPackager {
         inputs.push(value);
         continue;
       }
-      const files = this.localInputFiles(value);
+      const files = checkedLocalInputFiles(value);
       localInputFiles.push(...files);
       const inPlace = where.localFiles ? fileInputUri(value) : undefined;
       if (inPlace !== undefined) {

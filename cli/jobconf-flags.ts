@@ -3,7 +3,7 @@
  * Hadoop keys in disguise (`--partitioner`, `--comparator`, `--recursive`, `-R`).
  * As in Hadoop Streaming, the dedicated flags win over a `-D` of the same key.
  */
-import { JobConfKeys } from '../core/jobconf.js';
+import { JobConfKeys } from '../core/jobconf-keys.js';
 import { parseJobConfPairs } from '../core/jobconf-args.js';
 
 export interface JobConfFlags {

@@ -16,7 +16,7 @@ import { UsageError } from '../core/errors.js';
 import type { ManifestInput } from '../core/manifest.js';
 import { manifestSteps, type MrjobDescription, MrjobDescriptionSchema, type MrjobPlan, planMrjob } from '../core/mrjob.js';
 import { jobConfFromFlags } from './jobconf-flags.js';
-import type { JobFlags } from './job-spec.js';
+import type { JobFlags } from './job-flags.js';
 
 /** The line before the description on stdout (the job may print its own lines). */
 const MARKER = '@@mapreduce-mrjob-description@@';

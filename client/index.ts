@@ -16,7 +16,7 @@
  * from the SDK's usual chain (AWS_PROFILE, AWS_REGION, ...).
  */
 import { resolveTarget, type Target } from '../cli/target.js';
-import type { JobFlags, JobShape } from '../cli/job-spec.js';
+import type { JobFlags, JobShape } from '../cli/job-flags.js';
 import type { ProgressSnapshot } from '../cli/progress.js';
 import { UsageError } from '../core/errors.js';
 import type { JobRecord } from '../core/model.js';

@@ -4,7 +4,7 @@
  * the issues: 2 s heartbeats, dead after 5 missed, 4 attempts, 10 min task timeout.
  * Tests shorten the intervals through these variables, never through sleeps.
  */
-import { MIB } from './manifest.js';
+import { MIB } from './manifest-limits.js';
 import type { ResourceNames } from './resources.js';
 
 export interface Timings {
@@ -31,6 +31,11 @@ export interface WorkerSettings {
   readonly sortBufferBytes: number;
   /** Local scratch directory for attempt dirs and spills. */
   readonly scratchDir: string;
+  /**
+   * Run the lease keeper thread (worker/lease-keeper.ts), which keeps the lease while user
+   * code blocks the worker; on unless false (MR_LEASE_KEEPER=false).
+   */
+  readonly leaseKeeper?: boolean;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -118,6 +123,7 @@ export function workerSettingsFromEnv(env: Env = process.env, tmp = '/tmp'): Wor
   return {
     sortBufferBytes: num(env, 'MR_SORT_BUFFER_BYTES', 128 * MIB),
     scratchDir: env.MR_SCRATCH_DIR || `${tmp}/mapreduce-worker`,
+    leaseKeeper: env.MR_LEASE_KEEPER !== 'false',
   };
 }
 

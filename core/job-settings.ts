@@ -6,7 +6,8 @@
  * `-R` still wins over `-D mapreduce.job.reduces` as in Hadoop).
  */
 import { UsageError } from './errors.js';
-import { interpretJobConf, JobConfKeys, usesKeyFields, type JobConf, type StreamingSettings } from './jobconf.js';
+import { interpretJobConf, usesKeyFields, type StreamingSettings } from './jobconf.js';
+import { JobConfKeys, type JobConf } from './jobconf-keys.js';
 import { shuffleCodecFor, type ShuffleCodec } from './shuffle-key.js';
 
 /** The manifest fields read or written here (a structural subset of Manifest). */

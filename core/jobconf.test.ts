@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from './errors.js';
-import {
-  DEFAULT_STREAMING_SETTINGS,
-  envNameOf,
-  interpretJobConf,
-  JobConfKeys,
-  normalizeJobConf,
-  usesKeyFields,
-} from './jobconf.js';
+import { DEFAULT_STREAMING_SETTINGS, interpretJobConf, usesKeyFields } from './jobconf.js';
+import { envNameOf, JobConfKeys, normalizeJobConf } from './jobconf-keys.js';
 import { parseEnvPairs, parseJobConfPairs } from './jobconf-args.js';
 import { DEFAULT_MAX_SPLITS_SAMPLED, DEFAULT_NUM_SAMPLES } from './total-order.js';
 

@@ -14,6 +14,12 @@ export const LOG_EVENTS = {
   taskClaimed: 'Task claimed',
   heartbeatFailed: 'Heartbeat failed',
   leaseExtensionFailed: 'Lease extension failed; retrying on the next beat',
+  /** The lease keeper thread extended a lease while user code blocked the worker (once per attempt). */
+  leaseKeptWhileBlocked: 'Lease kept by the lease keeper while the worker was blocked',
+  /** A write of the lease keeper thread was lost (not refused); it retries on its next tick. */
+  leaseKeeperWriteFailed: 'Lease keeper write failed; retrying',
+  /** The lease keeper thread could not start or died: only the main thread beats. */
+  leaseKeeperUnavailable: 'Lease keeper thread unavailable; heartbeats from the main thread only',
   lostAnswerApplied: 'A write whose answer was lost had been applied',
   endedJobFilesRemoved: 'Files of ended jobs removed',
   endedJobFilesRemovalFailed: 'Could not remove the files of ended jobs; trying again later',

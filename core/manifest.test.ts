@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from './errors.js';
-import { isMapOnly, jsonDepthExceeds, MANIFEST_LIMITS, parseManifest, validateManifest } from './manifest.js';
+import { isMapOnly, parseManifest, validateManifest } from './manifest.js';
+import { jsonDepthExceeds, MANIFEST_LIMITS } from './manifest-limits.js';
 
 const base = { input: 's3://bkt/in/', output: 's3://bkt/out/', mapper: 'cat' };
 

@@ -5,55 +5,10 @@ import { parseInputUri } from './input-uri.js';
 import { applyJobConf, jobConfIssues, overlayJobConf, ownJobConf, settingsOf, type StepJobConf } from './job-settings.js';
 import { parseS3Uri } from './s3uri.js';
 import { speculativeFromJobConf } from './speculation.js';
+import { MANIFEST_LIMITS, parseManifestJson } from './manifest-limits.js';
+import { describeIssue, MAPPER_REQUIRED } from './manifest-messages.js';
 
-export const MIB = 1024 * 1024;
-export const DEFAULT_SPLIT_SIZE = 64 * MIB;
-
-/**
- * Documented limits of a submission (docs/cli.md, "Limits"). A manifest over any
- * of them fails its job at once with a reason naming the limit; none is retried.
- */
-export const MANIFEST_LIMITS = {
-  /** Bytes of `jobs/<id>/job.json` (or of a pipeline config); checked before it is read. */
-  maxManifestBytes: 256 * 1024,
-  /** Nesting of JSON arrays and objects (a manifest needs 3 or 4; steps and jobconf fit in 8). */
-  maxJsonDepth: 16,
-  maxNameChars: 200,
-  /** A mapper, reducer or combiner command line. */
-  maxCommandChars: 16 * 1024,
-  maxUriChars: 2048,
-  maxInputs: 10_000,
-  maxFiles: 1_000,
-  maxEnvEntries: 256,
-  maxEnvKeyChars: 256,
-  /** All `env` keys and values together, in characters (the task environment stays small). */
-  maxEnvChars: 64 * 1024,
-  /** Map tasks of one job (splitSize: 1 on a 1 MiB object would be 1,048,576). */
-  maxMapTasks: 10_000,
-  /** Steps of a multi-step job (`steps`); each step is a MapReduce of its own. */
-  maxSteps: 16,
-} as const;
-
-/**
- * The nesting depth of JSON text, without parsing it (JSON.parse of hostile text
- * can exhaust the stack), stopping as soon as it passes `max`. Brackets inside
- * strings do not count.
- */
-export function jsonDepthExceeds(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > max) return true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return false;
-}
+const L = MANIFEST_LIMITS;
 
 /**
  * How a mapper, reducer or combiner runs:
@@ -62,8 +17,6 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
  * - `{ module }` names a shipped JavaScript module (the CLI bundles .ts files)
  *   whose `map`, `reduce` or `combine` export runs in-process.
  */
-const L = MANIFEST_LIMITS;
-
 const StepSchema = z.union([
   z.string().trim().min(1, 'must be a non-empty command line').max(L.maxCommandChars, `must be at most ${L.maxCommandChars} characters`),
   z.strictObject({ module: z.string().min(1, 'must name a shipped .mjs/.js file') }),
@@ -224,8 +177,6 @@ function normalise(raw: ManifestFields): Manifest {
   };
 }
 
-const MAPPER_REQUIRED = 'is required (or "steps" for a multi-step job)';
-
 /** Problems with the mapper/steps fields: exactly one form, and each step consistent. */
 function stepIssues(m: ManifestFields): { path: PropertyKey[]; message: string }[] {
   const out: { path: PropertyKey[]; message: string }[] = [];
@@ -255,62 +206,6 @@ function stepIssues(m: ManifestFields): { path: PropertyKey[]; message: string }
 export const ManifestSchema = ManifestFieldsSchema.transform(normalise);
 export type ManifestInput = z.input<typeof ManifestSchema>;
 
-/**
- * A bad value, quoted for the reason stored on the job record: cut short (a 200 KB
- * name must not make a 200 KB reason), and never an `env` value (it may be a secret).
- */
-function shown(path: readonly PropertyKey[], got: unknown): string {
-  if (path[0] === 'env') return 'a hidden value';
-  const text = JSON.stringify(got) ?? String(got);
-  return text.length > 80 ? `${text.slice(0, 60)}… (${text.length} characters)` : text;
-}
-
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
-  const path = issue.path.length > 0 ? issue.path.join('.') : '(manifest)';
-  if (issue.code === 'unrecognized_keys') {
-    return `${path === '(manifest)' ? '' : `${path}: `}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys
-      .map((k) => `"${k}"`)
-      .join(
-        ', ',
-      )} (allowed: ${
-      path === '(manifest)'
-        ? 'input, output, mapper, reducer, combiner, steps, files, numReducers, splitSize, numMappers, overwrite, maxAttempts, taskTimeoutSeconds, sortFactor, env, jobconf, speculative, name'
-        : /^steps\.\d+$/.test(path)
-          ? 'mapper, reducer, combiner, numReducers, jobconf'
-          : 'module'
-    })`;
-  }
-  if (issue.code === 'invalid_type') {
-    const got = valueAt(raw, issue.path);
-    if (got === undefined) return `${path}: is required`;
-    if (issue.expected === 'int') return `${path}: must be a whole number (got ${shown(issue.path, got)})`;
-    return `${path}: expected ${issue.expected}, got ${shown(issue.path, got)}`;
-  }
-  if (issue.code === 'invalid_union') {
-    const got = valueAt(raw, issue.path);
-    if (got === undefined) return `${path}: is required`;
-    const inner = issue.errors.flat()[0];
-    if (/(^|\.)(mapper|reducer|combiner)$/.test(path)) {
-      return `${path}: expected a command line string or {"module": "file.mjs"}, got ${shown(issue.path, got)}`;
-    }
-    if (path === 'input' && typeof got !== 'string' && !Array.isArray(got)) {
-      return `input: expected an s3:// URI or a list of s3:// URIs, got ${shown(issue.path, got)}`;
-    }
-    return `${path}: ${inner ? inner.message : 'invalid value'} (got ${shown(issue.path, got)})`;
-  }
-  const got = valueAt(raw, issue.path);
-  return `${path}: ${issue.message}${got !== undefined && typeof got !== 'object' ? ` (got ${shown(issue.path, got)})` : ''}`;
-}
-
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = raw;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[p];
-  }
-  return cur;
-}
-
 /** Validate an already-parsed manifest object. Throws ManifestError naming every bad field. */
 export function validateManifest(raw: unknown): Manifest {
   const result = ManifestSchema.safeParse(raw);
@@ -324,29 +219,6 @@ export function validateManifest(raw: unknown): Manifest {
     throw new ManifestError(issues);
   }
   return result.data;
-}
-
-/**
- * Manifest JSON text (a manifest or a pipeline config) → a JSON object, within the
- * size and nesting limits, before any field is looked at. Throws ManifestError.
- */
-export function parseManifestJson(text: string): Record<string, unknown> {
-  if (text.length > L.maxManifestBytes) {
-    throw new ManifestError([`the manifest is ${text.length} characters; the limit is ${L.maxManifestBytes} bytes`]);
-  }
-  if (jsonDepthExceeds(text, L.maxJsonDepth)) {
-    throw new ManifestError([`JSON nested deeper than ${L.maxJsonDepth} levels; a manifest needs only a few`]);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ManifestError([`not valid JSON: ${(err as Error).message}`], { cause: err });
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ManifestError(['the manifest must be a JSON object']);
-  }
-  return raw as Record<string, unknown>;
 }
 
 /** Parse manifest JSON text (bytes from S3 or a file). Throws ManifestError on bad JSON, fields or limits. */

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectBatches } from '../test/helpers/batches.js';
 import { PartitionedFileWriter, readFileRange, readPartition } from './map-output.js';
 import { batchesOf } from './merge.js';
 
@@ -12,12 +13,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function collect(it: AsyncIterable<string[]>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const b of it) out.push(...b);
-  return out;
-}
 
 describe('PartitionedFileWriter', () => {
   it('writes partitions back to back with R+1 offsets', async () => {
@@ -30,9 +25,9 @@ describe('PartitionedFileWriter', () => {
     expect(info).toEqual({ offsets: [0, 8, 8, 15], bytes: 15, records: 4 });
     const bytes = await readFile(path);
     expect(bytes.equals(Buffer.from('a\t1\nb\t2\n\xff\xfe\tv\r\n\n', 'latin1'))).toBe(true);
-    expect(await collect(readPartition(path, info.offsets, 0))).toEqual(['a\t1', 'b\t2']);
-    expect(await collect(readPartition(path, info.offsets, 1))).toEqual([]);
-    expect(await collect(readPartition(path, info.offsets, 2, { highWaterMark: 2 }))).toEqual(['\xff\xfe\tv\r', '']);
+    expect(await collectBatches(readPartition(path, info.offsets, 0))).toEqual(['a\t1', 'b\t2']);
+    expect(await collectBatches(readPartition(path, info.offsets, 1))).toEqual([]);
+    expect(await collectBatches(readPartition(path, info.offsets, 2, { highWaterMark: 2 }))).toEqual(['\xff\xfe\tv\r', '']);
   });
 
   it('records skipped partitions as empty and pads to numPartitions', async () => {
@@ -66,7 +61,7 @@ describe('PartitionedFileWriter', () => {
     const info = await w.close();
     expect(info.records).toBe(lines.length);
     expect(info.bytes).toBe(lines.reduce((n, l) => n + l.length + 1, 0));
-    const back = await collect(readFileRange(path, 0, info.bytes, { highWaterMark: 65536 }));
+    const back = await collectBatches(readFileRange(path, 0, info.bytes, { highWaterMark: 65536 }));
     expect(back.length).toBe(lines.length);
     expect(back.join('\n') === lines.join('\n')).toBe(true);
   });

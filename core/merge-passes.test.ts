@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectBatches } from '../test/helpers/batches.js';
 import { fileSegment, mergeSegments, newMergeStats, type Segment } from './merge-passes.js';
 import { mergeSorted } from './merge.js';
 import { mulberry32 } from './prng.js';
@@ -14,12 +15,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function collect(it: AsyncIterable<string[]>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const b of it) out.push(...b);
-  return out;
-}
 
 /** `n` sorted runs of key-sorted lines; equal keys across runs, values name their run (tie order shows). */
 function runs(n: number, seed: number): string[][] {
@@ -46,11 +41,11 @@ describe('mergeSegments', () => {
         await writeFile(path, text, 'latin1');
         segments.push(fileSegment(path, text.length));
       }
-      const expected = await collect(
+      const expected = await collectBatches(
         mergeSorted(data.map((lines) => (async function* () { if (lines.length > 0) yield lines; })())),
       );
       const stats = newMergeStats();
-      const got = await collect(mergeSegments(segments, { factor, tmpDir: dir, stats }));
+      const got = await collectBatches(mergeSegments(segments, { factor, tmpDir: dir, stats }));
       expect(got).toEqual(expected);
       expect(stats.maxOpenSegments).toBeLessThanOrEqual(factor);
       expect(stats.maxOpenFiles).toBeLessThanOrEqual(factor);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { collectBatches } from '../test/helpers/batches.js';
 import { batchesOf, combineGroups, groupBatches, groups, mergeSorted } from './merge.js';
 import { keyOf } from './records.js';
 import { mulberry32 as prng } from './prng.js';
@@ -25,12 +26,6 @@ async function* randomBatches(lines: string[], rnd: () => number): AsyncIterable
   }
 }
 
-async function collect<T>(it: AsyncIterable<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const b of it) out.push(...b);
-  return out;
-}
-
 describe('mergeSorted', () => {
   it('merges random key-sorted sources into key order, keeping every line', async () => {
     const rnd = prng(11);
@@ -39,7 +34,7 @@ describe('mergeSorted', () => {
       const inputs = Array.from({ length: k }, () =>
         Array.from({ length: Math.floor(rnd() * 40) }, () => randomLine(rnd)).sort(byKeyBytes),
       );
-      const out = await collect(
+      const out = await collectBatches(
         mergeSorted(
           inputs.map((l) => randomBatches(l, rnd)),
           { batchSize: 1 + (round % 7) },
@@ -54,13 +49,13 @@ describe('mergeSorted', () => {
     const a = ['k\ta1', 'k\ta2', 'z\ta'];
     const b = ['k\tb1', 'm\tb'];
     const c = ['a\tc', 'k\tc1'];
-    const out = await collect(mergeSorted([batchesOf(a, 1), batchesOf(b, 1), batchesOf(c, 1)]));
+    const out = await collectBatches(mergeSorted([batchesOf(a, 1), batchesOf(b, 1), batchesOf(c, 1)]));
     expect(out).toEqual(['a\tc', 'k\ta1', 'k\ta2', 'k\tb1', 'k\tc1', 'm\tb', 'z\ta']);
   });
 
   it('sorts by key, not by the whole line, for keys with bytes below tab', async () => {
     // Key "a" < key "a\x01" although the line "a\tz" > "a\x01" as whole strings.
-    const out = await collect(mergeSorted([batchesOf(['a\x01']), batchesOf(['a\tz'])]));
+    const out = await collectBatches(mergeSorted([batchesOf(['a\x01']), batchesOf(['a\tz'])]));
     expect(out).toEqual(['a\tz', 'a\x01']);
   });
 
@@ -77,8 +72,8 @@ describe('mergeSorted', () => {
     }
     expect(batches.flat()).toEqual(lines);
     for (const b of batches) expect(b.length).toBeLessThanOrEqual(10);
-    expect(await collect(mergeSorted([]))).toEqual([]);
-    expect(await collect(mergeSorted([batchesOf([]), batchesOf([])]))).toEqual([]);
+    expect(await collectBatches(mergeSorted([]))).toEqual([]);
+    expect(await collectBatches(mergeSorted([batchesOf([]), batchesOf([])]))).toEqual([]);
   });
 
   it('closes every source when the consumer stops early', async () => {
@@ -98,7 +93,7 @@ describe('mergeSorted', () => {
 describe('groups', () => {
   it('yields runs of equal key, joining runs across input batches', async () => {
     const sorted = ['a\t1', 'a\t2', 'b', 'b\t3', 'c\t4', 'c\t5', 'c\t6', 'd'];
-    const runs = await collect(groupBatches(batchesOf(sorted, 3)));
+    const runs = await collectBatches(groupBatches(batchesOf(sorted, 3)));
     expect(runs).toEqual([
       ['a', ['a\t1', 'a\t2']],
       ['b', ['b', 'b\t3']],
@@ -112,7 +107,7 @@ describe('groups', () => {
 
   it('splits a huge group into adjacent runs of the same key', async () => {
     const sorted = [...Array.from({ length: 10 }, (_, i) => `k\t${i}`), 'z'];
-    const runs = await collect(groupBatches(batchesOf(sorted, 3), { maxRunLines: 4 }));
+    const runs = await collectBatches(groupBatches(batchesOf(sorted, 3), { maxRunLines: 4 }));
     // Batches of 3 with a cap of 4: k0-k5 (flushed past the cap), k6-k9 (ended by z), z.
     expect(runs.map(([k, l]) => [k, l.length])).toEqual([
       ['k', 6],
@@ -123,7 +118,7 @@ describe('groups', () => {
   });
 
   it('does not confuse a key with a longer key that starts with it', async () => {
-    const runs = await collect(groupBatches(batchesOf(['ab\t1', 'abc\t2', 'abc'], 1)));
+    const runs = await collectBatches(groupBatches(batchesOf(['ab\t1', 'abc\t2', 'abc'], 1)));
     expect(runs).toEqual([
       ['ab', ['ab\t1']],
       ['abc', ['abc\t2', 'abc']],
@@ -139,7 +134,7 @@ describe('combineGroups', () => {
   it('combines groups of two or more lines, passing single lines through', async () => {
     const sorted = ['a\t1', 'a\t2', 'b\t5', 'c\t1', 'c\t1', 'c\t1'];
     const calls: string[] = [];
-    const out = await collect(
+    const out = await collectBatches(
       combineGroups(batchesOf(sorted, 2), (k, l) => {
         calls.push(k);
         return sum(k, l);
@@ -152,7 +147,7 @@ describe('combineGroups', () => {
   it('combines a huge group piecewise and supports async combiners', async () => {
     const sorted = [...Array.from({ length: 1000 }, () => 'k\t1'), 'z\t1'];
     let biggest = 0;
-    const out = await collect(
+    const out = await collectBatches(
       combineGroups(
         batchesOf(sorted, 7),
         async (k, l) => {
@@ -175,7 +170,7 @@ describe('combineGroups', () => {
     };
     for (const size of [1, 2, 3, 8]) {
       calls.length = 0;
-      expect(await collect(combineGroups(batchesOf(sorted, size), combine))).toEqual(['a\t1', 'ab\t1', 'b\t6']);
+      expect(await collectBatches(combineGroups(batchesOf(sorted, size), combine))).toEqual(['a\t1', 'ab\t1', 'b\t6']);
       expect(calls).toEqual(['a:2', 'b:3', 'c:2']);
     }
   });

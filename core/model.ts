@@ -133,6 +133,8 @@ export interface TaskRecord {
   readonly progress?: number;
   /** Bytes the running attempt has to go through in all (0 or absent: not known yet). */
   readonly progressTotal?: number;
+  /** Epoch ms when the running attempt's worker last saw `progress` grow (per heartbeat). */
+  readonly progressAt?: number;
   // The speculative backup attempt (core/speculation.ts, docs/reliability.md). `backupAttempt`
   // is set once, by the checker, and never removed: a task gets at most one backup.
   readonly backupAttempt?: number;

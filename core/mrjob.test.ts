@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { splitCommandLine } from './argv.js';
 import { UsageError } from './errors.js';
-import { JobConfKeys } from './jobconf.js';
+import { JobConfKeys } from './jobconf-keys.js';
 import { parseManifest } from './manifest.js';
 import { stepView } from './steps.js';
 import {

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { joinCommandLine, splitCommandLine } from './argv.js';
 import { UsageError } from './errors.js';
-import { JobConfKeys } from './jobconf.js';
+import { JobConfKeys } from './jobconf-keys.js';
 import { stepOverlay } from './job-settings.js';
 
 const Words = z.union([z.string(), z.array(z.string())]).nullable();

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { ManifestError } from './errors.js';
-import { jsonDepthExceeds } from './manifest.js';
+import { jsonDepthExceeds } from './manifest-limits.js';
 
 export const READY_LIMITS = {
   maxBodyBytes: 1024 * 1024,

@@ -42,6 +42,15 @@ describe('estimate (LATE)', () => {
   it('no progress yet: time left is infinite', () => {
     expect(estimate(running('m', 4000, 0), NOW).timeLeftMs).toBe(Number.POSITIVE_INFINITY);
   });
+  it('progress that has not moved for stalledMs: time left is unknown; moving progress keeps LATE', () => {
+    const t = running('m', 4000, 200);
+    expect(estimate({ ...t, progressAt: NOW - 2000 }, NOW, 2000).timeLeftMs).toBe(Number.POSITIVE_INFINITY);
+    expect(estimate({ ...t, progressAt: NOW - 1999 }, NOW, 2000).timeLeftMs).toBeCloseTo(16_000, 6);
+    // Not reported: LATE's estimate, whatever the policy.
+    expect(estimate(t, NOW, 2000).timeLeftMs).toBeCloseTo(16_000, 6);
+    // A progress time before the claim is the previous attempt's: the stall counts from the claim.
+    expect(estimate({ ...running('m', 1500, 200), progressAt: NOW - 60_000 }, NOW, 2000).timeLeftMs).toBeCloseTo(6000, 6);
+  });
   it('all input handed over but still running: time left is unknown, not 0', () => {
     // The reader goes past the split end to finish its last line: done > total.
     expect(estimate({ ...running('m', 4000, 1003) }, NOW).timeLeftMs).toBe(Number.POSITIVE_INFINITY);
@@ -101,6 +110,27 @@ describe('chooseBackups', () => {
     expect(chooseBackups(snapshot, { liveWorkers: 3, idleWorkers: 2, backupsInFlight: 0 }, now, bench)).toEqual(['m-00000']);
     // Not before it has run twice the median attempt (its rate is then half the median's).
     expect(chooseBackups(snapshot, { liveWorkers: 3, idleWorkers: 2, backupsInFlight: 0 }, stuck.startedAt + 5_700, { ...bench, minRunMs: 0 })).toEqual([]);
+  });
+
+  it('backs up a straggler whose progress stalled short of its split as soon as the phase has no pending task', () => {
+    // The checker's view 9.0 s into a bench job (2026-11-26, 8 maps of 2.5 s on 3 workers,
+    // the 8th map claimed at 8.9 s, one worker idle): m-00000's mapper slept with 193 506 of
+    // its 239 174 bytes written into its stdin (p = 0.81) since 0.4 s. LATE's time left,
+    // 0.19 / 0.81 × 9 s = 2.1 s, was under a fresh attempt's 2.9 s, so the backup was only
+    // posted at 12.2 s, when the elapsed time had grown it past 2.9 s.
+    const start = 1_000_000;
+    const stuck: RunningTask = { taskId: 'm-00000', startedAt: start, bytesDone: 193_506, bytesTotal: 239_174, hasBackup: false };
+    const last: RunningTask = { taskId: 'm-00007', startedAt: start + 8_900, bytesDone: 193_506, bytesTotal: 239_174, hasBackup: false };
+    const committed = [2_850, 2_900, 2_950, 2_880, 2_920, 3_010].map((durationMs) => ({ durationMs, bytes: 239_174 }));
+    const snapshot: PhaseSnapshot = { enabled: true, pendingTasks: 0, running: [stuck, last], finished: committed };
+    const bench = { ...DEFAULT_SPECULATION, minRunMs: 6_000, stalledMs: 2_000 };
+    const idle = { liveWorkers: 3, idleWorkers: 1, backupsInFlight: 0 };
+    const now = start + 9_000;
+    const stalled = { ...snapshot, running: [{ ...stuck, progressAt: start + 400 }, { ...last, progressAt: start + 9_000 }] };
+    expect(chooseBackups(stalled, idle, now, bench)).toEqual(['m-00000']);
+    // Bytes still moving (or not reported): LATE's 2.1 s left stands, no backup yet.
+    expect(chooseBackups({ ...snapshot, running: [{ ...stuck, progressAt: now - 500 }, last] }, idle, now, bench)).toEqual([]);
+    expect(chooseBackups(snapshot, idle, now, bench)).toEqual([]);
   });
 
   it('skips a slow task that a fresh attempt would not beat', () => {

@@ -20,10 +20,12 @@ export interface SpeculationPolicy {
   readonly slowFactor: number;
   /** Concurrent backups at most this fraction of live workers (at least 1). */
   readonly capFraction: number;
+  /** Progress that has not moved for this long (ms) says nothing about the time left (see `estimate`). */
+  readonly stalledMs: number;
 }
 
 /** Hadoop's `mapreduce.job.speculative.speculative-cap-running-tasks` is 0.1, too. */
-export const DEFAULT_SPECULATION: SpeculationPolicy = { minRunMs: 60_000, slowFactor: 0.5, capFraction: 0.1 };
+export const DEFAULT_SPECULATION: SpeculationPolicy = { minRunMs: 60_000, slowFactor: 0.5, capFraction: 0.1, stalledMs: 10_000 };
 
 /** A running attempt of the phase, as its last heartbeat reported it. */
 export interface RunningTask {
@@ -34,6 +36,8 @@ export interface RunningTask {
   readonly bytesDone: number;
   /** All the bytes the attempt has to go through (0 when not known yet). */
   readonly bytesTotal: number;
+  /** Epoch ms of the last heartbeat that saw `bytesDone` grow (absent: not reported). */
+  readonly progressAt?: number;
   /** A backup was already launched for this task (never more than one). */
   readonly hasBackup: boolean;
 }
@@ -74,20 +78,31 @@ export function progressScore(t: Pick<RunningTask, 'bytesDone' | 'bytesTotal'>):
 
 /**
  * LATE's estimate: progress rate (score per ms) and time left (ms). Time left is unknown
- * (Infinity) with no progress, and also at a score of 1 while the attempt still runs:
- * the score counts the input handed to the mapper, which runs ahead of the work by what
- * the mapper's stdin buffers hold (a Unix socket on Linux: ~210 KB, a whole small split)
- * and misses the work after the input (sort, upload). LATE's (1 − p) / rate would say
- * "0 ms left" for as long as such an attempt hangs, so it would never be backed up.
+ * (Infinity) with no progress, at a score of 1 while the attempt still runs, and when the
+ * score has not moved for `stalledMs`: the score counts the input handed to the mapper,
+ * which runs ahead of the work by what the mapper's stdin buffers hold (a Unix socket on
+ * Linux: ~210 KB, most or all of a small split) and misses the work after the input (sort,
+ * upload). LATE's (1 − p) / rate assumes the rate holds; for an attempt whose bytes stopped
+ * it says "a little left" and only grows with the elapsed time, so the backup came seconds
+ * late (p = 0.81: not before 12 s into a phase of 2.9 s attempts), or never (p = 1: 0 ms
+ * left). Hadoop 3's `SimpleExponentialTaskRuntimeEstimator` likewise flags an attempt
+ * whose progress stagnated (`hasStagnatedProgress`).
  *
- *   claim ── input 240 KB written into stdin (score 1) ── mapper sleeps 50 s ──── commit
- *            LATE: 0 ms left, at every sweep              here: unknown → slow by its rate
+ *   claim ── 194 of 239 KB written into stdin (p 0.81) ── mapper sleeps 50 s ─────── commit
+ *            LATE at 9 s: 2.1 s left (< a fresh 2.9 s attempt: no backup until 12 s)
+ *            here: no byte for `stalledMs` → unknown → slow by its rate, backed up at 9 s
  */
-export function estimate(t: RunningTask, now: number): { readonly rate: number; readonly timeLeftMs: number } {
+export function estimate(
+  t: RunningTask,
+  now: number,
+  stalledMs = Number.POSITIVE_INFINITY,
+): { readonly rate: number; readonly timeLeftMs: number } {
   const elapsed = Math.max(1, now - t.startedAt);
   const p = progressScore(t);
   const rate = p / elapsed;
-  return { rate, timeLeftMs: rate > 0 && p < 1 ? (1 - p) / rate : Number.POSITIVE_INFINITY };
+  // A progress time before the claim is the previous attempt's (the claim keeps the field).
+  const stalled = t.progressAt !== undefined && now - Math.max(t.progressAt, t.startedAt) >= stalledMs;
+  return { rate, timeLeftMs: rate > 0 && p < 1 && !stalled ? (1 - p) / rate : Number.POSITIVE_INFINITY };
 }
 
 function median(xs: readonly number[]): number | undefined {
@@ -104,7 +119,8 @@ function median(xs: readonly number[]): number | undefined {
  * `slowFactor` × the median rate of the phase (running and committed attempts, as rates
  * in bytes per ms are comparable only relative to their own total, the score rate is used
  * for running ones and 1/duration for committed ones); and a fresh attempt, taking the
- * median committed duration, would finish before the estimate for the running one.
+ * median committed duration, would finish before the estimate for the running one (unknown,
+ * so beaten, once its bytes stalled for `stalledMs`: `estimate`).
  */
 export function chooseBackups(
   phase: PhaseSnapshot,
@@ -115,7 +131,7 @@ export function chooseBackups(
   if (!phase.enabled || phase.pendingTasks > 0 || phase.running.length === 0) return [];
   const room = Math.min(backupCap(fleet.liveWorkers, p) - fleet.backupsInFlight, fleet.idleWorkers);
   if (room <= 0) return [];
-  const estimates = phase.running.map((t) => ({ t, ...estimate(t, now) }));
+  const estimates = phase.running.map((t) => ({ t, ...estimate(t, now, p.stalledMs) }));
   const rates = [
     ...estimates.map((e) => e.rate),
     ...phase.finished.map((f) => 1 / Math.max(1, f.durationMs)),

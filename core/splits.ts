@@ -15,7 +15,7 @@ import { codecOf, decompress } from './compression.js';
 import { LimitExceededError, MapReduceError } from './errors.js';
 import { inputUriOf } from './input-uri.js';
 import { splitCarriageReturns } from './line-ends.js';
-import { DEFAULT_SPLIT_SIZE, MIB } from './manifest.js';
+import { DEFAULT_SPLIT_SIZE, MIB } from './manifest-limits.js';
 import type { InputSplit } from './model.js';
 import { asBuffer, LineSplitter, readLineBatches } from './records.js';
 

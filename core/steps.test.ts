@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from './errors.js';
-import { isMapOnly, MANIFEST_LIMITS, validateManifest } from './manifest.js';
+import { isMapOnly, validateManifest } from './manifest.js';
+import { MANIFEST_LIMITS } from './manifest-limits.js';
 import { taskId } from './model.js';
 import { isLastStep, stepTaskPrefix, stepView } from './steps.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { workerSettingsFromEnv } from './config.js';
-import { MIB } from './manifest.js';
+import { MIB } from './manifest-limits.js';
 import {
   HEAP_BASE_MIB,
   HEAP_GROWING_PERCENT,

@@ -18,7 +18,7 @@
  * executables (which inherit the worker's environment) keep their default heap.
  */
 import { workerSettingsFromEnv } from './config.js';
-import { MIB } from './manifest.js';
+import { MIB } from './manifest-limits.js';
 
 /** Environment variable: the heap limit, MiB, overriding the computed default. */
 export const WORKER_HEAP_ENV = 'MR_WORKER_HEAP_MIB';

@@ -6,17 +6,15 @@
  * of the input) and equal the clean run byte for byte (which itself equals
  * `LC_ALL=C sort` of the input). Prints `K/K identical`.
  */
-import { killWorkersWhileRunning } from './chaos-killer.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Timings } from '../core/config.js';
-import { manifestKey } from '../core/layout.js';
-import { type JobRecord, newJobId, partName } from '../core/model.js';
 import { mulberry32 as prng } from '../core/prng.js';
 import { LocalStack } from '../local/stack.js';
+import { readPartFiles, runJobUnderKills, submitJob, waitForJobEnd } from './chaos-jobs.js';
 import { RECORD_BYTES, TeraValidator, teraProblem, teraRecords } from './bench/teragen.js';
 
 /** `cat`, after a sleep so that a kill can land while the task runs. */
@@ -27,6 +25,8 @@ exec cat
 const R = 4;
 const RECORDS = 30_000;
 const INPUT_OBJECTS = 6;
+/** How long one job of a run may take before the run is an error. */
+const JOB_TIMEOUT_MS = 240_000;
 
 export interface TeraChaosOptions {
   readonly runs: number;
@@ -38,8 +38,6 @@ export interface TeraChaosOptions {
   readonly timings: Timings;
   readonly keepLogs: boolean;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Returns the exit code: 0 when every run is identical to the clean one. */
 export async function teraSortChaos(o: TeraChaosOptions): Promise<number> {
@@ -67,9 +65,8 @@ export async function teraSortChaos(o: TeraChaosOptions): Promise<number> {
       v.push(input, 'input');
       return v.result();
     })();
-    const submit = async (output: string): Promise<string> => {
-      const jobId = newJobId();
-      const manifest = {
+    const submit = (output: string): Promise<string> =>
+      submitJob(stack, {
         input: `s3://${bucket}/in/`,
         output: `s3://${bucket}/${output}`,
         mapper: 'sleepy_cat.sh',
@@ -79,26 +76,8 @@ export async function teraSortChaos(o: TeraChaosOptions): Promise<number> {
         splitSize: Math.ceil(per / 2),
         env: { STEP_SLEEP: '0.6' },
         jobconf: { 'mapreduce.job.partitioner.class': 'TotalOrderPartitioner' },
-      };
-      await s.blobs.putBytes(bucket, manifestKey(jobId), JSON.stringify(manifest));
-      return jobId;
-    };
-    const done = async (jobId: string): Promise<JobRecord> => {
-      const deadline = Date.now() + 240_000;
-      for (;;) {
-        const job = await s.jobs.get(jobId);
-        if (job && (job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED')) return job;
-        if (Date.now() > deadline) throw new Error(`job ${jobId} did not finish in 240 s (${job?.status}/${job?.phase})`);
-        await sleep(100);
-      }
-    };
-    const readParts = async (prefix: string): Promise<Buffer> => {
-      const parts: Buffer[] = [];
-      for (let i = 0; i < R; i++) {
-        for await (const c of await s.blobs.getObject(bucket, `${prefix}${partName(i)}`)) parts.push(c as Buffer);
-      }
-      return Buffer.concat(parts);
-    };
+      });
+    const readParts = async (prefix: string): Promise<Buffer> => Buffer.concat(await readPartFiles(stack, prefix, R));
     const check = (out: Buffer): string | undefined => {
       const v = new TeraValidator();
       v.push(out, 'parts');
@@ -106,7 +85,7 @@ export async function teraSortChaos(o: TeraChaosOptions): Promise<number> {
     };
 
     const t0 = Date.now();
-    const cleanJob = await done(await submit('out/clean/'));
+    const cleanJob = await waitForJobEnd(stack, await submit('out/clean/'), JOB_TIMEOUT_MS);
     if (cleanJob.status !== 'SUCCEEDED') throw new Error(`the clean run failed: ${cleanJob.reason}`);
     const clean = await readParts('out/clean/');
     const cleanProblem = check(clean);
@@ -120,13 +99,7 @@ export async function teraSortChaos(o: TeraChaosOptions): Promise<number> {
       const started = Date.now();
       const prefix = `out/run-${run}/`;
       const jobId = await submit(prefix);
-      let finished = false;
-      const jobDone = done(jobId).finally(() => {
-        finished = true;
-      });
-      const killer = killWorkersWhileRunning({ stack, jobId, rnd, maxKills: o.maxKills, finished: () => finished });
-      const job = await jobDone;
-      const kills = await killer;
+      const { job, kills } = await runJobUnderKills(stack, jobId, JOB_TIMEOUT_MS, { rnd, maxKills: o.maxKills });
       let verdict: string;
       if (job.status !== 'SUCCEEDED') verdict = `${job.status}: ${job.reason}`;
       else {

@@ -30,19 +30,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SHORT_TIMINGS, type Timings } from '../core/config.js';
-import { manifestKey } from '../core/layout.js';
-import { type JobRecord, newJobId, partName } from '../core/model.js';
+import { partName } from '../core/model.js';
 import { LocalStack } from '../local/stack.js';
 import { ensureEmulator } from '../local/emulator.js';
 import { mulberry32 as prng } from '../core/prng.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import { NET_FAULT_TIMINGS, type NetFaults, startNetFaults } from './chaos-net.js';
-import { killWorkersWhileRunning } from './chaos-killer.js';
+import { readPartFiles, runJobUnderKills, submitJob, waitForJobEnd } from './chaos-jobs.js';
+import { freePort } from '../local/free-port.js';
 import { teraSortChaos } from './chaos-terasort.js';
 import { INDEX_REDUCER, wordText } from './index-reducer.js';
 
@@ -61,8 +60,9 @@ sleep "\${MAP_SLEEP:-0}"
 awk -F '\\t' '{ print $2 "\\t" $1 }'
 `;
 
-
 const TIMINGS: Timings = SHORT_TIMINGS;
+/** How long one job of a run may take before the run is an error. */
+const JOB_TIMEOUT_MS = 180_000;
 /**
  * --speculation: 400 ms heartbeats as in test/fault/speculation.test.ts (a 2 s lease, so a
  * backup may start once an attempt ran 6 s): 200 ms beats lose leases on a loaded machine,
@@ -77,22 +77,8 @@ function randomSlowdown(rnd: () => number): { SLOW_TASKS: string; SLOW_SECONDS: 
   return { SLOW_TASKS: tasks.join(' '), SLOW_SECONDS: (12 + rnd() * 8).toFixed(1) };
 }
 
-
 // Node 20 is supported on purpose (as in bin/mapreduce.js); silence the SDK's upgrade nag.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 /** Where a part differs from the clean one: first differing line, and the word totals. */
 function describeDiff(got: Buffer, want: Buffer, i: number): string {
@@ -190,34 +176,11 @@ async function main(): Promise<number> {
       numReducers: 3,
       env: { MAP_SLEEP: '0.6', REDUCE_SLEEP: '0.6', ...slow },
     });
-    const submit = async (output: string, slow?: Record<string, string>): Promise<string> => {
-      const jobId = newJobId();
-      await s.blobs.putBytes(bucket, manifestKey(jobId), JSON.stringify(manifest(output, slow)));
-      return jobId;
-    };
-    const done = async (jobId: string): Promise<JobRecord> => {
-      const deadline = Date.now() + 180_000;
-      for (;;) {
-        const job = await s.jobs.get(jobId);
-        if (job && (job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED')) return job;
-        if (Date.now() > deadline) {
-          throw new Error(`job ${jobId} did not finish in 180 s (${job?.status}/${job?.phase})`);
-        }
-        await sleep(100);
-      }
-    };
-    const readParts = async (prefix: string): Promise<Buffer[]> => {
-      const parts: Buffer[] = [];
-      for (let i = 0; i < 3; i++) {
-        const chunks: Buffer[] = [];
-        for await (const c of await s.blobs.getObject(bucket, `${prefix}${partName(i)}`)) chunks.push(c as Buffer);
-        parts.push(Buffer.concat(chunks));
-      }
-      return parts;
-    };
+    const submit = (output: string, slow?: Record<string, string>) => submitJob(stack, manifest(output, slow));
+    const readParts = (prefix: string) => readPartFiles(stack, prefix, 3);
 
     const t0 = Date.now();
-    const cleanJob = await done(await submit(`s3://${bucket}/out/clean/`));
+    const cleanJob = await waitForJobEnd(stack, await submit(`s3://${bucket}/out/clean/`), JOB_TIMEOUT_MS);
     if (cleanJob.status !== 'SUCCEEDED') throw new Error(`the clean run failed: ${cleanJob.reason}`);
     const clean = await readParts('out/clean/');
     // The reference itself must be right: every word of the input counted once.
@@ -244,14 +207,8 @@ async function main(): Promise<number> {
       const prefix = `out/run-${run}/`;
       const slow = values.speculation ? randomSlowdown(rnd) : undefined;
       const jobId = await submit(`s3://${bucket}/${prefix}`, slow);
-      let finished = false;
-      const jobDone = done(jobId).finally(() => {
-        finished = true;
-      });
       // With stragglers the job runs ~20 s: spread the kills over it (backups get killed too).
-      const killer = killWorkersWhileRunning({ stack, jobId, rnd, maxKills, spread: values.speculation ? 4 : 1, finished: () => finished });
-      const job = await jobDone;
-      const kills = await killer;
+      const { job, kills } = await runJobUnderKills(stack, jobId, JOB_TIMEOUT_MS, { rnd, maxKills, spread: values.speculation ? 4 : 1 });
       const tasks = await s.tasks.list(jobId);
       const stalls = tasks.reduce((n, t) => n + t.stalls, 0);
       const backupsLaunched = job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_ATTEMPTS)] ?? 0;

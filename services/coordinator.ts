@@ -11,7 +11,8 @@
 import { DoNotRetryError, isErrorNamed, isTransient, ManifestError, UsageError } from '../core/errors.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import { batchJobId, classifyTriggerKey, incomingBatchPrefix, manifestKey, pipelineConfigKey } from '../core/layout.js';
-import { type Manifest, DEFAULT_SPLIT_SIZE, isMapOnly, MANIFEST_LIMITS, parseManifest, parseManifestJson, validateManifest } from '../core/manifest.js';
+import { type Manifest, isMapOnly, parseManifest, validateManifest } from '../core/manifest.js';
+import { DEFAULT_SPLIT_SIZE, MANIFEST_LIMITS, parseManifestJson } from '../core/manifest-limits.js';
 import { type InputSplit, isAccepted, type JobRecord } from '../core/model.js';
 import { missingFromBatch, parseReadyMarker, READY_LIMITS } from '../core/ready-marker.js';
 import { settingsOf } from '../core/job-settings.js';

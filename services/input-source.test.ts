@@ -6,7 +6,7 @@ import type { BlobStore } from '../aws/blob-store.js';
 import { SubmissionRefusedError } from '../core/errors.js';
 import { resolveInputs } from '../core/input-listing.js';
 import { parseInputUri } from '../core/input-uri.js';
-import { fileInputUri } from '../cli/job-spec.js';
+import { fileInputUri } from '../cli/local-paths.js';
 import { inputSource, localInputRefusal } from './input-source.js';
 
 /** Local files never touch S3: any call to the store is a bug. */

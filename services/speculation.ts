@@ -23,9 +23,13 @@ import type { AttemptRef } from '../aws/task-store.js';
 import type { Services } from './context.js';
 import { leaseMs, sendTaskMessages, shouldReclaim, taskMessageBody } from './task-lifecycle.js';
 
-/** The deployment's policy: an attempt must have run three leases (30 s; 3 s with test timings). */
+/**
+ * The deployment's policy: an attempt must have run three leases (30 s; 6 s with the
+ * bench's 400 ms beats), and its progress is stalled after a lease with no byte (10 s; 2 s):
+ * a reading attempt reports bytes on every beat, a lease is five of them.
+ */
 export function speculationPolicy(t: Timings): SpeculationPolicy {
-  return { ...DEFAULT_SPECULATION, minRunMs: 3 * leaseMs(t) };
+  return { ...DEFAULT_SPECULATION, minRunMs: 3 * leaseMs(t), stalledMs: leaseMs(t) };
 }
 
 /** A backup launched and not ended. */
@@ -50,6 +54,7 @@ export function phaseSnapshot(job: JobRecord, kind: TaskKind, tasks: readonly Ta
         startedAt: t.claimedAt ?? 0,
         bytesDone: t.progress ?? 0,
         bytesTotal: t.progressTotal ?? (t.split ? t.split.end - t.split.start : 0),
+        ...(t.progressAt !== undefined ? { progressAt: t.progressAt } : {}),
         hasBackup: t.backupAttempt !== undefined,
       })),
     finished,
@@ -99,7 +104,7 @@ export async function speculate(s: Services, active: readonly TaskRecord[], jobs
         await s.taskQueue.sendAll([taskMessageBody(job.jobId, taskId, true)]);
         posted.push(`${job.jobId}/${taskId}`);
         fleet = { ...fleet, idleWorkers: fleet.idleWorkers - 1, backupsInFlight: fleet.backupsInFlight + 1 };
-        s.log.info(LOG_EVENTS.backupPosted, { jobId: job.jobId, taskId, attempt, primaryOwner: task.owner, progress: task.progress });
+        s.log.info(LOG_EVENTS.backupPosted, { jobId: job.jobId, taskId, attempt, primaryOwner: task.owner, progress: task.progress, progressAt: task.progressAt });
       } catch (err) {
         // The task moved (committed, reclaimed) or another checker posted it first.
         if (!isErrorNamed(err, 'StaleStateError')) throw err;

@@ -14,7 +14,8 @@
  *   checker: STEPPING for longer than a lease → the same from copy on (resume);
  *            MAP of step n+1 without mapEnqueuedAt for longer than a lease → send again.
  */
-import { DEFAULT_SPLIT_SIZE, isMapOnly, MANIFEST_LIMITS } from '../core/manifest.js';
+import { isMapOnly } from '../core/manifest.js';
+import { DEFAULT_SPLIT_SIZE, MANIFEST_LIMITS } from '../core/manifest-limits.js';
 import { stepOutputPrefix } from '../core/layout.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import { type AcceptedJob, type JobRecord, partName, taskId, type TaskRecord } from '../core/model.js';

@@ -6,7 +6,7 @@
 import type { TaskItem } from '../aws/task-store.js';
 import type { WorkerSettings } from '../core/config.js';
 import type { AcceptedJob } from '../core/model.js';
-import type { StepView } from '../core/steps.js';
+import { stepView, type StepView } from '../core/steps.js';
 import type { Services } from '../services/context.js';
 import type { StepContext, StepResult, StepRole } from './step/index.js';
 
@@ -37,4 +37,17 @@ export interface AttemptResult extends StepResult {
   readonly output: { key: string; offsets: number[] };
   /** Framework counters of this attempt (user counters are collected by the runner). */
   readonly counters: Record<string, number>;
+}
+
+/** An attempt's input without its step and step contexts (attemptInput adds those). */
+export type AttemptBase = Omit<AttemptInput, 'step' | 'stepContext'>;
+
+/**
+ * An attempt's input: the task's step of the job (core/steps.ts), and for each role a step
+ * context in the attempt's work directory with what `context(step)` gives (env, timeouts,
+ * callbacks), made anew for each call.
+ */
+export function attemptInput(base: AttemptBase, context: (step: StepView) => Omit<StepContext, 'signal' | 'role' | 'workDir'>): AttemptInput {
+  const step = stepView(base.job.manifest, base.task.step ?? 0);
+  return { ...base, step, stepContext: (role) => ({ role, workDir: base.workDir, ...context(step) }) };
 }

@@ -70,6 +70,29 @@ describe('Heartbeat', () => {
     expect(calls).toEqual(['lease']);
   });
 
+  it('reports with the lease when the attempt\'s bytes last grew (the claim until they do)', async () => {
+    const { s, clock } = fakeServices();
+    const reported: (number | undefined)[] = [];
+    (s.tasks as unknown as { heartbeat: unknown }).heartbeat = async (_r: unknown, _n: number, _l: number, p?: { movedAt?: number }) =>
+      void reported.push(p?.movedAt);
+    const hb = new Heartbeat(s, 'w');
+    const claimedAt = clock.now;
+    const progress = { done: 0, total: 1000 };
+    hb.track({ ...attempt(clock.now), progress });
+    const beatAt = async (done: number): Promise<number> => {
+      clock.now += interval;
+      progress.done = done;
+      await hb.beat();
+      return clock.now;
+    };
+    await beatAt(0);
+    const grew = await beatAt(400);
+    await beatAt(400);
+    await beatAt(400);
+    const grewAgain = await beatAt(1000);
+    expect(reported).toEqual([claimedAt, grew, grew, grew, grewAgain]);
+  });
+
   it('aborts the attempt when the job check finds the job ended', async () => {
     const { s, clock } = fakeServices('CANCELLED');
     const hb = new Heartbeat(s, 'w');

@@ -6,6 +6,10 @@
  * idle, and every WORKER_ITEM_EVERY beats while a task runs, when the task's lease
  * already proves the worker alive. A beat costs no call for a task whose lease was
  * written less than half an interval ago (by its claim), so short tasks make none.
+ *
+ * A lease keeper (worker/lease-keeper.ts), a thread of its own, keeps the lease and the
+ * message while user code blocks this thread; when it does, and how, is decided here too
+ * (keeperActions), so the heartbeat policy has one home.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
@@ -23,7 +27,66 @@ export interface TrackedAttempt {
   readonly abort: AbortController;
   /** Bytes the attempt went through, written with each lease extension (speculation reads it). */
   readonly progress?: AttemptProgress;
+  /**
+   * How long the keeper may keep the lease while this thread does not beat (the task
+   * timeout: a sync call blocking longer loses its lease, as a silent Hadoop task is
+   * killed after mapreduce.task.timeout). Set for attempts that run module code on this
+   * thread; without it, the keeper keeps nothing (an executable runs in its own process).
+   */
+  readonly blockedLimitMs?: number;
   visibleUntil: number;
+}
+
+/**
+ * What the heartbeat tells a lease keeper: the attempt it tracks, when this thread last
+ * beat, and what this thread wrote. A keeper reports a refused lease write back through
+ * Heartbeat.leaseRefused (only once this thread is free again, by its nature).
+ */
+export interface KeeperLink {
+  track(a: TrackedAttempt, now: number): void;
+  /** Resolves when the keeper can act for the tracked attempt (its thread is up). */
+  ready(): Promise<void>;
+  untrack(): void;
+  /** This thread's beat timer ran at `now`: its event loop is not blocked. */
+  beat(now: number): void;
+  leaseWritten(at: number): void;
+  /** The message's visibility as this thread or the keeper last extended it. */
+  visibleUntil(): number;
+  visibilityExtended(until: number): void;
+}
+
+/** The keeper steps in when this thread has not beaten for this many intervals. */
+export const KEEPER_STEPS_IN_AFTER_BEATS = 1.5;
+
+/** What a lease keeper sees of the attempt it keeps (epoch ms, as written by either thread). */
+export interface KeeperView {
+  readonly mainBeatAt: number;
+  readonly leaseWrittenAt: number;
+  readonly visibleUntil: number;
+  readonly blockedLimitMs: number;
+}
+
+/** The message must be hidden again: it is visible again within 3 intervals. */
+export function visibilityDue(visibleUntil: number, now: number, heartbeatMs: number): boolean {
+  return now > visibleUntil - 3 * heartbeatMs;
+}
+
+/**
+ * The lease keeper's decision at `now`: nothing while this thread beats (it does all of
+ * it, the keeper only watches), and once it has been silent for 1½ intervals, the lease
+ * (at most once an interval, the heartbeat's own pace) and the message's visibility (the
+ * same rule as a beat). Past `blockedLimitMs` of silence it stops, so the lease lapses and
+ * the checker takes the task back, as before:
+ *
+ *   main:    beat  beat ── sync reduce (blocked) ─────────────────────────── beat  commit
+ *   keeper:              ·  ·  · lease  lease  lease  lease ... (1½ intervals silent)
+ *   lease:   ────────────────────────────────────────────────────────────────────────▶
+ *   limit:               |──────────────── blockedLimitMs ───────────────|→ keeper stops
+ */
+export function keeperActions(v: KeeperView, now: number, heartbeatMs: number): { lease: boolean; visibility: boolean } {
+  const silent = now - v.mainBeatAt;
+  if (silent <= KEEPER_STEPS_IN_AFTER_BEATS * heartbeatMs || silent > v.blockedLimitMs) return { lease: false, visibility: false };
+  return { lease: now - v.leaseWrittenAt >= heartbeatMs, visibility: visibilityDue(v.visibleUntil, now, heartbeatMs) };
 }
 
 /** The reason an attempt is aborted because its job ended (cancelled or failed). */
@@ -54,18 +117,24 @@ export class Heartbeat {
   /** Beats since the running attempt was tracked, and when its lease was last written. */
   private taskBeats = 0;
   private leaseWrittenAt = 0;
+  /** The running attempt's bytes at the last beat that saw them grow, and when (its claim at first). */
+  private progressSeen = 0;
+  private progressMovedAt = 0;
   private inFlight: Promise<void> | undefined;
   readonly startedAt: number;
 
   constructor(
     private readonly s: Services,
     readonly workerId: string,
+    private readonly keeper?: KeeperLink,
   ) {
     this.startedAt = s.now();
   }
 
   start(): void {
     this.timer = setInterval(() => {
+      // The event loop runs (a beat still in flight, slow or failing, is this thread's to handle).
+      this.keeper?.beat(this.s.now());
       this.inFlight ??= this.beat().finally(() => {
         this.inFlight = undefined;
       });
@@ -83,10 +152,39 @@ export class Heartbeat {
     this.running = a;
     this.taskBeats = 0;
     this.leaseWrittenAt = this.s.now();
+    this.progressSeen = a.progress?.done ?? 0;
+    this.progressMovedAt = this.leaseWrittenAt;
+    this.keeper?.track(a, this.leaseWrittenAt);
+  }
+
+  /** Resolves when the lease keeper can keep the tracked attempt's lease (at once without one). */
+  keeperReady(): Promise<void> {
+    return this.keeper?.ready() ?? Promise.resolve();
+  }
+
+  /** The attempt's progress as the lease write reports it, with when it last moved. */
+  private sampleProgress(a: TrackedAttempt, now: number): AttemptProgress | undefined {
+    if (!a.progress) return undefined;
+    if (a.progress.done !== this.progressSeen) {
+      this.progressSeen = a.progress.done;
+      this.progressMovedAt = now;
+    }
+    return { done: a.progress.done, total: a.progress.total, movedAt: this.progressMovedAt };
   }
 
   untrack(): void {
     this.running = undefined;
+    this.keeper?.untrack();
+  }
+
+  /**
+   * A lease write of `a` was refused (LeaseLostError): stop the attempt, unless its own
+   * commit landed meanwhile (nothing was lost then). Also the lease keeper's report.
+   */
+  leaseRefused(a: TrackedAttempt, err: StaleStateError<TaskRecord>): void {
+    if (a !== this.running || a.abort.signal.aborted || committedBy(a.ref, err.current)) return;
+    this.s.log.warn(LOG_EVENTS.leaseLost, { ...a.ref });
+    a.abort.abort(err);
   }
 
   /** One heartbeat; errors are logged, never thrown (the next beat retries). */
@@ -117,13 +215,7 @@ export class Heartbeat {
     try {
       await this.beatTask(a, now);
     } catch (err) {
-      if (isErrorNamed(err, 'LeaseLostError')) {
-        // The attempt's own commit landed while this beat was in flight: nothing was lost.
-        if (committedBy(a.ref, (err as StaleStateError<TaskRecord>).current)) return;
-        s.log.warn(LOG_EVENTS.leaseLost, { ...a.ref });
-        a.abort.abort(err);
-        return;
-      }
+      if (isErrorNamed(err, 'LeaseLostError')) return this.leaseRefused(a, err as StaleStateError<TaskRecord>);
       // A lost write (throttled, timed out, connection reset) is not a lost lease: the
       // attempt keeps running and the next beat extends the lease again. Only a refused
       // write (another attempt owns the task) stops it; a lease that really ends while
@@ -139,18 +231,23 @@ export class Heartbeat {
   private async beatTask(a: TrackedAttempt, now: number): Promise<void> {
     const s = this.s;
     const beat = ++this.taskBeats;
+    const progress = this.sampleProgress(a, now);
+    const keeper = this.keeper;
+    if (keeper) a.visibleUntil = Math.max(a.visibleUntil, keeper.visibleUntil());
     // claim ──┬── beat (< ½ interval later: the claim's lease is fresh, skip) ── beat (extend) ──
     // so consecutive lease writes are at most 1½ intervals apart, against a lease of 5.
     if (now - this.leaseWrittenAt >= s.timings.heartbeatMs / 2) {
       // Each try is cut well inside the lease (leaseWriteAttemptMs, aws/task-store.ts) and
       // retried by the client, so one black-holed write does not outlast a healthy lease.
-      await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings), a.progress && { done: a.progress.done, total: a.progress.total });
+      await s.tasks.heartbeat(a.ref, now, leaseMs(s.timings), progress);
       this.leaseWrittenAt = now;
+      keeper?.leaseWritten(now);
     }
     const visibility = TASKS_QUEUE.visibilityTimeoutSeconds;
-    if (now > a.visibleUntil - 3 * s.timings.heartbeatMs) {
+    if (visibilityDue(a.visibleUntil, now, s.timings.heartbeatMs)) {
       await s.taskQueue.setVisibility(a.receiptHandle, visibility);
       a.visibleUntil = now + visibility * 1000;
+      keeper?.visibilityExtended(a.visibleUntil);
     }
     if (beat % JOB_CHECK_EVERY === 0) {
       const job = await s.jobs.get(a.ref.jobId, false);

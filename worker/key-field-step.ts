@@ -5,7 +5,7 @@
  */
 import type { SortOptions } from '../core/external-sort.js';
 import { settingsOf } from '../core/job-settings.js';
-import type { JobConf } from '../core/jobconf.js';
+import type { JobConf } from '../core/jobconf-keys.js';
 import { outputLine, shuffleCodecFor } from '../core/shuffle-key.js';
 
 type Batch = (lines: string[]) => string[];

@@ -23,8 +23,11 @@
  * pair becomes the line `key + '\t' + value`; neither may contain a newline. Functions
  * may be `async`, but synchronous ones are faster. Write output with `ctx.emit`, not
  * `console.log` (stdout belongs to the worker). A module runs inside the worker
- * process: a synchronous endless loop cannot be interrupted, it only ends when the
- * worker's lease runs out and the task is given to another worker.
+ * process, on its main thread: while a synchronous call blocks it, the worker's lease
+ * keeper thread (worker/lease-keeper.ts) keeps the attempt's lease, for at most the task
+ * timeout (`taskTimeoutSeconds`, mapreduce.task.timeout; 10 min by default). A call
+ * blocking longer (an endless loop) cannot be interrupted: the lease then runs out and
+ * the task is given to another worker, as Hadoop kills a task silent for that long.
  */
 
 /** What user code may do and know while it runs. */
@@ -64,9 +67,11 @@ export type MapFn = (line: string, ctx: TaskContext) => void | Promise<void>;
  * be passed as an array, so reducers written for `values: string[]` keep working on
  * small groups; on a large group, array members (`length`, `reduce`, `join`, `[i]`...)
  * fail the task with a message saying to iterate instead. Use `[...values]` only when
- * the group is known to be small. For groups that may be huge, make `reduce` async and
- * iterate with `for await`: a staged group is then read with async reads and the
- * worker's heartbeats keep the lease; a sync loop holds the event loop for the whole group.
+ * the group is known to be small. A sync loop holds the worker's event loop for the
+ * whole group; the lease keeper thread keeps the attempt's lease meanwhile (up to the task
+ * timeout), so a sync reducer over a group that takes longer than a lease still commits.
+ * For groups that may be huge, `async` with `for await` is still better: a staged group
+ * is then read with async reads, and progress, job checks and cancellation run between pieces.
  */
 export type ReduceFn = (key: string, values: Iterable<string>, ctx: TaskContext) => void | Promise<void>;
 

@@ -9,24 +9,15 @@
  * `(key, value)` pairs a module mapper emits (`emit`, the PairSink of its step), which
  * are counted by key and value without building the line `key\tvalue` for every record.
  */
-import { MapReduceError } from '../core/errors.js';
 import type { GroupCombiner } from '../core/external-sort.js';
-import { detach, hasKey, keyOf, valueAfterKey } from '../core/records.js';
+import { detach, keyOf, valueAfterKey } from '../core/records.js';
 import { repeatsPayOff } from '../core/repeats.js';
+import { RepeatedRecordCombiner } from './repeated-record-combiner.js';
 import type { PairSink } from './step/index.js';
 import { encodeRecord, isPlain, textToLatin1 } from './step/text.js';
 
 /** Estimated heap bytes of one distinct record held, besides its chars. */
 const ENTRY_BYTES = 64;
-/** Values handed to the combiner in one call at most (a hot record is combined in pieces). */
-const COMBINE_MAX = 65536;
-/**
- * Up to this many copies are combined in one call on all of them; more take the binary
- * way (see combineRepeated). Most repeated records of a large vocabulary come a few
- * times (Zipf: 2-16 copies), where one call beats 1 + log2(n) calls with their
- * decoding, context and output line each.
- */
-const ONE_CALL_MAX = 64;
 /** Lines handed on per batch. */
 const BATCH_LINES = 8192;
 
@@ -75,14 +66,25 @@ export class RepeatAggregator implements PairSink {
   /** Records taken, and their chars (bytes) without the newlines. */
   records = 0;
   chars = 0;
-  combineInputRecords = 0;
-  combineOutputRecords = 0;
+  private readonly repeated: RepeatedRecordCombiner;
 
   constructor(
-    private readonly combine: GroupCombiner,
+    combine: GroupCombiner,
     private readonly limitBytes: number,
     private readonly next: (lines: string[]) => Promise<void> | void,
-  ) {}
+  ) {
+    this.repeated = new RepeatedRecordCombiner(combine);
+  }
+
+  /** Lines that went into the combiner. */
+  get combineInputRecords(): number {
+    return this.repeated.combineInputRecords;
+  }
+
+  /** Lines that came out of the combiner. */
+  get combineOutputRecords(): number {
+    return this.repeated.combineOutputRecords;
+  }
 
   /** True when held records must be handed on (`flush`) before more are emitted. */
   get full(): boolean {
@@ -212,7 +214,7 @@ export class RepeatAggregator implements PairSink {
       this.chars += n * line.length;
       const key = keyOf(line);
       if (n > 1 && key.length < line.length) {
-        const r = this.combineRepeated(key, valueAfterKey(line, key.length), n);
+        const r = this.repeated.combineRepeated(key, valueAfterKey(line, key.length), n);
         for (const l of r instanceof Promise ? await r : r) out.push(l);
       } else {
         // Once, or a line without a tab (no value to combine): passed on as it is.
@@ -249,7 +251,7 @@ export class RepeatAggregator implements PairSink {
       out.push(`${key}\t${value}`);
       return undefined;
     }
-    const r = this.combineRepeated(key, value, n);
+    const r = this.repeated.combineRepeated(key, value, n);
     if (r instanceof Promise) {
       return r.then((lines) => {
         for (const l of lines) out.push(l);
@@ -258,77 +260,4 @@ export class RepeatAggregator implements PairSink {
     for (const l of r) out.push(l);
     return undefined;
   }
-
-  /**
-   * The combined lines of `n` copies of the record `key\tvalue`. A combiner may be
-   * applied to its own output (it is associative and may run several times per key), so
-   * while each call yields one line, n copies take O(log n) calls on two values:
-   * combine(v, v) stands for 2 copies, combining that with itself for 4, and so on
-   * (binary decomposition of n). Up to ONE_CALL_MAX copies, or when a call does not give
-   * one line, the copies are combined in pieces of COMBINE_MAX values instead.
-   * Synchronous while the combiner is.
-   */
-  private combineRepeated(key: string, value: string, n: number): string[] | Promise<string[]> {
-    const plan = this.repeatedPlan(key, value, n);
-    let step = plan.next();
-    while (!step.done) {
-      const r = this.call(key, step.value);
-      if (r instanceof Promise) {
-        return (async () => {
-          let st = plan.next(await r);
-          while (!st.done) st = plan.next(await this.call(key, st.value));
-          return st.value;
-        })();
-      }
-      step = plan.next(r);
-    }
-    return step.value;
-  }
-
-  /** Yields the value lists to combine (receiving their output lines); returns the result lines. */
-  private *repeatedPlan(key: string, value: string, n: number): Generator<string[], string[], string[]> {
-    const single = (out: string[]) => (out.length === 1 ? valueAfterKey(out[0]!, key.length) : undefined);
-    let acc: string | undefined;
-    let pow: string | undefined = n <= ONE_CALL_MAX ? undefined : value;
-    for (let k = n; pow !== undefined; ) {
-      if (k % 2 === 1) {
-        acc = acc === undefined ? pow : single(yield [acc, pow]);
-        if (acc === undefined) break;
-      }
-      k = Math.floor(k / 2);
-      if (k === 0) {
-        this.combineInputRecords += n;
-        this.combineOutputRecords += 1;
-        return [`${key}\t${acc}`];
-      }
-      pow = single(yield [pow, pow]);
-    }
-    // Few copies, or the combiner did not give one line per call: the plain way, in pieces.
-    const lines: string[] = [];
-    for (let left = n; left > 0; left -= COMBINE_MAX) {
-      const values = new Array<string>(Math.min(left, COMBINE_MAX)).fill(value);
-      const combined = yield values;
-      this.combineInputRecords += values.length;
-      this.combineOutputRecords += combined.length;
-      for (const l of combined) lines.push(l);
-    }
-    return lines;
-  }
-
-  /** Run the combiner on one key's values; its lines must keep the key. */
-  private call(key: string, values: string[]): string[] | Promise<string[]> {
-    const r = this.combine(key, values);
-    return r instanceof Promise ? r.then((out) => checkKeys(key, out)) : checkKeys(key, r);
-  }
-}
-
-function checkKeys(key: string, out: string[]): string[] {
-  for (const l of out) {
-    if (!hasKey(l, key)) {
-      throw new MapReduceError(`The combiner changed key "${key}" into a line with another key: "${l}"`, {
-        context: { key },
-      });
-    }
-  }
-  return out;
 }

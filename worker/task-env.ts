@@ -4,7 +4,7 @@
  * Hadoop's names with Hadoop-format ids, then `--cmdenv` variables. Our own ids stay
  * in `MR_*`, which nothing overrides.
  */
-import { envNameOf, type JobConf } from '../core/jobconf.js';
+import { envNameOf, type JobConf } from '../core/jobconf-keys.js';
 import { fnv1a } from '../core/partition.js';
 import { inputUriOf } from '../core/input-uri.js';
 

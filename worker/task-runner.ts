@@ -14,7 +14,7 @@ import { settingsOf } from '../core/job-settings.js';
 import { LIVE_LOG_EVERY_BEATS } from '../core/live-log.js';
 import { liveLogKey, logKey, stepOutputUri } from '../core/layout.js';
 import { isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
-import { stepOfTaskId, stepView } from '../core/steps.js';
+import { stepOfTaskId, type StepView, stepView } from '../core/steps.js';
 import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
 import type { Services } from '../services/context.js';
 import { advanceJob } from '../services/phases.js';
@@ -32,6 +32,21 @@ import { afterCommitHook, beforeCommitHook, claimFor } from './backup-attempt.js
 import { settle } from './task-settle.js';
 
 export { type RunnerDeps, ShutdownError } from './task-attempt.js';
+
+/** The step's task timeout (its `taskTimeoutSeconds`, mapreduce.task.timeout) or the worker's default. */
+function taskTimeoutMs(s: Services, step: { readonly taskTimeoutSeconds?: number }): number {
+  return step.taskTimeoutSeconds ? step.taskTimeoutSeconds * 1000 : s.timings.taskTimeoutMs;
+}
+
+/**
+ * Module steps run user code on this thread, which may block it: the lease keeper keeps
+ * their lease, for at most the task timeout (a sync call is timed out like a silent
+ * executable). Executables run in processes of their own and need no keeper.
+ */
+function keeperLimit(s: Services, step: StepView): { blockedLimitMs?: number } {
+  const inProcess = [step.mapper, step.reducer, step.combiner].some((x) => typeof x === 'object');
+  return inProcess ? { blockedLimitMs: taskTimeoutMs(s, step) } : {};
+}
 
 /** What a finished run hands to the commit. */
 interface RunOutcome {
@@ -52,10 +67,18 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
   if (!a) return;
   const onShutdown = () => a.abort.abort(new ShutdownError('worker shutting down'));
   d.shutdown.addEventListener('abort', onShutdown, { once: true });
-  d.heartbeat.track({ ref: a.ref, receiptHandle: msg.receiptHandle, abort: a.abort, progress: a.progress, visibleUntil: d.s.now() + 30_000 });
+  d.heartbeat.track({
+    ref: a.ref,
+    receiptHandle: msg.receiptHandle,
+    abort: a.abort,
+    progress: a.progress,
+    ...keeperLimit(d.s, stepView(a.job.manifest, a.task.step ?? 0)),
+    visibleUntil: d.s.now() + 30_000,
+  });
   d.s.log.info(LOG_EVENTS.taskClaimed, { ...a.ref });
   let workDir: string | undefined;
   try {
+    await d.heartbeat.keeperReady();
     workDir = await d.files.prepare(a.job, a.task);
     const outcome = await run(d, a, workDir);
     await commit(d, a, outcome);
@@ -150,7 +173,7 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
       role,
       workDir,
       env: stepEnv(job, task, step, stepOutputUri(job.manifest, job.jobId, step.stepIndex, s.names.bucket)),
-      noProgressTimeoutMs: step.taskTimeoutSeconds ? step.taskTimeoutSeconds * 1000 : s.timings.taskTimeoutMs,
+      noProgressTimeoutMs: taskTimeoutMs(s, step),
       onCounter: (group, name, amount) => {
         const k = counterKey(group, name);
         userCounters[k] = (userCounters[k] ?? 0) + amount;

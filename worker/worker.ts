@@ -10,6 +10,7 @@ import { leaseMs, type WorkerSettings } from '../core/config.js';
 import type { Services } from '../services/context.js';
 import { FileCache } from './attempt-dir.js';
 import { Heartbeat } from './heartbeat.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { handleTaskMessage } from './task-runner.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 
@@ -21,6 +22,8 @@ export class Worker {
   readonly workerId: string;
   private readonly shutdown = new AbortController();
   private readonly heartbeat: Heartbeat;
+  /** Keeps the lease while user code blocks this thread (undefined when turned off). */
+  private readonly keeper: LeaseKeeper | undefined;
   private readonly files: FileCache;
   private loop: Promise<void> | undefined;
 
@@ -30,7 +33,8 @@ export class Worker {
     workerId: string = newWorkerId(),
   ) {
     this.workerId = workerId;
-    this.heartbeat = new Heartbeat(s, workerId);
+    this.keeper = settings.leaseKeeper === false ? undefined : new LeaseKeeper(s, (a, err) => this.heartbeat.leaseRefused(a, err));
+    this.heartbeat = new Heartbeat(s, workerId, this.keeper);
     this.files = new FileCache(s.blobs, settings.scratchDir);
   }
 
@@ -108,6 +112,7 @@ export class Worker {
       }
     } finally {
       await this.heartbeat.stop();
+      await this.keeper?.stop();
       await s.workers.remove(this.workerId).catch(() => {});
       s.log.info(LOG_EVENTS.workerStopped, { workerId: this.workerId });
     }

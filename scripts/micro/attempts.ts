@@ -19,7 +19,6 @@
  */
 import { DEFAULT_TIMINGS } from '../../core/config.js';
 import { ManifestSchema } from '../../core/manifest.js';
-import { stepView } from '../../core/steps.js';
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
@@ -33,7 +32,7 @@ import type { AcceptedJob } from '../../core/model.js';
 import type { Step } from '../../core/manifest.js';
 import type { TaskItem } from '../../aws/task-store.js';
 import type { Services } from '../../services/context.js';
-import type { AttemptInput, AttemptResult } from '../../worker/attempt.js';
+import { attemptInput, type AttemptResult } from '../../worker/attempt.js';
 import { runMapAttempt } from '../../worker/map-task.js';
 import { runReduceAttempt } from '../../worker/reduce-task.js';
 
@@ -119,30 +118,26 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
       numReduces: reduces,
       manifest: ManifestSchema.parse({ input: `s3://${BUCKET}/in`, output: `s3://${BUCKET}/out/`, ...shape }),
     } as unknown as AcceptedJob;
-    const step = stepView(job.manifest, 0);
     const attempt = async (task: TaskItem): Promise<AttemptResult> => {
       const workDir = path.join(dir, `${task.taskId}-w`);
       await mkdir(workDir, { recursive: true });
       for (const f of ['wordcount.mjs', 'wc_map.sh', 'wc_reduce.sh']) await copyFile(path.join(codeDir, f), path.join(workDir, f));
       execFileSync('chmod', ['+x', path.join(workDir, 'wc_map.sh'), path.join(workDir, 'wc_reduce.sh')]);
-      const input: AttemptInput = {
+      const base = {
         services: s,
         job,
         task,
-        step,
         workDir,
         settings: { sortBufferBytes: 128 * MIB, scratchDir: dir },
         signal: new AbortController().signal,
         progress: { done: 0, total: 0 },
-        stepContext: (role) => ({
-          role,
-          workDir,
-          env: { MR_JOB_ID: 'j', MR_TASK_ID: task.taskId },
-          noProgressTimeoutMs: 600_000,
-          onCounter: () => {},
-          onStatus: () => {},
-        }),
       };
+      const input = attemptInput(base, () => ({
+        env: { MR_JOB_ID: 'j', MR_TASK_ID: task.taskId },
+        noProgressTimeoutMs: 600_000,
+        onCounter: () => {},
+        onStatus: () => {},
+      }));
       return task.kind === 'map' ? runMapAttempt(input) : runReduceAttempt(input);
     };
     const c0 = cpuNow();

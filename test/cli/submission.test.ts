@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectInfo } from '../../aws/blob-store.js';
 import { manifestKey } from '../../core/layout.js';
-import { MANIFEST_LIMITS } from '../../core/manifest.js';
+import { MANIFEST_LIMITS } from '../../core/manifest-limits.js';
 import { READY_LIMITS } from '../../core/ready-marker.js';
 import { cli, cliEnv, Scratch } from '../helpers/cli.js';
 import { LocalUp, StackAccess, uniquePrefix } from '../helpers/local-up.js';

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliEnv, type CliResult, Scratch, STACK_LINE } from '../helpers/cli.js';
 import { StackAccess, stackProcesses, uniquePrefix } from '../helpers/local-up.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../local/free-port.js';
 
 const PREFIX = uniquePrefix('usage');
 let s: Scratch;

@@ -9,30 +9,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
-import type { JobRecord } from '../../core/model.js';
 import { startFaultStack } from '../helpers/emulators.js';
-import { countWords, expectIdenticalParts, indexJobBase, indexWordTotal, sortedCounters, syntheticText } from '../helpers/index-job.js';
+import { expectIdenticalParts, sortedCounters } from '../helpers/index-job.js';
+import { type CleanIndexRun, cleanIndexRun, expectRedoneAfterStall, killAndReplaceWorker } from '../helpers/killed-task.js';
 import type { TestStack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/wait.js';
-import { finish, saveWorkerLogs } from '../helpers/worker-logs.js';
-import { exited, signalWorker } from '../helpers/worker-processes.js';
+import { saveWorkerLogs } from '../helpers/worker-logs.js';
 
 describe('a reducer SIGKILLed after fetching the map outputs', () => {
   let t: TestStack;
-  let base: Omit<ManifestInput, 'output'>;
-  let clean: Buffer[];
-  let cleanJob: JobRecord;
-  const input = syntheticText(400);
+  let ref: CleanIndexRun;
 
   beforeAll(async () => {
     t = await startFaultStack({ workers: 2 });
     // The reducer sleeps before reading, so the attempt stays alive after its fetch.
-    base = await indexJobBase(t, 'refetch', input, { REDUCE_SLEEP: '4' });
-    const output = `s3://${t.bucket}/out/refetch-clean/`;
-    cleanJob = await finish(t, await t.submit({ ...base, output } as ManifestInput));
-    expect(cleanJob.status, cleanJob.reason).toBe('SUCCEEDED');
-    clean = await t.readParts(output, 2);
-    expect(indexWordTotal(clean)).toBe(countWords(input));
+    ref = await cleanIndexRun(t, 'refetch', { REDUCE_SLEEP: '4' });
   });
 
   afterAll(async () => {
@@ -42,7 +33,7 @@ describe('a reducer SIGKILLed after fetching the map outputs', () => {
 
   it('the reduce is redone from the same committed map attempts; output and counters identical', async () => {
     const output = `s3://${t.bucket}/out/refetch/`;
-    const jobId = await t.submit({ ...base, output } as ManifestInput);
+    const jobId = await t.submit({ ...ref.base, output } as ManifestInput);
     // A reduce attempt whose heartbeat reported merged bytes: all its slices are fetched.
     const victim = await waitFor(
       'a reduce task that has fetched its slices',
@@ -51,19 +42,12 @@ describe('a reducer SIGKILLed after fetching the map outputs', () => {
     );
     const mapsBefore = (await t.s.tasks.list(jobId, 'map')).map((m) => [m.taskId, m.committedAttempt, m.output?.key]);
     expect(mapsBefore.every(([, attempt]) => attempt !== undefined)).toBe(true);
-    const child = signalWorker(t, victim.owner!, 'SIGKILL');
-    await exited(child);
-    expect(child.signalCode).toBe('SIGKILL');
-    t.stack.spawnWorker();
+    await killAndReplaceWorker(t, victim.owner!);
 
-    const job = await finish(t, jobId);
-    expect(job.status, job.reason).toBe('SUCCEEDED');
-    const task = (await t.s.tasks.list(jobId, 'reduce')).find((x) => x.taskId === victim.taskId);
-    expect(task).toMatchObject({ status: 'COMMITTED', stalls: 1, failures: 0 });
-    expect(task?.committedAttempt).toBeGreaterThan(victim.attempt);
+    const { job } = await expectRedoneAfterStall(t, jobId, 'reduce', victim);
     // No map was re-run: the same attempts (and objects) were committed before the kill and after.
     expect((await t.s.tasks.list(jobId, 'map')).map((m) => [m.taskId, m.committedAttempt, m.output?.key])).toEqual(mapsBefore);
-    expectIdenticalParts(await t.readParts(output, 2), clean, 'output after killing a reducer that had fetched');
-    expect(sortedCounters(job)).toEqual(sortedCounters(cleanJob));
+    expectIdenticalParts(await t.readParts(output, 2), ref.clean, 'output after killing a reducer that had fetched');
+    expect(sortedCounters(job)).toEqual(sortedCounters(ref.cleanJob));
   });
 });

@@ -6,7 +6,7 @@
  * job releases per step, with the step's own fraction.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { JobConfKeys } from '../../core/jobconf.js';
+import { JobConfKeys } from '../../core/jobconf-keys.js';
 import { validateManifest } from '../../core/manifest.js';
 import { type JobRecord, newJobId } from '../../core/model.js';
 import { sweep } from '../../services/checker.js';

@@ -23,7 +23,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobConfKeys } from '../../core/jobconf.js';
+import { JobConfKeys } from '../../core/jobconf-keys.js';
 import { mapOutputKey } from '../../core/layout.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import type { TaskRecord } from '../../core/model.js';

@@ -16,17 +16,9 @@ import { EnvironmentError } from '../../core/errors.js';
 import { localResourceNames } from '../../core/resources.js';
 import { BlobStore } from '../../aws/blob-store.js';
 import { cli } from '../helpers/cli.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../local/free-port.js';
 import { waitFor } from '../helpers/wait.js';
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isAlive } from '../../local/state.js';
 
 describe('a dead emulator endpoint fails fast and clearly', () => {
   let emulator: EmulatorHandle | undefined;

@@ -12,7 +12,7 @@ import { bootstrapLocalStack } from '../../local/bootstrap.js';
 import { ensureEmulator } from '../../local/emulator.js';
 import { createServices, type Services, silentLog } from '../../services/context.js';
 import { FaultProxy, type FaultProxyOptions } from './fault-proxy.js';
-import { freePort } from './ports.js';
+import { freePort } from '../../local/free-port.js';
 import { ENDPOINT, FAST_TIMINGS, TestStack, type TestStackOptions } from './stack.js';
 
 export interface Namespace {

@@ -20,15 +20,7 @@ import { BIN, cli, cliEnv } from '../helpers/cli.js';
 import { prng, reference, WC_MAP, WC_REDUCE, words } from '../helpers/pipeline.js';
 import { ENDPOINT, FAST_TIMINGS, REPO, sortedLines } from '../helpers/stack.js';
 import { waitFor } from '../helpers/wait.js';
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isAlive } from '../../local/state.js';
 
 /** Pids of the worker processes a process owns (`mapreduce.js worker` children). */
 function workerChildren(pid: number): number[] {

@@ -5,7 +5,7 @@ import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
 import { resolveProgram } from './executable-support.js';
 import { expectNoLeftoverProcesses, makeWorkDir, removeWorkDir, runStep, trackPid } from '../../test/fixtures/worker/harness.js';
 import { startStep } from './index.js';
-import { CREDENTIAL_ENV_NAMES } from './executable.js';
+import { CREDENTIAL_ENV_NAMES } from './child-env.js';
 
 let dir: string;
 beforeEach(async () => {

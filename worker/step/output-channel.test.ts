@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseEnv } from './executable.js';
+import { baseEnv } from './child-env.js';
 import { OutputChannel } from './output-channel.js';
 import { tailLines } from './text.js';
 import { roleNoun } from './types.js';

@@ -1,4 +1,4 @@
-/** Loopback ports for tests: a dead endpoint, or a private emulator's address. */
+/** Loopback ports: a dead endpoint, or a private emulator's address (tests and the chaos script). */
 import { createServer } from 'node:net';
 
 /** A TCP port on 127.0.0.1 nothing listens on right now. */
