@@ -75,6 +75,16 @@ describe('idempotent fan-out', () => {
     expect(taskIdsOf(await drain(s))).toEqual(['m-00000', 'm-00001', 'm-00002']);
   });
 
+  it('a task record left without its job (a reused id) does not block the job: created by the fallback, every task written once', async () => {
+    const { jobId, key } = await upload();
+    // The one-transaction create (job + its <= 99 tasks) fails on this stray record's condition.
+    await s.tasks.putNew([{ jobId, taskId: 'r-00001', kind: 'reduce', index: 1, status: 'PENDING', attempt: 0, failures: 0, stalls: 0 }]);
+    expect((await handleUpload(s, ns.names.bucket, key)).outcome).toBe('created');
+    await expectOneJob(jobId);
+    expect((await s.jobs.get(jobId))?.tasksWritten).toBe(true);
+    expect(taskIdsOf(await drain(s))).toEqual(['m-00000', 'm-00001', 'm-00002']);
+  });
+
   it('the reduce phase starts once when the last two map tasks commit at the same instant', async () => {
     const now = Date.now();
     const jobId = newJobId();
