@@ -46,7 +46,9 @@ export class BlobStore {
   /** Stream a whole object, with its size (ContentLength) from the same answer. */
   async getSized(bucket: string, key: string): Promise<{ body: Readable; size: number }> {
     const out = await this.c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return { body: out.Body as Readable, size: out.ContentLength ?? 0 };
+    // The size bounds what is read (and resumed): never guessed.
+    if (out.ContentLength === undefined) throw new Error(`GET s3://${bucket}/${key} answered without a Content-Length`);
+    return { body: out.Body as Readable, size: out.ContentLength };
   }
 
   async getObject(bucket: string, key: string): Promise<Readable> {
