@@ -19,7 +19,7 @@ import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
 import type { Services } from '../services/context.js';
 import { advanceJob } from '../services/phases.js';
 import { leaseMs, parseTaskMessage, type TaskMessage } from '../services/task-lifecycle.js';
-import type { AttemptInput } from './attempt.js';
+import { attemptInput } from './attempt.js';
 import { stepEnv } from './attempt-dir.js';
 import { callContext, JOB_CHECK_EVERY } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
@@ -159,30 +159,18 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
     (body) => s.blobs.putBytes(s.names.bucket, liveLogKey(job.jobId, task.taskId, task.attempt), body),
     s.timings.heartbeatMs * LIVE_LOG_EVERY_BEATS,
   );
-  const step = stepView(job.manifest, task.step ?? 0);
-  const input: AttemptInput = {
-    services: s,
-    job,
-    task,
-    step,
-    workDir,
-    settings: d.settings,
-    signal: a.abort.signal,
-    progress: a.progress,
-    stepContext: (role) => ({
-      role,
-      workDir,
-      env: stepEnv(job, task, step, stepOutputUri(job.manifest, job.jobId, step.stepIndex, s.names.bucket)),
-      noProgressTimeoutMs: taskTimeoutMs(s, step),
-      onCounter: (group, name, amount) => {
-        const k = counterKey(group, name);
-        userCounters[k] = (userCounters[k] ?? 0) + amount;
-      },
-      onStatus: (message) => status.update(message),
-      onStderr: (bytes) => live.append(bytes),
-      nonZeroExitIsFailure: settingsOf(step).nonZeroExitIsFailure,
-    }),
-  };
+  const base = { services: s, job, task, workDir, settings: d.settings, signal: a.abort.signal, progress: a.progress };
+  const input = attemptInput(base, (step) => ({
+    env: stepEnv(job, task, step, stepOutputUri(job.manifest, job.jobId, step.stepIndex, s.names.bucket)),
+    noProgressTimeoutMs: taskTimeoutMs(s, step),
+    onCounter: (group, name, amount) => {
+      const k = counterKey(group, name);
+      userCounters[k] = (userCounters[k] ?? 0) + amount;
+    },
+    onStatus: (message) => status.update(message),
+    onStderr: (bytes) => live.append(bytes),
+    nonZeroExitIsFailure: settingsOf(step).nonZeroExitIsFailure,
+  }));
   let result;
   try {
     result = task.kind === 'map' ? await runMapAttempt(input) : await runReduceAttempt(input);
