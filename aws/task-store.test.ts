@@ -326,6 +326,20 @@ describe('checker and cancel writes on tasks nobody runs', () => {
     mock.on(UpdateCommand).rejects(conditionFailed(record()));
     await refused(store.cancel('j1', 'm-00003'), 'StaleStateError');
   });
+
+  it('cancelPending: 100 tasks per transaction, each fenced on PENDING; a refused one falls back to single writes', async () => {
+    const ids = Array.from({ length: 150 }, (_, i) => `m-${String(i).padStart(5, '0')}`);
+    mock.on(TransactWriteCommand).resolves({});
+    await store.cancelPending('j1', ids);
+    const chunks = mock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems!);
+    expect(chunks.map((c) => c.length)).toEqual([100, 50]);
+    expect(chunks[1]![49]!.Update).toMatchObject({ Key: { pk: 'JOB#j1', sk: 'TASK#m-00149' }, ConditionExpression: '#status = :pending' });
+    mock.reset();
+    mock.on(TransactWriteCommand).rejects(new TransactionCanceledException({ message: 'x', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }] }));
+    mock.on(UpdateCommand).rejectsOnce(conditionFailed(record())).resolves({});
+    await store.cancelPending('j1', ids.slice(0, 3)); // the claimed one is skipped, not an error
+    expect(mock.commandCalls(UpdateCommand).map((c) => c.args[0].input.ConditionExpression)).toEqual(Array(3).fill('#status = :pending'));
+  });
 });
 
 describe('putNew', () => {

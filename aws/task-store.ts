@@ -6,13 +6,13 @@
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { forEachLimit } from '../core/concurrency.js';
+import { writeConditionalChunks } from './chunked-writes.js';
 import type { StaleStateError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
 import { stepTaskPrefix } from '../core/steps.js';
 import { BackupStore } from './backup-store.js';
 import type { AwsClients } from './clients.js';
-import { fenced, isConditionFailure, itemToTask, jobKey, taskKey } from './items.js';
+import { fenced, itemToTask, jobKey, taskKey } from './items.js';
 import { queryAll } from './query-all.js';
 import { leaseLost, type OnLost, stale } from './task-conflicts.js';
 import {
@@ -97,21 +97,7 @@ export class TaskStore {
    */
   async putNew(tasks: readonly TaskRecord[]): Promise<void> {
     const put = (t: TaskRecord) => newTaskPut(this.table, t);
-    for (let i = 0; i < tasks.length; i += 100) {
-      const chunk = tasks.slice(i, i + 100);
-      try {
-        await this.c.doc.send(new TransactWriteCommand({ TransactItems: chunk.map((t) => ({ Put: put(t) })) }));
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-        await forEachLimit(chunk, 8, async (t) => {
-          try {
-            await this.c.doc.send(new PutCommand(put(t)));
-          } catch (e) {
-            if (!isConditionFailure(e)) throw e;
-          }
-        });
-      }
-    }
+    await writeConditionalChunks(this.c, tasks, (t) => ({ Put: put(t) }), (t) => this.c.doc.send(new PutCommand(put(t))));
   }
 
   /** All tasks of a job (consistent), or those of one kind of one step (core/steps.ts; default the first). */
@@ -270,6 +256,15 @@ export class TaskStore {
   /** cancel: a PENDING task of a cancelled or failed job stops (running ones: cancelAttempt). */
   async cancel(jobId: string, taskId: string): Promise<void> {
     await this.update(jobId, taskId, cancelPendingWrite(), stale(jobId, taskId, 'is not pending'));
+  }
+
+  /**
+   * cancel, for many: the PENDING tasks of a cancelled or failed job stop (running ones:
+   * cancelAttempt), 100 per transaction; a task claimed meanwhile is left to its worker.
+   */
+  async cancelPending(jobId: string, taskIds: readonly string[]): Promise<void> {
+    const update = (taskId: string) => ({ TableName: this.table, Key: taskKey(jobId, taskId), ...cancelPendingWrite() });
+    await writeConditionalChunks(this.c, taskIds, (taskId) => ({ Update: update(taskId) }), (taskId) => this.c.doc.send(new UpdateCommand(update(taskId))));
   }
 
   /**
