@@ -155,10 +155,12 @@ describe('every submission ends visibly and bounded (MANIFEST_LIMITS)', () => {
         return j && j.status !== 'CREATING' ? j : undefined;
       });
       expect(smallJob.status).toBe('RUNNING');
-      // The big job was submitted first and is still being planned.
+      // The big job was submitted first and is still being planned (a job leaves CREATING
+      // only once its whole plan is written). Its task records are not listed here: thousands
+      // of items in one emulator query hold the shared emulator for seconds, and other test
+      // files' requests with it.
       const bigJob = await access.jobs.get(big);
       expect(bigJob).toMatchObject({ status: 'CREATING', numMaps: tasks });
-      expect((await access.tasks.list(big, 'map')).length).toBeLessThan(tasks);
     } finally {
       // Whatever happened above, the big job must not keep the workers from later tests.
       expect((await mr('cancel', big)).code).toBe(0);
