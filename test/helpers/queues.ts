@@ -25,7 +25,7 @@ export async function drainQueue(s: Services, queue: Queue = s.taskQueue, waitSe
 }
 
 /** Visible + in-flight + delayed messages of a queue (approximate, as SQS reports them). */
-export async function queueDepth(s: Services, queue: Queue = s.taskQueue): Promise<number> {
+export async function queueDepth(s: Pick<Services, 'clients' | 'taskQueue'>, queue: Queue = s.taskQueue): Promise<number> {
   const out = await s.clients.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: await queue.queueUrl(),
