@@ -31,6 +31,8 @@ export async function cancelJob(
   // 100 per transaction: a 10,000-task plan is 100 writes, not 10,000. A task claimed
   // meanwhile is no longer PENDING: its worker stops it at its next job check.
   const pending = (await tasks.list(jobId)).filter((x) => x.status === 'PENDING').map((x) => x.taskId);
+  // Best effort, as before: a task left PENDING by a failed write is still stopped, since a
+  // worker that receives its message reads the job (CANCELLED) and cancels it (worker/task-runner.ts).
   await tasks.cancelPending(jobId, pending).catch(() => {});
   return job;
 }
