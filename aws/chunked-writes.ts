@@ -18,23 +18,21 @@ export const TRANSACTION_ITEMS = 100;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /**
- * Write every item (`asTransactItem` for the chunk, `writeOne` for the fallback) and
- * return how many chunks needed the fallback. Errors other than a lost condition are thrown.
+ * Write every item (`asTransactItem` for the chunk, `writeOne` for the fallback). Errors
+ * other than a lost condition are thrown.
  */
 export async function writeConditionalChunks<T>(
   c: AwsClients,
   items: readonly T[],
   asTransactItem: (item: T) => TransactItem,
   writeOne: (item: T) => Promise<unknown>,
-): Promise<number> {
-  let fallbacks = 0;
+): Promise<void> {
   for (let i = 0; i < items.length; i += TRANSACTION_ITEMS) {
     const chunk = items.slice(i, i + TRANSACTION_ITEMS);
     try {
       await c.doc.send(new TransactWriteCommand({ TransactItems: chunk.map(asTransactItem) }));
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      fallbacks++;
       await forEachLimit(chunk, 8, async (item) => {
         try {
           await writeOne(item);
@@ -44,5 +42,4 @@ export async function writeConditionalChunks<T>(
       });
     }
   }
-  return fallbacks;
 }
