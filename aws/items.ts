@@ -147,6 +147,18 @@ export function itemToTask(item: Item): TaskRecord {
   return parse(TaskSchema, 'task', item);
 }
 
+/** What a reducer reads of a map task: which attempt's object holds its output, and where. */
+export type MapOutputRef = Pick<TaskRecord, 'taskId' | 'index' | 'status' | 'output'>;
+
+const MapOutputSchema = TaskSchema.pick({ taskId: true, index: true, status: true, output: true });
+
+/** The attributes of a task item that make a MapOutputRef (a ProjectionExpression). */
+export const MAP_OUTPUT_PROJECTION = { expression: '#t, #i, #s, #o', names: { '#t': 'taskId', '#i': 'index', '#s': 'status', '#o': 'output' } } as const;
+
+export function itemToMapOutput(item: Item): MapOutputRef {
+  return parse(MapOutputSchema, 'task', item);
+}
+
 export function itemToWorker(item: Item): WorkerRecord {
   return parse(WorkerSchema, 'worker', item);
 }

@@ -12,7 +12,7 @@ import type { TaskRecord } from '../core/model.js';
 import { stepTaskPrefix } from '../core/steps.js';
 import { BackupStore } from './backup-store.js';
 import type { AwsClients } from './clients.js';
-import { fenced, itemToTask, jobKey, taskKey } from './items.js';
+import { fenced, itemToMapOutput, itemToTask, jobKey, MAP_OUTPUT_PROJECTION, type MapOutputRef, taskKey } from './items.js';
 import { queryAll } from './query-all.js';
 import { leaseLost, type OnLost, stale } from './task-conflicts.js';
 import {
@@ -103,13 +103,28 @@ export class TaskStore {
 
   /** All tasks of a job (consistent), or those of one kind of one step (core/steps.ts; default the first). */
   async list(jobId: string, kind?: 'map' | 'reduce', step = 0): Promise<TaskRecord[]> {
-    const items = await queryAll(this.c, {
+    return (await queryAll(this.c, this.tasksQuery(jobId, kind ? `${stepTaskPrefix(step)}${kind[0]}-` : ''))).map(itemToTask);
+  }
+
+  /** Every task item of a job whose id starts with `prefix`, consistently read. */
+  private tasksQuery(jobId: string, prefix: string) {
+    return {
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-      ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':sk': kind ? `TASK#${stepTaskPrefix(step)}${kind[0]}-` : 'TASK#' },
+      ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':sk': `TASK#${prefix}` },
       ConsistentRead: true,
-    });
-    return items.map(itemToTask);
+    };
+  }
+
+  /**
+   * The map tasks of a step with only what a reducer reads (MapOutputRef): each reducer
+   * reads all M of them, and the whole records (attempt history, counters) made the reducer's
+   * peak RSS grow with M (98.6 MiB at M = 16, 141.8 MiB at M = 2,048).
+   */
+  async listMapOutputs(jobId: string, step = 0): Promise<MapOutputRef[]> {
+    const { expression, names } = MAP_OUTPUT_PROJECTION;
+    const query = { ...this.tasksQuery(jobId, `${stepTaskPrefix(step)}m-`), ProjectionExpression: expression, ExpressionAttributeNames: names };
+    return (await queryAll(this.c, query)).map(itemToMapOutput);
   }
 
   /** One task (consistent read), or undefined. */

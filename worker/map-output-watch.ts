@@ -17,14 +17,14 @@
  */
 import { isTerminal } from '../aws/job-store.js';
 import { MapReduceError } from '../core/errors.js';
-import type { TaskRecord } from '../core/model.js';
+import type { MapOutputRef } from '../aws/items.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import { nextPollDelay, pollPolicy } from '../core/slow-start.js';
 import type { Services } from '../services/context.js';
 import { JobEndedError } from './heartbeat.js';
 
 /** A committed map task: its output names the committed attempt's object. */
-export type CommittedMap = TaskRecord & { readonly output: NonNullable<TaskRecord['output']> };
+export type CommittedMap = MapOutputRef & { readonly output: NonNullable<MapOutputRef['output']> };
 
 /** What the watch read, for the attempt's counters. */
 export interface WatchStats {
@@ -53,7 +53,7 @@ export async function watchCommittedMaps(
   let pending: Set<string>;
   for (;;) {
     stats.mapListings++;
-    const tasks = await s.tasks.list(job.jobId, 'map', step);
+    const tasks = await s.tasks.listMapOutputs(job.jobId, step);
     const fresh = tasks.filter((t): t is CommittedMap => t.status === 'COMMITTED' && t.output !== undefined && !seen.has(t.taskId));
     for (const t of fresh) seen.add(t.taskId);
     if (fresh.length > 0) await onCommitted(fresh);
@@ -93,7 +93,7 @@ export async function watchCommittedMaps(
  */
 async function yieldIfMapsWait(s: Services, jobId: string, step: number, before: ReadonlySet<string>, stats: WatchStats): Promise<Set<string>> {
   stats.mapListings++;
-  const pending = (await s.tasks.list(jobId, 'map', step)).filter((t) => t.status === 'PENDING').map((t) => t.taskId);
+  const pending = (await s.tasks.listMapOutputs(jobId, step)).filter((t) => t.status === 'PENDING').map((t) => t.taskId);
   const still = pending.filter((id) => before.has(id));
   if (still.length > 0) {
     throw new ReduceYieldError(`maps ${still.join(', ')} are waiting for a worker`, { context: { jobId } });

@@ -1,0 +1,49 @@
+/**
+ * The reducer's listing of a step's map outputs (TaskStore.listMapOutputs): a projected,
+ * consistent, paged Query of the step's map tasks, parsed to the four fields a reducer reads.
+ * Against a mocked document client; the emulator tests (test/pipeline/merge-factor,
+ * slow-start, wordcount) read real map outputs through it.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AwsClients } from './clients.js';
+import { TaskStore } from './task-store.js';
+
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const mock = mockClient(doc);
+const store = new TaskStore({ doc } as unknown as AwsClients, 'tbl');
+
+beforeEach(() => mock.reset());
+
+describe('listMapOutputs', () => {
+  it('asks for the map tasks of the step with a projection, follows every page, and keeps the four fields', async () => {
+    const output = { key: 'tmp/j1/m-00000-1', offsets: [0, 10, 20] };
+    mock
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [{ taskId: 'm-00000', index: 0, status: 'COMMITTED', output }], LastEvaluatedKey: { pk: 'JOB#j1', sk: 'TASK#s2-m-00000' } })
+      .resolvesOnce({ Items: [{ taskId: 'm-00001', index: 1, status: 'RUNNING' }] });
+    const got = await store.listMapOutputs('j1', 1);
+    expect(got).toEqual([
+      { taskId: 'm-00000', index: 0, status: 'COMMITTED', output },
+      { taskId: 'm-00001', index: 1, status: 'RUNNING' },
+    ]);
+    const calls = mock.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toMatchObject({
+      TableName: 'tbl',
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': 'JOB#j1', ':sk': 'TASK#s2-m-' },
+      ProjectionExpression: '#t, #i, #s, #o',
+      ExpressionAttributeNames: { '#t': 'taskId', '#i': 'index', '#s': 'status', '#o': 'output' },
+      ConsistentRead: true,
+    });
+    expect(calls[1]!.ExclusiveStartKey).toEqual({ pk: 'JOB#j1', sk: 'TASK#s2-m-00000' });
+  });
+
+  it('a malformed item is an error naming it, not a silently missing output', async () => {
+    mock.on(QueryCommand).resolves({ Items: [{ pk: 'JOB#j1', sk: 'TASK#m-00000', taskId: 'm-00000', index: 0, status: 'DONE' }] });
+    await expect(store.listMapOutputs('j1')).rejects.toThrow(/JOB#j1\/TASK#m-00000/);
+  });
+});
