@@ -15,7 +15,7 @@
 import { DEFAULT_BATCH_LINES } from './merge.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 import { totalOrderPartition } from './total-order.js';
-import { detach, sortByKey } from './records.js';
+import { detach, sortByKey, sortOrderByKey } from './records.js';
 import { repeatsPayOff } from './repeats.js';
 import { StringTable } from './string-table.js';
 
@@ -200,11 +200,20 @@ export class SortBuffer {
     this.slots = repeatsPayOff(this.counted, slots.size, true) ? new StringTable() : undefined;
     this.tally = [];
     this.counted = 0;
+    // Each partition's distinct lines with their counts alongside, so that the counts
+    // follow the sort without a lookup per line (random accesses into a large table).
     const distinct = this.emptyParts();
-    for (const line of slots.keys) distinct[this.partition(line)]!.push(line);
+    const counts = Array.from({ length: this.R }, (): number[] => []);
+    const lines = slots.keys;
+    for (let slot = 0; slot < lines.length; slot++) {
+      const line = lines[slot]!;
+      const p = this.partition(line);
+      distinct[p]!.push(line);
+      counts[p]!.push(tally[slot]!);
+    }
     const safe = !this.unsafe;
     this.unsafe = false;
-    return distinct.map((lines) => expandedBatches(lines, safe, slots, tally));
+    return distinct.map((part, p) => expandedBatches(part, counts[p]!, safe));
   }
 
   private emptyParts(): string[][] {
@@ -219,16 +228,12 @@ async function* sortedBatches(lines: string[], safe: boolean): AsyncIterable<str
 }
 
 /** Distinct lines sorted by key when first read, each written as many times as it was counted. */
-async function* expandedBatches(
-  distinct: string[],
-  safe: boolean,
-  slots: StringTable,
-  tally: number[],
-): AsyncIterable<string[]> {
-  const sorted = sortByKey(distinct, { wholeLineOrderIsKeyOrder: safe });
+async function* expandedBatches(distinct: string[], counts: number[], safe: boolean): AsyncIterable<string[]> {
+  const order = sortOrderByKey(distinct, { wholeLineOrderIsKeyOrder: safe });
   let out: string[] = [];
-  for (const line of sorted) {
-    for (let n = tally[slots.find(line)]!; n > 0; n--) {
+  for (let i = 0; i < order.length; i++) {
+    const line = distinct[order[i]!]!;
+    for (let n = counts[order[i]!]!; n > 0; n--) {
       out.push(line);
       if (out.length >= DEFAULT_BATCH_LINES) {
         yield out;
