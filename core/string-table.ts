@@ -7,7 +7,7 @@
  * thousands of distinct records (a word count over a 1M-word vocabulary: 338 k distinct
  * words in a 16 MiB split). Measured on those 1.97 M records, a Map took 0.9-1.1 s and
  * this table 0.48-0.58 s; on a 50k-word vocabulary 0.58-0.78 s against 0.39-0.43 s
- * (docs/performance.md, "The shell path's sort buffer"). The Map's lookup touches its
+ * (docs/performance.md, "Counting repeats in a string table"). The Map's lookup touches its
  * bucket array, its entry, the stored key and then the caller's tally; here one
  * Int32Array probe holds the hash and the slot, so a miss costs no string compare and a
  * hit one compare.
