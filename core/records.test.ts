@@ -8,6 +8,7 @@ import {
   LineSplitter,
   readLineBatches,
   sortByKey,
+  sortOrderByKey,
   splitKeyValue,
   valueAfterKey,
   wholeLineOrderIsKeyOrder,
@@ -170,5 +171,22 @@ describe('sortByKey', () => {
     const lines = Array.from({ length: 5000 }, (_, i) => (i % 2 ? `\u0100${i}` : `a${i}`));
     const sorted = sortByKey([...lines]);
     expect(sorted).toEqual([...lines].sort());
+  });
+
+  it('sortOrderByKey: the order of the same sort as indexes, on every path (radix, small, keys below tab, not latin1)', () => {
+    const rnd = prng(7);
+    const byOrder = (lines: string[], order: Uint32Array) => Array.from(order, (i) => lines[i]!);
+    for (const n of [0, 1, 10, 3000, 20_000]) {
+      const lines = randomLines(rnd, n, ['a', 'b', 'ab', '\xe9', '\xff', ' ', 'zzzzzz']);
+      for (const input of [lines, lines.map((l) => `common${l}`)]) {
+        const order = sortOrderByKey(input);
+        expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+        checkSorted(input, byOrder(input, order));
+      }
+    }
+    const unsafe = randomLines(rnd, 10_000, ['a', '\x00', '\x01', 'b']);
+    checkSorted(unsafe, byOrder(unsafe, sortOrderByKey(unsafe)));
+    const wide = Array.from({ length: 5000 }, (_, i) => (i % 2 ? `\u0100${i}` : `a${i}`));
+    expect(byOrder(wide, sortOrderByKey(wide))).toEqual([...wide].sort());
   });
 });

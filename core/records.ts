@@ -176,18 +176,25 @@ export function sortByKey(
   return order.map((i) => lines[i]!);
 }
 
+/** The order of strings by their first 6 chars, from the radix passes; see prefixOrder. */
+interface PrefixOrder {
+  /** Indexes into the strings, in order of their 6-char prefix (stable). */
+  readonly order: Uint32Array;
+  /** The prefix digits by index (three 16-bit digits of 2 chars each). */
+  readonly digits: readonly [Uint16Array, Uint16Array, Uint16Array];
+}
+
 /**
- * Sort latin1 strings in byte order: counting-sort passes over three 16-bit digits
- * (the first 6 chars, missing chars as 0, which keeps prefix order consistent with
- * string order), then the native sort within each run of equal prefix. Returns
- * undefined for strings with chars above 0xFF (not latin1), for the caller to fall back.
+ * Counting-sort passes over three 16-bit digits (the first 6 chars, missing chars as 0,
+ * which keeps prefix order consistent with string order). Undefined for strings with
+ * chars above 0xFF (not latin1), for the caller to fall back.
  */
-function radixSortLines(lines: string[]): string[] | undefined {
+function prefixOrder(lines: readonly string[]): PrefixOrder | undefined {
   const n = lines.length;
   const digits = [new Uint16Array(n), new Uint16Array(n), new Uint16Array(n)] as const;
   let wide = 0;
   for (let i = 0; i < n; i++) {
-    const s = lines[i];
+    const s = lines[i]!;
     const len = s.length;
     for (let d = 0; d < 3; d++) {
       const hi = 2 * d < len ? s.charCodeAt(2 * d) : 0;
@@ -205,35 +212,85 @@ function radixSortLines(lines: string[]): string[] | undefined {
   for (let d = 2; d >= 0; d--) {
     const dg = digits[d];
     count.fill(0);
-    for (let i = 0; i < n; i++) count[dg[i] + 1]++;
-    for (let k = 0; k < 65536; k++) count[k + 1] += count[k];
+    for (let i = 0; i < n; i++) count[dg[i]! + 1]!++;
+    for (let k = 0; k < 65536; k++) count[k + 1]! += count[k]!;
     for (let i = 0; i < n; i++) {
-      const j = order[i];
-      next[count[dg[j]]++] = j;
+      const j = order[i]!;
+      next[count[dg[j]!]!++] = j;
     }
     [order, next] = [next, order];
   }
-  const out = new Array<string>(n);
-  for (let i = 0; i < n; i++) out[i] = lines[order[i]];
-  const [d0, d1, d2] = digits;
+  return { order, digits };
+}
+
+/** Calls `run(from, to)` for each run of 2 or more equal prefixes in `p.order`. */
+function forEachPrefixRun(p: PrefixOrder, run: (from: number, to: number) => void): void {
+  const { order } = p;
+  const [d0, d1, d2] = p.digits;
+  const n = order.length;
   let start = 0;
   for (let i = 1; i <= n; i++) {
     if (i < n) {
-      const a = order[i];
-      const b = order[start];
+      const a = order[i]!;
+      const b = order[start]!;
       if (d0[a] === d0[b] && d1[a] === d1[b] && d2[a] === d2[b]) continue;
     }
+    if (i - start > 1) run(start, i);
+    start = i;
+  }
+}
+
+/**
+ * Sort latin1 strings in byte order: the radix passes of prefixOrder, then the native
+ * sort within each run of equal prefix. Undefined for strings that are not latin1.
+ */
+function radixSortLines(lines: string[]): string[] | undefined {
+  const p = prefixOrder(lines);
+  if (!p) return undefined;
+  const n = lines.length;
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = lines[p.order[i]!]!;
+  forEachPrefixRun(p, (start, i) => {
     if (i - start > 16) {
       if (!allEqual(out, start, i)) {
         const run = out.slice(start, i).sort();
-        for (let k = 0; k < run.length; k++) out[start + k] = run[k];
+        for (let k = 0; k < run.length; k++) out[start + k] = run[k]!;
       }
-    } else if (i - start > 1) {
+    } else {
       insertionSort(out, start, i);
     }
-    start = i;
-  }
+  });
   return out;
+}
+
+/**
+ * The order of `lines` sorted by key in byte order: indexes into `lines`, for a caller
+ * that sorts something alongside the lines (the sort buffer's counts of repeated lines).
+ * Equal keys may come in any order. The same ways as sortByKey (radix passes on the
+ * first 6 bytes when whole-line order is key order), with the runs of equal prefix
+ * sorted as indexes.
+ */
+export function sortOrderByKey(lines: readonly string[], opts: { wholeLineOrderIsKeyOrder?: boolean } = {}): Uint32Array {
+  const n = lines.length;
+  const byLine = (a: number, b: number) => {
+    const x = lines[a]!;
+    const y = lines[b]!;
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  if (opts.wholeLineOrderIsKeyOrder ?? wholeLineOrderIsKeyOrder(lines)) {
+    const p = n >= RADIX_MIN_LINES ? prefixOrder(lines) : undefined;
+    if (p) {
+      forEachPrefixRun(p, (start, end) => p.order.subarray(start, end).sort(byLine));
+      return p.order;
+    }
+    return Uint32Array.from({ length: n }, (_, i) => i).sort(byLine);
+  }
+  const keys = lines.map(keyOf);
+  return Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => {
+    const x = keys[a]!;
+    const y = keys[b]!;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
 /** Sort out[from..to) in place: cheapest for the tiny groups left after the radix passes. */

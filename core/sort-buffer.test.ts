@@ -35,6 +35,21 @@ describe('SortBuffer', () => {
     expect(buffer.isEmpty).toBe(true);
   });
 
+  it('writes each of many counted lines (radix-sorted, shared 6-byte prefixes) as many times as it came, in key order', async () => {
+    const buffer = new SortBuffer({ numPartitions: 2 });
+    const lines: string[] = [];
+    // 12,000 distinct lines (past the radix sort's minimum), key i coming 1 + (i % 7) times.
+    for (let i = 0; i < 12_000; i++) for (let n = 0; n <= i % 7; n++) lines.push(`prefix${(i * 7919) % 12_000}\t${i % 3}`);
+    expect(buffer.add(lines, 0, 1 << 30)).toBe(lines.length);
+    expect(buffer.counting).toBe(true);
+    const parts = await drain(buffer.take());
+    expect(parts.flat().sort()).toEqual([...lines].sort());
+    parts.forEach((p, r) => {
+      expect(p.every((l) => partitionOf(keyOf(l), 2) === r)).toBe(true);
+      expect([...p].sort(keyOrder)).toEqual(p);
+    });
+  });
+
   it('stops counting for good when most lines are distinct, keeping every line', async () => {
     const buffer = new SortBuffer({ numPartitions: 3 });
     const lines = Array.from({ length: 80_000 }, (_, i) => `k${(i * 7919) % 80_000}\tv`);

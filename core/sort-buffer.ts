@@ -15,8 +15,9 @@
 import { DEFAULT_BATCH_LINES } from './merge.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 import { totalOrderPartition } from './total-order.js';
-import { detach, sortByKey } from './records.js';
+import { detach, sortByKey, sortOrderByKey } from './records.js';
 import { repeatsPayOff } from './repeats.js';
+import { StringTable } from './string-table.js';
 
 /** Estimated heap cost of one more buffered line in a plain list (besides its chars). */
 const LINE_OVERHEAD = 40;
@@ -43,8 +44,8 @@ export interface SortBufferOptions {
 export class SortBuffer {
   /** Estimated heap bytes held. */
   bytes = 0;
-  /** Counting: distinct line → its slot in `tally`. Undefined once counting is off. */
-  private slots: Map<string, number> | undefined;
+  /** Counting: the distinct lines, each with its slot in `tally`. Undefined once counting is off. */
+  private slots: StringTable | undefined;
   private tally: number[] = [];
   /** Lines taken while counting, since the buffer was last emptied. */
   private counted = 0;
@@ -67,7 +68,7 @@ export class SortBuffer {
     }
     this.splitPoints = opts.splitPoints;
     this.parts = this.emptyParts();
-    if (opts.countRepeats ?? true) this.slots = new Map();
+    if (opts.countRepeats ?? true) this.slots = new StringTable();
   }
 
   /** True while repeated lines are being counted. */
@@ -91,13 +92,12 @@ export class SortBuffer {
     let i = start;
     while (i < lines.length) {
       const line = lines[i++]!;
-      const slot = slots.get(line);
-      if (slot !== undefined) {
+      // A new line is kept as a copy: it may be a view into a large chunk that it would keep alive.
+      const slot = slots.add(line, detach);
+      if (slot < tally.length) {
         tally[slot]!++;
         continue;
       }
-      // A copy: the line may be a view into a large chunk that it would keep alive.
-      slots.set(detach(line), tally.length);
       tally.push(1);
       bytes += line.length + COUNTED_OVERHEAD;
       if (bytes > limitBytes) break;
@@ -128,7 +128,9 @@ export class SortBuffer {
     this.slots = undefined;
     this.tally = [];
     this.bytes = 0;
-    for (const [line, slot] of slots) {
+    const lines = slots.keys;
+    for (let slot = 0; slot < lines.length; slot++) {
+      const line = lines[slot]!;
       const list = this.parts[this.partition(line)]!;
       for (let n = tally[slot]!; n > 0; n--) list.push(line);
       this.bytes += tally[slot]! * (line.length + LINE_OVERHEAD);
@@ -195,14 +197,23 @@ export class SortBuffer {
     }
     const tally = this.tally;
     // The window is over: judge it even if it ended before the probe (see core/repeats.ts).
-    this.slots = repeatsPayOff(this.counted, slots.size, true) ? new Map() : undefined;
+    this.slots = repeatsPayOff(this.counted, slots.size, true) ? new StringTable() : undefined;
     this.tally = [];
     this.counted = 0;
+    // Each partition's distinct lines with their counts alongside, so that the counts
+    // follow the sort without a lookup per line (random accesses into a large table).
     const distinct = this.emptyParts();
-    for (const line of slots.keys()) distinct[this.partition(line)]!.push(line);
+    const counts = Array.from({ length: this.R }, (): number[] => []);
+    const lines = slots.keys;
+    for (let slot = 0; slot < lines.length; slot++) {
+      const line = lines[slot]!;
+      const p = this.partition(line);
+      distinct[p]!.push(line);
+      counts[p]!.push(tally[slot]!);
+    }
     const safe = !this.unsafe;
     this.unsafe = false;
-    return distinct.map((lines) => expandedBatches(lines, safe, slots, tally));
+    return distinct.map((part, p) => expandedBatches(part, counts[p]!, safe));
   }
 
   private emptyParts(): string[][] {
@@ -217,16 +228,12 @@ async function* sortedBatches(lines: string[], safe: boolean): AsyncIterable<str
 }
 
 /** Distinct lines sorted by key when first read, each written as many times as it was counted. */
-async function* expandedBatches(
-  distinct: string[],
-  safe: boolean,
-  slots: Map<string, number>,
-  tally: number[],
-): AsyncIterable<string[]> {
-  const sorted = sortByKey(distinct, { wholeLineOrderIsKeyOrder: safe });
+async function* expandedBatches(distinct: string[], counts: number[], safe: boolean): AsyncIterable<string[]> {
+  const order = sortOrderByKey(distinct, { wholeLineOrderIsKeyOrder: safe });
   let out: string[] = [];
-  for (const line of sorted) {
-    for (let n = tally[slots.get(line)!]!; n > 0; n--) {
+  for (let i = 0; i < order.length; i++) {
+    const line = distinct[order[i]!]!;
+    for (let n = counts[order[i]!]!; n > 0; n--) {
       out.push(line);
       if (out.length >= DEFAULT_BATCH_LINES) {
         yield out;

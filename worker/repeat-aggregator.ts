@@ -12,6 +12,7 @@
 import type { GroupCombiner } from '../core/external-sort.js';
 import { detach, keyOf, valueAfterKey } from '../core/records.js';
 import { repeatsPayOff } from '../core/repeats.js';
+import { StringTable } from '../core/string-table.js';
 import { RepeatedRecordCombiner } from './repeated-record-combiner.js';
 import type { PairSink } from './step/index.js';
 import { encodeRecord, isPlain, textToLatin1 } from './step/text.js';
@@ -41,18 +42,18 @@ interface PairCount {
  * subset of a key's values.
  */
 export class RepeatAggregator implements PairSink {
-  /** Distinct line → its slot in `tally` (records that came as lines, or as unusual pairs). */
-  private lines = new Map<string, number>();
+  /** Distinct lines, each with its count in `tally` (records that came as lines, or as unusual pairs). */
+  private lines = new StringTable();
   private tally: number[] = [];
   /**
-   * Emitted pairs: key → its slot. A key whose only value so far is `common` has a slot
-   * s >= 0, its count in `counts[s]`: no object per key (a word count over a large
-   * vocabulary holds hundreds of thousands of `word\t1` keys, and objects would be
-   * allocated, traced and promoted by the collector for each). A key with another value
-   * has its PairCount in `others[-1 - s]`.
+   * Emitted pairs: the distinct keys, and by the key's slot its `refs` entry. A key whose
+   * only value so far is `common` has its count there (r >= 1): no object per key (a word
+   * count over a large vocabulary holds hundreds of thousands of `word\t1` keys, and
+   * objects would be allocated, traced and promoted by the collector for each). A key
+   * with another value has r <= 0, its PairCount in `others[-r]`.
    */
-  private pairs = new Map<string, number>();
-  private counts: number[] = [];
+  private pairs = new StringTable();
+  private refs: number[] = [];
   private others: PairCount[] = [];
   /** The value of the first plain pair emitted (a word count's '1'): see `pairs`. */
   private common: string | undefined;
@@ -99,17 +100,18 @@ export class RepeatAggregator implements PairSink {
   emit(key: string, value: string): void {
     this.records++;
     if (this.on) {
-      const slot = this.pairs.get(key);
+      // (Only string keys are ever held; any other goes the first sighting's way, to be rejected.)
+      const slot = typeof key === 'string' ? this.pairs.find(key) : -1;
       let counted: PairCount | undefined;
-      if (slot === undefined) {
+      if (slot < 0) {
         // a first sighting of the key
-      } else if (slot >= 0) {
+      } else if (this.refs[slot]! > 0) {
         if (value === this.common) {
-          this.counts[slot]!++;
+          this.refs[slot]!++;
           return;
         }
       } else {
-        counted = this.others[-1 - slot]!;
+        counted = this.others[-this.refs[slot]!]!;
         if (counted.value === value) {
           counted.n++;
           return;
@@ -125,10 +127,8 @@ export class RepeatAggregator implements PairSink {
       // also rejects a newline, and counted as a line.
       if (typeof key === 'string' && typeof value === 'string' && isPlain(key) && isPlain(value)) {
         this.common ??= detach(value);
-        if (slot === undefined) {
-          if (value === this.common) this.pairs.set(detach(key), this.counts.push(1) - 1);
-          else this.pairs.set(detach(key), -this.others.push({ value: detach(value), n: 1 }));
-        } else (this.pairCount(key, slot).more ??= new Map()).set(detach(value), 1);
+        if (slot < 0) this.addKey(key, value === this.common ? 1 : this.addOther({ value: detach(value), n: 1 }));
+        else (this.pairCount(slot).more ??= new Map()).set(detach(value), 1);
         this.distinct++;
         this.bytes += key.length + value.length + ENTRY_BYTES;
         return;
@@ -153,20 +153,32 @@ export class RepeatAggregator implements PairSink {
     if (this.full) return this.flush();
   }
 
-  /** The PairCount of a counted key, made from its count of the common value if need be (same place in the map's order). */
-  private pairCount(key: string, slot: number): PairCount {
-    if (slot < 0) return this.others[-1 - slot]!;
-    const made: PairCount = { value: this.common!, n: this.counts[slot]! };
-    this.pairs.set(key, -this.others.push(made));
+  /** Hold a new key (a detached copy) with its `refs` entry. */
+  private addKey(key: string, ref: number): void {
+    this.pairs.add(key, detach);
+    this.refs.push(ref);
+  }
+
+  /** Hold a PairCount; returns its `refs` entry. */
+  private addOther(counted: PairCount): number {
+    return 1 - this.others.push(counted);
+  }
+
+  /** The PairCount of a counted key, made from its count of the common value if need be (the key keeps its slot). */
+  private pairCount(slot: number): PairCount {
+    const ref = this.refs[slot]!;
+    if (ref <= 0) return this.others[-ref]!;
+    const made: PairCount = { value: this.common!, n: ref };
+    this.refs[slot] = this.addOther(made);
     return made;
   }
 
   /** Count a first sighting of a text pair that is not plain ASCII; false when it is not a string pair without a newline. */
-  private countText(key: string, value: string, slot: number | undefined): boolean {
+  private countText(key: string, value: string, slot: number): boolean {
     if (typeof key !== 'string' || typeof value !== 'string' || key.includes('\n') || value.includes('\n')) return false;
-    if (slot === undefined) this.pairs.set(detach(key), -this.others.push({ value: detach(value), n: 1, text: true }));
+    if (slot < 0) this.addKey(key, this.addOther({ value: detach(value), n: 1, text: true }));
     else {
-      const pc = this.pairCount(key, slot);
+      const pc = this.pairCount(slot);
       (pc.more ??= new Map()).set(detach(value), 1);
       pc.text = true;
     }
@@ -177,13 +189,12 @@ export class RepeatAggregator implements PairSink {
   }
 
   private countLine(line: string): void {
-    const slot = this.lines.get(line);
-    if (slot !== undefined) {
+    // A new line is kept as a copy: it may be a view into a large input chunk it would keep alive.
+    const slot = this.lines.add(line, detach);
+    if (slot < this.tally.length) {
       this.tally[slot]!++;
       return;
     }
-    // A copy: the line may be a view into a large input chunk it would keep alive.
-    this.lines.set(detach(line), this.tally.length);
     this.tally.push(1);
     this.distinct++;
     this.bytes += line.length + ENTRY_BYTES;
@@ -191,13 +202,13 @@ export class RepeatAggregator implements PairSink {
 
   /** Hand every held record on (combined); call once more after the last record. */
   async flush(): Promise<void> {
-    const { lines, tally, pairs, counts, others, pending } = this;
+    const { lines, tally, pairs, refs, others, pending } = this;
     // Records that rarely repeat: stop counting, pass them straight on from now on.
     if (!repeatsPayOff(this.records - this.flushedAt, this.distinct, this.bytes > this.limitBytes)) this.on = false;
-    this.lines = new Map();
+    this.lines = new StringTable();
     this.tally = [];
-    this.pairs = new Map();
-    this.counts = [];
+    this.pairs = new StringTable();
+    this.refs = [];
     this.others = [];
     this.pending = [];
     this.distinct = 0;
@@ -209,7 +220,8 @@ export class RepeatAggregator implements PairSink {
       out = [];
       if (p) await p;
     };
-    for (const [line, slot] of lines) {
+    for (let slot = 0; slot < lines.size; slot++) {
+      const line = lines.keys[slot]!;
       const n = tally[slot]!;
       this.chars += n * line.length;
       const key = keyOf(line);
@@ -226,15 +238,17 @@ export class RepeatAggregator implements PairSink {
       if (out.length >= BATCH_LINES) await handOn();
     }
     const common = this.common!;
-    for (const [text, slot] of pairs) {
-      if (slot >= 0) {
+    for (let slot = 0; slot < pairs.size; slot++) {
+      const text = pairs.keys[slot]!;
+      const ref = refs[slot]!;
+      if (ref > 0) {
         // Synchronous unless the combiner is async: no await per distinct key.
-        const p = this.takePair(text, common, counts[slot]!, out);
+        const p = this.takePair(text, common, ref, out);
         if (p) await p;
         if (out.length >= BATCH_LINES) await handOn();
         continue;
       }
-      const counted = others[-1 - slot]!;
+      const counted = others[-ref]!;
       const key = counted.text ? textToLatin1(text) : text;
       const latin1 = (v: string) => (counted.text ? textToLatin1(v) : v);
       await this.takePair(key, latin1(counted.value), counted.n, out);
