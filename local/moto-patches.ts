@@ -1,3 +1,5 @@
+import { MOTO_S3_PATCH } from './moto-s3-patches.js';
+
 /**
  * Python run by the emulator launcher (aws/emulator.ts) before moto serves requests,
  * removing costs in moto 5 that grow with the size of a table or a queue. Kept in its
@@ -99,107 +101,79 @@ _logging.getLogger('werkzeug').setLevel(_logging.WARNING)
 `;
 
 /**
- * Objects up to this size keep their bytes in the emulator's memory (moto's default is 8 MiB,
- * above which a body goes to a temporary file read back whole on every GET). Larger ones
- * still go to a file: a ranged GET of them reads the whole file (an emulator gap).
+ * moto answers every Query by walking the whole table: `Table.all_items()` collects and
+ * sorts every item of every hash key (all jobs' tasks, workers, guards), and the query
+ * then keeps the ones whose hash key matches. A job's Query of its tasks, or the
+ * checker's Query of the sparse `active` index, therefore cost O(table log table) however
+ * few items they return: with the 2,048 tasks of a `scale_curve` point an empty Query took
+ * ~0.3 s of moto's CPU, all of it under the launcher's DynamoDB lock, which every
+ * heartbeat waits behind.
+ *
+ * The patch hands moto's own query code a narrower `all_items` for the one call: for a
+ * table query the items of that hash key only (moto then tests the hash key, sorts by the
+ * range key and paginates as before); for an index query every item unsorted (moto sorts
+ * the matches by the index's keys and then the table's, a total order, so the input order
+ * never mattered). Filtering, projection, limits and pagination are moto's. The instance
+ * attribute is set and removed inside the launcher's lock: no other DynamoDB request runs
+ * meanwhile.
  */
-export const S3_BODY_IN_MEMORY_BYTES = 1024 ** 3;
+const MOTO_QUERY_PATCH = String.raw`
+from moto.dynamodb.models.table import Table as _QTable
+_table_query = _QTable.query
+
+def _query_narrowed(self, hash_key, *args, **kwargs):
+    index_name = args[6] if len(args) > 6 else kwargs.get('index_name')
+    if index_name or hash_key is None:
+        items = [i for h in self.items.values() for i in (h.values() if self.range_key_attr else (h,))]
+    elif self.range_key_attr:
+        items = list(self.items[hash_key].values()) if hash_key in self.items else []
+    else:
+        items = [self.items[hash_key]] if hash_key in self.items else []
+    self.all_items = lambda: items
+    try:
+        return _table_query(self, hash_key, *args, **kwargs)
+    finally:
+        del self.all_items
+
+_QTable.query = _query_narrowed
+`;
 
 /**
- * MOTO_S3_PATCH. moto's S3 cost grew with the size of the object on every request, not with the
- * bytes asked for (profile of PUT / GET / ranged GET / CopyObject of 64 MiB objects in
- * docs/performance.md, "S3 bodies in the emulator"):
- *
- * - Bodies above 8 MiB were spooled to a temporary file, and every GET, ranged GET and
- *   CopyObject read the whole file back (`FakeKey.value`): a ranged GET of 4 KiB of a
- *   64 MiB map output cost ~40 ms of moto CPU. Bodies up to S3_BODY_IN_MEMORY_BYTES now stay in
- *   moto's in-memory buffer (moto's own MOTO_S3_DEFAULT_KEY_BUFFER_SIZE setting, unless the user
- *   set it), and `FakeKey.value` hands out that buffer's bytes without copying them (Python bytes
- *   are immutable, and a later write to the buffer copies before writing). A ranged GET then
- *   copies only its range (moto's own range code slices the value), a whole GET nothing.
- * - CopyObject of a single-part object computed the MD5 of the copy's bytes again for its ETag:
- *   the copy has the same bytes, so it takes the source's ETag (what moto would compute).
- *   Multipart sources keep moto's path (their ETag is not an MD5 of the bytes).
- * - A streamed upload in aws-chunked encoding (what the SDKs send for a stream with a checksum
- *   trailer) was decoded by appending each chunk to a bytes object: quadratic in the number of
- *   chunks. The decoder below returns the same bytes in one pass.
- *
- * Range, Content-Range, Content-Length, ETag, checksum and conditional answers are moto's own;
- * only where the bytes come from changes.
+ * moto 5 turns each response into JSON with a generic serializer that walks the
+ * operation's botocore output shape for every value: ~6 ms of CPU for a small DynamoDB
+ * item, and ~80 % of the time of a Query returning a few hundred task records
+ * (cProfile, `moto/core/serialize.py` `_serialize_type_structure`). For DynamoDB and SQS
+ * the result moto builds is already the wire form (attribute values as `{"S": ...}`,
+ * numbers as strings), so the patch dumps it with `json.dumps`, keeping only the output
+ * shape's top-level members and dropping `None`s, as the serializer does. Anything
+ * `json.dumps` cannot take as is (binary attributes as bytes, datetimes in table
+ * descriptions) and every error goes through moto's serializer as before. Checked by
+ * serializing the same results both ways over the DynamoDB and SQS operations the product
+ * uses (Put/Get/Update/Delete with ReturnValues, Query with pagination, projection and
+ * COUNT, index queries, transactions, batch reads; send, receive, visibility, delete):
+ * the parsed bodies were equal.
  */
-const MOTO_S3_PATCH = String.raw`
-import os as _os, io as _io
-_os.environ.setdefault('MOTO_S3_DEFAULT_KEY_BUFFER_SIZE', str(${S3_BODY_IN_MEMORY_BYTES}))
-import moto.s3.models as _s3m
-import moto.s3.responses as _s3r
+const MOTO_JSON_RESPONSE_PATCH = String.raw`
+import json as _json
+import moto.core.serialize as _ser
+_serialize_result = _ser.ResponseSerializer._serialize_result
 
-def _in_memory(buf):
-    return not getattr(buf, '_rolled', True) and isinstance(getattr(buf, '_file', None), _io.BytesIO)
-
-def _key_value(self):
-    with self.lock:
-        buf = self._value_buffer
-        if _in_memory(buf):
-            return buf._file.getvalue()  # the buffer's own bytes: no copy
-        buf.seek(0)
-        return buf.read()
-
-_set_key_value = _s3m.FakeKey.value.fset
-def _share_key_value(self, new_value):
-    buf = self._value_buffer
-    if type(new_value) is bytes and len(new_value) <= self._max_buffer_size and _in_memory(buf):
-        buf._file = _io.BytesIO(new_value)  # shares the bytes until written to (never, in moto)
-        self.contentsize = len(new_value)
-    else:
-        _set_key_value(self, new_value)
-
-_s3m.FakeKey.value = property(_key_value, _share_key_value)
-
-_s3_copy = _s3m.S3Backend.copy_object
-def _copy_keeping_etag(self, src_key, dest_bucket_name, dest_key_name, *args, **kwargs):
-    result = _s3_copy(self, src_key, dest_bucket_name, dest_key_name, *args, **kwargs)
-    if src_key.multipart is None:
-        new_key = self.get_object(dest_bucket_name, dest_key_name)
-        if new_key is not None and new_key._etag is None and new_key.multipart is None:
-            new_key._etag = src_key.etag.strip('"')
-    return result
-_s3m.S3Backend.copy_object = _copy_keeping_etag
-
-def _decode_chunked(self, body):
-    if not body:
-        return b''
-    if isinstance(body, (bytes, bytearray)):
-        body = _io.BytesIO(body)
-    chunks = []
-    size = int(body.readline().strip(), 16)
-    while size > 0:
-        chunks.append(body.read(size))
-        body.readline()
-        size = int(body.readline().strip(), 16)
-    return b''.join(chunks)
-_s3r.S3Response._handle_encoded_body = _decode_chunked
-
-import werkzeug.wsgi as _wsgi
-_readall = _wsgi.LimitedStream.readall
-def _read_body_at_once(self):
-    remaining = self.limit - self._pos
-    if self._limit_is_max or remaining <= 0:
-        return _readall(self)
-    parts = []
-    while remaining > 0:
+def _serialize_result_json(self, resp, result):
+    model = self.operation_model
+    shape = model.output_shape
+    if (type(result) is dict and shape is not None and isinstance(self, _ser.BaseJSONSerializer)
+            and model.service_model.service_name in ('dynamodb', 'sqs')):
+        members = shape.members
         try:
-            data = self._stream.read(remaining)  # a buffered socket file: all of it in one call
-        except (OSError, ValueError) as e:
-            self.on_disconnect(error=e)
-            break
-        if not data:
-            self.on_disconnect()
-            break
-        parts.append(data)
-        self._pos += len(data)
-        remaining -= len(data)
-    return parts[0] if len(parts) == 1 else b''.join(parts)
-_wsgi.LimitedStream.readall = _read_body_at_once
+            body = _json.dumps({k: v for k, v in result.items() if v is not None and k in members})
+        except (TypeError, ValueError):
+            return _serialize_result(self, resp, result)
+        resp['body'] = body
+        resp['headers']['Content-Type'] = self._get_protocol_specific_content_type()
+        return resp
+    return _serialize_result(self, resp, result)
+
+_ser.ResponseSerializer._serialize_result = _serialize_result_json
 `;
 
 /**
@@ -224,4 +198,12 @@ _wapp.DomainDispatcherApplication.get_backend_for_host = _remembered_backend
 `;
 
 /** Everything the launcher runs before starting moto's server. */
-export const MOTO_PATCHES = [MOTO_TRANSACTION_PATCH, MOTO_SQS_PATCH, MOTO_S3_PATCH, MOTO_DISPATCH_PATCH, MOTO_QUIET_REQUESTS].join('\n');
+export const MOTO_PATCHES = [
+  MOTO_TRANSACTION_PATCH,
+  MOTO_SQS_PATCH,
+  MOTO_QUERY_PATCH,
+  MOTO_JSON_RESPONSE_PATCH,
+  MOTO_S3_PATCH,
+  MOTO_DISPATCH_PATCH,
+  MOTO_QUIET_REQUESTS,
+].join('\n');
