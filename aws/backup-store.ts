@@ -20,7 +20,16 @@ import {
 import type { AwsClients } from './clients.js';
 import { fenced, itemToTask, jobKey, taskKey } from './items.js';
 import { backupLeaseLost, stale } from './task-conflicts.js';
-import { type AttemptDetails, type AttemptProgress, type AttemptRef, attemptEntry, committedBy, jobCommitWrite, type TaskWrite } from './task-writes.js';
+import {
+  type AttemptDetails,
+  type AttemptProgress,
+  type AttemptRef,
+  attemptEntry,
+  committedAttempt,
+  committedBy,
+  jobCommitWrite,
+  type TaskWrite,
+} from './task-writes.js';
 
 type Item = Record<string, unknown>;
 
@@ -75,7 +84,8 @@ export class BackupStore {
     result: { readonly output?: object; readonly counters: Record<string, number> },
     details: AttemptDetails = {},
   ): Promise<'committed' | 'already'> {
-    const task = commitBackupTaskWrite(ref, now, result.output, attemptEntry(ref, now, 'committed', details));
+    const entry = attemptEntry(ref, now, 'committed', details);
+    const task = commitBackupTaskWrite(ref, now, result.output, entry);
     const counters = { ...result.counters, [counterKey(FRAMEWORK, Counters.SPECULATIVE_WINS)]: 1 };
     try {
       await fenced(
@@ -84,7 +94,7 @@ export class BackupStore {
             new TransactWriteCommand({
               TransactItems: [
                 { Update: { TableName: this.table, Key: taskKey(ref.jobId, ref.taskId), ...task, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
-                { Update: { TableName: this.table, Key: jobKey(ref.jobId), ...jobCommitWrite(ref.taskId, counters) } },
+                { Update: { TableName: this.table, Key: jobKey(ref.jobId), ...jobCommitWrite(ref.taskId, counters, committedAttempt(entry)) } },
               ],
             }),
           ),

@@ -60,6 +60,15 @@ const JobSchema = z.looseObject({
   phaseChangedAt: z.string().optional(),
   tasksWritten: z.boolean().optional(),
   startedAt: z.string().optional(),
+  // The committed-attempt sums (core/model.ts COMMITTED_STATS).
+  mapStatCount: num.optional(),
+  mapStatMs: num.optional(),
+  mapStatMsSq: num.optional(),
+  mapStatBytes: num.optional(),
+  reduceStatCount: num.optional(),
+  reduceStatMs: num.optional(),
+  reduceStatMsSq: num.optional(),
+  reduceStatBytes: num.optional(),
 });
 
 const AttemptEntrySchema = z.looseObject({

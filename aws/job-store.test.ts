@@ -103,6 +103,21 @@ const transitions: {
     names: { '#status': 'status', '#phase': 'phase' },
   },
   {
+    name: 'enterStep (the committed counts and their sums start again)',
+    call: () => store.enterStep('j1', 1, { numMaps: 4, numReduces: 2, done: { numMaps: 8, numReduces: 2, finishedAt: NOW } }, NOW),
+    update:
+      'SET #step = :next, #phase = :map, numMaps = :maps, numReduces = :reduces, mapsCommitted = :zero, reducesCommitted = :zero, ' +
+      'stepsDone = list_append(if_not_exists(stepsDone, :empty), :done), phaseChangedAt = :now, updatedAt = :now ' +
+      'REMOVE reduceEnqueuedAt, reduceReleasedAt, mapEnqueuedAt, splitPoints, ' +
+      'mapStatCount, mapStatMs, mapStatMsSq, mapStatBytes, reduceStatCount, reduceStatMs, reduceStatMsSq, reduceStatBytes',
+    condition: '#status IN (:creating, :running) AND #phase = :stepping AND #step = :from',
+    values: {
+      ':next': 2, ':map': 'MAP', ':maps': 4, ':reduces': 2, ':zero': 0, ':empty': [], ':done': [{ numMaps: 8, numReduces: 2, finishedAt: NOW }],
+      ':stepping': 'STEPPING', ':running': 'RUNNING', ':creating': 'CREATING', ':from': 1, ':now': NOW,
+    },
+    names: { '#status': 'status', '#phase': 'phase', '#step': 'step' },
+  },
+  {
     name: 'succeed',
     call: () => store.succeed('j1', NOW),
     update: 'SET #status = :succeeded, #phase = :done, finishedAt = :now, updatedAt = :now REMOVE activeKind, activeSort',

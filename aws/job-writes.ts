@@ -3,7 +3,7 @@
  * transition, so every fence is read (and unit-tested through aws/job-store.test.ts) in one
  * place, like aws/task-writes.ts for tasks. The JobStore (aws/job-store.ts) sends them.
  */
-import type { StepSummary } from '../core/model.js';
+import { COMMITTED_STATS, type StepSummary } from '../core/model.js';
 
 /** One guarded update of the job record: the store adds table, key and attribute names. */
 export interface JobWrite {
@@ -123,17 +123,21 @@ export interface NextStep {
   readonly done: StepSummary;
 }
 
+/** The committed-attempt sums of a step (task-writes.ts jobCommitWrite): the next step starts without. */
+const STAT_ATTRIBUTES = [...Object.values(COMMITTED_STATS.map), ...Object.values(COMMITTED_STATS.reduce)].join(', ');
+
 /**
  * STEPPING (step `from`) → MAP of step `from + 1`, with its task counts, once its task
  * records are written. The one write that makes the next step current: of two planners
- * (a worker and the checker resuming it) only one wins; the loser sends nothing.
+ * (a worker and the checker resuming it) only one wins; the loser sends nothing. The
+ * committed counts and their sums (speculation's reference) start again from none.
  */
 export function enterStepWrite(from: number, next: NextStep, now: string): JobWrite {
   return {
     update:
       'SET #step = :next, #phase = :map, numMaps = :maps, numReduces = :reduces, mapsCommitted = :zero, reducesCommitted = :zero, ' +
       'stepsDone = list_append(if_not_exists(stepsDone, :empty), :done), phaseChangedAt = :now, updatedAt = :now ' +
-      'REMOVE reduceEnqueuedAt, reduceReleasedAt, mapEnqueuedAt, splitPoints',
+      `REMOVE reduceEnqueuedAt, reduceReleasedAt, mapEnqueuedAt, splitPoints, ${STAT_ATTRIBUTES}`,
     condition: `#status IN (:creating, :running) AND #phase = :stepping AND ${stepIs(from)}`,
     values: {
       ':next': from + 1,

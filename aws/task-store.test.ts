@@ -13,6 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { isErrorNamed, type StaleStateError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
+import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import type { AwsClients } from './clients.js';
 import { TaskStore } from './task-store.js';
 import type { AttemptRef } from './task-writes.js';
@@ -126,7 +127,7 @@ describe('commit', () => {
   const result = { output: { key: 'tmp/j1/map/m-00003/attempt-2', offsets: [0, 5, 9] }, counters: { 'g.a': 3, 'g.zero': 0 } };
   const details = { inputBytes: 100, outputBytes: 9, requests: { 'S3.GetObject': 1 } };
 
-  it('one transaction: the task (owner fence and unexpired lease, history appended) and the job counters', async () => {
+  it('one transaction: the task (owner fence and unexpired lease, history appended), the job counters and its phase sums', async () => {
     mock.on(TransactWriteCommand).resolves({});
     expect(await store.commit(ref, NOW, result, details)).toBe('committed');
     const [call] = mock.commandCalls(TransactWriteCommand);
@@ -150,19 +151,56 @@ describe('commit', () => {
     expect(job!.Update).toEqual({
       TableName: 'tbl',
       Key: { pk: 'JOB#j1', sk: 'JOB' },
-      UpdateExpression: 'ADD #done :one, #counters.#c0 :c0',
+      // The attempt (claimed 5 s before, 100 bytes read) added once to the map phase's sums.
+      UpdateExpression: 'ADD #done :one, #statN :one, #statMs :ms, #statMsSq :msSq, #statBytes :bytes, #counters.#c0 :c0',
       ConditionExpression: '#status IN (:creatingJob, :runningJob)',
-      ExpressionAttributeNames: { '#done': 'mapsCommitted', '#status': 'status', '#counters': 'counters', '#c0': 'g.a' },
-      ExpressionAttributeValues: { ':one': 1, ':runningJob': 'RUNNING', ':creatingJob': 'CREATING', ':c0': 3 },
+      ExpressionAttributeNames: {
+        '#done': 'mapsCommitted',
+        '#status': 'status',
+        '#statN': 'mapStatCount',
+        '#statMs': 'mapStatMs',
+        '#statMsSq': 'mapStatMsSq',
+        '#statBytes': 'mapStatBytes',
+        '#counters': 'counters',
+        '#c0': 'g.a',
+      },
+      ExpressionAttributeValues: {
+        ':one': 1,
+        ':runningJob': 'RUNNING',
+        ':creatingJob': 'CREATING',
+        ':ms': 5000,
+        ':msSq': 25_000_000,
+        ':bytes': 100,
+        ':c0': 3,
+      },
     });
   });
 
-  it('a reduce with no counters adds only to reducesCommitted', async () => {
+  it('a reduce with no counters adds to reducesCommitted and the reduce sums only (no bytes reported: 0)', async () => {
     mock.on(TransactWriteCommand).resolves({});
-    await store.commit({ ...ref, taskId: 'r-00000' }, NOW, { counters: {} });
+    await store.commit({ ...ref, taskId: 's2-r-00000', startedAt: NOW - 1200 }, NOW, { counters: {} });
     const job = mock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]!.Update!;
-    expect(job.UpdateExpression).toBe('ADD #done :one');
-    expect(job.ExpressionAttributeNames).toEqual({ '#done': 'reducesCommitted', '#status': 'status' });
+    expect(job.UpdateExpression).toBe('ADD #done :one, #statN :one, #statMs :ms, #statMsSq :msSq, #statBytes :bytes');
+    expect(job.ExpressionAttributeNames).toEqual({
+      '#done': 'reducesCommitted',
+      '#status': 'status',
+      '#statN': 'reduceStatCount',
+      '#statMs': 'reduceStatMs',
+      '#statMsSq': 'reduceStatMsSq',
+      '#statBytes': 'reduceStatBytes',
+    });
+    expect(job.ExpressionAttributeValues).toMatchObject({ ':ms': 1200, ':msSq': 1_440_000, ':bytes': 0 });
+  });
+
+  it("a backup's commit adds the backup's own duration (from its claim) to the same sums, with SPECULATIVE_WINS", async () => {
+    mock.on(TransactWriteCommand).resolves({});
+    const backup: AttemptRef = { ...ref, owner: 'w2', attempt: 3, startedAt: NOW - 800, backup: true };
+    await store.commit(backup, NOW, { counters: {} }, { inputBytes: 64 });
+    const [task, job] = mock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(task!.Update!.ConditionExpression).toContain('backupOwner = :bowner');
+    expect(job!.Update!.UpdateExpression).toBe('ADD #done :one, #statN :one, #statMs :ms, #statMsSq :msSq, #statBytes :bytes, #counters.#c0 :c0');
+    expect(job!.Update!.ExpressionAttributeNames).toMatchObject({ '#statN': 'mapStatCount', '#c0': counterKey(FRAMEWORK, Counters.SPECULATIVE_WINS) });
+    expect(job!.Update!.ExpressionAttributeValues).toMatchObject({ ':ms': 800, ':msSq': 640_000, ':bytes': 64, ':c0': 1 });
   });
 
   const cancelled = (current: TaskRecord) =>
@@ -181,9 +219,12 @@ describe('commit', () => {
     expect(err.current).toMatchObject({ status: 'RUNNING', attempt: 3, owner: 'w2' });
   });
 
-  it('already COMMITTED by this very attempt (a lost response): `already`, not an error', async () => {
+  it('already COMMITTED by this very attempt (a lost response): `already`, not an error, and nothing added twice', async () => {
     mock.on(TransactWriteCommand).rejects(cancelled(record({ status: 'COMMITTED', committedAttempt: 2 })));
     expect(await store.commit(ref, NOW, result)).toBe('already');
+    // The refused transaction added nothing, and `already` sends no second write that would.
+    expect(mock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(mock.commandCalls(UpdateCommand)).toHaveLength(0);
     // Committed by another attempt of the same owner: refused.
     mock.on(TransactWriteCommand).rejects(cancelled(record({ status: 'COMMITTED', attempt: 3, committedAttempt: 3 })));
     await refused(store.commit(ref, NOW, result), 'LeaseLostError');

@@ -24,6 +24,7 @@ import {
   cancelPendingWrite,
   claimWrite,
   commitTaskWrite,
+  committedAttempt,
   endAttemptWrite,
   heartbeatWrite,
   jobCommitWrite,
@@ -171,11 +172,12 @@ export class TaskStore {
    */
   async commit(ref: AttemptRef, now: number, result: CommitResult, details: AttemptDetails = {}): Promise<CommitOutcome> {
     if (ref.backup) return this.backups.commit(ref, now, result, details);
-    const task = commitTaskWrite(ref, now, result.output, attemptEntry(ref, now, 'committed', details));
+    const entry = attemptEntry(ref, now, 'committed', details);
+    const task = commitTaskWrite(ref, now, result.output, entry);
     const input: TransactWriteCommandInput = {
       TransactItems: [
         { Update: { TableName: this.table, Key: taskKey(ref.jobId, ref.taskId), ...task, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
-        { Update: { TableName: this.table, Key: jobKey(ref.jobId), ...jobCommitWrite(ref.taskId, result.counters) } },
+        { Update: { TableName: this.table, Key: jobKey(ref.jobId), ...jobCommitWrite(ref.taskId, result.counters, committedAttempt(entry)) } },
       ],
     };
     try {

@@ -72,7 +72,30 @@ export interface JobRecord {
   readonly tasksWritten?: boolean;
   /** When the coordinator had sent every map task (CREATING → RUNNING). */
   readonly startedAt?: string;
+  // Sums over this step's committed attempts, per kind (COMMITTED_STATS names them), added by
+  // the commit transaction and removed by the step change; the checker's speculation reads them
+  // (core/speculation.ts `committedStats`). Absent until the first commit, and on records
+  // written before they existed.
+  readonly mapStatCount?: number;
+  readonly mapStatMs?: number;
+  readonly mapStatMsSq?: number;
+  readonly mapStatBytes?: number;
+  readonly reduceStatCount?: number;
+  readonly reduceStatMs?: number;
+  readonly reduceStatMsSq?: number;
+  readonly reduceStatBytes?: number;
 }
+
+/**
+ * The job record's attributes that sum the current step's committed attempts of each kind:
+ * how many, their durations (claim to commit, ms) and squared durations, and their input
+ * bytes (map: read; reduce: merged). Top-level numbers, so the commit's `ADD` creates them
+ * on a record that has none (a nested path would need its parent map to exist).
+ */
+export const COMMITTED_STATS = {
+  map: { count: 'mapStatCount', ms: 'mapStatMs', msSq: 'mapStatMsSq', bytes: 'mapStatBytes' },
+  reduce: { count: 'reduceStatCount', ms: 'reduceStatMs', msSq: 'reduceStatMsSq', bytes: 'reduceStatBytes' },
+} as const satisfies Record<TaskKind, Record<string, keyof JobRecord>>;
 
 /** A finished step of a multi-step job, as its status shows it. */
 export interface StepSummary {

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import type { JobRecord } from './model.js';
 import {
+  addCommitted,
   backupCap,
   chooseBackups,
+  type CommittedStats,
+  committedStats,
   DEFAULT_SPECULATION,
   estimate,
+  meanMs,
+  NO_COMMITTED,
+  slowRuntimeMs,
+  stdDevMs,
   type FleetSnapshot,
   type PhaseSnapshot,
   type RunningTask,
@@ -23,13 +31,16 @@ const running = (taskId: string, ranMs: number, done: number, hasBackup = false)
   bytesTotal: 1000,
   hasBackup,
 });
-/** Seven tasks that each took 1 s: the phase median rate is 1/1000 per ms. */
-const finished = Array.from({ length: 7 }, () => ({ durationMs: 1000, bytes: 1000 }));
+/** The sums the commits of attempts of these durations leave on the job record. */
+const statsOf = (durations: readonly number[], bytes = 1000): CommittedStats =>
+  durations.reduce((s, d) => addCommitted(s, d, bytes), NO_COMMITTED);
+/** Seven tasks that each took 1 s: the phase mean rate is 1/1000 per ms. */
+const committed = statsOf(Array.from({ length: 7 }, () => 1000));
 const phase = (r: RunningTask[], o: Partial<PhaseSnapshot> = {}): PhaseSnapshot => ({
   enabled: true,
   pendingTasks: 0,
   running: r,
-  finished,
+  committed,
   ...o,
 });
 
@@ -58,11 +69,11 @@ describe('estimate (LATE)', () => {
 });
 
 describe('chooseBackups', () => {
-  it('backs up a straggler well below the phase median once no task is pending', () => {
+  it('backs up a straggler well below the phase mean once no task is pending', () => {
     expect(chooseBackups(phase([running('m-3', 5000, 100)]), fleet, NOW, policy)).toEqual(['m-3']);
   });
 
-  it('leaves a task running at the median rate alone', () => {
+  it('leaves a task running near the mean rate alone', () => {
     expect(chooseBackups(phase([running('m-3', 900 + 1000, 900)]), fleet, NOW, { ...policy, minRunMs: 0 })).toEqual([]);
   });
 
@@ -104,11 +115,11 @@ describe('chooseBackups', () => {
     // was 0, so every sweep until the straggler's own commit 50 s later chose nothing.
     const now = 1_000_000;
     const stuck: RunningTask = { taskId: 'm-00000', startedAt: now - 12_788, bytesDone: 239_177, bytesTotal: 239_174, hasBackup: false };
-    const committed = [2_850, 2_900, 2_950, 2_880, 2_920, 3_010, 2_870].map((durationMs) => ({ durationMs, bytes: 239_174 }));
-    const snapshot: PhaseSnapshot = { enabled: true, pendingTasks: 0, running: [stuck], finished: committed };
+    const done = statsOf([2_850, 2_900, 2_950, 2_880, 2_920, 3_010, 2_870], 239_174);
+    const snapshot: PhaseSnapshot = { enabled: true, pendingTasks: 0, running: [stuck], committed: done };
     const bench = { ...DEFAULT_SPECULATION, minRunMs: 6_000 };
     expect(chooseBackups(snapshot, { liveWorkers: 3, idleWorkers: 2, backupsInFlight: 0 }, now, bench)).toEqual(['m-00000']);
-    // Not before it has run twice the median attempt (its rate is then half the median's).
+    // Not before it has run twice the mean attempt (its rate is then half the mean's).
     expect(chooseBackups(snapshot, { liveWorkers: 3, idleWorkers: 2, backupsInFlight: 0 }, stuck.startedAt + 5_700, { ...bench, minRunMs: 0 })).toEqual([]);
   });
 
@@ -121,8 +132,8 @@ describe('chooseBackups', () => {
     const start = 1_000_000;
     const stuck: RunningTask = { taskId: 'm-00000', startedAt: start, bytesDone: 193_506, bytesTotal: 239_174, hasBackup: false };
     const last: RunningTask = { taskId: 'm-00007', startedAt: start + 8_900, bytesDone: 193_506, bytesTotal: 239_174, hasBackup: false };
-    const committed = [2_850, 2_900, 2_950, 2_880, 2_920, 3_010].map((durationMs) => ({ durationMs, bytes: 239_174 }));
-    const snapshot: PhaseSnapshot = { enabled: true, pendingTasks: 0, running: [stuck, last], finished: committed };
+    const done = statsOf([2_850, 2_900, 2_950, 2_880, 2_920, 3_010], 239_174);
+    const snapshot: PhaseSnapshot = { enabled: true, pendingTasks: 0, running: [stuck, last], committed: done };
     const bench = { ...DEFAULT_SPECULATION, minRunMs: 6_000, stalledMs: 2_000 };
     const idle = { liveWorkers: 3, idleWorkers: 1, backupsInFlight: 0 };
     const now = start + 9_000;
@@ -134,11 +145,70 @@ describe('chooseBackups', () => {
   });
 
   it('skips a slow task that a fresh attempt would not beat', () => {
-    // 99 % done in 19.8 s: slow (rate 5e-5 against a median of 1e-3), but 200 ms left,
-    // while a fresh attempt takes the median 1 s.
+    // 99 % done in 19.8 s: slow (rate 5e-5 against a mean of 1e-3), but 200 ms left,
+    // while a fresh attempt takes the mean 1 s.
     const nearlyDone = running('m-3', 19_800, 990);
     expect(estimate(nearlyDone, NOW).rate).toBeLessThan(policy.slowFactor / 1000);
     expect(chooseBackups(phase([nearlyDone]), fleet, NOW, policy)).toEqual([]);
+  });
+});
+
+describe('committed stats (the sums each winning commit adds to the job record)', () => {
+  it('count, Σ duration, Σ duration², Σ bytes; mean and population σ as Hadoop computes them', () => {
+    const ds = [2_850, 2_900, 2_950, 2_880, 2_920, 3_010, 2_870];
+    const s = statsOf(ds, 239_174);
+    expect(s).toEqual({ count: 7, sumMs: 20_380, sumSqMs: ds.reduce((a, d) => a + d * d, 0), sumBytes: 7 * 239_174 });
+    const mean = 20_380 / 7;
+    expect(meanMs(s)).toBeCloseTo(mean, 9);
+    expect(stdDevMs(s)).toBeCloseTo(Math.sqrt(ds.reduce((a, d) => a + (d - mean) ** 2, 0) / 7), 6);
+    expect(meanMs(NO_COMMITTED)).toBeUndefined();
+    expect(stdDevMs(NO_COMMITTED)).toBe(0);
+    // Equal durations: σ is 0, not NaN from a rounding below zero.
+    expect(stdDevMs(statsOf([2_911.3, 2_911.3, 2_911.3]))).toBeGreaterThanOrEqual(0);
+  });
+
+  it("reads the current step's sums of one kind off the job record; none (an older record) is no commit", () => {
+    const job = {
+      mapStatCount: 2,
+      mapStatMs: 3000,
+      mapStatMsSq: 5_000_000,
+      mapStatBytes: 200,
+      reduceStatCount: 1,
+      reduceStatMs: 700,
+      reduceStatMsSq: 490_000,
+    } as Partial<JobRecord> as JobRecord;
+    expect(committedStats(job, 'map')).toEqual({ count: 2, sumMs: 3000, sumSqMs: 5_000_000, sumBytes: 200 });
+    expect(committedStats(job, 'reduce')).toEqual({ count: 1, sumMs: 700, sumSqMs: 490_000, sumBytes: 0 });
+    expect(committedStats({} as JobRecord, 'map')).toEqual(NO_COMMITTED);
+    expect(committedStats({ ...job, mapStatCount: 0 }, 'map')).toEqual(NO_COMMITTED);
+  });
+
+  it('slow means a projected runtime over mean / slowFactor, and over mean + σ in a widely varying phase', () => {
+    expect(slowRuntimeMs(committed, policy)).toBe(2000);
+    // Three 0.5 s tasks and one 6.5 s one: mean 2 s, σ 2.6 s, so 4.6 s rather than 4 s.
+    const varied = statsOf([500, 500, 500, 6500]);
+    expect(slowRuntimeMs(varied, policy)).toBeCloseTo(2000 + Math.sqrt(6_750_000), 6);
+    expect(slowRuntimeMs(NO_COMMITTED, policy)).toBeUndefined();
+  });
+});
+
+describe('chooseBackups from committed stats', () => {
+  it('waits while no attempt of the phase committed (no reference), even for a straggler', () => {
+    const stuck = running('m-3', 5000, 100);
+    expect(chooseBackups(phase([stuck], { committed: NO_COMMITTED }), fleet, NOW, policy)).toEqual([]);
+    // The first commit gives the reference: the same sweep state then backs it up.
+    expect(chooseBackups(phase([stuck], { committed: statsOf([1000]) }), fleet, NOW, policy)).toEqual(['m-3']);
+  });
+
+  it('does not back up an ordinary long task of a phase whose durations vary widely (σ bound)', () => {
+    const varied = statsOf([500, 500, 500, 6500]);
+    // Half done in 2.15 s: projected 4.3 s, over twice the mean (4 s) but under mean + σ (4.6 s).
+    const longish = running('r-1', 2150, 500);
+    expect(chooseBackups(phase([longish], { committed: varied }), fleet, NOW, policy)).toEqual([]);
+    // The same mean with no spread (four 2 s tasks, σ 0): the 4 s bound alone, so it is backed up.
+    expect(chooseBackups(phase([longish], { committed: statsOf([2000, 2000, 2000, 2000]) }), fleet, NOW, policy)).toEqual(['r-1']);
+    // Still half done at 2.4 s: projected 4.8 s, an outlier by either bound, and 2.4 s left > a fresh 2 s.
+    expect(chooseBackups(phase([running('r-1', 2400, 500)], { committed: varied }), fleet, NOW, policy)).toEqual(['r-1']);
   });
 });
 

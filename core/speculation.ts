@@ -1,23 +1,33 @@
 /**
  * When to launch a speculative backup attempt of a running task (stragglers). Pure: the
- * checker (services/speculation.ts) builds the snapshots from the table and posts what
- * this returns. The estimate is LATE's (Zaharia et al., OSDI 2008), as Hadoop's
- * `LegacyTaskRuntimeEstimator` uses it: progress score p = bytes done / bytes total,
- * rate = p / elapsed, time left = (1 − p) / rate; a task is slow when its rate is well
- * below the phase median, and the slow task with the longest time left goes first.
+ * checker (services/speculation.ts) builds the snapshots from its active-task listing and
+ * the job record, and posts what this returns. The estimate is LATE's (Zaharia et al.,
+ * OSDI 2008), as Hadoop's `LegacyTaskRuntimeEstimator` uses it: progress score
+ * p = bytes done / bytes total, rate = p / elapsed, time left = (1 − p) / rate. The phase's
+ * reference is Hadoop's too: the mean and standard deviation of its committed attempts'
+ * durations, from sums the commit keeps on the job record (`CommittedStats`), so the
+ * checker never reads the phase's finished tasks. A task is slow when its projected
+ * runtime is well above the mean, and the slow task with the longest time left goes first.
  *
  *   phase:  ████ ████ ████ ████ ████ ████ ████ ██·········(straggler, p = 0.2)
  *                                               ↑ no pending task left, a worker idles
  *                                               → post one backup of the straggler
  */
 import { UsageError } from './errors.js';
+import { COMMITTED_STATS, type JobRecord, type TaskKind } from './model.js';
 
 /** The knobs of the policy (one set per deployment; the per-job switch is separate). */
 export interface SpeculationPolicy {
   /** Never back up an attempt that has run less than this (ms). */
   readonly minRunMs: number;
-  /** Slow: progress rate below `slowFactor` × the phase median rate. */
+  /** Slow: progress rate below `slowFactor` / the mean committed duration (projected runtime over mean / slowFactor). */
   readonly slowFactor: number;
+  /**
+   * And projected runtime over mean + `outlierSigma` standard deviations of the committed
+   * durations (Hadoop's `mapreduce.job.speculative.slowtaskthreshold`, 1.0): in a phase whose
+   * tasks vary widely (skewed reduces), twice the mean is no outlier.
+   */
+  readonly outlierSigma: number;
   /** Concurrent backups at most this fraction of live workers (at least 1). */
   readonly capFraction: number;
   /** Progress that has not moved for this long (ms) says nothing about the time left (see `estimate`). */
@@ -25,7 +35,7 @@ export interface SpeculationPolicy {
 }
 
 /** Hadoop's `mapreduce.job.speculative.speculative-cap-running-tasks` is 0.1, too. */
-export const DEFAULT_SPECULATION: SpeculationPolicy = { minRunMs: 60_000, slowFactor: 0.5, capFraction: 0.1, stalledMs: 10_000 };
+export const DEFAULT_SPECULATION: SpeculationPolicy = { minRunMs: 60_000, slowFactor: 0.5, outlierSigma: 1, capFraction: 0.1, stalledMs: 10_000 };
 
 /** A running attempt of the phase, as its last heartbeat reported it. */
 export interface RunningTask {
@@ -42,10 +52,52 @@ export interface RunningTask {
   readonly hasBackup: boolean;
 }
 
-/** A committed attempt of the phase: how long its bytes took. */
-export interface FinishedTask {
-  readonly durationMs: number;
-  readonly bytes: number;
+/**
+ * Sums over the committed attempts of a phase: the winning commit of each task adds its
+ * attempt once, in the commit transaction (aws/task-writes.ts `jobCommitWrite`).
+ */
+export interface CommittedStats {
+  readonly count: number;
+  /** Σ duration, claim to commit (ms). */
+  readonly sumMs: number;
+  /** Σ duration² (ms²), for the standard deviation. */
+  readonly sumSqMs: number;
+  /** Σ input bytes (map: read; reduce: merged). Recorded; the rule does not read it yet. */
+  readonly sumBytes: number;
+}
+
+/** No committed attempt yet. */
+export const NO_COMMITTED: CommittedStats = { count: 0, sumMs: 0, sumSqMs: 0, sumBytes: 0 };
+
+/** The stats with one more committed attempt (what the commit's `ADD` does to the record). */
+export function addCommitted(s: CommittedStats, durationMs: number, bytes: number): CommittedStats {
+  return { count: s.count + 1, sumMs: s.sumMs + durationMs, sumSqMs: s.sumSqMs + durationMs * durationMs, sumBytes: s.sumBytes + bytes };
+}
+
+/** Mean committed duration (ms); undefined with none. */
+export function meanMs(s: CommittedStats): number | undefined {
+  return s.count > 0 ? s.sumMs / s.count : undefined;
+}
+
+/** Population standard deviation of the committed durations (ms), as Hadoop's DataStatistics; 0 with none. */
+export function stdDevMs(s: CommittedStats): number {
+  if (s.count === 0) return 0;
+  const mean = s.sumMs / s.count;
+  // Rounding of the two sums can make the difference slightly negative.
+  return Math.sqrt(Math.max(0, s.sumSqMs / s.count - mean * mean));
+}
+
+/**
+ * The stats of the job's current step and `kind`, from its record. A record without them
+ * (no commit yet, or a job in flight when the deploy that added them landed) reads as no
+ * committed attempt, so speculation waits for the next commit rather than guess; a record
+ * that gained them mid-phase holds the commits since, a smaller sample of the same phase.
+ */
+export function committedStats(job: JobRecord, kind: TaskKind): CommittedStats {
+  const a = COMMITTED_STATS[kind];
+  const count = job[a.count] ?? 0;
+  if (count <= 0) return NO_COMMITTED;
+  return { count, sumMs: job[a.ms] ?? 0, sumSqMs: job[a.msSq] ?? 0, sumBytes: job[a.bytes] ?? 0 };
 }
 
 export interface PhaseSnapshot {
@@ -54,7 +106,7 @@ export interface PhaseSnapshot {
   /** Tasks of the phase nobody runs yet. */
   readonly pendingTasks: number;
   readonly running: readonly RunningTask[];
-  readonly finished: readonly FinishedTask[];
+  readonly committed: CommittedStats;
 }
 
 export interface FleetSnapshot {
@@ -105,22 +157,32 @@ export function estimate(
   return { rate, timeLeftMs: rate > 0 && p < 1 && !stalled ? (1 - p) / rate : Number.POSITIVE_INFINITY };
 }
 
-function median(xs: readonly number[]): number | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+/**
+ * The projected runtime (ms) above which a running attempt is slow: `mean / slowFactor`
+ * (the rate rule: score rate below `slowFactor` × 1/mean), and at least Hadoop's outlier
+ * bound `mean + outlierSigma × σ`. Undefined with no committed attempt.
+ */
+export function slowRuntimeMs(s: CommittedStats, p: SpeculationPolicy = DEFAULT_SPECULATION): number | undefined {
+  const mean = meanMs(s);
+  if (mean === undefined) return undefined;
+  return Math.max(mean / p.slowFactor, mean + p.outlierSigma * stdDevMs(s));
 }
 
 /**
  * The task ids to back up now, best first (possibly none). Rules, all of which must hold:
- * the phase is on and has no pending task; a worker is idle; fewer backups in flight than
- * the cap; the task has no backup yet and has run at least `minRunMs`; its rate is below
- * `slowFactor` × the median rate of the phase (running and committed attempts, as rates
- * in bytes per ms are comparable only relative to their own total, the score rate is used
- * for running ones and 1/duration for committed ones); and a fresh attempt, taking the
- * median committed duration, would finish before the estimate for the running one (unknown,
- * so beaten, once its bytes stalled for `stalledMs`: `estimate`).
+ * the phase is on and has no pending task; at least one of its attempts committed (as
+ * Hadoop, which does not speculate before one task completed: there is no reference
+ * before); a worker is idle; fewer backups in flight than the cap; the task has no backup
+ * yet and has run at least `minRunMs`; its projected runtime (1 / score rate; score rates
+ * are used as bytes per ms are comparable only relative to their own total) is over
+ * `slowRuntimeMs`; and a fresh attempt, taking the mean committed duration (Hadoop's
+ * estimate of a new attempt), would finish before the estimate for the running one
+ * (unknown, so beaten, once its bytes stalled for `stalledMs`: `estimate`).
+ *
+ * The mean, not the median the rule used when the checker listed every finished task:
+ * the commit can keep sums, not an order statistic. A few fast outliers (empty splits)
+ * pull the mean down, which only makes backups come earlier for the slow tail, and the
+ * σ bound keeps a widely varying phase from backing up its ordinary long tasks.
  */
 export function chooseBackups(
   phase: PhaseSnapshot,
@@ -128,20 +190,18 @@ export function chooseBackups(
   now: number,
   p: SpeculationPolicy = DEFAULT_SPECULATION,
 ): string[] {
+  const freshAttemptMs = meanMs(phase.committed);
+  const slowMs = slowRuntimeMs(phase.committed, p);
   if (!phase.enabled || phase.pendingTasks > 0 || phase.running.length === 0) return [];
+  if (freshAttemptMs === undefined || slowMs === undefined) return [];
   const room = Math.min(backupCap(fleet.liveWorkers, p) - fleet.backupsInFlight, fleet.idleWorkers);
   if (room <= 0) return [];
-  const estimates = phase.running.map((t) => ({ t, ...estimate(t, now, p.stalledMs) }));
-  const rates = [
-    ...estimates.map((e) => e.rate),
-    ...phase.finished.map((f) => 1 / Math.max(1, f.durationMs)),
-  ];
-  const medianRate = median(rates) ?? 0;
-  const freshAttemptMs = median(phase.finished.map((f) => f.durationMs));
-  return estimates
+  return phase.running
+    .map((t) => ({ t, ...estimate(t, now, p.stalledMs) }))
     .filter((e) => !e.t.hasBackup && now - e.t.startedAt >= p.minRunMs)
-    .filter((e) => e.rate < p.slowFactor * medianRate)
-    .filter((e) => freshAttemptMs === undefined || e.timeLeftMs > freshAttemptMs)
+    // Projected runtime 1/rate over slowMs (a rate of 0, no progress, is slow).
+    .filter((e) => e.rate * slowMs < 1)
+    .filter((e) => e.timeLeftMs > freshAttemptMs)
     .sort((a, b) => b.timeLeftMs - a.timeLeftMs)
     .slice(0, room)
     .map((e) => e.t.taskId);

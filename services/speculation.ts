@@ -5,14 +5,19 @@
  * makes overlapping runs act once, and it sees the whole phase and fleet, where a worker
  * would need the same reads on every idle poll. The post itself is one conditional write
  * (`backupAttempt` set only if absent), so a task gets one backup even without the guard.
+ *
+ * It reads nothing the sweep has not read already, besides the worker items: the running
+ * attempts come from the active-task listing, the committed ones only as the sums their
+ * commits keep on the job record (core/speculation.ts `committedStats`). Its work per
+ * sweep grows with the running tasks and the workers, never with a phase's size M.
  */
 import type { JobRecord, TaskKind, TaskRecord, WorkerRecord } from '../core/model.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import { isErrorNamed } from '../core/errors.js';
 import {
   chooseBackups,
+  committedStats,
   DEFAULT_SPECULATION,
-  type FinishedTask,
   type FleetSnapshot,
   type PhaseSnapshot,
   type SpeculationPolicy,
@@ -37,19 +42,23 @@ export function backupInFlight(t: TaskRecord): boolean {
   return t.backupAttempt !== undefined && t.backupEndedAt === undefined && (t.status === 'RUNNING' || t.status === 'PENDING');
 }
 
-/** The running phase's view the policy needs, from the phase's task records. */
-export function phaseSnapshot(job: JobRecord, kind: TaskKind, tasks: readonly TaskRecord[]): PhaseSnapshot {
-  const finished: FinishedTask[] = [];
-  for (const t of tasks) {
-    const won = t.status === 'COMMITTED' ? t.history?.find((h) => h.outcome === 'committed') : undefined;
-    if (won) finished.push({ durationMs: won.endedAt - won.startedAt, bytes: won.inputBytes ?? 0 });
-  }
+/** The running attempts of the job's current step and `kind`, from the active-task listing. */
+export function runningOf(job: JobRecord, kind: TaskKind, active: readonly TaskRecord[]): TaskRecord[] {
+  const step = job.step ?? 0;
+  return active.filter((t) => t.jobId === job.jobId && t.kind === kind && (t.step ?? 0) === step && t.status === 'RUNNING');
+}
+
+/**
+ * The running phase's view the policy needs: the running attempts (`runningOf`, from the
+ * active index), the committed ones as the job record's sums, and the pending count as
+ * what is neither: total − committed − running (a requeued task is active but PENDING).
+ */
+export function phaseSnapshot(job: JobRecord, kind: TaskKind, running: readonly TaskRecord[]): PhaseSnapshot {
+  const [total, done] = kind === 'map' ? [job.numMaps, job.mapsCommitted] : [job.numReduces, job.reducesCommitted];
   return {
     enabled: jobSpeculates(job.manifest, kind),
-    pendingTasks: tasks.filter((t) => t.status === 'PENDING').length,
-    running: tasks
-      .filter((t) => t.status === 'RUNNING')
-      .map((t) => ({
+    pendingTasks: Math.max(0, total - done - running.length),
+    running: running.map((t) => ({
         taskId: t.taskId,
         startedAt: t.claimedAt ?? 0,
         bytesDone: t.progress ?? 0,
@@ -57,7 +66,7 @@ export function phaseSnapshot(job: JobRecord, kind: TaskKind, tasks: readonly Ta
         ...(t.progressAt !== undefined ? { progressAt: t.progressAt } : {}),
         hasBackup: t.backupAttempt !== undefined,
       })),
-    finished,
+    committed: committedStats(job, kind),
   };
 }
 
@@ -76,7 +85,8 @@ function phaseNearEnd(job: JobRecord, active: readonly TaskRecord[]): TaskKind |
   if (job.status !== 'RUNNING') return undefined;
   const kind: TaskKind | undefined = job.phase === 'MAP' ? 'map' : job.phase === 'REDUCE' && job.reduceEnqueuedAt ? 'reduce' : undefined;
   if (!kind || !jobSpeculates(job.manifest, kind)) return undefined;
-  const mine = active.filter((t) => t.jobId === job.jobId && t.kind === kind);
+  const step = job.step ?? 0;
+  const mine = active.filter((t) => t.jobId === job.jobId && t.kind === kind && (t.step ?? 0) === step);
   const [total, done] = kind === 'map' ? [job.numMaps, job.mapsCommitted] : [job.numReduces, job.reducesCommitted];
   // No task left that nobody runs: every task is committed or running.
   const running = mine.filter((t) => t.status === 'RUNNING').length;
@@ -96,7 +106,8 @@ export async function speculate(s: Services, active: readonly TaskRecord[], jobs
   let fleet = fleetSnapshot(await s.workers.list(), active, now, s.timings);
   const posted: string[] = [];
   for (const { job, kind } of candidates) {
-    const tasks = await s.tasks.list(job.jobId, kind, job.step ?? 0);
+    // The phase's running attempts as the sweep listed them: no read of the phase's tasks.
+    const tasks = runningOf(job, kind!, active);
     for (const taskId of chooseBackups(phaseSnapshot(job, kind!, tasks), fleet, now, policy)) {
       const task = tasks.find((t) => t.taskId === taskId)!;
       try {

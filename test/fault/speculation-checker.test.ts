@@ -10,6 +10,7 @@ import { isErrorNamed } from '../../core/errors.js';
 import type { JobRecord } from '../../core/model.js';
 import { newJobId } from '../../core/model.js';
 import { Counters, counterKey, FRAMEWORK } from '../../core/reporter.js';
+import { committedStats } from '../../core/speculation.js';
 import type { Services } from '../../services/context.js';
 import { speculate } from '../../services/speculation.js';
 import { usePrivateNamespace } from '../helpers/emulators.js';
@@ -122,6 +123,10 @@ describe('speculation: checker and backup writes', () => {
     const winner = results[0]!.status === 'fulfilled' ? 1 : 2;
     expect(task).toMatchObject({ status: 'COMMITTED', committedAttempt: winner, output: output('m-00003', winner) });
     expect(job.counters[counterKey(FRAMEWORK, Counters.SPECULATIVE_WINS)] ?? 0).toBe(winner === 2 ? 1 : 0);
+    // The phase's sums (speculation's reference) hold the three seeded 1 s commits and the
+    // winner's attempt only: the primary ran 10 001 ms, the backup 1 ms.
+    const ranMs = winner === 1 ? 10_001 : 1;
+    expect(committedStats(job, 'map')).toEqual({ count: 4, sumMs: 3000 + ranMs, sumSqMs: 3_000_000 + ranMs * ranMs, sumBytes: 3000 });
   });
 
   it('a dead backup is taken back as reclaimed; the task keeps its attempts and its primary', async () => {

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestInput } from '../../core/manifest.js';
 import { type JobRecord, taskId } from '../../core/model.js';
 import { Counters, counterKey, FRAMEWORK } from '../../core/reporter.js';
+import { committedStats } from '../../core/speculation.js';
 import { tmpPrefix } from '../../core/layout.js';
 import { AFTER_COMMIT_ENV, attemptTempKeys, COMMIT_BARRIER_ENV } from '../../worker/backup-attempt.js';
 import { startFaultStack } from '../helpers/emulators.js';
@@ -217,6 +218,9 @@ describe('primary and backup commit at the same instant', () => {
     expect(job.counters[WIN] ?? 0).toBe(all.filter((x) => x.history?.some((h) => h.backup && h.outcome === 'committed')).length);
     expect(winner.backup ?? false).toBe(task.committedAttempt === task.backupAttempt);
     expect(job.mapsCommitted).toBe(MAPS);
+    // The map phase's sums (speculation's reference) hold each task's winning attempt once.
+    const winners = all.filter((x) => x.kind === 'map').map((x) => x.history!.find((h) => h.outcome === 'committed')!);
+    expect(committedStats(job, 'map')).toMatchObject({ count: MAPS, sumMs: winners.reduce((a, h) => a + h.endedAt - h.startedAt, 0) });
     expect(workCounters(job)).toEqual(workCounters(cleanJob));
     expectIdenticalParts(await t.readParts(output, 2), clean, 'output after a commit race');
     // Both attempts had uploaded their map output before the barrier: the loser's is deleted.

@@ -12,6 +12,7 @@ import { renderReportHtml } from '../../cli/report-html.js';
 import { buildJobReport } from '../../core/job-report.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import type { JobRecord, TaskRecord } from '../../core/model.js';
+import { committedStats } from '../../core/speculation.js';
 import { startFaultStack } from '../helpers/emulators.js';
 import { putScript, syntheticText } from '../helpers/index-job.js';
 import { unixPipeline, type TestStack } from '../helpers/stack.js';
@@ -115,6 +116,8 @@ describe('multi-step jobs', () => {
       [2, 2], // step 2 reads step 1's two parts, one map each
     ]);
     expect([cleanJob.numMaps, cleanJob.numReduces, cleanJob.mapsCommitted, cleanJob.reducesCommitted]).toEqual([2, 1, 2, 1]);
+    // The committed-attempt sums (speculation's reference) are the last step's, like the counts: each step starts without.
+    expect([committedStats(cleanJob, 'map').count, committedStats(cleanJob, 'reduce').count]).toEqual([2, 1]);
     // Task ids never collide across steps: each step's tasks carry its prefix and step.
     expect([/^r-/, /^s2-m-/, /^s2-r-/, /^s3-m-/, /^s3-r-/].map(count)).toEqual([2, 2, 2, 2, 1]);
     expect(tasks.length).toBe(step1Maps + 9);
