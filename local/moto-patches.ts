@@ -3,8 +3,8 @@ import { MOTO_S3_PATCH } from './moto-s3-patches.js';
 /**
  * Python run by the emulator launcher (aws/emulator.ts) before moto serves requests,
  * removing costs in moto 5 that grow with the size of a table, a queue or an object (S3:
- * local/moto-s3-patches.ts). Kept in its
- * own module so the launcher only has to include it. Profiles: docs/performance.md.
+ * local/moto-s3-patches.ts). Kept in its own module so the launcher only has to include it.
+ * Profiles: docs/performance.md.
  *
  * MOTO_TRANSACTION_PATCH. moto's TransactWriteItems takes `copy.deepcopy` of every table the transaction
  * touches before it starts, so that a cancelled transaction can put the copy back.
