@@ -74,3 +74,37 @@ describe('createClients: bounded, retried calls', () => {
     expect(fake.requests()).toBe(2);
   });
 });
+
+describe('S3 request checksums against an emulator', () => {
+  it('a streamed upload goes as plain bytes with its length, and DeleteObjects still carries the checksum S3 requires', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { BlobStore } = await import('./blob-store.js');
+    const seen: { method: string; headers: IncomingMessage['headers']; bytes: number }[] = [];
+    server = createServer((req, res) => {
+      let bytes = 0;
+      req.on('data', (d: Buffer) => (bytes += d.length));
+      req.on('end', () => {
+        seen.push({ method: req.method ?? '', headers: req.headers, bytes });
+        res.writeHead(200, { 'content-type': 'application/xml' });
+        res.end(req.method === 'POST' ? '<DeleteResult></DeleteResult>' : '');
+      });
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    clients = createClients({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region: 'us-east-1' });
+    const file = path.join(await mkdtemp(path.join(tmpdir(), 'cks-')), 'body');
+    await writeFile(file, Buffer.alloc(300_000, 7));
+    const blobs = new BlobStore(clients);
+    await blobs.putFile('b', 'k', file);
+    await blobs.deleteMany('b', ['k']);
+    const [put, del] = seen;
+    expect(put?.method).toBe('PUT');
+    expect(put?.headers['content-length']).toBe('300000');
+    expect(put?.bytes).toBe(300_000);
+    expect(put?.headers['content-encoding']).toBeUndefined();
+    expect(Object.keys(put?.headers ?? {}).filter((h) => h.startsWith('x-amz-checksum') || h === 'x-amz-trailer')).toEqual([]);
+    expect(del?.method).toBe('POST');
+    expect(Object.keys(del?.headers ?? {}).some((h) => h.startsWith('x-amz-checksum') || h === 'content-md5')).toBe(true);
+  });
+});

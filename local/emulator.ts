@@ -72,7 +72,8 @@ export interface StartOptions {
  * undoing other requests' writes made meanwhile. DynamoDB does neither; serialising
  * DynamoDB (S3 and SQS long polls stay concurrent) gives the framework the atomic
  * conditional writes it relies on. MOTO_PATCHES (local/moto-patches.ts) remove costs that
- * grow with the table or the queue, so thousands of tasks run at the pace of a few.
+ * grow with the table, the queue or the size of an object, so thousands of tasks run at the
+ * pace of a few and a ranged GET costs what it returns.
  */
 const SERIALIZED_MOTO = [
   'import os, sys, threading',

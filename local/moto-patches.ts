@@ -1,7 +1,10 @@
+import { MOTO_S3_PATCH } from './moto-s3-patches.js';
+
 /**
  * Python run by the emulator launcher (aws/emulator.ts) before moto serves requests,
- * removing costs in moto 5 that grow with the size of a table or a queue. Kept in its
- * own module so the launcher only has to include it. Profiles: docs/performance.md.
+ * removing costs in moto 5 that grow with the size of a table, a queue or an object (S3:
+ * local/moto-s3-patches.ts). Kept in its own module so the launcher only has to include it.
+ * Profiles: docs/performance.md.
  *
  * MOTO_TRANSACTION_PATCH. moto's TransactWriteItems takes `copy.deepcopy` of every table the transaction
  * touches before it starts, so that a cancelled transaction can put the copy back.
@@ -174,5 +177,34 @@ def _serialize_result_json(self, resp, result):
 _ser.ResponseSerializer._serialize_result = _serialize_result_json
 `;
 
+/**
+ * moto's dispatcher finds the service of every request by host name: it lists moto's package
+ * directory (`os.listdir` plus ~170 `isdir` calls) and then tries its URL patterns, ~1.2 ms of CPU
+ * per request, the same for every call a task makes. The answer depends only on the host name,
+ * moto's installed modules and its URL patterns, none of which change while it runs: it is
+ * remembered per host name (a bounded number of them).
+ */
+const MOTO_DISPATCH_PATCH = String.raw`
+import moto.moto_server.werkzeug_app as _wapp
+_backend_by_host = {}
+_find_backend = _wapp.DomainDispatcherApplication.get_backend_for_host
+def _remembered_backend(self, host):
+    if host in _backend_by_host:
+        return _backend_by_host[host]
+    backend = _find_backend(self, host)
+    if len(_backend_by_host) < 256:
+        _backend_by_host[host] = backend
+    return backend
+_wapp.DomainDispatcherApplication.get_backend_for_host = _remembered_backend
+`;
+
 /** Everything the launcher runs before starting moto's server. */
-export const MOTO_PATCHES = [MOTO_TRANSACTION_PATCH, MOTO_SQS_PATCH, MOTO_QUERY_PATCH, MOTO_JSON_RESPONSE_PATCH, MOTO_QUIET_REQUESTS].join('\n');
+export const MOTO_PATCHES = [
+  MOTO_TRANSACTION_PATCH,
+  MOTO_SQS_PATCH,
+  MOTO_QUERY_PATCH,
+  MOTO_JSON_RESPONSE_PATCH,
+  MOTO_S3_PATCH,
+  MOTO_DISPATCH_PATCH,
+  MOTO_QUIET_REQUESTS,
+].join('\n');
