@@ -96,11 +96,11 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
       },
     });
   }
-  await out.close();
+  const { crc32 } = await out.close();
   add(c(Counters.REDUCE_INTERMEDIATE_MERGES), merge.intermediateMerges);
   add(c(Counters.REDUCE_MERGE_MAX_OPEN_FILES), merge.maxOpenFiles);
   const key = reduceTempKey(job.jobId, task.taskId, task.attempt);
-  const size = await s.blobs.putFile(s.names.bucket, key, localFile);
+  const size = await s.blobs.putFile(s.names.bucket, key, localFile, { crc32 });
   add(c(Counters.OUTPUT_BYTES), size);
   return { output: { key, offsets: [0, size] }, counters, ...result };
 }
