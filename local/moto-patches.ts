@@ -98,5 +98,81 @@ import logging as _logging
 _logging.getLogger('werkzeug').setLevel(_logging.WARNING)
 `;
 
+/**
+ * moto answers every Query by walking the whole table: `Table.all_items()` collects and
+ * sorts every item of every hash key (all jobs' tasks, workers, guards), and the query
+ * then keeps the ones whose hash key matches. A job's Query of its tasks, or the
+ * checker's Query of the sparse `active` index, therefore cost O(table log table) however
+ * few items they return: with the 2,048 tasks of a `scale_curve` point an empty Query took
+ * ~0.3 s of moto's CPU, all of it under the launcher's DynamoDB lock, which every
+ * heartbeat waits behind.
+ *
+ * The patch hands moto's own query code a narrower `all_items` for the one call: for a
+ * table query the items of that hash key only (moto then tests the hash key, sorts by the
+ * range key and paginates as before); for an index query every item unsorted (moto sorts
+ * the matches by the index's keys and then the table's, a total order, so the input order
+ * never mattered). Filtering, projection, limits and pagination are moto's. The instance
+ * attribute is set and removed inside the launcher's lock: no other DynamoDB request runs
+ * meanwhile.
+ */
+const MOTO_QUERY_PATCH = String.raw`
+from moto.dynamodb.models.table import Table as _QTable
+_table_query = _QTable.query
+
+def _query_narrowed(self, hash_key, *args, **kwargs):
+    index_name = args[6] if len(args) > 6 else kwargs.get('index_name')
+    if index_name or hash_key is None:
+        items = [i for h in self.items.values() for i in (h.values() if self.range_key_attr else (h,))]
+    elif self.range_key_attr:
+        items = list(self.items[hash_key].values()) if hash_key in self.items else []
+    else:
+        items = [self.items[hash_key]] if hash_key in self.items else []
+    self.all_items = lambda: items
+    try:
+        return _table_query(self, hash_key, *args, **kwargs)
+    finally:
+        del self.all_items
+
+_QTable.query = _query_narrowed
+`;
+
+/**
+ * moto 5 turns each response into JSON with a generic serializer that walks the
+ * operation's botocore output shape for every value: ~6 ms of CPU for a small DynamoDB
+ * item, and ~80 % of the time of a Query returning a few hundred task records
+ * (cProfile, `moto/core/serialize.py` `_serialize_type_structure`). For DynamoDB and SQS
+ * the result moto builds is already the wire form (attribute values as `{"S": ...}`,
+ * numbers as strings), so the patch dumps it with `json.dumps`, keeping only the output
+ * shape's top-level members and dropping `None`s, as the serializer does. Anything
+ * `json.dumps` cannot take as is (binary attributes as bytes, datetimes in table
+ * descriptions) and every error goes through moto's serializer as before. Checked by
+ * serializing the same results both ways over the DynamoDB and SQS operations the product
+ * uses (Put/Get/Update/Delete with ReturnValues, Query with pagination, projection and
+ * COUNT, index queries, transactions, batch reads; send, receive, visibility, delete):
+ * the parsed bodies were equal.
+ */
+const MOTO_JSON_RESPONSE_PATCH = String.raw`
+import json as _json
+import moto.core.serialize as _ser
+_serialize_result = _ser.ResponseSerializer._serialize_result
+
+def _serialize_result_json(self, resp, result):
+    model = self.operation_model
+    shape = model.output_shape
+    if (type(result) is dict and shape is not None and isinstance(self, _ser.BaseJSONSerializer)
+            and model.service_model.service_name in ('dynamodb', 'sqs')):
+        members = shape.members
+        try:
+            body = _json.dumps({k: v for k, v in result.items() if v is not None and k in members})
+        except (TypeError, ValueError):
+            return _serialize_result(self, resp, result)
+        resp['body'] = body
+        resp['headers']['Content-Type'] = self._get_protocol_specific_content_type()
+        return resp
+    return _serialize_result(self, resp, result)
+
+_ser.ResponseSerializer._serialize_result = _serialize_result_json
+`;
+
 /** Everything the launcher runs before starting moto's server. */
-export const MOTO_PATCHES = [MOTO_TRANSACTION_PATCH, MOTO_SQS_PATCH, MOTO_QUIET_REQUESTS].join('\n');
+export const MOTO_PATCHES = [MOTO_TRANSACTION_PATCH, MOTO_SQS_PATCH, MOTO_QUERY_PATCH, MOTO_JSON_RESPONSE_PATCH, MOTO_QUIET_REQUESTS].join('\n');

@@ -3,6 +3,8 @@
  * transaction leaves every item it named as it was (updated, created or deleted), a
  * successful one applies all, and SQS still delivers, hides and redelivers messages.
  * These fail if the rollback of the patched TransactWriteItems restores the wrong state.
+ * Queries, which the patch answers from one hash key's items, still return exactly that
+ * key's items in order, page by page, and index queries still see every item.
  */
 import { randomBytes } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -12,7 +14,7 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapLocalStack } from '../../local/bootstrap.js';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
@@ -87,6 +89,38 @@ describe('the emulator patches keep DynamoDB transactions and SQS semantics', ()
     );
     expect((await get('x'))?.n).toBe(2);
     expect((await get('y'))?.n).toBe(5);
+  });
+
+  it('a Query returns exactly its hash key items, in range order, page by page, and an index Query sees all', async () => {
+    const run = randomBytes(4).toString('hex');
+    const pk = (j: number) => `JOB#q-${run}-${j}`;
+    // Three hash keys, interleaved writes, ranges written out of order.
+    for (const i of [5, 1, 4, 0, 3, 2]) {
+      for (let j = 0; j < 3; j++) {
+        await c.doc.send(new PutCommand({ TableName: TableName(), Item: { pk: pk(j), sk: `TASK#${i}`, n: i, activeKind: `Q-${run}`, activeSort: `${i}#${j}` } }));
+      }
+    }
+    const pages: string[][] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await c.doc.send(
+        new QueryCommand({ TableName: TableName(), KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk(1) }, Limit: 4, ExclusiveStartKey: start, ConsistentRead: true }),
+      );
+      pages.push((out.Items ?? []).map((x) => `${x.pk}/${x.sk}`));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    expect(pages.flat()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `${pk(1)}/TASK#${i}`));
+    expect(pages[0]).toHaveLength(4);
+    const none = await c.doc.send(new QueryCommand({ TableName: TableName(), KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `JOB#q-${run}-none` } }));
+    expect(none.Items).toEqual([]);
+    const ranged = await c.doc.send(
+      new QueryCommand({ TableName: TableName(), KeyConditionExpression: 'pk = :p AND sk > :s', ExpressionAttributeValues: { ':p': pk(2), ':s': 'TASK#3' }, ScanIndexForward: false }),
+    );
+    expect(ranged.Items?.map((x) => x.sk)).toEqual(['TASK#5', 'TASK#4']);
+    const index = await c.doc.send(
+      new QueryCommand({ TableName: TableName(), IndexName: 'active', KeyConditionExpression: 'activeKind = :k AND begins_with(activeSort, :s)', ExpressionAttributeValues: { ':k': `Q-${run}`, ':s': '4#' } }),
+    );
+    expect(index.Items?.map((x) => x.pk)).toEqual([pk(0), pk(1), pk(2)]);
   });
 
   it('SQS delivers each message once while hidden, and again after its visibility timeout', async () => {
