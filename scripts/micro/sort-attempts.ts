@@ -15,63 +15,23 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
-import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { createReadStream, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import type { TaskItem } from '../../aws/task-store.js';
-import { DEFAULT_TIMINGS } from '../../core/config.js';
 import { ManifestSchema } from '../../core/manifest.js';
 import type { AcceptedJob } from '../../core/model.js';
 import { splitPoints } from '../../core/total-order.js';
-import type { Services } from '../../services/context.js';
 import { attemptInput, type AttemptResult } from '../../worker/attempt.js';
 import { runMapAttempt } from '../../worker/map-task.js';
 import { runReduceAttempt } from '../../worker/reduce-task.js';
 import { KEY_BYTES, RECORD_BYTES, writeTeraFile } from '../bench/teragen.js';
+import { arg, BUCKET, cpuChildren, cpuSelf, localServices, median, MIB, parseSize } from './micro-support.js';
 
-const MIB = 1024 * 1024;
-const BUCKET = 'micro';
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-
-function parseSize(s: string): number {
-  const m = /^(\d+)([KMG]?)$/i.exec(s);
-  if (!m) throw new Error(`bad size ${s}`);
-  return Number(m[1]) * ({ '': 1, K: 1024, M: MIB, G: 1024 * MIB } as Record<string, number>)[m[2]!.toUpperCase()]!;
-}
-
-/** CPU seconds of this process and of its reaped children (clock ticks of 1/100 s). */
+/** CPU seconds of this process and of its reaped children. */
 function cpu(): { self: number; children: number } {
-  const f = readFileSync('/proc/self/stat', 'latin1').split(') ')[1]!.split(' ');
-  return { self: (Number(f[11]) + Number(f[12])) / 100, children: (Number(f[13]) + Number(f[14])) / 100 };
-}
-
-/** Files stand in for objects: bucket/key → a path under `dir`. */
-function localServices(dir: string, committedMaps: () => TaskItem[]): Services {
-  const file = (bucket: string, key: string) => (key.startsWith('/') ? key : path.join(dir, bucket, key));
-  const blobs = {
-    getRange: async (bucket: string, key: string, start: number, endExclusive?: number): Promise<Readable> =>
-      createReadStream(file(bucket, key), { start, end: endExclusive === undefined ? undefined : endExclusive - 1, highWaterMark: 64 * 1024 }),
-    putFile: async (bucket: string, key: string, from: string): Promise<number> => {
-      const to = file(bucket, key);
-      await mkdir(path.dirname(to), { recursive: true });
-      await copyFile(from, to);
-      return (await stat(to)).size;
-    },
-    putBytes: async (bucket: string, key: string, body: string | Uint8Array) => {
-      const to = file(bucket, key);
-      await mkdir(path.dirname(to), { recursive: true });
-      await writeFile(to, body);
-    },
-  };
-  const tasks = { list: async () => committedMaps() };
-  const log = { info() {}, warn() {}, error() {}, debug() {} };
-  return { names: { bucket: BUCKET }, blobs, inputs: blobs, tasks, log, now: Date.now, timings: DEFAULT_TIMINGS } as unknown as Services;
+  return { self: cpuSelf(), children: cpuChildren() };
 }
 
 interface Run {
@@ -181,7 +141,6 @@ function pointsOf(file: string, reduces: number): string[] {
   return splitPoints(keys, reduces);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 async function main(): Promise<void> {
