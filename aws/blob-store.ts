@@ -30,6 +30,13 @@ const MAX_SINGLE_PUT = 5 * 1024 ** 3;
 /** Read size of a file being uploaded. */
 const PUT_READ_BYTES = 4 * 1024 * 1024;
 
+/** S3's x-amz-checksum-crc32 value: the big-endian CRC-32, base64. */
+export function crc32Header(crc: number): string {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(crc >>> 0);
+  return b.toString('base64');
+}
+
 /** Most keys one DeleteObjects request takes. */
 export const DELETE_BATCH = 1000;
 
@@ -121,8 +128,12 @@ export class BlobStore {
     );
   }
 
-  /** Upload a local file with exactly one PutObject request. */
-  async putFile(bucket: string, key: string, path: string): Promise<number> {
+  /**
+   * Upload a local file with exactly one PutObject request. With the file's CRC-32 (its
+   * writer computed it on the way to disk), S3 checks the upload against it and the SDK
+   * does not read the body a second time for a checksum sent in an aws-chunked trailer.
+   */
+  async putFile(bucket: string, key: string, path: string, opts: { crc32?: number } = {}): Promise<number> {
     const { size } = await stat(path);
     if (size > MAX_SINGLE_PUT) throw new Error(`${path} is ${size} bytes, above the 5 GiB single-PUT limit`);
     // 4 MiB reads: a streamed body is sent (checksummed) in chunks of the stream's reads, and
@@ -134,6 +145,7 @@ export class BlobStore {
         Key: key,
         Body: createReadStream(path, { highWaterMark: PUT_READ_BYTES }),
         ContentLength: size,
+        ChecksumCRC32: opts.crc32 === undefined ? undefined : crc32Header(opts.crc32),
       }),
     );
     return size;

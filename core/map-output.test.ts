@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectBatches } from '../test/helpers/batches.js';
 import { PartitionedFileWriter, readFileRange, readPartition } from './map-output.js';
@@ -22,9 +23,10 @@ describe('PartitionedFileWriter', () => {
     await w.writePartition(1, batchesOf([]));
     await w.writePartition(2, [['\xff\xfe\tv\r', ''], []]);
     const info = await w.close();
-    expect(info).toEqual({ offsets: [0, 8, 8, 15], bytes: 15, records: 4 });
+    const expected = Buffer.from('a\t1\nb\t2\n\xff\xfe\tv\r\n\n', 'latin1');
+    expect(info).toEqual({ offsets: [0, 8, 8, 15], bytes: 15, records: 4, crc32: crc32(expected) });
     const bytes = await readFile(path);
-    expect(bytes.equals(Buffer.from('a\t1\nb\t2\n\xff\xfe\tv\r\n\n', 'latin1'))).toBe(true);
+    expect(bytes.equals(expected)).toBe(true);
     expect(await collectBatches(readPartition(path, info.offsets, 0))).toEqual(['a\t1', 'b\t2']);
     expect(await collectBatches(readPartition(path, info.offsets, 1))).toEqual([]);
     expect(await collectBatches(readPartition(path, info.offsets, 2, { highWaterMark: 2 }))).toEqual(['\xff\xfe\tv\r', '']);
@@ -40,7 +42,7 @@ describe('PartitionedFileWriter', () => {
   it('creates an empty file when nothing is written', async () => {
     const path = join(dir, 'empty');
     const info = await new PartitionedFileWriter(path, 2).close();
-    expect(info).toEqual({ offsets: [0, 0, 0], bytes: 0, records: 0 });
+    expect(info).toEqual({ offsets: [0, 0, 0], bytes: 0, records: 0, crc32: crc32(Buffer.alloc(0)) });
     expect((await readFile(path)).length).toBe(0);
   });
 
@@ -64,6 +66,20 @@ describe('PartitionedFileWriter', () => {
     const back = await collectBatches(readFileRange(path, 0, info.bytes, { highWaterMark: 65536 }));
     expect(back.length).toBe(lines.length);
     expect(back.join('\n') === lines.join('\n')).toBe(true);
+    expect(info.crc32).toBe(crc32(await readFile(path)));
+  });
+
+  it('writes a batch bigger than its staging buffer whole, and its CRC-32 is the whole file\'s', async () => {
+    const path = join(dir, 'huge');
+    const w = new PartitionedFileWriter(path, 3);
+    const long = `k\t${'\xe9'.repeat(3 * 1024 * 1024)}`;
+    await w.writePartition(0, batchesOf(['a\t1'], 1));
+    await w.writePartition(1, [[long, 'z\t2']]);
+    const info = await w.close();
+    const file = await readFile(path);
+    expect(file.equals(Buffer.from(`a\t1\n${long}\nz\t2\n`, 'latin1'))).toBe(true);
+    expect(info.offsets).toEqual([0, 4, file.length, file.length]);
+    expect(info.crc32).toBe(crc32(file));
   });
 
   it('fails when the file cannot be written', async () => {

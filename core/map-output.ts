@@ -7,11 +7,12 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import { MapReduceError } from './errors.js';
 import { readLineBatches } from './records.js';
 
-/** Writes below this size are gathered first: one syscall per few lines would dominate. */
-const COALESCE_CHARS = 256 * 1024;
+/** Lines are gathered into buffers of this size before a write: one syscall per few lines would dominate. */
+const STAGE_BYTES = 1024 * 1024;
 
 /** What a closed PartitionedFileWriter wrote. */
 export interface PartitionedFileInfo {
@@ -19,11 +20,14 @@ export interface PartitionedFileInfo {
   offsets: number[];
   bytes: number;
   records: number;
+  /** CRC-32 of the file's bytes (sent with its upload: S3 checks it, and the SDK need not compute one). */
+  crc32: number;
 }
 
 /**
  * Writes sorted partitions, in partition order, into one file. Uses a single write
- * stream with backpressure; each batch becomes one latin1 string (one Buffer).
+ * stream with backpressure; each batch is joined into one latin1 string and encoded
+ * straight into a 1 MiB staging buffer (no joining of joined batches, no Buffer per batch).
  */
 export class PartitionedFileWriter {
   private stream: WriteStream | undefined;
@@ -31,8 +35,9 @@ export class PartitionedFileWriter {
   private readonly offsets: number[] = [0];
   private bytes = 0;
   private records = 0;
-  private pending: string[] = [];
-  private pendingChars = 0;
+  private stage: Buffer = Buffer.allocUnsafe(STAGE_BYTES);
+  private staged = 0;
+  private crc = 0;
   private closed = false;
 
   /**
@@ -66,13 +71,17 @@ export class PartitionedFileWriter {
     while (this.offsets.length - 1 < partition) this.offsets.push(this.bytes);
     for await (const batch of sorted) {
       if (batch.length === 0) continue;
-      const text = `${batch.join('\n')}\n`;
-      // latin1 writes one byte per char, so chars are bytes.
-      this.bytes += text.length;
+      const text = batch.join('\n');
+      // latin1 writes one byte per char, so chars are bytes; +1 for the last line's '\n'.
+      const n = text.length + 1;
+      this.bytes += n;
       this.records += batch.length;
-      this.pending.push(text);
-      this.pendingChars += text.length;
-      if (this.pendingChars >= COALESCE_CHARS) await this.flush();
+      if (this.staged + n > this.stage.length) {
+        await this.flush();
+        if (n > this.stage.length) this.stage = Buffer.allocUnsafe(n);
+      }
+      this.staged += this.stage.write(text, this.staged, 'latin1');
+      this.stage[this.staged++] = 0x0a;
     }
     this.offsets.push(this.bytes);
   }
@@ -89,7 +98,7 @@ export class PartitionedFileWriter {
     stream.end();
     await finished(stream);
     this.throwIfFailed();
-    return { offsets: this.offsets.slice(), bytes: this.bytes, records: this.records };
+    return { offsets: this.offsets.slice(), bytes: this.bytes, records: this.records, crc32: this.crc };
   }
 
   /** Stop writing after a failure (the partial file is left for the caller to remove). */
@@ -116,12 +125,14 @@ export class PartitionedFileWriter {
 
   private async flush(): Promise<void> {
     this.throwIfFailed();
-    if (this.pendingChars === 0) return;
+    if (this.staged === 0) return;
     const stream = this.open();
-    const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
-    this.pending = [];
-    this.pendingChars = 0;
-    if (!stream.write(text, 'latin1')) await once(stream, 'drain');
+    const full = this.stage.subarray(0, this.staged);
+    this.crc = crc32(full, this.crc);
+    // The stream holds the bytes until written: the next lines go to a fresh buffer.
+    this.stage = Buffer.allocUnsafe(STAGE_BYTES);
+    this.staged = 0;
+    if (!stream.write(full)) await once(stream, 'drain');
     this.throwIfFailed();
   }
 }

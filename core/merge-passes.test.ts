@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectBatches } from '../test/helpers/batches.js';
+import { linesOf } from './byte-merge.js';
 import { fileSegment, mergeSegments, newMergeStats, type Segment } from './merge-passes.js';
 import { mergeSorted } from './merge.js';
 import { mulberry32 } from './prng.js';
@@ -45,8 +46,14 @@ describe('mergeSegments', () => {
         mergeSorted(data.map((lines) => (async function* () { if (lines.length > 0) yield lines; })())),
       );
       const stats = newMergeStats();
-      const got = await collectBatches(mergeSegments(segments, { factor, tmpDir: dir, stats }));
+      const got: string[] = [];
+      let groups = 0;
+      for await (const block of mergeSegments(segments, { factor, tmpDir: dir, stats })) {
+        got.push(...linesOf(block.bytes));
+        groups += block.groups;
+      }
       expect(got).toEqual(expected);
+      expect(groups).toBe(new Set(expected.map(keyOf)).size);
       expect(stats.maxOpenSegments).toBeLessThanOrEqual(factor);
       expect(stats.maxOpenFiles).toBeLessThanOrEqual(factor);
       expect(stats.intermediateMerges > 0).toBe(n > factor);

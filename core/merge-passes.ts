@@ -6,7 +6,7 @@
  * O(factor), whatever the number of map outputs.
  *
  * Merging CONSECUTIVE segments and putting the result in their place keeps the
- * output identical to a single merge of everything: `mergeSorted` breaks key ties by
+ * output identical to a single merge of everything: `mergeSortedBytes` breaks key ties by
  * source position, so a merged run of neighbours sorts exactly like its members.
  *
  * ```
@@ -18,18 +18,20 @@
  * Each record is written to disk at most once here; with more segments than factor²
  * the intermediate files are merged again in a next round.
  */
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PartitionedFileWriter, readFileRange } from './map-output.js';
-import { mergeSorted } from './merge.js';
+import { finished } from 'node:stream/promises';
+import { type LineBlock, mergeSortedBytes } from './byte-merge.js';
 
 /** Hadoop's default `mapreduce.task.io.sort.factor` is 10; we read more streams at once (they are small). */
 export const DEFAULT_SORT_FACTOR = 64;
 
 /** One sorted input of the merge: a downloaded slice in memory or on disk, or an intermediate file. */
 export interface Segment {
-  /** Open it for reading (once). Holds an open file only while it is read. */
-  open(): AsyncIterable<string[]>;
+  /** Open it for reading (once): its bytes, '\n'-ended lines sorted by key. Holds an open file only while it is read. */
+  open(): AsyncIterable<Buffer>;
   /** True when reading it holds a file open. */
   readonly onDisk: boolean;
   /** Free it (delete its file) once it was merged. */
@@ -52,13 +54,39 @@ export function newMergeStats(): MergeStats {
   return { intermediateMerges: 0, intermediateBytes: 0, maxOpenSegments: 0, maxOpenFiles: 0 };
 }
 
+/** Bytes read from a segment file at once (a merge reads at most `factor` files at once). */
+const READ_BYTES = 256 * 1024;
+
 /** A local file of sorted lines as a segment. */
 export function fileSegment(path: string, bytes: number): Segment {
   return {
-    open: () => readFileRange(path, 0, bytes),
+    open: () => (bytes > 0 ? createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: READ_BYTES }) : noBytes()),
     onDisk: true,
     release: () => rm(path, { force: true }),
   };
+}
+
+async function* noBytes(): AsyncIterable<Buffer> {}
+
+/** Write the blocks to a new file; returns its size. */
+async function writeBlocks(path: string, blocks: AsyncIterable<LineBlock>): Promise<number> {
+  const out = createWriteStream(path);
+  const failed = once(out, 'error').then(([err]) => {
+    throw err;
+  });
+  failed.catch(() => {});
+  let bytes = 0;
+  try {
+    for await (const b of blocks) {
+      bytes += b.bytes.length;
+      if (!out.write(b.bytes)) await Promise.race([once(out, 'drain'), failed]);
+    }
+    out.end();
+    await Promise.race([finished(out), failed]);
+    return bytes;
+  } finally {
+    out.destroy();
+  }
 }
 
 /**
@@ -69,7 +97,7 @@ export function fileSegment(path: string, bytes: number): Segment {
 export async function* mergeSegments(
   segments: readonly Segment[],
   opts: { factor: number; tmpDir: string; stats?: MergeStats },
-): AsyncIterable<string[]> {
+): AsyncIterable<LineBlock> {
   const factor = Math.max(2, Math.floor(opts.factor));
   const stats = opts.stats ?? newMergeStats();
   const list = [...segments];
@@ -81,28 +109,25 @@ export async function* mergeSegments(
       const k = Math.min(factor, list.length - factor + 1, list.length - i);
       const group = list.slice(i, i + k);
       const path = join(opts.tmpDir, `merge-${process.pid}-${seq++}.run`);
-      const writer = new PartitionedFileWriter(path);
       try {
-        await writer.writePartition(0, mergeSorted(open(group, stats)));
-        const info = await writer.close();
+        const bytes = await writeBlocks(path, mergeSortedBytes(open(group, stats)));
         stats.intermediateMerges++;
-        stats.intermediateBytes += info.bytes;
-        list.splice(i, k, fileSegment(path, info.bytes));
+        stats.intermediateBytes += bytes;
+        list.splice(i, k, fileSegment(path, bytes));
       } catch (err) {
-        writer.abort();
         await rm(path, { force: true });
         throw err;
       }
       await Promise.all(group.map((s) => s.release()));
       i++;
     }
-    yield* mergeSorted(open(list, stats));
+    yield* mergeSortedBytes(open(list, stats));
   } finally {
     await Promise.allSettled(list.map((s) => s.release()));
   }
 }
 
-function open(group: readonly Segment[], stats: MergeStats): AsyncIterable<string[]>[] {
+function open(group: readonly Segment[], stats: MergeStats): AsyncIterable<Buffer>[] {
   stats.maxOpenSegments = Math.max(stats.maxOpenSegments, group.length);
   stats.maxOpenFiles = Math.max(stats.maxOpenFiles, group.filter((s) => s.onDisk).length);
   return group.map((s) => s.open());

@@ -91,8 +91,8 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
         await out.write(encodeLines(hooks.mapOnlyOutput ? hooks.mapOnlyOutput(batch) : batch));
       },
     });
-    await out.close();
-    const size = await s.blobs.putFile(s.names.bucket, key, localFile);
+    const { crc32 } = await out.close();
+    const size = await s.blobs.putFile(s.names.bucket, key, localFile, { crc32 });
     add(c(Counters.OUTPUT_BYTES), size);
     return { output: { key, offsets: [0, size] }, counters, ...result };
   }
@@ -137,12 +137,12 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     }
     const writer = new PartitionedFileWriter(localFile);
     await sorter.finish((partition, sorted) => writer.writePartition(partition, sorted));
-    const { offsets } = await writer.close();
+    const { offsets, crc32 } = await writer.close();
     add(c(Counters.SPILLED_RECORDS), sorter.stats.spilledRecords);
     add(c(Counters.COMBINE_INPUT_RECORDS), sorter.stats.combineInputRecords + (aggregator?.combineInputRecords ?? 0));
     add(c(Counters.COMBINE_OUTPUT_RECORDS), sorter.stats.combineOutputRecords + (aggregator?.combineOutputRecords ?? 0));
     // Exactly one PUT per map attempt: all partitions in one object, offsets on the task record.
-    await s.blobs.putFile(s.names.bucket, key, localFile);
+    await s.blobs.putFile(s.names.bucket, key, localFile, { crc32 });
     return { output: { key, offsets }, counters, ...result };
   } finally {
     await sorter.cleanup();

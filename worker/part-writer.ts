@@ -9,14 +9,14 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { crc32, createGzip } from 'node:zlib';
 import { settingsOf } from '../core/job-settings.js';
 import type { StepView } from '../core/steps.js';
 
 export interface PartWriter {
-  write(chunk: string | Uint8Array): Promise<void>;
-  /** Flush and close; resolves once the file is complete. */
-  close(): Promise<void>;
+  write(chunk: Uint8Array): Promise<void>;
+  /** Flush and close; resolves once the file is complete, with the CRC-32 of its bytes (for its upload). */
+  close(): Promise<{ crc32: number }>;
 }
 
 /** True when the step's parts are the job's compressed output. */
@@ -29,14 +29,21 @@ export function openPartWriter(file: string, gzip: boolean): PartWriter {
   const gz = gzip ? createGzip() : undefined;
   const head: Writable = gz ?? out;
   const piped = gz ? pipeline(gz, out) : undefined;
+  let crc = 0;
+  // The file's bytes: gzip's output, or what is written.
+  gz?.on('data', (c: Buffer) => {
+    crc = crc32(c, crc);
+  });
   return {
     async write(chunk) {
+      if (!gz) crc = crc32(chunk, crc);
       if (!head.write(chunk)) await once(head, 'drain');
     },
     async close() {
       head.end();
       if (piped) await piped;
       else await once(out, 'finish');
+      return { crc32: crc };
     },
   };
 }

@@ -3,13 +3,15 @@
  * its output, concurrently, so neither side can block the other. Any failure aborts
  * the attempt (killing the process) before it is reported.
  */
+import { linesOf } from '../core/byte-merge.js';
 import type { Step } from '../core/manifest.js';
 import { type StepContext, type StepResult, startStep } from './step/index.js';
 
 export interface PumpOptions {
   readonly step: Step;
   readonly ctx: Omit<StepContext, 'signal'>;
-  readonly input: AsyncIterable<string[]>;
+  /** Line batches, or whole '\n'-ended lines as bytes (decoded here for a step that reads strings). */
+  readonly input: AsyncIterable<string[] | Buffer>;
   readonly sink: (batch: string[]) => void | Promise<void>;
   readonly signal: AbortSignal;
 }
@@ -25,7 +27,9 @@ export async function pumpStep(o: PumpOptions): Promise<StepResult> {
     const feed = (async () => {
       for await (const batch of o.input) {
         if (local.signal.aborted) return;
-        await running.write(batch);
+        if (!Buffer.isBuffer(batch)) await running.write(batch);
+        else if (running.writeBytes) await running.writeBytes(batch);
+        else await running.write(linesOf(batch));
       }
       await running.end();
     })();

@@ -10,12 +10,15 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { reduceTempKey } from '../core/layout.js';
 import { DEFAULT_SORT_FACTOR, mergeSegments, newMergeStats } from '../core/merge-passes.js';
-import { encodeLines, hasKey, keyOf } from '../core/records.js';
+import { linesOf } from '../core/byte-merge.js';
+import { encodeLines } from '../core/records.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
 import { keyFieldHooks } from './key-field-step.js';
 import { compressesOutput, openPartWriter } from './part-writer.js';
 import { pumpStep } from './pump.js';
+import { isIdentityCommand } from './step/identity.js';
+import type { StepResult } from './step/index.js';
 import { watchCommittedMaps } from './map-output-watch.js';
 import { DEFAULT_FETCH, SliceFetcher } from './slice-fetch.js';
 
@@ -55,44 +58,49 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   };
   add(c(Counters.REDUCE_FETCH_RETRIES), fetcher.stats.retries);
   const merge = newMergeStats();
-  let lastKey: string | undefined;
   const hooks = keyFieldHooks(a.step);
-  const input = (async function* () {
-    for await (const batch of mergeSegments(fetcher.segments(), { factor, tmpDir: a.workDir, stats: merge })) {
-      add(c(Counters.REDUCE_INPUT_RECORDS), batch.length);
-      let groups = 0;
-      let bytes = batch.length;
-      for (let i = 0; i < batch.length; i++) {
-        const line = batch[i]!;
-        bytes += line.length;
-        // The key is cut out only when it changes: one allocation per group, not per line.
-        if (lastKey === undefined || !hasKey(line, lastKey)) {
-          groups++;
-          lastKey = keyOf(line);
-        }
-      }
-      add(c(Counters.REDUCE_INPUT_GROUPS), groups);
-      yield hooks.toReduceInput ? hooks.toReduceInput(batch) : batch;
-      a.progress.done += bytes;
+  // The merge hands over blocks of whole lines as bytes; they are decoded to line strings
+  // only for a reducer that reads strings (a module) or a key-field conversion.
+  const toReduceInput = hooks.toReduceInput;
+  const blocks = (async function* () {
+    for await (const block of mergeSegments(fetcher.segments(), { factor, tmpDir: a.workDir, stats: merge })) {
+      add(c(Counters.REDUCE_INPUT_RECORDS), block.lines);
+      add(c(Counters.REDUCE_INPUT_GROUPS), block.groups);
+      yield block;
+      a.progress.done += block.bytes.length;
     }
   })();
   const localFile = path.join(a.workDir, 'part');
   const out = openPartWriter(localFile, compressesOutput(a.step));
-  const result = await pumpStep({
-    step: a.step.reducer!,
-    ctx: a.stepContext('reduce'),
-    input,
-    signal: a.signal,
-    sink: async (batch) => {
-      add(c(Counters.REDUCE_OUTPUT_RECORDS), batch.length);
-      await out.write(encodeLines(hooks.reduceOutput ? hooks.reduceOutput(batch) : batch));
-    },
-  });
-  await out.close();
+  const reducer = a.step.reducer!;
+  let result: StepResult;
+  if (!toReduceInput && !hooks.reduceOutput && typeof reducer === 'string' && isIdentityCommand(reducer, a.workDir)) {
+    // `cat` (worker/step/identity.ts) writes what it reads: the merged bytes go to the part as they are.
+    for await (const block of blocks) {
+      a.signal.throwIfAborted();
+      add(c(Counters.REDUCE_OUTPUT_RECORDS), block.lines);
+      await out.write(block.bytes);
+    }
+    result = { stderr: Buffer.alloc(0), stderrTail: '' };
+  } else {
+    result = await pumpStep({
+      step: reducer,
+      ctx: a.stepContext('reduce'),
+      input: (async function* () {
+        for await (const block of blocks) yield toReduceInput ? toReduceInput(linesOf(block.bytes)) : block.bytes;
+      })(),
+      signal: a.signal,
+      sink: async (batch) => {
+        add(c(Counters.REDUCE_OUTPUT_RECORDS), batch.length);
+        await out.write(encodeLines(hooks.reduceOutput ? hooks.reduceOutput(batch) : batch));
+      },
+    });
+  }
+  const { crc32 } = await out.close();
   add(c(Counters.REDUCE_INTERMEDIATE_MERGES), merge.intermediateMerges);
   add(c(Counters.REDUCE_MERGE_MAX_OPEN_FILES), merge.maxOpenFiles);
   const key = reduceTempKey(job.jobId, task.taskId, task.attempt);
-  const size = await s.blobs.putFile(s.names.bucket, key, localFile);
+  const size = await s.blobs.putFile(s.names.bucket, key, localFile, { crc32 });
   add(c(Counters.OUTPUT_BYTES), size);
   return { output: { key, offsets: [0, size] }, counters, ...result };
 }

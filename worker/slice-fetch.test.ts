@@ -14,10 +14,10 @@ const objects: Record<string, string> = {
 const get = async (key: string, start: number, end: number) => Readable.from([Buffer.from(objects[key]!.slice(start, end))]);
 const slice = (key: string) => ({ key, start: 0, end: objects[key]!.length });
 
-async function text(seg: { open(): AsyncIterable<string[]> }): Promise<string> {
-  const lines: string[] = [];
-  for await (const batch of seg.open()) lines.push(...batch);
-  return lines.join('|');
+async function text(seg: { open(): AsyncIterable<Buffer> }): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of seg.open()) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('latin1').replace(/\n$/, '').split('\n').join('|');
 }
 
 describe('SliceFetcher (an early reducer fetches in rounds)', () => {

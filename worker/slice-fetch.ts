@@ -12,7 +12,6 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { forEachLimit } from '../core/concurrency.js';
 import { fileSegment, type Segment } from '../core/merge-passes.js';
-import { readLineBatches } from '../core/records.js';
 
 /** How slices are fetched. */
 export interface FetchOptions {
@@ -119,11 +118,9 @@ function memorySegment(bytes: Buffer): Segment {
     open: () => {
       const b = held;
       held = undefined; // read once: the merge owns the bytes now
-      return readLineBatches(
-        (async function* () {
-          if (b) yield b;
-        })(),
-      );
+      return (async function* () {
+        if (b) yield b;
+      })();
     },
     release: async () => {
       held = undefined;

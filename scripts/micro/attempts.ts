@@ -17,66 +17,26 @@
  * steps: tr, awk, cut, uniq), from /proc/self/stat. Each figure is
  * the median of `--reps` runs after one warm-up run (the workers are long-lived, so warm).
  */
-import { DEFAULT_TIMINGS } from '../../core/config.js';
 import { ManifestSchema } from '../../core/manifest.js';
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Readable } from 'node:stream';
 import { bundleStepModule } from '../../cli/bundle.js';
 import { ensureSyntheticCorpus } from '../bench/synthetic-corpus.js';
 import type { AcceptedJob } from '../../core/model.js';
 import type { Step } from '../../core/manifest.js';
 import type { TaskItem } from '../../aws/task-store.js';
-import type { Services } from '../../services/context.js';
 import { attemptInput, type AttemptResult } from '../../worker/attempt.js';
 import { runMapAttempt } from '../../worker/map-task.js';
 import { runReduceAttempt } from '../../worker/reduce-task.js';
+import { arg, BUCKET, cpuChildren, cpuSelf, flag, localServices, median, MIB, parseSize } from './micro-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository (this file runs from scripts/micro under tsx, or from dist/scripts/micro once built). */
 const root = path.resolve(here, '..', '..', path.basename(path.resolve(here, '..', '..')) === 'dist' ? '..' : '.');
-const MIB = 1024 * 1024;
-/** The one bucket the local files stand in for (a valid S3 name: the manifest checks it). */
-const BUCKET = 'micro';
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
-
-function parseSize(s: string): number {
-  const m = /^(\d+)([KMG]?)$/i.exec(s);
-  if (!m) throw new Error(`bad size ${s}`);
-  return Number(m[1]) * ({ '': 1, K: 1024, M: MIB, G: 1024 * MIB } as Record<string, number>)[m[2]!.toUpperCase()]!;
-}
-
-/** Files stand in for objects: bucket/key → a path under `dir`. */
-function localServices(dir: string, committedMaps: () => TaskItem[]): Services {
-  const file = (bucket: string, key: string) => (key.startsWith('/') ? key : path.join(dir, bucket, key));
-  const blobs = {
-    getRange: async (bucket: string, key: string, start: number, endExclusive?: number): Promise<Readable> =>
-      createReadStream(file(bucket, key), { start, end: endExclusive === undefined ? undefined : endExclusive - 1, highWaterMark: 64 * 1024 }),
-    putFile: async (bucket: string, key: string, from: string): Promise<number> => {
-      const to = file(bucket, key);
-      await mkdir(path.dirname(to), { recursive: true });
-      await copyFile(from, to);
-      return (await stat(to)).size;
-    },
-    putBytes: async (bucket: string, key: string, body: string | Uint8Array) => {
-      const to = file(bucket, key);
-      await mkdir(path.dirname(to), { recursive: true });
-      await writeFile(to, body);
-    },
-  };
-  const tasks = { list: async () => committedMaps() };
-  const log = { info() {}, warn() {}, error() {}, debug() {} };
-  return { names: { bucket: BUCKET }, blobs, inputs: blobs, tasks, log, now: Date.now, timings: DEFAULT_TIMINGS } as unknown as Services;
-}
 
 /** Line-aligned byte ranges: `n` splits of the file, like the bench's objects. */
 async function lineAlignedSplits(file: string, n: number): Promise<Array<[number, number]>> {
@@ -165,23 +125,10 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
   }
 }
 
-/** CPU seconds of this process plus its reaped children (utime+stime+cutime+cstime, in clock ticks of 1/100 s). */
+/** CPU seconds of this process plus its reaped children. */
 function cpuNow(): number {
   return cpuSelf() + cpuChildren();
 }
-function statFields(): string[] {
-  return readFileSync('/proc/self/stat', 'latin1').split(') ')[1]!.split(' ');
-}
-function cpuSelf(): number {
-  const f = statFields();
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-function cpuChildren(): number {
-  const f = statFields();
-  return (Number(f[13]) + Number(f[14])) / 100;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** The issue's corpus shapes (#14): vocabulary, words per line, non-ASCII. */
 const SHAPES: Array<{ name: string; vocab: number; wpl: number; utf8: boolean }> = [

@@ -109,6 +109,7 @@ class ExecutableRun {
   step(): RunningStep {
     return {
       write: (lines) => this.write(lines),
+      writeBytes: (bytes) => this.writeBytes(bytes),
       end: () => this.end(),
       output: this.channel,
       done: this.done.promise,
@@ -120,13 +121,25 @@ class ExecutableRun {
     if (this.settled && this.error !== undefined) throw this.error as unknown;
     if (this.inputEnded) throw new Error('RunningStep.write() called after end()');
     if (this.stdinClosed || lines.length === 0) return;
-    this.lastProgress = Date.now();
     // join() of lines + '' ends the text with its '\n' in one flat string; appending '\n'
     // afterwards would make a rope the pipe write flattens first: a second copy of the batch.
     lines.push('');
     const text = lines.join('\n');
     lines.pop();
-    const ok = this.child.stdin!.write(text, 'latin1', () => this.progress());
+    await this.send(text);
+  }
+
+  /** Whole lines as bytes (the reduce side's merge output): straight to stdin, no decode. */
+  private async writeBytes(bytes: Buffer): Promise<void> {
+    if (this.settled && this.error !== undefined) throw this.error as unknown;
+    if (this.inputEnded) throw new Error('RunningStep.writeBytes() called after end()');
+    if (this.stdinClosed || bytes.length === 0) return;
+    await this.send(bytes);
+  }
+
+  private async send(chunk: string | Buffer): Promise<void> {
+    this.lastProgress = Date.now();
+    const ok = this.child.stdin!.write(chunk, 'latin1', () => this.progress());
     if (ok) return;
     this.blockedWrites++;
     try {

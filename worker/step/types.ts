@@ -64,6 +64,12 @@ export interface StepResult {
 export interface RunningStep {
   /** Feed input batches (latin1 lines, no '\n'); resolves when the step has accepted them (backpressure). */
   write(lines: string[]): Promise<void>;
+  /**
+   * Feed whole '\n'-ended lines as bytes, the same as `write` of those lines. Only steps
+   * that read bytes themselves have it (an executable's stdin); for the others the caller
+   * decodes the lines (worker/pump.ts).
+   */
+  writeBytes?(bytes: Buffer): Promise<void>;
   /** No more input. */
   end(): Promise<void>;
   /**

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { collectBatches } from '../test/helpers/batches.js';
+import { BLOCK_BYTES, type LineBlock, linesOf, mergeSortedBytes } from './byte-merge.js';
+import { batchesOf, mergeSorted } from './merge.js';
+import { mulberry32 as prng } from './prng.js';
+import { keyOf } from './records.js';
+
+/** Byte-order comparison of keys, like `LC_ALL=C sort` on the key field. */
+const byKeyBytes = (a: string, b: string) =>
+  Buffer.compare(Buffer.from(keyOf(a), 'latin1'), Buffer.from(keyOf(b), 'latin1'));
+
+function randomLine(rnd: () => number): string {
+  const chars = ['a', 'b', 'c', '\xe9', '\xff', '\x01', ' ', '\r', '\x00'];
+  let key = '';
+  const n = Math.floor(rnd() * 4);
+  for (let i = 0; i < n; i++) key += chars[Math.floor(rnd() * chars.length)];
+  return rnd() < 0.2 ? key : `${key}\tv${Math.floor(rnd() * 1000)}${rnd() < 0.1 ? '\tx' : ''}`;
+}
+
+/** The lines as latin1 bytes, '\n'-ended (the last one maybe not), cut into random chunks (some empty). */
+async function* randomChunks(lines: string[], rnd: () => number, lastNewline = true): AsyncIterable<Buffer> {
+  let text = lines.map((l) => `${l}\n`).join('');
+  // Without its '\n' an empty last line would vanish: only a non-empty one may lack it.
+  if (!lastNewline && lines.length > 0 && lines[lines.length - 1] !== '') text = text.slice(0, -1);
+  const bytes = Buffer.from(text, 'latin1');
+  let i = 0;
+  while (i < bytes.length) {
+    const n = Math.floor(rnd() * 12);
+    yield bytes.subarray(i, i + n);
+    i += n;
+  }
+}
+
+async function collect(it: AsyncIterable<LineBlock>): Promise<{ lines: string[]; count: number; groups: number; blocks: LineBlock[] }> {
+  const blocks: LineBlock[] = [];
+  for await (const b of it) blocks.push(b);
+  return {
+    lines: blocks.flatMap((b) => linesOf(b.bytes)),
+    count: blocks.reduce((n, b) => n + b.lines, 0),
+    groups: blocks.reduce((n, b) => n + b.groups, 0),
+    blocks,
+  };
+}
+
+/** Key changes in a sorted list of lines (the first line starts a group). */
+function groupCount(lines: string[]): number {
+  let n = 0;
+  for (let i = 0; i < lines.length; i++) if (i === 0 || keyOf(lines[i]!) !== keyOf(lines[i - 1]!)) n++;
+  return n;
+}
+
+describe('mergeSortedBytes', () => {
+  it('gives exactly mergeSorted\'s lines (order and ties), with line and group counts, whatever the chunking', async () => {
+    const rnd = prng(7);
+    for (let round = 0; round < 300; round++) {
+      const k = Math.floor(rnd() * 6);
+      const inputs = Array.from({ length: k }, () =>
+        Array.from({ length: Math.floor(rnd() * 40) }, () => randomLine(rnd)).sort(byKeyBytes),
+      );
+      const expected = await collectBatches(mergeSorted(inputs.map((l) => batchesOf(l, 3))));
+      const got = await collect(mergeSortedBytes(inputs.map((l) => randomChunks(l, rnd, rnd() < 0.5))));
+      expect(got.lines).toEqual(expected);
+      expect(got.count).toBe(expected.length);
+      expect(got.groups).toBe(groupCount(expected));
+      for (const b of got.blocks) {
+        expect(b.bytes.length).toBeGreaterThan(0);
+        expect(b.bytes[b.bytes.length - 1]).toBe(0x0a);
+      }
+    }
+  });
+
+  it('breaks ties by source index and sorts by key, not by the whole line', async () => {
+    const src = (...lines: string[]) => randomChunks(lines, prng(1));
+    const out = await collect(mergeSortedBytes([src('k\ta1', 'k\ta2', 'z\ta'), src('k\tb1', 'm\tb'), src('a\tc', 'k\tc1')]));
+    expect(out.lines).toEqual(['a\tc', 'k\ta1', 'k\ta2', 'k\tb1', 'k\tc1', 'm\tb', 'z\ta']);
+    expect(out.groups).toBe(4);
+    // Key "a" < key "a\x01" although the line "a\tz" > "a\x01" as bytes.
+    expect((await collect(mergeSortedBytes([src('a\x01'), src('a\tz')]))).lines).toEqual(['a\tz', 'a\x01']);
+  });
+
+  it('copies runs that sort before the other sources, and a last source, in pieces of at most a block', async () => {
+    const lines = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${String(i).padStart(6, '0')}\t${'x'.repeat(50)}`);
+    const a = lines('a', 20000);
+    const b = lines('b', 20000);
+    const one = async function* (ls: string[]) {
+      yield Buffer.from(ls.map((l) => `${l}\n`).join(''), 'latin1');
+    };
+    const out = await collect(mergeSortedBytes([one(b), one(a)]));
+    expect(out.lines).toEqual([...a, ...b]);
+    expect(out.groups).toBe(40000);
+    for (const blk of out.blocks) expect(blk.bytes.length).toBeLessThanOrEqual(BLOCK_BYTES);
+  });
+
+  it('keeps a line longer than a block whole, in a block of its own size', async () => {
+    const long = `m\t${'y'.repeat(BLOCK_BYTES + 10)}`;
+    const src = (...ls: string[]) => randomChunks(ls, prng(3));
+    const chunked = async function* (ls: string[]) {
+      const bytes = Buffer.from(ls.map((l) => `${l}\n`).join(''), 'latin1');
+      for (let i = 0; i < bytes.length; i += 100_000) yield bytes.subarray(i, i + 100_000);
+    };
+    const out = await collect(mergeSortedBytes([chunked(['a\t1', long, 'z\t1']), src('b\t2', 'n\t2')]));
+    expect(out.lines).toEqual(['a\t1', 'b\t2', long, 'n\t2', 'z\t1']);
+    const alone = await collect(mergeSortedBytes([chunked([long, long])]));
+    expect(alone.lines).toEqual([long, long]);
+    expect(alone.groups).toBe(1);
+  });
+
+  it('merges no sources, and empty ones, into nothing', async () => {
+    expect((await collect(mergeSortedBytes([]))).blocks).toEqual([]);
+    const empty = async function* () {
+      yield Buffer.alloc(0);
+    };
+    expect((await collect(mergeSortedBytes([empty(), empty()]))).blocks).toEqual([]);
+  });
+
+  it('stops its sources when the consumer stops early', async () => {
+    let closed = 0;
+    const src = (p: string) =>
+      (async function* () {
+        try {
+          for (let i = 0; ; i++) yield Buffer.from(`${p}${String(i).padStart(8, '0')}\n`.repeat(1), 'latin1');
+        } finally {
+          closed++;
+        }
+      })();
+    for await (const _ of mergeSortedBytes([src('a'), src('b'), src('c')])) break;
+    expect(closed).toBe(3);
+  });
+});
+
+describe('linesOf', () => {
+  it('decodes a block to its lines as latin1, empty lines included', () => {
+    expect(linesOf(Buffer.from('a\tb\n\n\xff\xe9\n', 'latin1'))).toEqual(['a\tb', '', '\xff\xe9']);
+    expect(linesOf(Buffer.alloc(0))).toEqual([]);
+  });
+});

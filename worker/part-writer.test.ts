@@ -1,0 +1,44 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, gunzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openPartWriter } from './part-writer.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mr-part-writer-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('openPartWriter', () => {
+  const chunks = Array.from({ length: 40 }, (_, i) => Buffer.from(`line ${i}\t${'x\xe9'.repeat(i * 1000)}\n`, 'latin1'));
+
+  it('writes the chunks and returns the CRC-32 of the file (what its upload sends to S3)', async () => {
+    const file = join(dir, 'part');
+    const w = openPartWriter(file, false);
+    for (const c of chunks) await w.write(c);
+    const { crc32: crc } = await w.close();
+    const bytes = await readFile(file);
+    expect(bytes.equals(Buffer.concat(chunks))).toBe(true);
+    expect(crc).toBe(crc32(bytes));
+  });
+
+  it('gzip: the CRC-32 is the compressed file\'s', async () => {
+    const file = join(dir, 'part.gz');
+    const w = openPartWriter(file, true);
+    for (const c of chunks) await w.write(c);
+    const { crc32: crc } = await w.close();
+    const bytes = await readFile(file);
+    expect(gunzipSync(bytes).equals(Buffer.concat(chunks))).toBe(true);
+    expect(crc).toBe(crc32(bytes));
+  });
+
+  it('an empty part has the CRC-32 of nothing', async () => {
+    const file = join(dir, 'empty');
+    const { crc32: crc } = await openPartWriter(file, false).close();
+    expect(crc).toBe(crc32(Buffer.alloc(0)));
+  });
+});
