@@ -247,7 +247,7 @@ describe('Hadoop Streaming jobs', () => {
     expect(vars.MR_JOB_ID).toBeTruthy();
   });
 
-  it('a status on every one of 100k lines: no failed attempt, within 2x of the same mapper without status, status writes coalesced, last status shown', async () => {
+  it('a status on every one of 100k lines: no failed attempt, same output as the mapper without status, status writes coalesced, last status shown', async () => {
     s.file('storm/in.txt', Array.from({ length: 100_000 }, (_, i) => `line ${i}`).join('\n') + '\n');
     s.script('quiet_map.sh', `exec awk '{ print $0 "\\t1" }'`);
     s.script('storm_map.sh', `exec awk '{ print $0 "\\t1"; print "reporter:status:at " NR > "/dev/stderr" }'`);
@@ -283,9 +283,11 @@ describe('Hadoop Streaming jobs', () => {
     // its heartbeats, never one per status line. A status per line would be 100k updates.
     const beats = (r: (typeof storm)[number]) => Math.ceil(r.taskMs / Number(env.MR_HEARTBEAT_MS));
     for (const r of storm) expect(r.updates).toBeLessThanOrEqual(3 * beats(r) + 4);
-    // The job with a status per line finishes within 2x of the same mapper without them.
-    // (The map task alone is slower than 2x on a loaded machine: the awk mapper's own 100k
-    // unbuffered stderr writes through a pipe cost ~0.7 s, docs/hadoop-streaming.md.)
-    expect(Math.min(...storm.map((r) => r.ms))).toBeLessThan(2 * Math.min(...quiet.map((r) => r.ms)));
+    // The wall times are printed above, not asserted: a speed bound is the bench's, never a
+    // test's (developers' guide). A 2x bound held here until the quiet job got faster than the
+    // awk mapper's own 100k unbuffered stderr writes (~0.7 s, docs/hadoop-streaming.md), a
+    // fixed cost the framework cannot remove; it then failed a fresh-clone CI run at 2,196 ms
+    // against 2 x 966 ms. What the framework controls is asserted: no failed attempt, the
+    // same output, DynamoDB updates bounded by heartbeats, the last status shown.
   });
 });
