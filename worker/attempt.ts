@@ -3,6 +3,7 @@
  * each claimed task.
  */
 
+import type { MapOutputRef } from '../aws/items.js';
 import type { TaskItem } from '../aws/task-store.js';
 import type { WorkerSettings } from '../core/config.js';
 import type { AcceptedJob } from '../core/model.js';
@@ -22,6 +23,11 @@ export interface AttemptInput {
   readonly signal: AbortSignal;
   /** Bytes gone through so far (the heartbeat writes it with the lease: core/speculation.ts reads it). */
   readonly progress: ProgressMeter;
+  /**
+   * Reduce: the step's map tasks, listed while the claim was in flight (undefined when the
+   * listing failed or was not made: the reduce lists them itself).
+   */
+  readonly mapListing?: Promise<readonly MapOutputRef[] | undefined>;
   /** A step context for the given role (env, timeouts, counter and status callbacks). */
   stepContext(role: StepRole): Omit<StepContext, 'signal'>;
 }

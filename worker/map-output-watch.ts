@@ -36,7 +36,8 @@ export interface WatchStats {
 
 /**
  * Hand every committed map of step `step` to `onCommitted`, each once, in batches as they
- * commit; returns when all `numMaps` did. Throws JobEndedError when the job ends meanwhile,
+ * commit; returns when all `numMaps` did. `firstListing`, when it yields, is used as the
+ * first listing (taken while the task was being claimed). Throws JobEndedError when the job ends meanwhile,
  * and the abort reason when `signal` aborts (lease lost, cancel seen by the heartbeat, shutdown).
  */
 export async function watchCommittedMaps(
@@ -45,6 +46,7 @@ export async function watchCommittedMaps(
   step: number,
   onCommitted: (maps: readonly CommittedMap[]) => Promise<void>,
   signal: AbortSignal,
+  firstListing?: Promise<readonly MapOutputRef[] | undefined>,
 ): Promise<WatchStats> {
   const stats: WatchStats = { jobReads: 0, mapListings: 0 };
   const seen = new Set<string>();
@@ -53,7 +55,9 @@ export async function watchCommittedMaps(
   let pending: Set<string>;
   for (;;) {
     stats.mapListings++;
-    const tasks = await s.tasks.listMapOutputs(job.jobId, step);
+    // The first listing may have gone out with the claim (worker/task-runner.ts).
+    const early = stats.mapListings === 1 ? await firstListing : undefined;
+    const tasks = early ?? (await s.tasks.listMapOutputs(job.jobId, step));
     const fresh = tasks.filter((t): t is CommittedMap => t.status === 'COMMITTED' && t.output !== undefined && !seen.has(t.taskId));
     for (const t of fresh) seen.add(t.taskId);
     if (fresh.length > 0) await onCommitted(fresh);

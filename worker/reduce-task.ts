@@ -51,6 +51,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
       await fetcher.fetch(slices);
     },
     a.signal,
+    a.mapListing,
   );
   const counters: Record<string, number> = {};
   const add = (name: string, n: number) => {

@@ -2,6 +2,7 @@
  * What the task runner's steps share: the runner's dependencies, a claimed attempt, and
  * the attempt's request counts (for its history entry).
  */
+import type { MapOutputRef } from '../aws/items.js';
 import type { ReceivedMessage } from '../aws/queue.js';
 import type { RequestCounts } from '../aws/request-counter.js';
 import type { AttemptDetails, AttemptRef } from '../aws/task-store.js';
@@ -39,6 +40,8 @@ export interface Attempt {
   readonly progress: ProgressMeter;
   /** Request counts at the claim (undefined when this process does not count). */
   readonly requestsAtClaim: RequestCounts | undefined;
+  /** A reduce task's map listing, started with the claim (worker/attempt.ts `mapListing`). */
+  readonly mapListing?: Promise<readonly MapOutputRef[] | undefined>;
 }
 
 /**

@@ -14,7 +14,7 @@ import { settingsOf } from '../core/job-settings.js';
 import { LIVE_LOG_EVERY_BEATS } from '../core/live-log.js';
 import { liveLogKey, logKey, stepOutputUri } from '../core/layout.js';
 import { isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
-import { stepOfTaskId, type StepView, stepView } from '../core/steps.js';
+import { isMapTaskId, stepOfTaskId, type StepView, stepView } from '../core/steps.js';
 import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
 import type { Services } from '../services/context.js';
 import { advanceJob } from '../services/phases.js';
@@ -109,6 +109,12 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
       if (j && isAccepted(j) && !isTerminal(j.status)) d.files.prefetch(j);
     })
     .catch(() => {});
+  // A reducer's first request after the claim lists the step's map outputs: it goes out with
+  // the claim. Committed map outputs are final, so a listing taken a moment before the claim
+  // is as good as one after it (an early reducer lists again for maps still running).
+  const mapListing = isMapTaskId(parsed.taskId)
+    ? undefined
+    : s.tasks.listMapOutputs(parsed.jobId, stepOfTaskId(parsed.taskId)).catch(() => undefined);
   const [jobRead, claimed] = await Promise.allSettled([
     jobPromise,
     parsed.backup
@@ -140,7 +146,7 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
     await s.taskQueue.delete(msg.receiptHandle);
     return undefined;
   }
-  return { msg, job, task, ref, abort: new AbortController(), progress: { done: 0, total: 0 }, requestsAtClaim };
+  return { msg, job, task, ref, abort: new AbortController(), progress: { done: 0, total: 0 }, requestsAtClaim, ...(mapListing ? { mapListing } : {}) };
 }
 
 /** Run: the map or reduce attempt, its stderr saved, its counters summed with the user's. */
@@ -159,7 +165,7 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
     (body) => s.blobs.putBytes(s.names.bucket, liveLogKey(job.jobId, task.taskId, task.attempt), body),
     s.timings.heartbeatMs * LIVE_LOG_EVERY_BEATS,
   );
-  const base = { services: s, job, task, workDir, settings: d.settings, signal: a.abort.signal, progress: a.progress };
+  const base = { services: s, job, task, workDir, settings: d.settings, signal: a.abort.signal, progress: a.progress, mapListing: a.mapListing };
   const input = attemptInput(base, (step) => ({
     env: stepEnv(job, task, step, stepOutputUri(job.manifest, job.jobId, step.stepIndex, s.names.bucket)),
     noProgressTimeoutMs: taskTimeoutMs(s, step),
