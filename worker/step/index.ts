@@ -26,6 +26,15 @@ import type { RunningStep, StepContext } from './types.js';
 export type { PairSink, RunningStep, StepContext, StepResult, StepRole } from './types.js';
 
 /**
+ * True when the step reads its input as bytes (`RunningStep.writeBytes`): an executable.
+ * The identity `cat` and modules take latin1 lines, so their input is best cut into strings
+ * once, by the reader.
+ */
+export function readsBytes(step: Step, workDir: string): boolean {
+  return typeof step === 'string' && !isIdentityCommand(step, workDir);
+}
+
+/**
  * Start a mapper, reducer or combiner for one attempt: a command line string runs as a
  * Hadoop-Streaming executable, `{ module }` runs the module's `map`/`reduce`/`combine`
  * export in-process; `cat` hands its input on without a process (./identity.ts). Rejects with PoisonTaskError when the program or export is missing.
