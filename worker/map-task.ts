@@ -71,7 +71,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       a.progress.done += bytes;
     }
   };
-  // An executable reads the split's bytes as fetched: whole '\n'-ended lines, never decoded.
+  // An executable (or `cat`) reads the split's bytes as fetched: whole '\n'-ended lines, never decoded.
   const byteInput = async function* (): AsyncIterable<Buffer> {
     for await (const block of readSplitBytes(split, fetchRange)) {
       add(c(Counters.MAP_INPUT_RECORDS), countLineFeeds(block));
@@ -80,7 +80,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       a.progress.done += block.length;
     }
   };
-  const input = readsBytes(a.step.mapper, a.workDir) ? byteInput() : lineInput();
+  const input = readsBytes(a.step.mapper) ? byteInput() : lineInput();
   const key = mapOutputKey(job.jobId, task.taskId, task.attempt);
   const localFile = path.join(a.workDir, 'map-output');
   const countOutput = (batch: string[]) => {

@@ -26,12 +26,13 @@ import type { RunningStep, StepContext } from './types.js';
 export type { PairSink, RunningStep, StepContext, StepResult, StepRole } from './types.js';
 
 /**
- * True when the step reads its input as bytes (`RunningStep.writeBytes`): an executable.
- * The identity `cat` and modules take latin1 lines, so their input is best cut into strings
- * once, by the reader.
+ * True when the step is best fed bytes (whole '\n'-ended lines, `RunningStep.writeBytes`):
+ * a command line, an executable's stdin or the identity `cat` (which hands bytes on, or
+ * has them decoded once by worker/pump.ts). Modules read latin1 line strings, which the
+ * split reader cuts directly.
  */
-export function readsBytes(step: Step, workDir: string): boolean {
-  return typeof step === 'string' && !isIdentityCommand(step, workDir);
+export function readsBytes(step: Step): boolean {
+  return typeof step === 'string';
 }
 
 /**
