@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { UnsupportedCompressionError } from './compression.js';
 import type { InputSplit } from './model.js';
 import { LimitExceededError } from './errors.js';
-import { computeSplits, readSplitBytes, readSplitLines, SplitLineFilter } from './splits.js';
+import { computeSplits, READ_PAST_SPLIT_END, readSplitBytes, readSplitLines, SplitLineFilter } from './splits.js';
 import { mulberry32 as prng } from './prng.js';
 
 /** Hadoop's LineReader, written directly: LF, CR-LF and lone CR end a line; a final line without one is a record. */
@@ -55,9 +55,10 @@ async function readAllSplits(data: Buffer, splitSize: number, rnd: () => number,
   for (const split of splits) {
     const before = store.requests.length;
     lines.push(...(await collect(readSplitLines(split, store.fetchRange, { chunkSize }))));
-    // The first request is always [start-1, end).
+    // The first request is always [start-1, end + a little), the little bounded by the chunk size.
     const [from, to] = store.requests[before]!;
-    if (from !== Math.max(0, split.start - 1) || to !== split.end) throw new Error(`first request ${from}-${to}`);
+    const past = Math.min(chunkSize ?? 1024 * 1024, READ_PAST_SPLIT_END);
+    if (from !== Math.max(0, split.start - 1) || to !== Math.min(split.end + past, data.length)) throw new Error(`first request ${from}-${to}`);
   }
   return { lines, requests: store.requests };
 }
@@ -148,21 +149,25 @@ describe('readSplitLines', () => {
     const data = Buffer.from(`first\n${long}\nshort\n`, 'latin1');
     const { lines, requests } = await readAllSplits(data, 100_000, prng(3));
     expect(lines).toEqual(['first', long, 'short']);
-    // Split 0 owns the long line: [0,100000) then 1 MiB, 2 MiB... until its '\n'.
+    // Split 0 owns the long line: [0, 100000 + 64 KiB) then 1 MiB, 2 MiB... until its '\n'.
+    const first = 100_000 + READ_PAST_SPLIT_END;
     expect(requests.slice(0, 3)).toEqual([
-      [0, 100_000],
-      [100_000, 100_000 + 1024 * 1024],
+      [0, first],
+      [first, first + 1024 * 1024],
       // 2 MiB asked, clamped to the object's end.
-      [100_000 + 1024 * 1024, Math.min(100_000 + 3 * 1024 * 1024, data.length)],
+      [first + 1024 * 1024, Math.min(first + 3 * 1024 * 1024, data.length)],
     ]);
   });
 
-  it('asks for nothing more when the line ends exactly at the split end', async () => {
-    const data = Buffer.from('abc\ndef\n', 'latin1');
+  it('makes one request when the last owned line ends within the bytes read past the split end', async () => {
+    const data = Buffer.from('abc\ndef\nghi\n', 'latin1');
     const store = fakeStore(data);
-    const split: InputSplit = { bucket: 'b', key: 'k', start: 0, end: 4, objectSize: 8, gzip: false };
+    const split: InputSplit = { bucket: 'b', key: 'k', start: 0, end: 4, objectSize: 12, gzip: false };
     expect(await collect(readSplitLines(split, store.fetchRange))).toEqual(['abc']);
-    expect(store.requests).toEqual([[0, 4]]);
+    expect(store.requests).toEqual([[0, 12]]);
+    const middle = { ...split, start: 2, end: 6 };
+    expect(await collect(readSplitLines(middle, store.fetchRange))).toEqual(['def']);
+    expect(store.requests.slice(1)).toEqual([[1, 12]]);
     const next = { ...split, start: 4, end: 8 };
     expect(await collect(readSplitLines(next, store.fetchRange))).toEqual(['def']);
   });

@@ -164,12 +164,15 @@ export class SplitLineFilter extends SplitFilter<string> {
   }
 }
 
+/** Bytes the first range request of a split reads past its end (at most the `chunkSize`). */
+export const READ_PAST_SPLIT_END = 64 * 1024;
+
 /** Fetch bytes [start, endExclusive) of the split's object. */
 export type FetchRange = (start: number, endExclusive: number) => AsyncIterable<Buffer | Uint8Array>;
 
 /**
- * The lines a split owns, in batches. Requests [start-1, end) first; only if the
- * last owned line runs past `end` are further ranges requested, `chunkSize` bytes
+ * The lines a split owns, in batches. Requests [start-1, end + 64 KiB) first; only if
+ * the last owned line runs past that are further ranges requested, `chunkSize` bytes
  * (default 1 MiB) and doubling, until its '\n' or the end of the object. A compressed
  * split (`gzip` set; the codec comes from the key's suffix) fetches the whole object
  * and emits every line. Lines end at LF, CR-LF or CR, as Hadoop's LineReader reads them.
@@ -211,9 +214,12 @@ async function* readOwned<T>(
   }
   const end = Math.min(split.end, split.objectSize);
   const filter = new SplitFilter(split.start, end, cutter());
-  let from = filter.position;
-  let to = end;
   let size = Math.max(1, opts.chunkSize ?? MIB);
+  let from = filter.position;
+  // The first request reads a little past `end`: the last owned line almost always ends
+  // there, so a map task needs no second round trip (Hadoop's LineReader reads on past
+  // the split end in buffer-sized pieces too). Bytes past that line are left unread.
+  let to = Math.min(end + Math.min(size, READ_PAST_SPLIT_END), split.objectSize);
   while (!filter.done && from < split.objectSize) {
     for await (const chunk of fetchRange(from, to)) {
       const lines = filter.push(asBuffer(chunk));
