@@ -237,8 +237,6 @@ export class RepeatAggregator implements PairSink {
       if (out.length >= BATCH_LINES) await handOn();
     }
     const common = this.common!;
-    // Keys in the table's bucket order: the sort they go to is by key, and stable (each
-    // key's values stay in the order they came, and are handed on together).
     for (let e = pairs.nextEntry(-1); e >= 0; e = pairs.nextEntry(e)) {
       const text = pairs.keyOf(e);
       const ref = pairs.ref(e);
