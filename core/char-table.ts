@@ -37,6 +37,8 @@ export class CharTable {
   private words = new Int32Array(this.arena.buffer, 0, this.arena.length >> 2);
   private used = 0;
   private count = 0;
+  /** Set by `hashOf`: the string it hashed has a char above 0xff. */
+  private wide = false;
   private readonly salt = (Math.random() * 0x100000000) | 0;
 
   /** Number of strings held. */
@@ -46,16 +48,8 @@ export class CharTable {
 
   /** The entry of `s` (for `ref` / `setRef` / `keyOf`), or -1 when it is not held. */
   find(s: string): number {
-    const n = s.length;
-    let h = hashStart(this.salt);
-    let or = 0;
-    for (let j = 0; j < n; j++) {
-      const c = s.charCodeAt(j);
-      or |= c;
-      h = hashStep(h, c);
-    }
-    h = hashFinish(h);
-    const len = or > 0xff ? -n : n;
+    const h = this.hashOf(s);
+    const len = this.wide ? -s.length : s.length;
     const table = this.table;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -78,22 +72,16 @@ export class CharTable {
     }
     const arena = this.arena;
     const at = this.used;
-    let h = hashStart(this.salt);
-    let or = 0;
-    // Written as latin1 on the way (a short key: a loop beats Buffer#write's call).
-    for (let j = 0; j < n; j++) {
-      const c = s.charCodeAt(j);
-      or |= c;
-      arena[at + HEADER + j] = c;
-      h = hashStep(h, c);
-    }
-    const wide = or > 0xff;
+    const h = this.hashOf(s);
+    const wide = this.wide;
     if (wide) arena.write(s, at + HEADER, 'utf16le');
+    // A short key: a loop beats Buffer#write's call.
+    else for (let j = 0; j < n; j++) arena[at + HEADER + j] = s.charCodeAt(j);
     this.words[at >> 2] = wide ? -n : n;
     this.words[(at >> 2) + 1] = ref;
     this.used = at + HEADER + (((wide ? 2 * n : n) + 3) & ~3);
     this.count++;
-    this.place(hashFinish(h), at);
+    this.place(h, at);
     if (2 * this.count > this.mask + 1) this.grow();
   }
 
@@ -118,6 +106,19 @@ export class CharTable {
     const len = this.words[entry >> 2]!;
     const from = entry + HEADER;
     return len >= 0 ? this.arena.latin1Slice(from, from + len) : this.arena.ucs2Slice(from, from - 2 * len);
+  }
+
+  /** The hash of `s`; sets `wide` (a char above 0xff). */
+  private hashOf(s: string): number {
+    let h = hashStart(this.salt);
+    let or = 0;
+    for (let j = 0; j < s.length; j++) {
+      const c = s.charCodeAt(j);
+      or |= c;
+      h = hashStep(h, c);
+    }
+    this.wide = or > 0xff;
+    return hashFinish(h);
   }
 
   private same(s: string, from: number, wide: boolean): boolean {
