@@ -23,20 +23,9 @@ function scratchOf(bytes: number): Buffer {
   return scratch;
 }
 
-/**
- * True when `s` is pure ASCII. A short loop on short strings: a reducer's keys and values
- * are mostly a few chars, where the regex call cost more than the check (docs/performance.md).
- */
-export function isAscii(s: string): boolean {
-  const n = s.length;
-  if (n > 24) return ASCII.test(s);
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
 /** A latin1 record (one char per byte) as UTF-8 text for user code; pure ASCII is returned as is. */
 export function latin1ToText(s: string): string {
-  if (isAscii(s)) return s;
+  if (ASCII.test(s)) return s;
   if (s.length > SCRATCH_MAX) return Buffer.from(s, 'latin1').toString('utf8');
   const b = scratchOf(s.length);
   return b.toString('utf8', 0, b.write(s, 0, 'latin1'));
@@ -44,7 +33,7 @@ export function latin1ToText(s: string): string {
 
 /** User text back to a latin1 record; pure ASCII is returned as is. */
 export function textToLatin1(s: string): string {
-  if (isAscii(s)) return s;
+  if (ASCII.test(s)) return s;
   if (s.length > SCRATCH_MAX) return Buffer.from(s, 'utf8').toString('latin1');
   // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
   const b = scratchOf(3 * s.length);
@@ -82,7 +71,7 @@ export function decodeValues(values: string[]): string[] {
   let out: string[] | undefined;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (isAscii(v)) {
+    if (ASCII.test(v)) {
       if (out !== undefined) out.push(v);
     } else {
       out ??= values.slice(0, i);
