@@ -14,7 +14,7 @@
  *
  * A record: int32 length (negated for a two-byte string), int32 ref, the chars, padded
  * to 4 bytes. A string whose chars are all latin1 (<= 0xff, e.g. ASCII) takes one byte
- * per char and is read back with a latin1 decode; any other takes two (UTF-16LE). Entries
+ * per char and is read back with a latin1 decode; any other takes two (UTF-16 code units). Entries
  * are record offsets, stable while the table grows. Open addressing with linear probing,
  * at most half full, the same salted and mixed FNV-1a hash as StringTable.
  */
@@ -24,8 +24,11 @@ const INITIAL_CAPACITY = 1 << 12;
 /** Bytes of a record before its chars: length and ref. */
 const HEADER = 8;
 
-/** Node's Buffer methods behind `toString('latin1' | 'utf16le', start, end)`, without their argument checks. */
-type Slicer = Buffer & { latin1Slice(start: number, end: number): string; ucs2Slice(start: number, end: number): string };
+/** Code units per String.fromCharCode call when a two-byte string is read back. */
+const CHARS_PER_CALL = 4096;
+
+/** Node's Buffer method behind `toString('latin1', start, end)`, without its argument checks. */
+type Slicer = Buffer & { latin1Slice(start: number, end: number): string };
 
 /** A set of strings with an int32 ref each; see the module comment. */
 export class CharTable {
@@ -35,6 +38,8 @@ export class CharTable {
   private arena = Buffer.allocUnsafeSlow(64 * 1024) as Slicer;
   /** The arena as int32s (records start at multiples of 4). */
   private words = new Int32Array(this.arena.buffer, 0, this.arena.length >> 2);
+  /** The arena as UTF-16 code units (a two-byte string's chars start at a multiple of 4). */
+  private halves = new Uint16Array(this.arena.buffer, 0, this.arena.length >> 1);
   private used = 0;
   private count = 0;
   /** Set by `hashOf`: the string it hashed has a char above 0xff. */
@@ -69,13 +74,14 @@ export class CharTable {
       this.arena.copy(bigger, 0, 0, this.used);
       this.arena = bigger;
       this.words = new Int32Array(bigger.buffer, 0, bigger.length >> 2);
+      this.halves = new Uint16Array(bigger.buffer, 0, bigger.length >> 1);
     }
     const arena = this.arena;
     const at = this.used;
     const h = this.hashOf(s);
     const wide = this.wide;
-    if (wide) arena.write(s, at + HEADER, 'utf16le');
     // A short key: a loop beats Buffer#write's call.
+    if (wide) for (let j = 0, k = (at + HEADER) >> 1; j < n; j++, k++) this.halves[k] = s.charCodeAt(j);
     else for (let j = 0; j < n; j++) arena[at + HEADER + j] = s.charCodeAt(j);
     this.words[at >> 2] = wide ? -n : n;
     this.words[(at >> 2) + 1] = ref;
@@ -105,7 +111,13 @@ export class CharTable {
   keyOf(entry: number): string {
     const len = this.words[entry >> 2]!;
     const from = entry + HEADER;
-    return len >= 0 ? this.arena.latin1Slice(from, from + len) : this.arena.ucs2Slice(from, from - 2 * len);
+    if (len >= 0) return this.arena.latin1Slice(from, from + len);
+    // Code units as stored (native byte order), a piece per call (an argument list has limits).
+    const parts: string[] = [];
+    for (let k = from >> 1, end = k - len; k < end; k += CHARS_PER_CALL) {
+      parts.push(String.fromCharCode.apply(null, this.halves.subarray(k, Math.min(end, k + CHARS_PER_CALL)) as unknown as number[]));
+    }
+    return parts.join('');
   }
 
   /** The hash of `s`; sets `wide` (a char above 0xff). */
@@ -128,7 +140,8 @@ export class CharTable {
       for (let j = 0; j < n; j++) if (arena[from + j] !== s.charCodeAt(j)) return false;
       return true;
     }
-    for (let j = 0, k = from; j < n; j++, k += 2) if ((arena[k]! | (arena[k + 1]! << 8)) !== s.charCodeAt(j)) return false;
+    const halves = this.halves;
+    for (let j = 0, k = from >> 1; j < n; j++, k++) if (halves[k] !== s.charCodeAt(j)) return false;
     return true;
   }
 
