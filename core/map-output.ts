@@ -13,6 +13,13 @@ import { readLineBatches } from './records.js';
 
 /** Lines are gathered into buffers of this size before a write: one syscall per few lines would dominate. */
 const STAGE_BYTES = 1024 * 1024;
+/**
+ * The first staging buffer's size; each next one doubles up to STAGE_BYTES. A worker runs
+ * thousands of tiny map tasks at large M: a full 1 MiB buffer for each (two, with the one
+ * allocated after the last flush) was native memory churn that glibc kept, and the worker's
+ * RSS grew with the number of map tasks it ran (docs/performance.md, scale_curve).
+ */
+const FIRST_STAGE_BYTES = 64 * 1024;
 
 /** What a closed PartitionedFileWriter wrote. */
 export interface PartitionedFileInfo {
@@ -27,7 +34,7 @@ export interface PartitionedFileInfo {
 /**
  * Writes sorted partitions, in partition order, into one file. Uses a single write
  * stream with backpressure; each batch is joined into one latin1 string and encoded
- * straight into a 1 MiB staging buffer (no joining of joined batches, no Buffer per batch).
+ * straight into a staging buffer of up to 1 MiB (no joining of joined batches, no Buffer per batch).
  */
 export class PartitionedFileWriter {
   private stream: WriteStream | undefined;
@@ -35,8 +42,10 @@ export class PartitionedFileWriter {
   private readonly offsets: number[] = [0];
   private bytes = 0;
   private records = 0;
-  private stage: Buffer = Buffer.allocUnsafe(STAGE_BYTES);
+  /** Lines not yet written; allocated with the first lines after each flush, none before. */
+  private stage: Buffer | undefined;
   private staged = 0;
+  private nextStageBytes = FIRST_STAGE_BYTES;
   private crc = 0;
   private closed = false;
 
@@ -76,9 +85,10 @@ export class PartitionedFileWriter {
       const n = text.length + 1;
       this.bytes += n;
       this.records += batch.length;
-      if (this.staged + n > this.stage.length) {
-        await this.flush();
-        if (n > this.stage.length) this.stage = Buffer.allocUnsafe(n);
+      if (this.stage && this.staged + n > this.stage.length) await this.flush();
+      if (!this.stage) {
+        this.stage = Buffer.allocUnsafe(Math.max(n, this.nextStageBytes));
+        this.nextStageBytes = Math.min(STAGE_BYTES, 2 * this.nextStageBytes);
       }
       this.staged += this.stage.write(text, this.staged, 'latin1');
       this.stage[this.staged++] = 0x0a;
@@ -125,12 +135,12 @@ export class PartitionedFileWriter {
 
   private async flush(): Promise<void> {
     this.throwIfFailed();
-    if (this.staged === 0) return;
+    if (!this.stage || this.staged === 0) return;
     const stream = this.open();
     const full = this.stage.subarray(0, this.staged);
     this.crc = crc32(full, this.crc);
     // The stream holds the bytes until written: the next lines go to a fresh buffer.
-    this.stage = Buffer.allocUnsafe(STAGE_BYTES);
+    this.stage = undefined;
     this.staged = 0;
     if (!stream.write(full)) await once(stream, 'drain');
     this.throwIfFailed();
