@@ -20,6 +20,23 @@ import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 
 const INITIAL_CAPACITY = 1 << 12;
 
+/** The hash of the tables here and in ./char-table.ts: FNV-1a over char codes, salted per table... */
+export function hashStart(salt: number): number {
+  return FNV_OFFSET ^ salt;
+}
+
+/** ...one char code at a time... */
+export function hashStep(h: number, c: number): number {
+  return Math.imul(h ^ c, FNV_PRIME);
+}
+
+/** ...and the high bits mixed into the low ones a mask keeps (murmur3's finalizer, shortened). */
+export function hashFinish(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
 /** Strings ↔ dense slots in insertion order; see the module comment. */
 export class StringTable {
   /** The strings, by slot. Read only for callers. */
@@ -77,12 +94,9 @@ export class StringTable {
   }
 
   private hash(s: string): number {
-    let h = FNV_OFFSET ^ this.salt;
-    for (let j = 0; j < s.length; j++) h = Math.imul(h ^ s.charCodeAt(j), FNV_PRIME);
-    // Mix the high bits into the low ones the mask keeps (murmur3's finalizer, shortened).
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    return h ^ (h >>> 13);
+    let h = hashStart(this.salt);
+    for (let j = 0; j < s.length; j++) h = hashStep(h, s.charCodeAt(j));
+    return hashFinish(h);
   }
 
   private grow(): void {

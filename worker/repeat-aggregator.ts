@@ -11,6 +11,7 @@
  */
 import type { GroupCombiner } from '../core/external-sort.js';
 import { detach, keyOf, valueAfterKey } from '../core/records.js';
+import { CharTable } from '../core/char-table.js';
 import { repeatsPayOff } from '../core/repeats.js';
 import { StringTable } from '../core/string-table.js';
 import { RepeatedRecordCombiner } from './repeated-record-combiner.js';
@@ -46,14 +47,13 @@ export class RepeatAggregator implements PairSink {
   private lines = new StringTable();
   private tally: number[] = [];
   /**
-   * Emitted pairs: the distinct keys, and by the key's slot its `refs` entry. A key whose
-   * only value so far is `common` has its count there (r >= 1): no object per key (a word
-   * count over a large vocabulary holds hundreds of thousands of `word\t1` keys, and
-   * objects would be allocated, traced and promoted by the collector for each). A key
-   * with another value has r <= 0, its PairCount in `others[-r]`.
+   * Emitted pairs: the distinct keys (chars in an arena, not strings), each with its ref.
+   * A key whose only value so far is `common` has its count there (r >= 1): no object
+   * per key (a word count over a large vocabulary holds hundreds of thousands of
+   * `word\t1` keys, and objects would be allocated, traced and promoted by the collector
+   * for each). A key with another value has r <= 0, its PairCount in `others[-r]`.
    */
-  private pairs = new StringTable();
-  private refs: number[] = [];
+  private pairs = new CharTable();
   private others: PairCount[] = [];
   /** The value of the first plain pair emitted (a word count's '1'): see `pairs`. */
   private common: string | undefined;
@@ -101,17 +101,18 @@ export class RepeatAggregator implements PairSink {
     this.records++;
     if (this.on) {
       // (Only string keys are ever held; any other goes the first sighting's way, to be rejected.)
-      const slot = typeof key === 'string' ? this.pairs.find(key) : -1;
+      const pairs = this.pairs;
+      const entry = typeof key === 'string' ? pairs.find(key) : -1;
       let counted: PairCount | undefined;
-      if (slot < 0) {
+      if (entry < 0) {
         // a first sighting of the key
-      } else if (this.refs[slot]! > 0) {
+      } else if (pairs.ref(entry) > 0) {
         if (value === this.common) {
-          this.refs[slot]!++;
+          pairs.setRef(entry, pairs.ref(entry) + 1);
           return;
         }
       } else {
-        counted = this.others[-this.refs[slot]!]!;
+        counted = this.others[-pairs.ref(entry)]!;
         if (counted.value === value) {
           counted.n++;
           return;
@@ -127,13 +128,13 @@ export class RepeatAggregator implements PairSink {
       // also rejects a newline, and counted as a line.
       if (typeof key === 'string' && typeof value === 'string' && isPlain(key) && isPlain(value)) {
         this.common ??= detach(value);
-        if (slot < 0) this.addKey(key, value === this.common ? 1 : this.addOther({ value: detach(value), n: 1 }));
-        else (this.pairCount(slot).more ??= new Map()).set(detach(value), 1);
+        if (entry < 0) this.addKey(key, value === this.common ? 1 : this.addOther({ value: detach(value), n: 1 }));
+        else (this.pairCount(entry).more ??= new Map()).set(detach(value), 1);
         this.distinct++;
         this.bytes += key.length + value.length + ENTRY_BYTES;
         return;
       }
-      if (this.countText(key, value, slot)) return;
+      if (this.countText(key, value, entry)) return;
       this.countLine(encodeRecord(key, value));
       return;
     }
@@ -153,10 +154,9 @@ export class RepeatAggregator implements PairSink {
     if (this.full) return this.flush();
   }
 
-  /** Hold a new key (a detached copy) with its `refs` entry. */
+  /** Hold a new key with its ref. */
   private addKey(key: string, ref: number): void {
-    this.pairs.add(key, detach);
-    this.refs.push(ref);
+    this.pairs.add(key, ref);
   }
 
   /** Hold a PairCount; returns its `refs` entry. */
@@ -164,21 +164,21 @@ export class RepeatAggregator implements PairSink {
     return 1 - this.others.push(counted);
   }
 
-  /** The PairCount of a counted key, made from its count of the common value if need be (the key keeps its slot). */
-  private pairCount(slot: number): PairCount {
-    const ref = this.refs[slot]!;
+  /** The PairCount of a counted key (its table entry), made from its count of the common value if need be. */
+  private pairCount(entry: number): PairCount {
+    const ref = this.pairs.ref(entry);
     if (ref <= 0) return this.others[-ref]!;
     const made: PairCount = { value: this.common!, n: ref };
-    this.refs[slot] = this.addOther(made);
+    this.pairs.setRef(entry, this.addOther(made));
     return made;
   }
 
   /** Count a first sighting of a text pair that is not plain ASCII; false when it is not a string pair without a newline. */
-  private countText(key: string, value: string, slot: number): boolean {
+  private countText(key: string, value: string, entry: number): boolean {
     if (typeof key !== 'string' || typeof value !== 'string' || key.includes('\n') || value.includes('\n')) return false;
-    if (slot < 0) this.addKey(key, this.addOther({ value: detach(value), n: 1, text: true }));
+    if (entry < 0) this.addKey(key, this.addOther({ value: detach(value), n: 1, text: true }));
     else {
-      const pc = this.pairCount(slot);
+      const pc = this.pairCount(entry);
       (pc.more ??= new Map()).set(detach(value), 1);
       pc.text = true;
     }
@@ -202,13 +202,12 @@ export class RepeatAggregator implements PairSink {
 
   /** Hand every held record on (combined); call once more after the last record. */
   async flush(): Promise<void> {
-    const { lines, tally, pairs, refs, others, pending } = this;
+    const { lines, tally, pairs, others, pending } = this;
     // Records that rarely repeat: stop counting, pass them straight on from now on.
     if (!repeatsPayOff(this.records - this.flushedAt, this.distinct, this.bytes > this.limitBytes)) this.on = false;
     this.lines = new StringTable();
     this.tally = [];
-    this.pairs = new StringTable();
-    this.refs = [];
+    this.pairs = new CharTable();
     this.others = [];
     this.pending = [];
     this.distinct = 0;
@@ -238,9 +237,9 @@ export class RepeatAggregator implements PairSink {
       if (out.length >= BATCH_LINES) await handOn();
     }
     const common = this.common!;
-    for (let slot = 0; slot < pairs.size; slot++) {
-      const text = pairs.keys[slot]!;
-      const ref = refs[slot]!;
+    for (let e = pairs.nextEntry(-1); e >= 0; e = pairs.nextEntry(e)) {
+      const text = pairs.keyOf(e);
+      const ref = pairs.ref(e);
       if (ref > 0) {
         // Synchronous unless the combiner is async: no await per distinct key.
         const p = this.takePair(text, common, ref, out);

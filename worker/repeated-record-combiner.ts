@@ -33,6 +33,12 @@ export class RepeatedRecordCombiner {
    * Synchronous while the combiner is.
    */
   combineRepeated(key: string, value: string, n: number): string[] | Promise<string[]> {
+    if (n <= ONE_CALL_MAX) {
+      // The common case, without the plan's generator (one object and two resumptions per key).
+      const r = this.call(key, new Array<string>(n).fill(value));
+      if (r instanceof Promise) return r.then((lines) => this.counted(n, lines));
+      return this.counted(n, r);
+    }
     const plan = this.repeatedPlan(key, value, n);
     let step = plan.next();
     while (!step.done) {
@@ -76,6 +82,12 @@ export class RepeatedRecordCombiner {
       this.combineOutputRecords += combined.length;
       for (const l of combined) lines.push(l);
     }
+    return lines;
+  }
+
+  private counted(n: number, lines: string[]): string[] {
+    this.combineInputRecords += n;
+    this.combineOutputRecords += lines.length;
     return lines;
   }
 

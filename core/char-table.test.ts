@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { CharTable } from './char-table.js';
+
+/** Every [key, ref] the table holds, walking its entries in order. */
+function contents(t: CharTable): Array<[string, number]> {
+  const all: Array<[string, number]> = [];
+  for (let e = t.nextEntry(-1); e >= 0; e = t.nextEntry(e)) all.push([t.keyOf(e), t.ref(e)]);
+  return all;
+}
+
+describe('CharTable', () => {
+  it('finds each string again through several growths, with its ref, and walks the entries in insertion order', () => {
+    const t = new CharTable();
+    const words = Array.from({ length: 50_000 }, (_, i) => `w${(i * 7919) % 50_000}`);
+    const foundBeforeAdd: number[] = [];
+    for (let i = 0; i < words.length; i++) {
+      if (t.find(words[i]!) !== -1) foundBeforeAdd.push(i);
+      t.add(words[i]!, i);
+    }
+    expect(foundBeforeAdd).toEqual([]);
+    expect(t.size).toBe(words.length);
+    // Equal strings that are other objects (cut from a bigger string) find the same entry.
+    const fresh = words.join(' ').split(' ');
+    for (let i = 0; i < fresh.length; i += 97) {
+      const e = t.find(fresh[i]!);
+      expect(t.ref(e)).toBe(i);
+      t.setRef(e, -i - 1);
+      expect(t.ref(t.find(words[i]!))).toBe(-i - 1);
+    }
+    expect(t.find('absent')).toBe(-1);
+    expect(t.find('w1x')).toBe(-1);
+    expect(contents(t)).toEqual(words.map((w, i) => [w, i % 97 === 0 ? -i - 1 : i]));
+  });
+
+  it('tells empty, latin1, wide and long strings apart and reads each back as it was', () => {
+    const t = new CharTable();
+    const keys = ['', 'a', '\xe9', 'é', '\u20ac', 'a\u20ac', '\xe9\xe9', '\u00e9\u00e9', 'a\tb', '\ud83d\ude00', 'x'.repeat(70_000), `${'y'.repeat(5000)}\u20ac`];
+    keys.forEach((k, i) => {
+      if (t.find(k) < 0) t.add(k, i);
+    });
+    // 'é' is '\xe9' and '\u00e9\u00e9' is '\xe9\xe9': the same strings, found, not added again.
+    expect(t.size).toBe(keys.length - 2);
+    for (const k of keys) expect(t.keyOf(t.find(k))).toBe(k);
+    expect(t.find('\u20ad')).toBe(-1);
+    expect(t.find('\xe8')).toBe(-1);
+    expect(contents(t).map(([k]) => k)).toEqual([...new Set(keys)]);
+  });
+});

@@ -1,0 +1,163 @@
+/**
+ * A set of strings held as bytes in one arena, in insertion order, each with one int32
+ * `ref` the caller owns (a count, or an index of its own): the table behind the map-side
+ * aggregator's emitted keys (worker/repeat-aggregator.ts).
+ *
+ * Why not StringTable (./string-table.ts) plus a `refs` array: a lookup there reads the
+ * bucket, then `keys[slot]`, then that string, then `refs[slot]`: four places in memory,
+ * each a cache miss once the table outgrows the cache (a word count over a 1M-word
+ * vocabulary holds ~505 k distinct keys per 32 MiB split). Here a bucket is 8 bytes (the
+ * hash and where the string's record starts in the arena), and the record holds the
+ * length, the ref and the chars together: a hit reads the bucket and one record. And the
+ * keys are no JS strings: ~0.5 M fewer objects for the collector to copy and promote per
+ * window (docs/performance.md, "Where the time goes").
+ *
+ * A record: int32 length (negated for a two-byte string), int32 ref, the chars, padded
+ * to 4 bytes. A string whose chars are all latin1 (<= 0xff, e.g. ASCII) takes one byte
+ * per char and is read back with a latin1 decode; any other takes two (UTF-16 code units). Entries
+ * are record offsets, stable while the table grows. Open addressing with linear probing,
+ * at most half full, the same salted and mixed FNV-1a hash as StringTable.
+ */
+import { hashFinish, hashStart, hashStep } from './string-table.js';
+
+const INITIAL_CAPACITY = 1 << 12;
+/** Bytes of a record before its chars: length and ref. */
+const HEADER = 8;
+
+/** Code units per String.fromCharCode call when a two-byte string is read back. */
+const CHARS_PER_CALL = 4096;
+
+/** Node's Buffer method behind `toString('latin1', start, end)`, without its argument checks. */
+type Slicer = Buffer & { latin1Slice(start: number, end: number): string };
+
+/** A set of strings with an int32 ref each; see the module comment. */
+export class CharTable {
+  /** Pairs [hash, record offset + 1] per bucket; 0 marks an empty bucket. */
+  private table = new Int32Array(2 * INITIAL_CAPACITY);
+  private mask = INITIAL_CAPACITY - 1;
+  private arena = Buffer.allocUnsafeSlow(64 * 1024) as Slicer;
+  /** The arena as int32s (records start at multiples of 4). */
+  private words = new Int32Array(this.arena.buffer, 0, this.arena.length >> 2);
+  /** The arena as UTF-16 code units (a two-byte string's chars start at a multiple of 4). */
+  private halves = new Uint16Array(this.arena.buffer, 0, this.arena.length >> 1);
+  private used = 0;
+  private count = 0;
+  /** Set by `hashOf`: the string it hashed has a char above 0xff. */
+  private wide = false;
+  private readonly salt = (Math.random() * 0x100000000) | 0;
+
+  /** Number of strings held. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The entry of `s` (for `ref` / `setRef` / `keyOf`), or -1 when it is not held. */
+  find(s: string): number {
+    const h = this.hashOf(s);
+    const len = this.wide ? -s.length : s.length;
+    const table = this.table;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const at1 = table[2 * i + 1]!;
+      if (at1 === 0) return -1;
+      if (table[2 * i] === h && this.words[(at1 - 1) >> 2] === len && this.same(s, at1 - 1 + HEADER, len < 0)) return at1 - 1;
+    }
+  }
+
+  /** Add `s`, which must not be held, with its ref. */
+  add(s: string, ref: number): void {
+    const n = s.length;
+    // Room for two bytes per char (the string may turn out wide), padded to 4.
+    const room = HEADER + ((2 * n + 3) & ~3);
+    if (this.used + room > this.arena.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.used + room, 2 * this.arena.length)) as Slicer;
+      this.arena.copy(bigger, 0, 0, this.used);
+      this.arena = bigger;
+      this.words = new Int32Array(bigger.buffer, 0, bigger.length >> 2);
+      this.halves = new Uint16Array(bigger.buffer, 0, bigger.length >> 1);
+    }
+    const arena = this.arena;
+    const at = this.used;
+    const h = this.hashOf(s);
+    const wide = this.wide;
+    // A short key: a loop beats Buffer#write's call.
+    if (wide) for (let j = 0, k = (at + HEADER) >> 1; j < n; j++, k++) this.halves[k] = s.charCodeAt(j);
+    else for (let j = 0; j < n; j++) arena[at + HEADER + j] = s.charCodeAt(j);
+    this.words[at >> 2] = wide ? -n : n;
+    this.words[(at >> 2) + 1] = ref;
+    this.used = at + HEADER + (((wide ? 2 * n : n) + 3) & ~3);
+    this.count++;
+    this.place(h, at);
+    if (2 * this.count > this.mask + 1) this.grow();
+  }
+
+  ref(entry: number): number {
+    return this.words[(entry >> 2) + 1]!;
+  }
+
+  setRef(entry: number, ref: number): void {
+    this.words[(entry >> 2) + 1] = ref;
+  }
+
+  /** The next entry after `entry` in insertion order (-1: the first), or -1 after the last. */
+  nextEntry(entry: number): number {
+    if (entry < 0) return this.used > 0 ? 0 : -1;
+    const len = this.words[entry >> 2]!;
+    const next = entry + HEADER + (((len < 0 ? -2 * len : len) + 3) & ~3);
+    return next < this.used ? next : -1;
+  }
+
+  /** The string of an entry (a fresh flat string). */
+  keyOf(entry: number): string {
+    const len = this.words[entry >> 2]!;
+    const from = entry + HEADER;
+    if (len >= 0) return this.arena.latin1Slice(from, from + len);
+    // Code units as stored (native byte order), a piece per call (an argument list has limits).
+    const parts: string[] = [];
+    for (let k = from >> 1, end = k - len; k < end; k += CHARS_PER_CALL) {
+      parts.push(String.fromCharCode.apply(null, this.halves.subarray(k, Math.min(end, k + CHARS_PER_CALL)) as unknown as number[]));
+    }
+    return parts.join('');
+  }
+
+  /** The hash of `s`; sets `wide` (a char above 0xff). */
+  private hashOf(s: string): number {
+    let h = hashStart(this.salt);
+    let or = 0;
+    for (let j = 0; j < s.length; j++) {
+      const c = s.charCodeAt(j);
+      or |= c;
+      h = hashStep(h, c);
+    }
+    this.wide = or > 0xff;
+    return hashFinish(h);
+  }
+
+  private same(s: string, from: number, wide: boolean): boolean {
+    const arena = this.arena;
+    const n = s.length;
+    if (!wide) {
+      for (let j = 0; j < n; j++) if (arena[from + j] !== s.charCodeAt(j)) return false;
+      return true;
+    }
+    const halves = this.halves;
+    for (let j = 0, k = from >> 1; j < n; j++, k++) if (halves[k] !== s.charCodeAt(j)) return false;
+    return true;
+  }
+
+  private place(h: number, at: number): void {
+    const table = this.table;
+    const mask = this.mask;
+    let i = h & mask;
+    while (table[2 * i + 1] !== 0) i = (i + 1) & mask;
+    table[2 * i] = h;
+    table[2 * i + 1] = at + 1;
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.mask = 2 * (this.mask + 1) - 1;
+    this.table = new Int32Array(2 * (this.mask + 1));
+    for (let k = 0; k < old.length; k += 2) if (old[k + 1] !== 0) this.place(old[k]!, old[k + 1]! - 1);
+  }
+}
