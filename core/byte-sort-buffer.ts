@@ -158,9 +158,12 @@ export class ByteSortBuffer {
   /**
    * Hand over the buffer as R key-sorted streams of line blocks (each partition sorted
    * when first read); the buffer starts afresh. Once every stream was read to its end,
-   * the arena chunks are reused by the next fill.
+   * the arena chunks are reused by the next fill. With `reuseBlocks` each partition's
+   * blocks share one buffer: a block is valid only until the next one is asked for (for
+   * a consumer that copies or decodes each block at once), sparing an allocation per
+   * block (external memory that makes V8 run full GCs).
    */
-  take(): AsyncIterable<ByteLines>[] {
+  take(opts: { reuseBlocks?: boolean } = {}): AsyncIterable<ByteLines>[] {
     const n = this.n;
     const safe = !this.unsafe;
     const chunks = this.chunks;
@@ -184,7 +187,9 @@ export class ByteSortBuffer {
     this.n = 0;
     this.bytes = 0;
     this.unsafe = false;
-    // Fresh index arrays: the taken ones are read while the next fill goes on.
+    // Fresh index arrays while the taken ones are read; once they were read (before the next
+    // fill, as the sorter awaits its spill) the taken ones come back instead of growing anew.
+    const taken = [this.chunk, this.start, this.len, this.keyLen, this.part] as const;
     this.chunk = new Uint32Array(1024);
     this.start = new Uint32Array(1024);
     this.len = new Uint32Array(1024);
@@ -192,12 +197,21 @@ export class ByteSortBuffer {
     this.part = new Uint32Array(1024);
     let pending = this.R;
     const done = () => {
-      if (--pending === 0) for (const c of chunks) if (c.length === CHUNK_BYTES) this.pool.push(c);
+      if (--pending > 0) return;
+      for (const c of chunks) if (c.length === CHUNK_BYTES) this.pool.push(c);
+      if (this.n === 0 && this.chunk.length < taken[0].length) [this.chunk, this.start, this.len, this.keyLen, this.part] = taken;
     };
     return Array.from({ length: this.R }, (_, r) =>
-      sortedBlocks(records, len, byPart.subarray(offsets[r]!, offsets[r + 1]!), done),
+      sortedBlocks(records, len, byPart.subarray(offsets[r]!, offsets[r + 1]!), opts.reuseBlocks ?? false, done),
     );
   }
+}
+
+/** How many '\n' bytes a block holds: its records, when it is whole lines. */
+export function countLines(block: Buffer): number {
+  let n = 0;
+  for (let i = block.indexOf(NL); i >= 0; i = block.indexOf(NL, i + 1)) n++;
+  return n;
 }
 
 /** The partition of key `buf[from..to)`: the number of split points ≤ key (as `totalOrderPartition`). */
@@ -206,11 +220,21 @@ function routeByPoints(points: readonly Buffer[], buf: Buffer, from: number, to:
   let hi = points.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    // point.compare(key) <= 0: the point sorts at or before the key.
-    if (points[mid]!.compare(buf, from, to) <= 0) lo = mid + 1;
+    if (compareBytes(points[mid]!, buf, from, to) <= 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/** Unsigned byte order of `a` against `buf[from..to)` (a loop: Buffer#compare's checks cost more on short keys). */
+function compareBytes(a: Buffer, buf: Buffer, from: number, to: number): number {
+  const lb = to - from;
+  const n = a.length < lb ? a.length : lb;
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - buf[from + i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - lb;
 }
 
 /** One partition's records, sorted when first read, copied into blocks of whole lines. */
@@ -218,9 +242,14 @@ async function* sortedBlocks(
   r: RecordRanges,
   len: Uint32Array,
   idx: Uint32Array,
+  reuse: boolean,
   done: () => void,
 ): AsyncIterable<ByteLines> {
   sortRecordIndexes(r, idx);
+  if (idx.length === 0) {
+    done();
+    return;
+  }
   let out = Buffer.allocUnsafe(BLOCK_BYTES);
   let used = 0;
   let lines = 0;
@@ -230,10 +259,11 @@ async function* sortedBlocks(
     const n = len[rec]! + 1;
     if (used + n > out.length) {
       if (used > 0) yield { bytes: out.subarray(0, used), lines };
-      out = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, n));
+      if (!reuse || n > out.length) out = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, n));
       used = 0;
       lines = 0;
     }
+    // The gather from random places in the arena is this loop's cost (cache misses), not the copy.
     used += r.chunks[r.chunk[rec]!]!.copy(out, used, s, s + n);
     lines++;
   }

@@ -136,11 +136,11 @@ export class ExternalSorter {
   }
 
   /** The buffered records as R sorted streams; the buffer starts afresh. At most one of the two buffers holds records. */
-  private takeBuffered(): AsyncIterable<SortedBatch>[] {
+  private takeBuffered(reuseBlocks: boolean): AsyncIterable<SortedBatch>[] {
     const strings = this.strings && !this.strings.isEmpty ? this.strings.take() : undefined;
     // A window that ended without repeats paying off leaves the string buffer not counting: bytes from now on.
     if (this.bytes && this.strings && !this.strings.counting) this.stringMode = false;
-    return strings ?? this.bytes?.take() ?? this.strings!.take();
+    return strings ?? this.bytes?.take({ reuseBlocks }) ?? this.strings!.take();
   }
 
   /** Run the group combiner on one key's lines; validates that keys are unchanged. */
@@ -169,7 +169,8 @@ export class ExternalSorter {
   /** Write the buffer as one sorted (and combined) run file. */
   private async spill(): Promise<void> {
     if ((this.strings?.isEmpty ?? true) && (this.bytes?.isEmpty ?? true)) return;
-    const sorted = this.takeBuffered();
+    // The writer (or the combiner's decode) takes each block before asking for the next.
+    const sorted = this.takeBuffered(true);
     const path = join(this.opts.spillDir, `spill-${this.id}-${this.runs.length}.run`);
     const writer = new PartitionedFileWriter(path, this.opts.numPartitions);
     try {
@@ -194,7 +195,9 @@ export class ExternalSorter {
   async finish(write: (partition: number, sorted: AsyncIterable<SortedBatch>) => Promise<void>): Promise<void> {
     if (this.finished) throw new MapReduceError('ExternalSorter: finish called twice');
     this.finished = true;
-    const sorted = this.takeBuffered();
+    // The final merge holds a block while other sources go on: fresh blocks then. (`write`
+    // must take each batch before asking for the next, as PartitionedFileWriter does.)
+    const sorted = this.takeBuffered(this.runs.length === 0);
     for (let p = 0; p < sorted.length; p++) {
       const buffered = sorted[p]!;
       if (this.runs.length === 0) {

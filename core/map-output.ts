@@ -41,6 +41,8 @@ export class PartitionedFileWriter {
   private records = 0;
   private stage: Buffer = Buffer.allocUnsafe(STAGE_BYTES);
   private staged = 0;
+  /** Staging buffers whose writes completed. */
+  private readonly spare: Buffer[] = [];
   private crc = 0;
   private closed = false;
 
@@ -100,13 +102,10 @@ export class PartitionedFileWriter {
     if (n === 0) return;
     this.bytes += n;
     this.records += b.lines;
-    if (this.staged + n > this.stage.length) await this.flush();
-    if (n > this.stage.length) {
-      // The caller hands over its block: written without a copy.
-      this.stage = b.bytes;
-      this.staged = n;
+    if (this.staged + n > this.stage.length) {
       await this.flush();
-      return;
+      // Copied even then: the caller may reuse its block once this returns.
+      if (n > this.stage.length) this.stage = Buffer.allocUnsafe(n);
     }
     this.staged += b.bytes.copy(this.stage, this.staged);
   }
@@ -154,10 +153,15 @@ export class PartitionedFileWriter {
     const stream = this.open();
     const full = this.stage.subarray(0, this.staged);
     this.crc = crc32(full, this.crc);
-    // The stream holds the bytes until written: the next lines go to a fresh buffer.
-    this.stage = Buffer.allocUnsafe(STAGE_BYTES);
+    // The stream holds the bytes until written: the next lines go to another buffer, one
+    // whose write completed if there is one (a fresh 1 MiB per flush is external memory
+    // that makes V8 run full GCs).
+    const written = this.stage;
+    this.stage = this.spare.pop() ?? Buffer.allocUnsafe(STAGE_BYTES);
     this.staged = 0;
-    if (!stream.write(full)) await once(stream, 'drain');
+    const spare = this.spare;
+    const recycle = written.length === STAGE_BYTES ? () => spare.push(written) : undefined;
+    if (!stream.write(full, recycle)) await once(stream, 'drain');
     this.throwIfFailed();
   }
 }

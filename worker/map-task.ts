@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ExternalSorter } from '../core/external-sort.js';
 import { mapOutputKey } from '../core/layout.js';
 import { PartitionedFileWriter } from '../core/map-output.js';
+import { countLines } from '../core/byte-sort-buffer.js';
 import { encodeLines } from '../core/records.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import { readSplitLines } from '../core/splits.js';
@@ -77,6 +78,11 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     add(c(Counters.MAP_OUTPUT_BYTES), bytes);
   };
 
+  const countOutputBytes = (block: Buffer) => {
+    add(c(Counters.MAP_OUTPUT_RECORDS), countLines(block));
+    add(c(Counters.MAP_OUTPUT_BYTES), block.length);
+  };
+
   const hooks = keyFieldHooks(a.step);
   if (job.numReduces === 0) {
     // Map-only: the mapper's output, in order, is the final part file.
@@ -90,6 +96,13 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
         countOutput(batch);
         await out.write(encodeLines(hooks.mapOnlyOutput ? hooks.mapOnlyOutput(batch) : batch));
       },
+      // Without a key-field rewrite the mapper's bytes are the part's bytes.
+      sinkBytes: hooks.mapOnlyOutput
+        ? undefined
+        : async (block) => {
+            countOutputBytes(block);
+            await out.write(block);
+          },
     });
     const { crc32 } = await out.close();
     const size = await s.blobs.putFile(s.names.bucket, key, localFile, { crc32 });
@@ -129,6 +142,15 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
         countOutput(batch);
         return sorter.add(hooks.toShuffle ? hooks.toShuffle(batch) : batch);
       },
+      // Records stay bytes from the mapper's stdout to the sort buffer (unless a key-field
+      // rewrite or the module aggregator needs line strings).
+      sinkBytes:
+        aggregator || hooks.toShuffle
+          ? undefined
+          : (block) => {
+              countOutputBytes(block);
+              return sorter.addBytes(block);
+            },
     });
     if (aggregator) {
       await aggregator.flush();

@@ -47,7 +47,7 @@ export function localServices(dir: string, committedMaps: () => TaskItem[]): Ser
       await writeFile(to, body);
     },
   };
-  const tasks = { list: async () => committedMaps() };
+  const tasks = { list: async () => committedMaps(), listMapOutputs: async () => committedMaps() };
   const log = { info() {}, warn() {}, error() {}, debug() {} };
   return { names: { bucket: BUCKET }, blobs, inputs: blobs, tasks, log, now: Date.now, timings: DEFAULT_TIMINGS } as unknown as Services;
 }
