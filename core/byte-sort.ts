@@ -71,25 +71,10 @@ export function sortRecordIndexes(r: RecordRanges, idx: Uint32Array): Uint32Arra
       digits[d][i] = (hi << 8) | lo;
     }
   }
-  // Counting passes over positions 0..n-1, least significant digit first (each is stable).
-  let order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  let next = new Uint32Array(n);
-  const count = new Uint32Array(65537);
-  for (let d = 2; d >= 0; d--) {
-    const dg = digits[d];
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[dg[i]! + 1]!++;
-    for (let k = 0; k < 65536; k++) count[k + 1]! += count[k]!;
-    for (let i = 0; i < n; i++) {
-      const j = order[i]!;
-      next[count[dg[j]!]!++] = j;
-    }
-    [order, next] = [next, order];
-  }
+  const order = orderByDigits(digits);
   // Positions back to record indexes; runs of equal prefix sorted on the bytes after it.
   const [d0, d1, d2] = digits;
-  const out = next;
+  const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) out[i] = idx[order[i]!]!;
   let from = 0;
   for (let i = 1; i <= n; i++) {
@@ -106,6 +91,31 @@ export function sortRecordIndexes(r: RecordRanges, idx: Uint32Array): Uint32Arra
   }
   idx.set(out);
   return idx;
+}
+
+/**
+ * The positions 0..n-1 ordered by three 16-bit digits (most significant first): LSD
+ * counting passes, each stable, so equal digits keep position order. Shared with the
+ * string sort's prefix passes (core/records.ts).
+ */
+export function orderByDigits(digits: readonly [Uint16Array, Uint16Array, Uint16Array]): Uint32Array {
+  const n = digits[0].length;
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let next = new Uint32Array(n);
+  const count = new Uint32Array(65537);
+  for (let d = 2; d >= 0; d--) {
+    const dg = digits[d];
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[dg[i]! + 1]!++;
+    for (let k = 0; k < 65536; k++) count[k + 1]! += count[k]!;
+    for (let i = 0; i < n; i++) {
+      const j = order[i]!;
+      next[count[dg[j]!]!++] = j;
+    }
+    [order, next] = [next, order];
+  }
+  return order;
 }
 
 function insertionSort(r: RecordRanges, a: Uint32Array, from: number, to: number, skip: number): void {
