@@ -112,7 +112,7 @@ describe('ByteSortBuffer', () => {
     expect(all.sort()).toEqual([...lines].sort());
   });
 
-  it('holds a line longer than an arena chunk', async () => {
+  it('holds a line longer than its first arena and than an output block', async () => {
     const long = `k\t${'x'.repeat(5 * 1024 * 1024)}`;
     const lines = ['b\t1', long, 'a\t2'];
     const buffer = new ByteSortBuffer({ numPartitions: 1 });

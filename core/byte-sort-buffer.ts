@@ -16,8 +16,9 @@ import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 
 const NL = 0x0a;
 const TAB = 0x09;
-/** Arena chunk size: one copy per chunk of mapper output, few allocations. */
-const CHUNK_BYTES = 4 * 1024 * 1024;
+/** The arena's first size (it doubles as needed). */
+const FIRST_ARENA_BYTES = 4 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 /** Estimated bytes per buffered record besides its line: 5 index entries (with growth slack) and the sort's arrays. */
 const RECORD_OVERHEAD = 32;
 
@@ -37,10 +38,14 @@ export interface ByteSortBufferOptions {
 export class ByteSortBuffer {
   /** Estimated bytes held (lines plus per-record overhead). */
   bytes = 0;
-  private chunks: Buffer[] = [];
-  private used = 0;
+  /**
+   * The arena: [0, BLOCK_BYTES) is the scratch where sorted lines are gathered into output
+   * blocks (`copyWithin`: no view object per line, as `Buffer#copy` makes one), the
+   * records follow. It doubles when full and is reused by the next fill.
+   */
+  private arena: Buffer = EMPTY;
+  private used = BLOCK_BYTES;
   private n = 0;
-  private chunk = new Uint32Array(1024);
   private start = new Uint32Array(1024);
   /** Line length without its '\n'. */
   private len = new Uint32Array(1024);
@@ -48,8 +53,6 @@ export class ByteSortBuffer {
   private part = new Uint32Array(1024);
   /** Set once a key had a byte below '\t' (whole-line order is then not key order). */
   private unsafe = false;
-  /** Arena chunks handed back after their records were written, for the next fill. */
-  private readonly pool: Buffer[] = [];
   private readonly R: number;
   private readonly points: Buffer[] | undefined;
 
@@ -74,30 +77,26 @@ export class ByteSortBuffer {
    */
   add(block: Buffer, from: number, limitBytes: number): number {
     if (block.length > from && block[block.length - 1] !== NL) throw new RangeError('ByteSortBuffer.add: the block must end with a newline');
-    let p = from;
-    while (p < block.length && this.bytes <= limitBytes) {
-      let arena = this.chunks[this.chunks.length - 1];
-      let room = arena ? arena.length - this.used : 0;
-      // The whole lines of block[p..] that fit in the arena's room.
-      let cut = room > 0 ? block.lastIndexOf(NL, Math.min(block.length, p + room) - 1) : -1;
-      if (cut < p) {
-        const first = block.indexOf(NL, p);
-        arena = this.newChunk(first + 1 - p);
-        room = arena.length;
-        cut = block.lastIndexOf(NL, Math.min(block.length, p + room) - 1);
-      }
-      const at = this.used;
-      block.copy(arena!, at, p, cut + 1);
-      const taken = this.index(arena!, at, at + cut + 1 - p, limitBytes);
-      this.used = at + taken;
-      p += taken;
-    }
-    return p;
+    if (from >= block.length || this.bytes > limitBytes) return from;
+    const need = this.used + block.length - from;
+    if (need > this.arena.length) this.grow(need);
+    const at = this.used;
+    block.copy(this.arena, at, from);
+    const taken = this.index(this.arena, at, at + block.length - from, limitBytes);
+    this.used = at + taken;
+    return from + taken;
+  }
+
+  /** A bigger arena (at least `need` bytes), with the bytes held so far. */
+  private grow(need: number): void {
+    const size = Math.max(need, this.arena.length * 2, BLOCK_BYTES + FIRST_ARENA_BYTES);
+    const bigger = Buffer.allocUnsafe(size);
+    if (this.used > BLOCK_BYTES) this.arena.copy(bigger, BLOCK_BYTES, BLOCK_BYTES, this.used);
+    this.arena = bigger;
   }
 
   /** Index the lines of arena[from..to) until the estimate passes the limit; returns the bytes indexed. */
   private index(arena: Buffer, from: number, to: number, limitBytes: number): number {
-    const chunkNo = this.chunks.length - 1;
     const R = this.R;
     const points = this.points;
     let bytes = this.bytes;
@@ -118,9 +117,8 @@ export class ByteSortBuffer {
       let partition = 0;
       if (points) partition = routeByPoints(points, arena, p, k);
       else if (R > 1) partition = (h >>> 0) % R;
-      if (this.n === this.chunk.length) this.grow();
+      if (this.n === this.start.length) this.growIndex();
       const i = this.n++;
-      this.chunk[i] = chunkNo;
       this.start[i] = p;
       this.len[i] = nl - p;
       this.keyLen[i] = k - p;
@@ -133,22 +131,13 @@ export class ByteSortBuffer {
     return p - from;
   }
 
-  private newChunk(minBytes: number): Buffer {
-    const reuse = minBytes <= CHUNK_BYTES ? this.pool.pop() : undefined;
-    const chunk = reuse ?? Buffer.allocUnsafe(Math.max(CHUNK_BYTES, minBytes));
-    this.chunks.push(chunk);
-    this.used = 0;
-    return chunk;
-  }
-
-  private grow(): void {
+  private growIndex(): void {
     const size = this.n * 2;
     const more = (a: Uint32Array) => {
       const b = new Uint32Array(size);
       b.set(a);
       return b;
     };
-    this.chunk = more(this.chunk);
     this.start = more(this.start);
     this.len = more(this.len);
     this.keyLen = more(this.keyLen);
@@ -158,7 +147,7 @@ export class ByteSortBuffer {
   /**
    * Hand over the buffer as R key-sorted streams of line blocks (each partition sorted
    * when first read); the buffer starts afresh. Once every stream was read to its end,
-   * the arena chunks are reused by the next fill. With `reuseBlocks` each partition's
+   * the arena and index arrays are reused by the next fill. With `reuseBlocks` each partition's
    * blocks share one buffer: a block is valid only until the next one is asked for (for
    * a consumer that copies or decodes each block at once), sparing an allocation per
    * block (external memory that makes V8 run full GCs).
@@ -166,10 +155,9 @@ export class ByteSortBuffer {
   take(opts: { reuseBlocks?: boolean } = {}): AsyncIterable<ByteLines>[] {
     const n = this.n;
     const safe = !this.unsafe;
-    const chunks = this.chunks;
+    const arena = this.arena;
     const records: RecordRanges = {
-      chunks,
-      chunk: this.chunk.subarray(0, n),
+      buf: arena,
       start: this.start.subarray(0, n),
       cmpLen: safe ? this.len.subarray(0, n) : this.keyLen.subarray(0, n),
     };
@@ -182,27 +170,27 @@ export class ByteSortBuffer {
     const byPart = new Uint32Array(n);
     const fill = offsets.slice(0, this.R);
     for (let i = 0; i < n; i++) byPart[fill[part[i]!]!++] = i;
-    this.chunks = [];
-    this.used = 0;
+    this.used = BLOCK_BYTES;
     this.n = 0;
     this.bytes = 0;
     this.unsafe = false;
-    // Fresh index arrays while the taken ones are read; once they were read (before the next
-    // fill, as the sorter awaits its spill) the taken ones come back instead of growing anew.
-    const taken = [this.chunk, this.start, this.len, this.keyLen, this.part] as const;
-    this.chunk = new Uint32Array(1024);
+    // A fresh arena and index arrays while the taken ones are read; once they were read
+    // (before the next fill, as the sorter awaits its spill) the taken ones come back
+    // instead of being allocated and grown anew.
+    const taken = [arena, this.start, this.len, this.keyLen, this.part] as const;
+    this.arena = EMPTY;
     this.start = new Uint32Array(1024);
     this.len = new Uint32Array(1024);
     this.keyLen = new Uint32Array(1024);
     this.part = new Uint32Array(1024);
     let pending = this.R;
     const done = () => {
-      if (--pending > 0) return;
-      for (const c of chunks) if (c.length === CHUNK_BYTES) this.pool.push(c);
-      if (this.n === 0 && this.chunk.length < taken[0].length) [this.chunk, this.start, this.len, this.keyLen, this.part] = taken;
+      if (--pending > 0 || this.n > 0 || this.arena !== EMPTY) return;
+      [this.arena, this.start, this.len, this.keyLen, this.part] = taken;
     };
+    const reuse = opts.reuseBlocks ?? false;
     return Array.from({ length: this.R }, (_, r) =>
-      sortedBlocks(records, len, byPart.subarray(offsets[r]!, offsets[r + 1]!), opts.reuseBlocks ?? false, done),
+      sortedBlocks(records, len, byPart.subarray(offsets[r]!, offsets[r + 1]!), reuse, done),
     );
   }
 }
@@ -237,7 +225,11 @@ function compareBytes(a: Buffer, buf: Buffer, from: number, to: number): number 
   return a.length - lb;
 }
 
-/** One partition's records, sorted when first read, copied into blocks of whole lines. */
+/**
+ * One partition's records, sorted when first read, gathered into blocks of whole lines in
+ * the arena's scratch [0, BLOCK_BYTES) (one partition is read at a time). With `reuse` the
+ * scratch itself is handed on (valid until the next block is asked for), else a copy.
+ */
 async function* sortedBlocks(
   r: RecordRanges,
   len: Uint32Array,
@@ -246,27 +238,32 @@ async function* sortedBlocks(
   done: () => void,
 ): AsyncIterable<ByteLines> {
   sortRecordIndexes(r, idx);
-  if (idx.length === 0) {
-    done();
-    return;
-  }
-  let out = Buffer.allocUnsafe(BLOCK_BYTES);
+  const buf = r.buf;
+  const block = (used: number, lines: number): ByteLines => {
+    const bytes = buf.subarray(0, used);
+    return { bytes: reuse ? bytes : Buffer.from(bytes), lines };
+  };
   let used = 0;
   let lines = 0;
   for (let i = 0; i < idx.length; i++) {
     const rec = idx[i]!;
     const s = r.start[rec]!;
     const n = len[rec]! + 1;
-    if (used + n > out.length) {
-      if (used > 0) yield { bytes: out.subarray(0, used), lines };
-      if (!reuse || n > out.length) out = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, n));
+    if (used + n > BLOCK_BYTES) {
+      if (used > 0) yield block(used, lines);
       used = 0;
       lines = 0;
+      if (n > BLOCK_BYTES) {
+        // A line longer than the scratch is a block of its own.
+        yield { bytes: reuse ? buf.subarray(s, s + n) : Buffer.from(buf.subarray(s, s + n)), lines: 1 };
+        continue;
+      }
     }
-    // The gather from random places in the arena is this loop's cost (cache misses), not the copy.
-    used += r.chunks[r.chunk[rec]!]!.copy(out, used, s, s + n);
+    // copyWithin is native and makes no view object, unlike Buffer#copy for each line.
+    buf.copyWithin(used, s, s + n);
+    used += n;
     lines++;
   }
-  if (used > 0) yield { bytes: out.subarray(0, used), lines };
+  if (used > 0) yield block(used, lines);
   done();
 }

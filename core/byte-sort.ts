@@ -14,10 +14,9 @@
  * runs). Ties are broken by index, so the result never depends on sort stability.
  */
 
-/** Where the records are: record i is `chunks[chunk[i]][start[i] .. start[i] + cmpLen[i])` for comparing. */
+/** Where the records are: record i is `buf[start[i] .. start[i] + cmpLen[i])` for comparing. */
 export interface RecordRanges {
-  readonly chunks: readonly Buffer[];
-  readonly chunk: Uint32Array;
+  readonly buf: Buffer;
   readonly start: Uint32Array;
   /** Bytes compared: the whole line without its '\n' (safe), or the key. */
   readonly cmpLen: Uint32Array;
@@ -31,16 +30,15 @@ const PREFIX = 6;
 
 /** Compare records a and b: bytes from `from` on (the prefix before it is equal), then length, then index. */
 function compareFrom(r: RecordRanges, a: number, b: number, from: number): number {
-  const ca = r.chunks[r.chunk[a]!]!;
-  const cb = r.chunks[r.chunk[b]!]!;
+  const buf = r.buf;
   const sa = r.start[a]!;
   const sb = r.start[b]!;
   const la = r.cmpLen[a]!;
   const lb = r.cmpLen[b]!;
   const fa = from < la ? from : la;
   const fb = from < lb ? from : lb;
-  // Buffer#compare is native: source (ca) against target (cb) ranges.
-  const d = ca.compare(cb, sb + fb, sb + lb, sa + fa, sa + la);
+  // Buffer#compare is native: the source range (a) against the target range (b).
+  const d = buf.compare(buf, sb + fb, sb + lb, sa + fa, sa + la);
   // Equal after `from`: the shorter one first (its missing bytes were padded as 0 in the prefix), then arrival.
   return d || la - lb || a - b;
 }
@@ -59,10 +57,9 @@ export function sortRecordIndexes(r: RecordRanges, idx: Uint32Array): Uint32Arra
   }
   // The 6-byte prefix of each record as three 16-bit digits, by position in idx.
   const digits = [new Uint16Array(n), new Uint16Array(n), new Uint16Array(n)] as const;
-  const { chunks, chunk, start, cmpLen } = r;
+  const { buf, start, cmpLen } = r;
   for (let i = 0; i < n; i++) {
     const rec = idx[i]!;
-    const buf = chunks[chunk[rec]!]!;
     const s = start[rec]!;
     const len = cmpLen[rec]!;
     for (let d = 0; d < 3; d++) {
