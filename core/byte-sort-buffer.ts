@@ -195,13 +195,6 @@ export class ByteSortBuffer {
   }
 }
 
-/** How many '\n' bytes a block holds: its records, when it is whole lines. */
-export function countLines(block: Buffer): number {
-  let n = 0;
-  for (let i = block.indexOf(NL); i >= 0; i = block.indexOf(NL, i + 1)) n++;
-  return n;
-}
-
 /** The partition of key `buf[from..to)`: the number of split points ≤ key (as `totalOrderPartition`). */
 function routeByPoints(points: readonly Buffer[], buf: Buffer, from: number, to: number): number {
   let lo = 0;

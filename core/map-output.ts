@@ -17,6 +17,13 @@ export type SortedBatch = string[] | ByteLines;
 
 /** Lines are gathered into buffers of this size before a write: one syscall per few lines would dominate. */
 const STAGE_BYTES = 1024 * 1024;
+/**
+ * The first staging buffer's size; each next one doubles up to STAGE_BYTES. A worker runs
+ * thousands of tiny map tasks at large M: a full 1 MiB buffer for each (two, with the one
+ * allocated after the last flush) was native memory churn that glibc kept, and the worker's
+ * RSS grew with the number of map tasks it ran (docs/performance.md, scale_curve).
+ */
+const FIRST_STAGE_BYTES = 64 * 1024;
 
 /** What a closed PartitionedFileWriter wrote. */
 export interface PartitionedFileInfo {
@@ -31,7 +38,7 @@ export interface PartitionedFileInfo {
 /**
  * Writes sorted partitions, in partition order, into one file. Uses a single write
  * stream with backpressure; each batch is joined into one latin1 string and encoded
- * straight into a 1 MiB staging buffer (no joining of joined batches, no Buffer per batch).
+ * straight into a staging buffer of up to 1 MiB (no joining of joined batches, no Buffer per batch).
  */
 export class PartitionedFileWriter {
   private stream: WriteStream | undefined;
@@ -39,10 +46,10 @@ export class PartitionedFileWriter {
   private readonly offsets: number[] = [0];
   private bytes = 0;
   private records = 0;
-  private stage: Buffer = Buffer.allocUnsafe(STAGE_BYTES);
+  /** Lines not yet written; allocated with the first lines after each flush, none before. */
+  private stage: Buffer | undefined;
   private staged = 0;
-  /** Staging buffers whose writes completed. */
-  private readonly spare: Buffer[] = [];
+  private nextStageBytes = FIRST_STAGE_BYTES;
   private crc = 0;
   private closed = false;
 
@@ -86,9 +93,10 @@ export class PartitionedFileWriter {
       const n = text.length + 1;
       this.bytes += n;
       this.records += batch.length;
-      if (this.staged + n > this.stage.length) {
-        await this.flush();
-        if (n > this.stage.length) this.stage = Buffer.allocUnsafe(n);
+      if (this.stage && this.staged + n > this.stage.length) await this.flush();
+      if (!this.stage) {
+        this.stage = Buffer.allocUnsafe(Math.max(n, this.nextStageBytes));
+        this.nextStageBytes = Math.min(STAGE_BYTES, 2 * this.nextStageBytes);
       }
       this.staged += this.stage.write(text, this.staged, 'latin1');
       this.stage[this.staged++] = 0x0a;
@@ -96,16 +104,16 @@ export class PartitionedFileWriter {
     this.offsets.push(this.bytes);
   }
 
-  /** Whole lines as bytes: copied into the staging buffer (or written as they are when larger). */
+  /** Whole lines as bytes, copied into the staging buffer (the caller may reuse its block once this returns). */
   private async writeBytes(b: ByteLines): Promise<void> {
     const n = b.bytes.length;
     if (n === 0) return;
     this.bytes += n;
     this.records += b.lines;
-    if (this.staged + n > this.stage.length) {
-      await this.flush();
-      // Copied even then: the caller may reuse its block once this returns.
-      if (n > this.stage.length) this.stage = Buffer.allocUnsafe(n);
+    if (this.stage && this.staged + n > this.stage.length) await this.flush();
+    if (!this.stage) {
+      this.stage = Buffer.allocUnsafe(Math.max(n, this.nextStageBytes));
+      this.nextStageBytes = Math.min(STAGE_BYTES, 2 * this.nextStageBytes);
     }
     this.staged += b.bytes.copy(this.stage, this.staged);
   }
@@ -149,19 +157,14 @@ export class PartitionedFileWriter {
 
   private async flush(): Promise<void> {
     this.throwIfFailed();
-    if (this.staged === 0) return;
+    if (!this.stage || this.staged === 0) return;
     const stream = this.open();
     const full = this.stage.subarray(0, this.staged);
     this.crc = crc32(full, this.crc);
-    // The stream holds the bytes until written: the next lines go to another buffer, one
-    // whose write completed if there is one (a fresh 1 MiB per flush is external memory
-    // that makes V8 run full GCs).
-    const written = this.stage;
-    this.stage = this.spare.pop() ?? Buffer.allocUnsafe(STAGE_BYTES);
+    // The stream holds the bytes until written: the next lines go to a fresh buffer.
+    this.stage = undefined;
     this.staged = 0;
-    const spare = this.spare;
-    const recycle = written.length === STAGE_BYTES ? () => spare.push(written) : undefined;
-    if (!stream.write(full, recycle)) await once(stream, 'drain');
+    if (!stream.write(full)) await once(stream, 'drain');
     this.throwIfFailed();
   }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { UnsupportedCompressionError } from './compression.js';
 import type { InputSplit } from './model.js';
 import { LimitExceededError } from './errors.js';
-import { computeSplits, readSplitLines, SplitLineFilter } from './splits.js';
+import { computeSplits, readSplitBytes, readSplitLines, SplitLineFilter } from './splits.js';
 import { mulberry32 as prng } from './prng.js';
 
 /** Hadoop's LineReader, written directly: LF, CR-LF and lone CR end a line; a final line without one is a record. */
@@ -195,6 +195,79 @@ describe('readSplitLines', () => {
     const data = Buffer.from('aaaaaaaaaa');
     const split: InputSplit = { bucket: 'b', key: 'k', start: 0, end: 5, objectSize: 20, gzip: false };
     await expect(collect(readSplitLines(split, fakeStore(data).fetchRange))).rejects.toThrow(/ended at byte 10/);
+  });
+});
+
+/** A split's byte blocks, each checked to be non-empty whole '\n'-ended lines, concatenated. */
+async function collectBytes(it: AsyncIterable<Buffer>): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const b of it) {
+    if (b.length === 0 || b[b.length - 1] !== 10) throw new Error(`block not ended by LF: ${JSON.stringify(b.toString('latin1'))}`);
+    out.push(b);
+  }
+  return Buffer.concat(out);
+}
+
+/** The lines as the mapper reads them on stdin: each ended by '\n'. */
+const asStdin = (lines: string[]) => Buffer.from(lines.map((l) => `${l}\n`).join(''), 'latin1');
+
+/** Random cut points: splits of any size, some holding no line start. */
+function randomSplits(size: number, rnd: () => number): InputSplit[] {
+  const cuts = new Set([0, size]);
+  const n = Math.floor(rnd() * 8);
+  for (let i = 0; i < n; i++) cuts.add(Math.floor(rnd() * size));
+  const sorted = [...cuts].sort((x, y) => x - y);
+  return sorted.slice(0, -1).map((start, i) => ({ bucket: 'b', key: 'k', start, end: sorted[i + 1]!, objectSize: size, gzip: false }));
+}
+
+describe('readSplitBytes', () => {
+  it('gives, for any split and any chunking, the bytes of the lines readSplitLines gives', async () => {
+    const rnd = prng(21);
+    for (let round = 0; round < 300; round++) {
+      let data = randomFile(rnd, Math.floor(rnd() * 300));
+      // Half of the files end with a line end, half may not; some end with a lone CR.
+      if (round % 2 === 0 && data.length > 0) data = Buffer.concat([data, Buffer.from([[10, 13, 13, 10][round % 4]!])]);
+      const splits = randomSplits(data.length, rnd);
+      const all: Buffer[] = [];
+      for (const split of splits) {
+        const chunkSize = 1 + Math.floor(rnd() * 8);
+        const bytes = await collectBytes(readSplitBytes(split, fakeStore(data, rnd).fetchRange, { chunkSize }));
+        const lines = await collect(readSplitLines(split, fakeStore(data, rnd).fetchRange, { chunkSize }));
+        expect(bytes.toString('latin1')).toEqual(asStdin(lines).toString('latin1'));
+        all.push(bytes);
+      }
+      expect(Buffer.concat(all).toString('latin1')).toEqual(asStdin(referenceLines(data)).toString('latin1'));
+    }
+  });
+
+  it('makes CR-LF and lone CR ends LF, keeps empty lines, and ends a last line without LF', async () => {
+    const data = Buffer.from('a\r\n\r\n\n\xff\xfe\tv\r\nold\rmac\r\rlast', 'latin1');
+    for (const size of [1, 2, 3, 4, 7, 100]) {
+      const splits = computeSplits([{ bucket: 'b', key: 'k', size: data.length }], { splitSize: size });
+      const parts: Buffer[] = [];
+      for (const split of splits) parts.push(await collectBytes(readSplitBytes(split, fakeStore(data, prng(size)).fetchRange)));
+      expect(Buffer.concat(parts).toString('latin1')).toBe('a\n\n\n\xff\xfe\tv\nold\nmac\n\nlast\n');
+    }
+  });
+
+  it('hands the fetched chunks on without copying when they hold whole lines and no CR', async () => {
+    const data = Buffer.from('ab\ncd\n');
+    const split: InputSplit = { bucket: 'b', key: 'k', start: 0, end: data.length, objectSize: data.length, gzip: false };
+    const blocks: Buffer[] = [];
+    for await (const b of readSplitBytes(split, async function* () {
+      yield data;
+    })) blocks.push(b);
+    expect(blocks).toHaveLength(1);
+    expect(blocks[0]!.buffer).toBe(data.buffer);
+  });
+
+  it.each([
+    ['x.gz', (b: Buffer) => gzipSync(b)],
+    ['x.bz2', (b: Buffer) => execFileSync('bzip2', ['-c'], { input: b })],
+  ])('reads a compressed object (%s) whole, with the same line ends', async (key, compress) => {
+    const data = compress(Buffer.from('a\tb\r\nc\n\xe9\rlast', 'latin1'));
+    const [split] = computeSplits([{ bucket: 'b', key, size: data.length }], { splitSize: 1 });
+    expect((await collectBytes(readSplitBytes(split!, fakeStore(data).fetchRange))).toString('latin1')).toBe('a\tb\nc\n\xe9\nlast\n');
   });
 });
 

@@ -14,10 +14,11 @@
 import { codecOf, decompress } from './compression.js';
 import { LimitExceededError, MapReduceError } from './errors.js';
 import { inputUriOf } from './input-uri.js';
-import { splitCarriageReturns } from './line-ends.js';
+import { carriageReturnsToLf, splitCarriageReturns } from './line-ends.js';
 import { DEFAULT_SPLIT_SIZE, MIB } from './manifest-limits.js';
 import type { InputSplit } from './model.js';
-import { asBuffer, LineSplitter, readLineBatches } from './records.js';
+import { asBuffer, LineSplitter } from './records.js';
+import { type LineCutter, WholeLineCutter } from './whole-lines.js';
 
 /** An input object as listed. */
 export interface InputObject {
@@ -76,12 +77,12 @@ function tooManySplits(objects: readonly InputObject[], size: number, max: numbe
 
 /**
  * The line-ownership rule as a push parser. Feed it the object's bytes in order,
- * starting at offset max(0, start-1); it returns the owned lines and sets `done`
- * once the last owned line is complete (further input is ignored). At end of the
+ * starting at offset max(0, start-1); it returns what `cutter` makes of the owned lines
+ * (latin1 strings from a `LineSplitter`, byte blocks from a `WholeLineCutter`) and sets
+ * `done` once the last owned line is complete (further input is ignored). At end of the
  * object call `end()` for a final line without '\n'.
  */
-export class SplitLineFilter {
-  private readonly lines = new LineSplitter();
+export class SplitFilter<T> {
   /** Offset of the next byte to be pushed. */
   private pos: number;
   private skipping: boolean;
@@ -91,6 +92,7 @@ export class SplitLineFilter {
   constructor(
     readonly splitStart: number,
     readonly splitEnd: number,
+    private readonly lines: LineCutter<T>,
   ) {
     this.pos = Math.max(0, splitStart - 1);
     this.skipping = splitStart > 0;
@@ -107,7 +109,7 @@ export class SplitLineFilter {
     return this.pos;
   }
 
-  push(chunk: Buffer): string[] {
+  push(chunk: Buffer): T[] {
     if (this.finished || chunk.length === 0) return [];
     let buf = chunk;
     if (this.skipping) {
@@ -148,10 +150,17 @@ export class SplitLineFilter {
   }
 
   /** End of the object: the unfinished last owned line, if any. */
-  end(): string[] {
+  end(): T[] {
     if (this.finished) return [];
     this.finished = true;
     return this.lines.end();
+  }
+}
+
+/** The owned lines as latin1 strings. */
+export class SplitLineFilter extends SplitFilter<string> {
+  constructor(splitStart: number, splitEnd: number) {
+    super(splitStart, splitEnd, new LineSplitter());
   }
 }
 
@@ -170,16 +179,38 @@ export async function* readSplitLines(
   fetchRange: FetchRange,
   opts: { chunkSize?: number } = {},
 ): AsyncIterable<string[]> {
-  for await (const lines of readLfLines(split, fetchRange, opts)) yield splitCarriageReturns(lines);
+  for await (const lines of readOwned(split, fetchRange, opts, () => new LineSplitter())) yield splitCarriageReturns(lines);
 }
 
-async function* readLfLines(split: InputSplit, fetchRange: FetchRange, opts: { chunkSize?: number }): AsyncIterable<string[]> {
+/**
+ * The same records as `readSplitLines`, as bytes: blocks of whole lines, each record
+ * ended by '\n' (CR-LF and lone CR ends made '\n', a final line without one given one),
+ * straight from the fetched chunks without decoding. What an executable mapper reads.
+ */
+export async function* readSplitBytes(
+  split: InputSplit,
+  fetchRange: FetchRange,
+  opts: { chunkSize?: number } = {},
+): AsyncIterable<Buffer> {
+  for await (const blocks of readOwned(split, fetchRange, opts, () => new WholeLineCutter())) {
+    for (const block of blocks) yield carriageReturnsToLf(block);
+  }
+}
+
+/** The LF lines a split owns, as `cutter` makes them. */
+async function* readOwned<T>(
+  split: InputSplit,
+  fetchRange: FetchRange,
+  opts: { chunkSize?: number },
+  cutter: () => LineCutter<T>,
+): AsyncIterable<T[]> {
   if (split.gzip) {
-    yield* readCompressedLines(split.key, fetchRange(0, split.objectSize));
+    // Every LF line of a compressed object, the codec chosen by its key (gzip when the key has no known suffix).
+    yield* cutAll(cutter(), decompress(codecOf(split.key) ?? 'gzip', fetchRange(0, split.objectSize)));
     return;
   }
   const end = Math.min(split.end, split.objectSize);
-  const filter = new SplitLineFilter(split.start, end);
+  const filter = new SplitFilter(split.start, end, cutter());
   let from = filter.position;
   let to = end;
   let size = Math.max(1, opts.chunkSize ?? MIB);
@@ -203,7 +234,12 @@ async function* readLfLines(split: InputSplit, fetchRange: FetchRange, opts: { c
   if (last.length > 0) yield last;
 }
 
-/** Every LF line of a compressed object, the codec chosen by its key (gzip when the key has no known suffix). */
-function readCompressedLines(key: string, compressed: AsyncIterable<Buffer | Uint8Array>): AsyncIterable<string[]> {
-  return readLineBatches(decompress(codecOf(key) ?? 'gzip', compressed));
+/** Everything a byte stream holds, cut by `cutter`, in non-empty batches. */
+async function* cutAll<T>(cutter: LineCutter<T>, source: AsyncIterable<Buffer | Uint8Array>): AsyncIterable<T[]> {
+  for await (const chunk of source) {
+    const lines = cutter.push(asBuffer(chunk));
+    if (lines.length > 0) yield lines;
+  }
+  const last = cutter.end();
+  if (last.length > 0) yield last;
 }

@@ -47,6 +47,6 @@ describe('worker heap limit', () => {
     expect(workerNodeArgs(['--max-old-space-size=64'], env, 512)).toEqual(['--max-old-space-size=64']);
     expect(workerNodeArgs([], { ...env, NODE_OPTIONS: '--enable-source-maps --max_old_space_size=64' }, 512)).toEqual([]);
     expect(setsHeapLimit(['--max-semi-space-size=16'])).toBe(false);
-    expect(heapNodeArgs(300)).toEqual(['--max-old-space-size=300', `--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
+    expect(heapNodeArgs(300)).toEqual(['--max-old-space-size=300', `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, '--expose-gc']);
   });
 });

@@ -92,9 +92,13 @@ export function workerHeapMiB(i: WorkerHeapInput): number {
  */
 export const HEAP_GROWING_PERCENT = 100;
 
-/** The node arguments that apply the limit (and the growth factor that keeps GC cheap under it). */
+/**
+ * The node arguments that apply the limit (and the growth factor that keeps GC cheap under
+ * it), and `--expose-gc` for the one full collection a reduce attempt starts with
+ * (worker/reduce-task.ts).
+ */
 export function heapNodeArgs(heapMiB: number): string[] {
-  return [`--max-old-space-size=${heapMiB}`, `--heap-growing-percent=${HEAP_GROWING_PERCENT}`];
+  return [`--max-old-space-size=${heapMiB}`, `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, '--expose-gc'];
 }
 
 /** True when node options already set a heap limit (the caller's wins). */

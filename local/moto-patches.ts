@@ -198,11 +198,58 @@ def _remembered_backend(self, host):
 _wapp.DomainDispatcherApplication.get_backend_for_host = _remembered_backend
 `;
 
+/**
+ * A projected Query (a reducer's listing of its step's map outputs: 4 attributes of each
+ * task) cost moto ~1.6 ms per item, 60 % of it copying what the projection then drops:
+ * `Table.query` deep-copies every matching item, then `Item.project` converts each whole
+ * item (attempt history, request counts) to plain JSON to pick the named paths. 2,048 map
+ * tasks took ~4 s per reducer under load, with the DynamoDB lock held.
+ *
+ * For a table Query with a projection the patch skips the deep copy (every item it returns
+ * is a new Item built by `project`; the filter only reads) and projects from the named
+ * top-level attributes only (a path `a.b` or `a[1]` starts at attribute `a`; the others
+ * cannot be in the result). Index queries, and queries without a projection, are moto's.
+ * The flag is set and cleared inside the launcher's DynamoDB lock.
+ */
+const MOTO_PROJECTION_PATCH = String.raw`
+import copy as _pcopy, types as _ptypes
+import moto.dynamodb.models.table as _ptable
+from moto.dynamodb.models.dynamo_type import Item as _PItem
+_projecting = [False]
+_ptable.copy = _ptypes.SimpleNamespace(
+    deepcopy=lambda x, memo=None: x if _projecting[0] else _pcopy.deepcopy(x, memo),
+    copy=_pcopy.copy,
+)
+_query_before_projection = _ptable.Table.query
+
+def _query_projected(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                     scan_index_forward, projection_expressions, index_name=None, *args, **kwargs):
+    _projecting[0] = bool(projection_expressions) and not index_name
+    try:
+        return _query_before_projection(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                                        scan_index_forward, projection_expressions, index_name, *args, **kwargs)
+    finally:
+        _projecting[0] = False
+
+_ptable.Table.query = _query_projected
+
+_project_whole = _PItem.project
+def _project_named(self, projection_expressions):
+    firsts = [e[0] for e in projection_expressions if e]
+    named = {k: v for k, v in self.attrs.items() if any(f == k or f.startswith(k + '[') for f in firsts)}
+    part = _PItem.__new__(_PItem)
+    part.hash_key, part.range_key, part.attrs = self.hash_key, self.range_key, named
+    return _project_whole(part, projection_expressions)
+
+_PItem.project = _project_named
+`;
+
 /** Everything the launcher runs before starting moto's server. */
 export const MOTO_PATCHES = [
   MOTO_TRANSACTION_PATCH,
   MOTO_SQS_PATCH,
   MOTO_QUERY_PATCH,
+  MOTO_PROJECTION_PATCH,
   MOTO_JSON_RESPONSE_PATCH,
   MOTO_S3_PATCH,
   MOTO_DISPATCH_PATCH,

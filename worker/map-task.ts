@@ -8,14 +8,15 @@ import path from 'node:path';
 import { ExternalSorter } from '../core/external-sort.js';
 import { mapOutputKey } from '../core/layout.js';
 import { PartitionedFileWriter } from '../core/map-output.js';
-import { countLines } from '../core/byte-sort-buffer.js';
 import { encodeLines } from '../core/records.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
-import { readSplitLines } from '../core/splits.js';
+import { countLineFeeds } from '../core/line-ends.js';
+import { readSplitBytes, readSplitLines } from '../core/splits.js';
 import { DEFAULT_RESUME, resumingRange } from './resume-range.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
 import { makeCombiner } from './combiner.js';
 import { pumpStep } from './pump.js';
+import { readsBytes } from './step/index.js';
 import { keyFieldHooks } from './key-field-step.js';
 import { compressesOutput, openPartWriter } from './part-writer.js';
 import { RepeatAggregator } from './repeat-aggregator.js';
@@ -58,17 +59,28 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       signal: a.signal,
     });
   a.progress.total = split.end - split.start;
-  const input = (async function* () {
+  // Counted as the mapper sees them: records and bytes after the line ends became '\n'.
+  // Progress moves once the step took the batch, so it counts what the mapper consumed.
+  const lineInput = async function* (): AsyncIterable<string[]> {
     for await (const lines of readSplitLines(split, fetchRange)) {
       add(c(Counters.MAP_INPUT_RECORDS), lines.length);
       let bytes = lines.length;
       for (const l of lines) bytes += l.length;
       add(c(Counters.MAP_INPUT_BYTES), bytes);
       yield lines;
-      // Resumed once the step took the batch: progress counts what the mapper consumed.
       a.progress.done += bytes;
     }
-  })();
+  };
+  // An executable (or `cat`) reads the split's bytes as fetched: whole '\n'-ended lines, never decoded.
+  const byteInput = async function* (): AsyncIterable<Buffer> {
+    for await (const block of readSplitBytes(split, fetchRange)) {
+      add(c(Counters.MAP_INPUT_RECORDS), countLineFeeds(block));
+      add(c(Counters.MAP_INPUT_BYTES), block.length);
+      yield block;
+      a.progress.done += block.length;
+    }
+  };
+  const input = readsBytes(a.step.mapper) ? byteInput() : lineInput();
   const key = mapOutputKey(job.jobId, task.taskId, task.attempt);
   const localFile = path.join(a.workDir, 'map-output');
   const countOutput = (batch: string[]) => {
@@ -79,7 +91,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   };
 
   const countOutputBytes = (block: Buffer) => {
-    add(c(Counters.MAP_OUTPUT_RECORDS), countLines(block));
+    add(c(Counters.MAP_OUTPUT_RECORDS), countLineFeeds(block));
     add(c(Counters.MAP_OUTPUT_BYTES), block.length);
   };
 

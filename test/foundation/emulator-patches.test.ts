@@ -129,6 +129,37 @@ describe('the emulator patches keep DynamoDB transactions and SQS semantics', ()
     expect(index.Items?.map((x) => String(x.pk))).toEqual([pk(0), pk(1), pk(2)]);
   });
 
+
+  it('a projected Query returns exactly the named paths (nested, list elements, missing ones), and the stored items stay whole', async () => {
+    const pk = `JOB#proj-${randomBytes(4).toString('hex')}`;
+    const full = (i: number) => ({
+      pk,
+      sk: `TASK#m-${i}`,
+      taskId: `m-${i}`,
+      index: i,
+      output: { key: `tmp/${i}`, offsets: [0, i, 2 * i] },
+      history: [{ attempt: 1, requests: { 'S3.GetObject': 1 } }],
+      'we[ird': 'x',
+    });
+    for (const i of [2, 0, 1]) await c.doc.send(new PutCommand({ TableName: TableName(), Item: full(i) }));
+    const query = (projection: string, names: Record<string, string>) =>
+      c.doc.send(
+        new QueryCommand({
+          TableName: TableName(),
+          KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
+          ExpressionAttributeValues: { ':p': pk, ':s': 'TASK#m-' },
+          ProjectionExpression: projection,
+          ExpressionAttributeNames: names,
+          ConsistentRead: true,
+        }),
+      );
+    const top = await query('#t, #i, #o, #n', { '#t': 'taskId', '#i': 'index', '#o': 'output', '#n': 'nothing' });
+    expect(top.Items).toEqual([0, 1, 2].map((i) => ({ taskId: `m-${i}`, index: i, output: { key: `tmp/${i}`, offsets: [0, i, 2 * i] } })));
+    const nested = await query('#o.#k, #o.offsets[1], history[0].#a, #w', { '#o': 'output', '#k': 'key', '#a': 'attempt', '#w': 'we[ird' });
+    expect(nested.Items).toEqual([0, 1, 2].map((i) => ({ output: { key: `tmp/${i}`, offsets: [i] }, history: [{ attempt: 1 }], 'we[ird': 'x' })));
+    const whole = await c.doc.send(new QueryCommand({ TableName: TableName(), KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk }, ConsistentRead: true }));
+    expect(whole.Items).toEqual([0, 1, 2].map(full));
+  });
   it('SQS delivers each message once while hidden, and again after its visibility timeout', async () => {
     const url = (await c.sqs.send(new GetQueueUrlCommand({ QueueName: names.tasksQueue }))).QueueUrl as string;
     const bodies = Array.from({ length: 10 }, (_, i) => `m-${i}`);

@@ -205,11 +205,18 @@ describe('Hadoop Streaming jobs', () => {
   it("strips CR-LF and lone CR line ends as Hadoop's LineReader does", async () => {
     const text = Buffer.from('dos 1\r\ndos 2\r\nmac 1\rmac 2\r\rmixed\n\r\nlast\r', 'latin1');
     s.file('crlf/in.txt', text);
-    const out = s.path('out-crlf');
-    await run('-i', 'crlf/in.txt', '-o', out, '-m', 'cat', '-R', '0');
-    const got = Buffer.concat(parts(out)).toString('latin1');
-    expect(got).not.toContain('\r');
-    expect(got.split('\n').slice(0, -1)).toEqual(['dos 1', 'dos 2', 'mac 1', 'mac 2', '', 'mixed', '', 'last']);
+    const records = ['dos 1', 'dos 2', 'mac 1', 'mac 2', '', 'mixed', '', 'last'];
+    // `cat` is the in-process identity (lines as strings); `/bin/cat` is a process reading the split's bytes.
+    for (const [mapper, out] of [['cat', 'out-crlf'], ['/bin/cat', 'out-crlf-exe']] as const) {
+      const r = await run('-i', 'crlf/in.txt', '-o', s.path(out), '-m', mapper, '-R', '0', '--json');
+      const got = Buffer.concat(parts(s.path(out))).toString('latin1');
+      expect(got).not.toContain('\r');
+      expect(got.split('\n').slice(0, -1), mapper).toEqual(records);
+      // Counted as the mapper read them: each record ended by one '\n'.
+      const job = await access.jobs.get(resultEvent(r.stdout).jobId as string);
+      expect(job?.counters['mapreduce.MAP_INPUT_RECORDS'], mapper).toBe(records.length);
+      expect(job?.counters['mapreduce.MAP_INPUT_BYTES'], mapper).toBe(records.join('\n').length + 1);
+    }
   });
 
   it('a mapper that dumps its environment sees the Hadoop task variables, jobconf keys and --cmdenv', async () => {

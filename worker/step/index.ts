@@ -26,6 +26,16 @@ import type { RunningStep, StepContext } from './types.js';
 export type { PairSink, RunningStep, StepContext, StepResult, StepRole } from './types.js';
 
 /**
+ * True when the step is best fed bytes (whole '\n'-ended lines, `RunningStep.writeBytes`):
+ * a command line, an executable's stdin or the identity `cat` (which hands bytes on, or
+ * has them decoded once by worker/pump.ts). Modules read latin1 line strings, which the
+ * split reader cuts directly.
+ */
+export function readsBytes(step: Step): boolean {
+  return typeof step === 'string';
+}
+
+/**
  * Start a mapper, reducer or combiner for one attempt: a command line string runs as a
  * Hadoop-Streaming executable, `{ module }` runs the module's `map`/`reduce`/`combine`
  * export in-process; `cat` hands its input on without a process (./identity.ts). Rejects with PoisonTaskError when the program or export is missing.
