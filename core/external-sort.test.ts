@@ -96,11 +96,12 @@ describe('ExternalSorter', () => {
     [3, true],
     [3, false],
   ] as const) {
-    it(`without a combiner sorts and partitions every line (R=${R}, counting ${countRepeats}), spilling with a tiny buffer`, async () => {
+    for (const bytes of [false, true])
+    it(`without a combiner sorts and partitions every line (R=${R}, counting ${countRepeats}, bytes ${bytes}), spilling with a tiny buffer`, async () => {
       const rnd = prng(R);
       const lines = mapOutput(rnd, 1500);
       const { sorter, parts, order } = await runSorter(
-        { numPartitions: R, bufferBytes: 1024, spillDir: dir, countRepeats },
+        { numPartitions: R, bufferBytes: 1024, spillDir: dir, countRepeats, bytes },
         lines,
         rnd,
       );
@@ -166,6 +167,7 @@ describe('ExternalSorter', () => {
       bufferBytes: 2048,
       spillDir: dir,
       combiner: { kind: 'stream', fn: streamSum },
+      bytes: true, // the byte buffer, its lines decoded for the combiner
     };
     const { sorter, parts } = await runSorter(opts, lines, rnd);
     expect(sorter.stats.spills).toBeGreaterThan(0);

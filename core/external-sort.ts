@@ -36,6 +36,12 @@ export interface SortOptions {
   partitionOf?: (line: string, numPartitions: number) => number;
   /** Total-order split points to route keys by (see SortBuffer). */
   splitPoints?: readonly string[];
+  /**
+   * Hold records that rarely repeat as bytes (`ByteSortBuffer`) instead of line strings.
+   * Off by default: measured at load 6–21 it cost more worker CPU than the strings
+   * (docs/performance.md, "The map side on bytes"); MR_MAP_SIDE_BYTES=true turns it on.
+   */
+  bytes?: boolean;
 }
 
 interface Run {
@@ -70,8 +76,8 @@ export class ExternalSorter {
 
   constructor(private readonly opts: SortOptions) {
     const counting = opts.countRepeats ?? true;
-    if (!opts.partitionOf) this.bytes = new ByteSortBuffer({ numPartitions: opts.numPartitions, splitPoints: opts.splitPoints });
-    if (opts.partitionOf || counting) {
+    if (opts.bytes && !opts.partitionOf) this.bytes = new ByteSortBuffer({ numPartitions: opts.numPartitions, splitPoints: opts.splitPoints });
+    if (!this.bytes || counting) {
       this.strings = new SortBuffer({
         numPartitions: opts.numPartitions,
         countRepeats: counting,

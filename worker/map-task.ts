@@ -96,6 +96,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   };
 
   const hooks = keyFieldHooks(a.step);
+  const bytes = a.settings.mapSideBytes === true;
   if (job.numReduces === 0) {
     // Map-only: the mapper's output, in order, is the final part file.
     const out = openPartWriter(localFile, compressesOutput(a.step));
@@ -109,8 +110,9 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
         await out.write(encodeLines(hooks.mapOnlyOutput ? hooks.mapOnlyOutput(batch) : batch));
       },
       // Without a key-field rewrite the mapper's bytes are the part's bytes.
-      sinkBytes: hooks.mapOnlyOutput
-        ? undefined
+      sinkBytes:
+        !bytes || hooks.mapOnlyOutput
+          ? undefined
         : async (block) => {
             countOutputBytes(block);
             await out.write(block);
@@ -136,6 +138,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     spillDir: a.workDir,
     combiner,
     partitionOf: hooks.partitionOf,
+    bytes,
     splitPoints: job.splitPointsKey ? await loadSplitPoints(s, job.splitPointsKey) : job.splitPoints,
   });
   const aggregator =
@@ -157,7 +160,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       // Records stay bytes from the mapper's stdout to the sort buffer (unless a key-field
       // rewrite or the module aggregator needs line strings).
       sinkBytes:
-        aggregator || hooks.toShuffle
+        !bytes || aggregator || hooks.toShuffle
           ? undefined
           : (block) => {
               countOutputBytes(block);
