@@ -36,6 +36,11 @@ export interface WorkerSettings {
    * code blocks the worker; on unless false (MR_LEASE_KEEPER=false).
    */
   readonly leaseKeeper?: boolean;
+  /**
+   * Keep map output as bytes from the mapper's stdout to the map output file
+   * (core/byte-sort-buffer.ts); off unless MR_MAP_SIDE_BYTES=true, until it measures faster.
+   */
+  readonly mapSideBytes?: boolean;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -124,6 +129,7 @@ export function workerSettingsFromEnv(env: Env = process.env, tmp = '/tmp'): Wor
     sortBufferBytes: num(env, 'MR_SORT_BUFFER_BYTES', 128 * MIB),
     scratchDir: env.MR_SCRATCH_DIR || `${tmp}/mapreduce-worker`,
     leaseKeeper: env.MR_LEASE_KEEPER !== 'false',
+    mapSideBytes: env.MR_MAP_SIDE_BYTES === 'true',
   };
 }
 

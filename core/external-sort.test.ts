@@ -2,9 +2,11 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { linesOf } from './byte-merge.js';
 import { ExternalSorter, type GroupCombiner, type SortOptions, type StreamCombiner } from './external-sort.js';
 import { groupBatches } from './merge.js';
 import { partitionOf } from './partition.js';
+import type { SortedBatch } from './map-output.js';
 import { keyOf } from './records.js';
 import { mulberry32 as prng } from './prng.js';
 
@@ -29,6 +31,9 @@ function mapOutput(rnd: () => number, n: number): string[] {
   });
 }
 
+/** A sorted batch's lines (byte blocks decoded). */
+const linesIn = (b: SortedBatch): string[] => (Array.isArray(b) ? b : linesOf(b.bytes));
+
 /** Feed lines in random batches, finish, and return what was written per partition. */
 async function runSorter(opts: SortOptions, lines: string[], rnd: () => number) {
   const sorter = new ExternalSorter(opts);
@@ -42,7 +47,7 @@ async function runSorter(opts: SortOptions, lines: string[], rnd: () => number) 
   await sorter.finish(async (p, sorted) => {
     order.push(p);
     const out: string[] = [];
-    for await (const b of sorted) out.push(...b);
+    for await (const b of sorted) out.push(...linesIn(b));
     parts[p] = out;
   });
   return { sorter, parts, order };
@@ -91,11 +96,12 @@ describe('ExternalSorter', () => {
     [3, true],
     [3, false],
   ] as const) {
-    it(`without a combiner sorts and partitions every line (R=${R}, counting ${countRepeats}), spilling with a tiny buffer`, async () => {
+    for (const bytes of [false, true])
+    it(`without a combiner sorts and partitions every line (R=${R}, counting ${countRepeats}, bytes ${bytes}), spilling with a tiny buffer`, async () => {
       const rnd = prng(R);
       const lines = mapOutput(rnd, 1500);
       const { sorter, parts, order } = await runSorter(
-        { numPartitions: R, bufferBytes: 1024, spillDir: dir, countRepeats },
+        { numPartitions: R, bufferBytes: 1024, spillDir: dir, countRepeats, bytes },
         lines,
         rnd,
       );
@@ -161,6 +167,7 @@ describe('ExternalSorter', () => {
       bufferBytes: 2048,
       spillDir: dir,
       combiner: { kind: 'stream', fn: streamSum },
+      bytes: true, // the byte buffer, its lines decoded for the combiner
     };
     const { sorter, parts } = await runSorter(opts, lines, rnd);
     expect(sorter.stats.spills).toBeGreaterThan(0);
@@ -213,7 +220,7 @@ describe('ExternalSorter', () => {
     const seen: [number, number][] = [];
     await sorter.finish(async (p, sorted) => {
       let n = 0;
-      for await (const b of sorted) n += b.length;
+      for await (const b of sorted) n += linesIn(b).length;
       seen.push([p, n]);
     });
     expect(seen).toEqual([

@@ -1,17 +1,21 @@
 /**
  * The map-side sort: partitions map output, sorts it by key, combines it, spills
  * sorted runs to disk when the buffer is full, and merges everything per partition at
- * the end. The in-memory buffer (`SortBuffer`) counts repeated lines while they repeat
- * and holds plain per-partition lists otherwise; a combiner runs over each sorted run,
- * like Hadoop.
+ * the end. The in-memory buffer counts repeated lines while they repeat (`SortBuffer`,
+ * strings) and otherwise holds them as bytes (`ByteSortBuffer`: arena chunks and index
+ * arrays); key-field partitioners keep the string buffer throughout. Spill runs are
+ * merged as bytes (`mergeSortedBytes`); a combiner runs over each sorted run, like
+ * Hadoop, on decoded lines.
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MapReduceError } from './errors.js';
-import { PartitionedFileWriter, readPartition } from './map-output.js';
-import { combineGroups, mergeSorted } from './merge.js';
-import { detach, hasKey, valueAfterKey } from './records.js';
+import { linesOf, mergeSortedBytes } from './byte-merge.js';
+import { ByteSortBuffer } from './byte-sort-buffer.js';
+import { PartitionedFileWriter, readPartitionBytes, type SortedBatch } from './map-output.js';
+import { combineGroups } from './merge.js';
+import { detach, encodeLines, hasKey, valueAfterKey } from './records.js';
 import { SortBuffer } from './sort-buffer.js';
 
 /** Combines one key's values; returns output LINES (`key\tvalue`) whose keys must be unchanged. */
@@ -32,6 +36,12 @@ export interface SortOptions {
   partitionOf?: (line: string, numPartitions: number) => number;
   /** Total-order split points to route keys by (see SortBuffer). */
   splitPoints?: readonly string[];
+  /**
+   * Hold records that rarely repeat as bytes (`ByteSortBuffer`) instead of line strings.
+   * Off by default: measured at load 6–21 it cost more worker CPU than the strings
+   * (docs/performance.md, "The map side on bytes"); MR_MAP_SIDE_BYTES=true turns it on.
+   */
+  bytes?: boolean;
 }
 
 interface Run {
@@ -52,7 +62,12 @@ export class ExternalSorter {
    * single line that never needed combining is not counted).
    */
   readonly stats = { spilledRecords: 0, spills: 0, combineInputRecords: 0, combineOutputRecords: 0 };
-  private readonly buffer: SortBuffer;
+  /** The string buffer: while repeats are counted, or for a key-field partitioner. */
+  private readonly strings: SortBuffer | undefined;
+  /** The byte buffer: once counting stopped (or was never on), unless a key-field partitioner. */
+  private readonly bytes: ByteSortBuffer | undefined;
+  /** True while lines go to `strings`. */
+  private stringMode: boolean;
   private readonly runs: Run[] = [];
   private readonly group: GroupCombiner | undefined;
   private readonly stream: StreamCombiner | undefined;
@@ -60,12 +75,19 @@ export class ExternalSorter {
   private finished = false;
 
   constructor(private readonly opts: SortOptions) {
-    this.buffer = new SortBuffer({
-      numPartitions: opts.numPartitions,
-      countRepeats: opts.countRepeats,
-      partitionOf: opts.partitionOf,
-      splitPoints: opts.splitPoints,
-    });
+    const counting = opts.countRepeats ?? true;
+    if (opts.bytes && !opts.partitionOf) this.bytes = new ByteSortBuffer({ numPartitions: opts.numPartitions, splitPoints: opts.splitPoints });
+    if (!this.bytes || counting) {
+      this.strings = new SortBuffer({
+        numPartitions: opts.numPartitions,
+        countRepeats: counting,
+        partitionOf: opts.partitionOf,
+        splitPoints: opts.splitPoints,
+        // The counted lines move to the byte buffer, in the order the plain lists would hold them.
+        onStopCounting: this.bytes ? (lines, counts) => this.moveCounted(lines, counts) : undefined,
+      });
+    }
+    this.stringMode = this.strings !== undefined;
     this.group = opts.combiner?.kind === 'group' ? opts.combiner.fn : undefined;
     this.stream = opts.combiner?.kind === 'stream' ? opts.combiner.fn : undefined;
   }
@@ -79,11 +101,52 @@ export class ExternalSorter {
     return this.addFrom(lines, 0);
   }
 
+  /**
+   * Buffer whole '\n'-ended lines given as bytes (the same as `add` of those lines). The
+   * block is copied; the caller may reuse it once the returned promise (if any) resolved.
+   */
+  addBytes(block: Buffer): Promise<void> | void {
+    if (this.finished) throw new MapReduceError('ExternalSorter: add after finish');
+    if (this.stringMode) return this.addFrom(linesOf(block), 0);
+    return this.addBytesFrom(block, 0);
+  }
+
   private addFrom(lines: string[], start: number): Promise<void> | void {
+    if (!this.stringMode) return start < lines.length ? this.addBytesFrom(encodeLines(start > 0 ? lines.slice(start) : lines), 0) : undefined;
+    const buffer = this.strings!;
     const limit = this.opts.bufferBytes;
-    const next = this.buffer.add(lines, start, limit);
-    if (this.buffer.bytes > limit) return this.spill().then(() => this.addFrom(lines, next));
+    const next = buffer.add(lines, start, limit);
+    // Counting stopped: its lines moved to the byte buffer, which takes the rest.
+    if (this.bytes && !buffer.counting) this.stringMode = false;
+    if (this.bufferedBytes > limit) return this.spill().then(() => this.addFrom(lines, next));
     if (next < lines.length) return this.addFrom(lines, next);
+  }
+
+  private addBytesFrom(block: Buffer, from: number): Promise<void> | void {
+    const buffer = this.bytes!;
+    const limit = this.opts.bufferBytes;
+    const next = buffer.add(block, from, limit);
+    if (buffer.bytes > limit) return this.spill().then(() => this.addBytesFrom(block, next));
+    if (next < block.length) return this.addBytesFrom(block, next);
+  }
+
+  private get bufferedBytes(): number {
+    return (this.strings?.bytes ?? 0) + (this.bytes?.bytes ?? 0);
+  }
+
+  /** The counted lines, as the plain lists would have held them, into the byte buffer (past its limit if need be). */
+  private moveCounted(lines: readonly string[], counts: readonly number[]): void {
+    const out: string[] = [];
+    for (let i = 0; i < lines.length; i++) for (let n = counts[i]!; n > 0; n--) out.push(lines[i]!);
+    if (out.length > 0) this.bytes!.add(encodeLines(out), 0, Infinity);
+  }
+
+  /** The buffered records as R sorted streams; the buffer starts afresh. At most one of the two buffers holds records. */
+  private takeBuffered(reuseBlocks: boolean): AsyncIterable<SortedBatch>[] {
+    const strings = this.strings && !this.strings.isEmpty ? this.strings.take() : undefined;
+    // A window that ended without repeats paying off leaves the string buffer not counting: bytes from now on.
+    if (this.bytes && this.strings && !this.strings.counting) this.stringMode = false;
+    return strings ?? this.bytes?.take({ reuseBlocks }) ?? this.strings!.take();
   }
 
   /** Run the group combiner on one key's lines; validates that keys are unchanged. */
@@ -111,8 +174,9 @@ export class ExternalSorter {
 
   /** Write the buffer as one sorted (and combined) run file. */
   private async spill(): Promise<void> {
-    if (this.buffer.isEmpty) return;
-    const sorted = this.buffer.take();
+    if ((this.strings?.isEmpty ?? true) && (this.bytes?.isEmpty ?? true)) return;
+    // The writer (or the combiner's decode) takes each block before asking for the next.
+    const sorted = this.takeBuffered(true);
     const path = join(this.opts.spillDir, `spill-${this.id}-${this.runs.length}.run`);
     const writer = new PartitionedFileWriter(path, this.opts.numPartitions);
     try {
@@ -134,32 +198,36 @@ export class ExternalSorter {
    * Emit every partition 0..R-1 in order through `write` (empty ones as empty streams):
    * the buffer merged with all spill runs in key order, combined again on the way.
    */
-  async finish(write: (partition: number, sorted: AsyncIterable<string[]>) => Promise<void>): Promise<void> {
+  async finish(write: (partition: number, sorted: AsyncIterable<SortedBatch>) => Promise<void>): Promise<void> {
     if (this.finished) throw new MapReduceError('ExternalSorter: finish called twice');
     this.finished = true;
-    const sorted = this.buffer.take();
+    // The final merge holds a block while other sources go on: fresh blocks then. (`write`
+    // must take each batch before asking for the next, as PartitionedFileWriter does.)
+    const sorted = this.takeBuffered(this.runs.length === 0);
     for (let p = 0; p < sorted.length; p++) {
       const buffered = sorted[p]!;
       if (this.runs.length === 0) {
         await write(p, this.combined(buffered));
         continue;
       }
-      const sources = this.runs.map((r) => readPartition(r.path, r.offsets, p));
-      sources.push(buffered);
-      const merged = mergeSorted(sources);
+      const sources = this.runs.map((r) => readPartitionBytes(r.path, r.offsets, p));
+      sources.push(asBytes(buffered));
+      // Equal keys in run order, the buffer last (as the string merge had them).
+      const merged = mergeSortedBytes(sources);
       // A key's lines from different runs meet here, so combine once more.
       await write(p, this.combined(merged));
     }
   }
 
-  /** Pass a sorted stream through the combiner, if there is one, counting records. */
-  private combined(sorted: AsyncIterable<string[]>): AsyncIterable<string[]> {
-    if (this.group) return combineGroups(sorted, (k, l) => this.combine(k, l));
-    const fn = this.stream;
-    if (!fn) return sorted;
+  /** Pass a sorted stream through the combiner, if there is one, counting records (lines are decoded for it). */
+  private combined(sorted: AsyncIterable<SortedBatch>): AsyncIterable<SortedBatch> {
+    if (!this.group && !this.stream) return sorted;
+    const lines = asLines(sorted);
+    if (this.group) return combineGroups(lines, (k, l) => this.combine(k, l));
+    const fn = this.stream!;
     const stats = this.stats;
     async function* counted(): AsyncIterable<string[]> {
-      for await (const b of sorted) {
+      for await (const b of lines) {
         stats.combineInputRecords += b.length;
         yield b;
       }
@@ -178,4 +246,14 @@ export class ExternalSorter {
     const runs = this.runs.splice(0);
     await Promise.all(runs.map((r) => rm(r.path, { force: true })));
   }
+}
+
+/** Sorted batches as line strings (blocks decoded once each). */
+async function* asLines(sorted: AsyncIterable<SortedBatch>): AsyncIterable<string[]> {
+  for await (const b of sorted) yield Array.isArray(b) ? b : linesOf(b.bytes);
+}
+
+/** Sorted batches as bytes of whole lines (string batches encoded once each). */
+async function* asBytes(sorted: AsyncIterable<SortedBatch>): AsyncIterable<Buffer> {
+  for await (const b of sorted) yield Array.isArray(b) ? encodeLines(b) : b.bytes;
 }

@@ -8,8 +8,12 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
+import type { ByteLines } from './byte-sort-buffer.js';
 import { MapReduceError } from './errors.js';
 import { readLineBatches } from './records.js';
+
+/** Sorted records: a batch of line strings, or whole '\n'-ended lines as bytes. */
+export type SortedBatch = string[] | ByteLines;
 
 /** Lines are gathered into buffers of this size before a write: one syscall per few lines would dominate. */
 const STAGE_BYTES = 1024 * 1024;
@@ -63,7 +67,7 @@ export class PartitionedFileWriter {
    * Append partition `partition`'s lines. Must be called in partition order; partitions
    * skipped over are recorded as empty.
    */
-  async writePartition(partition: number, sorted: AsyncIterable<string[]> | Iterable<string[]>): Promise<void> {
+  async writePartition(partition: number, sorted: AsyncIterable<SortedBatch> | Iterable<SortedBatch>): Promise<void> {
     if (this.closed)
       throw new MapReduceError('PartitionedFileWriter: write after close', { context: { path: this.path } });
     const next = this.offsets.length - 1;
@@ -79,6 +83,10 @@ export class PartitionedFileWriter {
     }
     while (this.offsets.length - 1 < partition) this.offsets.push(this.bytes);
     for await (const batch of sorted) {
+      if (!Array.isArray(batch)) {
+        await this.writeBytes(batch);
+        continue;
+      }
       if (batch.length === 0) continue;
       const text = batch.join('\n');
       // latin1 writes one byte per char, so chars are bytes; +1 for the last line's '\n'.
@@ -94,6 +102,20 @@ export class PartitionedFileWriter {
       this.stage[this.staged++] = 0x0a;
     }
     this.offsets.push(this.bytes);
+  }
+
+  /** Whole lines as bytes, copied into the staging buffer (the caller may reuse its block once this returns). */
+  private async writeBytes(b: ByteLines): Promise<void> {
+    const n = b.bytes.length;
+    if (n === 0) return;
+    this.bytes += n;
+    this.records += b.lines;
+    if (this.stage && this.staged + n > this.stage.length) await this.flush();
+    if (!this.stage) {
+      this.stage = Buffer.allocUnsafe(Math.max(n, this.nextStageBytes));
+      this.nextStageBytes = Math.min(STAGE_BYTES, 2 * this.nextStageBytes);
+    }
+    this.staged += b.bytes.copy(this.stage, this.staged);
   }
 
   /** Finish the file. Returns R+1 offsets, total bytes and records. */
@@ -166,6 +188,21 @@ export function readFileRange(
   });
   return readLineBatches(stream);
 }
+
+/** The raw bytes of one partition of a file written by PartitionedFileWriter (whole lines, for the byte merge). */
+export function readPartitionBytes(
+  path: string,
+  offsets: readonly number[],
+  partition: number,
+  opts: { highWaterMark?: number } = {},
+): AsyncIterable<Buffer> {
+  const start = offsets[partition]!;
+  const end = offsets[partition + 1]!;
+  if (end <= start) return emptyBytes();
+  return createReadStream(path, { start, end: end - 1, highWaterMark: opts.highWaterMark ?? 256 * 1024 });
+}
+
+async function* emptyBytes(): AsyncIterable<Buffer> {}
 
 /** Batches of one partition of a file written by PartitionedFileWriter. */
 export function readPartition(

@@ -9,6 +9,8 @@
  * line would cost more than the work done on the line.
  */
 
+import { orderByDigits } from './byte-sort.js';
+
 const TAB = 9;
 const NL = 10;
 
@@ -204,23 +206,7 @@ function prefixOrder(lines: readonly string[]): PrefixOrder | undefined {
     }
   }
   if (wide > 0xff) return undefined;
-  let order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  let next = new Uint32Array(n);
-  const count = new Uint32Array(65537);
-  // Least significant digit first; each counting pass is stable.
-  for (let d = 2; d >= 0; d--) {
-    const dg = digits[d];
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[dg[i]! + 1]!++;
-    for (let k = 0; k < 65536; k++) count[k + 1]! += count[k]!;
-    for (let i = 0; i < n; i++) {
-      const j = order[i]!;
-      next[count[dg[j]!]!++] = j;
-    }
-    [order, next] = [next, order];
-  }
-  return { order, digits };
+  return { order: orderByDigits(digits), digits };
 }
 
 /** Calls `run(from, to)` for each run of 2 or more equal prefixes in `p.order`. */

@@ -38,6 +38,12 @@ export interface SortBufferOptions {
    * (core/total-order.ts) instead of hashing it; numPartitions must exceed their count.
    */
   readonly splitPoints?: readonly string[];
+  /**
+   * When counting stops, hand the counted lines (distinct lines in first-arrival order,
+   * each with its count) to this instead of the plain lists: the byte sort buffer takes
+   * over (core/external-sort.ts).
+   */
+  readonly onStopCounting?: (lines: readonly string[], counts: readonly number[]) => void;
 }
 
 /** Map output lines buffered by partition; see the module comment. */
@@ -56,6 +62,7 @@ export class SortBuffer {
   private readonly R: number;
   private readonly partitionOf: ((line: string, numPartitions: number) => number) | undefined;
   private readonly splitPoints: readonly string[] | undefined;
+  private readonly onStopCounting: SortBufferOptions['onStopCounting'];
 
   constructor(opts: SortBufferOptions) {
     if (!Number.isInteger(opts.numPartitions) || opts.numPartitions < 1) {
@@ -67,6 +74,7 @@ export class SortBuffer {
       throw new RangeError(`${opts.splitPoints.length} split points need more than ${this.R} partitions`);
     }
     this.splitPoints = opts.splitPoints;
+    this.onStopCounting = opts.onStopCounting;
     this.parts = this.emptyParts();
     if (opts.countRepeats ?? true) this.slots = new StringTable();
   }
@@ -129,6 +137,11 @@ export class SortBuffer {
     this.tally = [];
     this.bytes = 0;
     const lines = slots.keys;
+    if (this.onStopCounting) {
+      this.unsafe = false;
+      this.onStopCounting(lines, tally);
+      return;
+    }
     for (let slot = 0; slot < lines.length; slot++) {
       const line = lines[slot]!;
       const list = this.parts[this.partition(line)]!;

@@ -56,9 +56,10 @@ export function workerRestartDelayMs(quickDeaths: number): number {
 
 /**
  * Test hooks passed from the stack's environment to its workers (integration tests only;
- * see services/control-barrier.ts and worker/backup-attempt.ts).
+ * see services/control-barrier.ts and worker/backup-attempt.ts), and MR_MAP_SIDE_BYTES (the
+ * opt-in byte map side, core/config.ts), so that the bench can measure it on a local stack.
  */
-const PASSED_TEST_HOOKS = [CONTROL_BARRIER_ENV];
+const PASSED_TEST_HOOKS = [CONTROL_BARRIER_ENV, 'MR_MAP_SIDE_BYTES'];
 
 /** The package root (where bin/mapreduce.js lives), from source or from dist/. */
 export function packageRoot(): string {

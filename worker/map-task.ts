@@ -90,7 +90,13 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     add(c(Counters.MAP_OUTPUT_BYTES), bytes);
   };
 
+  const countOutputBytes = (block: Buffer) => {
+    add(c(Counters.MAP_OUTPUT_RECORDS), countLineFeeds(block));
+    add(c(Counters.MAP_OUTPUT_BYTES), block.length);
+  };
+
   const hooks = keyFieldHooks(a.step);
+  const bytes = a.settings.mapSideBytes === true;
   if (job.numReduces === 0) {
     // Map-only: the mapper's output, in order, is the final part file.
     const out = openPartWriter(localFile, compressesOutput(a.step));
@@ -103,6 +109,14 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
         countOutput(batch);
         await out.write(encodeLines(hooks.mapOnlyOutput ? hooks.mapOnlyOutput(batch) : batch));
       },
+      // Without a key-field rewrite the mapper's bytes are the part's bytes.
+      sinkBytes:
+        !bytes || hooks.mapOnlyOutput
+          ? undefined
+        : async (block) => {
+            countOutputBytes(block);
+            await out.write(block);
+          },
     });
     const { crc32 } = await out.close();
     const size = await s.blobs.putFile(s.names.bucket, key, localFile, { crc32 });
@@ -124,6 +138,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     spillDir: a.workDir,
     combiner,
     partitionOf: hooks.partitionOf,
+    bytes,
     splitPoints: job.splitPointsKey ? await loadSplitPoints(s, job.splitPointsKey) : job.splitPoints,
   });
   const aggregator =
@@ -142,6 +157,15 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
         countOutput(batch);
         return sorter.add(hooks.toShuffle ? hooks.toShuffle(batch) : batch);
       },
+      // Records stay bytes from the mapper's stdout to the sort buffer (unless a key-field
+      // rewrite or the module aggregator needs line strings).
+      sinkBytes:
+        !bytes || aggregator || hooks.toShuffle
+          ? undefined
+          : (block) => {
+              countOutputBytes(block);
+              return sorter.addBytes(block);
+            },
     });
     if (aggregator) {
       await aggregator.flush();

@@ -13,6 +13,11 @@ export interface PumpOptions {
   /** Line batches, or whole '\n'-ended lines as bytes (decoded here for a step that reads strings). */
   readonly input: AsyncIterable<string[] | Buffer>;
   readonly sink: (batch: string[]) => void | Promise<void>;
+  /**
+   * Takes the output as Buffers of whole '\n'-ended lines instead, when the step can give
+   * them (`RunningStep.byteOutput`: an executable, `cat`); `sink` gets the output otherwise.
+   */
+  readonly sinkBytes?: (block: Buffer) => void | Promise<void>;
   readonly signal: AbortSignal;
 }
 
@@ -34,7 +39,11 @@ export async function pumpStep(o: PumpOptions): Promise<StepResult> {
       await running.end();
     })();
     const drain = (async () => {
-      for await (const batch of running.output) await o.sink(batch);
+      if (o.sinkBytes && running.byteOutput) {
+        for await (const block of running.byteOutput()) await o.sinkBytes(block);
+      } else {
+        for await (const batch of running.output) await o.sink(batch);
+      }
     })();
     const all = Promise.all([feed, drain, running.done]);
     // Whichever side fails first aborts the step, so the others finish instead of waiting forever.

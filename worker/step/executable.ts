@@ -8,6 +8,7 @@ import { finished } from 'node:stream/promises';
 import { programLabel, splitCommandLine } from '../../core/argv.js';
 import { deferred } from '../../core/concurrency.js';
 import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
+import { WholeLineCutter } from '../../core/whole-lines.js';
 import { childEnv } from './child-env.js';
 import { resolveProgram, StderrCapture } from './executable-support.js';
 import { OutputChannel } from './output-channel.js';
@@ -43,7 +44,10 @@ export async function startExecutableStep(command: string, ctx: StepContext): Pr
 }
 
 class ExecutableRun {
-  private readonly channel = new OutputChannel();
+  /** Line batches, or Buffers of whole lines once `byteOutput()` was called (never both). */
+  private readonly channel = new OutputChannel<string[] | Buffer>();
+  /** Set by byteOutput(): stdout cut into blocks of whole lines. */
+  private cutter: WholeLineCutter | undefined;
   private readonly stderr: StderrCapture;
   private lastProgress = Date.now();
   private inputEnded = false;
@@ -91,7 +95,9 @@ class ExecutableRun {
     });
     stdout!.on('data', (chunk: Buffer) => this.onStdout(chunk));
     stdout!.on('end', () => {
-      if (this.carry !== '') this.channel.push([this.carry]); // a last line without '\n' is a record
+      // A last line without '\n' is a record.
+      if (this.carry !== '') this.channel.push([this.carry]);
+      for (const block of this.cutter?.end() ?? []) this.channel.push(block);
       this.carry = '';
     });
     stderr!.on('data', (chunk: Buffer) => this.stderr.write(chunk));
@@ -111,7 +117,12 @@ class ExecutableRun {
       write: (lines) => this.write(lines),
       writeBytes: (bytes) => this.writeBytes(bytes),
       end: () => this.end(),
-      output: this.channel,
+      // Only string batches are pushed unless byteOutput() was called.
+      output: this.channel as AsyncIterable<string[]>,
+      byteOutput: () => {
+        this.cutter ??= new WholeLineCutter();
+        return this.channel as AsyncIterable<Buffer>;
+      },
       done: this.done.promise,
       pid: this.child.pid,
     };
@@ -163,15 +174,19 @@ class ExecutableRun {
 
   private onStdout(chunk: Buffer): void {
     this.progress();
-    const lines = chunk.toString('latin1').split('\n');
-    if (lines.length === 1) {
-      this.carry += lines[0]!;
-      return;
+    if (this.cutter) {
+      for (const block of this.cutter.push(chunk)) this.channel.push(block);
+    } else {
+      const lines = chunk.toString('latin1').split('\n');
+      if (lines.length === 1) {
+        this.carry += lines[0]!;
+        return;
+      }
+      // The carried partial line joins the first line only (not carry + chunk, a copy of the whole chunk).
+      if (this.carry !== '') lines[0] = this.carry + lines[0]!;
+      this.carry = lines.pop()!;
+      this.channel.push(lines);
     }
-    // The carried partial line joins the first line only (not carry + chunk, a copy of the whole chunk).
-    if (this.carry !== '') lines[0] = this.carry + lines[0]!;
-    this.carry = lines.pop()!;
-    this.channel.push(lines);
     if (this.channel.full && !this.outputPaused) {
       this.outputPaused = true;
       this.child.stdout!.pause();

@@ -9,6 +9,8 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { linesOf } from '../../core/byte-merge.js';
+import { encodeLines } from '../../core/records.js';
 import { OutputChannel } from './output-channel.js';
 import type { RunningStep, StepContext, StepResult } from './types.js';
 
@@ -17,9 +19,13 @@ export function isIdentityCommand(command: string, workDir: string): boolean {
   return command.trim() === 'cat' && !existsSync(path.join(workDir, 'cat'));
 }
 
-/** Start an identity step: output = input, batch for batch, with backpressure. */
+/**
+ * Start an identity step: output = input, batch for batch, with backpressure. Lines
+ * written as bytes (`writeBytes`) come out as bytes from `byteOutput()` untouched; the
+ * other pairings are converted once per batch.
+ */
 export function startIdentityStep(ctx: Pick<StepContext, 'signal'>): RunningStep {
-  const channel = new OutputChannel();
+  const channel = new OutputChannel<string[] | Buffer>();
   let aborted: { reason: unknown } | undefined;
   let rejectDone: (reason: unknown) => void = () => {};
   const abortedDone = new Promise<never>((_, reject) => (rejectDone = reject));
@@ -41,11 +47,25 @@ export function startIdentityStep(ctx: Pick<StepContext, 'signal'>): RunningStep
       channel.push(lines.slice());
       await channel.room();
     },
+    async writeBytes(bytes) {
+      if (aborted) throw aborted.reason;
+      channel.push(bytes);
+      await channel.room();
+    },
     async end() {
       if (aborted) throw aborted.reason;
       channel.close();
     },
-    output: channel,
+    output: asLines(channel),
+    byteOutput: () => asBytes(channel),
     done,
   };
+}
+
+async function* asLines(batches: AsyncIterable<string[] | Buffer>): AsyncIterable<string[]> {
+  for await (const b of batches) yield Buffer.isBuffer(b) ? linesOf(b) : b;
+}
+
+async function* asBytes(batches: AsyncIterable<string[] | Buffer>): AsyncIterable<Buffer> {
+  for await (const b of batches) yield Buffer.isBuffer(b) ? b : encodeLines(b);
 }

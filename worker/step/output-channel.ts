@@ -8,8 +8,8 @@ const HIGH_WATER_BATCHES = 8;
  * The queue behind `RunningStep.output`: the producer pushes batches, one consumer
  * iterates. `full` tells the producer to pause; `room()` resolves when it may resume.
  */
-export class OutputChannel implements AsyncIterable<string[]> {
-  private readonly queue: string[][] = [];
+export class OutputChannel<T extends { readonly length: number } = string[]> implements AsyncIterable<T> {
+  private readonly queue: T[] = [];
   private head = 0;
   private closed = false;
   private error: unknown;
@@ -28,7 +28,7 @@ export class OutputChannel implements AsyncIterable<string[]> {
     return this.queue.length - this.head >= HIGH_WATER_BATCHES && !this.discarding && !this.failed;
   }
 
-  push(batch: string[]): void {
+  push(batch: T): void {
     if (this.closed || this.discarding || batch.length === 0) return;
     this.queue.push(batch);
     this.wake();
@@ -76,10 +76,10 @@ export class OutputChannel implements AsyncIterable<string[]> {
     if (this.closed && this.head >= this.queue.length) this.drainedResolve();
   }
 
-  private take(): string[] | undefined {
+  private take(): T | undefined {
     if (this.head >= this.queue.length) return undefined;
     const batch = this.queue[this.head]!;
-    this.queue[this.head++] = [];
+    this.queue[this.head++] = undefined as unknown as T; // let the batch go
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
       this.head = 0;
@@ -89,9 +89,9 @@ export class OutputChannel implements AsyncIterable<string[]> {
     return batch;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<string[]> {
+  [Symbol.asyncIterator](): AsyncIterator<T> {
     return {
-      next: async (): Promise<IteratorResult<string[]>> => {
+      next: async (): Promise<IteratorResult<T>> => {
         for (;;) {
           if (this.failed) throw this.error;
           const batch = this.take();
@@ -102,7 +102,7 @@ export class OutputChannel implements AsyncIterable<string[]> {
           });
         }
       },
-      return: async (): Promise<IteratorResult<string[]>> => {
+      return: async (): Promise<IteratorResult<T>> => {
         this.discarding = true;
         this.queue.length = 0;
         this.head = 0;

@@ -78,6 +78,13 @@ export interface RunningStep {
    */
   readonly output: AsyncIterable<string[]>;
   /**
+   * The same output as whole '\n'-ended lines in Buffers (a last line without '\n' gets
+   * one), for a caller that keeps records as bytes (the map-side sort). Call it instead of
+   * reading `output`, before any output is read; then read only what it returns. Only steps
+   * whose output is bytes already have it (an executable's stdout, the identity `cat`).
+   */
+  byteOutput?(): AsyncIterable<Buffer>;
+  /**
    * Resolves when the step finished successfully and its output was drained; rejects with
    * TaskFailedError (non-zero exit, crash, signal, no-progress timeout, exception in module
    * code), PoisonTaskError (executable not found / not executable / module has no such

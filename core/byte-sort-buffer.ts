@@ -1,0 +1,262 @@
+/**
+ * The map-side sort buffer for records that rarely repeat (a sort, a join, a large
+ * vocabulary), on bytes: map output lines are copied into large arena Buffers and
+ * indexed by typed arrays (chunk, offset, length, key length, partition), so a
+ * buffered record is no JS string and no garbage. Partitioning reads the key bytes
+ * (FNV-1a exactly as `core/partition.ts` over latin1 chars, or the total-order split
+ * points compared as latin1 bytes), the sort orders indexes (core/byte-sort.ts), and
+ * the sorted partitions come out as blocks of whole '\n'-ended lines, copied range by
+ * range. Output order and partitions equal the string `SortBuffer`'s plain mode
+ * (core/sort-buffer.ts), which still serves the counting mode and key-field
+ * partitioners.
+ */
+import { BLOCK_BYTES } from './byte-merge.js';
+import { sortRecordIndexes, type RecordRanges } from './byte-sort.js';
+import { FNV_OFFSET, FNV_PRIME } from './partition.js';
+
+const NL = 0x0a;
+const TAB = 0x09;
+/** The arena's first size (it doubles as needed). */
+const FIRST_ARENA_BYTES = 4 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
+/** Estimated bytes per buffered record besides its line: 5 index entries (with growth slack) and the sort's arrays. */
+const RECORD_OVERHEAD = 32;
+
+/** Whole '\n'-ended lines and how many. */
+export interface ByteLines {
+  readonly bytes: Buffer;
+  readonly lines: number;
+}
+
+export interface ByteSortBufferOptions {
+  readonly numPartitions: number;
+  /** Total order: route keys by these sorted split points (latin1) instead of hashing. */
+  readonly splitPoints?: readonly string[];
+}
+
+/** Map output records by partition, as bytes; see the module comment. */
+export class ByteSortBuffer {
+  /** Estimated bytes held (lines plus per-record overhead). */
+  bytes = 0;
+  /**
+   * The arena: [0, BLOCK_BYTES) is the scratch where sorted lines are gathered into output
+   * blocks (`copyWithin`: no view object per line, as `Buffer#copy` makes one), the
+   * records follow. It doubles when full and is reused by the next fill.
+   */
+  private arena: Buffer = EMPTY;
+  private used = BLOCK_BYTES;
+  private n = 0;
+  private start = new Uint32Array(1024);
+  /** Line length without its '\n'. */
+  private len = new Uint32Array(1024);
+  private keyLen = new Uint32Array(1024);
+  private part = new Uint32Array(1024);
+  /** Set once a key had a byte below '\t' (whole-line order is then not key order). */
+  private unsafe = false;
+  private readonly R: number;
+  private readonly points: Buffer[] | undefined;
+
+  constructor(opts: ByteSortBufferOptions) {
+    if (!Number.isInteger(opts.numPartitions) || opts.numPartitions < 1) {
+      throw new RangeError(`numPartitions must be a positive integer, got ${opts.numPartitions}`);
+    }
+    this.R = opts.numPartitions;
+    if (opts.splitPoints && opts.splitPoints.length >= this.R) {
+      throw new RangeError(`${opts.splitPoints.length} split points need more than ${this.R} partitions`);
+    }
+    this.points = opts.splitPoints?.map((p) => Buffer.from(p, 'latin1'));
+  }
+
+  get isEmpty(): boolean {
+    return this.n === 0;
+  }
+
+  /**
+   * Buffer the lines of `block[from..]` (whole '\n'-ended lines) until the estimate passes
+   * `limitBytes`; returns the offset after the last line taken (block.length when all were).
+   */
+  add(block: Buffer, from: number, limitBytes: number): number {
+    if (block.length > from && block[block.length - 1] !== NL) throw new RangeError('ByteSortBuffer.add: the block must end with a newline');
+    if (from >= block.length || this.bytes > limitBytes) return from;
+    const need = this.used + block.length - from;
+    if (need > this.arena.length) this.grow(need);
+    const at = this.used;
+    block.copy(this.arena, at, from);
+    const taken = this.index(this.arena, at, at + block.length - from, limitBytes);
+    this.used = at + taken;
+    return from + taken;
+  }
+
+  /** A bigger arena (at least `need` bytes), with the bytes held so far. */
+  private grow(need: number): void {
+    const size = Math.max(need, this.arena.length * 2, BLOCK_BYTES + FIRST_ARENA_BYTES);
+    const bigger = Buffer.allocUnsafe(size);
+    if (this.used > BLOCK_BYTES) this.arena.copy(bigger, BLOCK_BYTES, BLOCK_BYTES, this.used);
+    this.arena = bigger;
+  }
+
+  /** Index the lines of arena[from..to) until the estimate passes the limit; returns the bytes indexed. */
+  private index(arena: Buffer, from: number, to: number, limitBytes: number): number {
+    const R = this.R;
+    const points = this.points;
+    let bytes = this.bytes;
+    let unsafe = this.unsafe;
+    let p = from;
+    while (p < to && bytes <= limitBytes) {
+      const nl = arena.indexOf(NL, p);
+      let h = FNV_OFFSET;
+      let k = p;
+      for (; k < nl; k++) {
+        const c = arena[k]!;
+        if (c <= TAB) {
+          if (c === TAB) break;
+          unsafe = true;
+        }
+        h = Math.imul(h ^ c, FNV_PRIME);
+      }
+      let partition = 0;
+      if (points) partition = routeByPoints(points, arena, p, k);
+      else if (R > 1) partition = (h >>> 0) % R;
+      if (this.n === this.start.length) this.growIndex();
+      const i = this.n++;
+      this.start[i] = p;
+      this.len[i] = nl - p;
+      this.keyLen[i] = k - p;
+      this.part[i] = partition;
+      bytes += nl + 1 - p + RECORD_OVERHEAD;
+      p = nl + 1;
+    }
+    this.bytes = bytes;
+    this.unsafe = unsafe;
+    return p - from;
+  }
+
+  private growIndex(): void {
+    const size = this.n * 2;
+    const more = (a: Uint32Array) => {
+      const b = new Uint32Array(size);
+      b.set(a);
+      return b;
+    };
+    this.start = more(this.start);
+    this.len = more(this.len);
+    this.keyLen = more(this.keyLen);
+    this.part = more(this.part);
+  }
+
+  /**
+   * Hand over the buffer as R key-sorted streams of line blocks (each partition sorted
+   * when first read); the buffer starts afresh. Once every stream was read to its end,
+   * the arena and index arrays are reused by the next fill. With `reuseBlocks` each partition's
+   * blocks share one buffer: a block is valid only until the next one is asked for (for
+   * a consumer that copies or decodes each block at once), sparing an allocation per
+   * block (external memory that makes V8 run full GCs).
+   */
+  take(opts: { reuseBlocks?: boolean } = {}): AsyncIterable<ByteLines>[] {
+    const n = this.n;
+    const safe = !this.unsafe;
+    const arena = this.arena;
+    const records: RecordRanges = {
+      buf: arena,
+      start: this.start.subarray(0, n),
+      cmpLen: safe ? this.len.subarray(0, n) : this.keyLen.subarray(0, n),
+    };
+    const len = this.len;
+    // Record indexes by partition, in arrival order (a counting pass).
+    const offsets = new Uint32Array(this.R + 1);
+    const part = this.part;
+    for (let i = 0; i < n; i++) offsets[part[i]! + 1]!++;
+    for (let r = 0; r < this.R; r++) offsets[r + 1]! += offsets[r]!;
+    const byPart = new Uint32Array(n);
+    const fill = offsets.slice(0, this.R);
+    for (let i = 0; i < n; i++) byPart[fill[part[i]!]!++] = i;
+    this.used = BLOCK_BYTES;
+    this.n = 0;
+    this.bytes = 0;
+    this.unsafe = false;
+    // A fresh arena and index arrays while the taken ones are read; once they were read
+    // (before the next fill, as the sorter awaits its spill) the taken ones come back
+    // instead of being allocated and grown anew.
+    const taken = [arena, this.start, this.len, this.keyLen, this.part] as const;
+    this.arena = EMPTY;
+    this.start = new Uint32Array(1024);
+    this.len = new Uint32Array(1024);
+    this.keyLen = new Uint32Array(1024);
+    this.part = new Uint32Array(1024);
+    let pending = this.R;
+    const done = () => {
+      if (--pending > 0 || this.n > 0 || this.arena !== EMPTY) return;
+      [this.arena, this.start, this.len, this.keyLen, this.part] = taken;
+    };
+    const reuse = opts.reuseBlocks ?? false;
+    return Array.from({ length: this.R }, (_, r) =>
+      sortedBlocks(records, len, byPart.subarray(offsets[r]!, offsets[r + 1]!), reuse, done),
+    );
+  }
+}
+
+/** The partition of key `buf[from..to)`: the number of split points ≤ key (as `totalOrderPartition`). */
+function routeByPoints(points: readonly Buffer[], buf: Buffer, from: number, to: number): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareBytes(points[mid]!, buf, from, to) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Unsigned byte order of `a` against `buf[from..to)` (a loop: Buffer#compare's checks cost more on short keys). */
+function compareBytes(a: Buffer, buf: Buffer, from: number, to: number): number {
+  const lb = to - from;
+  const n = a.length < lb ? a.length : lb;
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - buf[from + i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - lb;
+}
+
+/**
+ * One partition's records, sorted when first read, gathered into blocks of whole lines in
+ * the arena's scratch [0, BLOCK_BYTES) (one partition is read at a time). With `reuse` the
+ * scratch itself is handed on (valid until the next block is asked for), else a copy.
+ */
+async function* sortedBlocks(
+  r: RecordRanges,
+  len: Uint32Array,
+  idx: Uint32Array,
+  reuse: boolean,
+  done: () => void,
+): AsyncIterable<ByteLines> {
+  sortRecordIndexes(r, idx);
+  const buf = r.buf;
+  const block = (used: number, lines: number): ByteLines => {
+    const bytes = buf.subarray(0, used);
+    return { bytes: reuse ? bytes : Buffer.from(bytes), lines };
+  };
+  let used = 0;
+  let lines = 0;
+  for (let i = 0; i < idx.length; i++) {
+    const rec = idx[i]!;
+    const s = r.start[rec]!;
+    const n = len[rec]! + 1;
+    if (used + n > BLOCK_BYTES) {
+      if (used > 0) yield block(used, lines);
+      used = 0;
+      lines = 0;
+      if (n > BLOCK_BYTES) {
+        // A line longer than the scratch is a block of its own.
+        yield { bytes: reuse ? buf.subarray(s, s + n) : Buffer.from(buf.subarray(s, s + n)), lines: 1 };
+        continue;
+      }
+    }
+    // copyWithin is native and makes no view object, unlike Buffer#copy for each line.
+    buf.copyWithin(used, s, s + n);
+    used += n;
+    lines++;
+  }
+  if (used > 0) yield block(used, lines);
+  done();
+}

@@ -1,0 +1,128 @@
+/**
+ * Sorting records held as byte ranges (the byte sort buffer's arena, core/byte-sort-buffer.ts)
+ * by index, without a string per record. The order is the string sort buffer's
+ * (core/sort-buffer.ts, core/records.ts `sortByKey`) exactly:
+ *
+ * - when no key holds a byte below '\t' ("safe"), whole lines in unsigned byte order
+ *   (then whole-line order is key order, and equal lines are interchangeable);
+ * - otherwise keys (the bytes before the first tab, or the whole line) in unsigned
+ *   byte order, equal keys in arrival order (the string path's stable index sort).
+ *
+ * How: LSD counting passes over the first 6 compared bytes (three 16-bit digits, a
+ * missing byte as 0, which keeps prefix order consistent with byte order), then a
+ * comparison sort of each run of equal prefixes on the rest (insertion sort for small
+ * runs). Ties are broken by index, so the result never depends on sort stability.
+ */
+
+/** Where the records are: record i is `buf[start[i] .. start[i] + cmpLen[i])` for comparing. */
+export interface RecordRanges {
+  readonly buf: Buffer;
+  readonly start: Uint32Array;
+  /** Bytes compared: the whole line without its '\n' (safe), or the key. */
+  readonly cmpLen: Uint32Array;
+}
+
+/** Below this many records a comparison sort is as fast as the radix passes. */
+const RADIX_MIN = 4096;
+/** Runs of equal prefix up to this long are insertion-sorted. */
+const INSERTION_MAX = 16;
+const PREFIX = 6;
+
+/** Compare records a and b: bytes from `from` on (the prefix before it is equal), then length, then index. */
+function compareFrom(r: RecordRanges, a: number, b: number, from: number): number {
+  const buf = r.buf;
+  const sa = r.start[a]!;
+  const sb = r.start[b]!;
+  const la = r.cmpLen[a]!;
+  const lb = r.cmpLen[b]!;
+  const fa = from < la ? from : la;
+  const fb = from < lb ? from : lb;
+  // Buffer#compare is native: the source range (a) against the target range (b).
+  const d = buf.compare(buf, sb + fb, sb + lb, sa + fa, sa + la);
+  // Equal after `from`: the shorter one first (its missing bytes were padded as 0 in the prefix), then arrival.
+  return d || la - lb || a - b;
+}
+
+/**
+ * Sort the record indexes `idx` (in arrival order) in place into the module's order.
+ * `idx` may be a subarray; `scratch` arrays are allocated as needed.
+ */
+export function sortRecordIndexes(r: RecordRanges, idx: Uint32Array): Uint32Array {
+  const n = idx.length;
+  if (n < 2) return idx;
+  if (n < RADIX_MIN) {
+    if (n <= INSERTION_MAX) insertionSort(r, idx, 0, n, 0);
+    else idx.sort((a, b) => compareFrom(r, a, b, 0));
+    return idx;
+  }
+  // The 6-byte prefix of each record as three 16-bit digits, by position in idx.
+  const digits = [new Uint16Array(n), new Uint16Array(n), new Uint16Array(n)] as const;
+  const { buf, start, cmpLen } = r;
+  for (let i = 0; i < n; i++) {
+    const rec = idx[i]!;
+    const s = start[rec]!;
+    const len = cmpLen[rec]!;
+    for (let d = 0; d < 3; d++) {
+      const hi = 2 * d < len ? buf[s + 2 * d]! : 0;
+      const lo = 2 * d + 1 < len ? buf[s + 2 * d + 1]! : 0;
+      digits[d][i] = (hi << 8) | lo;
+    }
+  }
+  const order = orderByDigits(digits);
+  // Positions back to record indexes; runs of equal prefix sorted on the bytes after it.
+  const [d0, d1, d2] = digits;
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = idx[order[i]!]!;
+  let from = 0;
+  for (let i = 1; i <= n; i++) {
+    if (i < n) {
+      const a = order[i]!;
+      const b = order[from]!;
+      if (d0[a] === d0[b] && d1[a] === d1[b] && d2[a] === d2[b]) continue;
+    }
+    if (i - from > 1) {
+      if (i - from <= INSERTION_MAX) insertionSort(r, out, from, i, PREFIX);
+      else out.subarray(from, i).sort((a, b) => compareFrom(r, a, b, PREFIX));
+    }
+    from = i;
+  }
+  idx.set(out);
+  return idx;
+}
+
+/**
+ * The positions 0..n-1 ordered by three 16-bit digits (most significant first): LSD
+ * counting passes, each stable, so equal digits keep position order. Shared with the
+ * string sort's prefix passes (core/records.ts).
+ */
+export function orderByDigits(digits: readonly [Uint16Array, Uint16Array, Uint16Array]): Uint32Array {
+  const n = digits[0].length;
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let next = new Uint32Array(n);
+  const count = new Uint32Array(65537);
+  for (let d = 2; d >= 0; d--) {
+    const dg = digits[d];
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[dg[i]! + 1]!++;
+    for (let k = 0; k < 65536; k++) count[k + 1]! += count[k]!;
+    for (let i = 0; i < n; i++) {
+      const j = order[i]!;
+      next[count[dg[j]!]!++] = j;
+    }
+    [order, next] = [next, order];
+  }
+  return order;
+}
+
+function insertionSort(r: RecordRanges, a: Uint32Array, from: number, to: number, skip: number): void {
+  for (let i = from + 1; i < to; i++) {
+    const v = a[i]!;
+    let j = i - 1;
+    while (j >= from && compareFrom(r, a[j]!, v, skip) > 0) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = v;
+  }
+}
