@@ -38,7 +38,8 @@ export interface WorkerSettings {
   readonly leaseKeeper?: boolean;
   /**
    * Keep map output as bytes from the mapper's stdout to the map output file
-   * (core/byte-sort-buffer.ts); off unless MR_MAP_SIDE_BYTES=true, until it measures faster.
+   * (core/byte-sort-buffer.ts); on unless false (MR_MAP_SIDE_BYTES=false keeps the string
+   * sort buffer: the same output, more memory; docs/performance.md "The map side on bytes").
    */
   readonly mapSideBytes?: boolean;
 }
@@ -129,7 +130,7 @@ export function workerSettingsFromEnv(env: Env = process.env, tmp = '/tmp'): Wor
     sortBufferBytes: num(env, 'MR_SORT_BUFFER_BYTES', 128 * MIB),
     scratchDir: env.MR_SCRATCH_DIR || `${tmp}/mapreduce-worker`,
     leaseKeeper: env.MR_LEASE_KEEPER !== 'false',
-    mapSideBytes: env.MR_MAP_SIDE_BYTES === 'true',
+    mapSideBytes: env.MR_MAP_SIDE_BYTES !== 'false',
   };
 }
 

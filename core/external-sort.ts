@@ -37,9 +37,9 @@ export interface SortOptions {
   /** Total-order split points to route keys by (see SortBuffer). */
   splitPoints?: readonly string[];
   /**
-   * Hold records that rarely repeat as bytes (`ByteSortBuffer`) instead of line strings.
-   * Off by default: measured at load 6–21 it cost more worker CPU than the strings
-   * (docs/performance.md, "The map side on bytes"); MR_MAP_SIDE_BYTES=true turns it on.
+   * Hold records that rarely repeat as bytes (`ByteSortBuffer`) instead of line strings
+   * (the workers' default; MR_MAP_SIDE_BYTES=false turns it off): the same output in less
+   * memory (docs/performance.md, "The map side on bytes").
    */
   bytes?: boolean;
 }

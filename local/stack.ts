@@ -56,8 +56,8 @@ export function workerRestartDelayMs(quickDeaths: number): number {
 
 /**
  * Test hooks passed from the stack's environment to its workers (integration tests only;
- * see services/control-barrier.ts and worker/backup-attempt.ts), and MR_MAP_SIDE_BYTES (the
- * opt-in byte map side, core/config.ts), so that the bench can measure it on a local stack.
+ * see services/control-barrier.ts and worker/backup-attempt.ts), and MR_MAP_SIDE_BYTES (=false
+ * turns the byte map side off, core/config.ts), so that the bench can compare both on a local stack.
  */
 const PASSED_TEST_HOOKS = [CONTROL_BARRIER_ENV, 'MR_MAP_SIDE_BYTES'];
 

@@ -96,7 +96,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   };
 
   const hooks = keyFieldHooks(a.step);
-  const bytes = a.settings.mapSideBytes === true;
+  const bytes = a.settings.mapSideBytes !== false;
   if (job.numReduces === 0) {
     // Map-only: the mapper's output, in order, is the final part file.
     const out = openPartWriter(localFile, compressesOutput(a.step));
