@@ -88,7 +88,7 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
         job,
         task,
         workDir,
-        settings: { sortBufferBytes: 128 * MIB, scratchDir: dir },
+        settings: { sortBufferBytes: 128 * MIB, scratchDir: dir, mapSideBytes: process.env.MR_MAP_SIDE_BYTES !== 'false' },
         signal: new AbortController().signal,
         progress: { done: 0, total: 0 },
       };
