@@ -70,22 +70,12 @@ export function sortRecordIndexes(r: RecordRanges, idx: Uint32Array): Uint32Arra
   }
   const order = orderByDigits(digits);
   // Positions back to record indexes; runs of equal prefix sorted on the bytes after it.
-  const [d0, d1, d2] = digits;
   const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) out[i] = idx[order[i]!]!;
-  let from = 0;
-  for (let i = 1; i <= n; i++) {
-    if (i < n) {
-      const a = order[i]!;
-      const b = order[from]!;
-      if (d0[a] === d0[b] && d1[a] === d1[b] && d2[a] === d2[b]) continue;
-    }
-    if (i - from > 1) {
-      if (i - from <= INSERTION_MAX) insertionSort(r, out, from, i, PREFIX);
-      else out.subarray(from, i).sort((a, b) => compareFrom(r, a, b, PREFIX));
-    }
-    from = i;
-  }
+  forEachPrefixRun({ order, digits }, (from, to) => {
+    if (to - from <= INSERTION_MAX) insertionSort(r, out, from, to, PREFIX);
+    else out.subarray(from, to).sort((a, b) => compareFrom(r, a, b, PREFIX));
+  });
   idx.set(out);
   return idx;
 }
@@ -124,5 +114,30 @@ function insertionSort(r: RecordRanges, a: Uint32Array, from: number, to: number
       j--;
     }
     a[j + 1] = v;
+  }
+}
+
+/** Records ordered by their first 6 bytes (or latin1 chars), from `orderByDigits`. */
+export interface PrefixOrder {
+  /** Indexes into the records, in order of their 6-char prefix (stable). */
+  readonly order: Uint32Array;
+  /** The prefix digits by index (three 16-bit digits of 2 chars each). */
+  readonly digits: readonly [Uint16Array, Uint16Array, Uint16Array];
+}
+
+/** Calls `run(from, to)` for each run of 2 or more equal prefixes in `p.order`. */
+export function forEachPrefixRun(p: PrefixOrder, run: (from: number, to: number) => void): void {
+  const { order } = p;
+  const [d0, d1, d2] = p.digits;
+  const n = order.length;
+  let start = 0;
+  for (let i = 1; i <= n; i++) {
+    if (i < n) {
+      const a = order[i]!;
+      const b = order[start]!;
+      if (d0[a] === d0[b] && d1[a] === d1[b] && d2[a] === d2[b]) continue;
+    }
+    if (i - start > 1) run(start, i);
+    start = i;
   }
 }

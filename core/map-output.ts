@@ -93,13 +93,9 @@ export class PartitionedFileWriter {
       const n = text.length + 1;
       this.bytes += n;
       this.records += batch.length;
-      if (this.stage && this.staged + n > this.stage.length) await this.flush();
-      if (!this.stage) {
-        this.stage = Buffer.allocUnsafe(Math.max(n, this.nextStageBytes));
-        this.nextStageBytes = Math.min(STAGE_BYTES, 2 * this.nextStageBytes);
-      }
-      this.staged += this.stage.write(text, this.staged, 'latin1');
-      this.stage[this.staged++] = 0x0a;
+      const stage = await this.makeRoom(n);
+      this.staged += stage.write(text, this.staged, 'latin1');
+      stage[this.staged++] = 0x0a;
     }
     this.offsets.push(this.bytes);
   }
@@ -110,12 +106,18 @@ export class PartitionedFileWriter {
     if (n === 0) return;
     this.bytes += n;
     this.records += b.lines;
+    const stage = await this.makeRoom(n);
+    this.staged += b.bytes.copy(stage, this.staged);
+  }
+
+  /** The staging buffer with room for `n` more bytes: flushed when full, allocated lazily and growing. */
+  private async makeRoom(n: number): Promise<Buffer> {
     if (this.stage && this.staged + n > this.stage.length) await this.flush();
     if (!this.stage) {
       this.stage = Buffer.allocUnsafe(Math.max(n, this.nextStageBytes));
       this.nextStageBytes = Math.min(STAGE_BYTES, 2 * this.nextStageBytes);
     }
-    this.staged += b.bytes.copy(this.stage, this.staged);
+    return this.stage;
   }
 
   /** Finish the file. Returns R+1 offsets, total bytes and records. */

@@ -9,7 +9,7 @@
  * line would cost more than the work done on the line.
  */
 
-import { orderByDigits } from './byte-sort.js';
+import { forEachPrefixRun, orderByDigits, type PrefixOrder } from './byte-sort.js';
 
 const TAB = 9;
 const NL = 10;
@@ -178,14 +178,6 @@ export function sortByKey(
   return order.map((i) => lines[i]!);
 }
 
-/** The order of strings by their first 6 chars, from the radix passes; see prefixOrder. */
-interface PrefixOrder {
-  /** Indexes into the strings, in order of their 6-char prefix (stable). */
-  readonly order: Uint32Array;
-  /** The prefix digits by index (three 16-bit digits of 2 chars each). */
-  readonly digits: readonly [Uint16Array, Uint16Array, Uint16Array];
-}
-
 /**
  * Counting-sort passes over three 16-bit digits (the first 6 chars, missing chars as 0,
  * which keeps prefix order consistent with string order). Undefined for strings with
@@ -209,22 +201,6 @@ function prefixOrder(lines: readonly string[]): PrefixOrder | undefined {
   return { order: orderByDigits(digits), digits };
 }
 
-/** Calls `run(from, to)` for each run of 2 or more equal prefixes in `p.order`. */
-function forEachPrefixRun(p: PrefixOrder, run: (from: number, to: number) => void): void {
-  const { order } = p;
-  const [d0, d1, d2] = p.digits;
-  const n = order.length;
-  let start = 0;
-  for (let i = 1; i <= n; i++) {
-    if (i < n) {
-      const a = order[i]!;
-      const b = order[start]!;
-      if (d0[a] === d0[b] && d1[a] === d1[b] && d2[a] === d2[b]) continue;
-    }
-    if (i - start > 1) run(start, i);
-    start = i;
-  }
-}
 
 /**
  * Sort latin1 strings in byte order: the radix passes of prefixOrder, then the native
