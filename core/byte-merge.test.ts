@@ -105,6 +105,30 @@ describe('mergeSortedBytes', () => {
     expect(alone.groups).toBe(1);
   });
 
+  it('with reuseBlocks hands out one buffer, and a consumer that copies each block gets the same bytes', async () => {
+    const rnd = prng(11);
+    // Three sorted sources of ~1 MiB each (several output blocks), with ties across sources.
+    const inputs = Array.from({ length: 3 }, () =>
+      Array.from({ length: 12_000 }, () => `${Math.floor(rnd() * 5000)}\t${'v'.repeat(Math.floor(rnd() * 150))}`).sort(byKeyBytes),
+    );
+    const fresh = await collect(mergeSortedBytes(inputs.map((l) => randomChunks(l, prng(1)))));
+    const copies: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let lines = 0;
+    let groups = 0;
+    for await (const b of mergeSortedBytes(inputs.map((l) => randomChunks(l, prng(1))), { reuseBlocks: true })) {
+      copies.push(Buffer.from(b.bytes));
+      buffers.add(b.bytes.buffer);
+      lines += b.lines;
+      groups += b.groups;
+    }
+    expect(copies.length).toBeGreaterThan(3);
+    expect(buffers.size).toBe(1);
+    expect(Buffer.concat(copies).equals(Buffer.concat(fresh.blocks.map((b) => b.bytes)))).toBe(true);
+    expect(lines).toBe(fresh.count);
+    expect(groups).toBe(fresh.groups);
+  });
+
   it('merges no sources, and empty ones, into nothing', async () => {
     expect((await collect(mergeSortedBytes([]))).blocks).toEqual([]);
     const empty = async function* () {

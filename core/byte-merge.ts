@@ -151,6 +151,8 @@ function siftDown(heap: Cursor[], i: number): void {
 
 /** Fills output blocks with lines and counts them, and the groups (key changes) among them. */
 class BlockBuilder {
+  /** @param reuse hand out the same buffer every time (see `mergeSortedBytes`) */
+  constructor(private readonly reuse: boolean) {}
   private out: Buffer = Buffer.allocUnsafe(BLOCK_BYTES);
   private used = 0;
   private lines = 0;
@@ -223,12 +225,12 @@ class BlockBuilder {
     return p - from;
   }
 
-  /** The block so far (undefined when empty); the next lines go to a fresh buffer. */
+  /** The block so far (undefined when empty); the next lines go to a fresh buffer, or the same one when reused. */
   take(): LineBlock | undefined {
     if (this.used === 0) return undefined;
     const block = { bytes: this.out.subarray(0, this.used), lines: this.lines, groups: this.groups };
     // The last key may live in the taken block's sources: it is only read, never written.
-    this.out = Buffer.allocUnsafe(BLOCK_BYTES);
+    if (!this.reuse) this.out = Buffer.allocUnsafe(BLOCK_BYTES);
     this.used = 0;
     this.lines = 0;
     this.groups = 0;
@@ -241,10 +243,17 @@ class BlockBuilder {
  * byte order with equal keys in source order (as `mergeSorted` does for line strings).
  * When one source's whole buffered run sorts before every other head it is copied in one
  * piece; when one source is left its lines are copied a chunk at a time.
+ *
+ * With `reuseBlocks` every block is the same buffer, valid only until the next block is
+ * asked for: for a consumer that copies or decodes each block at once (a file writer's
+ * staging copy), sparing a fresh 512 KiB of external memory per block.
  */
-export async function* mergeSortedBytes(sources: readonly AsyncIterable<Buffer | Uint8Array>[]): AsyncIterable<LineBlock> {
+export async function* mergeSortedBytes(
+  sources: readonly AsyncIterable<Buffer | Uint8Array>[],
+  opts: { reuseBlocks?: boolean } = {},
+): AsyncIterable<LineBlock> {
   const cursors = sources.map((s, i) => new Cursor(s[Symbol.asyncIterator](), i));
-  const out = new BlockBuilder();
+  const out = new BlockBuilder(opts.reuseBlocks ?? false);
   try {
     // Start every source at once: remote sources then read in parallel.
     const live = await Promise.all(cursors.map((c) => c.load()));

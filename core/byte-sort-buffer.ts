@@ -21,6 +21,52 @@ const FIRST_ARENA_BYTES = 4 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 /** Estimated bytes per buffered record besides its line: 5 index entries (with growth slack) and the sort's arrays. */
 const RECORD_OVERHEAD = 32;
+/** How long a finished buffer's storage waits for the next buffer (a worker's next map attempt) before it is let go. */
+const SPARE_KEEP_MS = 5000;
+
+/** An arena and its index arrays. */
+interface Storage {
+  arena: Buffer;
+  start: Uint32Array<ArrayBuffer>;
+  len: Uint32Array<ArrayBuffer>;
+  keyLen: Uint32Array<ArrayBuffer>;
+  part: Uint32Array<ArrayBuffer>;
+}
+
+/**
+ * The storage of the last released buffer, for the next one: a worker runs map attempts one
+ * after another, and each grew a fresh arena to the sort buffer's size (a copy per doubling)
+ * and left it as garbage: tens of MiB of external memory per attempt, which makes V8 run
+ * full collections (docs/performance.md, "Shuffle-heavy jobs").
+ */
+let spare: Storage | undefined;
+let spareTimer: ReturnType<typeof setTimeout> | undefined;
+
+function keepSpare(s: Storage): void {
+  if (spare && spare.arena.length > s.arena.length) return;
+  spare = s;
+  clearTimeout(spareTimer);
+  spareTimer = setTimeout(releaseSpareSortStorage, SPARE_KEEP_MS);
+  spareTimer.unref();
+}
+
+/** The spare storage if its arena holds at least `need` bytes (it is handed over: none is kept). */
+function takeSpare(need: number): Storage | undefined {
+  const s = spare;
+  if (!s || s.arena.length < need) return undefined;
+  releaseSpareSortStorage();
+  return s;
+}
+
+/**
+ * Let go of the storage kept from the last sort buffer (e.g. before a reduce, which has no
+ * use for it and would otherwise carry the arena's pages in its RSS).
+ */
+export function releaseSpareSortStorage(): void {
+  spare = undefined;
+  clearTimeout(spareTimer);
+  spareTimer = undefined;
+}
 
 /** Whole '\n'-ended lines and how many. */
 export interface ByteLines {
@@ -79,7 +125,7 @@ export class ByteSortBuffer {
     if (block.length > from && block[block.length - 1] !== NL) throw new RangeError('ByteSortBuffer.add: the block must end with a newline');
     if (from >= block.length || this.bytes > limitBytes) return from;
     const need = this.used + block.length - from;
-    if (need > this.arena.length) this.grow(need);
+    if (need > this.arena.length) this.grow(need, limitBytes);
     const at = this.used;
     block.copy(this.arena, at, from);
     const taken = this.index(this.arena, at, at + block.length - from, limitBytes);
@@ -87,9 +133,22 @@ export class ByteSortBuffer {
     return from + taken;
   }
 
-  /** A bigger arena (at least `need` bytes), with the bytes held so far. */
-  private grow(need: number): void {
-    const size = Math.max(need, this.arena.length * 2, BLOCK_BYTES + FIRST_ARENA_BYTES);
+  /**
+   * A bigger arena (at least `need` bytes), with the bytes held so far. An empty buffer first
+   * takes the spare storage of a released one, or allocates room for the whole limit at
+   * once: the lines held never pass the limit by more than the block being added, and
+   * pages not written to take no memory, so growing by doubling only cost copies.
+   */
+  private grow(need: number, limitBytes: number): void {
+    if (this.arena === EMPTY && this.n === 0) {
+      const s = takeSpare(need);
+      if (s) {
+        ({ arena: this.arena, start: this.start, len: this.len, keyLen: this.keyLen, part: this.part } = s);
+        return;
+      }
+    }
+    const whole = Number.isFinite(limitBytes) && this.arena === EMPTY ? BLOCK_BYTES + limitBytes + (need - this.used) : 0;
+    const size = Math.max(need, whole, this.arena.length * 2, BLOCK_BYTES + FIRST_ARENA_BYTES);
     const bigger = Buffer.allocUnsafe(size);
     if (this.used > BLOCK_BYTES) this.arena.copy(bigger, BLOCK_BYTES, BLOCK_BYTES, this.used);
     this.arena = bigger;
@@ -185,13 +244,29 @@ export class ByteSortBuffer {
     this.part = new Uint32Array(1024);
     let pending = this.R;
     const done = () => {
-      if (--pending > 0 || this.n > 0 || this.arena !== EMPTY) return;
+      if (--pending > 0) return;
+      if (this.n > 0 || this.arena !== EMPTY) return;
       [this.arena, this.start, this.len, this.keyLen, this.part] = taken;
     };
     const reuse = opts.reuseBlocks ?? false;
     return Array.from({ length: this.R }, (_, r) =>
       sortedBlocks(records, len, byPart.subarray(offsets[r]!, offsets[r + 1]!), reuse, done),
     );
+  }
+
+  /**
+   * Done with this buffer: its arena and index arrays (when no record is held and no taken
+   * stream is still unread) are kept for the next buffer created in this process.
+   */
+  release(): void {
+    if (this.n > 0 || this.arena === EMPTY) return;
+    keepSpare({ arena: this.arena, start: this.start, len: this.len, keyLen: this.keyLen, part: this.part });
+    this.arena = EMPTY;
+    this.used = BLOCK_BYTES;
+    this.start = new Uint32Array(1024);
+    this.len = new Uint32Array(1024);
+    this.keyLen = new Uint32Array(1024);
+    this.part = new Uint32Array(1024);
   }
 }
 

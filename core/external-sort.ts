@@ -212,8 +212,9 @@ export class ExternalSorter {
       }
       const sources = this.runs.map((r) => readPartitionBytes(r.path, r.offsets, p));
       sources.push(asBytes(buffered));
-      // Equal keys in run order, the buffer last (as the string merge had them).
-      const merged = mergeSortedBytes(sources);
+      // Equal keys in run order, the buffer last (as the string merge had them). The merged
+      // blocks are taken (copied by the writer, or decoded for the combiner) one at a time.
+      const merged = mergeSortedBytes(sources, { reuseBlocks: true });
       // A key's lines from different runs meet here, so combine once more.
       await write(p, this.combined(merged));
     }
@@ -241,8 +242,9 @@ export class ExternalSorter {
     return outCounted();
   }
 
-  /** Remove all spill files. Safe to call more than once. */
+  /** Remove all spill files and hand the byte buffer's storage on to the next sorter. Safe to call more than once. */
   async cleanup(): Promise<void> {
+    this.bytes?.release();
     const runs = this.runs.splice(0);
     await Promise.all(runs.map((r) => rm(r.path, { force: true })));
   }

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { reduceTempKey } from '../core/layout.js';
 import { DEFAULT_SORT_FACTOR, mergeSegments, newMergeStats } from '../core/merge-passes.js';
 import { linesOf } from '../core/byte-merge.js';
+import { releaseSpareSortStorage } from '../core/byte-sort-buffer.js';
 import { encodeLines } from '../core/records.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
@@ -116,5 +117,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
  * ms: the live heap is ~20 MiB) gives the reduce the heap its own data needs.
  */
 function startCompacted(): void {
+  // The map side's spare sort arena is no use to a reduce: let it go with the garbage.
+  releaseSpareSortStorage();
   (globalThis as { gc?: () => void }).gc?.();
 }
