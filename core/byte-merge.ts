@@ -43,6 +43,8 @@ class Cursor {
   lastKend = 0;
   /** Bytes of an unfinished line carried over to the next chunk. */
   private carry: Buffer[] = [];
+  /** The whole lines of a chunk after the one that finished a carried line (a view, not yet loaded). */
+  private rest: Buffer | undefined;
   private done = false;
 
   constructor(
@@ -72,6 +74,12 @@ class Cursor {
 
   /** Read the next chunk(s) holding at least one whole line; false at the end of the source. */
   async load(): Promise<boolean> {
+    if (this.rest) {
+      const rest = this.rest;
+      this.rest = undefined;
+      this.point(rest, rest.length);
+      return true;
+    }
     for (;;) {
       if (this.done) return false;
       const r = await this.it.next();
@@ -93,24 +101,32 @@ class Cursor {
       let buf = chunk;
       let end = last + 1;
       if (this.carry.length > 0) {
-        // The carried part of a line and the chunk up to its last '\n', in one buffer.
+        // Only the line the carry ends is copied (carry + the chunk up to its first '\n');
+        // the chunk's further whole lines follow as a view of it.
+        const first = chunk.indexOf(NL) + 1;
         const head = this.carry.reduce((n, c) => n + c.length, 0);
-        buf = Buffer.concat([...this.carry, chunk.subarray(0, end)], head + end);
+        buf = Buffer.concat([...this.carry, chunk.subarray(0, first)], head + first);
+        if (first < end) this.rest = chunk.subarray(first, end);
         end = buf.length;
         this.carry = [];
       }
       if (last + 1 < chunk.length) this.carry.push(chunk.subarray(last + 1));
-      this.buf = buf;
-      this.end = end;
-      const lastStart = buf.lastIndexOf(NL, end - 2) + 1;
-      let k = lastStart;
-      while (k < end - 1 && buf[k] !== TAB) k++;
-      this.lastStart = lastStart;
-      this.lastKend = k;
-      this.pos = 0;
-      this.scan();
+      this.point(buf, end);
       return true;
     }
+  }
+
+  /** Make `buf[0..end)` (whole lines) the current buffer, at its first line. */
+  private point(buf: Buffer, end: number): void {
+    this.buf = buf;
+    this.end = end;
+    const lastStart = buf.lastIndexOf(NL, end - 2) + 1;
+    let k = lastStart;
+    while (k < end - 1 && buf[k] !== TAB) k++;
+    this.lastStart = lastStart;
+    this.lastKend = k;
+    this.pos = 0;
+    this.scan();
   }
 
   async close(): Promise<void> {
