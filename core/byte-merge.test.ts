@@ -105,7 +105,7 @@ describe('mergeSortedBytes', () => {
     expect(alone.groups).toBe(1);
   });
 
-  it('with reuseBlocks hands out one buffer, and a consumer that copies each block gets the same bytes', async () => {
+  it('with reuseBlocks hands out one buffer, and a consumer that copies each block gets the same bytes (big inputs: full blocks)', async () => {
     const rnd = prng(11);
     // Three sorted sources of ~1 MiB each (several output blocks), with ties across sources.
     const inputs = Array.from({ length: 3 }, () =>
@@ -124,6 +124,10 @@ describe('mergeSortedBytes', () => {
     }
     expect(copies.length).toBeGreaterThan(3);
     expect(buffers.size).toBe(1);
+    // Blocks full to the brim and runs of one source copied in one piece: still the string merge's lines.
+    const expected = await collectBatches(mergeSorted(inputs.map((l) => batchesOf(l, 500))));
+    expect(linesOf(Buffer.concat(copies))).toEqual(expected);
+    expect(groups).toBe(groupCount(expected));
     expect(Buffer.concat(copies).equals(Buffer.concat(fresh.blocks.map((b) => b.bytes)))).toBe(true);
     expect(lines).toBe(fresh.count);
     expect(groups).toBe(fresh.groups);

@@ -206,13 +206,26 @@ class BlockBuilder {
     this.lastKend = kend;
   }
 
-  /** Append the cursor's current line. The caller checked `fits`, or the block is empty. */
-  addLine(c: Cursor): void {
-    const n = c.nl + 1 - c.pos;
-    if (!this.fits(n)) this.out = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, n));
-    this.key(c.buf, c.pos, c.kend);
-    this.used += c.buf.copy(this.out, this.used, c.pos, c.nl + 1);
-    this.lines++;
+  /**
+   * Append the cursor's lines while they sort before `next`'s current line and fit, in one
+   * copy (at least the current line: the caller checked `fits`, or the block is empty).
+   * Returns false when the cursor's buffer is used up (call `load`).
+   */
+  addWhileBefore(c: Cursor, next: Cursor): boolean {
+    const from = c.pos;
+    const first = c.nl + 1 - from;
+    if (!this.fits(first)) this.out = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, first));
+    const room = this.out.length - this.used;
+    let more: boolean;
+    for (;;) {
+      this.key(c.buf, c.pos, c.kend);
+      this.lines++;
+      more = c.step();
+      if (!more || c.nl + 1 - from > room || compare(c, next) > 0) break;
+    }
+    // c.pos is now the first line not taken, or the buffer's end.
+    this.used += c.buf.copy(this.out, this.used, from, c.pos);
+    return more;
   }
 
   /**
@@ -290,8 +303,7 @@ export async function* mergeSortedBytes(
         }
       } else {
         if (!out.fits(top.nl + 1 - top.pos) && !out.empty) yield out.take()!;
-        out.addLine(top);
-        more = top.step();
+        more = out.addWhileBefore(top, next);
       }
       if (more) {
         if (compare(top, next) > 0) siftDown(heap, 0);
