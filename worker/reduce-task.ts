@@ -26,6 +26,9 @@ import { DEFAULT_FETCH, SliceFetcher } from './slice-fetch.js';
 const c = (name: string) => counterKey(FRAMEWORK, name);
 
 export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> {
+  // The map side's spare sort arena (core/byte-sort-buffer.ts) is no use to a reduce: let
+  // the start's collection take it.
+  releaseSpareSortStorage();
   const { job, task, services: s } = a;
   startCompacted();
   const r = task.index;
@@ -117,7 +120,5 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
  * ms: the live heap is ~20 MiB) gives the reduce the heap its own data needs.
  */
 function startCompacted(): void {
-  // The map side's spare sort arena is no use to a reduce: let it go with the garbage.
-  releaseSpareSortStorage();
   (globalThis as { gc?: () => void }).gc?.();
 }
