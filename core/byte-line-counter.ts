@@ -12,9 +12,10 @@
  */
 import { BLOCK_BYTES } from './byte-merge.js';
 import type { ByteLines } from './byte-sort-buffer.js';
-import { type RecordRanges, sortRecordIndexes } from './byte-sort.js';
+import type { RecordRanges } from './byte-sort.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 import { repeatsPayOff } from './repeats.js';
+import { sortedLineBlocks } from './sorted-line-blocks.js';
 import { hashFinish, hashStart, hashStep } from './string-table.js';
 
 const NL = 0x0a;
@@ -231,7 +232,7 @@ export class ByteLineCounter {
     this.tally = new Uint32Array(1024);
     this.reset();
     const reuse = opts.reuseBlocks ?? false;
-    return Array.from({ length: this.R }, (_, r) => expandedBlocks(records, len, tally, byPart.subarray(offsets[r]!, offsets[r + 1]!), reuse));
+    return Array.from({ length: this.R }, (_, r) => sortedLineBlocks(records, len, byPart.subarray(offsets[r]!, offsets[r + 1]!), reuse, tally));
   }
 
   private reset(): void {
@@ -242,58 +243,4 @@ export class ByteLineCounter {
     this.table = new Int32Array(2 * FIRST_TABLE);
     this.mask = FIRST_TABLE - 1;
   }
-}
-
-/**
- * One partition's distinct lines, sorted when first read, each copied as many times as it
- * was counted into the arena's scratch [0, BLOCK_BYTES): the first copy from the line, the
- * others by doubling what is already there (copyWithin is native and makes no view object).
- */
-async function* expandedBlocks(
-  r: RecordRanges,
-  len: Uint32Array,
-  tally: Uint32Array,
-  idx: Uint32Array,
-  reuse: boolean,
-): AsyncIterable<ByteLines> {
-  sortRecordIndexes(r, idx);
-  const buf = r.buf;
-  const block = (used: number, lines: number): ByteLines => {
-    const bytes = buf.subarray(0, used);
-    return { bytes: reuse ? bytes : Buffer.from(bytes), lines };
-  };
-  let used = 0;
-  let lines = 0;
-  for (let i = 0; i < idx.length; i++) {
-    const rec = idx[i]!;
-    const s = r.start[rec]!;
-    const n = len[rec]! + 1;
-    let left = tally[rec]!;
-    if (n > BLOCK_BYTES) {
-      // A line longer than the scratch is a block of its own, each time.
-      if (used > 0) yield block(used, lines);
-      used = 0;
-      lines = 0;
-      for (; left > 0; left--) yield { bytes: reuse ? buf.subarray(s, s + n) : Buffer.from(buf.subarray(s, s + n)), lines: 1 };
-      continue;
-    }
-    while (left > 0) {
-      if (used + n > BLOCK_BYTES) {
-        yield block(used, lines);
-        used = 0;
-        lines = 0;
-      }
-      const copies = Math.min(left, Math.floor((BLOCK_BYTES - used) / n));
-      buf.copyWithin(used, s, s + n);
-      for (let have = 1; have < copies; ) {
-        const more = Math.min(have, copies - have);
-        buf.copyWithin(used + have * n, used, used + more * n);
-        have += more;
-      }
-      used += copies * n;
-      lines += copies;
-      left -= copies;
-    }
-  }
-  if (used > 0) yield block(used, lines);
 }
