@@ -7,11 +7,12 @@
  * points compared as latin1 bytes), the sort orders indexes (core/byte-sort.ts), and
  * the sorted partitions come out as blocks of whole '\n'-ended lines, copied range by
  * range. Output order and partitions equal the string `SortBuffer`'s plain mode
- * (core/sort-buffer.ts), which still serves the counting mode and key-field
- * partitioners.
+ * (core/sort-buffer.ts), which still serves the counting of line strings (bytes are
+ * counted by core/byte-line-counter.ts) and key-field partitioners.
  */
 import { BLOCK_BYTES } from './byte-merge.js';
-import { sortRecordIndexes, type RecordRanges } from './byte-sort.js';
+import type { RecordRanges } from './byte-sort.js';
+import { sortedLineBlocks } from './sorted-line-blocks.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 
 const NL = 0x0a;
@@ -293,45 +294,8 @@ function compareBytes(a: Buffer, buf: Buffer, from: number, to: number): number 
   return a.length - lb;
 }
 
-/**
- * One partition's records, sorted when first read, gathered into blocks of whole lines in
- * the arena's scratch [0, BLOCK_BYTES) (one partition is read at a time). With `reuse` the
- * scratch itself is handed on (valid until the next block is asked for), else a copy.
- */
-async function* sortedBlocks(
-  r: RecordRanges,
-  len: Uint32Array,
-  idx: Uint32Array,
-  reuse: boolean,
-  done: () => void,
-): AsyncIterable<ByteLines> {
-  sortRecordIndexes(r, idx);
-  const buf = r.buf;
-  const block = (used: number, lines: number): ByteLines => {
-    const bytes = buf.subarray(0, used);
-    return { bytes: reuse ? bytes : Buffer.from(bytes), lines };
-  };
-  let used = 0;
-  let lines = 0;
-  for (let i = 0; i < idx.length; i++) {
-    const rec = idx[i]!;
-    const s = r.start[rec]!;
-    const n = len[rec]! + 1;
-    if (used + n > BLOCK_BYTES) {
-      if (used > 0) yield block(used, lines);
-      used = 0;
-      lines = 0;
-      if (n > BLOCK_BYTES) {
-        // A line longer than the scratch is a block of its own.
-        yield { bytes: reuse ? buf.subarray(s, s + n) : Buffer.from(buf.subarray(s, s + n)), lines: 1 };
-        continue;
-      }
-    }
-    // copyWithin is native and makes no view object, unlike Buffer#copy for each line.
-    buf.copyWithin(used, s, s + n);
-    used += n;
-    lines++;
-  }
-  if (used > 0) yield block(used, lines);
+/** One partition's records as sorted blocks of whole lines (core/sorted-line-blocks.ts); `done` once read to the end. */
+async function* sortedBlocks(r: RecordRanges, len: Uint32Array, idx: Uint32Array, reuse: boolean, done: () => void): AsyncIterable<ByteLines> {
+  yield* sortedLineBlocks(r, len, idx, reuse);
   done();
 }
