@@ -19,7 +19,7 @@ import {
 } from './backup-writes.js';
 import type { AwsClients } from './clients.js';
 import { fenced, itemToTask, jobKey, taskKey } from './items.js';
-import { backupLeaseLost, stale } from './task-conflicts.js';
+import { backupLeaseLost, leaseExtensionRefused, stale } from './task-conflicts.js';
 import {
   type AttemptDetails,
   type AttemptProgress,
@@ -74,7 +74,7 @@ export class BackupStore {
   }
 
   async heartbeat(ref: AttemptRef, now: number, leaseMs: number, progress?: AttemptProgress, opts?: { readonly requestTimeout?: number }): Promise<void> {
-    await this.update(ref.jobId, ref.taskId, backupHeartbeatWrite(ref, now, leaseMs, progress), backupLeaseLost(ref, 'Heartbeat'), opts);
+    await this.update(ref.jobId, ref.taskId, backupHeartbeatWrite(ref, now, leaseMs, progress), leaseExtensionRefused(ref, backupLeaseLost(ref, 'Heartbeat')), opts);
   }
 
   /** commit of the backup, with the job's commit counter, its counters and SPECULATIVE_WINS. */

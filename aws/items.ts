@@ -106,6 +106,7 @@ const TaskSchema = z.looseObject({
   lastError: z.string().optional(),
   requeuedAt: num.optional(),
   redrives: num.optional(),
+  jobEnded: z.string().optional(),
   history: z.array(AttemptEntrySchema).optional(),
   progress: num.optional(),
   progressTotal: num.optional(),
