@@ -181,12 +181,19 @@ describe('commit', () => {
         ':c0': 3,
       },
     });
+    // The map's output item, beside its task, in the same transaction (what reducers list).
+    expect(call!.args[0].input.TransactItems![2]!.Put).toEqual({
+      TableName: 'tbl',
+      Item: { pk: 'JOB#j1', sk: 'MAPOUT#m-00003', itemType: 'MAPOUT', taskId: 'm-00003', index: 3, status: 'COMMITTED', output: result.output },
+    });
   });
 
   it('a reduce with no counters adds to reducesCommitted and the reduce sums only (no bytes reported: 0)', async () => {
     mock.on(TransactWriteCommand).resolves({});
     await store.commit({ ...ref, taskId: 's2-r-00000', startedAt: NOW - 1200 }, NOW, { counters: {} });
-    const job = mock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]!.Update!;
+    const items = mock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items).toHaveLength(2); // no map output item for a reduce
+    const job = items[1]!.Update!;
     expect(job.UpdateExpression).toBe('ADD #done :one, #statN :one, #statMs :ms, #statMsSq :msSq, #statBytes :bytes');
     expect(job.ExpressionAttributeNames).toEqual({
       '#done': 'reducesCommitted',

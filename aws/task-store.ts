@@ -12,7 +12,7 @@ import type { TaskRecord } from '../core/model.js';
 import { stepTaskPrefix } from '../core/steps.js';
 import { BackupStore } from './backup-store.js';
 import type { AwsClients } from './clients.js';
-import { fenced, isConditionFailure, itemToMapOutput, itemToTask, jobKey, MAP_OUTPUT_PROJECTION, type MapOutputRef, taskKey } from './items.js';
+import { fenced, isConditionFailure, itemToMapOutput, itemToTask, jobKey, MAP_OUTPUT_PROJECTION, mapOutputKey, type MapOutputRef, mapOutputPut, taskKey } from './items.js';
 import { queryAll } from './query-all.js';
 import { leaseExtensionRefused, leaseLost, type OnLost, stale } from './task-conflicts.js';
 import {
@@ -119,11 +119,29 @@ export class TaskStore {
   }
 
   /**
-   * The map tasks of a step with only what a reducer reads (MapOutputRef): each reducer
-   * reads all M of them, and the whole records (attempt history, counters) made the reducer's
-   * peak RSS grow with M (98.6 MiB at M = 16, 141.8 MiB at M = 2,048).
+   * The committed map outputs of a step, as a reducer reads them: the small items each map
+   * commit writes beside its task (aws/items.ts `mapOutputItem`), consistently read. Each
+   * reducer reads all M: one page at M = 2,048 (the task items, ~1.1 KB each with their
+   * attempt history, took two, and made the reducer's heap grow with M).
    */
   async listMapOutputs(jobId: string, step = 0): Promise<MapOutputRef[]> {
+    const { expression, names } = MAP_OUTPUT_PROJECTION;
+    const query = {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':sk': mapOutputKey(jobId, `${stepTaskPrefix(step)}m-`).sk },
+      ConsistentRead: true,
+      ProjectionExpression: expression,
+      ExpressionAttributeNames: names,
+    };
+    return (await queryAll(this.c, query)).map(itemToMapOutput);
+  }
+
+  /**
+   * The map tasks of a step, whatever their state, with the same fields as a map output:
+   * for an early reducer that looks for maps nobody runs (worker/map-output-watch.ts).
+   */
+  async listMapTasks(jobId: string, step = 0): Promise<MapOutputRef[]> {
     const { expression, names } = MAP_OUTPUT_PROJECTION;
     const query = { ...this.tasksQuery(jobId, `${stepTaskPrefix(step)}m-`), ProjectionExpression: expression, ExpressionAttributeNames: names };
     return (await queryAll(this.c, query)).map(itemToMapOutput);
@@ -172,7 +190,7 @@ export class TaskStore {
 
   /**
    * commit: RUNNING → COMMITTED, together with the job's commit counter and the
-   * attempt's counters, in one transaction. It holds only while the attempt owns
+   * attempt's counters (and, for a map, its map output item: listMapOutputs), in one transaction. It holds only while the attempt owns
    * an unexpired lease:
    *
    *   worker A: claim(attempt 3) ...... paused (SIGSTOP) ............ resume → commit ✗
@@ -197,6 +215,7 @@ export class TaskStore {
       TransactItems: [
         { Update: { TableName: this.table, Key: taskKey(ref.jobId, ref.taskId), ...task, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
         { Update: { TableName: this.table, Key: jobKey(ref.jobId), ...jobCommitWrite(ref.taskId, result.counters, committedAttempt(entry)) } },
+        ...mapOutputPut(this.table, ref.taskId, ref.jobId, result.output),
       ],
     };
     try {

@@ -96,7 +96,7 @@ export async function watchCommittedMaps(
  */
 async function yieldIfMapsWait(s: Services, jobId: string, step: number, before: ReadonlySet<string>, stats: WatchStats): Promise<Set<string>> {
   stats.mapListings++;
-  const pending = (await s.tasks.listMapOutputs(jobId, step)).filter((t) => t.status === 'PENDING').map((t) => t.taskId);
+  const pending = (await s.tasks.listMapTasks(jobId, step)).filter((t) => t.status === 'PENDING').map((t) => t.taskId);
   const still = pending.filter((id) => before.has(id));
   if (still.length > 0) {
     throw new ReduceYieldError(`maps ${still.join(', ')} are waiting for a worker`, { context: { jobId } });
