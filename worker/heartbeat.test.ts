@@ -103,6 +103,17 @@ describe('Heartbeat', () => {
     expect(calls.filter((c) => c === 'lease')).toHaveLength(30);
   });
 
+  it('writes the worker item naming the attempt when a module attempt (which may block this thread) is tracked, not for an executable', async () => {
+    const { s, calls, clock } = fakeServices();
+    const hb = new Heartbeat(s, 'w');
+    hb.track(attempt(clock.now));
+    await Promise.resolve();
+    expect(calls).toEqual([]);
+    hb.track({ ...attempt(clock.now), blockedLimitMs: 600_000 });
+    await Promise.resolve();
+    expect(calls).toEqual(['worker']);
+  });
+
   it('writes the worker item again on the first idle beat after the task', async () => {
     const { s, calls, clock } = fakeServices();
     const hb = new Heartbeat(s, 'w');
@@ -156,22 +167,24 @@ describe('Heartbeat under lost writes', () => {
     expect(calls.filter((c) => c === 'lease')).toHaveLength(1);
   });
 
-  it('a beat whose lease write failed writes the worker item naming the attempt (the checker keeps it: shouldReclaim)', async () => {
+  it('while lease writes fail, each beat writes the worker item naming the attempt (the checker keeps it: shouldReclaim)', async () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     const { s, calls, clock } = flaky({ lease: (n) => (n === 1 || n === 2 ? throttled : undefined) });
-    const items: unknown[] = [];
-    const workers = { beat: async (w: unknown) => void (items.push(w), calls.push('worker')) };
+    const items: { heartbeatAt: number }[] = [];
+    const workers = { beat: async (w: { heartbeatAt: number }) => void (items.push(w), calls.push('worker')) };
     const hb = new Heartbeat({ ...s, workers } as unknown as Services, 'w');
     const a = attempt(clock.now);
     hb.track(a);
-    for (let i = 0; i < 4; i++) {
+    const at: number[] = [];
+    for (let i = 0; i < 5; i++) {
       clock.now += interval;
+      at.push(clock.now);
       await hb.beat();
     }
-    // Beats 2 and 3 lost their lease writes: each wrote the item instead; 1 and 4 did not.
-    expect(calls.filter((c) => !c.startsWith('warn'))).toEqual(['lease', 'worker', 'worker', 'lease']);
-    expect(items).toHaveLength(2);
-    expect(items.map((w) => (w as { heartbeatAt: number }).heartbeatAt)).toEqual([clock.now - 2 * interval, clock.now - interval]);
+    // Beat 2's lease write failed: the item after it; beat 3 (failing) and beat 4 (extends
+    // again): the item beside the lease write; beat 5: the lease write only.
+    expect(calls.filter((c) => !c.startsWith('warn'))).toEqual(['lease', 'worker', 'worker', 'worker', 'lease', 'lease']);
+    expect(items.map((w) => w.heartbeatAt)).toEqual([at[1], at[2], at[3]]);
     for (const w of items) expect(w).toMatchObject({ workerId: 'w', runningTask: 'j/m-00000', runningAttempt: 1 });
     expect(a.abort.signal.aborted).toBe(false);
   });

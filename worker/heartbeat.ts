@@ -5,8 +5,9 @@
  * failure marks the job's tasks, services/job-end.ts, so no beat reads the job). The worker
  * item (liveness for the checker and `status`) is upserted on every beat while idle; while
  * a task runs the task's lease proves the worker alive (services/task-lifecycle.ts
- * `leaseHolders`), and the item is written only on a beat whose lease write failed, so the
- * checker keeps an attempt whose lease writes are lost (`shouldReclaim`). A beat costs no
+ * `leaseHolders`), and the item is written only while lease writes fail (and once when a
+ * module attempt starts), so the checker keeps an attempt whose lease writes are lost
+ * (`shouldReclaim`). A beat costs no
  * call for a task whose lease was written less than half an interval ago (by its claim),
  * so short tasks make none.
  *
@@ -109,6 +110,8 @@ export const callContext = new AsyncLocalStorage<{
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private running: TrackedAttempt | undefined;
+  /** The last lease write of the running attempt failed (lost, not refused). */
+  private leaseWriteFailing = false;
   /** When the running attempt's lease was last written. */
   private leaseWrittenAt = 0;
   /** The running attempt's bytes at the last beat that saw them grow, and when (its claim at first). */
@@ -144,10 +147,16 @@ export class Heartbeat {
   /** Start beating for an attempt whose claim has just written its lease. */
   track(a: TrackedAttempt): void {
     this.running = a;
+    this.leaseWriteFailing = false;
     this.leaseWrittenAt = this.s.now();
     this.progressSeen = a.progress?.done ?? 0;
     this.progressMovedAt = this.leaseWrittenAt;
     this.keeper?.track(a, this.leaseWrittenAt);
+    // Module code may block this thread from its first call on; the lease keeper then keeps
+    // the lease, and the item, naming the attempt, is the checker's second witness while the
+    // keeper catches up (shouldReclaim keeps an attempt its fresh owner names). One write per
+    // module attempt; executables (own processes) never block this thread and skip it.
+    if (a.blockedLimitMs !== undefined) void this.writeWorkerItem(this.leaseWrittenAt, a);
   }
 
   /** Resolves when the lease keeper can keep the tracked attempt's lease (at once without one). */
@@ -193,8 +202,12 @@ export class Heartbeat {
     const now = this.s.now();
     if (!a) return this.writeWorkerItem(now, undefined);
     if (a.abort.signal.aborted || a !== this.running) return;
+    // While lease writes fail, the worker item goes out beside each one (not after it: a
+    // write that hangs would hold it), so the checker sees this worker run the attempt.
+    const item = this.leaseWriteFailing ? this.writeWorkerItem(now, a) : undefined;
     try {
       await this.beatTask(a, now);
+      this.leaseWriteFailing = false;
     } catch (err) {
       if (isErrorNamed(err, 'LeaseLostError') || isErrorNamed(err, 'JobEndedError')) return this.leaseRefused(a, err as StaleStateError<TaskRecord>);
       // A lost write (throttled, timed out, connection reset) is not a lost lease: the
@@ -204,12 +217,15 @@ export class Heartbeat {
       //
       //   beat ✓ ── beat ✗ (503) ── beat ✗ (timeout) ── beat ✓ (extends) ── commit ✓
       //   lease:  ──────────────────────────────|still running (5 beats long)
-      //   item:            ✓ (names the attempt) ✓ ──── (not written while the lease is)
+      //   item:            ✓ (after)   ✓ (beside)   ✓ (beside) ── (not while lease writes hold)
       //
-      // The worker item, written on such a beat, names the attempt: the checker keeps a task
-      // whose lease ended while its owner's item is fresh and names it (shouldReclaim).
+      // The worker item names the attempt: the checker keeps a task whose lease ended while
+      // its owner's item is fresh and names it (shouldReclaim).
       this.s.log.warn(LOG_EVENTS.leaseExtensionFailed, { ...a.ref, error: err as Error });
-      await this.writeWorkerItem(now, a);
+      this.leaseWriteFailing = true;
+      if (!item) await this.writeWorkerItem(now, a);
+    } finally {
+      await item;
     }
   }
 
