@@ -18,8 +18,8 @@ import {
   type TaskStatusSeen,
 } from './backup-writes.js';
 import type { AwsClients } from './clients.js';
-import { fenced, itemToTask, jobKey, taskKey } from './items.js';
-import { backupLeaseLost, stale } from './task-conflicts.js';
+import { fenced, itemToTask, jobKey, mapOutputPut, taskKey } from './items.js';
+import { backupLeaseLost, leaseExtensionRefused, stale } from './task-conflicts.js';
 import {
   type AttemptDetails,
   type AttemptProgress,
@@ -74,14 +74,14 @@ export class BackupStore {
   }
 
   async heartbeat(ref: AttemptRef, now: number, leaseMs: number, progress?: AttemptProgress, opts?: { readonly requestTimeout?: number }): Promise<void> {
-    await this.update(ref.jobId, ref.taskId, backupHeartbeatWrite(ref, now, leaseMs, progress), backupLeaseLost(ref, 'Heartbeat'), opts);
+    await this.update(ref.jobId, ref.taskId, backupHeartbeatWrite(ref, now, leaseMs, progress), leaseExtensionRefused(ref, backupLeaseLost(ref, 'Heartbeat')), opts);
   }
 
   /** commit of the backup, with the job's commit counter, its counters and SPECULATIVE_WINS. */
   async commit(
     ref: AttemptRef,
     now: number,
-    result: { readonly output?: object; readonly counters: Record<string, number> },
+    result: { readonly output?: { readonly key: string; readonly offsets: readonly number[] }; readonly counters: Record<string, number> },
     details: AttemptDetails = {},
   ): Promise<'committed' | 'already'> {
     const entry = attemptEntry(ref, now, 'committed', details);
@@ -95,6 +95,7 @@ export class BackupStore {
               TransactItems: [
                 { Update: { TableName: this.table, Key: taskKey(ref.jobId, ref.taskId), ...task, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
                 { Update: { TableName: this.table, Key: jobKey(ref.jobId), ...jobCommitWrite(ref.taskId, counters, committedAttempt(entry)) } },
+                ...mapOutputPut(this.table, ref.taskId, ref.jobId, result.output),
               ],
             }),
           ),

@@ -7,7 +7,7 @@
  * docs/reliability.md has the timeline.
  */
 import type { AttemptEntry } from '../core/model.js';
-import type { AttemptProgress, AttemptRef, TaskWrite } from './task-writes.js';
+import { type AttemptProgress, type AttemptRef, NOT_JOB_ENDED, type TaskWrite } from './task-writes.js';
 
 /** The backup's fence: it still holds its lease, and the task is not done. */
 export const BACKUP_FENCE = 'backupOwner = :bowner AND backupAttempt = :battempt AND #status IN (:running, :pending)';
@@ -64,7 +64,7 @@ export function claimBackupWrite(backupAttempt: number, owner: string, now: numb
 export function backupHeartbeatWrite(ref: AttemptRef, now: number, leaseMs: number, progress?: AttemptProgress): TaskWrite {
   return {
     UpdateExpression: `SET backupLeaseExpiresAt = :lease${progress ? ', backupProgress = :p, progressTotal = :pt' : ''}`,
-    ConditionExpression: BACKUP_FENCE,
+    ConditionExpression: `${BACKUP_FENCE} AND ${NOT_JOB_ENDED}`,
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: backupValues(ref, {
       ':lease': now + leaseMs,

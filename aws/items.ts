@@ -8,9 +8,12 @@ import { z } from 'zod';
 import { InvalidRecordError, type StaleStateError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest.js';
 import type { JobRecord, TaskRecord, WorkerRecord } from '../core/model.js';
+import { indexOfTaskId, isMapTaskId } from '../core/steps.js';
 
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
 export const taskKey = (jobId: string, taskId: string) => ({ pk: `JOB#${jobId}`, sk: `TASK#${taskId}` });
+/** A committed map's output item (MapOutputItem): beside its task, in the job's partition. */
+export const mapOutputKey = (jobId: string, taskId: string) => ({ pk: `JOB#${jobId}`, sk: `MAPOUT#${taskId}` });
 export const workerKey = (workerId: string) => ({ pk: `WORKER#${workerId}`, sk: 'WORKER' });
 export const guardKey = (name: string) => ({ pk: `GUARD#${name}`, sk: 'GUARD' });
 
@@ -106,6 +109,7 @@ const TaskSchema = z.looseObject({
   lastError: z.string().optional(),
   requeuedAt: num.optional(),
   redrives: num.optional(),
+  jobEnded: z.string().optional(),
   history: z.array(AttemptEntrySchema).optional(),
   progress: num.optional(),
   progressTotal: num.optional(),
@@ -151,6 +155,23 @@ export function itemToTask(item: Item): TaskRecord {
 export type MapOutputRef = Pick<TaskRecord, 'taskId' | 'index' | 'status' | 'output'>;
 
 const MapOutputSchema = TaskSchema.pick({ taskId: true, index: true, status: true, output: true });
+
+/**
+ * The item a map commit writes beside its task, in the same transaction (aws/task-store.ts
+ * `commit`): what a reducer reads of the map, and nothing else (~250 bytes at R = 4 against
+ * ~1.1 KB for the task item with its attempt history). DynamoDB's 1 MB page counts whole
+ * items, so a reducer lists 2,048 of these in one page where the task items took two or
+ * three. Written once, with the commit that makes the attempt final, so it always names the
+ * committed attempt's object (exactly-once: worker/map-output-watch.ts).
+ */
+export function mapOutputItem(jobId: string, taskId: string, output: { readonly key: string; readonly offsets: readonly number[] }): Item {
+  return { ...mapOutputKey(jobId, taskId), itemType: 'MAPOUT', taskId, index: indexOfTaskId(taskId), status: 'COMMITTED', output };
+}
+
+/** The Put of a map commit's output item, for its transaction (none for a reduce, or a map without output). */
+export function mapOutputPut(table: string, taskId: string, jobId: string, output: { readonly key: string; readonly offsets: readonly number[] } | undefined) {
+  return output && isMapTaskId(taskId) ? [{ Put: { TableName: table, Item: mapOutputItem(jobId, taskId, output) } }] : [];
+}
 
 /** The attributes of a task item that make a MapOutputRef (a ProjectionExpression). */
 export const MAP_OUTPUT_PROJECTION = { expression: '#t, #i, #s, #o', names: { '#t': 'taskId', '#i': 'index', '#s': 'status', '#o': 'output' } } as const;

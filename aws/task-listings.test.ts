@@ -1,6 +1,8 @@
 /**
  * The reducer's listing of a step's map outputs (TaskStore.listMapOutputs): a projected,
- * consistent, paged Query of the step's map tasks, parsed to the four fields a reducer reads.
+ * consistent, paged Query of the step's map output items (written by the map commits),
+ * parsed to the four fields a reducer reads; and the early reducer's listing of the step's
+ * map tasks (TaskStore.listMapTasks), the same fields from the task items.
  * Against a mocked document client; the emulator tests (test/pipeline/merge-factor,
  * slow-start, wordcount) read real map outputs through it.
  */
@@ -18,13 +20,28 @@ const store = new TaskStore({ doc } as unknown as AwsClients, 'tbl');
 beforeEach(() => mock.reset());
 
 describe('listMapOutputs', () => {
+  it('asks for the map output items of the step (not the task items), consistently, with a projection', async () => {
+    const output = { key: 'tmp/j1/m-00000-1', offsets: [0, 10, 20] };
+    mock.on(QueryCommand).resolves({ Items: [{ taskId: 's2-m-00000', index: 0, status: 'COMMITTED', output }] });
+    expect(await store.listMapOutputs('j1', 1)).toEqual([{ taskId: 's2-m-00000', index: 0, status: 'COMMITTED', output }]);
+    expect(mock.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
+      TableName: 'tbl',
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': 'JOB#j1', ':sk': 'MAPOUT#s2-m-' },
+      ProjectionExpression: '#t, #i, #s, #o',
+      ConsistentRead: true,
+    });
+  });
+});
+
+describe('listMapTasks', () => {
   it('asks for the map tasks of the step with a projection, follows every page, and keeps the four fields', async () => {
     const output = { key: 'tmp/j1/m-00000-1', offsets: [0, 10, 20] };
     mock
       .on(QueryCommand)
       .resolvesOnce({ Items: [{ taskId: 'm-00000', index: 0, status: 'COMMITTED', output }], LastEvaluatedKey: { pk: 'JOB#j1', sk: 'TASK#s2-m-00000' } })
       .resolvesOnce({ Items: [{ taskId: 'm-00001', index: 1, status: 'RUNNING' }] });
-    const got = await store.listMapOutputs('j1', 1);
+    const got = await store.listMapTasks('j1', 1);
     expect(got).toEqual([
       { taskId: 'm-00000', index: 0, status: 'COMMITTED', output },
       { taskId: 'm-00001', index: 1, status: 'RUNNING' },
@@ -44,6 +61,6 @@ describe('listMapOutputs', () => {
 
   it('a malformed item is an error naming it, not a silently missing output', async () => {
     mock.on(QueryCommand).resolves({ Items: [{ pk: 'JOB#j1', sk: 'TASK#m-00000', taskId: 'm-00000', index: 0, status: 'DONE' }] });
-    await expect(store.listMapOutputs('j1')).rejects.toThrow(/JOB#j1\/TASK#m-00000/);
+    await expect(store.listMapTasks('j1')).rejects.toThrow(/JOB#j1\/TASK#m-00000/);
   });
 });

@@ -104,13 +104,13 @@ describe('claim', () => {
 });
 
 describe('heartbeat', () => {
-  it('extends the lease, fenced on owner and attempt', async () => {
+  it('extends the lease, fenced on owner and attempt, and only while the job\'s end has not marked the task', async () => {
     mock.on(UpdateCommand).resolves({});
     await store.heartbeat(ref, NOW, 10_000);
     expect(lastUpdate()).toMatchObject({
       Key: KEY,
       UpdateExpression: 'SET leaseExpiresAt = :lease',
-      ConditionExpression: OWNER_FENCE,
+      ConditionExpression: `${OWNER_FENCE} AND attribute_not_exists(jobEnded)`,
       ExpressionAttributeNames: OWNER_NAMES,
       ExpressionAttributeValues: { ...OWNER_VALUES, ':lease': NOW + 10_000 },
     });
@@ -120,6 +120,13 @@ describe('heartbeat', () => {
     mock.on(UpdateCommand).rejects(conditionFailed(record({ status: 'PENDING', stalls: 1 })));
     const err = await refused(store.heartbeat(ref, NOW, 10_000), 'LeaseLostError');
     expect(err.current).toMatchObject({ status: 'PENDING', stalls: 1 });
+  });
+
+  it('refused on a task its job\'s end marked: JobEndedError (not a lost lease), even while this attempt still owns it', async () => {
+    mock.on(UpdateCommand).rejects(conditionFailed(record({ jobEnded: 'CANCELLED' })));
+    const err = await refused(store.heartbeat(ref, NOW, 10_000), 'JobEndedError');
+    expect(err.current).toMatchObject({ status: 'RUNNING', owner: 'w1', attempt: 2, jobEnded: 'CANCELLED' });
+    expect(err.message).toContain('CANCELLED');
   });
 });
 
@@ -174,12 +181,19 @@ describe('commit', () => {
         ':c0': 3,
       },
     });
+    // The map's output item, beside its task, in the same transaction (what reducers list).
+    expect(call!.args[0].input.TransactItems![2]!.Put).toEqual({
+      TableName: 'tbl',
+      Item: { pk: 'JOB#j1', sk: 'MAPOUT#m-00003', itemType: 'MAPOUT', taskId: 'm-00003', index: 3, status: 'COMMITTED', output: result.output },
+    });
   });
 
   it('a reduce with no counters adds to reducesCommitted and the reduce sums only (no bytes reported: 0)', async () => {
     mock.on(TransactWriteCommand).resolves({});
     await store.commit({ ...ref, taskId: 's2-r-00000', startedAt: NOW - 1200 }, NOW, { counters: {} });
-    const job = mock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]!.Update!;
+    const items = mock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items).toHaveLength(2); // no map output item for a reduce
+    const job = items[1]!.Update!;
     expect(job.UpdateExpression).toBe('ADD #done :one, #statN :one, #statMs :ms, #statMsSq :msSq, #statBytes :bytes');
     expect(job.ExpressionAttributeNames).toEqual({
       '#done': 'reducesCommitted',
@@ -368,18 +382,34 @@ describe('checker and cancel writes on tasks nobody runs', () => {
     await refused(store.cancel('j1', 'm-00003'), 'StaleStateError');
   });
 
-  it('cancelPending: 100 tasks per transaction, each fenced on PENDING; a refused one falls back to single writes', async () => {
-    const ids = Array.from({ length: 150 }, (_, i) => `m-${String(i).padStart(5, '0')}`);
+  it('stopForJobEnd: PENDING tasks cancelled and marked, RUNNING ones marked, 100 per transaction; ended ones untouched', async () => {
+    const listed = Array.from({ length: 150 }, (_, i) => ({ taskId: `m-${String(i).padStart(5, '0')}`, status: (i % 2 ? 'RUNNING' : 'PENDING') as TaskRecord['status'] }));
+    listed.push({ taskId: 'r-00000', status: 'COMMITTED' });
     mock.on(TransactWriteCommand).resolves({});
-    await store.cancelPending('j1', ids);
+    await store.stopForJobEnd('j1', 'FAILED', listed);
     const chunks = mock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems!);
     expect(chunks.map((c) => c.length)).toEqual([100, 50]);
-    expect(chunks[1]![49]!.Update).toMatchObject({ Key: { pk: 'JOB#j1', sk: 'TASK#m-00149' }, ConditionExpression: '#status = :pending' });
-    mock.reset();
+    expect(chunks[0]![0]!.Update).toMatchObject({
+      Key: { pk: 'JOB#j1', sk: 'TASK#m-00000' },
+      UpdateExpression: 'SET #status = :cancelled, jobEnded = :ended REMOVE activeKind, activeSort, leaseExpiresAt',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':pending': 'PENDING', ':ended': 'FAILED' },
+    });
+    expect(chunks[1]![49]!.Update).toMatchObject({
+      Key: { pk: 'JOB#j1', sk: 'TASK#m-00149' },
+      UpdateExpression: 'SET jobEnded = :ended',
+      ConditionExpression: 'attribute_exists(#pk)',
+      ExpressionAttributeValues: { ':ended': 'FAILED' },
+    });
+  });
+
+  it('stopForJobEnd: a PENDING task claimed meanwhile (its cancel refused) is marked instead', async () => {
     mock.on(TransactWriteCommand).rejects(new TransactionCanceledException({ message: 'x', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }] }));
     mock.on(UpdateCommand).rejectsOnce(conditionFailed(record())).resolves({});
-    await store.cancelPending('j1', ids.slice(0, 3)); // the claimed one is skipped, not an error
-    expect(mock.commandCalls(UpdateCommand).map((c) => c.args[0].input.ConditionExpression)).toEqual(Array(3).fill('#status = :pending'));
+    await store.stopForJobEnd('j1', 'CANCELLED', [{ taskId: 'm-00003', status: 'PENDING' }]);
+    const writes = mock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(writes.map((w) => w.ConditionExpression)).toEqual(['#status = :pending', 'attribute_exists(#pk)']);
+    expect(writes[1]).toMatchObject({ Key: KEY, UpdateExpression: 'SET jobEnded = :ended', ExpressionAttributeValues: { ':ended': 'CANCELLED' } });
   });
 });
 

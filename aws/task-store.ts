@@ -12,15 +12,16 @@ import type { TaskRecord } from '../core/model.js';
 import { stepTaskPrefix } from '../core/steps.js';
 import { BackupStore } from './backup-store.js';
 import type { AwsClients } from './clients.js';
-import { fenced, itemToMapOutput, itemToTask, jobKey, MAP_OUTPUT_PROJECTION, type MapOutputRef, taskKey } from './items.js';
+import { fenced, isConditionFailure, itemToMapOutput, itemToTask, jobKey, MAP_OUTPUT_PROJECTION, mapOutputKey, type MapOutputRef, mapOutputPut, taskKey } from './items.js';
 import { queryAll } from './query-all.js';
-import { leaseLost, type OnLost, stale } from './task-conflicts.js';
+import { leaseExtensionRefused, leaseLost, type OnLost, stale } from './task-conflicts.js';
 import {
   type AttemptDetails,
   type AttemptProgress,
   type AttemptRef,
   attemptEntry,
   cancelAttemptWrite,
+  cancelPendingMarkedWrite,
   cancelPendingWrite,
   claimWrite,
   commitTaskWrite,
@@ -28,6 +29,7 @@ import {
   endAttemptWrite,
   heartbeatWrite,
   jobCommitWrite,
+  markJobEndedWrite,
   committedBy,
   OWNER_FENCE,
   redriveWrite,
@@ -117,11 +119,29 @@ export class TaskStore {
   }
 
   /**
-   * The map tasks of a step with only what a reducer reads (MapOutputRef): each reducer
-   * reads all M of them, and the whole records (attempt history, counters) made the reducer's
-   * peak RSS grow with M (98.6 MiB at M = 16, 141.8 MiB at M = 2,048).
+   * The committed map outputs of a step, as a reducer reads them: the small items each map
+   * commit writes beside its task (aws/items.ts `mapOutputItem`), consistently read. Each
+   * reducer reads all M: one page at M = 2,048 (the task items, ~1.1 KB each with their
+   * attempt history, took two, and made the reducer's heap grow with M).
    */
   async listMapOutputs(jobId: string, step = 0): Promise<MapOutputRef[]> {
+    const { expression, names } = MAP_OUTPUT_PROJECTION;
+    const query = {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':sk': mapOutputKey(jobId, `${stepTaskPrefix(step)}m-`).sk },
+      ConsistentRead: true,
+      ProjectionExpression: expression,
+      ExpressionAttributeNames: names,
+    };
+    return (await queryAll(this.c, query)).map(itemToMapOutput);
+  }
+
+  /**
+   * The map tasks of a step, whatever their state, with the same fields as a map output:
+   * for an early reducer that looks for maps nobody runs (worker/map-output-watch.ts).
+   */
+  async listMapTasks(jobId: string, step = 0): Promise<MapOutputRef[]> {
     const { expression, names } = MAP_OUTPUT_PROJECTION;
     const query = { ...this.tasksQuery(jobId, `${stepTaskPrefix(step)}m-`), ProjectionExpression: expression, ExpressionAttributeNames: names };
     return (await queryAll(this.c, query)).map(itemToMapOutput);
@@ -157,18 +177,20 @@ export class TaskStore {
   }
 
   /**
-   * heartbeat: extend the lease of an attempt this worker still owns. Each try of the write is cut after `leaseWriteAttemptMs`
+   * heartbeat: extend the lease of an attempt this worker still owns. Refused with
+   * JobEndedError when the job's end marked the task (services/job-end.ts), with
+   * LeaseLostError when another attempt owns it or this one ended. Each try of the write is cut after `leaseWriteAttemptMs`
    * and retried by the client, so that one black-holed request cannot outlast the lease.
    */
   async heartbeat(ref: AttemptRef, now: number, leaseMs: number, progress?: AttemptProgress): Promise<void> {
     const opts = { requestTimeout: leaseWriteAttemptMs(leaseMs) };
     if (ref.backup) return this.backups.heartbeat(ref, now, leaseMs, progress, opts);
-    await this.update(ref.jobId, ref.taskId, heartbeatWrite(ref, now, leaseMs, progress), leaseLost(ref, 'Heartbeat'), opts);
+    await this.update(ref.jobId, ref.taskId, heartbeatWrite(ref, now, leaseMs, progress), leaseExtensionRefused(ref, leaseLost(ref, 'Heartbeat')), opts);
   }
 
   /**
    * commit: RUNNING → COMMITTED, together with the job's commit counter and the
-   * attempt's counters, in one transaction. It holds only while the attempt owns
+   * attempt's counters (and, for a map, its map output item: listMapOutputs), in one transaction. It holds only while the attempt owns
    * an unexpired lease:
    *
    *   worker A: claim(attempt 3) ...... paused (SIGSTOP) ............ resume → commit ✗
@@ -193,6 +215,7 @@ export class TaskStore {
       TransactItems: [
         { Update: { TableName: this.table, Key: taskKey(ref.jobId, ref.taskId), ...task, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
         { Update: { TableName: this.table, Key: jobKey(ref.jobId), ...jobCommitWrite(ref.taskId, result.counters, committedAttempt(entry)) } },
+        ...mapOutputPut(this.table, ref.taskId, ref.jobId, result.output),
       ],
     };
     try {
@@ -276,12 +299,31 @@ export class TaskStore {
   }
 
   /**
-   * cancel, for many: the PENDING tasks of a cancelled or failed job stop (running ones:
-   * cancelAttempt), 100 per transaction; a task claimed meanwhile is left to its worker.
+   * The job ended (services/job-end.ts): its PENDING tasks are cancelled and every task
+   * that may run is marked (`jobEnded`), so the next lease extension of a running attempt
+   * is refused with JobEndedError. `listed` is the job's tasks as read after the job's end;
+   * 100 writes per transaction. A PENDING task claimed between that read and its write is
+   * marked instead (its cancel is refused), so its attempt stops at its next beat too.
    */
-  async cancelPending(jobId: string, taskIds: readonly string[]): Promise<void> {
-    const update = (taskId: string) => ({ TableName: this.table, Key: taskKey(jobId, taskId), ...cancelPendingWrite() });
-    await writeConditionalChunks(this.c, taskIds, (taskId) => ({ Update: update(taskId) }), (taskId) => this.c.doc.send(new UpdateCommand(update(taskId))));
+  async stopForJobEnd(jobId: string, jobStatus: 'CANCELLED' | 'FAILED', listed: readonly Pick<TaskRecord, 'taskId' | 'status'>[]): Promise<void> {
+    const live = listed.filter((t) => t.status === 'PENDING' || t.status === 'RUNNING');
+    const update = (taskId: string, write: TaskWrite) => ({ TableName: this.table, Key: taskKey(jobId, taskId), ...write });
+    const first = (t: Pick<TaskRecord, 'taskId' | 'status'>) =>
+      update(t.taskId, t.status === 'PENDING' ? cancelPendingMarkedWrite(jobStatus) : markJobEndedWrite(jobStatus));
+    await writeConditionalChunks(this.c, live, (t) => ({ Update: first(t) }), async (t) => {
+      try {
+        await this.c.doc.send(new UpdateCommand(first(t)));
+      } catch (err) {
+        if (!isConditionFailure(err) || t.status !== 'PENDING') throw err;
+        await this.c.doc.send(new UpdateCommand(update(t.taskId, markJobEndedWrite(jobStatus))));
+      }
+    });
+  }
+
+  /** Every task of a job as id and status only (consistent): what a job's end needs. */
+  async listStatuses(jobId: string): Promise<Pick<TaskRecord, 'taskId' | 'status'>[]> {
+    const query = { ...this.tasksQuery(jobId, ''), ProjectionExpression: '#t, #s', ExpressionAttributeNames: { '#t': 'taskId', '#s': 'status' } };
+    return (await queryAll(this.c, query)).map((i) => ({ taskId: String(i.taskId), status: i.status as TaskRecord['status'] }));
   }
 
   /**

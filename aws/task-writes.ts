@@ -64,6 +64,13 @@ export function attemptEntry(
   };
 }
 
+/**
+ * A lease extension (the owner's or a backup's) holds only while the job's end has not marked
+ * the task (`jobEnded`, set by markJobEndedWrite): the refusal is how a running attempt learns
+ * that its job was cancelled or failed, instead of reading the job on its beats.
+ */
+export const NOT_JOB_ENDED = 'attribute_not_exists(jobEnded)';
+
 /** Owner fence shared by heartbeat, commit, fail, release, cancel of an attempt and reclaim. */
 export const OWNER_FENCE = '#status = :running AND #owner = :owner AND #attempt = :attempt';
 const APPEND_HISTORY = '#history = list_append(if_not_exists(#history, :noHistory), :entry)';
@@ -106,7 +113,7 @@ export function heartbeatWrite(ref: AttemptRef, now: number, leaseMs: number, pr
   const moved = progress?.movedAt !== undefined;
   return {
     UpdateExpression: `SET leaseExpiresAt = :lease${progress ? ', progress = :p, progressTotal = :pt' : ''}${moved ? ', progressAt = :pa' : ''}`,
-    ConditionExpression: OWNER_FENCE,
+    ConditionExpression: `${OWNER_FENCE} AND ${NOT_JOB_ENDED}`,
     ExpressionAttributeNames: OWNER_NAMES,
     ExpressionAttributeValues: ownerValues(ref, {
       ':lease': now + leaseMs,
@@ -191,6 +198,39 @@ export function cancelPendingWrite(): TaskWrite {
     ConditionExpression: '#status = :pending',
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':pending': 'PENDING' },
+  };
+}
+
+/**
+ * The job ended (cancelled or failed): a PENDING task is cancelled and marked in one write,
+ * so it can neither be claimed nor, once claimed, extend its lease. Refused when the task is
+ * no longer PENDING (a worker claimed it meanwhile): then markJobEndedWrite.
+ */
+export function cancelPendingMarkedWrite(jobStatus: string): TaskWrite {
+  const w = cancelPendingWrite();
+  return {
+    ...w,
+    UpdateExpression: w.UpdateExpression.replace('SET #status = :cancelled', 'SET #status = :cancelled, jobEnded = :ended'),
+    ExpressionAttributeValues: { ...w.ExpressionAttributeValues, ':ended': jobStatus },
+  };
+}
+
+/**
+ * The job ended (cancelled or failed): mark the task whatever its state, so the next lease
+ * extension of any attempt of it (running now, or claimed between the job's end and this
+ * write) is refused with JobEndedError. Only an item that exists is written. Not a
+ * transition: status, owner and lease stay; the attempt's own cancel (fenced on owner and
+ * attempt) or the checker's reclaim ends it.
+ *
+ *   end job ── list tasks (m-3 PENDING) ──── cancel m-3 ✗ (RUNNING now) ── mark m-3 ✓
+ *   worker:          (job read: RUNNING) claim m-3 ✓ ──── hb ✓ ──────────────── hb ✗ JobEndedError
+ */
+export function markJobEndedWrite(jobStatus: string): TaskWrite {
+  return {
+    UpdateExpression: 'SET jobEnded = :ended',
+    ConditionExpression: 'attribute_exists(#pk)',
+    ExpressionAttributeNames: { '#pk': 'pk' },
+    ExpressionAttributeValues: { ':ended': jobStatus },
   };
 }
 

@@ -134,7 +134,7 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
         }
       } else if (job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED') {
         const { progress: last, tasks } = await readProgress(t, job, started);
-        // Running attempts of an ended job stop at their worker's next job check: wait a little for them.
+        // Running attempts of an ended job stop at their next lease extension (refused): wait a little for them.
         const stillRunning = last.map.running + last.reduce.running > 0;
         endedAt ??= Date.now();
         if (!stillRunning || Date.now() - endedAt > STOP_WAIT_MS) {

@@ -70,6 +70,16 @@ export class LeaseLostError<T extends object = object> extends StaleStateError<T
   override readonly name: string = 'LeaseLostError';
 }
 
+/**
+ * The attempt's job ended (cancelled or failed): it stops, and its task is cancelled, not
+ * retried. Thrown when a lease extension is refused because the job's end marked the task
+ * (`current.jobEnded`, aws/task-conflicts.ts), and by an early reducer that reads the job
+ * ended; `current` is the task record the refusal returned, when there is one.
+ */
+export class JobEndedError<T extends object = object> extends StaleStateError<T> {
+  override readonly name: string = 'JobEndedError';
+}
+
 /** A task attempt failed (non-zero exit, crash, timeout); it may be retried. */
 export class TaskFailedError extends MapReduceError {
   override readonly name: string = 'TaskFailedError';

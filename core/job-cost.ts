@@ -43,7 +43,7 @@ export interface ItemSizes {
 
 /**
  * Price class of each recorded request. DynamoDB: a GetItem reads the job item (the
- * per-task job check), a Query reads the job's map task items (reducers), a
+ * job read after a commit), a Query reads the job's map output items (reducers; priced as task items), a
  * TransactWriteItems is the commit (task and job item, 2 WRU per KiB of each), other
  * writes touch one task or worker item.
  */

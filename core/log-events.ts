@@ -27,6 +27,10 @@ export const LOG_EVENTS = {
   mapTasksSent: 'Map tasks sent',
   /** The heartbeat found the lease taken: the running attempt is aborted. */
   leaseLost: 'Lease lost; stopping the attempt',
+  /** A lease extension was refused because the job ended (its end marked the task): the attempt is cancelled. */
+  jobEndedStopping: 'Job ended; stopping the attempt',
+  /** A job ended but marking its tasks failed: running attempts stop at their commit or job read instead. */
+  jobTasksStopFailed: 'Could not stop the tasks of an ended job',
   commitRenewingLease: 'Commit refused on an expired lease nobody took over; renewing it',
   commitAlreadyApplied: 'Commit had already been applied (its response was lost)',
   taskCommitted: 'Task committed',

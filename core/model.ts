@@ -148,6 +148,12 @@ export interface TaskRecord {
   /** Times the checker sent the task again after its message was dead-lettered unclaimed. */
   readonly redrives?: number;
   /**
+   * Set (to the job's end status) on a running or pending task when its job is cancelled or
+   * fails (services/job-end.ts): the next lease extension of any attempt of it is refused with
+   * JobEndedError, so a running attempt stops within a beat without reading the job.
+   */
+  readonly jobEnded?: string;
+  /**
    * One entry per ended attempt, appended by the transition that ended it (commit, fail,
    * reclaim, release, cancel). The job report and the job's modeled cost read it.
    */

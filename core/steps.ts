@@ -57,6 +57,13 @@ export function stepOfTaskId(id: string): number {
   return m ? Number(m[1]) - 1 : 0;
 }
 
+/** The index of a task within its step and kind, from its id (`m-00003` → 3, `s2-r-00001` → 1). */
+export function indexOfTaskId(id: string): number {
+  const m = /-(\d+)$/.exec(id);
+  if (!m) throw new Error(`not a task id: ${id}`);
+  return Number(m[1]);
+}
+
 /** True for a map task's id, of any step (`m-00003`, `s2-m-00003`). */
 export function isMapTaskId(id: string): boolean {
   return /^(?:s\d+-)?m-/.test(id);

@@ -1,12 +1,14 @@
 /**
  * Cancel a job, for every caller (the `cancel` command, Ctrl-C while waiting):
  * mark it CANCELLED (only from CREATING/RUNNING), then cancel its pending tasks so
- * nothing new starts; running tasks stop at their worker's next job check.
+ * nothing new starts and mark its running ones, which stop at their next lease extension
+ * (services/job-end.ts).
  */
 import type { JobStore } from '../aws/job-store.js';
 import type { TaskStore } from '../aws/task-store.js';
 import { UsageError } from '../core/errors.js';
 import type { JobRecord } from '../core/model.js';
+import { stopJobTasks } from './job-end.js';
 
 /**
  * Returns the job as it was before the cancel. Throws UsageError when there is no
@@ -28,11 +30,9 @@ export async function cancelJob(
     }
     throw new UsageError(`Job ${jobId} is already ${current?.status ?? job.status}; nothing to cancel.`);
   }
-  // 100 per transaction: a 10,000-task plan is 100 writes, not 10,000. A task claimed
-  // meanwhile is no longer PENDING: its worker stops it at its next job check.
-  const pending = (await tasks.list(jobId)).filter((x) => x.status === 'PENDING').map((x) => x.taskId);
-  // Best effort, as before: a task left PENDING by a failed write is still stopped, since a
-  // worker that receives its message reads the job (CANCELLED) and cancels it (worker/task-runner.ts).
-  await tasks.cancelPending(jobId, pending).catch(() => {});
+  // 100 per transaction: a 10,000-task plan is 100 writes, not 10,000. Best effort, as
+  // before: a task left PENDING by a failed write is still stopped, since a worker that
+  // receives its message reads the job (CANCELLED) and cancels it (worker/task-runner.ts).
+  await stopJobTasks(tasks, jobId, 'CANCELLED').catch(() => {});
   return job;
 }

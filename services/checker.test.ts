@@ -49,7 +49,12 @@ function running(jobId: string, owner: string, over: Partial<TaskRecord> = {}): 
 
 /** Fake adapters recording what the sweep does. */
 function fake(jobs: JobRecord[], tasks: TaskRecord[], workers: WorkerRecord[]) {
-  const did: { reclaimed: [string, boolean][]; sent: string[]; ended: [string, string][] } = { reclaimed: [], sent: [], ended: [] };
+  const did: { reclaimed: [string, boolean][]; sent: string[]; ended: [string, string][]; stopped: [string, string, string[]][] } = {
+    reclaimed: [],
+    sent: [],
+    ended: [],
+    stopped: [],
+  };
   const s = {
     now: () => NOW,
     timings: DEFAULT_TIMINGS,
@@ -71,6 +76,13 @@ function fake(jobs: JobRecord[], tasks: TaskRecord[], workers: WorkerRecord[]) {
         did.reclaimed.push([t.jobId, exhausted]);
         return exhausted ? 'FAILED' : 'PENDING';
       },
+      listStatuses: async (jobId: string) => [
+        { taskId: 'm-00000', status: 'FAILED' },
+        { taskId: 'm-00001', status: 'RUNNING' },
+        { taskId: 'm-00002', status: 'PENDING' },
+      ].map((t) => ({ ...t, jobId })),
+      stopForJobEnd: async (jobId: string, status: string, listed: { taskId: string; status: string }[]) =>
+        void did.stopped.push([jobId, status, listed.map((t) => `${t.taskId}:${t.status}`)]),
     },
     taskQueue: { sendAll: async (bodies: string[]) => void did.sent.push(...bodies.map((b) => parseTaskMessage(b)!.jobId)) },
     taskDeadLetters: { receive: async () => [] },
@@ -91,6 +103,13 @@ describe('sweep: stalled tasks', () => {
     expect(did.sent).toEqual(['dflt']);
     expect(did.ended).toHaveLength(1);
     expect(did.ended[0]![1]).toMatch(/^Task m-00000 failed after 1 attempt: /);
+  });
+
+  it('a job it fails has its tasks stopped: listed after the end and handed to stopForJobEnd as FAILED (running ones get marked)', async () => {
+    const { s, did } = fake([job('one', 1)], [running('one', 'dead-1')], []);
+    await sweep(s, 'run');
+    expect(did.ended.map(([id]) => id)).toEqual(['one']);
+    expect(did.stopped).toEqual([['one', 'FAILED', ['m-00000:FAILED', 'm-00001:RUNNING', 'm-00002:PENDING']]]);
   });
 
   it('keeps a task whose lease runs, or whose live owner runs it and missed less than a lease', async () => {

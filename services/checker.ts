@@ -9,6 +9,7 @@
 import { isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
 import { isErrorNamed } from '../core/errors.js';
 import { type Services, iso } from './context.js';
+import { endJob } from './job-end.js';
 import { advanceJob, enqueueReduceTasks, finalizeJob } from './phases.js';
 import { speculate } from './speculation.js';
 import { changeStep, enqueueStepMaps } from './step-change.js';
@@ -87,7 +88,7 @@ async function reclaimStalled(
         s.log.warn(LOG_EVENTS.stalledTaskRepublished, { jobId: t.jobId, taskId: t.taskId, owner: t.owner, attempt: t.attempt });
       } else {
         report.failedTasks.push(`${t.jobId}/${t.taskId}`);
-        await s.jobs.end(t.jobId, 'FAILED', taskStalledReason(t, attemptsUsed(t) + 1), iso(now));
+        await endJob(s, t.jobId, 'FAILED', taskStalledReason(t, attemptsUsed(t) + 1), iso(now));
       }
     } catch (err) {
       // Another checker (or the owner) moved the task first: nothing to do.
@@ -132,7 +133,7 @@ async function redriveDeadLetters(s: Services, now: number, report: SweepReport)
       try {
         const redrives = await s.tasks.redrive(task, now);
         if (redrives > attemptsAllowed(job, s.timings)) {
-          await s.jobs.end(job.jobId, 'FAILED', neverClaimedReason(task.taskId, redrives), iso(now));
+          await endJob(s, job.jobId, 'FAILED', neverClaimedReason(task.taskId, redrives), iso(now));
           report.failedTasks.push(`${ref.jobId}/${ref.taskId}`);
         } else {
           await sendTaskMessages(s.taskQueue, ref.jobId, [ref.taskId]);

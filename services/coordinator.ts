@@ -19,6 +19,7 @@ import { settingsOf } from '../core/job-settings.js';
 import { stepView, type StepView } from '../core/steps.js';
 import { computeSplits } from '../core/splits.js';
 import { type Services, iso } from './context.js';
+import { endJob } from './job-end.js';
 import { type PlanResume, planTasks, writePlan } from './plan-writer.js';
 import { MAX_TASKS_WITH_JOB } from '../aws/job-store.js';
 import { readManifestText, refuseKey, refuseReupload, reject, sameManifest } from './refusals.js';
@@ -288,7 +289,7 @@ async function planFrom(s: Services, job: JobRecord, splits: InputSplit[], resum
 async function failPlanning(s: Services, jobId: string, err: unknown): Promise<SubmissionOutcome> {
   if (isTransient(err)) throw err;
   const reason = err instanceof UsageError || err instanceof DoNotRetryError ? err.message : `internal error while planning (${String(err)})`;
-  await s.jobs.end(jobId, 'FAILED', reason, iso(s.now()));
+  await endJob(s, jobId, 'FAILED', reason, iso(s.now()));
   s.log.warn(LOG_EVENTS.jobRejected, { jobId, reason });
   return { outcome: 'rejected', jobId, reason };
 }

@@ -8,7 +8,7 @@ import { DEFAULT_TIMINGS } from '../core/config.js';
 import type { Manifest } from '../core/manifest.js';
 import type { JobRecord, TaskRecord, WorkerRecord } from '../core/model.js';
 import { type Services, silentLog } from './context.js';
-import { phaseSnapshot, runningOf, speculate } from './speculation.js';
+import { fleetSnapshot, phaseSnapshot, runningOf, speculate } from './speculation.js';
 import { parseTaskMessage } from './task-lifecycle.js';
 
 const NOW = 1_800_000_000_000;
@@ -124,5 +124,18 @@ describe('phaseSnapshot', () => {
     expect(snap.pendingTasks).toBe(10 - 5 - 1);
     expect(snap.committed).toEqual({ count: 6, sumMs: 12_000, sumSqMs: 24_000_000, sumBytes: 6000 });
     expect(snap.running).toEqual([{ taskId: 's2-m-00001', startedAt: NOW - 9000, bytesDone: 10, bytesTotal: 1000, hasBackup: false }]);
+  });
+});
+
+describe('fleetSnapshot', () => {
+  const now = 1_800_000_000_000;
+  const lease = DEFAULT_TIMINGS.heartbeatMs * DEFAULT_TIMINGS.missedHeartbeats;
+  const w = (workerId: string, heartbeatAt: number): WorkerRecord => ({ workerId, heartbeatAt, startedAt: 0, host: 'h' });
+  const task = (owner: string, leaseExpiresAt: number) => ({ jobId: 'j', taskId: `m-${owner}`, kind: 'map', index: 0, status: 'RUNNING', attempt: 1, failures: 0, stalls: 0, owner, leaseExpiresAt }) as TaskRecord;
+
+  it('counts a busy worker live by its task\'s lease although its item (last written idle) is older than a lease, and not idle', () => {
+    const workers = [w('busy', now - 10 * lease), w('idle', now - 100), w('dead', now - lease - 1)];
+    const active = [task('busy', now + 5000), task('dead', now - 1)];
+    expect(fleetSnapshot(workers, active, now, DEFAULT_TIMINGS)).toEqual({ liveWorkers: 2, idleWorkers: 1, backupsInFlight: 0 });
   });
 });

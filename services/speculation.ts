@@ -26,7 +26,7 @@ import {
 import type { Timings } from '../core/config.js';
 import type { AttemptRef } from '../aws/task-store.js';
 import type { Services } from './context.js';
-import { leaseMs, sendTaskMessages, shouldReclaim, taskMessageBody } from './task-lifecycle.js';
+import { leaseHolders, leaseMs, sendTaskMessages, shouldReclaim, taskMessageBody, workerLiveness } from './task-lifecycle.js';
 
 /**
  * The deployment's policy: an attempt must have run three leases (30 s; 6 s with the
@@ -70,12 +70,17 @@ export function phaseSnapshot(job: JobRecord, kind: TaskKind, running: readonly 
   };
 }
 
-/** Live and idle workers, from their heartbeat items. */
+/**
+ * Live and idle workers: from their heartbeat items, and from the leases of the active
+ * tasks, which prove a busy worker alive while its item is not rewritten (task-lifecycle.ts
+ * `workerLiveness`).
+ */
 export function fleetSnapshot(workers: readonly WorkerRecord[], active: readonly TaskRecord[], now: number, t: Timings): FleetSnapshot {
-  const live = workers.filter((w) => w.heartbeatAt >= now - leaseMs(t));
+  const holders = leaseHolders(active, now);
+  const states = workers.map((w) => workerLiveness(w, holders, now, t));
   return {
-    liveWorkers: live.length,
-    idleWorkers: live.filter((w) => w.runningTask === undefined).length,
+    liveWorkers: states.filter((x) => x.live).length,
+    idleWorkers: states.filter((x) => x.idle).length,
     backupsInFlight: active.filter(backupInFlight).length,
   };
 }

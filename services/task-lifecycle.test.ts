@@ -5,12 +5,14 @@ import type { TaskRecord, WorkerRecord } from '../core/model.js';
 import {
   attemptsAllowed,
   isLastAttempt,
+  leaseHolders,
   leaseMs,
   parseTaskMessage,
   retryDelayMs,
   sendTaskMessages,
   shouldReclaim,
   taskMessageBody,
+  workerLiveness,
 } from './task-lifecycle.js';
 
 const T: Timings = DEFAULT_TIMINGS; // 2 s heartbeats × 5: a 10 s lease
@@ -114,5 +116,42 @@ describe('shouldReclaim (checker policy, injected clock)', () => {
     const before = worker({ heartbeatAt: claimedAt - 1, runningTask: undefined, runningAttempt: undefined });
     // (Only reachable with a lease shorter than the time since the claim: clocks or a seeded item.)
     expect(shouldReclaim(task({ claimedAt, leaseExpiresAt: now - 1 }), before, now, T)).toBe(false);
+  });
+});
+
+describe('worker liveness: a running task\'s lease or the worker item (leaseHolders, workerLiveness)', () => {
+  const now = 1_000_000;
+  const running = (owner: string, leaseExpiresAt: number) => ({ status: 'RUNNING' as const, owner, leaseExpiresAt });
+  const item = (workerId: string, heartbeatAt: number, runningTask?: string) => ({ workerId, heartbeatAt, ...(runningTask ? { runningTask } : {}) });
+
+  it('a worker whose item is older than a lease is live and busy while it holds an unexpired lease (its item is not rewritten while a task runs)', () => {
+    const holders = leaseHolders([running('w1', now + 1), running('w2', now - 1)], now);
+    expect([...holders]).toEqual(['w1']);
+    expect(workerLiveness(item('w1', now - 10 * LEASE), holders, now, T)).toEqual({ live: true, idle: false });
+    // Its lease ended and its item is stale: dead, as before.
+    expect(workerLiveness(item('w2', now - LEASE - 1), holders, now, T)).toEqual({ live: false, idle: false });
+  });
+
+  it('a backup\'s lease counts for its worker; a PENDING task\'s stale owner does not', () => {
+    const holders = leaseHolders(
+      [
+        { status: 'RUNNING', owner: 'w1', leaseExpiresAt: now + 1, backupOwner: 'w3', backupLeaseExpiresAt: now + 5 },
+        { status: 'PENDING', owner: 'w4', leaseExpiresAt: now + 5 },
+      ],
+      now,
+    );
+    expect([...holders].sort()).toEqual(['w1', 'w3']);
+  });
+
+  it('without a lease, the item decides: fresh within a lease is live; idle when it names no task', () => {
+    const none = new Set<string>();
+    expect(workerLiveness(item('w1', now - LEASE), none, now, T)).toEqual({ live: true, idle: true });
+    expect(workerLiveness(item('w1', now - LEASE - 1), none, now, T)).toEqual({ live: false, idle: false });
+    // Its item names a task whose lease it no longer holds (written before its commit): live, not idle.
+    expect(workerLiveness(item('w1', now - 100, 'j/m-00001'), none, now, T)).toEqual({ live: true, idle: false });
+  });
+
+  it('an item that still says idle does not make a lease holder idle (claimed since its last idle beat)', () => {
+    expect(workerLiveness(item('w1', now - 100), new Set(['w1']), now, T)).toEqual({ live: true, idle: false });
   });
 });

@@ -91,12 +91,14 @@ export function retryDelayMs(t: Pick<Timings, 'retryBaseMs'>, failures: number):
 
 /**
  * Whether the checker takes a RUNNING task back. The lease is the proof an attempt is
- * alive; the owner's worker item (rewritten every few beats) names the attempt it really
- * runs (`runningTask`, `runningAttempt`).
+ * alive; the owner's worker item names the attempt it really runs (`runningTask`,
+ * `runningAttempt`). The item is written on the owner's idle beats and, while a task runs,
+ * only on a beat whose lease write failed (worker/heartbeat.ts): a running task's own lease
+ * proves its worker alive, so a busy worker's item may be old.
  *
- *   owner:   claim  hb  hb  hb ✝ (dead or paused: its item goes stale too)      → reclaim
- *   owner:   claim ✗ answer lost ── idle beats: item fresh, names no attempt     → reclaim
- *   owner:   claim  hb ✗ ✗ (lease writes lost) ── item fresh, names the attempt  → keep
+ *   owner:   claim  hb  hb  hb ✝ (dead or paused: no lease write, no item write)     → reclaim
+ *   owner:   claim ✗ answer lost ── idle beats: item fresh, names no attempt        → reclaim
+ *   owner:   claim  hb ✗ ✗ (lease writes lost; each writes the item, naming it)     → keep
  *   lease:   ────────────────|ended
  *
  * A lease that ended is reclaimed when the owner's heartbeat is older than a lease, or when
@@ -115,6 +117,35 @@ export function shouldReclaim(
   if (owner === undefined || owner.heartbeatAt < now - leaseMs(t)) return true;
   const runsIt = owner.runningTask === `${task.jobId}/${task.taskId}` && owner.runningAttempt === task.attempt;
   return !runsIt && owner.heartbeatAt > (task.claimedAt ?? 0);
+}
+
+/**
+ * The workers that hold an unexpired lease (a primary's or a backup's) among `active`
+ * tasks: alive and busy, whatever their worker item says, since a running task's lease is
+ * written every beat and its worker item is not (worker/heartbeat.ts).
+ */
+export function leaseHolders(active: readonly Pick<TaskRecord, 'status' | 'owner' | 'leaseExpiresAt' | 'backupOwner' | 'backupLeaseExpiresAt'>[], now: number): Set<string> {
+  const holders = new Set<string>();
+  for (const t of active) {
+    if (t.status === 'RUNNING' && t.owner !== undefined && (t.leaseExpiresAt ?? 0) >= now) holders.add(t.owner);
+    if (t.backupOwner !== undefined && (t.backupLeaseExpiresAt ?? 0) >= now) holders.add(t.backupOwner);
+  }
+  return holders;
+}
+
+/**
+ * A worker is live when it holds a lease (`holders`, from leaseHolders) or its worker item
+ * was written within a lease; idle when live, holding no lease, and its item names no task.
+ */
+export function workerLiveness(
+  w: Pick<WorkerRecord, 'workerId' | 'heartbeatAt' | 'runningTask'>,
+  holders: ReadonlySet<string>,
+  now: number,
+  t: Timings,
+): { live: boolean; idle: boolean } {
+  const busy = holders.has(w.workerId);
+  const live = busy || w.heartbeatAt >= now - leaseMs(t);
+  return { live, idle: live && !busy && w.runningTask === undefined };
 }
 
 /** The job's failure reason when a task used up its attempts by failing. */

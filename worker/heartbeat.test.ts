@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TIMINGS } from '../core/config.js';
 import type { Services } from '../services/context.js';
-import { Heartbeat, JOB_CHECK_EVERY, type TrackedAttempt, WORKER_ITEM_EVERY } from './heartbeat.js';
+import { Heartbeat, type TrackedAttempt } from './heartbeat.js';
 
 /** Just the calls a heartbeat makes, recorded, on a clock the test moves. */
 function fakeServices(jobStatus = 'RUNNING') {
@@ -51,14 +51,10 @@ describe('Heartbeat', () => {
       await hb.beat();
       perBeat.push([...calls]);
     }
-    // Beat n (counting from the first one after the claim): lease always, the job every
-    // JOB_CHECK_EVERY-th beat of the task, the worker item every WORKER_ITEM_EVERY-th beat.
-    perBeat.forEach((c, i) => {
-      const n = i + 2;
-      expect(c.filter((x) => x === 'lease')).toHaveLength(1);
-      expect(c.includes('job')).toBe(n % JOB_CHECK_EVERY === 0);
-      expect(c.includes('worker')).toBe(n % WORKER_ITEM_EVERY === 0);
-    });
+    // Every beat of a running task: one lease write, no worker item (the lease proves the
+    // worker alive: services/task-lifecycle.ts leaseHolders), no job read (a job's end marks
+    // the task, and the lease write is refused: JobEndedError).
+    perBeat.forEach((c) => expect(c).toEqual(['lease']));
   });
 
   it('extends the lease on the first beat when the claim is over half an interval old', async () => {
@@ -93,17 +89,41 @@ describe('Heartbeat', () => {
     expect(reported).toEqual([claimedAt, grew, grew, grew, grewAgain]);
   });
 
-  it('aborts the attempt when the job check finds the job ended', async () => {
-    const { s, clock } = fakeServices('CANCELLED');
+  it('never reads the job nor writes the worker item: a task running for 30 beats makes lease (and visibility) writes only', async () => {
+    const { s, calls, clock } = fakeServices('CANCELLED');
     const hb = new Heartbeat(s, 'w');
     const a = attempt(clock.now);
     hb.track(a);
-    for (let i = 0; i < JOB_CHECK_EVERY; i++) {
+    for (let i = 0; i < 30; i++) {
       clock.now += interval;
       await hb.beat();
     }
-    expect(a.abort.signal.aborted).toBe(true);
-    expect((a.abort.signal.reason as Error).name).toBe('JobEndedError');
+    expect(a.abort.signal.aborted).toBe(false);
+    expect(new Set(calls)).toEqual(new Set(['lease', 'visibility']));
+    expect(calls.filter((c) => c === 'lease')).toHaveLength(30);
+  });
+
+  it('writes the worker item naming the attempt when a module attempt (which may block this thread) is tracked, not for an executable', async () => {
+    const { s, calls, clock } = fakeServices();
+    const hb = new Heartbeat(s, 'w');
+    hb.track(attempt(clock.now));
+    await Promise.resolve();
+    expect(calls).toEqual([]);
+    hb.track({ ...attempt(clock.now), blockedLimitMs: 600_000 });
+    await Promise.resolve();
+    expect(calls).toEqual(['worker']);
+  });
+
+  it('writes the worker item again on the first idle beat after the task', async () => {
+    const { s, calls, clock } = fakeServices();
+    const hb = new Heartbeat(s, 'w');
+    hb.track(attempt(clock.now));
+    clock.now += interval;
+    await hb.beat();
+    hb.untrack();
+    clock.now += interval;
+    await hb.beat();
+    expect(calls).toEqual(['lease', 'worker']);
   });
 });
 
@@ -147,16 +167,41 @@ describe('Heartbeat under lost writes', () => {
     expect(calls.filter((c) => c === 'lease')).toHaveLength(1);
   });
 
-  it('a failed worker-item write does not keep the lease from being extended in the same beat', async () => {
-    const { s, calls, clock } = flaky({ worker: () => new Error('socket hang up') });
-    const hb = new Heartbeat(s, 'w');
-    hb.track(attempt(clock.now));
-    for (let i = 0; i < WORKER_ITEM_EVERY; i++) {
+  it('while lease writes fail, each beat writes the worker item naming the attempt (the checker keeps it: shouldReclaim)', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const { s, calls, clock } = flaky({ lease: (n) => (n === 1 || n === 2 ? throttled : undefined) });
+    const items: { heartbeatAt: number }[] = [];
+    const workers = { beat: async (w: { heartbeatAt: number }) => void (items.push(w), calls.push('worker')) };
+    const hb = new Heartbeat({ ...s, workers } as unknown as Services, 'w');
+    const a = attempt(clock.now);
+    hb.track(a);
+    const at: number[] = [];
+    for (let i = 0; i < 5; i++) {
       clock.now += interval;
+      at.push(clock.now);
       await hb.beat();
     }
-    expect(calls.filter((c) => c === 'lease')).toHaveLength(WORKER_ITEM_EVERY);
-    expect(calls).not.toContain('worker');
+    // Beat 2's lease write failed: the item after it; beat 3 (failing) and beat 4 (extends
+    // again): the item beside the lease write; beat 5: the lease write only.
+    expect(calls.filter((c) => !c.startsWith('warn'))).toEqual(['lease', 'worker', 'worker', 'worker', 'lease', 'lease']);
+    expect(items.map((w) => w.heartbeatAt)).toEqual([at[1], at[2], at[3]]);
+    for (const w of items) expect(w).toMatchObject({ workerId: 'w', runningTask: 'j/m-00000', runningAttempt: 1 });
+    expect(a.abort.signal.aborted).toBe(false);
+  });
+
+  it('a refused extension because the job ended stops the attempt with JobEndedError, not a lost lease', async () => {
+    const ended = Object.assign(new Error('Heartbeat refused: job j is CANCELLED'), {
+      name: 'JobEndedError',
+      current: { status: 'RUNNING', owner: 'w', attempt: 1, jobEnded: 'CANCELLED' },
+    });
+    const { s, clock } = flaky({ lease: () => ended });
+    const hb = new Heartbeat(s, 'w');
+    const a = attempt(clock.now);
+    hb.track(a);
+    clock.now += interval;
+    await hb.beat();
+    expect(a.abort.signal.aborted).toBe(true);
+    expect((a.abort.signal.reason as Error).name).toBe('JobEndedError');
   });
 
   it('a refused extension (another attempt owns the task) stops the attempt; its own commit landing does not', async () => {

@@ -1,11 +1,15 @@
 /**
  * The worker's heartbeat: every `heartbeatMs` it extends the lease of the running
- * attempt, keeps the SQS message hidden, and every few beats of a task checks that the
- * job is still running; losing the lease or the job ending aborts the attempt. The
- * worker item (liveness for the checker and `status`) is upserted on every beat while
- * idle, and every WORKER_ITEM_EVERY beats while a task runs, when the task's lease
- * already proves the worker alive. A beat costs no call for a task whose lease was
- * written less than half an interval ago (by its claim), so short tasks make none.
+ * attempt and keeps the SQS message hidden; a refused extension aborts the attempt, as a
+ * lost lease (LeaseLostError) or because its job ended (JobEndedError: a cancel or a job
+ * failure marks the job's tasks, services/job-end.ts, so no beat reads the job). The worker
+ * item (liveness for the checker and `status`) is upserted on every beat while idle; while
+ * a task runs the task's lease proves the worker alive (services/task-lifecycle.ts
+ * `leaseHolders`), and the item is written only while lease writes fail (and once when a
+ * module attempt starts), so the checker keeps an attempt whose lease writes are lost
+ * (`shouldReclaim`). A beat costs no
+ * call for a task whose lease was written less than half an interval ago (by its claim),
+ * so short tasks make none.
  *
  * A lease keeper (worker/lease-keeper.ts), a thread of its own, keeps the lease and the
  * message while user code blocks this thread; when it does, and how, is decided here too
@@ -14,7 +18,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
 import { type AttemptProgress, type AttemptRef, committedBy } from '../aws/task-store.js';
-import { isErrorNamed, MapReduceError, type StaleStateError } from '../core/errors.js';
+import { isErrorNamed, type StaleStateError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
 import { TASKS_QUEUE } from '../core/resources.js';
 import type { Services } from '../services/context.js';
@@ -90,9 +94,7 @@ export function keeperActions(v: KeeperView, now: number, heartbeatMs: number): 
 }
 
 /** The reason an attempt is aborted because its job ended (cancelled or failed). */
-export class JobEndedError extends MapReduceError {
-  override readonly name = 'JobEndedError';
-}
+export { JobEndedError } from '../core/errors.js';
 
 /**
  * The task a worker's AWS call is made for: set around each task message and around
@@ -105,17 +107,12 @@ export const callContext = new AsyncLocalStorage<{
   readonly heartbeat?: boolean;
 }>();
 
-/** Check the job's status every this many beats of a task (a cheap read; cancel is not urgent). */
-export const JOB_CHECK_EVERY = 3;
-/** While a task runs, upsert the worker item every this many beats (well under a lease of 5). */
-export const WORKER_ITEM_EVERY = 3;
-
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
-  private beats = 0;
   private running: TrackedAttempt | undefined;
-  /** Beats since the running attempt was tracked, and when its lease was last written. */
-  private taskBeats = 0;
+  /** The last lease write of the running attempt failed (lost, not refused). */
+  private leaseWriteFailing = false;
+  /** When the running attempt's lease was last written. */
   private leaseWrittenAt = 0;
   /** The running attempt's bytes at the last beat that saw them grow, and when (its claim at first). */
   private progressSeen = 0;
@@ -150,11 +147,16 @@ export class Heartbeat {
   /** Start beating for an attempt whose claim has just written its lease. */
   track(a: TrackedAttempt): void {
     this.running = a;
-    this.taskBeats = 0;
+    this.leaseWriteFailing = false;
     this.leaseWrittenAt = this.s.now();
     this.progressSeen = a.progress?.done ?? 0;
     this.progressMovedAt = this.leaseWrittenAt;
     this.keeper?.track(a, this.leaseWrittenAt);
+    // Module code may block this thread from its first call on; the lease keeper then keeps
+    // the lease, and the item, naming the attempt, is the checker's second witness while the
+    // keeper catches up (shouldReclaim keeps an attempt its fresh owner names). One write per
+    // module attempt; executables (own processes) never block this thread and skip it.
+    if (a.blockedLimitMs !== undefined) void this.writeWorkerItem(this.leaseWrittenAt, a);
   }
 
   /** Resolves when the lease keeper can keep the tracked attempt's lease (at once without one). */
@@ -178,12 +180,14 @@ export class Heartbeat {
   }
 
   /**
-   * A lease write of `a` was refused (LeaseLostError): stop the attempt, unless its own
-   * commit landed meanwhile (nothing was lost then). Also the lease keeper's report.
+   * A lease write of `a` was refused: stop the attempt, unless its own commit landed
+   * meanwhile (nothing was lost then). JobEndedError (its job's end marked the task) stops
+   * it as a cancel; LeaseLostError (another attempt owns it) as a lost lease. Also the
+   * lease keeper's report.
    */
   leaseRefused(a: TrackedAttempt, err: StaleStateError<TaskRecord>): void {
     if (a !== this.running || a.abort.signal.aborted || committedBy(a.ref, err.current)) return;
-    this.s.log.warn(LOG_EVENTS.leaseLost, { ...a.ref });
+    this.s.log.warn(isErrorNamed(err, 'JobEndedError') ? LOG_EVENTS.jobEndedStopping : LOG_EVENTS.leaseLost, { ...a.ref });
     a.abort.abort(err);
   }
 
@@ -195,42 +199,52 @@ export class Heartbeat {
   }
 
   private async beatOnce(a: TrackedAttempt | undefined): Promise<void> {
-    const s = this.s;
-    const now = s.now();
-    this.beats++;
-    // The worker item and the lease are written independently: one failing (throttled,
-    // timed out) never keeps the other from being written.
-    if (!a || this.beats % WORKER_ITEM_EVERY === 0) {
-      await s.workers
-        .beat({
-          workerId: this.workerId,
-          heartbeatAt: now,
-          startedAt: this.startedAt,
-          host: os.hostname(),
-          ...(a ? { runningTask: `${a.ref.jobId}/${a.ref.taskId}`, runningAttempt: a.ref.attempt } : {}),
-        })
-        .catch((err: unknown) => s.log.warn(LOG_EVENTS.heartbeatFailed, { error: err as Error, workerId: this.workerId }));
-    }
-    if (!a || a.abort.signal.aborted || a !== this.running) return;
+    const now = this.s.now();
+    if (!a) return this.writeWorkerItem(now, undefined);
+    if (a.abort.signal.aborted || a !== this.running) return;
+    // While lease writes fail, the worker item goes out beside each one (not after it: a
+    // write that hangs would hold it), so the checker sees this worker run the attempt.
+    const item = this.leaseWriteFailing ? this.writeWorkerItem(now, a) : undefined;
     try {
       await this.beatTask(a, now);
+      this.leaseWriteFailing = false;
     } catch (err) {
-      if (isErrorNamed(err, 'LeaseLostError')) return this.leaseRefused(a, err as StaleStateError<TaskRecord>);
+      if (isErrorNamed(err, 'LeaseLostError') || isErrorNamed(err, 'JobEndedError')) return this.leaseRefused(a, err as StaleStateError<TaskRecord>);
       // A lost write (throttled, timed out, connection reset) is not a lost lease: the
       // attempt keeps running and the next beat extends the lease again. Only a refused
-      // write (another attempt owns the task) stops it; a lease that really ends while
-      // writes keep failing is the checker's to reclaim, and the commit's fence decides.
+      // write (another attempt owns the task, or its job ended) stops it; a lease that really
+      // ends while writes keep failing is the checker's to reclaim, and the commit's fence decides.
       //
       //   beat ✓ ── beat ✗ (503) ── beat ✗ (timeout) ── beat ✓ (extends) ── commit ✓
       //   lease:  ──────────────────────────────|still running (5 beats long)
-      s.log.warn(LOG_EVENTS.leaseExtensionFailed, { ...a.ref, error: err as Error });
+      //   item:            ✓ (after)   ✓ (beside)   ✓ (beside) ── (not while lease writes hold)
+      //
+      // The worker item names the attempt: the checker keeps a task whose lease ended while
+      // its owner's item is fresh and names it (shouldReclaim).
+      this.s.log.warn(LOG_EVENTS.leaseExtensionFailed, { ...a.ref, error: err as Error });
+      this.leaseWriteFailing = true;
+      if (!item) await this.writeWorkerItem(now, a);
+    } finally {
+      await item;
     }
   }
 
-  /** The running attempt's part of a beat: lease, message visibility, job check. */
+  /** Upsert the worker item; a failure is logged (the next beat writes it again). */
+  private async writeWorkerItem(now: number, a: TrackedAttempt | undefined): Promise<void> {
+    await this.s.workers
+      .beat({
+        workerId: this.workerId,
+        heartbeatAt: now,
+        startedAt: this.startedAt,
+        host: os.hostname(),
+        ...(a ? { runningTask: `${a.ref.jobId}/${a.ref.taskId}`, runningAttempt: a.ref.attempt } : {}),
+      })
+      .catch((err: unknown) => this.s.log.warn(LOG_EVENTS.heartbeatFailed, { error: err as Error, workerId: this.workerId }));
+  }
+
+  /** The running attempt's part of a beat: lease and message visibility. */
   private async beatTask(a: TrackedAttempt, now: number): Promise<void> {
     const s = this.s;
-    const beat = ++this.taskBeats;
     const progress = this.sampleProgress(a, now);
     const keeper = this.keeper;
     if (keeper) a.visibleUntil = Math.max(a.visibleUntil, keeper.visibleUntil());
@@ -248,12 +262,6 @@ export class Heartbeat {
       await s.taskQueue.setVisibility(a.receiptHandle, visibility);
       a.visibleUntil = now + visibility * 1000;
       keeper?.visibilityExtended(a.visibleUntil);
-    }
-    if (beat % JOB_CHECK_EVERY === 0) {
-      const job = await s.jobs.get(a.ref.jobId, false);
-      if (job && job.status !== 'RUNNING' && job.status !== 'CREATING') {
-        a.abort.abort(new JobEndedError(`Job ${a.ref.jobId} is ${job.status}`, { context: { ...a.ref } }));
-      }
     }
   }
 }

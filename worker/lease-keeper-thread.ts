@@ -42,8 +42,9 @@ async function tick(a: Tracked): Promise<void> {
       if (readView(shared, a.gen, a.blockedLimitMs)) storeSlot(shared, SLOT.leaseWrittenAt, now);
       post({ type: 'extended', gen: a.gen, at: now });
     } catch (err) {
-      if (isErrorNamed(err, 'LeaseLostError')) {
-        // Another attempt owns the task, or this one ended (committed, released): keep nothing more.
+      if (isErrorNamed(err, 'LeaseLostError') || isErrorNamed(err, 'JobEndedError')) {
+        // Another attempt owns the task, this one ended (committed, released) or its job
+        // ended (the task is marked): keep nothing more. The main thread tells which by `current`.
         if (current === a) current = undefined;
         post({ type: 'refused', gen: a.gen, message: message(err), current: (err as StaleStateError<TaskRecord>).current });
         return;

@@ -17,7 +17,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { AttemptRef } from '../aws/task-store.js';
-import { LeaseLostError } from '../core/errors.js';
+import { JobEndedError, LeaseLostError, type StaleStateError } from '../core/errors.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import type { TaskRecord } from '../core/model.js';
 import type { Services } from '../services/context.js';
@@ -79,7 +79,7 @@ export class LeaseKeeper implements KeeperLink {
   /** `onRefused` is Heartbeat.leaseRefused. No thread runs before the first attempt that needs one. */
   constructor(
     private readonly s: Services,
-    private readonly onRefused: (a: TrackedAttempt, err: LeaseLostError<TaskRecord>) => void,
+    private readonly onRefused: (a: TrackedAttempt, err: StaleStateError<TaskRecord>) => void,
   ) {}
 
   /**
@@ -184,7 +184,9 @@ export class LeaseKeeper implements KeeperLink {
       if (!c.kept) this.s.log.info(LOG_EVENTS.leaseKeptWhileBlocked, { ...c.a.ref, at: m.at });
       c.kept = true;
     } else if (m.type === 'refused') {
-      this.onRefused(c.a, new LeaseLostError<TaskRecord>(m.message, m.current, { context: { ...c.a.ref } }));
+      // The same two refusals as a beat's (aws/task-conflicts.ts leaseExtensionRefused).
+      const Refusal = m.current?.jobEnded !== undefined ? JobEndedError : LeaseLostError;
+      this.onRefused(c.a, new Refusal<TaskRecord>(m.message, m.current, { context: { ...c.a.ref } }));
     } else {
       this.s.log.warn(LOG_EVENTS.leaseKeeperWriteFailed, { ...c.a.ref, what: m.what, error: m.message });
     }

@@ -23,6 +23,11 @@ function fakeServices(listings: MapOutputRef[][]): { s: Services; listed: () => 
         calls++;
         return latest();
       },
+      // The task listing an early reducer reads for maps nobody runs: the same view here.
+      listMapTasks: async () => {
+        calls++;
+        return latest();
+      },
     },
     jobs: {
       // The job's count moves once the next listing holds more commits than the last one read.

@@ -7,7 +7,7 @@
  *   reducer:  list maps ─ 3/8 committed: fetch them
  *             wait 1 beat ─ job read: 3/8 ─ wait 2 beats ─ job read: 5/8 ─ list: fetch the 2 new
  *             ... ─ job read: 8/8 ─ list: fetch the last ─ return (the merge starts)
- *   job ends: job read: CANCELLED/FAILED ─▶ JobEndedError (the heartbeat's job check also aborts)
+ *   job ends: job read: CANCELLED/FAILED ─▶ JobEndedError (a refused lease extension also aborts)
  *
  * Exactly-once: a map task is read only once COMMITTED, and only the attempt its commit
  * names (`output.key` is the committed attempt's object, one key per attempt). A commit is
@@ -16,12 +16,11 @@
  * ran before its commit: nothing an early reducer fetched is ever replaced.
  */
 import { isTerminal } from '../aws/job-store.js';
-import { MapReduceError } from '../core/errors.js';
+import { JobEndedError, MapReduceError } from '../core/errors.js';
 import type { MapOutputRef } from '../aws/items.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import { nextPollDelay, pollPolicy } from '../core/slow-start.js';
 import type { Services } from '../services/context.js';
-import { JobEndedError } from './heartbeat.js';
 
 /** A committed map task: its output names the committed attempt's object. */
 export type CommittedMap = MapOutputRef & { readonly output: NonNullable<MapOutputRef['output']> };
@@ -73,7 +72,7 @@ export async function watchCommittedMaps(
       stats.jobReads++;
       const current = await s.jobs.get(job.jobId, false);
       if (!current || isTerminal(current.status)) {
-        throw new JobEndedError(`Job ${job.jobId} is ${current?.status ?? 'gone'}`, { context: { jobId: job.jobId } });
+        throw new JobEndedError(`Job ${job.jobId} is ${current?.status ?? 'gone'}`, undefined, { context: { jobId: job.jobId } });
       }
       const progressed = current.mapsCommitted > seen.size;
       if (!progressed && delay >= policy.maxMs) pending = await yieldIfMapsWait(s, job.jobId, step, pending, stats);
@@ -97,7 +96,7 @@ export async function watchCommittedMaps(
  */
 async function yieldIfMapsWait(s: Services, jobId: string, step: number, before: ReadonlySet<string>, stats: WatchStats): Promise<Set<string>> {
   stats.mapListings++;
-  const pending = (await s.tasks.listMapOutputs(jobId, step)).filter((t) => t.status === 'PENDING').map((t) => t.taskId);
+  const pending = (await s.tasks.listMapTasks(jobId, step)).filter((t) => t.status === 'PENDING').map((t) => t.taskId);
   const still = pending.filter((id) => before.has(id));
   if (still.length > 0) {
     throw new ReduceYieldError(`maps ${still.join(', ')} are waiting for a worker`, { context: { jobId } });

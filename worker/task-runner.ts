@@ -21,7 +21,7 @@ import { advanceJob } from '../services/phases.js';
 import { leaseMs, parseTaskMessage, type TaskMessage } from '../services/task-lifecycle.js';
 import { attemptInput } from './attempt.js';
 import { stepEnv } from './attempt-dir.js';
-import { callContext, JOB_CHECK_EVERY } from './heartbeat.js';
+import { callContext } from './heartbeat.js';
 import { runMapAttempt } from './map-task.js';
 import { runReduceAttempt } from './reduce-task.js';
 import { LOG_EVENTS } from '../core/log-events.js';
@@ -246,11 +246,14 @@ function bytesOf(task: TaskRecord, counters: Record<string, number>): AttemptDet
  * The job record read right after this worker's last commit. The next task of the same job
  * starting soon after uses it instead of reading the job again (one call less per task):
  * its manifest and a step's task counts never change, and a job that ended meanwhile is
- * caught by the heartbeat's job check (every JOB_CHECK_EVERY beats of a task) and by the
- * commit, which is fenced on the job's status. A task of another step than the remembered
+ * caught by its end's mark on the task (the claim or the next lease extension is refused:
+ * services/job-end.ts) and by the commit, which is fenced on the job's status. A task of another step than the remembered
  * record's (a multi-step job moved on) reads the job again: the step's reducer count, and
  * so the map's partition count, differ between steps.
  */
+/** How long (in beats) a remembered job record is used for the next task's claim. */
+const RECENT_JOB_BEATS = 3;
+
 let lastJob: { readonly table: string; readonly job: JobRecord; readonly at: number } | undefined;
 
 function rememberJob(s: Services, job: JobRecord): void {
@@ -259,7 +262,7 @@ function rememberJob(s: Services, job: JobRecord): void {
 
 function recentJob(s: Services, jobId: string, step: number): Promise<JobRecord> | undefined {
   const j = lastJob;
-  const maxAge = s.timings.heartbeatMs * JOB_CHECK_EVERY;
+  const maxAge = s.timings.heartbeatMs * RECENT_JOB_BEATS;
   if (!j || j.table !== s.names.table || j.job.jobId !== jobId || s.now() - j.at > maxAge) return undefined;
   if ((j.job.step ?? 0) !== step || j.job.phase === 'STEPPING') return undefined;
   return Promise.resolve(j.job);

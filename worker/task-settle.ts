@@ -10,6 +10,7 @@ import { isErrorNamed, TaskFailedError } from '../core/errors.js';
 import { logKey } from '../core/layout.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import { iso } from '../services/context.js';
+import { endJob } from '../services/job-end.js';
 import {
   attemptsAllowed,
   attemptsUsed,
@@ -91,7 +92,7 @@ async function failAttempt(d: RunnerDeps, a: Attempt, err: unknown, requests: At
     await sendTaskMessages(s.taskQueue, ref.jobId, [ref.taskId], retryDelayMs(s.timings, task.failures + 1));
   } else {
     const reason = taskFailedReason(ref.taskId, attemptsUsed(task) + 1, message, poison, tail);
-    await s.jobs.end(ref.jobId, 'FAILED', reason, iso(s.now()));
+    await endJob(s, ref.jobId, 'FAILED', reason, iso(s.now()));
   }
   await s.taskQueue.delete(msg.receiptHandle);
 }

@@ -65,8 +65,8 @@ interface WorkerView {
 /**
  * Workers whose last heartbeat is within the lease: the ones that can still make
  * progress. A worker that owns a running task of the job is shown with that task and
- * the task's last lease extension, which are exact (a busy worker refreshes its own item
- * only every few beats).
+ * the task's last lease extension, which are exact (a busy worker does not rewrite its
+ * own item while its task's lease writes succeed: worker/heartbeat.ts).
  */
 function liveWorkers(
   workers: readonly WorkerRecord[],
