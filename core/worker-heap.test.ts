@@ -4,10 +4,12 @@ import { MIB } from './manifest-limits.js';
 import {
   HEAP_BASE_MIB,
   HEAP_GROWING_PERCENT,
+  HEAP_GROWTH_COLLECT_BYTES,
   heapNodeArgs,
   LOCAL_WORKER_MEMORY_MIB,
   minWorkerHeapMiB,
   setsHeapLimit,
+  shouldCollectHeap,
   workerHeapMiB,
   workerNodeArgs,
 } from './worker-heap.js';
@@ -48,5 +50,22 @@ describe('worker heap limit', () => {
     expect(workerNodeArgs([], { ...env, NODE_OPTIONS: '--enable-source-maps --max_old_space_size=64' }, 512)).toEqual([]);
     expect(setsHeapLimit(['--max-semi-space-size=16'])).toBe(false);
     expect(heapNodeArgs(300)).toEqual(['--max-old-space-size=300', `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, '--expose-gc']);
+  });
+});
+
+describe('heap policy between tasks', () => {
+  const base = { oldBytes: 30 * MIB, oldBytesAfterCollection: 20 * MIB, tasksSinceCollection: 3, idle: false };
+
+  it('collects at a task boundary once the old generation grew by the threshold since the last collection', () => {
+    expect(shouldCollectHeap({ ...base, oldBytes: 20 * MIB + HEAP_GROWTH_COLLECT_BYTES - 1 })).toBe(false);
+    expect(shouldCollectHeap({ ...base, oldBytes: 20 * MIB + HEAP_GROWTH_COLLECT_BYTES })).toBe(true);
+    // V8 collected on its own since (less in use than after ours): nothing to do.
+    expect(shouldCollectHeap({ ...base, oldBytes: 15 * MIB })).toBe(false);
+  });
+
+  it('collects when the worker goes idle after a task, and never twice with no task in between', () => {
+    expect(shouldCollectHeap({ ...base, oldBytes: 21 * MIB, idle: true })).toBe(true);
+    expect(shouldCollectHeap({ ...base, oldBytes: 21 * MIB, idle: true, tasksSinceCollection: 0 })).toBe(false);
+    expect(shouldCollectHeap({ ...base, oldBytes: 200 * MIB, tasksSinceCollection: 0 })).toBe(false);
   });
 });

@@ -95,7 +95,7 @@ export const HEAP_GROWING_PERCENT = 100;
 /**
  * The node arguments that apply the limit (and the growth factor that keeps GC cheap under
  * it), and `--expose-gc` for the one full collection a reduce attempt starts with
- * (worker/reduce-task.ts).
+ * (worker/reduce-task.ts) and the collections between tasks (`shouldCollectHeap`).
  */
 export function heapNodeArgs(heapMiB: number): string[] {
   return [`--max-old-space-size=${heapMiB}`, `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, '--expose-gc'];
@@ -121,4 +121,41 @@ export function workerNodeArgs(callerArgs: readonly string[], env: Readonly<Reco
     heapMiB: explicit ? Number(explicit) : undefined,
   });
   return [...heapNodeArgs(heap), ...callerArgs];
+}
+
+/**
+ * A long-lived worker's heap between tasks. V8 collects the old generation only when it
+ * has doubled its live size (`--heap-growing-percent=100`), so a worker that ran 1,000
+ * tiny map tasks held up to a live heap's worth of their garbage (~15 MiB of RSS more
+ * than one that ran 8), and carried it into its next task: a reducer's RSS grew with the
+ * number of maps before it. The worker loop (worker/worker.ts) therefore collects fully
+ * at a task boundary once the old generation has grown this much since the last full
+ * collection, so what a worker holds between tasks is its live heap plus at most this.
+ * Tiny maps grow it by ~0.06 MiB each: one collection per ~130 maps, a few ms each on a
+ * ~20 MiB live heap. A big task (a 64 MiB sort buffer) crosses it every time: then the
+ * collection returns the buffer's pages at the boundary instead of whenever V8 gets to it.
+ */
+export const HEAP_GROWTH_COLLECT_BYTES = 8 * MIB;
+
+/** What the worker knows of its heap at a task boundary or an empty receive. */
+export interface HeapCheck {
+  /** Bytes in use outside the young generation now (old, code, large-object spaces). */
+  readonly oldBytes: number;
+  /** The same right after the worker's last full collection (or at its start). */
+  readonly oldBytesAfterCollection: number;
+  /** Tasks the worker ran since that collection. */
+  readonly tasksSinceCollection: number;
+  /** True when the worker's last receive came back empty (it is idle). */
+  readonly idle: boolean;
+}
+
+/**
+ * Collect now? At a task boundary when the old generation grew by
+ * HEAP_GROWTH_COLLECT_BYTES since the last full collection; when idle after having run
+ * a task since then (an idle worker may wait hours for its next job: it should hold its
+ * live heap, not its last job's garbage). Never twice with no task in between.
+ */
+export function shouldCollectHeap(c: HeapCheck): boolean {
+  if (c.tasksSinceCollection === 0) return false;
+  return c.idle || c.oldBytes - c.oldBytesAfterCollection >= HEAP_GROWTH_COLLECT_BYTES;
 }
