@@ -18,16 +18,17 @@ function fakeHeap(live: number, perTask: number) {
 
 describe('HeapKeeper', () => {
   it('collects once per threshold of growth over many tasks, and resets its count on a collection', () => {
-    const { h, keeper, runTask } = fakeHeap(20 * MIB, 0.1 * MIB);
+    const perTask = MIB / 8; // exact in floating point
+    const { h, keeper, runTask } = fakeHeap(20 * MIB, perTask);
     for (let i = 0; i < 1000; i++) runTask();
-    // 0.1 MiB per task: one collection per ceil(threshold / 0.1 MiB) tasks.
-    expect(h.collections).toBe(Math.floor(1000 / Math.ceil(HEAP_GROWTH_COLLECT_BYTES / (0.1 * MIB))));
+    // One collection per threshold / perTask tasks (64 at 8 MiB).
+    expect(h.collections).toBe(Math.floor(1000 / Math.ceil(HEAP_GROWTH_COLLECT_BYTES / perTask)));
     expect(keeper.stats.collections).toBe(h.collections);
     expect(h.used - 20 * MIB).toBeLessThan(HEAP_GROWTH_COLLECT_BYTES);
   });
 
   it('collects when idle after a task, once, and a reduce start collects whatever the growth', () => {
-    const { h, keeper, runTask } = fakeHeap(20 * MIB, 0.1 * MIB);
+    const { h, keeper, runTask } = fakeHeap(20 * MIB, MIB / 8);
     expect(keeper.idle()).toBe(false);
     runTask();
     expect(keeper.idle()).toBe(true);
