@@ -54,13 +54,18 @@ describe('worker heap limit', () => {
 });
 
 describe('heap policy between tasks', () => {
-  const base = { oldBytes: 30 * MIB, oldBytesAfterCollection: 20 * MIB, tasksSinceCollection: 3, idle: false };
+  const base = { oldBytes: 30 * MIB, oldBytesAfterCollection: 20 * MIB, tasksSinceCollection: 3, v8Collected: false, idle: false };
 
   it('collects at a task boundary once the old generation grew by the threshold since the last collection', () => {
     expect(shouldCollectHeap({ ...base, oldBytes: 20 * MIB + HEAP_GROWTH_COLLECT_BYTES - 1 })).toBe(false);
     expect(shouldCollectHeap({ ...base, oldBytes: 20 * MIB + HEAP_GROWTH_COLLECT_BYTES })).toBe(true);
     // V8 collected on its own since (less in use than after ours): nothing to do.
     expect(shouldCollectHeap({ ...base, oldBytes: 15 * MIB })).toBe(false);
+  });
+
+  it('leaves big tasks to V8: no collection at a boundary after V8 collected on its own, but still when idle', () => {
+    expect(shouldCollectHeap({ ...base, oldBytes: 200 * MIB, v8Collected: true })).toBe(false);
+    expect(shouldCollectHeap({ ...base, oldBytes: 200 * MIB, v8Collected: true, idle: true })).toBe(true);
   });
 
   it('collects when the worker goes idle after a task, and never twice with no task in between', () => {

@@ -131,9 +131,8 @@ export function workerNodeArgs(callerArgs: readonly string[], env: Readonly<Reco
  * number of maps before it. The worker loop (worker/worker.ts) therefore collects fully
  * at a task boundary once the old generation has grown this much since the last full
  * collection, so what a worker holds between tasks is its live heap plus at most this.
- * Tiny maps grow it by ~0.06 MiB each: one collection per ~130 maps, a few ms each on a
- * ~20 MiB live heap. A big task (a 64 MiB sort buffer) crosses it every time: then the
- * collection returns the buffer's pages at the boundary instead of whenever V8 gets to it.
+ * Tiny maps grow it by ~0.06-0.13 MiB each: one collection per ~60-130 maps, ~30 ms of
+ * CPU each on a ~17 MiB live heap (docs/performance.md, `scale_curve`).
  */
 export const HEAP_GROWTH_COLLECT_BYTES = 8 * MIB;
 
@@ -141,21 +140,28 @@ export const HEAP_GROWTH_COLLECT_BYTES = 8 * MIB;
 export interface HeapCheck {
   /** Bytes in use outside the young generation now (old, code, large-object spaces). */
   readonly oldBytes: number;
-  /** The same right after the worker's last full collection (or at its start). */
+  /** The same right after the last full collection the policy made or saw (or at start). */
   readonly oldBytesAfterCollection: number;
-  /** Tasks the worker ran since that collection. */
+  /** Tasks the worker ran since then. */
   readonly tasksSinceCollection: number;
+  /** V8 made a full collection of its own since then (a task big enough to trigger one). */
+  readonly v8Collected: boolean;
   /** True when the worker's last receive came back empty (it is idle). */
   readonly idle: boolean;
 }
 
 /**
- * Collect now? At a task boundary when the old generation grew by
- * HEAP_GROWTH_COLLECT_BYTES since the last full collection; when idle after having run
- * a task since then (an idle worker may wait hours for its next job: it should hold its
- * live heap, not its last job's garbage). Never twice with no task in between.
+ * Collect now? When idle after having run a task since the last collection (an idle
+ * worker may wait hours for its next job: it should hold its live heap, not its last
+ * job's garbage). At a task boundary when the old generation grew by
+ * HEAP_GROWTH_COLLECT_BYTES since the last full collection, unless V8 made one of its own
+ * since: then its tasks are big enough for V8's trigger to bound their garbage, and a
+ * collection here only shrank the heap the next big task grows again (a 64 MiB TeraSort
+ * spent ~10 % more worker CPU with it). The caller then takes the heap as it is as the new
+ * starting point. Never twice with no task in between.
  */
 export function shouldCollectHeap(c: HeapCheck): boolean {
   if (c.tasksSinceCollection === 0) return false;
-  return c.idle || c.oldBytes - c.oldBytesAfterCollection >= HEAP_GROWTH_COLLECT_BYTES;
+  if (c.idle) return true;
+  return !c.v8Collected && c.oldBytes - c.oldBytesAfterCollection >= HEAP_GROWTH_COLLECT_BYTES;
 }

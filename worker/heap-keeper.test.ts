@@ -48,3 +48,28 @@ describe('HeapKeeper', () => {
     expect(held.length).toBe(200_000);
   });
 });
+
+describe('HeapKeeper with big tasks', () => {
+  it('does not collect after a task during which V8 collected on its own, and counts growth from there', () => {
+    const h = { used: 20 * MIB, collections: 0, v8: 0 };
+    const keeper = new HeapKeeper(
+      () => {
+        h.collections++;
+        h.used = 20 * MIB;
+      },
+      () => h.used,
+      () => h.v8,
+    );
+    // A big task: V8 collected during it, 100 MiB in use at its end.
+    h.used = 120 * MIB;
+    h.v8++;
+    expect(keeper.taskEnded()).toBe(false);
+    // A tiny task after it: growth counts from 120 MiB, not from 20.
+    h.used += MIB;
+    expect(keeper.taskEnded()).toBe(false);
+    h.used += HEAP_GROWTH_COLLECT_BYTES;
+    expect(keeper.taskEnded()).toBe(true);
+    expect(h.collections).toBe(1);
+  });
+
+});
