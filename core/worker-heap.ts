@@ -94,8 +94,8 @@ export const HEAP_GROWING_PERCENT = 100;
 
 /**
  * The node arguments that apply the limit (and the growth factor that keeps GC cheap under
- * it), and `--expose-gc` for the one full collection a reduce attempt starts with
- * (worker/reduce-task.ts) and the collections between tasks (`shouldCollectHeap`).
+ * it), and `--expose-gc` for the full collection a worker makes when it goes idle
+ * (`shouldCollectHeap`).
  */
 export function heapNodeArgs(heapMiB: number): string[] {
   return [`--max-old-space-size=${heapMiB}`, `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, '--expose-gc'];
@@ -124,44 +124,24 @@ export function workerNodeArgs(callerArgs: readonly string[], env: Readonly<Reco
 }
 
 /**
- * A long-lived worker's heap between tasks. V8 collects the old generation only when it
- * has doubled its live size (`--heap-growing-percent=100`), so a worker that ran 1,000
- * tiny map tasks held up to a live heap's worth of their garbage (~15 MiB of RSS more
- * than one that ran 8), and carried it into its next task: a reducer's RSS grew with the
- * number of maps before it. The worker loop (worker/worker.ts) therefore collects fully
- * at a task boundary once the old generation has grown this much since the last full
- * collection, so what a worker holds between tasks is its live heap plus at most this.
- * Tiny maps grow it by ~0.06-0.13 MiB each: one collection per ~60-130 maps, ~30 ms of
- * CPU each on a ~17 MiB live heap (docs/performance.md, `scale_curve`).
+ * A long-lived worker's heap between jobs. V8 collects the old generation only when it has
+ * doubled its live size (`--heap-growing-percent=100`), so a worker that ran many tiny tasks
+ * holds up to a live heap's worth of their garbage, and an idle worker keeps it for as long
+ * as it waits for its next job. The worker loop (worker/worker.ts) collects fully when a
+ * receive comes back empty after it has run a task since its last collection. Never while
+ * a job's tasks keep coming: a forced full collection makes V8 compile the worker's hot
+ * code again, which cost the next tasks far more CPU than the collection itself (-14 to
+ * -37 % of the workers' CPU per 16 MiB job without the one a reduce used to start with;
+ * docs/performance.md). While busy, V8's own trigger bounds the garbage (twice the live heap).
  */
-export const HEAP_GROWTH_COLLECT_BYTES = 8 * MIB;
-
-/** What the worker knows of its heap at a task boundary or an empty receive. */
 export interface HeapCheck {
-  /** Bytes in use outside the young generation now (old, code, large-object spaces). */
-  readonly oldBytes: number;
-  /** The same right after the last full collection the policy made or saw (or at start). */
-  readonly oldBytesAfterCollection: number;
-  /** Tasks the worker ran since then. */
+  /** Tasks the worker ran since its last full collection. */
   readonly tasksSinceCollection: number;
-  /** V8 made a full collection of its own since then (a task big enough to trigger one). */
-  readonly v8Collected: boolean;
   /** True when the worker's last receive came back empty (it is idle). */
   readonly idle: boolean;
 }
 
-/**
- * Collect now? When idle after having run a task since the last collection (an idle
- * worker may wait hours for its next job: it should hold its live heap, not its last
- * job's garbage). At a task boundary when the old generation grew by
- * HEAP_GROWTH_COLLECT_BYTES since the last full collection, unless V8 made one of its own
- * since: then its tasks are big enough for V8's trigger to bound their garbage, and a
- * collection here only shrank the heap the next big task grows again (a 64 MiB TeraSort
- * spent ~10 % more worker CPU with it). The caller then takes the heap as it is as the new
- * starting point. Never twice with no task in between.
- */
+/** Collect now? Only when idle after having run a task since the last collection. */
 export function shouldCollectHeap(c: HeapCheck): boolean {
-  if (c.tasksSinceCollection === 0) return false;
-  if (c.idle) return true;
-  return !c.v8Collected && c.oldBytes - c.oldBytesAfterCollection >= HEAP_GROWTH_COLLECT_BYTES;
+  return c.idle && c.tasksSinceCollection > 0;
 }

@@ -21,15 +21,11 @@ import { isIdentityCommand } from './step/identity.js';
 import type { StepResult } from './step/index.js';
 import { watchCommittedMaps } from './map-output-watch.js';
 import { DEFAULT_FETCH, SliceFetcher } from './slice-fetch.js';
-import { workerHeap } from './heap-keeper.js';
 
 const c = (name: string) => counterKey(FRAMEWORK, name);
 
 export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> {
   const { job, task, services: s } = a;
-  // A worker that ran many map tasks holds their garbage until V8 next collects fully:
-  // the reduce starts from the live heap alone (a few ms; worker/heap-keeper.ts).
-  workerHeap.collect();
   const r = task.index;
   const factor = a.step.sortFactor ?? DEFAULT_SORT_FACTOR;
   // Files being downloaded count against the same bound as files being merged.
