@@ -105,6 +105,43 @@ describe('mergeSortedBytes', () => {
     expect(alone.groups).toBe(1);
   });
 
+  it('with reuseBlocks hands out one buffer, and a consumer that copies each block gets the same bytes (big inputs: full blocks)', async () => {
+    const rnd = prng(11);
+    // Three sorted sources of ~1 MiB each (several output blocks), with ties across sources.
+    const inputs = Array.from({ length: 3 }, () =>
+      Array.from({ length: 6_000 }, () => `${Math.floor(rnd() * 3000)}\t${'v'.repeat(Math.floor(rnd() * 150))}`).sort(byKeyBytes),
+    );
+    // Chunks of up to 64 KiB, cut anywhere (lines straddle them).
+    const bigChunks = async function* (lines: string[], r: () => number) {
+      const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'latin1');
+      for (let i = 0; i < bytes.length; ) {
+        const n = 1 + Math.floor(r() * 65536);
+        yield bytes.subarray(i, i + n);
+        i += n;
+      }
+    };
+    const fresh = await collect(mergeSortedBytes(inputs.map((l) => bigChunks(l, prng(1)))));
+    const copies: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let lines = 0;
+    let groups = 0;
+    for await (const b of mergeSortedBytes(inputs.map((l) => bigChunks(l, prng(1))), { reuseBlocks: true })) {
+      copies.push(Buffer.from(b.bytes));
+      buffers.add(b.bytes.buffer);
+      lines += b.lines;
+      groups += b.groups;
+    }
+    expect(copies.length).toBeGreaterThan(2);
+    expect(buffers.size).toBe(1);
+    // Blocks full to the brim and runs of one source copied in one piece: still the string merge's lines.
+    const expected = await collectBatches(mergeSorted(inputs.map((l) => batchesOf(l, 500))));
+    expect(linesOf(Buffer.concat(copies))).toEqual(expected);
+    expect(groups).toBe(groupCount(expected));
+    expect(Buffer.concat(copies).equals(Buffer.concat(fresh.blocks.map((b) => b.bytes)))).toBe(true);
+    expect(lines).toBe(fresh.count);
+    expect(groups).toBe(fresh.groups);
+  });
+
   it('merges no sources, and empty ones, into nothing', async () => {
     expect((await collect(mergeSortedBytes([]))).blocks).toEqual([]);
     const empty = async function* () {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { linesOf } from './byte-merge.js';
-import { ByteSortBuffer, type ByteLines } from './byte-sort-buffer.js';
+import { ByteSortBuffer, releaseSpareSortStorage, type ByteLines } from './byte-sort-buffer.js';
 import { mulberry32 as prng } from './prng.js';
 import { encodeLines } from './records.js';
 import { SortBuffer } from './sort-buffer.js';
@@ -110,6 +110,39 @@ describe('ByteSortBuffer', () => {
     }
     expect(takes).toBeGreaterThan(5);
     expect(all.sort()).toEqual([...lines].sort());
+  });
+
+  it('a released buffer\'s storage serves the next buffer, whose output is its own exactly', async () => {
+    const rnd = prng(9);
+    const run = async (lines: string[], limit: number) => {
+      const buffer = new ByteSortBuffer({ numPartitions: 3 });
+      const parts: string[][] = [[], [], []];
+      for (const block of randomBlocks(rnd, lines)) {
+        let from = 0;
+        while (from < block.length) {
+          from = buffer.add(block, from, limit);
+          if (from < block.length) (await drainBytes(buffer.take({ reuseBlocks: true }))).forEach((p, r) => parts[r]!.push(...p));
+        }
+      }
+      (await drainBytes(buffer.take({ reuseBlocks: true }))).forEach((p, r) => parts[r]!.push(...p));
+      buffer.release();
+      return parts;
+    };
+    const reference = (lines: string[]) => {
+      const strings = new SortBuffer({ numPartitions: 3, countRepeats: false });
+      strings.add(lines, 0, Infinity);
+      return drainStrings(strings.take());
+    };
+    // Big first (its arena is kept), then smaller ones that take it over, then a bigger one again.
+    for (const n of [30_000, 2_000, 10_000, 50_000]) {
+      const lines = randomLines(rnd, n, n === 10_000);
+      const got = await run(lines, Infinity);
+      const want = await reference(lines);
+      expect(got.map((p) => [...p].sort())).toEqual(want.map((p) => [...p].sort()));
+      // One fill (no limit): exactly the reference's order.
+      expect(got).toEqual(want);
+    }
+    releaseSpareSortStorage();
   });
 
   it('holds a line longer than its first arena and than an output block', async () => {

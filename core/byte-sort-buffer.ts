@@ -7,11 +7,12 @@
  * points compared as latin1 bytes), the sort orders indexes (core/byte-sort.ts), and
  * the sorted partitions come out as blocks of whole '\n'-ended lines, copied range by
  * range. Output order and partitions equal the string `SortBuffer`'s plain mode
- * (core/sort-buffer.ts), which still serves the counting mode and key-field
- * partitioners.
+ * (core/sort-buffer.ts), which still serves the counting of line strings (bytes are
+ * counted by core/byte-line-counter.ts) and key-field partitioners.
  */
 import { BLOCK_BYTES } from './byte-merge.js';
-import { sortRecordIndexes, type RecordRanges } from './byte-sort.js';
+import type { RecordRanges } from './byte-sort.js';
+import { sortedLineBlocks } from './sorted-line-blocks.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 
 const NL = 0x0a;
@@ -21,6 +22,52 @@ const FIRST_ARENA_BYTES = 4 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 /** Estimated bytes per buffered record besides its line: 5 index entries (with growth slack) and the sort's arrays. */
 const RECORD_OVERHEAD = 32;
+/** How long a finished buffer's storage waits for the next buffer (a worker's next map attempt) before it is let go. */
+const SPARE_KEEP_MS = 5000;
+
+/** An arena and its index arrays. */
+interface Storage {
+  arena: Buffer;
+  start: Uint32Array<ArrayBuffer>;
+  len: Uint32Array<ArrayBuffer>;
+  keyLen: Uint32Array<ArrayBuffer>;
+  part: Uint32Array<ArrayBuffer>;
+}
+
+/**
+ * The storage of the last released buffer, for the next one: a worker runs map attempts one
+ * after another, and each grew a fresh arena to the sort buffer's size (a copy per doubling)
+ * and left it as garbage: tens of MiB of external memory per attempt, which makes V8 run
+ * full collections (docs/performance.md, "Shuffle-heavy jobs").
+ */
+let spare: Storage | undefined;
+let spareTimer: ReturnType<typeof setTimeout> | undefined;
+
+function keepSpare(s: Storage): void {
+  if (spare && spare.arena.length > s.arena.length) return;
+  spare = s;
+  clearTimeout(spareTimer);
+  spareTimer = setTimeout(releaseSpareSortStorage, SPARE_KEEP_MS);
+  spareTimer.unref();
+}
+
+/** The spare storage if its arena holds at least `need` bytes (it is handed over: none is kept). */
+function takeSpare(need: number): Storage | undefined {
+  const s = spare;
+  if (!s || s.arena.length < need) return undefined;
+  releaseSpareSortStorage();
+  return s;
+}
+
+/**
+ * Let go of the storage kept from the last sort buffer (e.g. before a reduce, which has no
+ * use for it and would otherwise carry the arena's pages in its RSS).
+ */
+export function releaseSpareSortStorage(): void {
+  spare = undefined;
+  clearTimeout(spareTimer);
+  spareTimer = undefined;
+}
 
 /** Whole '\n'-ended lines and how many. */
 export interface ByteLines {
@@ -79,7 +126,7 @@ export class ByteSortBuffer {
     if (block.length > from && block[block.length - 1] !== NL) throw new RangeError('ByteSortBuffer.add: the block must end with a newline');
     if (from >= block.length || this.bytes > limitBytes) return from;
     const need = this.used + block.length - from;
-    if (need > this.arena.length) this.grow(need);
+    if (need > this.arena.length) this.grow(need, limitBytes);
     const at = this.used;
     block.copy(this.arena, at, from);
     const taken = this.index(this.arena, at, at + block.length - from, limitBytes);
@@ -87,9 +134,22 @@ export class ByteSortBuffer {
     return from + taken;
   }
 
-  /** A bigger arena (at least `need` bytes), with the bytes held so far. */
-  private grow(need: number): void {
-    const size = Math.max(need, this.arena.length * 2, BLOCK_BYTES + FIRST_ARENA_BYTES);
+  /**
+   * A bigger arena (at least `need` bytes), with the bytes held so far. An empty buffer first
+   * takes the spare storage of a released one, or allocates room for the whole limit at
+   * once: the lines held never pass the limit by more than the block being added, and
+   * pages not written to take no memory, so growing by doubling only cost copies.
+   */
+  private grow(need: number, limitBytes: number): void {
+    if (this.arena === EMPTY && this.n === 0) {
+      const s = takeSpare(need);
+      if (s) {
+        ({ arena: this.arena, start: this.start, len: this.len, keyLen: this.keyLen, part: this.part } = s);
+        return;
+      }
+    }
+    const whole = Number.isFinite(limitBytes) && this.arena === EMPTY ? BLOCK_BYTES + limitBytes + (need - this.used) : 0;
+    const size = Math.max(need, whole, this.arena.length * 2, BLOCK_BYTES + FIRST_ARENA_BYTES);
     const bigger = Buffer.allocUnsafe(size);
     if (this.used > BLOCK_BYTES) this.arena.copy(bigger, BLOCK_BYTES, BLOCK_BYTES, this.used);
     this.arena = bigger;
@@ -185,13 +245,29 @@ export class ByteSortBuffer {
     this.part = new Uint32Array(1024);
     let pending = this.R;
     const done = () => {
-      if (--pending > 0 || this.n > 0 || this.arena !== EMPTY) return;
+      if (--pending > 0) return;
+      if (this.n > 0 || this.arena !== EMPTY) return;
       [this.arena, this.start, this.len, this.keyLen, this.part] = taken;
     };
     const reuse = opts.reuseBlocks ?? false;
     return Array.from({ length: this.R }, (_, r) =>
       sortedBlocks(records, len, byPart.subarray(offsets[r]!, offsets[r + 1]!), reuse, done),
     );
+  }
+
+  /**
+   * Done with this buffer: its arena and index arrays (when no record is held and no taken
+   * stream is still unread) are kept for the next buffer created in this process.
+   */
+  release(): void {
+    if (this.n > 0 || this.arena === EMPTY) return;
+    keepSpare({ arena: this.arena, start: this.start, len: this.len, keyLen: this.keyLen, part: this.part });
+    this.arena = EMPTY;
+    this.used = BLOCK_BYTES;
+    this.start = new Uint32Array(1024);
+    this.len = new Uint32Array(1024);
+    this.keyLen = new Uint32Array(1024);
+    this.part = new Uint32Array(1024);
   }
 }
 
@@ -218,45 +294,8 @@ function compareBytes(a: Buffer, buf: Buffer, from: number, to: number): number 
   return a.length - lb;
 }
 
-/**
- * One partition's records, sorted when first read, gathered into blocks of whole lines in
- * the arena's scratch [0, BLOCK_BYTES) (one partition is read at a time). With `reuse` the
- * scratch itself is handed on (valid until the next block is asked for), else a copy.
- */
-async function* sortedBlocks(
-  r: RecordRanges,
-  len: Uint32Array,
-  idx: Uint32Array,
-  reuse: boolean,
-  done: () => void,
-): AsyncIterable<ByteLines> {
-  sortRecordIndexes(r, idx);
-  const buf = r.buf;
-  const block = (used: number, lines: number): ByteLines => {
-    const bytes = buf.subarray(0, used);
-    return { bytes: reuse ? bytes : Buffer.from(bytes), lines };
-  };
-  let used = 0;
-  let lines = 0;
-  for (let i = 0; i < idx.length; i++) {
-    const rec = idx[i]!;
-    const s = r.start[rec]!;
-    const n = len[rec]! + 1;
-    if (used + n > BLOCK_BYTES) {
-      if (used > 0) yield block(used, lines);
-      used = 0;
-      lines = 0;
-      if (n > BLOCK_BYTES) {
-        // A line longer than the scratch is a block of its own.
-        yield { bytes: reuse ? buf.subarray(s, s + n) : Buffer.from(buf.subarray(s, s + n)), lines: 1 };
-        continue;
-      }
-    }
-    // copyWithin is native and makes no view object, unlike Buffer#copy for each line.
-    buf.copyWithin(used, s, s + n);
-    used += n;
-    lines++;
-  }
-  if (used > 0) yield block(used, lines);
+/** One partition's records as sorted blocks of whole lines (core/sorted-line-blocks.ts); `done` once read to the end. */
+async function* sortedBlocks(r: RecordRanges, len: Uint32Array, idx: Uint32Array, reuse: boolean, done: () => void): AsyncIterable<ByteLines> {
+  yield* sortedLineBlocks(r, len, idx, reuse);
   done();
 }

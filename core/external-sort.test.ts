@@ -7,7 +7,7 @@ import { ExternalSorter, type GroupCombiner, type SortOptions, type StreamCombin
 import { groupBatches } from './merge.js';
 import { partitionOf } from './partition.js';
 import type { SortedBatch } from './map-output.js';
-import { keyOf } from './records.js';
+import { encodeLines, keyOf } from './records.js';
 import { mulberry32 as prng } from './prng.js';
 
 const keyBytes = (l: string) => Buffer.from(keyOf(l), 'latin1');
@@ -34,12 +34,16 @@ function mapOutput(rnd: () => number, n: number): string[] {
 /** A sorted batch's lines (byte blocks decoded). */
 const linesIn = (b: SortedBatch): string[] => (Array.isArray(b) ? b : linesOf(b.bytes));
 
-/** Feed lines in random batches, finish, and return what was written per partition. */
-async function runSorter(opts: SortOptions, lines: string[], rnd: () => number) {
+/**
+ * Feed lines in random batches (as line strings, or as bytes like an executable's stdout),
+ * finish, and return what was written per partition.
+ */
+async function runSorter(opts: SortOptions, lines: string[], rnd: () => number, feed: 'lines' | 'bytes' = 'lines') {
   const sorter = new ExternalSorter(opts);
   for (let i = 0; i < lines.length; ) {
     const n = 1 + Math.floor(rnd() * 300);
-    await sorter.add(lines.slice(i, i + n));
+    const batch = lines.slice(i, i + n);
+    await (feed === 'bytes' ? sorter.addBytes(encodeLines(batch)) : sorter.add(batch));
     i += n;
   }
   const parts: string[][] = [];
@@ -96,14 +100,15 @@ describe('ExternalSorter', () => {
     [3, true],
     [3, false],
   ] as const) {
-    for (const bytes of [false, true])
-    it(`without a combiner sorts and partitions every line (R=${R}, counting ${countRepeats}, bytes ${bytes}), spilling with a tiny buffer`, async () => {
+    for (const [bytes, feed] of [[false, 'lines'], [true, 'lines'], [true, 'bytes']] as const)
+    it(`without a combiner sorts and partitions every line (R=${R}, counting ${countRepeats}, bytes ${bytes}, fed ${feed}), spilling with a tiny buffer`, async () => {
       const rnd = prng(R);
       const lines = mapOutput(rnd, 1500);
       const { sorter, parts, order } = await runSorter(
         { numPartitions: R, bufferBytes: 1024, spillDir: dir, countRepeats, bytes },
         lines,
         rnd,
+        feed,
       );
       expect(order).toEqual(Array.from({ length: R }, (_, i) => i));
       expect(sorter.stats.spills).toBeGreaterThan(10);
@@ -159,7 +164,8 @@ describe('ExternalSorter', () => {
     }
   }
 
-  it('with a stream combiner combines spills and the final merge', async () => {
+  for (const feed of ['lines', 'bytes'] as const)
+  it(`with a stream combiner combines spills and the final merge (fed ${feed})`, async () => {
     const rnd = prng(9);
     const lines = mapOutput(rnd, 3000);
     const opts: SortOptions = {
@@ -167,9 +173,9 @@ describe('ExternalSorter', () => {
       bufferBytes: 2048,
       spillDir: dir,
       combiner: { kind: 'stream', fn: streamSum },
-      bytes: true, // the byte buffer, its lines decoded for the combiner
+      bytes: true, // the byte buffer (or counter), its lines decoded for the combiner
     };
-    const { sorter, parts } = await runSorter(opts, lines, rnd);
+    const { sorter, parts } = await runSorter(opts, lines, rnd, feed);
     expect(sorter.stats.spills).toBeGreaterThan(0);
     expectSortedAndPartitioned(parts, 2);
     expect(sums(parts.flat())).toEqual(sums(lines));

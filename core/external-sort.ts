@@ -12,6 +12,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MapReduceError } from './errors.js';
 import { linesOf, mergeSortedBytes } from './byte-merge.js';
+import { ByteLineCounter } from './byte-line-counter.js';
 import { ByteSortBuffer } from './byte-sort-buffer.js';
 import { PartitionedFileWriter, readPartitionBytes, type SortedBatch } from './map-output.js';
 import { combineGroups } from './merge.js';
@@ -68,6 +69,14 @@ export class ExternalSorter {
   private readonly bytes: ByteSortBuffer | undefined;
   /** True while lines go to `strings`. */
   private stringMode: boolean;
+  /**
+   * Counting on bytes: used instead of `strings` when the first records come as bytes (an
+   * executable's stdout) and repeats are counted; dropped when they come as line strings.
+   */
+  private counter: ByteLineCounter | undefined;
+  /** True while lines go to `counter`. */
+  private counterMode = false;
+  private started = false;
   private readonly runs: Run[] = [];
   private readonly group: GroupCombiner | undefined;
   private readonly stream: StreamCombiner | undefined;
@@ -88,6 +97,7 @@ export class ExternalSorter {
       });
     }
     this.stringMode = this.strings !== undefined;
+    if (this.bytes && counting && !opts.splitPoints) this.counter = new ByteLineCounter(opts.numPartitions);
     this.group = opts.combiner?.kind === 'group' ? opts.combiner.fn : undefined;
     this.stream = opts.combiner?.kind === 'stream' ? opts.combiner.fn : undefined;
   }
@@ -98,6 +108,11 @@ export class ExternalSorter {
    */
   add(lines: string[]): Promise<void> | void {
     if (this.finished) throw new MapReduceError('ExternalSorter: add after finish');
+    if (!this.started) {
+      this.started = true;
+      this.counter = undefined;
+    }
+    if (this.counterMode) return this.addCountedFrom(encodeLines(lines), 0);
     return this.addFrom(lines, 0);
   }
 
@@ -107,8 +122,31 @@ export class ExternalSorter {
    */
   addBytes(block: Buffer): Promise<void> | void {
     if (this.finished) throw new MapReduceError('ExternalSorter: add after finish');
+    if (!this.started) {
+      this.started = true;
+      if (this.counter) [this.counterMode, this.stringMode] = [true, false];
+    }
+    if (this.counterMode) return this.addCountedFrom(block, 0);
     if (this.stringMode) return this.addFrom(linesOf(block), 0);
     return this.addBytesFrom(block, 0);
+  }
+
+  private addCountedFrom(block: Buffer, from: number): Promise<void> | void {
+    const counter = this.counter!;
+    const limit = this.opts.bufferBytes;
+    const next = counter.add(block, from, limit);
+    // Counting stopped: its lines move to the byte buffer, which takes the rest.
+    if (!counter.counting) this.stopCounting();
+    const rest = (at: number) => (this.counterMode ? this.addCountedFrom(block, at) : this.addBytesFrom(block, at));
+    if (this.bufferedBytes > limit) return this.spill().then(() => rest(next));
+    if (next < block.length) return rest(next);
+  }
+
+  /** The counted lines, as the plain buffer would have held them, into the byte buffer (past its limit if need be). */
+  private stopCounting(): void {
+    this.counterMode = false;
+    const moved = this.counter!.expanded();
+    if (moved.length > 0) this.bytes!.add(moved, 0, Infinity);
   }
 
   private addFrom(lines: string[], start: number): Promise<void> | void {
@@ -131,7 +169,7 @@ export class ExternalSorter {
   }
 
   private get bufferedBytes(): number {
-    return (this.strings?.bytes ?? 0) + (this.bytes?.bytes ?? 0);
+    return (this.strings?.bytes ?? 0) + (this.bytes?.bytes ?? 0) + (this.counter?.bytes ?? 0);
   }
 
   /** The counted lines, as the plain lists would have held them, into the byte buffer (past its limit if need be). */
@@ -143,6 +181,12 @@ export class ExternalSorter {
 
   /** The buffered records as R sorted streams; the buffer starts afresh. At most one of the two buffers holds records. */
   private takeBuffered(reuseBlocks: boolean): AsyncIterable<SortedBatch>[] {
+    if (this.counterMode && !this.counter!.isEmpty) {
+      const counted = this.counter!.take({ reuseBlocks });
+      // A window that ended without repeats paying off: bytes from now on.
+      if (!this.counter!.counting) this.counterMode = false;
+      return counted;
+    }
     const strings = this.strings && !this.strings.isEmpty ? this.strings.take() : undefined;
     // A window that ended without repeats paying off leaves the string buffer not counting: bytes from now on.
     if (this.bytes && this.strings && !this.strings.counting) this.stringMode = false;
@@ -174,7 +218,7 @@ export class ExternalSorter {
 
   /** Write the buffer as one sorted (and combined) run file. */
   private async spill(): Promise<void> {
-    if ((this.strings?.isEmpty ?? true) && (this.bytes?.isEmpty ?? true)) return;
+    if ((this.strings?.isEmpty ?? true) && (this.bytes?.isEmpty ?? true) && (this.counter?.isEmpty ?? true)) return;
     // The writer (or the combiner's decode) takes each block before asking for the next.
     const sorted = this.takeBuffered(true);
     const path = join(this.opts.spillDir, `spill-${this.id}-${this.runs.length}.run`);
@@ -212,8 +256,9 @@ export class ExternalSorter {
       }
       const sources = this.runs.map((r) => readPartitionBytes(r.path, r.offsets, p));
       sources.push(asBytes(buffered));
-      // Equal keys in run order, the buffer last (as the string merge had them).
-      const merged = mergeSortedBytes(sources);
+      // Equal keys in run order, the buffer last (as the string merge had them). The merged
+      // blocks are taken (copied by the writer, or decoded for the combiner) one at a time.
+      const merged = mergeSortedBytes(sources, { reuseBlocks: true });
       // A key's lines from different runs meet here, so combine once more.
       await write(p, this.combined(merged));
     }
@@ -241,8 +286,9 @@ export class ExternalSorter {
     return outCounted();
   }
 
-  /** Remove all spill files. Safe to call more than once. */
+  /** Remove all spill files and hand the byte buffer's storage on to the next sorter. Safe to call more than once. */
   async cleanup(): Promise<void> {
+    this.bytes?.release();
     const runs = this.runs.splice(0);
     await Promise.all(runs.map((r) => rm(r.path, { force: true })));
   }

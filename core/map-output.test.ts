@@ -82,6 +82,25 @@ describe('PartitionedFileWriter', () => {
     expect(info.crc32).toBe(crc32(file));
   });
 
+  it('gives each of several writers (reusing staging buffers, two at once) exactly its bytes', async () => {
+    // Full 1 MiB staging buffers come back once written and serve the next flush of any writer.
+    const block = (seed: number, n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `k${seed}-${i}\t${'x'.repeat((i * seed) % 90)}\n`).join(''), 'latin1');
+    const write = async (name: string, seed: number) => {
+      const w = new PartitionedFileWriter(join(dir, name), 2);
+      const want: Buffer[] = [];
+      for (let p = 0; p < 2; p++) {
+        const blocks = Array.from({ length: 12 }, (_, i) => block(seed + p * 31 + i, 4000));
+        want.push(...blocks);
+        await w.writePartition(p, blocks.map((b) => ({ bytes: b, lines: 4000 })));
+      }
+      const info = await w.close();
+      const file = await readFile(join(dir, name));
+      expect(file.equals(Buffer.concat(want))).toBe(true);
+      expect(info.crc32).toBe(crc32(file));
+    };
+    for (let round = 0; round < 3; round++) await Promise.all([write(`a${round}`, 3 + round), write(`b${round}`, 7 + round)]);
+  });
+
   it('fails when the file cannot be written', async () => {
     const w = new PartitionedFileWriter(join(dir, 'missing-dir', 'out'));
     await expect(

@@ -24,6 +24,18 @@ const STAGE_BYTES = 1024 * 1024;
  * RSS grew with the number of map tasks it ran (docs/performance.md, scale_curve).
  */
 const FIRST_STAGE_BYTES = 64 * 1024;
+/**
+ * Full-size staging buffers whose writes completed, for the next flush (of any writer in
+ * the process): a map attempt flushed ~100 fresh 1 MiB buffers per 64 MiB of output, and
+ * that external memory made V8 run full collections. Two are enough for one writer (one
+ * filling while one is written); a few more for writers that overlap.
+ */
+const spareStages: Buffer[] = [];
+const MAX_SPARE_STAGES = 4;
+
+function reuseStage(b: Buffer): void {
+  if (b.length === STAGE_BYTES && spareStages.length < MAX_SPARE_STAGES) spareStages.push(b);
+}
 
 /** What a closed PartitionedFileWriter wrote. */
 export interface PartitionedFileInfo {
@@ -114,7 +126,9 @@ export class PartitionedFileWriter {
   private async makeRoom(n: number): Promise<Buffer> {
     if (this.stage && this.staged + n > this.stage.length) await this.flush();
     if (!this.stage) {
-      this.stage = Buffer.allocUnsafe(Math.max(n, this.nextStageBytes));
+      const size = Math.max(n, this.nextStageBytes);
+      this.stage = size <= STAGE_BYTES && this.nextStageBytes === STAGE_BYTES ? spareStages.pop() : undefined;
+      this.stage ??= Buffer.allocUnsafe(size);
       this.nextStageBytes = Math.min(STAGE_BYTES, 2 * this.nextStageBytes);
     }
     return this.stage;
@@ -163,10 +177,15 @@ export class PartitionedFileWriter {
     const stream = this.open();
     const full = this.stage.subarray(0, this.staged);
     this.crc = crc32(full, this.crc);
-    // The stream holds the bytes until written: the next lines go to a fresh buffer.
+    // The stream holds the bytes until written: the next lines go to another buffer, and
+    // this one is reused once written.
+    const stage = this.stage;
     this.stage = undefined;
     this.staged = 0;
-    if (!stream.write(full)) await once(stream, 'drain');
+    const more = stream.write(full, (err) => {
+      if (!err) reuseStage(stage);
+    });
+    if (!more) await once(stream, 'drain');
     this.throwIfFailed();
   }
 }

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { reduceTempKey } from '../core/layout.js';
 import { DEFAULT_SORT_FACTOR, mergeSegments, newMergeStats } from '../core/merge-passes.js';
 import { linesOf } from '../core/byte-merge.js';
+import { releaseSpareSortStorage } from '../core/byte-sort-buffer.js';
 import { encodeLines } from '../core/records.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
@@ -25,6 +26,9 @@ import { DEFAULT_FETCH, SliceFetcher } from './slice-fetch.js';
 const c = (name: string) => counterKey(FRAMEWORK, name);
 
 export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> {
+  // The map side's spare sort arena (core/byte-sort-buffer.ts) is no use to a reduce: let
+  // the start's collection take it.
+  releaseSpareSortStorage();
   const { job, task, services: s } = a;
   const r = task.index;
   const factor = a.step.sortFactor ?? DEFAULT_SORT_FACTOR;

@@ -1,0 +1,246 @@
+/**
+ * The counting mode of the map-side sort buffer on bytes: while an executable's output
+ * lines repeat (a word count mapper's `the\t1`, a log aggregation's `status=500\t1`),
+ * each distinct line is held once, in an arena, with its number of copies, and only the
+ * distinct lines are partitioned and sorted; each is written as many times as it came.
+ * The same output as the string `SortBuffer`'s counting mode (core/sort-buffer.ts), which
+ * still serves line strings (a module mapper), without making a string of every line:
+ * the mapper's stdout blocks are hashed and compared as bytes (FNV-1a salted per table,
+ * as core/string-table.ts, whose hash it shares), the expansion is native copies of the
+ * arena. Whether counting pays is the shared policy of core/repeats.ts; when it does not,
+ * the caller moves the counted lines (`expanded()`) to the byte sort buffer.
+ */
+import { BLOCK_BYTES } from './byte-merge.js';
+import type { ByteLines } from './byte-sort-buffer.js';
+import type { RecordRanges } from './byte-sort.js';
+import { FNV_OFFSET, FNV_PRIME } from './partition.js';
+import { repeatsPayOff } from './repeats.js';
+import { sortedLineBlocks } from './sorted-line-blocks.js';
+import { hashFinish, hashStart, hashStep } from './string-table.js';
+
+const NL = 0x0a;
+const TAB = 0x09;
+/** Estimated bytes per distinct line besides its bytes: 5 index entries, 2 table pairs and slack. */
+const DISTINCT_OVERHEAD = 48;
+/** Lines shorter than this are copied into the arena by a loop (Buffer#copy's call costs more). */
+const SHORT_LINE = 32;
+const FIRST_ARENA_BYTES = 1024 * 1024;
+const FIRST_TABLE = 1 << 12;
+
+/** Distinct '\n'-ended lines with their counts; see the module comment. */
+export class ByteLineCounter {
+  /** Estimated bytes held (distinct lines plus per-line overhead). */
+  bytes = 0;
+  /** False once repeats stopped paying (for the rest of the attempt). */
+  counting = true;
+  /** The distinct lines, each with its '\n', from [BLOCK_BYTES, used); [0, BLOCK_BYTES) is the output scratch. */
+  private arena = Buffer.allocUnsafe(BLOCK_BYTES + FIRST_ARENA_BYTES);
+  private used = BLOCK_BYTES;
+  private n = 0;
+  private start = new Uint32Array(1024);
+  /** Line length without its '\n'. */
+  private len = new Uint32Array(1024);
+  private tally = new Uint32Array(1024);
+  /** Pairs [hash, slot + 1] per bucket; 0 marks an empty bucket. At most half full. */
+  private table = new Int32Array(2 * FIRST_TABLE);
+  private mask = FIRST_TABLE - 1;
+  private readonly salt = (Math.random() * 0x100000000) | 0;
+  /** Lines taken since the window started. */
+  private seen = 0;
+  private readonly R: number;
+
+  constructor(numPartitions: number) {
+    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
+      throw new RangeError(`numPartitions must be a positive integer, got ${numPartitions}`);
+    }
+    this.R = numPartitions;
+  }
+
+  get isEmpty(): boolean {
+    return this.n === 0;
+  }
+
+  /**
+   * Count the lines of `block[from..]` (whole '\n'-ended lines) until a new distinct line
+   * brings the estimate past `limitBytes`; returns the offset after the last line taken
+   * (block.length when all were). Then judges whether counting still pays (`counting`).
+   */
+  add(block: Buffer, from: number, limitBytes: number): number {
+    if (block.length > from && block[block.length - 1] !== NL) throw new RangeError('ByteLineCounter.add: the block must end with a newline');
+    const end = block.length;
+    const salt = hashStart(this.salt);
+    let bytes = this.bytes;
+    let p = from;
+    let lines = 0;
+    while (p < end) {
+      let h = salt;
+      let k = p;
+      for (let c = block[k]!; c !== NL; c = block[++k]!) h = hashStep(h, c);
+      const hf = hashFinish(h);
+      const length = k - p;
+      lines++;
+      const slot = this.find(hf, block, p, length);
+      if (slot >= 0) {
+        this.tally[slot]!++;
+        p = k + 1;
+        continue;
+      }
+      this.insert(hf, block, p, length);
+      bytes += length + 1 + DISTINCT_OVERHEAD;
+      p = k + 1;
+      if (bytes > limitBytes) break;
+    }
+    this.bytes = bytes;
+    this.seen += lines;
+    if (!repeatsPayOff(this.seen, this.n)) this.counting = false;
+    return p;
+  }
+
+  /** The slot of line block[p, p + length), or -1; a hit is a hash match and equal bytes. */
+  private find(hf: number, block: Buffer, p: number, length: number): number {
+    const table = this.table;
+    const mask = this.mask;
+    const arena = this.arena;
+    for (let i = hf & mask; ; i = (i + 1) & mask) {
+      const slot = table[2 * i + 1]! - 1;
+      if (slot < 0) return -1;
+      if (table[2 * i] !== hf || this.len[slot] !== length) continue;
+      const s = this.start[slot]!;
+      let j = 0;
+      while (j < length && arena[s + j] === block[p + j]) j++;
+      if (j === length) return slot;
+    }
+  }
+
+  private insert(hf: number, block: Buffer, p: number, length: number): void {
+    const need = this.used + length + 1;
+    if (need > this.arena.length) this.growArena(need);
+    const at = this.used;
+    const arena = this.arena;
+    if (length < SHORT_LINE) for (let j = 0; j <= length; j++) arena[at + j] = block[p + j]!;
+    else block.copy(arena, at, p, p + length + 1);
+    this.used = at + length + 1;
+    if (this.n === this.start.length) this.growIndex();
+    const slot = this.n++;
+    this.start[slot] = at;
+    this.len[slot] = length;
+    this.tally[slot] = 1;
+    const mask = this.mask;
+    let i = hf & mask;
+    while (this.table[2 * i + 1] !== 0) i = (i + 1) & mask;
+    this.table[2 * i] = hf;
+    this.table[2 * i + 1] = slot + 1;
+    if (2 * this.n > mask + 1) this.growTable();
+  }
+
+  private growArena(need: number): void {
+    const bigger = Buffer.allocUnsafe(Math.max(need, 2 * this.arena.length));
+    this.arena.copy(bigger, BLOCK_BYTES, BLOCK_BYTES, this.used);
+    this.arena = bigger;
+  }
+
+  private growIndex(): void {
+    const more = (a: Uint32Array) => {
+      const b = new Uint32Array(2 * a.length);
+      b.set(a);
+      return b;
+    };
+    this.start = more(this.start);
+    this.len = more(this.len);
+    this.tally = more(this.tally);
+  }
+
+  private growTable(): void {
+    const old = this.table;
+    const cap = 2 * (this.mask + 1);
+    const mask = cap - 1;
+    const table = new Int32Array(2 * cap);
+    for (let k = 0; k < old.length; k += 2) {
+      if (old[k + 1] === 0) continue;
+      let i = old[k]! & mask;
+      while (table[2 * i + 1] !== 0) i = (i + 1) & mask;
+      table[2 * i] = old[k]!;
+      table[2 * i + 1] = old[k + 1]!;
+    }
+    this.table = table;
+    this.mask = mask;
+  }
+
+  /**
+   * The counted lines as the plain buffer would have held them (distinct lines in first-arrival
+   * order, each as many times as it came), as one block of whole lines; the counter is emptied.
+   */
+  expanded(): Buffer {
+    let size = 0;
+    for (let i = 0; i < this.n; i++) size += (this.len[i]! + 1) * this.tally[i]!;
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let i = 0; i < this.n; i++) {
+      const s = this.start[i]!;
+      const line = this.len[i]! + 1;
+      for (let c = this.tally[i]!; c > 0; c--) {
+        this.arena.copy(out, at, s, s + line);
+        at += line;
+      }
+    }
+    this.reset();
+    return out;
+  }
+
+  /**
+   * Hand over the counted lines as R key-sorted streams of line blocks (each partition
+   * sorted when first read), and judge the window (see core/repeats.ts). The arena is
+   * handed on with them: the counter starts afresh. With `reuseBlocks` a partition's
+   * blocks share one buffer, valid until the next block is asked for.
+   */
+  take(opts: { reuseBlocks?: boolean } = {}): AsyncIterable<ByteLines>[] {
+    const n = this.n;
+    const { arena, start, len, tally } = this;
+    if (!repeatsPayOff(this.seen, n, true)) this.counting = false;
+    // Partition (FNV-1a of the key, as core/partition.ts) and key length of each distinct line.
+    const keyLen = new Uint32Array(n);
+    const part = new Uint32Array(n);
+    const offsets = new Uint32Array(this.R + 1);
+    let unsafe = false;
+    for (let i = 0; i < n; i++) {
+      const s = start[i]!;
+      const e = s + len[i]!;
+      let h = FNV_OFFSET;
+      let k = s;
+      for (; k < e; k++) {
+        const c = arena[k]!;
+        if (c <= TAB) {
+          if (c === TAB) break;
+          unsafe = true;
+        }
+        h = Math.imul(h ^ c, FNV_PRIME);
+      }
+      keyLen[i] = k - s;
+      const p = this.R > 1 ? (h >>> 0) % this.R : 0;
+      part[i] = p;
+      offsets[p + 1]!++;
+    }
+    for (let r = 0; r < this.R; r++) offsets[r + 1]! += offsets[r]!;
+    const byPart = new Uint32Array(n);
+    const fill = offsets.slice(0, this.R);
+    for (let i = 0; i < n; i++) byPart[fill[part[i]!]!++] = i;
+    // Whole-line order is key order unless a key byte is below '\t' (as the other buffers).
+    const records: RecordRanges = { buf: arena, start: start.subarray(0, n), cmpLen: unsafe ? keyLen : len.subarray(0, n) };
+    this.arena = Buffer.allocUnsafe(BLOCK_BYTES + FIRST_ARENA_BYTES);
+    this.start = new Uint32Array(1024);
+    this.len = new Uint32Array(1024);
+    this.tally = new Uint32Array(1024);
+    this.reset();
+    const reuse = opts.reuseBlocks ?? false;
+    return Array.from({ length: this.R }, (_, r) => sortedLineBlocks(records, len, byPart.subarray(offsets[r]!, offsets[r + 1]!), reuse, tally));
+  }
+
+  private reset(): void {
+    this.used = BLOCK_BYTES;
+    this.n = 0;
+    this.bytes = 0;
+    this.seen = 0;
+    this.table = new Int32Array(2 * FIRST_TABLE);
+    this.mask = FIRST_TABLE - 1;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The last step of the byte sort buffers (core/byte-sort-buffer.ts, core/byte-line-counter.ts):
+ * a partition's records, sorted when first read, gathered into blocks of whole lines in the
+ * arena's scratch [0, BLOCK_BYTES) (one partition is read at a time). With `reuse` the
+ * scratch itself is handed on (valid until the next block is asked for), else a copy.
+ */
+import { BLOCK_BYTES } from './byte-merge.js';
+import { type RecordRanges, sortRecordIndexes } from './byte-sort.js';
+
+/**
+ * Blocks of the records `idx` of `r` in sorted order, each line `len[rec] + 1` bytes with its
+ * '\n'; with `counts`, each record written `counts[rec]` times (the first copy from the record,
+ * the others by doubling what is already there). copyWithin is native and makes no view
+ * object, unlike Buffer#copy for each line.
+ */
+export async function* sortedLineBlocks(
+  r: RecordRanges,
+  len: Uint32Array,
+  idx: Uint32Array,
+  reuse: boolean,
+  counts?: Uint32Array,
+): AsyncIterable<{ bytes: Buffer; lines: number }> {
+  sortRecordIndexes(r, idx);
+  const buf = r.buf;
+  const block = (used: number, lines: number) => {
+    const bytes = buf.subarray(0, used);
+    return { bytes: reuse ? bytes : Buffer.from(bytes), lines };
+  };
+  let used = 0;
+  let lines = 0;
+  for (let i = 0; i < idx.length; i++) {
+    const rec = idx[i]!;
+    const s = r.start[rec]!;
+    const n = len[rec]! + 1;
+    let left = counts === undefined ? 1 : counts[rec]!;
+    if (n > BLOCK_BYTES) {
+      // A line longer than the scratch is a block of its own, each time.
+      if (used > 0) yield block(used, lines);
+      used = 0;
+      lines = 0;
+      for (; left > 0; left--) yield { bytes: reuse ? buf.subarray(s, s + n) : Buffer.from(buf.subarray(s, s + n)), lines: 1 };
+      continue;
+    }
+    while (left > 0) {
+      if (used + n > BLOCK_BYTES) {
+        yield block(used, lines);
+        used = 0;
+        lines = 0;
+      }
+      const copies = left === 1 ? 1 : Math.min(left, Math.floor((BLOCK_BYTES - used) / n));
+      buf.copyWithin(used, s, s + n);
+      for (let have = 1; have < copies; ) {
+        const more = Math.min(have, copies - have);
+        buf.copyWithin(used + have * n, used, used + more * n);
+        have += more;
+      }
+      used += copies * n;
+      lines += copies;
+      left -= copies;
+    }
+  }
+  if (used > 0) yield block(used, lines);
+}
