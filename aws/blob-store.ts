@@ -17,7 +17,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import type { S3Location } from '../core/s3uri.js';
-import type { AwsClients } from './clients.js';
+import { type AwsClients, closeIdleS3Sockets } from './clients.js';
 
 export interface ObjectInfo {
   readonly bucket: string;
@@ -42,6 +42,11 @@ export const DELETE_BATCH = 1000;
 
 export class BlobStore {
   constructor(private readonly c: AwsClients) {}
+
+  /** Close idle keep-alive connections (after a burst of parallel reads); returns how many. */
+  closeIdleConnections(): number {
+    return closeIdleS3Sockets(this.c);
+  }
 
   /** Stream bytes [start, endExclusive) of an object (endExclusive undefined = to the end). */
   async getRange(bucket: string, key: string, start: number, endExclusive?: number): Promise<Readable> {

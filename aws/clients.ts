@@ -18,6 +18,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import http from 'node:http';
+import https from 'node:https';
 import { EnvironmentError } from '../core/errors.js';
 import type { RequestCounter } from './request-counter.js';
 
@@ -87,24 +89,31 @@ export function createClients(options: ClientOptions = {}, env: Env = process.en
     endpoint && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE
       ? { accessKeyId: 'test', secretAccessKey: 'test' }
       : undefined;
-  const handler = (service: keyof typeof SOCKET_IDLE_MS) => {
+  const handler = (service: keyof typeof SOCKET_IDLE_MS, agents?: S3Agents) => {
     const total = service === 's3' ? 0 : (options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS[service]);
     return new NodeHttpHandler({
       connectionTimeout: CONNECTION_TIMEOUT_MS,
       socketTimeout: SOCKET_IDLE_MS[service],
       ...(total > 0 ? { requestTimeout: total, throwOnRequestTimeout: true } : {}),
+      ...(agents ? { httpAgent: agents.http, httpsAgent: agents.https } : {}),
     });
+  };
+  // The SDK's own defaults (keep-alive, 50 sockets), made here so closeIdleS3Sockets can reach them.
+  const s3Agents: S3Agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: 50 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 50 }),
   };
   const common = { region, endpoint, credentials, retryMode: 'standard', maxAttempts: maxAttemptsFromEnv(env) };
   const s3 = new S3Client({
     ...common,
-    requestHandler: handler('s3'),
+    requestHandler: handler('s3', s3Agents),
     forcePathStyle: endpoint !== undefined,
     // An emulator stores the SDK's CRC32 of an upload without checking it, and decoding the
     // checksummed (aws-chunked) body cost it more CPU than storing the bytes: against one,
     // checksums are sent only where S3 requires them (DeleteObjects). S3 verifies them: kept.
     ...(endpoint ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
   });
+  agentsOf.set(s3, s3Agents);
   const sqs = new SQSClient({ ...common, requestHandler: handler('sqs') });
   const ddb = new DynamoDBClient({ ...common, requestHandler: handler('dynamodb') });
   if (options.observer) {
@@ -137,6 +146,33 @@ function observe(client: S3Client | SQSClient | DynamoDBClient, service: string,
     },
     { step: 'initialize', name: 'mapreduceCallObserver' },
   );
+}
+
+interface S3Agents {
+  readonly http: http.Agent;
+  readonly https: https.Agent;
+}
+const agentsOf = new WeakMap<S3Client, S3Agents>();
+
+/**
+ * Close the S3 client's idle keep-alive sockets; returns how many. A reduce fetches up to
+ * its fetch concurrency of slices at once, and S3 keeps the connections open: without this
+ * a long-lived worker would hold that many idle sockets after each reduce until S3 drops
+ * them. Sockets of requests in flight are not touched. (The emulator closes every
+ * connection after its answer, so locally there is nothing idle to close.)
+ */
+export function closeIdleS3Sockets(c: AwsClients): number {
+  const agents = agentsOf.get(c.s3);
+  let closed = 0;
+  for (const agent of agents ? [agents.http, agents.https] : []) {
+    for (const sockets of Object.values(agent.freeSockets)) {
+      for (const socket of [...(sockets ?? [])]) {
+        socket.destroy(); // its 'close' takes it out of the agent's pool
+        closed++;
+      }
+    }
+  }
+  return closed;
 }
 
 /** Release sockets so processes and tests exit promptly. */

@@ -8,6 +8,7 @@ import {
   LOCAL_WORKER_MEMORY_MIB,
   minWorkerHeapMiB,
   setsHeapLimit,
+  shouldCollectHeap,
   workerHeapMiB,
   workerNodeArgs,
 } from './worker-heap.js';
@@ -48,5 +49,13 @@ describe('worker heap limit', () => {
     expect(workerNodeArgs([], { ...env, NODE_OPTIONS: '--enable-source-maps --max_old_space_size=64' }, 512)).toEqual([]);
     expect(setsHeapLimit(['--max-semi-space-size=16'])).toBe(false);
     expect(heapNodeArgs(300)).toEqual(['--max-old-space-size=300', `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, '--expose-gc']);
+  });
+});
+
+describe('heap policy between jobs', () => {
+  it('collects only when the worker goes idle after a task, never while tasks keep coming, never twice in a row', () => {
+    expect(shouldCollectHeap({ tasksSinceCollection: 1, idle: true })).toBe(true);
+    expect(shouldCollectHeap({ tasksSinceCollection: 1000, idle: false })).toBe(false);
+    expect(shouldCollectHeap({ tasksSinceCollection: 0, idle: true })).toBe(false);
   });
 });

@@ -94,8 +94,8 @@ export const HEAP_GROWING_PERCENT = 100;
 
 /**
  * The node arguments that apply the limit (and the growth factor that keeps GC cheap under
- * it), and `--expose-gc` for the one full collection a reduce attempt starts with
- * (worker/reduce-task.ts).
+ * it), and `--expose-gc` for the full collection a worker makes when it goes idle
+ * (`shouldCollectHeap`).
  */
 export function heapNodeArgs(heapMiB: number): string[] {
   return [`--max-old-space-size=${heapMiB}`, `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, '--expose-gc'];
@@ -121,4 +121,27 @@ export function workerNodeArgs(callerArgs: readonly string[], env: Readonly<Reco
     heapMiB: explicit ? Number(explicit) : undefined,
   });
   return [...heapNodeArgs(heap), ...callerArgs];
+}
+
+/**
+ * A long-lived worker's heap between jobs. V8 collects the old generation only when it has
+ * doubled its live size (`--heap-growing-percent=100`), so a worker that ran many tiny tasks
+ * holds up to a live heap's worth of their garbage, and an idle worker keeps it for as long
+ * as it waits for its next job. The worker loop (worker/worker.ts) collects fully when a
+ * receive comes back empty after it has run a task since its last collection. Never while
+ * a job's tasks keep coming: a forced full collection makes V8 compile the worker's hot
+ * code again, which cost the next tasks far more CPU than the collection itself (-14 to
+ * -37 % of the workers' CPU per 16 MiB job without the one a reduce used to start with;
+ * docs/performance.md). While busy, V8's own trigger bounds the garbage (twice the live heap).
+ */
+export interface HeapCheck {
+  /** Tasks the worker ran since its last full collection. */
+  readonly tasksSinceCollection: number;
+  /** True when the worker's last receive came back empty (it is idle). */
+  readonly idle: boolean;
+}
+
+/** Collect now? Only when idle after having run a task since the last collection. */
+export function shouldCollectHeap(c: HeapCheck): boolean {
+  return c.idle && c.tasksSinceCollection > 0;
 }

@@ -30,7 +30,6 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   // the start's collection take it.
   releaseSpareSortStorage();
   const { job, task, services: s } = a;
-  startCompacted();
   const r = task.index;
   const factor = a.step.sortFactor ?? DEFAULT_SORT_FACTOR;
   // Files being downloaded count against the same bound as files being merged.
@@ -58,6 +57,9 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     a.signal,
     a.mapListing,
   );
+  // Up to `concurrency` connections were open for the fetch; the merge and the part's upload
+  // need one at most, and a long-lived worker should not keep the rest (aws/clients.ts).
+  s.blobs.closeIdleConnections();
   const counters: Record<string, number> = {};
   const add = (name: string, n: number) => {
     counters[name] = (counters[name] ?? 0) + n;
@@ -109,16 +111,4 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   const size = await s.blobs.putFile(s.names.bucket, key, localFile, { crc32 });
   add(c(Counters.OUTPUT_BYTES), size);
   return { output: { key, offsets: [0, size] }, counters, ...result };
-}
-
-/**
- * One full collection before the reduce, when the worker was started with `--expose-gc`
- * (core/worker-heap.ts). A worker that ran many map tasks first holds their garbage in
- * its old generation until that doubles its live size (`--heap-growing-percent=100`):
- * ~15 MiB more RSS after 256 tiny maps than after 8, so a reducer's peak grew with M
- * although the reduce itself is bounded by the merge factor. Collecting once here (a few
- * ms: the live heap is ~20 MiB) gives the reduce the heap its own data needs.
- */
-function startCompacted(): void {
-  (globalThis as { gc?: () => void }).gc?.();
 }

@@ -10,6 +10,7 @@ import { leaseMs, type WorkerSettings } from '../core/config.js';
 import type { Services } from '../services/context.js';
 import { FileCache } from './attempt-dir.js';
 import { Heartbeat } from './heartbeat.js';
+import { workerHeap } from './heap-keeper.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { handleTaskMessage } from './task-runner.js';
 import { LOG_EVENTS } from '../core/log-events.js';
@@ -89,6 +90,7 @@ export class Worker {
           break;
         }
         if (!msg) {
+          workerHeap.idle();
           await this.dropEndedJobs();
           continue;
         }
@@ -108,13 +110,14 @@ export class Worker {
           // The message stays in the queue: it is retried and, if it keeps failing, moved to the DLQ.
           s.log.error(LOG_EVENTS.taskMessageFailed, { error: err as Error });
         }
+        workerHeap.taskEnded();
         await this.dropEndedJobs();
       }
     } finally {
       await this.heartbeat.stop();
       await this.keeper?.stop();
       await s.workers.remove(this.workerId).catch(() => {});
-      s.log.info(LOG_EVENTS.workerStopped, { workerId: this.workerId });
+      s.log.info(LOG_EVENTS.workerStopped, { workerId: this.workerId, heapCollections: workerHeap.stats.collections, heapCollectionCpuMs: Math.round(workerHeap.stats.cpuMs) });
     }
   }
 }

@@ -4,13 +4,13 @@
  * For each M: control-plane calls per task (workers' call log plus the in-process
  * coordinator and checker, counted by SDK middleware), coordinator planning time
  * (job createdAt → startedAt), checker sweep time (real sweeps during the map phase),
- * and the reducers' peak RSS and open files (workers sampled while the job is in its
- * reduce phase). The output is checked against `sort | uniq -c` before any figure is used.
+ * and the reducers' peak RSS and open files, sockets among them (workers sampled while
+ * the job is in its reduce phase). The output is checked against `sort | uniq -c` before any figure is used.
  * The per-task figures must stay flat as M grows.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
@@ -43,6 +43,8 @@ export interface ScalePoint {
   readonly idle_calls: Record<string, number>;
   readonly reducer_peak_rss_mib: number;
   readonly reducer_peak_open_files: number;
+  /** Of those, sockets (HTTP connections in flight: the emulator closes each after its answer). */
+  readonly reducer_peak_open_sockets: number;
   readonly load_avg_1m: number;
 }
 
@@ -76,11 +78,20 @@ function countCalls(c: AwsClients, into: Record<string, number>): void {
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : 0);
 const round = (x: number) => Math.round(x * 100) / 100;
 
-function openFiles(pid: number): number {
+/** A process's open descriptors, and how many of them are sockets. */
+function openFiles(pid: number): { all: number; sockets: number } {
   try {
-    return readdirSync(`/proc/${pid}/fd`).length;
+    const fds = readdirSync(`/proc/${pid}/fd`);
+    const sockets = fds.filter((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
+      } catch {
+        return false; // closed while listed
+      }
+    }).length;
+    return { all: fds.length, sockets };
   } catch {
-    return 0;
+    return { all: 0, sockets: 0 };
   }
 }
 
@@ -118,6 +129,7 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     const sweeps: number[] = [];
     let rss = 0;
     let fds = 0;
+    let sockets = 0;
     let lastSweep = 0;
     for (;;) {
       const job = await s.jobs.get(jobId);
@@ -134,7 +146,9 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
         for (const c of stack.workerProcesses) {
           if (!c.pid) continue;
           rss = Math.max(rss, procMemory(c.pid)?.rss ?? 0);
-          fds = Math.max(fds, openFiles(c.pid));
+          const open = openFiles(c.pid);
+          fds = Math.max(fds, open.all);
+          sockets = Math.max(sockets, open.sockets);
         }
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -167,6 +181,7 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       idle_calls: stats.idle,
       reducer_peak_rss_mib: round(rss),
       reducer_peak_open_files: fds,
+      reducer_peak_open_sockets: sockets,
       load_avg_1m: round(os.loadavg()[0]!),
     };
   } finally {
@@ -190,11 +205,11 @@ export async function runScaleCurve(o: ScaleOptions): Promise<ScalePoint[]> {
 /** The curve as a markdown table. */
 export function scaleTable(points: readonly ScalePoint[]): string {
   return [
-    '| M | submit→SUCCEEDED s | planning ms | checker sweep ms (median) | calls / map task | calls / reduce task | calls / task (all) | reducer peak RSS MiB | reducer peak open files | load 1m |',
+    '| M | submit→SUCCEEDED s | planning ms | checker sweep ms (median) | calls / map task | calls / reduce task | calls / task (all) | reducer peak RSS MiB | reducer peak open files (sockets) | load 1m |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...points.map(
       (p) =>
-        `| ${p.mapTasks} | ${p.seconds} | ${p.planning_ms} | ${p.checker_sweep_ms_median} (${p.checker_sweeps}) | ${p.api_calls_per_map_task} | ${p.api_calls_per_reduce_task} | ${p.api_calls_per_task_all} | ${p.reducer_peak_rss_mib} | ${p.reducer_peak_open_files} | ${p.load_avg_1m} |`,
+        `| ${p.mapTasks} | ${p.seconds} | ${p.planning_ms} | ${p.checker_sweep_ms_median} (${p.checker_sweeps}) | ${p.api_calls_per_map_task} | ${p.api_calls_per_reduce_task} | ${p.api_calls_per_task_all} | ${p.reducer_peak_rss_mib} | ${p.reducer_peak_open_files} (${p.reducer_peak_open_sockets}) | ${p.load_avg_1m} |`,
     ),
   ].join('\n');
 }

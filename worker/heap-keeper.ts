@@ -1,0 +1,41 @@
+/**
+ * Applies the heap policy of core/worker-heap.ts (`shouldCollectHeap`) in a worker
+ * process: the worker loop reports task ends and empty receives, and the keeper collects
+ * fully when the worker goes idle after running tasks. Full collections need
+ * `--expose-gc` (the worker's node arguments, core/worker-heap.ts); without it (a worker
+ * run in-process by a test) nothing is collected.
+ */
+import { shouldCollectHeap } from '../core/worker-heap.js';
+
+/** Full collections made by a keeper, and the process CPU time they took (helper threads included). */
+export interface HeapKeeperStats {
+  collections: number;
+  cpuMs: number;
+}
+
+export class HeapKeeper {
+  readonly stats: HeapKeeperStats = { collections: 0, cpuMs: 0 };
+  private tasksSinceCollection = 0;
+
+  constructor(private readonly gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc) {}
+
+  /** A task ended (whatever its outcome). */
+  taskEnded(): void {
+    this.tasksSinceCollection++;
+  }
+
+  /** A receive came back empty. Returns true when it collected. */
+  idle(): boolean {
+    if (!this.gc || !shouldCollectHeap({ tasksSinceCollection: this.tasksSinceCollection, idle: true })) return false;
+    const cpu = process.cpuUsage();
+    this.gc();
+    const spent = process.cpuUsage(cpu);
+    this.stats.cpuMs += (spent.user + spent.system) / 1000;
+    this.stats.collections++;
+    this.tasksSinceCollection = 0;
+    return true;
+  }
+}
+
+/** The worker process's keeper (one heap per process). */
+export const workerHeap = new HeapKeeper();
