@@ -3,17 +3,17 @@
  * status, owner and attempt (like graphile-worker's completeJobs/failJobs); the writes
  * themselves are built in aws/task-writes.ts. A lost condition throws StaleStateError
  * (LeaseLostError for the owner's own transitions) carrying the task record as it is now.
+ * The reads (lists, one task, the map outputs) are TaskReads, in aws/task-reads.ts.
  */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { writeConditionalChunks } from './chunked-writes.js';
 import type { StaleStateError } from '../core/errors.js';
 import type { TaskRecord } from '../core/model.js';
-import { stepTaskPrefix } from '../core/steps.js';
 import { BackupStore } from './backup-store.js';
 import type { AwsClients } from './clients.js';
-import { fenced, isConditionFailure, itemToMapOutput, itemToTask, jobKey, MAP_OUTPUT_PROJECTION, mapOutputKey, type MapOutputRef, mapOutputPut, taskKey } from './items.js';
-import { queryAll } from './query-all.js';
+import { fenced, isConditionFailure, itemToTask, jobKey, mapOutputPut, taskKey } from './items.js';
+import { TaskReads } from './task-reads.js';
 import { leaseExtensionRefused, leaseLost, type OnLost, stale } from './task-conflicts.js';
 import {
   type AttemptDetails,
@@ -80,14 +80,12 @@ export function newTaskPut(table: string, t: TaskRecord) {
   };
 }
 
-export class TaskStore {
+export class TaskStore extends TaskReads {
   /** The transitions of speculative backup attempts; owner transitions of a backup ref go there. */
   readonly backups: BackupStore;
 
-  constructor(
-    private readonly c: AwsClients,
-    private readonly table: string,
-  ) {
+  constructor(c: AwsClients, table: string) {
+    super(c, table);
     this.backups = new BackupStore(c, table);
   }
 
@@ -101,58 +99,6 @@ export class TaskStore {
   async putNew(tasks: readonly TaskRecord[]): Promise<void> {
     const put = (t: TaskRecord) => newTaskPut(this.table, t);
     await writeConditionalChunks(this.c, tasks, (t) => ({ Put: put(t) }), (t) => this.c.doc.send(new PutCommand(put(t))));
-  }
-
-  /** All tasks of a job (consistent), or those of one kind of one step (core/steps.ts; default the first). */
-  async list(jobId: string, kind?: 'map' | 'reduce', step = 0): Promise<TaskRecord[]> {
-    return (await queryAll(this.c, this.tasksQuery(jobId, kind ? `${stepTaskPrefix(step)}${kind[0]}-` : ''))).map(itemToTask);
-  }
-
-  /** Every task item of a job whose id starts with `prefix`, consistently read. */
-  private tasksQuery(jobId: string, prefix: string) {
-    return {
-      TableName: this.table,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-      ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':sk': `TASK#${prefix}` },
-      ConsistentRead: true,
-    };
-  }
-
-  /**
-   * The committed map outputs of a step, as a reducer reads them: the small items each map
-   * commit writes beside its task (aws/items.ts `mapOutputItem`), consistently read. Each
-   * reducer reads all M: one page at M = 2,048 (the task items, ~1.1 KB each with their
-   * attempt history, took two, and made the reducer's heap grow with M).
-   */
-  async listMapOutputs(jobId: string, step = 0): Promise<MapOutputRef[]> {
-    const { expression, names } = MAP_OUTPUT_PROJECTION;
-    const query = {
-      TableName: this.table,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-      ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':sk': mapOutputKey(jobId, `${stepTaskPrefix(step)}m-`).sk },
-      ConsistentRead: true,
-      ProjectionExpression: expression,
-      ExpressionAttributeNames: names,
-    };
-    return (await queryAll(this.c, query)).map(itemToMapOutput);
-  }
-
-  /**
-   * The map tasks of a step, whatever their state, with the same fields as a map output:
-   * for an early reducer that looks for maps nobody runs (worker/map-output-watch.ts).
-   */
-  async listMapTasks(jobId: string, step = 0): Promise<MapOutputRef[]> {
-    const { expression, names } = MAP_OUTPUT_PROJECTION;
-    const query = { ...this.tasksQuery(jobId, `${stepTaskPrefix(step)}m-`), ProjectionExpression: expression, ExpressionAttributeNames: names };
-    return (await queryAll(this.c, query)).map(itemToMapOutput);
-  }
-
-  /** One task (consistent read), or undefined. */
-  async get(jobId: string, taskId: string): Promise<TaskRecord | undefined> {
-    const out = await this.c.doc.send(
-      new GetCommand({ TableName: this.table, Key: taskKey(jobId, taskId), ConsistentRead: true }),
-    );
-    return out.Item ? itemToTask(out.Item) : undefined;
   }
 
   /**
@@ -318,12 +264,6 @@ export class TaskStore {
         await this.c.doc.send(new UpdateCommand(update(t.taskId, markJobEndedWrite(jobStatus))));
       }
     });
-  }
-
-  /** Every task of a job as id and status only (consistent): what a job's end needs. */
-  async listStatuses(jobId: string): Promise<Pick<TaskRecord, 'taskId' | 'status'>[]> {
-    const query = { ...this.tasksQuery(jobId, ''), ProjectionExpression: '#t, #s', ExpressionAttributeNames: { '#t': 'taskId', '#s': 'status' } };
-    return (await queryAll(this.c, query)).map((i) => ({ taskId: String(i.taskId), status: i.status as TaskRecord['status'] }));
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * The reducer's listing of a step's map outputs (TaskStore.listMapOutputs): a projected,
+ * The reducer's listing of a step's map outputs (TaskReads.listMapOutputs, in aws/task-reads.ts): a projected,
  * consistent, paged Query of the step's map output items (written by the map commits),
  * parsed to the four fields a reducer reads; and the early reducer's listing of the step's
  * map tasks (TaskStore.listMapTasks), the same fields from the task items.
