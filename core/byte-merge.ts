@@ -13,9 +13,10 @@
  * copy into the output block.
  */
 
+import { compareCursors, Cursor, lastLineBefore, siftDown } from './merge-cursor.js';
+
 const NL = 0x0a;
 const TAB = 0x09;
-const NEWLINE = Buffer.from('\n');
 
 /** Output blocks hold about this many bytes (a longer line gets a block of its own size). */
 export const BLOCK_BYTES = 512 * 1024;
@@ -28,141 +29,6 @@ export interface LineBlock {
   readonly lines: number;
   /** Lines whose key differs from the previous line's (across blocks): the groups that start here. */
   readonly groups: number;
-}
-
-/** A source's position: `buf[pos..nl]` is its current line (`nl` is its '\n'), key `buf[pos..kend)`. */
-class Cursor {
-  buf: Buffer = NEWLINE;
-  pos = 0;
-  nl = 0;
-  kend = 0;
-  /** First byte after the buffer's last whole line. */
-  end = 0;
-  /** The buffer's last line starts at `lastStart`; its key ends at `lastKend`. */
-  lastStart = 0;
-  lastKend = 0;
-  /** Bytes of an unfinished line carried over to the next chunk. */
-  private carry: Buffer[] = [];
-  /** The whole lines of a chunk after the one that finished a carried line (a view, not yet loaded). */
-  private rest: Buffer | undefined;
-  private done = false;
-
-  constructor(
-    private readonly it: AsyncIterator<Buffer | Uint8Array>,
-    /** Position of the source in the input list: breaks key ties, so the merge is deterministic. */
-    readonly index: number,
-  ) {}
-
-  /** Point at the line starting at `pos` (< end). */
-  private scan(): void {
-    const buf = this.buf;
-    const pos = this.pos;
-    const nl = buf.indexOf(NL, pos);
-    let k = pos;
-    while (k < nl && buf[k] !== TAB) k++;
-    this.nl = nl;
-    this.kend = k;
-  }
-
-  /** Step to the next line in the buffer; false when the buffer is used up (call `load`). */
-  step(): boolean {
-    this.pos = this.nl + 1;
-    if (this.pos >= this.end) return false;
-    this.scan();
-    return true;
-  }
-
-  /** Read the next chunk(s) holding at least one whole line; false at the end of the source. */
-  async load(): Promise<boolean> {
-    if (this.rest) {
-      const rest = this.rest;
-      this.rest = undefined;
-      this.point(rest, rest.length);
-      return true;
-    }
-    for (;;) {
-      if (this.done) return false;
-      const r = await this.it.next();
-      let chunk: Buffer;
-      if (r.done) {
-        this.done = true;
-        if (this.carry.length === 0) return false;
-        // A last line without '\n' is still a line (as readLineBatches has it).
-        chunk = NEWLINE;
-      } else {
-        const v = r.value;
-        chunk = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-      }
-      const last = chunk.lastIndexOf(NL);
-      if (last < 0) {
-        if (chunk.length > 0) this.carry.push(chunk);
-        continue;
-      }
-      let buf = chunk;
-      let end = last + 1;
-      if (this.carry.length > 0) {
-        // Only the line the carry ends is copied (carry + the chunk up to its first '\n');
-        // the chunk's further whole lines follow as a view of it.
-        const first = chunk.indexOf(NL) + 1;
-        const head = this.carry.reduce((n, c) => n + c.length, 0);
-        buf = Buffer.concat([...this.carry, chunk.subarray(0, first)], head + first);
-        if (first < end) this.rest = chunk.subarray(first, end);
-        end = buf.length;
-        this.carry = [];
-      }
-      if (last + 1 < chunk.length) this.carry.push(chunk.subarray(last + 1));
-      this.point(buf, end);
-      return true;
-    }
-  }
-
-  /** Make `buf[0..end)` (whole lines) the current buffer, at its first line. */
-  private point(buf: Buffer, end: number): void {
-    this.buf = buf;
-    this.end = end;
-    const lastStart = buf.lastIndexOf(NL, end - 2) + 1;
-    let k = lastStart;
-    while (k < end - 1 && buf[k] !== TAB) k++;
-    this.lastStart = lastStart;
-    this.lastKend = k;
-    this.pos = 0;
-    this.scan();
-  }
-
-  async close(): Promise<void> {
-    await this.it.return?.();
-  }
-}
-
-/** Byte order of two cursors' keys, then source order: < 0 when `a` comes first. */
-function compare(a: Cursor, b: Cursor): number {
-  const ab = a.buf;
-  const bb = b.buf;
-  const ap = a.pos;
-  const bp = b.pos;
-  const la = a.kend - ap;
-  const lb = b.kend - bp;
-  const n = la < lb ? la : lb;
-  for (let i = 0; i < n; i++) {
-    const d = ab[ap + i]! - bb[bp + i]!;
-    if (d !== 0) return d;
-  }
-  return la - lb || a.index - b.index;
-}
-
-function siftDown(heap: Cursor[], i: number): void {
-  const n = heap.length;
-  const item = heap[i]!;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= n) break;
-    const r = l + 1;
-    const c = r < n && compare(heap[r]!, heap[l]!) < 0 ? r : l;
-    if (compare(heap[c]!, item) >= 0) break;
-    heap[i] = heap[c]!;
-    i = c;
-  }
-  heap[i] = item;
 }
 
 /** Fills output blocks with lines and counts them, and the groups (key changes) among them. */
@@ -221,7 +87,7 @@ class BlockBuilder {
       this.key(c.buf, c.pos, c.kend);
       this.lines++;
       more = c.step();
-      if (!more || c.nl + 1 - from > room || compare(c, next) > 0) break;
+      if (!more || c.nl + 1 - from > room || compareCursors(c, next) > 0) break;
     }
     // c.pos is now the first line not taken, or the buffer's end.
     this.used += c.buf.copy(this.out, this.used, from, c.pos);
@@ -292,7 +158,7 @@ export async function* mergeSortedBytes(
       const top = heap[0]!;
       const l = heap[1]!;
       const r = heap[2];
-      const next = r !== undefined && compare(r, l) < 0 ? r : l;
+      const next = r !== undefined && compareCursors(r, l) < 0 ? r : l;
       let more: boolean;
       if (lastLineBefore(top, next)) {
         // The rest of this buffer sorts before every other head: copy it whole.
@@ -306,7 +172,7 @@ export async function* mergeSortedBytes(
         more = out.addWhileBefore(top, next);
       }
       if (more) {
-        if (compare(top, next) > 0) siftDown(heap, 0);
+        if (compareCursors(top, next) > 0) siftDown(heap, 0);
       } else if (await top.load()) {
         siftDown(heap, 0);
       } else {
@@ -331,23 +197,6 @@ export async function* mergeSortedBytes(
     // Stop sources that were not drained (consumer stopped early, or an error).
     await Promise.allSettled(cursors.map((c) => c.close()));
   }
-}
-
-/** True when the last line of `c`'s buffer sorts before `next`'s current line, i.e. every line left in the buffer does. */
-function lastLineBefore(c: Cursor, next: Cursor): boolean {
-  if (c.pos === c.lastStart) return false; // the current line is the buffer's last: the normal step does it
-  const buf = c.buf;
-  const start = c.lastStart;
-  const la = c.lastKend - start;
-  const lb = next.kend - next.pos;
-  const n = la < lb ? la : lb;
-  const nb = next.buf;
-  const np = next.pos;
-  for (let i = 0; i < n; i++) {
-    const d = buf[start + i]! - nb[np + i]!;
-    if (d !== 0) return d < 0;
-  }
-  return (la - lb || c.index - next.index) < 0;
 }
 
 /** The lines of a block as latin1 strings (one decode per block), without their '\n'. */
