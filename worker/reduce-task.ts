@@ -26,8 +26,8 @@ import { DEFAULT_FETCH, SliceFetcher } from './slice-fetch.js';
 const c = (name: string) => counterKey(FRAMEWORK, name);
 
 export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> {
-  // The map side's spare sort arena (core/byte-sort-buffer.ts) is no use to a reduce: let
-  // the start's collection take it.
+  // The map side's spare sort arena (core/byte-sort-buffer.ts) is no use to a reduce: drop
+  // it, so V8 can free it (no collection is forced here: see core/worker-heap.ts).
   releaseSpareSortStorage();
   const { job, task, services: s } = a;
   const r = task.index;
