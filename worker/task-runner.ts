@@ -242,18 +242,18 @@ function bytesOf(task: TaskRecord, counters: Record<string, number>): AttemptDet
   };
 }
 
+/** How long (in beats) a remembered job record is used for the next task's claim. */
+const RECENT_JOB_BEATS = 3;
+
 /**
  * The job record read right after this worker's last commit. The next task of the same job
  * starting soon after uses it instead of reading the job again (one call less per task):
  * its manifest and a step's task counts never change, and a job that ended meanwhile is
  * caught by its end's mark on the task (the claim or the next lease extension is refused:
- * services/job-end.ts) and by the commit, which is fenced on the job's status. A task of another step than the remembered
- * record's (a multi-step job moved on) reads the job again: the step's reducer count, and
- * so the map's partition count, differ between steps.
+ * services/job-end.ts) and by the commit, which is fenced on the job's status. A task of
+ * another step than the remembered record's (a multi-step job moved on) reads the job
+ * again: the step's reducer count, and so the map's partition count, differ between steps.
  */
-/** How long (in beats) a remembered job record is used for the next task's claim. */
-const RECENT_JOB_BEATS = 3;
-
 let lastJob: { readonly table: string; readonly job: JobRecord; readonly at: number } | undefined;
 
 function rememberJob(s: Services, job: JobRecord): void {
