@@ -97,8 +97,12 @@ export const SUBMISSIONS_QUEUE: QueueDefinition = {
 /** Tasks: one message per map or reduce task, long-polled by workers. */
 export const TASKS_QUEUE: QueueDefinition = {
   id: 'Tasks',
-  // Workers extend visibility while they heartbeat; correctness never depends on it.
-  visibilityTimeoutSeconds: 60,
+  // Workers extend visibility while they heartbeat; correctness never depends on it. It is
+  // how long a message stays hidden when a receive's answer is lost (a reset or a timed-out
+  // long poll) or its worker dies before claiming: only SQS can hand it out again, so the
+  // task waits this long. 30 s, not 60: half the stall, for one more visibility extension
+  // per ~24 s of a running task (worker/heartbeat.ts `visibilityDue`).
+  visibilityTimeoutSeconds: 30,
   receiveWaitTimeSeconds: 20,
   messageRetentionSeconds: 4 * 24 * 3600,
   maxReceiveCount: 8,
