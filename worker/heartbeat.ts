@@ -7,9 +7,8 @@
  * a task runs the task's lease proves the worker alive (services/task-lifecycle.ts
  * `leaseHolders`), and the item is written only while lease writes fail (and once when a
  * module attempt starts), so the checker keeps an attempt whose lease writes are lost
- * (`shouldReclaim`). A beat costs no
- * call for a task whose lease was written less than half an interval ago (by its claim),
- * so short tasks make none.
+ * (`shouldReclaim`). A beat costs no call for a task whose lease was written less than
+ * half an interval ago (by its claim), so short tasks make none.
  *
  * A lease keeper (worker/lease-keeper.ts), a thread of its own, keeps the lease and the
  * message while user code blocks this thread; when it does, and how, is decided here too
