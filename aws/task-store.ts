@@ -21,7 +21,6 @@ import {
   type AttemptRef,
   attemptEntry,
   cancelAttemptWrite,
-  cancelPendingMarkedWrite,
   cancelPendingWrite,
   claimWrite,
   commitTaskWrite,
@@ -255,7 +254,7 @@ export class TaskStore extends TaskReads {
     const live = listed.filter((t) => t.status === 'PENDING' || t.status === 'RUNNING');
     const update = (taskId: string, write: TaskWrite) => ({ TableName: this.table, Key: taskKey(jobId, taskId), ...write });
     const first = (t: Pick<TaskRecord, 'taskId' | 'status'>) =>
-      update(t.taskId, t.status === 'PENDING' ? cancelPendingMarkedWrite(jobStatus) : markJobEndedWrite(jobStatus));
+      update(t.taskId, t.status === 'PENDING' ? cancelPendingWrite(jobStatus) : markJobEndedWrite(jobStatus));
     await writeConditionalChunks(this.c, live, (t) => ({ Update: first(t) }), async (t) => {
       try {
         await this.c.doc.send(new UpdateCommand(first(t)));

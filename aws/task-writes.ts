@@ -191,27 +191,19 @@ export function cancelAttemptWrite(ref: AttemptRef, entry: AttemptEntry): TaskWr
   };
 }
 
-/** cancel of a task nobody runs (its job ended): PENDING → CANCELLED. No attempt ends. */
-export function cancelPendingWrite(): TaskWrite {
+/**
+ * cancel of a task nobody runs (its job ended): PENDING → CANCELLED. No attempt ends. With
+ * `jobStatus` (the job's end, services/job-end.ts) the task is marked in the same write
+ * (`jobEnded`), so it can neither be claimed nor, once claimed, extend its lease. Refused
+ * when the task is no longer PENDING (a worker claimed it meanwhile): then markJobEndedWrite.
+ */
+export function cancelPendingWrite(jobStatus?: string): TaskWrite {
+  const mark = jobStatus === undefined ? '' : ', jobEnded = :ended';
   return {
-    UpdateExpression: 'SET #status = :cancelled REMOVE activeKind, activeSort, leaseExpiresAt',
+    UpdateExpression: `SET #status = :cancelled${mark} REMOVE activeKind, activeSort, leaseExpiresAt`,
     ConditionExpression: '#status = :pending',
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':pending': 'PENDING' },
-  };
-}
-
-/**
- * The job ended (cancelled or failed): a PENDING task is cancelled and marked in one write,
- * so it can neither be claimed nor, once claimed, extend its lease. Refused when the task is
- * no longer PENDING (a worker claimed it meanwhile): then markJobEndedWrite.
- */
-export function cancelPendingMarkedWrite(jobStatus: string): TaskWrite {
-  const w = cancelPendingWrite();
-  return {
-    ...w,
-    UpdateExpression: w.UpdateExpression.replace('SET #status = :cancelled', 'SET #status = :cancelled, jobEnded = :ended'),
-    ExpressionAttributeValues: { ...w.ExpressionAttributeValues, ':ended': jobStatus },
+    ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':pending': 'PENDING', ...(jobStatus === undefined ? {} : { ':ended': jobStatus }) },
   };
 }
 
