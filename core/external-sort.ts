@@ -71,9 +71,12 @@ export class ExternalSorter {
   private stringMode: boolean;
   /**
    * Counting on bytes: used instead of `strings` when the first records come as bytes (an
-   * executable's stdout) and repeats are counted; dropped when they come as line strings.
+   * executable's stdout) and repeats are counted; made then (a module mapper's line
+   * strings never need its arena).
    */
   private counter: ByteLineCounter | undefined;
+  /** Whether the first bytes start `counter` (repeats counted, bytes kept, no total order). */
+  private readonly countOnBytes: boolean;
   /** True while lines go to `counter`. */
   private counterMode = false;
   private started = false;
@@ -97,7 +100,7 @@ export class ExternalSorter {
       });
     }
     this.stringMode = this.strings !== undefined;
-    if (this.bytes && counting && !opts.splitPoints) this.counter = new ByteLineCounter(opts.numPartitions);
+    this.countOnBytes = this.bytes !== undefined && counting && !opts.splitPoints;
     this.group = opts.combiner?.kind === 'group' ? opts.combiner.fn : undefined;
     this.stream = opts.combiner?.kind === 'stream' ? opts.combiner.fn : undefined;
   }
@@ -108,10 +111,7 @@ export class ExternalSorter {
    */
   add(lines: string[]): Promise<void> | void {
     if (this.finished) throw new MapReduceError('ExternalSorter: add after finish');
-    if (!this.started) {
-      this.started = true;
-      this.counter = undefined;
-    }
+    this.started = true;
     if (this.counterMode) return this.addCountedFrom(encodeLines(lines), 0);
     return this.addFrom(lines, 0);
   }
@@ -124,7 +124,10 @@ export class ExternalSorter {
     if (this.finished) throw new MapReduceError('ExternalSorter: add after finish');
     if (!this.started) {
       this.started = true;
-      if (this.counter) [this.counterMode, this.stringMode] = [true, false];
+      if (this.countOnBytes) {
+        this.counter = new ByteLineCounter(this.opts.numPartitions);
+        [this.counterMode, this.stringMode] = [true, false];
+      }
     }
     if (this.counterMode) return this.addCountedFrom(block, 0);
     if (this.stringMode) return this.addFrom(linesOf(block), 0);
