@@ -16,22 +16,13 @@
 import type { JobStore } from '../aws/job-store.js';
 import type { TaskStore } from '../aws/task-store.js';
 import { LOG_EVENTS } from '../core/log-events.js';
-import type { TaskRecord } from '../core/model.js';
 import type { Services } from './context.js';
 
 export type EndStatus = 'FAILED' | 'CANCELLED';
 
-/**
- * Stop the tasks of a job that has just ended. `listed`: the job's tasks as read after its
- * end (a caller that has them already); else they are read here (id and status only).
- */
-export async function stopJobTasks(
-  tasks: TaskStore,
-  jobId: string,
-  status: EndStatus,
-  listed?: readonly Pick<TaskRecord, 'taskId' | 'status'>[],
-): Promise<void> {
-  await tasks.stopForJobEnd(jobId, status, listed ?? (await tasks.listStatuses(jobId)));
+/** Stop the tasks of a job that has just ended (they are read here, id and status only). */
+export async function stopJobTasks(tasks: TaskStore, jobId: string, status: EndStatus): Promise<void> {
+  await tasks.stopForJobEnd(jobId, status, await tasks.listStatuses(jobId));
 }
 
 /**
