@@ -81,6 +81,24 @@ describe('ByteLineCounter', () => {
     }
   }
 
+  for (const unsafe of [false, true]) {
+    it(`routes by total-order split points as the counting SortBuffer does (${unsafe ? 'keys with bytes below tab' : 'safe keys'})`, async () => {
+      const rnd = prng(unsafe ? 41 : 40);
+      const lines = repeatingLines(rnd, 20_000, 300, unsafe);
+      // Split points drawn from the keys themselves (so keys equal to a point occur), sorted as latin1.
+      const keys = [...new Set(lines.map((l) => l.split('\t')[0]!))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const points = [keys[Math.floor(keys.length / 4)]!, keys[Math.floor(keys.length / 2)]!, `${keys[Math.floor((3 * keys.length) / 4)]!}\x00`];
+      const strings = new SortBuffer({ numPartitions: 4, splitPoints: points });
+      expect(strings.add(lines, 0, Infinity)).toBe(lines.length);
+      const counter = new ByteLineCounter(4, points);
+      for (const block of blocksOf(rnd, lines)) expect(counter.add(block, 0, Infinity)).toBe(block.length);
+      const want = await drain(strings.take());
+      const got = await drain(counter.take({ reuseBlocks: rnd() < 0.5 }));
+      expect(want.filter((p) => p.length > 0).length).toBeGreaterThan(2);
+      expect(got).toEqual(want);
+    });
+  }
+
   it('stops at the limit on a line boundary, and counts the rest afresh after a take', async () => {
     const rnd = prng(3);
     const lines = repeatingLines(rnd, 20_000, 3000, false);

@@ -11,7 +11,7 @@
  * the caller moves the counted lines (`expanded()`) to the byte sort buffer.
  */
 import { BLOCK_BYTES } from './byte-merge.js';
-import type { ByteLines } from './byte-sort-buffer.js';
+import { type ByteLines, routeByPoints } from './byte-sort-buffer.js';
 import type { RecordRanges } from './byte-sort.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 import { repeatsPayOff } from './repeats.js';
@@ -48,12 +48,18 @@ export class ByteLineCounter {
   /** Lines taken since the window started. */
   private seen = 0;
   private readonly R: number;
+  /** Total order: keys routed by these split points (latin1 bytes) instead of hashed. */
+  private readonly points: Buffer[] | undefined;
 
-  constructor(numPartitions: number) {
+  constructor(numPartitions: number, splitPoints?: readonly string[]) {
     if (!Number.isInteger(numPartitions) || numPartitions < 1) {
       throw new RangeError(`numPartitions must be a positive integer, got ${numPartitions}`);
     }
+    if (splitPoints && splitPoints.length >= numPartitions) {
+      throw new RangeError(`${splitPoints.length} split points need more than ${numPartitions} partitions`);
+    }
     this.R = numPartitions;
+    this.points = splitPoints?.map((p) => Buffer.from(p, 'latin1'));
   }
 
   get isEmpty(): boolean {
@@ -197,7 +203,7 @@ export class ByteLineCounter {
     const n = this.n;
     const { arena, start, len, tally } = this;
     if (!repeatsPayOff(this.seen, n, true)) this.counting = false;
-    // Partition (FNV-1a of the key, as core/partition.ts) and key length of each distinct line.
+    // Partition (FNV-1a of the key, as core/partition.ts, or the split points) and key length of each distinct line.
     const keyLen = new Uint32Array(n);
     const part = new Uint32Array(n);
     const offsets = new Uint32Array(this.R + 1);
@@ -216,7 +222,7 @@ export class ByteLineCounter {
         h = Math.imul(h ^ c, FNV_PRIME);
       }
       keyLen[i] = k - s;
-      const p = this.R > 1 ? (h >>> 0) % this.R : 0;
+      const p = this.points ? routeByPoints(this.points, arena, s, k) : this.R > 1 ? (h >>> 0) % this.R : 0;
       part[i] = p;
       offsets[p + 1]!++;
     }

@@ -272,7 +272,7 @@ export class ByteSortBuffer {
 }
 
 /** The partition of key `buf[from..to)`: the number of split points ≤ key (as `totalOrderPartition`). */
-function routeByPoints(points: readonly Buffer[], buf: Buffer, from: number, to: number): number {
+export function routeByPoints(points: readonly Buffer[], buf: Buffer, from: number, to: number): number {
   let lo = 0;
   let hi = points.length;
   while (lo < hi) {

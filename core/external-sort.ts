@@ -75,7 +75,7 @@ export class ExternalSorter {
    * strings never need its arena).
    */
   private counter: ByteLineCounter | undefined;
-  /** Whether the first bytes start `counter` (repeats counted, bytes kept, no total order). */
+  /** Whether the first bytes start `counter` (repeats counted, bytes kept). */
   private readonly countOnBytes: boolean;
   /** True while lines go to `counter`. */
   private counterMode = false;
@@ -100,7 +100,7 @@ export class ExternalSorter {
       });
     }
     this.stringMode = this.strings !== undefined;
-    this.countOnBytes = this.bytes !== undefined && counting && !opts.splitPoints;
+    this.countOnBytes = this.bytes !== undefined && counting;
     this.group = opts.combiner?.kind === 'group' ? opts.combiner.fn : undefined;
     this.stream = opts.combiner?.kind === 'stream' ? opts.combiner.fn : undefined;
   }
@@ -125,7 +125,7 @@ export class ExternalSorter {
     if (!this.started) {
       this.started = true;
       if (this.countOnBytes) {
-        this.counter = new ByteLineCounter(this.opts.numPartitions);
+        this.counter = new ByteLineCounter(this.opts.numPartitions, this.opts.splitPoints);
         [this.counterMode, this.stringMode] = [true, false];
       }
     }

@@ -8,7 +8,7 @@
  * that the parts in order equal `LC_ALL=C sort` of the input byte for byte.
  *
  *   npm run build && node --max-old-space-size=1024 --heap-growing-percent=100 \
- *     dist/scripts/micro/sort-attempts.js [--size 64M] [--maps 4] [--reps 3] [--reducer CMD]
+ *     dist/scripts/micro/sort-attempts.js [--size 64M] [--maps 4] [--reps 3] [--reducer CMD] [--sort-buffer 64M]
  *     [--profile map|reduce --profile-out file.cpuprofile]   # V8 CPU profile of that phase of the last run
  *
  * Not a test and not part of `npm run bench`: note `uptime` with the figures.
@@ -85,7 +85,7 @@ async function runJob(input: string, sorted: string, maps: number, reducer: stri
         job,
         task,
         workDir,
-        settings: { sortBufferBytes: 64 * MIB, scratchDir: dir },
+        settings: { sortBufferBytes: parseSize(arg('sort-buffer') ?? '64M'), scratchDir: dir },
         signal: new AbortController().signal,
         progress: { done: 0, total: 0 },
       };
