@@ -71,10 +71,15 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       a.progress.done += bytes;
     }
   };
+  // Lines of the input blocks, for a step that hands a block on as it is (the identity):
+  // its output records are then counted without a second scan.
+  const inputLines = new WeakMap<Buffer, number>();
   // An executable (or `cat`) reads the split's bytes as fetched: whole '\n'-ended lines, never decoded.
   const byteInput = async function* (): AsyncIterable<Buffer> {
     for await (const block of readSplitBytes(split, fetchRange)) {
-      add(c(Counters.MAP_INPUT_RECORDS), countLineFeeds(block));
+      const lines = countLineFeeds(block);
+      inputLines.set(block, lines);
+      add(c(Counters.MAP_INPUT_RECORDS), lines);
       add(c(Counters.MAP_INPUT_BYTES), block.length);
       yield block;
       a.progress.done += block.length;
@@ -91,7 +96,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   };
 
   const countOutputBytes = (block: Buffer) => {
-    add(c(Counters.MAP_OUTPUT_RECORDS), countLineFeeds(block));
+    add(c(Counters.MAP_OUTPUT_RECORDS), inputLines.get(block) ?? countLineFeeds(block));
     add(c(Counters.MAP_OUTPUT_BYTES), block.length);
   };
 
