@@ -79,6 +79,12 @@ export interface ByteSortBufferOptions {
   readonly numPartitions: number;
   /** Total order: route keys by these sorted split points (latin1) instead of hashing. */
   readonly splitPoints?: readonly string[];
+  /**
+   * The limit the buffer is usually filled to (the sort buffer's size), for sizing the first
+   * arena when the first lines come with no limit (the counted lines handed over when
+   * counting stops): without it the arena starts small and doubles, a copy each time.
+   */
+  readonly limitBytes?: number;
 }
 
 /** Map output records by partition, as bytes; see the module comment. */
@@ -102,6 +108,7 @@ export class ByteSortBuffer {
   private unsafe = false;
   private readonly R: number;
   private readonly points: Buffer[] | undefined;
+  private readonly usualLimit: number;
 
   constructor(opts: ByteSortBufferOptions) {
     if (!Number.isInteger(opts.numPartitions) || opts.numPartitions < 1) {
@@ -112,6 +119,7 @@ export class ByteSortBuffer {
       throw new RangeError(`${opts.splitPoints.length} split points need more than ${this.R} partitions`);
     }
     this.points = opts.splitPoints?.map((p) => Buffer.from(p, 'latin1'));
+    this.usualLimit = opts.limitBytes ?? Infinity;
   }
 
   get isEmpty(): boolean {
@@ -148,7 +156,8 @@ export class ByteSortBuffer {
         return;
       }
     }
-    const whole = Number.isFinite(limitBytes) && this.arena === EMPTY ? BLOCK_BYTES + limitBytes + (need - this.used) : 0;
+    const limit = Number.isFinite(limitBytes) ? limitBytes : this.usualLimit;
+    const whole = Number.isFinite(limit) && this.arena === EMPTY ? BLOCK_BYTES + limit + (need - this.used) : 0;
     const size = Math.max(need, whole, this.arena.length * 2, BLOCK_BYTES + FIRST_ARENA_BYTES);
     const bigger = Buffer.allocUnsafe(size);
     if (this.used > BLOCK_BYTES) this.arena.copy(bigger, BLOCK_BYTES, BLOCK_BYTES, this.used);

@@ -88,7 +88,9 @@ export class ExternalSorter {
 
   constructor(private readonly opts: SortOptions) {
     const counting = opts.countRepeats ?? true;
-    if (opts.bytes && !opts.partitionOf) this.bytes = new ByteSortBuffer({ numPartitions: opts.numPartitions, splitPoints: opts.splitPoints });
+    if (opts.bytes && !opts.partitionOf) {
+      this.bytes = new ByteSortBuffer({ numPartitions: opts.numPartitions, splitPoints: opts.splitPoints, limitBytes: opts.bufferBytes });
+    }
     if (!this.bytes || counting) {
       this.strings = new SortBuffer({
         numPartitions: opts.numPartitions,
