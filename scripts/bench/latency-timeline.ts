@@ -9,7 +9,9 @@
  * 2 reducers). Each job's time is also cut into phases (start, maps, handoff, reduce,
  * finish, seen: see PHASES), with their medians at the end. `--node-args "..."` starts the
  * workers with extra node options (e.g. `--trace-gc`) and keeps their logs. Diagnosis
- * only: the figures themselves come from `npm run bench`.
+ * only: the figures themselves come from `npm run bench`. `--gap S` waits S seconds after
+ * each job (the warm-up too), e.g. past the workers' 20 s long poll, so each job starts on
+ * workers that have gone idle (and made their idle collection, core/worker-heap.ts).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -48,11 +50,13 @@ async function main(): Promise<void> {
     await b.s.blobs.putBytes(b.bucket, 'in/small/small.txt', corpus ? readFileSync(corpusFile(corpus, workDir, root)) : smallText(root));
     const mod = { module: 'wordcount.mjs' };
     const shape = corpus ? { numReducers: 2, numMappers: Number(arg('maps', '4')) } : { numReducers: 1 };
+    const gapMs = Number(arg('gap', '0')) * 1000;
     for (let i = -1; i < jobs; i++) {
       const r = await b.run(
         { input: b.uri('in/small/'), output: b.uri(`out/latency-${i}/`), mapper: mod, combiner: mod, reducer: mod, files: [code], ...shape },
         corpus ? 20 : 10,
       );
+      if (gapMs > 0 && i < jobs - 1) await new Promise((resolve) => setTimeout(resolve, gapMs));
       if (i < 0) continue;
       latencies.push(Math.round(r.seconds * 1000));
       workerCpu.push(Math.round(r.workerCpuSeconds * 1000));
