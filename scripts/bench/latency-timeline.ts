@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       emulatorCpu.push(Math.round(r.emulatorCpuSeconds * 1000));
       const t0 = r.window[0];
       const job = r.job;
-      console.log(`\njob ${i} ${r.jobId}: ${Math.round(r.seconds * 1000)} ms; created +${Date.parse(job.createdAt) - t0} started +${job.startedAt ? Date.parse(job.startedAt) - t0 : '-'} finished +${job.finishedAt ? Date.parse(job.finishedAt) - t0 : '-'}`);
+      console.log(`\njob ${i} ${r.jobId}: ${Math.round(r.seconds * 1000)} ms, workers ${workerCpu.at(-1)} ms CPU; created +${Date.parse(job.createdAt) - t0} started +${job.startedAt ? Date.parse(job.startedAt) - t0 : '-'} finished +${job.finishedAt ? Date.parse(job.finishedAt) - t0 : '-'}`);
       const lines = readFileSync(callLog, 'utf8').split('\n').filter((l) => l.includes(r.jobId));
       for (const l of lines) {
         const [ms, pid, svc, op, , task, what, , hb] = l.split(' ');
