@@ -11,7 +11,7 @@
  * workers with extra node options (e.g. `--trace-gc`) and keeps their logs. Diagnosis
  * only: the figures themselves come from `npm run bench`. `--gap S` waits S seconds after
  * each job (the warm-up too), e.g. past the workers' 20 s long poll, so each job starts on
- * workers that have gone idle (and made their idle collection, core/worker-heap.ts).
+ * workers whose receive came back empty (the idle collection's A/B, docs/performance.md).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
