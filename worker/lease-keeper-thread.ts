@@ -37,7 +37,12 @@ let busy = false;
 const post = (m: FromKeeper) => port.postMessage(m);
 const message = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
-/** The worker item naming `a`, beside the lease write (a write that hangs must not hold it). */
+/**
+ * The worker item naming `a`, beside the lease write (a write that hangs must not hold it).
+ * One still in flight when the attempt ends may land after the main thread's idle item; the
+ * next idle beat (an interval later) writes it again, and meanwhile the stale name keeps
+ * nothing: the checker keeps only a RUNNING task whose attempt the item names (shouldReclaim).
+ */
 async function writeItem(a: Tracked, o: Own, now: number): Promise<boolean> {
   try {
     await workers.beat({ ...a.item, heartbeatAt: now });
