@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerSettingsFromEnv } from '../../core/config.js';
 import { heapNodeArgs, LOCAL_WORKER_MEMORY_MIB, workerHeapMiB } from '../../core/worker-heap.js';
+import { COUNTED_FORMAT } from '../../core/counted-lines.js';
 import { tmpPrefix } from '../../core/layout.js';
 import { newJobId } from '../../core/model.js';
 import { waitFor } from '../helpers/wait.js';
@@ -54,6 +55,13 @@ describe('word count with shell executables (S3 upload → coordinator → worke
     expect(sortedLines(parts)).toEqual(sortedLines(expected));
     expect(await t.blobs.head(t.bucket, 'out/wc/_SUCCESS')).toBeDefined();
     expect(job.counters['mapreduce.REDUCE_OUTPUT_RECORDS']).toBe(sortedLines(expected).length);
+    // The word count's map outputs are in the counted form (each distinct `word\t1` once, with
+    // its count), yet the record counters count every copy, as Hadoop's do.
+    const maps = await t.s.tasks.list(jobId, 'map');
+    expect(maps.some((m) => m.output?.format === COUNTED_FORMAT)).toBe(true);
+    const mapped = unixPipeline(all, example('wordcount/wc_map.sh')).toString('latin1').split('\n').length - 1;
+    expect(job.counters['mapreduce.MAP_OUTPUT_RECORDS']).toBe(mapped);
+    expect(job.counters['mapreduce.REDUCE_INPUT_RECORDS']).toBe(mapped);
     // The finishing worker deletes the job's tmp/ (after SUCCEEDED, so it may still be at it).
     await waitFor('tmp/<job>/ to be empty', async () => ((await t.blobs.list(t.bucket, tmpPrefix(jobId))).length === 0 ? true : undefined), {
       timeoutMs: 30_000,
