@@ -69,4 +69,26 @@ describe('word count with shell executables (S3 upload → coordinator → worke
     });
     for (const k of others) expect(await t.blobs.getText(t.bucket, k)).toBe('other job');
   });
+
+  it('merges counted map outputs through disk (sortFactor 2, 3 maps) into the same output', async () => {
+    const files: Record<string, Buffer> = {};
+    for (const f of readdirSync(example('data'))) files[f] = readFileSync(path.join(example('data'), f));
+    files['third.txt'] = Buffer.from('one two\n\n two three\n');
+    const input = await t.putInput('in/wc-f2/', files);
+    const mapper = await t.putFile(example('wordcount/wc_map.sh'), 'code/wc-f2/wc_map.sh');
+    const reducer = await t.putFile(example('wordcount/wc_reduce.sh'), 'code/wc-f2/wc_reduce.sh');
+    const output = `s3://${t.bucket}/out/wc-f2/`;
+    const jobId = newJobId();
+    await t.submit({ input, output, mapper: 'wc_map.sh', reducer: 'wc_reduce.sh', files: [mapper, reducer], numReducers: 1, sortFactor: 2 }, jobId);
+    const job = await t.waitForJob(jobId);
+    expect(job.status, job.reason).toBe('SUCCEEDED');
+    const maps = await t.s.tasks.list(jobId, 'map');
+    expect(maps.filter((m) => m.output?.format === COUNTED_FORMAT).length).toBeGreaterThanOrEqual(3);
+    expect(job.counters['mapreduce.REDUCE_INTERMEDIATE_MERGES']).toBeGreaterThanOrEqual(1);
+    const all = Buffer.concat(Object.keys(files).sort().map((k) => files[k] as Buffer));
+    const expected = unixPipeline(all, example('wordcount/wc_map.sh'), example('wordcount/wc_reduce.sh'));
+    expect((await t.readParts(output, 1)).join('')).toBe(expected.toString());
+    const mapped = unixPipeline(all, example('wordcount/wc_map.sh')).toString('latin1').split('\n').length - 1;
+    expect(job.counters['mapreduce.REDUCE_INPUT_RECORDS']).toBe(mapped);
+  });
 });
