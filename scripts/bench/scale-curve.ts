@@ -83,6 +83,22 @@ function countCalls(c: AwsClients, into: Record<string, number>): void {
   }
 }
 
+/** Each worker's first and highest RSS (MiB) while the job is in REDUCE, by pid. */
+export type ReduceRss = Map<number, { first: number; peak: number }>;
+
+/** Record one RSS sample of worker `pid` taken while the job is in REDUCE. */
+export function sampleReduceRss(into: ReduceRss, pid: number, rss: number): void {
+  const w = into.get(pid);
+  if (w) w.peak = Math.max(w.peak, rss);
+  else into.set(pid, { first: rss, peak: rss });
+}
+
+/** The most RSS a worker had at its first REDUCE sample, and the most one grew after it (0 without samples). */
+export function reduceRssSummary(samples: ReduceRss): { atStart: number; growth: number } {
+  const ws = [...samples.values()];
+  return { atStart: Math.max(0, ...ws.map((w) => w.first)), growth: Math.max(0, ...ws.map((w) => w.peak - w.first)) };
+}
+
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : 0);
 const round = (x: number) => Math.round(x * 100) / 100;
 
@@ -136,8 +152,7 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     );
     const sweeps: number[] = [];
     let rss = 0;
-    /** Each worker's first and highest RSS while the job is in REDUCE. */
-    const inReduce = new Map<number, { first: number; peak: number }>();
+    const inReduce: ReduceRss = new Map();
     let fds = 0;
     let sockets = 0;
     let lastSweep = 0;
@@ -157,9 +172,7 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
           if (!c.pid) continue;
           const now = procMemory(c.pid)?.rss ?? 0;
           rss = Math.max(rss, now);
-          const w = inReduce.get(c.pid) ?? { first: now, peak: now };
-          w.peak = Math.max(w.peak, now);
-          inReduce.set(c.pid, w);
+          sampleReduceRss(inReduce, c.pid, now);
           const open = openFiles(c.pid);
           fds = Math.max(fds, open.all);
           sockets = Math.max(sockets, open.sockets);
@@ -194,8 +207,8 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       reduce_breakdown: stats.reduceBreakdown,
       idle_calls: stats.idle,
       reducer_peak_rss_mib: round(rss),
-      reducer_rss_at_reduce_start_mib: round(Math.max(0, ...[...inReduce.values()].map((w) => w.first))),
-      reducer_rss_growth_in_reduce_mib: round(Math.max(0, ...[...inReduce.values()].map((w) => w.peak - w.first))),
+      reducer_rss_at_reduce_start_mib: round(reduceRssSummary(inReduce).atStart),
+      reducer_rss_growth_in_reduce_mib: round(reduceRssSummary(inReduce).growth),
       reducer_peak_open_files: fds,
       reducer_peak_open_sockets: sockets,
       load_avg_1m: round(os.loadavg()[0]!),
