@@ -46,8 +46,8 @@ export function localServices(dir: string, committedMaps: () => TaskItem[]): Ser
       await mkdir(path.dirname(to), { recursive: true });
       await writeFile(to, body);
     },
-    // No sockets here (the reduce attempt drops its idle ones before its merge).
-    closeIdleConnections: (): number => 0,
+    // No connections to close: local files (the reduce attempt asks after its fetch).
+    closeIdleConnections: () => 0,
   };
   const tasks = { list: async () => committedMaps(), listMapOutputs: async () => committedMaps() };
   const log = { info() {}, warn() {}, error() {}, debug() {} };
