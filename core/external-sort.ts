@@ -16,14 +16,11 @@ import { ByteLineCounter } from './byte-line-counter.js';
 import { ByteSortBuffer } from './byte-sort-buffer.js';
 import { expandedBytes } from './counted-lines.js';
 import { PartitionedFileWriter, readPartitionBytes, type SortedBatch } from './map-output.js';
-import { combineGroups } from './merge.js';
-import { detach, encodeLines, hasKey, valueAfterKey } from './records.js';
+import { encodeLines } from './records.js';
 import { SortBuffer } from './sort-buffer.js';
+import { combinedBatches, type SortCombiner } from './sort-combiner.js';
 
-/** Combines one key's values; returns output LINES (`key\tvalue`) whose keys must be unchanged. */
-export type GroupCombiner = (key: string, values: string[]) => string[] | Promise<string[]>;
-/** Combines a whole sorted stream (e.g. an external combiner process); its output must stay sorted. */
-export type StreamCombiner = (sortedLines: AsyncIterable<string[]>) => AsyncIterable<string[]>;
+export type { GroupCombiner, StreamCombiner } from './sort-combiner.js';
 
 export interface SortOptions {
   numPartitions: number;
@@ -31,7 +28,7 @@ export interface SortOptions {
   bufferBytes: number;
   /** Directory for spill files (created by the caller). */
   spillDir: string;
-  combiner?: { kind: 'group'; fn: GroupCombiner } | { kind: 'stream'; fn: StreamCombiner };
+  combiner?: SortCombiner;
   /** Count repeated lines in the buffer while they repeat (default true; see SortBuffer). */
   countRepeats?: boolean;
   /** The partition of a line, instead of hashing its key (see SortBuffer). */
@@ -90,8 +87,6 @@ export class ExternalSorter {
   private counterMode = false;
   private started = false;
   private readonly runs: Run[] = [];
-  private readonly group: GroupCombiner | undefined;
-  private readonly stream: StreamCombiner | undefined;
   private readonly id = `${process.pid}-${randomBytes(4).toString('hex')}`;
   private finished = false;
   /** Whether `finish` wrote the counted form (core/counted-lines.ts); set by `finish`. */
@@ -114,8 +109,6 @@ export class ExternalSorter {
     }
     this.stringMode = this.strings !== undefined;
     this.countOnBytes = this.bytes !== undefined && counting;
-    this.group = opts.combiner?.kind === 'group' ? opts.combiner.fn : undefined;
-    this.stream = opts.combiner?.kind === 'stream' ? opts.combiner.fn : undefined;
   }
 
   /**
@@ -210,7 +203,7 @@ export class ExternalSorter {
    */
   private takeBuffered(reuseBlocks: boolean): { sorted: AsyncIterable<SortedBatch>[]; counted: boolean } {
     if (this.counterMode && !this.counter!.isEmpty) {
-      const counted = !this.group && !this.stream && (this.opts.countedForm ?? true);
+      const counted = this.opts.combiner === undefined && (this.opts.countedForm ?? true);
       const sorted = this.counter!.take({ reuseBlocks, counted });
       // A window that ended without repeats paying off: bytes from now on.
       if (!this.counter!.counting) this.counterMode = false;
@@ -224,29 +217,6 @@ export class ExternalSorter {
 
   private get bufferIsEmpty(): boolean {
     return (this.strings?.isEmpty ?? true) && (this.bytes?.isEmpty ?? true) && (this.counter?.isEmpty ?? true);
-  }
-
-  /** Run the group combiner on one key's lines; validates that keys are unchanged. */
-  private combine(key: string, lines: string[]): string[] | Promise<string[]> {
-    const fn = this.group!;
-    const values = lines.map((l) => valueAfterKey(l, key.length));
-    this.stats.combineInputRecords += lines.length;
-    const out = fn(key, values);
-    return out instanceof Promise ? out.then((o) => this.checkCombined(key, o)) : this.checkCombined(key, out);
-  }
-
-  private checkCombined(key: string, out: string[]): string[] {
-    for (let i = 0; i < out.length; i++) {
-      const line = out[i]!;
-      if (!hasKey(line, key)) {
-        throw new MapReduceError(`The combiner changed key "${key}" into a line with another key: "${line}"`, {
-          context: { key },
-        });
-      }
-      out[i] = detach(line);
-    }
-    this.stats.combineOutputRecords += out.length;
-    return out;
   }
 
   /** Write the buffer as one sorted (and combined) run file. */
@@ -303,26 +273,8 @@ export class ExternalSorter {
     }
   }
 
-  /** Pass a sorted stream through the combiner, if there is one, counting records (lines are decoded for it). */
   private combined(sorted: AsyncIterable<SortedBatch>): AsyncIterable<SortedBatch> {
-    if (!this.group && !this.stream) return sorted;
-    const lines = asLines(sorted);
-    if (this.group) return combineGroups(lines, (k, l) => this.combine(k, l));
-    const fn = this.stream!;
-    const stats = this.stats;
-    async function* counted(): AsyncIterable<string[]> {
-      for await (const b of lines) {
-        stats.combineInputRecords += b.length;
-        yield b;
-      }
-    }
-    async function* outCounted(): AsyncIterable<string[]> {
-      for await (const b of fn!(counted())) {
-        stats.combineOutputRecords += b.length;
-        yield b;
-      }
-    }
-    return outCounted();
+    return combinedBatches(sorted, this.opts.combiner, this.stats);
   }
 
   /** Remove all spill files and hand the byte buffer's storage on to the next sorter. Safe to call more than once. */
@@ -331,11 +283,6 @@ export class ExternalSorter {
     const runs = this.runs.splice(0);
     await Promise.all(runs.map((r) => rm(r.path, { force: true })));
   }
-}
-
-/** Sorted batches as line strings (blocks decoded once each). */
-async function* asLines(sorted: AsyncIterable<SortedBatch>): AsyncIterable<string[]> {
-  for await (const b of sorted) yield Array.isArray(b) ? b : linesOf(b.bytes);
 }
 
 /** Sorted batches as bytes of whole lines (string batches encoded once each). */

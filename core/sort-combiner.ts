@@ -1,0 +1,79 @@
+/**
+ * The map side's combiner, run over each sorted run and over the final merge
+ * (core/external-sort.ts), as Hadoop runs it: on decoded lines, a key's lines at a time
+ * (a module's `combine`) or the whole sorted stream (an external combiner process).
+ */
+import { MapReduceError } from './errors.js';
+import { linesOf } from './byte-merge.js';
+import type { SortedBatch } from './map-output.js';
+import { combineGroups } from './merge.js';
+import { detach, hasKey, valueAfterKey } from './records.js';
+
+/** Combines one key's values; returns output LINES (`key\tvalue`) whose keys must be unchanged. */
+export type GroupCombiner = (key: string, values: string[]) => string[] | Promise<string[]>;
+/** Combines a whole sorted stream (e.g. an external combiner process); its output must stay sorted. */
+export type StreamCombiner = (sortedLines: AsyncIterable<string[]>) => AsyncIterable<string[]>;
+/** A map-side combiner of either kind. */
+export type SortCombiner = { kind: 'group'; fn: GroupCombiner } | { kind: 'stream'; fn: StreamCombiner };
+
+/** The combiner's record counters (Hadoop's COMBINE_INPUT_RECORDS / COMBINE_OUTPUT_RECORDS). */
+export interface CombineCounts {
+  combineInputRecords: number;
+  combineOutputRecords: number;
+}
+
+/**
+ * Pass a sorted stream through the combiner, if there is one, counting records into
+ * `stats` (blocks are decoded to lines for it). A group combiner that changes a key fails
+ * the attempt: the output would no longer be sorted.
+ */
+export function combinedBatches(
+  sorted: AsyncIterable<SortedBatch>,
+  combiner: SortCombiner | undefined,
+  stats: CombineCounts,
+): AsyncIterable<SortedBatch> {
+  if (combiner === undefined) return sorted;
+  const lines = asLines(sorted);
+  if (combiner.kind === 'group') return combineGroups(lines, (k, l) => combineGroup(combiner.fn, k, l, stats));
+  const fn = combiner.fn;
+  async function* counted(): AsyncIterable<string[]> {
+    for await (const b of lines) {
+      stats.combineInputRecords += b.length;
+      yield b;
+    }
+  }
+  async function* outCounted(): AsyncIterable<string[]> {
+    for await (const b of fn(counted())) {
+      stats.combineOutputRecords += b.length;
+      yield b;
+    }
+  }
+  return outCounted();
+}
+
+/** Run the group combiner on one key's lines; validates that keys are unchanged. */
+function combineGroup(fn: GroupCombiner, key: string, lines: string[], stats: CombineCounts): string[] | Promise<string[]> {
+  const values = lines.map((l) => valueAfterKey(l, key.length));
+  stats.combineInputRecords += lines.length;
+  const out = fn(key, values);
+  return out instanceof Promise ? out.then((o) => checkCombined(key, o, stats)) : checkCombined(key, out, stats);
+}
+
+function checkCombined(key: string, out: string[], stats: CombineCounts): string[] {
+  for (let i = 0; i < out.length; i++) {
+    const line = out[i]!;
+    if (!hasKey(line, key)) {
+      throw new MapReduceError(`The combiner changed key "${key}" into a line with another key: "${line}"`, {
+        context: { key },
+      });
+    }
+    out[i] = detach(line);
+  }
+  stats.combineOutputRecords += out.length;
+  return out;
+}
+
+/** Sorted batches as line strings (blocks decoded once each). */
+async function* asLines(sorted: AsyncIterable<SortedBatch>): AsyncIterable<string[]> {
+  for await (const b of sorted) yield Array.isArray(b) ? b : linesOf(b.bytes);
+}
