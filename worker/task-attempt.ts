@@ -27,6 +27,8 @@ export interface RunnerDeps {
   readonly settings: WorkerSettings;
   /** Aborted on SIGTERM: the running attempt is released, not failed. */
   readonly shutdown: AbortSignal;
+  /** Called once the attempt's commit is written, before its message delete and the phase change (the worker loop starts its next receive). */
+  readonly committed?: () => void;
 }
 
 /** A claimed attempt, from its claim to its settlement. */

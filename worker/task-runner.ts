@@ -219,6 +219,7 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
     await s.tasks.heartbeat(ref, s.now(), leaseMs(s.timings));
     done = await send();
   }
+  d.committed?.();
   if (done === 'already') s.log.warn(LOG_EVENTS.commitAlreadyApplied, { ...ref });
   s.log.info(LOG_EVENTS.taskCommitted, { ...ref });
   s.metrics.taskCompleted(a.task.kind, a.task.step);
