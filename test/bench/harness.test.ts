@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jobCallStats, parseCallLog } from '../../scripts/bench/calls.js';
 import { loadWordList, writeCorpus } from '../../scripts/bench/corpus.js';
-import { costModel, emptyMix, PRICES } from '../../scripts/bench/cost.js';
+import { costModel, emptyMix, PRICES, teraSortCostPerTb } from '../../scripts/bench/cost.js';
 import { SECONDS_PER_MONTH, STORAGE_MONTHS } from '../../core/cost.js';
 import { runBenchmark } from '../../scripts/bench/harness.js';
 import { parseCorpusOption } from '../../scripts/bench/corpora.js';
@@ -154,6 +154,21 @@ describe('benchmark harness', () => {
     expect(c.usd.s3_storage).toBeCloseTo((gb * wallSeconds / SECONDS_PER_MONTH + gb * STORAGE_MONTHS) * PRICES.s3GbMonth, 6);
     // A day of the shuffle (the lifecycle rule alone) would cost as much again as the output's day.
     expect(c.usd.s3_storage!).toBeLessThan(2 * gb * STORAGE_MONTHS * PRICES.s3GbMonth * 0.6);
+  });
+
+  it("charges input, shuffle and output for the wall time alone with storage 'run' (CloudSort's accounting)", () => {
+    const none = emptyMix();
+    const calls = { perMapTask: none, perReduceTask: none, heartbeatPerWorkerSecond: none, idlePerWorkerSecond: none };
+    const input = { bytesPerCoreSecond: 20e6, calls, shuffleRatio: 1, outputRatio: 1, taskItemBytes: 600 };
+    const run = costModel({ ...input, storage: 'run' });
+    const day = costModel(input);
+    const wallSeconds = 1e12 / 20e6 / 32;
+    const gb = 1e12 / 1e9;
+    expect(run.usd.s3_storage).toBeCloseTo(((3 * gb * wallSeconds) / SECONDS_PER_MONTH) * PRICES.s3GbMonth, 6);
+    expect(run.assumptions.storage).toBe('run');
+    // Everything but storage is the same model.
+    expect(run.totalUsd - run.usd.s3_storage!).toBeCloseTo(day.totalUsd - day.usd.s3_storage!, 6);
+    expect(teraSortCostPerTb({ bytesPerCoreSecond: 20e6, calls, shuffleRatio: 1, taskItemBytes: 600 }).assumptions.storage).toBe('run');
   });
 
   it('runs every measurement on two tiny corpora, checking each output against its anchor', { timeout: 900_000 }, async () => {
