@@ -219,14 +219,25 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
     await s.tasks.heartbeat(ref, s.now(), leaseMs(s.timings));
     done = await send();
   }
-  d.committed?.();
   if (done === 'already') s.log.warn(LOG_EVENTS.commitAlreadyApplied, { ...ref });
   s.log.info(LOG_EVENTS.taskCommitted, { ...ref });
   s.metrics.taskCompleted(a.task.kind, a.task.step);
   if (ref.backup) s.metrics.speculativeWin(a.task.kind);
   await afterCommitHook(ref);
-  // Committed: the message can go, and the job is read for the next phase at the same time.
-  const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), s.jobs.get(ref.jobId)]);
+  const next = afterCommit(s, a);
+  // The worker loop takes it over (its next task need not wait for it), else it is awaited here.
+  if (d.committed) d.committed(next);
+  else await next;
+}
+
+/**
+ * After the commit: the message can go, and the job is read for the next phase at the same
+ * time. Nothing here decides the attempt's outcome (the commit did): a lost delete
+ * redelivers a message whose claim is refused, and a phase change not made here is made by
+ * the other committers' or the checker's advance (services/phases.ts).
+ */
+async function afterCommit(s: Services, a: Attempt): Promise<void> {
+  const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), s.jobs.get(a.ref.jobId)]);
   if (fresh) {
     rememberJob(s, fresh);
     await advanceJob(s, fresh);

@@ -71,9 +71,15 @@ export class Worker {
     this.heartbeat.start();
     s.log.info(LOG_EVENTS.workerStarted, { workerId: this.workerId });
     const next = new NextReceive(() => s.taskQueue.receiveOne(s.timings.pollWaitSeconds));
-    // After a commit the next long poll starts at once (outside the task's call context).
-    const committed = () => {
+    // After a commit the next long poll starts at once (outside the task's call context),
+    // and the next task need not wait for the message delete and the phase change.
+    const afterCommits = new Set<Promise<void>>();
+    const committed = (afterCommit: Promise<void>) => {
       if (!this.shutdown.signal.aborted) callContext.exit(() => next.start());
+      const settled: Promise<void> = afterCommit
+        .catch((err: unknown) => s.log.warn(LOG_EVENTS.afterCommitFailed, { error: err as Error }))
+        .finally(() => afterCommits.delete(settled));
+      afterCommits.add(settled);
     };
     try {
       while (!this.shutdown.signal.aborted) {
@@ -121,6 +127,7 @@ export class Worker {
         await this.dropEndedJobs();
       }
     } finally {
+      await Promise.all(afterCommits);
       if (await next.release((m) => s.taskQueue.setVisibility(m.receiptHandle, 0))) {
         s.log.info(LOG_EVENTS.messageReleasedOnStop, { workerId: this.workerId });
       }
