@@ -237,11 +237,10 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
  * the other committers' or the checker's advance (services/phases.ts).
  */
 async function afterCommit(s: Services, a: Attempt): Promise<void> {
-  const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), s.jobs.get(a.ref.jobId)]);
-  if (fresh) {
-    rememberJob(s, fresh);
-    await advanceJob(s, fresh);
-  }
+  const read = s.jobs.get(a.ref.jobId);
+  rememberJobRead(s, a.ref.jobId, read);
+  const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), read]);
+  if (fresh) await advanceJob(s, fresh);
 }
 
 /** Bytes in and out of a committed attempt, from its framework counters. */
@@ -265,19 +264,25 @@ const RECENT_JOB_BEATS = 3;
  * services/job-end.ts) and by the commit, which is fenced on the job's status. A task of
  * another step than the remembered record's (a multi-step job moved on) reads the job
  * again: the step's reducer count, and so the map's partition count, differ between steps.
+ * The read is remembered while in flight: the next claim may start before it returns.
  */
-let lastJob: { readonly table: string; readonly job: JobRecord; readonly at: number } | undefined;
+let lastJob:
+  | { readonly table: string; readonly jobId: string; readonly job: Promise<JobRecord | undefined>; readonly at: number }
+  | undefined;
 
-function rememberJob(s: Services, job: JobRecord): void {
-  lastJob = { table: s.names.table, job, at: s.now() };
+function rememberJobRead(s: Services, jobId: string, job: Promise<JobRecord | undefined>): void {
+  lastJob = { table: s.names.table, jobId, job, at: s.now() };
 }
 
-function recentJob(s: Services, jobId: string, step: number): Promise<JobRecord> | undefined {
+function recentJob(s: Services, jobId: string, step: number): Promise<JobRecord | undefined> | undefined {
   const j = lastJob;
   const maxAge = s.timings.heartbeatMs * RECENT_JOB_BEATS;
-  if (!j || j.table !== s.names.table || j.job.jobId !== jobId || s.now() - j.at > maxAge) return undefined;
-  if ((j.job.step ?? 0) !== step || j.job.phase === 'STEPPING') return undefined;
-  return Promise.resolve(j.job);
+  if (!j || j.table !== s.names.table || j.jobId !== jobId || s.now() - j.at > maxAge) return undefined;
+  // Read again when the remembered read failed, found no job, or shows another step.
+  return j.job.then(
+    (job) => (job && (job.step ?? 0) === step && job.phase !== 'STEPPING' ? job : s.jobs.get(jobId)),
+    () => s.jobs.get(jobId),
+  );
 }
 
 /**
