@@ -13,7 +13,7 @@ import { isErrorNamed } from '../core/errors.js';
 import { settingsOf } from '../core/job-settings.js';
 import { LIVE_LOG_EVERY_BEATS } from '../core/live-log.js';
 import { liveLogKey, logKey, stepOutputUri } from '../core/layout.js';
-import { isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
+import { isAccepted, type TaskRecord } from '../core/model.js';
 import { isMapTaskId, stepOfTaskId, type StepView, stepView } from '../core/steps.js';
 import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
 import type { Services } from '../services/context.js';
@@ -30,6 +30,7 @@ import { CoalescedStatus } from './status-writer.js';
 import { type Attempt, requestsOf, requestsSince, type RunnerDeps, ShutdownError, stillOwned } from './task-attempt.js';
 import { afterCommitHook, beforeCommitHook, claimFor } from './backup-attempt.js';
 import { settle } from './task-settle.js';
+import { RECENT_JOB_BEATS, RecentJob } from './recent-job.js';
 
 export { type RunnerDeps, ShutdownError } from './task-attempt.js';
 
@@ -83,7 +84,7 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
     const outcome = await run(d, a, workDir);
     await commit(d, a, outcome);
   } catch (err) {
-    lastJob = undefined;
+    recent.forget();
     await settle(d, a, a.abort.signal.aborted ? a.abort.signal.reason : err);
   } finally {
     d.heartbeat.untrack();
@@ -101,7 +102,11 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
   const { s } = d;
   const requestsAtClaim = s.clients.requests?.snapshot();
   const claimedAt = s.now();
-  const jobPromise = recentJob(s, parsed.jobId, stepOfTaskId(parsed.taskId)) ?? s.jobs.get(parsed.jobId);
+  const jobPromise =
+    recent.forClaim(
+      { table: s.names.table, jobId: parsed.jobId, step: stepOfTaskId(parsed.taskId), now: claimedAt, maxAgeMs: s.timings.heartbeatMs * RECENT_JOB_BEATS },
+      () => s.jobs.get(parsed.jobId),
+    ) ?? s.jobs.get(parsed.jobId);
   // The job's shipped files download while the claim is in flight (a task this worker does
   // not get leaves them to dropEnded, like any ended job's files).
   void jobPromise
@@ -238,7 +243,7 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
  */
 async function afterCommit(s: Services, a: Attempt): Promise<void> {
   const read = s.jobs.get(a.ref.jobId);
-  rememberJobRead(s, a.ref.jobId, read);
+  recent.remember(s.names.table, a.ref.jobId, read, s.now());
   const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), read]);
   if (fresh) await advanceJob(s, fresh);
 }
@@ -253,37 +258,7 @@ function bytesOf(task: TaskRecord, counters: Record<string, number>): AttemptDet
   };
 }
 
-/** How long (in beats) a remembered job record is used for the next task's claim. */
-const RECENT_JOB_BEATS = 3;
-
-/**
- * The job record read right after this worker's last commit. The next task of the same job
- * starting soon after uses it instead of reading the job again (one call less per task):
- * its manifest and a step's task counts never change, and a job that ended meanwhile is
- * caught by its end's mark on the task (the claim or the next lease extension is refused:
- * services/job-end.ts) and by the commit, which is fenced on the job's status. A task of
- * another step than the remembered record's (a multi-step job moved on) reads the job
- * again: the step's reducer count, and so the map's partition count, differ between steps.
- * The read is remembered while in flight: the next claim may start before it returns.
- */
-let lastJob:
-  | { readonly table: string; readonly jobId: string; readonly job: Promise<JobRecord | undefined>; readonly at: number }
-  | undefined;
-
-function rememberJobRead(s: Services, jobId: string, job: Promise<JobRecord | undefined>): void {
-  lastJob = { table: s.names.table, jobId, job, at: s.now() };
-}
-
-function recentJob(s: Services, jobId: string, step: number): Promise<JobRecord | undefined> | undefined {
-  const j = lastJob;
-  const maxAge = s.timings.heartbeatMs * RECENT_JOB_BEATS;
-  if (!j || j.table !== s.names.table || j.jobId !== jobId || s.now() - j.at > maxAge) return undefined;
-  // Read again when the remembered read failed, found no job, or shows another step.
-  return j.job.then(
-    (job) => (job && (job.step ?? 0) === step && job.phase !== 'STEPPING' ? job : s.jobs.get(jobId)),
-    () => s.jobs.get(jobId),
-  );
-}
+const recent = new RecentJob();
 
 /**
  * A claim or commit that failed without an answer (timeout, connection reset, after the
