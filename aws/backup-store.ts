@@ -81,7 +81,7 @@ export class BackupStore {
   async commit(
     ref: AttemptRef,
     now: number,
-    result: { readonly output?: { readonly key: string; readonly offsets: readonly number[] }; readonly counters: Record<string, number> },
+    result: { readonly output?: { readonly key: string; readonly offsets: readonly number[]; readonly format?: 'counted' }; readonly counters: Record<string, number> },
     details: AttemptDetails = {},
   ): Promise<'committed' | 'already'> {
     const entry = attemptEntry(ref, now, 'committed', details);

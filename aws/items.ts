@@ -104,7 +104,7 @@ const TaskSchema = z.looseObject({
   split: z
     .looseObject({ bucket: z.string(), key: z.string(), start: num, end: num, objectSize: num, gzip: z.boolean() })
     .optional(),
-  output: z.looseObject({ key: z.string(), offsets: z.array(num) }).optional(),
+  output: z.looseObject({ key: z.string(), offsets: z.array(num), format: z.literal('counted').optional() }).optional(),
   committedAttempt: num.optional(),
   lastError: z.string().optional(),
   requeuedAt: num.optional(),

@@ -46,7 +46,7 @@ type Item = Record<string, unknown>;
 
 /** What a commit writes besides the status: the map output and the attempt's counters. */
 export interface CommitResult {
-  readonly output?: { key: string; offsets: number[] };
+  readonly output?: { key: string; offsets: number[]; format?: 'counted' };
   readonly counters: Record<string, number>;
 }
 

@@ -13,6 +13,7 @@
 import { BLOCK_BYTES } from './byte-merge.js';
 import type { ByteLines } from './byte-sort-buffer.js';
 import type { RecordRanges } from './byte-sort.js';
+import { MAX_RECORD_COUNT } from './counted-lines.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 import { repeatsPayOff } from './repeats.js';
 import { sortedLineBlocks } from './sorted-line-blocks.js';
@@ -81,8 +82,12 @@ export class ByteLineCounter {
       lines++;
       const slot = this.find(hf, block, p, length);
       if (slot >= 0) {
-        this.tally[slot]!++;
         p = k + 1;
+        // A full tally (2^32 - 1 copies) ends the window as a full buffer does.
+        if (++this.tally[slot]! === MAX_RECORD_COUNT) {
+          bytes = Math.max(bytes, limitBytes + 1);
+          break;
+        }
         continue;
       }
       this.insert(hf, block, p, length);
@@ -191,9 +196,11 @@ export class ByteLineCounter {
    * Hand over the counted lines as R key-sorted streams of line blocks (each partition
    * sorted when first read), and judge the window (see core/repeats.ts). The arena is
    * handed on with them: the counter starts afresh. With `reuseBlocks` a partition's
-   * blocks share one buffer, valid until the next block is asked for.
+   * blocks share one buffer, valid until the next block is asked for. With `counted` the
+   * blocks are in the counted form (core/counted-lines.ts: each distinct line once, with its
+   * count), else every copy is written.
    */
-  take(opts: { reuseBlocks?: boolean } = {}): AsyncIterable<ByteLines>[] {
+  take(opts: { reuseBlocks?: boolean; counted?: boolean } = {}): AsyncIterable<ByteLines>[] {
     const n = this.n;
     const { arena, start, len, tally } = this;
     if (!repeatsPayOff(this.seen, n, true)) this.counting = false;
@@ -232,7 +239,8 @@ export class ByteLineCounter {
     this.tally = new Uint32Array(1024);
     this.reset();
     const reuse = opts.reuseBlocks ?? false;
-    return Array.from({ length: this.R }, (_, r) => sortedLineBlocks(records, len, byPart.subarray(offsets[r]!, offsets[r + 1]!), reuse, tally));
+    const counted = opts.counted ?? false;
+    return Array.from({ length: this.R }, (_, r) => sortedLineBlocks(records, len, byPart.subarray(offsets[r]!, offsets[r + 1]!), reuse, tally, counted));
   }
 
   private reset(): void {

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expandCounted } from './counted-lines.js';
 import { linesOf } from './byte-merge.js';
 import { ExternalSorter, type GroupCombiner, type SortOptions, type StreamCombiner } from './external-sort.js';
 import { groupBatches } from './merge.js';
@@ -48,13 +49,25 @@ async function runSorter(opts: SortOptions, lines: string[], rnd: () => number, 
   }
   const parts: string[][] = [];
   const order: number[] = [];
+  const bytes: Buffer[] = [];
   await sorter.finish(async (p, sorted) => {
     order.push(p);
     const out: string[] = [];
-    for await (const b of sorted) out.push(...linesIn(b));
+    const got: Buffer[] = [];
+    // A counted output (core/counted-lines.ts) is read as the reducer reads it: expanded.
+    const blocks = sorter.outputIsCounted ? expandCounted(asBlockBytes(sorted)) : sorted;
+    for await (const b of blocks) {
+      out.push(...linesIn(b));
+      got.push(Array.isArray(b) ? encodeLines(b) : Buffer.from(b.bytes));
+    }
     parts[p] = out;
+    bytes[p] = Buffer.concat(got);
   });
-  return { sorter, parts, order };
+  return { sorter, parts, order, bytes };
+}
+
+async function* asBlockBytes(sorted: AsyncIterable<SortedBatch>): AsyncIterable<Buffer> {
+  for await (const b of sorted) yield Array.isArray(b) ? encodeLines(b) : Buffer.from(b.bytes);
 }
 
 function expectSortedAndPartitioned(parts: string[][], R: number): void {
@@ -119,6 +132,27 @@ describe('ExternalSorter', () => {
       expect((await readdir(dir)).length).toBe(sorter.stats.spills);
       await sorter.cleanup();
       expect(await readdir(dir)).toEqual([]);
+    });
+  }
+
+  for (const R of [1, 3]) {
+    it(`writes the counted form while repeats pay, spills included, and its expansion is the plain sort's bytes (R=${R})`, async () => {
+      const rnd = prng(40 + R);
+      // A word count's output: few distinct lines, each many times (bytes below tab included).
+      const words = ['the', 'a', 'caf\xe9', 'x\x01y', '', 'b\r', ...Array.from({ length: 30 }, (_, i) => `w${i}`)];
+      const lines = Array.from({ length: 30000 }, () => `${words[Math.floor(rnd() ** 4 * words.length)]!}\t${rnd() < 0.9 ? 1 : 2}`);
+      const opts = { numPartitions: R, bufferBytes: 2048, spillDir: dir, bytes: true };
+      const counted = await runSorter({ ...opts, countRepeats: true }, lines, prng(1), 'bytes');
+      expect(counted.sorter.outputIsCounted).toBe(true);
+      expect(counted.sorter.stats.spills).toBeGreaterThan(2);
+      // The same counting sorter writing every copy (the form before the counted one).
+      const plain = await runSorter({ ...opts, countRepeats: true, countedForm: false }, lines, prng(1), 'bytes');
+      expect(plain.sorter.outputIsCounted).toBe(false);
+      expect(counted.sorter.stats).toEqual(plain.sorter.stats);
+      expect(counted.bytes.map((b) => b.toString('latin1'))).toEqual(plain.bytes.map((b) => b.toString('latin1')));
+      expect(counted.parts.flat().sort()).toEqual([...lines].sort());
+      await counted.sorter.cleanup();
+      await plain.sorter.cleanup();
     });
   }
 

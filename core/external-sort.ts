@@ -14,6 +14,7 @@ import { MapReduceError } from './errors.js';
 import { linesOf, mergeSortedBytes } from './byte-merge.js';
 import { ByteLineCounter } from './byte-line-counter.js';
 import { ByteSortBuffer } from './byte-sort-buffer.js';
+import { expandedBytes } from './counted-lines.js';
 import { PartitionedFileWriter, readPartitionBytes, type SortedBatch } from './map-output.js';
 import { combineGroups } from './merge.js';
 import { detach, encodeLines, hasKey, valueAfterKey } from './records.js';
@@ -43,11 +44,19 @@ export interface SortOptions {
    * memory (docs/performance.md, "The map side on bytes").
    */
   bytes?: boolean;
+  /**
+   * Write the counter's records in the counted form (core/counted-lines.ts: each distinct
+   * line once with its count) when no combiner reads them (default true); false writes
+   * every copy, as before the form existed.
+   */
+  countedForm?: boolean;
 }
 
 interface Run {
   path: string;
   offsets: number[];
+  /** Written in the counted form (core/counted-lines.ts). */
+  counted: boolean;
 }
 
 /**
@@ -85,6 +94,8 @@ export class ExternalSorter {
   private readonly stream: StreamCombiner | undefined;
   private readonly id = `${process.pid}-${randomBytes(4).toString('hex')}`;
   private finished = false;
+  /** Whether `finish` wrote the counted form (core/counted-lines.ts); set by `finish`. */
+  private countedOutput = false;
 
   constructor(private readonly opts: SortOptions) {
     const counting = opts.countRepeats ?? true;
@@ -182,18 +193,35 @@ export class ExternalSorter {
     if (out.length > 0) this.bytes!.add(encodeLines(out), 0, Infinity);
   }
 
-  /** The buffered records as R sorted streams; the buffer starts afresh. At most one of the two buffers holds records. */
-  private takeBuffered(reuseBlocks: boolean): AsyncIterable<SortedBatch>[] {
+  /**
+   * True when the map output (from `finish`) is in the counted form (core/counted-lines.ts):
+   * the counter's records, spilled and final, each distinct line once with its count.
+   */
+  get outputIsCounted(): boolean {
+    return this.countedOutput;
+  }
+
+  /**
+   * The buffered records as R sorted streams; the buffer starts afresh. At most one of the
+   * buffers holds records. `counted`: the streams are in the counted form, which the
+   * counter writes unless a combiner reads the lines.
+   */
+  private takeBuffered(reuseBlocks: boolean): { sorted: AsyncIterable<SortedBatch>[]; counted: boolean } {
     if (this.counterMode && !this.counter!.isEmpty) {
-      const counted = this.counter!.take({ reuseBlocks });
+      const counted = !this.group && !this.stream && (this.opts.countedForm ?? true);
+      const sorted = this.counter!.take({ reuseBlocks, counted });
       // A window that ended without repeats paying off: bytes from now on.
       if (!this.counter!.counting) this.counterMode = false;
-      return counted;
+      return { sorted, counted };
     }
     const strings = this.strings && !this.strings.isEmpty ? this.strings.take() : undefined;
     // A window that ended without repeats paying off leaves the string buffer not counting: bytes from now on.
     if (this.bytes && this.strings && !this.strings.counting) this.stringMode = false;
-    return strings ?? this.bytes?.take({ reuseBlocks }) ?? this.strings!.take();
+    return { sorted: strings ?? this.bytes?.take({ reuseBlocks }) ?? this.strings!.take(), counted: false };
+  }
+
+  private get bufferIsEmpty(): boolean {
+    return (this.strings?.isEmpty ?? true) && (this.bytes?.isEmpty ?? true) && (this.counter?.isEmpty ?? true);
   }
 
   /** Run the group combiner on one key's lines; validates that keys are unchanged. */
@@ -221,9 +249,9 @@ export class ExternalSorter {
 
   /** Write the buffer as one sorted (and combined) run file. */
   private async spill(): Promise<void> {
-    if ((this.strings?.isEmpty ?? true) && (this.bytes?.isEmpty ?? true) && (this.counter?.isEmpty ?? true)) return;
+    if (this.bufferIsEmpty) return;
     // The writer (or the combiner's decode) takes each block before asking for the next.
-    const sorted = this.takeBuffered(true);
+    const { sorted, counted } = this.takeBuffered(true);
     const path = join(this.opts.spillDir, `spill-${this.id}-${this.runs.length}.run`);
     const writer = new PartitionedFileWriter(path, this.opts.numPartitions);
     try {
@@ -231,7 +259,7 @@ export class ExternalSorter {
         await writer.writePartition(p, this.combined(sorted[p]!));
       }
       const info = await writer.close();
-      this.runs.push({ path, offsets: info.offsets });
+      this.runs.push({ path, offsets: info.offsets, counted });
       this.stats.spills++;
       this.stats.spilledRecords += info.records;
     } catch (err) {
@@ -250,18 +278,24 @@ export class ExternalSorter {
     this.finished = true;
     // The final merge holds a block while other sources go on: fresh blocks then. (`write`
     // must take each batch before asking for the next, as PartitionedFileWriter does.)
-    const sorted = this.takeBuffered(this.runs.length === 0);
+    const emptyBuffer = this.bufferIsEmpty;
+    const { sorted, counted } = this.takeBuffered(this.runs.length === 0);
+    // The output is counted when every run and the buffer are (an empty buffer is either);
+    // otherwise the counted ones are expanded as they are merged.
+    const bufferCounted = counted || (emptyBuffer && this.runs.length > 0);
+    this.countedOutput = bufferCounted && this.runs.every((r) => r.counted);
+    const plain = (bytes: AsyncIterable<Buffer>, isCounted: boolean) => (isCounted && !this.countedOutput ? expandedBytes(bytes) : bytes);
     for (let p = 0; p < sorted.length; p++) {
       const buffered = sorted[p]!;
       if (this.runs.length === 0) {
         await write(p, this.combined(buffered));
         continue;
       }
-      const sources = this.runs.map((r) => readPartitionBytes(r.path, r.offsets, p));
-      sources.push(asBytes(buffered));
+      const sources = this.runs.map((r) => plain(readPartitionBytes(r.path, r.offsets, p), r.counted));
+      sources.push(plain(asBytes(buffered), counted));
       // Equal keys in run order, the buffer last (as the string merge had them). The merged
       // blocks are taken (copied by the writer, or decoded for the combiner) one at a time.
-      const merged = mergeSortedBytes(sources, { reuseBlocks: true });
+      const merged = mergeSortedBytes(sources, { reuseBlocks: true, counted: this.countedOutput });
       // A key's lines from different runs meet here, so combine once more.
       await write(p, this.combined(merged));
     }

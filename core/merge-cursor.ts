@@ -3,6 +3,7 @@
  * '\n'-ended lines, read chunk by chunk, with the key of its current line, and the heap
  * order of cursors (key bytes unsigned, then source order).
  */
+import { countedLineEnd } from './counted-lines.js';
 
 const NL = 0x0a;
 const TAB = 0x09;
@@ -29,6 +30,8 @@ export class Cursor {
     private readonly it: AsyncIterator<Buffer | Uint8Array>,
     /** Position of the source in the input list: breaks key ties, so the merge is deterministic. */
     readonly index: number,
+    /** Records in the counted form (core/counted-lines.ts): a key ends before the count. */
+    readonly counted = false,
   ) {}
 
   /** Point at the line starting at `pos` (< end). */
@@ -37,7 +40,8 @@ export class Cursor {
     const pos = this.pos;
     const nl = buf.indexOf(NL, pos);
     let k = pos;
-    while (k < nl && buf[k] !== TAB) k++;
+    const e = this.counted ? countedLineEnd(buf, nl) : nl;
+    while (k < e && buf[k] !== TAB) k++;
     this.nl = nl;
     this.kend = k;
   }
@@ -100,7 +104,8 @@ export class Cursor {
     this.end = end;
     const lastStart = buf.lastIndexOf(NL, end - 2) + 1;
     let k = lastStart;
-    while (k < end - 1 && buf[k] !== TAB) k++;
+    const e = this.counted ? countedLineEnd(buf, end - 1) : end - 1;
+    while (k < e && buf[k] !== TAB) k++;
     this.lastStart = lastStart;
     this.lastKend = k;
     this.pos = 0;

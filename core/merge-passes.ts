@@ -17,6 +17,11 @@
  * ```
  * Each record is written to disk at most once here; with more segments than factor²
  * the intermediate files are merged again in a next round.
+ *
+ * Segments in the counted form (core/counted-lines.ts: each distinct line once with its
+ * count) are merged as such while every segment of a merge is counted, and the output is
+ * expanded to plain lines only at the end, for the reducer; a merge that meets a plain
+ * segment expands the counted ones as it reads them.
  */
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -24,6 +29,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { type LineBlock, mergeSortedBytes } from './byte-merge.js';
+import { expandedBytes, expandMerged } from './counted-lines.js';
 
 /** Hadoop's default `mapreduce.task.io.sort.factor` is 10; we read more streams at once (they are small). */
 export const DEFAULT_SORT_FACTOR = 64;
@@ -36,6 +42,14 @@ export interface Segment {
   readonly onDisk: boolean;
   /** Free it (delete its file) once it was merged. */
   release(): Promise<void>;
+  /** Its records are in the counted form (core/counted-lines.ts). */
+  readonly counted?: boolean;
+}
+
+/** A block of the merge's output: plain lines, and the bytes of merged input they account for. */
+export interface MergedBlock extends LineBlock {
+  /** Bytes of the segments' stored form (counted or plain) these lines came from, for progress. */
+  readonly stored: number;
 }
 
 /** Facts about one merge, for counters and tests. */
@@ -58,8 +72,9 @@ export function newMergeStats(): MergeStats {
 const READ_BYTES = 256 * 1024;
 
 /** A local file of sorted lines as a segment. */
-export function fileSegment(path: string, bytes: number): Segment {
+export function fileSegment(path: string, bytes: number, counted = false): Segment {
   return {
+    counted,
     open: () => (bytes > 0 ? createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: READ_BYTES }) : noBytes()),
     onDisk: true,
     release: () => rm(path, { force: true }),
@@ -97,7 +112,7 @@ async function writeBlocks(path: string, blocks: AsyncIterable<LineBlock>): Prom
 export async function* mergeSegments(
   segments: readonly Segment[],
   opts: { factor: number; tmpDir: string; stats?: MergeStats },
-): AsyncIterable<LineBlock> {
+): AsyncIterable<MergedBlock> {
   const factor = Math.max(2, Math.floor(opts.factor));
   const stats = opts.stats ?? newMergeStats();
   const list = [...segments];
@@ -109,11 +124,13 @@ export async function* mergeSegments(
       const k = Math.min(factor, list.length - factor + 1, list.length - i);
       const group = list.slice(i, i + k);
       const path = join(opts.tmpDir, `merge-${process.pid}-${seq++}.run`);
+      // A group of counted segments is merged counted (and stays so on disk); any other as plain lines.
+      const counted = allCounted(group);
       try {
-        const bytes = await writeBlocks(path, mergeSortedBytes(open(group, stats)));
+        const bytes = await writeBlocks(path, mergeSortedBytes(open(group, stats, counted), { counted }));
         stats.intermediateMerges++;
         stats.intermediateBytes += bytes;
-        list.splice(i, k, fileSegment(path, bytes));
+        list.splice(i, k, fileSegment(path, bytes, counted));
       } catch (err) {
         await rm(path, { force: true });
         throw err;
@@ -121,14 +138,25 @@ export async function* mergeSegments(
       await Promise.all(group.map((s) => s.release()));
       i++;
     }
-    yield* mergeSortedBytes(open(list, stats));
+    if (allCounted(list)) {
+      // The copies are made here, after the merge, for the reducer.
+      yield* expandMerged(mergeSortedBytes(open(list, stats, true), { counted: true }));
+    } else {
+      for await (const b of mergeSortedBytes(open(list, stats, false))) yield { ...b, stored: b.bytes.length };
+    }
   } finally {
     await Promise.allSettled(list.map((s) => s.release()));
   }
 }
 
-function open(group: readonly Segment[], stats: MergeStats): AsyncIterable<Buffer>[] {
+/** True when every segment is counted (and there is one): they are merged in the counted form. */
+function allCounted(group: readonly Segment[]): boolean {
+  return group.length > 0 && group.every((s) => s.counted === true);
+}
+
+/** Open the segments for a merge: counted ones expanded to plain lines unless the merge is `counted`. */
+function open(group: readonly Segment[], stats: MergeStats, counted: boolean): AsyncIterable<Buffer>[] {
   stats.maxOpenSegments = Math.max(stats.maxOpenSegments, group.length);
   stats.maxOpenFiles = Math.max(stats.maxOpenFiles, group.filter((s) => s.onDisk).length);
-  return group.map((s) => s.open());
+  return group.map((s) => (s.counted === true && !counted ? expandedBytes(s.open()) : s.open()));
 }

@@ -140,8 +140,11 @@ export interface TaskRecord {
   readonly committedAt?: number;
   /** Map tasks: the byte range to read. */
   readonly split?: InputSplit;
-  /** Committed map attempt: its intermediate object and R+1 partition offsets. */
-  readonly output?: { readonly key: string; readonly offsets: readonly number[] };
+  /**
+   * Committed map attempt: its intermediate object and R+1 partition offsets; `format`
+   * 'counted' when its partitions are in the counted form (core/counted-lines.ts).
+   */
+  readonly output?: { readonly key: string; readonly offsets: readonly number[]; readonly format?: 'counted' };
   readonly committedAttempt?: number;
   readonly lastError?: string;
   readonly requeuedAt?: number;

@@ -6,12 +6,15 @@
  */
 import { BLOCK_BYTES } from './byte-merge.js';
 import { type RecordRanges, sortRecordIndexes } from './byte-sort.js';
+import { MAX_RECORD_COUNT, trailerBytes, writeTrailer } from './counted-lines.js';
 
 /**
  * Blocks of the records `idx` of `r` in sorted order, each line `len[rec] + 1` bytes with its
  * '\n'; with `counts`, each record written `counts[rec]` times (the first copy from the record,
  * the others by doubling what is already there). copyWithin is native and makes no view
- * object, unlike Buffer#copy for each line.
+ * object, unlike Buffer#copy for each line. With `countedForm` (and `counts`) each record is
+ * written once in the counted form (core/counted-lines.ts); a block's `lines` still counts
+ * every copy.
  */
 export async function* sortedLineBlocks(
   r: RecordRanges,
@@ -19,8 +22,13 @@ export async function* sortedLineBlocks(
   idx: Uint32Array,
   reuse: boolean,
   counts?: Uint32Array,
+  countedForm = false,
 ): AsyncIterable<{ bytes: Buffer; lines: number }> {
   sortRecordIndexes(r, idx);
+  if (countedForm) {
+    yield* countedBlocks(r, len, idx, reuse, counts!);
+    return;
+  }
   const buf = r.buf;
   const block = (used: number, lines: number) => {
     const bytes = buf.subarray(0, used);
@@ -60,4 +68,38 @@ export async function* sortedLineBlocks(
     }
   }
   if (used > 0) yield block(used, lines);
+}
+
+/** The records `idx` (sorted) in the counted form: each line once, with its count, in blocks of the scratch. */
+function* countedBlocks(r: RecordRanges, len: Uint32Array, idx: Uint32Array, reuse: boolean, counts: Uint32Array): Iterable<{ bytes: Buffer; lines: number }> {
+  const buf = r.buf;
+  let used = 0;
+  let lines = 0;
+  for (let i = 0; i < idx.length; i++) {
+    const rec = idx[i]!;
+    const s = r.start[rec]!;
+    const l = len[rec]!;
+    // A tally never exceeds MAX_RECORD_COUNT (a Uint32): one record each.
+    const c = Math.min(counts[rec]!, MAX_RECORD_COUNT);
+    const n = l + trailerBytes(c) + 1;
+    if (used + n > BLOCK_BYTES && used > 0) {
+      yield { bytes: reuse ? buf.subarray(0, used) : Buffer.from(buf.subarray(0, used)), lines };
+      used = 0;
+      lines = 0;
+    }
+    if (n > BLOCK_BYTES) {
+      // A line longer than the scratch is a block of its own.
+      const own = Buffer.allocUnsafe(n);
+      buf.copy(own, 0, s, s + l);
+      own[writeTrailer(own, l, c)] = 0x0a;
+      yield { bytes: own, lines: c };
+      continue;
+    }
+    if (l < 16) for (let j = 0; j < l; j++) buf[used + j] = buf[s + j]!;
+    else buf.copyWithin(used, s, s + l);
+    used = writeTrailer(buf, used + l, c);
+    buf[used++] = 0x0a;
+    lines += c;
+  }
+  if (used > 0) yield { bytes: reuse ? buf.subarray(0, used) : Buffer.from(buf.subarray(0, used)), lines };
 }

@@ -8,6 +8,7 @@ import {
   LOCAL_WORKER_MEMORY_MIB,
   minWorkerHeapMiB,
   setsHeapLimit,
+  IDLE_COLLECTION_AFTER_MS,
   shouldCollectHeap,
   workerHeapMiB,
   workerNodeArgs,
@@ -53,9 +54,12 @@ describe('worker heap limit', () => {
 });
 
 describe('heap policy between jobs', () => {
-  it('collects only when the worker goes idle after a task, never while tasks keep coming, never twice in a row', () => {
-    expect(shouldCollectHeap({ tasksSinceCollection: 1, idle: true })).toBe(true);
-    expect(shouldCollectHeap({ tasksSinceCollection: 1000, idle: false })).toBe(false);
-    expect(shouldCollectHeap({ tasksSinceCollection: 0, idle: true })).toBe(false);
+  it('collects only after a long idle time following a task, never while tasks keep coming or between close jobs, never twice in a row', () => {
+    expect(shouldCollectHeap({ tasksSinceCollection: 1, idleForMs: IDLE_COLLECTION_AFTER_MS })).toBe(true);
+    expect(shouldCollectHeap({ tasksSinceCollection: 1000, idleForMs: 0 })).toBe(false);
+    // The first empty receive after a job (a 20 s long poll), or a minute's gap: no.
+    expect(shouldCollectHeap({ tasksSinceCollection: 1, idleForMs: 20_000 })).toBe(false);
+    expect(shouldCollectHeap({ tasksSinceCollection: 1, idleForMs: IDLE_COLLECTION_AFTER_MS - 1 })).toBe(false);
+    expect(shouldCollectHeap({ tasksSinceCollection: 0, idleForMs: 10 * IDLE_COLLECTION_AFTER_MS })).toBe(false);
   });
 });

@@ -94,7 +94,7 @@ export const HEAP_GROWING_PERCENT = 100;
 
 /**
  * The node arguments that apply the limit (and the growth factor that keeps GC cheap under
- * it), and `--expose-gc` for the full collection a worker makes when it goes idle
+ * it), and `--expose-gc` for the full collection a worker makes after a long idle time
  * (`shouldCollectHeap`).
  */
 export function heapNodeArgs(heapMiB: number): string[] {
@@ -126,22 +126,29 @@ export function workerNodeArgs(callerArgs: readonly string[], env: Readonly<Reco
 /**
  * A long-lived worker's heap between jobs. V8 collects the old generation only when it has
  * doubled its live size (`--heap-growing-percent=100`), so a worker that ran many tiny tasks
- * holds up to a live heap's worth of their garbage, and an idle worker keeps it for as long
- * as it waits for its next job. The worker loop (worker/worker.ts) collects fully when a
- * receive comes back empty after it has run a task since its last collection. Never while
- * a job's tasks keep coming: a forced full collection makes V8 compile the worker's hot
- * code again, which cost the next tasks far more CPU than the collection itself (-14 to
- * -37 % of the workers' CPU per 16 MiB job without the one a reduce used to start with;
- * docs/performance.md). While busy, V8's own trigger bounds the garbage (twice the live heap).
+ * holds up to a live heap's worth of their garbage while it waits for its next job. The
+ * worker loop (worker/worker.ts) collects fully once it has been idle for
+ * `IDLE_COLLECTION_AFTER_MS` after a task, never sooner: a forced full collection makes V8
+ * compile the worker's hot code again, and the next job pays for it. Collecting at the
+ * first empty receive (20 s after a job) cost the next 16 MiB module job 18 % of its
+ * workers' CPU on the synthetic corpus and 32 % on English (docs/performance.md, the idle
+ * collection's A/B), and a user's jobs often come minutes apart. What waiting costs is RSS
+ * while idle, which matters little: Fargate bills a task's reserved memory, not its RSS,
+ * and the service scales idle workers in after `idleMinutesBeforeScaleIn` (5 min by
+ * default, infra/config.ts) anyway; a local worker left idle gives its garbage back after
+ * the wait. While busy, V8's own trigger bounds the garbage (twice the live heap).
  */
 export interface HeapCheck {
   /** Tasks the worker ran since its last full collection. */
   readonly tasksSinceCollection: number;
-  /** True when the worker's last receive came back empty (it is idle). */
-  readonly idle: boolean;
+  /** How long the worker has been idle (since its last task ended; 0 while busy), ms. */
+  readonly idleForMs: number;
 }
 
-/** Collect now? Only when idle after having run a task since the last collection. */
+/** The idle time after which a worker collects its heap fully (5 min: the default scale-in wait). */
+export const IDLE_COLLECTION_AFTER_MS = 5 * 60_000;
+
+/** Collect now? Only after `IDLE_COLLECTION_AFTER_MS` idle, having run a task since the last collection. */
 export function shouldCollectHeap(c: HeapCheck): boolean {
-  return c.idle && c.tasksSinceCollection > 0;
+  return c.tasksSinceCollection > 0 && c.idleForMs >= IDLE_COLLECTION_AFTER_MS;
 }

@@ -39,8 +39,11 @@ export interface ProgressMeter {
 }
 
 export interface AttemptResult extends StepResult {
-  /** The attempt's temp object and its partition offsets (R+1 numbers; [0, size] for a single part). */
-  readonly output: { key: string; offsets: number[] };
+  /**
+   * The attempt's temp object and its partition offsets (R+1 numbers; [0, size] for a single
+   * part); `format` 'counted' for a map output in the counted form (core/counted-lines.ts).
+   */
+  readonly output: { key: string; offsets: number[]; format?: 'counted' };
   /** Framework counters of this attempt (user counters are collected by the runner). */
   readonly counters: Record<string, number>;
 }

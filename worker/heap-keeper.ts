@@ -1,7 +1,7 @@
 /**
  * Applies the heap policy of core/worker-heap.ts (`shouldCollectHeap`) in a worker
  * process: the worker loop reports task ends and empty receives, and the keeper collects
- * fully when the worker goes idle after running tasks. Full collections need
+ * fully once the worker has been idle long enough after running tasks. Full collections need
  * `--expose-gc` (the worker's node arguments, core/worker-heap.ts); without it (a worker
  * run in-process by a test) nothing is collected.
  */
@@ -16,17 +16,23 @@ export interface HeapKeeperStats {
 export class HeapKeeper {
   readonly stats: HeapKeeperStats = { collections: 0, cpuMs: 0 };
   private tasksSinceCollection = 0;
+  private lastTaskEndedAt = 0;
 
-  constructor(private readonly gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc) {}
+  constructor(
+    private readonly gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** A task ended (whatever its outcome). */
   taskEnded(): void {
     this.tasksSinceCollection++;
+    this.lastTaskEndedAt = this.now();
   }
 
   /** A receive came back empty. Returns true when it collected. */
   idle(): boolean {
-    if (!this.gc || !shouldCollectHeap({ tasksSinceCollection: this.tasksSinceCollection, idle: true })) return false;
+    const idleForMs = this.now() - this.lastTaskEndedAt;
+    if (!this.gc || !shouldCollectHeap({ tasksSinceCollection: this.tasksSinceCollection, idleForMs })) return false;
     const cpu = process.cpuUsage();
     this.gc();
     const spent = process.cpuUsage(cpu);

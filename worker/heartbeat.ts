@@ -5,20 +5,21 @@
  * failure marks the job's tasks, services/job-end.ts, so no beat reads the job). The worker
  * item (liveness for the checker and `status`) is upserted on every beat while idle; while
  * a task runs the task's lease proves the worker alive (services/task-lifecycle.ts
- * `leaseHolders`), and the item is written only while lease writes fail (and once when a
- * module attempt starts), so the checker keeps an attempt whose lease writes are lost
- * (`shouldReclaim`). A beat costs no call for a task whose lease was written less than
- * half an interval ago (by its claim), so short tasks make none.
+ * `leaseHolders`), and the item is written only while lease writes fail, so the checker
+ * keeps an attempt whose lease writes are lost (`shouldReclaim`). A beat costs no call for
+ * a task whose lease was written less than half an interval ago (by its claim), so short
+ * tasks make none.
  *
  * A lease keeper (worker/lease-keeper.ts), a thread of its own, keeps the lease and the
- * message while user code blocks this thread; when it does, and how, is decided here too
- * (keeperActions), so the heartbeat policy has one home.
+ * message while user code blocks this thread, and writes the item when it steps in; when
+ * it does, and how, is decided here too (keeperActions, workerItem), so the heartbeat
+ * policy has one home.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
 import { type AttemptProgress, type AttemptRef, committedBy } from '../aws/task-store.js';
 import { isErrorNamed, type StaleStateError } from '../core/errors.js';
-import type { TaskRecord } from '../core/model.js';
+import type { TaskRecord, WorkerRecord } from '../core/model.js';
 import { TASKS_QUEUE } from '../core/resources.js';
 import type { Services } from '../services/context.js';
 import { leaseMs } from '../services/task-lifecycle.js';
@@ -46,7 +47,8 @@ export interface TrackedAttempt {
  * Heartbeat.leaseRefused (only once this thread is free again, by its nature).
  */
 export interface KeeperLink {
-  track(a: TrackedAttempt, now: number): void;
+  /** `item` is the worker item naming `a` (workerItem), for the keeper to write when it steps in. */
+  track(a: TrackedAttempt, now: number, item: WorkerRecord): void;
   /** Resolves when the keeper can act for the tracked attempt (its thread is up). */
   ready(): Promise<void>;
   untrack(): void;
@@ -74,6 +76,22 @@ export function visibilityDue(visibleUntil: number, now: number, heartbeatMs: nu
   return now > visibleUntil - 3 * heartbeatMs;
 }
 
+/** What only the keeper knows of the attempt it keeps: its own worker-item and lease writes. */
+export interface KeeperOwn {
+  /** When the keeper last wrote the worker item for this attempt (0: never). */
+  readonly itemWrittenAt: number;
+  /** The keeper's last lease write for this attempt failed (lost, not refused). */
+  readonly leaseFailing: boolean;
+}
+
+export interface KeeperDecision {
+  readonly lease: boolean;
+  readonly visibility: boolean;
+  readonly item: boolean;
+}
+
+const KEEPS_NOTHING: KeeperDecision = { lease: false, visibility: false, item: false };
+
 /**
  * The lease keeper's decision at `now`: nothing while this thread beats (it does all of
  * it, the keeper only watches), and once it has been silent for 1½ intervals, the lease
@@ -83,13 +101,34 @@ export function visibilityDue(visibleUntil: number, now: number, heartbeatMs: nu
  *
  *   main:    beat  beat ── sync reduce (blocked) ─────────────────────────── beat  commit
  *   keeper:              ·  ·  · lease  lease  lease  lease ... (1½ intervals silent)
+ *   item:                        ✓ (stepped in)   (✓ beside each while lease writes fail)
  *   lease:   ────────────────────────────────────────────────────────────────────────▶
  *   limit:               |──────────────── blockedLimitMs ───────────────|→ keeper stops
+ *
+ * The worker item, naming the attempt, goes out beside the keeper's first lease write after
+ * this thread last beat (the checker's second witness for a blocked attempt: shouldReclaim
+ * keeps an attempt its fresh owner names), and beside its lease writes, at most once an
+ * interval, while they fail, as a beat does. An attempt that never blocks past a beat
+ * costs no item write.
  */
-export function keeperActions(v: KeeperView, now: number, heartbeatMs: number): { lease: boolean; visibility: boolean } {
+export function keeperActions(v: KeeperView, now: number, heartbeatMs: number, own: KeeperOwn = { itemWrittenAt: 0, leaseFailing: false }): KeeperDecision {
   const silent = now - v.mainBeatAt;
-  if (silent <= KEEPER_STEPS_IN_AFTER_BEATS * heartbeatMs || silent > v.blockedLimitMs) return { lease: false, visibility: false };
-  return { lease: now - v.leaseWrittenAt >= heartbeatMs, visibility: visibilityDue(v.visibleUntil, now, heartbeatMs) };
+  if (silent <= KEEPER_STEPS_IN_AFTER_BEATS * heartbeatMs || silent > v.blockedLimitMs) return KEEPS_NOTHING;
+  const lease = now - v.leaseWrittenAt >= heartbeatMs;
+  const steppingIn = own.itemWrittenAt <= v.mainBeatAt;
+  const item = lease && (steppingIn || (own.leaseFailing && now - own.itemWrittenAt >= heartbeatMs));
+  return { lease, visibility: visibilityDue(v.visibleUntil, now, heartbeatMs), item };
+}
+
+/** The worker item as either thread writes it: this worker, alive at `now`, running `a` (or idle). */
+export function workerItem(workerId: string, startedAt: number, now: number, a: TrackedAttempt | undefined): WorkerRecord {
+  return {
+    workerId,
+    heartbeatAt: now,
+    startedAt,
+    host: os.hostname(),
+    ...(a ? { runningTask: `${a.ref.jobId}/${a.ref.taskId}`, runningAttempt: a.ref.attempt } : {}),
+  };
 }
 
 /** The reason an attempt is aborted because its job ended (cancelled or failed). */
@@ -150,12 +189,9 @@ export class Heartbeat {
     this.leaseWrittenAt = this.s.now();
     this.progressSeen = a.progress?.done ?? 0;
     this.progressMovedAt = this.leaseWrittenAt;
-    this.keeper?.track(a, this.leaseWrittenAt);
-    // Module code may block this thread from its first call on; the lease keeper then keeps
-    // the lease, and the item, naming the attempt, is the checker's second witness while the
-    // keeper catches up (shouldReclaim keeps an attempt its fresh owner names). One write per
-    // module attempt; executables (own processes) never block this thread and skip it.
-    if (a.blockedLimitMs !== undefined) void this.writeWorkerItem(this.leaseWrittenAt, a);
+    // Module code may block this thread from its first call on: the lease keeper then keeps
+    // the lease and writes the item naming the attempt (keeperActions), not this thread.
+    this.keeper?.track(a, this.leaseWrittenAt, workerItem(this.workerId, this.startedAt, this.leaseWrittenAt, a));
   }
 
   /** Resolves when the lease keeper can keep the tracked attempt's lease (at once without one). */
@@ -231,13 +267,7 @@ export class Heartbeat {
   /** Upsert the worker item; a failure is logged (the next beat writes it again). */
   private async writeWorkerItem(now: number, a: TrackedAttempt | undefined): Promise<void> {
     await this.s.workers
-      .beat({
-        workerId: this.workerId,
-        heartbeatAt: now,
-        startedAt: this.startedAt,
-        host: os.hostname(),
-        ...(a ? { runningTask: `${a.ref.jobId}/${a.ref.taskId}`, runningAttempt: a.ref.attempt } : {}),
-      })
+      .beat(workerItem(this.workerId, this.startedAt, now, a))
       .catch((err: unknown) => this.s.log.warn(LOG_EVENTS.heartbeatFailed, { error: err as Error, workerId: this.workerId }));
   }
 

@@ -18,11 +18,11 @@ const view = (over: Partial<KeeperView> = {}): KeeperView => ({
 describe('keeperActions: when the lease keeper writes', () => {
   it('does nothing while the main thread beats, even if its lease writes are old (failing writes are its own business)', () => {
     const at = T0 + KEEPER_STEPS_IN_AFTER_BEATS * hb;
-    expect(keeperActions(view({ leaseWrittenAt: T0 - 10 * hb, visibleUntil: T0 }), at, hb)).toEqual({ lease: false, visibility: false });
+    expect(keeperActions(view({ leaseWrittenAt: T0 - 10 * hb, visibleUntil: T0 }), at, hb)).toEqual({ lease: false, visibility: false, item: false });
   });
 
   it('extends the lease once the main thread has been silent for more than 1½ intervals', () => {
-    expect(keeperActions(view(), T0 + KEEPER_STEPS_IN_AFTER_BEATS * hb + 1, hb)).toEqual({ lease: true, visibility: false });
+    expect(keeperActions(view(), T0 + KEEPER_STEPS_IN_AFTER_BEATS * hb + 1, hb)).toEqual({ lease: true, visibility: false, item: true });
   });
 
   it('not again within an interval of the last lease write (by either thread)', () => {
@@ -43,9 +43,33 @@ describe('keeperActions: when the lease keeper writes', () => {
     expect(keeperActions(view({ blockedLimitMs: limit, leaseWrittenAt: 0, visibleUntil: 0 }), T0 + limit + 1, hb)).toEqual({
       lease: false,
       visibility: false,
+      item: false,
     });
     // No limit given (an executable's attempt): nothing, ever.
-    expect(keeperActions(view({ blockedLimitMs: 0 }), T0 + 10 * hb, hb)).toEqual({ lease: false, visibility: false });
+    expect(keeperActions(view({ blockedLimitMs: 0 }), T0 + 10 * hb, hb)).toEqual({ lease: false, visibility: false, item: false });
+  });
+
+  it('writes the worker item beside its first lease write after the main thread last beat, not on later ones', () => {
+    const first = T0 + KEEPER_STEPS_IN_AFTER_BEATS * hb + 1;
+    expect(keeperActions(view(), first, hb, { itemWrittenAt: 0, leaseFailing: false })).toMatchObject({ lease: true, item: true });
+    // Written at `first`; the next lease write, an interval later, goes without it.
+    const next = first + hb;
+    expect(keeperActions(view({ leaseWrittenAt: first }), next, hb, { itemWrittenAt: first, leaseFailing: false })).toMatchObject({ lease: true, item: false });
+    // The main thread beat again since, then blocked again: stepping in again writes it again.
+    const later = next + 10 * hb;
+    const again = view({ mainBeatAt: later, leaseWrittenAt: later });
+    expect(keeperActions(again, later + KEEPER_STEPS_IN_AFTER_BEATS * hb + 1, hb, { itemWrittenAt: first, leaseFailing: false }).item).toBe(true);
+    // Never while the main thread beats.
+    expect(keeperActions(view(), T0 + hb, hb, { itemWrittenAt: 0, leaseFailing: false }).item).toBe(false);
+  });
+
+  it('while its lease writes fail, beside each retry at most once an interval, as a beat does', () => {
+    const steppedIn = T0 + 2 * hb;
+    const own = { itemWrittenAt: steppedIn, leaseFailing: true };
+    // The lease was last written at T0 (the failures wrote nothing): each tick retries it.
+    expect(keeperActions(view(), steppedIn + hb / 2, hb, own)).toMatchObject({ lease: true, item: false });
+    expect(keeperActions(view(), steppedIn + hb, hb, own)).toMatchObject({ lease: true, item: true });
+    expect(keeperActions(view(), steppedIn + hb, hb, { ...own, leaseFailing: false }).item).toBe(false);
   });
 
   it('ticking every half interval, it keeps a blocked attempt leased until the limit, and it then lapses', () => {
@@ -92,7 +116,7 @@ describe('Heartbeat with a lease keeper', () => {
     const clock = { now: T0 };
     const published: string[] = [];
     const link: KeeperLink = {
-      track: (_a, now) => void published.push(`track ${now}`),
+      track: (_a, now, item) => void published.push(`track ${now} ${item.runningTask}#${item.runningAttempt}`),
       ready: async () => undefined,
       untrack: () => void published.push('untrack'),
       beat: (now) => void published.push(`beat ${now}`),
@@ -125,7 +149,7 @@ describe('Heartbeat with a lease keeper', () => {
     clock.now += hb;
     await beat.beat();
     beat.untrack();
-    expect(published).toEqual([`track ${T0}`, `lease ${T0 + hb}`, 'untrack']);
+    expect(published).toEqual([`track ${T0} j/r-00000#1`, `lease ${T0 + hb}`, 'untrack']);
     expect(a.visibleUntil).toBe(T0 + 500_000);
   });
 

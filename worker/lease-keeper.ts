@@ -10,8 +10,8 @@
  * thread's beat timer last ran, when the lease and the message visibility were last
  * written. The attempt itself (ref, receipt handle) goes over by message when it is
  * tracked, before user code can run. The keeper acts only on what worker/heartbeat.ts
- * decides (keeperActions) and writes only through TaskStore.heartbeat and
- * Queue.setVisibility: the same fenced write as a beat, no new transition. A refused
+ * decides (keeperActions) and writes only through TaskStore.heartbeat,
+ * Queue.setVisibility and WorkerStore.beat: the same writes as a beat, no new transition. A refused
  * write comes back as a message, read once this thread is free, and stops the attempt
  * as a refused beat does (Heartbeat.leaseRefused).
  */
@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import type { AttemptRef } from '../aws/task-store.js';
 import { JobEndedError, LeaseLostError, type StaleStateError } from '../core/errors.js';
 import { LOG_EVENTS } from '../core/log-events.js';
-import type { TaskRecord } from '../core/model.js';
+import type { TaskRecord, WorkerRecord } from '../core/model.js';
 import type { Services } from '../services/context.js';
 import { leaseMs } from '../services/task-lifecycle.js';
 import type { KeeperLink, KeeperView, TrackedAttempt } from './heartbeat.js';
@@ -41,16 +41,24 @@ export interface KeeperThreadData {
 
 /** Main thread → keeper. */
 export type ToKeeper =
-  | { readonly type: 'track'; readonly gen: number; readonly ref: AttemptRef; readonly receiptHandle: string; readonly blockedLimitMs: number }
+  | {
+      readonly type: 'track';
+      readonly gen: number;
+      readonly ref: AttemptRef;
+      readonly receiptHandle: string;
+      readonly blockedLimitMs: number;
+      /** The worker item naming the attempt, written (with the time) when the keeper steps in. */
+      readonly item: WorkerRecord;
+    }
   | { readonly type: 'untrack' }
   | { readonly type: 'stop' };
 
 /** Keeper → main thread. */
 export type FromKeeper =
   | { readonly type: 'ready'; readonly gen: 0 }
-  | { readonly type: 'extended'; readonly gen: number; readonly at: number }
+  | { readonly type: 'extended'; readonly gen: number; readonly at: number; readonly workerItem: boolean }
   | { readonly type: 'refused'; readonly gen: number; readonly message: string; readonly current: TaskRecord | undefined }
-  | { readonly type: 'failed'; readonly gen: number; readonly what: 'lease' | 'visibility'; readonly message: string };
+  | { readonly type: 'failed'; readonly gen: number; readonly what: 'lease' | 'visibility' | 'worker item'; readonly message: string };
 
 /** The keeper's view of attempt `gen` from the shared array, or undefined when another (or none) is tracked. */
 export function readView(shared: BigInt64Array, gen: number, blockedLimitMs: number): KeeperView | undefined {
@@ -129,7 +137,7 @@ export class LeaseKeeper implements KeeperLink {
     return this.readiness ?? Promise.resolve();
   }
 
-  track(a: TrackedAttempt, now: number): void {
+  track(a: TrackedAttempt, now: number, item: WorkerRecord): void {
     if (a.blockedLimitMs !== undefined) this.start();
     const gen = ++this.gen;
     this.current = { gen, a, kept: false };
@@ -138,7 +146,7 @@ export class LeaseKeeper implements KeeperLink {
     storeSlot(this.shared, SLOT.visibleUntil, a.visibleUntil);
     storeSlot(this.shared, SLOT.gen, gen);
     // No limit given: the keeper keeps nothing (silence past 0 ms is past the limit).
-    this.post({ type: 'track', gen, ref: a.ref, receiptHandle: a.receiptHandle, blockedLimitMs: a.blockedLimitMs ?? 0 });
+    this.post({ type: 'track', gen, ref: a.ref, receiptHandle: a.receiptHandle, blockedLimitMs: a.blockedLimitMs ?? 0, item });
   }
 
   untrack(): void {
@@ -181,7 +189,8 @@ export class LeaseKeeper implements KeeperLink {
     const c = this.current;
     if (!c || c.gen !== m.gen) return; // about an attempt that has ended since
     if (m.type === 'extended') {
-      if (!c.kept) this.s.log.info(LOG_EVENTS.leaseKeptWhileBlocked, { ...c.a.ref, at: m.at });
+      // workerItem: the worker item naming the attempt went out beside this lease write.
+      if (!c.kept) this.s.log.info(LOG_EVENTS.leaseKeptWhileBlocked, { ...c.a.ref, at: m.at, workerItem: m.workerItem });
       c.kept = true;
     } else if (m.type === 'refused') {
       // The same two refusals as a beat's (aws/task-conflicts.ts leaseExtensionRefused).

@@ -5,6 +5,7 @@
  */
 
 import path from 'node:path';
+import { COUNTED_FORMAT } from '../core/counted-lines.js';
 import { ExternalSorter } from '../core/external-sort.js';
 import { mapOutputKey } from '../core/layout.js';
 import { PartitionedFileWriter } from '../core/map-output.js';
@@ -180,7 +181,8 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     add(c(Counters.COMBINE_OUTPUT_RECORDS), sorter.stats.combineOutputRecords + (aggregator?.combineOutputRecords ?? 0));
     // Exactly one PUT per map attempt: all partitions in one object, offsets on the task record.
     await s.blobs.putFile(s.names.bucket, key, localFile, { crc32 });
-    return { output: { key, offsets }, counters, ...result };
+    // The reducers read a counted output's records with their counts (core/counted-lines.ts).
+    return { output: { key, offsets, ...(sorter.outputIsCounted ? { format: COUNTED_FORMAT } : {}) }, counters, ...result };
   } finally {
     await sorter.cleanup();
   }

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { reduceTempKey } from '../core/layout.js';
 import { DEFAULT_SORT_FACTOR, mergeSegments, newMergeStats } from '../core/merge-passes.js';
 import { linesOf } from '../core/byte-merge.js';
+import { COUNTED_FORMAT } from '../core/counted-lines.js';
 import { releaseSpareSortStorage } from '../core/byte-sort-buffer.js';
 import { encodeLines } from '../core/records.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
@@ -49,7 +50,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     a.step.stepIndex,
     async (maps) => {
       const slices = maps
-        .map((t) => ({ slice: { key: t.output.key, start: t.output.offsets[r]!, end: t.output.offsets[r + 1]! }, index: t.index }))
+        .map((t) => ({ slice: { key: t.output.key, start: t.output.offsets[r]!, end: t.output.offsets[r + 1]!, counted: t.output.format === COUNTED_FORMAT }, index: t.index }))
         .filter(({ slice }) => slice.end > slice.start);
       a.progress.total += slices.reduce((n, { slice }) => n + slice.end - slice.start, 0);
       await fetcher.fetch(slices);
@@ -75,7 +76,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
       add(c(Counters.REDUCE_INPUT_RECORDS), block.lines);
       add(c(Counters.REDUCE_INPUT_GROUPS), block.groups);
       yield block;
-      a.progress.done += block.bytes.length;
+      a.progress.done += block.stored;
     }
   })();
   const localFile = path.join(a.workDir, 'part');

@@ -40,6 +40,8 @@ export interface SliceRef {
   readonly key: string;
   readonly start: number;
   readonly end: number;
+  /** The map output is in the counted form (core/counted-lines.ts). */
+  readonly counted?: boolean;
 }
 
 /** Facts about the fetch, for counters. */
@@ -93,11 +95,11 @@ export class SliceFetcher {
         if (toMemory) {
           const chunks: Buffer[] = [];
           for await (const c of body) chunks.push(c as Buffer);
-          this.fetched.set(i, memorySegment(Buffer.concat(chunks)));
+          this.fetched.set(i, memorySegment(Buffer.concat(chunks), s.counted === true));
           this.stats.inMemory++;
         } else {
           await pipeline(body, createWriteStream(file));
-          this.fetched.set(i, fileSegment(file, size));
+          this.fetched.set(i, fileSegment(file, size, s.counted === true));
           this.stats.onDisk++;
         }
         return;
@@ -111,9 +113,10 @@ export class SliceFetcher {
   }
 }
 
-function memorySegment(bytes: Buffer): Segment {
+function memorySegment(bytes: Buffer, counted: boolean): Segment {
   let held: Buffer | undefined = bytes;
   return {
+    counted,
     onDisk: false,
     open: () => {
       const b = held;

@@ -51,7 +51,7 @@ function keeperLimit(s: Services, step: StepView): { blockedLimitMs?: number } {
 
 /** What a finished run hands to the commit. */
 interface RunOutcome {
-  readonly output: { key: string; offsets: number[] };
+  readonly output: { key: string; offsets: number[]; format?: 'counted' };
   readonly counters: Record<string, number>;
 }
 

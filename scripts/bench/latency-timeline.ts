@@ -11,7 +11,9 @@
  * harness looks for `_SUCCESS` (the bench's: 20 ms for the 16 MiB job, 10 for the 1 KiB one;
  * each look is a HEAD the emulator pays for). `--node-args "..."` starts the
  * workers with extra node options (e.g. `--trace-gc`) and keeps their logs. Diagnosis
- * only: the figures themselves come from `npm run bench`.
+ * only: the figures themselves come from `npm run bench`. `--gap S` waits S seconds after
+ * each job (the warm-up too), e.g. past the workers' 20 s long poll, so each job starts on
+ * workers whose receive came back empty (the idle collection's A/B, docs/performance.md).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -50,18 +52,20 @@ async function main(): Promise<void> {
     await b.s.blobs.putBytes(b.bucket, 'in/small/small.txt', corpus ? readFileSync(corpusFile(corpus, workDir, root)) : smallText(root));
     const mod = { module: 'wordcount.mjs' };
     const shape = corpus ? { numReducers: 2, numMappers: Number(arg('maps', '4')) } : { numReducers: 1 };
+    const gapMs = Number(arg('gap', '0')) * 1000;
     for (let i = -1; i < jobs; i++) {
       const r = await b.run(
         { input: b.uri('in/small/'), output: b.uri(`out/latency-${i}/`), mapper: mod, combiner: mod, reducer: mod, files: [code], ...shape },
         Number(arg('poll-ms', corpus ? '20' : '10')),
       );
+      if (gapMs > 0 && i < jobs - 1) await new Promise((resolve) => setTimeout(resolve, gapMs));
       if (i < 0) continue;
       latencies.push(Math.round(r.seconds * 1000));
       workerCpu.push(Math.round(r.workerCpuSeconds * 1000));
       emulatorCpu.push(Math.round(r.emulatorCpuSeconds * 1000));
       const t0 = r.window[0];
       const job = r.job;
-      console.log(`\njob ${i} ${r.jobId}: ${Math.round(r.seconds * 1000)} ms; created +${Date.parse(job.createdAt) - t0} started +${job.startedAt ? Date.parse(job.startedAt) - t0 : '-'} finished +${job.finishedAt ? Date.parse(job.finishedAt) - t0 : '-'}`);
+      console.log(`\njob ${i} ${r.jobId}: ${Math.round(r.seconds * 1000)} ms, workers ${workerCpu.at(-1)} ms CPU; created +${Date.parse(job.createdAt) - t0} started +${job.startedAt ? Date.parse(job.startedAt) - t0 : '-'} finished +${job.finishedAt ? Date.parse(job.finishedAt) - t0 : '-'}`);
       const lines = readFileSync(callLog, 'utf8').split('\n').filter((l) => l.includes(r.jobId));
       for (const l of lines) {
         const [ms, pid, svc, op, , task, what, , hb] = l.split(' ');

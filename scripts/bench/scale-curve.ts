@@ -5,7 +5,8 @@
  * coordinator and checker, counted by SDK middleware), coordinator planning time
  * (job createdAt → startedAt), checker sweep time (real sweeps during the map phase),
  * and the reducers' peak RSS and open files, sockets among them (workers sampled while
- * the job is in its reduce phase). The output is checked against `sort | uniq -c` before any figure is used.
+ * the job is in its reduce phase; the RSS also at the phase's start, what the map phase
+ * left, and its growth during the phase, what the reduces added). The output is checked against `sort | uniq -c` before any figure is used.
  * The per-task figures must stay flat as M grows.
  */
 import { spawnSync } from 'node:child_process';
@@ -42,6 +43,13 @@ export interface ScalePoint {
   readonly reduce_breakdown: Record<string, number>;
   readonly idle_calls: Record<string, number>;
   readonly reducer_peak_rss_mib: number;
+  /**
+   * The most RSS a worker had at its first sample in REDUCE: what it brings from the map
+   * phase (V8's old space with the maps' garbage, JIT code, malloc arenas), before any reduce work.
+   */
+  readonly reducer_rss_at_reduce_start_mib: number;
+  /** The most a worker's RSS grew over the reduce phase (its peak minus its first sample there). */
+  readonly reducer_rss_growth_in_reduce_mib: number;
   readonly reducer_peak_open_files: number;
   /** Of those, sockets (HTTP connections in flight: the emulator closes each after its answer). */
   readonly reducer_peak_open_sockets: number;
@@ -73,6 +81,22 @@ function countCalls(c: AwsClients, into: Record<string, number>): void {
       { step: 'initialize', name: `scaleCurveCount-${service}` },
     );
   }
+}
+
+/** Each worker's first and highest RSS (MiB) while the job is in REDUCE, by pid. */
+export type ReduceRss = Map<number, { first: number; peak: number }>;
+
+/** Record one RSS sample of worker `pid` taken while the job is in REDUCE. */
+export function sampleReduceRss(into: ReduceRss, pid: number, rss: number): void {
+  const w = into.get(pid);
+  if (w) w.peak = Math.max(w.peak, rss);
+  else into.set(pid, { first: rss, peak: rss });
+}
+
+/** The most RSS a worker had at its first REDUCE sample, and the most one grew after it (0 without samples). */
+export function reduceRssSummary(samples: ReduceRss): { atStart: number; growth: number } {
+  const ws = [...samples.values()];
+  return { atStart: Math.max(0, ...ws.map((w) => w.first)), growth: Math.max(0, ...ws.map((w) => w.peak - w.first)) };
 }
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : 0);
@@ -128,6 +152,7 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     );
     const sweeps: number[] = [];
     let rss = 0;
+    const inReduce: ReduceRss = new Map();
     let fds = 0;
     let sockets = 0;
     let lastSweep = 0;
@@ -145,7 +170,9 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       if (job?.phase === 'REDUCE' || job?.phase === 'FINALIZING') {
         for (const c of stack.workerProcesses) {
           if (!c.pid) continue;
-          rss = Math.max(rss, procMemory(c.pid)?.rss ?? 0);
+          const now = procMemory(c.pid)?.rss ?? 0;
+          rss = Math.max(rss, now);
+          sampleReduceRss(inReduce, c.pid, now);
           const open = openFiles(c.pid);
           fds = Math.max(fds, open.all);
           sockets = Math.max(sockets, open.sockets);
@@ -180,6 +207,8 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       reduce_breakdown: stats.reduceBreakdown,
       idle_calls: stats.idle,
       reducer_peak_rss_mib: round(rss),
+      reducer_rss_at_reduce_start_mib: round(reduceRssSummary(inReduce).atStart),
+      reducer_rss_growth_in_reduce_mib: round(reduceRssSummary(inReduce).growth),
       reducer_peak_open_files: fds,
       reducer_peak_open_sockets: sockets,
       load_avg_1m: round(os.loadavg()[0]!),
@@ -205,11 +234,11 @@ export async function runScaleCurve(o: ScaleOptions): Promise<ScalePoint[]> {
 /** The curve as a markdown table. */
 export function scaleTable(points: readonly ScalePoint[]): string {
   return [
-    '| M | submit→SUCCEEDED s | planning ms | checker sweep ms (median) | calls / map task | calls / reduce task | calls / task (all) | reducer peak RSS MiB | reducer peak open files (sockets) | load 1m |',
+    '| M | submit→SUCCEEDED s | planning ms | checker sweep ms (median) | calls / map task | calls / reduce task | calls / task (all) | reducer peak RSS MiB (at REDUCE start, growth in it) | reducer peak open files (sockets) | load 1m |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...points.map(
       (p) =>
-        `| ${p.mapTasks} | ${p.seconds} | ${p.planning_ms} | ${p.checker_sweep_ms_median} (${p.checker_sweeps}) | ${p.api_calls_per_map_task} | ${p.api_calls_per_reduce_task} | ${p.api_calls_per_task_all} | ${p.reducer_peak_rss_mib} | ${p.reducer_peak_open_files} (${p.reducer_peak_open_sockets}) | ${p.load_avg_1m} |`,
+        `| ${p.mapTasks} | ${p.seconds} | ${p.planning_ms} | ${p.checker_sweep_ms_median} (${p.checker_sweeps}) | ${p.api_calls_per_map_task} | ${p.api_calls_per_reduce_task} | ${p.api_calls_per_task_all} | ${p.reducer_peak_rss_mib} (${p.reducer_rss_at_reduce_start_mib}, +${p.reducer_rss_growth_in_reduce_mib}) | ${p.reducer_peak_open_files} (${p.reducer_peak_open_sockets}) | ${p.load_avg_1m} |`,
     ),
   ].join('\n');
 }

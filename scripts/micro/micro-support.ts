@@ -46,6 +46,8 @@ export function localServices(dir: string, committedMaps: () => TaskItem[]): Ser
       await mkdir(path.dirname(to), { recursive: true });
       await writeFile(to, body);
     },
+    // No connections to close: local files (the reduce attempt asks after its fetch).
+    closeIdleConnections: () => 0,
   };
   const tasks = { list: async () => committedMaps(), listMapOutputs: async () => committedMaps() };
   const log = { info() {}, warn() {}, error() {}, debug() {} };

@@ -66,5 +66,8 @@ describe('module code that blocks the worker past its lease', () => {
     const keptTasks = new Set(kept.map((r) => r.taskId));
     expect(keptTasks.has('r-00000'), eventsOf(workerLogRecords(t, { jobId: run.jobId })).join('\n')).toBe(true);
     expect([...keptTasks].filter((id) => id?.startsWith('m-')).length).toBe(1);
+    // Stepping in, the keeper wrote the worker item naming the attempt beside its first lease
+    // write (the checker's second witness, shouldReclaim); nothing else writes it mid-task.
+    for (const r of kept) expect(r, r.taskId as string).toMatchObject({ workerItem: true });
   });
 });
