@@ -40,6 +40,8 @@ export const LOG_EVENTS = {
   /** The attempt lost its lease to another attempt: its output is discarded. */
   attemptLostLease: 'Attempt lost its lease; its output is discarded',
   taskReleasedForShutdown: 'Task released for shutdown',
+  /** The message delete or the job's next phase after a commit failed; the checker's sweep makes the phase change. */
+  afterCommitFailed: 'After a commit, the message delete or the phase change failed',
   attemptFailed: 'Attempt failed',
   stalledTaskRepublished: 'Stalled task republished',
   deadLetteredTaskResent: 'Dead-lettered task message sent again',

@@ -27,6 +27,12 @@ export interface RunnerDeps {
   readonly settings: WorkerSettings;
   /** Aborted on SIGTERM: the running attempt is released, not failed. */
   readonly shutdown: AbortSignal;
+  /**
+   * Called once the attempt's commit is written, with what follows it (the message delete,
+   * the job read and the job's next phase): the worker loop starts its next receive and
+   * lets its next task run while that finishes. Without it the runner awaits it.
+   */
+  readonly committed?: (afterCommit: Promise<void>) => void;
 }
 
 /** A claimed attempt, from its claim to its settlement. */

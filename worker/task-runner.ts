@@ -13,7 +13,7 @@ import { isErrorNamed } from '../core/errors.js';
 import { settingsOf } from '../core/job-settings.js';
 import { LIVE_LOG_EVERY_BEATS } from '../core/live-log.js';
 import { liveLogKey, logKey, stepOutputUri } from '../core/layout.js';
-import { isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
+import { isAccepted, type TaskRecord } from '../core/model.js';
 import { isMapTaskId, stepOfTaskId, type StepView, stepView } from '../core/steps.js';
 import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
 import type { Services } from '../services/context.js';
@@ -30,6 +30,7 @@ import { CoalescedStatus } from './status-writer.js';
 import { type Attempt, requestsOf, requestsSince, type RunnerDeps, ShutdownError, stillOwned } from './task-attempt.js';
 import { afterCommitHook, beforeCommitHook, claimFor } from './backup-attempt.js';
 import { settle } from './task-settle.js';
+import { RECENT_JOB_BEATS, RecentJob } from './recent-job.js';
 
 export { type RunnerDeps, ShutdownError } from './task-attempt.js';
 
@@ -83,7 +84,7 @@ async function handleParsed(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMes
     const outcome = await run(d, a, workDir);
     await commit(d, a, outcome);
   } catch (err) {
-    lastJob = undefined;
+    recent.forget();
     await settle(d, a, a.abort.signal.aborted ? a.abort.signal.reason : err);
   } finally {
     d.heartbeat.untrack();
@@ -101,7 +102,11 @@ async function claim(d: RunnerDeps, msg: ReceivedMessage, parsed: TaskMessage): 
   const { s } = d;
   const requestsAtClaim = s.clients.requests?.snapshot();
   const claimedAt = s.now();
-  const jobPromise = recentJob(s, parsed.jobId, stepOfTaskId(parsed.taskId)) ?? s.jobs.get(parsed.jobId);
+  const jobPromise =
+    recent.forClaim(
+      { table: s.names.table, jobId: parsed.jobId, step: stepOfTaskId(parsed.taskId), now: claimedAt, maxAgeMs: s.timings.heartbeatMs * RECENT_JOB_BEATS },
+      () => s.jobs.get(parsed.jobId),
+    ) ?? s.jobs.get(parsed.jobId);
   // The job's shipped files download while the claim is in flight (a task this worker does
   // not get leaves them to dropEnded, like any ended job's files).
   void jobPromise
@@ -224,12 +229,23 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
   s.metrics.taskCompleted(a.task.kind, a.task.step);
   if (ref.backup) s.metrics.speculativeWin(a.task.kind);
   await afterCommitHook(ref);
-  // Committed: the message can go, and the job is read for the next phase at the same time.
-  const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), s.jobs.get(ref.jobId)]);
-  if (fresh) {
-    rememberJob(s, fresh);
-    await advanceJob(s, fresh);
-  }
+  const next = afterCommit(s, a);
+  // The worker loop takes it over (its next task need not wait for it), else it is awaited here.
+  if (d.committed) d.committed(next);
+  else await next;
+}
+
+/**
+ * After the commit: the message can go, and the job is read for the next phase at the same
+ * time. Nothing here decides the attempt's outcome (the commit did): a lost delete
+ * redelivers a message whose claim is refused, and a phase change not made here is made by
+ * the other committers' or the checker's advance (services/phases.ts).
+ */
+async function afterCommit(s: Services, a: Attempt): Promise<void> {
+  const read = s.jobs.get(a.ref.jobId);
+  recent.remember(s.names.table, a.ref.jobId, read, s.now());
+  const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), read]);
+  if (fresh) await advanceJob(s, fresh);
 }
 
 /** Bytes in and out of a committed attempt, from its framework counters. */
@@ -242,31 +258,7 @@ function bytesOf(task: TaskRecord, counters: Record<string, number>): AttemptDet
   };
 }
 
-/** How long (in beats) a remembered job record is used for the next task's claim. */
-const RECENT_JOB_BEATS = 3;
-
-/**
- * The job record read right after this worker's last commit. The next task of the same job
- * starting soon after uses it instead of reading the job again (one call less per task):
- * its manifest and a step's task counts never change, and a job that ended meanwhile is
- * caught by its end's mark on the task (the claim or the next lease extension is refused:
- * services/job-end.ts) and by the commit, which is fenced on the job's status. A task of
- * another step than the remembered record's (a multi-step job moved on) reads the job
- * again: the step's reducer count, and so the map's partition count, differ between steps.
- */
-let lastJob: { readonly table: string; readonly job: JobRecord; readonly at: number } | undefined;
-
-function rememberJob(s: Services, job: JobRecord): void {
-  lastJob = { table: s.names.table, job, at: s.now() };
-}
-
-function recentJob(s: Services, jobId: string, step: number): Promise<JobRecord> | undefined {
-  const j = lastJob;
-  const maxAge = s.timings.heartbeatMs * RECENT_JOB_BEATS;
-  if (!j || j.table !== s.names.table || j.job.jobId !== jobId || s.now() - j.at > maxAge) return undefined;
-  if ((j.job.step ?? 0) !== step || j.job.phase === 'STEPPING') return undefined;
-  return Promise.resolve(j.job);
-}
+const recent = new RecentJob();
 
 /**
  * A claim or commit that failed without an answer (timeout, connection reset, after the

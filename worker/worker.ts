@@ -9,9 +9,10 @@ import { isTerminal } from '../aws/job-store.js';
 import { leaseMs, type WorkerSettings } from '../core/config.js';
 import type { Services } from '../services/context.js';
 import { FileCache } from './attempt-dir.js';
-import { Heartbeat } from './heartbeat.js';
+import { callContext, Heartbeat } from './heartbeat.js';
 import { workerHeap } from './heap-keeper.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { NextReceive } from './next-receive.js';
 import { handleTaskMessage } from './task-runner.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 
@@ -69,6 +70,17 @@ export class Worker {
     const s = this.s;
     this.heartbeat.start();
     s.log.info(LOG_EVENTS.workerStarted, { workerId: this.workerId });
+    const next = new NextReceive(() => s.taskQueue.receiveOne(s.timings.pollWaitSeconds));
+    // After a commit the next long poll starts at once (outside the task's call context),
+    // and the next task need not wait for the message delete and the phase change.
+    const afterCommits = new Set<Promise<void>>();
+    const committed = (afterCommit: Promise<void>) => {
+      if (!this.shutdown.signal.aborted) callContext.exit(() => next.start());
+      const settled: Promise<void> = afterCommit
+        .catch((err: unknown) => s.log.warn(LOG_EVENTS.afterCommitFailed, { error: err as Error }))
+        .finally(() => afterCommits.delete(settled));
+      afterCommits.add(settled);
+    };
     try {
       while (!this.shutdown.signal.aborted) {
         let msg: Awaited<ReturnType<typeof s.taskQueue.receiveOne>>;
@@ -77,7 +89,7 @@ export class Worker {
           // client gives up on, and that message would stay hidden for the whole
           // visibility timeout. The poll returns within pollWaitSeconds; what it brought
           // after the stop began is made visible again at once.
-          msg = await s.taskQueue.receiveOne(s.timings.pollWaitSeconds);
+          msg = await next.take();
         } catch (err) {
           if (this.shutdown.signal.aborted) break;
           s.log.warn(LOG_EVENTS.pollingFailed, { error: err as Error });
@@ -103,6 +115,7 @@ export class Worker {
               files: this.files,
               settings: this.settings,
               shutdown: this.shutdown.signal,
+              committed,
             },
             msg,
           );
@@ -114,6 +127,10 @@ export class Worker {
         await this.dropEndedJobs();
       }
     } finally {
+      await Promise.all(afterCommits);
+      if (await next.release((m) => s.taskQueue.setVisibility(m.receiptHandle, 0))) {
+        s.log.info(LOG_EVENTS.messageReleasedOnStop, { workerId: this.workerId });
+      }
       await this.heartbeat.stop();
       await this.keeper?.stop();
       await s.workers.remove(this.workerId).catch(() => {});
