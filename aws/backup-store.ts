@@ -5,7 +5,7 @@
  */
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StaleStateError } from '../core/errors.js';
-import type { AttemptOutcome, TaskRecord } from '../core/model.js';
+import type { AttemptOutcome, MapOutputLocation, TaskRecord } from '../core/model.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import {
   backupHeartbeatWrite,
@@ -81,7 +81,7 @@ export class BackupStore {
   async commit(
     ref: AttemptRef,
     now: number,
-    result: { readonly output?: { readonly key: string; readonly offsets: readonly number[]; readonly format?: 'counted' }; readonly counters: Record<string, number> },
+    result: { readonly output?: MapOutputLocation; readonly counters: Record<string, number> },
     details: AttemptDetails = {},
   ): Promise<'committed' | 'already'> {
     const entry = attemptEntry(ref, now, 'committed', details);

@@ -9,7 +9,7 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { writeConditionalChunks } from './chunked-writes.js';
 import type { StaleStateError } from '../core/errors.js';
-import type { TaskRecord } from '../core/model.js';
+import type { MapOutputLocation, TaskRecord } from '../core/model.js';
 import { BackupStore } from './backup-store.js';
 import type { AwsClients } from './clients.js';
 import { fenced, isConditionFailure, itemToTask, jobKey, mapOutputPut, taskKey } from './items.js';
@@ -46,7 +46,7 @@ type Item = Record<string, unknown>;
 
 /** What a commit writes besides the status: the map output and the attempt's counters. */
 export interface CommitResult {
-  readonly output?: { key: string; offsets: number[]; format?: 'counted' };
+  readonly output?: MapOutputLocation;
   readonly counters: Record<string, number>;
 }
 

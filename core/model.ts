@@ -110,6 +110,17 @@ export interface StepSummary {
   readonly counters?: Readonly<Record<string, number>>;
 }
 
+/**
+ * Where a committed map attempt's output is: its intermediate object, the R+1 partition
+ * offsets, and `format` 'counted' when its partitions are in the counted form
+ * (core/counted-lines.ts).
+ */
+export interface MapOutputLocation {
+  readonly key: string;
+  readonly offsets: readonly number[];
+  readonly format?: 'counted';
+}
+
 /** A job the coordinator accepted: it has a manifest (every job that runs tasks). */
 export type AcceptedJob = JobRecord & { readonly manifest: Manifest };
 
@@ -140,11 +151,8 @@ export interface TaskRecord {
   readonly committedAt?: number;
   /** Map tasks: the byte range to read. */
   readonly split?: InputSplit;
-  /**
-   * Committed map attempt: its intermediate object and R+1 partition offsets; `format`
-   * 'counted' when its partitions are in the counted form (core/counted-lines.ts).
-   */
-  readonly output?: { readonly key: string; readonly offsets: readonly number[]; readonly format?: 'counted' };
+  /** Committed map attempt: where its output is. */
+  readonly output?: MapOutputLocation;
   readonly committedAttempt?: number;
   readonly lastError?: string;
   readonly requeuedAt?: number;

@@ -6,7 +6,7 @@
 import type { MapOutputRef } from '../aws/items.js';
 import type { TaskItem } from '../aws/task-store.js';
 import type { WorkerSettings } from '../core/config.js';
-import type { AcceptedJob } from '../core/model.js';
+import type { AcceptedJob, MapOutputLocation } from '../core/model.js';
 import { stepView, type StepView } from '../core/steps.js';
 import type { Services } from '../services/context.js';
 import type { StepContext, StepResult, StepRole } from './step/index.js';
@@ -43,7 +43,7 @@ export interface AttemptResult extends StepResult {
    * The attempt's temp object and its partition offsets (R+1 numbers; [0, size] for a single
    * part); `format` 'counted' for a map output in the counted form (core/counted-lines.ts).
    */
-  readonly output: { key: string; offsets: number[]; format?: 'counted' };
+  readonly output: MapOutputLocation;
   /** Framework counters of this attempt (user counters are collected by the runner). */
   readonly counters: Record<string, number>;
 }

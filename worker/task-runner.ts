@@ -13,7 +13,7 @@ import { isErrorNamed } from '../core/errors.js';
 import { settingsOf } from '../core/job-settings.js';
 import { LIVE_LOG_EVERY_BEATS } from '../core/live-log.js';
 import { liveLogKey, logKey, stepOutputUri } from '../core/layout.js';
-import { isAccepted, type TaskRecord } from '../core/model.js';
+import { isAccepted, type MapOutputLocation, type TaskRecord } from '../core/model.js';
 import { isMapTaskId, stepOfTaskId, type StepView, stepView } from '../core/steps.js';
 import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
 import type { Services } from '../services/context.js';
@@ -51,7 +51,7 @@ function keeperLimit(s: Services, step: StepView): { blockedLimitMs?: number } {
 
 /** What a finished run hands to the commit. */
 interface RunOutcome {
-  readonly output: { key: string; offsets: number[]; format?: 'counted' };
+  readonly output: MapOutputLocation;
   readonly counters: Record<string, number>;
 }
 
