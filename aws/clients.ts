@@ -104,7 +104,7 @@ export function createClients(options: ClientOptions = {}, env: Env = process.en
     https: new https.Agent({ keepAlive: true, maxSockets: 50 }),
   };
   const common = { region, endpoint, credentials, retryMode: 'standard', maxAttempts: maxAttemptsFromEnv(env) };
-  const s3 = new S3Client({
+  const s3Config = {
     ...common,
     requestHandler: handler('s3', s3Agents),
     forcePathStyle: endpoint !== undefined,
@@ -112,25 +112,38 @@ export function createClients(options: ClientOptions = {}, env: Env = process.en
     // checksummed (aws-chunked) body cost it more CPU than storing the bytes: against one,
     // checksums are sent only where S3 requires them (DeleteObjects). S3 verifies them: kept.
     ...(endpoint ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
-  });
+  };
+  const s3 = new S3Client(s3Config);
   agentsOf.set(s3, s3Agents);
   const sqs = new SQSClient({ ...common, requestHandler: handler('sqs') });
   const ddb = new DynamoDBClient({ ...common, requestHandler: handler('dynamodb') });
-  if (options.observer) {
-    for (const [service, client] of [
-      ['s3', s3],
-      ['sqs', sqs],
-      ['dynamodb', ddb],
-    ] as const) {
-      observe(client, service, options.observer);
-    }
-  }
   const counter = options.requestCounter;
-  if (counter) {
-    counter.attach(s3, 'S3');
-    counter.attach(sqs, 'SQS');
-    counter.attach(ddb, 'DynamoDB');
-  }
+  const instrument = (client: S3Client | SQSClient | DynamoDBClient, service: 's3' | 'sqs' | 'dynamodb') => {
+    if (options.observer) observe(client, service, options.observer);
+    counter?.attach(client, { s3: 'S3', sqs: 'SQS', dynamodb: 'DynamoDB' }[service]);
+  };
+  instrument(s3, 's3');
+  instrument(sqs, 'sqs');
+  instrument(ddb, 'dynamodb');
+  readersOf.set(s3, {
+    clients: new Map(),
+    make: (bucket) => {
+      // Same configuration, handler and sockets as `s3`; only the middleware cache differs.
+      const reader = new S3Client({ ...s3Config, cacheMiddleware: true });
+      reader.middlewareStack.add(
+        (next, context) => async (args) => {
+          const to = (args.input as { Bucket?: string }).Bucket;
+          if (context.commandName !== 'GetObjectCommand' || to !== bucket) {
+            throw new Error(`The S3 read client of bucket ${bucket} sends GetObject to it only, not ${context.commandName} to ${to}.`);
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'mapreduceOneBucketGets' },
+      );
+      instrument(reader, 's3');
+      return reader;
+    },
+  });
   const doc = DynamoDBDocumentClient.from(ddb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
@@ -175,8 +188,43 @@ export function closeIdleS3Sockets(c: AwsClients): number {
   return closed;
 }
 
+interface BucketReaders {
+  readonly clients: Map<string, S3Client>;
+  readonly make: (bucket: string) => S3Client;
+}
+const readersOf = new WeakMap<S3Client, BucketReaders>();
+
+/**
+ * The S3 client for ranged GETs of one bucket's objects (the reduce's slice fetch): the
+ * general client's configuration, request handler and sockets, with the SDK's
+ * `cacheMiddleware`. Without it, each request resolves the whole middleware stack again
+ * (`resolveMiddleware`: the stack's copy, its sort, every middleware's closure), and that
+ * garbage, promoted by the concurrent GETs, is what grows a reducer's old space with the
+ * number of slices (docs/performance.md, `scale_curve`).
+ *
+ * Why only here: a cached handler shares one handler context among all requests of a
+ * command class, and middlewares write per-request facts into it (`endpointV2`,
+ * `authSchemes`, `signing_region`, the selected auth scheme and its identity), read later
+ * in the same request. For GetObject of one bucket, with no per-call options, every
+ * request writes the same endpoint, auth scheme and region, so concurrent requests cannot
+ * see another's different values; the identity written is the credential provider's
+ * current one. A middleware refuses any other command or bucket. Clients not made by
+ * `createClients` get the general client.
+ */
+export function bucketReadClient(c: AwsClients, bucket: string): S3Client {
+  const readers = readersOf.get(c.s3);
+  if (!readers) return c.s3;
+  let client = readers.clients.get(bucket);
+  if (!client) {
+    client = readers.make(bucket);
+    readers.clients.set(bucket, client);
+  }
+  return client;
+}
+
 /** Release sockets so processes and tests exit promptly. */
 export function destroyClients(c: AwsClients): void {
+  for (const reader of readersOf.get(c.s3)?.clients.values() ?? []) reader.destroy();
   c.s3.destroy();
   c.sqs.destroy();
   c.ddb.destroy();

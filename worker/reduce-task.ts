@@ -7,7 +7,6 @@
  */
 
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { reduceTempKey } from '../core/layout.js';
 import { DEFAULT_SORT_FACTOR, mergeSegments, newMergeStats } from '../core/merge-passes.js';
 import { linesOf } from '../core/byte-merge.js';
@@ -34,8 +33,10 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   const r = task.index;
   const factor = a.step.sortFactor ?? DEFAULT_SORT_FACTOR;
   // Files being downloaded count against the same bound as files being merged.
+  // One ranged GET per slice, all of the job bucket: through its own client (aws/clients.ts
+  // `bucketReadClient`), which does not rebuild the SDK's middleware stack per request.
   const fetcher = new SliceFetcher(
-    async (key, start, end) => (await s.blobs.getRange(s.names.bucket, key, start, end)) as Readable,
+    s.blobs.rangeReader(s.names.bucket),
     a.workDir,
     { ...DEFAULT_FETCH, concurrency: Math.min(DEFAULT_FETCH.concurrency, factor) },
     a.signal,

@@ -1,15 +1,17 @@
 /**
  * `node --expose-gc --heap-growing-percent=100 dist/scripts/bench/fetch-memory.js
- * [--slices 512] [--concurrency 8] [--reps 3] [--endpoint URL] [--cache-middleware]`:
+ * [--slices 512] [--concurrency 8] [--reps 3] [--endpoint URL] [--general-client]`:
  * what one reducer's shuffle fetch leaves in V8's old generation. Puts `--slices` tiny
  * objects in a bucket, then, after a full collection, fetches them as a reduce attempt
  * does (worker/slice-fetch.ts, one ranged GET each, `--concurrency` at once) and prints
  * the old space's used size before, right after the fetch (live data plus the garbage
  * the young generation promoted: it stays until V8's next full collection), and after a
  * full collection (what the fetch keeps live: its segments), with the fetch's wall and
- * CPU time. `--cache-middleware` sets the S3 client's `cacheMiddleware` for the
- * measurement (an experiment: the clients do not set it, see docs/performance.md
- * `scale_curve`). Diagnosis only: the figures themselves come from `npm run bench`.
+ * CPU time. The GETs go through the bucket's read client, as a reduce's do
+ * (`BlobStore.rangeReader`, the SDK's middleware cache); `--general-client` sends them
+ * through the general S3 client instead (the reduce's fetch before 27 Nov 2026, see
+ * docs/performance.md `scale_curve`). Diagnosis only: the figures themselves come from
+ * `npm run bench`.
  */
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,8 +43,8 @@ async function main(): Promise<void> {
   const endpoint = arg('endpoint', process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566');
   const emulator = await ensureEmulator({ endpoint });
   const clients = createClients({ endpoint, region: 'us-east-1' });
-  if (process.argv.includes('--cache-middleware')) clients.s3.config.cacheMiddleware = true;
   const blobs = new BlobStore(clients);
+  const general = process.argv.includes('--general-client');
   const bucket = `fetch-memory-${process.pid}`;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fetch-memory-'));
   try {
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage();
       const t0 = performance.now();
       const fetcher = new SliceFetcher(
-        async (key, start, end) => (await blobs.getRange(bucket, key, start, end)) as Readable,
+        general ? async (key, start, end) => (await blobs.getRange(bucket, key, start, end)) as Readable : blobs.rangeReader(bucket),
         mkdtempSync(path.join(dir, 'r')),
         { ...DEFAULT_FETCH, concurrency },
       );
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
           rep,
           slices,
           concurrency,
+          client: general ? 'general' : 'bucket reader',
           fetch_ms: Math.round(ms),
           fetch_cpu_ms: Math.round((spent.user + spent.system) / 1000),
           old_used_mib: { before: r1(before), after_fetch: r1(afterFetch), after_full_gc: r1(live) },
