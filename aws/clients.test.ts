@@ -5,8 +5,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AwsClients, createClients, DEFAULT_MAX_ATTEMPTS, destroyClients } from './clients.js';
+import { type AwsClients, bucketReadClient, createClients, DEFAULT_MAX_ATTEMPTS, destroyClients } from './clients.js';
 
 let server: ReturnType<typeof createServer> | undefined;
 let clients: AwsClients | undefined;
@@ -106,5 +107,77 @@ describe('S3 request checksums against an emulator', () => {
     expect(Object.keys(put?.headers ?? {}).filter((h) => h.startsWith('x-amz-checksum') || h === 'x-amz-trailer')).toEqual([]);
     expect(del?.method).toBe('POST');
     expect(Object.keys(del?.headers ?? {}).some((h) => h.startsWith('x-amz-checksum') || h === 'content-md5')).toBe(true);
+  });
+});
+
+describe('bucketReadClient: the slice fetch client, against a loopback S3 that echoes each GET', () => {
+  /** Answers every GET, after 0-9 ms so that requests overlap, with its path and range. */
+  async function echoS3(): Promise<string> {
+    let n = 0;
+    server = createServer((req, res) => {
+      req.resume();
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(`${req.url} ${req.headers.range}`);
+      }, n++ % 10);
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  const text = async (body: AsyncIterable<unknown>) => {
+    const chunks: Buffer[] = [];
+    for await (const c of body) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString();
+  };
+
+  it('gives each bucket its own cached-middleware client; 200 overlapping GETs of two buckets each get their own object and range', async () => {
+    const { BlobStore } = await import('./blob-store.js');
+    const { RequestCounter } = await import('./request-counter.js');
+    const requestCounter = new RequestCounter();
+    clients = createClients({ endpoint: await echoS3(), region: 'us-east-1', requestCounter });
+    const a = bucketReadClient(clients, 'bucket-a');
+    expect(a.config.cacheMiddleware).toBe(true);
+    expect(bucketReadClient(clients, 'bucket-a')).toBe(a);
+    expect(bucketReadClient(clients, 'bucket-b')).not.toBe(a);
+    expect(clients.s3.config.cacheMiddleware).not.toBe(true);
+    const blobs = new BlobStore(clients);
+    const read = { a: blobs.rangeReader('bucket-a'), b: blobs.rangeReader('bucket-b') };
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const bucket = i % 2 ? 'b' : 'a';
+        return { want: `/bucket-${bucket}/k${i}?x-id=GetObject bytes=${i}-${2 * i}`, got: await text(await read[bucket](`k${i}`, i, 2 * i + 1)) };
+      }),
+    );
+    expect(answers.filter(({ want, got }) => want !== got)).toEqual([]);
+    expect(requestCounter.snapshot()['S3.GetObject']).toBe(200);
+  });
+
+  it('sends GetObject of its bucket only', async () => {
+    clients = createClients({ endpoint: await echoS3(), region: 'us-east-1' });
+    const a = bucketReadClient(clients, 'bucket-a');
+    await expect(a.send(new GetObjectCommand({ Bucket: 'bucket-b', Key: 'k' }))).rejects.toThrow(/GetObject to it only/);
+    await expect(a.send(new PutObjectCommand({ Bucket: 'bucket-a', Key: 'k', Body: 'x' }))).rejects.toThrow(/GetObject to it only/);
+  });
+
+  it('a cached-middleware client shared by two buckets would mix their requests up (why one per bucket)', async () => {
+    const shared = new S3Client({
+      endpoint: await echoS3(),
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      cacheMiddleware: true,
+    });
+    try {
+      const wrong = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const Bucket = i % 2 ? 'bucket-b' : 'bucket-a';
+          const out = await shared.send(new GetObjectCommand({ Bucket, Key: `k${i}` }));
+          return !(await text(out.Body as AsyncIterable<unknown>)).startsWith(`/${Bucket}/k${i}?`);
+        }),
+      );
+      expect(wrong.filter(Boolean).length).toBeGreaterThan(0);
+    } finally {
+      shared.destroy();
+    }
   });
 });
