@@ -19,6 +19,7 @@ import { sweepUntil } from '../services/checker.js';
 import { createServices, type Services, silentLog } from '../services/context.js';
 import { isTransient } from '../core/errors.js';
 import { LOG_EVENTS } from '../core/log-events.js';
+import { workerMallocEnv } from '../core/worker-malloc.js';
 import { handleSubmission } from '../services/coordinator.js';
 import { CONTROL_BARRIER_ENV } from '../services/control-barrier.js';
 
@@ -140,7 +141,13 @@ export class LocalStack {
     const n = this.workerSeq++;
     const log = openSync(path.join(this.options.stateDir, `worker-${n}.log`), 'a');
     // WATCH_PARENT_ENV: the worker knows it was started with the channel, even if the channel closed before it looked.
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...this.workerEnvironment(), [WATCH_PARENT_ENV]: '1' };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...workerMallocEnv(process.env), // as the ECS task definition sets them (core/worker-malloc.ts)
+      ...this.workerEnvironment(),
+      [WATCH_PARENT_ENV]: '1',
+    };
     // The default heap limit of core/worker-heap.ts, sized for MR_WORKER_MEMORY_MIB (worker or stack environment) or a small container.
     const heapEnv = { [WORKER_HEAP_ENV]: process.env[WORKER_HEAP_ENV], [WORKER_MEMORY_ENV]: process.env[WORKER_MEMORY_ENV], ...env };
     const nodeArgs = workerNodeArgs(this.options.workerNodeArgs ?? [], heapEnv, LOCAL_WORKER_MEMORY_MIB);

@@ -1,0 +1,27 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WORKER_GLIBC_TUNABLES, WORKER_GLIBC_TUNABLES_ENV, workerMallocEnv } from './worker-malloc.js';
+
+describe('workerMallocEnv', () => {
+  it('gives a worker WORKER_GLIBC_TUNABLES unless the launcher names others or none', () => {
+    expect(workerMallocEnv({})).toEqual({ GLIBC_TUNABLES: WORKER_GLIBC_TUNABLES });
+    expect(workerMallocEnv({ [WORKER_GLIBC_TUNABLES_ENV]: 'glibc.malloc.arena_max=2' })).toEqual({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' });
+    expect(workerMallocEnv({ [WORKER_GLIBC_TUNABLES_ENV]: '' })).toEqual({});
+  });
+
+  // glibc ignores a tunable it does not know: check that this glibc reads both, with their values.
+  const loader = process.platform === 'linux' ? readFileSync('/proc/self/maps', 'utf8').match(/\S*\/ld-linux[^\s]*\.so\.\d+/)?.[0] : undefined;
+  if (!loader) console.log('worker-malloc: no glibc dynamic loader in this process (not glibc Linux): the tunables check is skipped');
+  it.runIf(loader)('names two tunables this glibc knows, both thresholds at 128 KiB', () => {
+    const tunables = WORKER_GLIBC_TUNABLES.split(':').map((t) => t.split('='));
+    expect(tunables.map(([name]) => name).sort()).toEqual(['glibc.malloc.mmap_threshold', 'glibc.malloc.trim_threshold']);
+    expect(tunables.map(([, v]) => Number(v))).toEqual([128 * 1024, 128 * 1024]);
+    // The same names with distinct values (the defaults are 128 KiB too): the loader lists what it read.
+    const probe = tunables.map(([name], i) => `${name}=${i + 5}`).join(':');
+    const listed = spawnSync(loader!, ['--list-tunables'], { env: { GLIBC_TUNABLES: probe }, encoding: 'utf8' }).stdout;
+    for (const [i, [name]] of tunables.entries()) {
+      expect(listed).toMatch(new RegExp(`^${name!.replaceAll('.', '\\.')}: 0x${(i + 5).toString(16)} `, 'm'));
+    }
+  });
+});
