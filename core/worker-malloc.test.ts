@@ -13,11 +13,11 @@ describe('workerMallocEnv', () => {
   // glibc ignores a tunable it does not know: check that this glibc reads both, with their values.
   const loader = process.platform === 'linux' ? readFileSync('/proc/self/maps', 'utf8').match(/\S*\/ld-linux[^\s]*\.so\.\d+/)?.[0] : undefined;
   if (!loader) console.log('worker-malloc: no glibc dynamic loader in this process (not glibc Linux): the tunables check is skipped');
-  it.runIf(loader)('names two tunables this glibc knows, both thresholds at 128 KiB', () => {
+  it.runIf(loader)('names two tunables this glibc knows, both thresholds at 1 MiB', () => {
     const tunables = WORKER_GLIBC_TUNABLES.split(':').map((t) => t.split('='));
     expect(tunables.map(([name]) => name).sort()).toEqual(['glibc.malloc.mmap_threshold', 'glibc.malloc.trim_threshold']);
-    expect(tunables.map(([, v]) => Number(v))).toEqual([128 * 1024, 128 * 1024]);
-    // The same names with distinct values (the defaults are 128 KiB too): the loader lists what it read.
+    expect(tunables.map(([, v]) => Number(v))).toEqual([1024 * 1024, 1024 * 1024]);
+    // The same names with distinct values: the loader lists what it read (it ignores a name it does not know).
     const probe = tunables.map(([name], i) => `${name}=${i + 5}`).join(':');
     const listed = spawnSync(loader!, ['--list-tunables'], { env: { GLIBC_TUNABLES: probe }, encoding: 'utf8' }).stdout;
     for (const [i, [name]] of tunables.entries()) {
