@@ -144,7 +144,7 @@ export class LocalStack {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      ...workerMallocEnv(process.env), // as the ECS task definition sets them (core/worker-malloc.ts)
+      ...workerMallocEnv(process.env), // MR_WORKER_GLIBC_TUNABLES, opt-in (core/worker-malloc.ts)
       ...this.workerEnvironment(),
       [WATCH_PARENT_ENV]: '1',
     };

@@ -35,7 +35,6 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { workerSettingsFromEnv } from '../../core/config.js';
 import { heapNodeArgs, WORKER_HEAP_ENV, WORKER_MEMORY_ENV, workerHeapMiB } from '../../core/worker-heap.js';
-import { workerMallocEnv } from '../../core/worker-malloc.js';
 
 export interface WorkerServiceProps {
   readonly vpc: IVpc;
@@ -161,13 +160,7 @@ export class WorkerService extends Construct {
       essential: true,
       // The heap limit as a node argument, not NODE_OPTIONS: job executables that are node scripts inherit the environment.
       command: ['node', ...heapNodeArgs(heapMiB), 'bin/mapreduce.js', 'worker'],
-      // glibc's malloc thresholds fixed, as the local stack's launcher sets them (core/worker-malloc.ts).
-      environment: {
-        ...props.environment,
-        [WORKER_MEMORY_ENV]: String(memoryMiB),
-        [WORKER_HEAP_ENV]: String(heapMiB),
-        ...workerMallocEnv(props.environment),
-      },
+      environment: { ...props.environment, [WORKER_MEMORY_ENV]: String(memoryMiB), [WORKER_HEAP_ENV]: String(heapMiB) },
       logging: LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'worker' }),
       // An init process reaps the streaming executables' orphans and forwards SIGTERM.
       linuxParameters: new LinuxParameters(this, 'Linux', { initProcessEnabled: true }),

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_BUCKET, METRIC_NAMES, STATE_TABLE, SUBMISSIONS_QUEUE, TASKS_QUEUE } from '../../core/resources.js';
 import { workerSettingsFromEnv } from '../../core/config.js';
 import { heapNodeArgs, WORKER_HEAP_ENV, WORKER_MEMORY_ENV, workerHeapMiB } from '../../core/worker-heap.js';
-import { WORKER_GLIBC_TUNABLES } from '../../core/worker-malloc.js';
 import type { MapReduceStack } from '../../infra/mapreduce-stack.js';
 import { logicalId, resourcesOfType, type Synthesized, synth } from './synth.js';
 
@@ -206,8 +205,6 @@ describe('workers', () => {
             { Name: 'MR_SCRATCH_DIR', Value: '/tmp/mapreduce-worker' },
             { Name: WORKER_MEMORY_ENV, Value: '2048' },
             { Name: WORKER_HEAP_ENV, Value: '1024' },
-            // glibc's malloc thresholds, as the local launcher sets them (core/worker-malloc.ts).
-            { Name: 'GLIBC_TUNABLES', Value: WORKER_GLIBC_TUNABLES },
           ]),
           // The heap limit of core/worker-heap.ts (half of 2048 MiB), as a node argument.
           Command: ['node', ...heapNodeArgs(workerHeapMiB({ memoryMiB: 2048, sortBufferBytes: workerSettingsFromEnv({}).sortBufferBytes })), 'bin/mapreduce.js', 'worker'],
