@@ -126,6 +126,11 @@ export class ByteSortBuffer {
     return this.n === 0;
   }
 
+  /** Line bytes the arena takes without growing. */
+  get room(): number {
+    return Math.max(0, this.arena.length - this.used);
+  }
+
   /**
    * Buffer the lines of `block[from..]` (whole '\n'-ended lines) until the estimate passes
    * `limitBytes`; returns the offset after the last line taken (block.length when all were).
