@@ -33,7 +33,8 @@ describe('mergeSegments', () => {
     [17, 2],
     [5, 64],
   ] as const) {
-    it(`merges ${n} segments with factor ${factor} exactly like one merge of all, ties included`, async () => {
+    for (const reuseBlocks of [false, true])
+    it(`merges ${n} segments with factor ${factor} exactly like one merge of all, ties included (reused blocks ${reuseBlocks})`, async () => {
       const data = runs(n, n * 7 + factor);
       const segments: Segment[] = [];
       for (const [i, lines] of data.entries()) {
@@ -48,7 +49,7 @@ describe('mergeSegments', () => {
       const stats = newMergeStats();
       const got: string[] = [];
       let groups = 0;
-      for await (const block of mergeSegments(segments, { factor, tmpDir: dir, stats })) {
+      for await (const block of mergeSegments(segments, { factor, tmpDir: dir, stats, reuseBlocks })) {
         got.push(...linesOf(block.bytes));
         groups += block.groups;
       }

@@ -111,7 +111,18 @@ async function writeBlocks(path: string, blocks: AsyncIterable<LineBlock>): Prom
  */
 export async function* mergeSegments(
   segments: readonly Segment[],
-  opts: { factor: number; tmpDir: string; stats?: MergeStats },
+  opts: {
+    factor: number;
+    tmpDir: string;
+    stats?: MergeStats;
+    /**
+     * Plain (not counted) output blocks share one buffer, valid only until the next block is
+     * asked for (`mergeSortedBytes`' `reuseBlocks`): for a consumer done with each block when
+     * it asks for the next, as the part writer's awaited write. Spares 512 KiB of fresh
+     * external memory per block (full collections).
+     */
+    reuseBlocks?: boolean;
+  },
 ): AsyncIterable<MergedBlock> {
   const factor = Math.max(2, Math.floor(opts.factor));
   const stats = opts.stats ?? newMergeStats();
@@ -142,7 +153,7 @@ export async function* mergeSegments(
       // The copies are made here, after the merge, for the reducer.
       yield* expandMerged(mergeSortedBytes(open(list, stats, true), { counted: true }));
     } else {
-      for await (const b of mergeSortedBytes(open(list, stats, false))) yield { ...b, stored: b.bytes.length };
+      for await (const b of mergeSortedBytes(open(list, stats, false), { reuseBlocks: opts.reuseBlocks })) yield { ...b, stored: b.bytes.length };
     }
   } finally {
     await Promise.allSettled(list.map((s) => s.release()));
