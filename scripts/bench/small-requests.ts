@@ -1,21 +1,28 @@
 /**
- * `node dist/scripts/bench/small-requests.js [--endpoint URL] [--n N]`: the CPU one request
+ * `node dist/scripts/bench/small-requests.js [--endpoint URL] [--n N] [--only TEXT]`: the CPU one request
  * costs, in the emulator and in the client, by kind of request (issue 14, the 16 MiB job's
  * fixed cost: ~65 requests per job). Starts moto on the endpoint with the project's launcher
  * (use a free port: a running emulator is used as is, and its pid found from the port),
  * creates a table, a queue and a bucket, then runs N of each kind one after the other
  * (GetItem, PutItem, conditional UpdateItem; SQS send, receive, delete; S3 PUT, GET and
- * HEAD of a 1 KiB object) and prints, per kind, the emulator's and this process's CPU
- * milliseconds per request (from /proc) and the wall time. Diagnosis only.
+ * HEAD of a 1 KiB object; a 300 KiB file PUT as a map output's; a 4 MiB ranged GET of a 16 MiB object, a map task's input) and prints, per kind, the emulator's and this process's CPU
+ * milliseconds per request (from /proc) and the wall time (`--only`: the kinds whose name
+ * contains TEXT). Diagnosis only.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BlobStore } from '../../aws/blob-store.js';
 import { createClients, destroyClients } from '../../aws/clients.js';
 import { ensureEmulator } from '../../local/emulator.js';
 import { pidListeningOn, procCpuSeconds } from './processes.js';
+
+const MIB = 1024 * 1024;
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,6 +50,10 @@ async function main(): Promise<void> {
   const QueueUrl = (await c.sqs.send(new CreateQueueCommand({ QueueName: `req-${id}` }))).QueueUrl!;
   await c.s3.send(new CreateBucketCommand({ Bucket }));
   const body = Buffer.alloc(1024, 'x');
+  const blobs = new BlobStore(c);
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'small-requests-')), 'out.bin');
+  writeFileSync(file, randomBytes(300 * 1024));
+  await c.s3.send(new PutObjectCommand({ Bucket, Key: 'big', Body: Buffer.alloc(16 * MIB, 'y') }));
   const kinds: [string, (i: number) => Promise<unknown>][] = [
     ['DynamoDB PutItem', (i) => c.doc.send(new PutCommand({ TableName, Item: { pk: `k${i % 10}`, n: i, s: 'v'.repeat(200) } }))],
     ['DynamoDB GetItem', (i) => c.doc.send(new GetCommand({ TableName, Key: { pk: `k${i % 10}` }, ConsistentRead: true }))],
@@ -77,9 +88,20 @@ async function main(): Promise<void> {
       },
     ],
     ['S3 HeadObject', (i) => c.s3.send(new HeadObjectCommand({ Bucket, Key: `o${i % 10}` }))],
+    ['S3 PutObject 300 KiB file (BlobStore.putFile, as a map output)', (i) => blobs.putFile(Bucket, `f${i % 10}`, file)],
+    [
+      'S3 GetObject 4 MiB range of 16 MiB',
+      async (i) => {
+        const start = (i % 4) * 4 * MIB;
+        const r = await c.s3.send(new GetObjectCommand({ Bucket, Key: 'big', Range: `bytes=${start}-${start + 4 * MIB - 1}` }));
+        await r.Body!.transformToByteArray();
+      },
+    ],
   ];
   console.log(`endpoint ${endpoint}, emulator pid ${pid}, ${n} requests per kind, one at a time`);
+  const only = arg('only', '');
   for (const [name, call] of kinds) {
+    if (only && !name.includes(only)) continue;
     for (let i = 0; i < 10; i++) await call(i); // warm-up
     const emu0 = procCpuSeconds(pid);
     const self0 = process.cpuUsage();
@@ -94,6 +116,7 @@ async function main(): Promise<void> {
     );
   }
   destroyClients(c);
+  rmSync(path.dirname(file), { recursive: true, force: true });
   await emulator.stop();
 }
 
