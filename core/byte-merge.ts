@@ -128,11 +128,28 @@ class BlockBuilder {
     return p - from;
   }
 
+  private keyCopy: Buffer = Buffer.allocUnsafe(64);
+
+  /**
+   * Copy the last key out of its source's buffer before that source reads on: a source may
+   * reuse its buffer for the next read (core/merge-passes.ts `fileSegment`).
+   */
+  detachLastKey(): void {
+    const lb = this.lastBuf;
+    if (lb === undefined || lb === this.keyCopy) return;
+    const n = this.lastKend - this.lastPos;
+    if (this.keyCopy.length < n) this.keyCopy = Buffer.allocUnsafe(n);
+    lb.copy(this.keyCopy, 0, this.lastPos, this.lastKend);
+    this.lastBuf = this.keyCopy;
+    this.lastPos = 0;
+    this.lastKend = n;
+  }
+
   /** The block so far (undefined when empty); the next lines go to a fresh buffer, or the same one when reused. */
   take(): LineBlock | undefined {
     if (this.used === 0) return undefined;
     const block = { bytes: this.out.subarray(0, this.used), lines: this.lines, groups: this.groups };
-    // The last key may live in the taken block's sources: it is only read, never written.
+    // The last key may live in the taken block's sources (until `detachLastKey`): it is only read, never written.
     if (!this.reuse) this.out = Buffer.allocUnsafe(BLOCK_BYTES);
     this.used = 0;
     this.lines = 0;
@@ -187,13 +204,14 @@ export async function* mergeSortedBytes(
       }
       if (more) {
         if (compareCursors(top, next) > 0) siftDown(heap, 0);
-      } else if (await top.load()) {
-        siftDown(heap, 0);
-      } else {
+        continue;
+      }
+      out.detachLastKey();
+      if (!(await top.load())) {
         heap[0] = heap[heap.length - 1]!;
         heap.pop();
-        siftDown(heap, 0);
       }
+      siftDown(heap, 0);
     }
     // One source left: copy its lines a buffer at a time.
     const last = heap[0];
@@ -203,6 +221,7 @@ export async function* mergeSortedBytes(
           last.pos += out.addRun(last.buf, last.pos, last.end);
           if (last.pos < last.end) yield out.take()!;
         }
+        out.detachLastKey();
       } while (await last.load());
     }
     const block = out.take();

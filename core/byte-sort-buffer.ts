@@ -11,64 +11,25 @@
  * counted by core/byte-line-counter.ts) and key-field partitioners.
  */
 import { BLOCK_BYTES } from './byte-merge.js';
-import type { RecordRanges } from './byte-sort.js';
+import { prefixDigit, type RecordRanges } from './byte-sort.js';
 import { sortedLineBlocks } from './sorted-line-blocks.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
+import { keepSpare, newDigits, takeSpare } from './byte-sort-storage.js';
+
+export { releaseSpareSortStorage } from './byte-sort-storage.js';
 
 const NL = 0x0a;
 const TAB = 0x09;
 /** The arena's first size (it doubles as needed). */
 const FIRST_ARENA_BYTES = 4 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
-/** Estimated bytes per buffered record besides its line: 5 index entries (with growth slack) and the sort's arrays. */
+/**
+ * Estimated bytes per buffered record besides its line: 4 index entries and 3 prefix digits
+ * (22 bytes, with growth slack) and the sort's arrays.
+ */
 const RECORD_OVERHEAD = 32;
-/** How long a finished buffer's storage waits for the next buffer (a worker's next map attempt) before it is let go. */
-const SPARE_KEEP_MS = 5000;
-
-/** An arena and its index arrays. */
-interface Storage {
-  arena: Buffer;
-  start: Uint32Array<ArrayBuffer>;
-  len: Uint32Array<ArrayBuffer>;
-  keyLen: Uint32Array<ArrayBuffer>;
-  part: Uint32Array<ArrayBuffer>;
-}
-
-/**
- * The storage of the last released buffer, for the next one: a worker runs map attempts one
- * after another, and each grew a fresh arena to the sort buffer's size (a copy per doubling)
- * and left it as garbage: tens of MiB of external memory per attempt, which makes V8 run
- * full collections (docs/performance.md, "Shuffle-heavy jobs").
- */
-let spare: Storage | undefined;
-let spareTimer: ReturnType<typeof setTimeout> | undefined;
-
-function keepSpare(s: Storage): void {
-  if (spare && spare.arena.length > s.arena.length) return;
-  spare = s;
-  clearTimeout(spareTimer);
-  spareTimer = setTimeout(releaseSpareSortStorage, SPARE_KEEP_MS);
-  spareTimer.unref();
-}
-
-/** The spare storage if its arena holds at least `need` bytes (it is handed over: none is kept). */
-function takeSpare(need: number): Storage | undefined {
-  const s = spare;
-  if (!s || s.arena.length < need) return undefined;
-  releaseSpareSortStorage();
-  return s;
-}
-
-/**
- * Let go of the storage kept from the last sort buffer (e.g. before a reduce, which has no
- * use for it and would otherwise carry the arena's pages in its RSS).
- */
-export function releaseSpareSortStorage(): void {
-  spare = undefined;
-  clearTimeout(spareTimer);
-  spareTimer = undefined;
-}
-
+/** The compared bytes the index keeps as digits (core/byte-sort.ts: the radix passes' prefix). */
+const PREFIX_BYTES = 6;
 /** Whole '\n'-ended lines and how many. */
 export interface ByteLines {
   readonly bytes: Buffer;
@@ -104,6 +65,8 @@ export class ByteSortBuffer {
   private len = new Uint32Array(1024);
   private keyLen = new Uint32Array(1024);
   private part = new Uint32Array(1024);
+  /** The first 6 bytes of each line as the sort's digits, taken while the line is in cache (see `RecordRanges.digits`). */
+  private digits = newDigits(1024);
   /** Set once a key had a byte below '\t' (whole-line order is then not key order). */
   private unsafe = false;
   private readonly R: number;
@@ -124,6 +87,11 @@ export class ByteSortBuffer {
 
   get isEmpty(): boolean {
     return this.n === 0;
+  }
+
+  /** Line bytes the arena takes without growing. */
+  get room(): number {
+    return Math.max(0, this.arena.length - this.used);
   }
 
   /**
@@ -152,7 +120,7 @@ export class ByteSortBuffer {
     if (this.arena === EMPTY && this.n === 0) {
       const s = takeSpare(need);
       if (s) {
-        ({ arena: this.arena, start: this.start, len: this.len, keyLen: this.keyLen, part: this.part } = s);
+        ({ arena: this.arena, start: this.start, len: this.len, keyLen: this.keyLen, part: this.part, digits: this.digits } = s);
         return;
       }
     }
@@ -192,6 +160,11 @@ export class ByteSortBuffer {
       this.len[i] = nl - p;
       this.keyLen[i] = k - p;
       this.part[i] = partition;
+      // The line's prefix (a short key's is fixed in `take` if whole lines are not compared).
+      const [d0, d1, d2] = this.digits;
+      d0[i] = prefixDigit(arena, p, nl);
+      d1[i] = prefixDigit(arena, p + 2, nl);
+      d2[i] = prefixDigit(arena, p + 4, nl);
       bytes += nl + 1 - p + RECORD_OVERHEAD;
       p = nl + 1;
     }
@@ -211,6 +184,9 @@ export class ByteSortBuffer {
     this.len = more(this.len);
     this.keyLen = more(this.keyLen);
     this.part = more(this.part);
+    const digits = newDigits(size);
+    for (let d = 0; d < 3; d++) digits[d]!.set(this.digits[d]!);
+    this.digits = digits;
   }
 
   /**
@@ -225,10 +201,24 @@ export class ByteSortBuffer {
     const n = this.n;
     const safe = !this.unsafe;
     const arena = this.arena;
+    const digits = this.digits;
+    // Keys compared alone: a key shorter than the prefix has 0s past its end, not line bytes.
+    if (!safe) {
+      const { start, len: lineLen, keyLen } = this;
+      for (let i = 0; i < n; i++) {
+        const k = keyLen[i]!;
+        if (k >= PREFIX_BYTES || k === lineLen[i]) continue;
+        const s = start[i]!;
+        digits[0][i] = prefixDigit(arena, s, s + k);
+        digits[1][i] = prefixDigit(arena, s + 2, s + k);
+        digits[2][i] = prefixDigit(arena, s + 4, s + k);
+      }
+    }
     const records: RecordRanges = {
       buf: arena,
       start: this.start.subarray(0, n),
       cmpLen: safe ? this.len.subarray(0, n) : this.keyLen.subarray(0, n),
+      digits,
     };
     const len = this.len;
     // Record indexes by partition, in arrival order (a counting pass).
@@ -246,17 +236,18 @@ export class ByteSortBuffer {
     // A fresh arena and index arrays while the taken ones are read; once they were read
     // (before the next fill, as the sorter awaits its spill) the taken ones come back
     // instead of being allocated and grown anew.
-    const taken = [arena, this.start, this.len, this.keyLen, this.part] as const;
+    const taken = [arena, this.start, this.len, this.keyLen, this.part, digits] as const;
     this.arena = EMPTY;
     this.start = new Uint32Array(1024);
     this.len = new Uint32Array(1024);
     this.keyLen = new Uint32Array(1024);
     this.part = new Uint32Array(1024);
+    this.digits = newDigits(1024);
     let pending = this.R;
     const done = () => {
       if (--pending > 0) return;
       if (this.n > 0 || this.arena !== EMPTY) return;
-      [this.arena, this.start, this.len, this.keyLen, this.part] = taken;
+      [this.arena, this.start, this.len, this.keyLen, this.part, this.digits] = taken;
     };
     const reuse = opts.reuseBlocks ?? false;
     return Array.from({ length: this.R }, (_, r) =>
@@ -270,13 +261,14 @@ export class ByteSortBuffer {
    */
   release(): void {
     if (this.n > 0 || this.arena === EMPTY) return;
-    keepSpare({ arena: this.arena, start: this.start, len: this.len, keyLen: this.keyLen, part: this.part });
+    keepSpare({ arena: this.arena, start: this.start, len: this.len, keyLen: this.keyLen, part: this.part, digits: this.digits });
     this.arena = EMPTY;
     this.used = BLOCK_BYTES;
     this.start = new Uint32Array(1024);
     this.len = new Uint32Array(1024);
     this.keyLen = new Uint32Array(1024);
     this.part = new Uint32Array(1024);
+    this.digits = newDigits(1024);
   }
 }
 

@@ -20,6 +20,18 @@ export interface RecordRanges {
   readonly start: Uint32Array;
   /** Bytes compared: the whole line without its '\n' (safe), or the key. */
   readonly cmpLen: Uint32Array;
+  /**
+   * The first 6 compared bytes of each record as three 16-bit digits (`prefixDigit`), by
+   * record, when the buffer took them as the lines came (hot in cache): the sort then
+   * does not read them from `buf`, where records of one partition lie scattered (a cache
+   * miss each: ~130 ns a record, as much as the radix passes and the gather together).
+   */
+  readonly digits?: readonly [Uint16Array, Uint16Array, Uint16Array];
+}
+
+/** Digit `buf[at..at+2)` of a range ending at `end`: a byte past the end counts as 0. */
+export function prefixDigit(buf: Buffer, at: number, end: number): number {
+  return (at < end ? buf[at]! << 8 : 0) | (at + 1 < end ? buf[at + 1]! : 0);
 }
 
 /** Below this many records a comparison sort is as fast as the radix passes. */
@@ -58,14 +70,22 @@ export function sortRecordIndexes(r: RecordRanges, idx: Uint32Array): Uint32Arra
   // The 6-byte prefix of each record as three 16-bit digits, by position in idx.
   const digits = [new Uint16Array(n), new Uint16Array(n), new Uint16Array(n)] as const;
   const { buf, start, cmpLen } = r;
-  for (let i = 0; i < n; i++) {
-    const rec = idx[i]!;
-    const s = start[rec]!;
-    const len = cmpLen[rec]!;
-    for (let d = 0; d < 3; d++) {
-      const hi = 2 * d < len ? buf[s + 2 * d]! : 0;
-      const lo = 2 * d + 1 < len ? buf[s + 2 * d + 1]! : 0;
-      digits[d][i] = (hi << 8) | lo;
+  if (r.digits) {
+    const [a, b, c] = r.digits;
+    for (let i = 0; i < n; i++) {
+      const rec = idx[i]!;
+      digits[0][i] = a[rec]!;
+      digits[1][i] = b[rec]!;
+      digits[2][i] = c[rec]!;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const rec = idx[i]!;
+      const s = start[rec]!;
+      const end = s + cmpLen[rec]!;
+      digits[0][i] = prefixDigit(buf, s, end);
+      digits[1][i] = prefixDigit(buf, s + 2, end);
+      digits[2][i] = prefixDigit(buf, s + 4, end);
     }
   }
   const order = orderByDigits(digits);

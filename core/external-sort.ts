@@ -47,6 +47,37 @@ export interface SortOptions {
    * every copy, as before the form existed.
    */
   countedForm?: boolean;
+  /**
+   * The fraction of the map's input read so far (0..1), when known: lets the byte buffer's
+   * last fill pass `bufferBytes` by up to `TAIL_ALLOWANCE` instead of spilling (see
+   * `keepsFilling`). Without it every fill spills at `bufferBytes`.
+   */
+  inputRead?: () => number;
+}
+
+/**
+ * How far past `bufferBytes` (a fraction of it) the estimate of the map's last fill may go
+ * when the input read so far says the whole fill fits: see `keepsFilling`.
+ */
+export const TAIL_ALLOWANCE = 0.5;
+
+/**
+ * Whether a fill whose estimate `bytes` just passed `limit` keeps filling instead of
+ * spilling: the map has read `read` (0..1) of its input, and its output so far (`spilled`
+ * by earlier fills, plus this fill's `bytes`) scaled to the whole input leaves a rest that,
+ * added to this fill, stays within `limit × (1 + TAIL_ALLOWANCE)`.
+ *
+ * Why: a map whose output is a little bigger than the sort buffer (a 64 MiB split of
+ * 100-byte records fills a 64 MiB buffer's estimate at 75 %, its 32 bytes of index a record
+ * counted) would write the whole buffer to a spill run, read it back and merge it with the
+ * little rest: ~12 % of a sort's map side for a few MiB that fit. The extra memory is index
+ * only: the byte buffer takes no line bytes beyond the arena it has (io.sort.mb of lines),
+ * and past `limit × (1 + TAIL_ALLOWANCE)` it spills, whatever was predicted.
+ */
+export function keepsFilling(bytes: number, spilled: number, limit: number, read: number): boolean {
+  if (!(read > 0 && read <= 1)) return false;
+  const rest = ((spilled + bytes) * (1 - read)) / read;
+  return bytes + rest <= limit * (1 + TAIL_ALLOWANCE);
 }
 
 interface Run {
@@ -91,6 +122,10 @@ export class ExternalSorter {
   private finished = false;
   /** Whether `finish` wrote the counted form (core/counted-lines.ts); set by `finish`. */
   private countedOutput = false;
+  /** The byte buffer's fill limit: `bufferBytes`, or past it for the map's last fill (`keepsFilling`). */
+  private fillLimit: number;
+  /** The estimates of the fills spilled so far (the map's output before this fill). */
+  private spilledBytes = 0;
 
   constructor(private readonly opts: SortOptions) {
     const counting = opts.countRepeats ?? true;
@@ -109,6 +144,7 @@ export class ExternalSorter {
     }
     this.stringMode = this.strings !== undefined;
     this.countOnBytes = this.bytes !== undefined && counting;
+    this.fillLimit = opts.bufferBytes;
   }
 
   /**
@@ -171,10 +207,20 @@ export class ExternalSorter {
 
   private addBytesFrom(block: Buffer, from: number): Promise<void> | void {
     const buffer = this.bytes!;
-    const limit = this.opts.bufferBytes;
-    const next = buffer.add(block, from, limit);
-    if (buffer.bytes > limit) return this.spill().then(() => this.addBytesFrom(block, next));
+    // The last fill takes no line bytes past the arena it has.
+    if (this.fillLimit > this.opts.bufferBytes && block.length - from > buffer.room) return this.spill().then(() => this.addBytesFrom(block, from));
+    const next = buffer.add(block, from, this.fillLimit);
+    if (buffer.bytes > this.fillLimit && !this.fillsOn()) return this.spill().then(() => this.addBytesFrom(block, next));
     if (next < block.length) return this.addBytesFrom(block, next);
+  }
+
+  /** The byte buffer passed `bufferBytes`: whether this fill goes on as the map's last (`keepsFilling`). */
+  private fillsOn(): boolean {
+    const limit = this.opts.bufferBytes;
+    const read = this.opts.inputRead;
+    if (this.fillLimit > limit || !read || !keepsFilling(this.bytes!.bytes, this.spilledBytes, limit, read())) return false;
+    this.fillLimit = limit * (1 + TAIL_ALLOWANCE);
+    return true;
   }
 
   private get bufferedBytes(): number {
@@ -224,6 +270,8 @@ export class ExternalSorter {
     if (this.bufferIsEmpty) return;
     // The writer (or the combiner's decode) takes each block before asking for the next.
     const { sorted, counted } = this.takeBuffered(true);
+    this.fillLimit = this.opts.bufferBytes;
+    this.spilledBytes += this.bufferedBytes;
     const path = join(this.opts.spillDir, `spill-${this.id}-${this.runs.length}.run`);
     const writer = new PartitionedFileWriter(path, this.opts.numPartitions);
     try {

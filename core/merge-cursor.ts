@@ -76,8 +76,9 @@ export class Cursor {
         chunk = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
       }
       const last = chunk.lastIndexOf(NL);
+      // The carried bytes are copied: a source may reuse its chunk's buffer for the next read.
       if (last < 0) {
-        if (chunk.length > 0) this.carry.push(chunk);
+        if (chunk.length > 0) this.carry.push(Buffer.from(chunk));
         continue;
       }
       let buf = chunk;
@@ -92,7 +93,7 @@ export class Cursor {
         end = buf.length;
         this.carry = [];
       }
-      if (last + 1 < chunk.length) this.carry.push(chunk.subarray(last + 1));
+      if (last + 1 < chunk.length) this.carry.push(Buffer.from(chunk.subarray(last + 1)));
       this.point(buf, end);
       return true;
     }

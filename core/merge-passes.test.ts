@@ -33,14 +33,15 @@ describe('mergeSegments', () => {
     [17, 2],
     [5, 64],
   ] as const) {
-    it(`merges ${n} segments with factor ${factor} exactly like one merge of all, ties included`, async () => {
+    for (const [reuseBlocks, readBytes] of [[false, undefined], [true, undefined], [false, 7], [true, 61]] as const)
+    it(`merges ${n} segments with factor ${factor} exactly like one merge of all, ties included (reused blocks ${reuseBlocks}, reads of ${readBytes ?? 'default'} bytes into one buffer)`, async () => {
       const data = runs(n, n * 7 + factor);
       const segments: Segment[] = [];
       for (const [i, lines] of data.entries()) {
         const path = join(dir, `in-${i}`);
         const text = lines.length > 0 ? `${lines.join('\n')}\n` : '';
         await writeFile(path, text, 'latin1');
-        segments.push(fileSegment(path, text.length));
+        segments.push(fileSegment(path, text.length, false, readBytes));
       }
       const expected = await collectBatches(
         mergeSorted(data.map((lines) => (async function* () { if (lines.length > 0) yield lines; })())),
@@ -48,7 +49,7 @@ describe('mergeSegments', () => {
       const stats = newMergeStats();
       const got: string[] = [];
       let groups = 0;
-      for await (const block of mergeSegments(segments, { factor, tmpDir: dir, stats })) {
+      for await (const block of mergeSegments(segments, { factor, tmpDir: dir, stats, reuseBlocks })) {
         got.push(...linesOf(block.bytes));
         groups += block.groups;
       }

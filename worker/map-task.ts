@@ -145,6 +145,9 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
     combiner,
     partitionOf: hooks.partitionOf,
     bytes,
+    // The last fill may pass the buffer when the rest of the split fits (a gzip split's
+    // progress counts inflated bytes against its stored size, so it has none).
+    inputRead: split.gzip ? undefined : () => a.progress.done / a.progress.total,
     splitPoints: job.splitPointsKey ? await loadSplitPoints(s, job.splitPointsKey) : job.splitPoints,
   });
   const aggregator =

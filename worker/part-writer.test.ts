@@ -36,6 +36,25 @@ describe('openPartWriter', () => {
     expect(crc).toBe(crc32(bytes));
   });
 
+  for (const gzip of [false, true]) {
+    it(`a chunk may be reused once its writeReused resolved, small chunks included (gzip ${gzip})`, async () => {
+      const file = join(dir, 'reused');
+      const w = openPartWriter(file, gzip);
+      const reused = Buffer.alloc(100);
+      const want: Buffer[] = [];
+      for (let i = 0; i < 500; i++) {
+        // Chunks of 1..100 bytes, far below the streams' 16 KiB highWaterMark: queued, not written, when write() returns.
+        const n = 1 + (i % 100);
+        reused.fill(0x61 + (i % 26), 0, n);
+        want.push(Buffer.from(reused.subarray(0, n)));
+        await w.writeReused(reused.subarray(0, n));
+      }
+      await w.close();
+      const bytes = await readFile(file);
+      expect((gzip ? gunzipSync(bytes) : bytes).equals(Buffer.concat(want))).toBe(true);
+    });
+  }
+
   it('an empty part has the CRC-32 of nothing', async () => {
     const file = join(dir, 'empty');
     const { crc32: crc } = await openPartWriter(file, false).close();

@@ -14,7 +14,13 @@ import { settingsOf } from '../core/job-settings.js';
 import type { StepView } from '../core/steps.js';
 
 export interface PartWriter {
+  /** Write `chunk`, which stays the writer's until written (resolves when the stream has room). */
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Write `chunk` and resolve once it was taken (written to the file, or through gzip): the
+   * caller may then reuse it. One write at a time, so for large chunks (a merge's blocks).
+   */
+  writeReused(chunk: Uint8Array): Promise<void>;
   /** Flush and close; resolves once the file is complete, with the CRC-32 of its bytes (for its upload). */
   close(): Promise<{ crc32: number }>;
 }
@@ -30,6 +36,10 @@ export function openPartWriter(file: string, gzip: boolean): PartWriter {
   const head: Writable = gz ?? out;
   const piped = gz ? pipeline(gz, out) : undefined;
   let crc = 0;
+  // A write error reaches its write's callback; the listener keeps it from being thrown as an
+  // unhandled 'error' event, and close reports it too.
+  let failure: Error | undefined;
+  out.on('error', (err) => (failure ??= err));
   // The file's bytes: gzip's output, or what is written.
   gz?.on('data', (c: Buffer) => {
     crc = crc32(c, crc);
@@ -39,10 +49,17 @@ export function openPartWriter(file: string, gzip: boolean): PartWriter {
       if (!gz) crc = crc32(chunk, crc);
       if (!head.write(chunk)) await once(head, 'drain');
     },
+    async writeReused(chunk) {
+      if (!gz) crc = crc32(chunk, crc);
+      // Resolved by the write's callback, not by 'drain': a chunk below the stream's
+      // highWaterMark would still be queued when 'drain' (or nothing) says there is room.
+      await new Promise<void>((resolve, reject) => head.write(chunk, (err) => (err ? reject(err) : resolve())));
+    },
     async close() {
       head.end();
       if (piped) await piped;
-      else await once(out, 'finish');
+      else if (failure === undefined) await once(out, 'finish');
+      if (failure !== undefined) throw failure;
       return { crc32: crc };
     },
   };

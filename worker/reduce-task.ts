@@ -72,8 +72,12 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   // The merge hands over blocks of whole lines as bytes; they are decoded to line strings
   // only for a reducer that reads strings (a module) or a key-field conversion.
   const toReduceInput = hooks.toReduceInput;
+  const reducer = a.step.reducer!;
+  // `cat` (worker/step/identity.ts) writes what it reads: the merged bytes go to the part as
+  // they are, each block written before the next is merged (so into one reused block).
+  const identity = !toReduceInput && !hooks.reduceOutput && typeof reducer === 'string' && isIdentityCommand(reducer, a.workDir);
   const blocks = (async function* () {
-    for await (const block of mergeSegments(fetcher.segments(), { factor, tmpDir: a.workDir, stats: merge })) {
+    for await (const block of mergeSegments(fetcher.segments(), { factor, tmpDir: a.workDir, stats: merge, reuseBlocks: identity })) {
       add(c(Counters.REDUCE_INPUT_RECORDS), block.lines);
       add(c(Counters.REDUCE_INPUT_GROUPS), block.groups);
       yield block;
@@ -82,14 +86,12 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   })();
   const localFile = path.join(a.workDir, 'part');
   const out = openPartWriter(localFile, compressesOutput(a.step));
-  const reducer = a.step.reducer!;
   let result: StepResult;
-  if (!toReduceInput && !hooks.reduceOutput && typeof reducer === 'string' && isIdentityCommand(reducer, a.workDir)) {
-    // `cat` (worker/step/identity.ts) writes what it reads: the merged bytes go to the part as they are.
+  if (identity) {
     for await (const block of blocks) {
       a.signal.throwIfAborted();
       add(c(Counters.REDUCE_OUTPUT_RECORDS), block.lines);
-      await out.write(block.bytes);
+      await out.writeReused(block.bytes);
     }
     result = { stderr: Buffer.alloc(0), stderrTail: '' };
   } else {

@@ -1,0 +1,56 @@
+/**
+ * The storage of the byte sort buffer (core/byte-sort-buffer.ts): its arena, index arrays and
+ * prefix digits, and the spare kept from a released buffer for the next one in the process.
+ */
+/** How long a finished buffer's storage waits for the next buffer (a worker's next map attempt) before it is let go. */
+const SPARE_KEEP_MS = 5000;
+
+/** An arena and its index arrays. */
+export interface Storage {
+  arena: Buffer;
+  start: Uint32Array<ArrayBuffer>;
+  len: Uint32Array<ArrayBuffer>;
+  keyLen: Uint32Array<ArrayBuffer>;
+  part: Uint32Array<ArrayBuffer>;
+  digits: Digits;
+}
+
+/** The prefix digits of each record (core/byte-sort.ts `RecordRanges.digits`). */
+export type Digits = [Uint16Array<ArrayBuffer>, Uint16Array<ArrayBuffer>, Uint16Array<ArrayBuffer>];
+export const newDigits = (n: number): Digits => [new Uint16Array(n), new Uint16Array(n), new Uint16Array(n)];
+
+/**
+ * The storage of the last released buffer, for the next one: a worker runs map attempts one
+ * after another, and each grew a fresh arena to the sort buffer's size (a copy per doubling)
+ * and left it as garbage: tens of MiB of external memory per attempt, which makes V8 run
+ * full collections (docs/performance.md, "Shuffle-heavy jobs").
+ */
+let spare: Storage | undefined;
+let spareTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Keep a released buffer's storage for the next buffer (a bigger spare kept wins). */
+export function keepSpare(s: Storage): void {
+  if (spare && spare.arena.length > s.arena.length) return;
+  spare = s;
+  clearTimeout(spareTimer);
+  spareTimer = setTimeout(releaseSpareSortStorage, SPARE_KEEP_MS);
+  spareTimer.unref();
+}
+
+/** The spare storage if its arena holds at least `need` bytes (it is handed over: none is kept). */
+export function takeSpare(need: number): Storage | undefined {
+  const s = spare;
+  if (!s || s.arena.length < need) return undefined;
+  releaseSpareSortStorage();
+  return s;
+}
+
+/**
+ * Let go of the storage kept from the last sort buffer (e.g. before a reduce, which has no
+ * use for it and would otherwise carry the arena's pages in its RSS).
+ */
+export function releaseSpareSortStorage(): void {
+  spare = undefined;
+  clearTimeout(spareTimer);
+  spareTimer = undefined;
+}
