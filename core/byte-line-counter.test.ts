@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { linesOf } from './byte-merge.js';
 import { ByteLineCounter } from './byte-line-counter.js';
+import { countedLineEnd, countOf, MAX_RECORD_COUNT } from './counted-lines.js';
 import type { ByteLines } from './byte-sort-buffer.js';
 import { mulberry32 as prng } from './prng.js';
 import { encodeLines } from './records.js';
@@ -150,6 +151,28 @@ describe('ByteLineCounter', () => {
     expect(counter.counting).toBe(true);
     await drain(counter.take());
     expect(counter.counting).toBe(false);
+  });
+
+  it('ends the window when a tally reaches MAX_RECORD_COUNT, and writes that count in one counted record', async () => {
+    const counter = new ByteLineCounter(1);
+    const line = Buffer.from('k\t1\n');
+    expect(counter.add(line, 0, Infinity)).toBe(line.length);
+    // 4 G copies cannot be fed in a test: start the tally two short of the bound.
+    (counter as unknown as { tally: Uint32Array }).tally[0] = MAX_RECORD_COUNT - 2;
+    const three = Buffer.concat([line, line, line]);
+    // The second copy fills the tally: the window ends there, as when the buffer is full.
+    expect(counter.add(three, 0, Infinity)).toBe(2 * line.length);
+    const [part] = counter.take({ counted: true });
+    const blocks: Buffer[] = [];
+    for await (const b of part!) blocks.push(Buffer.from(b.bytes));
+    const bytes = Buffer.concat(blocks);
+    const nl = bytes.indexOf(10);
+    expect(nl).toBe(bytes.length - 1); // one record
+    expect(countOf(bytes, nl)).toBe(MAX_RECORD_COUNT);
+    expect(bytes.subarray(0, countedLineEnd(bytes, nl)).toString('latin1')).toBe('k\t1');
+    // The copy left over starts the next window with a count of its own.
+    expect(counter.add(three, 2 * line.length, Infinity)).toBe(three.length);
+    expect(counter.isEmpty).toBe(false);
   });
 
   it('refuses a block that does not end with a newline', () => {

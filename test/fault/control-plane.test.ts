@@ -15,7 +15,7 @@ import { LOG_EVENTS } from '../../core/log-events.js';
 import type { JobRecord } from '../../core/model.js';
 import { CONTROL_BARRIER_ENV, type ControlPoint } from '../../services/control-barrier.js';
 import { cliEnv, Scratch } from '../helpers/cli.js';
-import { expectNoStackProcesses, LocalUp, StackAccess, stackProcesses, uniquePrefix } from '../helpers/local-up.js';
+import { expectNoStackProcesses, LocalUp, StackAccess, stackProcesses, stackWorkers, uniquePrefix } from '../helpers/local-up.js';
 import { prng, reference, WC_MAP, WC_REDUCE, words } from '../helpers/pipeline.js';
 import { sortedLines } from '../helpers/stack.js';
 import { waitFor } from '../helpers/wait.js';
@@ -151,7 +151,7 @@ describe('a supervised local stack', () => {
     await a.until('a map task running', async () =>
       (await a.tasks.list(job.jobId, 'map')).some((t) => t.status === 'RUNNING') ? true : undefined,
     );
-    const workers = stackProcesses(prefix).filter((p) => p !== up.child.pid);
+    const workers = stackWorkers(prefix, up.child.pid ?? -1);
     expect(workers).toHaveLength(2);
     for (const p of workers) process.kill(p, 'SIGKILL');
 
@@ -159,7 +159,7 @@ describe('a supervised local stack', () => {
     const replaced = (up.out.stderr.match(new RegExp(LOG_EVENTS.localWorkerReplaced, 'g')) ?? []).length;
     expect(up.out.stderr).toContain(LOG_EVENTS.localWorkerExited);
     expect(replaced).toBeGreaterThanOrEqual(2);
-    const now = stackProcesses(prefix).filter((p) => p !== up.child.pid);
+    const now = stackWorkers(prefix, up.child.pid ?? -1);
     expect(now).toHaveLength(2);
     expect(now.some((p) => workers.includes(p))).toBe(false);
     const got = await parts(a, job.out);

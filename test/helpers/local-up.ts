@@ -40,6 +40,25 @@ export function stackProcesses(prefix: string): number[] {
   return pids;
 }
 
+/** The parent pid of a process, from `/proc/<pid>/status`; undefined once it is gone. */
+function parentPid(pid: number): number | undefined {
+  try {
+    const ppid = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
+    return ppid === undefined ? undefined : Number(ppid);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The workers of a `local up` process: its own children among the stack's processes. A
+ * mapper's child (a streaming executable and what it runs) inherits the worker's
+ * environment, so `stackProcesses` lists it too; it is not a worker.
+ */
+export function stackWorkers(prefix: string, upPid: number): number[] {
+  return stackProcesses(prefix).filter((p) => parentPid(p) === upPid);
+}
+
 /** Wait until no process of the stack is left; throws (failing the test) with the leftovers otherwise. */
 export async function expectNoStackProcesses(prefix: string, timeoutMs = 15_000): Promise<void> {
   const gone = await waitFor(`no process of stack ${prefix}`, () => stackProcesses(prefix).length === 0, {
