@@ -13,6 +13,7 @@
  * a group's lines (decoded), combined piecewise at a block end once its run since the
  * last piecewise call has `combineAt` lines, and once more when the key changes.
  */
+import { PiecewiseGroup } from './piecewise-group.js';
 import { encodeLines } from './records.js';
 
 /** Sorted whole lines as bytes (a block may be reused once the next one is asked for). */
@@ -61,34 +62,15 @@ export async function* combineByteGroups(
   opts: { combineAt?: number } = {},
 ): AsyncIterable<LineBlock | string[]> {
   const maxRun = Math.max(2, opts.combineAt ?? 4096);
-  let limit = maxRun;
-  /** The last line of the previous block (decoded: the block is gone), while its key may go on; '' when none. */
+  /** The last line of the previous block (decoded: the block is gone), while its key may go on; '' / -1 when none. */
   let head = '';
   let headKey = -1;
-  /** The open group's lines once it has two (or what piecewise combining left of them); its key. */
-  let acc: string[] | undefined;
-  let key = '';
-  /** Lines of the open group since its last piecewise call. */
-  let run = 0;
-  const call = async (lines: string[]): Promise<string[]> => {
-    const r = combine(key, lines);
-    return r instanceof Promise ? await r : r;
-  };
-  const runEnd = async (): Promise<void> => {
-    run = 0;
-    if (acc === undefined || acc.length < limit) return;
-    const n = acc.length;
-    acc = await call(acc);
-    if (acc.length * 2 > n) limit = acc.length * 2;
-  };
-  /** The open group (two or more lines) combined. */
-  const closeGroup = async (): Promise<string[]> => {
-    await runEnd();
-    const lines = acc!.length > 1 ? await call(acc!) : acc!;
-    acc = undefined;
+  /** The open group once it has two lines (`run`: its lines since the last piecewise call). */
+  const group = new PiecewiseGroup(combine, maxRun);
+  const closeGroup = (): Promise<string[]> => {
     headKey = -1;
     head = '';
-    return lines;
+    return group.close();
   };
   for await (const batch of sorted) {
     const { bytes: b, lines: count } = Array.isArray(batch) ? { bytes: encodeLines(batch), lines: batch.length } : batch;
@@ -98,24 +80,21 @@ export async function* combineByteGroups(
     let s = 0;
     // The carried line's (or group's) key going on into this block.
     if (headKey >= 0) {
-      const hk = acc === undefined ? head.slice(0, headKey) : key;
+      const hk = group.lines === undefined ? head.slice(0, headKey) : group.key;
       while (s < end) {
         const nl = b.indexOf(NL, s);
         if (!isKey(b, s, keyEnd(b, s, nl), hk)) break;
         const line = buf.latin1Slice(s, nl);
-        if (acc === undefined) {
-          key = hk;
-          acc = [head, line];
-        } else acc.push(line);
-        run++;
+        if (group.lines === undefined) group.open(hk, head, line);
+        else group.lines.push(line);
+        group.run++;
         s = nl + 1;
       }
       if (s === end) {
-        if (run >= maxRun) await runEnd();
+        if (group.run >= maxRun) await group.runEnd();
         continue;
       }
-      if (acc !== undefined) yield await closeGroup();
-      else yield [head];
+      yield group.lines !== undefined ? await closeGroup() : [head];
       head = '';
       headKey = -1;
     }
@@ -138,20 +117,19 @@ export async function* combineByteGroups(
       }
       // A group starts at the line at s.
       if (spanLines > 0) yield { bytes: b.subarray(spanStart, s), lines: spanLines };
-      key = buf.latin1Slice(s, k);
-      acc = [buf.latin1Slice(s, nl), buf.latin1Slice(next, nl2)];
-      run = 2;
+      group.open(buf.latin1Slice(s, k), buf.latin1Slice(s, nl), buf.latin1Slice(next, nl2));
+      group.run = 2;
       let t = nl2 + 1;
       while (t < end) {
         const nl3 = b.indexOf(NL, t);
-        if (!isKey(b, t, keyEnd(b, t, nl3), key)) break;
-        acc.push(buf.latin1Slice(t, nl3));
-        run++;
+        if (!isKey(b, t, keyEnd(b, t, nl3), group.key)) break;
+        group.lines!.push(buf.latin1Slice(t, nl3));
+        group.run++;
         t = nl3 + 1;
       }
       if (t >= end) {
         // The group may go on in the next block.
-        headKey = key.length;
+        headKey = group.key.length;
         s = end;
         break;
       }
@@ -167,10 +145,10 @@ export async function* combineByteGroups(
       if (spanLines > 0) yield { bytes: b.subarray(spanStart, s), lines: spanLines };
       head = buf.latin1Slice(s, end - 1);
       headKey = k - s;
-      run = 1;
+      group.run = 1;
     }
-    if (headKey >= 0 && run >= maxRun) await runEnd();
+    if (headKey >= 0 && group.run >= maxRun) await group.runEnd();
   }
-  if (acc !== undefined) yield await closeGroup();
+  if (group.lines !== undefined) yield await group.close();
   else if (headKey >= 0) yield [head];
 }
