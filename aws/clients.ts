@@ -158,8 +158,8 @@ const agentsOf = new WeakMap<S3Client, S3Agents>();
  * Close the S3 client's idle keep-alive sockets; returns how many. A reduce fetches up to
  * its fetch concurrency of slices at once, and S3 keeps the connections open: without this
  * a long-lived worker would hold that many idle sockets after each reduce until S3 drops
- * them. Sockets of requests in flight are not touched. (The emulator closes every
- * connection after its answer, so locally there is nothing idle to close.)
+ * them. Sockets of requests in flight are not touched. (The local emulator keeps connections
+ * open too: local/moto-keep-alive.ts.)
  */
 export function closeIdleS3Sockets(c: AwsClients): number {
   const agents = agentsOf.get(c.s3);

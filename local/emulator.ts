@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from '../core/errors.js';
+import { MOTO_KEEP_ALIVE } from './moto-keep-alive.js';
 import { MOTO_PATCHES } from './moto-patches.js';
 
 export interface EmulatorHandle {
@@ -73,7 +74,8 @@ export interface StartOptions {
  * DynamoDB (S3 and SQS long polls stay concurrent) gives the framework the atomic
  * conditional writes it relies on. MOTO_PATCHES (local/moto-patches.ts) remove costs that
  * grow with the table, the queue or the size of an object, so thousands of tasks run at the
- * pace of a few and a ranged GET costs what it returns.
+ * pace of a few and a ranged GET costs what it returns. MOTO_KEEP_ALIVE (local/moto-keep-alive.ts)
+ * keeps connections open between requests, as AWS does.
  */
 const SERIALIZED_MOTO = [
   'import os, sys, threading',
@@ -82,6 +84,7 @@ const SERIALIZED_MOTO = [
   'host, port = sys.argv[1], int(sys.argv[2])',
   "os.environ.setdefault('MOTO_PORT', str(port))",
   MOTO_PATCHES,
+  MOTO_KEEP_ALIVE,
   'app = DomainDispatcherApplication(create_backend_app)',
   'lock = threading.Lock()',
   'def serialized(environ, start_response):',
@@ -89,7 +92,7 @@ const SERIALIZED_MOTO = [
   '        with lock:',
   '            return list(app(environ, start_response))',
   '    return app(environ, start_response)',
-  'run_simple(host, port, serialized, threaded=True)',
+  'run_simple(host, port, _noting_failures(serialized), threaded=True, request_handler=_KeepAliveHandler)',
 ].join('\n');
 
 /**

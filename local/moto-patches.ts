@@ -1,3 +1,4 @@
+import { MOTO_REQUEST_PATCH } from './moto-request-patches.js';
 import { MOTO_S3_PATCH } from './moto-s3-patches.js';
 
 /**
@@ -253,5 +254,6 @@ export const MOTO_PATCHES = [
   MOTO_JSON_RESPONSE_PATCH,
   MOTO_S3_PATCH,
   MOTO_DISPATCH_PATCH,
+  MOTO_REQUEST_PATCH,
   MOTO_QUIET_REQUESTS,
 ].join('\n');

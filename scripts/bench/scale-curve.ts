@@ -51,7 +51,7 @@ export interface ScalePoint {
   /** The most a worker's RSS grew over the reduce phase (its peak minus its first sample there). */
   readonly reducer_rss_growth_in_reduce_mib: number;
   readonly reducer_peak_open_files: number;
-  /** Of those, sockets (HTTP connections in flight: the emulator closes each after its answer). */
+  /** Of those, sockets (HTTP connections, in flight or kept alive for the next request). */
   readonly reducer_peak_open_sockets: number;
   readonly load_avg_1m: number;
 }

@@ -1,9 +1,8 @@
 /**
  * A reduce's slice fetch over keep-alive connections (as S3 keeps them): the sockets a
  * worker holds are bounded by the fetch concurrency, not by the number of slices, and
- * `closeIdleConnections` after the fetch leaves none open. The emulator closes every
- * connection after its answer, so the S3 side here is a small keep-alive server in a
- * child process (its sockets are not this process's). Descriptors are read from
+ * `closeIdleConnections` after the fetch leaves none open. The S3 side here is a small
+ * keep-alive server in a child process (its sockets are not this process's). Descriptors are read from
  * /proc/self/fd.
  */
 import { type ChildProcess, spawn } from 'node:child_process';

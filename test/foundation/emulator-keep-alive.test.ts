@@ -1,0 +1,144 @@
+/**
+ * The launcher's keep-alive handler (local/moto-keep-alive.ts): requests of every service the
+ * product uses, errors and bodies the emulator does not read included, follow each other on
+ * one connection and each gets its own answer; a connection whose next request could not be
+ * framed (after a chunked request body) or that the client asked to close is closed after its
+ * answer, as werkzeug closed every one before. (A body the application leaves unread beyond
+ * KEEP_ALIVE_MAX_UNREAD closes it too; moto reads every body it is sent, so no request here
+ * can leave one.)
+ * The SDK's clients over an agent that counts the connections it opens; raw HTTP for the
+ * framing cases, seeing which requests went out on a reused socket.
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { DynamoDBClient, GetItemCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENDPOINT } from '../helpers/stack.js';
+
+interface Answer {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+  /** True when the request went out on a connection an earlier request had used. */
+  readonly reused: boolean;
+}
+
+function request(
+  agent: http.Agent,
+  method: string,
+  path: string,
+  o: { headers?: http.OutgoingHttpHeaders; body?: Buffer | Buffer[] } = {},
+): Promise<Answer> {
+  const target = new URL(ENDPOINT);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: target.hostname, port: target.port, method, path, headers: o.headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), reused: req.reusedSocket }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (Array.isArray(o.body)) {
+      for (const part of o.body) req.write(part); // no Content-Length: sent chunked
+      req.end();
+    } else req.end(o.body);
+  });
+}
+
+const listTables = {
+  headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'DynamoDB_20120810.ListTables' },
+  body: Buffer.from('{}'),
+};
+
+/** One keep-alive socket at a time, counting the connections it opens. */
+function countingAgent(): { agent: http.Agent; opened: () => number } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let opened = 0;
+  const create = agent.createConnection.bind(agent);
+  agent.createConnection = ((...args: Parameters<typeof create>) => {
+    opened++;
+    return create(...args);
+  }) as typeof agent.createConnection;
+  return { agent, opened: () => opened };
+}
+
+/** The name of the error a call threw (fails the test if it succeeded). */
+async function errorName(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (err) {
+    return (err as Error).name;
+  }
+  throw new Error('the call succeeded');
+}
+
+describe('the emulator keeps connections open between requests', () => {
+  const bucket = `ka-${randomBytes(5).toString('hex')}`;
+  const counting = countingAgent();
+  let s3: S3Client;
+  let ddb: DynamoDBClient;
+  let sqs: SQSClient;
+  beforeAll(() => {
+    const o = {
+      endpoint: ENDPOINT,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1, // a retry on a new connection would hide a broken one
+      requestHandler: new NodeHttpHandler({ httpAgent: counting.agent }),
+    };
+    s3 = new S3Client({ ...o, forcePathStyle: true });
+    ddb = new DynamoDBClient(o);
+    sqs = new SQSClient(o);
+  });
+  afterAll(() => {
+    s3?.destroy();
+    ddb?.destroy();
+    sqs?.destroy();
+    counting.agent.destroy();
+  });
+
+  it('answers S3, DynamoDB and SQS requests, errors and large bodies included, one after the other on one connection', async () => {
+    const small = randomBytes(200_000);
+    const large = randomBytes(3 * 1024 * 1024); // the SDK sends it after a 100 Continue
+    const read = async (Key: string, Range?: string) =>
+      Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key, Range }))).Body!.transformToByteArray());
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'small', Body: small }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'large', Body: large }));
+    expect((await read('small')).equals(small)).toBe(true);
+    expect((await read('large', 'bytes=10-19')).equals(large.subarray(10, 20))).toBe(true);
+    expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'large' }))).ContentLength).toBe(large.length);
+    expect(await errorName(read('absent'))).toBe('NoSuchKey');
+    expect(await errorName(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'absent' })))).toBe('NotFound');
+    expect(await errorName(s3.send(new PutObjectCommand({ Bucket: `${bucket}-absent`, Key: 'x', Body: small })))).toBe('NoSuchBucket');
+    expect((await ddb.send(new ListTablesCommand({}))).TableNames).toBeDefined();
+    expect(await errorName(ddb.send(new GetItemCommand({ TableName: `${bucket}-absent`, Key: { pk: { S: 'x' } } })))).toBe(
+      'ResourceNotFoundException',
+    );
+    expect(await errorName(sqs.send(new GetQueueUrlCommand({ QueueName: `${bucket}-absent` })))).toBe('QueueDoesNotExist');
+    expect((await read('large')).equals(large)).toBe(true);
+    expect(counting.opened()).toBe(1);
+  });
+
+  it('closes after a chunked request body or when the client asks to close', async () => {
+    const { agent } = countingAgent();
+    try {
+      const first = await request(agent, 'POST', '/', listTables);
+      expect(first.status).toBe(200);
+      expect((await request(agent, 'POST', '/', listTables)).reused).toBe(true);
+
+      const chunked = await request(agent, 'PUT', `/${bucket}/chunked`, { body: [Buffer.from('abc'), Buffer.from('def')] });
+      expect(chunked.headers.connection).toBe('close');
+      expect((await request(agent, 'POST', '/', listTables)).reused).toBe(false);
+
+      const asked = await request(agent, 'POST', '/', { ...listTables, headers: { ...listTables.headers, Connection: 'close' } });
+      expect(asked.headers.connection).toBe('close');
+      expect((await request(agent, 'POST', '/', listTables)).reused).toBe(false);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
