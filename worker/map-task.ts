@@ -180,7 +180,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
             },
     });
     if (aggregator) {
-      await aggregator.flush();
+      await aggregator.flush(true);
       add(c(Counters.MAP_OUTPUT_RECORDS), aggregator.records);
       add(c(Counters.MAP_OUTPUT_BYTES), aggregator.records + aggregator.chars);
     }

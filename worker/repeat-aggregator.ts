@@ -217,15 +217,18 @@ export class RepeatAggregator implements PairSink {
     this.bytes += line.length + ENTRY_BYTES;
   }
 
-  /** Hand every held record on (combined); call once more after the last record. */
-  async flush(): Promise<void> {
+  /**
+   * Hand every held record on (combined); call once more after the last record, with
+   * `last` (no next window: its table starts small instead of at this window's size).
+   */
+  async flush(last = false): Promise<void> {
     const { lines, tally, pairs, others, pending } = this;
     // Records that rarely repeat: stop counting, pass them straight on from now on.
     if (!repeatsPayOff(this.records - this.flushedAt, this.distinct, this.bytes > this.limitBytes)) this.on = false;
     this.lines = new StringTable();
     this.tally = [];
     if (pairs.size > 0) lastWindowKeys = pairs.size;
-    this.pairs = new CharTable(lastWindowKeys);
+    this.pairs = new CharTable(last ? 0 : lastWindowKeys);
     this.others = [];
     this.pending = [];
     this.distinct = 0;
