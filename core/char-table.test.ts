@@ -45,4 +45,44 @@ describe('CharTable', () => {
     expect(t.find('\xe8')).toBe(-1);
     expect(contents(t).map(([k]) => k)).toEqual([...new Set(keys)]);
   });
+
+  it('agrees with a Map under random finds and adds in any order (a miss then another add, a size hint), and copies latin1 keys out', async () => {
+    const { mulberry32 } = await import('./prng.js');
+    for (let seed = 1; seed <= 12; seed++) {
+      const rand = mulberry32(seed);
+      const t = new CharTable(seed % 2 === 0 ? Math.floor(rand() * 100_000) : 0);
+      const ref = new Map<string, number>();
+      const wrong: string[] = [];
+      const pool = Array.from({ length: 3000 }, (_, i) => (i % 5 === 0 ? `é${i}` : i % 7 === 0 ? `€${i}` : `k${i}${'x'.repeat(i % 40)}`));
+      for (let i = 0; i < 20_000; i++) {
+        const a = pool[Math.floor(rand() * pool.length)]!;
+        const e = t.find(a);
+        if ((e >= 0 ? t.ref(e) : undefined) !== ref.get(a)) wrong.push(a);
+        // Sometimes another string is added between a miss and its add.
+        const b = pool[Math.floor(rand() * pool.length)]!;
+        if (rand() < 0.3 && !ref.has(b) && b !== a) {
+          if (t.find(b) !== -1) wrong.push(b);
+          // Sometimes only looked up: the next add is of `a`, not of the string missed last.
+          if (rand() < 0.5) {
+            t.add(b, i);
+            ref.set(b, i);
+          }
+        }
+        if (e < 0) {
+          t.add(a, -i - 1);
+          ref.set(a, -i - 1);
+        }
+      }
+      expect(wrong).toEqual([]);
+      expect(contents(t).sort()).toEqual([...ref].sort());
+      const out = Buffer.alloc(100);
+      for (let e = t.nextEntry(-1); e >= 0; e = t.nextEntry(e)) {
+        const key = t.keyOf(e);
+        expect(t.lengthOf(e)).toBe(key.length);
+        const end = t.copyLatin1(e, out, 3);
+        if ([...key].some((c) => c.charCodeAt(0) > 0xff)) expect(end).toBe(-1);
+        else expect(out.toString('latin1', 3, end)).toBe(key);
+      }
+    }
+  });
 });

@@ -21,6 +21,8 @@
 import { hashFinish, hashStart, hashStep } from './string-table.js';
 
 const INITIAL_CAPACITY = 1 << 12;
+/** The largest first capacity a size hint may ask for (buckets). */
+const MAX_HINTED_CAPACITY = 1 << 22;
 /** Bytes of a record before its chars: length and ref. */
 const HEADER = 8;
 
@@ -33,8 +35,8 @@ type Slicer = Buffer & { latin1Slice(start: number, end: number): string };
 /** A set of strings with an int32 ref each; see the module comment. */
 export class CharTable {
   /** Pairs [hash, record offset + 1] per bucket; 0 marks an empty bucket. */
-  private table = new Int32Array(2 * INITIAL_CAPACITY);
-  private mask = INITIAL_CAPACITY - 1;
+  private table: Int32Array;
+  private mask: number;
   private arena = Buffer.allocUnsafeSlow(64 * 1024) as Slicer;
   /** The arena as int32s (records start at multiples of 4). */
   private words = new Int32Array(this.arena.buffer, 0, this.arena.length >> 2);
@@ -45,6 +47,26 @@ export class CharTable {
   /** Set by `hashOf`: the string it hashed has a char above 0xff. */
   private wide = false;
   private readonly salt = (Math.random() * 0x100000000) | 0;
+  /**
+   * The last string `find` missed, its hash, width and the empty bucket it stopped at: `add`
+   * of that string right after (a first sighting) neither hashes nor probes again.
+   */
+  private missed: string | undefined;
+  private missedHash = 0;
+  private missedWide = false;
+  private missedBucket = 0;
+
+  /**
+   * @param expectedSize strings the table will likely hold (e.g. the last window's count):
+   *   the table starts big enough for them instead of doubling up from 4 k buckets (a
+   *   rehash of every string each time).
+   */
+  constructor(expectedSize = 0) {
+    let capacity = INITIAL_CAPACITY;
+    while (capacity < 2 * expectedSize && capacity < MAX_HINTED_CAPACITY) capacity *= 2;
+    this.table = new Int32Array(2 * capacity);
+    this.mask = capacity - 1;
+  }
 
   /** Number of strings held. */
   get size(): number {
@@ -59,7 +81,13 @@ export class CharTable {
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const at1 = table[2 * i + 1]!;
-      if (at1 === 0) return -1;
+      if (at1 === 0) {
+        this.missed = s;
+        this.missedHash = h;
+        this.missedWide = this.wide;
+        this.missedBucket = i;
+        return -1;
+      }
       if (table[2 * i] === h && this.words[(at1 - 1) >> 2] === len && this.same(s, at1 - 1 + HEADER, len < 0)) return at1 - 1;
     }
   }
@@ -78,8 +106,11 @@ export class CharTable {
     }
     const arena = this.arena;
     const at = this.used;
-    const h = this.hashOf(s);
-    const wide = this.wide;
+    // Just missed by `find` (nothing was added since): its hash and empty bucket hold.
+    const known = s === this.missed;
+    this.missed = undefined;
+    const h = known ? this.missedHash : this.hashOf(s);
+    const wide = known ? this.missedWide : this.wide;
     // A short key: a loop beats Buffer#write's call.
     if (wide) for (let j = 0, k = (at + HEADER) >> 1; j < n; j++, k++) this.halves[k] = s.charCodeAt(j);
     else for (let j = 0; j < n; j++) arena[at + HEADER + j] = s.charCodeAt(j);
@@ -87,7 +118,10 @@ export class CharTable {
     this.words[(at >> 2) + 1] = ref;
     this.used = at + HEADER + (((wide ? 2 * n : n) + 3) & ~3);
     this.count++;
-    this.place(h, at);
+    if (known) {
+      this.table[2 * this.missedBucket] = h;
+      this.table[2 * this.missedBucket + 1] = at + 1;
+    } else this.place(h, at);
     if (2 * this.count > this.mask + 1) this.grow();
   }
 
@@ -97,6 +131,27 @@ export class CharTable {
 
   setRef(entry: number, ref: number): void {
     this.words[(entry >> 2) + 1] = ref;
+  }
+
+  /**
+   * Copy the latin1 chars of an entry's string to `target` at `at`; returns the offset after
+   * them, or -1 (nothing copied) when the string has a char above 0xff.
+   */
+  copyLatin1(entry: number, target: Buffer, at: number): number {
+    const len = this.words[entry >> 2]!;
+    if (len < 0) return -1;
+    const from = entry + HEADER;
+    const arena = this.arena;
+    // A short key: a loop beats Buffer#copy's call.
+    if (len < 32) for (let j = 0; j < len; j++) target[at + j] = arena[from + j]!;
+    else arena.copy(target, at, from, from + len);
+    return at + len;
+  }
+
+  /** The length (chars) of an entry's string. */
+  lengthOf(entry: number): number {
+    const len = this.words[entry >> 2]!;
+    return len < 0 ? -len : len;
   }
 
   /** The next entry after `entry` in insertion order (-1: the first), or -1 after the last. */

@@ -3,6 +3,7 @@
  * Both work on batches: the async machinery runs once per batch, not per line.
  */
 import { hasKey, keyOf } from './records.js';
+import { PiecewiseGroup } from './piecewise-group.js';
 
 /** Default number of lines per output batch. */
 export const DEFAULT_BATCH_LINES = 8192;
@@ -205,61 +206,40 @@ export async function* combineGroups(
 ): AsyncIterable<string[]> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_LINES;
   const maxRun = Math.max(2, opts.combineAt ?? 4096);
-  let limit = maxRun;
   let out: string[] = [];
   /** The open group's first line and its key length ('' / -1: no open group). */
   let head = '';
   let headKey = -1;
-  /** The open group's lines once it has two (or what combining left of them); its key. */
-  let acc: string[] | undefined;
-  let key = '';
-  /** Lines of the open group since its last run end (see above). */
-  let run = 0;
-  const call = async (lines: string[]): Promise<string[]> => {
-    const r = combine(key, lines);
-    return r instanceof Promise ? await r : r;
-  };
-  /** A run ended: combine the group piecewise once it is big. */
-  const runEnd = async (): Promise<void> => {
-    run = 0;
-    if (acc === undefined || acc.length < limit) return;
-    const n = acc.length;
-    acc = await call(acc);
-    if (acc.length * 2 > n) limit = acc.length * 2;
-  };
+  /** The open group once it has two lines (`run`: its lines since the last run end, see above). */
+  const group = new PiecewiseGroup(combine, maxRun);
   /** Hand on the open group of two or more lines, combined. */
   const closeGroup = async (): Promise<void> => {
-    await runEnd();
-    const lines = acc!.length > 1 ? await call(acc!) : acc!;
-    for (const l of lines) out.push(l);
-    acc = undefined;
+    for (const l of await group.close()) out.push(l);
   };
   for await (const batch of sorted) {
     for (let i = 0; i < batch.length; i++) {
       const line = batch[i]!;
       if (headKey >= 0 && sameKey(line, head, headKey)) {
-        if (acc === undefined) {
-          key = head.slice(0, headKey);
-          acc = [head, line];
-        } else acc.push(line);
-        run++;
+        if (group.lines === undefined) group.open(head.slice(0, headKey), head, line);
+        else group.lines.push(line);
+        group.run++;
         continue;
       }
       // A single line passes straight through (no await: most groups, when keys rarely repeat).
-      if (acc === undefined) {
+      if (group.lines === undefined) {
         if (headKey >= 0) out.push(head);
       } else await closeGroup();
       head = line;
       headKey = keyLength(line);
-      run = 1;
+      group.run = 1;
     }
-    if (headKey >= 0 && run >= maxRun) await runEnd();
+    if (headKey >= 0 && group.run >= maxRun) await group.runEnd();
     if (out.length >= batchSize) {
       yield out;
       out = [];
     }
   }
-  if (acc !== undefined) await closeGroup();
+  if (group.lines !== undefined) await closeGroup();
   else if (headKey >= 0) out.push(head);
   if (out.length > 0) yield out;
 }

@@ -6,6 +6,7 @@
 import { MapReduceError } from './errors.js';
 import { linesOf } from './byte-merge.js';
 import type { SortedBatch } from './map-output.js';
+import { combineByteGroups } from './byte-combine-groups.js';
 import { combineGroups } from './merge.js';
 import { detach, hasKey, valueAfterKey } from './records.js';
 
@@ -33,8 +34,8 @@ export function combinedBatches(
   stats: CombineCounts,
 ): AsyncIterable<SortedBatch> {
   if (combiner === undefined) return sorted;
+  if (combiner.kind === 'group') return groupCombined(sorted, (k, l) => combineGroup(combiner.fn, k, l, stats));
   const lines = asLines(sorted);
-  if (combiner.kind === 'group') return combineGroups(lines, (k, l) => combineGroup(combiner.fn, k, l, stats));
   const fn = combiner.fn;
   async function* counted(): AsyncIterable<string[]> {
     for await (const b of lines) {
@@ -71,6 +72,25 @@ function checkCombined(key: string, out: string[], stats: CombineCounts): string
   }
   stats.combineOutputRecords += out.length;
   return out;
+}
+
+/**
+ * A group combiner over a sorted stream: on bytes when it comes as blocks (lines without a
+ * neighbour of their key pass undecoded, core/byte-combine-groups.ts), else on line strings.
+ */
+async function* groupCombined(
+  sorted: AsyncIterable<SortedBatch>,
+  combine: (key: string, lines: string[]) => string[] | Promise<string[]>,
+): AsyncIterable<SortedBatch> {
+  const it = sorted[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  async function* all(): AsyncIterable<SortedBatch> {
+    yield first.value;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  if (Array.isArray(first.value)) yield* combineGroups(asLines(all()), combine);
+  else yield* combineByteGroups(all(), combine);
 }
 
 /** Sorted batches as line strings (blocks decoded once each). */

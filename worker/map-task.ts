@@ -152,7 +152,13 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   });
   const aggregator =
     combiner?.kind === 'group'
-      ? new RepeatAggregator(combiner.fn, Math.ceil(a.settings.sortBufferBytes / 2), (lines) => sorter.add(lines))
+      ? new RepeatAggregator(
+          combiner.fn,
+          Math.ceil(a.settings.sortBufferBytes / 2),
+          (lines) => sorter.add(lines),
+          // The aggregated pairs as bytes, when the sorter holds bytes (it copies each block).
+          bytes && !hooks.partitionOf ? (block) => sorter.addBytes(block) : undefined,
+        )
       : undefined;
   try {
     const result = await pumpStep({
@@ -177,7 +183,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
             },
     });
     if (aggregator) {
-      await aggregator.flush();
+      await aggregator.flush(true);
       add(c(Counters.MAP_OUTPUT_RECORDS), aggregator.records);
       add(c(Counters.MAP_OUTPUT_BYTES), aggregator.records + aggregator.chars);
     }

@@ -152,3 +152,67 @@ describe('RepeatAggregator', () => {
   });
 });
 
+
+describe('RepeatAggregator with a byte stage (nextBytes)', () => {
+  /** The line strings and the byte blocks handed on, as one sequence of lines (blocks copied as they come). */
+  function both() {
+    const out: string[] = [];
+    let blocks = 0;
+    return {
+      out,
+      blocks: () => blocks,
+      next: (lines: string[]) => void out.push(...lines),
+      nextBytes: async (block: Buffer) => {
+        blocks++;
+        expect(block[block.length - 1]).toBe(0x0a);
+        out.push(...block.toString('latin1').slice(0, -1).split('\n'));
+        await Promise.resolve();
+        block.fill(0x21); // the block may be reused once its promise resolved
+      },
+    };
+  }
+
+  it('hands on the same lines in the same order as the string path (random pairs and lines, plain, counted, non-ASCII, long, async combiner)', async () => {
+    const { mulberry32 } = await import('../core/prng.js');
+    for (let seed = 1; seed <= 25; seed++) {
+      const rand = mulberry32(seed);
+      const vocab = [3, 200, 50_000][seed % 3]!;
+      const ops: Array<[string, string] | string[]> = [];
+      // A key longer than the stage's buffer (256 KiB) now and then.
+      if (seed % 5 === 0) ops.push([`huge${'h'.repeat(300_000)}`, '1']);
+      for (let i = 0, n = 1 + Math.floor(rand() * 10_000); i < n; i++) {
+        const w = Math.floor(rand() ** 2 * vocab);
+        let key = `w${w}`;
+        if (w % 9 === 4) key = `ü${w}€`;
+        if (w % 17 === 2) key = `${'long'.repeat(100 + (w % 300))}${w}`;
+        const value = rand() < 0.8 ? '1' : rand() < 0.5 ? '2' : 'ß';
+        if (rand() < 0.02) ops.push([`line${w % 5}\t1`, `x${w}`]);
+        else ops.push([key, value]);
+      }
+      const combine: GroupCombiner =
+        seed % 2 === 0
+          ? sum
+          : async (key, values) => [`${key}\t${values.filter((v) => v !== 'ß').reduce((s, v) => s + Number(v), 0)}`];
+      const run = async (bytes: boolean) => {
+        const sink = both();
+        const agg = new RepeatAggregator(combine, 1 << 20, sink.next, bytes ? sink.nextBytes : undefined);
+        for (const op of ops) {
+          // Pairs are emitted; the `line…` batches come as an executable's lines (`add`).
+          if (!op[0]!.startsWith('line')) agg.emit(op[0]!, op[1]!);
+          else {
+            const p = agg.add(op as string[]);
+            if (p) await p;
+          }
+          if (agg.full) await agg.flush();
+        }
+        await agg.flush();
+        return { out: sink.out, blocks: sink.blocks(), records: agg.records, chars: agg.chars, cin: agg.combineInputRecords, cout: agg.combineOutputRecords };
+      };
+      const strings = await run(false);
+      const bytes = await run(true);
+      expect(strings.blocks).toBe(0);
+      expect(bytes.blocks).toBeGreaterThan(0);
+      expect(bytes).toEqual({ ...strings, blocks: bytes.blocks });
+    }
+  });
+});

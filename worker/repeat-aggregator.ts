@@ -14,6 +14,7 @@ import { detach, keyOf, valueAfterKey } from '../core/records.js';
 import { CharTable } from '../core/char-table.js';
 import { repeatsPayOff } from '../core/repeats.js';
 import { StringTable } from '../core/string-table.js';
+import { LineStage } from './line-stage.js';
 import { RepeatedRecordCombiner } from './repeated-record-combiner.js';
 import type { PairSink } from './step/index.js';
 import { encodeRecord, isPlain, textToLatin1 } from './step/text.js';
@@ -22,6 +23,13 @@ import { encodeRecord, isPlain, textToLatin1 } from './step/text.js';
 const ENTRY_BYTES = 64;
 /** Lines handed on per batch. */
 const BATCH_LINES = 8192;
+
+/**
+ * Distinct keys of the last window that ended in this process: the next window's table
+ * starts that big (a worker runs the map attempts of one job one after another, and the
+ * windows of one attempt look alike), instead of doubling up from 4 k buckets.
+ */
+let lastWindowKeys = 0;
 
 /**
  * The values counted for one key: the first one inline (the common case), others in a map.
@@ -53,7 +61,7 @@ export class RepeatAggregator implements PairSink {
    * `word\t1` keys, and objects would be allocated, traced and promoted by the collector
    * for each). A key with another value has r <= 0, its PairCount in `others[-r]`.
    */
-  private pairs = new CharTable();
+  private pairs = new CharTable(lastWindowKeys);
   private others: PairCount[] = [];
   /** The value of the first plain pair emitted (a word count's '1'): see `pairs`. */
   private common: string | undefined;
@@ -68,13 +76,22 @@ export class RepeatAggregator implements PairSink {
   records = 0;
   chars = 0;
   private readonly repeated: RepeatedRecordCombiner;
+  /** Where the flush writes emitted pairs as bytes, when the next stage takes bytes. */
+  private readonly stage: LineStage | undefined;
 
+  /**
+   * @param next takes batches of lines (the sort buffer)
+   * @param nextBytes takes blocks of whole '\n'-ended lines instead, for the emitted pairs;
+   *   a block may be reused once its promise (if any) resolved
+   */
   constructor(
     combine: GroupCombiner,
     private readonly limitBytes: number,
     private readonly next: (lines: string[]) => Promise<void> | void,
+    nextBytes?: (block: Buffer) => Promise<void> | void,
   ) {
     this.repeated = new RepeatedRecordCombiner(combine);
+    this.stage = nextBytes ? new LineStage(nextBytes) : undefined;
   }
 
   /** Lines that went into the combiner. */
@@ -200,14 +217,18 @@ export class RepeatAggregator implements PairSink {
     this.bytes += line.length + ENTRY_BYTES;
   }
 
-  /** Hand every held record on (combined); call once more after the last record. */
-  async flush(): Promise<void> {
+  /**
+   * Hand every held record on (combined); call once more after the last record, with
+   * `last` (no next window: its table starts small instead of at this window's size).
+   */
+  async flush(last = false): Promise<void> {
     const { lines, tally, pairs, others, pending } = this;
     // Records that rarely repeat: stop counting, pass them straight on from now on.
     if (!repeatsPayOff(this.records - this.flushedAt, this.distinct, this.bytes > this.limitBytes)) this.on = false;
     this.lines = new StringTable();
     this.tally = [];
-    this.pairs = new CharTable();
+    if (pairs.size > 0) lastWindowKeys = pairs.size;
+    this.pairs = new CharTable(last ? 0 : lastWindowKeys);
     this.others = [];
     this.pending = [];
     this.distinct = 0;
@@ -236,25 +257,44 @@ export class RepeatAggregator implements PairSink {
       }
       if (out.length >= BATCH_LINES) await handOn();
     }
+    // With a byte stage the pairs go there, after the lines so far (records keep their order).
+    const stage = pairs.size > 0 ? this.stage : undefined;
+    if (stage !== undefined && out.length > 0) await handOn();
     const common = this.common!;
     for (let e = pairs.nextEntry(-1); e >= 0; e = pairs.nextEntry(e)) {
-      const text = pairs.keyOf(e);
       const ref = pairs.ref(e);
-      if (ref > 0) {
-        // Synchronous unless the combiner is async: no await per distinct key.
-        const p = this.takePair(text, common, ref, out);
+      if (ref === 1 && stage !== undefined) {
+        // Once with the common value: copied from the table's arena, no line string.
+        this.chars += pairs.lengthOf(e) + 1 + common.length;
+        const p = stage.writePair(pairs, e, common);
         if (p) await p;
-        if (out.length >= BATCH_LINES) await handOn();
         continue;
       }
-      const counted = others[-ref]!;
-      const key = counted.text ? textToLatin1(text) : text;
-      const latin1 = (v: string) => (counted.text ? textToLatin1(v) : v);
-      await this.takePair(key, latin1(counted.value), counted.n, out);
-      if (counted.more) for (const [value, n] of counted.more) await this.takePair(key, latin1(value), n, out);
-      if (out.length >= BATCH_LINES) await handOn();
+      // Synchronous unless the combiner is async: no await per distinct key.
+      const p = this.pairLines(pairs, e, ref, others, out);
+      if (p) await p;
+      if (stage !== undefined) {
+        const q = stage.writeLines(out);
+        out = [];
+        if (q) await q;
+      } else if (out.length >= BATCH_LINES) await handOn();
     }
+    if (stage !== undefined) await stage.take();
     if (out.length > 0) await this.next(out);
+  }
+
+  /** Append the combined lines of table entry `e` (with its `ref`) to `out`; a promise only while an async combiner runs. */
+  private pairLines(pairs: CharTable, e: number, ref: number, others: PairCount[], out: string[]): Promise<void> | undefined {
+    if (ref > 0) return this.takePair(pairs.keyOf(e), this.common!, ref, out);
+    const counted = others[-ref]!;
+    return this.countedLines(counted, counted.text ? textToLatin1(pairs.keyOf(e)) : pairs.keyOf(e), out);
+  }
+
+  /** Append the combined lines of a key's PairCount to `out`. */
+  private async countedLines(counted: PairCount, key: string, out: string[]): Promise<void> {
+    const latin1 = (v: string) => (counted.text ? textToLatin1(v) : v);
+    await this.takePair(key, latin1(counted.value), counted.n, out);
+    if (counted.more) for (const [value, n] of counted.more) await this.takePair(key, latin1(value), n, out);
   }
 
   /** Append the combined form of `n` copies of the pair to `out`; a promise only while an async combiner runs. */

@@ -12,9 +12,11 @@ const COMBINE_MAX = 65536;
  * Up to this many copies are combined in one call on all of them; more take the binary
  * way (see combineRepeated). Most repeated records of a large vocabulary come a few
  * times (Zipf: 2-16 copies), where one call beats 1 + log2(n) calls with their
- * decoding, context and output line each.
+ * decoding, context and output line each. Measured with the word count's module combiner
+ * (µs per key, one call / the binary way): 65 copies 0.73 / 1.66, 128 copies 1.32 / 1.52,
+ * 256 copies 3.18 / 2.07 (since equal values are decoded once, worker/step/text.ts).
  */
-const ONE_CALL_MAX = 64;
+const ONE_CALL_MAX = 128;
 
 /** Runs a group combiner on repeated records and counts its input and output records. */
 export class RepeatedRecordCombiner {

@@ -35,4 +35,14 @@ describe('latin1 records and UTF-8 text', () => {
     const plain = ['1', '2'];
     expect(decodeValues(plain)).toBe(plain);
   });
+
+  it('decodes runs of equal values like each value alone (random mixes of ASCII and latin1-encoded UTF-8)', async () => {
+    const { mulberry32 } = await import('../../core/prng.js');
+    const rand = mulberry32(14);
+    const pool = ['1', '1', '2', viaBuffer.toLatin1('é'), viaBuffer.toLatin1('中'), '', 'x'];
+    for (let round = 0; round < 200; round++) {
+      const values = Array.from({ length: Math.floor(rand() * 12) }, () => pool[Math.floor(rand() * pool.length)]!);
+      expect(decodeValues(values)).toEqual(values.map((v) => viaBuffer.toText(v)));
+    }
+  });
 });

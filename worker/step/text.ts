@@ -66,17 +66,26 @@ export function encodeRecord(key: string, value: string): string {
   return textToLatin1(line);
 }
 
-/** Decode a group's latin1 values for user code, copying only when one is not ASCII. */
+/**
+ * Decode a group's latin1 values for user code, copying only when one is not ASCII. A value
+ * equal to the one before it (a repeated record's copies, a word count's '1's) reuses its
+ * decoding: a string comparison instead of a regex run.
+ */
 export function decodeValues(values: string[]): string[] {
   let out: string[] | undefined;
+  let prev: string | undefined;
+  let prevText = '';
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (ASCII.test(v)) {
-      if (out !== undefined) out.push(v);
-    } else {
-      out ??= values.slice(0, i);
-      out.push(latin1ToText(v));
+    if (v !== prev) {
+      prev = v;
+      if (ASCII.test(v)) prevText = v;
+      else {
+        out ??= values.slice(0, i);
+        prevText = latin1ToText(v);
+      }
     }
+    if (out !== undefined) out.push(prevText);
   }
   return out ?? values;
 }
