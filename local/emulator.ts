@@ -75,7 +75,7 @@ export interface StartOptions {
  * conditional writes it relies on. MOTO_PATCHES (local/moto-patches.ts) remove costs that
  * grow with the table, the queue or the size of an object, so thousands of tasks run at the
  * pace of a few and a ranged GET costs what it returns. MOTO_KEEP_ALIVE (local/moto-keep-alive.ts)
- * keeps connections open between requests, as AWS does.
+ * can keep connections open between requests, as AWS does (opt-in: MR_EMULATOR_KEEP_ALIVE=1).
  */
 const SERIALIZED_MOTO = [
   'import os, sys, threading',
@@ -92,7 +92,7 @@ const SERIALIZED_MOTO = [
   '        with lock:',
   '            return list(app(environ, start_response))',
   '    return app(environ, start_response)',
-  'run_simple(host, port, _noting_failures(serialized), threaded=True, request_handler=_KeepAliveHandler)',
+  'run_simple(host, port, _noting_failures(serialized), threaded=True, request_handler=_request_handler())',
 ].join('\n');
 
 /**

@@ -7,7 +7,8 @@
  * KEEP_ALIVE_MAX_UNREAD closes it too; moto reads every body it is sent, so no request here
  * can leave one.)
  * The SDK's clients over an agent that counts the connections it opens; raw HTTP for the
- * framing cases, seeing which requests went out on a reused socket.
+ * framing cases, seeing which requests went out on a reused socket. Keep-alive is opt-in
+ * (MR_EMULATOR_KEEP_ALIVE=1), so the file starts its own emulator with it on.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -16,7 +17,27 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENDPOINT } from '../helpers/stack.js';
+import { type EmulatorHandle, ensureEmulator } from '../../local/emulator.js';
+import { freePort } from '../../local/free-port.js';
+import { EMULATOR_KEEP_ALIVE_ENV } from '../../local/moto-keep-alive.js';
+
+/** A private emulator with keep-alive on (opt-in: the shared test emulator runs without it). */
+let ENDPOINT = '';
+let emulator: EmulatorHandle | undefined;
+beforeAll(async () => {
+  ENDPOINT = `http://127.0.0.1:${await freePort()}`;
+  const before = process.env[EMULATOR_KEEP_ALIVE_ENV];
+  process.env[EMULATOR_KEEP_ALIVE_ENV] = '1'; // the launcher's child inherits it
+  try {
+    emulator = await ensureEmulator({ endpoint: ENDPOINT, timeoutMs: 60_000 });
+  } finally {
+    if (before === undefined) delete process.env[EMULATOR_KEEP_ALIVE_ENV];
+    else process.env[EMULATOR_KEEP_ALIVE_ENV] = before;
+  }
+}, 90_000);
+afterAll(async () => {
+  await emulator?.stop();
+});
 
 interface Answer {
   readonly status: number;
