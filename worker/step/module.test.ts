@@ -66,6 +66,47 @@ describe('module steps', () => {
     expect(r.out).toEqual(['a\t1:1', 'b\t3:1|2|3', 'c\t2:|x\ty', '\t1:empty key']);
   });
 
+  it('groups a reducer\'s input given as bytes like the same lines given as strings', async () => {
+    const lines = ['a\t1', 'b\t1', 'b\t2', 'b\t2', 'c', 'c\tx\ty', '\tempty key', '\t', rec('é\t1'), rec('é\tü'), 'long-key-'.repeat(20) + '\t1'];
+    const batches = [lines.slice(0, 2), lines.slice(2, 5), lines.slice(5, 7), lines.slice(7)];
+    const strings = await runStep({ module: 'groups.mjs' }, { role: 'reduce', workDir: dir, input: batches });
+    expect(strings.error).toBeUndefined();
+    // Groups open across blocks, from bytes into strings and back; a block without '\n' after its last line.
+    const bytes = (ls: string[], nl = true) => Buffer.from(ls.join('\n') + (nl ? '\n' : ''), 'latin1');
+    const input = [bytes(batches[0]!), bytes(batches[1]!, false), batches[2]!, bytes(batches[3]!)];
+    const r = await runStep({ module: 'groups.mjs' }, { role: 'reduce', workDir: dir, input });
+    expect(r.error).toBeUndefined();
+    expect(r.out).toEqual(strings.out);
+    expect(r.out).toEqual(['a\t1:1', 'b\t3:1|2|2', 'c\t2:|x\ty', '\t2:empty key|', rec('é\t2:1|ü'), `${'long-key-'.repeat(20)}\t1:1`]);
+    const utf8 = await runStep({ module: 'utf8.mjs' }, { role: 'combine', workDir: dir, input: [bytes([rec('日本\t1'), rec('日本\t2'), '\xff\t3'])] });
+    expect(utf8.out).toEqual([rec('日本\t1+2'), rec('\ufffd\t3')]);
+  });
+
+  it('keeps the open group\'s key when the caller reuses a block after writeBytes', async () => {
+    const ctx = { role: 'reduce' as const, workDir: dir, env: {}, noProgressTimeoutMs: 5000, onCounter: () => {}, onStatus: () => {} };
+    const reduce = await startStep({ module: 'groups.mjs' }, ctx);
+    const out: string[] = [];
+    const drained = (async () => {
+      for await (const batch of reduce.output) out.push(...batch);
+    })();
+    const block = Buffer.from('k\t1\nkey\t2\n', 'latin1');
+    await reduce.writeBytes!(block);
+    block.fill('key\t3\n'); // the merge may reuse its block: what was read of it must not change
+    await reduce.writeBytes!(Buffer.from('key\t4\n'));
+    await reduce.end();
+    await drained;
+    await reduce.done;
+    expect(out).toEqual(['k\t1:1', 'key\t2:2|4']);
+  });
+
+  it('takes bytes only where it groups: a module mapper has no writeBytes', async () => {
+    const map = await startStep({ module: 'wc.mjs' }, { role: 'map', workDir: dir, env: {}, noProgressTimeoutMs: 1000, onCounter: () => {}, onStatus: () => {} });
+    expect('writeBytes' in map).toBe(false);
+    await map.end();
+    for await (const _ of map.output) void _;
+    await map.done;
+  });
+
   it('decodes UTF-8 for user code and encodes emitted text back, leaving other bytes as U+FFFD', async () => {
     const map = await runStep(
       { module: 'utf8.mjs' },

@@ -9,6 +9,7 @@ import type { MapFn, ReduceFn, TaskContext } from '../module-api.js';
 import { isThenable, loadModuleFunction, taskContext, userError } from './module-support.js';
 import { OutputChannel } from './output-channel.js';
 import { GroupValues } from './group-values.js';
+import { blockText, isAt, type LineSpan, nextLine, ValueStrings } from './byte-groups.js';
 import { encodeRecord, latin1ToText } from './text.js';
 import { type PairSink, type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
 
@@ -36,6 +37,8 @@ class ModuleRun {
   private settled = false;
   private hasGroup = false;
   private groupKey = '';
+  private readonly valueStrings = new ValueStrings();
+  private readonly span: LineSpan = { start: 0, keyEnd: 0, end: 0 };
   /** The open group's values (reduce and combine); bounded in memory, see GroupValues. */
   private readonly groupValues: GroupValues;
   private awaitingSince = 0;
@@ -72,16 +75,21 @@ class ModuleRun {
   }
 
   step(): RunningStep {
-    return {
+    const running: RunningStep = {
       write: (lines) => this.enqueue(lines),
       end: () => this.enqueue(undefined),
       output: this.channel,
       done: this.done.promise,
     };
+    // A reducer or combiner groups lines by key: from bytes it decodes a key once per group
+    // (./byte-groups.ts). A mapper's lines are whole strings anyway (its input is cut by the
+    // split reader).
+    if (this.ctx.role === 'map') return running;
+    return { ...running, writeBytes: (bytes) => this.enqueue(bytes) };
   }
 
   /** Serialize writes and end (a caller may not await each one). */
-  private enqueue(lines: string[] | undefined): Promise<void> {
+  private enqueue(lines: string[] | Buffer | undefined): Promise<void> {
     if (this.error !== undefined) return Promise.reject(this.error as unknown);
     if (this.ended)
       return lines === undefined ? this.chain : Promise.reject(new Error('RunningStep.write() called after end()'));
@@ -91,14 +99,15 @@ class ModuleRun {
     return p;
   }
 
-  private async process(lines: string[] | undefined): Promise<void> {
+  private async process(lines: string[] | Buffer | undefined): Promise<void> {
     if (this.error !== undefined) throw this.error as unknown;
     try {
       if (lines === undefined) {
         if (this.hasGroup) await this.callGroup();
         this.flush();
       } else {
-        if (this.ctx.role === 'map') await this.mapBatch(lines);
+        if (Buffer.isBuffer(lines)) await this.groupBytes(lines);
+        else if (this.ctx.role === 'map') await this.mapBatch(lines);
         else await this.groupBatch(lines);
         if (this.error !== undefined) throw this.error as unknown; // aborted while a synchronous batch ran
         this.flush();
@@ -150,6 +159,25 @@ class ModuleRun {
         this.groupKey = key;
       }
       this.groupValues.push(tab < 0 ? '' : line.slice(tab + 1));
+    }
+  }
+
+  /** `groupBatch` on whole '\n'-ended lines as bytes: the same groups and values, fewer strings. */
+  private async groupBytes(buf: Buffer): Promise<void> {
+    const text = blockText(buf);
+    const span = this.span;
+    for (let pos = 0; nextLine(text, pos, span); pos = span.end + 1) {
+      const { start, keyEnd, end } = span;
+      if (!this.hasGroup || !isAt(text, start, keyEnd, this.groupKey)) {
+        if (this.hasGroup) {
+          const pending = this.callGroup();
+          if (pending) await pending;
+          if (this.mustWait) await this.waitForRoom();
+        }
+        this.hasGroup = true;
+        this.groupKey = text.slice(start, keyEnd);
+      }
+      this.groupValues.push(keyEnd < end ? this.valueStrings.of(text, keyEnd + 1, end) : '');
     }
   }
 
