@@ -66,8 +66,9 @@ export interface RunningStep {
   write(lines: string[]): Promise<void>;
   /**
    * Feed whole '\n'-ended lines as bytes, the same as `write` of those lines. Only steps
-   * that read bytes themselves have it (an executable's stdin); for the others the caller
-   * decodes the lines (worker/pump.ts).
+   * that read bytes themselves have it (an executable's stdin, the identity `cat`, a module
+   * reducer or combiner: ./byte-groups.ts); for the others the caller decodes the lines
+   * (worker/pump.ts). The caller may reuse the buffer once the returned promise resolves.
    */
   writeBytes?(bytes: Buffer): Promise<void>;
   /** No more input. */
