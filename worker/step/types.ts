@@ -68,7 +68,9 @@ export interface RunningStep {
    * Feed whole '\n'-ended lines as bytes, the same as `write` of those lines. Only steps
    * that read bytes themselves have it (an executable's stdin, the identity `cat`, a module
    * reducer or combiner: ./byte-groups.ts); for the others the caller decodes the lines
-   * (worker/pump.ts). The caller may reuse the buffer once the returned promise resolves.
+   * (worker/pump.ts). The step may hold on to the buffer after the promise resolves (an
+   * executable's queued stdin write, the identity's output), so the caller must not reuse
+   * it; a module step keeps no reference to it once it resolves.
    */
   writeBytes?(bytes: Buffer): Promise<void>;
   /** No more input. */
