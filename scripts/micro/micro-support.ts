@@ -32,9 +32,12 @@ export function parseSize(s: string): number {
 /** Files stand in for objects: bucket/key → a path under `dir`. */
 export function localServices(dir: string, committedMaps: () => TaskItem[]): Services {
   const file = (bucket: string, key: string) => (key.startsWith('/') ? key : path.join(dir, bucket, key));
+  const getRange = async (bucket: string, key: string, start: number, endExclusive?: number): Promise<Readable> =>
+    createReadStream(file(bucket, key), { start, end: endExclusive === undefined ? undefined : endExclusive - 1, highWaterMark: 64 * 1024 });
   const blobs = {
-    getRange: async (bucket: string, key: string, start: number, endExclusive?: number): Promise<Readable> =>
-      createReadStream(file(bucket, key), { start, end: endExclusive === undefined ? undefined : endExclusive - 1, highWaterMark: 64 * 1024 }),
+    getRange,
+    // The reduce's slice fetch (BlobStore.rangeReader): the same local reads.
+    rangeReader: (bucket: string) => (key: string, start: number, endExclusive: number) => getRange(bucket, key, start, endExclusive),
     putFile: async (bucket: string, key: string, from: string): Promise<number> => {
       const to = file(bucket, key);
       await mkdir(path.dirname(to), { recursive: true });
