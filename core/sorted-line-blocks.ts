@@ -33,6 +33,14 @@ function touch(buf: Buffer, start: Uint32Array, len: Uint32Array, idx: Uint32Arr
   return t;
 }
 
+/** Load the counts of the records idx[from .. from + TOUCH_AHEAD) (as random as their lines). */
+function touchCounts(counts: Uint32Array, idx: Uint32Array, from: number): number {
+  const end = Math.min(idx.length, from + TOUCH_AHEAD);
+  let t = 0;
+  for (let i = from; i < end; i++) t ^= counts[idx[i]!]!;
+  return t;
+}
+
 /**
  * Blocks of the records `idx` of `r` in sorted order, each line `len[rec] + 1` bytes with its
  * '\n'; with `counts`, each record written `counts[rec]` times (the first copy from the record,
@@ -102,6 +110,9 @@ function* countedBlocks(r: RecordRanges, len: Uint32Array, idx: Uint32Array, reu
   let used = 0;
   let lines = 0;
   for (let i = 0; i < idx.length; i++) {
+    // The same cache misses as the plain gather's: a large vocabulary's distinct lines sit in
+    // first-arrival order, so sorted order reads them from random places of the arena.
+    if ((i & (TOUCH_AHEAD - 1)) === 0) touched.bytes ^= touch(buf, r.start, len, idx, i) ^ touchCounts(counts, idx, i);
     const rec = idx[i]!;
     const s = r.start[rec]!;
     const l = len[rec]!;
