@@ -7,8 +7,9 @@
  * KEEP_ALIVE_MAX_UNREAD closes it too; moto reads every body it is sent, so no request here
  * can leave one.)
  * The SDK's clients over an agent that counts the connections it opens; raw HTTP for the
- * framing cases, seeing which requests went out on a reused socket. Keep-alive is opt-in
- * (MR_EMULATOR_KEEP_ALIVE=1), so the file starts its own emulator with it on.
+ * framing cases, seeing which requests went out on a reused socket. Keep-alive is on unless
+ * MR_EMULATOR_KEEP_ALIVE=0: the file starts its own emulator with the variable unset, whatever
+ * the shared one runs with, and one with it 0 (every answer closes its connection).
  */
 import { pbkdf2, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,19 +27,26 @@ import { type EmulatorHandle, ensureEmulator } from '../../local/emulator.js';
 import { freePort } from '../../local/free-port.js';
 import { EMULATOR_KEEP_ALIVE_ENV } from '../../local/moto-keep-alive.js';
 
-/** A private emulator with keep-alive on (opt-in: the shared test emulator runs without it). */
-let ENDPOINT = '';
-let emulator: EmulatorHandle | undefined;
-beforeAll(async () => {
-  ENDPOINT = `http://127.0.0.1:${await freePort()}`;
+/** A private emulator, its launcher's environment with EMULATOR_KEEP_ALIVE_ENV set to `value` (or unset). */
+async function emulatorWith(value: string | undefined): Promise<{ endpoint: string; handle: EmulatorHandle }> {
+  const endpoint = `http://127.0.0.1:${await freePort()}`;
   const before = process.env[EMULATOR_KEEP_ALIVE_ENV];
-  process.env[EMULATOR_KEEP_ALIVE_ENV] = '1'; // the launcher's child inherits it
+  // The launcher's child inherits it.
+  if (value === undefined) delete process.env[EMULATOR_KEEP_ALIVE_ENV];
+  else process.env[EMULATOR_KEEP_ALIVE_ENV] = value;
   try {
-    emulator = await ensureEmulator({ endpoint: ENDPOINT, timeoutMs: 60_000 });
+    return { endpoint, handle: await ensureEmulator({ endpoint, timeoutMs: 60_000 }) };
   } finally {
     if (before === undefined) delete process.env[EMULATOR_KEEP_ALIVE_ENV];
     else process.env[EMULATOR_KEEP_ALIVE_ENV] = before;
   }
+}
+
+/** The emulator of most tests here, as the launcher starts it by default: keep-alive on. */
+let ENDPOINT = '';
+let emulator: EmulatorHandle | undefined;
+beforeAll(async () => {
+  ({ endpoint: ENDPOINT, handle: emulator } = await emulatorWith(undefined));
 }, 90_000);
 afterAll(async () => {
   await emulator?.stop();
@@ -58,7 +66,17 @@ function request(
   path: string,
   o: { headers?: http.OutgoingHttpHeaders; body?: Buffer | Buffer[] } = {},
 ): Promise<Answer> {
-  const target = new URL(ENDPOINT);
+  return requestTo(ENDPOINT, agent, method, path, o);
+}
+
+function requestTo(
+  endpoint: string,
+  agent: http.Agent,
+  method: string,
+  path: string,
+  o: { headers?: http.OutgoingHttpHeaders; body?: Buffer | Buffer[] } = {},
+): Promise<Answer> {
+  const target = new URL(endpoint);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: target.hostname, port: target.port, method, path, headers: o.headers, agent }, (res) => {
       const chunks: Buffer[] = [];
@@ -227,4 +245,21 @@ describe('a file upload ends its request on a kept connection', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe(`${EMULATOR_KEEP_ALIVE_ENV}=0`, () => {
+  it('turns keep-alive off: every answer closes its connection', async () => {
+    const off = await emulatorWith('0');
+    const { agent, opened } = countingAgent();
+    try {
+      const first = await requestTo(off.endpoint, agent, 'POST', '/', listTables);
+      expect(first.status).toBe(200);
+      expect(first.headers.connection).toBe('close');
+      expect((await requestTo(off.endpoint, agent, 'POST', '/', listTables)).reused).toBe(false);
+      expect(opened()).toBe(2);
+    } finally {
+      agent.destroy();
+      await off.handle.stop();
+    }
+  }, 90_000);
 });
