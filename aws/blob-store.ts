@@ -160,7 +160,18 @@ export class BlobStore {
     // in one read of its size: a file stream allocates a whole read's buffer before it reads,
     // and 4 MiB for every tiny map output left glibc holding freed blocks (worker RSS grew with
     // the map tasks it ran).
-    const body = createReadStream(path, { highWaterMark: Math.max(1, Math.min(PUT_READ_BYTES, size)) });
+    //
+    // The stream is bounded to the size (`end`, inclusive): it ends right after its last bytes,
+    // with no further read to find the end of the file. Unbounded, the server could answer
+    // (ContentLength bytes received) before that read: the SDK resolved, the stream was
+    // destroyed before its end, and the request was never ended. On a keep-alive connection
+    // (S3, the emulator's keep-alive handler) Node then holds the socket in use, referenced,
+    // until SOCKET_IDLE_MS drops it: ~1 upload in 16 kept a process alive ~30 s after its work
+    // (the `mapreduce run` exit stall of docs/performance.md, session 12).
+    const body =
+      size === 0
+        ? Buffer.alloc(0)
+        : createReadStream(path, { start: 0, end: size - 1, highWaterMark: Math.min(PUT_READ_BYTES, size) });
     try {
       await this.c.s3.send(
         new PutObjectCommand({
@@ -172,10 +183,9 @@ export class BlobStore {
         }),
       );
     } finally {
-      // The request may end once ContentLength bytes are sent, before the stream reads its
-      // end: it would then never close its file (one descriptor of a deleted file kept per
-      // such upload; ~1 in 10 map outputs against the emulator).
-      body.destroy();
+      // A failed request leaves the stream unread: close its file (else one descriptor of a
+      // deleted map output kept per such upload).
+      if (!Buffer.isBuffer(body)) body.destroy();
     }
     return size;
   }

@@ -18,6 +18,7 @@ import { registerStatus } from './commands/status.js';
 import { registerSubmit } from './commands/submit.js';
 import { registerWorker } from './commands/worker.js';
 import { type Io, processIo } from './io.js';
+import { releaseTargets } from './target.js';
 
 const EXIT = { ok: 0, jobFailed: 1, usage: 2, environment: 3, internal: 70, interrupted: 130 } as const;
 
@@ -101,5 +102,7 @@ export async function runMain(argv: readonly string[], io: Io = processIo()): Pr
     if (verbose && e.stack) io.err(`${e.stack}\n`);
     else io.err('(an unexpected error: run with --verbose for details)\n');
     return EXIT.internal;
+  } finally {
+    await releaseTargets();
   }
 }

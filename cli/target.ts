@@ -61,6 +61,22 @@ const OUTPUT_NAMES: Record<string, keyof ResourceNames> = {
   SubmissionsDlqName: 'submissionsDlq',
 };
 
+/**
+ * The clients of the targets resolved in this process, released when the command ends
+ * (runMain). A request left in use (a body not read to its end, a request never ended) keeps
+ * its socket referenced on a kept connection (AWS, the local emulator) until the SDK's idle
+ * timeout: without the release, a command could finish its work and not exit for up to 30 s.
+ */
+const resolvedClients = new Set<AwsClients>();
+
+/** Destroy the clients of every target resolved so far, their sockets included. */
+export async function releaseTargets(): Promise<void> {
+  if (resolvedClients.size === 0) return;
+  const { destroyClients } = await import('../aws/clients.js');
+  for (const clients of resolvedClients) destroyClients(clients);
+  resolvedClients.clear();
+}
+
 export async function resolveTarget(o: TargetOptions): Promise<Target> {
   if (o.stack) return resolveStack(o.stack);
   const endpoint = localEndpoint(o);
@@ -78,6 +94,7 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     );
   }
   const clients = createClients({ endpoint });
+  resolvedClients.add(clients);
   const names = localResourceNames(prefix);
   try {
     await clients.ddb.send(new DescribeTableCommand({ TableName: names.table }));
@@ -116,6 +133,7 @@ async function resolveStack(stack: string): Promise<Target> {
     import('@aws-sdk/client-cloudformation'),
   ]);
   const clients = createClients({ region: await awsRegion() });
+  resolvedClients.add(clients);
   const cfn = new CloudFormationClient({ region: clients.region });
   let outputs: { OutputKey?: string; OutputValue?: string }[];
   try {

@@ -75,7 +75,7 @@ export interface StartOptions {
  * conditional writes it relies on. MOTO_PATCHES (local/moto-patches.ts) remove costs that
  * grow with the table, the queue or the size of an object, so thousands of tasks run at the
  * pace of a few and a ranged GET costs what it returns. MOTO_KEEP_ALIVE (local/moto-keep-alive.ts)
- * can keep connections open between requests, as AWS does (opt-in: MR_EMULATOR_KEEP_ALIVE=1).
+ * can keep connections open between requests, as AWS does (on unless MR_EMULATOR_KEEP_ALIVE=0).
  */
 const SERIALIZED_MOTO = [
   'import os, sys, threading',

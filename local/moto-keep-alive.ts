@@ -27,15 +27,14 @@
  * Idle connections stay open until the client closes them (the SDK's agents keep them;
  * a process that exits closes its own), each holding a sleeping thread.
  *
- * Opt-in (`MR_EMULATOR_KEEP_ALIVE=1` in the launcher's environment), off by default: in the
- * quiet benchmark of 27 Nov 2026, `mapreduce run` of the synthetic corpus printed its result
- * and then took ~23 s to exit in 2 of 3 runs (reproduced once by hand, not explained: most
- * likely a connection the CLI still references, kept open by the server where it used to be
- * closed). Until that is found, every stack closes connections after each answer, as before;
- * `_QuietHandler` keeps only the log-line saving.
+ * On by default; `MR_EMULATOR_KEEP_ALIVE=0` in the launcher's environment turns it off (then
+ * every answer closes its connection, as werkzeug does; `_QuietHandler` keeps only the log-line
+ * saving). It was opt-in for a while (session 11): `mapreduce run` sometimes took ~23 s to exit
+ * after its result. The cause was the client's: an upload whose request never ended held its
+ * kept socket until the SDK's idle timeout (aws/blob-store.ts putFile, fixed in session 12).
  */
 
-/** The launcher's environment variable that turns keep-alive on ('1'); anything else leaves it off. */
+/** The launcher's environment variable that turns keep-alive off ('0'); unset or anything else leaves it on. */
 export const EMULATOR_KEEP_ALIVE_ENV = 'MR_EMULATOR_KEEP_ALIVE';
 
 /** A request body left unread by the application beyond this closes the connection instead of being read. */
@@ -149,7 +148,7 @@ def _noting_failures(app):
     return wrapped
 
 def _request_handler():
-    """The handler class: keep-alive only when the launcher's environment asks for it."""
+    """The handler class: keep-alive unless the launcher's environment turns it off."""
     import os as _kos
-    return _KeepAliveHandler if _kos.environ.get('${EMULATOR_KEEP_ALIVE_ENV}') == '1' else _QuietHandler
+    return _QuietHandler if _kos.environ.get('${EMULATOR_KEEP_ALIVE_ENV}') == '0' else _KeepAliveHandler
 `;

@@ -7,33 +7,46 @@
  * KEEP_ALIVE_MAX_UNREAD closes it too; moto reads every body it is sent, so no request here
  * can leave one.)
  * The SDK's clients over an agent that counts the connections it opens; raw HTTP for the
- * framing cases, seeing which requests went out on a reused socket. Keep-alive is opt-in
- * (MR_EMULATOR_KEEP_ALIVE=1), so the file starts its own emulator with it on.
+ * framing cases, seeing which requests went out on a reused socket. Keep-alive is on unless
+ * MR_EMULATOR_KEEP_ALIVE=0: the file starts its own emulator with the variable unset, whatever
+ * the shared one runs with, and one with it 0 (every answer closes its connection).
  */
-import { randomBytes } from 'node:crypto';
+import { pbkdf2, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { DynamoDBClient, GetItemCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlobStore } from '../../aws/blob-store.js';
 import { type EmulatorHandle, ensureEmulator } from '../../local/emulator.js';
 import { freePort } from '../../local/free-port.js';
 import { EMULATOR_KEEP_ALIVE_ENV } from '../../local/moto-keep-alive.js';
 
-/** A private emulator with keep-alive on (opt-in: the shared test emulator runs without it). */
-let ENDPOINT = '';
-let emulator: EmulatorHandle | undefined;
-beforeAll(async () => {
-  ENDPOINT = `http://127.0.0.1:${await freePort()}`;
+/** A private emulator, its launcher's environment with EMULATOR_KEEP_ALIVE_ENV set to `value` (or unset). */
+async function emulatorWith(value: string | undefined): Promise<{ endpoint: string; handle: EmulatorHandle }> {
+  const endpoint = `http://127.0.0.1:${await freePort()}`;
   const before = process.env[EMULATOR_KEEP_ALIVE_ENV];
-  process.env[EMULATOR_KEEP_ALIVE_ENV] = '1'; // the launcher's child inherits it
+  // The launcher's child inherits it.
+  if (value === undefined) delete process.env[EMULATOR_KEEP_ALIVE_ENV];
+  else process.env[EMULATOR_KEEP_ALIVE_ENV] = value;
   try {
-    emulator = await ensureEmulator({ endpoint: ENDPOINT, timeoutMs: 60_000 });
+    return { endpoint, handle: await ensureEmulator({ endpoint, timeoutMs: 60_000 }) };
   } finally {
     if (before === undefined) delete process.env[EMULATOR_KEEP_ALIVE_ENV];
     else process.env[EMULATOR_KEEP_ALIVE_ENV] = before;
   }
+}
+
+/** The emulator of most tests here, as the launcher starts it by default: keep-alive on. */
+let ENDPOINT = '';
+let emulator: EmulatorHandle | undefined;
+beforeAll(async () => {
+  ({ endpoint: ENDPOINT, handle: emulator } = await emulatorWith(undefined));
 }, 90_000);
 afterAll(async () => {
   await emulator?.stop();
@@ -53,7 +66,17 @@ function request(
   path: string,
   o: { headers?: http.OutgoingHttpHeaders; body?: Buffer | Buffer[] } = {},
 ): Promise<Answer> {
-  const target = new URL(ENDPOINT);
+  return requestTo(ENDPOINT, agent, method, path, o);
+}
+
+function requestTo(
+  endpoint: string,
+  agent: http.Agent,
+  method: string,
+  path: string,
+  o: { headers?: http.OutgoingHttpHeaders; body?: Buffer | Buffer[] } = {},
+): Promise<Answer> {
+  const target = new URL(endpoint);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: target.hostname, port: target.port, method, path, headers: o.headers, agent }, (res) => {
       const chunks: Buffer[] = [];
@@ -74,9 +97,9 @@ const listTables = {
   body: Buffer.from('{}'),
 };
 
-/** One keep-alive socket at a time, counting the connections it opens. */
-function countingAgent(): { agent: http.Agent; opened: () => number } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+/** A keep-alive agent (one socket at a time unless told), counting the connections it opens. */
+function countingAgent(maxSockets = 1): { agent: http.Agent; opened: () => number } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
   let opened = 0;
   const create = agent.createConnection.bind(agent);
   agent.createConnection = ((...args: Parameters<typeof create>) => {
@@ -162,4 +185,81 @@ describe('the emulator keeps connections open between requests', () => {
       agent.destroy();
     }
   });
+});
+
+/**
+ * Keep libuv's threadpool busy (hashing) until the returned stop is called: file reads wait
+ * in its queue, as on a loaded machine, while socket events do not.
+ */
+function busyThreadpool(): () => void {
+  let busy = true;
+  const spin = () => {
+    if (busy) pbkdf2('x', 'y', 20_000, 32, 'sha256', spin);
+  };
+  for (let i = 0; i < 8; i++) spin();
+  return () => {
+    busy = false;
+  };
+}
+
+describe('a file upload ends its request on a kept connection', () => {
+  // putFile streams the file; an upload whose request never ends (its stream destroyed before
+  // its end was read, after the answer came) keeps its socket in use and referenced: a CLI
+  // command did not exit until the SDK's idle timeout dropped it (docs/performance.md, session 12).
+  it('so sequential uploads reuse one connection, even when file reads lag behind the answers', async () => {
+    const counting = countingAgent(16); // each request that never ended takes a new socket (12 uploads)
+    const o = {
+      endpoint: ENDPOINT,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({ httpAgent: counting.agent }),
+    };
+    // As createClients configures S3 for an emulator: no aws-chunked (chunked, unframed) bodies.
+    const s3 = new S3Client({ ...o, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    const ddb = new DynamoDBClient(o);
+    const sqs = new SQSClient(o);
+    const blobs = new BlobStore({ s3, ddb, sqs, doc: DynamoDBDocumentClient.from(ddb), endpoint: ENDPOINT, region: 'us-east-1' });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ka-put-'));
+    const bucket = `ka-put-${randomBytes(4).toString('hex')}`;
+    const stop = busyThreadpool();
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      const sizes = [0, 1, 5000, 70_000, 300_000];
+      for (let i = 0; i < 12; i++) {
+        const size = sizes[i % sizes.length]!;
+        const file = path.join(dir, `f${i}`);
+        writeFileSync(file, randomBytes(size));
+        expect(await blobs.putFile(bucket, `f${i}`, file)).toBe(size);
+      }
+      stop();
+      const back = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'f3' }));
+      expect((await back.Body!.transformToByteArray()).length).toBe(70_000);
+      expect(counting.opened()).toBe(1);
+    } finally {
+      stop();
+      s3.destroy();
+      ddb.destroy();
+      sqs.destroy();
+      counting.agent.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe(`${EMULATOR_KEEP_ALIVE_ENV}=0`, () => {
+  it('turns keep-alive off: every answer closes its connection', async () => {
+    const off = await emulatorWith('0');
+    const { agent, opened } = countingAgent();
+    try {
+      const first = await requestTo(off.endpoint, agent, 'POST', '/', listTables);
+      expect(first.status).toBe(200);
+      expect(first.headers.connection).toBe('close');
+      expect((await requestTo(off.endpoint, agent, 'POST', '/', listTables)).reused).toBe(false);
+      expect(opened()).toBe(2);
+    } finally {
+      agent.destroy();
+      await off.handle.stop();
+    }
+  }, 90_000);
 });
