@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { S3Location } from '../core/s3uri.js';
 import { type AwsClients, bucketReadClient, closeIdleS3Sockets } from './clients.js';
+import { reusingFileBody } from './file-body.js';
 
 export interface ObjectInfo {
   readonly bucket: string;
@@ -160,7 +161,13 @@ export class BlobStore {
     // in one read of its size: a file stream allocates a whole read's buffer before it reads,
     // and 4 MiB for every tiny map output left glibc holding freed blocks (worker RSS grew with
     // the map tasks it ran).
-    const body = createReadStream(path, { highWaterMark: Math.max(1, Math.min(PUT_READ_BYTES, size)) });
+    // With the CRC-32 given the SDK sends the stream as it is (piped into the request), so
+    // the file can be read into two reused buffers (aws/file-body.ts); without it, the SDK's
+    // checksum wrapper queues the chunks unread, so each read gets its own buffer.
+    const body =
+      opts.crc32 === undefined
+        ? createReadStream(path, { highWaterMark: Math.max(1, Math.min(PUT_READ_BYTES, size)) })
+        : reusingFileBody(path, size, PUT_READ_BYTES);
     try {
       await this.c.s3.send(
         new PutObjectCommand({
