@@ -182,7 +182,14 @@ export class BlobStore {
       // The request may end once ContentLength bytes are sent, before the stream reads its
       // end: it would then never close its file (one descriptor of a deleted file kept per
       // such upload; ~1 in 10 map outputs against the emulator).
-      body.destroy();
+      // Wait for the close too: a caller that deletes the file and then counts its open files
+      // (test/foundation/blob-uploads.test.ts) must not see the descriptor still closing.
+      if (!body.closed) {
+        await new Promise<void>((resolve) => {
+          body.once('close', () => resolve());
+          body.destroy();
+        });
+      }
     }
     return size;
   }
