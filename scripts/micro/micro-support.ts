@@ -35,6 +35,8 @@ export function localServices(dir: string, committedMaps: () => TaskItem[]): Ser
   const blobs = {
     getRange: async (bucket: string, key: string, start: number, endExclusive?: number): Promise<Readable> =>
       createReadStream(file(bucket, key), { start, end: endExclusive === undefined ? undefined : endExclusive - 1, highWaterMark: 64 * 1024 }),
+    // The reduce attempt's slice fetch (BlobStore.rangeReader).
+    rangeReader: (bucket: string) => (key: string, start: number, endExclusive: number) => blobs.getRange(bucket, key, start, endExclusive),
     putFile: async (bucket: string, key: string, from: string): Promise<number> => {
       const to = file(bucket, key);
       await mkdir(path.dirname(to), { recursive: true });
