@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { S3Location } from '../core/s3uri.js';
 import { type AwsClients, bucketReadClient, closeIdleS3Sockets } from './clients.js';
+import { reusingFileBody } from './file-body.js';
 
 export interface ObjectInfo {
   readonly bucket: string;
@@ -161,17 +162,23 @@ export class BlobStore {
     // and 4 MiB for every tiny map output left glibc holding freed blocks (worker RSS grew with
     // the map tasks it ran).
     //
-    // The stream is bounded to the size (`end`, inclusive): it ends right after its last bytes,
-    // with no further read to find the end of the file. Unbounded, the server could answer
-    // (ContentLength bytes received) before that read: the SDK resolved, the stream was
-    // destroyed before its end, and the request was never ended. On a keep-alive connection
-    // (S3, the emulator's keep-alive handler) Node then holds the socket in use, referenced,
-    // until SOCKET_IDLE_MS drops it: ~1 upload in 16 kept a process alive ~30 s after its work
-    // (the `mapreduce run` exit stall of docs/performance.md, session 12).
+    // The body ends right after its last bytes (a file stream bounded by `end`, inclusive, or
+    // the reusing body below, which ends once `size` bytes are read), with no further read to
+    // find the end of the file. Unbounded, the server could answer (ContentLength bytes
+    // received) before that read: the SDK resolved, the stream was destroyed before its end,
+    // and the request was never ended. On a keep-alive connection (S3, the emulator's
+    // keep-alive handler) Node then holds the socket in use, referenced, until SOCKET_IDLE_MS
+    // drops it: ~1 upload in 16 kept a process alive ~30 s after its work (the `mapreduce run`
+    // exit stall of docs/performance.md, session 12).
+    // With the CRC-32 given the SDK sends the stream as it is (piped into the request), so
+    // the file can be read into two reused buffers (aws/file-body.ts); without it, the SDK's
+    // checksum wrapper queues the chunks unread, so each read gets its own buffer.
     const body =
       size === 0
         ? Buffer.alloc(0)
-        : createReadStream(path, { start: 0, end: size - 1, highWaterMark: Math.min(PUT_READ_BYTES, size) });
+        : opts.crc32 === undefined
+          ? createReadStream(path, { start: 0, end: size - 1, highWaterMark: Math.min(PUT_READ_BYTES, size) })
+          : reusingFileBody(path, size, PUT_READ_BYTES);
     try {
       await this.c.s3.send(
         new PutObjectCommand({
@@ -184,8 +191,15 @@ export class BlobStore {
       );
     } finally {
       // A failed request leaves the stream unread: close its file (else one descriptor of a
-      // deleted map output kept per such upload).
-      if (!Buffer.isBuffer(body)) body.destroy();
+      // deleted map output kept per such upload). Wait for the close too: a caller that deletes
+      // the file and then counts its open files (test/foundation/blob-uploads.test.ts) must not
+      // see the descriptor still closing.
+      if (!Buffer.isBuffer(body) && !body.closed) {
+        await new Promise<void>((resolve) => {
+          body.once('close', () => resolve());
+          body.destroy();
+        });
+      }
     }
     return size;
   }

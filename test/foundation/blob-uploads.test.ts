@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobStore } from '../../aws/blob-store.js';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
@@ -64,6 +65,28 @@ describe.runIf(process.platform === 'linux')('BlobStore.putFile', () => {
     expect(openFilesUnder(dir)).toEqual([]);
     const chunks: Buffer[] = [];
     for await (const c of await blobs.getObject(bucket, 'big')) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+  });
+
+  it('with the CRC-32 given (the reused read buffers of aws/file-body.ts), uploads tiny, empty and multi-read files byte for byte, and closes them', async () => {
+    for (let i = 0; i < 50; i++) {
+      const file = path.join(dir, `crc-tiny-${i}`);
+      const text = i % 3 === 0 ? '' : `k${i}\tv\n`;
+      writeFileSync(file, text);
+      await blobs.putFile(bucket, `crc-tiny/${i}`, file, { crc32: zlib.crc32(text) });
+      rmSync(file);
+    }
+    expect(await blobs.getText(bucket, 'crc-tiny/1')).toBe('k1\tv\n');
+    expect(await blobs.getText(bucket, 'crc-tiny/3')).toBe('');
+    // Five 4 MiB reads and a short one: each of the two buffers is read into again three times.
+    const bytes = randomBytes(20 * 1024 * 1024 + 4567);
+    const file = path.join(dir, 'crc-big');
+    writeFileSync(file, bytes);
+    expect(await blobs.putFile(bucket, 'crc-big', file, { crc32: zlib.crc32(bytes) })).toBe(bytes.length);
+    rmSync(file);
+    expect(openFilesUnder(dir)).toEqual([]);
+    const chunks: Buffer[] = [];
+    for await (const c of await blobs.getObject(bucket, 'crc-big')) chunks.push(c as Buffer);
     expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
   });
 });
