@@ -35,6 +35,11 @@ export function localServices(dir: string, committedMaps: () => TaskItem[]): Ser
   const blobs = {
     getRange: async (bucket: string, key: string, start: number, endExclusive?: number): Promise<Readable> =>
       createReadStream(file(bucket, key), { start, end: endExclusive === undefined ? undefined : endExclusive - 1, highWaterMark: 64 * 1024 }),
+    // The reduce attempt's slice fetch (BlobStore#rangeReader): the same ranged read.
+    rangeReader:
+      (bucket: string) =>
+      async (key: string, start: number, endExclusive: number): Promise<Readable> =>
+        createReadStream(file(bucket, key), { start, end: endExclusive - 1, highWaterMark: 64 * 1024 }),
     putFile: async (bucket: string, key: string, from: string): Promise<number> => {
       const to = file(bucket, key);
       await mkdir(path.dirname(to), { recursive: true });
