@@ -62,7 +62,15 @@ describe('RepeatAggregator', () => {
     const agg = new RepeatAggregator(sum, 1 << 30, next);
     // The reference: totals per (key, value) in first-sighting order of the key, then of the value.
     const model = new Map<string, Map<string, number>>();
-    const keys = Array.from({ length: 3000 }, (_, i) => (i % 17 === 0 ? `ü${i}` : i % 19 === 0 ? `€${i}` : `k${i}`));
+    // More distinct keys than BATCH_FROM_KEYS, each twice (so counting pays and stays on): the
+    // pairs of the records below are looked up in batches.
+    const keys = Array.from({ length: 80_000 }, (_, i) => (i % 17 === 0 ? `ü${i}` : i % 19 === 0 ? `€${i}` : `k${i}`));
+    for (const key of keys) {
+      agg.emit(key, '1');
+      agg.emit(key, '1');
+      model.set(key, new Map([['1', 2]]));
+    }
+    expect(agg.full).toBe(false);
     for (let record = 0; record < 40; record++) {
       // Up to ~1000 pairs per record (more than a batch), '1' mostly, sometimes another value.
       const n = Math.floor(rand() * 1000);

@@ -28,6 +28,7 @@ const BATCH_LINES = 8192;
  * each input record, which counts them, so this bounds only a record that emits more.
  */
 const BATCH_KEYS = Math.min(128, TOUCH_MAX);
+const BATCH_FROM_KEYS = 65536;
 
 /**
  * Distinct keys of the last window that ended in this process: the next window's table
@@ -134,8 +135,8 @@ export class RepeatAggregator implements PairSink {
   emit(key: string, value: string): void {
     this.records++;
     if (this.on) {
-      if (value === this.common && this.common !== undefined && typeof key === 'string') {
-        const pairs = this.pairs;
+      const pairs = this.pairs;
+      if (pairs.size >= BATCH_FROM_KEYS && value === this.common && typeof key === 'string') {
         const h = pairs.hash(key);
         if (!pairs.hashedNewline) {
           const k = this.batched++;
@@ -148,7 +149,10 @@ export class RepeatAggregator implements PairSink {
       }
       if (this.batched > 0) this.drain();
       // (Only string keys are ever held; any other goes the first sighting's way, to be rejected.)
-      this.countPair(key, value, typeof key === 'string' ? this.pairs.find(key) : -1);
+      const entry = typeof key === 'string' ? pairs.find(key) : -1;
+      // The common case here, not behind a call.
+      if (entry >= 0 && value === this.common && pairs.ref(entry) > 0) pairs.setRef(entry, pairs.ref(entry) + 1);
+      else this.countPair(key, value, entry);
       return;
     }
     const line = encodeRecord(key, value);
@@ -173,7 +177,9 @@ export class RepeatAggregator implements PairSink {
     for (let k = 0; k < n; k++) {
       const key = keys[k]!;
       keys[k] = undefined; // no reference kept to a big line a key may be cut from
-      this.countPair(key, common, pairs.findHashed(key, hashes[k]!, wide[k] === 1));
+      const entry = pairs.findHashed(key, hashes[k]!, wide[k] === 1);
+      if (entry >= 0 && pairs.ref(entry) > 0) pairs.setRef(entry, pairs.ref(entry) + 1);
+      else this.countPair(key, common, entry);
     }
   }
 
