@@ -150,9 +150,23 @@ export class RepeatAggregator implements PairSink {
       if (this.batched > 0) this.drain();
       // (Only string keys are ever held; any other goes the first sighting's way, to be rejected.)
       const entry = typeof key === 'string' ? pairs.find(key) : -1;
-      // The common case here, not behind a call.
-      if (entry >= 0 && value === this.common && pairs.ref(entry) > 0) pairs.setRef(entry, pairs.ref(entry) + 1);
-      else this.countPair(key, value, entry);
+      // The common cases here, not behind a call: a count of the common value, or of a key's first value.
+      if (entry >= 0) {
+        const ref = pairs.ref(entry);
+        if (ref > 0) {
+          if (value === this.common) {
+            pairs.setRef(entry, ref + 1);
+            return;
+          }
+        } else {
+          const counted = this.others[-ref]!;
+          if (counted.value === value) {
+            counted.n++;
+            return;
+          }
+        }
+      }
+      this.countPair(key, value, entry);
       return;
     }
     const line = encodeRecord(key, value);
