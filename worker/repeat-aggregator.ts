@@ -28,6 +28,11 @@ const BATCH_LINES = 8192;
  * each input record, which counts them, so this bounds only a record that emits more.
  */
 const BATCH_KEYS = Math.min(128, TOUCH_MAX);
+/**
+ * Held keys from which emitted pairs are looked up in batches: a table of ~2 MiB and more
+ * (8-byte buckets, half full, and the records), past what the core's cache keeps. Below
+ * it a lookup hits the cache and a batch would only add its own work (English: 20k keys).
+ */
 const BATCH_FROM_KEYS = 65536;
 
 /**
@@ -136,7 +141,7 @@ export class RepeatAggregator implements PairSink {
     this.records++;
     if (this.on) {
       const pairs = this.pairs;
-      if (pairs.size >= BATCH_FROM_KEYS && value === this.common && typeof key === 'string') {
+      if (pairs.size >= BATCH_FROM_KEYS && value === this.common && this.common !== undefined && typeof key === 'string') {
         const h = pairs.hash(key);
         if (!pairs.hashedNewline) {
           const k = this.batched++;
