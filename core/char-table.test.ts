@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CharTable } from './char-table.js';
+import { CharTable, TOUCH_MAX } from './char-table.js';
 
 /** Every [key, ref] the table holds, walking its entries in order. */
 function contents(t: CharTable): Array<[string, number]> {
@@ -84,5 +84,40 @@ describe('CharTable', () => {
         else expect(out.toString('latin1', 3, end)).toBe(key);
       }
     }
+  });
+
+  it('finds by a hash from `hash` as `find` does, with `touch` before or not, and tells wide and newline keys', async () => {
+    const { mulberry32 } = await import('./prng.js');
+    const rand = mulberry32(7);
+    const t = new CharTable();
+    const ref = new Map<string, number>();
+    const pool = Array.from({ length: 5000 }, (_, i) => (i % 11 === 0 ? `€${i}` : i % 13 === 0 ? `é${i}` : `w${i}${'y'.repeat(i % 30)}`));
+    const hashes = new Int32Array(TOUCH_MAX);
+    const wrong: string[] = [];
+    for (let round = 0; round < 400; round++) {
+      const batch = Array.from({ length: 1 + Math.floor(rand() * TOUCH_MAX) }, () => pool[Math.floor(rand() * pool.length)]!);
+      batch.forEach((k, i) => (hashes[i] = t.hash(k)));
+      if (round % 2 === 0) t.touch(hashes, batch.length);
+      batch.forEach((k, i) => {
+        t.hash(k);
+        const wide = [...k].some((c) => c.charCodeAt(0) > 0xff);
+        if (t.hashedWide !== wide || t.hashedNewline) wrong.push(`flags ${k}`);
+        // The table may have grown since the hash was taken: the hash does not depend on its size.
+        const e = t.findHashed(k, hashes[i]!, wide);
+        if (e !== t.find(k) || (e >= 0 ? t.ref(e) : undefined) !== ref.get(k)) wrong.push(k);
+        if (e < 0) {
+          t.add(k, round);
+          ref.set(k, round);
+        } else {
+          t.setRef(e, t.ref(e) + 1);
+          ref.set(k, ref.get(k)! + 1);
+        }
+      });
+    }
+    expect(wrong).toEqual([]);
+    expect(contents(t).sort()).toEqual([...ref].sort());
+    t.hash('a\nb');
+    expect(t.hashedNewline).toBe(true);
+    expect(t.findHashed('a\nb', t.hash('a\nb'), false)).toBe(-1);
   });
 });

@@ -26,6 +26,9 @@ const MAX_HINTED_CAPACITY = 1 << 22;
 /** Bytes of a record before its chars: length and ref. */
 const HEADER = 8;
 
+/** Hashes `touch` takes at most at once. */
+export const TOUCH_MAX = 256;
+
 /** Code units per String.fromCharCode call when a two-byte string is read back. */
 const CHARS_PER_CALL = 4096;
 
@@ -46,6 +49,12 @@ export class CharTable {
   private count = 0;
   /** Set by `hashOf`: the string it hashed has a char above 0xff. */
   private wide = false;
+  /** Set by `hash`: the string it hashed has a char above 0xff, a '\n'. */
+  hashedWide = false;
+  hashedNewline = false;
+  /** `touch`'s first buckets' contents, and what it read (see there). */
+  private readonly touched = new Int32Array(TOUCH_MAX);
+  private touchedSum = 0;
   private readonly salt = (Math.random() * 0x100000000) | 0;
   /**
    * The last string `find` missed, its hash, width and the empty bucket it stopped at: `add`
@@ -90,6 +99,66 @@ export class CharTable {
       }
       if (table[2 * i] === h && this.words[(at1 - 1) >> 2] === len && this.same(s, at1 - 1 + HEADER, len < 0)) return at1 - 1;
     }
+  }
+
+  /**
+   * The hash `find` would compute for `s`, for a later `findHashed` on this table; also
+   * tells whether `s` has a char above 0xff (`hashedWide`) or a '\n' (`hashedNewline`).
+   */
+  hash(s: string): number {
+    let h = hashStart(this.salt);
+    let or = 0;
+    let newline = false;
+    for (let j = 0; j < s.length; j++) {
+      const c = s.charCodeAt(j);
+      or |= c;
+      if (c === 0x0a) newline = true;
+      h = hashStep(h, c);
+    }
+    this.hashedWide = or > 0xff;
+    this.hashedNewline = newline;
+    return hashFinish(h);
+  }
+
+  /** `find` of a string whose `hash` (and width) this table gave. */
+  findHashed(s: string, h: number, wide: boolean): number {
+    const len = wide ? -s.length : s.length;
+    const table = this.table;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const at1 = table[2 * i + 1]!;
+      if (at1 === 0) {
+        this.missed = s;
+        this.missedHash = h;
+        this.missedWide = wide;
+        this.missedBucket = i;
+        return -1;
+      }
+      if (table[2 * i] === h && this.words[(at1 - 1) >> 2] === len && this.same(s, at1 - 1 + HEADER, wide)) return at1 - 1;
+    }
+  }
+
+  /**
+   * Read, for each of the first `n` hashes, its first bucket and the record it points to,
+   * and nothing else: the loads of a loop that neither compares nor branches on them run
+   * side by side (the core keeps many cache misses in flight), so the `findHashed` calls
+   * that follow find those places in the cache. Looked up one after the other, each key of
+   * a large table waited for two misses in turn (docs/performance.md, "Looking keys up in
+   * batches").
+   */
+  touch(hashes: Int32Array, n: number): void {
+    const table = this.table;
+    const words = this.words;
+    const mask = this.mask;
+    const at1s = this.touched;
+    for (let k = 0; k < n; k++) at1s[k] = table[2 * (hashes[k]! & mask) + 1]!;
+    let acc = 0;
+    for (let k = 0; k < n; k++) {
+      const at1 = at1s[k]!;
+      if (at1 !== 0) acc ^= words[(at1 - 1) >> 2]!;
+    }
+    // Kept, so that the compiler does not drop the loads.
+    this.touchedSum ^= acc;
   }
 
   /** Add `s`, which must not be held, with its ref. */

@@ -55,6 +55,44 @@ describe('RepeatAggregator', () => {
     expect(agg.combineOutputRecords).toBe(3);
   });
 
+  it('counts many pairs of one record (looked up in batches) in first-sighting order, and throws at the emit with a newline', async () => {
+    const { mulberry32 } = await import('../core/prng.js');
+    const rand = mulberry32(3);
+    const { out, next } = collector();
+    const agg = new RepeatAggregator(sum, 1 << 30, next);
+    // The reference: totals per (key, value) in first-sighting order of the key, then of the value.
+    const model = new Map<string, Map<string, number>>();
+    // More distinct keys than BATCH_FROM_KEYS, each twice (so counting pays and stays on): the
+    // pairs of the records below are looked up in batches.
+    const keys = Array.from({ length: 80_000 }, (_, i) => (i % 17 === 0 ? `ü${i}` : i % 19 === 0 ? `€${i}` : `k${i}`));
+    for (const key of keys) {
+      agg.emit(key, '1');
+      agg.emit(key, '1');
+      model.set(key, new Map([['1', 2]]));
+    }
+    expect(agg.full).toBe(false);
+    for (let record = 0; record < 40; record++) {
+      // Up to ~1000 pairs per record (more than a batch), '1' mostly, sometimes another value.
+      const n = Math.floor(rand() * 1000);
+      for (let j = 0; j < n; j++) {
+        const key = keys[Math.floor(rand() * rand() * keys.length)]!;
+        const value = rand() < 0.05 ? '7' : '1';
+        agg.emit(key, value);
+        const m = model.get(key) ?? new Map<string, number>();
+        model.set(key, m.set(value, (m.get(value) ?? 0) + Number(value)));
+      }
+      if (record === 20) {
+        agg.emit('before', '1');
+        expect(() => agg.emit('a\nb', '1')).toThrow(/newline/);
+        model.set('before', new Map([['1', 1]]));
+      }
+      expect(agg.full).toBe(false);
+    }
+    await agg.flush();
+    const latin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+    expect(out).toEqual([...model].flatMap(([k, m]) => [...m].map(([, total]) => latin1(`${k}\t${total}`))));
+  });
+
   it('encodes pairs that are not plain ASCII as lines, and rejects a newline', async () => {
     const { out, next } = collector();
     const agg = new RepeatAggregator(sum, 1 << 20, next);

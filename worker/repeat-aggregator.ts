@@ -11,7 +11,7 @@
  */
 import type { GroupCombiner } from '../core/external-sort.js';
 import { detach, keyOf, valueAfterKey } from '../core/records.js';
-import { CharTable } from '../core/char-table.js';
+import { CharTable, TOUCH_MAX } from '../core/char-table.js';
 import { repeatsPayOff } from '../core/repeats.js';
 import { StringTable } from '../core/string-table.js';
 import { LineStage } from './line-stage.js';
@@ -23,6 +23,17 @@ import { encodeRecord, isPlain, textToLatin1 } from './step/text.js';
 const ENTRY_BYTES = 64;
 /** Lines handed on per batch. */
 const BATCH_LINES = 8192;
+/**
+ * Emitted pairs looked up together at most (see `drain`); a module step asks `full` after
+ * each input record, which counts them, so this bounds only a record that emits more.
+ */
+const BATCH_KEYS = Math.min(128, TOUCH_MAX);
+/**
+ * Held keys from which emitted pairs are looked up in batches: a table of ~2 MiB and more
+ * (8-byte buckets, half full, and the records), past what the core's cache keeps. Below
+ * it a lookup hits the cache and a batch would only add its own work (English: 20k keys).
+ */
+const BATCH_FROM_KEYS = 65536;
 
 /**
  * Distinct keys of the last window that ended in this process: the next window's table
@@ -65,6 +76,11 @@ export class RepeatAggregator implements PairSink {
   private others: PairCount[] = [];
   /** The value of the first plain pair emitted (a word count's '1'): see `pairs`. */
   private common: string | undefined;
+  /** Pairs `emit` took but did not count yet (see `drain`): keys, their hashes in `pairs`, their width (1: a char above 0xff). */
+  private readonly batchKeys: Array<string | undefined> = new Array<string | undefined>(BATCH_KEYS).fill(undefined);
+  private readonly batchHashes = new Int32Array(BATCH_KEYS);
+  private readonly batchWide = new Uint8Array(BATCH_KEYS);
+  private batched = 0;
   /** Records to hand on as they are (counting is off). */
   private pending: string[] = [];
   private distinct = 0;
@@ -104,8 +120,9 @@ export class RepeatAggregator implements PairSink {
     return this.repeated.combineOutputRecords;
   }
 
-  /** True when held records must be handed on (`flush`) before more are emitted. */
+  /** True when held records must be handed on (`flush`) before more are emitted; counts the batched pairs first. */
   get full(): boolean {
+    this.drain();
     return (
       this.bytes > this.limitBytes ||
       this.pending.length >= BATCH_LINES ||
@@ -113,46 +130,48 @@ export class RepeatAggregator implements PairSink {
     );
   }
 
-  /** Take one record emitted by a module mapper (validated and encoded like `encodeRecord`). */
+  /**
+   * Take one record emitted by a module mapper (validated and encoded like `encodeRecord`).
+   * A string key without '\n' emitted with the common value (a word count's every word)
+   * is only hashed here and counted with the others of its batch (`drain`): an emit that
+   * can throw, or anything else, drains the batch first and is counted at once, so records
+   * are counted in the order they came and errors are thrown by the emit that caused them.
+   */
   emit(key: string, value: string): void {
     this.records++;
     if (this.on) {
-      // (Only string keys are ever held; any other goes the first sighting's way, to be rejected.)
       const pairs = this.pairs;
+      if (pairs.size >= BATCH_FROM_KEYS && value === this.common && this.common !== undefined && typeof key === 'string') {
+        const h = pairs.hash(key);
+        if (!pairs.hashedNewline) {
+          const k = this.batched++;
+          this.batchKeys[k] = key;
+          this.batchHashes[k] = h;
+          this.batchWide[k] = pairs.hashedWide ? 1 : 0;
+          if (k + 1 === BATCH_KEYS) this.drain();
+          return;
+        }
+      }
+      if (this.batched > 0) this.drain();
+      // (Only string keys are ever held; any other goes the first sighting's way, to be rejected.)
       const entry = typeof key === 'string' ? pairs.find(key) : -1;
-      let counted: PairCount | undefined;
-      if (entry < 0) {
-        // a first sighting of the key
-      } else if (pairs.ref(entry) > 0) {
-        if (value === this.common) {
-          pairs.setRef(entry, pairs.ref(entry) + 1);
-          return;
-        }
-      } else {
-        counted = this.others[-pairs.ref(entry)]!;
-        if (counted.value === value) {
-          counted.n++;
-          return;
-        }
-        const n = counted.more?.get(value);
-        if (n !== undefined) {
-          counted.more!.set(value, n + 1);
-          return;
+      // The common cases here, not behind a call: a count of the common value, or of a key's first value.
+      if (entry >= 0) {
+        const ref = pairs.ref(entry);
+        if (ref > 0) {
+          if (value === this.common) {
+            pairs.setRef(entry, ref + 1);
+            return;
+          }
+        } else {
+          const counted = this.others[-ref]!;
+          if (counted.value === value) {
+            counted.n++;
+            return;
+          }
         }
       }
-      // A first sighting: plain ASCII strings are counted as pairs as they are, other text
-      // too but encoded once at the flush (countText); anything else is encoded, which
-      // also rejects a newline, and counted as a line.
-      if (typeof key === 'string' && typeof value === 'string' && isPlain(key) && isPlain(value)) {
-        this.common ??= detach(value);
-        if (entry < 0) this.addKey(key, value === this.common ? 1 : this.addOther({ value: detach(value), n: 1 }));
-        else (this.pairCount(entry).more ??= new Map()).set(detach(value), 1);
-        this.distinct++;
-        this.bytes += key.length + value.length + ENTRY_BYTES;
-        return;
-      }
-      if (this.countText(key, value, entry)) return;
-      this.countLine(encodeRecord(key, value));
+      this.countPair(key, value, entry);
       return;
     }
     const line = encodeRecord(key, value);
@@ -160,8 +179,70 @@ export class RepeatAggregator implements PairSink {
     this.pending.push(line);
   }
 
+  /**
+   * Count the batched pairs (keys with the common value): first the table's places for all
+   * of them are read at once (`CharTable.touch`), then each is counted as `emit` would have.
+   */
+  private drain(): void {
+    const n = this.batched;
+    if (n === 0) return;
+    this.batched = 0;
+    const pairs = this.pairs;
+    const keys = this.batchKeys;
+    const hashes = this.batchHashes;
+    const wide = this.batchWide;
+    const common = this.common!;
+    pairs.touch(hashes, n);
+    for (let k = 0; k < n; k++) {
+      const key = keys[k]!;
+      keys[k] = undefined; // no reference kept to a big line a key may be cut from
+      const entry = pairs.findHashed(key, hashes[k]!, wide[k] === 1);
+      if (entry >= 0 && pairs.ref(entry) > 0) pairs.setRef(entry, pairs.ref(entry) + 1);
+      else this.countPair(key, common, entry);
+    }
+  }
+
+  /** Count one emitted pair whose key's table entry `find` gave (-1: a first sighting, or not a string). */
+  private countPair(key: string, value: string, entry: number): void {
+    const pairs = this.pairs;
+    let counted: PairCount | undefined;
+    if (entry < 0) {
+      // a first sighting of the key
+    } else if (pairs.ref(entry) > 0) {
+      if (value === this.common) {
+        pairs.setRef(entry, pairs.ref(entry) + 1);
+        return;
+      }
+    } else {
+      counted = this.others[-pairs.ref(entry)]!;
+      if (counted.value === value) {
+        counted.n++;
+        return;
+      }
+      const n = counted.more?.get(value);
+      if (n !== undefined) {
+        counted.more!.set(value, n + 1);
+        return;
+      }
+    }
+    // A first sighting: plain ASCII strings are counted as pairs as they are, other text
+    // too but encoded once at the flush (countText); anything else is encoded, which
+    // also rejects a newline, and counted as a line.
+    if (typeof key === 'string' && typeof value === 'string' && isPlain(key) && isPlain(value)) {
+      this.common ??= detach(value);
+      if (entry < 0) this.addKey(key, value === this.common ? 1 : this.addOther({ value: detach(value), n: 1 }));
+      else (this.pairCount(entry).more ??= new Map()).set(detach(value), 1);
+      this.distinct++;
+      this.bytes += key.length + value.length + ENTRY_BYTES;
+      return;
+    }
+    if (this.countText(key, value, entry)) return;
+    this.countLine(encodeRecord(key, value));
+  }
+
   /** Take a batch of map output lines; returns a promise only when it handed records on. */
   add(lines: string[]): Promise<void> | void {
+    this.drain();
     this.records += lines.length;
     if (!this.on) {
       for (let i = 0; i < lines.length; i++) this.chars += lines[i]!.length;
@@ -222,6 +303,7 @@ export class RepeatAggregator implements PairSink {
    * `last` (no next window: its table starts small instead of at this window's size).
    */
   async flush(last = false): Promise<void> {
+    this.drain();
     const { lines, tally, pairs, others, pending } = this;
     // Records that rarely repeat: stop counting, pass them straight on from now on.
     if (!repeatsPayOff(this.records - this.flushedAt, this.distinct, this.bytes > this.limitBytes)) this.on = false;
