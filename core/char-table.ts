@@ -85,20 +85,7 @@ export class CharTable {
   /** The entry of `s` (for `ref` / `setRef` / `keyOf`), or -1 when it is not held. */
   find(s: string): number {
     const h = this.hashOf(s);
-    const len = this.wide ? -s.length : s.length;
-    const table = this.table;
-    const mask = this.mask;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const at1 = table[2 * i + 1]!;
-      if (at1 === 0) {
-        this.missed = s;
-        this.missedHash = h;
-        this.missedWide = this.wide;
-        this.missedBucket = i;
-        return -1;
-      }
-      if (table[2 * i] === h && this.words[(at1 - 1) >> 2] === len && this.same(s, at1 - 1 + HEADER, len < 0)) return at1 - 1;
-    }
+    return this.findHashed(s, h, this.wide);
   }
 
   /**
