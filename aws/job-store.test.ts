@@ -190,3 +190,45 @@ describe('create', () => {
     expect((err as StaleStateError<JobRecord>).current).toMatchObject({ jobId: 'j1', status: 'RUNNING' });
   });
 });
+
+describe('beginFinalizeOrRead', () => {
+  const finalizeCondition =
+    '#status IN (:creating, :running) AND ((#phase = :reduce AND reducesCommitted = numReduces) OR ' +
+    '(#phase = :map AND numReduces = :zero AND mapsCommitted = numMaps))';
+
+  it("sends beginFinalize's fenced write, asking for the record either way; won: the record after it", async () => {
+    mock.on(UpdateCommand).resolves({ Attributes: { ...KEY, ...job, status: 'RUNNING', phase: 'FINALIZING' } });
+    const r = await store.beginFinalizeOrRead('j1', NOW);
+    expect(r.won).toBe(true);
+    expect(r.job).toMatchObject({ jobId: 'j1', phase: 'FINALIZING' });
+    expect(sent()).toEqual({
+      TableName: 'tbl',
+      Key: KEY,
+      UpdateExpression: 'SET #phase = :fin, phaseChangedAt = :now, updatedAt = :now',
+      ConditionExpression: finalizeCondition,
+      ExpressionAttributeNames: { '#status': 'status', '#phase': 'phase' },
+      ExpressionAttributeValues: { ':fin': 'FINALIZING', ':reduce': 'REDUCE', ':map': 'MAP', ':running': 'RUNNING', ':creating': 'CREATING', ':zero': 0, ':now': NOW },
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+
+  it('refused: not won, with the record as the refusal returned it (as a read would)', async () => {
+    mock.on(UpdateCommand).rejects(
+      new ConditionalCheckFailedException({ message: 'x', $metadata: {}, Item: marshall({ ...KEY, ...job, status: 'RUNNING', phase: 'REDUCE', reducesCommitted: 0 }) }),
+    );
+    const r = await store.beginFinalizeOrRead('j1', NOW);
+    expect(r.won).toBe(false);
+    expect(r.job).toMatchObject({ jobId: 'j1', phase: 'REDUCE', reducesCommitted: 0 });
+  });
+
+  it('refused on a missing job: not won, no record', async () => {
+    mock.on(UpdateCommand).rejects(lost());
+    expect(await store.beginFinalizeOrRead('j1', NOW)).toEqual({ won: false, job: undefined });
+  });
+
+  it('throws any other error', async () => {
+    mock.on(UpdateCommand).rejects(new Error('throttled'));
+    await expect(store.beginFinalizeOrRead('j1', NOW)).rejects.toThrow('throttled');
+  });
+});

@@ -85,24 +85,27 @@ export class JobStore {
     return out.Item ? itemToJob(out.Item) : undefined;
   }
 
+  /** The UpdateItem input of a guarded job write. */
+  private updateInput(jobId: string, { update, condition, values, names = {} }: JobWrite) {
+    return {
+      TableName: this.table,
+      Key: jobKey(jobId),
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      // DynamoDB rejects unused names, so pass only those the expressions mention.
+      ExpressionAttributeNames: Object.fromEntries(
+        Object.entries({ '#status': 'status', '#phase': 'phase', ...names }).filter(
+          ([k]) => update.includes(k) || condition.includes(k),
+        ),
+      ),
+      ExpressionAttributeValues: values,
+    };
+  }
+
   /** A guarded update: returns false when the condition no longer holds (somebody else acted). */
-  private async transition(jobId: string, { update, condition, values, names = {} }: JobWrite): Promise<boolean> {
+  private async transition(jobId: string, write: JobWrite): Promise<boolean> {
     try {
-      await this.c.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: jobKey(jobId),
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          // DynamoDB rejects unused names, so pass only those the expressions mention.
-          ExpressionAttributeNames: Object.fromEntries(
-            Object.entries({ '#status': 'status', '#phase': 'phase', ...names }).filter(
-              ([k]) => update.includes(k) || condition.includes(k),
-            ),
-          ),
-          ExpressionAttributeValues: values,
-        }),
-      );
+      await this.c.doc.send(new UpdateCommand(this.updateInput(jobId, write)));
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
@@ -143,6 +146,30 @@ export class JobStore {
   /** Enter FINALIZING once all output tasks committed; only one caller wins (finalizeWrite). */
   beginFinalize(jobId: string, now: string): Promise<boolean> {
     return this.transition(jobId, finalizeWrite(now));
+  }
+
+  /**
+   * beginFinalize for the committer of an output task of a job's last step, in place of
+   * reading the job and then taking the guard (one call less per job): the same guarded
+   * write (finalizeWrite), which also answers with the record. `won`: this caller entered
+   * FINALIZING, `job` is the record after the write. Otherwise `job` is the record as it
+   * stood when the condition was evaluated (a strongly consistent read of it, returned by
+   * the refusal), undefined when there is no such job.
+   */
+  async beginFinalizeOrRead(jobId: string, now: string): Promise<{ readonly won: boolean; readonly job: JobRecord | undefined }> {
+    try {
+      const out = await fenced(
+        () =>
+          this.c.doc.send(
+            new UpdateCommand({ ...this.updateInput(jobId, finalizeWrite(now)), ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+          ),
+        (current, cause) => new StaleStateError(`Job ${jobId} is not ready to finalize`, current && itemToJob(current), { cause }),
+      );
+      return { won: true, job: out.Attributes ? itemToJob(out.Attributes) : undefined };
+    } catch (err) {
+      if (err instanceof StaleStateError) return { won: false, job: err.current as JobRecord | undefined };
+      throw err;
+    }
   }
 
   /** Leave a finished intermediate step exactly once: MAP/REDUCE → STEPPING (stepChangeWrite). */

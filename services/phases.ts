@@ -55,6 +55,39 @@ export async function advanceJob(
   return 'none';
 }
 
+/** The job after a commit: its record, and whether the caller's read was the won FINALIZING guard. */
+export interface JobAfterCommit {
+  readonly won: boolean;
+  readonly job: JobRecord | undefined;
+}
+
+/**
+ * The job read that follows a commit. The committer of an output task of the last step (a
+ * reduce, or a map of a map-only job) sends the FINALIZING guard itself instead of a read:
+ * the guard's refusal returns the record as a read would (so advanceJob sees what it would
+ * have read), and a won guard is the write advanceJob would have made next (one call less
+ * per job). Every other committer reads the job (consistent read).
+ *
+ *   last reduce:   commit ✓ ── guard ✓ (record after) ── copy parts, _SUCCESS, SUCCEEDED
+ *   other reduce:  commit ✓ ── guard ✗ (record as it stood) ── advanceJob: nothing to do
+ */
+export async function readAfterCommit(
+  s: Services,
+  job: AcceptedJob,
+  task: { readonly kind: 'map' | 'reduce'; readonly step?: number },
+): Promise<JobAfterCommit> {
+  const outputTask = task.kind === 'reduce' || job.numReduces === 0;
+  if (outputTask && isLastStep(job.manifest, task.step ?? 0)) return s.jobs.beginFinalizeOrRead(job.jobId, iso(s.now()));
+  return { won: false, job: await s.jobs.get(job.jobId) };
+}
+
+/** advanceJob on what readAfterCommit returned: a won guard goes straight to the finish. */
+export async function advanceAfterCommit(s: Services, r: JobAfterCommit): Promise<'reduces-released' | 'reduce-started' | 'step-started' | 'finished' | 'none'> {
+  if (!r.job) return 'none';
+  if (r.won) return (await finalizeJob(s, r.job, true)) ? 'finished' : 'none';
+  return advanceJob(s, r.job);
+}
+
 /** The current step's slow-start fraction (its jobconf, else the job's; default 1). */
 function slowStartOf(job: AcceptedJob): number {
   const m = job.manifest;

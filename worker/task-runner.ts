@@ -17,7 +17,7 @@ import { isAccepted, type MapOutputLocation, type TaskRecord } from '../core/mod
 import { isMapTaskId, stepOfTaskId, type StepView, stepView } from '../core/steps.js';
 import { counterKey, Counters, FRAMEWORK } from '../core/reporter.js';
 import type { Services } from '../services/context.js';
-import { advanceJob } from '../services/phases.js';
+import { advanceAfterCommit, readAfterCommit } from '../services/phases.js';
 import { leaseMs, parseTaskMessage, type TaskMessage } from '../services/task-lifecycle.js';
 import { attemptInput } from './attempt.js';
 import { stepEnv } from './attempt-dir.js';
@@ -237,15 +237,15 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
 
 /**
  * After the commit: the message can go, and the job is read for the next phase at the same
- * time. Nothing here decides the attempt's outcome (the commit did): a lost delete
+ * time (by the FINALIZING guard itself for an output task of the last step: readAfterCommit). Nothing here decides the attempt's outcome (the commit did): a lost delete
  * redelivers a message whose claim is refused, and a phase change not made here is made by
  * the other committers' or the checker's advance (services/phases.ts).
  */
 async function afterCommit(s: Services, a: Attempt): Promise<void> {
-  const read = s.jobs.get(a.ref.jobId);
-  recent.remember(s.names.table, a.ref.jobId, read, s.now());
+  const read = readAfterCommit(s, a.job, a.task);
+  recent.remember(s.names.table, a.ref.jobId, read.then((r) => r.job), s.now());
   const [, fresh] = await Promise.all([s.taskQueue.delete(a.msg.receiptHandle), read]);
-  if (fresh) await advanceJob(s, fresh);
+  await advanceAfterCommit(s, fresh);
 }
 
 /** Bytes in and out of a committed attempt, from its framework counters. */
