@@ -142,9 +142,10 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
           return { job, tasks, interrupted };
         }
       } else if (Date.now() - lastDetail >= 1000) {
-        // Task listing costs a query; once a second is plenty for a progress display.
+        // Task listing costs a query; once a second is plenty for a progress display, and
+        // none is needed when the display would not change (plain lines every few seconds).
         lastDetail = Date.now();
-        reporter.update(await snapshot(t, job, started));
+        if (reporter.wouldShow?.(job.status, job.phase) ?? true) reporter.update(await snapshot(t, job, started));
       }
       await new Promise((r) => setTimeout(r, pollMs));
     }
