@@ -16,7 +16,7 @@ import { manifestKey } from '../core/layout.js';
 import type { JobRecord, TaskRecord } from '../core/model.js';
 import { asPrefix, parseS3Uri } from '../core/s3uri.js';
 import { cancelJob as cancelStoredJob } from '../services/cancel.js';
-import { forEachLimit } from '../services/context.js';
+import { forEachLimit } from '../core/concurrency.js';
 import { checkSubmission } from '../services/submission.js';
 import type { Io } from './io.js';
 import type { PreparedJob } from './job-flags.js';
