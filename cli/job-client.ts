@@ -16,7 +16,7 @@ import { manifestKey } from '../core/layout.js';
 import type { JobRecord, TaskRecord } from '../core/model.js';
 import { asPrefix, parseS3Uri } from '../core/s3uri.js';
 import { cancelJob as cancelStoredJob } from '../services/cancel.js';
-import { forEachLimit } from '../services/context.js';
+import { forEachLimit } from '../core/concurrency.js';
 import { checkSubmission } from '../services/submission.js';
 import type { Io } from './io.js';
 import type { PreparedJob } from './job-flags.js';
@@ -142,9 +142,10 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
           return { job, tasks, interrupted };
         }
       } else if (Date.now() - lastDetail >= 1000) {
-        // Task listing costs a query; once a second is plenty for a progress display.
+        // Task listing costs a query; once a second is plenty for a progress display, and
+        // none is needed when the display would not change (plain lines every few seconds).
         lastDetail = Date.now();
-        reporter.update(await snapshot(t, job, started));
+        if (reporter.wouldShow?.(job.status, job.phase) ?? true) reporter.update(await snapshot(t, job, started));
       }
       await new Promise((r) => setTimeout(r, pollMs));
     }

@@ -89,6 +89,12 @@ export function formatAttempt(a: RunningAttempt): string {
 export interface ProgressReporter {
   update(s: ProgressSnapshot): void;
   stop(): void;
+  /**
+   * Whether an update for a job in this status and phase would show anything now. The
+   * snapshot costs a task query (CLI and emulator CPU that the workers could use), so the
+   * caller skips it when the answer is no. Absent: every update shows.
+   */
+  wouldShow?(status: JobStatus, phase: JobPhase): boolean;
 }
 
 const isFinal = (s: ProgressSnapshot) => s.status === 'SUCCEEDED' || s.status === 'FAILED' || s.status === 'CANCELLED';
@@ -155,10 +161,12 @@ export function formatProgressLine(s: ProgressSnapshot): string {
 export function plainReporter(io: Io, everyMs = 3000, now: () => number = Date.now): ProgressReporter {
   let last = Number.NEGATIVE_INFINITY;
   let lastState = '';
+  const shows = (status: JobStatus, phase: JobPhase) => `${status}/${phase}` !== lastState || now() - last >= everyMs;
   return {
+    wouldShow: shows,
     update(s) {
       const state = `${s.status}/${s.phase}`;
-      if (state !== lastState || now() - last >= everyMs) {
+      if (shows(s.status, s.phase)) {
         last = now();
         lastState = state;
         io.err(`${formatProgressLine(s)}\n`);

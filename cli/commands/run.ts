@@ -65,19 +65,21 @@ Examples:
       const packaging = new JobPackager(jobId, localResourceNames(prefix).bucket).prepare(flags, {
         localFiles: !flags.uploadInput,
       });
+      const running = readLocalState(prefix);
+      // The stack launcher (its bootstrap, the coordinator and checker services) is loaded
+      // only when this command starts the stack: with `local up` running it is dead weight.
       const loading = Promise.all([
-        import('../../local/stack.js'),
+        running ? undefined : import('../../local/stack.js'),
         import('../../core/config.js'),
         import('../job-client.js'),
         import('../../local/emulator.js'),
       ]);
-      const running = readLocalState(prefix);
       const runningTarget = running ? loading.then(() => resolveTarget({ endpoint: running.endpoint, prefix })) : undefined;
       // Whichever fails first is reported; the other's rejection is not left unhandled.
       loading.catch(() => {});
       runningTarget?.catch(() => {});
       const prepared = await packaging;
-      const [{ LocalStack }, { timingsFromEnv }, { preflight, uploadJob }, { isEndpointUp }] = await loading;
+      const [stackModule, { timingsFromEnv }, { preflight, uploadJob }, { isEndpointUp }] = await loading;
       let stack: LocalStack | undefined;
       let target: Target;
       let scratch: string | undefined;
@@ -87,7 +89,8 @@ Examples:
       } else {
         scratch = await mkdtemp(path.join(os.tmpdir(), 'mapreduce-run-'));
         if (verbose) io.err(`Starting a local stack "${prefix}" at ${endpoint}; worker logs (JSON): ${scratch}\n`);
-        stack = await LocalStack.start({
+        const { LocalStack: Launcher } = stackModule ?? (await import('../../local/stack.js'));
+        stack = await Launcher.start({
           endpoint,
           prefix,
           workers: (o.workers as number | undefined) ?? 2,

@@ -32,6 +32,22 @@ const snap = (o: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
 });
 
 describe('plain progress on a non-TTY stream', () => {
+  it('says in advance whether an update would print, so the task query is skipped when not', () => {
+    const io = memoryIo(false);
+    let now = 0;
+    const r = plainReporter(io, 3000, () => now);
+    expect(r.wouldShow?.('RUNNING', 'MAP')).toBe(true); // nothing printed yet
+    r.update(snap());
+    now = 1000;
+    expect(r.wouldShow?.('RUNNING', 'MAP')).toBe(false); // same state, within the interval
+    expect(r.wouldShow?.('RUNNING', 'REDUCE')).toBe(true); // a phase change always prints
+    expect(r.wouldShow?.('SUCCEEDED', 'MAP')).toBe(true); // so does a status change
+    now = 3000;
+    expect(r.wouldShow?.('RUNNING', 'MAP')).toBe(true); // the interval is up
+    // The live display and the JSON events show every update.
+    expect('wouldShow' in createProgressReporter(memoryIo(false), true)).toBe(false);
+  });
+
   it('prints the phases and task counts on stderr, at most every few seconds, and every state change', () => {
     const io = memoryIo(false);
     let now = 0;
