@@ -48,6 +48,8 @@ export class ByteLineCounter {
   private readonly salt = (Math.random() * 0x100000000) | 0;
   /** Lines taken since the window started. */
   private seen = 0;
+  /** Lines `add` took, over every window: the caller's record count without a second scan. */
+  linesTaken = 0;
   private readonly R: number;
   /** Total order: keys routed by these split points (latin1 bytes) instead of hashed. */
   private readonly points: Buffer[] | undefined;
@@ -103,6 +105,7 @@ export class ByteLineCounter {
     }
     this.bytes = bytes;
     this.seen += lines;
+    this.linesTaken += lines;
     if (!repeatsPayOff(this.seen, this.n)) this.counting = false;
     return p;
   }

@@ -52,6 +52,8 @@ export interface ByteSortBufferOptions {
 export class ByteSortBuffer {
   /** Estimated bytes held (lines plus per-record overhead). */
   bytes = 0;
+  /** Lines `add` took, over every fill: the caller's record count without a second scan. */
+  linesTaken = 0;
   /**
    * The arena: [0, BLOCK_BYTES) is the scratch where sorted lines are gathered into output
    * blocks (`copyWithin`: no view object per line, as `Buffer#copy` makes one), the
@@ -105,7 +107,9 @@ export class ByteSortBuffer {
     if (need > this.arena.length) this.grow(need, limitBytes);
     const at = this.used;
     block.copy(this.arena, at, from);
+    const before = this.n;
     const taken = this.index(this.arena, at, at + block.length - from, limitBytes);
+    this.linesTaken += this.n - before;
     this.used = at + taken;
     return from + taken;
   }

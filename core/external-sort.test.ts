@@ -47,6 +47,8 @@ async function runSorter(opts: SortOptions, lines: string[], rnd: () => number, 
     await (feed === 'bytes' ? sorter.addBytes(encodeLines(batch)) : sorter.add(batch));
     i += n;
   }
+  // Every record counted once, whichever buffer took it (MAP_OUTPUT_RECORDS comes from this count).
+  expect(sorter.recordsAdded).toBe(lines.length);
   const parts: string[][] = [];
   const order: number[] = [];
   const bytes: Buffer[] = [];

@@ -100,6 +100,11 @@ export class ExternalSorter {
    * single line that never needed combining is not counted).
    */
   readonly stats = { spilledRecords: 0, spills: 0, combineInputRecords: 0, combineOutputRecords: 0 };
+  /**
+   * Records given to `add` and `addBytes`, counted by the buffers as they take them: the
+   * map's output records (MAP_OUTPUT_RECORDS) without a second scan of an executable's stdout.
+   */
+  recordsAdded = 0;
   /** The string buffer: while repeats are counted, or for a key-field partitioner. */
   private readonly strings: SortBuffer | undefined;
   /** The byte buffer: once counting stopped (or was never on), unless a key-field partitioner. */
@@ -179,7 +184,9 @@ export class ExternalSorter {
   private addCountedFrom(block: Buffer, from: number): Promise<void> | void {
     const counter = this.counter!;
     const limit = this.opts.bufferBytes;
+    const before = counter.linesTaken;
     const next = counter.add(block, from, limit);
+    this.recordsAdded += counter.linesTaken - before;
     // Counting stopped: its lines move to the byte buffer, which takes the rest.
     if (!counter.counting) this.stopCounting();
     const rest = (at: number) => (this.counterMode ? this.addCountedFrom(block, at) : this.addBytesFrom(block, at));
@@ -199,6 +206,7 @@ export class ExternalSorter {
     const buffer = this.strings!;
     const limit = this.opts.bufferBytes;
     const next = buffer.add(lines, start, limit);
+    this.recordsAdded += next - start;
     // Counting stopped: its lines moved to the byte buffer, which takes the rest.
     if (this.bytes && !buffer.counting) this.stringMode = false;
     if (this.bufferedBytes > limit) return this.spill().then(() => this.addFrom(lines, next));
@@ -209,7 +217,9 @@ export class ExternalSorter {
     const buffer = this.bytes!;
     // The last fill takes no line bytes past the arena it has.
     if (this.fillLimit > this.opts.bufferBytes && block.length - from > buffer.room) return this.spill().then(() => this.addBytesFrom(block, from));
+    const before = buffer.linesTaken;
     const next = buffer.add(block, from, this.fillLimit);
+    this.recordsAdded += buffer.linesTaken - before;
     if (buffer.bytes > this.fillLimit && !this.fillsOn()) return this.spill().then(() => this.addBytesFrom(block, next));
     if (next < block.length) return this.addBytesFrom(block, next);
   }

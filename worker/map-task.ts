@@ -89,14 +89,18 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   const input = readsBytes(a.step.mapper) ? byteInput() : lineInput();
   const key = mapOutputKey(job.jobId, task.taskId, task.attempt);
   const localFile = path.join(a.workDir, 'map-output');
-  const countOutput = (batch: string[]) => {
-    add(c(Counters.MAP_OUTPUT_RECORDS), batch.length);
+  const countOutputBytes = (batch: string[]) => {
     let bytes = batch.length;
     for (const l of batch) bytes += l.length;
     add(c(Counters.MAP_OUTPUT_BYTES), bytes);
   };
+  const countOutput = (batch: string[]) => {
+    add(c(Counters.MAP_OUTPUT_RECORDS), batch.length);
+    countOutputBytes(batch);
+  };
 
-  const countOutputBytes = (block: Buffer) => {
+  // Map-only: no sorter counts the records, so the block's lines are counted here.
+  const countOutputBlock = (block: Buffer) => {
     add(c(Counters.MAP_OUTPUT_RECORDS), inputLines.get(block) ?? countLineFeeds(block));
     add(c(Counters.MAP_OUTPUT_BYTES), block.length);
   };
@@ -120,7 +124,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
         !bytes || hooks.mapOnlyOutput
           ? undefined
         : async (block) => {
-            countOutputBytes(block);
+            countOutputBlock(block);
             await out.write(block);
           },
     });
@@ -169,7 +173,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       signal: a.signal,
       sink: (batch) => {
         if (aggregator) return aggregator.add(batch); // counts the records in its own pass
-        countOutput(batch);
+        countOutputBytes(batch); // and the sorter the records
         return sorter.add(hooks.toShuffle ? hooks.toShuffle(batch) : batch);
       },
       // Records stay bytes from the mapper's stdout to the sort buffer (unless a key-field
@@ -178,10 +182,12 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
         !bytes || aggregator || hooks.toShuffle
           ? undefined
           : (block) => {
-              countOutputBytes(block);
+              add(c(Counters.MAP_OUTPUT_BYTES), block.length);
               return sorter.addBytes(block);
             },
     });
+    // The sorter counted the records as it took them (MAP_OUTPUT_RECORDS at the mapper's output, as Hadoop counts them).
+    if (!aggregator) add(c(Counters.MAP_OUTPUT_RECORDS), sorter.recordsAdded);
     if (aggregator) {
       await aggregator.flush(true);
       add(c(Counters.MAP_OUTPUT_RECORDS), aggregator.records);
