@@ -1,10 +1,12 @@
 /**
  * A small SQS adapter: queue URLs resolved once, batched sends, single-message
- * receives (one task per worker at a time), deletes and visibility changes.
+ * receives (one task per worker at a time), deletes, visibility changes and the count of
+ * waiting messages (the checker's lost-message rule).
  */
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -53,6 +55,21 @@ export class Queue {
         }
       }
     }
+  }
+
+  /**
+   * Messages waiting to be received: visible plus delayed (SQS's approximate counts, which
+   * lag sends by up to a minute). In-flight messages are not counted.
+   */
+  async waiting(): Promise<number> {
+    const out = await this.c.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: await this.queueUrl(),
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    const a = out.Attributes ?? {};
+    return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
   }
 
   /** Long-poll for at most one message. */

@@ -45,6 +45,7 @@ export const LOG_EVENTS = {
   attemptFailed: 'Attempt failed',
   stalledTaskRepublished: 'Stalled task republished',
   deadLetteredTaskResent: 'Dead-lettered task message sent again',
+  lostTaskMessageResent: 'Never-claimed task sent again: its message was lost (tasks queue empty)',
   checkerSweepFailed: 'Checker sweep failed',
   checkerRunFinished: 'Checker run finished',
   jobCreated: 'Job created',

@@ -81,7 +81,8 @@ export const CHECKER_ACTIONS = {
   // The checker may finish a job (finalizeJob), and the finisher deletes the job's tmp/ objects.
   tmpObjects: ['s3:DeleteObject'],
   buckets: ['s3:ListBucket'],
-  queue: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+  // GetQueueAttributes: the lost-message rule reads how many messages wait (services/checker.ts).
+  queue: ['sqs:SendMessage', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes'],
   deadLetters: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueUrl'],
   table: [
     'dynamodb:GetItem',

@@ -4,7 +4,8 @@
  * heartbeat is stale; a task fails after N stalls; a guard item makes
  * overlapping runs act once. It is also the safety net that starts the reduce
  * phase and finishes jobs when the worker that should have done so died, and that
- * sends again the tasks whose messages SQS dead-lettered before anyone claimed them.
+ * sends again the tasks whose messages SQS dead-lettered before anyone claimed them, or
+ * that were lost before any receive.
  */
 import { isAccepted, type JobRecord, type TaskRecord } from '../core/model.js';
 import { isErrorNamed } from '../core/errors.js';
@@ -17,6 +18,8 @@ import {
   attemptsAllowed,
   attemptsUsed,
   isLastAttempt,
+  isUnclaimedPastGrace,
+  stalledWaitingKind,
   leaseMs,
   neverClaimedReason,
   parseTaskMessage,
@@ -53,6 +56,7 @@ export async function sweep(s: Services, runId: string): Promise<SweepReport> {
   await reclaimStalled(s, tasks, jobs, now, report);
   await republishLostRequeues(s, tasks, now, report);
   const deadLetters = await redriveDeadLetters(s, now, report);
+  await redriveLostFirstMessages(s, tasks, jobs, now, report);
   // Backups of stragglers (and dead backups taken back): services/speculation.ts.
   await speculate(s, tasks, active, now).catch((err: unknown) => s.log.error(LOG_EVENTS.speculationFailed, { error: err as Error }));
 
@@ -130,23 +134,74 @@ async function redriveDeadLetters(s: Services, now: number, report: SweepReport)
     if (!ref) continue;
     const [job, task] = await Promise.all([s.jobs.get(ref.jobId), s.tasks.get(ref.jobId, ref.taskId)]);
     if (job && task?.status === 'PENDING' && (job.status === 'RUNNING' || job.status === 'CREATING')) {
-      try {
-        const redrives = await s.tasks.redrive(task, now);
-        if (redrives > attemptsAllowed(job, s.timings)) {
-          await endJob(s, job.jobId, 'FAILED', neverClaimedReason(task.taskId, redrives), iso(now));
-          report.failedTasks.push(`${ref.jobId}/${ref.taskId}`);
-        } else {
-          await sendTaskMessages(s.taskQueue, ref.jobId, [ref.taskId]);
-          report.republished.push(`${ref.jobId}/${ref.taskId}`);
-          s.log.warn(LOG_EVENTS.deadLetteredTaskResent, { ...ref, redrives });
-        }
-      } catch (err) {
-        if (!isErrorNamed(err, 'StaleStateError')) throw err;
-      }
+      await redrive(s, job, task, now, report, LOG_EVENTS.deadLetteredTaskResent);
     }
     await s.taskDeadLetters.delete(m.receiptHandle);
   }
   return messages.length;
+}
+
+/** At most this many never-claimed tasks are sent again per sweep (the next sweeps go on). */
+export const MAX_LOST_REDRIVES_PER_SWEEP = 100;
+
+/**
+ * Jobs waiting for tasks of a kind with none of it running, their messages sent longer ago
+ * than the requeue grace, while the tasks queue holds no waiting message
+ * (services/task-lifecycle.ts `stalledWaitingKind`): the messages of their never-claimed
+ * tasks were lost, or are in flight with receivers that died. Without this, such a job
+ * would wait forever with idle workers. Each such task is sent again like a dead-lettered
+ * one (counted in `redrives`: past maxAttempts the job fails with the reason); a duplicate,
+ * should the old message still turn up, is refused at claim. The queue and the job's tasks
+ * are read only for such jobs.
+ */
+async function redriveLostFirstMessages(
+  s: Services,
+  tasks: TaskRecord[],
+  jobs: ReadonlyMap<string, JobRecord>,
+  now: number,
+  report: SweepReport,
+): Promise<void> {
+  const grace = s.timings.requeueGraceMs;
+  const stalled = [...jobs.values()].flatMap((job) => {
+    const kind = stalledWaitingKind(job, tasks.filter((t) => t.jobId === job.jobId), now, grace);
+    return kind ? [{ job, kind }] : [];
+  });
+  if (stalled.length === 0 || (await s.taskQueue.waiting()) > 0) return;
+  let budget = MAX_LOST_REDRIVES_PER_SWEEP;
+  for (const { job, kind } of stalled) {
+    const lost = (await s.tasks.list(job.jobId, kind, job.step ?? 0)).filter((t) => isUnclaimedPastGrace(job, t, now, grace));
+    for (const t of lost.slice(0, budget)) {
+      if (report.failedTasks.some((f) => f.startsWith(`${job.jobId}/`))) break;
+      await redrive(s, job, t, now, report, LOG_EVENTS.lostTaskMessageResent);
+    }
+    budget -= Math.min(budget, lost.length);
+    if (budget === 0) return;
+  }
+}
+
+/** Send a never-claimed PENDING task again, or fail its job once it was sent too often. */
+async function redrive(
+  s: Services,
+  job: JobRecord,
+  task: TaskRecord,
+  now: number,
+  report: SweepReport,
+  event: (typeof LOG_EVENTS)['deadLetteredTaskResent' | 'lostTaskMessageResent'],
+): Promise<void> {
+  const ref = { jobId: job.jobId, taskId: task.taskId };
+  try {
+    const redrives = await s.tasks.redrive(task, now);
+    if (redrives > attemptsAllowed(job, s.timings)) {
+      await endJob(s, job.jobId, 'FAILED', neverClaimedReason(task.taskId, redrives), iso(now));
+      report.failedTasks.push(`${ref.jobId}/${ref.taskId}`);
+    } else {
+      await sendTaskMessages(s.taskQueue, ref.jobId, [ref.taskId]);
+      report.republished.push(`${ref.jobId}/${ref.taskId}`);
+      s.log.warn(event, { ...ref, redrives });
+    }
+  } catch (err) {
+    if (!isErrorNamed(err, 'StaleStateError')) throw err;
+  }
 }
 
 /** Start reduce / finish / resume finishing when the worker that should have done it died. */

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TIMINGS, type Timings } from '../core/config.js';
 import type { Manifest } from '../core/manifest.js';
-import type { TaskRecord, WorkerRecord } from '../core/model.js';
+import type { JobRecord, TaskRecord, WorkerRecord } from '../core/model.js';
 import {
   attemptsAllowed,
+  firstSentAt,
   isLastAttempt,
+  isUnclaimedPastGrace,
+  stalledWaitingKind,
   leaseHolders,
   leaseMs,
   parseTaskMessage,
@@ -153,5 +156,65 @@ describe('worker liveness: a running task\'s lease or the worker item (leaseHold
 
   it('an item that still says idle does not make a lease holder idle (claimed since its last idle beat)', () => {
     expect(workerLiveness(item('w1', now - 100), new Set(['w1']), now, T)).toEqual({ live: true, idle: false });
+  });
+});
+
+describe('never-claimed tasks past the grace (isUnclaimedPastGrace, firstSentAt)', () => {
+  const NOW = 1_800_000_000_000;
+  const GRACE = 120_000;
+  const at = (ms: number) => new Date(ms).toISOString();
+  const job = (over: Partial<JobRecord> = {}): JobRecord =>
+    ({ jobId: 'j', status: 'RUNNING', phase: 'MAP', startedAt: at(NOW - GRACE - 1), ...over }) as JobRecord;
+  const task = (over: Partial<TaskRecord> = {}): TaskRecord =>
+    ({ jobId: 'j', taskId: 'm-00000', kind: 'map', index: 0, status: 'PENDING', attempt: 0, failures: 0, stalls: 0, ...over }) as TaskRecord;
+
+  it('a first-step map sent (job RUNNING) longer ago than the grace, never claimed', () => {
+    expect(isUnclaimedPastGrace(job(), task(), NOW, GRACE)).toBe(true);
+    expect(isUnclaimedPastGrace(job({ startedAt: at(NOW - GRACE) }), task(), NOW, GRACE)).toBe(false);
+    // CREATING: the coordinator is still sending (its plan resumes itself).
+    expect(isUnclaimedPastGrace(job({ status: 'CREATING' }), task(), NOW, GRACE)).toBe(false);
+  });
+
+  it('not a task back to PENDING after a claim (requeuedAt: the lost-requeue rule), nor a running one', () => {
+    expect(isUnclaimedPastGrace(job(), task({ requeuedAt: NOW - 10 * GRACE }), NOW, GRACE)).toBe(false);
+    expect(isUnclaimedPastGrace(job(), task({ status: 'RUNNING' }), NOW, GRACE)).toBe(false);
+  });
+
+  it('reduces from reduceEnqueuedAt; a later step from mapEnqueuedAt; another step never', () => {
+    const reduce = task({ taskId: 'r-00000', kind: 'reduce' });
+    expect(firstSentAt(job(), reduce)).toBeUndefined();
+    expect(isUnclaimedPastGrace(job({ reduceEnqueuedAt: at(NOW - GRACE - 5) }), reduce, NOW, GRACE)).toBe(true);
+    expect(firstSentAt(job({ step: 1, mapEnqueuedAt: at(NOW - 7) }), task({ step: 1 }))).toBe(NOW - 7);
+    expect(firstSentAt(job({ step: 1 }), task({ step: 1 }))).toBeUndefined();
+    expect(firstSentAt(job({ step: 1, mapEnqueuedAt: at(NOW - 7) }), task())).toBeUndefined();
+  });
+});
+
+describe('jobs stalled on lost messages (stalledWaitingKind)', () => {
+  const NOW = 1_800_000_000_000;
+  const GRACE = 120_000;
+  const at = (ms: number) => new Date(ms).toISOString();
+  const job = (over: Partial<JobRecord> = {}): JobRecord =>
+    ({ jobId: 'j', status: 'RUNNING', phase: 'MAP', numMaps: 4, numReduces: 2, mapsCommitted: 3, reducesCommitted: 0, startedAt: at(NOW - GRACE - 1), ...over }) as JobRecord;
+  const runningTask = (kind: 'map' | 'reduce', step?: number) => ({ jobId: 'j', taskId: 'x', kind, status: 'RUNNING', step }) as TaskRecord;
+
+  it('a job in MAP with maps left, none running, sent past the grace', () => {
+    expect(stalledWaitingKind(job(), [], NOW, GRACE)).toBe('map');
+    expect(stalledWaitingKind(job({ startedAt: at(NOW - 1) }), [], NOW, GRACE)).toBeUndefined();
+    expect(stalledWaitingKind(job({ mapsCommitted: 4 }), [], NOW, GRACE)).toBeUndefined();
+    expect(stalledWaitingKind(job({ status: 'CREATING' }), [], NOW, GRACE)).toBeUndefined();
+  });
+
+  it('a running map keeps it waiting; a reduce released early (slow-start) does not', () => {
+    expect(stalledWaitingKind(job(), [runningTask('map')], NOW, GRACE)).toBeUndefined();
+    expect(stalledWaitingKind(job(), [runningTask('reduce')], NOW, GRACE)).toBe('map');
+    expect(stalledWaitingKind(job(), [runningTask('map', 1)], NOW, GRACE)).toBe('map');
+  });
+
+  it('reduces once reduceEnqueuedAt is past the grace', () => {
+    const reducing = { phase: 'REDUCE' as const, mapsCommitted: 4 };
+    expect(stalledWaitingKind(job(reducing), [], NOW, GRACE)).toBeUndefined();
+    expect(stalledWaitingKind(job({ ...reducing, reduceEnqueuedAt: at(NOW - GRACE - 1) }), [], NOW, GRACE)).toBe('reduce');
+    expect(stalledWaitingKind(job({ ...reducing, reduceEnqueuedAt: at(NOW - GRACE - 1) }), [runningTask('reduce')], NOW, GRACE)).toBeUndefined();
   });
 });

@@ -169,10 +169,63 @@ export function stalledError(task: Pick<TaskRecord, 'owner' | 'attempt'>): strin
   return `worker ${task.owner} stopped extending its lease during attempt ${task.attempt}`;
 }
 
-/** The job's failure reason when a task's message was dead-lettered too often. */
+/**
+ * The job's failure reason when a task was sent again more than its attempts allow without
+ * ever being claimed: its message dead-lettered (received, never claimed) or lost (the
+ * checker found the task waiting with the tasks queue empty).
+ */
 export function neverClaimedReason(taskId: string, redrives: number): string {
   return (
-    `Task ${taskId} was never claimed: its message was dead-lettered ${redrives} times ` +
-    '(workers received it but did not claim it; check the worker logs).'
+    `Task ${taskId} was never claimed: its message was dead-lettered or lost ${redrives} times ` +
+    '(workers received it but did not claim it, or it never reached a worker; check the worker logs).'
   );
+}
+
+/**
+ * When the first message of a never-claimed task was sent, by its kind and step: a first
+ * step's maps before the job went RUNNING (`startedAt`), a later step's maps at
+ * `mapEnqueuedAt`, reduces at `reduceEnqueuedAt`. Undefined when it has not been sent (or
+ * the task is of another step than the job's).
+ */
+export function firstSentAt(job: JobRecord, task: TaskRecord): number | undefined {
+  if ((task.step ?? 0) !== (job.step ?? 0)) return undefined;
+  const at = task.kind === 'reduce' ? job.reduceEnqueuedAt : (job.step ?? 0) > 0 ? job.mapEnqueuedAt : job.startedAt;
+  return at === undefined ? undefined : Date.parse(at);
+}
+
+/**
+ * A task whose first message was sent more than `graceMs` ago and which nobody has claimed
+ * since (claims remove `requeuedAt`; every way back to PENDING sets it, and the checker's
+ * lost-requeue rule covers those).
+ */
+export function isUnclaimedPastGrace(job: JobRecord, task: TaskRecord, now: number, graceMs: number): boolean {
+  if (task.status !== 'PENDING' || task.requeuedAt !== undefined || job.status !== 'RUNNING') return false;
+  const sent = firstSentAt(job, task);
+  return sent !== undefined && sent < now - graceMs;
+}
+
+/**
+ * The kind of task a job waits for with none of it running, its messages sent more than
+ * `graceMs` ago: its remaining tasks' messages were lost, or are in flight with receivers
+ * that died. Never-claimed tasks are not in the active index, so the checker lists the
+ * job's tasks of that kind only for such a job, and only when the tasks queue holds no
+ * waiting message (a task queued behind others is never doubled). `active` are the job's
+ * tasks from the active index.
+ *
+ *   t0        coordinator: m-7 PENDING, message sent ──▶ lost before any receive
+ *   t0+grace  checker: job in MAP, no map RUNNING, queue has 0 waiting ──▶ list maps, send m-7 again
+ */
+export function stalledWaitingKind(
+  job: JobRecord,
+  active: readonly TaskRecord[],
+  now: number,
+  graceMs: number,
+): 'map' | 'reduce' | undefined {
+  if (job.status !== 'RUNNING') return undefined;
+  const kind = job.phase === 'MAP' && job.mapsCommitted < job.numMaps ? 'map' : job.phase === 'REDUCE' && job.reducesCommitted < job.numReduces ? 'reduce' : undefined;
+  if (kind === undefined) return undefined;
+  const step = job.step ?? 0;
+  if (active.some((t) => t.kind === kind && (t.step ?? 0) === step && t.status === 'RUNNING')) return undefined;
+  const sent = firstSentAt(job, { kind, step } as TaskRecord);
+  return sent !== undefined && sent < now - graceMs ? kind : undefined;
 }

@@ -55,7 +55,7 @@ describe('checker: dead-lettered task messages', () => {
     expect(report.failedTasks).toEqual([`${jobId}/m-00000`]);
     const job = await s.jobs.get(jobId);
     expect(job?.status).toBe('FAILED');
-    expect(job?.reason).toMatch(/^Task m-00000 was never claimed: its message was dead-lettered 5 times/);
+    expect(job?.reason).toMatch(/^Task m-00000 was never claimed: its message was dead-lettered or lost 5 times/);
     expect(await drainQueue(s, s.taskQueue, 0)).toEqual([]);
     expect(await drainQueue(s, s.taskDeadLetters, 0)).toEqual([]);
   });
