@@ -44,11 +44,11 @@ export class CharTable {
   /** Pairs [hash, record offset + 1] per bucket; 0 marks an empty bucket. */
   private table: Int32Array;
   private mask: number;
-  private arena: Slicer;
+  private arena = Buffer.allocUnsafeSlow(FIRST_ARENA_BYTES) as Slicer;
   /** The arena as int32s (records start at multiples of 4). */
-  private words: Int32Array;
+  private words = new Int32Array(this.arena.buffer, 0, this.arena.length >> 2);
   /** The arena as UTF-16 code units (a two-byte string's chars start at a multiple of 4). */
-  private halves: Uint16Array;
+  private halves = new Uint16Array(this.arena.buffer, 0, this.arena.length >> 1);
   private used = 0;
   private count = 0;
   /** Set by `hashOf`: the string it hashed has a char above 0xff. */
@@ -82,14 +82,16 @@ export class CharTable {
     if (s) {
       s.table.fill(0);
       this.table = s.table;
-      this.arena = s.arena as Slicer;
-    } else {
-      this.table = new Int32Array(2 * capacity);
-      this.arena = Buffer.allocUnsafeSlow(FIRST_ARENA_BYTES) as Slicer;
-    }
+      this.useArena(s.arena as Slicer);
+    } else this.table = new Int32Array(2 * capacity);
     this.mask = this.table.length / 2 - 1;
-    this.words = new Int32Array(this.arena.buffer, this.arena.byteOffset, this.arena.length >> 2);
-    this.halves = new Uint16Array(this.arena.buffer, this.arena.byteOffset, this.arena.length >> 1);
+  }
+
+  /** Hold the keys in `arena` (its records from offset 0; `allocUnsafeSlow` buffers start their own memory). */
+  private useArena(arena: Slicer): void {
+    this.arena = arena;
+    this.words = new Int32Array(arena.buffer, arena.byteOffset, arena.length >> 2);
+    this.halves = new Uint16Array(arena.buffer, arena.byteOffset, arena.length >> 1);
   }
 
   /**
@@ -101,9 +103,7 @@ export class CharTable {
     keepCharTableSpare({ table: this.table, arena: this.arena });
     this.table = new Int32Array(2 * INITIAL_CAPACITY);
     this.mask = INITIAL_CAPACITY - 1;
-    this.arena = Buffer.allocUnsafeSlow(FIRST_ARENA_BYTES) as Slicer;
-    this.words = new Int32Array(this.arena.buffer, this.arena.byteOffset, this.arena.length >> 2);
-    this.halves = new Uint16Array(this.arena.buffer, this.arena.byteOffset, this.arena.length >> 1);
+    this.useArena(Buffer.allocUnsafeSlow(FIRST_ARENA_BYTES) as Slicer);
     this.used = 0;
     this.count = 0;
     this.missed = undefined;
