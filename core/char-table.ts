@@ -19,12 +19,16 @@
  * at most half full, the same salted and mixed FNV-1a hash as StringTable.
  */
 import { hashFinish, hashStart, hashStep } from './string-table.js';
+import { keepCharTableSpare, takeCharTableSpare } from './char-table-storage.js';
 
 const INITIAL_CAPACITY = 1 << 12;
 /** The largest first capacity a size hint may ask for (buckets). */
 const MAX_HINTED_CAPACITY = 1 << 22;
 /** Bytes of a record before its chars: length and ref. */
 const HEADER = 8;
+
+/** The arena's first size, unless a spare one is taken. */
+const FIRST_ARENA_BYTES = 64 * 1024;
 
 /** Hashes `touch` takes at most at once. */
 export const TOUCH_MAX = 256;
@@ -40,7 +44,7 @@ export class CharTable {
   /** Pairs [hash, record offset + 1] per bucket; 0 marks an empty bucket. */
   private table: Int32Array;
   private mask: number;
-  private arena = Buffer.allocUnsafeSlow(64 * 1024) as Slicer;
+  private arena = Buffer.allocUnsafeSlow(FIRST_ARENA_BYTES) as Slicer;
   /** The arena as int32s (records start at multiples of 4). */
   private words = new Int32Array(this.arena.buffer, 0, this.arena.length >> 2);
   /** The arena as UTF-16 code units (a two-byte string's chars start at a multiple of 4). */
@@ -73,8 +77,36 @@ export class CharTable {
   constructor(expectedSize = 0) {
     let capacity = INITIAL_CAPACITY;
     while (capacity < 2 * expectedSize && capacity < MAX_HINTED_CAPACITY) capacity *= 2;
-    this.table = new Int32Array(2 * capacity);
-    this.mask = capacity - 1;
+    // The storage of the last table that was done, when it fits (./char-table-storage.ts).
+    const s = takeCharTableSpare(capacity);
+    if (s) {
+      s.table.fill(0);
+      this.table = s.table;
+      this.useArena(s.arena as Slicer);
+    } else this.table = new Int32Array(2 * capacity);
+    this.mask = this.table.length / 2 - 1;
+  }
+
+  /** Hold the keys in `arena` (its records from offset 0; `allocUnsafeSlow` buffers start their own memory). */
+  private useArena(arena: Slicer): void {
+    this.arena = arena;
+    this.words = new Int32Array(arena.buffer, arena.byteOffset, arena.length >> 2);
+    this.halves = new Uint16Array(arena.buffer, arena.byteOffset, arena.length >> 1);
+  }
+
+  /**
+   * Done with the table: its storage is kept for the next table made in this process, and
+   * this one is left empty (fresh small storage). Strings read from it (`keyOf`) are copies
+   * and stay valid.
+   */
+  release(): void {
+    keepCharTableSpare({ table: this.table, arena: this.arena });
+    this.table = new Int32Array(2 * INITIAL_CAPACITY);
+    this.mask = INITIAL_CAPACITY - 1;
+    this.useArena(Buffer.allocUnsafeSlow(FIRST_ARENA_BYTES) as Slicer);
+    this.used = 0;
+    this.count = 0;
+    this.missed = undefined;
   }
 
   /** Number of strings held. */

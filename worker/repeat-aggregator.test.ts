@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GroupCombiner } from '../core/external-sort.js';
 import { MIN_REPEATS, REPEAT_PROBE_RECORDS } from '../core/repeats.js';
+import { releaseCharTableSpare, takeCharTableSpare } from '../core/char-table-storage.js';
 import { RepeatAggregator } from './repeat-aggregator.js';
 
 const sum: GroupCombiner = (key, values) => [`${key}\t${values.reduce((s, v) => s + Number(v), 0)}`];
@@ -42,6 +43,17 @@ describe('RepeatAggregator', () => {
     let chars = 0;
     for (let i = 0; i < 10_000; i++) chars += `w${i % 37}\t1`.length;
     expect(agg.chars).toBe(chars);
+  });
+
+  it('leaves the storage of a flushed window\'s key table to the next window or attempt', async () => {
+    releaseCharTableSpare();
+    const { out, next } = collector();
+    const agg = new RepeatAggregator(sum, 1 << 24, next);
+    for (let i = 0; i < 30_000; i++) agg.emit(`w${i % 3_000}`, '1');
+    await agg.flush(true);
+    expect(totals(out)).toEqual(new Map(Array.from({ length: 3_000 }, (_, i) => [`w${i}`, 10])));
+    // The window's table (3,000 keys: 8,192 buckets) is the spare now.
+    expect(takeCharTableSpare(8_192)).toBeDefined();
   });
 
   it('hands keys on in first-sighting order, each with its first value first, whatever value came first', async () => {

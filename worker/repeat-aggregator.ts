@@ -361,6 +361,8 @@ export class RepeatAggregator implements PairSink {
         if (q) await q;
       } else if (out.length >= BATCH_LINES) await handOn();
     }
+    // Its keys were copied out: the next window (or attempt) takes its storage.
+    pairs.release();
     if (stage !== undefined) await stage.take();
     if (out.length > 0) await this.next(out);
   }

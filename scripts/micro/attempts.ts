@@ -12,6 +12,9 @@
  *   npx tsx scripts/micro/attempts.ts --gen 32M --vocab 50000 --words-per-line 3 [--utf8] [--seed 1]
  *   node --cpu-prof --cpu-prof-dir /tmp/prof --import tsx scripts/micro/attempts.ts --file c.txt --only module --reps 1
  *   npm run build && node dist/scripts/micro/attempts.js --shapes    # the workers' code as deployed (tsc output, no tsx)
+ *   ... --gc    # also the collector's pauses in the map phase (median ms: scavenges, the rest)
+ *   MR_MICRO_PHASES=1 node --trace-gc-nvp ...   # prints each map phase's start and end (ms) to align the trace with
+ *   MR_MICRO_INPUT_CHUNK=65536 ...   # the corpus read in pieces of this size (default 1 MiB, as a local stack reads file:// input)
  *
  * CPU of one attempt = this process's CPU during it + its finished children's (the shell
  * steps: tr, awk, cut, uniq), from /proc/self/stat. Each figure is
@@ -21,6 +24,7 @@ import { ManifestSchema } from '../../core/manifest.js';
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
+import { constants as perfConstants, PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +67,32 @@ interface JobCpu {
   mapChildren: number;
   /** The job's output lines, sorted (the part files of its reduce attempts). */
   output: string[];
+  /** When the map attempts started and ended, and the reduce attempts ended (performance.now()). */
+  times: [number, number, number];
+}
+
+/**
+ * The collector's pauses (`--gc`): every GC entry of this process, to be summed by kind
+ * over a job's map phase (scavenges vs mark-compacts: what the main thread waited for).
+ */
+const gcEntries: PerformanceEntry[] = [];
+let gcObserver: PerformanceObserver | undefined;
+
+/** Milliseconds of scavenges and of the rest (mark-compact, incremental steps, weak callbacks) between `from` and `to`. */
+async function gcPauses(from: number, to: number): Promise<{ scavenge: number; other: number; scavenges: number }> {
+  await new Promise((r) => setTimeout(r, 10)); // entries arrive asynchronously
+  let scavenge = 0;
+  let other = 0;
+  let scavenges = 0;
+  for (const e of gcEntries) {
+    if (e.startTime < from || e.startTime >= to) continue;
+    const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+    if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
+      scavenge += e.duration;
+      scavenges++;
+    } else other += e.duration;
+  }
+  return { scavenge, other, scavenges };
 }
 
 async function runJob(corpus: string, shape: JobShape, maps: number, reduces: number, codeDir: string): Promise<JobCpu> {
@@ -100,6 +130,7 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
       }));
       return task.kind === 'map' ? runMapAttempt(input) : runReduceAttempt(input);
     };
+    const t0 = performance.now();
     const c0 = cpuNow();
     const k0 = cpuChildren();
     for (let i = 0; i < ranges.length; i++) {
@@ -112,6 +143,8 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
     }
     const c1 = cpuNow();
     const k1 = cpuChildren();
+    const t1 = performance.now();
+    if (process.env.MR_MICRO_PHASES) console.error(`phase map ${t0.toFixed(0)} ${t1.toFixed(0)}`);
     const parts: string[] = [];
     for (let r = 0; r < reduces; r++) {
       const out = await attempt({ jobId: 'j', taskId: `r${String(r).padStart(5, '0')}`, kind: 'reduce', index: r, status: 'RUNNING', attempt: 1 } as unknown as TaskItem);
@@ -119,7 +152,7 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
     }
     const c2 = cpuNow();
     const output = parts.flatMap((f) => readFileSync(f, 'latin1').split('\n').filter((l) => l !== ''));
-    return { map: c1 - c0, reduce: c2 - c1, mapChildren: k1 - k0, output: output.sort() };
+    return { map: c1 - c0, reduce: c2 - c1, mapChildren: k1 - k0, output: output.sort(), times: [t0, t1, performance.now()] };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -178,11 +211,24 @@ async function measure(corpus: string, o: { maps: number; reps: number; only?: s
     const m: number[] = [];
     const r: number[] = [];
     const k: number[] = [];
+    const gs: number[] = [];
+    const gn: number[] = [];
+    const go: number[] = [];
     for (let i = 0; i < o.reps; i++) {
       const t = await runJob(corpus, shape, o.maps, 2, o.codeDir);
       m.push(t.map);
       r.push(t.reduce);
       k.push(t.mapChildren);
+      if (gcObserver) {
+        const g = await gcPauses(t.times[0], t.times[1]);
+        gs.push(g.scavenge);
+        gn.push(g.scavenges);
+        go.push(g.other);
+      }
+    }
+    if (gcObserver) {
+      row[`${name}_map_gc_ms`] = `scavenges ${median(gn)}: ${median(gs).toFixed(0)}, other ${median(go).toFixed(0)}`;
+      gcEntries.length = 0;
     }
     if (name === 'shell') row.shell_map_children = perMib(median(k));
     row[`${name}_map`] = perMib(median(m));
@@ -203,6 +249,12 @@ async function main(): Promise<void> {
   await bundleStepModule(path.join(root, 'scripts', 'bench', 'single-process.ts'), path.join(codeDir, 'single.mjs'));
   for (const f of ['wc_map.sh', 'wc_reduce.sh']) await copyFile(path.join(root, 'examples', 'wordcount', f), path.join(codeDir, f));
   const o = { maps, reps, only, codeDir };
+  if (flag('gc')) {
+    gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcEntries.push(e);
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
+  }
   try {
     const file = arg('file');
     if (file) {

@@ -32,8 +32,16 @@ export function parseSize(s: string): number {
 /** Files stand in for objects: bucket/key → a path under `dir`. */
 export function localServices(dir: string, committedMaps: () => TaskItem[]): Services {
   const file = (bucket: string, key: string) => (key.startsWith('/') ? key : path.join(dir, bucket, key));
+  // The corpus (an absolute path) is read as a local stack reads `file://` input
+  // (services/input-source.ts: 1 MiB reads, so 1 MiB chunk strings), other files in 64 KiB
+  // pieces; MR_MICRO_INPUT_CHUNK (bytes) overrides the corpus's.
+  const inputChunk = Number(process.env.MR_MICRO_INPUT_CHUNK ?? MIB);
   const getRange = async (bucket: string, key: string, start: number, endExclusive?: number): Promise<Readable> =>
-    createReadStream(file(bucket, key), { start, end: endExclusive === undefined ? undefined : endExclusive - 1, highWaterMark: 64 * 1024 });
+    createReadStream(file(bucket, key), {
+      start,
+      end: endExclusive === undefined ? undefined : endExclusive - 1,
+      highWaterMark: key.startsWith('/') ? inputChunk : 64 * 1024,
+    });
   const blobs = {
     getRange,
     // The reduce attempt's slice reads (aws/blob-store.ts `rangeReader`: one client per bucket).
