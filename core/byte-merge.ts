@@ -14,13 +14,20 @@
  */
 
 import { countedLineEnd } from './counted-lines.js';
-import { compareCursors, Cursor, lastLineBefore, siftDown } from './merge-cursor.js';
+import { compareCursors, Cursor, keyPrefix, lastLineBefore, siftDown } from './merge-cursor.js';
 
 const NL = 0x0a;
 const TAB = 0x09;
 
 /** Runs up to this many bytes are copied by a loop rather than `Buffer#copy`. */
 const SHORT_COPY = 64;
+
+/** `addWhileBefore` stopped: the cursor's buffer is used up (load it). */
+const USED_UP = 0;
+/** `addWhileBefore` stopped: the cursor's current line sorts after `next`'s (sift it down). */
+const AFTER_NEXT = 1;
+/** `addWhileBefore` stopped: the block is full (the cursor may still come first). */
+const BLOCK_FULL = 2;
 
 /** Output blocks hold about this many bytes (a longer line gets a block of its own size). */
 export const BLOCK_BYTES = 512 * 1024;
@@ -53,6 +60,7 @@ class BlockBuilder {
   private lastBuf: Buffer | undefined;
   private lastPos = 0;
   private lastKend = 0;
+  private lastPre = 0;
 
   /** Room for `n` more bytes without a flush. */
   fits(n: number): boolean {
@@ -63,14 +71,15 @@ class BlockBuilder {
     return this.used === 0;
   }
 
-  /** Count the key of the line at `buf[pos..kend)` and make it the last key. */
-  private key(buf: Buffer, pos: number, kend: number): void {
+  /** Count the key of the line at `buf[pos..kend)` (its `keyPrefix` is `pre`) and make it the last key. */
+  private key(buf: Buffer, pos: number, kend: number, pre: number): void {
     const lb = this.lastBuf;
-    if (lb === undefined || kend - pos !== this.lastKend - this.lastPos) {
+    const n = kend - pos;
+    if (lb === undefined || pre !== this.lastPre || n !== this.lastKend - this.lastPos) {
       this.groups++;
     } else {
       const lp = this.lastPos;
-      for (let i = 0; i < kend - pos; i++) {
+      for (let i = n < 4 ? n : 4; i < n; i++) {
         if (buf[pos + i] !== lb[lp + i]) {
           this.groups++;
           break;
@@ -80,24 +89,29 @@ class BlockBuilder {
     this.lastBuf = buf;
     this.lastPos = pos;
     this.lastKend = kend;
+    this.lastPre = pre;
   }
 
   /**
    * Append the cursor's lines while they sort before `next`'s current line and fit, in one
    * copy (at least the current line: the caller checked `fits`, or the block is empty).
-   * Returns false when the cursor's buffer is used up (call `load`).
+   * Returns why it stopped: USED_UP, AFTER_NEXT or BLOCK_FULL (so the caller need not
+   * compare the cursors again).
    */
-  addWhileBefore(c: Cursor, next: Cursor): boolean {
+  addWhileBefore(c: Cursor, next: Cursor): number {
     const from = c.pos;
     const first = c.nl + 1 - from;
     if (!this.fits(first)) this.out = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, first));
     const room = this.out.length - this.used;
-    let more: boolean;
+    let stop: number;
     for (;;) {
-      this.key(c.buf, c.pos, c.kend);
+      this.key(c.buf, c.pos, c.kend, c.pre);
       this.lines++;
-      more = c.step();
-      if (!more || c.nl + 1 - from > room || compareCursors(c, next) > 0) break;
+      if (!c.step()) stop = USED_UP;
+      else if (c.nl + 1 - from > room) stop = BLOCK_FULL;
+      else if (compareCursors(c, next) > 0) stop = AFTER_NEXT;
+      else continue;
+      break;
     }
     // c.pos is now the first line not taken, or the buffer's end. Where sources interleave
     // line by line (a large vocabulary) a run is one short line: a byte loop copies that for
@@ -110,7 +124,7 @@ class BlockBuilder {
       for (let i = 0; i < n; i++) dst[at + i] = src[from + i]!;
       this.used += n;
     } else this.used += c.buf.copy(this.out, this.used, from, c.pos);
-    return more;
+    return stop;
   }
 
   /**
@@ -132,7 +146,7 @@ class BlockBuilder {
       let k = p;
       const e = this.counted ? countedLineEnd(buf, nl) : nl;
       while (k < e && buf[k] !== TAB) k++;
-      this.key(buf, p, k);
+      this.key(buf, p, k, keyPrefix(buf, p, k));
       this.lines++;
       p = nl + 1;
     }
@@ -201,23 +215,27 @@ export async function* mergeSortedBytes(
       const top = heap[0]!;
       const l = heap[1]!;
       const r = heap[2];
-      const next = r !== undefined && compareCursors(r, l) < 0 ? r : l;
-      let more: boolean;
+      const ni = r !== undefined && compareCursors(r, l) < 0 ? 2 : 1;
+      const next = heap[ni]!;
+      let stop: number;
       if (lastLineBefore(top, next)) {
         // The rest of this buffer sorts before every other head: copy it whole.
-        more = false;
+        stop = USED_UP;
         while (top.pos < top.end) {
           top.pos += out.addRun(top.buf, top.pos, top.end);
           if (top.pos < top.end) yield out.take()!;
         }
       } else {
         if (!out.fits(top.nl + 1 - top.pos) && !out.empty) yield out.take()!;
-        more = out.addWhileBefore(top, next);
+        stop = out.addWhileBefore(top, next);
       }
-      if (more) {
-        if (compareCursors(top, next) > 0) siftDown(heap, 0);
-        continue;
+      if (stop === AFTER_NEXT || (stop === BLOCK_FULL && compareCursors(top, next) > 0)) {
+        // `next` is the smallest of the others and sorts before `top`: it moves up, `top` sinks from its place.
+        heap[0] = next;
+        heap[ni] = top;
+        siftDown(heap, ni);
       }
+      if (stop !== USED_UP) continue;
       out.detachLastKey();
       if (!(await top.load())) {
         heap[0] = heap[heap.length - 1]!;

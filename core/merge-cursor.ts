@@ -9,17 +9,35 @@ const NL = 0x0a;
 const TAB = 0x09;
 const NEWLINE = Buffer.from('\n');
 
+/**
+ * The first 4 bytes of the key `buf[pos..kend)` as an unsigned big-endian integer, a shorter
+ * key padded with zero bytes. Two keys whose prefixes differ are in the order of their
+ * prefixes (a zero pad sorts where the shorter key does: first); equal prefixes say nothing
+ * beyond their first `min(4, length)` bytes being equal. Where sources interleave line by line
+ * (a large vocabulary, TeraSort's random keys) most comparisons end here, without a byte loop.
+ */
+export function keyPrefix(buf: Buffer, pos: number, kend: number): number {
+  if (kend - pos >= 4) return ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
+  let p = 0;
+  for (let i = 0; i < 4; i++) p = p * 256 + (pos + i < kend ? buf[pos + i]! : 0);
+  return p;
+}
+
 /** A source's position: `buf[pos..nl]` is its current line (`nl` is its '\n'), key `buf[pos..kend)`. */
 export class Cursor {
   buf: Buffer = NEWLINE;
   pos = 0;
   nl = 0;
   kend = 0;
+  /** `keyPrefix` of the current line's key. */
+  pre = 0;
   /** First byte after the buffer's last whole line. */
   end = 0;
   /** The buffer's last line starts at `lastStart`; its key ends at `lastKend`. */
   lastStart = 0;
   lastKend = 0;
+  /** `keyPrefix` of the buffer's last line's key. */
+  lastPre = 0;
   /** Bytes of an unfinished line carried over to the next chunk. */
   private carry: Buffer[] = [];
   /** The whole lines of a chunk after the one that finished a carried line (a view, not yet loaded). */
@@ -44,6 +62,7 @@ export class Cursor {
     while (k < e && buf[k] !== TAB) k++;
     this.nl = nl;
     this.kend = k;
+    this.pre = keyPrefix(buf, pos, k);
   }
 
   /** Step to the next line in the buffer; false when the buffer is used up (call `load`). */
@@ -109,6 +128,7 @@ export class Cursor {
     while (k < e && buf[k] !== TAB) k++;
     this.lastStart = lastStart;
     this.lastKend = k;
+    this.lastPre = keyPrefix(buf, lastStart, k);
     this.pos = 0;
     this.scan();
   }
@@ -120,6 +140,7 @@ export class Cursor {
 
 /** Byte order of two cursors' keys, then source order: < 0 when `a` comes first. */
 export function compareCursors(a: Cursor, b: Cursor): number {
+  if (a.pre !== b.pre) return a.pre < b.pre ? -1 : 1;
   const ab = a.buf;
   const bb = b.buf;
   const ap = a.pos;
@@ -127,7 +148,8 @@ export function compareCursors(a: Cursor, b: Cursor): number {
   const la = a.kend - ap;
   const lb = b.kend - bp;
   const n = la < lb ? la : lb;
-  for (let i = 0; i < n; i++) {
+  // Equal prefixes: the first min(4, n) bytes are equal.
+  for (let i = n < 4 ? n : 4; i < n; i++) {
     const d = ab[ap + i]! - bb[bp + i]!;
     if (d !== 0) return d;
   }
@@ -153,6 +175,7 @@ export function siftDown(heap: Cursor[], i: number): void {
 /** True when the last line of `c`'s buffer sorts before `next`'s current line, i.e. every line left in the buffer does. */
 export function lastLineBefore(c: Cursor, next: Cursor): boolean {
   if (c.pos === c.lastStart) return false; // the current line is the buffer's last: the normal step does it
+  if (c.lastPre !== next.pre) return c.lastPre < next.pre;
   const buf = c.buf;
   const start = c.lastStart;
   const la = c.lastKend - start;
@@ -160,7 +183,7 @@ export function lastLineBefore(c: Cursor, next: Cursor): boolean {
   const n = la < lb ? la : lb;
   const nb = next.buf;
   const np = next.pos;
-  for (let i = 0; i < n; i++) {
+  for (let i = n < 4 ? n : 4; i < n; i++) {
     const d = buf[start + i]! - nb[np + i]!;
     if (d !== 0) return d < 0;
   }
