@@ -14,7 +14,7 @@
  */
 
 import { countedLineEnd } from './counted-lines.js';
-import { compareCursors, Cursor, keyPrefix, lastLineBefore, siftDown } from './merge-cursor.js';
+import { compareCursors, Cursor, keyPrefix, lastLineBefore, LoserTree } from './merge-cursor.js';
 
 const NL = 0x0a;
 const TAB = 0x09;
@@ -22,12 +22,8 @@ const TAB = 0x09;
 /** Runs up to this many bytes are copied by a loop rather than `Buffer#copy`. */
 const SHORT_COPY = 64;
 
-/** `addWhileBefore` stopped: the cursor's buffer is used up (load it). */
-const USED_UP = 0;
-/** `addWhileBefore` stopped: the cursor's current line sorts after `next`'s (sift it down). */
-const AFTER_NEXT = 1;
-/** `addWhileBefore` stopped: the block is full (the cursor may still come first). */
-const BLOCK_FULL = 2;
+/** Wins in a row after which the merge looks for a run in the winning source (see `mergeSortedBytes`). */
+const RUN_AFTER = 2;
 
 /** Output blocks hold about this many bytes (a longer line gets a block of its own size). */
 export const BLOCK_BYTES = 512 * 1024;
@@ -92,39 +88,49 @@ class BlockBuilder {
     this.lastPre = pre;
   }
 
-  /**
-   * Append the cursor's lines while they sort before `next`'s current line and fit, in one
-   * copy (at least the current line: the caller checked `fits`, or the block is empty).
-   * Returns why it stopped: USED_UP, AFTER_NEXT or BLOCK_FULL (so the caller need not
-   * compare the cursors again).
-   */
-  addWhileBefore(c: Cursor, next: Cursor): number {
+  /** Append the cursor's current line (the caller checked `fits`, or the block is empty); false when its buffer is used up (call `load`). */
+  addLine(c: Cursor): boolean {
     const from = c.pos;
-    const first = c.nl + 1 - from;
-    if (!this.fits(first)) this.out = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, first));
-    const room = this.out.length - this.used;
-    let stop: number;
-    for (;;) {
-      this.key(c.buf, c.pos, c.kend, c.pre);
-      this.lines++;
-      if (!c.step()) stop = USED_UP;
-      else if (c.nl + 1 - from > room) stop = BLOCK_FULL;
-      else if (compareCursors(c, next) > 0) stop = AFTER_NEXT;
-      else continue;
-      break;
-    }
-    // c.pos is now the first line not taken, or the buffer's end. Where sources interleave
-    // line by line (a large vocabulary) a run is one short line: a byte loop copies that for
-    // less than Buffer#copy's call costs.
-    const n = c.pos - from;
+    const n = c.nl + 1 - from;
+    if (!this.fits(n)) this.out = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, n));
+    this.key(c.buf, from, c.kend, c.pre);
+    this.lines++;
+    this.copy(c.buf, from, n);
+    return c.step();
+  }
+
+  /** Copy `n` bytes of `src` from `from` to the block's end. */
+  private copy(src: Buffer, from: number, n: number): void {
+    // Where sources interleave line by line (a large vocabulary) a run is one short line: a
+    // byte loop copies that for less than Buffer#copy's call costs.
     if (n <= SHORT_COPY) {
-      const src = c.buf;
       const dst = this.out;
       const at = this.used;
       for (let i = 0; i < n; i++) dst[at + i] = src[from + i]!;
       this.used += n;
-    } else this.used += c.buf.copy(this.out, this.used, from, c.pos);
-    return stop;
+    } else this.used += src.copy(this.out, this.used, from, from + n);
+  }
+
+  /**
+   * Append the cursor's lines while they sort before `next`'s current line and fit, in one
+   * copy (at least the current line: the caller checked `fits`, or the block is empty).
+   * Returns false when the cursor's buffer is used up (call `load`).
+   */
+  addWhileBefore(c: Cursor, next: Cursor): boolean {
+    const from = c.pos;
+    const first = c.nl + 1 - from;
+    if (!this.fits(first)) this.out = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, first));
+    const room = this.out.length - this.used;
+    let more: boolean;
+    for (;;) {
+      this.key(c.buf, c.pos, c.kend, c.pre);
+      this.lines++;
+      more = c.step();
+      if (!more || c.nl + 1 - from > room || compareCursors(c, next) > 0) break;
+    }
+    // c.pos is now the first line not taken, or the buffer's end.
+    this.copy(c.buf, from, c.pos - from);
+    return more;
   }
 
   /**
@@ -209,42 +215,45 @@ export async function* mergeSortedBytes(
   try {
     // Start every source at once: remote sources then read in parallel.
     const live = await Promise.all(cursors.map((c) => c.load()));
-    const heap = cursors.filter((_, i) => live[i]);
-    for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
-    while (heap.length > 1) {
-      const top = heap[0]!;
-      const l = heap[1]!;
-      const r = heap[2];
-      const ni = r !== undefined && compareCursors(r, l) < 0 ? 2 : 1;
-      const next = heap[ni]!;
-      let stop: number;
-      if (lastLineBefore(top, next)) {
+    const leaves = cursors.filter((_, i) => live[i]);
+    const tree = new LoserTree(leaves);
+    // A source that keeps winning may hold a run: then (only then) its lines are compared
+    // with the runner-up's, so a run is copied in one piece (`addWhileBefore`), or a whole
+    // buffer of it (`lastLineBefore`), instead of one tree replay per line. Where sources
+    // interleave, a streak of RUN_AFTER wins is rare, and looking for runs would cost more.
+    // With two sources the runner-up is known without a comparison: always look.
+    const runAfter = leaves.length <= 2 ? 0 : RUN_AFTER;
+    let previous = -1;
+    let streak = 0;
+    while (tree.live > 1) {
+      const w = tree.winner;
+      const top = leaves[w]!;
+      let more: boolean;
+      streak = w === previous ? streak + 1 : 0;
+      const next = streak >= runAfter ? tree.runnerUp() : undefined;
+      if (next !== undefined && lastLineBefore(top, next)) {
         // The rest of this buffer sorts before every other head: copy it whole.
-        stop = USED_UP;
+        more = false;
         while (top.pos < top.end) {
           top.pos += out.addRun(top.buf, top.pos, top.end);
           if (top.pos < top.end) yield out.take()!;
         }
       } else {
         if (!out.fits(top.nl + 1 - top.pos) && !out.empty) yield out.take()!;
-        stop = out.addWhileBefore(top, next);
+        more = next !== undefined ? out.addWhileBefore(top, next) : out.addLine(top);
       }
-      if (stop === AFTER_NEXT || (stop === BLOCK_FULL && compareCursors(top, next) > 0)) {
-        // `next` is the smallest of the others and sorts before `top`: it moves up, `top` sinks from its place.
-        heap[0] = next;
-        heap[ni] = top;
-        siftDown(heap, ni);
+      previous = w;
+      if (!more) {
+        out.detachLastKey();
+        if (!(await top.load())) {
+          tree.endWinner();
+          previous = -1;
+        }
       }
-      if (stop !== USED_UP) continue;
-      out.detachLastKey();
-      if (!(await top.load())) {
-        heap[0] = heap[heap.length - 1]!;
-        heap.pop();
-      }
-      siftDown(heap, 0);
+      tree.replay();
     }
     // One source left: copy its lines a buffer at a time.
-    const last = heap[0];
+    const last = tree.live === 1 ? leaves[tree.winner] : undefined;
     if (last !== undefined) {
       do {
         while (last.pos < last.end) {

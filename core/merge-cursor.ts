@@ -1,7 +1,7 @@
 /**
  * A source of the byte merge (core/byte-merge.ts): a cursor over a key-sorted stream of
- * '\n'-ended lines, read chunk by chunk, with the key of its current line, and the heap
- * order of cursors (key bytes unsigned, then source order).
+ * '\n'-ended lines, read chunk by chunk, with the key of its current line, the order of
+ * cursors (key bytes unsigned, then source order) and the tournament tree that merges them.
  */
 import { countedLineEnd } from './counted-lines.js';
 
@@ -156,20 +156,76 @@ export function compareCursors(a: Cursor, b: Cursor): number {
   return la - lb || a.index - b.index;
 }
 
-/** Restore the heap order (smallest cursor first) below `i`. */
-export function siftDown(heap: Cursor[], i: number): void {
-  const n = heap.length;
-  const item = heap[i]!;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= n) break;
-    const r = l + 1;
-    const c = r < n && compareCursors(heap[r]!, heap[l]!) < 0 ? r : l;
-    if (compareCursors(heap[c]!, item) >= 0) break;
-    heap[i] = heap[c]!;
-    i = c;
+/**
+ * A tournament (loser) tree over the merge's cursors: the winner is the cursor whose line
+ * comes first; after it moves on (or ends), `replay` finds the next winner with one
+ * comparison per level, log2(k) in all, where a binary heap's sift-down makes two per
+ * level. Where sources interleave line by line (a large vocabulary, random keys) that is
+ * the merge's main cost. Leaves are the cursors (`k + i` in the implicit tree), internal
+ * node `j` holds the loser of the match played there; an ended cursor loses every match.
+ */
+export class LoserTree {
+  /** The index (into `cursors`) of the current winner. */
+  winner = 0;
+  /** Cursors not ended. */
+  live: number;
+  private readonly losers: Int32Array;
+  private readonly ended: Uint8Array;
+
+  constructor(private readonly cursors: readonly Cursor[]) {
+    const k = cursors.length;
+    this.live = k;
+    this.losers = new Int32Array(Math.max(1, k));
+    this.ended = new Uint8Array(k);
+    const winners = new Int32Array(2 * k);
+    for (let i = 0; i < k; i++) winners[k + i] = i;
+    for (let j = k - 1; j >= 1; j--) {
+      const a = winners[2 * j]!;
+      const b = winners[2 * j + 1]!;
+      const aWins = this.beats(a, b);
+      winners[j] = aWins ? a : b;
+      this.losers[j] = aWins ? b : a;
+    }
+    this.winner = k > 1 ? winners[1]! : 0;
   }
-  heap[i] = item;
+
+  /** True when cursor `a`'s line comes before cursor `b`'s (an ended cursor comes last). */
+  private beats(a: number, b: number): boolean {
+    if (this.ended[b] === 1) return true;
+    if (this.ended[a] === 1) return false;
+    return compareCursors(this.cursors[a]!, this.cursors[b]!) < 0;
+  }
+
+  /** Mark the winner ended (its source is used up). Call `replay` next. */
+  endWinner(): void {
+    this.ended[this.winner] = 1;
+    this.live--;
+  }
+
+  /** The winner's line changed (it stepped, loaded or ended): play its matches up to the root again. */
+  replay(): void {
+    const losers = this.losers;
+    let w = this.winner;
+    for (let j = (w + this.cursors.length) >> 1; j >= 1; j >>= 1) {
+      const l = losers[j]!;
+      if (this.beats(l, w)) {
+        losers[j] = w;
+        w = l;
+      }
+    }
+    this.winner = w;
+  }
+
+  /** The cursor that would win if the winner were gone (the best of the losers on its path); undefined when none is live. */
+  runnerUp(): Cursor | undefined {
+    const losers = this.losers;
+    let r = -1;
+    for (let j = (this.winner + this.cursors.length) >> 1; j >= 1; j >>= 1) {
+      const l = losers[j]!;
+      if (r < 0 || this.beats(l, r)) r = l;
+    }
+    return r < 0 || this.ended[r] === 1 ? undefined : this.cursors[r];
+  }
 }
 
 /** True when the last line of `c`'s buffer sorts before `next`'s current line, i.e. every line left in the buffer does. */
