@@ -69,6 +69,28 @@ describe('mergeSortedBytes', () => {
     }
   });
 
+  it('orders keys of any length that share their first bytes (the cached 4-byte prefix), with group counts', async () => {
+    // Keys of 0-9 bytes over few bytes (zero and high bytes among them): many share their first
+    // 4 bytes and differ after, or are a zero-padded prefix of another; up to 12 sources.
+    const rnd = prng(11);
+    const chars = ['a', '\x00', '\xff', '\x80'];
+    const line = () => {
+      let key = '';
+      const n = Math.floor(rnd() * 10);
+      for (let i = 0; i < n; i++) key += chars[Math.floor(rnd() * (i < 3 ? 2 : chars.length))];
+      if (rnd() < 0.3) key = `${'\xff\x00a\x80'.slice(0, Math.floor(rnd() * 5))}${key}`;
+      return rnd() < 0.2 ? key : `${key}\t${Math.floor(rnd() * 3)}`;
+    };
+    for (let round = 0; round < 200; round++) {
+      const k = 1 + Math.floor(rnd() * 12);
+      const inputs = Array.from({ length: k }, () => Array.from({ length: Math.floor(rnd() * 60) }, line).sort(byKeyBytes));
+      const expected = await collectBatches(mergeSorted(inputs.map((l) => batchesOf(l, 5))));
+      const got = await collect(mergeSortedBytes(inputs.map((l) => randomChunks(l, rnd))));
+      expect(got.lines).toEqual(expected);
+      expect(got.groups).toBe(groupCount(expected));
+    }
+  });
+
   it('breaks ties by source index and sorts by key, not by the whole line', async () => {
     const src = (...lines: string[]) => randomChunks(lines, prng(1));
     const out = await collect(mergeSortedBytes([src('k\ta1', 'k\ta2', 'z\ta'), src('k\tb1', 'm\tb'), src('a\tc', 'k\tc1')]));

@@ -14,13 +14,16 @@
  */
 
 import { countedLineEnd } from './counted-lines.js';
-import { compareCursors, Cursor, lastLineBefore, siftDown } from './merge-cursor.js';
+import { compareCursors, Cursor, keyPrefix, lastLineBefore, LoserTree } from './merge-cursor.js';
 
 const NL = 0x0a;
 const TAB = 0x09;
 
 /** Runs up to this many bytes are copied by a loop rather than `Buffer#copy`. */
 const SHORT_COPY = 64;
+
+/** Wins in a row after which the merge looks for a run in the winning source (see `mergeSortedBytes`). */
+const RUN_AFTER = 2;
 
 /** Output blocks hold about this many bytes (a longer line gets a block of its own size). */
 export const BLOCK_BYTES = 512 * 1024;
@@ -53,6 +56,7 @@ class BlockBuilder {
   private lastBuf: Buffer | undefined;
   private lastPos = 0;
   private lastKend = 0;
+  private lastPre = 0;
 
   /** Room for `n` more bytes without a flush. */
   fits(n: number): boolean {
@@ -63,14 +67,15 @@ class BlockBuilder {
     return this.used === 0;
   }
 
-  /** Count the key of the line at `buf[pos..kend)` and make it the last key. */
-  private key(buf: Buffer, pos: number, kend: number): void {
+  /** Count the key of the line at `buf[pos..kend)` (its `keyPrefix` is `pre`) and make it the last key. */
+  private key(buf: Buffer, pos: number, kend: number, pre: number): void {
     const lb = this.lastBuf;
-    if (lb === undefined || kend - pos !== this.lastKend - this.lastPos) {
+    const n = kend - pos;
+    if (lb === undefined || pre !== this.lastPre || n !== this.lastKend - this.lastPos) {
       this.groups++;
     } else {
       const lp = this.lastPos;
-      for (let i = 0; i < kend - pos; i++) {
+      for (let i = n < 4 ? n : 4; i < n; i++) {
         if (buf[pos + i] !== lb[lp + i]) {
           this.groups++;
           break;
@@ -80,6 +85,30 @@ class BlockBuilder {
     this.lastBuf = buf;
     this.lastPos = pos;
     this.lastKend = kend;
+    this.lastPre = pre;
+  }
+
+  /** Append the cursor's current line (the caller checked `fits`, or the block is empty); false when its buffer is used up (call `load`). */
+  addLine(c: Cursor): boolean {
+    const from = c.pos;
+    const n = c.nl + 1 - from;
+    if (!this.fits(n)) this.out = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, n));
+    this.key(c.buf, from, c.kend, c.pre);
+    this.lines++;
+    this.copy(c.buf, from, n);
+    return c.step();
+  }
+
+  /** Copy `n` bytes of `src` from `from` to the block's end. */
+  private copy(src: Buffer, from: number, n: number): void {
+    // Where sources interleave line by line (a large vocabulary) a run is one short line: a
+    // byte loop copies that for less than Buffer#copy's call costs.
+    if (n <= SHORT_COPY) {
+      const dst = this.out;
+      const at = this.used;
+      for (let i = 0; i < n; i++) dst[at + i] = src[from + i]!;
+      this.used += n;
+    } else this.used += src.copy(this.out, this.used, from, from + n);
   }
 
   /**
@@ -94,22 +123,13 @@ class BlockBuilder {
     const room = this.out.length - this.used;
     let more: boolean;
     for (;;) {
-      this.key(c.buf, c.pos, c.kend);
+      this.key(c.buf, c.pos, c.kend, c.pre);
       this.lines++;
       more = c.step();
       if (!more || c.nl + 1 - from > room || compareCursors(c, next) > 0) break;
     }
-    // c.pos is now the first line not taken, or the buffer's end. Where sources interleave
-    // line by line (a large vocabulary) a run is one short line: a byte loop copies that for
-    // less than Buffer#copy's call costs.
-    const n = c.pos - from;
-    if (n <= SHORT_COPY) {
-      const src = c.buf;
-      const dst = this.out;
-      const at = this.used;
-      for (let i = 0; i < n; i++) dst[at + i] = src[from + i]!;
-      this.used += n;
-    } else this.used += c.buf.copy(this.out, this.used, from, c.pos);
+    // c.pos is now the first line not taken, or the buffer's end.
+    this.copy(c.buf, from, c.pos - from);
     return more;
   }
 
@@ -132,7 +152,7 @@ class BlockBuilder {
       let k = p;
       const e = this.counted ? countedLineEnd(buf, nl) : nl;
       while (k < e && buf[k] !== TAB) k++;
-      this.key(buf, p, k);
+      this.key(buf, p, k, keyPrefix(buf, p, k));
       this.lines++;
       p = nl + 1;
     }
@@ -195,15 +215,23 @@ export async function* mergeSortedBytes(
   try {
     // Start every source at once: remote sources then read in parallel.
     const live = await Promise.all(cursors.map((c) => c.load()));
-    const heap = cursors.filter((_, i) => live[i]);
-    for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
-    while (heap.length > 1) {
-      const top = heap[0]!;
-      const l = heap[1]!;
-      const r = heap[2];
-      const next = r !== undefined && compareCursors(r, l) < 0 ? r : l;
+    const leaves = cursors.filter((_, i) => live[i]);
+    const tree = new LoserTree(leaves);
+    // A source that keeps winning may hold a run: then (only then) its lines are compared
+    // with the runner-up's, so a run is copied in one piece (`addWhileBefore`), or a whole
+    // buffer of it (`lastLineBefore`), instead of one tree replay per line. Where sources
+    // interleave, a streak of RUN_AFTER wins is rare, and looking for runs would cost more.
+    // With two sources the runner-up is known without a comparison: always look.
+    const runAfter = leaves.length <= 2 ? 0 : RUN_AFTER;
+    let previous = -1;
+    let streak = 0;
+    while (tree.live > 1) {
+      const w = tree.winner;
+      const top = leaves[w]!;
       let more: boolean;
-      if (lastLineBefore(top, next)) {
+      streak = w === previous ? streak + 1 : 0;
+      const next = streak >= runAfter ? tree.runnerUp() : undefined;
+      if (next !== undefined && lastLineBefore(top, next)) {
         // The rest of this buffer sorts before every other head: copy it whole.
         more = false;
         while (top.pos < top.end) {
@@ -212,21 +240,20 @@ export async function* mergeSortedBytes(
         }
       } else {
         if (!out.fits(top.nl + 1 - top.pos) && !out.empty) yield out.take()!;
-        more = out.addWhileBefore(top, next);
+        more = next !== undefined ? out.addWhileBefore(top, next) : out.addLine(top);
       }
-      if (more) {
-        if (compareCursors(top, next) > 0) siftDown(heap, 0);
-        continue;
+      previous = w;
+      if (!more) {
+        out.detachLastKey();
+        if (!(await top.load())) {
+          tree.endWinner();
+          previous = -1;
+        }
       }
-      out.detachLastKey();
-      if (!(await top.load())) {
-        heap[0] = heap[heap.length - 1]!;
-        heap.pop();
-      }
-      siftDown(heap, 0);
+      tree.replay();
     }
     // One source left: copy its lines a buffer at a time.
-    const last = heap[0];
+    const last = tree.live === 1 ? leaves[tree.winner] : undefined;
     if (last !== undefined) {
       do {
         while (last.pos < last.end) {

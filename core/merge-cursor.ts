@@ -1,7 +1,7 @@
 /**
  * A source of the byte merge (core/byte-merge.ts): a cursor over a key-sorted stream of
- * '\n'-ended lines, read chunk by chunk, with the key of its current line, and the heap
- * order of cursors (key bytes unsigned, then source order).
+ * '\n'-ended lines, read chunk by chunk, with the key of its current line, the order of
+ * cursors (key bytes unsigned, then source order) and the tournament tree that merges them.
  */
 import { countedLineEnd } from './counted-lines.js';
 
@@ -9,17 +9,35 @@ const NL = 0x0a;
 const TAB = 0x09;
 const NEWLINE = Buffer.from('\n');
 
+/**
+ * The first 4 bytes of the key `buf[pos..kend)` as an unsigned big-endian integer, a shorter
+ * key padded with zero bytes. Two keys whose prefixes differ are in the order of their
+ * prefixes (a zero pad sorts where the shorter key does: first); equal prefixes say nothing
+ * beyond their first `min(4, length)` bytes being equal. Where sources interleave line by line
+ * (a large vocabulary, TeraSort's random keys) most comparisons end here, without a byte loop.
+ */
+export function keyPrefix(buf: Buffer, pos: number, kend: number): number {
+  if (kend - pos >= 4) return ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
+  let p = 0;
+  for (let i = 0; i < 4; i++) p = p * 256 + (pos + i < kend ? buf[pos + i]! : 0);
+  return p;
+}
+
 /** A source's position: `buf[pos..nl]` is its current line (`nl` is its '\n'), key `buf[pos..kend)`. */
 export class Cursor {
   buf: Buffer = NEWLINE;
   pos = 0;
   nl = 0;
   kend = 0;
+  /** `keyPrefix` of the current line's key. */
+  pre = 0;
   /** First byte after the buffer's last whole line. */
   end = 0;
   /** The buffer's last line starts at `lastStart`; its key ends at `lastKend`. */
   lastStart = 0;
   lastKend = 0;
+  /** `keyPrefix` of the buffer's last line's key. */
+  lastPre = 0;
   /** Bytes of an unfinished line carried over to the next chunk. */
   private carry: Buffer[] = [];
   /** The whole lines of a chunk after the one that finished a carried line (a view, not yet loaded). */
@@ -44,6 +62,7 @@ export class Cursor {
     while (k < e && buf[k] !== TAB) k++;
     this.nl = nl;
     this.kend = k;
+    this.pre = keyPrefix(buf, pos, k);
   }
 
   /** Step to the next line in the buffer; false when the buffer is used up (call `load`). */
@@ -109,6 +128,7 @@ export class Cursor {
     while (k < e && buf[k] !== TAB) k++;
     this.lastStart = lastStart;
     this.lastKend = k;
+    this.lastPre = keyPrefix(buf, lastStart, k);
     this.pos = 0;
     this.scan();
   }
@@ -120,6 +140,7 @@ export class Cursor {
 
 /** Byte order of two cursors' keys, then source order: < 0 when `a` comes first. */
 export function compareCursors(a: Cursor, b: Cursor): number {
+  if (a.pre !== b.pre) return a.pre < b.pre ? -1 : 1;
   const ab = a.buf;
   const bb = b.buf;
   const ap = a.pos;
@@ -127,32 +148,90 @@ export function compareCursors(a: Cursor, b: Cursor): number {
   const la = a.kend - ap;
   const lb = b.kend - bp;
   const n = la < lb ? la : lb;
-  for (let i = 0; i < n; i++) {
+  // Equal prefixes: the first min(4, n) bytes are equal.
+  for (let i = n < 4 ? n : 4; i < n; i++) {
     const d = ab[ap + i]! - bb[bp + i]!;
     if (d !== 0) return d;
   }
   return la - lb || a.index - b.index;
 }
 
-/** Restore the heap order (smallest cursor first) below `i`. */
-export function siftDown(heap: Cursor[], i: number): void {
-  const n = heap.length;
-  const item = heap[i]!;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= n) break;
-    const r = l + 1;
-    const c = r < n && compareCursors(heap[r]!, heap[l]!) < 0 ? r : l;
-    if (compareCursors(heap[c]!, item) >= 0) break;
-    heap[i] = heap[c]!;
-    i = c;
+/**
+ * A tournament (loser) tree over the merge's cursors: the winner is the cursor whose line
+ * comes first; after it moves on (or ends), `replay` finds the next winner with one
+ * comparison per level, log2(k) in all, where a binary heap's sift-down makes two per
+ * level. Where sources interleave line by line (a large vocabulary, random keys) that is
+ * the merge's main cost. Leaves are the cursors (`k + i` in the implicit tree), internal
+ * node `j` holds the loser of the match played there; an ended cursor loses every match.
+ */
+export class LoserTree {
+  /** The index (into `cursors`) of the current winner. */
+  winner = 0;
+  /** Cursors not ended. */
+  live: number;
+  private readonly losers: Int32Array;
+  private readonly ended: Uint8Array;
+
+  constructor(private readonly cursors: readonly Cursor[]) {
+    const k = cursors.length;
+    this.live = k;
+    this.losers = new Int32Array(Math.max(1, k));
+    this.ended = new Uint8Array(k);
+    const winners = new Int32Array(2 * k);
+    for (let i = 0; i < k; i++) winners[k + i] = i;
+    for (let j = k - 1; j >= 1; j--) {
+      const a = winners[2 * j]!;
+      const b = winners[2 * j + 1]!;
+      const aWins = this.beats(a, b);
+      winners[j] = aWins ? a : b;
+      this.losers[j] = aWins ? b : a;
+    }
+    this.winner = k > 1 ? winners[1]! : 0;
   }
-  heap[i] = item;
+
+  /** True when cursor `a`'s line comes before cursor `b`'s (an ended cursor comes last). */
+  private beats(a: number, b: number): boolean {
+    if (this.ended[b] === 1) return true;
+    if (this.ended[a] === 1) return false;
+    return compareCursors(this.cursors[a]!, this.cursors[b]!) < 0;
+  }
+
+  /** Mark the winner ended (its source is used up). Call `replay` next. */
+  endWinner(): void {
+    this.ended[this.winner] = 1;
+    this.live--;
+  }
+
+  /** The winner's line changed (it stepped, loaded or ended): play its matches up to the root again. */
+  replay(): void {
+    const losers = this.losers;
+    let w = this.winner;
+    for (let j = (w + this.cursors.length) >> 1; j >= 1; j >>= 1) {
+      const l = losers[j]!;
+      if (this.beats(l, w)) {
+        losers[j] = w;
+        w = l;
+      }
+    }
+    this.winner = w;
+  }
+
+  /** The cursor that would win if the winner were gone (the best of the losers on its path); undefined when none is live. */
+  runnerUp(): Cursor | undefined {
+    const losers = this.losers;
+    let r = -1;
+    for (let j = (this.winner + this.cursors.length) >> 1; j >= 1; j >>= 1) {
+      const l = losers[j]!;
+      if (r < 0 || this.beats(l, r)) r = l;
+    }
+    return r < 0 || this.ended[r] === 1 ? undefined : this.cursors[r];
+  }
 }
 
 /** True when the last line of `c`'s buffer sorts before `next`'s current line, i.e. every line left in the buffer does. */
 export function lastLineBefore(c: Cursor, next: Cursor): boolean {
   if (c.pos === c.lastStart) return false; // the current line is the buffer's last: the normal step does it
+  if (c.lastPre !== next.pre) return c.lastPre < next.pre;
   const buf = c.buf;
   const start = c.lastStart;
   const la = c.lastKend - start;
@@ -160,7 +239,7 @@ export function lastLineBefore(c: Cursor, next: Cursor): boolean {
   const n = la < lb ? la : lb;
   const nb = next.buf;
   const np = next.pos;
-  for (let i = 0; i < n; i++) {
+  for (let i = n < 4 ? n : 4; i < n; i++) {
     const d = buf[start + i]! - nb[np + i]!;
     if (d !== 0) return d < 0;
   }

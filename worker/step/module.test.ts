@@ -82,6 +82,15 @@ describe('module steps', () => {
     expect(utf8.out).toEqual([rec('日本\t1+2'), rec('\ufffd\t3')]);
   });
 
+  it('decodes a group\'s values from a non-ASCII block when its key came from an ASCII one', async () => {
+    // The step skips UTF-8 decoding for groups read wholly from ASCII blocks: a group open
+    // across an ASCII and a non-ASCII block must still be decoded.
+    const input = [Buffer.from('a\t1\nk\t1\n', 'latin1'), Buffer.from(rec('k\tα\nk\t2\nü\tβ\n'), 'latin1'), Buffer.from('z\t4\n', 'latin1')];
+    const r = await runStep({ module: 'utf8.mjs' }, { role: 'reduce', workDir: dir, input });
+    expect(r.error).toBeUndefined();
+    expect(r.out).toEqual([rec('a→\t1:1'), rec('k→\t1:1·α·2'), rec('ü→\t1:β'), rec('z→\t1:4')]);
+  });
+
   it('keeps the open group\'s key when the caller reuses a block after writeBytes', async () => {
     const ctx = { role: 'reduce' as const, workDir: dir, env: {}, noProgressTimeoutMs: 5000, onCounter: () => {}, onStatus: () => {} };
     const reduce = await startStep({ module: 'groups.mjs' }, ctx);

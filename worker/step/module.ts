@@ -3,6 +3,7 @@
  * export (API in `worker/module-api.ts`, support in `module-support.ts`) runs on batches of lines, synchronously
  * while it returns non-promises (the hot path), awaiting only real thenables.
  */
+import { isAscii } from 'node:buffer';
 import { deferred } from '../../core/concurrency.js';
 import { TaskFailedError } from '../../core/errors.js';
 import type { MapFn, ReduceFn, TaskContext } from '../module-api.js';
@@ -37,6 +38,11 @@ class ModuleRun {
   private settled = false;
   private hasGroup = false;
   private groupKey = '';
+  /**
+   * The open group's key and values all come from ASCII blocks: they are the same in latin1
+   * and UTF-8, so `callGroup` skips the per-key and per-value checks (one `isAscii` per block instead).
+   */
+  private groupAscii = false;
   private readonly valueStrings = new ValueStrings();
   private readonly span: LineSpan = { start: 0, keyEnd: 0, end: 0 };
   /** The open group's values (reduce and combine); bounded in memory, see GroupValues. */
@@ -156,6 +162,7 @@ class ModuleRun {
           if (this.mustWait) await this.waitForRoom();
         }
         this.hasGroup = true;
+        this.groupAscii = false;
         this.groupKey = key;
       }
       this.groupValues.push(tab < 0 ? '' : line.slice(tab + 1));
@@ -165,6 +172,9 @@ class ModuleRun {
   /** `groupBatch` on whole '\n'-ended lines as bytes: the same groups and values, fewer strings. */
   private async groupBytes(buf: Buffer): Promise<void> {
     const text = blockText(buf);
+    const ascii = isAscii(buf);
+    // The open group may take values from this block.
+    if (!ascii) this.groupAscii = false;
     const span = this.span;
     for (let pos = 0; nextLine(text, pos, span); pos = span.end + 1) {
       const { start, keyEnd, end } = span;
@@ -175,6 +185,7 @@ class ModuleRun {
           if (this.mustWait) await this.waitForRoom();
         }
         this.hasGroup = true;
+        this.groupAscii = ascii;
         this.groupKey = text.slice(start, keyEnd);
       }
       this.groupValues.push(keyEnd < end ? this.valueStrings.of(text, keyEnd + 1, end) : '');
@@ -182,12 +193,13 @@ class ModuleRun {
   }
 
   private callGroup(): Promise<void> | undefined {
-    const key = this.groupKey;
-    const values = this.groupValues.take();
+    const ascii = this.groupAscii;
+    const key = ascii ? this.groupKey : latin1ToText(this.groupKey);
+    const values = this.groupValues.take(ascii);
     this.hasGroup = false;
     let r: unknown;
     try {
-      r = (this.fn as ReduceFn)(latin1ToText(key), values, this.tc);
+      r = (this.fn as ReduceFn)(key, values, this.tc);
     } catch (err) {
       this.groupValues.release();
       throw userError(this.what, err);
