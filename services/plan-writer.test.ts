@@ -109,6 +109,20 @@ describe('writePlan', () => {
     expect(f.sent).toEqual(Array.from({ length: 1000 }, (_, i) => `m-${String(2000 + i).padStart(5, '0')}`));
   });
 
+  it('sends the largest split first, and a resumed plan sends the rest of that same order', async () => {
+    const sized = (i: number, size: number): InputSplit => ({ ...split(i), end: size, objectSize: size });
+    // Key order: small, small, large, medium, large (indices 0-4).
+    const p = { jobId: 'j', splits: [sized(0, 10), sized(1, 10), sized(2, 90), sized(3, 50), sized(4, 90)], numReduces: 1 };
+    const all = fakeServices();
+    await writePlan(all.s, p, undefined);
+    expect(all.sent).toEqual(['m-00002', 'm-00004', 'm-00003', 'm-00000', 'm-00001']);
+    // Task numbers stay in split order.
+    expect(all.records.get('m-00002')?.split).toEqual(p.splits[2]);
+    const rest = fakeServices();
+    await writePlan(rest.s, p, { tasksWritten: true, planSent: 2 });
+    expect(rest.sent).toEqual(['m-00003', 'm-00000', 'm-00001']);
+  });
+
   it('stops sending when the job is no longer being created (cancelled meanwhile)', async () => {
     const f = fakeServices({ creating: () => false });
     expect(await writePlan(f.s, plan(3000), undefined)).toBe(false);

@@ -12,6 +12,7 @@
  * and each send a 10-message batch, a few in flight. Task writes never overwrite
  * (TaskStore.putNew), and a message sent twice is deduplicated by the claim.
  */
+import { mapDispatchOrder } from '../core/dispatch-order.js';
 import { MapReduceError } from '../core/errors.js';
 import { type InputSplit, type TaskRecord, taskId } from '../core/model.js';
 import { type Services, forEachLimit, iso } from './context.js';
@@ -73,7 +74,9 @@ function chunks<T>(xs: readonly T[], size: number): T[][] {
 }
 
 /**
- * Write every task record of the plan, then send every map task, resuming from `resume`.
+ * Write every task record of the plan, then send every map task, largest split first
+ * (core/dispatch-order.ts: the map phase's tail is then made of small tasks), resuming from
+ * `resume` (`planSent` counts messages in that order, which the splits alone determine).
  * Returns false when the job stopped being CREATING meanwhile (cancelled): nothing more is
  * sent. Throws PlanIncompleteError when `budgetMs` ran out between two steps.
  */
@@ -109,12 +112,13 @@ export async function writePlan(
   await controlBarrier('planning');
   if (!resume?.tasksWritten && !(await s.jobs.markTasksWritten(plan.jobId, iso(s.now())))) return false;
   let sent = Math.min(maps, resume?.planSent ?? 0);
+  const order = sent < maps ? mapDispatchOrder(plan.splits) : [];
   while (sent < maps) {
     checkBudget(`${sent}/${maps} map tasks sent`);
     const end = Math.min(maps, sent + step);
     const bodies: string[] = [];
     for (let i = sent; i < end; i++) {
-      bodies.push(taskMessageBody(plan.jobId, taskId('map', i)));
+      bodies.push(taskMessageBody(plan.jobId, taskId('map', order[i]!)));
     }
     await forEachLimit(chunks(bodies, SEND_CHUNK), SEND_CONCURRENCY, (c) => s.taskQueue.sendAll(c));
     sent = end;

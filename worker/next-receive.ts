@@ -1,11 +1,12 @@
 /**
- * The worker's next receive, started as soon as its task committed: the long poll is then
- * in flight while the message delete and the job's next phase are written, instead of
- * after them. Between two tasks of a job that is one round trip less; at a phase change
- * the committing worker is already waiting when the reduce tasks are sent.
+ * The worker's next receive, started as its task's commit is sent (worker/task-runner.ts
+ * handOverAfterCommit): the long poll is then in flight while the commit, the message
+ * delete and the job's next phase are written, instead of after them. Between two tasks of
+ * a job the receive's round trip overlaps the commit's; at a phase change the committing
+ * worker is already waiting when the reduce tasks are sent.
  *
- *   worker:  commit ─┬─ delete message ‖ read job ── advance phase ── (task done) ── claim next
- *                    └─ receive (started here) ─────────────────────▶ message ──┘
+ *   worker:  commit ──▶ ✓ ─── delete message ‖ read job ── advance phase ── (task done) ── claim next
+ *            └─ receive (started here) ──────────────────────────────────▶ message ──┘
  *
  * A receive is never aborted (SQS may have handed out a message the client gave up on,
  * hidden then for the visibility timeout): at stop, one in flight is awaited and what it

@@ -28,9 +28,10 @@ export interface RunnerDeps {
   /** Aborted on SIGTERM: the running attempt is released, not failed. */
   readonly shutdown: AbortSignal;
   /**
-   * Called once the attempt's commit is written, with what follows it (the message delete,
-   * the job read and the job's next phase): the worker loop starts its next receive and
-   * lets its next task run while that finishes. Without it the runner awaits it.
+   * Called as the attempt's commit is sent, with a promise of what follows it (the message
+   * delete, the job read and the job's next phase; it resolves at once when the commit
+   * fails): the worker loop starts its next receive and lets its next task run while that
+   * finishes. Without it the runner awaits it.
    */
   readonly committed?: (afterCommit: Promise<void>) => void;
 }

@@ -214,25 +214,48 @@ async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome): Promise<v
     });
   let done;
   await beforeCommitHook(s, ref);
+  const handOver = handOverAfterCommit(d);
   try {
-    done = await send();
+    try {
+      done = await send();
+    } catch (err) {
+      // Refused only because the lease ran out (slow heartbeats) while nobody took the task
+      // over: renew the lease (fenced on owner and attempt) and commit once more.
+      if (!isErrorNamed(err, 'LeaseLostError') || !stillOwned(err, ref)) throw err;
+      s.log.warn(LOG_EVENTS.commitRenewingLease, { ...ref });
+      await s.tasks.heartbeat(ref, s.now(), leaseMs(s.timings));
+      done = await send();
+    }
+    if (done === 'already') s.log.warn(LOG_EVENTS.commitAlreadyApplied, { ...ref });
+    s.log.info(LOG_EVENTS.taskCommitted, { ...ref });
+    s.metrics.taskCompleted(a.task.kind, a.task.step);
+    if (ref.backup) s.metrics.speculativeWin(a.task.kind);
+    await afterCommitHook(ref);
   } catch (err) {
-    // Refused only because the lease ran out (slow heartbeats) while nobody took the task
-    // over: renew the lease (fenced on owner and attempt) and commit once more.
-    if (!isErrorNamed(err, 'LeaseLostError') || !stillOwned(err, ref)) throw err;
-    s.log.warn(LOG_EVENTS.commitRenewingLease, { ...ref });
-    await s.tasks.heartbeat(ref, s.now(), leaseMs(s.timings));
-    done = await send();
+    void handOver(Promise.resolve()); // not committed: nothing follows (settle deals with the attempt)
+    throw err;
   }
-  if (done === 'already') s.log.warn(LOG_EVENTS.commitAlreadyApplied, { ...ref });
-  s.log.info(LOG_EVENTS.taskCommitted, { ...ref });
-  s.metrics.taskCompleted(a.task.kind, a.task.step);
-  if (ref.backup) s.metrics.speculativeWin(a.task.kind);
-  await afterCommitHook(ref);
-  const next = afterCommit(s, a);
-  // The worker loop takes it over (its next task need not wait for it), else it is awaited here.
-  if (d.committed) d.committed(next);
-  else await next;
+  await handOver(afterCommit(s, a));
+}
+
+/**
+ * The loop's `committed` hook, called as the commit is sent (not once it is written): the
+ * next receive's round trip then overlaps the commit's instead of following it; the message
+ * waits for the commit's answer at most. Returns what to call with what follows the commit
+ * (nothing when it failed): the loop takes that over; without the hook it is awaited.
+ *
+ *   before:  commit ──▶ ✓ ── receive ──▶ msg ── claim
+ *   now:     commit ──▶ ✓ ── claim
+ *            receive ──▶ msg ┘
+ */
+function handOverAfterCommit(d: RunnerDeps): (after: Promise<void>) => Promise<void> {
+  if (!d.committed) return (after) => after;
+  let settle: (after: Promise<void>) => void = () => {};
+  d.committed(new Promise<void>((resolve) => (settle = resolve)));
+  return (after) => {
+    settle(after);
+    return Promise.resolve();
+  };
 }
 
 /**

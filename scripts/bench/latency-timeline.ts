@@ -14,6 +14,12 @@
  * only: the figures themselves come from `npm run bench`. `--gap S` waits S seconds after
  * each job (the warm-up too), e.g. past the workers' 20 s long poll, so each job starts on
  * workers whose receive came back empty (the idle collection's A/B, docs/performance.md).
+ * `--mib N` sets the corpus job's size (default 16); `--parts K` stores it as K objects cut
+ * at line ends, one split each (`--maps` is then unused), as the bench stores its 256 MiB
+ * corpus (`--mib 256 --parts 8` is the bench's `framework_module` job, polled like it with `--poll-ms 100`).
+ * Each job also prints where each worker was idle (see idleOf): before its first claim,
+ * between a commit and its next claim, and from its last commit to `_SUCCESS`; and the
+ * workers' idle seconds as the bench's figures see them, wall x workers - workers' CPU.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { bundleStepModule } from '../../cli/bundle.js';
 import { packageRoot } from '../../local/stack.js';
 import { BenchStack, putCode } from './bench-stack.js';
-import { ensureCorpus, loadWordList, MIB } from './corpus.js';
+import { cutAtLines, ensureCorpus, loadWordList, MIB } from './corpus.js';
 import { DEFAULT_SYNTHETIC, ensureSyntheticCorpus } from './synthetic-corpus.js';
 
 function arg(name: string, dflt: string): string {
@@ -46,12 +52,19 @@ async function main(): Promise<void> {
   const workerCpu: number[] = [];
   const emulatorCpu: number[] = [];
   const phases: Array<Record<Phase, number>> = [];
+  const idle: Array<{ measured: number; byCpu: number }> = [];
   try {
     const code = await putCode(b, bundle, 'code/wordcount.mjs');
     const corpus = arg('corpus', '');
-    await b.s.blobs.putBytes(b.bucket, 'in/small/small.txt', corpus ? readFileSync(corpusFile(corpus, workDir, root)) : smallText(root));
+    const data = corpus ? readFileSync(corpusFile(corpus, workDir, root, Number(arg('mib', '16')) * MIB)) : smallText(root);
+    const parts = corpus ? cutAtLines(data, Number(arg('parts', '1'))) : [[0, data.length] as [number, number]];
+    for (const [i, [start, end]] of parts.entries()) {
+      await b.s.blobs.putBytes(b.bucket, `in/small/part-${String(i).padStart(3, '0')}.txt`, data.subarray(start, end));
+    }
     const mod = { module: 'wordcount.mjs' };
-    const shape = corpus ? { numReducers: 2, numMappers: Number(arg('maps', '4')) } : { numReducers: 1 };
+    // Several objects: one split each, as the bench's splitSize (its largest object) makes them.
+    const largest = Math.max(...parts.map(([start, end]) => end - start));
+    const shape = !corpus ? { numReducers: 1 } : parts.length > 1 ? { numReducers: 2, splitSize: largest } : { numReducers: 2, numMappers: Number(arg('maps', '4')) };
     const gapMs = Number(arg('gap', '0')) * 1000;
     for (let i = -1; i < jobs; i++) {
       const r = await b.run(
@@ -74,6 +87,14 @@ async function main(): Promise<void> {
       const p = phasesOf(lines, t0, Math.round(r.seconds * 1000));
       phases.push(p);
       console.log(`  phases (ms): ${PHASES.map((k) => `${k} ${p[k]}`).join(', ')}`);
+      const w = idleOf(lines, t0);
+      for (const [pid, x] of w) {
+        console.log(`  worker ${pid}: idle ${x.total} ms = start ${x.start}, ${x.gaps.map((g) => `${g.label} ${g.ms}`).join(', ')}, end ${x.end}; tasks ${x.tasks.join(' ')}`);
+      }
+      const measured = [...w.values()].reduce((n, x) => n + x.total, 0);
+      const byCpu = Math.round(r.seconds * 1000 * w.size - r.workerCpuSeconds * 1000);
+      idle.push({ measured, byCpu });
+      console.log(`  workers idle: ${measured} ms by the timeline; ${byCpu} ms by wall x ${w.size} - workers' CPU`);
     }
   } finally {
     if (nodeArgs.length > 0) console.log(`worker logs in ${b.stateDir}`);
@@ -83,6 +104,58 @@ async function main(): Promise<void> {
   console.log(`\nlatencies ${sorted(latencies).join(', ')} ms; median ${median(latencies)} ms; load ${load}`);
   console.log(`cpu ms per job (until _SUCCESS seen): workers median ${median(workerCpu)}, emulator median ${median(emulatorCpu)}`);
   if (phases.length > 0) console.log(`phase medians (ms): ${PHASES.map((k) => `${k} ${median(phases.map((x) => x[k]))}`).join(', ')}`);
+  if (idle.length > 0) console.log(`workers idle medians (ms): timeline ${median(idle.map((x) => x.measured))}, wall x workers - CPU ${median(idle.map((x) => x.byCpu))}`);
+}
+
+interface WorkerIdle {
+  /** Upload → the worker's first claim. */
+  readonly start: number;
+  /** A commit → the worker's next claim, labelled by the two tasks' kinds (m>m, m>r, r>r). */
+  readonly gaps: Array<{ label: string; ms: number }>;
+  /** The worker's last commit → `_SUCCESS`. */
+  readonly end: number;
+  readonly total: number;
+  /** Each task as `id@claim-commit` (ms from the upload). */
+  readonly tasks: string[];
+}
+
+/**
+ * Where each worker (by pid) was without a task of the job: its claims (the TASK
+ * UpdateItem that is not a heartbeat) and commits (TransactWriteItems) from the call log.
+ * Time inside a task (claim → commit) counts as busy even when the worker waits in it.
+ */
+function idleOf(lines: readonly string[], t0: number): Map<string, WorkerIdle> {
+  const f = lines.map((l) => l.split(' '));
+  const success = f.filter((x) => x[3] === 'PutObject' && (x[6] ?? '').endsWith('/_SUCCESS')).map((x) => Number(x[0]) - t0);
+  const done = success.length > 0 ? Math.max(...success) : Number.NaN;
+  const byPid = new Map<string, Array<{ task: string; claim: number; commit: number }>>();
+  for (const x of f) {
+    const task = x[5] ?? '-';
+    if (!/^[mr]-/.test(task) || x[8] === 'hb') continue;
+    const ms = Number(x[0]) - t0;
+    const list = byPid.get(x[1]!) ?? [];
+    byPid.set(x[1]!, list);
+    if (x[3] === 'UpdateItem' && x[6] === 'TASK' && !list.some((t) => t.task === task)) list.push({ task, claim: ms, commit: Number.NaN });
+    if (x[3] === 'TransactWriteItems') {
+      const t = list.find((y) => y.task === task);
+      if (t) t.commit = ms;
+    }
+  }
+  const out = new Map<string, WorkerIdle>();
+  for (const [pid, list] of byPid) {
+    if (list.length === 0) continue;
+    const gaps = list.slice(1).map((t, i) => ({ label: `${list[i]!.task[0]}>${t.task[0]}`, ms: t.claim - list[i]!.commit }));
+    const start = list[0]!.claim;
+    const end = done - list.at(-1)!.commit;
+    out.set(pid, {
+      start,
+      gaps,
+      end,
+      total: start + end + gaps.reduce((n, g) => n + g.ms, 0),
+      tasks: list.map((t) => `${t.task}@${t.claim}-${t.commit}`),
+    });
+  }
+  return out;
 }
 
 /**
@@ -119,9 +192,8 @@ function smallText(root: string): Buffer {
   return Buffer.from(`${text.trimEnd()}\n`);
 }
 
-/** The bench's 16 MiB corpus of this kind (seed 42), generated once under `dir`. */
-function corpusFile(kind: string, dir: string, root: string): string {
-  const bytes = 16 * MIB;
+/** The bench's corpus of this kind and size (seed 42), generated once under `dir`. */
+function corpusFile(kind: string, dir: string, root: string, bytes: number): string {
   if (kind === 'synthetic') return ensureSyntheticCorpus(dir, DEFAULT_SYNTHETIC, bytes, 42);
   if (kind !== 'english') throw new Error(`--corpus: expected english or synthetic, got "${kind}"`);
   const wordList = path.join(root, 'bench', 'wordlist.txt');

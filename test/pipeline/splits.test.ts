@@ -84,4 +84,19 @@ describe('splits and map-only jobs', () => {
     expect(cut!.parts[1]?.equals(reference({ 'b.txt': files['b.txt'] }, 'cut -f2'))).toBe(true);
     expect(await t.blobs.head(t.bucket, 'out/maponly-cut/_SUCCESS')).toBeDefined();
   });
+
+  it('the largest split is sent first: its map task starts before any other map commits', async () => {
+    // Key order puts the large object last; with 3 workers and 5 maps it would wait for a free worker.
+    const rand = prng(13);
+    const text = (n: number) => Buffer.from(`${Array.from({ length: n }, () => words(rand, 6)).join('\n')}\n`);
+    const files = { 'a.txt': text(5), 'b.txt': text(5), 'c.txt': text(5), 'd.txt': text(5), 'z.txt': text(400) };
+    const started = await startJob(t, { name: 'largest-first', files, mapper: 'cat', reducer: 'cat', extra: { numReducers: 1 } });
+    const done = await finishJob(t, started);
+    expect(sortedLines(done.parts)).toEqual(sortedLines(reference(files, 'cat', 'cat')));
+    const maps = await t.s.tasks.list(started.jobId, 'map');
+    const largest = maps.find((m) => m.split?.key.endsWith('z.txt'));
+    expect(largest?.taskId).toBe('m-00004');
+    const firstCommit = Math.min(...maps.filter((m) => m !== largest).map((m) => m.committedAt ?? Number.POSITIVE_INFINITY));
+    expect(largest!.claimedAt).toBeLessThan(firstCommit);
+  });
 });
