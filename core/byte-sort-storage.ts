@@ -2,8 +2,7 @@
  * The storage of the byte sort buffer (core/byte-sort-buffer.ts): its arena, index arrays and
  * prefix digits, and the spare kept from a released buffer for the next one in the process.
  */
-/** How long a finished buffer's storage waits for the next buffer (a worker's next map attempt) before it is let go. */
-const SPARE_KEEP_MS = 5000;
+import { Spare } from './spare.js';
 
 /** An arena and its index arrays. */
 export interface Storage {
@@ -20,29 +19,20 @@ export type Digits = [Uint16Array<ArrayBuffer>, Uint16Array<ArrayBuffer>, Uint16
 export const newDigits = (n: number): Digits => [new Uint16Array(n), new Uint16Array(n), new Uint16Array(n)];
 
 /**
- * The storage of the last released buffer, for the next one: a worker runs map attempts one
- * after another, and each grew a fresh arena to the sort buffer's size (a copy per doubling)
- * and left it as garbage: tens of MiB of external memory per attempt, which makes V8 run
- * full collections (docs/performance.md, "Shuffle-heavy jobs").
+ * The storage of the last released buffer, for the next one (./spare.ts): each map attempt
+ * grew a fresh arena to the sort buffer's size (a copy per doubling) and left it as
+ * garbage, tens of MiB of external memory per attempt (docs/performance.md, "Shuffle-heavy jobs").
  */
-let spare: Storage | undefined;
-let spareTimer: ReturnType<typeof setTimeout> | undefined;
+const spare = new Spare<Storage>((s) => s.arena.length);
 
 /** Keep a released buffer's storage for the next buffer (a bigger spare kept wins). */
 export function keepSpare(s: Storage): void {
-  if (spare && spare.arena.length > s.arena.length) return;
-  spare = s;
-  clearTimeout(spareTimer);
-  spareTimer = setTimeout(releaseSpareSortStorage, SPARE_KEEP_MS);
-  spareTimer.unref();
+  spare.keep(s);
 }
 
 /** The spare storage if its arena holds at least `need` bytes (it is handed over: none is kept). */
 export function takeSpare(need: number): Storage | undefined {
-  const s = spare;
-  if (!s || s.arena.length < need) return undefined;
-  releaseSpareSortStorage();
-  return s;
+  return spare.take((s) => s.arena.length >= need);
 }
 
 /**
@@ -50,7 +40,5 @@ export function takeSpare(need: number): Storage | undefined {
  * use for it and would otherwise carry the arena's pages in its RSS).
  */
 export function releaseSpareSortStorage(): void {
-  spare = undefined;
-  clearTimeout(spareTimer);
-  spareTimer = undefined;
+  spare.release();
 }

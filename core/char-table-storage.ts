@@ -8,9 +8,8 @@
  * zero, and external memory that makes V8 start full collections (as the byte sort
  * buffer's storage, ./byte-sort-storage.ts).
  */
+import { Spare } from './spare.js';
 
-/** How long a finished table's storage waits for the next table (a worker's next map attempt) before it is let go. */
-const SPARE_KEEP_MS = 5000;
 /** A spare bucket array is taken only up to this many times the buckets asked for (a bigger one would be sparse and slow to clear). */
 const MAX_OVERSIZE = 4;
 
@@ -20,16 +19,11 @@ export interface CharTableStorage {
   readonly arena: Buffer;
 }
 
-let spare: CharTableStorage | undefined;
-let spareTimer: ReturnType<typeof setTimeout> | undefined;
+const spare = new Spare<CharTableStorage>((s) => s.table.length);
 
 /** Keep a finished table's storage for the next table (the bigger spare wins). */
 export function keepCharTableSpare(s: CharTableStorage): void {
-  if (spare && spare.table.length > s.table.length) return;
-  spare = s;
-  clearTimeout(spareTimer);
-  spareTimer = setTimeout(releaseCharTableSpare, SPARE_KEEP_MS);
-  spareTimer.unref();
+  spare.keep(s);
 }
 
 /**
@@ -38,17 +32,10 @@ export function keepCharTableSpare(s: CharTableStorage): void {
  * caller clears the buckets it uses).
  */
 export function takeCharTableSpare(buckets: number): CharTableStorage | undefined {
-  const s = spare;
-  if (!s) return undefined;
-  const have = s.table.length / 2;
-  if (have < buckets || have > MAX_OVERSIZE * buckets) return undefined;
-  releaseCharTableSpare();
-  return s;
+  return spare.take((s) => s.table.length / 2 >= buckets && s.table.length / 2 <= MAX_OVERSIZE * buckets);
 }
 
-/** Let the spare storage go. */
+/** Let the spare storage go (e.g. before a reduce, which has no use for it). */
 export function releaseCharTableSpare(): void {
-  spare = undefined;
-  clearTimeout(spareTimer);
-  spareTimer = undefined;
+  spare.release();
 }

@@ -12,6 +12,7 @@ import { DEFAULT_SORT_FACTOR, mergeSegments, newMergeStats } from '../core/merge
 import { linesOf } from '../core/byte-merge.js';
 import { COUNTED_FORMAT } from '../core/counted-lines.js';
 import { releaseSpareSortStorage } from '../core/byte-sort-buffer.js';
+import { releaseCharTableSpare } from '../core/char-table-storage.js';
 import { encodeLines } from '../core/records.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
@@ -26,9 +27,10 @@ import { DEFAULT_FETCH, SliceFetcher } from './slice-fetch.js';
 const c = (name: string) => counterKey(FRAMEWORK, name);
 
 export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> {
-  // The map side's spare sort arena (core/byte-sort-buffer.ts) is no use to a reduce: drop
-  // it, so V8 can free it (no collection is forced here: see core/worker-heap.ts).
+  // The map side's spare sort arena and key table (core/spare.ts) are no use to a reduce:
+  // drop them, so V8 can free them (no collection is forced here: see core/worker-heap.ts).
   releaseSpareSortStorage();
+  releaseCharTableSpare();
   const { job, task, services: s } = a;
   const r = task.index;
   const factor = a.step.sortFactor ?? DEFAULT_SORT_FACTOR;
