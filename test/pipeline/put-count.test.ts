@@ -3,55 +3,14 @@
  * the coordinator and a Worker run IN this process on clients with a call observer
  * (worker child processes could not be observed), against their own fresh resources.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapLocalStack } from '../../local/bootstrap.js';
-import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
-import { manifestKey } from '../../core/layout.js';
-import type { ManifestInput } from '../../core/manifest.js';
-import { localResourceNames } from '../../core/resources.js';
-import { createServices, type Services } from '../../services/context.js';
-import { handleUpload } from '../../services/coordinator.js';
-import { Worker } from '../../worker/worker.js';
+import { describe, expect, it } from 'vitest';
 import { prng, reference, WC_MAP, WC_REDUCE, words } from '../helpers/pipeline.js';
-import { ENDPOINT, FAST_TIMINGS, sortedLines } from '../helpers/stack.js';
-import { waitFor } from '../helpers/wait.js';
-
-interface Call {
-  readonly service: string;
-  readonly operation: string;
-  readonly key?: string;
-}
+import { useObservedStack } from '../helpers/observed-stack.js';
+import { sortedLines } from '../helpers/stack.js';
 
 describe('S3 PUTs per map attempt (in-process worker, observed clients)', () => {
-  const calls: Call[] = [];
-  let clients: AwsClients;
-  let s: Services;
-  let scratch: string;
-  let worker: Worker | undefined;
-
-  beforeAll(async () => {
-    scratch = mkdtempSync(path.join(os.tmpdir(), 'mr-puts-'));
-    clients = createClients({
-      endpoint: ENDPOINT,
-      region: 'us-east-1',
-      observer: (service, operation, input) => {
-        const key = (input as { Key?: unknown } | undefined)?.Key;
-        calls.push({ service, operation, key: service === 's3' && typeof key === 'string' ? key : undefined });
-      },
-    });
-    const names = localResourceNames(`p-${randomBytes(5).toString('hex')}`);
-    await bootstrapLocalStack(clients, names);
-    s = createServices(clients, names, FAST_TIMINGS);
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    if (clients) destroyClients(clients);
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  const stack = useObservedStack('p');
+  const calls = stack.calls;
 
   it('each map attempt makes exactly one PutObject under tmp/<job>/map/, the key its task commits', async () => {
     const rand = prng(30);
@@ -59,23 +18,10 @@ describe('S3 PUTs per map attempt (in-process worker, observed clients)', () => 
       'a.txt': Buffer.from(`${Array.from({ length: 80 }, () => words(rand, 6)).join('\n')}\n`),
       'b.txt': Buffer.from(`${Array.from({ length: 40 }, () => words(rand, 3)).join('\n')}\n`),
     };
+    const s = stack.s;
     const bucket = s.names.bucket;
-    for (const [name, body] of Object.entries(files)) await s.blobs.putBytes(bucket, `in/${name}`, body);
-    await s.blobs.putFile(bucket, 'code/wc_map.sh', WC_MAP);
-    await s.blobs.putFile(bucket, 'code/wc_reduce.sh', WC_REDUCE);
-    const manifest: ManifestInput = {
-      input: `s3://${bucket}/in/`,
-      output: `s3://${bucket}/out/`,
-      mapper: 'wc_map.sh',
-      reducer: 'wc_reduce.sh',
-      files: [`s3://${bucket}/code/wc_map.sh`, `s3://${bucket}/code/wc_reduce.sh`],
-      numReducers: 3,
-      splitSize: 500,
-    };
-    const jobId = `puts-${randomBytes(3).toString('hex')}`;
-    await s.blobs.putBytes(bucket, manifestKey(jobId), JSON.stringify(manifest));
     // The coordinator, as the submissions poller would call it for the S3 notification.
-    const outcome = await handleUpload(s, bucket, manifestKey(jobId));
+    const { jobId, outcome } = await stack.submitShellWordCount(files, { numReducers: 3, splitSize: 500 }, 'puts');
     expect(outcome).toMatchObject({ outcome: 'created', jobId });
     const numMaps = (outcome as { numMaps: number }).numMaps;
     const expectedMaps = Object.values(files).reduce((n, b) => n + Math.ceil(b.length / 500), 0);
@@ -83,18 +29,7 @@ describe('S3 PUTs per map attempt (in-process worker, observed clients)', () => 
 
     const mapPrefix = `tmp/${jobId}/map/`;
     expect(calls.filter((c) => c.key?.startsWith(mapPrefix))).toHaveLength(0);
-    worker = new Worker(s, { sortBufferBytes: 1 << 20, scratchDir: scratch });
-    void worker.run();
-    const job = await waitFor(
-      'the job to finish',
-      async () => {
-        const j = await s.jobs.get(jobId);
-        return j && ['SUCCEEDED', 'FAILED'].includes(j.status) ? j : undefined;
-      },
-      { timeoutMs: 120_000 },
-    );
-    await worker.stop();
-    worker = undefined;
+    const job = await stack.runWorkerUntilDone(jobId);
     expect(job.status, job.reason).toBe('SUCCEEDED');
 
     const tasks = await s.tasks.list(jobId, 'map');
