@@ -54,6 +54,10 @@ export interface ScalePoint {
   /** Of those, sockets (HTTP connections, in flight or kept alive for the next request). */
   readonly reducer_peak_open_sockets: number;
   readonly load_avg_1m: number;
+  /** Workers that exited to be recycled during the run (core/worker-recycle.ts), each replaced by a new pid. */
+  readonly worker_recycles: number;
+  /** Worker processes the run started (2 + recycles). */
+  readonly worker_processes: number;
 }
 
 export interface ScaleOptions {
@@ -168,8 +172,9 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
         sweeps.push(performance.now() - t);
       }
       if (job?.phase === 'REDUCE' || job?.phase === 'FINALIZING') {
+        // Every process the stack started, replacements of recycled workers included (new pids).
         for (const c of stack.workerProcesses) {
-          if (!c.pid) continue;
+          if (!c.pid || c.exitCode !== null || c.signalCode !== null) continue;
           const now = procMemory(c.pid)?.rss ?? 0;
           rss = Math.max(rss, now);
           sampleReduceRss(inReduce, c.pid, now);
@@ -212,6 +217,8 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       reducer_peak_open_files: fds,
       reducer_peak_open_sockets: sockets,
       load_avg_1m: round(os.loadavg()[0]!),
+      worker_recycles: stack.recycledWorkers,
+      worker_processes: stack.workerProcesses.length,
     };
   } finally {
     destroyClients(own);
@@ -234,11 +241,11 @@ export async function runScaleCurve(o: ScaleOptions): Promise<ScalePoint[]> {
 /** The curve as a markdown table. */
 export function scaleTable(points: readonly ScalePoint[]): string {
   return [
-    '| M | submit→SUCCEEDED s | planning ms | checker sweep ms (median) | calls / map task | calls / reduce task | calls / task (all) | reducer peak RSS MiB (at REDUCE start, growth in it) | reducer peak open files (sockets) | load 1m |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| M | submit→SUCCEEDED s | planning ms | checker sweep ms (median) | calls / map task | calls / reduce task | calls / task (all) | reducer peak RSS MiB (at REDUCE start, growth in it) | reducer peak open files (sockets) | worker recycles | load 1m |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...points.map(
       (p) =>
-        `| ${p.mapTasks} | ${p.seconds} | ${p.planning_ms} | ${p.checker_sweep_ms_median} (${p.checker_sweeps}) | ${p.api_calls_per_map_task} | ${p.api_calls_per_reduce_task} | ${p.api_calls_per_task_all} | ${p.reducer_peak_rss_mib} (${p.reducer_rss_at_reduce_start_mib}, +${p.reducer_rss_growth_in_reduce_mib}) | ${p.reducer_peak_open_files} (${p.reducer_peak_open_sockets}) | ${p.load_avg_1m} |`,
+        `| ${p.mapTasks} | ${p.seconds} | ${p.planning_ms} | ${p.checker_sweep_ms_median} (${p.checker_sweeps}) | ${p.api_calls_per_map_task} | ${p.api_calls_per_reduce_task} | ${p.api_calls_per_task_all} | ${p.reducer_peak_rss_mib} (${p.reducer_rss_at_reduce_start_mib}, +${p.reducer_rss_growth_in_reduce_mib}) | ${p.reducer_peak_open_files} (${p.reducer_peak_open_sockets}) | ${p.worker_recycles} | ${p.load_avg_1m} |`,
     ),
   ].join('\n');
 }
