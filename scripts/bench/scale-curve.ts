@@ -22,7 +22,7 @@ import { sweep } from '../../services/checker.js';
 import { createServices, type Services } from '../../services/context.js';
 import { LocalStack } from '../../local/stack.js';
 import { jobCallStats, readCallLog } from './calls.js';
-import { procMemory } from './processes.js';
+import { procCpuSeconds, procMemory } from './processes.js';
 
 export const SCALE_DEFAULT_MS = [16, 256, 2048] as const;
 const R = 4;
@@ -58,6 +58,11 @@ export interface ScalePoint {
   readonly worker_recycles: number;
   /** Worker processes the run started (2 + recycles). */
   readonly worker_processes: number;
+  /**
+   * CPU seconds of all worker processes over the run, their mappers and reducers included
+   * (each pid's last sample, every 100 ms: a process's last < 100 ms are missed).
+   */
+  readonly worker_cpu_seconds: number;
 }
 
 export interface ScaleOptions {
@@ -160,7 +165,11 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     let fds = 0;
     let sockets = 0;
     let lastSweep = 0;
+    const cpuByPid = new Map<number, number>();
     for (;;) {
+      for (const c of stack.workerProcesses) {
+        if (c.pid && c.exitCode === null && c.signalCode === null) cpuByPid.set(c.pid, Math.max(cpuByPid.get(c.pid) ?? 0, procCpuSeconds(c.pid, { children: true })));
+      }
       const job = await s.jobs.get(jobId);
       if (job?.status === 'SUCCEEDED') break;
       if (job && (job.status === 'FAILED' || job.status === 'CANCELLED')) throw new Error(`scale job ${jobId} ${job.status}: ${job.reason}`);
@@ -219,6 +228,7 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       load_avg_1m: round(os.loadavg()[0]!),
       worker_recycles: stack.recycledWorkers,
       worker_processes: stack.workerProcesses.length,
+      worker_cpu_seconds: round([...cpuByPid.values()].reduce((a, b) => a + b, 0)),
     };
   } finally {
     destroyClients(own);
