@@ -107,13 +107,9 @@ export class Worker {
     // After a commit the next long poll starts at once (outside the task's call context),
     // and the next task need not wait for the message delete and the phase change.
     const afterCommits = new Set<Promise<void>>();
-    // A worker about to recycle starts no receive: it would have to give the message back.
-    let receiving = false;
     const committed = (afterCommit: Promise<void>) => {
-      if (!this.shutdown.signal.aborted && !this.recycleDue(this.tasks + 1)) {
-        receiving = true;
-        callContext.exit(() => next.start());
-      }
+      // A worker about to recycle starts no receive: it would have to give the message back.
+      if (!this.shutdown.signal.aborted && !this.recycleDue(this.tasks + 1)) callContext.exit(() => next.start());
       const settled: Promise<void> = afterCommit
         .catch((err: unknown) => s.log.warn(LOG_EVENTS.afterCommitFailed, { error: err as Error }))
         .finally(() => afterCommits.delete(settled));
@@ -127,7 +123,6 @@ export class Worker {
           // client gives up on, and that message would stay hidden for the whole
           // visibility timeout. The poll returns within pollWaitSeconds; what it brought
           // after the stop began is made visible again at once.
-          receiving = false;
           msg = await next.take();
         } catch (err) {
           if (this.shutdown.signal.aborted) break;
@@ -168,7 +163,7 @@ export class Worker {
         await this.dropEndedJobs();
         // Not while a receive started at the commit is in flight: that message is taken and
         // run, and the policy is asked again at the next boundary.
-        if (!receiving && this.recycleDue(this.tasks)) {
+        if (!next.started && this.recycleDue(this.tasks)) {
           s.log.info(LOG_EVENTS.workerRecycling, { workerId: this.workerId, reason: this.recycle, tasks: this.tasks, rssMiB: Math.round(this.rss() / 2 ** 20), baselineRssMiB: Math.round((this.baselineRss ?? 0) / 2 ** 20) });
           break;
         }
