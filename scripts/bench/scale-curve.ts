@@ -11,11 +11,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
 import { DEFAULT_TIMINGS } from '../../core/config.js';
+import { LOG_EVENTS } from '../../core/log-events.js';
 import { manifestKey } from '../../core/layout.js';
 import { type JobRecord, newJobId } from '../../core/model.js';
 import { sweep } from '../../services/checker.js';
@@ -50,6 +51,11 @@ export interface ScalePoint {
   readonly reducer_rss_at_reduce_start_mib: number;
   /** The most a worker's RSS grew over the reduce phase (its peak minus its first sample there). */
   readonly reducer_rss_growth_in_reduce_mib: number;
+  /**
+   * Each worker process sampled in REDUCE: its first and highest RSS there, and the map tasks
+   * it had claimed (from its log: how much history the process doing the reduce carried).
+   */
+  readonly reducer_rss_by_worker: readonly { first_mib: number; peak_mib: number; map_tasks_run: number }[];
   readonly reducer_peak_open_files: number;
   /** Of those, sockets (HTTP connections, in flight or kept alive for the next request). */
   readonly reducer_peak_open_sockets: number;
@@ -106,6 +112,16 @@ export function sampleReduceRss(into: ReduceRss, pid: number, rss: number): void
 export function reduceRssSummary(samples: ReduceRss): { atStart: number; growth: number } {
   const ws = [...samples.values()];
   return { atStart: Math.max(0, ...ws.map((w) => w.first)), growth: Math.max(0, ...ws.map((w) => w.peak - w.first)) };
+}
+
+/** Map tasks claimed by worker process `n` of a stack (its `worker-n.log`); -1 when unknown. */
+function claimedMaps(stateDir: string, n: number): number {
+  if (n < 0) return -1;
+  try {
+    return readFileSync(path.join(stateDir, `worker-${n}.log`), 'utf8').split('\n').filter((l) => l.includes(`"message":"${LOG_EVENTS.taskClaimed}"`) && l.includes('"taskId":"m-')).length;
+  } catch {
+    return -1;
+  }
 }
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : 0);
@@ -223,6 +239,11 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       reducer_peak_rss_mib: round(rss),
       reducer_rss_at_reduce_start_mib: round(reduceRssSummary(inReduce).atStart),
       reducer_rss_growth_in_reduce_mib: round(reduceRssSummary(inReduce).growth),
+      reducer_rss_by_worker: [...inReduce.entries()].map(([pid, w]) => ({
+        first_mib: round(w.first),
+        peak_mib: round(w.peak),
+        map_tasks_run: claimedMaps(stateDir, stack.workerProcesses.findIndex((c) => c.pid === pid)),
+      })),
       reducer_peak_open_files: fds,
       reducer_peak_open_sockets: sockets,
       load_avg_1m: round(os.loadavg()[0]!),
