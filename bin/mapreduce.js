@@ -2,6 +2,13 @@
 // Tiny entry: all behaviour lives in cli/main.ts so tests can call runMain(argv) directly.
 // Node 20 is supported on purpose (the Lambdas run on Node 22+); silence the SDK's upgrade nag.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { runMain } = await import('../dist/cli/main.js');
-
-process.exitCode = await runMain(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv.length === 2 && argv[0] === 'worker' && argv[1] === '--supervise') {
+  // The ECS container's command: the recycle supervisor stays resident next to the worker,
+  // so it skips the CLI's modules (44 MiB RSS instead of 60; worker/supervisor.ts).
+  const { superviseWorker } = await import('../dist/worker/supervisor.js');
+  process.exitCode = await superviseWorker();
+} else {
+  const { runMain } = await import('../dist/cli/main.js');
+  process.exitCode = await runMain(argv);
+}

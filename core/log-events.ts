@@ -7,6 +7,8 @@ export const LOG_EVENTS = {
   workerStarted: 'Worker started',
   workerStopping: 'Stopping',
   workerStopped: 'Worker stopped',
+  /** The recycle policy (core/worker-recycle.ts) ended the loop at a task boundary: the process exits to be replaced. */
+  workerRecycling: 'Worker recycling: exiting to be replaced',
   pollingFailed: 'Polling failed; retrying',
   taskMessageFailed: 'Task message could not be handled',
   unreadableTaskMessage: 'Unreadable task message left for the DLQ',
@@ -78,6 +80,8 @@ export const LOG_EVENTS = {
   /** A `local up` worker process exited while the stack runs; a replacement follows. */
   localWorkerExited: 'Local worker exited; starting another',
   localWorkerReplaced: 'Local worker replaced',
+  /** A worker exited with WORKER_RECYCLE_EXIT_CODE: started again at once, not a death. */
+  localWorkerRecycled: 'Local worker recycled; starting another',
   /** A worker slot died quickly MAX_QUICK_RESTARTS times in a row: the stack stops replacing it. */
   localWorkerGivenUp: 'Local worker keeps dying; not replacing it any more',
   /** The local stack found a job left CREATING by a coordinator that died, and resumes its plan. */

@@ -22,6 +22,7 @@ import { LOG_EVENTS } from '../core/log-events.js';
 import { workerMallocEnv } from '../core/worker-malloc.js';
 import { handleSubmission } from '../services/coordinator.js';
 import { CONTROL_BARRIER_ENV } from '../services/control-barrier.js';
+import { WORKER_RECYCLE_EXIT_CODE, workerRecycleEnv } from '../core/worker-recycle.js';
 
 export interface LocalStackOptions {
   readonly endpoint: string;
@@ -41,7 +42,8 @@ export interface LocalStackOptions {
   /**
    * Replace worker processes that exit while the stack runs (`local up` does), with
    * backoff (workerRestartDelayMs) and at most MAX_QUICK_RESTARTS quick deaths in a row.
-   * Off for tests that kill workers and count them.
+   * Off for tests that kill workers and count them. A worker that exits to be recycled
+   * (WORKER_RECYCLE_EXIT_CODE) is replaced at once either way.
    */
   readonly superviseWorkers?: boolean;
 }
@@ -80,6 +82,8 @@ export class LocalStack {
   private readonly stopping = new AbortController();
   private readonly loops: Promise<unknown>[] = [];
   private workerSeq = 0;
+  /** Workers that exited to be recycled (core/worker-recycle.ts), each replaced at once. */
+  recycledWorkers = 0;
   /** Quick deaths in a row, per worker slot (the slot is kept by its replacements). */
   private readonly quickDeaths = new Map<number, number>();
 
@@ -145,6 +149,7 @@ export class LocalStack {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       ...workerMallocEnv(process.env), // MR_WORKER_GLIBC_TUNABLES, opt-in (core/worker-malloc.ts)
+      ...workerRecycleEnv(process.env), // MR_WORKER_RECYCLE_*, the stack's own settings (options.workerEnv overrides)
       ...this.workerEnvironment(),
       [WATCH_PARENT_ENV]: '1',
     };
@@ -159,11 +164,23 @@ export class LocalStack {
     // The channel must not keep this process alive, nor its messages matter: it only tells the child we are gone.
     child.channel?.unref();
     this.workerProcesses.push(child);
-    if (this.options.superviseWorkers) {
-      const started = Date.now();
-      child.once('exit', (code, signal) => this.replace(slot, child.pid, Date.now() - started, code, signal));
-    }
+    const started = Date.now();
+    child.once('exit', (code, signal) => {
+      // A recycle is the worker asking to be replaced between tasks: always, at once, even
+      // in a stack that does not supervise (it would otherwise lose a worker mid-job).
+      if (code === WORKER_RECYCLE_EXIT_CODE) this.replaceRecycled(slot, child.pid);
+      else if (this.options.superviseWorkers) this.replace(slot, child.pid, Date.now() - started, code, signal);
+    });
     return child;
+  }
+
+  /** A worker exited to be recycled: start another now; its slot's quick deaths start over. */
+  private replaceRecycled(slot: number, pid: number | undefined): void {
+    if (this.stopping.signal.aborted) return;
+    this.recycledWorkers++;
+    this.quickDeaths.set(slot, 0);
+    const next = this.spawnWorker(slot);
+    this.services.log.info(LOG_EVENTS.localWorkerRecycled, { slot, pid: next.pid, replaced: pid });
   }
 
   /** A supervised worker exited while the stack runs: log it and start another, with backoff. */

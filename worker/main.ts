@@ -1,6 +1,7 @@
 /**
  * The worker entrypoint (`mapreduce worker`, the container's command): read the
- * environment, run the loop, stop gracefully on SIGTERM/SIGINT.
+ * environment, run the loop, stop gracefully on SIGTERM/SIGINT. Exits with
+ * WORKER_RECYCLE_EXIT_CODE when its recycle policy ended the loop (core/worker-recycle.ts).
  */
 import { watchParent } from './parent-watch.js';
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { emfMetrics } from '../services/metrics.js';
 import { callContext } from './heartbeat.js';
 import { Worker } from './worker.js';
 import { LOG_EVENTS } from '../core/log-events.js';
+import { recyclePolicyFromEnv, WORKER_RECYCLE_EXIT_CODE } from '../core/worker-recycle.js';
 
 /** Graceful shutdown must finish within ECS's 30 s stop timeout. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
@@ -30,7 +32,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<n
   const services = createServices(clients, namesFromEnv(env), timingsFromEnv(env), logger, Date.now, metrics, {
     localFiles: localFilesFromEnv(env),
   });
-  const worker = new Worker(services, workerSettingsFromEnv(env));
+  const worker = new Worker(services, workerSettingsFromEnv(env), undefined, recyclePolicyFromEnv(env));
   logger.appendKeys({ workerId: worker.workerId });
   const onSignal = (signal: string) => {
     logger.info(LOG_EVENTS.workerStopping, { signal });
@@ -48,7 +50,8 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<n
   await worker.run();
   destroyClients(clients);
   if (callLog !== undefined) closeSync(callLog);
-  return 0;
+  // Stopped by its recycle policy, between tasks: the launcher (local stack, worker/supervisor.ts) starts another.
+  return worker.recycled ? WORKER_RECYCLE_EXIT_CODE : 0;
 }
 
 /** A worker whose parent died stops within this (its task released if that is quick). */

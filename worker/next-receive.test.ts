@@ -20,6 +20,22 @@ function fakeReceive() {
 const msg = (n: number): ReceivedMessage => ({ body: `m${n}`, receiptHandle: `h${n}`, receiveCount: 1 });
 
 describe('NextReceive', () => {
+  it('started says whether a receive started early is still to be taken or released (the recycle check waits for it)', async () => {
+    const f = fakeReceive();
+    const next = new NextReceive(f.receive);
+    expect(next.started).toBe(false);
+    next.start();
+    expect(next.started).toBe(true);
+    const taken = next.take();
+    expect(next.started).toBe(false);
+    f.answer(msg(1));
+    await taken;
+    next.start();
+    f.answer(undefined);
+    await next.release(async () => {});
+    expect(next.started).toBe(false);
+  });
+
   it('take() uses the receive started early, then starts a new one', async () => {
     const f = fakeReceive();
     const next = new NextReceive(f.receive);

@@ -28,6 +28,11 @@ export class NextReceive {
     this.pending = p;
   }
 
+  /** True while a receive started early has not been taken or released. */
+  get started(): boolean {
+    return this.pending !== undefined;
+  }
+
   /** The next message: from the receive started early, else from a new one. */
   take(): Promise<ReceivedMessage | undefined> {
     const p = this.pending ?? this.receive();

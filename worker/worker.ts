@@ -1,7 +1,9 @@
 /**
  * The worker loop: long-poll the task queue, one task at a time, heartbeat all
  * along. `stop()` (SIGTERM) stops taking tasks and releases the running one so
- * another worker can take it at once.
+ * another worker can take it at once. With a recycle policy (core/worker-recycle.ts) the
+ * loop also ends by itself at a task boundary, before it receives another message, so
+ * that its launcher replaces the process (`recycled` says so).
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -15,6 +17,7 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { NextReceive } from './next-receive.js';
 import { handleTaskMessage } from './task-runner.js';
 import { LOG_EVENTS } from '../core/log-events.js';
+import { type RecyclePolicy, type RecycleReason, recycleReason } from '../core/worker-recycle.js';
 
 export function newWorkerId(): string {
   return `${os.hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -28,11 +31,22 @@ export class Worker {
   private readonly keeper: LeaseKeeper | undefined;
   private readonly files: FileCache;
   private loop: Promise<void> | undefined;
+  /** Tasks this process ran (ended, whatever their outcome), and its RSS after the first. */
+  private tasks = 0;
+  private baselineRss: number | undefined;
+  private recycle: RecycleReason | undefined;
 
+  /**
+   * @param recyclePolicy when to end the loop at a task boundary to be replaced (the
+   *   `mapreduce worker` process passes core/worker-recycle.ts's from its environment);
+   *   undefined: never (a worker run in-process by a test).
+   */
   constructor(
     private readonly s: Services,
     private readonly settings: WorkerSettings,
     workerId: string = newWorkerId(),
+    private readonly recyclePolicy?: RecyclePolicy,
+    private readonly rss: () => number = () => process.memoryUsage.rss(),
   ) {
     this.workerId = workerId;
     this.keeper = settings.leaseKeeper === false ? undefined : new LeaseKeeper(s, (a, err) => this.heartbeat.leaseRefused(a, err));
@@ -50,6 +64,25 @@ export class Worker {
   async stop(): Promise<void> {
     this.shutdown.abort();
     await this.loop;
+  }
+
+  /** True when the loop ended to have this process replaced (the policy fired), not on stop(). */
+  get recycled(): boolean {
+    return this.recycle !== undefined && !this.shutdown.signal.aborted;
+  }
+
+  /**
+   * Whether the task that is ending (`ended` tasks so far, it included) is this process's
+   * last; latched once true. Asked at a commit, before the next receive would start early,
+   * and at the task boundary when no receive was started.
+   */
+  private recycleDue(ended: number): boolean {
+    if (this.recycle !== undefined) return true;
+    if (!this.recyclePolicy) return false;
+    const reason = recycleReason({ tasks: ended, rssBytes: this.rss(), baselineRssBytes: this.baselineRss }, this.recyclePolicy);
+    if (reason === undefined) return false;
+    this.recycle = reason;
+    return true;
   }
 
   /** Remove the scratch files of jobs that ended (looked at every three leases at most). */
@@ -75,7 +108,8 @@ export class Worker {
     // and the next task need not wait for the message delete and the phase change.
     const afterCommits = new Set<Promise<void>>();
     const committed = (afterCommit: Promise<void>) => {
-      if (!this.shutdown.signal.aborted) callContext.exit(() => next.start());
+      // A worker about to recycle starts no receive: it would have to give the message back.
+      if (!this.shutdown.signal.aborted && !this.recycleDue(this.tasks + 1)) callContext.exit(() => next.start());
       const settled: Promise<void> = afterCommit
         .catch((err: unknown) => s.log.warn(LOG_EVENTS.afterCommitFailed, { error: err as Error }))
         .finally(() => afterCommits.delete(settled));
@@ -124,7 +158,15 @@ export class Worker {
           s.log.error(LOG_EVENTS.taskMessageFailed, { error: err as Error });
         }
         workerHeap.taskEnded();
+        this.tasks++;
+        if (this.tasks === 1) this.baselineRss = this.rss();
         await this.dropEndedJobs();
+        // Not while a receive started at the commit is in flight: that message is taken and
+        // run, and the policy is asked again at the next boundary.
+        if (!next.started && this.recycleDue(this.tasks)) {
+          s.log.info(LOG_EVENTS.workerRecycling, { workerId: this.workerId, reason: this.recycle, tasks: this.tasks, rssMiB: Math.round(this.rss() / 2 ** 20), baselineRssMiB: Math.round((this.baselineRss ?? 0) / 2 ** 20) });
+          break;
+        }
       }
     } finally {
       await Promise.all(afterCommits);

@@ -159,10 +159,12 @@ export class WorkerService extends Construct {
       image: props.image,
       essential: true,
       // The heap limit as a node argument, not NODE_OPTIONS: job executables that are node scripts inherit the environment.
-      command: ['node', ...heapNodeArgs(heapMiB), 'bin/mapreduce.js', 'worker'],
+      // --supervise: a worker that exits to be recycled (core/worker-recycle.ts) is replaced in
+      // this container in ~0.3 s; without it the exit would stop the Fargate task (worker/supervisor.ts).
+      command: ['node', ...heapNodeArgs(heapMiB), 'bin/mapreduce.js', 'worker', '--supervise'],
       environment: { ...props.environment, [WORKER_MEMORY_ENV]: String(memoryMiB), [WORKER_HEAP_ENV]: String(heapMiB) },
       logging: LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'worker' }),
-      // An init process reaps the streaming executables' orphans and forwards SIGTERM.
+      // An init process reaps the streaming executables' orphans and forwards SIGTERM (to the supervisor, which passes it on).
       linuxParameters: new LinuxParameters(this, 'Linux', { initProcessEnabled: true }),
       stopTimeout: props.stopTimeout ?? Duration.seconds(60),
     });

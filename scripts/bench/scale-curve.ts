@@ -11,18 +11,19 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
 import { DEFAULT_TIMINGS } from '../../core/config.js';
+import { LOG_EVENTS } from '../../core/log-events.js';
 import { manifestKey } from '../../core/layout.js';
 import { type JobRecord, newJobId } from '../../core/model.js';
 import { sweep } from '../../services/checker.js';
 import { createServices, type Services } from '../../services/context.js';
 import { LocalStack } from '../../local/stack.js';
 import { jobCallStats, readCallLog } from './calls.js';
-import { procMemory } from './processes.js';
+import { procCpuSeconds, procMemory } from './processes.js';
 
 export const SCALE_DEFAULT_MS = [16, 256, 2048] as const;
 const R = 4;
@@ -50,10 +51,24 @@ export interface ScalePoint {
   readonly reducer_rss_at_reduce_start_mib: number;
   /** The most a worker's RSS grew over the reduce phase (its peak minus its first sample there). */
   readonly reducer_rss_growth_in_reduce_mib: number;
+  /**
+   * Each worker process sampled in REDUCE: its first and highest RSS there, and the map tasks
+   * it had claimed (from its log: how much history the process doing the reduce carried).
+   */
+  readonly reducer_rss_by_worker: readonly { first_mib: number; peak_mib: number; map_tasks_run: number }[];
   readonly reducer_peak_open_files: number;
   /** Of those, sockets (HTTP connections, in flight or kept alive for the next request). */
   readonly reducer_peak_open_sockets: number;
   readonly load_avg_1m: number;
+  /** Workers that exited to be recycled during the run (core/worker-recycle.ts), each replaced by a new pid. */
+  readonly worker_recycles: number;
+  /** Worker processes the run started (2 + recycles). */
+  readonly worker_processes: number;
+  /**
+   * CPU seconds of all worker processes over the run, their mappers and reducers included
+   * (each pid's last sample, every 100 ms: a process's last < 100 ms are missed).
+   */
+  readonly worker_cpu_seconds: number;
 }
 
 export interface ScaleOptions {
@@ -97,6 +112,16 @@ export function sampleReduceRss(into: ReduceRss, pid: number, rss: number): void
 export function reduceRssSummary(samples: ReduceRss): { atStart: number; growth: number } {
   const ws = [...samples.values()];
   return { atStart: Math.max(0, ...ws.map((w) => w.first)), growth: Math.max(0, ...ws.map((w) => w.peak - w.first)) };
+}
+
+/** Map tasks claimed by worker process `n` of a stack (its `worker-n.log`); -1 when unknown. */
+function claimedMaps(stateDir: string, n: number): number {
+  if (n < 0) return -1;
+  try {
+    return readFileSync(path.join(stateDir, `worker-${n}.log`), 'utf8').split('\n').filter((l) => l.includes(`"message":"${LOG_EVENTS.taskClaimed}"`) && l.includes('"taskId":"m-')).length;
+  } catch {
+    return -1;
+  }
 }
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : 0);
@@ -156,7 +181,11 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     let fds = 0;
     let sockets = 0;
     let lastSweep = 0;
+    const cpuByPid = new Map<number, number>();
     for (;;) {
+      for (const c of stack.workerProcesses) {
+        if (c.pid && c.exitCode === null && c.signalCode === null) cpuByPid.set(c.pid, Math.max(cpuByPid.get(c.pid) ?? 0, procCpuSeconds(c.pid, { children: true })));
+      }
       const job = await s.jobs.get(jobId);
       if (job?.status === 'SUCCEEDED') break;
       if (job && (job.status === 'FAILED' || job.status === 'CANCELLED')) throw new Error(`scale job ${jobId} ${job.status}: ${job.reason}`);
@@ -168,8 +197,9 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
         sweeps.push(performance.now() - t);
       }
       if (job?.phase === 'REDUCE' || job?.phase === 'FINALIZING') {
+        // Every process the stack started, replacements of recycled workers included (new pids).
         for (const c of stack.workerProcesses) {
-          if (!c.pid) continue;
+          if (!c.pid || c.exitCode !== null || c.signalCode !== null) continue;
           const now = procMemory(c.pid)?.rss ?? 0;
           rss = Math.max(rss, now);
           sampleReduceRss(inReduce, c.pid, now);
@@ -209,9 +239,17 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       reducer_peak_rss_mib: round(rss),
       reducer_rss_at_reduce_start_mib: round(reduceRssSummary(inReduce).atStart),
       reducer_rss_growth_in_reduce_mib: round(reduceRssSummary(inReduce).growth),
+      reducer_rss_by_worker: [...inReduce.entries()].map(([pid, w]) => ({
+        first_mib: round(w.first),
+        peak_mib: round(w.peak),
+        map_tasks_run: claimedMaps(stateDir, stack.workerProcesses.findIndex((c) => c.pid === pid)),
+      })),
       reducer_peak_open_files: fds,
       reducer_peak_open_sockets: sockets,
       load_avg_1m: round(os.loadavg()[0]!),
+      worker_recycles: stack.recycledWorkers,
+      worker_processes: stack.workerProcesses.length,
+      worker_cpu_seconds: round([...cpuByPid.values()].reduce((a, b) => a + b, 0)),
     };
   } finally {
     destroyClients(own);
@@ -234,11 +272,11 @@ export async function runScaleCurve(o: ScaleOptions): Promise<ScalePoint[]> {
 /** The curve as a markdown table. */
 export function scaleTable(points: readonly ScalePoint[]): string {
   return [
-    '| M | submit→SUCCEEDED s | planning ms | checker sweep ms (median) | calls / map task | calls / reduce task | calls / task (all) | reducer peak RSS MiB (at REDUCE start, growth in it) | reducer peak open files (sockets) | load 1m |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| M | submit→SUCCEEDED s | planning ms | checker sweep ms (median) | calls / map task | calls / reduce task | calls / task (all) | reducer peak RSS MiB (at REDUCE start, growth in it) | reducer peak open files (sockets) | worker recycles | load 1m |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...points.map(
       (p) =>
-        `| ${p.mapTasks} | ${p.seconds} | ${p.planning_ms} | ${p.checker_sweep_ms_median} (${p.checker_sweeps}) | ${p.api_calls_per_map_task} | ${p.api_calls_per_reduce_task} | ${p.api_calls_per_task_all} | ${p.reducer_peak_rss_mib} (${p.reducer_rss_at_reduce_start_mib}, +${p.reducer_rss_growth_in_reduce_mib}) | ${p.reducer_peak_open_files} (${p.reducer_peak_open_sockets}) | ${p.load_avg_1m} |`,
+        `| ${p.mapTasks} | ${p.seconds} | ${p.planning_ms} | ${p.checker_sweep_ms_median} (${p.checker_sweeps}) | ${p.api_calls_per_map_task} | ${p.api_calls_per_reduce_task} | ${p.api_calls_per_task_all} | ${p.reducer_peak_rss_mib} (${p.reducer_rss_at_reduce_start_mib}, +${p.reducer_rss_growth_in_reduce_mib}) | ${p.reducer_peak_open_files} (${p.reducer_peak_open_sockets}) | ${p.worker_recycles} | ${p.load_avg_1m} |`,
     ),
   ].join('\n');
 }

@@ -143,7 +143,7 @@ describe('options in the template', () => {
             { Name: 'MR_HEARTBEAT_MS', Value: '1000' },
             { Name: 'MR_MISSED_HEARTBEATS', Value: '4' },
           ]),
-          Command: ['node', '--max-old-space-size=3000', Match.stringLikeRegexp('^--heap-growing-percent='), '--expose-gc', 'bin/mapreduce.js', 'worker'],
+          Command: ['node', '--max-old-space-size=3000', Match.stringLikeRegexp('^--heap-growing-percent='), '--expose-gc', 'bin/mapreduce.js', 'worker', '--supervise'],
         }),
       ],
     });

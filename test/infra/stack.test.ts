@@ -206,8 +206,9 @@ describe('workers', () => {
             { Name: WORKER_MEMORY_ENV, Value: '2048' },
             { Name: WORKER_HEAP_ENV, Value: '1024' },
           ]),
-          // The heap limit of core/worker-heap.ts (half of 2048 MiB), as a node argument.
-          Command: ['node', ...heapNodeArgs(workerHeapMiB({ memoryMiB: 2048, sortBufferBytes: workerSettingsFromEnv({}).sortBufferBytes })), 'bin/mapreduce.js', 'worker'],
+          // The heap limit of core/worker-heap.ts (half of 2048 MiB), as a node argument; the
+          // worker under its supervisor, which replaces a recycled worker inside the container.
+          Command: ['node', ...heapNodeArgs(workerHeapMiB({ memoryMiB: 2048, sortBufferBytes: workerSettingsFromEnv({}).sortBufferBytes })), 'bin/mapreduce.js', 'worker', '--supervise'],
           LinuxParameters: { InitProcessEnabled: true },
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
         }),

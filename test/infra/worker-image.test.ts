@@ -54,6 +54,10 @@ describe('worker image', () => {
     expect(env).toMatch(/PATH=\/opt\/mrjob\/bin:\$PATH/);
   });
 
+  it('runs the worker under its recycle supervisor, like the task definition (worker/supervisor.ts)', () => {
+    expect(runtime.instructions).toContain('CMD ["node", "bin/mapreduce.js", "worker", "--supervise"]');
+  });
+
   it('pins the mrjob the tests run with: requirements-test.txt includes requirements-worker.txt', () => {
     expect(requirement('requirements-worker.txt', 'mrjob')).toMatch(/^\d+\.\d+\.\d+$/);
     expect(requirement('requirements-worker.txt', 'PyYAML')).toMatch(/^\d+\.\d+\.\d+$/);

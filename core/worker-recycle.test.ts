@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { MIB } from './manifest-limits.js';
+import {
+  DEFAULT_RECYCLE_POLICY,
+  RECYCLE_MAX_TASKS_ENV,
+  RECYCLE_MIN_TASKS_ENV,
+  RECYCLE_RSS_GROWTH_ENV,
+  recyclePolicyFromEnv,
+  recycleReason,
+} from './worker-recycle.js';
+
+const base = 90 * MIB;
+const at = (tasks: number, rssMiB: number, baseline: number | null = base) => ({ tasks, rssBytes: rssMiB * MIB, baselineRssBytes: baseline ?? undefined });
+
+describe('worker recycle policy', () => {
+  const p = DEFAULT_RECYCLE_POLICY;
+
+  it('never recycles a normal job, however much its RSS moves (fewer tasks than minTasks)', () => {
+    for (let tasks = 1; tasks < p.minTasks; tasks++) expect(recycleReason(at(tasks, 900), p)).toBeUndefined();
+  });
+
+  it('recycles after minTasks once RSS exceeds the first task\'s by the margin, not before', () => {
+    const limit = 90 + p.rssGrowthMiB;
+    expect(recycleReason(at(p.minTasks, limit), p)).toBeUndefined();
+    expect(recycleReason(at(p.minTasks, limit + 0.5), p)).toBe('rss');
+    expect(recycleReason(at(p.minTasks * 10, limit - 1), p)).toBeUndefined();
+  });
+
+  it('needs a baseline for the RSS rule', () => {
+    expect(recycleReason(at(p.minTasks, 900, null), p)).toBeUndefined();
+  });
+
+  it('caps tasks whatever the RSS when maxTasks is set, and the RSS rule is off at 0', () => {
+    const forced = { minTasks: p.minTasks, rssGrowthMiB: 0, maxTasks: 1 };
+    expect(recycleReason(at(1, 10, null), forced)).toBe('tasks');
+    expect(recycleReason(at(p.minTasks, 900), { ...forced, maxTasks: 0 })).toBeUndefined();
+    expect(recycleReason(at(99, 10), { ...p, maxTasks: 100 })).toBeUndefined();
+    expect(recycleReason(at(100, 10), { ...p, maxTasks: 100 })).toBe('tasks');
+  });
+
+  it('reads the environment, keeping defaults for unset or invalid values', () => {
+    expect(recyclePolicyFromEnv({})).toEqual(DEFAULT_RECYCLE_POLICY);
+    expect(recyclePolicyFromEnv({ [RECYCLE_MIN_TASKS_ENV]: '5', [RECYCLE_RSS_GROWTH_ENV]: '0', [RECYCLE_MAX_TASKS_ENV]: '1' })).toEqual({
+      minTasks: 5,
+      rssGrowthMiB: 0,
+      maxTasks: 1,
+    });
+    expect(recyclePolicyFromEnv({ [RECYCLE_MIN_TASKS_ENV]: 'x', [RECYCLE_RSS_GROWTH_ENV]: '-3', [RECYCLE_MAX_TASKS_ENV]: '' })).toEqual(DEFAULT_RECYCLE_POLICY);
+  });
+});
