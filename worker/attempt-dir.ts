@@ -101,6 +101,15 @@ export class FileCache {
     return dir;
   }
 
+  /**
+   * Remove an attempt dir made by `prepare` (never fails: a dir left behind goes with its
+   * job's scratch dir, dropJob). A map's dir holds its local output file, tens of MiB whose
+   * unlink takes the kernel ~5-100 ms: the task runner lets it run beside the next claim.
+   */
+  async removeAttemptDir(dir: string): Promise<void> {
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+
   /** Forget a finished job's cached files and remove its scratch directory. */
   async dropJob(jobId: string): Promise<void> {
     this.jobs.delete(jobId);
