@@ -203,10 +203,8 @@ async function run(d: RunnerDeps, a: Attempt, workDir: string): Promise<RunOutco
 /**
  * Commit, then delete the message, start the next phase and remove the attempt dir
  * (`removeDir`). A commit whose response was lost is recognised as done (`already`, see
- * TaskStore.commit) and is not run twice. What follows a commit is handed to the loop
- * (handOverAfterCommit): the dir's removal, ~15 ms of a 256 MiB map's ~28 ms between its
- * commit's answer and the next claim (docs/performance.md, session 13), no longer delays
- * the next claim.
+ * TaskStore.commit) and is not run twice. All that is handed to the loop: the dir's removal
+ * (a map's output file) no longer delays the next claim (docs/performance.md, session 13).
  */
 async function commit(d: RunnerDeps, a: Attempt, outcome: RunOutcome, removeDir: () => Promise<void>): Promise<void> {
   const { s } = d;
