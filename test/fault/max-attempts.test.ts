@@ -48,6 +48,12 @@ describe('a stalled task of a job with maxAttempts: 1', () => {
     it(`${signal}: the job fails after one attempt, with the reason, and the task is not run again`, async () => {
       const output = `s3://${t.bucket}/out/max1-${signal}/`;
       const jobId = await t.submit({ ...base, output } as ManifestInput);
+      // Both maps claimed before the signal: the worker spawned after the previous case may
+      // still be starting, and a map nobody claimed before the job failed has no attempt to check.
+      await waitFor('both maps to be claimed', async () => {
+        const maps = await t.s.tasks.list(jobId, 'map');
+        return maps.length === 2 && maps.every((m) => m.attempt >= 1) ? maps : undefined;
+      });
       const victim = await waitForRunningTask(t, jobId, 'map', 300);
       const child = signalWorker(t, victim.owner, signal);
       try {
