@@ -127,3 +127,27 @@ describe('sweep: stalled tasks', () => {
     expect(did.reclaimed).toEqual([['a', false]]);
   });
 });
+
+describe('sweep: never-claimed tasks of a stalled job', () => {
+  it('lists a stalled phase once per requeue grace while its listing finds nothing to send again', async () => {
+    const grace = DEFAULT_TIMINGS.requeueGraceMs;
+    const stalled: JobRecord = { ...job('j-stalled'), startedAt: new Date(NOW - grace - 1).toISOString() };
+    const { s } = fake([stalled], [], []);
+    let now = NOW;
+    let listed = 0;
+    // Its one task went back to PENDING after a claim (requeuedAt): the lost-requeue rule's, not this one's.
+    const requeued = running('j-stalled', 'w1', { status: 'PENDING', requeuedAt: NOW - 1000, leaseExpiresAt: undefined });
+    Object.assign(s, {
+      now: () => now,
+      taskQueue: { ...s.taskQueue, waiting: async () => 0 },
+      tasks: { ...s.tasks, list: async () => (listed++, [requeued]) },
+    });
+    await sweep(s, 'first');
+    now += 3000;
+    await sweep(s, 'second');
+    expect(listed).toBe(1);
+    now += grace;
+    await sweep(s, 'after the grace');
+    expect(listed).toBe(2);
+  });
+});

@@ -145,6 +145,12 @@ async function redriveDeadLetters(s: Services, now: number, report: SweepReport)
 export const MAX_LOST_REDRIVES_PER_SWEEP = 100;
 
 /**
+ * Phases whose task listing found nothing to send again, with when (this checker process's
+ * memory: a cold start lists once more): listed again only after the requeue grace.
+ */
+const fruitlessListings = new Map<string, number>();
+
+/**
  * Jobs waiting for tasks of a kind with none of it running, their messages sent longer ago
  * than the requeue grace, while the tasks queue holds no waiting message
  * (services/task-lifecycle.ts `stalledWaitingKind`): the messages of their never-claimed
@@ -167,9 +173,15 @@ async function redriveLostFirstMessages(
     return kind ? [{ job, kind }] : [];
   });
   if (stalled.length === 0 || (await s.taskQueue.waiting()) > 0) return;
+  for (const [key, at] of fruitlessListings) if (at < now - grace) fruitlessListings.delete(key);
   let budget = MAX_LOST_REDRIVES_PER_SWEEP;
   for (const { job, kind } of stalled) {
+    const key = `${job.jobId}/${kind}/${job.step ?? 0}`;
+    if (fruitlessListings.has(key)) continue;
     const lost = (await s.tasks.list(job.jobId, kind, job.step ?? 0)).filter((t) => isUnclaimedPastGrace(job, t, now, grace));
+    // Nothing never-claimed: its messages are hidden with receivers (back within their
+    // visibility timeout) or resent already; a large job's listing is not repeated every sweep.
+    if (lost.length === 0) fruitlessListings.set(key, now);
     for (const t of lost.slice(0, budget)) {
       if (report.failedTasks.some((f) => f.startsWith(`${job.jobId}/`))) break;
       await redrive(s, job, t, now, report, LOG_EVENTS.lostTaskMessageResent);
