@@ -183,8 +183,8 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     let lastSweep = 0;
     const cpuByPid = new Map<number, number>();
     for (;;) {
-      for (const c of stack.workerProcesses) {
-        if (c.pid && c.exitCode === null && c.signalCode === null) cpuByPid.set(c.pid, Math.max(cpuByPid.get(c.pid) ?? 0, procCpuSeconds(c.pid, { children: true })));
+      for (const c of stack.liveWorkers()) {
+        if (c.pid) cpuByPid.set(c.pid, Math.max(cpuByPid.get(c.pid) ?? 0, procCpuSeconds(c.pid, { children: true })));
       }
       const job = await s.jobs.get(jobId);
       if (job?.status === 'SUCCEEDED') break;
@@ -198,8 +198,8 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       }
       if (job?.phase === 'REDUCE' || job?.phase === 'FINALIZING') {
         // Every process the stack started, replacements of recycled workers included (new pids).
-        for (const c of stack.workerProcesses) {
-          if (!c.pid || c.exitCode !== null || c.signalCode !== null) continue;
+        for (const c of stack.liveWorkers()) {
+          if (!c.pid) continue;
           const now = procMemory(c.pid)?.rss ?? 0;
           rss = Math.max(rss, now);
           sampleReduceRss(inReduce, c.pid, now);
