@@ -4,6 +4,7 @@
  * the issues: 2 s heartbeats, dead after 5 missed, 4 attempts, 10 min task timeout.
  * Tests shorten the intervals through these variables, never through sleeps.
  */
+import { UsageError } from './errors.js';
 import { MIB } from './manifest-limits.js';
 import type { ResourceNames } from './resources.js';
 
@@ -76,12 +77,17 @@ export function leaseMs(t: Timings): number {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function num(env: Env, name: string, fallback: number): number {
+/**
+ * A non-negative number from the environment, `fallback` when unset or empty. A value that
+ * is set but not such a number is refused loudly (a typo must not silently run the default).
+ * @throws UsageError naming the variable and its value.
+ */
+export function envNumber(env: Env, name: string, fallback: number): number {
   const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) {
-    throw new Error(`Environment variable ${name}="${raw}" must be a non-negative number.`);
+    throw new UsageError(`Environment variable ${name}="${raw}" must be a non-negative number.`);
   }
   return n;
 }
@@ -89,14 +95,14 @@ function num(env: Env, name: string, fallback: number): number {
 export function timingsFromEnv(env: Env = process.env): Timings {
   const d = DEFAULT_TIMINGS;
   return {
-    heartbeatMs: num(env, 'MR_HEARTBEAT_MS', d.heartbeatMs),
-    missedHeartbeats: num(env, 'MR_MISSED_HEARTBEATS', d.missedHeartbeats),
-    maxAttempts: num(env, 'MR_MAX_ATTEMPTS', d.maxAttempts),
-    taskTimeoutMs: num(env, 'MR_TASK_TIMEOUT_MS', d.taskTimeoutMs),
-    retryBaseMs: num(env, 'MR_RETRY_BASE_MS', d.retryBaseMs),
-    checkerIntervalMs: num(env, 'MR_CHECKER_INTERVAL_MS', d.checkerIntervalMs),
-    requeueGraceMs: num(env, 'MR_REQUEUE_GRACE_MS', d.requeueGraceMs),
-    pollWaitSeconds: num(env, 'MR_POLL_WAIT_SECONDS', d.pollWaitSeconds),
+    heartbeatMs: envNumber(env, 'MR_HEARTBEAT_MS', d.heartbeatMs),
+    missedHeartbeats: envNumber(env, 'MR_MISSED_HEARTBEATS', d.missedHeartbeats),
+    maxAttempts: envNumber(env, 'MR_MAX_ATTEMPTS', d.maxAttempts),
+    taskTimeoutMs: envNumber(env, 'MR_TASK_TIMEOUT_MS', d.taskTimeoutMs),
+    retryBaseMs: envNumber(env, 'MR_RETRY_BASE_MS', d.retryBaseMs),
+    checkerIntervalMs: envNumber(env, 'MR_CHECKER_INTERVAL_MS', d.checkerIntervalMs),
+    requeueGraceMs: envNumber(env, 'MR_REQUEUE_GRACE_MS', d.requeueGraceMs),
+    pollWaitSeconds: envNumber(env, 'MR_POLL_WAIT_SECONDS', d.pollWaitSeconds),
   };
 }
 
@@ -127,7 +133,7 @@ export function localFilesFromEnv(env: Env = process.env): boolean {
 
 export function workerSettingsFromEnv(env: Env = process.env, tmp = '/tmp'): WorkerSettings {
   return {
-    sortBufferBytes: num(env, 'MR_SORT_BUFFER_BYTES', 128 * MIB),
+    sortBufferBytes: envNumber(env, 'MR_SORT_BUFFER_BYTES', 128 * MIB),
     scratchDir: env.MR_SCRATCH_DIR || `${tmp}/mapreduce-worker`,
     leaseKeeper: env.MR_LEASE_KEEPER !== 'false',
     mapSideBytes: env.MR_MAP_SIDE_BYTES !== 'false',

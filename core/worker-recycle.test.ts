@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { UsageError } from './errors.js';
 import { MIB } from './manifest-limits.js';
 import {
   DEFAULT_RECYCLE_POLICY,
@@ -38,13 +39,24 @@ describe('worker recycle policy', () => {
     expect(recycleReason(at(100, 10), { ...p, maxTasks: 100 })).toBe('tasks');
   });
 
-  it('reads the environment, keeping defaults for unset or invalid values', () => {
+  it('reads the environment, keeping defaults for unset or empty values', () => {
     expect(recyclePolicyFromEnv({})).toEqual(DEFAULT_RECYCLE_POLICY);
     expect(recyclePolicyFromEnv({ [RECYCLE_MIN_TASKS_ENV]: '5', [RECYCLE_RSS_GROWTH_ENV]: '0', [RECYCLE_MAX_TASKS_ENV]: '1' })).toEqual({
       minTasks: 5,
       rssGrowthMiB: 0,
       maxTasks: 1,
     });
-    expect(recyclePolicyFromEnv({ [RECYCLE_MIN_TASKS_ENV]: 'x', [RECYCLE_RSS_GROWTH_ENV]: '-3', [RECYCLE_MAX_TASKS_ENV]: '' })).toEqual(DEFAULT_RECYCLE_POLICY);
+    expect(recyclePolicyFromEnv({ [RECYCLE_MAX_TASKS_ENV]: '', [RECYCLE_MIN_TASKS_ENV]: ' ' })).toEqual(DEFAULT_RECYCLE_POLICY);
+  });
+
+  it('refuses a set value that is not a non-negative number, naming the variable', () => {
+    for (const [name, raw] of [
+      [RECYCLE_MIN_TASKS_ENV, 'x'],
+      [RECYCLE_RSS_GROWTH_ENV, '-3'],
+      [RECYCLE_MAX_TASKS_ENV, '1e999'],
+    ] as const) {
+      expect(() => recyclePolicyFromEnv({ [name]: raw })).toThrow(UsageError);
+      expect(() => recyclePolicyFromEnv({ [name]: raw })).toThrow(name);
+    }
   });
 });

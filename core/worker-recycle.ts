@@ -18,6 +18,7 @@
  * - or, whatever the RSS, after `maxTasks` tasks (off by default; a test forces a recycle
  *   after every task with 1).
  */
+import { envNumber } from './config.js';
 import { MIB } from './manifest-limits.js';
 
 /** The exit code of a worker that stopped to be replaced (EX_TEMPFAIL): its launcher starts another at once. */
@@ -67,18 +68,16 @@ export function recycleReason(s: RecycleState, p: RecyclePolicy): RecycleReason 
   return s.rssBytes > s.baselineRssBytes + p.rssGrowthMiB * MIB ? 'rss' : undefined;
 }
 
-/** The policy from a worker's environment (unset or invalid values take the defaults). */
+/**
+ * The policy from a worker's environment: unset or empty values take the defaults.
+ * @throws UsageError when a value is set but not a non-negative number (the worker does not start).
+ */
 export function recyclePolicyFromEnv(env: Readonly<Record<string, string | undefined>>): RecyclePolicy {
-  const count = (name: string, fallback: number): number => {
-    const v = env[name];
-    if (v === undefined || v.trim() === '') return fallback;
-    const n = Number(v);
-    return Number.isFinite(n) && n >= 0 ? n : fallback;
-  };
+  const d = DEFAULT_RECYCLE_POLICY;
   return {
-    minTasks: count(RECYCLE_MIN_TASKS_ENV, DEFAULT_RECYCLE_POLICY.minTasks),
-    rssGrowthMiB: count(RECYCLE_RSS_GROWTH_ENV, DEFAULT_RECYCLE_POLICY.rssGrowthMiB),
-    maxTasks: count(RECYCLE_MAX_TASKS_ENV, DEFAULT_RECYCLE_POLICY.maxTasks),
+    minTasks: envNumber(env, RECYCLE_MIN_TASKS_ENV, d.minTasks),
+    rssGrowthMiB: envNumber(env, RECYCLE_RSS_GROWTH_ENV, d.rssGrowthMiB),
+    maxTasks: envNumber(env, RECYCLE_MAX_TASKS_ENV, d.maxTasks),
   };
 }
 
