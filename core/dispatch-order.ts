@@ -11,7 +11,8 @@
  *
  * Only the sending order changes: task numbers (m-NNNNN, and so a map-only job's part
  * names) stay in split order. Equal splits keep their order (the sort is stable), so an
- * evenly cut input is sent exactly as before. Pure; services/plan-writer.ts applies it.
+ * evenly cut input is sent exactly as before. Pure; services/plan-writer.ts applies it to a
+ * job's first step, services/step-change.ts to each later step's parts.
  */
 import type { InputSplit } from './model.js';
 

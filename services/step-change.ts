@@ -20,6 +20,7 @@ import { stepOutputPrefix } from '../core/layout.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import { type AcceptedJob, type JobRecord, partName, taskId, type TaskRecord } from '../core/model.js';
 import { ownJobConf, settingsOf } from '../core/job-settings.js';
+import { mapDispatchOrder } from '../core/dispatch-order.js';
 import { computeSplits } from '../core/splits.js';
 import { stepView } from '../core/steps.js';
 import { type Services, forEachLimit, iso } from './context.js';
@@ -77,14 +78,25 @@ export async function changeStep(s: Services, job: AcceptedJob, resume = false):
   const done = { numMaps: job.numMaps, numReduces: job.numReduces, finishedAt: now, counters: job.counters };
   if (!(await s.jobs.enterStep(job.jobId, from, { numMaps: splits.length, numReduces, done }, now))) return false;
   s.log.info(LOG_EVENTS.stepStarted, { jobId: job.jobId, step: from + 2, of: job.manifest.steps.length, numMaps: splits.length, numReduces });
-  await enqueueStepMaps(s, { ...job, step: from + 1, numMaps: splits.length });
+  // Largest part first, as the first step's plan sends its splits (core/dispatch-order.ts):
+  // a step's input parts are as uneven as its previous step's partitions.
+  await enqueueStepMaps(s, { ...job, step: from + 1, numMaps: splits.length }, mapDispatchOrder(splits));
   return true;
 }
 
-/** Send the map tasks of a later step (duplicates are harmless: claims dedupe). */
-export async function enqueueStepMaps(s: Services, job: Pick<JobRecord, 'jobId' | 'step' | 'numMaps'>): Promise<void> {
+/**
+ * Send the map tasks of a later step (duplicates are harmless: claims dedupe), in `order`
+ * (map indices) when given; the checker's re-send, which has no splits at hand, sends them
+ * in index order.
+ */
+export async function enqueueStepMaps(
+  s: Services,
+  job: Pick<JobRecord, 'jobId' | 'step' | 'numMaps'>,
+  order?: readonly number[],
+): Promise<void> {
   const step = job.step ?? 0;
-  const ids = Array.from({ length: job.numMaps }, (_, i) => taskId('map', i, step));
+  const indices = order ?? Array.from({ length: job.numMaps }, (_, i) => i);
+  const ids = indices.map((i) => taskId('map', i, step));
   for (let i = 0; i < ids.length; i += 500) await sendTaskMessages(s.taskQueue, job.jobId, ids.slice(i, i + 500));
   await s.jobs.markMapEnqueued(job.jobId, step, iso(s.now()));
 }
