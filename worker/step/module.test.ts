@@ -266,6 +266,20 @@ describe('groupCombinerFromModule', () => {
     expect(utf8(rec('ключ'), [rec('α'), 'b'])).toEqual([rec('ключ\tα+b')]);
   });
 
+  it('hands a group known to be ASCII to user code as it is, and decodes any other', async () => {
+    const seen: Array<[string, string[]]> = [];
+    const combine = groupCombinerFromModule((key, values, ctx) => {
+      const vs = [...values];
+      seen.push([key, vs]);
+      ctx.emit(key, vs.join('+'));
+    }, ctxFor(dir));
+    const values = ['1', '2'];
+    expect(combine('k', values, true)).toEqual(['k\t1+2']);
+    expect(combine(rec('ключ'), [rec('α'), 'b'], false)).toEqual([rec('ключ\tα+b')]);
+    expect(combine(rec('ключ'), [rec('α')])).toEqual([rec('ключ\tα')]);
+    expect(seen).toEqual([['k', ['1', '2']], ['ключ', ['α', 'b']], ['ключ', ['α']]]);
+  });
+
   it('fails on an exception or an async combiner', async () => {
     const throwing = groupCombinerFromModule(() => {
       throw new Error('bad combine');
