@@ -9,6 +9,7 @@
  * line would cost more than the work done on the line.
  */
 
+import { isAscii } from 'node:buffer';
 import { forEachPrefixRun, orderByDigits, type PrefixOrder } from './byte-sort.js';
 
 const TAB = 9;
@@ -72,6 +73,21 @@ export function asBuffer(chunk: Buffer | Uint8Array): Buffer {
  */
 export class LineSplitter {
   private pending: string[] = [];
+  /** Every byte pushed so far was ASCII (only tracked with `trackAscii`; false once one is not). */
+  private ascii: boolean;
+
+  /**
+   * @param opts.trackAscii check each chunk (`isAscii`, native and vectorized): `allAscii` then
+   *   tells whether every line returned so far is ASCII, the same text in latin1 and UTF-8.
+   */
+  constructor(opts: { trackAscii?: boolean } = {}) {
+    this.ascii = opts.trackAscii === true;
+  }
+
+  /** With `trackAscii`: every byte pushed so far (so every line returned so far) was ASCII. */
+  get allAscii(): boolean {
+    return this.ascii;
+  }
 
   /** True while bytes of an unfinished line are held (so the next line is not at a line start). */
   get hasPartial(): boolean {
@@ -81,6 +97,7 @@ export class LineSplitter {
   /** Feed the next chunk; returns the lines it completes (often empty for a small chunk). */
   push(chunk: Buffer): string[] {
     if (chunk.length === 0) return [];
+    if (this.ascii) this.ascii = isAscii(chunk);
     // Native memchr first: a chunk in the middle of a long line is just kept.
     if (chunk.indexOf(NL) < 0) {
       this.pending.push(chunk.toString('latin1'));
@@ -104,6 +121,23 @@ export class LineSplitter {
     this.pending = [];
     return [last];
   }
+}
+
+/**
+ * Line batches known to hold ASCII only (marked by the split reader, core/splits.ts): a module
+ * mapper then hands each line to user code as it is instead of testing it for non-ASCII chars.
+ * A WeakSet: a batch is marked without a wrapper object, and forgotten with it.
+ */
+const asciiBatches = new WeakSet<readonly string[]>();
+
+/** Mark a batch whose lines are all ASCII (see `isAsciiBatch`). */
+export function markAsciiBatch(lines: readonly string[]): void {
+  asciiBatches.add(lines);
+}
+
+/** True when `lines` was marked by `markAsciiBatch`: every line is ASCII. */
+export function isAsciiBatch(lines: readonly string[]): boolean {
+  return asciiBatches.has(lines);
 }
 
 /** Batches of latin1 lines from a byte stream (a file, an S3 body, a child's stdout). */

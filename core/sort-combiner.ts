@@ -10,8 +10,12 @@ import { combineByteGroups } from './byte-combine-groups.js';
 import { combineGroups } from './merge.js';
 import { detach, hasKey, valueAfterKey } from './records.js';
 
-/** Combines one key's values; returns output LINES (`key\tvalue`) whose keys must be unchanged. */
-export type GroupCombiner = (key: string, values: string[]) => string[] | Promise<string[]>;
+/**
+ * Combines one key's values; returns output LINES (`key\tvalue`) whose keys must be unchanged.
+ * `ascii`: the caller knows the key and every value are ASCII (the same chars in latin1 and
+ * UTF-8), so a module combiner need not check them before handing them to user code.
+ */
+export type GroupCombiner = (key: string, values: string[], ascii?: boolean) => string[] | Promise<string[]>;
 /** Combines a whole sorted stream (e.g. an external combiner process); its output must stay sorted. */
 export type StreamCombiner = (sortedLines: AsyncIterable<string[]>) => AsyncIterable<string[]>;
 /** A map-side combiner of either kind. */

@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { isAscii } from 'node:buffer';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { UnsupportedCompressionError } from './compression.js';
 import type { InputSplit } from './model.js';
 import { LimitExceededError } from './errors.js';
 import { computeSplits, READ_PAST_SPLIT_END, readSplitBytes, readSplitLines, SplitLineFilter } from './splits.js';
+import { isAsciiBatch } from './records.js';
 import { mulberry32 as prng } from './prng.js';
 
 /** Hadoop's LineReader, written directly: LF, CR-LF and lone CR end a line; a final line without one is a record. */
@@ -170,6 +172,33 @@ describe('readSplitLines', () => {
     expect(store.requests.slice(1)).toEqual([[1, 12]]);
     const next = { ...split, start: 4, end: 8 };
     expect(await collect(readSplitLines(next, store.fetchRange))).toEqual(['def']);
+  });
+
+  it('marks a batch ASCII only when every byte read so far was (random data and chunks, a few non-ASCII bytes)', async () => {
+    for (let trial = 0; trial < 40; trial++) {
+      const rnd = prng(trial + 1);
+      const size = 2000 + Math.floor(rnd() * 30_000);
+      const data = Buffer.alloc(size);
+      // Mostly letters and line ends; in half the trials a byte >= 0x80 now and then, anywhere in a line.
+      const odd = trial % 2 === 1 ? 0.0005 : 0;
+      for (let i = 0; i < size; i++) {
+        const r = rnd();
+        data[i] = r < 0.05 ? 0x0a : r < 0.06 ? 0x0d : r < 0.06 + odd ? 0x80 + Math.floor(rnd() * 128) : 0x61 + Math.floor(rnd() * 26);
+      }
+      const splits = computeSplits([{ bucket: 'b', key: 'k', size }], { splitSize: 1 + Math.floor(rnd() * size) });
+      const store = fakeStore(data, rnd);
+      for (const split of splits) {
+        let nonAsciiSeen = false;
+        for await (const batch of readSplitLines(split, store.fetchRange, { chunkSize: 1 + Math.floor(rnd() * 8192) })) {
+          const ascii = batch.every((l) => isAscii(Buffer.from(l, 'latin1')));
+          if (!ascii) nonAsciiSeen = true;
+          // Marked: all ASCII. All-ASCII data: every batch marked.
+          if (isAsciiBatch(batch)) expect(ascii).toBe(true);
+          if (odd === 0) expect(isAsciiBatch(batch)).toBe(true);
+        }
+        if (odd === 0) expect(nonAsciiSeen).toBe(false);
+      }
+    }
   });
 
   it('reads a gzip split whole, including concatenated members', async () => {

@@ -17,7 +17,7 @@ import { inputUriOf } from './input-uri.js';
 import { carriageReturnsToLf, splitCarriageReturns } from './line-ends.js';
 import { DEFAULT_SPLIT_SIZE, MIB } from './manifest-limits.js';
 import type { InputSplit } from './model.js';
-import { asBuffer, LineSplitter } from './records.js';
+import { asBuffer, LineSplitter, markAsciiBatch } from './records.js';
 import { type LineCutter, WholeLineCutter } from './whole-lines.js';
 
 /** An input object as listed. */
@@ -182,7 +182,13 @@ export async function* readSplitLines(
   fetchRange: FetchRange,
   opts: { chunkSize?: number } = {},
 ): AsyncIterable<string[]> {
-  for await (const lines of readOwned(split, fetchRange, opts, () => new LineSplitter())) yield splitCarriageReturns(lines);
+  let splitter: LineSplitter | undefined;
+  for await (const lines of readOwned(split, fetchRange, opts, () => (splitter = new LineSplitter({ trackAscii: true })))) {
+    const batch = splitCarriageReturns(lines);
+    // Every byte cut so far was ASCII, so are these lines (a module mapper skips its per-line check).
+    if (splitter?.allAscii) markAsciiBatch(batch);
+    yield batch;
+  }
 }
 
 /**

@@ -164,6 +164,31 @@ describe('RepeatAggregator', () => {
     expect(() => agg.emit('é', 'a\nb')).toThrow(/newline/);
   });
 
+  it('tells the combiner a group is ASCII only when its key and every value were checked plain', async () => {
+    const { out, next } = collector();
+    const calls: Array<[string, boolean | undefined]> = [];
+    const spy: GroupCombiner = (key, values, ascii) => {
+      calls.push([key, ascii]);
+      return sum(key, values);
+    };
+    const agg = new RepeatAggregator(spy, 1 << 20, next);
+    for (const [k, v] of [
+      ['plain', '1'], ['plain', '1'], // the common value: known ASCII
+      ['two', '2'], ['two', '2'], ['two', '1'], ['two', '1'], // other plain values too
+      ['mixed', '1'], ['mixed', 'ü'], ['mixed', 'ü'], ['mixed', '1'], // a plain key with a later non-ASCII value
+      ['naïve', '1'], ['naïve', '1'], // a non-ASCII key
+    ] as const) agg.emit(k, v);
+    await agg.add(['line\t1', 'line\t1']); // an executable's lines: not checked
+    await agg.flush();
+    const asciiOf = (key: string) => [...new Set(calls.filter(([k]) => k === key).map(([, a]) => a === true))];
+    expect(asciiOf('plain')).toEqual([true]);
+    expect(asciiOf('two')).toEqual([true]);
+    expect(asciiOf('mixed')).toEqual([false]);
+    expect(asciiOf(Buffer.from('naïve', 'utf8').toString('latin1'))).toEqual([false]);
+    expect(asciiOf('line')).toEqual([false]);
+    expect(totals(out).get('plain')).toBe(2);
+  });
+
   it('counts executable output lines, passing lines without a tab on as they are', async () => {
     const { out, next } = collector();
     const agg = new RepeatAggregator(sum, 1 << 20, next);

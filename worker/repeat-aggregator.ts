@@ -369,7 +369,8 @@ export class RepeatAggregator implements PairSink {
 
   /** Append the combined lines of table entry `e` (with its `ref`) to `out`; a promise only while an async combiner runs. */
   private pairLines(pairs: CharTable, e: number, ref: number, others: PairCount[], out: string[]): Promise<void> | undefined {
-    if (ref > 0) return this.takePair(pairs.keyOf(e), this.common!, ref, out);
+    // A key counted with the common value was plain ASCII (`countPair`), and so is that value.
+    if (ref > 0) return this.takePair(pairs.keyOf(e), this.common!, ref, out, true);
     const counted = others[-ref]!;
     return this.countedLines(counted, counted.text ? textToLatin1(pairs.keyOf(e)) : pairs.keyOf(e), out);
   }
@@ -377,18 +378,23 @@ export class RepeatAggregator implements PairSink {
   /** Append the combined lines of a key's PairCount to `out`. */
   private async countedLines(counted: PairCount, key: string, out: string[]): Promise<void> {
     const latin1 = (v: string) => (counted.text ? textToLatin1(v) : v);
-    await this.takePair(key, latin1(counted.value), counted.n, out);
-    if (counted.more) for (const [value, n] of counted.more) await this.takePair(key, latin1(value), n, out);
+    // Without `text` the key and its values were all plain ASCII (`countPair`).
+    const ascii = counted.text !== true;
+    await this.takePair(key, latin1(counted.value), counted.n, out, ascii);
+    if (counted.more) for (const [value, n] of counted.more) await this.takePair(key, latin1(value), n, out, ascii);
   }
 
-  /** Append the combined form of `n` copies of the pair to `out`; a promise only while an async combiner runs. */
-  private takePair(key: string, value: string, n: number, out: string[]): Promise<void> | undefined {
+  /**
+   * Append the combined form of `n` copies of the pair to `out`; a promise only while an async
+   * combiner runs. `ascii`: key and value are known ASCII (the combiner skips its checks).
+   */
+  private takePair(key: string, value: string, n: number, out: string[], ascii: boolean): Promise<void> | undefined {
     this.chars += n * (key.length + 1 + value.length);
     if (n === 1) {
       out.push(`${key}\t${value}`);
       return undefined;
     }
-    const r = this.repeated.combineRepeated(key, value, n);
+    const r = this.repeated.combineRepeated(key, value, n, ascii);
     if (r instanceof Promise) {
       return r.then((lines) => {
         for (const l of lines) out.push(l);

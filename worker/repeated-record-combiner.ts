@@ -32,12 +32,14 @@ export class RepeatedRecordCombiner {
    * combine(v, v) stands for 2 copies, combining that with itself for 4, and so on
    * (binary decomposition of n). Up to ONE_CALL_MAX copies, or when a call does not give
    * one line, the copies are combined in pieces of COMBINE_MAX values instead.
-   * Synchronous while the combiner is.
+   * Synchronous while the combiner is. `ascii`: key and value are known ASCII (GroupCombiner),
+   * passed on for the one call on copies of `value` (the binary way's later calls take the
+   * combiner's own output values, which are checked as usual).
    */
-  combineRepeated(key: string, value: string, n: number): string[] | Promise<string[]> {
+  combineRepeated(key: string, value: string, n: number, ascii = false): string[] | Promise<string[]> {
     if (n <= ONE_CALL_MAX) {
       // The common case, without the plan's generator (one object and two resumptions per key).
-      const r = this.call(key, new Array<string>(n).fill(value));
+      const r = this.call(key, new Array<string>(n).fill(value), ascii);
       if (r instanceof Promise) return r.then((lines) => this.counted(n, lines));
       return this.counted(n, r);
     }
@@ -94,8 +96,8 @@ export class RepeatedRecordCombiner {
   }
 
   /** Run the combiner on one key's values; its lines must keep the key. */
-  private call(key: string, values: string[]): string[] | Promise<string[]> {
-    const r = this.combine(key, values);
+  private call(key: string, values: string[], ascii = false): string[] | Promise<string[]> {
+    const r = this.combine(key, values, ascii);
     return r instanceof Promise ? r.then((out) => checkKeys(key, out)) : checkKeys(key, r);
   }
 }

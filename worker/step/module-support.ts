@@ -98,16 +98,17 @@ export type CombinerContext = Pick<StepContext, 'env' | 'onCounter' | 'onStatus'
 export function groupCombinerFromModule(
   fn: CombineFn,
   ctx: CombinerContext,
-): (key: string, values: string[]) => string[] {
+): (key: string, values: string[], ascii?: boolean) => string[] {
   let out: string[] = [];
   const tc = taskContext(ctx, (key, value) => {
     out.push(encodeRecord(key, value));
   });
-  return (key, values) => {
+  return (key, values, ascii) => {
     out = [];
     let r: unknown;
     try {
-      r = fn(latin1ToText(key), decodeValues(values), tc);
+      // ASCII (the map-side aggregator's checked pairs): latin1 is the text already, no regex per key and value.
+      r = ascii === true ? fn(key, values, tc) : fn(latin1ToText(key), decodeValues(values), tc);
     } catch (err) {
       throw userError('combiner', err);
     }

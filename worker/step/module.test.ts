@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
+import { markAsciiBatch } from '../../core/records.js';
 import { expectNoLeftoverProcesses, FIXTURES, makeWorkDir, removeWorkDir, runStep } from '../../test/fixtures/worker/harness.js';
 import { type StepContext, startStep } from './index.js';
 import { groupCombinerFromModule, loadModuleFunction } from './module-support.js';
@@ -114,6 +115,16 @@ describe('module steps', () => {
     await map.end();
     for await (const _ of map.output) void _;
     await map.done;
+  });
+
+  it('hands the lines of a batch the split reader marked ASCII to the mapper as they are (no per-line check)', async () => {
+    // A marked batch is ASCII by contract; a latin1 line in one shows that it was not decoded.
+    const marked = [rec('é'), 'ab'];
+    markAsciiBatch(marked);
+    const map = await runStep({ module: 'utf8.mjs' }, { workDir: dir, input: [marked, [rec('é')]] });
+    expect(map.error).toBeUndefined();
+    // 'é' is 2 latin1 chars undecoded (emitted as their UTF-8), 1 char decoded.
+    expect(map.out).toEqual([`${rec(rec('é'))}\t2 chars`, 'ab\t2 chars', rec('é\t1 chars')]);
   });
 
   it('decodes UTF-8 for user code and encodes emitted text back, leaving other bytes as U+FFFD', async () => {
@@ -264,6 +275,20 @@ describe('groupCombinerFromModule', () => {
     expect(combine('a', ['1'])).toEqual(['a\t1']);
     const utf8 = groupCombinerFromModule(await loadModuleFunction(dir, 'utf8.mjs', 'combine'), ctxFor(dir));
     expect(utf8(rec('ключ'), [rec('α'), 'b'])).toEqual([rec('ключ\tα+b')]);
+  });
+
+  it('hands a group known to be ASCII to user code as it is, and decodes any other', async () => {
+    const seen: Array<[string, string[]]> = [];
+    const combine = groupCombinerFromModule((key, values, ctx) => {
+      const vs = [...values];
+      seen.push([key, vs]);
+      ctx.emit(key, vs.join('+'));
+    }, ctxFor(dir));
+    const values = ['1', '2'];
+    expect(combine('k', values, true)).toEqual(['k\t1+2']);
+    expect(combine(rec('ключ'), [rec('α'), 'b'], false)).toEqual([rec('ключ\tα+b')]);
+    expect(combine(rec('ключ'), [rec('α')])).toEqual([rec('ключ\tα')]);
+    expect(seen).toEqual([['k', ['1', '2']], ['ключ', ['α', 'b']], ['ключ', ['α']]]);
   });
 
   it('fails on an exception or an async combiner', async () => {

@@ -5,6 +5,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { deferred } from '../../core/concurrency.js';
+import { isAsciiBatch } from '../../core/records.js';
 import { TaskFailedError } from '../../core/errors.js';
 import type { MapFn, ReduceFn, TaskContext } from '../module-api.js';
 import { isThenable, loadModuleFunction, taskContext, userError } from './module-support.js';
@@ -133,11 +134,13 @@ class ModuleRun {
   private async mapBatch(lines: string[]): Promise<void> {
     const fn = this.fn as MapFn;
     const tc = this.tc;
+    // The split reader found every byte ASCII: each line is its text already (no regex per line).
+    const ascii = isAsciiBatch(lines);
     for (let i = 0; i < lines.length; i++) {
       const raw = lines[i]!;
       let r: unknown;
       try {
-        r = fn(latin1ToText(raw), tc);
+        r = fn(ascii ? raw : latin1ToText(raw), tc);
       } catch (err) {
         throw userError(this.what, err);
       }
