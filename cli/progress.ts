@@ -4,7 +4,7 @@
  * Progress goes to stderr, so stdout keeps only results (and JSON with --json).
  */
 import cliProgress from 'cli-progress';
-import type { JobPhase, JobStatus, TaskKind, TaskRecord } from '../core/model.js';
+import type { JobPhase, JobRecord, JobStatus, TaskKind, TaskRecord } from '../core/model.js';
 import type { JobStatusView } from '../aws/items.js';
 import type { Io } from './io.js';
 
