@@ -147,18 +147,6 @@ export function itemToJob(item: Item): JobRecord {
   return parse(JobSchema, 'job', item);
 }
 
-/** What a follower of a running job reads of it: status and the progress display's figures (JobStore.getStatus). */
-export type JobStatusView = Pick<JobRecord, 'jobId' | 'status' | 'phase' | 'numMaps' | 'numReduces' | 'inputBytes'>;
-
-/** The attributes of JobStatusView, for a projected read. */
-export const JOB_STATUS_VIEW_ATTRIBUTES = ['jobId', 'status', 'phase', 'numMaps', 'numReduces', 'inputBytes'] as const;
-
-const JobStatusViewSchema = JobSchema.pick({ jobId: true, status: true, phase: true, numMaps: true, numReduces: true, inputBytes: true });
-
-export function itemToJobStatusView(item: Item): JobStatusView {
-  return parse(JobStatusViewSchema, 'job', item);
-}
-
 export function itemToTask(item: Item): TaskRecord {
   return parse(TaskSchema, 'task', item);
 }

@@ -8,18 +8,7 @@ import { StaleStateError } from '../core/errors.js';
 import type { JobRecord, JobStatus, TaskRecord } from '../core/model.js';
 import type { AwsClients } from './clients.js';
 import { newTaskPut } from './task-store.js';
-import {
-  ACTIVE_JOB,
-  ACTIVE_TASK,
-  fenced,
-  isConditionFailure,
-  itemToJob,
-  itemToJobStatusView,
-  itemToTask,
-  JOB_STATUS_VIEW_ATTRIBUTES,
-  jobKey,
-  type JobStatusView,
-} from './items.js';
+import { ACTIVE_JOB, ACTIVE_TASK, fenced, isConditionFailure, itemToJob, itemToTask, jobKey } from './items.js';
 import {
   endWrite,
   enterStepWrite,
@@ -94,26 +83,6 @@ export class JobStore {
       new GetCommand({ TableName: this.table, Key: jobKey(jobId), ConsistentRead: consistent }),
     );
     return out.Item ? itemToJob(out.Item) : undefined;
-  }
-
-  /**
-   * The job's status and progress figures only, by a projected read with the same
-   * consistency as `get`: what a follower polls ten times a second (cli/job-client.ts
-   * waitForJob). The whole record carries the manifest and counters; reading and parsing
-   * them on every poll was most of the poll's CPU, on both sides of the wire.
-   */
-  async getStatus(jobId: string, consistent = true): Promise<JobStatusView | undefined> {
-    const names = Object.fromEntries(JOB_STATUS_VIEW_ATTRIBUTES.map((a, i) => [`#a${i}`, a]));
-    const out = await this.c.doc.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: jobKey(jobId),
-        ConsistentRead: consistent,
-        ProjectionExpression: Object.keys(names).join(', '),
-        ExpressionAttributeNames: names,
-      }),
-    );
-    return out.Item ? itemToJobStatusView(out.Item) : undefined;
   }
 
   /** The UpdateItem input of a guarded job write. */

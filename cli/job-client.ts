@@ -9,8 +9,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { BlobStore } from '../aws/blob-store.js';
 import { explainEnvironmentError } from '../aws/clients.js';
-import type { JobStatusView } from '../aws/items.js';
-import { isTerminal, JobStore } from '../aws/job-store.js';
+import { JobStore } from '../aws/job-store.js';
 import { TaskStore } from '../aws/task-store.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import { manifestKey } from '../core/layout.js';
@@ -85,11 +84,11 @@ export interface WaitResult {
 }
 
 /** Progress figures from the job and its task records. */
-export async function snapshot(t: Target, job: JobStatusView, startedAt: number): Promise<ProgressSnapshot> {
+export async function snapshot(t: Target, job: JobRecord, startedAt: number): Promise<ProgressSnapshot> {
   return (await readProgress(t, job, startedAt)).progress;
 }
 
-async function readProgress(t: Target, job: JobStatusView, startedAt: number): Promise<{ progress: ProgressSnapshot; tasks: TaskRecord[] }> {
+async function readProgress(t: Target, job: JobRecord, startedAt: number): Promise<{ progress: ProgressSnapshot; tasks: TaskRecord[] }> {
   const tasks = await new TaskStore(t.clients, t.names.table).list(job.jobId);
   return { progress: progressFromTasks(job, tasks, startedAt, Date.now()), tasks };
 }
@@ -125,9 +124,7 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
   if (o.cancelOnInterrupt) process.on('SIGINT', onInterrupt);
   try {
     for (;;) {
-      // The status alone (a projected read); the whole record only once the job has ended.
-      const job = await jobs.getStatus(jobId);
-      const ended = job && isTerminal(job.status) ? await jobs.get(jobId) : undefined;
+      const job = await jobs.get(jobId);
       if (!job) {
         if (Date.now() - started > (o.appearTimeoutMs ?? 30_000)) {
           throw new EnvironmentError(
@@ -135,14 +132,14 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
               'Is the stack running (`mapreduce local up`, or the deployed coordinator)?',
           );
         }
-      } else if (ended) {
-        const { progress: last, tasks } = await readProgress(t, ended, started);
+      } else if (job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED') {
+        const { progress: last, tasks } = await readProgress(t, job, started);
         // Running attempts of an ended job stop at their next lease extension (refused): wait a little for them.
         const stillRunning = last.map.running + last.reduce.running > 0;
         endedAt ??= Date.now();
         if (!stillRunning || Date.now() - endedAt > STOP_WAIT_MS) {
           reporter.update(last);
-          return { job: ended, tasks, interrupted };
+          return { job, tasks, interrupted };
         }
       } else if (Date.now() - lastDetail >= 1000) {
         // Task listing costs a query; once a second is plenty for a progress display, and

@@ -5,7 +5,6 @@
  */
 import cliProgress from 'cli-progress';
 import type { JobPhase, JobRecord, JobStatus, TaskKind, TaskRecord } from '../core/model.js';
-import type { JobStatusView } from '../aws/items.js';
 import type { Io } from './io.js';
 
 export interface PhaseProgress {
@@ -41,7 +40,7 @@ export interface ProgressSnapshot {
 }
 
 /** Progress figures from the job and its task records (pure; the caller reads them). */
-export function progressFromTasks(job: JobStatusView, tasks: readonly TaskRecord[], startedAt: number, now: number): ProgressSnapshot {
+export function progressFromTasks(job: JobRecord, tasks: readonly TaskRecord[], startedAt: number, now: number): ProgressSnapshot {
   const phase = (kind: TaskKind, total: number): PhaseProgress => {
     const mine = tasks.filter((x) => x.kind === kind);
     const starts = mine.flatMap((x) => [...(x.history ?? []).map((h) => h.startedAt), ...(x.claimedAt !== undefined ? [x.claimedAt] : [])]);
