@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Tiny entry: all behaviour lives in cli/main.ts so tests can call runMain(argv) directly.
-// It runs from dist/bundle/ (scripts/build-cli.ts: one bundle, not ~1,000 modules to load).
+// It runs from dist/bundle/ (scripts/build-cli.ts): a few dozen bundled files to load, not hundreds of modules.
 // Node 20 is supported on purpose (the Lambdas run on Node 22+); silence the SDK's upgrade nag.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const argv = process.argv.slice(2);

@@ -1,8 +1,9 @@
 /**
  * `npm run build`'s second step: the CLI bundled with esbuild into `dist/bundle/` (ESM, Node 20),
- * which bin/mapreduce.js loads. One process start then parses a few large files instead of
- * resolving, lexing and compiling ~1,000 modules (most of them the AWS SDK's CommonJS files):
- * docs/performance.md, "Bundling the CLI" (session 14).
+ * which bin/mapreduce.js loads. A process start then reads a few dozen files instead of
+ * resolving, lexing and compiling hundreds of modules (many of them the AWS SDK's): a third of
+ * the CPU of a `run` up to its submission, 60 % of a worker's start (docs/performance.md,
+ * session 14, "The CLI bundled with esbuild").
  *
  * Code splitting keeps the CLI's lazy imports lazy: what only one command needs (the worker,
  * the report's Vega-Lite, a local stack) stays in its own chunk, loaded when that command runs.
