@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Tiny entry: all behaviour lives in cli/main.ts so tests can call runMain(argv) directly.
+// It runs from dist/bundle/ (scripts/build-cli.ts): a few dozen bundled files to load, not hundreds of modules.
 // Node 20 is supported on purpose (the Lambdas run on Node 22+); silence the SDK's upgrade nag.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const argv = process.argv.slice(2);
@@ -9,6 +10,6 @@ if (argv.length === 2 && argv[0] === 'worker' && argv[1] === '--supervise') {
   const { superviseWorker } = await import('../dist/worker/supervisor.js');
   process.exitCode = await superviseWorker();
 } else {
-  const { runMain } = await import('../dist/cli/main.js');
+  const { runMain } = await import('../dist/bundle/main.js');
   process.exitCode = await runMain(argv);
 }
