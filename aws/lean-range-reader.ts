@@ -175,8 +175,8 @@ async function send(t: BucketTarget, config: S3Client['config'], key: string, ra
     headers: { ...t.headers, host: t.host, range },
   });
   const signed = await t.signer.sign(request, { signingDate: new Date(Date.now() + (config.systemClockOffset ?? 0)) });
-  const { response } = await config.requestHandler.handle(signed as HttpRequest);
-  return response as HttpResponse;
+  const handler = config.requestHandler as { handle: (request: HttpRequest) => Promise<{ response: HttpResponse }> };
+  return (await handler.handle(signed as HttpRequest)).response;
 }
 
 /** The error the SDK's GetObject throws for this response (it reads the response's body). */
