@@ -144,6 +144,21 @@ describe('leanRangeReader: errors and retries', () => {
     expect(seen).toHaveLength(3);
   });
 
+  it('takes the clock offset from a skew error and signs the retry with it', async () => {
+    const serverNow = Date.now() + 3600_000;
+    const { client, decoder, seen } = recordingClient({ region: 'us-east-1', maxAttempts: 3 }, (_r, n) => {
+      if (n > 0) return ok('in time');
+      const skew = xmlError(403, 'RequestTimeTooSkewed');
+      skew.headers.date = new Date(serverNow).toUTCString();
+      return skew;
+    });
+    expect(await text(await leanRangeReader('b', { client, decoder, fallback: noFallback })('k', 0, 7))).toBe('in time');
+    expect(seen).toHaveLength(2);
+    const signedAt = (r: HttpRequest) => Date.parse(header(r, 'x-amz-date')!.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
+    expect(Math.abs(signedAt(seen[1]!) - serverNow)).toBeLessThan(60_000);
+    expect(client.config.systemClockOffset).toBeGreaterThan(3500_000);
+  });
+
   it('ends in the SDK error after maxAttempts, and retries a network error', async () => {
     const { client, decoder, seen } = recordingClient({ region: 'us-east-1', maxAttempts: 2 }, () => xmlError(500, 'InternalError'));
     const err = (await leanRangeReader('b', { client, decoder, fallback: noFallback })('k', 0, 1).catch((e: unknown) => e)) as Error & {

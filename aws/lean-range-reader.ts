@@ -112,6 +112,11 @@ export function leanRangeReader(bucket: string, parts: LeanReaderParts): RangeRe
           return response.body as Readable;
         }
         error = await decodeError(parts.decoder, response, { Bucket: bucket, Key: key, Range: range });
+        // A skew the decoder's signer corrected (RequestTimeTooSkewed and the like) is the
+        // client's clock offset from now on, as when the SDK's own request saw it.
+        if ((error.$metadata as { clockSkewCorrected?: boolean } | undefined)?.clockSkewCorrected) {
+          config.systemClockOffset = parts.decoder.config.systemClockOffset;
+        }
       } catch (err) {
         error = (err instanceof Error ? err : new Error(String(err))) as SdkErrorShape;
       }
