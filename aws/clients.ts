@@ -215,9 +215,10 @@ interface BucketReaders {
 const readersOf = new WeakMap<S3Client, BucketReaders>();
 
 /**
- * The S3 client for ranged GETs of one bucket's objects (the reduce's slice fetch): the
- * general client's configuration, request handler and sockets, with the SDK's
- * `cacheMiddleware`. Without it, each request resolves the whole middleware stack again
+ * The S3 client for ranged GETs of one bucket's objects when the lean reader
+ * (`bucketRangeReader`) cannot take them (an endpoint that needs another auth scheme than
+ * SigV4; it was the reduce's slice fetch client in sessions 11-13): the general client's
+ * configuration, request handler and sockets, with the SDK's `cacheMiddleware`. Without it, each request resolves the whole middleware stack again
  * (`resolveMiddleware`: the stack's copy, its sort, every middleware's closure), and that
  * garbage, promoted by the concurrent GETs, is what grows a reducer's old space with the
  * number of slices (docs/performance.md, `scale_curve`).
