@@ -17,7 +17,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import type { S3Location } from '../core/s3uri.js';
-import { type AwsClients, bucketReadClient, closeIdleS3Sockets } from './clients.js';
+import { type AwsClients, bucketRangeReader, closeIdleS3Sockets } from './clients.js';
 import { reusingFileBody } from './file-body.js';
 
 export interface ObjectInfo {
@@ -57,16 +57,13 @@ export class BlobStore {
   }
 
   /**
-   * Ranged reads of one bucket's objects, `(key, start, endExclusive)` as `getRange`, through
-   * the S3 client dedicated to them (`bucketReadClient`: the SDK's middleware cache, safe for
-   * GetObject of one bucket). For many small GETs, such as a reduce's slice fetch.
+   * Ranged reads of one bucket's objects, `(key, start, endExclusive)` as `getRange`, signed
+   * and sent without the SDK's per-request middleware stack (`bucketRangeReader`,
+   * aws/lean-range-reader.ts), with the same errors and retries. For many small GETs, such
+   * as a reduce's slice fetch.
    */
   rangeReader(bucket: string): (key: string, start: number, endExclusive: number) => Promise<Readable> {
-    const client = bucketReadClient(this.c, bucket);
-    return async (key, start, endExclusive) => {
-      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${endExclusive - 1}` }));
-      return out.Body as Readable;
-    };
+    return bucketRangeReader(this.c, bucket);
   }
 
   /** Stream a whole object, with its size (ContentLength) from the same answer. */

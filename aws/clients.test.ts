@@ -110,11 +110,15 @@ describe('S3 request checksums against an emulator', () => {
   });
 });
 
-describe('bucketReadClient: the slice fetch client, against a loopback S3 that echoes each GET', () => {
+describe('the slice fetch reads (BlobStore.rangeReader) and bucketReadClient, against a loopback S3 that echoes each GET', () => {
+  /** Each request's headers, as the echo server got them. */
+  let headersSeen: IncomingMessage['headers'][] = [];
   /** Answers every GET, after 0-9 ms so that requests overlap, with its path and range. */
   async function echoS3(): Promise<string> {
     let n = 0;
+    headersSeen = [];
     server = createServer((req, res) => {
+      headersSeen.push(req.headers);
       req.resume();
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
@@ -150,6 +154,18 @@ describe('bucketReadClient: the slice fetch client, against a loopback S3 that e
     );
     expect(answers.filter(({ want, got }) => want !== got)).toEqual([]);
     expect(requestCounter.snapshot()['S3.GetObject']).toBe(200);
+    // The reads took the lean path (aws/lean-range-reader.ts): signed, without the headers the
+    // SDK's retry middleware adds to every request it sends.
+    expect(headersSeen.filter((h) => !String(h.authorization).startsWith('AWS4-HMAC-SHA256 ')).length).toBe(0);
+    expect(headersSeen.filter((h) => h['amz-sdk-invocation-id'] !== undefined).length).toBe(0);
+  });
+
+  it('reports each lean read to the call observer as one S3 GetObject with its input', async () => {
+    const { BlobStore } = await import('./blob-store.js');
+    const calls: [string, string, unknown][] = [];
+    clients = createClients({ endpoint: await echoS3(), region: 'us-east-1', observer: (s, o, i) => calls.push([s, o, i]) });
+    await text(await new BlobStore(clients).rangeReader('bucket-a')('k1', 3, 9));
+    expect(calls).toEqual([['s3', 'GetObject', { Bucket: 'bucket-a', Key: 'k1', Range: 'bytes=3-8' }]]);
   });
 
   it('sends GetObject of its bucket only', async () => {

@@ -35,8 +35,9 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   const r = task.index;
   const factor = a.step.sortFactor ?? DEFAULT_SORT_FACTOR;
   // Files being downloaded count against the same bound as files being merged.
-  // One ranged GET per slice, all of the job bucket: through its own client (aws/clients.ts
-  // `bucketReadClient`), which does not rebuild the SDK's middleware stack per request.
+  // One ranged GET per slice, all of the job bucket: signed and sent without the SDK's
+  // per-request middleware stack (aws/lean-range-reader.ts), whose garbage grew the reducer's
+  // heap with the number of slices.
   const fetcher = new SliceFetcher(
     s.blobs.rangeReader(s.names.bucket),
     a.workDir,

@@ -1,26 +1,28 @@
 /**
  * `node --expose-gc --heap-growing-percent=100 dist/scripts/bench/fetch-memory.js
- * [--slices 512] [--concurrency 8] [--reps 3] [--endpoint URL] [--general-client]`:
+ * [--slices 512] [--concurrency 8] [--reps 3] [--endpoint URL] [--client lean|cached|general]`:
  * what one reducer's shuffle fetch leaves in V8's old generation. Puts `--slices` tiny
  * objects in a bucket, then, after a full collection, fetches them as a reduce attempt
  * does (worker/slice-fetch.ts, one ranged GET each, `--concurrency` at once) and prints
  * the old space's used size before, right after the fetch (live data plus the garbage
  * the young generation promoted: it stays until V8's next full collection), and after a
  * full collection (what the fetch keeps live: its segments), with the fetch's wall and
- * CPU time. The GETs go through the bucket's read client, as a reduce's do
- * (`BlobStore.rangeReader`, the SDK's middleware cache); `--general-client` sends them
- * through the general S3 client instead (the reduce's fetch before 27 Nov 2026, see
+ * CPU time. By default (`--client lean`) the GETs go as a reduce's do
+ * (`BlobStore.rangeReader`: signed and sent without the SDK's middleware stack,
+ * aws/lean-range-reader.ts, since session 14); `--client cached` sends them through the
+ * bucket's cached-middleware client (`bucketReadClient`, sessions 11-13), `--client general`
+ * (or `--general-client`) through the general S3 client (before 27 Nov 2026; see
  * docs/performance.md `scale_curve`). Diagnosis only: the figures themselves come from
  * `npm run bench`.
  */
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import { BlobStore } from '../../aws/blob-store.js';
-import { createClients, destroyClients } from '../../aws/clients.js';
+import { bucketReadClient, createClients, destroyClients } from '../../aws/clients.js';
 import { ensureEmulator } from '../../local/emulator.js';
 import { DEFAULT_FETCH, SliceFetcher } from '../../worker/slice-fetch.js';
 
@@ -44,7 +46,8 @@ async function main(): Promise<void> {
   const emulator = await ensureEmulator({ endpoint });
   const clients = createClients({ endpoint, region: 'us-east-1' });
   const blobs = new BlobStore(clients);
-  const general = process.argv.includes('--general-client');
+  const client = process.argv.includes('--general-client') ? 'general' : arg('client', 'lean');
+  if (!['lean', 'cached', 'general'].includes(client)) throw new Error(`--client ${client}: lean, cached or general`);
   const bucket = `fetch-memory-${process.pid}`;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fetch-memory-'));
   try {
@@ -57,8 +60,15 @@ async function main(): Promise<void> {
       const before = oldUsed();
       const cpu = process.cpuUsage();
       const t0 = performance.now();
+      const cached = bucketReadClient(clients, bucket);
+      const read = {
+        lean: blobs.rangeReader(bucket),
+        cached: async (key: string, start: number, end: number) =>
+          (await cached.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }))).Body as Readable,
+        general: async (key: string, start: number, end: number) => (await blobs.getRange(bucket, key, start, end)) as Readable,
+      }[client as 'lean' | 'cached' | 'general'];
       const fetcher = new SliceFetcher(
-        general ? async (key, start, end) => (await blobs.getRange(bucket, key, start, end)) as Readable : blobs.rangeReader(bucket),
+        read,
         mkdtempSync(path.join(dir, 'r')),
         { ...DEFAULT_FETCH, concurrency },
       );
@@ -74,7 +84,7 @@ async function main(): Promise<void> {
           rep,
           slices,
           concurrency,
-          client: general ? 'general' : 'bucket reader',
+          client,
           fetch_ms: Math.round(ms),
           fetch_cpu_ms: Math.round((spent.user + spent.system) / 1000),
           old_used_mib: { before: r1(before), after_fetch: r1(afterFetch), after_full_gc: r1(live) },

@@ -1,10 +1,12 @@
 /**
- * BlobStore.rangeReader against the emulator: the reduce's slice GETs go through a client
- * with the SDK's middleware cache (aws/clients.ts `bucketReadClient`), whose requests share
- * one handler context. These tests read many distinct ranges at once, from two buckets at
- * once, through errors the SDK must retry, and after an error the SDK must surface, and
- * compare every byte: a request that took another's endpoint, range or retry state would
- * return the wrong bytes or none.
+ * BlobStore.rangeReader against the emulator: the reduce's slice GETs, signed and sent
+ * without the SDK's per-request middleware stack (aws/lean-range-reader.ts), with the SDK's
+ * endpoint, request handler, retry strategy and errors. These tests read many distinct
+ * ranges at once, from two buckets at once, through errors that must be retried, and after
+ * an error that must surface as the SDK's, and compare every byte. (The emulator does not
+ * check signatures: aws/lean-range-reader.test.ts verifies them.) bucketReadClient, the
+ * cached-middleware client per bucket, is what the lean reader falls back to for endpoints
+ * that need other than SigV4.
  */
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
