@@ -10,19 +10,18 @@
  * are counted by key and value without building the line `key\tvalue` for every record.
  */
 import type { GroupCombiner } from '../core/external-sort.js';
-import { detach, keyOf, valueAfterKey } from '../core/records.js';
+import { detach } from '../core/records.js';
 import { CharTable, TOUCH_MAX } from '../core/char-table.js';
 import { repeatsPayOff } from '../core/repeats.js';
 import { StringTable } from '../core/string-table.js';
 import { LineStage } from './line-stage.js';
 import { RepeatedRecordCombiner } from './repeated-record-combiner.js';
 import type { PairSink } from './step/index.js';
-import { encodeRecord, isPlain, textToLatin1 } from './step/text.js';
+import { encodeRecord, isPlain } from './step/text.js';
+import { BATCH_LINES, type HeldWindow, type PairCount, WindowHandOn } from './window-hand-on.js';
 
 /** Estimated heap bytes of one distinct record held, besides its chars. */
 const ENTRY_BYTES = 64;
-/** Lines handed on per batch. */
-const BATCH_LINES = 8192;
 /**
  * Emitted pairs looked up together at most (see `drain`); a module step asks `full` after
  * each input record, which counts them, so this bounds only a record that emits more.
@@ -41,18 +40,6 @@ const BATCH_FROM_KEYS = 65536;
  * windows of one attempt look alike), instead of doubling up from 4 k buckets.
  */
 let lastWindowKeys = 0;
-
-/**
- * The values counted for one key: the first one inline (the common case), others in a map.
- * `text`: the key or a value is not plain ASCII, so they are UTF-16 text to be encoded
- * (once, at the flush) rather than latin1 already.
- */
-interface PairCount {
-  readonly value: string;
-  n: number;
-  more?: Map<string, number>;
-  text?: boolean;
-}
 
 /**
  * Counts repeated records and hands them on combined; see the module comment. Memory
@@ -92,8 +79,8 @@ export class RepeatAggregator implements PairSink {
   records = 0;
   chars = 0;
   private readonly repeated: RepeatedRecordCombiner;
-  /** Where the flush writes emitted pairs as bytes, when the next stage takes bytes. */
-  private readonly stage: LineStage | undefined;
+  /** How a flushed window's records are combined and handed on. */
+  private readonly handOn: WindowHandOn;
 
   /**
    * @param next takes batches of lines (the sort buffer)
@@ -107,7 +94,7 @@ export class RepeatAggregator implements PairSink {
     nextBytes?: (block: Buffer) => Promise<void> | void,
   ) {
     this.repeated = new RepeatedRecordCombiner(combine);
-    this.stage = nextBytes ? new LineStage(nextBytes) : undefined;
+    this.handOn = new WindowHandOn(this.repeated, next, nextBytes ? new LineStage(nextBytes) : undefined);
   }
 
   /** Lines that went into the combiner. */
@@ -304,103 +291,18 @@ export class RepeatAggregator implements PairSink {
    */
   async flush(last = false): Promise<void> {
     this.drain();
-    const { lines, tally, pairs, others, pending } = this;
+    const held: HeldWindow = { lines: this.lines, tally: this.tally, pairs: this.pairs, others: this.others, pending: this.pending, common: this.common };
     // Records that rarely repeat: stop counting, pass them straight on from now on.
     if (!repeatsPayOff(this.records - this.flushedAt, this.distinct, this.bytes > this.limitBytes)) this.on = false;
     this.lines = new StringTable();
     this.tally = [];
-    if (pairs.size > 0) lastWindowKeys = pairs.size;
+    if (held.pairs.size > 0) lastWindowKeys = held.pairs.size;
     this.pairs = new CharTable(last ? 0 : lastWindowKeys);
     this.others = [];
     this.pending = [];
     this.distinct = 0;
     this.bytes = 0;
     this.flushedAt = this.records;
-    let out = pending;
-    const handOn = async () => {
-      const p = this.next(out);
-      out = [];
-      if (p) await p;
-    };
-    for (let slot = 0; slot < lines.size; slot++) {
-      const line = lines.keys[slot]!;
-      const n = tally[slot]!;
-      this.chars += n * line.length;
-      const key = keyOf(line);
-      if (n > 1 && key.length < line.length) {
-        const r = this.repeated.combineRepeated(key, valueAfterKey(line, key.length), n);
-        for (const l of r instanceof Promise ? await r : r) out.push(l);
-      } else {
-        // Once, or a line without a tab (no value to combine): passed on as it is.
-        for (let k = n; k > 0; k--) {
-          out.push(line);
-          if (out.length >= BATCH_LINES) await handOn();
-        }
-      }
-      if (out.length >= BATCH_LINES) await handOn();
-    }
-    // With a byte stage the pairs go there, after the lines so far (records keep their order).
-    const stage = pairs.size > 0 ? this.stage : undefined;
-    if (stage !== undefined && out.length > 0) await handOn();
-    const common = this.common!;
-    for (let e = pairs.nextEntry(-1); e >= 0; e = pairs.nextEntry(e)) {
-      const ref = pairs.ref(e);
-      if (ref === 1 && stage !== undefined) {
-        // Once with the common value: copied from the table's arena, no line string.
-        this.chars += pairs.lengthOf(e) + 1 + common.length;
-        const p = stage.writePair(pairs, e, common);
-        if (p) await p;
-        continue;
-      }
-      // Synchronous unless the combiner is async: no await per distinct key.
-      const p = this.pairLines(pairs, e, ref, others, out);
-      if (p) await p;
-      if (stage !== undefined) {
-        const q = stage.writeLines(out);
-        out = [];
-        if (q) await q;
-      } else if (out.length >= BATCH_LINES) await handOn();
-    }
-    // Its keys were copied out: the next window (or attempt) takes its storage.
-    pairs.release();
-    if (stage !== undefined) await stage.take();
-    if (out.length > 0) await this.next(out);
-  }
-
-  /** Append the combined lines of table entry `e` (with its `ref`) to `out`; a promise only while an async combiner runs. */
-  private pairLines(pairs: CharTable, e: number, ref: number, others: PairCount[], out: string[]): Promise<void> | undefined {
-    // A key counted with the common value was plain ASCII (`countPair`), and so is that value.
-    if (ref > 0) return this.takePair(pairs.keyOf(e), this.common!, ref, out, true);
-    const counted = others[-ref]!;
-    return this.countedLines(counted, counted.text ? textToLatin1(pairs.keyOf(e)) : pairs.keyOf(e), out);
-  }
-
-  /** Append the combined lines of a key's PairCount to `out`. */
-  private async countedLines(counted: PairCount, key: string, out: string[]): Promise<void> {
-    const latin1 = (v: string) => (counted.text ? textToLatin1(v) : v);
-    // Without `text` the key and its values were all plain ASCII (`countPair`).
-    const ascii = counted.text !== true;
-    await this.takePair(key, latin1(counted.value), counted.n, out, ascii);
-    if (counted.more) for (const [value, n] of counted.more) await this.takePair(key, latin1(value), n, out, ascii);
-  }
-
-  /**
-   * Append the combined form of `n` copies of the pair to `out`; a promise only while an async
-   * combiner runs. `ascii`: key and value are known ASCII (the combiner skips its checks).
-   */
-  private takePair(key: string, value: string, n: number, out: string[], ascii: boolean): Promise<void> | undefined {
-    this.chars += n * (key.length + 1 + value.length);
-    if (n === 1) {
-      out.push(`${key}\t${value}`);
-      return undefined;
-    }
-    const r = this.repeated.combineRepeated(key, value, n, ascii);
-    if (r instanceof Promise) {
-      return r.then((lines) => {
-        for (const l of lines) out.push(l);
-      });
-    }
-    for (const l of r) out.push(l);
-    return undefined;
+    this.chars += await this.handOn.window(held);
   }
 }
