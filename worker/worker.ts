@@ -8,9 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { isTerminal } from '../aws/job-store.js';
-import { leaseMs, type Timings, type WorkerSettings } from '../core/config.js';
+import type { WorkerSettings } from '../core/config.js';
 import type { Services } from '../services/context.js';
 import { FileCache } from './attempt-dir.js';
+import { EndedJobSweep } from './ended-jobs.js';
 import { callContext, Heartbeat } from './heartbeat.js';
 import { workerHeap } from './heap-keeper.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -18,21 +19,6 @@ import { NextReceive } from './next-receive.js';
 import { handleTaskMessage } from './task-runner.js';
 import { LOG_EVENTS } from '../core/log-events.js';
 import { type RecyclePolicy, type RecycleReason, recycleReason } from '../core/worker-recycle.js';
-
-/**
- * How often a worker looks for ended jobs' files (FileCache.dropEnded reads each held job):
- * every three leases when it has nothing to do (an empty receive), and at a task boundary only
- * once BUSY_ENDED_JOB_CHECK_FACTOR times that has passed, for a worker that is never idle. The
- * check reads every held job, so at each boundary it would put one or more job reads (and their
- * round trip) between a commit and the next claim; while work keeps coming the files of ended
- * jobs (shipped files, tens of KiB) may wait (docs/performance.md, session 14).
- */
-export const BUSY_ENDED_JOB_CHECK_FACTOR = 10;
-
-export function endedJobCheckEveryMs(t: Timings, idle: boolean): number {
-  const every = leaseMs(t) * 3;
-  return idle ? every : every * BUSY_ENDED_JOB_CHECK_FACTOR;
-}
 
 export function newWorkerId(): string {
   return `${os.hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -45,6 +31,7 @@ export class Worker {
   /** Keeps the lease while user code blocks this thread (undefined when turned off). */
   private readonly keeper: LeaseKeeper | undefined;
   private readonly files: FileCache;
+  private readonly sweep: EndedJobSweep;
   private loop: Promise<void> | undefined;
   /** Tasks this process ran (ended, whatever their outcome), and its RSS after the first. */
   private tasks = 0;
@@ -67,6 +54,7 @@ export class Worker {
     this.keeper = settings.leaseKeeper === false ? undefined : new LeaseKeeper(s, (a, err) => this.heartbeat.leaseRefused(a, err));
     this.heartbeat = new Heartbeat(s, workerId, this.keeper);
     this.files = new FileCache(s.blobs, settings.scratchDir);
+    this.sweep = new EndedJobSweep(s.timings, (everyMs) => this.dropEndedJobs(everyMs));
   }
 
   /** Start polling; resolves when the worker has stopped. */
@@ -100,14 +88,14 @@ export class Worker {
     return true;
   }
 
-  /** Remove the scratch files of jobs that ended (how often: endedJobCheckEveryMs). */
-  private async dropEndedJobs(idle: boolean): Promise<void> {
+  /** Remove the scratch files of jobs that ended, looking at most once per `everyMs` (worker/ended-jobs.ts). */
+  private async dropEndedJobs(everyMs: number): Promise<void> {
     const s = this.s;
     try {
       const dropped = await this.files.dropEnded(async (jobId) => {
         const job = await s.jobs.get(jobId, false);
         return job === undefined || isTerminal(job.status);
-      }, s.now(), endedJobCheckEveryMs(s.timings, idle));
+      }, s.now(), everyMs);
       if (dropped.length > 0) s.log.info(LOG_EVENTS.endedJobFilesRemoved, { jobs: dropped });
     } catch (err) {
       s.log.warn(LOG_EVENTS.endedJobFilesRemovalFailed, { error: err as Error });
@@ -152,7 +140,7 @@ export class Worker {
         }
         if (!msg) {
           workerHeap.idle();
-          await this.dropEndedJobs(true);
+          await this.sweep.idle();
           continue;
         }
         try {
@@ -175,7 +163,7 @@ export class Worker {
         workerHeap.taskEnded();
         this.tasks++;
         if (this.tasks === 1) this.baselineRss = this.rss();
-        await this.dropEndedJobs(false);
+        this.sweep.taskBoundary();
         // Not while a receive started at the commit is in flight: that message is taken and
         // run, and the policy is asked again at the next boundary.
         if (!next.started && this.recycleDue(this.tasks)) {
@@ -184,7 +172,7 @@ export class Worker {
         }
       }
     } finally {
-      await Promise.all(afterCommits);
+      await Promise.all([...afterCommits, this.sweep.settled()]);
       if (await next.release((m) => s.taskQueue.setVisibility(m.receiptHandle, 0))) {
         s.log.info(LOG_EVENTS.messageReleasedOnStop, { workerId: this.workerId });
       }

@@ -8,7 +8,7 @@ import type { TaskItem } from '../aws/task-store.js';
 import { DEFAULT_TIMINGS, leaseMs } from '../core/config.js';
 import type { AcceptedJob } from '../core/model.js';
 import { FileCache } from './attempt-dir.js';
-import { BUSY_ENDED_JOB_CHECK_FACTOR, endedJobCheckEveryMs } from './worker.js';
+import { BUSY_ENDED_JOB_CHECK_FACTOR, EndedJobSweep, endedJobCheckEveryMs } from './ended-jobs.js';
 
 const SCRIPT = Buffer.from('#!/bin/sh\ncat\n');
 const blobs = {
@@ -18,7 +18,7 @@ const blobs = {
 const job = { jobId: 'j', manifest: { files: ['s3://code-bkt/code/j/map.sh'] } } as unknown as AcceptedJob;
 const task = { taskId: 'm-00000', attempt: 1 } as TaskItem;
 
-describe('endedJobCheckEveryMs: the ended-job file check of the worker loop', () => {
+describe('endedJobCheckEveryMs: how often the worker loop looks for ended jobs', () => {
   let scratch = '';
   afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -52,5 +52,44 @@ describe('endedJobCheckEveryMs: the ended-job file check of the worker loop', ()
     const busy = await readsOver(false, 1000, 600_000, true);
     expect(busy.droppedAt).toBeDefined();
     expect(busy.reads).toBe(1);
+  });
+});
+
+describe('EndedJobSweep', () => {
+  it('runs the check of a task boundary beside what follows, and the idle one awaited', async () => {
+    let release: () => void = () => {};
+    const intervals: number[] = [];
+    const sweep = new EndedJobSweep(DEFAULT_TIMINGS, (everyMs) => {
+      intervals.push(everyMs);
+      return new Promise<void>((r) => (release = r));
+    });
+    // The boundary returns at once while the check (its job reads) is still in flight.
+    sweep.taskBoundary();
+    expect(intervals).toEqual([endedJobCheckEveryMs(DEFAULT_TIMINGS, false)]);
+    // No second check while one runs; an idle turn waits for the running one.
+    sweep.taskBoundary();
+    let idleDone = false;
+    const idle = sweep.idle().then(() => (idleDone = true));
+    let settled = false;
+    const s = sweep.settled().then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(intervals.length).toBe(1);
+    expect(idleDone).toBe(false);
+    expect(settled).toBe(false);
+    release();
+    await Promise.all([idle, s]);
+    expect(idleDone && settled).toBe(true);
+    // Idle with nothing running: its own check, awaited, at the idle interval.
+    const next = sweep.idle();
+    expect(intervals).toEqual([endedJobCheckEveryMs(DEFAULT_TIMINGS, false), endedJobCheckEveryMs(DEFAULT_TIMINGS, true)]);
+    release();
+    await next;
+  });
+
+  it('a failed check does not reject the loop', async () => {
+    const sweep = new EndedJobSweep(DEFAULT_TIMINGS, () => Promise.reject(new Error('table gone')));
+    sweep.taskBoundary();
+    await expect(sweep.settled()).resolves.toBeUndefined();
+    await expect(sweep.idle()).resolves.toBeUndefined();
   });
 });
