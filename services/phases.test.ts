@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/manifest.js';
 import type { AcceptedJob, JobRecord, TaskRecord } from '../core/model.js';
 import { type Services, silentLog } from './context.js';
-import { advanceAfterCommit, readAfterCommit } from './phases.js';
+import { advanceAfterCommit, likelyLastOutput, readAfterCommit } from './phases.js';
 
 const NOW = 1_800_000_000_000;
 
@@ -63,14 +63,14 @@ function fake(stored: JobRecord, guard: { won: boolean; job: JobRecord | undefin
 describe('readAfterCommit', () => {
   it("a reduce of the last step sends the FINALIZING guard instead of reading the job", async () => {
     const { s, calls } = fake(job(), { won: false, job: job({ reducesCommitted: 1 }) });
-    const r = await readAfterCommit(s, job(), { kind: 'reduce', step: 0 });
+    const r = await readAfterCommit(s, job({ reducesCommitted: 0 }), { kind: 'reduce', step: 0 });
     expect(calls).toEqual(['beginFinalizeOrRead']);
     expect(r).toEqual({ won: false, job: job({ reducesCommitted: 1 }) });
   });
 
   it('a map of a map-only job is an output task too', async () => {
     const { s, calls } = fake(job(), { won: false, job: undefined });
-    await readAfterCommit(s, job({ numReduces: 0, phase: 'MAP' }), { kind: 'map', step: 0 });
+    await readAfterCommit(s, job({ numReduces: 0, phase: 'MAP', mapsCommitted: 0 }), { kind: 'map', step: 0 });
     expect(calls).toEqual(['beginFinalizeOrRead']);
   });
 
@@ -81,6 +81,35 @@ describe('readAfterCommit', () => {
     const early = fake(job({}, 2), { won: true, job: undefined });
     await readAfterCommit(early.s, job({}, 2), { kind: 'reduce', step: 0 });
     expect(early.calls).toEqual(['get']);
+  });
+});
+
+describe('likelyLastOutput: the finish list beside the guard', () => {
+  it('is the committer of the only output task, or of one whose others had all committed at its claim', () => {
+    expect(likelyLastOutput(job({ numReduces: 1, reducesCommitted: 0 }))).toBe(true);
+    expect(likelyLastOutput(job({ numReduces: 2, reducesCommitted: 1 }))).toBe(true);
+    expect(likelyLastOutput(job({ numReduces: 2, reducesCommitted: 0 }))).toBe(false);
+    expect(likelyLastOutput(job({ numReduces: 0, numMaps: 1, mapsCommitted: 0 }))).toBe(true);
+    expect(likelyLastOutput(job({ numReduces: 0, numMaps: 4, mapsCommitted: 2 }))).toBe(false);
+  });
+
+  it('a likely last reducer lists the outputs beside its guard, and the won finish uses that list (no list after the guard)', async () => {
+    const { s, calls } = fake(job(), { won: true, job: job({ phase: 'FINALIZING' }) });
+    const r = await readAfterCommit(s, job({ numReduces: 2, reducesCommitted: 1 }), { kind: 'reduce', step: 0 });
+    expect(calls).toEqual(['list', 'beginFinalizeOrRead']);
+    expect(await advanceAfterCommit(s, r)).toBe('finished');
+    expect(calls).toEqual(['list', 'beginFinalizeOrRead', 'copy res/part-00000', 'copy res/part-00001', 'put res/_SUCCESS', 'succeed', 'list tmp', 'deleteMany']);
+  });
+
+  it('a refused guard drops the list (advanceJob as before); a list that misses a commit is taken again', async () => {
+    const refused = fake(job(), { won: false, job: job({ reducesCommitted: 1 }) });
+    const r = await readAfterCommit(refused.s, job({ numReduces: 2, reducesCommitted: 1 }), { kind: 'reduce', step: 0 });
+    expect(r).toEqual({ won: false, job: job({ reducesCommitted: 1 }) });
+    expect(await advanceAfterCommit(refused.s, r)).toBe('none');
+    const stale = fake(job(), { won: true, job: undefined });
+    const early = Promise.resolve([committed(0), { ...committed(1), status: 'RUNNING' } as TaskRecord]);
+    expect(await advanceAfterCommit(stale.s, { won: true, job: job({ phase: 'FINALIZING' }), outputs: early })).toBe('finished');
+    expect(stale.calls.slice(0, 3)).toEqual(['list', 'copy res/part-00000', 'copy res/part-00001']);
   });
 });
 

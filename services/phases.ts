@@ -5,7 +5,7 @@
  */
 import { settingsOf } from '../core/job-settings.js';
 import { GZIP_EXTENSION } from '../core/jobconf.js';
-import { type AcceptedJob, isAccepted, partName, type JobRecord, taskId } from '../core/model.js';
+import { type AcceptedJob, isAccepted, partName, type JobRecord, type TaskRecord, taskId } from '../core/model.js';
 import { reduceReleaseThreshold, shouldReleaseReduces } from '../core/slow-start.js';
 import { isLastStep, stepView } from '../core/steps.js';
 import { changeStep } from './step-change.js';
@@ -59,6 +59,19 @@ export async function advanceJob(
 export interface JobAfterCommit {
   readonly won: boolean;
   readonly job: JobRecord | undefined;
+  /** The step's output tasks, listed beside the won guard (likelyLastOutput), for the finish. */
+  readonly outputs?: Promise<TaskRecord[]>;
+}
+
+/**
+ * Whether the committer of an output task of `job` (its record as the attempt was claimed
+ * with) is likely the step's last: every other output task had committed by then (always
+ * so for one reducer, or one map of a map-only job). Its finish's task list then goes out
+ * beside the FINALIZING guard instead of after it (one round trip less between the last
+ * commit and `_SUCCESS`); a wrong guess costs one listing, and the guard still decides.
+ */
+export function likelyLastOutput(job: Pick<JobRecord, 'numMaps' | 'numReduces' | 'mapsCommitted' | 'reducesCommitted'>): boolean {
+  return job.numReduces > 0 ? job.reducesCommitted >= job.numReduces - 1 : job.mapsCommitted >= job.numMaps - 1;
 }
 
 /**
@@ -77,14 +90,17 @@ export async function readAfterCommit(
   task: { readonly kind: 'map' | 'reduce'; readonly step?: number },
 ): Promise<JobAfterCommit> {
   const outputTask = task.kind === 'reduce' || job.numReduces === 0;
-  if (outputTask && isLastStep(job.manifest, task.step ?? 0)) return s.jobs.beginFinalizeOrRead(job.jobId, iso(s.now()));
-  return { won: false, job: await s.jobs.get(job.jobId) };
+  if (!outputTask || !isLastStep(job.manifest, task.step ?? 0)) return { won: false, job: await s.jobs.get(job.jobId) };
+  const outputs = likelyLastOutput(job) ? s.tasks.list(job.jobId, task.kind, task.step ?? 0) : undefined;
+  outputs?.catch(() => {}); // awaited only when the guard is won; finalizeJob lists again if it failed
+  const r = await s.jobs.beginFinalizeOrRead(job.jobId, iso(s.now()));
+  return r.won && outputs ? { ...r, outputs } : r;
 }
 
 /** advanceJob on what readAfterCommit returned: a won guard goes straight to the finish. */
 export async function advanceAfterCommit(s: Services, r: JobAfterCommit): Promise<'reduces-released' | 'reduce-started' | 'step-started' | 'finished' | 'none'> {
   if (!r.job) return 'none';
-  if (r.won) return (await finalizeJob(s, r.job, true)) ? 'finished' : 'none';
+  if (r.won) return (await finalizeJob(s, r.job, true, r.outputs)) ? 'finished' : 'none';
   return advanceJob(s, r.job);
 }
 
@@ -128,18 +144,22 @@ async function endStep(s: Services, job: JobRecord): Promise<'step-started' | 'f
  * `<output>/part-NNNNN`, write `_SUCCESS`, mark the job SUCCEEDED. Idempotent, so the
  * checker can resume a finisher that crashed (`resume` skips the phase guard).
  */
-export async function finalizeJob(s: Services, job: JobRecord, resume = false): Promise<boolean> {
+export async function finalizeJob(s: Services, job: JobRecord, resume = false, listed?: Promise<TaskRecord[]>): Promise<boolean> {
   const kind = job.numReduces > 0 ? 'reduce' : 'map';
+  const list = () => s.tasks.list(job.jobId, kind, job.step ?? 0);
+  const notCommitted = (tasks: readonly TaskRecord[]) => tasks.filter((t) => t.status !== 'COMMITTED' || !t.output);
   // The caller saw every output task committed, so the list can be read while the guard is
-  // taken: one round trip less between the last commit and _SUCCESS.
-  const [guarded, tasks] = await Promise.all([
+  // taken: one round trip less between the last commit and _SUCCESS. A list the committer
+  // took beside its guard (`listed`) is used when it shows every task committed.
+  const [guarded, first] = await Promise.all([
     resume ? true : s.jobs.beginFinalize(job.jobId, iso(s.now())),
-    s.tasks.list(job.jobId, kind, job.step ?? 0),
+    (listed ?? list()).catch((err: unknown) => (listed ? undefined : Promise.reject(err))),
   ]);
   if (!guarded) return false;
+  const tasks = first && (!listed || notCommitted(first).length === 0) ? first : await list();
   if (!job.manifest) throw new Error(`Cannot finalize ${job.jobId}: it has no manifest`);
   const out = asPrefix(parseS3Uri(job.manifest.output));
-  const missing = tasks.filter((t) => t.status !== 'COMMITTED' || !t.output);
+  const missing = notCommitted(tasks);
   if (missing.length > 0) {
     throw new Error(`Cannot finalize ${job.jobId}: ${missing.map((t) => t.taskId).join(', ')} not committed`);
   }

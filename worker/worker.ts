@@ -7,10 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { isTerminal } from '../aws/job-store.js';
-import { leaseMs, type WorkerSettings } from '../core/config.js';
+import { JobStatusReads } from '../aws/job-statuses.js';
+import type { WorkerSettings } from '../core/config.js';
 import type { Services } from '../services/context.js';
 import { FileCache } from './attempt-dir.js';
+import { EndedJobSweep } from './ended-jobs.js';
 import { callContext, Heartbeat } from './heartbeat.js';
 import { workerHeap } from './heap-keeper.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -30,6 +31,8 @@ export class Worker {
   /** Keeps the lease while user code blocks this thread (undefined when turned off). */
   private readonly keeper: LeaseKeeper | undefined;
   private readonly files: FileCache;
+  private readonly sweep: EndedJobSweep;
+  private readonly statuses: JobStatusReads;
   private loop: Promise<void> | undefined;
   /** Tasks this process ran (ended, whatever their outcome), and its RSS after the first. */
   private tasks = 0;
@@ -52,6 +55,8 @@ export class Worker {
     this.keeper = settings.leaseKeeper === false ? undefined : new LeaseKeeper(s, (a, err) => this.heartbeat.leaseRefused(a, err));
     this.heartbeat = new Heartbeat(s, workerId, this.keeper);
     this.files = new FileCache(s.blobs, settings.scratchDir);
+    this.statuses = new JobStatusReads(s.clients, s.names.table);
+    this.sweep = new EndedJobSweep(s.timings, (everyMs) => this.dropEndedJobs(everyMs));
   }
 
   /** Start polling; resolves when the worker has stopped. */
@@ -85,14 +90,16 @@ export class Worker {
     return true;
   }
 
-  /** Remove the scratch files of jobs that ended (looked at every three leases at most). */
-  private async dropEndedJobs(): Promise<void> {
+  /** Remove the scratch files of jobs that ended, looking at most once per `everyMs` (worker/ended-jobs.ts). */
+  private async dropEndedJobs(everyMs: number): Promise<void> {
     const s = this.s;
     try {
+      // One batch read of every held job (when the check is due), not one read per job.
+      let ended: Promise<Set<string>> | undefined;
       const dropped = await this.files.dropEnded(async (jobId) => {
-        const job = await s.jobs.get(jobId, false);
-        return job === undefined || isTerminal(job.status);
-      }, s.now(), leaseMs(s.timings) * 3);
+        ended ??= this.statuses.endedAmong(this.files.heldJobs());
+        return (await ended).has(jobId);
+      }, s.now(), everyMs);
       if (dropped.length > 0) s.log.info(LOG_EVENTS.endedJobFilesRemoved, { jobs: dropped });
     } catch (err) {
       s.log.warn(LOG_EVENTS.endedJobFilesRemovalFailed, { error: err as Error });
@@ -137,7 +144,7 @@ export class Worker {
         }
         if (!msg) {
           workerHeap.idle();
-          await this.dropEndedJobs();
+          await this.sweep.idle();
           continue;
         }
         try {
@@ -160,7 +167,7 @@ export class Worker {
         workerHeap.taskEnded();
         this.tasks++;
         if (this.tasks === 1) this.baselineRss = this.rss();
-        await this.dropEndedJobs();
+        this.sweep.taskBoundary();
         // Not while a receive started at the commit is in flight: that message is taken and
         // run, and the policy is asked again at the next boundary.
         if (!next.started && this.recycleDue(this.tasks)) {
@@ -169,7 +176,7 @@ export class Worker {
         }
       }
     } finally {
-      await Promise.all(afterCommits);
+      await Promise.all([...afterCommits, this.sweep.settled()]);
       if (await next.release((m) => s.taskQueue.setVisibility(m.receiptHandle, 0))) {
         s.log.info(LOG_EVENTS.messageReleasedOnStop, { workerId: this.workerId });
       }

@@ -22,11 +22,12 @@ import { WC_MAP, WC_REDUCE } from './pipeline.js';
 import { ENDPOINT, FAST_TIMINGS } from './stack.js';
 import { waitFor } from './wait.js';
 
-/** One AWS call as the clients' observer saw it (`key`: an S3 call's object key). */
+/** One AWS call as the clients' observer saw it (`key`: an S3 call's object key; `update`: a DynamoDB UpdateItem's expression). */
 export interface ObservedCall {
   readonly service: string;
   readonly operation: string;
   readonly key?: string;
+  readonly update?: string;
 }
 
 export interface ObservedStack {
@@ -52,8 +53,8 @@ export function useObservedStack(tag: string): ObservedStack {
       endpoint: ENDPOINT,
       region: 'us-east-1',
       observer: (service, operation, input) => {
-        const key = (input as { Key?: unknown } | undefined)?.Key;
-        calls.push({ service, operation, key: service === 's3' && typeof key === 'string' ? key : undefined });
+        const { Key: key, UpdateExpression: update } = (input ?? {}) as { Key?: unknown; UpdateExpression?: unknown };
+        calls.push({ service, operation, key: service === 's3' && typeof key === 'string' ? key : undefined, ...(typeof update === 'string' ? { update } : {}) });
       },
     });
     const names = localResourceNames(`${tag}-${randomBytes(5).toString('hex')}`);
