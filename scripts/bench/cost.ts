@@ -32,7 +32,8 @@ export { type CallMix, emptyMix, mixCost, PRICES };
  * Add one logged control-plane call to a mix. DynamoDB units: a write costs 1 WRU per
  * KiB of the item (the job item is `jobItemBytes`, task and worker items under 1 KiB),
  * doubled in a transaction; a read 1 RRU per 4 KiB (strongly consistent, the default
- * here); a Query of a job's tasks `queryReadUnits`.
+ * here); a Query of a job's tasks `queryReadUnits`; a BatchGetItem of job items half a
+ * unit per item and 4 KiB (eventually consistent).
  */
 export function addCall(mix: CallMix, c: CallLine, sizes: { jobItemBytes: number; queryReadUnits: number }): void {
   if (c.service === 's3') {
@@ -52,6 +53,11 @@ export function addCall(mix: CallMix, c: CallLine, sizes: { jobItemBytes: number
       break;
     case 'Query':
       mix.ddbReadUnits += sizes.queryReadUnits;
+      break;
+    case 'BatchGetItem':
+      // The workers' ended-job check (aws/job-statuses.ts): job items, eventually consistent
+      // (half a unit per 4 KiB), at least one item when the log names none.
+      mix.ddbReadUnits += (Math.max(1, kinds.length) * readUnits(sizes.jobItemBytes)) / 2;
       break;
     case 'TransactWriteItems':
       mix.ddbWriteUnits += transactWriteUnits(kinds.map(itemBytes));
