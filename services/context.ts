@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { BlobStore } from '../aws/blob-store.js';
 import type { AwsClients } from '../aws/clients.js';
 import { JobStore } from '../aws/job-store.js';
+import { JobStatusReads } from '../aws/job-statuses.js';
 import { Queue } from '../aws/queue.js';
 import { TaskStore } from '../aws/task-store.js';
 import { WorkerStore } from '../aws/worker-store.js';
@@ -19,6 +20,8 @@ export interface Services {
   readonly names: ResourceNames;
   readonly timings: Timings;
   readonly jobs: JobStore;
+  /** Batched status reads of many jobs (the workers' ended-job file check). */
+  readonly jobStatuses: JobStatusReads;
   readonly tasks: TaskStore;
   readonly workers: WorkerStore;
   readonly blobs: BlobStore;
@@ -60,6 +63,7 @@ export function createServices(
     names,
     timings,
     jobs: new JobStore(clients, names.table),
+    jobStatuses: new JobStatusReads(clients, names.table),
     tasks: new TaskStore(clients, names.table),
     workers: new WorkerStore(clients, names.table),
     blobs,

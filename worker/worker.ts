@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { JobStatusReads } from '../aws/job-statuses.js';
 import type { WorkerSettings } from '../core/config.js';
 import type { Services } from '../services/context.js';
 import { FileCache } from './attempt-dir.js';
@@ -32,7 +31,6 @@ export class Worker {
   private readonly keeper: LeaseKeeper | undefined;
   private readonly files: FileCache;
   private readonly sweep: EndedJobSweep;
-  private readonly statuses: JobStatusReads;
   private loop: Promise<void> | undefined;
   /** Tasks this process ran (ended, whatever their outcome), and its RSS after the first. */
   private tasks = 0;
@@ -55,7 +53,6 @@ export class Worker {
     this.keeper = settings.leaseKeeper === false ? undefined : new LeaseKeeper(s, (a, err) => this.heartbeat.leaseRefused(a, err));
     this.heartbeat = new Heartbeat(s, workerId, this.keeper);
     this.files = new FileCache(s.blobs, settings.scratchDir);
-    this.statuses = new JobStatusReads(s.clients, s.names.table);
     this.sweep = new EndedJobSweep(s.timings, (everyMs) => this.dropEndedJobs(everyMs));
   }
 
@@ -97,7 +94,7 @@ export class Worker {
       // One batch read of every held job (when the check is due), not one read per job.
       let ended: Promise<Set<string>> | undefined;
       const dropped = await this.files.dropEnded(async (jobId) => {
-        ended ??= this.statuses.endedAmong(this.files.heldJobs());
+        ended ??= s.jobStatuses.endedAmong(this.files.heldJobs());
         return (await ended).has(jobId);
       }, s.now(), everyMs);
       if (dropped.length > 0) s.log.info(LOG_EVENTS.endedJobFilesRemoved, { jobs: dropped });
