@@ -10,6 +10,9 @@ if (argv.length === 2 && argv[0] === 'worker' && argv[1] === '--supervise') {
   const { superviseWorker } = await import('../dist/worker/supervisor.js');
   process.exitCode = await superviseWorker();
 } else {
-  const { runMain } = await import('../dist/bundle/main.js');
+  // MR_CLI_FROM_MODULES=1 runs the tsc module tree instead (dist/cli/): a test that preloads a
+  // decorator into workers patches those modules, which the bundle does not import.
+  const entry = process.env.MR_CLI_FROM_MODULES === '1' ? '../dist/cli/main.js' : '../dist/bundle/main.js';
+  const { runMain } = await import(entry);
   process.exitCode = await runMain(argv);
 }

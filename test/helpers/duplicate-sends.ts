@@ -10,7 +10,7 @@ import type { Queue } from '../../aws/queue.js';
 import { REPO } from './stack.js';
 
 export interface DuplicateSends {
-  /** NODE_OPTIONS for worker processes: preloads the decorator into them. */
+  /** NODE_OPTIONS for worker processes: preloads the decorator into them (run from the module tree, MR_CLI_FROM_MODULES). */
   readonly workerEnv: Record<string, string>;
   /** Decorate an in-process queue (the local stack's coordinator and checker). */
   decorate(q: Queue): void;
@@ -51,7 +51,8 @@ Queue.prototype.sendAll = async function (bodies, delaySeconds) {
   const inProcess: string[] = [];
   let enabled = false;
   return {
-    workerEnv: { NODE_OPTIONS: `--import=${pathToFileURL(preload).href}` },
+    // The workers run the module tree (bin/mapreduce.js): the bundle has its own Queue class.
+    workerEnv: { NODE_OPTIONS: `--import=${pathToFileURL(preload).href}`, MR_CLI_FROM_MODULES: '1' },
     decorate(q) {
       const sendAll = q.sendAll.bind(q);
       q.sendAll = async (bodies, delaySeconds) => {
