@@ -25,11 +25,10 @@ import {
   type AttemptProgress,
   type AttemptRef,
   attemptEntry,
-  committedAttempt,
   committedBy,
-  jobCommitWrite,
   type TaskWrite,
 } from './task-writes.js';
+import { committedAttempt, jobCommitWrite } from './job-commit-write.js';
 
 type Item = Record<string, unknown>;
 

@@ -123,7 +123,7 @@ export interface NextStep {
   readonly done: StepSummary;
 }
 
-/** The committed-attempt sums of a step (task-writes.ts jobCommitWrite): the next step starts without. */
+/** The committed-attempt sums of a step (job-commit-write.ts jobCommitWrite): the next step starts without. */
 const STAT_ATTRIBUTES = [...Object.values(COMMITTED_STATS.map), ...Object.values(COMMITTED_STATS.reduce)].join(', ');
 
 /**

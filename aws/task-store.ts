@@ -24,10 +24,8 @@ import {
   cancelPendingWrite,
   claimWrite,
   commitTaskWrite,
-  committedAttempt,
   endAttemptWrite,
   heartbeatWrite,
-  jobCommitWrite,
   markJobEndedWrite,
   committedBy,
   OWNER_FENCE,
@@ -36,6 +34,7 @@ import {
   type TaskWrite,
   touchRequeuedWrite,
 } from './task-writes.js';
+import { committedAttempt, jobCommitWrite } from './job-commit-write.js';
 
 export type { AttemptDetails, AttemptProgress, AttemptRef } from './task-writes.js';
 export { committedBy } from './task-writes.js';

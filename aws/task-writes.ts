@@ -5,9 +5,8 @@
  * AttemptEntry to the task's `history` in the same write.
  */
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { type AttemptEntry, type AttemptOutcome, COMMITTED_STATS, type TaskRecord } from '../core/model.js';
+import { type AttemptEntry, type AttemptOutcome, type TaskRecord } from '../core/model.js';
 import { ACTIVE_TASK } from './items.js';
-import { isMapTaskId } from '../core/steps.js';
 
 /** Who holds an attempt: the fence of every owner-side transition. */
 export interface AttemptRef {
@@ -250,62 +249,4 @@ export function redriveWrite(attempt: number, now: number): TaskWrite {
 /** True when `current` shows the attempt `ref` already committed (its response was lost). */
 export function committedBy(ref: AttemptRef, current: TaskRecord | undefined): boolean {
   return current?.status === 'COMMITTED' && current.owner === ref.owner && current.committedAttempt === ref.attempt;
-}
-
-/** What the winning attempt adds to its phase's sums on the job record (core/speculation.ts CommittedStats). */
-export interface CommittedAttempt {
-  /** Claim to commit (ms). */
-  readonly durationMs: number;
-  /** Map: input bytes read; reduce: shuffle bytes merged (0 when not reported). */
-  readonly inputBytes: number;
-}
-
-/** The committed attempt's duration and bytes, as its history entry records them. */
-export function committedAttempt(entry: AttemptEntry): CommittedAttempt {
-  return { durationMs: Math.max(0, entry.endedAt - entry.startedAt), inputBytes: entry.inputBytes ?? 0 };
-}
-
-/**
- * The job half of the commit transaction: one more committed task, the attempt's
- * counters, and the attempt added to its phase's sums (count, duration, duration², bytes:
- * the speculation's reference, so the checker never lists the phase's tasks). CREATING
- * too: map tasks are sent before the coordinator marks the job RUNNING. It goes with the
- * task half's fence, so only the winning commit of a task adds, once: a lost response
- * sent again, a superseded primary, a backup that lost all fail that fence.
- */
-export function jobCommitWrite(taskId: string, counters: Record<string, number>, attempt: CommittedAttempt): TaskWrite {
-  const isMap = isMapTaskId(taskId);
-  const kind = isMap ? 'mapsCommitted' : 'reducesCommitted';
-  const stats = COMMITTED_STATS[isMap ? 'map' : 'reduce'];
-  // DynamoDB rejects unused names: '#counters' only when a counter is added (an empty reduce has none).
-  const names: Record<string, string> = {
-    '#done': kind,
-    '#status': 'status',
-    '#statN': stats.count,
-    '#statMs': stats.ms,
-    '#statMsSq': stats.msSq,
-    '#statBytes': stats.bytes,
-  };
-  const values: Record<string, unknown> = {
-    ':one': 1,
-    ':runningJob': 'RUNNING',
-    ':creatingJob': 'CREATING',
-    ':ms': attempt.durationMs,
-    ':msSq': attempt.durationMs * attempt.durationMs,
-    ':bytes': attempt.inputBytes,
-  };
-  const adds = Object.entries(counters)
-    .filter(([, v]) => v !== 0)
-    .map(([name, v], i) => {
-      names['#counters'] = 'counters';
-      names[`#c${i}`] = name;
-      values[`:c${i}`] = v;
-      return `#counters.#c${i} :c${i}`;
-    });
-  return {
-    UpdateExpression: `ADD #done :one, #statN :one, #statMs :ms, #statMsSq :msSq, #statBytes :bytes${adds.length ? `, ${adds.join(', ')}` : ''}`,
-    ConditionExpression: '#status IN (:creatingJob, :runningJob)',
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
 }

@@ -7,12 +7,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { finished } from 'node:stream/promises';
 import { programLabel, splitCommandLine } from '../../core/argv.js';
 import { deferred } from '../../core/concurrency.js';
-import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
+import { PoisonTaskError } from '../../core/errors.js';
 import { WholeLineCutter } from '../../core/whole-lines.js';
 import { childEnv } from './child-env.js';
 import { resolveProgram, StderrCapture } from './executable-support.js';
+import { exitError, type KillReason, spawnError } from './exit-status.js';
 import { OutputChannel } from './output-channel.js';
-import { tailLines } from './text.js';
 import { type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
 
 /**
@@ -59,7 +59,7 @@ class ExecutableRun {
   private outputPaused = false;
   private carry = '';
   /** Why we killed the process (timeout, abort, spawn error); wins over its exit status. */
-  private killReason: { kind: 'timeout' } | { kind: 'error'; error: unknown } | undefined;
+  private killReason: KillReason | undefined;
   private exited = false;
   private finished = false;
   /** Whatever the step failed with, rethrown as is (`as unknown` where a check narrowed it). */
@@ -104,7 +104,7 @@ class ExecutableRun {
     });
     stderr!.on('data', (chunk: Buffer) => this.stderr.write(chunk));
     child.on('error', (err) => {
-      this.killReason ??= { kind: 'error', error: this.spawnError(err as NodeJS.ErrnoException) };
+      this.killReason ??= { kind: 'error', error: spawnError(this.noun, this.name, err as NodeJS.ErrnoException) };
       if (child.pid === undefined) this.finish(null, null);
     });
     child.on('exit', () => {
@@ -272,22 +272,16 @@ class ExecutableRun {
     clearInterval(this.timer);
     this.closeStdin();
     const { stderr, stderrTail } = this.stderr.finish();
-    const reason = this.killReason;
-    let err: unknown;
-    if (reason?.kind === 'timeout') {
-      const secs = Math.round(this.ctx.noProgressTimeoutMs / 100) / 10;
-      err = new TaskFailedError(
-        `${this.noun} "${this.name}" killed after ${secs} s without progress (no input read, no output written)`,
-        stderrTail,
-      );
-    } else if (reason?.kind === 'error') {
-      err = reason.error;
-    } else if (code !== 0 && !(code !== null && this.ctx.nonZeroExitIsFailure === false)) {
-      err =
-        code === null
-          ? new TaskFailedError(`${this.noun} "${this.name}" was killed by signal ${signal ?? 'unknown'}`, stderrTail)
-          : new TaskFailedError(`${this.noun} "${this.name}" exited with code ${code}`, stderrTail);
-    }
+    const err = exitError({
+      noun: this.noun,
+      name: this.name,
+      code,
+      signal,
+      killReason: this.killReason,
+      noProgressTimeoutMs: this.ctx.noProgressTimeoutMs,
+      nonZeroExitIsFailure: this.ctx.nonZeroExitIsFailure,
+      stderrTail,
+    });
     if (err !== undefined) {
       this.settle(err);
       return;
@@ -308,16 +302,5 @@ class ExecutableRun {
     this.error = err;
     this.channel.fail(err);
     this.done.reject(err);
-  }
-
-  private spawnError(err: NodeJS.ErrnoException): Error {
-    const detail = `${this.noun} "${this.name}" could not be started (${err.code ?? err.message})`;
-    if (err.code === 'ENOENT') {
-      return new PoisonTaskError(`${detail}: check the interpreter on its #! line exists on the worker`, '', {
-        cause: err,
-      });
-    }
-    if (err.code === 'EACCES') return new PoisonTaskError(detail, '', { cause: err });
-    return new TaskFailedError(detail, tailLines(err.stack ?? ''), { cause: err });
   }
 }
