@@ -91,20 +91,23 @@ export function createClients(options: ClientOptions = {}, env: Env = process.en
     endpoint && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE
       ? { accessKeyId: 'test', secretAccessKey: 'test' }
       : undefined;
-  const handler = (service: keyof typeof SOCKET_IDLE_MS, agents?: S3Agents) => {
+  const handler = (service: keyof typeof SOCKET_IDLE_MS, agents: Agents) => {
     const total = service === 's3' ? 0 : (options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS[service]);
     return new NodeHttpHandler({
       connectionTimeout: CONNECTION_TIMEOUT_MS,
       socketTimeout: SOCKET_IDLE_MS[service],
       ...(total > 0 ? { requestTimeout: total, throwOnRequestTimeout: true } : {}),
-      ...(agents ? { httpAgent: agents.http, httpsAgent: agents.https } : {}),
+      httpAgent: agents.http,
+      httpsAgent: agents.https,
     });
   };
-  // The SDK's own defaults (keep-alive, 50 sockets), made here so closeIdleS3Sockets can reach them.
-  const s3Agents: S3Agents = {
-    http: new http.Agent({ keepAlive: true, maxSockets: 50 }),
-    https: new https.Agent({ keepAlive: true, maxSockets: 50 }),
-  };
+  const s3Agents = newAgents();
+  // One endpoint for all three services (an emulator, a local stack): one pool of connections,
+  // so an idle connection left by one service serves the next request of any. Without it a
+  // reducer held its slice fetch's connections beside the idle ones of the claim, the poll and
+  // the commit, all to the same host (docs/performance.md, session 15). On AWS each service
+  // is its own host, and so its own pool in any agent: one agent each, as the SDK makes them.
+  const [sqsAgents, ddbAgents] = endpoint ? [s3Agents, s3Agents] : [newAgents(), newAgents()];
   const common = { region, endpoint, credentials, retryMode: 'standard', maxAttempts: maxAttemptsFromEnv(env) };
   const s3Config = {
     ...common,
@@ -117,8 +120,8 @@ export function createClients(options: ClientOptions = {}, env: Env = process.en
   };
   const s3 = new S3Client(s3Config);
   agentsOf.set(s3, s3Agents);
-  const sqs = new SQSClient({ ...common, requestHandler: handler('sqs') });
-  const ddb = new DynamoDBClient({ ...common, requestHandler: handler('dynamodb') });
+  const sqs = new SQSClient({ ...common, requestHandler: handler('sqs', sqsAgents) });
+  const ddb = new DynamoDBClient({ ...common, requestHandler: handler('dynamodb', ddbAgents) });
   const counter = options.requestCounter;
   const instrument = (client: S3Client | SQSClient | DynamoDBClient, service: 's3' | 'sqs' | 'dynamodb') => {
     if (options.observer) observe(client, service, options.observer);
@@ -181,18 +184,23 @@ function observe(client: S3Client | SQSClient | DynamoDBClient, service: string,
   );
 }
 
-interface S3Agents {
+interface Agents {
   readonly http: http.Agent;
   readonly https: https.Agent;
 }
-const agentsOf = new WeakMap<S3Client, S3Agents>();
+/** The SDK's own defaults (keep-alive, 50 sockets per host), made here so closeIdleS3Sockets can reach them. */
+function newAgents(): Agents {
+  return { http: new http.Agent({ keepAlive: true, maxSockets: 50 }), https: new https.Agent({ keepAlive: true, maxSockets: 50 }) };
+}
+const agentsOf = new WeakMap<S3Client, Agents>();
 
 /**
  * Close the S3 client's idle keep-alive sockets; returns how many. A reduce fetches up to
  * its fetch concurrency of slices at once, and S3 keeps the connections open: without this
  * a long-lived worker would hold that many idle sockets after each reduce until S3 drops
  * them. Sockets of requests in flight are not touched. (The local emulator keeps connections
- * open too: local/moto-keep-alive.ts.)
+ * open too: local/moto-keep-alive.ts.) When the three clients share one endpoint they share
+ * one pool, and its idle sockets are closed whichever service used them last.
  */
 export function closeIdleS3Sockets(c: AwsClients): number {
   const agents = agentsOf.get(c.s3);

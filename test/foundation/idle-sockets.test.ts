@@ -5,6 +5,8 @@
  * keep-alive server in a child process (its sockets are not this process's). Descriptors are read from
  * /proc/self/fd.
  */
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +21,15 @@ const SERVER = `
 const http = require('node:http');
 const body = Buffer.alloc(1000, 'x');
 const server = http.createServer((req, res) => {
+  // DynamoDB and SQS requests (JSON protocol POSTs): an empty answer, after the same latency.
+  if (req.method === 'POST') {
+    req.resume();
+    req.on('end', () => setTimeout(() => {
+      res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': 2 });
+      res.end('{}');
+    }, 5));
+    return;
+  }
   const m = /bytes=(\\d+)-(\\d+)/.exec(req.headers.range || '');
   const [start, end] = m ? [Number(m[1]), Number(m[2]) + 1] : [0, body.length];
   // A little latency, as S3's, so that the fetches overlap.
@@ -63,6 +74,40 @@ describe.runIf(process.platform === 'linux')('idle S3 connections after a reduce
     if (clients) destroyClients(clients);
     server?.kill();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reuses the other services' idle connections to the same endpoint: the fetch holds at most its concurrency in all", async () => {
+    // Fresh clients: no connection is open yet, whatever the other cases did.
+    const own = createClients({ endpoint: clients.endpoint, region: 'us-east-1' });
+    try {
+      const before = openSockets();
+      // A worker's claim, job read and heartbeat (DynamoDB) and its poll and delete (SQS)
+      // run in parallel and leave their connections idle when the reduce starts fetching.
+      await Promise.all([1, 2, 3].map(() => own.ddb.send(new ListTablesCommand({}))));
+      await Promise.all([1, 2].map(() => own.sqs.send(new ListQueuesCommand({}))));
+      const idle = openSockets() - before;
+      expect(idle).toBeGreaterThanOrEqual(3);
+      const read = new BlobStore(own).rangeReader('b');
+      let peak = 0;
+      // Counted while each GET's connection is still in use (its body not read yet).
+      const counted = async (key: string, start: number, end: number) => {
+        const body = await read(key, start, end);
+        peak = Math.max(peak, openSockets() - before);
+        return body;
+      };
+      const fetcher = new SliceFetcher(counted, mkdtempSync(path.join(dir, 'shared-')));
+      await fetcher.fetch(Array.from({ length: 200 }, (_, i) => ({ slice: { key: `map/${i}`, start: 0, end: 10 }, index: i })));
+      expect(fetcher.segments()).toHaveLength(200);
+      // One pool per endpoint: the idle connections carried GETs, none was opened beside them.
+      expect(peak).toBeGreaterThan(1);
+      expect(peak).toBeLessThanOrEqual(DEFAULT_FETCH.concurrency);
+      // Closing the idle ones after the fetch leaves the worker no connection to this endpoint.
+      new BlobStore(own).closeIdleConnections();
+      await settle();
+      expect(openSockets() - before).toBe(0);
+    } finally {
+      destroyClients(own);
+    }
   });
 
   it('holds at most the fetch concurrency whatever the number of slices, and none after closing the idle ones', async () => {
