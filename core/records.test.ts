@@ -1,7 +1,6 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   chunked,
-  DECODE_PIECE_BYTES,
   detach,
   encodeLines,
   hasKey,
@@ -92,51 +91,6 @@ describe('LineSplitter', () => {
       const expected = len > 0 && bytes[len - 1] !== 10 ? Buffer.concat([bytes, Buffer.from('\n')]) : bytes;
       expect(encodeLines(lines).equals(expected)).toBe(true);
     }
-  });
-
-  it('splits chunks of 1 MiB and more as it splits small ones, wherever the lines end', () => {
-    const rnd = prng(7);
-    for (const lineMax of [3, 200, 3000, 200_000]) {
-      let text = '';
-      while (text.length < 2.5 * 1024 * 1024) text += `${'w'.repeat(Math.floor(rnd() * lineMax))}${rnd() < 0.1 ? '\r' : ''}\n`;
-      const bytes = Buffer.from(`${text}tail`, 'latin1');
-      const expected = referenceLines(bytes).join('\n');
-      // Chunks of 1 MiB (a local stack's file reads), of odd sizes around a piece, and one piece exactly.
-      for (const size of [1024 * 1024, DECODE_PIECE_BYTES - 1, DECODE_PIECE_BYTES, DECODE_PIECE_BYTES + 1, 3 * DECODE_PIECE_BYTES + 17]) {
-        const cuts: number[] = [];
-        for (let p = size; p < bytes.length; p += size) cuts.push(p);
-        const s = new LineSplitter();
-        const lines: string[] = [];
-        let prev = 0;
-        for (const c of [...cuts, bytes.length]) {
-          for (const l of s.push(bytes.subarray(prev, c))) lines.push(l);
-          prev = c;
-        }
-        for (const l of s.end()) lines.push(l);
-        expect(lines.join('\n') === expected).toBe(true);
-      }
-    }
-  });
-
-  it('decodes a big chunk of short lines in pieces of about DECODE_PIECE_BYTES, not whole', () => {
-    const line = `${'x'.repeat(99)}\n`;
-    const bytes = Buffer.from(line.repeat((1024 * 1024) / 100 + 1), 'latin1').subarray(0, 1024 * 1024);
-    const decoded: number[] = [];
-    const toString = Buffer.prototype.toString;
-    const spy = vi.spyOn(Buffer.prototype, 'toString').mockImplementation(function (this: Buffer, ...args: unknown[]) {
-      decoded.push(this.length);
-      return toString.apply(this, args as Parameters<typeof toString>);
-    });
-    let lines: string[];
-    try {
-      lines = new LineSplitter().push(bytes);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(lines.length).toBe(Math.floor(bytes.length / 100));
-    expect(decoded.length).toBeGreaterThanOrEqual(Math.floor(bytes.length / DECODE_PIECE_BYTES));
-    // Each piece ends at the first line end from DECODE_PIECE_BYTES on.
-    expect(Math.max(...decoded)).toBeLessThanOrEqual(DECODE_PIECE_BYTES + line.length);
   });
 
   it('assembles a line longer than many chunks', () => {

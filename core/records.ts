@@ -64,17 +64,6 @@ export function asBuffer(chunk: Buffer | Uint8Array): Buffer {
 }
 
 /**
- * The most bytes of a chunk `LineSplitter` decodes into one string (a piece is cut after the
- * first '\n' from here on, so a longer line makes a longer piece). The lines are slices of
- * that string and keep it alive while they are used. A string past V8's regular object size
- * (128 KiB) is allocated in the old generation's large-object space: a 1 MiB chunk decoded
- * whole, 32 such strings per 32 MiB map task, grew the old generation fast enough to run
- * ~2 more mark-compacts per task (docs/performance.md, session 15, helper synth15). Pieces
- * this size are young garbage, gone with a scavenge.
- */
-export const DECODE_PIECE_BYTES = 64 * 1024;
-
-/**
  * Turns a stream of byte chunks into batches of complete latin1 lines.
  *
  * A final line without '\n' is still a record (returned by `end()`); input that
@@ -110,26 +99,6 @@ export class LineSplitter {
     if (chunk.length === 0) return [];
     if (this.ascii) this.ascii = isAscii(chunk);
     // Native memchr first: a chunk in the middle of a long line is just kept.
-    if (chunk.indexOf(NL) < 0) {
-      this.pending.push(chunk.toString('latin1'));
-      return [];
-    }
-    if (chunk.length <= DECODE_PIECE_BYTES) return this.pushLines(chunk);
-    // A big chunk (a local stack reads file:// input 1 MiB at a time) is decoded in pieces
-    // cut after a '\n': see DECODE_PIECE_BYTES.
-    const out: string[] = [];
-    for (let from = 0; from < chunk.length; ) {
-      const nl = from + DECODE_PIECE_BYTES < chunk.length ? chunk.indexOf(NL, from + DECODE_PIECE_BYTES - 1) : -1;
-      const to = nl < 0 ? chunk.length : nl + 1;
-      const lines = this.pushLines(chunk.subarray(from, to));
-      for (let i = 0; i < lines.length; i++) out.push(lines[i]!);
-      from = to;
-    }
-    return out;
-  }
-
-  /** `push` of one piece that holds a '\n' or ends a chunk: decoded as one string. */
-  private pushLines(chunk: Buffer): string[] {
     if (chunk.indexOf(NL) < 0) {
       this.pending.push(chunk.toString('latin1'));
       return [];
