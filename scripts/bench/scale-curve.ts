@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
@@ -23,7 +23,8 @@ import { sweep } from '../../services/checker.js';
 import { createServices, type Services } from '../../services/context.js';
 import { LocalStack } from '../../local/stack.js';
 import { jobCallStats, readCallLog } from './calls.js';
-import { procCpuSeconds, procMemory } from './processes.js';
+import { procCpuSeconds } from './processes.js';
+import { reduceRssSummary, ResourceSampler, windowSummary } from './reducer-samples.js';
 
 export const SCALE_DEFAULT_MS = [16, 256, 2048] as const;
 const R = 4;
@@ -98,22 +99,6 @@ function countCalls(c: AwsClients, into: Record<string, number>): void {
   }
 }
 
-/** Each worker's first and highest RSS (MiB) while the job is in REDUCE, by pid. */
-export type ReduceRss = Map<number, { first: number; peak: number }>;
-
-/** Record one RSS sample of worker `pid` taken while the job is in REDUCE. */
-export function sampleReduceRss(into: ReduceRss, pid: number, rss: number): void {
-  const w = into.get(pid);
-  if (w) w.peak = Math.max(w.peak, rss);
-  else into.set(pid, { first: rss, peak: rss });
-}
-
-/** The most RSS a worker had at its first REDUCE sample, and the most one grew after it (0 without samples). */
-export function reduceRssSummary(samples: ReduceRss): { atStart: number; growth: number } {
-  const ws = [...samples.values()];
-  return { atStart: Math.max(0, ...ws.map((w) => w.first)), growth: Math.max(0, ...ws.map((w) => w.peak - w.first)) };
-}
-
 /** Map tasks claimed by worker process `n` of a stack (its `worker-n.log`); -1 when unknown. */
 function claimedMaps(stateDir: string, n: number): number {
   if (n < 0) return -1;
@@ -126,23 +111,6 @@ function claimedMaps(stateDir: string, n: number): number {
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : 0);
 const round = (x: number) => Math.round(x * 100) / 100;
-
-/** A process's open descriptors, and how many of them are sockets. */
-function openFiles(pid: number): { all: number; sockets: number } {
-  try {
-    const fds = readdirSync(`/proc/${pid}/fd`);
-    const sockets = fds.filter((fd) => {
-      try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
-      } catch {
-        return false; // closed while listed
-      }
-    }).length;
-    return { all: fds.length, sockets };
-  } catch {
-    return { all: 0, sockets: 0 };
-  }
-}
 
 async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
   const stateDir = path.join(o.workDir, `scale-${m}-${randomBytes(3).toString('hex')}`);
@@ -163,6 +131,8 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
   const s: Services = createServices(own, stack.names, DEFAULT_TIMINGS);
   // A sweep as the checker runs it, minus the guard (the stack's own checker holds it).
   const unguarded: Services = { ...s, workers: Object.assign(Object.create(s.workers) as Services['workers'], { acquireGuard: async () => true }) };
+  // Every process the stack started, replacements of recycled workers included (new pids).
+  const sampler = new ResourceSampler(() => stack.liveWorkers().flatMap((c) => (c.pid ? [c.pid] : [])));
   try {
     const lines = Array.from({ length: m }, (_, i) => `k${String(i % 97).padStart(3, '0')}\t${String(i).padStart(6, '0')}\n`);
     const body = lines.join('');
@@ -176,10 +146,6 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       JSON.stringify({ input: `s3://${stack.names.bucket}/in/data.txt`, output, mapper: 'cut -f1', reducer: 'uniq -c', numReducers: R, numMappers: m }),
     );
     const sweeps: number[] = [];
-    let rss = 0;
-    const inReduce: ReduceRss = new Map();
-    let fds = 0;
-    let sockets = 0;
     let lastSweep = 0;
     const cpuByPid = new Map<number, number>();
     for (;;) {
@@ -196,22 +162,14 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
         await sweep(unguarded, `bench-${randomBytes(3).toString('hex')}`);
         sweeps.push(performance.now() - t);
       }
-      if (job?.phase === 'REDUCE' || job?.phase === 'FINALIZING') {
-        // Every process the stack started, replacements of recycled workers included (new pids).
-        for (const c of stack.liveWorkers()) {
-          if (!c.pid) continue;
-          const now = procMemory(c.pid)?.rss ?? 0;
-          rss = Math.max(rss, now);
-          sampleReduceRss(inReduce, c.pid, now);
-          const open = openFiles(c.pid);
-          fds = Math.max(fds, open.all);
-          sockets = Math.max(sockets, open.sockets);
-        }
-      }
       await new Promise((r) => setTimeout(r, 100));
     }
     const w1 = Date.now();
+    sampler.stop();
     const job = (await s.jobs.get(jobId))!;
+    // The reduce window: from the reduce tasks' messages (no reduce runs before) to the job's end.
+    const inReduce = windowSummary(sampler.samples, Date.parse(job.reduceEnqueuedAt ?? job.finishedAt!), Date.parse(job.finishedAt!));
+    if (inReduce.samples === 0) throw new Error(`scale job at M=${m}: no worker sample in its reduce window`);
     const seconds = (Date.parse(job.finishedAt!) - Date.parse(job.createdAt)) / 1000;
     // Check the output before using any figure.
     let got = '';
@@ -236,22 +194,23 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       map_breakdown: stats.mapBreakdown,
       reduce_breakdown: stats.reduceBreakdown,
       idle_calls: stats.idle,
-      reducer_peak_rss_mib: round(rss),
-      reducer_rss_at_reduce_start_mib: round(reduceRssSummary(inReduce).atStart),
-      reducer_rss_growth_in_reduce_mib: round(reduceRssSummary(inReduce).growth),
-      reducer_rss_by_worker: [...inReduce.entries()].map(([pid, w]) => ({
+      reducer_peak_rss_mib: round(inReduce.peakRssMiB),
+      reducer_rss_at_reduce_start_mib: round(reduceRssSummary(inReduce.byPid).atStart),
+      reducer_rss_growth_in_reduce_mib: round(reduceRssSummary(inReduce.byPid).growth),
+      reducer_rss_by_worker: [...inReduce.byPid.entries()].map(([pid, w]) => ({
         first_mib: round(w.first),
         peak_mib: round(w.peak),
         map_tasks_run: claimedMaps(stateDir, stack.workerProcesses.findIndex((c) => c.pid === pid)),
       })),
-      reducer_peak_open_files: fds,
-      reducer_peak_open_sockets: sockets,
+      reducer_peak_open_files: inReduce.peakOpenFiles,
+      reducer_peak_open_sockets: inReduce.peakSockets,
       load_avg_1m: round(os.loadavg()[0]!),
       worker_recycles: stack.recycledWorkers,
       worker_processes: stack.workerProcesses.length,
       worker_cpu_seconds: round([...cpuByPid.values()].reduce((a, b) => a + b, 0)),
     };
   } finally {
+    sampler.stop();
     destroyClients(own);
     await stack.stop();
   }

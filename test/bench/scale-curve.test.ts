@@ -1,25 +1,41 @@
 /**
- * scale_curve's split of the reducers' RSS: what a worker had when the job entered REDUCE
- * (the map phase's share) and how much it grew after (the reduces' share).
+ * scale_curve's reducer figures: the samples cut to the reduce window, and the split of the
+ * reducers' RSS into what a worker had when the window opened (the map phase's share) and
+ * how much it grew after (the reduces' share).
  */
 import { describe, expect, it } from 'vitest';
-import { type ReduceRss, reduceRssSummary, sampleReduceRss } from '../../scripts/bench/scale-curve.js';
+import { reduceRssSummary, type ResourceSample, windowSummary } from '../../scripts/bench/reducer-samples.js';
+
+const sample = (at: number, pid: number, rssMiB: number, openFiles = 20, sockets = 2): ResourceSample => ({ at, pid, rssMiB, openFiles, sockets });
+
+describe('windowSummary', () => {
+  it('keeps only the samples inside the window, ends included', () => {
+    const samples = [
+      sample(90, 1, 200, 60, 40), // the map phase: not the reducers'
+      sample(100, 1, 120, 30, 9),
+      sample(105, 2, 100, 28, 7),
+      sample(150, 1, 124, 35, 15),
+      sample(200, 2, 113, 29, 8),
+      sample(201, 2, 300, 90, 70), // after the job's end
+    ];
+    const w = windowSummary(samples, 100, 200);
+    expect(w).toMatchObject({ peakRssMiB: 124, peakOpenFiles: 35, peakSockets: 15, samples: 4 });
+    expect([...w.byPid.entries()]).toEqual([
+      [1, { first: 120, peak: 124 }],
+      [2, { first: 100, peak: 113 }],
+    ]);
+  });
+
+  it('is empty when no sample falls inside', () => {
+    expect(windowSummary([sample(10, 1, 99)], 20, 30)).toMatchObject({ peakRssMiB: 0, samples: 0 });
+  });
+});
 
 describe('reduceRssSummary', () => {
   it("takes each worker's first sample as its start and its peak after it as its growth", () => {
-    const rss: ReduceRss = new Map();
     // worker 1 starts high and grows little; worker 2 starts low and grows most, then shrinks.
-    for (const [pid, mib] of [
-      [1, 120],
-      [2, 100],
-      [1, 124],
-      [2, 113],
-      [2, 104],
-      [1, 121],
-    ] as const) {
-      sampleReduceRss(rss, pid, mib);
-    }
-    expect(reduceRssSummary(rss)).toEqual({ atStart: 120, growth: 13 });
+    const samples = [sample(1, 1, 120), sample(2, 2, 100), sample(3, 1, 124), sample(4, 2, 113), sample(5, 2, 104), sample(6, 1, 121)];
+    expect(reduceRssSummary(windowSummary(samples, 0, 10).byPid)).toEqual({ atStart: 120, growth: 13 });
   });
 
   it('is zero without samples', () => {
