@@ -176,8 +176,9 @@ export interface HeapSpace {
  * young generation grown to its ceiling (new space), old-space pages and JIT code (code
  * space) the process kept, and glibc's retained heap (`nativeMiB`), which only a breakdown
  * tells apart (docs/performance.md, session 15). `nativeMiB` is `rss - heapTotal - external`:
- * an estimate, low when external buffers are counted but not yet resident or already freed
- * but not yet collected.
+ * node's binary and libraries mapped from file (~41 MiB, the same in every worker) plus
+ * glibc's heap; an estimate, low when external buffers are counted but not yet resident or
+ * already freed but not yet collected.
  */
 export interface MemoryBreakdown {
   readonly rssMiB: number;
