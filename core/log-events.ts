@@ -14,6 +14,8 @@ export const LOG_EVENTS = {
   unreadableTaskMessage: 'Unreadable task message left for the DLQ',
   unknownJobTaskMessage: 'Task message for an unknown job left for the DLQ',
   taskClaimed: 'Task claimed',
+  /** Debug level: a reduce attempt's process memory by part at its start and end (core/worker-heap.ts `memoryBreakdown`). */
+  reduceMemory: 'Reduce attempt memory',
   heartbeatFailed: 'Heartbeat failed',
   leaseExtensionFailed: 'Lease extension failed; retrying on the next beat',
   /** The lease keeper thread extended a lease while user code blocked the worker (once per attempt). */

@@ -6,6 +6,7 @@ import {
   HEAP_GROWING_PERCENT,
   heapNodeArgs,
   LOCAL_WORKER_MEMORY_MIB,
+  memoryBreakdown,
   minWorkerHeapMiB,
   setsHeapLimit,
   IDLE_COLLECTION_AFTER_MS,
@@ -61,5 +62,36 @@ describe('heap policy between jobs', () => {
     expect(shouldCollectHeap({ tasksSinceCollection: 1, idleForMs: 20_000 })).toBe(false);
     expect(shouldCollectHeap({ tasksSinceCollection: 1, idleForMs: IDLE_COLLECTION_AFTER_MS - 1 })).toBe(false);
     expect(shouldCollectHeap({ tasksSinceCollection: 0, idleForMs: 10 * IDLE_COLLECTION_AFTER_MS })).toBe(false);
+  });
+});
+
+describe('memory breakdown', () => {
+  it('reports each part in MiB, the spaces committed, and native as RSS outside the heap and external memory', () => {
+    const usage = { rss: 120 * MIB, heapTotal: 58.4 * MIB, heapUsed: 33.4 * MIB, external: 20.4 * MIB, arrayBuffers: 18.1 * MIB };
+    const spaces = [
+      { space_name: 'read_only_space', space_size: 0, space_used_size: 0 },
+      { space_name: 'new_space', space_size: 32 * MIB, space_used_size: 12.3 * MIB },
+      { space_name: 'old_space', space_size: 18.2 * MIB, space_used_size: 13.9 * MIB },
+      { space_name: 'code_space', space_size: 4.5 * MIB, space_used_size: 3.5 * MIB },
+      { space_name: 'large_object_space', space_size: 3.7 * MIB, space_used_size: 3.6 * MIB },
+    ];
+    expect(memoryBreakdown(usage, spaces)).toEqual({
+      rssMiB: 120,
+      heapTotalMiB: 58.4,
+      heapUsedMiB: 33.4,
+      externalMiB: 20.4,
+      arrayBuffersMiB: 18.1,
+      nativeMiB: 41.2,
+      newSpaceMiB: 32,
+      oldSpaceMiB: 18.2,
+      oldSpaceUsedMiB: 13.9,
+      codeSpaceMiB: 4.5,
+      largeObjectSpaceMiB: 3.7,
+    });
+  });
+
+  it('reads a space V8 does not report as 0', () => {
+    const b = memoryBreakdown({ rss: MIB, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }, []);
+    expect([b.newSpaceMiB, b.oldSpaceMiB, b.codeSpaceMiB, b.largeObjectSpaceMiB, b.nativeMiB]).toEqual([0, 0, 0, 0, 1]);
   });
 });

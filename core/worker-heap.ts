@@ -152,3 +152,65 @@ export const IDLE_COLLECTION_AFTER_MS = 5 * 60_000;
 export function shouldCollectHeap(c: HeapCheck): boolean {
   return c.tasksSinceCollection > 0 && c.idleForMs >= IDLE_COLLECTION_AFTER_MS;
 }
+
+/** `process.memoryUsage()`'s fields a breakdown reads, bytes. */
+export interface ProcessMemory {
+  readonly rss: number;
+  readonly heapTotal: number;
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
+/** One entry of `v8.getHeapSpaceStatistics()`, bytes. */
+export interface HeapSpace {
+  readonly space_name: string;
+  readonly space_size: number;
+  readonly space_used_size: number;
+}
+
+/**
+ * A worker process's memory by part, MiB (one decimal). Logged at debug level at the start
+ * and end of each reduce attempt (worker/reduce-task.ts) and reported by the `scale_curve`
+ * bench, because the reducer's RSS after ~1,000 tiny maps is not the reduce's: it is V8's
+ * young generation grown to its ceiling (new space), old-space pages and JIT code (code
+ * space) the process kept, and glibc's retained heap (`nativeMiB`), which only a breakdown
+ * tells apart (docs/performance.md, session 15). `nativeMiB` is `rss - heapTotal - external`:
+ * node's binary and libraries mapped from file (~41 MiB, the same in every worker) plus
+ * glibc's heap; an estimate, low when external buffers are counted but not yet resident or
+ * already freed but not yet collected.
+ */
+export interface MemoryBreakdown {
+  readonly rssMiB: number;
+  readonly heapTotalMiB: number;
+  readonly heapUsedMiB: number;
+  readonly externalMiB: number;
+  readonly arrayBuffersMiB: number;
+  readonly nativeMiB: number;
+  /** Committed (`space_size`) MiB of V8's young generation: both semi-spaces. */
+  readonly newSpaceMiB: number;
+  readonly oldSpaceMiB: number;
+  readonly oldSpaceUsedMiB: number;
+  readonly codeSpaceMiB: number;
+  readonly largeObjectSpaceMiB: number;
+}
+
+/** The breakdown of one `process.memoryUsage()` and `v8.getHeapSpaceStatistics()` sample. */
+export function memoryBreakdown(m: ProcessMemory, spaces: readonly HeapSpace[]): MemoryBreakdown {
+  const mib = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
+  const space = (name: string) => spaces.find((s) => s.space_name === name);
+  const committed = (name: string) => mib(space(name)?.space_size ?? 0);
+  return {
+    rssMiB: mib(m.rss),
+    heapTotalMiB: mib(m.heapTotal),
+    heapUsedMiB: mib(m.heapUsed),
+    externalMiB: mib(m.external),
+    arrayBuffersMiB: mib(m.arrayBuffers),
+    nativeMiB: mib(m.rss - m.heapTotal - m.external),
+    newSpaceMiB: committed('new_space'),
+    oldSpaceMiB: committed('old_space'),
+    oldSpaceUsedMiB: mib(space('old_space')?.space_used_size ?? 0),
+    codeSpaceMiB: committed('code_space'),
+    largeObjectSpaceMiB: committed('large_object_space'),
+  };
+}

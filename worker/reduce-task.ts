@@ -7,6 +7,7 @@
  */
 
 import path from 'node:path';
+import v8 from 'node:v8';
 import { reduceTempKey } from '../core/layout.js';
 import { DEFAULT_SORT_FACTOR, mergeSegments, newMergeStats } from '../core/merge-passes.js';
 import { linesOf } from '../core/byte-merge.js';
@@ -14,6 +15,8 @@ import { COUNTED_FORMAT } from '../core/counted-lines.js';
 import { releaseSpareSortStorage } from '../core/byte-sort-buffer.js';
 import { releaseCharTableSpare } from '../core/char-table-storage.js';
 import { encodeLines } from '../core/records.js';
+import { LOG_EVENTS } from '../core/log-events.js';
+import { memoryBreakdown } from '../core/worker-heap.js';
 import { Counters, counterKey, FRAMEWORK } from '../core/reporter.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
 import { keyFieldHooks } from './key-field-step.js';
@@ -27,6 +30,9 @@ import { DEFAULT_FETCH, SliceFetcher } from './slice-fetch.js';
 const c = (name: string) => counterKey(FRAMEWORK, name);
 
 export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> {
+  // What the process brings to the reduce (V8's spaces, glibc's heap), before it allocates
+  // anything: the reducer's RSS at M = 2,048 is mostly this (core/worker-heap.ts).
+  a.services.log.debug(LOG_EVENTS.reduceMemory, { taskId: a.task.taskId, at: 'start', ...memoryBreakdown(process.memoryUsage(), v8.getHeapSpaceStatistics()) });
   // The map side's spare sort arena and key table (core/spare.ts) are no use to a reduce:
   // drop them, so V8 can free them (no collection is forced here: see core/worker-heap.ts).
   releaseSpareSortStorage();
@@ -112,6 +118,8 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     });
   }
   const { crc32 } = await out.close();
+  // After the fetch and the merge: the reduce's own peak is here or close (all slices fetched).
+  s.log.debug(LOG_EVENTS.reduceMemory, { taskId: task.taskId, at: 'end', ...memoryBreakdown(process.memoryUsage(), v8.getHeapSpaceStatistics()) });
   add(c(Counters.REDUCE_INTERMEDIATE_MERGES), merge.intermediateMerges);
   add(c(Counters.REDUCE_MERGE_MAX_OPEN_FILES), merge.maxOpenFiles);
   const key = reduceTempKey(job.jobId, task.taskId, task.attempt);

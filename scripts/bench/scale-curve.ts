@@ -17,6 +17,7 @@ import path from 'node:path';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
 import { DEFAULT_TIMINGS } from '../../core/config.js';
 import { LOG_EVENTS } from '../../core/log-events.js';
+import type { MemoryBreakdown } from '../../core/worker-heap.js';
 import { manifestKey } from '../../core/layout.js';
 import { type JobRecord, newJobId } from '../../core/model.js';
 import { sweep } from '../../services/checker.js';
@@ -57,6 +58,12 @@ export interface ScalePoint {
    * it had claimed (from its log: how much history the process doing the reduce carried).
    */
   readonly reducer_rss_by_worker: readonly { first_mib: number; peak_mib: number; map_tasks_run: number }[];
+  /**
+   * Each reduce attempt's process memory by part at its start and end (the workers' debug
+   * line, core/worker-heap.ts `memoryBreakdown`): V8's young generation, old and code space,
+   * external and native memory, so a difference between M = 16 and 2048 can be named.
+   */
+  readonly reducer_memory: readonly ReduceMemory[];
   readonly reducer_peak_open_files: number;
   /** Of those, sockets (HTTP connections, in flight or kept alive for the next request). */
   readonly reducer_peak_open_sockets: number;
@@ -99,6 +106,26 @@ function countCalls(c: AwsClients, into: Record<string, number>): void {
   }
 }
 
+/** One reduce attempt's memory breakdown, as a worker logged it. */
+export type ReduceMemory = { readonly taskId: string; readonly at: 'start' | 'end' } & MemoryBreakdown;
+
+/** The reduce attempts' memory lines (`LOG_EVENTS.reduceMemory`, debug level) of one worker's JSON log. */
+export function reduceMemoryLines(log: string): ReduceMemory[] {
+  const out: ReduceMemory[] = [];
+  for (const line of log.split('\n')) {
+    if (!line.includes(`"message":"${LOG_EVENTS.reduceMemory}"`)) continue;
+    try {
+      const d = JSON.parse(line) as Record<string, unknown>;
+      // The breakdown's figures are its `...MiB` fields; the rest of the line is the logger's.
+      const figures = Object.fromEntries(Object.entries(d).filter(([k]) => k.endsWith('MiB')));
+      out.push({ taskId: String(d.taskId), at: d.at === 'end' ? 'end' : 'start', ...figures } as unknown as ReduceMemory);
+    } catch {
+      // A line cut short by the worker's exit: skip it.
+    }
+  }
+  return out;
+}
+
 /** Map tasks claimed by worker process `n` of a stack (its `worker-n.log`); -1 when unknown. */
 function claimedMaps(stateDir: string, n: number): number {
   if (n < 0) return -1;
@@ -122,7 +149,8 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     workers: o.workers,
     timings: DEFAULT_TIMINGS,
     stateDir,
-    workerEnv: { MR_CALL_LOG: callLog },
+    // Debug level for the reduce attempts' memory lines (`reducer_memory`); the workers log nothing else at it.
+    workerEnv: { MR_CALL_LOG: callLog, MR_LOG_LEVEL: 'DEBUG' },
   });
   const inProcess: Record<string, number> = {};
   countCalls(stack.services.clients, inProcess);
@@ -202,6 +230,13 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
         peak_mib: round(w.peak),
         map_tasks_run: claimedMaps(stateDir, stack.workerProcesses.findIndex((c) => c.pid === pid)),
       })),
+      reducer_memory: stack.workerProcesses.flatMap((_, n) => {
+        try {
+          return reduceMemoryLines(readFileSync(path.join(stateDir, `worker-${n}.log`), 'utf8'));
+        } catch {
+          return [];
+        }
+      }),
       reducer_peak_open_files: inReduce.peakOpenFiles,
       reducer_peak_open_sockets: inReduce.peakSockets,
       load_avg_1m: round(os.loadavg()[0]!),

@@ -4,6 +4,10 @@
  * how much it grew after (the reduces' share).
  */
 import { describe, expect, it } from 'vitest';
+import { LOG_EVENTS } from '../../core/log-events.js';
+import { MIB } from '../../core/manifest-limits.js';
+import { memoryBreakdown } from '../../core/worker-heap.js';
+import { reduceMemoryLines } from '../../scripts/bench/scale-curve.js';
 import { reduceRssSummary, type ResourceSample, windowSummary } from '../../scripts/bench/reducer-samples.js';
 
 const sample = (at: number, pid: number, rssMiB: number, openFiles = 20, sockets = 2): ResourceSample => ({ at, pid, rssMiB, openFiles, sockets });
@@ -40,5 +44,25 @@ describe('reduceRssSummary', () => {
 
   it('is zero without samples', () => {
     expect(reduceRssSummary(new Map())).toEqual({ atStart: 0, growth: 0 });
+  });
+});
+
+describe('reduceMemoryLines', () => {
+  it("reads each reduce attempt's memory line from a worker's JSON log, without the logger's fields, skipping other and cut lines", () => {
+    const mem = memoryBreakdown(
+      { rss: 118 * MIB, heapTotal: 58 * MIB, heapUsed: 30 * MIB, external: 10 * MIB, arrayBuffers: 8 * MIB },
+      [{ space_name: 'new_space', space_size: 32 * MIB, space_used_size: 3 * MIB }],
+    );
+    const logger = { level: 'DEBUG', timestamp: '2026-11-28T00:35:14.217Z', service: 'mapreduce-worker', sampling_rate: 0, workerId: 'w1' };
+    const log = [
+      JSON.stringify({ ...logger, level: 'INFO', message: LOG_EVENTS.taskClaimed, taskId: 'r-00001' }),
+      JSON.stringify({ ...logger, message: LOG_EVENTS.reduceMemory, taskId: 'r-00001', at: 'start', ...mem }),
+      JSON.stringify({ ...logger, message: LOG_EVENTS.reduceMemory, taskId: 'r-00001', at: 'end', ...mem, rssMiB: 121 }),
+      JSON.stringify({ ...logger, message: LOG_EVENTS.reduceMemory, taskId: 'r-00003', at: 'start', ...mem }).slice(0, 80),
+    ].join('\n');
+    expect(reduceMemoryLines(log)).toEqual([
+      { taskId: 'r-00001', at: 'start', ...mem },
+      { taskId: 'r-00001', at: 'end', ...mem, rssMiB: 121 },
+    ]);
   });
 });
