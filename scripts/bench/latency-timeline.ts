@@ -51,6 +51,8 @@ async function main(): Promise<void> {
   const latencies: number[] = [];
   const workerCpu: number[] = [];
   const emulatorCpu: number[] = [];
+  // This process runs the local stack's coordinator and checker and the `_SUCCESS` polls.
+  const harnessCpu: number[] = [];
   const phases: Array<Record<Phase, number>> = [];
   const idle: Array<{ measured: number; byCpu: number }> = [];
   try {
@@ -67,12 +69,15 @@ async function main(): Promise<void> {
     const shape = !corpus ? { numReducers: 1 } : parts.length > 1 ? { numReducers: 2, splitSize: largest } : { numReducers: 2, numMappers: Number(arg('maps', '4')) };
     const gapMs = Number(arg('gap', '0')) * 1000;
     for (let i = -1; i < jobs; i++) {
+      const own0 = process.cpuUsage();
       const r = await b.run(
         { input: b.uri('in/small/'), output: b.uri(`out/latency-${i}/`), mapper: mod, combiner: mod, reducer: mod, files: [code], ...shape },
         Number(arg('poll-ms', corpus ? '20' : '10')),
       );
+      const own = process.cpuUsage(own0);
       if (gapMs > 0 && i < jobs - 1) await new Promise((resolve) => setTimeout(resolve, gapMs));
       if (i < 0) continue;
+      harnessCpu.push(Math.round((own.user + own.system) / 1000));
       latencies.push(Math.round(r.seconds * 1000));
       workerCpu.push(Math.round(r.workerCpuSeconds * 1000));
       emulatorCpu.push(Math.round(r.emulatorCpuSeconds * 1000));
@@ -102,7 +107,7 @@ async function main(): Promise<void> {
   }
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   console.log(`\nlatencies ${sorted(latencies).join(', ')} ms; median ${median(latencies)} ms; load ${load}`);
-  console.log(`cpu ms per job (until _SUCCESS seen): workers median ${median(workerCpu)}, emulator median ${median(emulatorCpu)}`);
+  console.log(`cpu ms per job (until _SUCCESS seen): workers median ${median(workerCpu)}, emulator median ${median(emulatorCpu)}, this process (coordinator, checker, polls) median ${median(harnessCpu)}`);
   if (phases.length > 0) console.log(`phase medians (ms): ${PHASES.map((k) => `${k} ${median(phases.map((x) => x[k]))}`).join(', ')}`);
   if (idle.length > 0) console.log(`workers idle medians (ms): timeline ${median(idle.map((x) => x.measured))}, wall x workers - CPU ${median(idle.map((x) => x.byCpu))}`);
 }

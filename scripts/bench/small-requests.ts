@@ -16,7 +16,7 @@ import path from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BlobStore } from '../../aws/blob-store.js';
 import { createClients, destroyClients } from '../../aws/clients.js';
 import { ensureEmulator } from '../../local/emulator.js';
@@ -67,6 +67,19 @@ async function main(): Promise<void> {
             UpdateExpression: 'SET n = :n',
             ConditionExpression: 'attribute_exists(pk)',
             ExpressionAttributeValues: { ':n': i },
+          }),
+        ),
+    ],
+    [
+      'DynamoDB TransactWriteItems (3 items, as a map commit)',
+      (i) =>
+        c.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Update: { TableName, Key: { pk: `k${i % 10}` }, UpdateExpression: 'SET n = :n', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':n': i } } },
+              { Update: { TableName, Key: { pk: `j${i % 10}` }, UpdateExpression: 'ADD c :one', ExpressionAttributeValues: { ':one': 1 } } },
+              { Put: { TableName, Item: { pk: `o${i}`, s: 'v'.repeat(200) } } },
+            ],
           }),
         ),
     ],
