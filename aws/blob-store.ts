@@ -17,7 +17,8 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import type { S3Location } from '../core/s3uri.js';
-import { type AwsClients, bucketRangeReader, closeIdleS3Sockets } from './clients.js';
+import { bucketRangeReader } from './bucket-readers.js';
+import { type AwsClients, closeIdleS3Sockets } from './clients.js';
 import { reusingFileBody } from './file-body.js';
 
 export interface ObjectInfo {

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AwsClients, bucketReadClient, createClients, DEFAULT_MAX_ATTEMPTS, destroyClients } from './clients.js';
+import { bucketReadClient } from './bucket-readers.js';
+import { type AwsClients, createClients, DEFAULT_MAX_ATTEMPTS, destroyClients } from './clients.js';
 
 let server: ReturnType<typeof createServer> | undefined;
 let clients: AwsClients | undefined;

@@ -14,15 +14,15 @@
  * so a large upload or download that keeps moving is never cut.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
 import { EnvironmentError } from '../core/errors.js';
-import { leanRangeReader, type RangeRead, replayHandler } from './lean-range-reader.js';
+import { bucketReadClient, cachedClientReader, destroyBucketReaders, registerBucketReaders } from './bucket-readers.js';
+import { leanRangeReader, replayHandler } from './lean-range-reader.js';
 import type { RequestCounter } from './request-counter.js';
 
 export interface AwsClients {
@@ -130,9 +130,9 @@ export function createClients(options: ClientOptions = {}, env: Env = process.en
   instrument(s3, 's3');
   instrument(sqs, 'sqs');
   instrument(ddb, 'dynamodb');
-  readersOf.set(s3, {
-    clients: new Map(),
-    make: (bucket) => {
+  let decoder: S3Client | undefined;
+  registerBucketReaders(s3, {
+    makeClient: (bucket) => {
       // Same configuration, handler and sockets as `s3`; only the middleware cache differs.
       const reader = new S3Client({ ...s3Config, cacheMiddleware: true });
       reader.middlewareStack.add(
@@ -148,13 +148,9 @@ export function createClients(options: ClientOptions = {}, env: Env = process.en
       instrument(reader, 's3');
       return reader;
     },
-  });
-  // Decodes the error responses of the lean slice reads (aws/lean-range-reader.ts): the same
-  // configuration, a handler that replays the response already received, no retries of its own.
-  let decoder: S3Client | undefined;
-  leanReadersOf.set(s3, {
-    readers: new Map(),
-    make: (bucket) =>
+    // Decodes the error responses of the lean slice reads (aws/lean-range-reader.ts): the same
+    // configuration, a handler that replays the response already received, no retries of its own.
+    makeRangeReader: (bucket) =>
       leanRangeReader(bucket, {
         client: s3,
         decoder: (decoder ??= new S3Client({ ...s3Config, maxAttempts: 1, requestHandler: replayHandler })),
@@ -216,80 +212,9 @@ export function closeIdleS3Sockets(c: AwsClients): number {
   return closed;
 }
 
-interface BucketReaders {
-  readonly clients: Map<string, S3Client>;
-  readonly make: (bucket: string) => S3Client;
-}
-const readersOf = new WeakMap<S3Client, BucketReaders>();
-
-/**
- * The S3 client for ranged GETs of one bucket's objects when the lean reader
- * (`bucketRangeReader`) cannot take them (an endpoint that needs another auth scheme than
- * SigV4; it was the reduce's slice fetch client in sessions 11-13): the general client's
- * configuration, request handler and sockets, with the SDK's `cacheMiddleware`. Without it, each request resolves the whole middleware stack again
- * (`resolveMiddleware`: the stack's copy, its sort, every middleware's closure), and that
- * garbage, promoted by the concurrent GETs, is what grows a reducer's old space with the
- * number of slices (docs/performance.md, `scale_curve`).
- *
- * Why only here: a cached handler shares one handler context among all requests of a
- * command class, and middlewares write per-request facts into it (`endpointV2`,
- * `authSchemes`, `signing_region`, the selected auth scheme and its identity), read later
- * in the same request. For GetObject of one bucket, with no per-call options, every
- * request writes the same endpoint, auth scheme and region, so concurrent requests cannot
- * see another's different values; the identity written is the credential provider's
- * current one. A middleware refuses any other command or bucket. Clients not made by
- * `createClients` get the general client.
- */
-export function bucketReadClient(c: AwsClients, bucket: string): S3Client {
-  const readers = readersOf.get(c.s3);
-  if (!readers) return c.s3;
-  let client = readers.clients.get(bucket);
-  if (!client) {
-    client = readers.make(bucket);
-    readers.clients.set(bucket, client);
-  }
-  return client;
-}
-
-/** Ranged GETs of one bucket through a client (the cached-middleware one). */
-function cachedClientReader(client: S3Client, bucket: string): RangeRead {
-  return async (key, start, endExclusive) => {
-    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${endExclusive - 1}` }));
-    return out.Body as Readable;
-  };
-}
-
-interface LeanReaders {
-  readonly readers: Map<string, RangeRead>;
-  readonly make: (bucket: string) => RangeRead;
-  readonly close: () => void;
-}
-const leanReadersOf = new WeakMap<S3Client, LeanReaders>();
-
-/**
- * Ranged reads of one bucket's objects for many small GETs (the reduce's slice fetch),
- * `(key, start, endExclusive)`: signed and sent without the SDK's per-request middleware
- * stack (aws/lean-range-reader.ts), through the general client's request handler, sockets,
- * retry strategy and credentials, with the SDK's own errors. Each read is counted and
- * observed as one `S3.GetObject`, as through the client. One reader per bucket (it keeps
- * the bucket's resolved endpoint and signer). Clients not made by `createClients` read
- * through the general client.
- */
-export function bucketRangeReader(c: AwsClients, bucket: string): RangeRead {
-  const lean = leanReadersOf.get(c.s3);
-  if (!lean) return cachedClientReader(c.s3, bucket);
-  let reader = lean.readers.get(bucket);
-  if (!reader) {
-    reader = lean.make(bucket);
-    lean.readers.set(bucket, reader);
-  }
-  return reader;
-}
-
 /** Release sockets so processes and tests exit promptly. */
 export function destroyClients(c: AwsClients): void {
-  leanReadersOf.get(c.s3)?.close();
-  for (const reader of readersOf.get(c.s3)?.clients.values() ?? []) reader.destroy();
+  destroyBucketReaders(c.s3);
   c.s3.destroy();
   c.sqs.destroy();
   c.ddb.destroy();

@@ -22,7 +22,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import { BlobStore } from '../../aws/blob-store.js';
-import { bucketReadClient, createClients, destroyClients } from '../../aws/clients.js';
+import { bucketReadClient } from '../../aws/bucket-readers.js';
+import { createClients, destroyClients } from '../../aws/clients.js';
 import { ensureEmulator } from '../../local/emulator.js';
 import { DEFAULT_FETCH, SliceFetcher } from '../../worker/slice-fetch.js';
 
