@@ -130,6 +130,8 @@ export function createClients(options: ClientOptions = {}, env: Env = process.en
   instrument(s3, 's3');
   instrument(sqs, 'sqs');
   instrument(ddb, 'dynamodb');
+  // Decodes the error responses of the lean slice reads (aws/lean-range-reader.ts): the same
+  // configuration, a handler that replays the response already received, no retries of its own.
   let decoder: S3Client | undefined;
   registerBucketReaders(s3, {
     makeClient: (bucket) => {
@@ -148,8 +150,6 @@ export function createClients(options: ClientOptions = {}, env: Env = process.en
       instrument(reader, 's3');
       return reader;
     },
-    // Decodes the error responses of the lean slice reads (aws/lean-range-reader.ts): the same
-    // configuration, a handler that replays the response already received, no retries of its own.
     makeRangeReader: (bucket) =>
       leanRangeReader(bucket, {
         client: s3,

@@ -198,6 +198,7 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     // The reduce window: from the reduce tasks' messages (no reduce runs before) to the job's end.
     const inReduce = windowSummary(sampler.samples, Date.parse(job.reduceEnqueuedAt ?? job.finishedAt!), Date.parse(job.finishedAt!));
     if (inReduce.samples === 0) throw new Error(`scale job at M=${m}: no worker sample in its reduce window`);
+    const rssSplit = reduceRssSummary(inReduce.byPid);
     const seconds = (Date.parse(job.finishedAt!) - Date.parse(job.createdAt)) / 1000;
     // Check the output before using any figure.
     let got = '';
@@ -223,8 +224,8 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       reduce_breakdown: stats.reduceBreakdown,
       idle_calls: stats.idle,
       reducer_peak_rss_mib: round(inReduce.peakRssMiB),
-      reducer_rss_at_reduce_start_mib: round(reduceRssSummary(inReduce.byPid).atStart),
-      reducer_rss_growth_in_reduce_mib: round(reduceRssSummary(inReduce.byPid).growth),
+      reducer_rss_at_reduce_start_mib: round(rssSplit.atStart),
+      reducer_rss_growth_in_reduce_mib: round(rssSplit.growth),
       reducer_rss_by_worker: [...inReduce.byPid.entries()].map(([pid, w]) => ({
         first_mib: round(w.first),
         peak_mib: round(w.peak),
