@@ -32,7 +32,7 @@ export async function cancelJob(
   }
   // 100 per transaction: a 10,000-task plan is 100 writes, not 10,000. Best effort, as
   // before: a task left PENDING by a failed write is still stopped, since a worker that
-  // receives its message reads the job (CANCELLED) and cancels it (worker/task-runner.ts).
+  // receives its message reads the job (CANCELLED) and cancels it (worker/task-claim.ts).
   await stopJobTasks(tasks, jobId, 'CANCELLED').catch(() => {});
   return job;
 }

@@ -9,7 +9,7 @@
  *   worker:  hb ✓ ── hb ✓ ───────────────────────────────────────────── hb ✗ JobEndedError → cancel attempt
  *
  * A task whose write is lost here still stops, later: a worker that receives its message
- * reads the job and cancels it (worker/task-runner.ts), and a running attempt's commit is
+ * reads the job and cancels it (worker/task-claim.ts), and a running attempt's commit is
  * fenced on the job's status, so it is refused and the task goes back to the queue, where
  * the next receive cancels it.
  */

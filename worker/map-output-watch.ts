@@ -54,7 +54,7 @@ export async function watchCommittedMaps(
   let pending: Set<string>;
   for (;;) {
     stats.mapListings++;
-    // The first listing may have gone out with the claim (worker/task-runner.ts).
+    // The first listing may have gone out with the claim (worker/task-claim.ts).
     const early = stats.mapListings === 1 ? await firstListing : undefined;
     const tasks = early ?? (await s.tasks.listMapOutputs(job.jobId, step));
     const fresh = tasks.filter((t): t is CommittedMap => t.status === 'COMMITTED' && t.output !== undefined && !seen.has(t.taskId));

@@ -1,5 +1,5 @@
 /**
- * The worker's next receive, started as its task's commit is sent (worker/task-runner.ts
+ * The worker's next receive, started as its task's commit is sent (worker/task-commit.ts
  * handOverAfterCommit): the long poll is then in flight while the commit, the message
  * delete and the job's next phase are written, instead of after them. Between two tasks of
  * a job the receive's round trip overlaps the commit's; at a phase change the committing

@@ -43,3 +43,6 @@ export class RecentJob {
     );
   }
 }
+
+/** The worker's one memory of its last job read (a worker runs one task at a time). */
+export const recentJob = new RecentJob();

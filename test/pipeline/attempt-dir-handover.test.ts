@@ -1,6 +1,6 @@
 /**
  * A committed attempt's working directory is removed after the task is handed back to the
- * worker loop, with the message delete and the phase change (worker/task-runner.ts commit):
+ * worker loop, with the message delete and the phase change (worker/task-commit.ts commit):
  * a map's dir holds its local output file, whose unlink would otherwise delay the next
  * claim. Exactly-once is the commit's: the removal only cleans up. Runs the real task runner
  * in-process on the emulator, with a FileCache whose removal waits for the test.

@@ -1,5 +1,5 @@
 /**
- * A worker's next receive goes out with its commit (worker/task-runner.ts
+ * A worker's next receive goes out with its commit (worker/task-commit.ts
  * handOverAfterCommit): between two tasks the receive's round trip overlaps the commit's
  * instead of following it. Observed on the requests of an in-process Worker (worker child
  * processes could not be observed), against fresh resources.
