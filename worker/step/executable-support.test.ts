@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StderrCapture } from './executable-support.js';
+import { StderrCapture, StdoutSplitter } from './executable-support.js';
 
 function capture(limit = 1024 * 1024) {
   const counters: [string, string, number][] = [];
@@ -71,5 +71,25 @@ describe('StderrCapture', () => {
     const bytes = Buffer.from([0xff, 0x00, 0x80, 0x0a]);
     c.write(bytes);
     expect(c.finish().stderr).toEqual(bytes);
+  });
+});
+
+describe('StdoutSplitter', () => {
+  it('batches lines, carrying a partial line across chunks, and ends with the last unterminated line', () => {
+    const s = new StdoutSplitter();
+    expect(s.push(Buffer.from('a\tb\nc'))).toEqual([['a\tb']]);
+    expect(s.push(Buffer.from('d'))).toEqual([]);
+    expect(s.push(Buffer.from('e\nf\n\ng'))).toEqual([['cde', 'f', '']]);
+    expect(s.end()).toEqual([['g']]);
+    expect(s.end()).toEqual([]);
+  });
+
+  it('cuts whole-line blocks without decoding once asked, and ends the unterminated tail with a line end', () => {
+    const s = new StdoutSplitter();
+    s.wholeLineBlocks();
+    const blocks = [...s.push(Buffer.from('k1\tv\nk2')), ...s.push(Buffer.from('\tw\nk3\t\xff', 'latin1'))];
+    expect(blocks.every((b) => Buffer.isBuffer(b))).toBe(true);
+    expect(Buffer.concat(blocks as Buffer[]).toString('latin1')).toBe('k1\tv\nk2\tw\n');
+    expect(Buffer.concat(s.end() as Buffer[]).toString('latin1')).toBe('k3\t\xff\n'); // a last line without '\n' gets one
   });
 });

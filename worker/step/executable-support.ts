@@ -9,6 +9,7 @@ import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { PoisonTaskError } from '../../core/errors.js';
 import { parseReporterLine } from '../../core/reporter.js';
+import { WholeLineCutter } from '../../core/whole-lines.js';
 import { dropFront, tailLines } from './text.js';
 
 /**
@@ -208,5 +209,41 @@ export class StderrCapture {
     const dropped = dropFront(this.tail, this.tailLen, room);
     this.tailLen -= dropped;
     this.omitted += dropped;
+  }
+}
+
+/**
+ * An executable's stdout as line batches (strings, the last partial line carried to the
+ * next chunk), or, once `wholeLineBlocks()` is called, as Buffers of whole lines (no decode).
+ */
+export class StdoutSplitter {
+  private cutter: WholeLineCutter | undefined;
+  private carry = '';
+
+  /** From now on, cut stdout into blocks of whole lines instead of line batches. */
+  wholeLineBlocks(): void {
+    this.cutter ??= new WholeLineCutter();
+  }
+
+  /** The batches or blocks completed by `chunk` (none while a line is still open). */
+  push(chunk: Buffer): (string[] | Buffer)[] {
+    if (this.cutter) return this.cutter.push(chunk);
+    const lines = chunk.toString('latin1').split('\n');
+    if (lines.length === 1) {
+      this.carry += lines[0]!;
+      return [];
+    }
+    // The carried partial line joins the first line only (not carry + chunk, a copy of the whole chunk).
+    if (this.carry !== '') lines[0] = this.carry + lines[0]!;
+    this.carry = lines.pop()!;
+    return [lines];
+  }
+
+  /** What is left at the end of stdout: a last line without '\n' is a record. */
+  end(): (string[] | Buffer)[] {
+    const rest: (string[] | Buffer)[] = this.carry !== '' ? [[this.carry]] : [];
+    this.carry = '';
+    if (this.cutter) rest.push(...this.cutter.end());
+    return rest;
   }
 }

@@ -8,9 +8,8 @@ import { finished } from 'node:stream/promises';
 import { programLabel, splitCommandLine } from '../../core/argv.js';
 import { deferred } from '../../core/concurrency.js';
 import { PoisonTaskError } from '../../core/errors.js';
-import { WholeLineCutter } from '../../core/whole-lines.js';
 import { childEnv } from './child-env.js';
-import { resolveProgram, StderrCapture } from './executable-support.js';
+import { resolveProgram, StderrCapture, StdoutSplitter } from './executable-support.js';
 import { exitError, type KillReason, spawnError } from './exit-status.js';
 import { OutputChannel } from './output-channel.js';
 import { type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
@@ -46,8 +45,8 @@ export async function startExecutableStep(command: string, ctx: StepContext): Pr
 class ExecutableRun {
   /** Line batches, or Buffers of whole lines once `byteOutput()` was called (never both). */
   private readonly channel = new OutputChannel<string[] | Buffer>();
-  /** Set by byteOutput(): stdout cut into blocks of whole lines. */
-  private cutter: WholeLineCutter | undefined;
+  /** stdout as line batches, or as blocks of whole lines once byteOutput() was called. */
+  private readonly stdout = new StdoutSplitter();
   private readonly stderr: StderrCapture;
   private lastProgress = Date.now();
   private inputEnded = false;
@@ -57,7 +56,6 @@ class ExecutableRun {
   private corked = false;
   private writers: (() => void)[] = [];
   private outputPaused = false;
-  private carry = '';
   /** Why we killed the process (timeout, abort, spawn error); wins over its exit status. */
   private killReason: KillReason | undefined;
   private exited = false;
@@ -97,10 +95,7 @@ class ExecutableRun {
     });
     stdout!.on('data', (chunk: Buffer) => this.onStdout(chunk));
     stdout!.on('end', () => {
-      // A last line without '\n' is a record.
-      if (this.carry !== '') this.channel.push([this.carry]);
-      for (const block of this.cutter?.end() ?? []) this.channel.push(block);
-      this.carry = '';
+      for (const block of this.stdout.end()) this.channel.push(block);
     });
     stderr!.on('data', (chunk: Buffer) => this.stderr.write(chunk));
     child.on('error', (err) => {
@@ -122,7 +117,7 @@ class ExecutableRun {
       // Only string batches are pushed unless byteOutput() was called.
       output: this.channel as AsyncIterable<string[]>,
       byteOutput: () => {
-        this.cutter ??= new WholeLineCutter();
+        this.stdout.wholeLineBlocks();
         return this.channel as AsyncIterable<Buffer>;
       },
       done: this.done.promise,
@@ -188,19 +183,7 @@ class ExecutableRun {
 
   private onStdout(chunk: Buffer): void {
     this.progress();
-    if (this.cutter) {
-      for (const block of this.cutter.push(chunk)) this.channel.push(block);
-    } else {
-      const lines = chunk.toString('latin1').split('\n');
-      if (lines.length === 1) {
-        this.carry += lines[0]!;
-        return;
-      }
-      // The carried partial line joins the first line only (not carry + chunk, a copy of the whole chunk).
-      if (this.carry !== '') lines[0] = this.carry + lines[0]!;
-      this.carry = lines.pop()!;
-      this.channel.push(lines);
-    }
+    for (const block of this.stdout.push(chunk)) this.channel.push(block);
     if (this.channel.full && !this.outputPaused) {
       this.outputPaused = true;
       this.child.stdout!.pause();
