@@ -179,7 +179,7 @@ export function sortRecordIndexes(r: RecordRanges, idx: Uint32Array): Uint32Arra
       hb[to] = h;
       lb[to] = la[i]!;
     }
-    [a, b, ha, hb, la, lb] = [b, a, hb, ha, lb, la];
+    [a, ha, la] = [b, hb, lb];
   }
   // Runs of equal prefix, sorted on the bytes after it.
   let from = 0;
