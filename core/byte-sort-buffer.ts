@@ -30,6 +30,8 @@ const EMPTY = Buffer.alloc(0);
 const RECORD_OVERHEAD = 32;
 /** The compared bytes the index keeps as digits (core/byte-sort.ts: the radix passes' prefix). */
 const PREFIX_BYTES = 6;
+/** The index arrays grow at most this many times at once (see `growIndex`). */
+const GROW_AT_MOST = 8;
 /** Whole '\n'-ended lines and how many. */
 export interface ByteLines {
   readonly bytes: Buffer;
@@ -182,16 +184,19 @@ export class ByteSortBuffer {
 
   /**
    * Room for more records: as many as the fill is estimated to hold at `limitBytes` (the
-   * records so far scaled by bytes), at least twice as many. Doubling from 1,024 entries
-   * copied the arrays ~9 times per fill of a buffer that found no spare storage (the first
-   * map attempt after a reduce, which lets the spare go): 18 ms of a 32 MiB word count map.
+   * records so far scaled by bytes), at least twice and at most GROW_AT_MOST times as many.
+   * Doubling from 1,024 entries copied the arrays ~9 times per fill of a buffer that found no
+   * spare storage (the first map attempt after a reduce, which lets the spare go): 18 ms of a
+   * 32 MiB word count map.
    */
   private growIndex(limitBytes: number): void {
     const limit = Number.isFinite(limitBytes) ? limitBytes : this.usualLimit;
     // Every record counts at least RECORD_OVERHEAD + 1 bytes: no fill holds more than that allows.
     const most = Number.isFinite(limit) ? Math.ceil(limit / (RECORD_OVERHEAD + 1)) + 1 : 0;
     const estimate = Number.isFinite(limit) && this.bytes > 0 ? Math.ceil(((this.n * limit) / this.bytes) * 1.1) : 0;
-    const size = Math.max(this.n * 2, Math.min(estimate, most));
+    // At most 8 times as many at once: a fill that stops far below its limit (a combiner's
+    // few distinct keys, flushed) must not allocate the limit's worth of index.
+    const size = Math.max(this.n * 2, Math.min(estimate, most, this.n * GROW_AT_MOST));
     const more = (a: Uint32Array) => {
       const b = new Uint32Array(size);
       b.set(a);
