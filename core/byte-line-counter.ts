@@ -11,7 +11,8 @@
  * the caller moves the counted lines (`expanded()`) to the byte sort buffer.
  */
 import { BLOCK_BYTES } from './byte-merge.js';
-import { type ByteLines, routeByPoints } from './byte-sort-buffer.js';
+import type { ByteLines } from './byte-sort-buffer.js';
+import { routeByPoints } from './route-by-points.js';
 import type { RecordRanges } from './byte-sort.js';
 import { MAX_RECORD_COUNT } from './counted-lines.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';

@@ -15,6 +15,7 @@ import { prefixDigit, type RecordRanges } from './byte-sort.js';
 import { sortedLineBlocks } from './sorted-line-blocks.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 import { keepSpare, newDigits, takeSpare } from './byte-sort-storage.js';
+import { routeByPoints } from './route-by-points.js';
 
 export { releaseSpareSortStorage } from './byte-sort-storage.js';
 
@@ -292,29 +293,6 @@ export class ByteSortBuffer {
     this.part = new Uint32Array(1024);
     this.digits = newDigits(1024);
   }
-}
-
-/** The partition of key `buf[from..to)`: the number of split points ≤ key (as `totalOrderPartition`). */
-export function routeByPoints(points: readonly Buffer[], buf: Buffer, from: number, to: number): number {
-  let lo = 0;
-  let hi = points.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareBytes(points[mid]!, buf, from, to) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Unsigned byte order of `a` against `buf[from..to)` (a loop: Buffer#compare's checks cost more on short keys). */
-function compareBytes(a: Buffer, buf: Buffer, from: number, to: number): number {
-  const lb = to - from;
-  const n = a.length < lb ? a.length : lb;
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - buf[from + i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - lb;
 }
 
 /** One partition's records as sorted blocks of whole lines (core/sorted-line-blocks.ts); `done` once read to the end. */
