@@ -145,6 +145,22 @@ describe('ByteLineCounter', () => {
     expect(counter.isEmpty).toBe(true);
   });
 
+  it('hands over lines that never repeated as they came, and the handed bytes survive its next lines', async () => {
+    const lines = Array.from({ length: REPEAT_PROBE_RECORDS + 10 }, (_, i) => `key${i}\tpayload ${i}`);
+    const counter = new ByteLineCounter(2);
+    counter.add(encodeLines(lines), 0, Infinity);
+    expect(counter.counting).toBe(false);
+    const moved = counter.expanded();
+    const copy = Buffer.from(moved);
+    expect(linesOf(moved)).toEqual(lines);
+    expect(counter.isEmpty).toBe(true);
+    // The counter goes on (a later window): its new lines must not land in the bytes handed over.
+    counter.add(encodeLines(Array.from({ length: 5000 }, (_, i) => `other${i}\t1`)), 0, Infinity);
+    expect(moved.equals(copy)).toBe(true);
+    const parts = await drain(counter.take());
+    expect(parts.flat().sort()).toEqual(Array.from({ length: 5000 }, (_, i) => `other${i}\t1`).sort());
+  });
+
   it('judges a window that ended before the probe was over', async () => {
     const counter = new ByteLineCounter(1);
     counter.add(encodeLines(['a\t1', 'b\t1', 'c\t1']), 0, Infinity);

@@ -15,6 +15,7 @@ import { prefixDigit, type RecordRanges } from './byte-sort.js';
 import { sortedLineBlocks } from './sorted-line-blocks.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 import { keepSpare, newDigits, takeSpare } from './byte-sort-storage.js';
+import { routeByPoints } from './route-by-points.js';
 
 export { releaseSpareSortStorage } from './byte-sort-storage.js';
 
@@ -30,6 +31,8 @@ const EMPTY = Buffer.alloc(0);
 const RECORD_OVERHEAD = 32;
 /** The compared bytes the index keeps as digits (core/byte-sort.ts: the radix passes' prefix). */
 const PREFIX_BYTES = 6;
+/** The index arrays grow at most this many times at once (see `growIndex`). */
+const GROW_AT_MOST = 8;
 /** Whole '\n'-ended lines and how many. */
 export interface ByteLines {
   readonly bytes: Buffer;
@@ -158,7 +161,10 @@ export class ByteSortBuffer {
       let partition = 0;
       if (points) partition = routeByPoints(points, arena, p, k);
       else if (R > 1) partition = (h >>> 0) % R;
-      if (this.n === this.start.length) this.growIndex();
+      if (this.n === this.start.length) {
+        this.bytes = bytes;
+        this.growIndex(limitBytes);
+      }
       const i = this.n++;
       this.start[i] = p;
       this.len[i] = nl - p;
@@ -177,8 +183,21 @@ export class ByteSortBuffer {
     return p - from;
   }
 
-  private growIndex(): void {
-    const size = this.n * 2;
+  /**
+   * Room for more records: as many as the fill is estimated to hold at `limitBytes` (the
+   * records so far scaled by bytes), at least twice and at most GROW_AT_MOST times as many.
+   * Doubling from 1,024 entries copied the arrays ~9 times per fill of a buffer that found no
+   * spare storage (the first map attempt after a reduce, which lets the spare go): 18 ms of a
+   * 32 MiB word count map.
+   */
+  private growIndex(limitBytes: number): void {
+    const limit = Number.isFinite(limitBytes) ? limitBytes : this.usualLimit;
+    // Every record counts at least RECORD_OVERHEAD + 1 bytes: no fill holds more than that allows.
+    const most = Number.isFinite(limit) ? Math.ceil(limit / (RECORD_OVERHEAD + 1)) + 1 : 0;
+    const estimate = Number.isFinite(limit) && this.bytes > 0 ? Math.ceil(((this.n * limit) / this.bytes) * 1.1) : 0;
+    // At most 8 times as many at once: a fill that stops far below its limit (a combiner's
+    // few distinct keys, flushed) must not allocate the limit's worth of index.
+    const size = Math.max(this.n * 2, Math.min(estimate, most, this.n * GROW_AT_MOST));
     const more = (a: Uint32Array) => {
       const b = new Uint32Array(size);
       b.set(a);
@@ -274,29 +293,6 @@ export class ByteSortBuffer {
     this.part = new Uint32Array(1024);
     this.digits = newDigits(1024);
   }
-}
-
-/** The partition of key `buf[from..to)`: the number of split points ≤ key (as `totalOrderPartition`). */
-export function routeByPoints(points: readonly Buffer[], buf: Buffer, from: number, to: number): number {
-  let lo = 0;
-  let hi = points.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareBytes(points[mid]!, buf, from, to) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Unsigned byte order of `a` against `buf[from..to)` (a loop: Buffer#compare's checks cost more on short keys). */
-function compareBytes(a: Buffer, buf: Buffer, from: number, to: number): number {
-  const lb = to - from;
-  const n = a.length < lb ? a.length : lb;
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - buf[from + i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - lb;
 }
 
 /** One partition's records as sorted blocks of whole lines (core/sorted-line-blocks.ts); `done` once read to the end. */

@@ -2,6 +2,7 @@
  * The storage of the byte sort buffer (core/byte-sort-buffer.ts): its arena, index arrays and
  * prefix digits, and the spare kept from a released buffer for the next one in the process.
  */
+import { releaseSortScratch } from './byte-sort.js';
 import { Spare } from './spare.js';
 
 /** An arena and its index arrays. */
@@ -36,9 +37,10 @@ export function takeSpare(need: number): Storage | undefined {
 }
 
 /**
- * Let go of the storage kept from the last sort buffer (e.g. before a reduce, which has no
+ * Let go of the storage kept from the last sort buffer, and the sort's kept arrays (e.g. before a reduce, which has no
  * use for it and would otherwise carry the arena's pages in its RSS).
  */
 export function releaseSpareSortStorage(): void {
   spare.release();
+  releaseSortScratch();
 }

@@ -9,10 +9,12 @@
  *   byte order, equal keys in arrival order (the string path's stable index sort).
  *
  * How: LSD counting passes over the first 6 compared bytes (three 16-bit digits, a
- * missing byte as 0, which keeps prefix order consistent with byte order), then a
+ * missing byte as 0, which keeps prefix order consistent with byte order; a digit all
+ * records share is skipped), each moving the prefix with its record, then a
  * comparison sort of each run of equal prefixes on the rest (insertion sort for small
  * runs). Ties are broken by index, so the result never depends on sort stability.
  */
+import { Spare } from './spare.js';
 
 /** Where the records are: record i is `buf[start[i] .. start[i] + cmpLen[i])` for comparing. */
 export interface RecordRanges {
@@ -56,8 +58,48 @@ function compareFrom(r: RecordRanges, a: number, b: number, from: number): numbe
 }
 
 /**
+ * The radix passes' arrays, kept from one partition (and attempt) to the next: allocated per
+ * partition they were ~18 bytes a record of fresh typed arrays each time (4.5 MB for 252 k
+ * records), pages to fault in and zero, and external memory that starts V8 collections.
+ * `a`/`b` hold record indexes, `ha`/`hb` the prefix's first 4 bytes, `la`/`lb` its last 2:
+ * each pass moves the key with its record (sequential reads, no lookup by `order`).
+ */
+interface Scratch {
+  a: Uint32Array;
+  b: Uint32Array;
+  ha: Uint32Array;
+  hb: Uint32Array;
+  la: Uint16Array;
+  lb: Uint16Array;
+}
+const scratch = new Spare<Scratch>((s) => s.a.length);
+/** The three digits' counts (65536 each), kept with the module: 768 KiB. */
+let counts: Uint32Array | undefined;
+
+function takeScratch(n: number): Scratch {
+  const kept = scratch.take((s) => s.a.length >= n);
+  if (kept) return kept;
+  // A little slack, so partitions of about the same size share one allocation.
+  const size = Math.ceil(n * 1.25);
+  return {
+    a: new Uint32Array(size),
+    b: new Uint32Array(size),
+    ha: new Uint32Array(size),
+    hb: new Uint32Array(size),
+    la: new Uint16Array(size),
+    lb: new Uint16Array(size),
+  };
+}
+
+/** Let go of the radix passes' kept arrays (core/byte-sort-storage.ts `releaseSpareSortStorage`). */
+export function releaseSortScratch(): void {
+  scratch.release();
+  counts = undefined;
+}
+
+/**
  * Sort the record indexes `idx` (in arrival order) in place into the module's order.
- * `idx` may be a subarray; `scratch` arrays are allocated as needed.
+ * `idx` may be a subarray.
  */
 export function sortRecordIndexes(r: RecordRanges, idx: Uint32Array): Uint32Array {
   const n = idx.length;
@@ -67,37 +109,101 @@ export function sortRecordIndexes(r: RecordRanges, idx: Uint32Array): Uint32Arra
     else idx.sort((a, b) => compareFrom(r, a, b, 0));
     return idx;
   }
-  // The 6-byte prefix of each record as three 16-bit digits, by position in idx.
-  const digits = [new Uint16Array(n), new Uint16Array(n), new Uint16Array(n)] as const;
-  const { buf, start, cmpLen } = r;
+  const s = takeScratch(n);
+  const c = (counts ??= new Uint32Array(3 * 65536));
+  c.fill(0);
+  let { a, b, ha, hb, la, lb } = s;
+  // The 6-byte prefix of each record (4 bytes in `ha`, 2 in `la`), by position, and the
+  // counts of all three digits in the same pass.
   if (r.digits) {
-    const [a, b, c] = r.digits;
+    const [d0, d1, d2] = r.digits;
     for (let i = 0; i < n; i++) {
       const rec = idx[i]!;
-      digits[0][i] = a[rec]!;
-      digits[1][i] = b[rec]!;
-      digits[2][i] = c[rec]!;
+      const x = d0[rec]!;
+      const y = d1[rec]!;
+      const z = d2[rec]!;
+      a[i] = rec;
+      ha[i] = ((x << 16) | y) >>> 0;
+      la[i] = z;
+      c[x]!++;
+      c[65536 + y]!++;
+      c[131072 + z]!++;
     }
   } else {
+    const { buf, start, cmpLen } = r;
     for (let i = 0; i < n; i++) {
       const rec = idx[i]!;
-      const s = start[rec]!;
-      const end = s + cmpLen[rec]!;
-      digits[0][i] = prefixDigit(buf, s, end);
-      digits[1][i] = prefixDigit(buf, s + 2, end);
-      digits[2][i] = prefixDigit(buf, s + 4, end);
+      const st = start[rec]!;
+      const end = st + cmpLen[rec]!;
+      const x = prefixDigit(buf, st, end);
+      const y = prefixDigit(buf, st + 2, end);
+      const z = prefixDigit(buf, st + 4, end);
+      a[i] = rec;
+      ha[i] = ((x << 16) | y) >>> 0;
+      la[i] = z;
+      c[x]!++;
+      c[65536 + y]!++;
+      c[131072 + z]!++;
     }
   }
-  const order = orderByDigits(digits);
-  // Positions back to record indexes; runs of equal prefix sorted on the bytes after it.
-  const out = new Uint32Array(n);
-  for (let i = 0; i < n; i++) out[i] = idx[order[i]!]!;
-  forEachPrefixRun({ order, digits }, (from, to) => {
-    if (to - from <= INSERTION_MAX) insertionSort(r, out, from, to, PREFIX);
-    else out.subarray(from, to).sort((a, b) => compareFrom(r, a, b, PREFIX));
-  });
-  idx.set(out);
+  // LSD: the last digit, then the middle, then the first; each pass stable. A digit all
+  // records share (text keys often share their first bytes) needs no pass.
+  if (c[131072 + la[0]!] !== n) {
+    startsOf(c, 131072);
+    for (let i = 0; i < n; i++) {
+      const z = la[i]!;
+      const to = c[131072 + z]!++;
+      b[to] = a[i]!;
+      hb[to] = ha[i]!;
+      lb[to] = z;
+    }
+    [a, b, ha, hb, la, lb] = [b, a, hb, ha, lb, la];
+  }
+  if (c[65536 + (ha[0]! & 0xffff)] !== n) {
+    startsOf(c, 65536);
+    for (let i = 0; i < n; i++) {
+      const h = ha[i]!;
+      const to = c[65536 + (h & 0xffff)]!++;
+      b[to] = a[i]!;
+      hb[to] = h;
+      lb[to] = la[i]!;
+    }
+    [a, b, ha, hb, la, lb] = [b, a, hb, ha, lb, la];
+  }
+  if (c[ha[0]! >>> 16] !== n) {
+    startsOf(c, 0);
+    for (let i = 0; i < n; i++) {
+      const h = ha[i]!;
+      const to = c[h >>> 16]!++;
+      b[to] = a[i]!;
+      hb[to] = h;
+      lb[to] = la[i]!;
+    }
+    [a, ha, la] = [b, hb, lb];
+  }
+  // Runs of equal prefix, sorted on the bytes after it.
+  let from = 0;
+  for (let i = 1; i <= n; i++) {
+    if (i < n && ha[i] === ha[from] && la[i] === la[from]) continue;
+    if (i - from > 1) {
+      if (i - from <= INSERTION_MAX) insertionSort(r, a, from, i, PREFIX);
+      else a.subarray(from, i).sort((x, y) => compareFrom(r, x, y, PREFIX));
+    }
+    from = i;
+  }
+  idx.set(a.subarray(0, n));
+  scratch.keep(s);
   return idx;
+}
+
+/** Counts of one digit (at `base` in `c`) into the first position of each digit value. */
+function startsOf(c: Uint32Array, base: number): void {
+  let sum = 0;
+  for (let k = base; k < base + 65536; k++) {
+    const t = c[k]!;
+    c[k] = sum;
+    sum += t;
+  }
 }
 
 /**

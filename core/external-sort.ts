@@ -5,87 +5,25 @@
  * strings) and otherwise holds them as bytes (`ByteSortBuffer`: arena chunks and index
  * arrays); key-field partitioners keep the string buffer throughout. Spill runs are
  * merged as bytes (`mergeSortedBytes`); a combiner runs over each sorted run, like
- * Hadoop, on decoded lines.
+ * Hadoop, on decoded lines. The run files are core/spill-runs.ts's, the last fill's
+ * allowance core/external-sort-tail.ts's, the options core/sort-options.ts's.
  */
-import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { MapReduceError } from './errors.js';
 import { linesOf, mergeSortedBytes } from './byte-merge.js';
 import { ByteLineCounter } from './byte-line-counter.js';
 import { ByteSortBuffer } from './byte-sort-buffer.js';
 import { expandedBytes } from './counted-lines.js';
-import { PartitionedFileWriter, readPartitionBytes, type SortedBatch } from './map-output.js';
+import { keepsFilling, TAIL_ALLOWANCE } from './external-sort-tail.js';
+import type { SortedBatch } from './map-output.js';
 import { encodeLines } from './records.js';
 import { SortBuffer } from './sort-buffer.js';
-import { combinedBatches, type SortCombiner } from './sort-combiner.js';
+import { combinedBatches } from './sort-combiner.js';
+import type { SortOptions } from './sort-options.js';
+import { SpillRuns } from './spill-runs.js';
 
 export type { GroupCombiner, StreamCombiner } from './sort-combiner.js';
-
-export interface SortOptions {
-  numPartitions: number;
-  /** Approximate memory for buffered records before a spill (line bytes + per-record overhead). */
-  bufferBytes: number;
-  /** Directory for spill files (created by the caller). */
-  spillDir: string;
-  combiner?: SortCombiner;
-  /** Count repeated lines in the buffer while they repeat (default true; see SortBuffer). */
-  countRepeats?: boolean;
-  /** The partition of a line, instead of hashing its key (see SortBuffer). */
-  partitionOf?: (line: string, numPartitions: number) => number;
-  /** Total-order split points to route keys by (see SortBuffer). */
-  splitPoints?: readonly string[];
-  /**
-   * Hold records that rarely repeat as bytes (`ByteSortBuffer`) instead of line strings
-   * (the workers' default; MR_MAP_SIDE_BYTES=false turns it off): the same output in less
-   * memory (docs/performance.md, "The map side on bytes").
-   */
-  bytes?: boolean;
-  /**
-   * Write the counter's records in the counted form (core/counted-lines.ts: each distinct
-   * line once with its count) when no combiner reads them (default true); false writes
-   * every copy, as before the form existed.
-   */
-  countedForm?: boolean;
-  /**
-   * The fraction of the map's input read so far (0..1), when known: lets the byte buffer's
-   * last fill pass `bufferBytes` by up to `TAIL_ALLOWANCE` instead of spilling (see
-   * `keepsFilling`). Without it every fill spills at `bufferBytes`.
-   */
-  inputRead?: () => number;
-}
-
-/**
- * How far past `bufferBytes` (a fraction of it) the estimate of the map's last fill may go
- * when the input read so far says the whole fill fits: see `keepsFilling`.
- */
-export const TAIL_ALLOWANCE = 0.5;
-
-/**
- * Whether a fill whose estimate `bytes` just passed `limit` keeps filling instead of
- * spilling: the map has read `read` (0..1) of its input, and its output so far (`spilled`
- * by earlier fills, plus this fill's `bytes`) scaled to the whole input leaves a rest that,
- * added to this fill, stays within `limit × (1 + TAIL_ALLOWANCE)`.
- *
- * Why: a map whose output is a little bigger than the sort buffer (a 64 MiB split of
- * 100-byte records fills a 64 MiB buffer's estimate at 75 %, its 32 bytes of index a record
- * counted) would write the whole buffer to a spill run, read it back and merge it with the
- * little rest: ~12 % of a sort's map side for a few MiB that fit. The extra memory is index
- * only: the byte buffer takes no line bytes beyond the arena it has (io.sort.mb of lines),
- * and past `limit × (1 + TAIL_ALLOWANCE)` it spills, whatever was predicted.
- */
-export function keepsFilling(bytes: number, spilled: number, limit: number, read: number): boolean {
-  if (!(read > 0 && read <= 1)) return false;
-  const rest = ((spilled + bytes) * (1 - read)) / read;
-  return bytes + rest <= limit * (1 + TAIL_ALLOWANCE);
-}
-
-interface Run {
-  path: string;
-  offsets: number[];
-  /** Written in the counted form (core/counted-lines.ts). */
-  counted: boolean;
-}
+export type { SortOptions } from './sort-options.js';
+export { keepsFilling, TAIL_ALLOWANCE } from './external-sort-tail.js';
 
 /**
  * Map-side sort buffer with spilling. Call `add` with batches of map output (awaiting
@@ -122,8 +60,7 @@ export class ExternalSorter {
   /** True while lines go to `counter`. */
   private counterMode = false;
   private started = false;
-  private readonly runs: Run[] = [];
-  private readonly id = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  private readonly runs: SpillRuns;
   private finished = false;
   /** Whether `finish` wrote the counted form (core/counted-lines.ts); set by `finish`. */
   private countedOutput = false;
@@ -150,6 +87,7 @@ export class ExternalSorter {
     this.stringMode = this.strings !== undefined;
     this.countOnBytes = this.bytes !== undefined && counting;
     this.fillLimit = opts.bufferBytes;
+    this.runs = new SpillRuns(opts.spillDir, opts.numPartitions);
   }
 
   /**
@@ -282,21 +220,8 @@ export class ExternalSorter {
     const { sorted, counted } = this.takeBuffered(true);
     this.fillLimit = this.opts.bufferBytes;
     this.spilledBytes += this.bufferedBytes;
-    const path = join(this.opts.spillDir, `spill-${this.id}-${this.runs.length}.run`);
-    const writer = new PartitionedFileWriter(path, this.opts.numPartitions);
-    try {
-      for (let p = 0; p < sorted.length; p++) {
-        await writer.writePartition(p, this.combined(sorted[p]!));
-      }
-      const info = await writer.close();
-      this.runs.push({ path, offsets: info.offsets, counted });
-      this.stats.spills++;
-      this.stats.spilledRecords += info.records;
-    } catch (err) {
-      writer.abort();
-      await rm(path, { force: true });
-      throw err;
-    }
+    this.stats.spilledRecords += await this.runs.write(sorted, counted, (p) => this.combined(p));
+    this.stats.spills++;
   }
 
   /**
@@ -309,20 +234,19 @@ export class ExternalSorter {
     // The final merge holds a block while other sources go on: fresh blocks then. (`write`
     // must take each batch before asking for the next, as PartitionedFileWriter does.)
     const emptyBuffer = this.bufferIsEmpty;
-    const { sorted, counted } = this.takeBuffered(this.runs.length === 0);
+    const { sorted, counted } = this.takeBuffered(this.runs.count === 0);
     // The output is counted when every run and the buffer are (an empty buffer is either);
     // otherwise the counted ones are expanded as they are merged.
-    const bufferCounted = counted || (emptyBuffer && this.runs.length > 0);
-    this.countedOutput = bufferCounted && this.runs.every((r) => r.counted);
-    const plain = (bytes: AsyncIterable<Buffer>, isCounted: boolean) => (isCounted && !this.countedOutput ? expandedBytes(bytes) : bytes);
+    const bufferCounted = counted || (emptyBuffer && this.runs.count > 0);
+    this.countedOutput = bufferCounted && this.runs.allCounted;
     for (let p = 0; p < sorted.length; p++) {
       const buffered = sorted[p]!;
-      if (this.runs.length === 0) {
+      if (this.runs.count === 0) {
         await write(p, this.combined(buffered));
         continue;
       }
-      const sources = this.runs.map((r) => plain(readPartitionBytes(r.path, r.offsets, p), r.counted));
-      sources.push(plain(asBytes(buffered), counted));
+      const sources = this.runs.partition(p, this.countedOutput);
+      sources.push(counted && !this.countedOutput ? expandedBytes(asBytes(buffered)) : asBytes(buffered));
       // Equal keys in run order, the buffer last (as the string merge had them). The merged
       // blocks are taken (copied by the writer, or decoded for the combiner) one at a time.
       const merged = mergeSortedBytes(sources, { reuseBlocks: true, counted: this.countedOutput });
@@ -338,8 +262,7 @@ export class ExternalSorter {
   /** Remove all spill files and hand the byte buffer's storage on to the next sorter. Safe to call more than once. */
   async cleanup(): Promise<void> {
     this.bytes?.release();
-    const runs = this.runs.splice(0);
-    await Promise.all(runs.map((r) => rm(r.path, { force: true })));
+    await this.runs.removeAll();
   }
 }
 

@@ -9,11 +9,22 @@ function linesWithDistinct(n: number, distinct: number): string[] {
 
 describe('repeat policy', () => {
   it('does not judge before the probe, then asks for MIN_REPEATS copies per distinct record', () => {
-    expect(repeatsPayOff(REPEAT_PROBE_RECORDS - 1, REPEAT_PROBE_RECORDS - 1)).toBe(true);
+    expect(repeatsPayOff(REPEAT_PROBE_RECORDS - 1, REPEAT_PROBE_RECORDS / MIN_REPEATS)).toBe(true);
+    expect(repeatsPayOff(100, 100)).toBe(true);
     const seen = REPEAT_PROBE_RECORDS * 2;
     expect(repeatsPayOff(seen, seen / MIN_REPEATS)).toBe(true);
     expect(repeatsPayOff(seen, seen / MIN_REPEATS + 1)).toBe(false);
     expect(repeatsPayOff(seen, seen)).toBe(false);
+  });
+
+  it('stops during the probe once it cannot pay off at the probe\'s end', () => {
+    const certain = REPEAT_PROBE_RECORDS / MIN_REPEATS + 1;
+    expect(repeatsPayOff(certain, certain)).toBe(false);
+    expect(repeatsPayOff(REPEAT_PROBE_RECORDS - 1, certain)).toBe(false);
+    // A sort buffer fed distinct lines stops counting at the first judgment past half the probe.
+    const buffer = new SortBuffer({ numPartitions: 2 });
+    buffer.add(linesWithDistinct(certain, certain), 0, 1 << 30);
+    expect(buffer.counting).toBe(false);
   });
 
   it('judges a window that ended before the probe', () => {

@@ -38,11 +38,17 @@ export const MIN_REPEATS = 2;
 
 /**
  * True while counting is worth it: fewer than REPEAT_PROBE_RECORDS records seen in the
- * window (too early to judge), or each distinct one came MIN_REPEATS times on average.
+ * window (too early to judge) unless the probe's outcome is already certain, or each
+ * distinct one came MIN_REPEATS times on average. Certain: more than
+ * REPEAT_PROBE_RECORDS / MIN_REPEATS distinct records fail the rule at the probe's end
+ * whatever comes next (distinct records never go down), so a window of records that do not
+ * repeat (a sort's: the probe of a TeraSort map, counter and hand-over, 241 -> 103 CPU ms standalone) stops at
+ * half the probe. Counting shapes are not affected: the synthetic corpus's 1M-word
+ * vocabulary has 50 % distinct records at 16,384 and 40 % at 65,536.
  * At the end of a window (`windowEnded`: the buffer filled up and is handed on) the
  * records seen are judged however few they were: a buffer that fills before the probe
  * is over is itself the sign of records that rarely repeat.
  */
 export function repeatsPayOff(seen: number, distinct: number, windowEnded = false): boolean {
-  return (!windowEnded && seen < REPEAT_PROBE_RECORDS) || distinct * MIN_REPEATS <= seen;
+  return (!windowEnded && seen < REPEAT_PROBE_RECORDS && distinct * MIN_REPEATS <= REPEAT_PROBE_RECORDS) || distinct * MIN_REPEATS <= seen;
 }
