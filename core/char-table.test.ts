@@ -120,4 +120,24 @@ describe('CharTable', () => {
     expect(t.hashedNewline).toBe(true);
     expect(t.findHashed('a\nb', t.hash('a\nb'), false)).toBe(-1);
   });
+
+  it('hashes two chars at a time: a newline or a wide char is seen at any place of a pair or the odd last char, and `hash` agrees with `find`', () => {
+    const t = new CharTable();
+    const base = 'abcdefg';
+    for (let len = 1; len <= base.length; len++) {
+      for (let at = 0; at < len; at++) {
+        for (const [c, wide, newline] of [['\n', false, true], ['\u20ac', true, false], ['\xe9', false, false]] as const) {
+          const s = base.slice(0, at) + c + base.slice(at + 1, len);
+          const h = t.hash(s);
+          expect([s, t.hashedWide, t.hashedNewline]).toEqual([s, wide, newline]);
+          if (t.find(s) < 0) t.add(s, len);
+          expect(t.findHashed(s, h, wide)).toBe(t.find(s));
+        }
+      }
+    }
+    // Strings that differ only in the order of their pairs, or of the chars in a pair, are told apart.
+    for (const s of ['ab', 'ba', 'abcd', 'cdab', 'badc', 'aabb', 'bbaa']) if (t.find(s) < 0) t.add(s, 0);
+    expect(t.size).toBe(new Set(contents(t).map(([k]) => k)).size);
+    expect(contents(t).filter(([k]) => k.length === 4 && /^[abcd]+$/.test(k)).length).toBe(5);
+  });
 });

@@ -12,44 +12,26 @@
  * keys are no JS strings: ~0.5 M fewer objects for the collector to copy and promote per
  * window (docs/performance.md, "Where the time goes").
  *
- * A record: int32 length (negated for a two-byte string), int32 ref, the chars, padded
- * to 4 bytes. A string whose chars are all latin1 (<= 0xff, e.g. ASCII) takes one byte
- * per char and is read back with a latin1 decode; any other takes two (UTF-16 code units). Entries
- * are record offsets, stable while the table grows. Open addressing with linear probing,
- * at most half full, the same salted and mixed FNV-1a hash as StringTable.
+ * The records and how they are read back: ./char-records.ts (an entry is a record's
+ * offset, stable while the table grows). This file is the hash index over them: open
+ * addressing with linear probing, at most half full, the same salted and mixed hash as
+ * StringTable (two chars per multiply, `hashPairStep`).
  */
-import { hashFinish, hashStart, hashStep } from './string-table.js';
+import { hashFinish, hashPairStep, hashStart } from './string-table.js';
 import { keepCharTableSpare, takeCharTableSpare } from './char-table-storage.js';
+import { CharRecords, FIRST_ARENA_BYTES, HEADER, type Slicer } from './char-records.js';
 
 const INITIAL_CAPACITY = 1 << 12;
 /** The largest first capacity a size hint may ask for (buckets). */
 const MAX_HINTED_CAPACITY = 1 << 22;
-/** Bytes of a record before its chars: length and ref. */
-const HEADER = 8;
-
-/** The arena's first size, unless a spare one is taken. */
-const FIRST_ARENA_BYTES = 64 * 1024;
-
 /** Hashes `touch` takes at most at once. */
 export const TOUCH_MAX = 256;
 
-/** Code units per String.fromCharCode call when a two-byte string is read back. */
-const CHARS_PER_CALL = 4096;
-
-/** Node's Buffer method behind `toString('latin1', start, end)`, without its argument checks. */
-type Slicer = Buffer & { latin1Slice(start: number, end: number): string };
-
 /** A set of strings with an int32 ref each; see the module comment. */
-export class CharTable {
+export class CharTable extends CharRecords {
   /** Pairs [hash, record offset + 1] per bucket; 0 marks an empty bucket. */
   private table: Int32Array;
   private mask: number;
-  private arena = Buffer.allocUnsafeSlow(FIRST_ARENA_BYTES) as Slicer;
-  /** The arena as int32s (records start at multiples of 4). */
-  private words = new Int32Array(this.arena.buffer, 0, this.arena.length >> 2);
-  /** The arena as UTF-16 code units (a two-byte string's chars start at a multiple of 4). */
-  private halves = new Uint16Array(this.arena.buffer, 0, this.arena.length >> 1);
-  private used = 0;
   private count = 0;
   /** Set by `hashOf`: the string it hashed has a char above 0xff. */
   private wide = false;
@@ -75,6 +57,7 @@ export class CharTable {
    *   rehash of every string each time).
    */
   constructor(expectedSize = 0) {
+    super();
     let capacity = INITIAL_CAPACITY;
     while (capacity < 2 * expectedSize && capacity < MAX_HINTED_CAPACITY) capacity *= 2;
     // The storage of the last table that was done, when it fits (./char-table-storage.ts).
@@ -85,13 +68,6 @@ export class CharTable {
       this.useArena(s.arena as Slicer);
     } else this.table = new Int32Array(2 * capacity);
     this.mask = this.table.length / 2 - 1;
-  }
-
-  /** Hold the keys in `arena` (its records from offset 0; `allocUnsafeSlow` buffers start their own memory). */
-  private useArena(arena: Slicer): void {
-    this.arena = arena;
-    this.words = new Int32Array(arena.buffer, arena.byteOffset, arena.length >> 2);
-    this.halves = new Uint16Array(arena.buffer, arena.byteOffset, arena.length >> 1);
   }
 
   /**
@@ -128,11 +104,20 @@ export class CharTable {
     let h = hashStart(this.salt);
     let or = 0;
     let newline = false;
-    for (let j = 0; j < s.length; j++) {
+    const n = s.length;
+    let j = 0;
+    for (; j + 1 < n; j += 2) {
+      const c = s.charCodeAt(j);
+      const d = s.charCodeAt(j + 1);
+      or |= c | d;
+      if (c === 0x0a || d === 0x0a) newline = true;
+      h = hashPairStep(h, c | (d << 16));
+    }
+    if (j < n) {
       const c = s.charCodeAt(j);
       or |= c;
       if (c === 0x0a) newline = true;
-      h = hashStep(h, c);
+      h = hashPairStep(h, c);
     }
     this.hashedWide = or > 0xff;
     this.hashedNewline = newline;
@@ -182,29 +167,11 @@ export class CharTable {
 
   /** Add `s`, which must not be held, with its ref. */
   add(s: string, ref: number): void {
-    const n = s.length;
-    // Room for two bytes per char (the string may turn out wide), padded to 4.
-    const room = HEADER + ((2 * n + 3) & ~3);
-    if (this.used + room > this.arena.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(this.used + room, 2 * this.arena.length)) as Slicer;
-      this.arena.copy(bigger, 0, 0, this.used);
-      this.arena = bigger;
-      this.words = new Int32Array(bigger.buffer, 0, bigger.length >> 2);
-      this.halves = new Uint16Array(bigger.buffer, 0, bigger.length >> 1);
-    }
-    const arena = this.arena;
-    const at = this.used;
     // Just missed by `find` (nothing was added since): its hash and empty bucket hold.
     const known = s === this.missed;
     this.missed = undefined;
     const h = known ? this.missedHash : this.hashOf(s);
-    const wide = known ? this.missedWide : this.wide;
-    // A short key: a loop beats Buffer#write's call.
-    if (wide) for (let j = 0, k = (at + HEADER) >> 1; j < n; j++, k++) this.halves[k] = s.charCodeAt(j);
-    else for (let j = 0; j < n; j++) arena[at + HEADER + j] = s.charCodeAt(j);
-    this.words[at >> 2] = wide ? -n : n;
-    this.words[(at >> 2) + 1] = ref;
-    this.used = at + HEADER + (((wide ? 2 * n : n) + 3) & ~3);
+    const at = this.append(s, known ? this.missedWide : this.wide, ref);
     this.count++;
     if (known) {
       this.table[2 * this.missedBucket] = h;
@@ -213,80 +180,27 @@ export class CharTable {
     if (2 * this.count > this.mask + 1) this.grow();
   }
 
-  ref(entry: number): number {
-    return this.words[(entry >> 2) + 1]!;
-  }
-
-  setRef(entry: number, ref: number): void {
-    this.words[(entry >> 2) + 1] = ref;
-  }
-
-  /**
-   * Copy the latin1 chars of an entry's string to `target` at `at`; returns the offset after
-   * them, or -1 (nothing copied) when the string has a char above 0xff.
-   */
-  copyLatin1(entry: number, target: Buffer, at: number): number {
-    const len = this.words[entry >> 2]!;
-    if (len < 0) return -1;
-    const from = entry + HEADER;
-    const arena = this.arena;
-    // A short key: a loop beats Buffer#copy's call.
-    if (len < 32) for (let j = 0; j < len; j++) target[at + j] = arena[from + j]!;
-    else arena.copy(target, at, from, from + len);
-    return at + len;
-  }
-
-  /** The length (chars) of an entry's string. */
-  lengthOf(entry: number): number {
-    const len = this.words[entry >> 2]!;
-    return len < 0 ? -len : len;
-  }
-
-  /** The next entry after `entry` in insertion order (-1: the first), or -1 after the last. */
-  nextEntry(entry: number): number {
-    if (entry < 0) return this.used > 0 ? 0 : -1;
-    const len = this.words[entry >> 2]!;
-    const next = entry + HEADER + (((len < 0 ? -2 * len : len) + 3) & ~3);
-    return next < this.used ? next : -1;
-  }
-
-  /** The string of an entry (a fresh flat string). */
-  keyOf(entry: number): string {
-    const len = this.words[entry >> 2]!;
-    const from = entry + HEADER;
-    if (len >= 0) return this.arena.latin1Slice(from, from + len);
-    // Code units as stored (native byte order), a piece per call (an argument list has limits).
-    const parts: string[] = [];
-    for (let k = from >> 1, end = k - len; k < end; k += CHARS_PER_CALL) {
-      parts.push(String.fromCharCode.apply(null, this.halves.subarray(k, Math.min(end, k + CHARS_PER_CALL)) as unknown as number[]));
-    }
-    return parts.join('');
-  }
-
-  /** The hash of `s`; sets `wide` (a char above 0xff). */
+  /** The hash of `s` (as `hash`, without the newline test); sets `wide` (a char above 0xff). */
   private hashOf(s: string): number {
     let h = hashStart(this.salt);
     let or = 0;
-    for (let j = 0; j < s.length; j++) {
+    const n = s.length;
+    let j = 0;
+    for (; j + 1 < n; j += 2) {
+      const c = s.charCodeAt(j);
+      const d = s.charCodeAt(j + 1);
+      or |= c | d;
+      h = hashPairStep(h, c | (d << 16));
+    }
+    if (j < n) {
       const c = s.charCodeAt(j);
       or |= c;
-      h = hashStep(h, c);
+      h = hashPairStep(h, c);
     }
     this.wide = or > 0xff;
     return hashFinish(h);
   }
 
-  private same(s: string, from: number, wide: boolean): boolean {
-    const arena = this.arena;
-    const n = s.length;
-    if (!wide) {
-      for (let j = 0; j < n; j++) if (arena[from + j] !== s.charCodeAt(j)) return false;
-      return true;
-    }
-    const halves = this.halves;
-    for (let j = 0, k = from >> 1; j < n; j++, k++) if (halves[k] !== s.charCodeAt(j)) return false;
-    return true;
-  }
 
   private place(h: number, at: number): void {
     const table = this.table;

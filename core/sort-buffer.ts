@@ -15,7 +15,8 @@
 import { DEFAULT_BATCH_LINES } from './merge.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 import { totalOrderPartition } from './total-order.js';
-import { detach, sortByKey, sortOrderByKey } from './records.js';
+import { detach } from './records.js';
+import { sortByKey, sortOrderByKey } from './line-sort.js';
 import { repeatsPayOff } from './repeats.js';
 import { StringTable } from './string-table.js';
 

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { GroupCombiner } from '../core/external-sort.js';
 import { MIN_REPEATS, REPEAT_PROBE_RECORDS } from '../core/repeats.js';
 import { releaseCharTableSpare, takeCharTableSpare } from '../core/char-table-storage.js';
+import { CharTable } from '../core/char-table.js';
+import { BATCH_FROM_KEYS, BATCH_KEYS } from './key-batch.js';
 import { RepeatAggregator } from './repeat-aggregator.js';
 
 const sum: GroupCombiner = (key, values) => [`${key}\t${values.reduce((s, v) => s + Number(v), 0)}`];
@@ -196,6 +198,40 @@ describe('RepeatAggregator', () => {
     await agg.flush();
     expect(out.sort()).toEqual(['a\t3', 'b\t5', 'bare', 'bare']);
     expect(agg.chars).toBe(3 * 3 + 2 * 4 + 3);
+  });
+
+  it('looks keys up in full batches across records of a few pairs each, and still tells `full` exactly', async () => {
+    const { out, next } = collector();
+    const agg = new RepeatAggregator(sum, 1 << 30, next);
+    const keys = Array.from({ length: BATCH_FROM_KEYS + 5000 }, (_, i) => `k${i}`);
+    // Each key 3 times: well inside the repeat policy, so no batch could make it full.
+    for (let k = 0; k < 3; k++) for (const key of keys) agg.emit(key, '1');
+    expect(agg.full).toBe(false);
+    await agg.flush();
+    for (let k = 0; k < 3; k++) for (const key of keys) agg.emit(key, '1');
+    expect(agg.full).toBe(false);
+    agg.emit('k0', '7'); // counted at once, after the batched pairs before it: the batch starts empty
+    const touch = vi.spyOn(CharTable.prototype, 'touch');
+    try {
+      // Records of 10 pairs, `full` asked after each (as a module step does): every lookup batch is full.
+      for (let r = 0; r < 64; r++) {
+        for (let j = 0; j < 10; j++) agg.emit(keys[(r * 7919 + j * 104_729) % keys.length]!, '1');
+        expect(agg.full).toBe(false);
+      }
+      const sizes = touch.mock.calls.map((c) => c[1]);
+      expect(sizes.length).toBe(Math.floor(640 / BATCH_KEYS));
+      expect(sizes.every((n) => n === BATCH_KEYS)).toBe(true);
+    } finally {
+      touch.mockRestore();
+    }
+    await agg.flush();
+    expect(out.reduce((s, l) => s + Number(l.split('\t')[1]), 0)).toBe(6 * keys.length + 7 + 640);
+    // A batch that could make it full is counted first: a small limit is told at once.
+    const small = new RepeatAggregator(sum, 1 << 30, next);
+    for (const key of keys) small.emit(key, '1');
+    for (let i = 0; i < 10; i++) small.emit(`new${i}`, '1');
+    // 65,536 + 5,010 distinct in 70,546 records: counting no longer pays, whatever is still batched.
+    expect(small.full).toBe(true);
   });
 
   it('falls back to combining in pieces when the combiner does not give one line per call', async () => {

@@ -11,9 +11,10 @@
  */
 import type { GroupCombiner } from '../core/external-sort.js';
 import { detach } from '../core/records.js';
-import { CharTable, TOUCH_MAX } from '../core/char-table.js';
+import { CharTable } from '../core/char-table.js';
 import { repeatsPayOff } from '../core/repeats.js';
 import { StringTable } from '../core/string-table.js';
+import { BATCH_FROM_KEYS, KeyBatch } from './key-batch.js';
 import { LineStage } from './line-stage.js';
 import { RepeatedRecordCombiner } from './repeated-record-combiner.js';
 import type { PairSink } from './step/index.js';
@@ -22,17 +23,6 @@ import { BATCH_LINES, type HeldWindow, type PairCount, WindowHandOn } from './wi
 
 /** Estimated heap bytes of one distinct record held, besides its chars. */
 const ENTRY_BYTES = 64;
-/**
- * Emitted pairs looked up together at most (see `drain`); a module step asks `full` after
- * each input record, which counts them, so this bounds only a record that emits more.
- */
-const BATCH_KEYS = Math.min(128, TOUCH_MAX);
-/**
- * Held keys from which emitted pairs are looked up in batches: a table of ~2 MiB and more
- * (8-byte buckets, half full, and the records), past what the core's cache keeps. Below
- * it a lookup hits the cache and a batch would only add its own work (English: 20k keys).
- */
-const BATCH_FROM_KEYS = 65536;
 
 /**
  * Distinct keys of the last window that ended in this process: the next window's table
@@ -63,11 +53,8 @@ export class RepeatAggregator implements PairSink {
   private others: PairCount[] = [];
   /** The value of the first plain pair emitted (a word count's '1'): see `pairs`. */
   private common: string | undefined;
-  /** Pairs `emit` took but did not count yet (see `drain`): keys, their hashes in `pairs`, their width (1: a char above 0xff). */
-  private readonly batchKeys: Array<string | undefined> = new Array<string | undefined>(BATCH_KEYS).fill(undefined);
-  private readonly batchHashes = new Int32Array(BATCH_KEYS);
-  private readonly batchWide = new Uint8Array(BATCH_KEYS);
-  private batched = 0;
+  /** Pairs `emit` took but did not count yet (see `drain`). */
+  private readonly batch = new KeyBatch();
   /** Records to hand on as they are (counting is off). */
   private pending: string[] = [];
   private distinct = 0;
@@ -107,13 +94,24 @@ export class RepeatAggregator implements PairSink {
     return this.repeated.combineOutputRecords;
   }
 
-  /** True when held records must be handed on (`flush`) before more are emitted; counts the batched pairs first. */
+  /**
+   * True when held records must be handed on (`flush`) before more are emitted. The batched
+   * pairs are counted first only when they could make it full (each a new key at most): a
+   * module step asks after every input record, and a batch that spans records is fuller.
+   */
   get full(): boolean {
+    const batch = this.batch;
+    if (batch.n > 0 && !this.wouldBeFull(batch.n, batch.chars + batch.n * (this.common!.length + ENTRY_BYTES))) return false;
     this.drain();
+    return this.wouldBeFull(0, 0);
+  }
+
+  /** `full` with `distinct` more distinct records held and `bytes` more bytes. */
+  private wouldBeFull(distinct: number, bytes: number): boolean {
     return (
-      this.bytes > this.limitBytes ||
+      this.bytes + bytes > this.limitBytes ||
       this.pending.length >= BATCH_LINES ||
-      !repeatsPayOff(this.records - this.flushedAt, this.distinct)
+      !repeatsPayOff(this.records - this.flushedAt, this.distinct + distinct)
     );
   }
 
@@ -131,15 +129,11 @@ export class RepeatAggregator implements PairSink {
       if (pairs.size >= BATCH_FROM_KEYS && value === this.common && this.common !== undefined && typeof key === 'string') {
         const h = pairs.hash(key);
         if (!pairs.hashedNewline) {
-          const k = this.batched++;
-          this.batchKeys[k] = key;
-          this.batchHashes[k] = h;
-          this.batchWide[k] = pairs.hashedWide ? 1 : 0;
-          if (k + 1 === BATCH_KEYS) this.drain();
+          if (this.batch.push(key, h, pairs.hashedWide)) this.drain();
           return;
         }
       }
-      if (this.batched > 0) this.drain();
+      if (this.batch.n > 0) this.drain();
       // (Only string keys are ever held; any other goes the first sighting's way, to be rejected.)
       const entry = typeof key === 'string' ? pairs.find(key) : -1;
       // The common cases here, not behind a call: a count of the common value, or of a key's first value.
@@ -171,18 +165,17 @@ export class RepeatAggregator implements PairSink {
    * of them are read at once (`CharTable.touch`), then each is counted as `emit` would have.
    */
   private drain(): void {
-    const n = this.batched;
+    const batch = this.batch;
+    const n = batch.n;
     if (n === 0) return;
-    this.batched = 0;
+    batch.clear();
     const pairs = this.pairs;
-    const keys = this.batchKeys;
-    const hashes = this.batchHashes;
-    const wide = this.batchWide;
+    const hashes = batch.hashes;
+    const wide = batch.wide;
     const common = this.common!;
     pairs.touch(hashes, n);
     for (let k = 0; k < n; k++) {
-      const key = keys[k]!;
-      keys[k] = undefined; // no reference kept to a big line a key may be cut from
+      const key = batch.take(k);
       const entry = pairs.findHashed(key, hashes[k]!, wide[k] === 1);
       if (entry >= 0 && pairs.ref(entry) > 0) pairs.setRef(entry, pairs.ref(entry) + 1);
       else this.countPair(key, common, entry);
@@ -217,7 +210,7 @@ export class RepeatAggregator implements PairSink {
     // also rejects a newline, and counted as a line.
     if (typeof key === 'string' && typeof value === 'string' && isPlain(key) && isPlain(value)) {
       this.common ??= detach(value);
-      if (entry < 0) this.addKey(key, value === this.common ? 1 : this.addOther({ value: detach(value), n: 1 }));
+      if (entry < 0) this.pairs.add(key, value === this.common ? 1 : this.addOther({ value: detach(value), n: 1 }));
       else (this.pairCount(entry).more ??= new Map()).set(detach(value), 1);
       this.distinct++;
       this.bytes += key.length + value.length + ENTRY_BYTES;
@@ -239,11 +232,6 @@ export class RepeatAggregator implements PairSink {
     if (this.full) return this.flush();
   }
 
-  /** Hold a new key with its ref. */
-  private addKey(key: string, ref: number): void {
-    this.pairs.add(key, ref);
-  }
-
   /** Hold a PairCount; returns its `refs` entry. */
   private addOther(counted: PairCount): number {
     return 1 - this.others.push(counted);
@@ -261,7 +249,7 @@ export class RepeatAggregator implements PairSink {
   /** Count a first sighting of a text pair that is not plain ASCII; false when it is not a string pair without a newline. */
   private countText(key: string, value: string, entry: number): boolean {
     if (typeof key !== 'string' || typeof value !== 'string' || key.includes('\n') || value.includes('\n')) return false;
-    if (entry < 0) this.addKey(key, this.addOther({ value: detach(value), n: 1, text: true }));
+    if (entry < 0) this.pairs.add(key, this.addOther({ value: detach(value), n: 1, text: true }));
     else {
       const pc = this.pairCount(entry);
       (pc.more ??= new Map()).set(detach(value), 1);
