@@ -21,7 +21,7 @@ import { checkSubmission } from '../services/submission.js';
 import type { Io } from './io.js';
 import type { PreparedJob } from './job-flags.js';
 import { createProgressReporter, progressFromTasks, type ProgressSnapshot } from './progress.js';
-import type { Target } from './target.js';
+import type { OpenedTarget, Target } from './target.js';
 
 /** Refusals pass through; anything else (endpoint down, no credentials) is explained as such. */
 function s3UsageError(err: unknown): unknown {
@@ -46,6 +46,19 @@ export async function preflight(t: Target, job: PreparedJob): Promise<void> {
   } catch (err) {
     throw s3UsageError(err);
   }
+}
+
+/**
+ * The preflight beside the stack's own check (`openTarget`): their requests go out together,
+ * one round trip less before the job is uploaded, and the stack's problem is still reported
+ * first, as when the preflight waited for it. Returns the checked target.
+ */
+export async function preflightBeside(opened: OpenedTarget, job: PreparedJob): Promise<Target> {
+  const checking = preflight(opened.target, job);
+  checking.catch(() => {}); // awaited below, after the stack's check
+  await opened.checked;
+  await checking;
+  return opened.target;
 }
 
 /** Upload inputs and files, then the manifest: the manifest's upload starts the job. */
@@ -73,6 +86,12 @@ export interface WaitOptions {
   readonly appearTimeoutMs?: number;
   /** Ctrl-C cancels the job (then waits for it to end); a second Ctrl-C exits at once. */
   readonly cancelOnInterrupt?: boolean;
+  /**
+   * Called once, with the first record read that shows the job ended, before the wait reads
+   * its tasks (and, when attempts still run, waits for them): work that needs only the ended
+   * record, such as the output's download, starts there instead of after the wait.
+   */
+  readonly onEnded?: (job: JobRecord) => void;
 }
 
 export interface WaitResult {
@@ -133,6 +152,7 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
           );
         }
       } else if (job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED') {
+        if (endedAt === undefined) o.onEnded?.(job);
         const { progress: last, tasks } = await readProgress(t, job, started);
         // Running attempts of an ended job stop at their next lease extension (refused): wait a little for them.
         const stillRunning = last.map.running + last.reduce.running > 0;

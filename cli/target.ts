@@ -77,8 +77,32 @@ export async function releaseTargets(): Promise<void> {
   resolvedClients.clear();
 }
 
+/** A target whose check may still be in flight: its clients and names are usable at once. */
+export interface OpenedTarget {
+  readonly target: Target;
+  /**
+   * Settles when the stack is checked: resolves when it is there, rejects with the reason it
+   * is not (the errors of `resolveTarget`). Requests sent before it settles reach an endpoint
+   * that answered, but maybe no stack: their failures are for the caller to put after this one.
+   */
+  readonly checked: Promise<void>;
+}
+
+/** The target (see `openTarget`), once its stack is checked. */
 export async function resolveTarget(o: TargetOptions): Promise<Target> {
-  if (o.stack) return resolveStack(o.stack);
+  const { target, checked } = await openTarget(o);
+  await checked;
+  return target;
+}
+
+/**
+ * The target, returned as soon as its requests can go out: for a local stack once the
+ * endpoint answers, with the stack's own check (a DescribeTable of its table) still in flight
+ * in `checked`, so a caller's first requests (the submission checks) go out beside it instead
+ * of one round trip later. A deployed stack is read from its outputs first, so it comes checked.
+ */
+export async function openTarget(o: TargetOptions): Promise<OpenedTarget> {
+  if (o.stack) return { target: await resolveStack(o.stack), checked: Promise.resolve() };
   const endpoint = localEndpoint(o);
   const prefix = localPrefix(o);
   const [{ createClients, explainEnvironmentError }, { isEndpointUp }, { DescribeTableCommand }] = await Promise.all([
@@ -86,7 +110,8 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     import('../local/emulator.js'),
     import('@aws-sdk/client-dynamodb'),
   ]);
-  // A refused connection answers at once; a busy emulator may take seconds to reply.
+  // A refused connection answers at once; a busy emulator may take seconds to reply. Nothing
+  // else is sent before it answers: the SDK would retry a refused request for seconds.
   if (!(await isEndpointUp(endpoint, 5000))) {
     throw new EnvironmentError(
       `No local stack answers on ${endpoint}. Start one with \`mapreduce local up\` (or use \`mapreduce run\`, ` +
@@ -96,18 +121,20 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
   const clients = createClients({ endpoint });
   resolvedClients.add(clients);
   const names = localResourceNames(prefix);
-  try {
-    await clients.ddb.send(new DescribeTableCommand({ TableName: names.table }));
-  } catch (err) {
-    if ((err as Error).name === 'ResourceNotFoundException') {
-      throw new EnvironmentError(
-        `The emulator on ${endpoint} has no local stack named "${prefix}". Start it with ` +
-          `\`mapreduce local up${o.prefix ? ` --prefix ${prefix}` : ''}\` (or check --prefix / MR_PREFIX).`,
-      );
-    }
-    throw explainEnvironmentError(err, endpoint);
-  }
-  return { kind: 'local', clients, names, description: `local stack "${prefix}" at ${endpoint}` };
+  const checked = clients.ddb.send(new DescribeTableCommand({ TableName: names.table })).then(
+    () => undefined,
+    (err: unknown) => {
+      if ((err as Error).name === 'ResourceNotFoundException') {
+        throw new EnvironmentError(
+          `The emulator on ${endpoint} has no local stack named "${prefix}". Start it with ` +
+            `\`mapreduce local up${o.prefix ? ` --prefix ${prefix}` : ''}\` (or check --prefix / MR_PREFIX).`,
+        );
+      }
+      throw explainEnvironmentError(err, endpoint);
+    },
+  );
+  checked.catch(() => {}); // the caller awaits it, maybe after other requests
+  return { target: { kind: 'local', clients, names, description: `local stack "${prefix}" at ${endpoint}` }, checked };
 }
 
 /** The region from AWS_REGION/AWS_DEFAULT_REGION or the profile's config file (the SDK's own chain). */

@@ -4,6 +4,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ClientRequest, get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import path from 'node:path';
 import { EnvironmentError } from '../core/errors.js';
 import { MOTO_KEEP_ALIVE } from './moto-keep-alive.js';
@@ -17,15 +19,33 @@ export interface EmulatorHandle {
   stop(): Promise<void>;
 }
 
-/** True when something answers HTTP on the endpoint within `timeoutMs`. */
-export async function isEndpointUp(endpoint: string, timeoutMs = 1000): Promise<boolean> {
-  try {
-    const res = await fetch(endpoint, { signal: AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer();
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * True when something answers HTTP on the endpoint within `timeoutMs`. A plain node:http GET:
+ * the global `fetch` would load undici on its first call (20-30 ms of CPU at the start of
+ * every CLI command that checks its stack, docs/performance.md, session 16).
+ */
+export function isEndpointUp(endpoint: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    let req: ClientRequest | undefined;
+    // A deadline for the whole answer, as fetch's AbortSignal.timeout was.
+    const deadline = setTimeout(() => req?.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const settle = (up: boolean) => {
+      clearTimeout(deadline);
+      resolve(up);
+    };
+    try {
+      const url = new URL(endpoint);
+      // No keep-alive: the probe's socket closes with its answer and holds nothing open.
+      req = (url.protocol === 'https:' ? httpsGet : httpGet)(url, { agent: false }, (res) => {
+        res.on('error', () => settle(false));
+        res.on('end', () => settle(true));
+        res.resume();
+      });
+      req.on('error', () => settle(false));
+    } catch {
+      settle(false);
+    }
+  });
 }
 
 /** The Python that has moto: MR_PYTHON, then ./.venv, then python3. */

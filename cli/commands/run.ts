@@ -16,7 +16,7 @@ import { JobPackager } from '../job-spec.js';
 import { readLocalState } from '../../local/state.js';
 import { stderrLogger } from '../log.js';
 import { followJob } from '../follow.js';
-import { addTargetOptions, localEndpoint, localPrefix, resolveTarget, type Target, targetFlags } from '../target.js';
+import { addTargetOptions, localEndpoint, localPrefix, type OpenedTarget, openTarget, targetFlags } from '../target.js';
 
 export function registerRun(program: Command, io: Io): void {
   const cmd = program
@@ -74,17 +74,18 @@ Examples:
         import('../job-client.js'),
         import('../../local/emulator.js'),
       ]);
-      const runningTarget = running ? loading.then(() => resolveTarget({ endpoint: running.endpoint, prefix })) : undefined;
+      // The running stack is looked for at once: its check then goes out beside the preflight.
+      const runningTarget = running ? openTarget({ endpoint: running.endpoint, prefix }) : undefined;
       // Whichever fails first is reported; the other's rejection is not left unhandled.
       loading.catch(() => {});
       runningTarget?.catch(() => {});
       const prepared = await packaging;
-      const [stackModule, { timingsFromEnv }, { preflight, uploadJob }, { isEndpointUp }] = await loading;
+      const [stackModule, { timingsFromEnv }, { preflightBeside, uploadJob }, { isEndpointUp }] = await loading;
       let stack: LocalStack | undefined;
-      let target: Target;
+      let opened: OpenedTarget;
       let scratch: string | undefined;
       if (running && runningTarget) {
-        target = await runningTarget;
+        opened = await runningTarget;
         if (verbose) io.err(`Using the running local stack "${prefix}"; worker logs: ${running.logDir}\n`);
       } else {
         scratch = await mkdtemp(path.join(os.tmpdir(), 'mapreduce-run-'));
@@ -100,15 +101,16 @@ Examples:
           stateDir: scratch,
           ...(verbose ? { log: stderrLogger(io, 'local-stack') } : {}),
         });
-        target = {
-          kind: 'local',
+        const target = {
+          kind: 'local' as const,
           clients: stack.services.clients,
           names: stack.names,
           description: `embedded local stack "${prefix}" at ${endpoint}`,
         };
+        opened = { target, checked: Promise.resolve() };
       }
       try {
-        await preflight(target, prepared);
+        const target = await preflightBeside(opened, prepared);
         await uploadJob(target, prepared);
         io.exitCode = await followJob(io, target, prepared, { json, targetFlags: targetFlags(o) });
       } finally {

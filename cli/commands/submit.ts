@@ -7,7 +7,7 @@ import type { Io } from '../io.js';
 import { addJobOptions, jobFlags } from '../job-options.js';
 import { JobPackager } from '../job-spec.js';
 import { followJob } from '../follow.js';
-import { addTargetOptions, localPrefix, resolveTarget, targetFlags } from '../target.js';
+import { addTargetOptions, localPrefix, openTarget, resolveTarget, targetFlags } from '../target.js';
 
 export function registerSubmit(program: Command, io: Io): void {
   const cmd = program.command('submit').description('Submit a job to a running stack (local, or AWS with --stack)');
@@ -37,13 +37,14 @@ Examples:
       }
       // A deployed stack names its bucket in its outputs; a local one's name is known up front,
       // so local paths are checked before looking for the stack.
-      let target = o.stack ? await resolveTarget(o) : undefined;
-      const bucket = target?.names.bucket ?? localResourceNames(localPrefix(o)).bucket;
+      const deployed = o.stack ? await resolveTarget(o) : undefined;
+      const bucket = deployed?.names.bucket ?? localResourceNames(localPrefix(o)).bucket;
       // A local stack reads local input in place; a deployed one gets it uploaded. The local
       // stack is looked for while modules are bundled; a mistake in the flags is still reported first.
       const packaging = new JobPackager(jobId, bucket).prepare(flags, { localFiles: !o.stack && !flags.uploadInput });
-      const resolving = target ? Promise.resolve(target) : resolveTarget(o);
-      resolving.catch(() => {});
+      // Its check then goes out beside the preflight (preflightBeside).
+      const opening = deployed ? Promise.resolve({ target: deployed, checked: Promise.resolve() }) : openTarget(o);
+      opening.catch(() => {});
       const prepared = await packaging;
       const marker = prepared.localInputFiles.find((file) => /(^|\/)_READY$/.test(file));
       if (marker) {
@@ -53,9 +54,8 @@ Examples:
             'incoming/<pipeline>/<batch>/ and _READY last, or give _READY the batch size: {"expectedObjects": N}.\n',
         );
       }
-      const { preflight, uploadJob } = await import('../job-client.js');
-      target = await resolving;
-      await preflight(target, prepared);
+      const { preflightBeside, uploadJob } = await import('../job-client.js');
+      const target = await preflightBeside(await opening, prepared);
       await uploadJob(target, prepared);
       if (!o.wait) {
         if (json) io.out(`${JSON.stringify({ event: 'submitted', jobId })}\n`);
