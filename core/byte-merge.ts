@@ -158,7 +158,7 @@ class BlockBuilder {
   }
 
   private keyCopy: Buffer = Buffer.allocUnsafe(64);
-  private readonly scan: LineScan = { nl: 0, kend: 0 };
+  private readonly scan: LineScan = { nl: 0, kend: 0, longValue: false };
 
   /**
    * Copy the last key out of its source's buffer before that source reads on: a source may

@@ -5,9 +5,9 @@ import { mulberry32 as prng } from './prng.js';
 
 describe('scanLine', () => {
   const scan = (text: string, pos = 0, counted = false): LineScan => {
-    const at = { nl: -1, kend: -1 };
+    const at = { nl: -1, kend: -1, longValue: false };
     scanLine(Buffer.from(text, 'latin1'), pos, counted, at);
-    return at;
+    return { nl: at.nl, kend: at.kend };
   };
 
   it("finds a line's tab and '\\n', short values and long ones (past the byte-by-byte search) alike", () => {
@@ -17,6 +17,15 @@ describe('scanLine', () => {
     expect(scan(`k\t${long}\nz\n`)).toEqual({ kend: 1, nl: 102 });
     // A value of exactly 15, 16 and 17 bytes: the byte-by-byte search's edge.
     for (const n of [15, 16, 17]) expect(scan(`ab\t${'x'.repeat(n)}\n`)).toEqual({ kend: 2, nl: 3 + n });
+    // After a long value the next is searched with indexOf at once: the same answers.
+    const buf = Buffer.from(`k\t${long}\nab\t1\ncd\t${long}\nef\t2\n`, 'latin1');
+    const at = { nl: -1, kend: -1, longValue: false };
+    const seen: Array<[number, number, boolean]> = [];
+    for (let p = 0; p < buf.length; p = at.nl + 1) {
+      scanLine(buf, p, false, at);
+      seen.push([at.kend - p, at.nl - p, at.longValue]);
+    }
+    expect(seen).toEqual([[1, 102, true], [2, 4, false], [2, 103, true], [2, 4, false]]);
     // A second tab belongs to the value.
     expect(scan('a\tb\tc\n')).toEqual({ kend: 1, nl: 5 });
   });
@@ -37,12 +46,12 @@ describe('scanLine', () => {
     };
     for (const count of [1, 5, 300, 70000]) {
       const plain = record('word', count);
-      const at = { nl: -1, kend: -1 };
+      const at = { nl: -1, kend: -1, longValue: false };
       scanLine(plain, 0, true, at);
-      expect(at).toEqual({ kend: 4, nl: plain.length - 1 });
+      expect(at).toEqual({ kend: 4, nl: plain.length - 1, longValue: false });
       const tabbed = record('word\t1', count);
       scanLine(tabbed, 0, true, at);
-      expect(at).toEqual({ kend: 4, nl: tabbed.length - 1 });
+      expect(at).toEqual({ kend: 4, nl: tabbed.length - 1, longValue: false });
     }
   });
 });

@@ -13,8 +13,8 @@ const SIGN = 0x80000000 | 0;
 
 /**
  * The first 4 bytes of the key `buf[pos..kend)` as a big-endian integer, a shorter key padded
- * with zero bytes, in the order of the unsigned bytes (as an int32: see below). Two keys whose prefixes differ are in the order of their
- * prefixes (a zero pad sorts where the shorter key does: first); equal prefixes say nothing
+ * with zero bytes, in the order of the unsigned bytes (as an int32: see below). Two keys whose
+ * prefixes differ are in the order of their prefixes (a zero pad sorts where the shorter key does: first); equal prefixes say nothing
  * beyond their first `min(4, length)` bytes being equal. Where sources interleave line by line
  * (a large vocabulary, TeraSort's random keys) most comparisons end here, without a byte loop.
  */
@@ -34,6 +34,8 @@ const SHORT_VALUE = 16;
 export interface LineScan {
   nl: number;
   kend: number;
+  /** The last value scanned was longer than SHORT_VALUE: search the next one with `indexOf` at once. */
+  longValue: boolean;
 }
 
 /**
@@ -41,8 +43,9 @@ export interface LineScan {
  * tab, or the line's end, before the trailer of a `counted` record, core/counted-lines.ts).
  * A '\n' must follow `pos` in `buf`. One pass over the key finds the tab or the '\n'; a short
  * value (a count) is searched here too: where sources interleave line by line (a large
- * vocabulary) `Buffer#indexOf`'s call per line cost more than the bytes it searched. A long
- * value is left to `indexOf`.
+ * vocabulary) `Buffer#indexOf`'s call per line cost more than the bytes it searched. Long
+ * values (TeraSort's 90 bytes) are left to `indexOf`, and once one was seen the next line's
+ * value goes to `indexOf` directly, so a source of long values pays no byte loop for them.
  */
 export function scanLine(buf: Buffer, pos: number, counted: boolean, at: LineScan): void {
   let k = pos;
@@ -56,11 +59,17 @@ export function scanLine(buf: Buffer, pos: number, counted: boolean, at: LineSca
   }
   at.kend = k;
   let nl = k + 1;
-  const stop = nl + SHORT_VALUE;
-  while (buf[nl] !== NL) {
-    if (++nl === stop) {
-      nl = buf.indexOf(NL, nl);
-      break;
+  if (at.longValue) {
+    nl = buf.indexOf(NL, nl);
+    at.longValue = nl - k > SHORT_VALUE;
+  } else {
+    const stop = nl + SHORT_VALUE;
+    while (buf[nl] !== NL) {
+      if (++nl === stop) {
+        nl = buf.indexOf(NL, nl);
+        at.longValue = true;
+        break;
+      }
     }
   }
   at.nl = nl;
@@ -74,8 +83,8 @@ export class Cursor {
   kend = 0;
   /** `keyPrefix` of the current line's key. */
   pre = 0;
-  /** `keyPrefix` of the current line's key from its 5th byte: bytes 4–7 (see `compareCursors`). */
-  pre2 = 0;
+  /** See `LineScan`. */
+  longValue = false;
   /** First byte after the buffer's last whole line. */
   end = 0;
   /** The buffer's last line starts at `lastStart`; its key ends at `lastKend`. */
@@ -101,7 +110,6 @@ export class Cursor {
   private scan(): void {
     scanLine(this.buf, this.pos, this.counted, this);
     this.pre = keyPrefix(this.buf, this.pos, this.kend);
-    this.pre2 = keyPrefix(this.buf, this.pos + 4, this.kend);
   }
 
   /** Step to the next line in the buffer; false when the buffer is used up (call `load`). */
@@ -180,9 +188,6 @@ export class Cursor {
 /** Byte order of two cursors' keys, then source order: < 0 when `a` comes first. */
 export function compareCursors(a: Cursor, b: Cursor): number {
   if (a.pre !== b.pre) return a.pre < b.pre ? -1 : 1;
-  // Keys often share their first 4 bytes (a large vocabulary's neighbours, URLs, paths): the
-  // next 4 settle most of those without a byte loop.
-  if (a.pre2 !== b.pre2) return a.pre2 < b.pre2 ? -1 : 1;
   const ab = a.buf;
   const bb = b.buf;
   const ap = a.pos;
@@ -190,8 +195,8 @@ export function compareCursors(a: Cursor, b: Cursor): number {
   const la = a.kend - ap;
   const lb = b.kend - bp;
   const n = la < lb ? la : lb;
-  // Equal prefixes: the first min(8, n) bytes are equal.
-  for (let i = n < 8 ? n : 8; i < n; i++) {
+  // Equal prefixes: the first min(4, n) bytes are equal.
+  for (let i = n < 4 ? n : 4; i < n; i++) {
     const d = ab[ap + i]! - bb[bp + i]!;
     if (d !== 0) return d;
   }
