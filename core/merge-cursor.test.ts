@@ -4,7 +4,7 @@ import { keyPrefix, type LineScan, scanLine } from './merge-cursor.js';
 import { mulberry32 as prng } from './prng.js';
 
 describe('scanLine', () => {
-  const scan = (text: string, pos = 0, counted = false): LineScan => {
+  const scan = (text: string, pos = 0, counted = false): Omit<LineScan, 'longValue'> => {
     const at = { nl: -1, kend: -1, longValue: false };
     scanLine(Buffer.from(text, 'latin1'), pos, counted, at);
     return { nl: at.nl, kend: at.kend };
