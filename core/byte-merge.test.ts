@@ -69,17 +69,18 @@ describe('mergeSortedBytes', () => {
     }
   });
 
-  it('orders keys of any length that share their first bytes (the cached 4-byte prefix), with group counts', async () => {
-    // Keys of 0-9 bytes over few bytes (zero and high bytes among them): many share their first
-    // 4 bytes and differ after, or are a zero-padded prefix of another; up to 12 sources.
+  it('orders keys of any length that share their first bytes (the cached 4- and 8-byte prefixes), with group counts', async () => {
+    // Keys of 0-17 bytes over few bytes (zero and high bytes among them): many share their first
+    // 4 or 8 bytes and differ after, or are a zero-padded prefix of another; up to 12 sources.
     const rnd = prng(11);
     const chars = ['a', '\x00', '\xff', '\x80'];
     const line = () => {
       let key = '';
-      const n = Math.floor(rnd() * 10);
-      for (let i = 0; i < n; i++) key += chars[Math.floor(rnd() * (i < 3 ? 2 : chars.length))];
+      const n = Math.floor(rnd() * 14);
+      for (let i = 0; i < n; i++) key += chars[Math.floor(rnd() * (i < 3 || (i >= 4 && i < 7) ? 2 : chars.length))];
       if (rnd() < 0.3) key = `${'\xff\x00a\x80'.slice(0, Math.floor(rnd() * 5))}${key}`;
-      return rnd() < 0.2 ? key : `${key}\t${Math.floor(rnd() * 3)}`;
+      // Values short and long (the cursor searches a short one's '\n' byte by byte).
+      return rnd() < 0.2 ? key : `${key}\t${Math.floor(rnd() * 3)}${rnd() < 0.2 ? 'v'.repeat(Math.floor(rnd() * 40)) : ''}`;
     };
     for (let round = 0; round < 200; round++) {
       const k = 1 + Math.floor(rnd() * 12);

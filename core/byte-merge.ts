@@ -13,11 +13,9 @@
  * copy into the output block.
  */
 
-import { countedLineEnd } from './counted-lines.js';
-import { compareCursors, Cursor, keyPrefix, lastLineBefore, LoserTree } from './merge-cursor.js';
+import { compareCursors, Cursor, keyPrefix, lastLineBefore, type LineScan, LoserTree, scanLine } from './merge-cursor.js';
 
 const NL = 0x0a;
-const TAB = 0x09;
 
 /** Runs up to this many bytes are copied by a loop rather than `Buffer#copy`. */
 const SHORT_COPY = 64;
@@ -146,13 +144,12 @@ class BlockBuilder {
     }
     let p = from;
     const room = this.out.length - this.used;
+    const at = this.scan;
     while (p < to) {
-      const nl = buf.indexOf(NL, p);
+      scanLine(buf, p, this.counted, at);
+      const nl = at.nl;
       if (nl + 1 - from > room) break;
-      let k = p;
-      const e = this.counted ? countedLineEnd(buf, nl) : nl;
-      while (k < e && buf[k] !== TAB) k++;
-      this.key(buf, p, k, keyPrefix(buf, p, k));
+      this.key(buf, p, at.kend, keyPrefix(buf, p, at.kend));
       this.lines++;
       p = nl + 1;
     }
@@ -161,6 +158,7 @@ class BlockBuilder {
   }
 
   private keyCopy: Buffer = Buffer.allocUnsafe(64);
+  private readonly scan: LineScan = { nl: 0, kend: 0, longValue: false };
 
   /**
    * Copy the last key out of its source's buffer before that source reads on: a source may

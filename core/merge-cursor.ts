@@ -8,19 +8,71 @@ import { countedLineEnd } from './counted-lines.js';
 const NL = 0x0a;
 const TAB = 0x09;
 const NEWLINE = Buffer.from('\n');
+/** The int32 sign bit (see `keyPrefix`). */
+const SIGN = 0x80000000 | 0;
 
 /**
- * The first 4 bytes of the key `buf[pos..kend)` as an unsigned big-endian integer, a shorter
- * key padded with zero bytes. Two keys whose prefixes differ are in the order of their
- * prefixes (a zero pad sorts where the shorter key does: first); equal prefixes say nothing
+ * The first 4 bytes of the key `buf[pos..kend)` as a big-endian integer, a shorter key padded
+ * with zero bytes, in the order of the unsigned bytes (as an int32: see below). Two keys whose
+ * prefixes differ are in the order of their prefixes (a zero pad sorts where the shorter key does: first); equal prefixes say nothing
  * beyond their first `min(4, length)` bytes being equal. Where sources interleave line by line
  * (a large vocabulary, TeraSort's random keys) most comparisons end here, without a byte loop.
  */
 export function keyPrefix(buf: Buffer, pos: number, kend: number): number {
-  if (kend - pos >= 4) return ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
+  // Flipping the top bit maps the unsigned order onto int32's: the value stays a small
+  // integer (an unsigned one above 2^31 would be a boxed double in every field holding it).
+  if (kend - pos >= 4) return ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) ^ SIGN;
   let p = 0;
-  for (let i = 0; i < 4; i++) p = p * 256 + (pos + i < kend ? buf[pos + i]! : 0);
-  return p;
+  for (let i = 0; i < 4; i++) p = (p << 8) | (pos + i < kend ? buf[pos + i]! : 0);
+  return p ^ SIGN;
+}
+
+/** Bytes after a key's tab searched one by one for the line's '\n' before `indexOf` (memchr) takes over. */
+const SHORT_VALUE = 16;
+
+/** Where `scanLine` puts a line's '\n' and its key's end. */
+export interface LineScan {
+  nl: number;
+  kend: number;
+  /** The last value scanned was longer than SHORT_VALUE: search the next one with `indexOf` at once. */
+  longValue: boolean;
+}
+
+/**
+ * Find the line at `buf[pos..]`: its '\n' (`at.nl`) and its key's end (`at.kend`: the first
+ * tab, or the line's end, before the trailer of a `counted` record, core/counted-lines.ts).
+ * A '\n' must follow `pos` in `buf`. One pass over the key finds the tab or the '\n'; a short
+ * value (a count) is searched here too: where sources interleave line by line (a large
+ * vocabulary) `Buffer#indexOf`'s call per line cost more than the bytes it searched. Long
+ * values (TeraSort's 90 bytes) are left to `indexOf`, and once one was seen the next line's
+ * value goes to `indexOf` directly, so a source of long values pays no byte loop for them.
+ */
+export function scanLine(buf: Buffer, pos: number, counted: boolean, at: LineScan): void {
+  let k = pos;
+  let b = buf[k];
+  while (b !== TAB && b !== NL) b = buf[++k];
+  if (b === NL) {
+    // No tab: the whole line is the key (the trailer holds neither '\t' nor '\n').
+    at.nl = k;
+    at.kend = counted ? countedLineEnd(buf, k) : k;
+    return;
+  }
+  at.kend = k;
+  let nl = k + 1;
+  if (at.longValue) {
+    nl = buf.indexOf(NL, nl);
+    at.longValue = nl - k > SHORT_VALUE;
+  } else {
+    const stop = nl + SHORT_VALUE;
+    while (buf[nl] !== NL) {
+      if (++nl === stop) {
+        nl = buf.indexOf(NL, nl);
+        at.longValue = true;
+        break;
+      }
+    }
+  }
+  at.nl = nl;
 }
 
 /** A source's position: `buf[pos..nl]` is its current line (`nl` is its '\n'), key `buf[pos..kend)`. */
@@ -31,6 +83,8 @@ export class Cursor {
   kend = 0;
   /** `keyPrefix` of the current line's key. */
   pre = 0;
+  /** See `LineScan`. */
+  longValue = false;
   /** First byte after the buffer's last whole line. */
   end = 0;
   /** The buffer's last line starts at `lastStart`; its key ends at `lastKend`. */
@@ -54,15 +108,8 @@ export class Cursor {
 
   /** Point at the line starting at `pos` (< end). */
   private scan(): void {
-    const buf = this.buf;
-    const pos = this.pos;
-    const nl = buf.indexOf(NL, pos);
-    let k = pos;
-    const e = this.counted ? countedLineEnd(buf, nl) : nl;
-    while (k < e && buf[k] !== TAB) k++;
-    this.nl = nl;
-    this.kend = k;
-    this.pre = keyPrefix(buf, pos, k);
+    scanLine(this.buf, this.pos, this.counted, this);
+    this.pre = keyPrefix(this.buf, this.pos, this.kend);
   }
 
   /** Step to the next line in the buffer; false when the buffer is used up (call `load`). */

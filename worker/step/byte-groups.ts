@@ -1,10 +1,10 @@
 /**
  * Reading a module reducer's (or combiner's) input from the merge's byte blocks without
  * cutting every line into a string of its own (the merge hands over whole '\n'-ended lines,
- * core/merge-passes.ts). A block is decoded as one latin1 string; per line, the key is
- * compared in place with the open group's key (`startsWith` at the line's offset), so a key
- * becomes a string of its own only once per group, and a value equal to the one before it (a
- * word count's `1`s) reuses that string. `linesOf`'s line strings and the key string cut
+ * core/merge-passes.ts). A block is decoded as one latin1 string, to cut strings from; per
+ * line, the tab and the '\n' are found and the key is compared with the open group's key in
+ * the bytes, so a key becomes a string of its own only once per group, and a value equal to
+ * the one before it (a word count's `1`s) reuses that string. `linesOf`'s line strings and the key string cut
  * from every line were most of the reduce side's garbage (~4 M lines per 256 MiB of the
  * synthetic corpus). Decoding per line from the Buffer instead (`latin1Slice` per key and
  * value) measured slower than `linesOf`: a native call per string costs more than the copy.
@@ -13,6 +13,7 @@
 type Slicer = Buffer & { latin1Slice(start: number, end: number): string };
 
 const TAB = 0x09;
+const NL = 0x0a;
 
 /** Where one line's parts are in its block's text (end excludes the '\n'). */
 export interface LineSpan {
@@ -30,35 +31,81 @@ export function blockText(buf: Buffer): string {
 }
 
 /**
- * Find the next line of `text` from `start`: its tab and its end. Returns false at the
- * end of the text. The tab is searched char by char up to the '\n' (keys are short; an
- * `indexOf('\t')` could run past the line into the rest of the block).
+ * Find the next line of `buf` from `start`: its tab and its end, searched in the bytes (a
+ * typed array's loads cost less than a string's `indexOf` and `charCodeAt`, which were
+ * over half of the step's loop on a large vocabulary). Returns false at the end of the buffer.
  */
-export function nextLine(text: string, start: number, span: LineSpan): boolean {
-  if (start >= text.length) return false;
-  let end = text.indexOf('\n', start);
-  if (end < 0) end = text.length;
+export function nextLine(buf: Buffer, start: number, span: LineSpan): boolean {
+  const n = buf.length;
+  if (start >= n) return false;
   let k = start;
-  while (k < end && text.charCodeAt(k) !== TAB) k++;
+  let b = 0;
+  while (k < n && (b = buf[k]!) !== TAB && b !== NL) k++;
   span.start = start;
   span.keyEnd = k;
-  span.end = end;
+  if (b === TAB && k < n) {
+    k++;
+    while (k < n && buf[k] !== NL) k++;
+  }
+  span.end = k;
   return true;
 }
 
-/** True when `text[start, end)` is `key`. */
-export function isAt(text: string, start: number, end: number, key: string): boolean {
-  return end - start === key.length && text.startsWith(key, start);
+/**
+ * A copy of some bytes (the open group's key, the last value) to compare lines with: the
+ * block they came from may be reused by its producer once it was read, and a group may go
+ * on in the next block.
+ */
+export class HeldBytes {
+  private bytes: Buffer = Buffer.allocUnsafe(64);
+  /** -1 when nothing is held. */
+  private length = -1;
+
+  /** Hold `src[start, end)`. */
+  set(src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (n > this.bytes.length) this.bytes = Buffer.allocUnsafe(Math.max(n, 2 * this.bytes.length));
+    const dst = this.bytes;
+    for (let i = 0; i < n; i++) dst[i] = src[start + i]!;
+    this.length = n;
+  }
+
+  /** Hold the latin1 bytes of `s` (one char per byte). */
+  setString(s: string): void {
+    const n = s.length;
+    if (n > this.bytes.length) this.bytes = Buffer.allocUnsafe(Math.max(n, 2 * this.bytes.length));
+    for (let i = 0; i < n; i++) this.bytes[i] = s.charCodeAt(i);
+    this.length = n;
+  }
+
+  clear(): void {
+    this.length = -1;
+  }
+
+  /** True when `src[start, end)` are the held bytes. */
+  isAt(src: Buffer, start: number, end: number): boolean {
+    const n = end - start;
+    if (n !== this.length) return false;
+    const held = this.bytes;
+    for (let i = 0; i < n; i++) if (src[start + i] !== held[i]) return false;
+    return true;
+  }
 }
 
-/** Values cut from block texts; one equal to the previous value returns the same string. */
+/** Values up to this many bytes are compared with the previous value (longer ones are rarely equal, and comparing costs). */
+const SHORT_VALUE = 32;
+
+/** Values cut from block texts; a short one equal to the previous value returns the same string. */
 export class ValueStrings {
   private prev = '';
+  private readonly held = new HeldBytes();
 
-  /** `text[start, end)`, as a string of its own when it differs from the previous value. */
-  of(text: string, start: number, end: number): string {
-    if (isAt(text, start, end, this.prev)) return this.prev;
+  /** `text[start, end)` (`buf`'s bytes there), as a string of its own when it differs from the previous value. */
+  of(text: string, buf: Buffer, start: number, end: number): string {
+    if (this.held.isAt(buf, start, end)) return this.prev;
     this.prev = text.slice(start, end);
+    if (end - start <= SHORT_VALUE) this.held.set(buf, start, end);
+    else this.held.clear();
     return this.prev;
   }
 }

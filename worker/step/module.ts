@@ -11,7 +11,7 @@ import type { MapFn, ReduceFn, TaskContext } from '../module-api.js';
 import { isThenable, loadModuleFunction, taskContext, userError } from './module-support.js';
 import { OutputChannel } from './output-channel.js';
 import { GroupValues } from './group-values.js';
-import { blockText, isAt, type LineSpan, nextLine, ValueStrings } from './byte-groups.js';
+import { blockText, HeldBytes, type LineSpan, nextLine, ValueStrings } from './byte-groups.js';
 import { encodeRecord, latin1ToText } from './text.js';
 import { type PairSink, type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
 
@@ -45,6 +45,8 @@ class ModuleRun {
    */
   private groupAscii = false;
   private readonly valueStrings = new ValueStrings();
+  /** The open group's key as bytes (`groupBytes` compares lines with it). */
+  private readonly groupKeyBytes = new HeldBytes();
   private readonly span: LineSpan = { start: 0, keyEnd: 0, end: 0 };
   /** The open group's values (reduce and combine); bounded in memory, see GroupValues. */
   private readonly groupValues: GroupValues;
@@ -167,6 +169,7 @@ class ModuleRun {
         this.hasGroup = true;
         this.groupAscii = false;
         this.groupKey = key;
+        this.groupKeyBytes.setString(key);
       }
       this.groupValues.push(tab < 0 ? '' : line.slice(tab + 1));
     }
@@ -179,9 +182,10 @@ class ModuleRun {
     // The open group may take values from this block.
     if (!ascii) this.groupAscii = false;
     const span = this.span;
-    for (let pos = 0; nextLine(text, pos, span); pos = span.end + 1) {
+    const keyBytes = this.groupKeyBytes;
+    for (let pos = 0; nextLine(buf, pos, span); pos = span.end + 1) {
       const { start, keyEnd, end } = span;
-      if (!this.hasGroup || !isAt(text, start, keyEnd, this.groupKey)) {
+      if (!this.hasGroup || !keyBytes.isAt(buf, start, keyEnd)) {
         if (this.hasGroup) {
           const pending = this.callGroup();
           if (pending) await pending;
@@ -190,8 +194,9 @@ class ModuleRun {
         this.hasGroup = true;
         this.groupAscii = ascii;
         this.groupKey = text.slice(start, keyEnd);
+        keyBytes.set(buf, start, keyEnd);
       }
-      this.groupValues.push(keyEnd < end ? this.valueStrings.of(text, keyEnd + 1, end) : '');
+      this.groupValues.push(keyEnd < end ? this.valueStrings.of(text, buf, keyEnd + 1, end) : '');
     }
   }
 
