@@ -194,3 +194,71 @@ describe('linesOf', () => {
     expect(linesOf(Buffer.alloc(0))).toEqual([]);
   });
 });
+
+describe('mergeSortedBytes with lineIndex', () => {
+  /** Check a block's index against its bytes (read before the next block is asked for); returns the last key. */
+  function checkIndex(b: LineBlock, prevKey: string | undefined): string | undefined {
+    const ix = b.index!;
+    expect(ix).toBeDefined();
+    const lines = linesOf(b.bytes);
+    expect(lines.length).toBe(b.lines);
+    let start = 0;
+    let key = prevKey;
+    const wrong: number[] = [];
+    for (let i = 0; i < b.lines; i++) {
+      const line = lines[i]!;
+      const k = ix.keyEnds[i]!;
+      const keyEnd = k < 0 ? ~k : k;
+      const ok =
+        ix.ends[i] === start + line.length &&
+        b.bytes.toString('latin1', start, keyEnd) === keyOf(line) &&
+        k < 0 === (key === undefined || keyOf(line) !== key);
+      if (!ok) wrong.push(i);
+      key = keyOf(line);
+      start = ix.ends[i]! + 1;
+    }
+    expect(wrong).toEqual([]);
+    expect(start).toBe(b.bytes.length);
+    return key;
+  }
+
+  async function* chunksOf(lines: string[], size: number): AsyncIterable<Buffer> {
+    const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'latin1');
+    for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  }
+
+  async function mergeChecked(sources: AsyncIterable<Buffer>[]): Promise<{ lines: string[]; blocks: number }> {
+    const lines: string[] = [];
+    let key: string | undefined;
+    let blocks = 0;
+    // Reused blocks, as a module reducer gets them: each is checked before the next is merged.
+    for await (const b of mergeSortedBytes(sources, { lineIndex: true, reuseBlocks: true })) {
+      key = checkIndex(b, key);
+      lines.push(...linesOf(b.bytes));
+      blocks++;
+    }
+    return { lines, blocks };
+  }
+
+  it('gives each block the key end, the end and the group start of every line, across blocks', async () => {
+    const rnd = prng(23);
+    for (let round = 0; round < 200; round++) {
+      const k = Math.floor(rnd() * 7);
+      const inputs = Array.from({ length: k }, () => Array.from({ length: Math.floor(rnd() * 50) }, () => randomLine(rnd)).sort(byKeyBytes));
+      const expected = await collectBatches(mergeSorted(inputs.map((l) => batchesOf(l, 3))));
+      const got = await mergeChecked(inputs.map((l) => randomChunks(l, rnd, rnd() < 0.5)));
+      expect(got.lines).toEqual(expected);
+    }
+    // Several blocks (groups open across their boundaries), runs copied whole and single lines.
+    const big = (tag: string) => Array.from({ length: 40_000 }, (_, i) => `k${String(Math.floor(i / 3)).padStart(6, '0')}\t${tag}${i % 7}`);
+    const inputs = [big('a'), big('b').filter((_, i) => i % 5 !== 0), ['a'.repeat(70), 'z\t1']];
+    const expected = await collectBatches(mergeSorted(inputs.map((l) => batchesOf(l, 1000))));
+    const got = await mergeChecked(inputs.map((l) => chunksOf(l, 64 * 1024 + 7)));
+    expect(got.lines).toEqual(expected);
+    expect(got.blocks).toBeGreaterThan(1);
+  });
+
+  it('leaves blocks without an index unless asked', async () => {
+    for await (const b of mergeSortedBytes([randomChunks(['a\t1', 'b\t2'], prng(1))])) expect(b.index).toBeUndefined();
+  });
+});

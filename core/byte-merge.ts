@@ -14,6 +14,7 @@
  */
 
 import { compareCursors, Cursor, keyPrefix, lastLineBefore, type LineScan, LoserTree, scanLine } from './merge-cursor.js';
+import { type LineIndex, LineIndexBuilder } from './merge-line-index.js';
 
 const NL = 0x0a;
 
@@ -34,6 +35,11 @@ export interface LineBlock {
   readonly lines: number;
   /** Lines whose key differs from the previous line's (across blocks): the groups that start here. */
   readonly groups: number;
+  /**
+   * Where each line's key and '\n' are and which lines start a group (`mergeSortedBytes`'
+   * `lineIndex`); valid, like a reused block, only until the next block is asked for.
+   */
+  readonly index?: LineIndex;
 }
 
 /** Fills output blocks with lines and counts them, and the groups (key changes) among them. */
@@ -41,10 +47,12 @@ class BlockBuilder {
   /**
    * @param reuse hand out the same buffer every time (see `mergeSortedBytes`)
    * @param counted the lines are counted records (core/counted-lines.ts)
+   * @param index where to record each line's position (`mergeSortedBytes`' `lineIndex`)
    */
   constructor(
     private readonly reuse: boolean,
     private readonly counted: boolean,
+    private readonly index: LineIndexBuilder | undefined,
   ) {}
   private out: Buffer = Buffer.allocUnsafe(BLOCK_BYTES);
   private used = 0;
@@ -65,21 +73,27 @@ class BlockBuilder {
     return this.used === 0;
   }
 
-  /** Count the key of the line at `buf[pos..kend)` (its `keyPrefix` is `pre`) and make it the last key. */
-  private key(buf: Buffer, pos: number, kend: number, pre: number): void {
+  /**
+   * Count the key of the line at `buf[pos..kend)` (its `keyPrefix` is `pre`) and make it the
+   * last key; with an index, record the line (`nl`: its '\n'; `at`: where `pos` lands in the block).
+   */
+  private key(buf: Buffer, pos: number, kend: number, pre: number, nl: number, at: number): void {
     const lb = this.lastBuf;
     const n = kend - pos;
+    let fresh = false;
     if (lb === undefined || pre !== this.lastPre || n !== this.lastKend - this.lastPos) {
-      this.groups++;
+      fresh = true;
     } else {
       const lp = this.lastPos;
       for (let i = n < 4 ? n : 4; i < n; i++) {
         if (buf[pos + i] !== lb[lp + i]) {
-          this.groups++;
+          fresh = true;
           break;
         }
       }
     }
+    if (fresh) this.groups++;
+    if (this.index !== undefined) this.index.set(this.lines, at + n, at + nl - pos, fresh);
     this.lastBuf = buf;
     this.lastPos = pos;
     this.lastKend = kend;
@@ -91,7 +105,7 @@ class BlockBuilder {
     const from = c.pos;
     const n = c.nl + 1 - from;
     if (!this.fits(n)) this.out = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, n));
-    this.key(c.buf, from, c.kend, c.pre);
+    this.key(c.buf, from, c.kend, c.pre, c.nl, this.used);
     this.lines++;
     this.copy(c.buf, from, n);
     return c.step();
@@ -121,7 +135,7 @@ class BlockBuilder {
     const room = this.out.length - this.used;
     let more: boolean;
     for (;;) {
-      this.key(c.buf, c.pos, c.kend, c.pre);
+      this.key(c.buf, c.pos, c.kend, c.pre, c.nl, this.used + c.pos - from);
       this.lines++;
       more = c.step();
       if (!more || c.nl + 1 - from > room || compareCursors(c, next) > 0) break;
@@ -149,7 +163,7 @@ class BlockBuilder {
       scanLine(buf, p, this.counted, at);
       const nl = at.nl;
       if (nl + 1 - from > room) break;
-      this.key(buf, p, at.kend, keyPrefix(buf, p, at.kend));
+      this.key(buf, p, at.kend, keyPrefix(buf, p, at.kend), nl, this.used + p - from);
       this.lines++;
       p = nl + 1;
     }
@@ -178,7 +192,7 @@ class BlockBuilder {
   /** The block so far (undefined when empty); the next lines go to a fresh buffer, or the same one when reused. */
   take(): LineBlock | undefined {
     if (this.used === 0) return undefined;
-    const block = { bytes: this.out.subarray(0, this.used), lines: this.lines, groups: this.groups };
+    const block = { bytes: this.out.subarray(0, this.used), lines: this.lines, groups: this.groups, index: this.index };
     // The last key may live in the taken block's sources (until `detachLastKey`): it is only read, never written.
     if (!this.reuse) this.out = Buffer.allocUnsafe(BLOCK_BYTES);
     this.used = 0;
@@ -202,14 +216,18 @@ class BlockBuilder {
  * output: records are merged by key as lines are (identical lines from different sources are
  * interchangeable, so expanding the merged records gives the plain merge of the expanded
  * sources), and a block's `lines` counts records, not copies.
+ *
+ * With `lineIndex` every block carries its `LineIndex` (one reused index, valid until the next
+ * block is asked for): the positions and group starts the merge found, for a consumer that
+ * would otherwise scan and compare the lines again (a module reducer). Costs a store per line.
  */
 export async function* mergeSortedBytes(
   sources: readonly AsyncIterable<Buffer | Uint8Array>[],
-  opts: { reuseBlocks?: boolean; counted?: boolean } = {},
+  opts: { reuseBlocks?: boolean; counted?: boolean; lineIndex?: boolean } = {},
 ): AsyncIterable<LineBlock> {
   const counted = opts.counted ?? false;
   const cursors = sources.map((s, i) => new Cursor(s[Symbol.asyncIterator](), i, counted));
-  const out = new BlockBuilder(opts.reuseBlocks ?? false, counted);
+  const out = new BlockBuilder(opts.reuseBlocks ?? false, counted, opts.lineIndex === true ? new LineIndexBuilder() : undefined);
   try {
     // Start every source at once: remote sources then read in parallel.
     const live = await Promise.all(cursors.map((c) => c.load()));

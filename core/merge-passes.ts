@@ -148,6 +148,11 @@ export async function* mergeSegments(
      * external memory per block (full collections).
      */
     reuseBlocks?: boolean;
+    /**
+     * Plain output blocks carry their `LineIndex` (`mergeSortedBytes`' `lineIndex`), valid
+     * until the next block is asked for; counted ones (expanded after the merge) do not.
+     */
+    lineIndex?: boolean;
   },
 ): AsyncIterable<MergedBlock> {
   const factor = Math.max(2, Math.floor(opts.factor));
@@ -179,7 +184,7 @@ export async function* mergeSegments(
       // The copies are made here, after the merge, for the reducer.
       yield* expandMerged(mergeSortedBytes(open(list, stats, true), { counted: true }));
     } else {
-      for await (const b of mergeSortedBytes(open(list, stats, false), { reuseBlocks: opts.reuseBlocks })) yield { ...b, stored: b.bytes.length };
+      for await (const b of mergeSortedBytes(open(list, stats, false), { reuseBlocks: opts.reuseBlocks, lineIndex: opts.lineIndex })) yield { ...b, stored: b.bytes.length };
     }
   } finally {
     await Promise.allSettled(list.map((s) => s.release()));

@@ -3,15 +3,18 @@
  * its output, concurrently, so neither side can block the other. Any failure aborts
  * the attempt (killing the process) before it is reported.
  */
-import { linesOf } from '../core/byte-merge.js';
+import { type LineBlock, linesOf } from '../core/byte-merge.js';
 import type { Step } from '../core/manifest.js';
 import { type StepContext, type StepResult, startStep } from './step/index.js';
 
 export interface PumpOptions {
   readonly step: Step;
   readonly ctx: Omit<StepContext, 'signal'>;
-  /** Line batches, or whole '\n'-ended lines as bytes (decoded here for a step that reads strings). */
-  readonly input: AsyncIterable<string[] | Buffer>;
+  /**
+   * Line batches, or whole '\n'-ended lines as bytes (decoded here for a step that reads
+   * strings), or the merge's blocks (their bytes, and their line index for a step that reads it).
+   */
+  readonly input: AsyncIterable<string[] | Buffer | LineBlock>;
   readonly sink: (batch: string[]) => void | Promise<void>;
   /**
    * Takes the output as Buffers of whole '\n'-ended lines instead, when the step can give
@@ -32,9 +35,10 @@ export async function pumpStep(o: PumpOptions): Promise<StepResult> {
     const feed = (async () => {
       for await (const batch of o.input) {
         if (local.signal.aborted) return;
-        if (!Buffer.isBuffer(batch)) await running.write(batch);
-        else if (running.writeBytes) await running.writeBytes(batch);
-        else await running.write(linesOf(batch));
+        if (Array.isArray(batch)) await running.write(batch);
+        else if (Buffer.isBuffer(batch)) await (running.writeBytes ? running.writeBytes(batch) : running.write(linesOf(batch)));
+        else if (running.writeBytes) await running.writeBytes(batch.bytes, batch.index, batch.lines);
+        else await running.write(linesOf(batch.bytes));
       }
       await running.end();
     })();

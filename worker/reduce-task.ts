@@ -85,8 +85,11 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   // `cat` (worker/step/identity.ts) writes what it reads: the merged bytes go to the part as
   // they are, each block written before the next is merged (so into one reused block).
   const identity = !toReduceInput && !hooks.reduceOutput && typeof reducer === 'string' && isIdentityCommand(reducer, a.workDir);
+  // A module reducer reads each block at once and keeps no reference to it (nor to its line
+  // index): its blocks share one buffer, and the merge tells it where the lines and groups are.
+  const module = !toReduceInput && typeof reducer !== 'string';
   const blocks = (async function* () {
-    for await (const block of mergeSegments(fetcher.segments(), { factor, tmpDir: a.workDir, stats: merge, reuseBlocks: identity })) {
+    for await (const block of mergeSegments(fetcher.segments(), { factor, tmpDir: a.workDir, stats: merge, reuseBlocks: identity || module, lineIndex: module })) {
       add(c(Counters.REDUCE_INPUT_RECORDS), block.lines);
       add(c(Counters.REDUCE_INPUT_GROUPS), block.groups);
       yield block;
@@ -108,7 +111,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
       step: reducer,
       ctx: a.stepContext('reduce'),
       input: (async function* () {
-        for await (const block of blocks) yield toReduceInput ? toReduceInput(linesOf(block.bytes)) : block.bytes;
+        for await (const block of blocks) yield toReduceInput ? toReduceInput(linesOf(block.bytes)) : module ? block : block.bytes;
       })(),
       signal: a.signal,
       sink: async (batch) => {

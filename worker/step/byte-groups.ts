@@ -10,6 +10,8 @@
  * value) measured slower than `linesOf`: a native call per string costs more than the copy.
  */
 
+import type { LineIndex } from '../../core/merge-line-index.js';
+
 type Slicer = Buffer & { latin1Slice(start: number, end: number): string };
 
 const TAB = 0x09;
@@ -49,6 +51,18 @@ export function nextLine(buf: Buffer, start: number, span: LineSpan): boolean {
   }
   span.end = k;
   return true;
+}
+
+/**
+ * Line `i` of a block from the merge's index (`start`: where it begins, after line `i - 1`'s
+ * '\n'): fills `span` as `nextLine` would; returns true when the line starts a group.
+ */
+export function indexedLine(index: LineIndex, i: number, start: number, span: LineSpan): boolean {
+  const k = index.keyEnds[i]!;
+  span.start = start;
+  span.keyEnd = k < 0 ? ~k : k;
+  span.end = index.ends[i]!;
+  return k < 0;
 }
 
 /**

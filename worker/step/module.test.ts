@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PoisonTaskError, TaskFailedError } from '../../core/errors.js';
 import { markAsciiBatch } from '../../core/records.js';
 import { expectNoLeftoverProcesses, FIXTURES, makeWorkDir, removeWorkDir, runStep } from '../../test/fixtures/worker/harness.js';
-import { type StepContext, startStep } from './index.js';
+import { mergeSortedBytes } from '../../core/byte-merge.js';
+import { type RunningStep, type StepContext, startStep } from './index.js';
 import { groupCombinerFromModule, loadModuleFunction } from './module-support.js';
 import { encodeRecord, latin1ToText, textToLatin1 } from './text.js';
 
@@ -107,6 +108,47 @@ describe('module steps', () => {
     await drained;
     await reduce.done;
     expect(out).toEqual(['k\t1:1', 'key\t2:2|4']);
+  });
+
+  it('reads a block\'s lines and group starts from the merge\'s index, with the same groups as from the bytes', async () => {
+    const ctx = { role: 'reduce' as const, workDir: dir, env: {}, noProgressTimeoutMs: 5000, onCounter: () => {}, onStatus: () => {} };
+    const run = async (feed: (step: RunningStep) => Promise<void>): Promise<string[]> => {
+      const reduce = await startStep({ module: 'groups.mjs' }, ctx);
+      const out: string[] = [];
+      const drained = (async () => {
+        for await (const batch of reduce.output) out.push(...batch);
+      })();
+      await feed(reduce);
+      await reduce.end();
+      await drained;
+      await reduce.done;
+      return out;
+    };
+    // The step trusts the index: here it says the second 'a' line starts a group of its own.
+    const block = Buffer.from('a\t1\na\t2\nb\n', 'latin1');
+    const index = { keyEnds: Int32Array.of(~1, ~5, ~9), ends: Int32Array.of(3, 7, 9) };
+    expect(await run((s) => s.writeBytes!(block, index, 3))).toEqual(['a\t1:1', 'a\t1:2', 'b\t1:']);
+    // Blocks of the merge (reused, groups across blocks, non-ASCII, no tab, empty keys) as a reducer gets them.
+    const lines = [rec('é\t1'), rec('é\tü'), '\t', '\tempty key', 'c', 'c\tx\ty', ...Array.from({ length: 120_000 }, (_, i) => `k${Math.floor(i / 4)}\t${i % 3}`)];
+    const sorted = [...lines].sort((x, y) => Buffer.compare(Buffer.from(x.split('\t')[0]!, 'latin1'), Buffer.from(y.split('\t')[0]!, 'latin1')));
+    const halves = [sorted.filter((_, i) => i % 2 === 0), sorted.filter((_, i) => i % 2 === 1)];
+    const sources = () => halves.map(async function* (h) {
+      yield Buffer.from(h.map((l) => `${l}\n`).join(''), 'latin1');
+    });
+    const indexed = await run(async (s) => {
+      let blocks = 0;
+      for await (const b of mergeSortedBytes(sources(), { lineIndex: true, reuseBlocks: true })) {
+        await s.writeBytes!(b.bytes, b.index, b.lines);
+        blocks++;
+      }
+      expect(blocks).toBeGreaterThan(1);
+    });
+    const scanned = await run(async (s) => {
+      for await (const b of mergeSortedBytes(sources())) await s.writeBytes!(b.bytes);
+    });
+    expect(indexed).toEqual(scanned);
+    expect(indexed.length).toBe(30_000 + 3);
+    expect(indexed.slice(0, 3)).toEqual(['\t2:|empty key', 'c\t2:|x\ty', 'k0\t4:0|2|1|0']);
   });
 
   it('takes bytes only where it groups: a module mapper has no writeBytes', async () => {

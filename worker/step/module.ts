@@ -7,11 +7,12 @@ import { isAscii } from 'node:buffer';
 import { deferred } from '../../core/concurrency.js';
 import { isAsciiBatch } from '../../core/records.js';
 import { TaskFailedError } from '../../core/errors.js';
+import type { LineIndex } from '../../core/merge-line-index.js';
 import type { MapFn, ReduceFn, TaskContext } from '../module-api.js';
 import { isThenable, loadModuleFunction, taskContext, userError } from './module-support.js';
 import { OutputChannel } from './output-channel.js';
 import { GroupValues } from './group-values.js';
-import { blockText, HeldBytes, type LineSpan, nextLine, ValueStrings } from './byte-groups.js';
+import { blockText, HeldBytes, indexedLine, type LineSpan, nextLine, ValueStrings } from './byte-groups.js';
 import { encodeRecord, latin1ToText } from './text.js';
 import { type PairSink, type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
 
@@ -94,28 +95,28 @@ class ModuleRun {
     // (./byte-groups.ts). A mapper's lines are whole strings anyway (its input is cut by the
     // split reader).
     if (this.ctx.role === 'map') return running;
-    return { ...running, writeBytes: (bytes) => this.enqueue(bytes) };
+    return { ...running, writeBytes: (bytes, index, lines) => this.enqueue(bytes, index, lines) };
   }
 
   /** Serialize writes and end (a caller may not await each one). */
-  private enqueue(lines: string[] | Buffer | undefined): Promise<void> {
+  private enqueue(lines: string[] | Buffer | undefined, index?: LineIndex, count = 0): Promise<void> {
     if (this.error !== undefined) return Promise.reject(this.error as unknown);
     if (this.ended)
       return lines === undefined ? this.chain : Promise.reject(new Error('RunningStep.write() called after end()'));
     if (lines === undefined) this.ended = true;
-    const p = this.chain.then(() => this.process(lines));
+    const p = this.chain.then(() => this.process(lines, index, count));
     this.chain = p.catch(() => {});
     return p;
   }
 
-  private async process(lines: string[] | Buffer | undefined): Promise<void> {
+  private async process(lines: string[] | Buffer | undefined, index: LineIndex | undefined, count: number): Promise<void> {
     if (this.error !== undefined) throw this.error as unknown;
     try {
       if (lines === undefined) {
         if (this.hasGroup) await this.callGroup();
         this.flush();
       } else {
-        if (Buffer.isBuffer(lines)) await this.groupBytes(lines);
+        if (Buffer.isBuffer(lines)) await this.groupBytes(lines, index, count);
         else if (this.ctx.role === 'map') await this.mapBatch(lines);
         else await this.groupBatch(lines);
         if (this.error !== undefined) throw this.error as unknown; // aborted while a synchronous batch ran
@@ -175,17 +176,22 @@ class ModuleRun {
     }
   }
 
-  /** `groupBatch` on whole '\n'-ended lines as bytes: the same groups and values, fewer strings. */
-  private async groupBytes(buf: Buffer): Promise<void> {
+  /**
+   * `groupBatch` on whole '\n'-ended lines as bytes: the same groups and values, fewer strings.
+   * With the merge's `index` (for `lines` lines) the lines' positions and group starts are read
+   * from it; otherwise each line is scanned and its key compared with the open group's.
+   */
+  private async groupBytes(buf: Buffer, index: LineIndex | undefined, lines: number): Promise<void> {
     const text = blockText(buf);
     const ascii = isAscii(buf);
     // The open group may take values from this block.
     if (!ascii) this.groupAscii = false;
     const span = this.span;
     const keyBytes = this.groupKeyBytes;
-    for (let pos = 0; nextLine(buf, pos, span); pos = span.end + 1) {
+    for (let i = 0, pos = 0; index !== undefined ? i < lines : nextLine(buf, pos, span); i++, pos = span.end + 1) {
+      const fresh = index !== undefined ? indexedLine(index, i, pos, span) : !keyBytes.isAt(buf, span.start, span.keyEnd);
       const { start, keyEnd, end } = span;
-      if (!this.hasGroup || !keyBytes.isAt(buf, start, keyEnd)) {
+      if (fresh || !this.hasGroup) {
         if (this.hasGroup) {
           const pending = this.callGroup();
           if (pending) await pending;

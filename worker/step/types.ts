@@ -3,6 +3,7 @@
  * what a step is given (`StepContext`) and what it offers (`RunningStep`). Types only,
  * plus `roleNoun`; the runners are `executable.ts` and `module.ts`, chosen by `index.ts`.
  */
+import type { LineIndex } from '../../core/merge-line-index.js';
 
 /** Which function of the job the step plays. */
 export type StepRole = 'map' | 'reduce' | 'combine';
@@ -71,8 +72,13 @@ export interface RunningStep {
    * (worker/pump.ts). The step may hold on to the buffer after the promise resolves (an
    * executable's queued stdin write, the identity's output), so the caller must not reuse
    * it; a module step keeps no reference to it once it resolves.
+   *
+   * `index`, for `lines` lines, is where the merge found each line's key and '\n' and which
+   * lines start a group (core/merge-line-index.ts): a module reducer or combiner then reads its
+   * groups without scanning the bytes again (and keeps no reference to the index either); the
+   * other steps ignore it.
    */
-  writeBytes?(bytes: Buffer): Promise<void>;
+  writeBytes?(bytes: Buffer, index?: LineIndex, lines?: number): Promise<void>;
   /** No more input. */
   end(): Promise<void>;
   /**
