@@ -6,6 +6,7 @@
 import { type LineBlock, linesOf } from '../core/byte-merge.js';
 import type { Step } from '../core/manifest.js';
 import { type StepContext, type StepResult, startStep } from './step/index.js';
+import type { RecordBatch } from './step/types.js';
 
 export interface PumpOptions {
   readonly step: Step;
@@ -21,6 +22,11 @@ export interface PumpOptions {
    * them (`RunningStep.byteOutput`: an executable, `cat`); `sink` gets the output otherwise.
    */
   readonly sinkBytes?: (block: Buffer) => void | Promise<void>;
+  /**
+   * Takes the output as blocks of whole '\n'-ended lines with their record counts instead,
+   * when the step writes them (`RunningStep.recordOutput`: a module reducer or combiner).
+   */
+  readonly sinkRecords?: (batch: RecordBatch) => void | Promise<void>;
   readonly signal: AbortSignal;
 }
 
@@ -32,6 +38,8 @@ export async function pumpStep(o: PumpOptions): Promise<StepResult> {
   try {
     if (o.signal.aborted) throw o.signal.reason;
     const running = await startStep(o.step, { ...o.ctx, signal: local.signal });
+    // Asked for before any input is written, as the step requires.
+    const records = o.sinkRecords && running.recordOutput ? running.recordOutput() : undefined;
     const feed = (async () => {
       for await (const batch of o.input) {
         if (local.signal.aborted) return;
@@ -43,7 +51,9 @@ export async function pumpStep(o: PumpOptions): Promise<StepResult> {
       await running.end();
     })();
     const drain = (async () => {
-      if (o.sinkBytes && running.byteOutput) {
+      if (records !== undefined) {
+        for await (const batch of records) await o.sinkRecords!(batch);
+      } else if (o.sinkBytes && running.byteOutput) {
         for await (const block of running.byteOutput()) await o.sinkBytes(block);
       } else {
         for await (const batch of running.output) await o.sink(batch);

@@ -118,6 +118,13 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
         add(c(Counters.REDUCE_OUTPUT_RECORDS), batch.length);
         await out.write(encodeLines(hooks.reduceOutput ? hooks.reduceOutput(batch) : batch));
       },
+      // A module reducer writes its records as bytes, unless a key-field conversion needs the lines.
+      sinkRecords: hooks.reduceOutput
+        ? undefined
+        : async (batch) => {
+            add(c(Counters.REDUCE_OUTPUT_RECORDS), batch.length);
+            await out.write(batch.bytes);
+          },
     });
   }
   const { crc32 } = await out.close();

@@ -151,6 +151,29 @@ describe('module steps', () => {
     expect(indexed.slice(0, 3)).toEqual(['\t2:|empty key', 'c\t2:|x\ty', 'k0\t4:0|2|1|0']);
   });
 
+  it('gives a reducer\'s output as byte blocks with record counts when asked, the same as its line batches', async () => {
+    const ctx = { role: 'reduce' as const, workDir: dir, env: {}, noProgressTimeoutMs: 5000, onCounter: () => {}, onStatus: () => {} };
+    const input = Buffer.from(rec('a\t1\nb\tü\nb\t2\n日本\t3\n'), 'latin1');
+    const lines = await runStep({ module: 'utf8.mjs' }, { role: 'reduce', workDir: dir, input: [input] });
+    expect(lines.error).toBeUndefined();
+    const reduce = await startStep({ module: 'utf8.mjs' }, ctx);
+    const blocks = reduce.recordOutput!();
+    const got: Buffer[] = [];
+    let records = 0;
+    const drained = (async () => {
+      for await (const b of blocks) {
+        got.push(b.bytes);
+        records += b.length;
+      }
+    })();
+    await reduce.writeBytes!(input);
+    await reduce.end();
+    await drained;
+    await reduce.done;
+    expect(records).toBe(lines.out.length);
+    expect(Buffer.concat(got).toString('latin1')).toBe(lines.out.map((l) => `${l}\n`).join(''));
+  });
+
   it('takes bytes only where it groups: a module mapper has no writeBytes', async () => {
     const map = await startStep({ module: 'wc.mjs' }, { role: 'map', workDir: dir, env: {}, noProgressTimeoutMs: 1000, onCounter: () => {}, onStatus: () => {} });
     expect('writeBytes' in map).toBe(false);

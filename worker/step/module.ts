@@ -10,14 +10,11 @@ import { TaskFailedError } from '../../core/errors.js';
 import type { LineIndex } from '../../core/merge-line-index.js';
 import type { MapFn, ReduceFn, TaskContext } from '../module-api.js';
 import { isThenable, loadModuleFunction, taskContext, userError } from './module-support.js';
-import { OutputChannel } from './output-channel.js';
+import { ModuleOutput } from './module-output.js';
 import { GroupValues } from './group-values.js';
 import { blockText, HeldBytes, indexedLine, type LineSpan, nextLine, ValueStrings } from './byte-groups.js';
-import { encodeRecord, latin1ToText } from './text.js';
+import { latin1ToText } from './text.js';
 import { type PairSink, type RunningStep, roleNoun, type StepContext, type StepResult } from './types.js';
-
-/** Output lines are handed on in batches of this many. */
-const FLUSH_LINES = 8192;
 
 /** Start a module step for one attempt (see `startStep`). */
 export async function startModuleStep(modulePath: string, ctx: StepContext): Promise<RunningStep> {
@@ -27,8 +24,7 @@ export async function startModuleStep(modulePath: string, ctx: StepContext): Pro
 }
 
 class ModuleRun {
-  private readonly channel = new OutputChannel();
-  private out: string[] = [];
+  private readonly output = new ModuleOutput();
   private readonly tc: TaskContext;
   /** Where a mapper's pairs go instead of `out` (StepContext.pairs). */
   private readonly pairs: PairSink | undefined;
@@ -75,7 +71,7 @@ class ModuleRun {
       pairs
         ? (key, value) => pairs.emit(key, value)
         : (key, value) => {
-            if (this.out.push(encodeRecord(key, value)) >= FLUSH_LINES) this.flush();
+            if (this.output.emit(key, value)) this.flush();
           },
     );
     const period = Math.max(20, Math.min(1000, ctx.noProgressTimeoutMs / 5));
@@ -88,14 +84,14 @@ class ModuleRun {
     const running: RunningStep = {
       write: (lines) => this.enqueue(lines),
       end: () => this.enqueue(undefined),
-      output: this.channel,
+      output: this.output.lines,
       done: this.done.promise,
     };
     // A reducer or combiner groups lines by key: from bytes it decodes a key once per group
     // (./byte-groups.ts). A mapper's lines are whole strings anyway (its input is cut by the
     // split reader).
     if (this.ctx.role === 'map') return running;
-    return { ...running, writeBytes: (bytes, index, lines) => this.enqueue(bytes, index, lines) };
+    return { ...running, writeBytes: (bytes, index, lines) => this.enqueue(bytes, index, lines), recordOutput: () => this.output.asBytes() };
   }
 
   /** Serialize writes and end (a caller may not await each one). */
@@ -129,8 +125,8 @@ class ModuleRun {
     }
     if (lines === undefined) {
       clearInterval(this.timer);
-      this.channel.close();
-      void this.channel.drained.then(() => this.settle());
+      this.output.close();
+      void this.output.drained.then(() => this.settle());
     }
   }
 
@@ -253,11 +249,7 @@ class ModuleRun {
   }
 
   private flush(): void {
-    if (this.out.length === 0) return;
-    const batch = this.out;
-    this.out = [];
-    this.channel.push(batch);
-    if (this.channel.full) this.mustWait = true;
+    if (this.output.flush()) this.mustWait = true;
   }
 
   /** Hand the pair sink's records on (it may spill), unless the step fails meanwhile. */
@@ -267,7 +259,7 @@ class ModuleRun {
 
   /** Output backpressure: wait until the consumer has taken some batches (or the step failed). */
   private async waitForRoom(): Promise<void> {
-    await Promise.race([this.channel.room(), this.failed.promise]);
+    await Promise.race([this.output.room(), this.failed.promise]);
     this.mustWait = false;
   }
 
@@ -275,7 +267,7 @@ class ModuleRun {
     if (this.settled) return;
     this.error = err;
     this.failed.reject(err);
-    this.channel.fail(err);
+    this.output.fail(err);
     this.finish();
     this.done.reject(err);
   }

@@ -94,6 +94,13 @@ export interface RunningStep {
    */
   byteOutput?(): AsyncIterable<Buffer>;
   /**
+   * The same output as blocks of whole '\n'-ended latin1 lines with their record counts, for
+   * a caller that writes bytes (the reduce task's part). Call it instead of reading `output`,
+   * before any input is written; then read only what it returns. Module reducers and
+   * combiners have it: they write emitted records straight into the blocks.
+   */
+  recordOutput?(): AsyncIterable<RecordBatch>;
+  /**
    * Resolves when the step finished successfully and its output was drained; rejects with
    * TaskFailedError (non-zero exit, crash, signal, no-progress timeout, exception in module
    * code), PoisonTaskError (executable not found / not executable / module has no such
@@ -102,6 +109,14 @@ export interface RunningStep {
   readonly done: Promise<StepResult>;
   /** OS process id of an executable step (its process group id too); undefined for modules. */
   readonly pid?: number;
+}
+
+/** Output lines as bytes (`RunningStep.recordOutput`). */
+export interface RecordBatch {
+  /** Whole '\n'-ended latin1 lines. */
+  readonly bytes: Buffer;
+  /** How many lines (records) `bytes` holds. */
+  readonly length: number;
 }
 
 /** "mapper", "reducer" or "combiner": how messages name a role. */
