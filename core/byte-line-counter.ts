@@ -5,20 +5,21 @@
  * distinct lines are partitioned and sorted; each is written as many times as it came.
  * The same output as the string `SortBuffer`'s counting mode (core/sort-buffer.ts), which
  * still serves line strings (a module mapper), without making a string of every line:
- * the mapper's stdout blocks are hashed and compared as bytes (FNV-1a salted per table,
- * as core/string-table.ts, whose hash it shares), the expansion is native copies of the
+ * the mapper's stdout blocks are hashed and compared as bytes (salted per table, two bytes
+ * per multiply, as core/string-table.ts, whose hash it shares), the expansion is native copies of the
  * arena. Whether counting pays is the shared policy of core/repeats.ts; when it does not,
  * the caller moves the counted lines (`expanded()`) to the byte sort buffer.
  */
 import { BLOCK_BYTES } from './byte-merge.js';
 import type { ByteLines } from './byte-sort-buffer.js';
+import { recordsByPartition } from './byte-sort-partitions.js';
 import { routeByPoints } from './route-by-points.js';
 import type { RecordRanges } from './byte-sort.js';
 import { MAX_RECORD_COUNT } from './counted-lines.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 import { repeatsPayOff } from './repeats.js';
 import { sortedLineBlocks } from './sorted-line-blocks.js';
-import { hashFinish, hashStart, hashStep } from './string-table.js';
+import { hashFinish, hashPairStep, hashStart } from './string-table.js';
 
 const NL = 0x0a;
 const TAB = 0x09;
@@ -92,7 +93,19 @@ export class ByteLineCounter {
     while (p < end) {
       let h = salt;
       let k = p;
-      for (let c = block[k]!; c !== NL; c = block[++k]!) h = hashStep(h, c);
+      // Two bytes per multiply (see `hashPairStep`); the block ends with '\n', so k + 1 is in it.
+      for (;;) {
+        const c = block[k]!;
+        if (c === NL) break;
+        const d = block[k + 1]!;
+        if (d === NL) {
+          h = hashPairStep(h, c);
+          k++;
+          break;
+        }
+        h = hashPairStep(h, c | (d << 16));
+        k += 2;
+      }
       const hf = hashFinish(h);
       const length = k - p;
       lines++;
@@ -232,7 +245,7 @@ export class ByteLineCounter {
     // Partition (FNV-1a of the key, as core/partition.ts, or the split points) and key length of each distinct line.
     const keyLen = new Uint32Array(n);
     const part = new Uint32Array(n);
-    const offsets = new Uint32Array(this.R + 1);
+    const hashed = this.points === undefined && this.R > 1;
     let unsafe = false;
     for (let i = 0; i < n; i++) {
       const s = start[i]!;
@@ -245,17 +258,12 @@ export class ByteLineCounter {
           if (c === TAB) break;
           unsafe = true;
         }
-        h = Math.imul(h ^ c, FNV_PRIME);
+        if (hashed) h = Math.imul(h ^ c, FNV_PRIME);
       }
       keyLen[i] = k - s;
-      const p = this.points ? routeByPoints(this.points, arena, s, k) : this.R > 1 ? (h >>> 0) % this.R : 0;
-      part[i] = p;
-      offsets[p + 1]!++;
+      part[i] = hashed ? (h >>> 0) % this.R : this.points ? routeByPoints(this.points, arena, s, k) : 0;
     }
-    for (let r = 0; r < this.R; r++) offsets[r + 1]! += offsets[r]!;
-    const byPart = new Uint32Array(n);
-    const fill = offsets.slice(0, this.R);
-    for (let i = 0; i < n; i++) byPart[fill[part[i]!]!++] = i;
+    const { offsets, byPart } = recordsByPartition(part, n, this.R);
     // Whole-line order is key order unless a key byte is below '\t' (as the other buffers).
     const records: RecordRanges = { buf: arena, start: start.subarray(0, n), cmpLen: unsafe ? keyLen : len.subarray(0, n) };
     this.arena = Buffer.allocUnsafe(BLOCK_BYTES + FIRST_ARENA_BYTES);
