@@ -25,15 +25,14 @@ const NL = 0x0a;
 const TAB = 0x09;
 /** Estimated bytes per distinct line besides its bytes: 5 index entries, 2 table pairs and slack. */
 const DISTINCT_OVERHEAD = 48;
-/** Lines shorter than this are copied into the arena by a loop (Buffer#copy's call costs more). */
+/** Lines shorter than this are copied into the arena by a loop (a native copy's call costs more). */
 const SHORT_LINE = 32;
 const FIRST_ARENA_BYTES = 1024 * 1024;
 const FIRST_TABLE = 1 << 12;
 /**
  * How much the arena, the index arrays and the table grow at a time: by 4, the probe of
- * core/repeats.ts (65,536 lines, all distinct when they do not repeat: 6.6 MB of TeraSort's
- * records) reaches its size in 3 steps instead of 6, half the copies and rehashing
- * (~11 ms of the ~42 ms a TeraSort map's probe cost, doubling). Pages not written to take no memory.
+ * core/repeats.ts (6.6 MB of TeraSort's records) reaches its size in 3 steps instead of 6,
+ * half the copies and rehashing (~11 ms of a map's ~42, doubling). Untouched pages cost nothing.
  */
 const GROWTH = 4;
 
@@ -86,6 +85,16 @@ export class ByteLineCounter {
   add(block: Buffer, from: number, limitBytes: number): number {
     if (block.length > from && block[block.length - 1] !== NL) throw new RangeError('ByteLineCounter.add: the block must end with a newline');
     const end = block.length;
+    // While most lines were distinct (a sort's probe), the block goes into the arena at once,
+    // not by a Buffer#copy call per line: a new line is then in place, or moved down over
+    // repeated lines' bytes (`insert`). Lines that mostly repeat are copied one by one.
+    const bulk = 2 * this.n > this.seen;
+    if (bulk) {
+      if (this.used + end - from > this.arena.length) this.growArena(this.used + end - from);
+      block.copy(this.arena, this.used, from, end);
+    }
+    const src = bulk ? this.arena : block;
+    const shift = bulk ? this.used - from : 0;
     const salt = hashStart(this.salt);
     let bytes = this.bytes;
     let p = from;
@@ -119,7 +128,7 @@ export class ByteLineCounter {
         }
         continue;
       }
-      this.insert(hf, block, p, length);
+      this.insert(hf, src, p + shift, length);
       bytes += length + 1 + DISTINCT_OVERHEAD;
       p = k + 1;
       if (bytes > limitBytes) break;
@@ -147,13 +156,17 @@ export class ByteLineCounter {
     }
   }
 
-  private insert(hf: number, block: Buffer, p: number, length: number): void {
-    const need = this.used + length + 1;
-    if (need > this.arena.length) this.growArena(need);
+  /** Hold `src[s, s + length]` (and its '\n') as a new line: from a block, or its copy in the arena (`add`). */
+  private insert(hf: number, src: Buffer, s: number, length: number): void {
+    if (this.used + length + 1 > this.arena.length) this.growArena(this.used + length + 1);
     const at = this.used;
     const arena = this.arena;
-    if (length < SHORT_LINE) for (let j = 0; j <= length; j++) arena[at + j] = block[p + j]!;
-    else block.copy(arena, at, p, p + length + 1);
+    // In the arena, at <= s: a forward byte loop is safe; in place, nothing to move.
+    if (src !== arena || at !== s) {
+      if (length < SHORT_LINE) for (let j = 0; j <= length; j++) arena[at + j] = src[s + j]!;
+      else if (src === arena) arena.copyWithin(at, s, s + length + 1);
+      else src.copy(arena, at, s, s + length + 1);
+    }
     this.used = at + length + 1;
     if (this.n === this.start.length) this.growIndex();
     const slot = this.n++;
