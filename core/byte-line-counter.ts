@@ -5,34 +5,34 @@
  * distinct lines are partitioned and sorted; each is written as many times as it came.
  * The same output as the string `SortBuffer`'s counting mode (core/sort-buffer.ts), which
  * still serves line strings (a module mapper), without making a string of every line:
- * the mapper's stdout blocks are hashed and compared as bytes (FNV-1a salted per table,
- * as core/string-table.ts, whose hash it shares), the expansion is native copies of the
+ * the mapper's stdout blocks are hashed and compared as bytes (salted per table, two bytes
+ * per multiply, as core/string-table.ts, whose hash it shares), the expansion is native copies of the
  * arena. Whether counting pays is the shared policy of core/repeats.ts; when it does not,
  * the caller moves the counted lines (`expanded()`) to the byte sort buffer.
  */
 import { BLOCK_BYTES } from './byte-merge.js';
 import type { ByteLines } from './byte-sort-buffer.js';
+import { recordsByPartition } from './byte-sort-partitions.js';
 import { routeByPoints } from './route-by-points.js';
 import type { RecordRanges } from './byte-sort.js';
 import { MAX_RECORD_COUNT } from './counted-lines.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 import { repeatsPayOff } from './repeats.js';
 import { sortedLineBlocks } from './sorted-line-blocks.js';
-import { hashFinish, hashStart, hashStep } from './string-table.js';
+import { hashFinish, hashPairStep, hashStart } from './string-table.js';
 
 const NL = 0x0a;
 const TAB = 0x09;
 /** Estimated bytes per distinct line besides its bytes: 5 index entries, 2 table pairs and slack. */
 const DISTINCT_OVERHEAD = 48;
-/** Lines shorter than this are copied into the arena by a loop (Buffer#copy's call costs more). */
+/** Lines shorter than this are copied into the arena by a loop (a native copy's call costs more). */
 const SHORT_LINE = 32;
 const FIRST_ARENA_BYTES = 1024 * 1024;
 const FIRST_TABLE = 1 << 12;
 /**
  * How much the arena, the index arrays and the table grow at a time: by 4, the probe of
- * core/repeats.ts (65,536 lines, all distinct when they do not repeat: 6.6 MB of TeraSort's
- * records) reaches its size in 3 steps instead of 6, half the copies and rehashing
- * (~11 ms of the ~42 ms a TeraSort map's probe cost, doubling). Pages not written to take no memory.
+ * core/repeats.ts (6.6 MB of TeraSort's records) reaches its size in 3 steps instead of 6,
+ * half the copies and rehashing (~11 ms of a map's ~42, doubling). Untouched pages cost nothing.
  */
 const GROWTH = 4;
 
@@ -85,6 +85,16 @@ export class ByteLineCounter {
   add(block: Buffer, from: number, limitBytes: number): number {
     if (block.length > from && block[block.length - 1] !== NL) throw new RangeError('ByteLineCounter.add: the block must end with a newline');
     const end = block.length;
+    // While most lines were distinct (a sort's probe), the block goes into the arena at once,
+    // not by a Buffer#copy call per line: a new line is then in place, or moved down over
+    // repeated lines' bytes (`insert`). Lines that mostly repeat are copied one by one.
+    const bulk = 2 * this.n > this.seen;
+    if (bulk) {
+      if (this.used + end - from > this.arena.length) this.growArena(this.used + end - from);
+      block.copy(this.arena, this.used, from, end);
+    }
+    const src = bulk ? this.arena : block;
+    const shift = bulk ? this.used - from : 0;
     const salt = hashStart(this.salt);
     let bytes = this.bytes;
     let p = from;
@@ -92,7 +102,19 @@ export class ByteLineCounter {
     while (p < end) {
       let h = salt;
       let k = p;
-      for (let c = block[k]!; c !== NL; c = block[++k]!) h = hashStep(h, c);
+      // Two bytes per multiply (see `hashPairStep`); the block ends with '\n', so k + 1 is in it.
+      for (;;) {
+        const c = block[k]!;
+        if (c === NL) break;
+        const d = block[k + 1]!;
+        if (d === NL) {
+          h = hashPairStep(h, c);
+          k++;
+          break;
+        }
+        h = hashPairStep(h, c | (d << 16));
+        k += 2;
+      }
       const hf = hashFinish(h);
       const length = k - p;
       lines++;
@@ -106,7 +128,7 @@ export class ByteLineCounter {
         }
         continue;
       }
-      this.insert(hf, block, p, length);
+      this.insert(hf, src, p + shift, length);
       bytes += length + 1 + DISTINCT_OVERHEAD;
       p = k + 1;
       if (bytes > limitBytes) break;
@@ -134,13 +156,17 @@ export class ByteLineCounter {
     }
   }
 
-  private insert(hf: number, block: Buffer, p: number, length: number): void {
-    const need = this.used + length + 1;
-    if (need > this.arena.length) this.growArena(need);
+  /** Hold `src[s, s + length]` (and its '\n') as a new line: from a block, or its copy in the arena (`add`). */
+  private insert(hf: number, src: Buffer, s: number, length: number): void {
+    if (this.used + length + 1 > this.arena.length) this.growArena(this.used + length + 1);
     const at = this.used;
     const arena = this.arena;
-    if (length < SHORT_LINE) for (let j = 0; j <= length; j++) arena[at + j] = block[p + j]!;
-    else block.copy(arena, at, p, p + length + 1);
+    // In the arena, at <= s: a forward byte loop is safe; in place, nothing to move.
+    if (src !== arena || at !== s) {
+      if (length < SHORT_LINE) for (let j = 0; j <= length; j++) arena[at + j] = src[s + j]!;
+      else if (src === arena) arena.copyWithin(at, s, s + length + 1);
+      else src.copy(arena, at, s, s + length + 1);
+    }
     this.used = at + length + 1;
     if (this.n === this.start.length) this.growIndex();
     const slot = this.n++;
@@ -232,7 +258,7 @@ export class ByteLineCounter {
     // Partition (FNV-1a of the key, as core/partition.ts, or the split points) and key length of each distinct line.
     const keyLen = new Uint32Array(n);
     const part = new Uint32Array(n);
-    const offsets = new Uint32Array(this.R + 1);
+    const hashed = this.points === undefined && this.R > 1;
     let unsafe = false;
     for (let i = 0; i < n; i++) {
       const s = start[i]!;
@@ -245,17 +271,12 @@ export class ByteLineCounter {
           if (c === TAB) break;
           unsafe = true;
         }
-        h = Math.imul(h ^ c, FNV_PRIME);
+        if (hashed) h = Math.imul(h ^ c, FNV_PRIME);
       }
       keyLen[i] = k - s;
-      const p = this.points ? routeByPoints(this.points, arena, s, k) : this.R > 1 ? (h >>> 0) % this.R : 0;
-      part[i] = p;
-      offsets[p + 1]!++;
+      part[i] = hashed ? (h >>> 0) % this.R : this.points ? routeByPoints(this.points, arena, s, k) : 0;
     }
-    for (let r = 0; r < this.R; r++) offsets[r + 1]! += offsets[r]!;
-    const byPart = new Uint32Array(n);
-    const fill = offsets.slice(0, this.R);
-    for (let i = 0; i < n; i++) byPart[fill[part[i]!]!++] = i;
+    const { offsets, byPart } = recordsByPartition(part, n, this.R);
     // Whole-line order is key order unless a key byte is below '\t' (as the other buffers).
     const records: RecordRanges = { buf: arena, start: start.subarray(0, n), cmpLen: unsafe ? keyLen : len.subarray(0, n) };
     this.arena = Buffer.allocUnsafe(BLOCK_BYTES + FIRST_ARENA_BYTES);

@@ -15,6 +15,7 @@ import { prefixDigit, type RecordRanges } from './byte-sort.js';
 import { sortedLineBlocks } from './sorted-line-blocks.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
 import { keepSpare, newDigits, takeSpare } from './byte-sort-storage.js';
+import { indexCapacity, keyPrefixDigits, recordsByPartition } from './byte-sort-partitions.js';
 import { routeByPoints } from './route-by-points.js';
 
 export { releaseSpareSortStorage } from './byte-sort-storage.js';
@@ -29,10 +30,6 @@ const EMPTY = Buffer.alloc(0);
  * (22 bytes, with growth slack) and the sort's arrays.
  */
 const RECORD_OVERHEAD = 32;
-/** The compared bytes the index keeps as digits (core/byte-sort.ts: the radix passes' prefix). */
-const PREFIX_BYTES = 6;
-/** The index arrays grow at most this many times at once (see `growIndex`). */
-const GROW_AT_MOST = 8;
 /** Whole '\n'-ended lines and how many. */
 export interface ByteLines {
   readonly bytes: Buffer;
@@ -139,12 +136,20 @@ export class ByteSortBuffer {
     this.arena = bigger;
   }
 
-  /** Index the lines of arena[from..to) until the estimate passes the limit; returns the bytes indexed. */
+  /**
+   * Index the lines of arena[from..to) until the estimate passes the limit; returns the bytes
+   * indexed. The key's bytes are hashed (FNV-1a, as core/partition.ts) only when a hash
+   * picks the partition: total order (TeraSort) routes by the split points, one partition
+   * needs neither.
+   */
   private index(arena: Buffer, from: number, to: number, limitBytes: number): number {
     const R = this.R;
     const points = this.points;
+    const hashed = points === undefined && R > 1;
     let bytes = this.bytes;
     let unsafe = this.unsafe;
+    let { start, len, keyLen, part } = this;
+    let [d0, d1, d2] = this.digits;
     let p = from;
     while (p < to && bytes <= limitBytes) {
       const nl = arena.indexOf(NL, p);
@@ -156,22 +161,21 @@ export class ByteSortBuffer {
           if (c === TAB) break;
           unsafe = true;
         }
-        h = Math.imul(h ^ c, FNV_PRIME);
+        if (hashed) h = Math.imul(h ^ c, FNV_PRIME);
       }
-      let partition = 0;
-      if (points) partition = routeByPoints(points, arena, p, k);
-      else if (R > 1) partition = (h >>> 0) % R;
-      if (this.n === this.start.length) {
+      const partition = hashed ? (h >>> 0) % R : points ? routeByPoints(points, arena, p, k) : 0;
+      if (this.n === start.length) {
         this.bytes = bytes;
         this.growIndex(limitBytes);
+        ({ start, len, keyLen, part } = this);
+        [d0, d1, d2] = this.digits;
       }
       const i = this.n++;
-      this.start[i] = p;
-      this.len[i] = nl - p;
-      this.keyLen[i] = k - p;
-      this.part[i] = partition;
+      start[i] = p;
+      len[i] = nl - p;
+      keyLen[i] = k - p;
+      part[i] = partition;
       // The line's prefix (a short key's is fixed in `take` if whole lines are not compared).
-      const [d0, d1, d2] = this.digits;
       d0[i] = prefixDigit(arena, p, nl);
       d1[i] = prefixDigit(arena, p + 2, nl);
       d2[i] = prefixDigit(arena, p + 4, nl);
@@ -183,21 +187,9 @@ export class ByteSortBuffer {
     return p - from;
   }
 
-  /**
-   * Room for more records: as many as the fill is estimated to hold at `limitBytes` (the
-   * records so far scaled by bytes), at least twice and at most GROW_AT_MOST times as many.
-   * Doubling from 1,024 entries copied the arrays ~9 times per fill of a buffer that found no
-   * spare storage (the first map attempt after a reduce, which lets the spare go): 18 ms of a
-   * 32 MiB word count map.
-   */
+  /** Room for more records (core/byte-sort-partitions.ts `indexCapacity`). */
   private growIndex(limitBytes: number): void {
-    const limit = Number.isFinite(limitBytes) ? limitBytes : this.usualLimit;
-    // Every record counts at least RECORD_OVERHEAD + 1 bytes: no fill holds more than that allows.
-    const most = Number.isFinite(limit) ? Math.ceil(limit / (RECORD_OVERHEAD + 1)) + 1 : 0;
-    const estimate = Number.isFinite(limit) && this.bytes > 0 ? Math.ceil(((this.n * limit) / this.bytes) * 1.1) : 0;
-    // At most 8 times as many at once: a fill that stops far below its limit (a combiner's
-    // few distinct keys, flushed) must not allocate the limit's worth of index.
-    const size = Math.max(this.n * 2, Math.min(estimate, most, this.n * GROW_AT_MOST));
+    const size = indexCapacity(this.n, this.bytes, Number.isFinite(limitBytes) ? limitBytes : this.usualLimit, RECORD_OVERHEAD);
     const more = (a: Uint32Array) => {
       const b = new Uint32Array(size);
       b.set(a);
@@ -225,18 +217,7 @@ export class ByteSortBuffer {
     const safe = !this.unsafe;
     const arena = this.arena;
     const digits = this.digits;
-    // Keys compared alone: a key shorter than the prefix has 0s past its end, not line bytes.
-    if (!safe) {
-      const { start, len: lineLen, keyLen } = this;
-      for (let i = 0; i < n; i++) {
-        const k = keyLen[i]!;
-        if (k >= PREFIX_BYTES || k === lineLen[i]) continue;
-        const s = start[i]!;
-        digits[0][i] = prefixDigit(arena, s, s + k);
-        digits[1][i] = prefixDigit(arena, s + 2, s + k);
-        digits[2][i] = prefixDigit(arena, s + 4, s + k);
-      }
-    }
+    if (!safe) keyPrefixDigits(arena, this.start, this.len, this.keyLen, digits, n);
     const records: RecordRanges = {
       buf: arena,
       start: this.start.subarray(0, n),
@@ -244,14 +225,7 @@ export class ByteSortBuffer {
       digits,
     };
     const len = this.len;
-    // Record indexes by partition, in arrival order (a counting pass).
-    const offsets = new Uint32Array(this.R + 1);
-    const part = this.part;
-    for (let i = 0; i < n; i++) offsets[part[i]! + 1]!++;
-    for (let r = 0; r < this.R; r++) offsets[r + 1]! += offsets[r]!;
-    const byPart = new Uint32Array(n);
-    const fill = offsets.slice(0, this.R);
-    for (let i = 0; i < n; i++) byPart[fill[part[i]!]!++] = i;
+    const { offsets, byPart } = recordsByPartition(this.part, n, this.R);
     this.used = BLOCK_BYTES;
     this.n = 0;
     this.bytes = 0;

@@ -63,6 +63,11 @@ export class CharRecords {
     return at;
   }
 
+  /** Arena bytes the records take (a size hint for a later table's arena). */
+  get recordBytes(): number {
+    return this.used;
+  }
+
   ref(entry: number): number {
     return this.words[(entry >> 2) + 1]!;
   }

@@ -12,6 +12,30 @@ function contents(t: CharTable): Array<[string, number]> {
 }
 
 describe('CharTable storage reuse', () => {
+  it('starts the arena of a table without spare storage at the size hint, so records reaching it never copy the arena', () => {
+    const hint = 1 << 20;
+    const t = new CharTable(10_000, hint);
+    let bytes = 0;
+    for (let i = 0; bytes < hint / 4; i++) {
+      t.add(`key${i}`, i + 1);
+      bytes = t.recordBytes;
+    }
+    t.release();
+    const arena = takeCharTableSpare(32_768)?.arena;
+    // The table's arena was the hinted one (with slack) all along: no doubling from 64 KiB.
+    expect(arena?.length).toBeGreaterThanOrEqual(hint);
+    expect(arena?.includes(Buffer.from('key0', 'latin1'))).toBe(true);
+  });
+
+  it('counts the arena bytes its records take (the next table\'s hint)', () => {
+    const t = new CharTable();
+    expect(t.recordBytes).toBe(0);
+    t.add('abc', 1); // 8-byte header, 2 bytes per char reserved but 1 used, padded to 4
+    expect(t.recordBytes).toBe(12);
+    t.add('abcdefgh', 1);
+    expect(t.recordBytes).toBe(12 + 16);
+  });
+
   it('hands a released table\'s bucket array and arena to the next table of a fitting size', () => {
     const first = new CharTable(10_000);
     for (let i = 0; i < 10_000; i++) first.add(`key${i}`, i + 1);

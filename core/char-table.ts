@@ -24,6 +24,10 @@ import { CharRecords, FIRST_ARENA_BYTES, HEADER, type Slicer } from './char-reco
 const INITIAL_CAPACITY = 1 << 12;
 /** The largest first capacity a size hint may ask for (buckets). */
 const MAX_HINTED_CAPACITY = 1 << 22;
+/** The largest first arena a size hint may ask for (bytes). */
+const MAX_HINTED_ARENA_BYTES = 256 * 1024 * 1024;
+/** A hinted arena is this much bigger than the hint: the next window of an attempt may hold a few more keys. */
+const ARENA_SLACK = 1.25;
 /** Hashes `touch` takes at most at once. */
 export const TOUCH_MAX = 256;
 
@@ -55,8 +59,13 @@ export class CharTable extends CharRecords {
    * @param expectedSize strings the table will likely hold (e.g. the last window's count):
    *   the table starts big enough for them instead of doubling up from 4 k buckets (a
    *   rehash of every string each time).
+   * @param expectedBytes arena bytes its records will likely take (e.g. the last window's
+   *   `recordBytes`): without spare storage the arena starts that big (with slack) instead of
+   *   doubling up from 64 KiB, a copy of every record each time (~16 MiB of records per 32 MiB
+   *   split of a 1M-word vocabulary: 8 copies in the first map attempt after a reduce, which
+   *   lets the spare go). Pages not written to take no memory.
    */
-  constructor(expectedSize = 0) {
+  constructor(expectedSize = 0, expectedBytes = 0) {
     super();
     let capacity = INITIAL_CAPACITY;
     while (capacity < 2 * expectedSize && capacity < MAX_HINTED_CAPACITY) capacity *= 2;
@@ -66,7 +75,11 @@ export class CharTable extends CharRecords {
       s.table.fill(0);
       this.table = s.table;
       this.useArena(s.arena as Slicer);
-    } else this.table = new Int32Array(2 * capacity);
+    } else {
+      this.table = new Int32Array(2 * capacity);
+      const arena = Math.min(MAX_HINTED_ARENA_BYTES, Math.ceil(expectedBytes * ARENA_SLACK));
+      if (arena > FIRST_ARENA_BYTES) this.useArena(Buffer.allocUnsafeSlow(arena) as Slicer);
+    }
     this.mask = this.table.length / 2 - 1;
   }
 

@@ -16,7 +16,7 @@
  * codes at a time (`hashPairStep`), salted per table and mixed (so that equal low bits of many keys do not
  * line up probes, and input crafted against one table does not fit another).
  */
-import { FNV_OFFSET, FNV_PRIME } from './partition.js';
+import { FNV_OFFSET } from './partition.js';
 
 const INITIAL_CAPACITY = 1 << 12;
 
@@ -25,17 +25,13 @@ export function hashStart(salt: number): number {
   return FNV_OFFSET ^ salt;
 }
 
-/** ...one char code (or byte) at a time, FNV-1a (the byte line counter's step)... */
-export function hashStep(h: number, c: number): number {
-  return Math.imul(h ^ c, FNV_PRIME);
-}
-
 /**
- * ...or two char codes at a time (`pair` = the first | the second << 16, or a last odd char
- * alone), the step of the string tables here and in ./char-table.ts: one multiply per two
- * chars halves the chain of dependent multiplies that hashing a short key is (a word count
- * hashes every word it emits: −12 % of the aggregator's emit path on English, 2026-11-28,
- * docs/performance.md). The rotation carries the high bits, where the second char lands,
+ * ...two char codes (or bytes) at a time (`pair` = the first | the second << 16, or a last
+ * odd one alone), the step of the tables here, in ./char-table.ts and ./byte-line-counter.ts
+ * (which hashed one byte per multiply before: TeraSort's 100-byte lines were a chain of 100
+ * dependent multiplies each in the repeat probe): one multiply per two chars halves the
+ * chain of dependent multiplies that hashing a short key is (a word count hashes every word
+ * it emits: −12 % of the aggregator's emit path on English, 2026-11-28, docs/performance.md). The rotation carries the high bits, where the second char lands,
  * back into the low ones before the next multiply; `hashFinish` mixes the rest.
  */
 export function hashPairStep(h: number, pair: number): number {

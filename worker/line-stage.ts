@@ -13,6 +13,9 @@ type Latin1Writer = Buffer & { latin1Write(s: string, at: number): number };
 /** Bytes gathered before a block is handed on. */
 const STAGE_BYTES = 256 * 1024;
 
+/** Lines shorter than this are written by a loop (as CharRecords.copyLatin1 copies short keys). */
+const SHORT_LINE = 32;
+
 /** Lines gathered into a reused buffer; see the module comment. */
 export class LineStage {
   /** The buffer; write at `used`, after `room` said it fits. */
@@ -35,8 +38,14 @@ export class LineStage {
 
   /** Append `line` (latin1, no '\n') and its '\n'; call `room(line.length + 1)` first. */
   write(line: string): void {
-    this.used += this.buf.latin1Write(line, this.used);
-    this.buf[this.used++] = 0x0a;
+    const buf = this.buf;
+    let at = this.used;
+    const n = line.length;
+    // A short line (a combined `word\tcount`): a loop beats latin1Write's native call.
+    if (n < SHORT_LINE) for (let j = 0; j < n; j++) buf[at++] = line.charCodeAt(j);
+    else at += buf.latin1Write(line, at);
+    buf[at++] = 0x0a;
+    this.used = at;
   }
 
   /** Append each of `lines` (latin1, no '\n'); a promise only when a full buffer was handed on and its promise is pending. */

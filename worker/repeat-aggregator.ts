@@ -25,11 +25,12 @@ import { BATCH_LINES, type HeldWindow, type PairCount, WindowHandOn } from './wi
 const ENTRY_BYTES = 64;
 
 /**
- * Distinct keys of the last window that ended in this process: the next window's table
- * starts that big (a worker runs the map attempts of one job one after another, and the
- * windows of one attempt look alike), instead of doubling up from 4 k buckets.
+ * Distinct keys of the last window that ended in this process, and their arena bytes: the
+ * next window's table starts that big (a worker runs the map attempts of one job one after
+ * another, and the windows of one attempt look alike), instead of doubling up from 4 k
+ * buckets and a 64 KiB arena.
  */
-let lastWindowKeys = 0;
+const lastWindow = { keys: 0, bytes: 0 };
 
 /**
  * Counts repeated records and hands them on combined; see the module comment. Memory
@@ -49,7 +50,7 @@ export class RepeatAggregator implements PairSink {
    * `word\t1` keys, and objects would be allocated, traced and promoted by the collector
    * for each). A key with another value has r <= 0, its PairCount in `others[-r]`.
    */
-  private pairs = new CharTable(lastWindowKeys);
+  private pairs = new CharTable(lastWindow.keys, lastWindow.bytes);
   private others: PairCount[] = [];
   /** The value of the first plain pair emitted (a word count's '1'): see `pairs`. */
   private common: string | undefined;
@@ -284,8 +285,8 @@ export class RepeatAggregator implements PairSink {
     if (!repeatsPayOff(this.records - this.flushedAt, this.distinct, this.bytes > this.limitBytes)) this.on = false;
     this.lines = new StringTable();
     this.tally = [];
-    if (held.pairs.size > 0) lastWindowKeys = held.pairs.size;
-    this.pairs = new CharTable(last ? 0 : lastWindowKeys);
+    if (held.pairs.size > 0) Object.assign(lastWindow, { keys: held.pairs.size, bytes: held.pairs.recordBytes });
+    this.pairs = last ? new CharTable() : new CharTable(lastWindow.keys, lastWindow.bytes);
     this.others = [];
     this.pending = [];
     this.distinct = 0;

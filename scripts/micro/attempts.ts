@@ -14,6 +14,7 @@
  *   npm run build && node dist/scripts/micro/attempts.js --shapes    # the workers' code as deployed (tsc output, no tsx)
  *   ... --gc    # also the collector's pauses in the map phase (median ms: scavenges, the rest)
  *   MR_MICRO_PHASES=1 node --trace-gc-nvp ...   # prints each map phase's start and end (ms) to align the trace with
+ *   ... --profile map [--profile-out map.cpuprofile]   # a V8 CPU profile of each job's map phase (file.1, file.2, ...)
  *   MR_MICRO_INPUT_CHUNK=65536 ...   # the corpus read in pieces of this size (default 1 MiB, as a local stack reads file:// input)
  *
  * CPU of one attempt = this process's CPU during it + its finished children's (the shell
@@ -22,10 +23,11 @@
  */
 import { ManifestSchema } from '../../core/manifest.js';
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { constants as perfConstants, PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
+import type { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleStepModule } from '../../cli/bundle.js';
@@ -130,6 +132,8 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
       }));
       return task.kind === 'map' ? runMapAttempt(input) : runReduceAttempt(input);
     };
+    // Awaited only when profiling: the measured phases' boundaries stay as they were without it.
+    const profiling = arg('profile') === 'map' ? await startProfile() : undefined;
     const t0 = performance.now();
     const c0 = cpuNow();
     const k0 = cpuChildren();
@@ -144,6 +148,7 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
     const c1 = cpuNow();
     const k1 = cpuChildren();
     const t1 = performance.now();
+    if (profiling) await stopProfile(profiling);
     if (process.env.MR_MICRO_PHASES) console.error(`phase map ${t0.toFixed(0)} ${t1.toFixed(0)}`);
     const parts: string[] = [];
     for (let r = 0; r < reduces; r++) {
@@ -156,6 +161,27 @@ async function runJob(corpus: string, shape: JobShape, maps: number, reduces: nu
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Map phases profiled so far (`--profile map`): each job's goes to its own file. */
+let profiles = 0;
+
+/** Starts the V8 profiler for a map phase (`--profile map`). */
+async function startProfile(): Promise<Session> {
+  // Loaded only when profiling: the measured runs stay as they were without the inspector.
+  const inspector = await import('node:inspector/promises');
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return session;
+}
+
+/** Stops it and writes the profile to `--profile-out`.N (not counted in the phase's CPU: after c1). */
+async function stopProfile(session: Session): Promise<void> {
+  const { profile } = await session.post('Profiler.stop');
+  await writeFile(`${arg('profile-out') ?? 'map.cpuprofile'}.${++profiles}`, JSON.stringify(profile));
+  session.disconnect();
 }
 
 /** CPU seconds of this process plus its reaped children. */
