@@ -3,7 +3,7 @@
  * PUT of a map output or a part from a file (how workers upload), ranged GETs of an input
  * split and of a reducer's slices, CopyObject at commit, DeleteObjects at the end. Starts a
  * launcher emulator on `--endpoint` (a free port), and reads its CPU (user + system) from
- * /proc before and after each batch.
+ * /proc before and after each batch, and this process's own CPU (the SDK client's, as in a worker).
  *
  *   node dist/scripts/micro/emulator-requests.js --endpoint http://127.0.0.1:5301 [--size 64M] [--reps 4]
  */
@@ -24,7 +24,6 @@ const CLOCK_TICKS = 100;
 /** User + system CPU seconds of a process. */
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  if (process.env.MICRO_SYS_ONLY) return Number(fields[12]) / CLOCK_TICKS;
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
@@ -47,14 +46,18 @@ async function main(): Promise<void> {
     await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const file = path.join(os.tmpdir(), `emulator-requests-${process.pid}`);
     writeFileSync(file, randomBytes(size));
-    const rows: [string, number][] = [];
+    const rows: [string, number, number][] = [];
     const measure = async (name: string, run: (i: number) => Promise<unknown>) => {
       const before = cpuSeconds(emulator.pid);
+      const client = process.cpuUsage();
       for (let i = 0; i < reps; i++) await run(i);
-      rows.push([name, (cpuSeconds(emulator.pid) - before) / reps]);
+      const used = process.cpuUsage(client);
+      rows.push([name, (cpuSeconds(emulator.pid) - before) / reps, (used.user + used.system) / 1e6 / reps]);
     };
     await measure('PUT from a file (map output, part)', (i) => store.putFile(bucket, `obj-${i}`, file));
     await measure('GET whole (input split)', (i) => store.getObject(bucket, `obj-${i}`).then(drain));
+    const lean = store.rangeReader(bucket);
+    await measure('GET whole through the lean range reader', (i) => lean(`obj-${i}`, 0, size).then(drain));
     const quarter = Math.floor(size / 4);
     await measure('4 ranged GETs of a quarter (slices)', async (i) => {
       for (let q = 0; q < 4; q++) await store.getRange(bucket, `obj-${i}`, q * quarter, (q + 1) * quarter).then(drain);
@@ -71,9 +74,11 @@ async function main(): Promise<void> {
       ),
     );
     console.log(`emulator CPU (user + system) per request, ${size / MIB} MiB objects, mean of ${reps}, load ${os.loadavg()[0]!.toFixed(2)}`);
-    console.log('| request | emulator CPU ms | ms per MiB |');
-    console.log('|---|---|---|');
-    for (const [name, s] of rows) console.log(`| ${name} | ${(s * 1000).toFixed(1)} | ${((s * 1000 * MIB) / size).toFixed(2)} |`);
+    console.log('| request | emulator CPU ms | ms per MiB | client (worker) CPU ms |');
+    console.log('|---|---|---|---|');
+    for (const [name, s, c] of rows) {
+      console.log(`| ${name} | ${(s * 1000).toFixed(1)} | ${((s * 1000 * MIB) / size).toFixed(2)} | ${(c * 1000).toFixed(1)} |`);
+    }
   } finally {
     await emulator.stop();
   }
