@@ -3,8 +3,8 @@
  * transaction leaves every item it named as it was (updated, created or deleted), a
  * successful one applies all, and SQS still delivers, hides and redelivers messages.
  * These fail if the rollback of the patched TransactWriteItems restores the wrong state.
- * S3 (bodies kept in memory and shared, ranges sliced from them, copies keeping the source's
- * ETag, one-pass aws-chunked decoding, request bodies read at once): every answer the
+ * S3 (bodies kept in memory and shared, ETags hashed from them, ranges sliced from them, copies
+ * keeping the source's ETag, one-pass aws-chunked decoding, request bodies read at once): every answer the
  * workers use stays S3's, on objects above moto's old 8 MiB spool threshold.
  * Queries, which the patch answers from one hash key's items, still return exactly that
  * key's items in order, page by page, and index queries still see every item.
@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityCommand,
   GetQueueUrlCommand,
@@ -242,6 +242,19 @@ describe('the emulator patches keep S3 bodies, ranges, ETags and copies', () => 
     const src = await get('src', 'bytes=100-199');
     expect(src.bytes.equals(other.subarray(100, 200))).toBe(true);
     expect((await get('src')).etag).toBe(`"${md5(other)}"`);
+  });
+
+  it('PutObject, HEAD and GET answer ETag = MD5 of the bytes, empty and above moto\'s 16 MiB hashing reads', async () => {
+    // The ETag is hashed from the stored bytes at once (moto read them out in 16 MiB copies).
+    const bodies = { empty: Buffer.alloc(0), small: body.subarray(0, 1000), large: Buffer.concat([body, body.subarray(0, 5 * 1024 * 1024)]) };
+    for (const [name, bytes] of Object.entries(bodies)) {
+      const put = await c.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `etag-${name}`, Body: bytes, ContentLength: bytes.length }));
+      expect(put.ETag, name).toBe(`"${md5(bytes)}"`);
+      const head = await c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `etag-${name}` }));
+      expect([head.ETag, head.ContentLength], name).toEqual([`"${md5(bytes)}"`, bytes.length]);
+      const got = await get(`etag-${name}`);
+      expect([got.etag, got.bytes.equals(bytes)], name).toEqual([`"${md5(bytes)}"`, true]);
+    }
   });
 
   it('a streamed upload in aws-chunked encoding with a checksum trailer is stored as the bytes sent', async () => {
