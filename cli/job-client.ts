@@ -20,6 +20,7 @@ import { forEachLimit } from '../core/concurrency.js';
 import { checkSubmission } from '../services/submission.js';
 import type { Io } from './io.js';
 import type { PreparedJob } from './job-flags.js';
+import { nextPollMs } from './poll-schedule.js';
 import { createProgressReporter, progressFromTasks, type ProgressSnapshot } from './progress.js';
 import type { OpenedTarget, Target } from './target.js';
 
@@ -81,6 +82,7 @@ export function cancelJob(t: Target, jobId: string, reason = 'cancelled by user'
 
 export interface WaitOptions {
   readonly json: boolean;
+  /** A fixed interval between reads of the job record; by default it follows cli/poll-schedule.ts. */
   readonly pollMs?: number;
   /** Give up when no coordinator has picked the job up after this long. */
   readonly appearTimeoutMs?: number;
@@ -112,11 +114,6 @@ async function readProgress(t: Target, job: JobRecord, startedAt: number): Promi
   return { progress: progressFromTasks(job, tasks, startedAt, Date.now()), tasks };
 }
 
-/**
- * How often the job record is read while waiting: one GetItem, so a short interval costs
- * little, and it is most of the wait between a job's end and the command's.
- */
-export const WAIT_POLL_MS = 100;
 
 /** How long to wait for the running attempts of a job that ended (cancelled, failed) to stop. */
 const STOP_WAIT_MS = 15_000;
@@ -126,8 +123,11 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
   const jobs = new JobStore(t.clients, t.names.table);
   const reporter = createProgressReporter(io, o.json);
   const started = Date.now();
-  const pollMs = o.pollMs ?? WAIT_POLL_MS;
   let lastDetail = 0;
+  // The most map attempts a task listing saw running at once in the current step: the pace of
+  // the poll schedule (cli/poll-schedule.ts). Its listings are the progress display's.
+  let mapsRunningMax = 0;
+  let step: number | undefined;
   let interrupted = false;
   let endedAt: number | undefined;
   const onInterrupt = () => {
@@ -144,6 +144,10 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
   try {
     for (;;) {
       const job = await jobs.get(jobId);
+      if (job && job.step !== step) {
+        step = job.step;
+        mapsRunningMax = 0;
+      }
       if (!job) {
         if (Date.now() - started > (o.appearTimeoutMs ?? 30_000)) {
           throw new EnvironmentError(
@@ -165,9 +169,13 @@ export async function waitForJob(t: Target, jobId: string, io: Io, o: WaitOption
         // Task listing costs a query; once a second is plenty for a progress display, and
         // none is needed when the display would not change (plain lines every few seconds).
         lastDetail = Date.now();
-        if (reporter.wouldShow?.(job.status, job.phase) ?? true) reporter.update(await snapshot(t, job, started));
+        if (reporter.wouldShow?.(job.status, job.phase) ?? true) {
+          const progress = await snapshot(t, job, started);
+          mapsRunningMax = Math.max(mapsRunningMax, progress.map.running);
+          reporter.update(progress);
+        }
       }
-      await new Promise((r) => setTimeout(r, pollMs));
+      await new Promise((r) => setTimeout(r, o.pollMs ?? nextPollMs(job, mapsRunningMax)));
     }
   } finally {
     if (o.cancelOnInterrupt) process.off('SIGINT', onInterrupt);
