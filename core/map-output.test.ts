@@ -16,6 +16,22 @@ afterEach(async () => {
 });
 
 describe('PartitionedFileWriter', () => {
+  it('without a checksum (a spill run, a store that does not check it): the same bytes and offsets, no CRC-32', async () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => `k${i % 97}\t${'v'.repeat(i % 300)}`);
+    const infos = [];
+    for (const checksum of [true, false]) {
+      const w = new PartitionedFileWriter(join(dir, `out-${checksum}`), 3, checksum);
+      await w.writePartition(0, batchesOf(lines.slice(0, 2000), 64));
+      await w.writePartition(2, batchesOf(lines.slice(2000), 64));
+      infos.push(await w.close());
+    }
+    const [withCrc, without] = infos;
+    expect(withCrc!.crc32).toBe(crc32(await readFile(join(dir, 'out-true'))));
+    expect(without!.crc32).toBeUndefined();
+    expect({ ...without, crc32: 0 }).toEqual({ ...withCrc, crc32: 0 });
+    expect((await readFile(join(dir, 'out-false'))).equals(await readFile(join(dir, 'out-true')))).toBe(true);
+  });
+
   it('writes partitions back to back with R+1 offsets', async () => {
     const path = join(dir, 'out');
     const w = new PartitionedFileWriter(path);

@@ -43,8 +43,12 @@ export interface PartitionedFileInfo {
   offsets: number[];
   bytes: number;
   records: number;
-  /** CRC-32 of the file's bytes (sent with its upload: S3 checks it, and the SDK need not compute one). */
-  crc32: number;
+  /**
+   * CRC-32 of the file's bytes (sent with its upload: S3 checks it, and the SDK need not compute
+   * one); undefined when the writer was asked for none (a spill run, an upload to a store that
+   * does not check it).
+   */
+  crc32: number | undefined;
 }
 
 /**
@@ -69,10 +73,13 @@ export class PartitionedFileWriter {
    * @param path file to create (truncated if it exists)
    * @param numPartitions if given, `close()` pads the offsets with empty partitions
    *   up to R, so callers may skip writing trailing empty partitions.
+   * @param checksum compute the file's CRC-32 for its upload (@default true); a file that is
+   *   never uploaded, or goes to a store that does not check it, skips ~0.45 CPU-ms per MiB.
    */
   constructor(
     readonly path: string,
     private readonly numPartitions?: number,
+    private readonly checksum = true,
   ) {}
 
   /**
@@ -146,7 +153,7 @@ export class PartitionedFileWriter {
     stream.end();
     await finished(stream);
     this.throwIfFailed();
-    return { offsets: this.offsets.slice(), bytes: this.bytes, records: this.records, crc32: this.crc };
+    return { offsets: this.offsets.slice(), bytes: this.bytes, records: this.records, crc32: this.checksum ? this.crc : undefined };
   }
 
   /** Stop writing after a failure (the partial file is left for the caller to remove). */
@@ -176,7 +183,7 @@ export class PartitionedFileWriter {
     if (!this.stage || this.staged === 0) return;
     const stream = this.open();
     const full = this.stage.subarray(0, this.staged);
-    this.crc = crc32(full, this.crc);
+    if (this.checksum) this.crc = crc32(full, this.crc);
     // The stream holds the bytes until written: the next lines go to another buffer, and
     // this one is reused once written.
     const stage = this.stage;

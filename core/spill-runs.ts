@@ -42,7 +42,8 @@ export class SpillRuns {
    */
   async write(sorted: AsyncIterable<SortedBatch>[], counted: boolean, combined: (s: AsyncIterable<SortedBatch>) => AsyncIterable<SortedBatch>): Promise<number> {
     const path = join(this.dir, `spill-${this.id}-${this.runs.length}.run`);
-    const writer = new PartitionedFileWriter(path, this.numPartitions);
+    // A run is read back from local disk, never uploaded: no CRC-32.
+    const writer = new PartitionedFileWriter(path, this.numPartitions, false);
     try {
       for (let p = 0; p < sorted.length; p++) await writer.writePartition(p, combined(sorted[p]!));
       const info = await writer.close();

@@ -109,7 +109,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   const bytes = a.settings.mapSideBytes !== false;
   if (job.numReduces === 0) {
     // Map-only: the mapper's output, in order, is the final part file.
-    const out = openPartWriter(localFile, compressesOutput(a.step));
+    const out = openPartWriter(localFile, compressesOutput(a.step), s.blobs.sendsChecksums);
     const result = await pumpStep({
       step: a.step.mapper,
       ctx: a.stepContext('map'),
@@ -193,7 +193,7 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       add(c(Counters.MAP_OUTPUT_RECORDS), aggregator.records);
       add(c(Counters.MAP_OUTPUT_BYTES), aggregator.records + aggregator.chars);
     }
-    const writer = new PartitionedFileWriter(localFile);
+    const writer = new PartitionedFileWriter(localFile, undefined, s.blobs.sendsChecksums);
     await sorter.finish((partition, sorted) => writer.writePartition(partition, sorted));
     const { offsets, crc32 } = await writer.close();
     add(c(Counters.SPILLED_RECORDS), sorter.stats.spilledRecords);

@@ -26,6 +26,22 @@ describe('openPartWriter', () => {
     expect(crc).toBe(crc32(bytes));
   });
 
+  for (const gzip of [false, true]) {
+    it(`without a checksum (a store that does not check it): the same file, no CRC-32 (gzip ${gzip})`, async () => {
+      const [a, b] = [join(dir, `with-${gzip}`), join(dir, `without-${gzip}`)];
+      const [w, wo] = [openPartWriter(a, gzip), openPartWriter(b, gzip, false)];
+      for (const c of chunks) {
+        await w.write(c);
+        await wo.writeReused(Buffer.from(c));
+      }
+      expect((await w.close()).crc32).toBe(crc32(await readFile(a)));
+      expect((await wo.close()).crc32).toBeUndefined();
+      const [x, y] = [await readFile(a), await readFile(b)];
+      expect((gzip ? gunzipSync(y) : y).equals(Buffer.concat(chunks))).toBe(true);
+      if (!gzip) expect(y.equals(x)).toBe(true);
+    });
+  }
+
   it('gzip: the CRC-32 is the compressed file\'s', async () => {
     const file = join(dir, 'part.gz');
     const w = openPartWriter(file, true);

@@ -21,8 +21,11 @@ export interface PartWriter {
    * caller may then reuse it. One write at a time, so for large chunks (a merge's blocks).
    */
   writeReused(chunk: Uint8Array): Promise<void>;
-  /** Flush and close; resolves once the file is complete, with the CRC-32 of its bytes (for its upload). */
-  close(): Promise<{ crc32: number }>;
+  /**
+   * Flush and close; resolves once the file is complete, with the CRC-32 of its bytes (for its
+   * upload), or undefined when opened without a checksum.
+   */
+  close(): Promise<{ crc32: number | undefined }>;
 }
 
 /** True when the step's parts are the job's compressed output. */
@@ -30,7 +33,12 @@ export function compressesOutput(step: StepView): boolean {
   return step.stepIndex === step.stepCount - 1 && settingsOf(step).compressOutput;
 }
 
-export function openPartWriter(file: string, gzip: boolean): PartWriter {
+/**
+ * Open a part file for writing.
+ * @param checksum compute the file's CRC-32 for its upload (@default true): false when the store
+ *   does not check it (BlobStore.sendsChecksums).
+ */
+export function openPartWriter(file: string, gzip: boolean, checksum = true): PartWriter {
   const out = createWriteStream(file);
   const gz = gzip ? createGzip() : undefined;
   const head: Writable = gz ?? out;
@@ -41,16 +49,18 @@ export function openPartWriter(file: string, gzip: boolean): PartWriter {
   let failure: Error | undefined;
   out.on('error', (err) => (failure ??= err));
   // The file's bytes: gzip's output, or what is written.
-  gz?.on('data', (c: Buffer) => {
-    crc = crc32(c, crc);
-  });
+  if (checksum)
+    gz?.on('data', (c: Buffer) => {
+      crc = crc32(c, crc);
+    });
+  const plainCrc = checksum && !gz;
   return {
     async write(chunk) {
-      if (!gz) crc = crc32(chunk, crc);
+      if (plainCrc) crc = crc32(chunk, crc);
       if (!head.write(chunk)) await once(head, 'drain');
     },
     async writeReused(chunk) {
-      if (!gz) crc = crc32(chunk, crc);
+      if (plainCrc) crc = crc32(chunk, crc);
       // Resolved by the write's callback, not by 'drain': a chunk below the stream's
       // highWaterMark would still be queued when 'drain' (or nothing) says there is room.
       await new Promise<void>((resolve, reject) => head.write(chunk, (err) => (err ? reject(err) : resolve())));
@@ -60,7 +70,7 @@ export function openPartWriter(file: string, gzip: boolean): PartWriter {
       if (piped) await piped;
       else if (failure === undefined) await once(out, 'finish');
       if (failure !== undefined) throw failure;
-      return { crc32: crc };
+      return { crc32: checksum ? crc : undefined };
     },
   };
 }

@@ -97,7 +97,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
     }
   })();
   const localFile = path.join(a.workDir, 'part');
-  const out = openPartWriter(localFile, compressesOutput(a.step));
+  const out = openPartWriter(localFile, compressesOutput(a.step), s.blobs.sendsChecksums);
   let result: StepResult;
   if (identity) {
     for await (const block of blocks) {
