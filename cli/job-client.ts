@@ -114,7 +114,6 @@ async function readProgress(t: Target, job: JobRecord, startedAt: number): Promi
   return { progress: progressFromTasks(job, tasks, startedAt, Date.now()), tasks };
 }
 
-
 /** How long to wait for the running attempts of a job that ended (cancelled, failed) to stop. */
 const STOP_WAIT_MS = 15_000;
 
