@@ -5,7 +5,7 @@ import { countedLineEnd, countOf, MAX_RECORD_COUNT } from './counted-lines.js';
 import type { ByteLines } from './byte-sort-buffer.js';
 import { mulberry32 as prng } from './prng.js';
 import { encodeLines } from './records.js';
-import { REPEAT_PROBE_RECORDS } from './repeats.js';
+import { EARLY_JUDGE_RECORDS, REPEAT_PROBE_RECORDS } from './repeats.js';
 import { SortBuffer } from './sort-buffer.js';
 
 /**
@@ -133,32 +133,55 @@ describe('ByteLineCounter', () => {
   });
 
   it('stops counting when lines rarely repeat, and hands over the counted lines in arrival order', () => {
-    const lines = Array.from({ length: REPEAT_PROBE_RECORDS + 10 }, (_, i) => `w${i % (REPEAT_PROBE_RECORDS - 5)}\t1`);
+    // Every fourth line repeats the one before: 75 % distinct, not hopeless early, certain past half the probe.
+    const lines = Array.from({ length: REPEAT_PROBE_RECORDS + 10 }, (_, i) => `w${i - Math.floor((i + 1) / 4)}\t1`);
+    const block = encodeLines(lines);
     const counter = new ByteLineCounter(2);
-    counter.add(encodeLines(lines), 0, Infinity);
+    const next = counter.add(block, 0, Infinity);
     expect(counter.counting).toBe(false);
+    const taken = linesOf(block.subarray(0, next));
+    expect(taken.length).toBeGreaterThan(REPEAT_PROBE_RECORDS / 2);
     const moved = linesOf(counter.expanded());
     const counts = new Map<string, number>();
-    for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
+    for (const l of taken) counts.set(l, (counts.get(l) ?? 0) + 1);
     const firstArrival = [...counts].flatMap(([l, c]) => Array.from({ length: c }, () => l));
     expect(moved).toEqual(firstArrival);
     expect(counter.isEmpty).toBe(true);
   });
 
-  it('hands over lines that never repeated as they came, and the handed bytes survive its next lines', async () => {
-    const lines = Array.from({ length: REPEAT_PROBE_RECORDS + 10 }, (_, i) => `key${i}\tpayload ${i}`);
+  it('judges lines that never repeat hopeless early, between two lines of a block, and hands them over as they came', async () => {
+    const lines = Array.from({ length: 10_000 }, (_, i) => `key${i}\tpayload ${i}`);
+    const block = encodeLines(lines);
     const counter = new ByteLineCounter(2);
-    counter.add(encodeLines(lines), 0, Infinity);
+    const next = counter.add(block, 0, Infinity);
     expect(counter.counting).toBe(false);
+    // The probe stopped at its first judgment: the rest of the block is the caller's (the byte buffer's).
+    expect(next).toBe(encodeLines(lines.slice(0, EARLY_JUDGE_RECORDS)).length);
+    expect(counter.linesTaken).toBe(EARLY_JUDGE_RECORDS);
     const moved = counter.expanded();
     const copy = Buffer.from(moved);
-    expect(linesOf(moved)).toEqual(lines);
+    expect(linesOf(moved)).toEqual(lines.slice(0, EARLY_JUDGE_RECORDS));
     expect(counter.isEmpty).toBe(true);
     // The counter goes on (a later window): its new lines must not land in the bytes handed over.
     counter.add(encodeLines(Array.from({ length: 5000 }, (_, i) => `other${i}\t1`)), 0, Infinity);
     expect(moved.equals(copy)).toBe(true);
     const parts = await drain(counter.take());
-    expect(parts.flat().sort()).toEqual(Array.from({ length: 5000 }, (_, i) => `other${i}\t1`).sort());
+    expect(parts.flat().sort()).toEqual(Array.from({ length: EARLY_JUDGE_RECORDS }, (_, i) => `other${i}\t1`).sort());
+  });
+
+  it('judges the probe at the same line whatever the blocks, and keeps counting lines that repeat enough', () => {
+    const distinct = Array.from({ length: 3000 }, (_, i) => `d${i}\t1`);
+    const whole = new ByteLineCounter(1);
+    const inPieces = new ByteLineCounter(1);
+    expect(whole.add(encodeLines(distinct), 0, Infinity)).toBe(encodeLines(distinct.slice(0, EARLY_JUDGE_RECORDS)).length);
+    for (let i = 0; i < distinct.length && inPieces.counting; i += 100) inPieces.add(encodeLines(distinct.slice(i, i + 100)), 0, Infinity);
+    expect(inPieces.linesTaken).toBe(EARLY_JUDGE_RECORDS);
+    // A 20k-word uniform vocabulary repeats ~400 times in 4,096 lines: counted through the probe.
+    const rnd = prng(7);
+    const words = Array.from({ length: REPEAT_PROBE_RECORDS + 100 }, () => `w${Math.floor(rnd() * 20_000)}\t1`);
+    const counter = new ByteLineCounter(1);
+    expect(counter.add(encodeLines(words), 0, Infinity)).toBe(encodeLines(words).length);
+    expect(counter.counting).toBe(true);
   });
 
   it('judges a window that ended before the probe was over', async () => {

@@ -17,7 +17,7 @@ import { routeByPoints } from './route-by-points.js';
 import type { RecordRanges } from './byte-sort.js';
 import { MAX_RECORD_COUNT } from './counted-lines.js';
 import { FNV_OFFSET, FNV_PRIME } from './partition.js';
-import { repeatsPayOff } from './repeats.js';
+import { EARLY_JUDGE_RECORDS, REPEAT_PROBE_RECORDS, repeatsPayOff } from './repeats.js';
 import { sortedLineBlocks } from './sorted-line-blocks.js';
 import { hashFinish, hashPairStep, hashStart } from './string-table.js';
 
@@ -56,6 +56,12 @@ export class ByteLineCounter {
   private readonly salt = (Math.random() * 0x100000000) | 0;
   /** Lines taken since the window started. */
   private seen = 0;
+  /**
+   * The window's next line count at which `add` judges the probe between two lines (doubling
+   * from EARLY_JUDGE_RECORDS): a block of a megabyte holds 10 k TeraSort lines, and records
+   * that never repeat are judged hopeless at 2,048 (core/repeats.ts).
+   */
+  private judgeAt = EARLY_JUDGE_RECORDS;
   /** Lines `add` took, over every window: the caller's record count without a second scan. */
   linesTaken = 0;
   private readonly R: number;
@@ -99,7 +105,12 @@ export class ByteLineCounter {
     let bytes = this.bytes;
     let p = from;
     let lines = 0;
+    let judgeAt = this.judgeAt - this.seen;
     while (p < end) {
+      if (lines === judgeAt) {
+        if (this.judgedHopeless(lines)) break;
+        judgeAt = this.judgeAt - this.seen;
+      }
       let h = salt;
       let k = p;
       // Two bytes per multiply (see `hashPairStep`); the block ends with '\n', so k + 1 is in it.
@@ -138,6 +149,20 @@ export class ByteLineCounter {
     this.linesTaken += lines;
     if (!repeatsPayOff(this.seen, this.n)) this.counting = false;
     return p;
+  }
+
+  /**
+   * The probe judged between two lines of `add` (`lines` taken so far by this call): false
+   * while counting still may pay off (the next judgment then comes at twice the lines).
+   */
+  private judgedHopeless(lines: number): boolean {
+    const seen = this.seen + lines;
+    if (repeatsPayOff(seen, this.n)) {
+      this.judgeAt = seen < REPEAT_PROBE_RECORDS ? 2 * seen : Infinity;
+      return false;
+    }
+    this.counting = false;
+    return true;
   }
 
   /** The slot of line block[p, p + length), or -1; a hit is a hash match and equal bytes. */
@@ -294,6 +319,7 @@ export class ByteLineCounter {
     this.n = 0;
     this.bytes = 0;
     this.seen = 0;
+    this.judgeAt = EARLY_JUDGE_RECORDS;
     this.table = new Int32Array(2 * FIRST_TABLE);
     this.mask = FIRST_TABLE - 1;
   }

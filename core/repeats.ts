@@ -37,18 +37,54 @@ export const REPEAT_PROBE_RECORDS = 65536;
 export const MIN_REPEATS = 2;
 
 /**
+ * The fewest records a window's probe is judged on before its end (`repeatsPayOff`): below
+ * this a handful of repeats is not evidence either way.
+ */
+export const EARLY_JUDGE_RECORDS = 2048;
+
+/**
+ * How far the repeats seen so far may fall short of the probe's need and counting still goes
+ * on (see `repeatsPayOff`): a margin for sampling noise. With 4, a window whose records would
+ * just pay off at the probe's end (32 repeats expected in its first 2,048 records) is stopped
+ * at 2,048 only if it showed fewer than 8 (Poisson: ~1e-7).
+ */
+export const EARLY_JUDGE_MARGIN = 4;
+
+/**
  * True while counting is worth it: fewer than REPEAT_PROBE_RECORDS records seen in the
- * window (too early to judge) unless the probe's outcome is already certain, or each
- * distinct one came MIN_REPEATS times on average. Certain: more than
- * REPEAT_PROBE_RECORDS / MIN_REPEATS distinct records fail the rule at the probe's end
- * whatever comes next (distinct records never go down), so a window of records that do not
- * repeat (a sort's: the probe of a TeraSort map, counter and hand-over, 241 -> 103 CPU ms standalone) stops at
- * half the probe. Counting shapes are not affected: the synthetic corpus's 1M-word
- * vocabulary has 50 % distinct records at 16,384 and 40 % at 65,536.
+ * window (too early to judge) unless the probe's outcome is already settled, or each
+ * distinct one came MIN_REPEATS times on average. Settled, during the probe:
+ *
+ * - certain: more than REPEAT_PROBE_RECORDS / MIN_REPEATS distinct records fail the rule at
+ *   the probe's end whatever comes next (distinct records never go down);
+ * - hopeless: from EARLY_JUDGE_RECORDS records on, the repeats so far (seen - distinct)
+ *   scaled to the probe's end cannot reach the repeats the rule needs there
+ *   (REPEAT_PROBE_RECORDS * (1 - 1 / MIN_REPEATS)), even EARLY_JUDGE_MARGIN times over.
+ *   Repeats grow at most with the square of the records seen: among N records drawn from
+ *   any fixed distribution of keys, the expected number of equal pairs is N(N-1)/2 times
+ *   the chance that two draws are equal, and each repeat needs a pair. So records that
+ *   never repeat (a sort's: TeraSort's 100-byte records) are judged at 2,048 records
+ *   instead of 32,768 (the probe of a 16 MiB TeraSort map, counter and hand-over: ~8 -> ~1 CPU ms),
+ *   while a vocabulary that would pay off shows its repeats long before: the synthetic
+ *   corpus's 1M words have ~50 % repeats at 16,384 records, English and a 20k-word
+ *   uniform vocabulary (~400 repeats in 4,096 records, ~70 % at the probe's end) more.
+ *
  * At the end of a window (`windowEnded`: the buffer filled up and is handed on) the
  * records seen are judged however few they were: a buffer that fills before the probe
  * is over is itself the sign of records that rarely repeat.
  */
 export function repeatsPayOff(seen: number, distinct: number, windowEnded = false): boolean {
-  return (!windowEnded && seen < REPEAT_PROBE_RECORDS && distinct * MIN_REPEATS <= REPEAT_PROBE_RECORDS) || distinct * MIN_REPEATS <= seen;
+  if (windowEnded || seen >= REPEAT_PROBE_RECORDS) return distinct * MIN_REPEATS <= seen;
+  if (distinct * MIN_REPEATS > REPEAT_PROBE_RECORDS) return false;
+  return seen < EARLY_JUDGE_RECORDS || !hopeless(seen, seen - distinct);
+}
+
+/**
+ * Whether `repeats` among the first `seen` records of a probe, scaled by (probe / seen)^2 and
+ * EARLY_JUDGE_MARGIN, stay below the repeats MIN_REPEATS needs at the probe's end.
+ */
+function hopeless(seen: number, repeats: number): boolean {
+  const P = REPEAT_PROBE_RECORDS;
+  // repeats * (P / seen)^2 * margin < P * (1 - 1 / MIN_REPEATS), multiplied out (exact in doubles).
+  return repeats * EARLY_JUDGE_MARGIN * P * MIN_REPEATS < seen * seen * (MIN_REPEATS - 1);
 }
