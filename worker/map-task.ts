@@ -18,6 +18,7 @@ import type { AttemptInput, AttemptResult } from './attempt.js';
 import { makeCombiner } from './combiner.js';
 import { pumpStep } from './pump.js';
 import { readsBytes } from './step/index.js';
+import { isIdentityCommand } from './step/identity.js';
 import { keyFieldHooks } from './key-field-step.js';
 import { compressesOutput, openPartWriter } from './part-writer.js';
 import { RepeatAggregator } from './repeat-aggregator.js';
@@ -75,12 +76,18 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
   // Lines of the input blocks, for a step that hands a block on as it is (the identity):
   // its output records are then counted without a second scan.
   const inputLines = new WeakMap<Buffer, number>();
+  // `cat` into the sort buffer as bytes: the sorter counts its output records, which are its
+  // input records (each block handed on as it came), so the blocks are not scanned for them
+  // (~0.2 CPU-ms per MiB, 3 % of a TeraSort map). Set before the input is read.
+  let inputCountedBySorter = false;
   // An executable (or `cat`) reads the split's bytes as fetched: whole '\n'-ended lines, never decoded.
   const byteInput = async function* (): AsyncIterable<Buffer> {
     for await (const block of readSplitBytes(split, fetchRange)) {
-      const lines = countLineFeeds(block);
-      inputLines.set(block, lines);
-      add(c(Counters.MAP_INPUT_RECORDS), lines);
+      if (!inputCountedBySorter) {
+        const lines = countLineFeeds(block);
+        inputLines.set(block, lines);
+        add(c(Counters.MAP_INPUT_RECORDS), lines);
+      }
       add(c(Counters.MAP_INPUT_BYTES), block.length);
       yield block;
       a.progress.done += block.length;
@@ -164,6 +171,8 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
           bytes && !hooks.partitionOf ? (block) => sorter.addBytes(block) : undefined,
         )
       : undefined;
+  const sinksBytes = bytes && !aggregator && !hooks.toShuffle;
+  inputCountedBySorter = sinksBytes && typeof a.step.mapper === 'string' && isIdentityCommand(a.step.mapper, a.workDir);
   try {
     const result = await pumpStep({
       step: a.step.mapper,
@@ -178,16 +187,16 @@ export async function runMapAttempt(a: AttemptInput): Promise<AttemptResult> {
       },
       // Records stay bytes from the mapper's stdout to the sort buffer (unless a key-field
       // rewrite or the module aggregator needs line strings).
-      sinkBytes:
-        !bytes || aggregator || hooks.toShuffle
-          ? undefined
-          : (block) => {
-              add(c(Counters.MAP_OUTPUT_BYTES), block.length);
-              return sorter.addBytes(block);
-            },
+      sinkBytes: !sinksBytes
+        ? undefined
+        : (block) => {
+            add(c(Counters.MAP_OUTPUT_BYTES), block.length);
+            return sorter.addBytes(block);
+          },
     });
     // The sorter counted the records as it took them (MAP_OUTPUT_RECORDS at the mapper's output, as Hadoop counts them).
     if (!aggregator) add(c(Counters.MAP_OUTPUT_RECORDS), sorter.recordsAdded);
+    if (inputCountedBySorter) add(c(Counters.MAP_INPUT_RECORDS), sorter.recordsAdded);
     if (aggregator) {
       await aggregator.flush(true);
       add(c(Counters.MAP_OUTPUT_RECORDS), aggregator.records);
