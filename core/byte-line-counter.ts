@@ -27,7 +27,14 @@ const TAB = 0x09;
 const DISTINCT_OVERHEAD = 48;
 /** Lines shorter than this are copied into the arena by a loop (a native copy's call costs more). */
 const SHORT_LINE = 32;
-const FIRST_ARENA_BYTES = 1024 * 1024;
+/**
+ * The arena's first size past its scratch: a probe of lines that never repeat holds 2,048 of
+ * them (core/repeats.ts; ~200 KB of TeraSort's), and a mebibyte allocated per map attempt (and
+ * another after the hand-over) was external memory that brings V8's full collections sooner.
+ */
+const FIRST_ARENA_BYTES = 256 * 1024;
+/** The arena of a counter whose counting stopped: nothing, until (if ever) it takes lines again. */
+const NO_ARENA = Buffer.alloc(0);
 const FIRST_TABLE = 1 << 12;
 /**
  * How much the arena, the index arrays and the table grow at a time: by 4, the probe of
@@ -207,8 +214,8 @@ export class ByteLineCounter {
   }
 
   private growArena(need: number): void {
-    const bigger = Buffer.allocUnsafe(Math.max(need, BLOCK_BYTES + GROWTH * (this.arena.length - BLOCK_BYTES)));
-    this.arena.copy(bigger, BLOCK_BYTES, BLOCK_BYTES, this.used);
+    const bigger = Buffer.allocUnsafe(Math.max(need, BLOCK_BYTES + Math.max(FIRST_ARENA_BYTES, GROWTH * (this.arena.length - BLOCK_BYTES))));
+    if (this.used > BLOCK_BYTES) this.arena.copy(bigger, BLOCK_BYTES, BLOCK_BYTES, this.used);
     this.arena = bigger;
   }
 
@@ -246,9 +253,10 @@ export class ByteLineCounter {
   expanded(): Buffer {
     if (this.seen === this.n) {
       // No line repeated (the usual reason counting stopped): the arena holds the lines as
-      // they came, one copy each; handed on as it is, the counter keeps a fresh one.
+      // they came, one copy each; handed on as it is, the counter takes a fresh one (none
+      // once counting stopped: its caller is done with it).
       const lines = this.arena.subarray(BLOCK_BYTES, this.used);
-      this.arena = Buffer.allocUnsafe(BLOCK_BYTES + FIRST_ARENA_BYTES);
+      this.arena = this.counting ? Buffer.allocUnsafe(BLOCK_BYTES + FIRST_ARENA_BYTES) : NO_ARENA;
       this.reset();
       return lines;
     }

@@ -134,7 +134,10 @@ export class PartitionedFileWriter {
     if (this.stage && this.staged + n > this.stage.length) await this.flush();
     if (!this.stage) {
       const size = Math.max(n, this.nextStageBytes);
-      this.stage = size <= STAGE_BYTES && this.nextStageBytes === STAGE_BYTES ? spareStages.pop() : undefined;
+      // A spare full-size buffer is taken at once (no growth from FIRST_STAGE_BYTES): it is
+      // already allocated, and the growth's 1 MiB of fresh buffers per writer brings V8's full
+      // collections sooner (external memory).
+      this.stage = size <= STAGE_BYTES ? spareStages.pop() : undefined;
       this.stage ??= Buffer.allocUnsafe(size);
       this.nextStageBytes = Math.min(STAGE_BYTES, 2 * this.nextStageBytes);
     }
