@@ -11,7 +11,8 @@
  * rule:
  *
  * - count the first REPEAT_PROBE_RECORDS records of a window (a buffer's fill since it
- *   was last emptied) before judging;
+ *   was last emptied) before judging, unless their outcome is settled sooner (records that
+ *   cannot pay off: `repeatsPayOff`);
  * - from then on, keep counting only while every distinct record came at least
  *   MIN_REPEATS times on average (`distinct * MIN_REPEATS <= seen`);
  * - once the rule fails, stop counting for the rest of the attempt: map output has
@@ -64,8 +65,8 @@ export const EARLY_JUDGE_MARGIN = 4;
  *   any fixed distribution of keys, the expected number of equal pairs is N(N-1)/2 times
  *   the chance that two draws are equal, and each repeat needs a pair. So records that
  *   never repeat (a sort's: TeraSort's 100-byte records) are judged at 2,048 records
- *   instead of 32,768 (the probe of a 16 MiB TeraSort map, counter and hand-over: ~8 -> ~1 CPU ms),
- *   while a vocabulary that would pay off shows its repeats long before: the synthetic
+ *   instead of 32,768 (the probe was ~12 CPU-ms of a 16 MiB TeraSort map attempt's ~105 in a
+ *   profile), while a vocabulary that would pay off shows its repeats long before: the synthetic
  *   corpus's 1M words have ~50 % repeats at 16,384 records, English and a 20k-word
  *   uniform vocabulary (~400 repeats in 4,096 records, ~70 % at the probe's end) more.
  *
