@@ -17,7 +17,9 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { NextReceive } from './next-receive.js';
 import { handleTaskMessage } from './task-runner.js';
 import { LOG_EVENTS } from '../core/log-events.js';
-import { type RecyclePolicy, type RecycleReason, recycleReason } from '../core/worker-recycle.js';
+import { type RecyclePolicy, type RecycleReason, recycleBeforeTask, recycleReason } from '../core/worker-recycle.js';
+import { isMapTaskId } from '../core/steps.js';
+import { parseTaskMessage } from '../services/task-lifecycle.js';
 
 export function newWorkerId(): string {
   return `${os.hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -87,6 +89,19 @@ export class Worker {
     return true;
   }
 
+  /**
+   * Whether this process should give `msg` back and be replaced rather than claim it: a
+   * reduce after many tasks (core/worker-recycle.ts `recycleBeforeTask`); latched when true.
+   */
+  private recycleBefore(msg: { body: string; receiveCount: number }): boolean {
+    if (!this.recyclePolicy || this.tasks === 0) return false;
+    const parsed = parseTaskMessage(msg.body);
+    if (!parsed || isMapTaskId(parsed.taskId)) return false;
+    if (!recycleBeforeTask({ tasks: this.tasks, reduce: true, receiveCount: msg.receiveCount }, this.recyclePolicy)) return false;
+    this.recycle = 'before-reduce';
+    return true;
+  }
+
   /** Remove the scratch files of jobs that ended, looking at most once per `everyMs` (worker/ended-jobs.ts). */
   private async dropEndedJobs(everyMs: number): Promise<void> {
     const s = this.s;
@@ -137,6 +152,13 @@ export class Worker {
         if (msg && this.shutdown.signal.aborted) {
           await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
           s.log.info(LOG_EVENTS.messageReleasedOnStop, { workerId: this.workerId });
+          break;
+        }
+        if (msg && this.recycleBefore(msg)) {
+          // Given back before any claim: the task's state is untouched, and another worker
+          // (or this one's replacement) receives the message at once.
+          await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
+          s.log.info(LOG_EVENTS.workerRecycling, { workerId: this.workerId, reason: this.recycle, tasks: this.tasks, rssMiB: Math.round(this.rss() / 2 ** 20), baselineRssMiB: Math.round((this.baselineRss ?? 0) / 2 ** 20) });
           break;
         }
         if (!msg) {
