@@ -94,10 +94,12 @@ export class Worker {
    * reduce after many tasks (core/worker-recycle.ts `recycleBeforeTask`); latched when true.
    */
   private recycleBefore(msg: { body: string; receiveCount: number }): boolean {
-    if (!this.recyclePolicy || this.tasks === 0) return false;
+    if (!this.recyclePolicy) return false;
+    // Asked as if the message were a reduce's first, so that a normal job's worker (fewer
+    // tasks than the threshold) does not even parse the message here.
+    if (!recycleBeforeTask({ tasks: this.tasks, reduce: true, receiveCount: msg.receiveCount }, this.recyclePolicy)) return false;
     const parsed = parseTaskMessage(msg.body);
     if (!parsed || isMapTaskId(parsed.taskId)) return false;
-    if (!recycleBeforeTask({ tasks: this.tasks, reduce: true, receiveCount: msg.receiveCount }, this.recyclePolicy)) return false;
     this.recycle = 'before-reduce';
     return true;
   }

@@ -135,15 +135,20 @@ export function reduceMemoryLines(log: string): ReduceMemory[] {
   return out;
 }
 
-/** Map and reduce tasks claimed by worker process `n` of a stack (its `worker-n.log`); -1 each when unknown. */
-function claimedTasks(stateDir: string, n: number): { maps: number; reduces: number } {
-  if (n < 0) return { maps: -1, reduces: -1 };
+/**
+ * Map and reduce tasks claimed by worker process `n` of a stack (its `worker-n.log`; -1 each
+ * when unknown), and when it claimed its first reduce (epoch ms; Infinity when none).
+ */
+function claimedTasks(stateDir: string, n: number): { maps: number; reduces: number; firstReduceAt: number } {
+  if (n < 0) return { maps: -1, reduces: -1, firstReduceAt: Infinity };
   try {
     const claims = readFileSync(path.join(stateDir, `worker-${n}.log`), 'utf8').split('\n').filter((l) => l.includes(`"message":"${LOG_EVENTS.taskClaimed}"`));
     const maps = claims.filter((l) => l.includes('"taskId":"m-')).length;
-    return { maps, reduces: claims.length - maps };
+    const firstReduce = claims.find((l) => !l.includes('"taskId":"m-'));
+    const firstReduceAt = firstReduce ? Date.parse((JSON.parse(firstReduce) as { timestamp: string }).timestamp) : Infinity;
+    return { maps, reduces: claims.length - maps, firstReduceAt };
   } catch {
-    return { maps: -1, reduces: -1 };
+    return { maps: -1, reduces: -1, firstReduceAt: Infinity };
   }
 }
 
@@ -211,8 +216,10 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     const samples = sampler.samples.filter((x) => Number.isFinite(x.rssMiB));
     const window = [Date.parse(job.reduceEnqueuedAt ?? job.finishedAt!), Date.parse(job.finishedAt!)] as const;
     const claims = new Map(stack.workerProcesses.flatMap((c, n) => (c.pid ? [[c.pid, claimedTasks(stateDir, n)] as const] : [])));
-    // The reducers: the processes that claimed a reduce (not one that gave its reduce back to be replaced).
-    const inReduce = windowSummary(samples.filter((x) => (claims.get(x.pid)?.reduces ?? 0) > 0), ...window);
+    // The reducers: each process that claimed a reduce, from that claim on (not one that gave
+    // its reduce back to be replaced, nor a replacement's start-up: node opens ~20 more files
+    // while it loads its modules).
+    const inReduce = windowSummary(samples.filter((x) => x.at >= (claims.get(x.pid)?.firstReduceAt ?? Infinity)), ...window);
     const anyWorker = windowSummary(samples, ...window);
     if (inReduce.samples === 0) throw new Error(`scale job at M=${m}: no worker sample in its reduce window`);
     const rssSplit = reduceRssSummary(inReduce.byPid);
