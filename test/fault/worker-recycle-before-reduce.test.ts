@@ -20,13 +20,19 @@ import { finish, saveWorkerLogs, workerLogRecords } from '../helpers/worker-logs
 const MAPS = 16;
 const REDUCES = 2;
 const THRESHOLD = 3;
+/**
+ * A 5 s lease, not the fast tests' 1 s: a fresh process's first reduce (cold JIT, at load
+ * 10 on this shared machine) once went > 1 s without a lease write, and the checker took it
+ * back (stalls 1); the deployment's lease is 10 s.
+ */
+const TIMINGS = { heartbeatMs: 1000 };
 
 describe('worker recycling before a reduce', () => {
   let plain: TestStack;
   let recycling: TestStack;
   beforeAll(async () => {
-    plain = await TestStack.start({ workers: 2, workerEnv: { [RECYCLE_BEFORE_REDUCE_TASKS_ENV]: '0' } });
-    recycling = await TestStack.start({ workers: 2, workerEnv: { [RECYCLE_BEFORE_REDUCE_TASKS_ENV]: String(THRESHOLD) } });
+    plain = await TestStack.start({ workers: 2, timings: TIMINGS, workerEnv: { [RECYCLE_BEFORE_REDUCE_TASKS_ENV]: '0' } });
+    recycling = await TestStack.start({ workers: 2, timings: TIMINGS, workerEnv: { [RECYCLE_BEFORE_REDUCE_TASKS_ENV]: String(THRESHOLD) } });
   }, 120_000);
   afterAll(async () => {
     saveWorkerLogs(recycling, 'worker-recycle-before-reduce');
