@@ -7,10 +7,12 @@
  * exactly once (one claim, attempt 1, no stall, no failure), and every reduce is claimed by
  * a process that had run fewer than 3 tasks.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOG_EVENTS } from '../../core/log-events.js';
 import type { ManifestInput } from '../../core/manifest.js';
 import { isMapTaskId } from '../../core/steps.js';
+import { RECYCLED_WORKER_SEMI_SPACE_MIB } from '../../core/worker-heap.js';
 import { RECYCLE_BEFORE_REDUCE_TASKS_ENV, WORKER_RECYCLE_EXIT_CODE } from '../../core/worker-recycle.js';
 import { expectIdenticalParts, indexJobBase, syntheticText } from '../helpers/index-job.js';
 import { TestStack } from '../helpers/stack.js';
@@ -77,6 +79,13 @@ describe('worker recycling before a reduce', () => {
     for (const c of exitedProcesses()) expect(c.exitCode).toBe(WORKER_RECYCLE_EXIT_CODE);
     expect(recycling.stack.recycledWorkers).toBe(recycles.length);
     expect(recycling.stack.liveWorkers()).toHaveLength(2);
+    // A replacement runs with a young worker's semi-space ceiling (core/worker-heap.ts); a first worker without it.
+    const argv = (pid: number | undefined) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const semi = `--max-semi-space-size=${RECYCLED_WORKER_SEMI_SPACE_MIB}`;
+    const replaced = new Set(recycling.stack.liveWorkers().filter((c) => !recycling.stack.workerProcesses.slice(0, 2).includes(c)));
+    expect(replaced.size).toBeGreaterThanOrEqual(1);
+    for (const c of replaced) expect(argv(c.pid)).toContain(semi);
+    for (const c of plain.stack.liveWorkers()) expect(argv(c.pid)).not.toContain(semi);
 
     // Each reduce was claimed by a process that had run fewer than THRESHOLD tasks (of this job: the stack is fresh).
     const claimsBy = new Map<string, string[]>();
