@@ -2,7 +2,8 @@
  * The worker loop: long-poll the task queue, one task at a time, heartbeat all
  * along. `stop()` (SIGTERM) stops taking tasks and releases the running one so
  * another worker can take it at once. With a recycle policy (core/worker-recycle.ts) the
- * loop also ends by itself at a task boundary, before it receives another message, so
+ * loop also ends by itself at a task boundary, before it receives another message, or
+ * when an aged process receives a reduce's message, which it gives back unclaimed, so
  * that its launcher replaces the process (`recycled` says so).
  */
 import { randomBytes } from 'node:crypto';
