@@ -8,6 +8,8 @@ import {
   LOCAL_WORKER_MEMORY_MIB,
   memoryBreakdown,
   minWorkerHeapMiB,
+  RECYCLED_WORKER_SEMI_SPACE_MIB,
+  recycledWorkerNodeArgs,
   setsHeapLimit,
   IDLE_COLLECTION_AFTER_MS,
   shouldCollectHeap,
@@ -51,6 +53,13 @@ describe('worker heap limit', () => {
     expect(workerNodeArgs([], { ...env, NODE_OPTIONS: '--enable-source-maps --max_old_space_size=64' }, 512)).toEqual([]);
     expect(setsHeapLimit(['--max-semi-space-size=16'])).toBe(false);
     expect(heapNodeArgs(300)).toEqual(['--max-old-space-size=300', `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, '--expose-gc']);
+  });
+
+  it('gives a replacement of a recycled worker the semi-space ceiling of a young one (8 MiB), unless its arguments set one', () => {
+    // 8 MiB semi-spaces: the 16 MiB new space of a worker that ran a few tasks (M = 16's reducers).
+    expect(RECYCLED_WORKER_SEMI_SPACE_MIB).toBe(8);
+    expect(recycledWorkerNodeArgs([...heapNodeArgs(1024), 'x.js'])).toEqual(['--max-semi-space-size=8', ...heapNodeArgs(1024), 'x.js']);
+    expect(recycledWorkerNodeArgs(['--max_semi_space_size=2', 'x.js'])).toEqual(['--max_semi_space_size=2', 'x.js']);
   });
 });
 

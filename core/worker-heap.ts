@@ -101,6 +101,25 @@ export function heapNodeArgs(heapMiB: number): string[] {
   return [`--max-old-space-size=${heapMiB}`, `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, '--expose-gc'];
 }
 
+/**
+ * The young generation's ceiling (`--max-semi-space-size`, MiB per semi-space) of a worker
+ * process started to replace a recycled one (core/worker-recycle.ts), the same size a worker
+ * that ran a few tasks has. Why: V8 doubles the semi-spaces each time the bytes surviving
+ * scavenges since the last doubling exceed their size, so a fresh process that fetches a
+ * reduce's 2 x 2,048 slices grows its new space 16 -> 32 MiB during that fetch alone (+16 MiB
+ * RSS; docs/performance.md, session 18), and at M = 16 it stays at 16. Not for the first
+ * workers: the cap cost TeraSort's workers +18 MiB of peak RSS (the sort buffer promoted
+ * sooner, session 15), and a worker is replaced only after 256 tasks, which no normal job
+ * gives a worker.
+ */
+export const RECYCLED_WORKER_SEMI_SPACE_MIB = 8;
+
+/** A replacement worker's node arguments: `nodeArgs` with the semi-space ceiling, unless they set one. */
+export function recycledWorkerNodeArgs(nodeArgs: readonly string[]): string[] {
+  if (nodeArgs.some((a) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(a))) return [...nodeArgs];
+  return [`--max-semi-space-size=${RECYCLED_WORKER_SEMI_SPACE_MIB}`, ...nodeArgs];
+}
+
 /** True when node options already set a heap limit (the caller's wins). */
 export function setsHeapLimit(nodeArgs: readonly string[]): boolean {
   return nodeArgs.some((a) => /^--max[-_]old[-_]space[-_]size(=|$)/.test(a));

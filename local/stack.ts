@@ -13,7 +13,7 @@ import { bootstrapLocalStack } from './bootstrap.js';
 import { type AwsClients, createClients, destroyClients } from '../aws/clients.js';
 import { type EmulatorHandle, ensureEmulator, stopProcess } from './emulator.js';
 import { LOCAL_FILES_ENV, namesToEnv, type Timings, timingsToEnv } from '../core/config.js';
-import { LOCAL_WORKER_MEMORY_MIB, WORKER_HEAP_ENV, WORKER_MEMORY_ENV, workerNodeArgs } from '../core/worker-heap.js';
+import { LOCAL_WORKER_MEMORY_MIB, recycledWorkerNodeArgs, WORKER_HEAP_ENV, WORKER_MEMORY_ENV, workerNodeArgs } from '../core/worker-heap.js';
 import { localResourceNames, type ResourceNames } from '../core/resources.js';
 import { sweepUntil } from '../services/checker.js';
 import { createServices, type Services, silentLog } from '../services/context.js';
@@ -139,9 +139,10 @@ export class LocalStack {
   /**
    * Start one more worker process; its JSON logs go to `<stateDir>/worker-N.log`. It holds
    * an IPC channel to this process and stops when the channel closes (worker/main.ts), so
-   * a SIGKILLed stack leaves no worker behind. `slot` is the supervised slot it fills.
+   * a SIGKILLed stack leaves no worker behind. `slot` is the supervised slot it fills;
+   * `recycled`: it replaces a recycled worker (core/worker-heap.ts `recycledWorkerNodeArgs`).
    */
-  spawnWorker(slot = this.workerSeq): ChildProcess {
+  spawnWorker(slot = this.workerSeq, recycled = false): ChildProcess {
     const n = this.workerSeq++;
     const log = openSync(path.join(this.options.stateDir, `worker-${n}.log`), 'a');
     // WATCH_PARENT_ENV: the worker knows it was started with the channel, even if the channel closed before it looked.
@@ -155,7 +156,8 @@ export class LocalStack {
     };
     // The default heap limit of core/worker-heap.ts, sized for MR_WORKER_MEMORY_MIB (worker or stack environment) or a small container.
     const heapEnv = { [WORKER_HEAP_ENV]: process.env[WORKER_HEAP_ENV], [WORKER_MEMORY_ENV]: process.env[WORKER_MEMORY_ENV], ...env };
-    const nodeArgs = workerNodeArgs(this.options.workerNodeArgs ?? [], heapEnv, LOCAL_WORKER_MEMORY_MIB);
+    const heapArgs = workerNodeArgs(this.options.workerNodeArgs ?? [], heapEnv, LOCAL_WORKER_MEMORY_MIB);
+    const nodeArgs = recycled ? recycledWorkerNodeArgs(heapArgs) : heapArgs;
     const child = spawn(process.execPath, [...nodeArgs, path.join(packageRoot(), 'bin', 'mapreduce.js'), 'worker'], {
       env,
       stdio: ['ignore', log, log, 'ipc'],
@@ -179,7 +181,7 @@ export class LocalStack {
     if (this.stopping.signal.aborted) return;
     this.recycledWorkers++;
     this.quickDeaths.set(slot, 0);
-    const next = this.spawnWorker(slot);
+    const next = this.spawnWorker(slot, true);
     this.services.log.info(LOG_EVENTS.localWorkerRecycled, { slot, pid: next.pid, replaced: pid });
   }
 

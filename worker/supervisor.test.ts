@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WORKER_RECYCLE_EXIT_CODE } from '../core/worker-recycle.js';
+import { RECYCLED_WORKER_SEMI_SPACE_MIB } from '../core/worker-heap.js';
 import { superviseWorker } from './supervisor.js';
 
 /**
@@ -18,7 +19,7 @@ function fakeWorker(codes: number[]): { script: string; pids: string } {
     script,
     `import { appendFileSync, readFileSync } from 'node:fs';
 const started = readFileSync(${JSON.stringify(pids)}, 'utf8').split('\\n').filter(Boolean).length;
-appendFileSync(${JSON.stringify(pids)}, process.pid + ' ' + (process.env.MR_WATCH_PARENT ?? '-') + ' ' + (process.connected ? 'ipc' : 'no-ipc') + '\\n');
+appendFileSync(${JSON.stringify(pids)}, process.pid + ' ' + (process.env.MR_WATCH_PARENT ?? '-') + ' ' + (process.connected ? 'ipc' : 'no-ipc') + ' ' + (process.execArgv.join(',') || '-') + '\\n');
 const codes = ${JSON.stringify(codes)};
 if (started < codes.length) process.exit(codes[started]);
 process.on('SIGTERM', () => process.exit(0));
@@ -39,7 +40,10 @@ describe('worker supervisor', () => {
     expect(s).toHaveLength(3);
     expect(new Set(s.map((x) => x[0])).size).toBe(3);
     // Each worker holds the channel that stops it if the supervisor dies (worker/parent-watch.ts).
-    for (const x of s) expect(x.slice(1)).toEqual(['1', 'ipc']);
+    for (const x of s) expect(x.slice(1, 3)).toEqual(['1', 'ipc']);
+    // The first worker runs with the given node options; each replacement also with a young worker's semi-space ceiling.
+    const semi = `--max-semi-space-size=${RECYCLED_WORKER_SEMI_SPACE_MIB}`;
+    expect(s.map((x) => x[3])).toEqual(['-', semi, semi]);
   });
 
   it('does not recycle a worker that exits 0 or crashes', async () => {

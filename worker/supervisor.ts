@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import { WATCH_PARENT_ENV } from './parent-watch.js';
 import { WORKER_RECYCLE_EXIT_CODE } from '../core/worker-recycle.js';
+import { recycledWorkerNodeArgs } from '../core/worker-heap.js';
 
 /** How to start one worker process. */
 export interface WorkerCommand {
@@ -49,7 +50,9 @@ export async function superviseWorker(cmd: WorkerCommand = workerCommand()): Pro
   let recycles = 0;
   try {
     for (;;) {
-      const worker = spawn(cmd.execPath, cmd.args, { env: { ...cmd.env, [WATCH_PARENT_ENV]: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // A replacement gets the young generation's ceiling of a young worker (core/worker-heap.ts); node options go first.
+      const args = recycles > 0 ? recycledWorkerNodeArgs(cmd.args) : cmd.args;
+      const worker = spawn(cmd.execPath, args, { env: { ...cmd.env, [WATCH_PARENT_ENV]: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       child = worker;
       // The channel only tells the worker this process is gone; its messages do not matter.
       worker.channel?.unref();

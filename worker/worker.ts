@@ -2,7 +2,8 @@
  * The worker loop: long-poll the task queue, one task at a time, heartbeat all
  * along. `stop()` (SIGTERM) stops taking tasks and releases the running one so
  * another worker can take it at once. With a recycle policy (core/worker-recycle.ts) the
- * loop also ends by itself at a task boundary, before it receives another message, so
+ * loop also ends by itself at a task boundary, before it receives another message, or
+ * when an aged process receives a reduce's message, which it gives back unclaimed, so
  * that its launcher replaces the process (`recycled` says so).
  */
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,9 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { NextReceive } from './next-receive.js';
 import { handleTaskMessage } from './task-runner.js';
 import { LOG_EVENTS } from '../core/log-events.js';
-import { type RecyclePolicy, type RecycleReason, recycleReason } from '../core/worker-recycle.js';
+import { type RecyclePolicy, type RecycleReason, recycleBeforeTask, recycleReason } from '../core/worker-recycle.js';
+import { isMapTaskId } from '../core/steps.js';
+import { parseTaskMessage } from '../services/task-lifecycle.js';
 
 export function newWorkerId(): string {
   return `${os.hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -87,6 +90,21 @@ export class Worker {
     return true;
   }
 
+  /**
+   * Whether this process should give `msg` back and be replaced rather than claim it: a
+   * reduce after many tasks (core/worker-recycle.ts `recycleBeforeTask`); latched when true.
+   */
+  private recycleBefore(msg: { body: string; receiveCount: number }): boolean {
+    if (!this.recyclePolicy) return false;
+    // Asked as if the message were a reduce's first, so that a normal job's worker (fewer
+    // tasks than the threshold) does not even parse the message here.
+    if (!recycleBeforeTask({ tasks: this.tasks, reduce: true, receiveCount: msg.receiveCount }, this.recyclePolicy)) return false;
+    const parsed = parseTaskMessage(msg.body);
+    if (!parsed || isMapTaskId(parsed.taskId)) return false;
+    this.recycle = 'before-reduce';
+    return true;
+  }
+
   /** Remove the scratch files of jobs that ended, looking at most once per `everyMs` (worker/ended-jobs.ts). */
   private async dropEndedJobs(everyMs: number): Promise<void> {
     const s = this.s;
@@ -137,6 +155,13 @@ export class Worker {
         if (msg && this.shutdown.signal.aborted) {
           await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
           s.log.info(LOG_EVENTS.messageReleasedOnStop, { workerId: this.workerId });
+          break;
+        }
+        if (msg && this.recycleBefore(msg)) {
+          // Given back before any claim: the task's state is untouched, and another worker
+          // (or this one's replacement) receives the message at once.
+          await s.taskQueue.setVisibility(msg.receiptHandle, 0).catch(() => {});
+          s.log.info(LOG_EVENTS.workerRecycling, { workerId: this.workerId, reason: this.recycle, tasks: this.tasks, rssMiB: Math.round(this.rss() / 2 ** 20), baselineRssMiB: Math.round((this.baselineRss ?? 0) / 2 ** 20) });
           break;
         }
         if (!msg) {

@@ -45,7 +45,16 @@ export interface ScalePoint {
   readonly map_breakdown: Record<string, number>;
   readonly reduce_breakdown: Record<string, number>;
   readonly idle_calls: Record<string, number>;
+  /** The highest RSS of a process that claimed a reduce task, sampled in the reduce window. */
   readonly reducer_peak_rss_mib: number;
+  /**
+   * The highest RSS of any worker process in the reduce window, reducer or not: with a
+   * recycle before the reduce (core/worker-recycle.ts) the aged process that gave the reduce
+   * back is sampled here in its last milliseconds.
+   */
+  readonly worker_peak_rss_in_reduce_window_mib: number;
+  /** The highest RSS of any worker process over the whole job, the map phase included. */
+  readonly worker_peak_rss_mib: number;
   /**
    * The most RSS a worker had at its first sample in REDUCE: what it brings from the map
    * phase (V8's old space with the maps' garbage, JIT code, malloc arenas), before any reduce work.
@@ -57,7 +66,7 @@ export interface ScalePoint {
    * Each worker process sampled in REDUCE: its first and highest RSS there, and the map tasks
    * it had claimed (from its log: how much history the process doing the reduce carried).
    */
-  readonly reducer_rss_by_worker: readonly { first_mib: number; peak_mib: number; map_tasks_run: number }[];
+  readonly reducer_rss_by_worker: readonly { first_mib: number; peak_mib: number; map_tasks_run: number; reduce_tasks_run: number }[];
   /**
    * Each reduce attempt's process memory by part at its start and end (the workers' debug
    * line, core/worker-heap.ts `memoryBreakdown`): V8's young generation, old and code space,
@@ -126,13 +135,20 @@ export function reduceMemoryLines(log: string): ReduceMemory[] {
   return out;
 }
 
-/** Map tasks claimed by worker process `n` of a stack (its `worker-n.log`); -1 when unknown. */
-function claimedMaps(stateDir: string, n: number): number {
-  if (n < 0) return -1;
+/**
+ * Map and reduce tasks claimed by worker process `n` of a stack (its `worker-n.log`; -1 each
+ * when unknown), and when it claimed its first reduce (epoch ms; Infinity when none).
+ */
+function claimedTasks(stateDir: string, n: number): { maps: number; reduces: number; firstReduceAt: number } {
+  if (n < 0) return { maps: -1, reduces: -1, firstReduceAt: Infinity };
   try {
-    return readFileSync(path.join(stateDir, `worker-${n}.log`), 'utf8').split('\n').filter((l) => l.includes(`"message":"${LOG_EVENTS.taskClaimed}"`) && l.includes('"taskId":"m-')).length;
+    const claims = readFileSync(path.join(stateDir, `worker-${n}.log`), 'utf8').split('\n').filter((l) => l.includes(`"message":"${LOG_EVENTS.taskClaimed}"`));
+    const maps = claims.filter((l) => l.includes('"taskId":"m-')).length;
+    const firstReduce = claims.find((l) => !l.includes('"taskId":"m-'));
+    const firstReduceAt = firstReduce ? Date.parse((JSON.parse(firstReduce) as { timestamp: string }).timestamp) : Infinity;
+    return { maps, reduces: claims.length - maps, firstReduceAt };
   } catch {
-    return -1;
+    return { maps: -1, reduces: -1, firstReduceAt: Infinity };
   }
 }
 
@@ -196,7 +212,15 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     sampler.stop();
     const job = (await s.jobs.get(jobId))!;
     // The reduce window: from the reduce tasks' messages (no reduce runs before) to the job's end.
-    const inReduce = windowSummary(sampler.samples, Date.parse(job.reduceEnqueuedAt ?? job.finishedAt!), Date.parse(job.finishedAt!));
+    // A process read while it exits can give no RSS figure (NaN): such samples are dropped.
+    const samples = sampler.samples.filter((x) => Number.isFinite(x.rssMiB));
+    const window = [Date.parse(job.reduceEnqueuedAt ?? job.finishedAt!), Date.parse(job.finishedAt!)] as const;
+    const claims = new Map(stack.workerProcesses.flatMap((c, n) => (c.pid ? [[c.pid, claimedTasks(stateDir, n)] as const] : [])));
+    // The reducers: each process that claimed a reduce, from that claim on (not one that gave
+    // its reduce back to be replaced, nor a replacement's start-up: node opens ~20 more files
+    // while it loads its modules).
+    const inReduce = windowSummary(samples.filter((x) => x.at >= (claims.get(x.pid)?.firstReduceAt ?? Infinity)), ...window);
+    const anyWorker = windowSummary(samples, ...window);
     if (inReduce.samples === 0) throw new Error(`scale job at M=${m}: no worker sample in its reduce window`);
     const rssSplit = reduceRssSummary(inReduce.byPid);
     const seconds = (Date.parse(job.finishedAt!) - Date.parse(job.createdAt)) / 1000;
@@ -224,12 +248,15 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       reduce_breakdown: stats.reduceBreakdown,
       idle_calls: stats.idle,
       reducer_peak_rss_mib: round(inReduce.peakRssMiB),
+      worker_peak_rss_in_reduce_window_mib: round(anyWorker.peakRssMiB),
+      worker_peak_rss_mib: round(samples.reduce((a, x) => Math.max(a, x.rssMiB), 0)),
       reducer_rss_at_reduce_start_mib: round(rssSplit.atStart),
       reducer_rss_growth_in_reduce_mib: round(rssSplit.growth),
       reducer_rss_by_worker: [...inReduce.byPid.entries()].map(([pid, w]) => ({
         first_mib: round(w.first),
         peak_mib: round(w.peak),
-        map_tasks_run: claimedMaps(stateDir, stack.workerProcesses.findIndex((c) => c.pid === pid)),
+        map_tasks_run: claims.get(pid)?.maps ?? -1,
+        reduce_tasks_run: claims.get(pid)?.reduces ?? -1,
       })),
       reducer_memory: stack.workerProcesses.flatMap((_, n) => {
         try {
