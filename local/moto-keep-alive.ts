@@ -86,6 +86,10 @@ def _quiet_log(handler, code, size):
 
 class _QuietHandler(_kserving.WSGIRequestHandler):
     """werkzeug's handler (a connection closed after each answer), without the dropped log line."""
+    def make_environ(self):
+        _kstate.handler = self
+        return super().make_environ()
+
     def log_request(self, code='-', size='-'):
         _quiet_log(self, code, size)
 
@@ -95,6 +99,7 @@ class _KeepAliveHandler(_kserving.WSGIRequestHandler):
 
     def make_environ(self):
         environ = super().make_environ()
+        _kstate.handler = self
         _kstate.keep = False
         _kstate.failed = False
         self._body = None
@@ -124,12 +129,27 @@ class _KeepAliveHandler(_kserving.WSGIRequestHandler):
             self.close_connection = True  # an answer cut short may have broken the framing
 
 class _NotedBody:
-    """The application's answer, noting a failure while werkzeug iterates it."""
+    """
+    The application's answer, noting a failure while werkzeug iterates it. A chunk that is a
+    memoryview (a large ranged GET served from the stored bytes, local/moto-s3-patches.ts) is
+    written to the connection here, since werkzeug's writer takes only bytes: an empty chunk
+    first makes werkzeug send the status and headers (the answer has a Content-Length, so no
+    chunked framing), then the view goes to the socket as it is.
+    """
     def __init__(self, chunks):
         self._chunks = chunks
     def __iter__(self):
         try:
-            yield from self._chunks
+            for chunk in self._chunks:
+                if type(chunk) is memoryview:
+                    handler = getattr(_kstate, 'handler', None)
+                    if handler is None:
+                        yield chunk.tobytes()
+                        continue
+                    yield b''
+                    handler.wfile.write(chunk)
+                else:
+                    yield chunk
         except BaseException:
             _kstate.failed = True
             raise

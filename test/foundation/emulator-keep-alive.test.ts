@@ -26,6 +26,7 @@ import { BlobStore } from '../../aws/blob-store.js';
 import { type EmulatorHandle, ensureEmulator } from '../../local/emulator.js';
 import { freePort } from '../../local/free-port.js';
 import { EMULATOR_KEEP_ALIVE_ENV } from '../../local/moto-keep-alive.js';
+import { RANGE_VIEW_MIN_BYTES } from '../../local/moto-s3-patches.js';
 
 /** A private emulator, its launcher's environment with EMULATOR_KEEP_ALIVE_ENV set to `value` (or unset). */
 async function emulatorWith(value: string | undefined): Promise<{ endpoint: string; handle: EmulatorHandle }> {
@@ -167,6 +168,13 @@ describe('the emulator keeps connections open between requests', () => {
     expect(counting.opened()).toBe(1);
   });
 
+  it('answers large ranged GETs (sent from the stored bytes) with exactly their range, then the next request on the connection', async () => {
+    const before = counting.opened();
+    await expectRanges(s3, bucket, await putRangeObject(s3, bucket));
+    expect((await ddb.send(new ListTablesCommand({}))).TableNames).toBeDefined();
+    expect(counting.opened()).toBe(before);
+  });
+
   it('closes after a chunked request body or when the client asks to close', async () => {
     const { agent } = countingAgent();
     try {
@@ -186,6 +194,42 @@ describe('the emulator keeps connections open between requests', () => {
     }
   });
 });
+
+/** An object of a few RANGE_VIEW_MIN_BYTES under `ranges` in `bucket` (created if absent); its bytes. */
+async function putRangeObject(s3: S3Client, bucket: string): Promise<Buffer> {
+  const body = randomBytes(3 * RANGE_VIEW_MIN_BYTES + 12_345);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: Error) => {
+    if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
+  });
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ranges', Body: body }));
+  return body;
+}
+
+/**
+ * Ranged GETs of `ranges` at and around RANGE_VIEW_MIN_BYTES (above it the emulator writes a
+ * view of the stored bytes to the socket itself, below it werkzeug writes a copy): each
+ * answers exactly its bytes, Content-Range and Content-Length.
+ */
+async function expectRanges(s3: S3Client, bucket: string, body: Buffer): Promise<void> {
+  const size = body.length;
+  const last = size - 1;
+  const min = RANGE_VIEW_MIN_BYTES;
+  const cases: [string, number, number][] = [
+    [`bytes=1-${min}`, 1, min], // exactly the threshold
+    [`bytes=10-${min + 7}`, 10, min + 7], // one byte below it
+    [`bytes=100-${2 * min + 99}`, 100, 2 * min + 99],
+    [`bytes=${min}-`, min, last],
+    [`bytes=-${2 * min}`, size - 2 * min, last],
+    [`bytes=${size - min - 10}-${size + 5000}`, size - min - 10, last], // clipped at the end
+    [`bytes=0-${last}`, 0, last],
+  ];
+  for (const [Range, from, to] of cases) {
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'ranges', Range }));
+    const bytes = Buffer.from(await got.Body!.transformToByteArray());
+    expect([got.ContentRange, got.ContentLength], Range).toEqual([`bytes ${from}-${to}/${size}`, to - from + 1]);
+    expect(bytes.equals(body.subarray(from, to + 1)), Range).toBe(true);
+  }
+}
 
 /**
  * Keep libuv's threadpool busy (hashing) until the returned stop is called: file reads wait
@@ -251,13 +295,19 @@ describe(`${EMULATOR_KEEP_ALIVE_ENV}=0`, () => {
   it('turns keep-alive off: every answer closes its connection', async () => {
     const off = await emulatorWith('0');
     const { agent, opened } = countingAgent();
+    let s3: S3Client | undefined;
     try {
       const first = await requestTo(off.endpoint, agent, 'POST', '/', listTables);
       expect(first.status).toBe(200);
       expect(first.headers.connection).toBe('close');
       expect((await requestTo(off.endpoint, agent, 'POST', '/', listTables)).reused).toBe(false);
       expect(opened()).toBe(2);
+      // Large ranges are written from the stored bytes by this handler too.
+      const bucket = `ka-off-${randomBytes(5).toString('hex')}`;
+      s3 = new S3Client({ endpoint: off.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      await expectRanges(s3, bucket, await putRangeObject(s3, bucket));
     } finally {
+      s3?.destroy();
       agent.destroy();
       await off.handle.stop();
     }
