@@ -17,6 +17,7 @@
  *                         counts (default 16,256,2048); result in bench/results/scale.json unless --out
  *   --terasort            run only the terasort section (scripts/bench/terasort.ts) on --size records
  *                         (default 1G); result in bench/results/terasort.json unless --out
+ *   --timeline            with --terasort: print the job's timeline and CPU windows (terasort-timeline.ts)
  *   --profile DIR         with --terasort: the workers write V8 CPU profiles (--cpu-prof) into DIR
  *   --hot-key             run only the hot_key figure (scripts/bench/hot-key.ts): a module reduce over
  *                         one key with --values values (default 20000000); bench/results/hot-key.json
@@ -128,7 +129,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const known = [
     ...['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale', 'corpus', 'synthetic', 'no-peers'],
-    ...['terasort', 'profile', 'hot-key', 'values', 'straggler', 'map-seconds', 'keep-logs'],
+    ...['terasort', 'timeline', 'profile', 'hot-key', 'values', 'straggler', 'map-seconds', 'keep-logs'],
   ];
   for (const k of args.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.join(', ')})`);
   const root = packageRoot();

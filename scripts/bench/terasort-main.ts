@@ -22,6 +22,7 @@ export async function runTeraSortSection(args: ReadonlyMap<string, string>, root
       workers: 2,
       workDir: path.resolve(args.get('work-dir') ?? path.join(os.tmpdir(), 'mapreduce-bench')),
       ...(profile ? { profileDir: path.resolve(profile) } : {}),
+      timeline: args.has('timeline'),
       log: (msg) => console.error(`[bench] ${msg}`),
     });
     const out = path.resolve(args.get('out') ?? path.join(root, 'bench', 'results', 'terasort.json'));

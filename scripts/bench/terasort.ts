@@ -26,7 +26,8 @@ import { BenchStack, uploadInParts } from './bench-stack.js';
 import { jobCallStats, readCallLog } from './calls.js';
 import { measureCalls, teraSortCostPerTb } from './cost.js';
 import { MIB } from './corpus.js';
-import { procMemory, timed } from './processes.js';
+import { pidListeningOn, procMemory, timed } from './processes.js';
+import { type CpuSample, cpuSample, timelineReport } from './terasort-timeline.js';
 import { RECORD_BYTES, teraProblem, validateFiles, writeTeraFile } from './teragen.js';
 
 export const TERASORT_REDUCERS = 4;
@@ -43,6 +44,8 @@ export interface TeraSortOptions {
   readonly workers: number;
   /** When set, workers run with `--cpu-prof` and write their profiles here at exit. */
   readonly profileDir?: string;
+  /** Print the job's timeline and CPU windows (scripts/bench/terasort-timeline.ts); measurement only. */
+  readonly timeline?: boolean;
   readonly log: (message: string) => void;
 }
 
@@ -128,11 +131,20 @@ export async function runTeraSort(o: TeraSortOptions): Promise<TeraSortResult> {
   const callLog = path.join(o.workDir, `terasort-calls-${randomBytes(3).toString('hex')}.log`);
   const workerEnv: Record<string, string> = { MR_SORT_BUFFER_BYTES: String(TERASORT_SORT_BUFFER), MR_CALL_LOG: callLog };
   if (o.profileDir) mkdirSync(o.profileDir, { recursive: true });
-  const b = await BenchStack.start(o, workerEnv, o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []);
+  const b = await BenchStack.start(
+    o,
+    workerEnv,
+    o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
+    undefined,
+    o.timeline ?? false,
+  );
+  const samples: CpuSample[] = [];
+  const emulatorPid = o.timeline ? pidListeningOn(Number(new URL(o.endpoint).port)) : undefined;
   const outDir = path.join(o.workDir, `terasort-out-${randomBytes(3).toString('hex')}`);
   let peak = 0;
   const sampler = setInterval(() => {
     for (const c of b.stack.workerProcesses) peak = Math.max(peak, (c.pid ? procMemory(c.pid)?.rss : 0) ?? 0);
+    if (o.timeline) samples.push(cpuSample(b.stack.workerProcesses.map((c) => c.pid ?? 0).filter((p) => p > 0), emulatorPid));
   }, 100);
   try {
     const parts = Math.max(4, Math.ceil(bytes / MAP_BYTES));
@@ -159,6 +171,19 @@ export async function runTeraSort(o: TeraSortOptions): Promise<TeraSortResult> {
     if (problem) throw new Error(`terasort output is wrong: ${problem}`);
     if (!sameBytes(files, sorted)) throw new Error('terasort output differs from LC_ALL=C sort of the same records');
     const lines = readCallLog(callLog);
+    if (o.timeline) {
+      const stackLog = path.join(b.stateDir, 'stack.log');
+      const report = timelineReport({
+        calls: lines,
+        jobId: run.jobId,
+        submitMs: run.window[0],
+        doneMs: run.window[1] - 2000,
+        ...(existsSync(stackLog) ? { stackLog: readFileSync(stackLog, 'utf8') } : {}),
+        samples,
+        cores: os.cpus().length,
+      });
+      o.log(`terasort timeline (call log ${callLog}):\n${report.join('\n')}`);
+    }
     const s3 = lines.filter((c) => c.jobId === run.jobId && c.service === 's3').length;
     const jobShape = { jobId: run.jobId, mapTasks: run.job.numMaps, reduceTasks: run.job.numReduces };
     const stats = jobCallStats(lines, { ...jobShape, mapAttempts: run.mapAttempts }, run.window);
