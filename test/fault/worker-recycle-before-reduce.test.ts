@@ -9,15 +9,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOG_EVENTS } from '../../core/log-events.js';
-import type { ManifestInput } from '../../core/manifest.js';
 import { isMapTaskId } from '../../core/steps.js';
 import { RECYCLED_WORKER_SEMI_SPACE_MIB } from '../../core/worker-heap.js';
 import { RECYCLE_BEFORE_REDUCE_TASKS_ENV, WORKER_RECYCLE_EXIT_CODE } from '../../core/worker-recycle.js';
-import { expectIdenticalParts, indexJobBase, syntheticText } from '../helpers/index-job.js';
+import { expectIdenticalParts, syntheticText } from '../helpers/index-job.js';
+import { expectEveryTaskOnce, recycledAndExited, runRecycleIndexJob } from '../helpers/recycle-job.js';
 import { TestStack } from '../helpers/stack.js';
-import { waitFor } from '../helpers/wait.js';
-import { finish, saveWorkerLogs, workerLogRecords } from '../helpers/worker-logs.js';
+import { saveWorkerLogs } from '../helpers/worker-logs.js';
 
 const MAPS = 16;
 const REDUCES = 2;
@@ -44,39 +42,21 @@ describe('worker recycling before a reduce', () => {
 
   it('runs every reduce in a fresh process; output identical, no task dropped or run twice', async () => {
     const input = syntheticText(4000, 11);
-    const run = async (t: TestStack) => {
-      const base = await indexJobBase(t, 'recycle-reduce', input, {});
-      const output = `s3://${t.bucket}/out/recycle-reduce/`;
-      const jobId = await t.submit({ ...base, numMappers: MAPS, numReducers: REDUCES, output } as ManifestInput);
-      const job = await finish(t, jobId, 180_000);
-      expect(job.status, job.reason).toBe('SUCCEEDED');
-      return { jobId, job, parts: await t.readParts(output, REDUCES) };
-    };
-    const clean = await run(plain);
-    const got = await run(recycling);
+    const clean = await runRecycleIndexJob(plain, 'recycle-reduce', input, MAPS, REDUCES);
+    const got = await runRecycleIndexJob(recycling, 'recycle-reduce', input, MAPS, REDUCES);
     expectIdenticalParts(got.parts, clean.parts, 'output with recycles before the reduces');
     expect(plain.stack.recycledWorkers).toBe(0);
 
-    // Every task: committed once, by its first attempt, claimed once.
-    const tasks = [...(await recycling.s.tasks.list(got.jobId, 'map')), ...(await recycling.s.tasks.list(got.jobId, 'reduce'))];
-    expect(tasks).toHaveLength(MAPS + REDUCES);
-    for (const task of tasks) expect(task, task.taskId).toMatchObject({ status: 'COMMITTED', committedAttempt: 1, stalls: 0, failures: 0 });
-    expect(got.job.counters['mapreduce.FAILED_ATTEMPTS']).toBeUndefined();
-    const records = workerLogRecords(recycling, { jobId: got.jobId });
-    const claims = records.filter((r) => r.message === LOG_EVENTS.taskClaimed);
-    expect(claims.map((r) => r.taskId).sort()).toEqual(tasks.map((x) => x.taskId).sort());
+    const claims = await expectEveryTaskOnce(recycling, got, MAPS, REDUCES);
 
     // 16 maps on 2 workers: at least one process ran THRESHOLD maps and was replaced before a reduce.
-    const recycleRecords = () => workerLogRecords(recycling).filter((r) => r.message === LOG_EVENTS.workerRecycling);
-    const exitedProcesses = () => recycling.stack.workerProcesses.filter((c) => c.exitCode !== null || c.signalCode !== null);
-    await waitFor('every recycling worker to exit', async () => exitedProcesses().length === recycleRecords().length || undefined, { timeoutMs: 30_000 });
-    const recycles = recycleRecords();
+    const { recycles, exited } = await recycledAndExited(recycling);
     expect(recycles.length).toBeGreaterThanOrEqual(1);
     for (const r of recycles) {
       expect(r.reason).toBe('before-reduce');
       expect(r.tasks).toBeGreaterThanOrEqual(THRESHOLD);
     }
-    for (const c of exitedProcesses()) expect(c.exitCode).toBe(WORKER_RECYCLE_EXIT_CODE);
+    for (const c of exited) expect(c.exitCode).toBe(WORKER_RECYCLE_EXIT_CODE);
     expect(recycling.stack.recycledWorkers).toBe(recycles.length);
     expect(recycling.stack.liveWorkers()).toHaveLength(2);
     // A replacement runs with a young worker's semi-space ceiling (core/worker-heap.ts); a first worker without it.
