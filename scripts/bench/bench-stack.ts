@@ -13,9 +13,16 @@ import { cutAtLines } from './corpus.js';
 import { pidListeningOn, procCpuSeconds } from './processes.js';
 import type { BenchOptions } from './results.js';
 
+/**
+ * How long a job's call window (`JobRun.window`) runs past the moment `_SUCCESS` was seen:
+ * the workers' last calls of the job (their commits' follow-ups, logged after it) still count.
+ */
+export const CALL_WINDOW_TAIL_MS = 2000;
+
 export interface JobRun {
   readonly jobId: string;
   readonly seconds: number;
+  /** Epoch ms from the manifest's upload to CALL_WINDOW_TAIL_MS after `_SUCCESS` was seen. */
   readonly window: [number, number];
   readonly output: string;
   readonly job: JobRecord;
@@ -125,7 +132,7 @@ export class BenchStack {
     return {
       jobId,
       seconds,
-      window: [w0, w1 + 2000],
+      window: [w0, w1 + CALL_WINDOW_TAIL_MS],
       output,
       job,
       workerCpuSeconds,

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { BenchStack, uploadInParts } from './bench-stack.js';
+import { BenchStack, CALL_WINDOW_TAIL_MS, uploadInParts } from './bench-stack.js';
 import { jobCallStats, readCallLog } from './calls.js';
 import { measureCalls, teraSortCostPerTb } from './cost.js';
 import { MIB } from './corpus.js';
@@ -177,7 +177,7 @@ export async function runTeraSort(o: TeraSortOptions): Promise<TeraSortResult> {
         calls: lines,
         jobId: run.jobId,
         submitMs: run.window[0],
-        doneMs: run.window[1] - 2000,
+        doneMs: run.window[1] - CALL_WINDOW_TAIL_MS,
         ...(existsSync(stackLog) ? { stackLog: readFileSync(stackLog, 'utf8') } : {}),
         samples,
         cores: os.cpus().length,
