@@ -35,7 +35,7 @@ export function procMemory(pid: number): { hwm: number; rss: number } | undefine
 }
 
 /** The fields of /proc/<pid>/stat after the command name (field 3 of proc(5) is index 0); undefined when gone. */
-function statFields(pid: number | 'self'): string[] | undefined {
+export function statFields(pid: number | 'self'): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ');

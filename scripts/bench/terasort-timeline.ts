@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CallLine } from './calls.js';
-import { procCpuSeconds } from './processes.js';
+import { procCpuSeconds, statFields } from './processes.js';
 
 /** One CPU sample: ms since the epoch, CPU seconds so far of the job's processes, and the machine's idle seconds (all cores). */
 export interface CpuSample {
@@ -24,6 +24,8 @@ export interface CpuSample {
   readonly emulator: number;
   readonly bench: number;
   readonly machineIdle: number;
+  /** Each worker's user and system CPU seconds so far, by pid (/proc/<pid>/stat). */
+  readonly perWorker: ReadonlyMap<number, { readonly user: number; readonly sys: number }>;
 }
 
 /** The machine's idle CPU seconds so far, all cores (/proc/stat: idle + iowait, USER_HZ = 100). */
@@ -40,6 +42,12 @@ export function cpuSample(workerPids: readonly number[], emulatorPid: number | u
     emulator: emulatorPid ? procCpuSeconds(emulatorPid) : 0,
     bench: procCpuSeconds('self'),
     machineIdle: machineIdleSeconds(),
+    perWorker: new Map(
+      workerPids.map((p) => {
+        const f = statFields(p);
+        return [p, { user: f ? Number(f[11]) / 100 : 0, sys: f ? Number(f[12]) / 100 : 0 }];
+      }),
+    ),
   };
 }
 
@@ -144,6 +152,38 @@ export function timelineReport(o: {
       .join('');
     idle.set(doing, (idle.get(doing) ?? 0) + (b.t - a.t));
   }
+  out.push('', ...phaseCpu(spans, o.samples, o.submitMs, end));
   out.push('', `windows where the job used < 1 core, ms by what the workers ran (m = map, r = reduce, - = none): ${[...idle].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+  return out;
+}
+
+/**
+ * Each worker's own CPU (user, system) split by what it ran: map attempts, reduce attempts
+ * (claim → commit), or no task, from the 100 ms samples (a sample pair's CPU goes to what the
+ * worker ran at the pair's midpoint).
+ */
+function phaseCpu(spans: readonly TaskSpan[], samples: readonly CpuSample[], from: number, to: number): string[] {
+  const out = ['| worker | map user, sys s | reduce user, sys s | no task user, sys s |', '|---|---|---|---|'];
+  const pids = [...new Set(spans.map((s) => s.pid))];
+  const sum = { map: [0, 0], reduce: [0, 0], none: [0, 0] };
+  for (const pid of pids) {
+    const by = { map: [0, 0], reduce: [0, 0], none: [0, 0] };
+    for (let i = 1; i < samples.length; i++) {
+      const [a, b] = [samples[i - 1]!, samples[i]!];
+      if (b.t <= from || a.t >= to) continue;
+      const [x, y] = [a.perWorker.get(pid), b.perWorker.get(pid)];
+      if (!x || !y || y.user + y.sys === 0) continue;
+      const mid = (a.t + b.t) / 2;
+      const task = spans.find((s) => s.pid === pid && s.claim <= mid && (s.commit ?? Infinity) >= mid)?.task;
+      const phase = task === undefined ? 'none' : task.startsWith('m-') ? 'map' : 'reduce';
+      by[phase][0]! += y.user - x.user;
+      by[phase][1]! += y.sys - x.sys;
+    }
+    const cell = (v: number[]) => `${v[0]!.toFixed(2)}, ${v[1]!.toFixed(2)}`;
+    out.push(`| ${pid} | ${cell(by.map)} | ${cell(by.reduce)} | ${cell(by.none)} |`);
+    for (const k of ['map', 'reduce', 'none'] as const) for (const j of [0, 1]) sum[k][j]! += by[k][j]!;
+  }
+  const cell = (v: number[]) => `${v[0]!.toFixed(2)}, ${v[1]!.toFixed(2)}`;
+  out.push(`| both | ${cell(sum.map)} | ${cell(sum.reduce)} | ${cell(sum.none)} |`);
   return out;
 }
