@@ -19,6 +19,8 @@
  *                         (default 1G); result in bench/results/terasort.json unless --out
  *   --timeline            with --terasort: print the job's timeline and CPU windows (terasort-timeline.ts)
  *   --profile DIR         with --terasort: the workers write V8 CPU profiles (--cpu-prof) into DIR
+ *   --worker-node-args=A  with --terasort: more node options for the workers, e.g. --worker-node-args=--trace-gc
+ *                         (measurement only; their output is in the worker logs, whose directory is printed)
  *   --hot-key             run only the hot_key figure (scripts/bench/hot-key.ts): a module reduce over
  *                         one key with --values values (default 20000000); bench/results/hot-key.json
  *   --straggler           run only the straggler_slowdown section (scripts/bench/straggler.ts), --reps times
@@ -129,7 +131,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const known = [
     ...['size', 'reps', 'latency-jobs', 'out', 'work-dir', 'words', 'seed', 'endpoint', 'scale', 'corpus', 'synthetic', 'no-peers'],
-    ...['terasort', 'timeline', 'profile', 'hot-key', 'values', 'straggler', 'map-seconds', 'keep-logs'],
+    ...['terasort', 'timeline', 'profile', 'worker-node-args', 'hot-key', 'values', 'straggler', 'map-seconds', 'keep-logs'],
   ];
   for (const k of args.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.join(', ')})`);
   const root = packageRoot();

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --terasort [--size 1G] [--profile DIR]`: the terasort section on its own
+ * `npm run bench -- --terasort [--size 1G] [--profile DIR] [--worker-node-args '--trace-gc ...']`: the terasort section on its own
  * (see terasort.ts). Writes bench/results/terasort.json (or --out) and prints a table.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ export async function runTeraSortSection(args: ReadonlyMap<string, string>, root
       workers: 2,
       workDir: path.resolve(args.get('work-dir') ?? path.join(os.tmpdir(), 'mapreduce-bench')),
       ...(profile ? { profileDir: path.resolve(profile) } : {}),
+      ...(args.get('worker-node-args') ? { workerNodeArgs: args.get('worker-node-args')!.split(/\s+/).filter(Boolean) } : {}),
       timeline: args.has('timeline'),
       log: (msg) => console.error(`[bench] ${msg}`),
     });

@@ -50,6 +50,11 @@ export interface TeraSortOptions {
   readonly workers: number;
   /** When set, workers run with `--cpu-prof` and write their profiles here at exit. */
   readonly profileDir?: string;
+  /**
+   * More node options for the workers (measurement only, e.g. `--trace-gc`: the workers'
+   * stdout goes to the stack's worker-N.log, whose directory is printed).
+   */
+  readonly workerNodeArgs?: readonly string[];
   /** Print the job's timeline and CPU windows (scripts/bench/terasort-timeline.ts); measurement only. */
   readonly timeline?: boolean;
   readonly log: (message: string) => void;
@@ -148,10 +153,11 @@ export async function runTeraSort(o: TeraSortOptions): Promise<TeraSortResult> {
   const b = await BenchStack.start(
     o,
     workerEnv,
-    o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
+    [...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []), ...(o.workerNodeArgs ?? [])],
     undefined,
     o.timeline ?? false,
   );
+  if (o.workerNodeArgs?.length) o.log(`terasort: workers run with ${o.workerNodeArgs.join(' ')}; their logs in ${b.stateDir}`);
   const samples: CpuSample[] = [];
   const emulatorPid = o.timeline ? pidListeningOn(Number(new URL(o.endpoint).port)) : undefined;
   const outDir = path.join(o.workDir, `terasort-out-${randomBytes(3).toString('hex')}`);
