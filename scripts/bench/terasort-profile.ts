@@ -55,7 +55,11 @@ export function splitProfile(p: CpuProfile, offsetMs: number, phaseAt: (t: numbe
     idle: { map: 0, reduce: 0, none: 0 },
   };
   const names = new Map<number, string>();
-  for (const n of p.nodes) names.set(n.id, frameName(n));
+  const idle = new Set<number>();
+  for (const n of p.nodes) {
+    names.set(n.id, frameName(n));
+    if (n.callFrame.functionName === '(idle)') idle.add(n.id);
+  }
   let t = p.startTime;
   for (let i = 0; i < p.samples.length; i++) {
     t += p.timeDeltas[i] ?? 0;
@@ -64,7 +68,7 @@ export function splitProfile(p: CpuProfile, offsetMs: number, phaseAt: (t: numbe
     const phase = phaseAt(t / 1000 + offsetMs);
     const name = names.get(p.samples[i]!) ?? '?';
     out.total[phase] += ms;
-    if (name === '(idle)') out.idle[phase] += ms;
+    if (idle.has(p.samples[i]!)) out.idle[phase] += ms;
     let row = out.byFunction.get(name);
     if (!row) out.byFunction.set(name, (row = { map: 0, reduce: 0, none: 0 }));
     row[phase] += ms;
@@ -106,7 +110,7 @@ function main(): void {
     console.log(`\n## ${ph}: ${a.total[ph].toFixed(0)} ms sampled, ${busy.toFixed(0)} busy (idle ${a.idle[ph].toFixed(0)})`);
     console.log('| self ms | % of busy | function |');
     console.log('|---|---|---|');
-    const rows = [...a.byFunction.entries()].filter(([n]) => n !== '(idle)').sort((x, y) => y[1][ph] - x[1][ph]);
+    const rows = [...a.byFunction.entries()].filter(([n]) => !n.startsWith('(idle)')).sort((x, y) => y[1][ph] - x[1][ph]);
     for (const [name, r] of rows.slice(0, top)) {
       console.log(`| ${r[ph].toFixed(0)} | ${((100 * r[ph]) / Math.max(1e-9, busy)).toFixed(1)} | ${name} |`);
     }

@@ -51,7 +51,7 @@ export function cpuSample(workerPids: readonly number[], emulatorPid: number | u
   };
 }
 
-interface TaskSpan {
+export interface TaskSpan {
   readonly pid: number;
   readonly task: string;
   readonly claim: number;
@@ -162,7 +162,7 @@ export function timelineReport(o: {
  * (claim → commit), or no task, from the 100 ms samples (a sample pair's CPU goes to what the
  * worker ran at the pair's midpoint).
  */
-function phaseCpu(spans: readonly TaskSpan[], samples: readonly CpuSample[], from: number, to: number): string[] {
+export function phaseCpu(spans: readonly TaskSpan[], samples: readonly CpuSample[], from: number, to: number): string[] {
   const out = ['| worker | map user, sys s | reduce user, sys s | no task user, sys s |', '|---|---|---|---|'];
   const pids = [...new Set(spans.map((s) => s.pid))];
   const sum = { map: [0, 0], reduce: [0, 0], none: [0, 0] };

@@ -1,0 +1,64 @@
+/**
+ * The TeraSort job's CPU split by what each worker ran (measurement only, issue 13):
+ * `phaseCpu` (scripts/bench/terasort-timeline.ts) gives each worker's user and system CPU
+ * between two samples to the task it ran at their midpoint, and `splitProfile`
+ * (scripts/bench/terasort-profile.ts) gives each V8 profile sample's time to the function
+ * sampled and to the task running then. No emulator needed.
+ */
+import { describe, expect, it } from 'vitest';
+import { type CpuSample, phaseCpu, type TaskSpan } from '../../scripts/bench/terasort-timeline.js';
+import { type Phase, splitProfile } from '../../scripts/bench/terasort-profile.js';
+
+const sample = (t: number, w: Record<number, [number, number]>): CpuSample => ({
+  t,
+  workers: 0,
+  emulator: 0,
+  bench: 0,
+  machineIdle: 0,
+  perWorker: new Map(Object.entries(w).map(([pid, [user, sys]]) => [Number(pid), { user, sys }])),
+});
+
+describe('phaseCpu', () => {
+  it("splits each worker's user and system CPU into map, reduce and no task", () => {
+    const spans: TaskSpan[] = [
+      { pid: 1, task: 'm-00000', claim: 1000, commit: 1200 },
+      { pid: 1, task: 'r-00000', claim: 1200, commit: 1400 },
+      { pid: 2, task: 'm-00001', claim: 1000, commit: 1400 },
+    ];
+    const samples = [
+      sample(1000, { 1: [0, 0], 2: [0, 0] }),
+      sample(1100, { 1: [0.1, 0.01], 2: [0.09, 0] }), // midpoint 1050: worker 1 map, worker 2 map
+      sample(1300, { 1: [0.2, 0.05], 2: [0.2, 0] }), // midpoint 1200: worker 1 at its map's commit = its reduce's claim
+      sample(1500, { 1: [0.3, 0.05], 2: [0.25, 0.1] }), // midpoint 1400: both at a commit
+      sample(1700, { 1: [0.4, 0.05], 2: [0.25, 0.1] }), // midpoint 1600: no task
+    ];
+    const rows = phaseCpu(spans, samples, 1000, 2000);
+    expect(rows[2]).toBe('| 1 | 0.20, 0.05 | 0.10, 0.00 | 0.10, 0.00 |');
+    expect(rows[3]).toBe('| 2 | 0.25, 0.10 | 0.00, 0.00 | 0.00, 0.00 |');
+    expect(rows[4]).toBe('| both | 0.45, 0.15 | 0.10, 0.00 | 0.10, 0.00 |');
+  });
+});
+
+describe('splitProfile', () => {
+  it('sums self time by function and phase, idle apart, from the monotonic clock shifted to the wall clock', () => {
+    const frame = (functionName: string) => ({ functionName, url: 'file:///x/main.js', lineNumber: 9 });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(idle)') },
+        { id: 2, callFrame: frame('sortedLineBlocks') },
+        { id: 3, callFrame: frame('mergeSortedBytes') },
+      ],
+      startTime: 5_000_000, // µs on the monotonic clock
+      samples: [2, 2, 1, 3, 3, 1],
+      timeDeltas: [0, 1000, 1000, 1000, 1000, 1000],
+    };
+    // Offset 1000 ms: sample times 5.000 .. 5.005 s monotonic are 6000 .. 6005 ms wall.
+    const phaseAt = (t: number): Phase => (t < 6002.5 ? 'map' : t < 6004.5 ? 'reduce' : 'none');
+    const p = splitProfile(profile, 1000, phaseAt);
+    // Each sample stands for the time until the next one (the last for none).
+    expect(p.byFunction.get('sortedLineBlocks main.js:10')).toEqual({ map: 2, reduce: 0, none: 0 });
+    expect(p.byFunction.get('mergeSortedBytes main.js:10')).toEqual({ map: 0, reduce: 2, none: 0 });
+    expect(p.total).toEqual({ map: 3, reduce: 2, none: 0 });
+    expect(p.idle).toEqual({ map: 1, reduce: 0, none: 0 });
+  });
+});
