@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --terasort [--size 1G] [--profile DIR] [--worker-node-args '--trace-gc ...']`: the terasort section on its own
+ * `npm run bench -- --terasort [--size 1G] [--profile DIR] [--worker-node-args=--trace-gc]`: the terasort section on its own
  * (see terasort.ts). Writes bench/results/terasort.json (or --out) and prints a table.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
