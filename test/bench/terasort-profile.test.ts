@@ -3,10 +3,12 @@
  * `phaseCpu` (scripts/bench/terasort-timeline.ts) gives each worker's user and system CPU
  * between two samples to the task it ran at their midpoint, and `splitProfile`
  * (scripts/bench/terasort-profile.ts) gives each V8 profile sample's time to the function
- * sampled and to the task running then. No emulator needed.
+ * sampled and to the task running then, and `gcByPhase` (scripts/bench/terasort-gc.ts) gives
+ * each `--trace-gc` collection in a worker log to the task running then. No emulator needed.
  */
 import { describe, expect, it } from 'vitest';
 import { type CpuSample, phaseCpu, type TaskSpan } from '../../scripts/bench/terasort-timeline.js';
+import { gcByPhase } from '../../scripts/bench/terasort-gc.js';
 import { type Phase, splitProfile } from '../../scripts/bench/terasort-profile.js';
 
 const sample = (t: number, w: Record<number, [number, number]>): CpuSample => ({
@@ -60,5 +62,26 @@ describe('splitProfile', () => {
     expect(p.byFunction.get('mergeSortedBytes main.js:10')).toEqual({ map: 0, reduce: 2, none: 0 });
     expect(p.total).toEqual({ map: 3, reduce: 2, none: 0 });
     expect(p.idle).toEqual({ map: 1, reduce: 0, none: 0 });
+  });
+});
+
+describe('gcByPhase', () => {
+  it("counts each collection in the phase of the worker's last task event before it", () => {
+    const log = [
+      '[1:0x1]      90 ms: Scavenge 4.1 (5.0) -> 3.0 (6.0) MB, 1.50 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;',
+      JSON.stringify({ level: 'INFO', message: 'Task claimed', taskId: 'm-00003' }),
+      '[1:0x1]     100 ms: Mark-Compact 19.1 (20.4) -> 16.1 (20.4) MB, 2.50 / 0.02 ms  (+ 17.3 ms in 16 steps since start of marking, biggest step 16.0 ms, walltime since start of marking 205 ms) (average mu = 1.000, current mu = 1.000) finalize incremental marking via stack guard; GC in old space requested',
+      '[1:0x1]     120 ms: Scavenge 20.0 (22.0) -> 17.0 (22.0) MB, 3.00 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;',
+      JSON.stringify({ level: 'INFO', message: 'Task committed', taskId: 'm-00003' }),
+      JSON.stringify({ level: 'INFO', message: 'Task claimed', taskId: 'r-00001' }),
+      '[1:0x1]     300 ms: Mark-Compact 17.0 (21.7) -> 16.5 (21.2) MB, 6.00 / 0.01 ms  (+ 0.4 ms in 4 steps since start of marking, biggest step 0.1 ms, walltime since start of marking 24 ms) (average mu = 0.983, current mu = 0.996) finalize incremental marking via task; GC in old space requested',
+      '[1:0x1]     310 ms: Mark-Compact 17.0 (21.7) -> 16.5 (21.2) MB, 4.00 / 0.01 ms  (average mu = 0.983, current mu = 0.996) testing;',
+    ].join('\n');
+    const t = gcByPhase(log);
+    expect(t.get('none Scavenge')).toEqual({ n: 1, pauseMs: 1.5, incrementalMs: 0 });
+    expect(t.get('map Mark-Compact')).toEqual({ n: 1, pauseMs: 2.5, incrementalMs: 17.3 });
+    expect(t.get('map Scavenge')).toEqual({ n: 1, pauseMs: 3, incrementalMs: 0 });
+    expect(t.get('reduce Mark-Compact')).toEqual({ n: 2, pauseMs: 10, incrementalMs: 0.4 });
+    expect(t.size).toBe(4);
   });
 });
