@@ -1,10 +1,12 @@
 /**
  * `node --max-old-space-size=1024 --heap-growing-percent=100 --trace-gc dist/scripts/bench/terasort-get-gc.js
- *  --endpoint http://127.0.0.1:<free port> [--mode sdk|raw] [--reps 8]` (measurement only, issue 13):
+ *  --endpoint http://127.0.0.1:<free port> [--mode sdk|lean|raw] [--reps 8]` (measurement only, issue 13):
  * what one map's input GET (a 64 MiB ranged GET, as TeraSort's splits) costs the client.
  *
  * - `sdk`: `BlobStore.getRange` (the SDK's GetObject, what a map reads its split with), the body
  *   read with `for await` and dropped.
+ * - `lean`: the same through `BlobStore.rangeReader` (aws/lean-range-reader.ts: signed and sent
+ *   without the SDK's middleware, what a reduce fetches its slices with).
  * - `raw`: the same GET signed with SigV4 (UNSIGNED-PAYLOAD) and read from a `net` socket with
  *   `onread` into one reused 1 MiB buffer: no fresh buffer per socket read. Not a reader for
  *   the framework (no keep-alive, no chunked framing, no retries): the floor a socket reader could reach.
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
       const before = process.cpuUsage();
       let n = 0;
       if (mode === 'raw') n = await rawGet(clients.s3, new URL(endpoint), bucket, 'split');
+      else if (mode === 'lean') for await (const chunk of await store.rangeReader(bucket)('split', 0, SIZE)) n += (chunk as Buffer).length;
       else for await (const chunk of await store.getRange(bucket, 'split', 0, SIZE)) n += (chunk as Buffer).length;
       if (n !== SIZE) throw new Error(`read ${n} of ${SIZE} bytes`);
       const used = process.cpuUsage(before);
