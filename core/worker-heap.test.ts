@@ -13,6 +13,8 @@ import {
   setsHeapLimit,
   IDLE_COLLECTION_AFTER_MS,
   shouldCollectHeap,
+  COLLECT_AFTER_REDUCE_SLICES,
+  shouldCollectAfterReduce,
   workerHeapMiB,
   workerNodeArgs,
 } from './worker-heap.js';
@@ -102,5 +104,16 @@ describe('memory breakdown', () => {
   it('reads a space V8 does not report as 0', () => {
     const b = memoryBreakdown({ rss: MIB, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }, []);
     expect([b.newSpaceMiB, b.oldSpaceMiB, b.codeSpaceMiB, b.largeObjectSpaceMiB, b.nativeMiB]).toEqual([0, 0, 0, 0, 1]);
+  });
+});
+
+describe('heap policy before a reduce', () => {
+  it('collects after the reduces of a many-map job (M = 2,048: 512 slices per reduce at R = 4), not after those of a small job', () => {
+    expect(shouldCollectAfterReduce(0)).toBe(false);
+    // TeraSort 1 GiB (16 maps) and the e2e bench (8 maps): a worker's two reduces fetch 16-32 slices.
+    expect(shouldCollectAfterReduce(32)).toBe(false);
+    expect(shouldCollectAfterReduce(COLLECT_AFTER_REDUCE_SLICES - 1)).toBe(false);
+    expect(shouldCollectAfterReduce(COLLECT_AFTER_REDUCE_SLICES)).toBe(true);
+    expect(shouldCollectAfterReduce(512)).toBe(true);
   });
 });

@@ -172,6 +172,27 @@ export function shouldCollectHeap(c: HeapCheck): boolean {
   return c.tasksSinceCollection > 0 && c.idleForMs >= IDLE_COLLECTION_AFTER_MS;
 }
 
+/**
+ * Slices fetched since the last full collection after which a reduce attempt ends with one
+ * (`shouldCollectAfterReduce`). Why: a reduce's fetch promotes ~1 KiB per slice into the old
+ * generation (the GETs' objects and the slices' segments that outlive two scavenges), and the
+ * next claim's map listing (2,048 records per reducer at M = 2,048) more; none of it is live
+ * once the reduce ended (heap snapshots: +0.1 MiB live per reduce of 512 slices), but V8
+ * collects the old generation only when it has doubled (`HEAP_GROWING_PERCENT`), so each
+ * reduce of 512 tiny slices added 0.5-1 MiB of old-space pages, which V8 keeps, and the next
+ * reduce started where the last ended: +7-8 MiB over a fresh reducer's two reduces at
+ * M = 2,048, < 1.5 at M = 16 (docs/performance.md, session 19, branch `red19`). A collection
+ * when the reduce ends lets what follows reuse those pages. 256: a reduce of the e2e bench or
+ * TeraSort 1 GiB fetches 8-16 slices, so their workers never collect for this; a collection
+ * takes ~20-30 ms, against the seconds a reduce of 256 slices takes.
+ */
+export const COLLECT_AFTER_REDUCE_SLICES = 256;
+
+/** Collect fully as a reduce ends? When `slicesSinceCollection` reached COLLECT_AFTER_REDUCE_SLICES. */
+export function shouldCollectAfterReduce(slicesSinceCollection: number): boolean {
+  return slicesSinceCollection >= COLLECT_AFTER_REDUCE_SLICES;
+}
+
 /** `process.memoryUsage()`'s fields a breakdown reads, bytes. */
 export interface ProcessMemory {
   readonly rss: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IDLE_COLLECTION_AFTER_MS } from '../core/worker-heap.js';
+import { COLLECT_AFTER_REDUCE_SLICES, IDLE_COLLECTION_AFTER_MS } from '../core/worker-heap.js';
 import { HeapKeeper } from './heap-keeper.js';
 
 describe('HeapKeeper', () => {
@@ -36,5 +36,34 @@ describe('HeapKeeper', () => {
     clock.now += 2 * IDLE_COLLECTION_AFTER_MS;
     expect(keeper.idle()).toBe(false);
     expect(keeper.stats.collections).toBe(0);
+  });
+
+  it('collects as a reduce ends once reduces fetched many slices since the last collection, not after a few, and counts again from zero', () => {
+    let collections = 0;
+    const keeper = new HeapKeeper(() => collections++, () => 0);
+    expect(keeper.afterReduce(0)).toBe(false);
+    // Reduces of a small job (8-16 slices each) never collect for this.
+    for (let i = 0; i < 4; i++) expect(keeper.afterReduce(16)).toBe(false);
+    expect(keeper.afterReduce(COLLECT_AFTER_REDUCE_SLICES - 64)).toBe(true);
+    expect(collections).toBe(1);
+    // The count starts again from the collection.
+    expect(keeper.afterReduce(COLLECT_AFTER_REDUCE_SLICES - 1)).toBe(false);
+    expect(keeper.afterReduce(1)).toBe(true);
+    expect(keeper.stats.collections).toBe(2);
+  });
+
+  it('an idle collection also clears the fetched slices, and without --expose-gc a reduce collects nothing', () => {
+    let collections = 0;
+    const clock = { now: 0 };
+    const keeper = new HeapKeeper(() => collections++, () => clock.now);
+    expect(keeper.afterReduce(COLLECT_AFTER_REDUCE_SLICES - 1)).toBe(false);
+    keeper.taskEnded();
+    clock.now += IDLE_COLLECTION_AFTER_MS;
+    expect(keeper.idle()).toBe(true);
+    expect(keeper.afterReduce(1)).toBe(false);
+    expect(collections).toBe(1);
+    const without = new HeapKeeper(undefined, () => 0);
+    expect(without.afterReduce(10 * COLLECT_AFTER_REDUCE_SLICES)).toBe(false);
+    expect(without.stats.collections).toBe(0);
   });
 });

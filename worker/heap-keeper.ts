@@ -1,11 +1,13 @@
 /**
- * Applies the heap policy of core/worker-heap.ts (`shouldCollectHeap`) in a worker
- * process: the worker loop reports task ends and empty receives, and the keeper collects
- * fully once the worker has been idle long enough after running tasks. Full collections need
+ * Applies the heap policy of core/worker-heap.ts (`shouldCollectHeap`,
+ * `shouldCollectAfterReduce`) in a worker process: the worker loop reports task ends and
+ * empty receives, and the keeper collects fully once the worker has been idle long enough
+ * after running tasks; reduce attempts report the slices they fetched, and collect at their
+ * end once many were fetched since the last collection. Full collections need
  * `--expose-gc` (the worker's node arguments, core/worker-heap.ts); without it (a worker
  * run in-process by a test) nothing is collected.
  */
-import { shouldCollectHeap } from '../core/worker-heap.js';
+import { shouldCollectAfterReduce, shouldCollectHeap } from '../core/worker-heap.js';
 
 /** Full collections made by a keeper, and the process CPU time they took (helper threads included). */
 export interface HeapKeeperStats {
@@ -16,6 +18,7 @@ export interface HeapKeeperStats {
 export class HeapKeeper {
   readonly stats: HeapKeeperStats = { collections: 0, cpuMs: 0 };
   private tasksSinceCollection = 0;
+  private slicesSinceCollection = 0;
   private lastTaskEndedAt = 0;
 
   constructor(
@@ -32,13 +35,28 @@ export class HeapKeeper {
   /** A receive came back empty. Returns true when it collected. */
   idle(): boolean {
     const idleForMs = this.now() - this.lastTaskEndedAt;
-    if (!this.gc || !shouldCollectHeap({ tasksSinceCollection: this.tasksSinceCollection, idleForMs })) return false;
+    if (!shouldCollectHeap({ tasksSinceCollection: this.tasksSinceCollection, idleForMs })) return false;
+    return this.collect();
+  }
+
+  /**
+   * A reduce attempt fetched `n` map slices and merged them. Returns true when it collected
+   * (after many slices fetched since the last collection).
+   */
+  afterReduce(n: number): boolean {
+    this.slicesSinceCollection += n;
+    return shouldCollectAfterReduce(this.slicesSinceCollection) && this.collect();
+  }
+
+  private collect(): boolean {
+    if (!this.gc) return false;
     const cpu = process.cpuUsage();
     this.gc();
     const spent = process.cpuUsage(cpu);
     this.stats.cpuMs += (spent.user + spent.system) / 1000;
     this.stats.collections++;
     this.tasksSinceCollection = 0;
+    this.slicesSinceCollection = 0;
     return true;
   }
 }
