@@ -9,6 +9,7 @@ import {
   memoryBreakdown,
   minWorkerHeapMiB,
   RECYCLED_WORKER_SEMI_SPACE_MIB,
+  RECYCLED_WORKER_COMPILE_ARG,
   recycledWorkerNodeArgs,
   setsHeapLimit,
   IDLE_COLLECTION_AFTER_MS,
@@ -60,8 +61,12 @@ describe('worker heap limit', () => {
   it('gives a replacement of a recycled worker the semi-space ceiling of a young one (8 MiB), unless its arguments set one', () => {
     // 8 MiB semi-spaces: the 16 MiB new space of a worker that ran a few tasks (M = 16's reducers).
     expect(RECYCLED_WORKER_SEMI_SPACE_MIB).toBe(8);
-    expect(recycledWorkerNodeArgs([...heapNodeArgs(1024), 'x.js'])).toEqual(['--max-semi-space-size=8', ...heapNodeArgs(1024), 'x.js']);
-    expect(recycledWorkerNodeArgs(['--max_semi_space_size=2', 'x.js'])).toEqual(['--max_semi_space_size=2', 'x.js']);
+    expect(RECYCLED_WORKER_COMPILE_ARG).toBe('--no-concurrent-recompilation');
+    expect(recycledWorkerNodeArgs([...heapNodeArgs(1024), 'x.js'])).toEqual(['--max-semi-space-size=8', '--no-concurrent-recompilation', ...heapNodeArgs(1024), 'x.js']);
+    expect(recycledWorkerNodeArgs(['--max_semi_space_size=2', 'x.js'])).toEqual(['--no-concurrent-recompilation', '--max_semi_space_size=2', 'x.js']);
+    // The caller's compile setting wins, either way.
+    expect(recycledWorkerNodeArgs(['--concurrent-recompilation', 'x.js'])).toEqual(['--max-semi-space-size=8', '--concurrent-recompilation', 'x.js']);
+    expect(recycledWorkerNodeArgs(['--max-semi-space-size=4', '--no-concurrent-recompilation', 'x.js'])).toEqual(['--max-semi-space-size=4', '--no-concurrent-recompilation', 'x.js']);
   });
 });
 

@@ -114,10 +114,31 @@ export function heapNodeArgs(heapMiB: number): string[] {
  */
 export const RECYCLED_WORKER_SEMI_SPACE_MIB = 8;
 
-/** A replacement worker's node arguments: `nodeArgs` with the semi-space ceiling, unless they set one. */
+/**
+ * A replacement worker compiles its optimized code on its main thread
+ * (`--no-concurrent-recompilation`) instead of on V8's compiler threads. Why: the compiler
+ * threads allocate their zones with malloc, and glibc keeps the freed memory in those threads'
+ * arenas; a fresh process that optimizes the reduce's fetch path (thousands of ranged GETs at
+ * M = 2,048) kept ~5-7 MiB more RSS for it (in-process, 4 x 512 tiny GETs: 92.4 against 85.3
+ * MiB; with no optimizing compiler at all 79.4), which a worker that ran its first tasks with
+ * a few GETs never pays (docs/performance.md, session 19, branch `red19`). On the main thread
+ * the same zones come from the main arena, which the next ones reuse. The work is the same;
+ * what changes is that the worker's JS waits while a function is optimized. Only for
+ * replacements, as the semi-space ceiling: no normal job's worker is replaced.
+ */
+export const RECYCLED_WORKER_COMPILE_ARG = '--no-concurrent-recompilation';
+
+/**
+ * A replacement worker's node arguments: `nodeArgs` with the semi-space ceiling and
+ * RECYCLED_WORKER_COMPILE_ARG, each unless they set it.
+ */
 export function recycledWorkerNodeArgs(nodeArgs: readonly string[]): string[] {
-  if (nodeArgs.some((a) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(a))) return [...nodeArgs];
-  return [`--max-semi-space-size=${RECYCLED_WORKER_SEMI_SPACE_MIB}`, ...nodeArgs];
+  const sets = (flag: RegExp) => nodeArgs.some((a) => flag.test(a));
+  return [
+    ...(sets(/^--max[-_]semi[-_]space[-_]size(=|$)/) ? [] : [`--max-semi-space-size=${RECYCLED_WORKER_SEMI_SPACE_MIB}`]),
+    ...(sets(/^--(no-)?concurrent[-_]recompilation$/) ? [] : [RECYCLED_WORKER_COMPILE_ARG]),
+    ...nodeArgs,
+  ];
 }
 
 /** True when node options already set a heap limit (the caller's wins). */
