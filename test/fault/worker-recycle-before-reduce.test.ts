@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMapTaskId } from '../../core/steps.js';
-import { RECYCLED_WORKER_SEMI_SPACE_MIB } from '../../core/worker-heap.js';
+import { RECYCLED_WORKER_COMPILE_ARG, RECYCLED_WORKER_SEMI_SPACE_MIB } from '../../core/worker-heap.js';
 import { RECYCLE_BEFORE_REDUCE_TASKS_ENV, WORKER_RECYCLE_EXIT_CODE } from '../../core/worker-recycle.js';
 import { expectIdenticalParts, syntheticText } from '../helpers/index-job.js';
 import { expectEveryTaskOnce, recycledAndExited, runRecycleIndexJob } from '../helpers/recycle-job.js';
