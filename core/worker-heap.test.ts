@@ -115,8 +115,8 @@ describe('memory breakdown', () => {
 describe('heap policy before a reduce', () => {
   it('collects after the reduces of a many-map job (M = 2,048: 512 slices per reduce at R = 4), not after those of a small job', () => {
     expect(shouldCollectAfterReduce(0)).toBe(false);
-    // TeraSort 1 GiB (16 maps) and the e2e bench (8 maps): a worker's two reduces fetch 16-32 slices.
-    expect(shouldCollectAfterReduce(32)).toBe(false);
+    // TeraSort 1 GiB (16 maps) and the e2e bench (8 maps): a reduce fetches 8-16 slices.
+    expect(shouldCollectAfterReduce(16)).toBe(false);
     expect(shouldCollectAfterReduce(COLLECT_AFTER_REDUCE_SLICES - 1)).toBe(false);
     expect(shouldCollectAfterReduce(COLLECT_AFTER_REDUCE_SLICES)).toBe(true);
     expect(shouldCollectAfterReduce(512)).toBe(true);

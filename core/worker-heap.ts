@@ -194,7 +194,7 @@ export function shouldCollectHeap(c: HeapCheck): boolean {
 }
 
 /**
- * Slices fetched since the last full collection after which a reduce attempt ends with one
+ * The slices a reduce attempt fetched from which it ends with a full collection
  * (`shouldCollectAfterReduce`). Why: a reduce's fetch promotes ~1 KiB per slice into the old
  * generation (the GETs' objects and the slices' segments that outlive two scavenges), and the
  * next claim's map listing (2,048 records per reducer at M = 2,048) more; none of it is live
@@ -203,15 +203,17 @@ export function shouldCollectHeap(c: HeapCheck): boolean {
  * reduce of 512 tiny slices added 0.5-1 MiB of old-space pages, which V8 keeps, and the next
  * reduce started where the last ended: +7-8 MiB over a fresh reducer's two reduces at
  * M = 2,048, < 1.5 at M = 16 (docs/performance.md, session 19, branch `red19`). A collection
- * when the reduce ends lets what follows reuse those pages. 256: a reduce of the e2e bench or
- * TeraSort 1 GiB fetches 8-16 slices, so their workers never collect for this; a collection
- * takes ~20-30 ms, against the seconds a reduce of 256 slices takes.
+ * when such a reduce ends lets what follows reuse those pages. Per reduce, not summed over a
+ * worker's life: a forced collection makes V8 compile the worker's hot code again (the idle
+ * collection's A/B, `shouldCollectHeap`), so the reduces of normal jobs (8-16 slices: the e2e
+ * bench, TeraSort 1 GiB), however many a long-lived worker runs, never collect; a reduce of
+ * 256 slices or more takes seconds, against ~20 ms for the collection.
  */
 export const COLLECT_AFTER_REDUCE_SLICES = 256;
 
-/** Collect fully as a reduce ends? When `slicesSinceCollection` reached COLLECT_AFTER_REDUCE_SLICES. */
-export function shouldCollectAfterReduce(slicesSinceCollection: number): boolean {
-  return slicesSinceCollection >= COLLECT_AFTER_REDUCE_SLICES;
+/** Collect fully as a reduce that fetched `slices` slices ends? From COLLECT_AFTER_REDUCE_SLICES on. */
+export function shouldCollectAfterReduce(slices: number): boolean {
+  return slices >= COLLECT_AFTER_REDUCE_SLICES;
 }
 
 /** `process.memoryUsage()`'s fields a breakdown reads, bytes. */

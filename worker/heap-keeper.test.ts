@@ -38,30 +38,20 @@ describe('HeapKeeper', () => {
     expect(keeper.stats.collections).toBe(0);
   });
 
-  it('collects as a reduce ends once reduces fetched many slices since the last collection, not after a few, and counts again from zero', () => {
+  it('collects as a reduce that fetched many slices ends, never after the reduces of small jobs however many', () => {
     let collections = 0;
     const keeper = new HeapKeeper(() => collections++, () => 0);
     expect(keeper.afterReduce(0)).toBe(false);
-    // Reduces of a small job (8-16 slices each) never collect for this.
-    for (let i = 0; i < 4; i++) expect(keeper.afterReduce(16)).toBe(false);
-    expect(keeper.afterReduce(COLLECT_AFTER_REDUCE_SLICES - 64)).toBe(true);
-    expect(collections).toBe(1);
-    // The count starts again from the collection.
+    // A long-lived worker's reduces of small jobs (8-16 slices each) never collect, not even summed.
+    for (let i = 0; i < 100; i++) expect(keeper.afterReduce(16)).toBe(false);
     expect(keeper.afterReduce(COLLECT_AFTER_REDUCE_SLICES - 1)).toBe(false);
-    expect(keeper.afterReduce(1)).toBe(true);
+    expect(collections).toBe(0);
+    expect(keeper.afterReduce(COLLECT_AFTER_REDUCE_SLICES)).toBe(true);
+    expect(keeper.afterReduce(512)).toBe(true);
     expect(keeper.stats.collections).toBe(2);
   });
 
-  it('an idle collection also clears the fetched slices, and without --expose-gc a reduce collects nothing', () => {
-    let collections = 0;
-    const clock = { now: 0 };
-    const keeper = new HeapKeeper(() => collections++, () => clock.now);
-    expect(keeper.afterReduce(COLLECT_AFTER_REDUCE_SLICES - 1)).toBe(false);
-    keeper.taskEnded();
-    clock.now += IDLE_COLLECTION_AFTER_MS;
-    expect(keeper.idle()).toBe(true);
-    expect(keeper.afterReduce(1)).toBe(false);
-    expect(collections).toBe(1);
+  it('collects nothing after a reduce without --expose-gc', () => {
     const without = new HeapKeeper(undefined, () => 0);
     expect(without.afterReduce(10 * COLLECT_AFTER_REDUCE_SLICES)).toBe(false);
     expect(without.stats.collections).toBe(0);

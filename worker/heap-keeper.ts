@@ -2,8 +2,7 @@
  * Applies the heap policy of core/worker-heap.ts (`shouldCollectHeap`,
  * `shouldCollectAfterReduce`) in a worker process: the worker loop reports task ends and
  * empty receives, and the keeper collects fully once the worker has been idle long enough
- * after running tasks; reduce attempts report the slices they fetched, and collect at their
- * end once many were fetched since the last collection. Full collections need
+ * after running tasks; a reduce attempt that fetched many slices collects at its end. Full collections need
  * `--expose-gc` (the worker's node arguments, core/worker-heap.ts); without it (a worker
  * run in-process by a test) nothing is collected.
  */
@@ -18,7 +17,6 @@ export interface HeapKeeperStats {
 export class HeapKeeper {
   readonly stats: HeapKeeperStats = { collections: 0, cpuMs: 0 };
   private tasksSinceCollection = 0;
-  private slicesSinceCollection = 0;
   private lastTaskEndedAt = 0;
 
   constructor(
@@ -39,13 +37,9 @@ export class HeapKeeper {
     return this.collect();
   }
 
-  /**
-   * A reduce attempt fetched `n` map slices and merged them. Returns true when it collected
-   * (after many slices fetched since the last collection).
-   */
+  /** A reduce attempt fetched `n` map slices and merged them. Returns true when it collected (many slices). */
   afterReduce(n: number): boolean {
-    this.slicesSinceCollection += n;
-    return shouldCollectAfterReduce(this.slicesSinceCollection) && this.collect();
+    return shouldCollectAfterReduce(n) && this.collect();
   }
 
   private collect(): boolean {
@@ -56,7 +50,6 @@ export class HeapKeeper {
     this.stats.cpuMs += (spent.user + spent.system) / 1000;
     this.stats.collections++;
     this.tasksSinceCollection = 0;
-    this.slicesSinceCollection = 0;
     return true;
   }
 }
