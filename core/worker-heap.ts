@@ -116,11 +116,11 @@ export const RECYCLED_WORKER_SEMI_SPACE_MIB = 8;
 
 /**
  * A replacement worker compiles its optimized code on its main thread
- * (`--no-concurrent-recompilation`) instead of on V8's compiler threads. Why: the compiler
- * threads allocate their zones with malloc, and glibc keeps the freed memory in those threads'
- * arenas; a fresh process that optimizes the reduce's fetch path (thousands of ranged GETs at
- * M = 2,048) kept ~5-7 MiB more RSS for it (in-process, 4 x 512 tiny GETs: 92.4 against 85.3
- * MiB; with no optimizing compiler at all 79.4), which a worker that ran its first tasks with
+ * (`--no-concurrent-recompilation`) instead of on V8's compiler threads. Why: a fresh process
+ * that optimizes the reduce's fetch path (thousands of ranged GETs at M = 2,048) kept ~5-7 MiB
+ * more RSS when it compiled on those threads (in process, 4 x 512 tiny GETs: 93.2 against 85.3
+ * MiB; with no optimizing compiler at all 79.3; with `MALLOC_ARENA_MAX=1` 87.8, so, as we read
+ * it, the compiler zones' malloc memory kept in the threads' glibc arenas), which a worker that ran its first tasks with
  * a few GETs never pays (docs/performance.md, session 19, branch `red19`). On the main thread
  * the same zones come from the main arena, which the next ones reuse. The work is the same;
  * what changes is that the worker's JS waits while a function is optimized. Only for
