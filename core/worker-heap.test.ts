@@ -9,10 +9,13 @@ import {
   memoryBreakdown,
   minWorkerHeapMiB,
   RECYCLED_WORKER_SEMI_SPACE_MIB,
+  RECYCLED_WORKER_COMPILE_ARG,
   recycledWorkerNodeArgs,
   setsHeapLimit,
   IDLE_COLLECTION_AFTER_MS,
   shouldCollectHeap,
+  COLLECT_AFTER_REDUCE_SLICES,
+  shouldCollectAfterReduce,
   workerHeapMiB,
   workerNodeArgs,
 } from './worker-heap.js';
@@ -58,8 +61,12 @@ describe('worker heap limit', () => {
   it('gives a replacement of a recycled worker the semi-space ceiling of a young one (8 MiB), unless its arguments set one', () => {
     // 8 MiB semi-spaces: the 16 MiB new space of a worker that ran a few tasks (M = 16's reducers).
     expect(RECYCLED_WORKER_SEMI_SPACE_MIB).toBe(8);
-    expect(recycledWorkerNodeArgs([...heapNodeArgs(1024), 'x.js'])).toEqual(['--max-semi-space-size=8', ...heapNodeArgs(1024), 'x.js']);
-    expect(recycledWorkerNodeArgs(['--max_semi_space_size=2', 'x.js'])).toEqual(['--max_semi_space_size=2', 'x.js']);
+    expect(RECYCLED_WORKER_COMPILE_ARG).toBe('--no-concurrent-recompilation');
+    expect(recycledWorkerNodeArgs([...heapNodeArgs(1024), 'x.js'])).toEqual(['--max-semi-space-size=8', '--no-concurrent-recompilation', ...heapNodeArgs(1024), 'x.js']);
+    expect(recycledWorkerNodeArgs(['--max_semi_space_size=2', 'x.js'])).toEqual(['--no-concurrent-recompilation', '--max_semi_space_size=2', 'x.js']);
+    // The caller's compile setting wins, either way.
+    expect(recycledWorkerNodeArgs(['--concurrent-recompilation', 'x.js'])).toEqual(['--max-semi-space-size=8', '--concurrent-recompilation', 'x.js']);
+    expect(recycledWorkerNodeArgs(['--max-semi-space-size=4', '--no-concurrent-recompilation', 'x.js'])).toEqual(['--max-semi-space-size=4', '--no-concurrent-recompilation', 'x.js']);
   });
 });
 
@@ -102,5 +109,16 @@ describe('memory breakdown', () => {
   it('reads a space V8 does not report as 0', () => {
     const b = memoryBreakdown({ rss: MIB, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }, []);
     expect([b.newSpaceMiB, b.oldSpaceMiB, b.codeSpaceMiB, b.largeObjectSpaceMiB, b.nativeMiB]).toEqual([0, 0, 0, 0, 1]);
+  });
+});
+
+describe('heap policy before a reduce', () => {
+  it('collects after the reduces of a many-map job (M = 2,048: 512 slices per reduce at R = 4), not after those of a small job', () => {
+    expect(shouldCollectAfterReduce(0)).toBe(false);
+    // TeraSort 1 GiB (16 maps) and the e2e bench (8 maps): a reduce fetches 8-16 slices.
+    expect(shouldCollectAfterReduce(16)).toBe(false);
+    expect(shouldCollectAfterReduce(COLLECT_AFTER_REDUCE_SLICES - 1)).toBe(false);
+    expect(shouldCollectAfterReduce(COLLECT_AFTER_REDUCE_SLICES)).toBe(true);
+    expect(shouldCollectAfterReduce(512)).toBe(true);
   });
 });

@@ -114,10 +114,31 @@ export function heapNodeArgs(heapMiB: number): string[] {
  */
 export const RECYCLED_WORKER_SEMI_SPACE_MIB = 8;
 
-/** A replacement worker's node arguments: `nodeArgs` with the semi-space ceiling, unless they set one. */
+/**
+ * A replacement worker compiles its optimized code on its main thread
+ * (`--no-concurrent-recompilation`) instead of on V8's compiler threads. Why: a fresh process
+ * that optimizes the reduce's fetch path (thousands of ranged GETs at M = 2,048) kept ~5-7 MiB
+ * more RSS when it compiled on those threads (in process, 4 x 512 tiny GETs: 93.2 against 85.3
+ * MiB; with no optimizing compiler at all 79.3; with `MALLOC_ARENA_MAX=1` 87.8, so, as we read
+ * it, the compiler zones' malloc memory kept in the threads' glibc arenas), which a worker that ran its first tasks with
+ * a few GETs never pays (docs/performance.md, session 19, branch `red19`). On the main thread
+ * the same zones come from the main arena, which the next ones reuse. The work is the same;
+ * what changes is that the worker's JS waits while a function is optimized. Only for
+ * replacements, as the semi-space ceiling: no normal job's worker is replaced.
+ */
+export const RECYCLED_WORKER_COMPILE_ARG = '--no-concurrent-recompilation';
+
+/**
+ * A replacement worker's node arguments: `nodeArgs` with the semi-space ceiling and
+ * RECYCLED_WORKER_COMPILE_ARG, each unless they set it.
+ */
 export function recycledWorkerNodeArgs(nodeArgs: readonly string[]): string[] {
-  if (nodeArgs.some((a) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(a))) return [...nodeArgs];
-  return [`--max-semi-space-size=${RECYCLED_WORKER_SEMI_SPACE_MIB}`, ...nodeArgs];
+  const sets = (flag: RegExp) => nodeArgs.some((a) => flag.test(a));
+  return [
+    ...(sets(/^--max[-_]semi[-_]space[-_]size(=|$)/) ? [] : [`--max-semi-space-size=${RECYCLED_WORKER_SEMI_SPACE_MIB}`]),
+    ...(sets(/^--(no-)?concurrent[-_]recompilation$/) ? [] : [RECYCLED_WORKER_COMPILE_ARG]),
+    ...nodeArgs,
+  ];
 }
 
 /** True when node options already set a heap limit (the caller's wins). */
@@ -170,6 +191,29 @@ export const IDLE_COLLECTION_AFTER_MS = 5 * 60_000;
 /** Collect now? Only after `IDLE_COLLECTION_AFTER_MS` idle, having run a task since the last collection. */
 export function shouldCollectHeap(c: HeapCheck): boolean {
   return c.tasksSinceCollection > 0 && c.idleForMs >= IDLE_COLLECTION_AFTER_MS;
+}
+
+/**
+ * The slices a reduce attempt fetched from which it ends with a full collection
+ * (`shouldCollectAfterReduce`). Why: a reduce's fetch promotes ~1 KiB per slice into the old
+ * generation (the GETs' objects and the slices' segments that outlive two scavenges), and the
+ * next claim's map listing (2,048 records per reducer at M = 2,048) more; none of it is live
+ * once the reduce ended (heap snapshots: +0.1 MiB live per reduce of 512 slices), but V8
+ * collects the old generation only when it has doubled (`HEAP_GROWING_PERCENT`), so each
+ * reduce of 512 tiny slices added 0.5-1 MiB of old-space pages, which V8 keeps, and the next
+ * reduce started where the last ended: +7-8 MiB over a fresh reducer's two reduces at
+ * M = 2,048, < 1.5 at M = 16 (docs/performance.md, session 19, branch `red19`). A collection
+ * when such a reduce ends lets what follows reuse those pages. Per reduce, not summed over a
+ * worker's life: a forced collection makes V8 compile the worker's hot code again (the idle
+ * collection's A/B, `shouldCollectHeap`), so the reduces of normal jobs (8-16 slices: the e2e
+ * bench, TeraSort 1 GiB), however many a long-lived worker runs, never collect; a reduce of
+ * 256 slices or more takes seconds, against ~20 ms for the collection.
+ */
+export const COLLECT_AFTER_REDUCE_SLICES = 256;
+
+/** Collect fully as a reduce that fetched `slices` slices ends? From COLLECT_AFTER_REDUCE_SLICES on. */
+export function shouldCollectAfterReduce(slices: number): boolean {
+  return slices >= COLLECT_AFTER_REDUCE_SLICES;
 }
 
 /** `process.memoryUsage()`'s fields a breakdown reads, bytes. */

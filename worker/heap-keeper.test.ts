@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IDLE_COLLECTION_AFTER_MS } from '../core/worker-heap.js';
+import { COLLECT_AFTER_REDUCE_SLICES, IDLE_COLLECTION_AFTER_MS } from '../core/worker-heap.js';
 import { HeapKeeper } from './heap-keeper.js';
 
 describe('HeapKeeper', () => {
@@ -36,5 +36,24 @@ describe('HeapKeeper', () => {
     clock.now += 2 * IDLE_COLLECTION_AFTER_MS;
     expect(keeper.idle()).toBe(false);
     expect(keeper.stats.collections).toBe(0);
+  });
+
+  it('collects as a reduce that fetched many slices ends, never after the reduces of small jobs however many', () => {
+    let collections = 0;
+    const keeper = new HeapKeeper(() => collections++, () => 0);
+    expect(keeper.afterReduce(0)).toBe(false);
+    // A long-lived worker's reduces of small jobs (8-16 slices each) never collect, not even summed.
+    for (let i = 0; i < 100; i++) expect(keeper.afterReduce(16)).toBe(false);
+    expect(keeper.afterReduce(COLLECT_AFTER_REDUCE_SLICES - 1)).toBe(false);
+    expect(collections).toBe(0);
+    expect(keeper.afterReduce(COLLECT_AFTER_REDUCE_SLICES)).toBe(true);
+    expect(keeper.afterReduce(512)).toBe(true);
+    expect(keeper.stats.collections).toBe(2);
+  });
+
+  it('collects nothing after a reduce without --expose-gc', () => {
+    const without = new HeapKeeper(undefined, () => 0);
+    expect(without.afterReduce(10 * COLLECT_AFTER_REDUCE_SLICES)).toBe(false);
+    expect(without.stats.collections).toBe(0);
   });
 });

@@ -1,11 +1,12 @@
 /**
- * Applies the heap policy of core/worker-heap.ts (`shouldCollectHeap`) in a worker
- * process: the worker loop reports task ends and empty receives, and the keeper collects
- * fully once the worker has been idle long enough after running tasks. Full collections need
+ * Applies the heap policy of core/worker-heap.ts (`shouldCollectHeap`,
+ * `shouldCollectAfterReduce`) in a worker process: the worker loop reports task ends and
+ * empty receives, and the keeper collects fully once the worker has been idle long enough
+ * after running tasks; a reduce attempt that fetched many slices collects at its end. Full collections need
  * `--expose-gc` (the worker's node arguments, core/worker-heap.ts); without it (a worker
  * run in-process by a test) nothing is collected.
  */
-import { shouldCollectHeap } from '../core/worker-heap.js';
+import { shouldCollectAfterReduce, shouldCollectHeap } from '../core/worker-heap.js';
 
 /** Full collections made by a keeper, and the process CPU time they took (helper threads included). */
 export interface HeapKeeperStats {
@@ -32,7 +33,17 @@ export class HeapKeeper {
   /** A receive came back empty. Returns true when it collected. */
   idle(): boolean {
     const idleForMs = this.now() - this.lastTaskEndedAt;
-    if (!this.gc || !shouldCollectHeap({ tasksSinceCollection: this.tasksSinceCollection, idleForMs })) return false;
+    if (!shouldCollectHeap({ tasksSinceCollection: this.tasksSinceCollection, idleForMs })) return false;
+    return this.collect();
+  }
+
+  /** A reduce attempt fetched `n` map slices and merged them. Returns true when it collected (many slices). */
+  afterReduce(n: number): boolean {
+    return shouldCollectAfterReduce(n) && this.collect();
+  }
+
+  private collect(): boolean {
+    if (!this.gc) return false;
     const cpu = process.cpuUsage();
     this.gc();
     const spent = process.cpuUsage(cpu);

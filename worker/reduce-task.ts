@@ -26,6 +26,7 @@ import { isIdentityCommand } from './step/identity.js';
 import type { StepResult } from './step/index.js';
 import { watchCommittedMaps } from './map-output-watch.js';
 import { DEFAULT_FETCH, SliceFetcher } from './slice-fetch.js';
+import { workerHeap } from './heap-keeper.js';
 
 const c = (name: string) => counterKey(FRAMEWORK, name);
 
@@ -130,6 +131,10 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   const { crc32 } = await out.close();
   // After the fetch and the merge: the reduce's own peak is here or close (all slices fetched).
   s.log.debug(LOG_EVENTS.reduceMemory, { taskId: task.taskId, at: 'end', ...memoryBreakdown(process.memoryUsage(), v8.getHeapSpaceStatistics()) });
+  // What a fetch of many slices promoted is garbage now: collected before the part's upload,
+  // the commit and the next claim's map listing promote more (core/worker-heap.ts
+  // `shouldCollectAfterReduce`), so they reuse its old-space pages instead of adding some.
+  workerHeap.afterReduce(fetcher.stats.inMemory + fetcher.stats.onDisk);
   add(c(Counters.REDUCE_INTERMEDIATE_MERGES), merge.intermediateMerges);
   add(c(Counters.REDUCE_MERGE_MAX_OPEN_FILES), merge.maxOpenFiles);
   const key = reduceTempKey(job.jobId, task.taskId, task.attempt);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WORKER_RECYCLE_EXIT_CODE } from '../core/worker-recycle.js';
-import { RECYCLED_WORKER_SEMI_SPACE_MIB } from '../core/worker-heap.js';
+import { RECYCLED_WORKER_COMPILE_ARG, RECYCLED_WORKER_SEMI_SPACE_MIB } from '../core/worker-heap.js';
 import { superviseWorker } from './supervisor.js';
 
 /**
@@ -41,9 +41,10 @@ describe('worker supervisor', () => {
     expect(new Set(s.map((x) => x[0])).size).toBe(3);
     // Each worker holds the channel that stops it if the supervisor dies (worker/parent-watch.ts).
     for (const x of s) expect(x.slice(1, 3)).toEqual(['1', 'ipc']);
-    // The first worker runs with the given node options; each replacement also with a young worker's semi-space ceiling.
-    const semi = `--max-semi-space-size=${RECYCLED_WORKER_SEMI_SPACE_MIB}`;
-    expect(s.map((x) => x[3])).toEqual(['-', semi, semi]);
+    // The first worker runs with the given node options; each replacement also with a young worker's semi-space ceiling,
+    // compiling on its main thread.
+    const replacement = `--max-semi-space-size=${RECYCLED_WORKER_SEMI_SPACE_MIB},${RECYCLED_WORKER_COMPILE_ARG}`;
+    expect(s.map((x) => x[3])).toEqual(['-', replacement, replacement]);
   });
 
   it('does not recycle a worker that exits 0 or crashes', async () => {

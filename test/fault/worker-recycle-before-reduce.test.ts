@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMapTaskId } from '../../core/steps.js';
-import { RECYCLED_WORKER_SEMI_SPACE_MIB } from '../../core/worker-heap.js';
+import { RECYCLED_WORKER_COMPILE_ARG, RECYCLED_WORKER_SEMI_SPACE_MIB } from '../../core/worker-heap.js';
 import { RECYCLE_BEFORE_REDUCE_TASKS_ENV, WORKER_RECYCLE_EXIT_CODE } from '../../core/worker-recycle.js';
 import { expectIdenticalParts, syntheticText } from '../helpers/index-job.js';
 import { expectEveryTaskOnce, recycledAndExited, runRecycleIndexJob } from '../helpers/recycle-job.js';
@@ -59,13 +59,14 @@ describe('worker recycling before a reduce', () => {
     for (const c of exited) expect(c.exitCode).toBe(WORKER_RECYCLE_EXIT_CODE);
     expect(recycling.stack.recycledWorkers).toBe(recycles.length);
     expect(recycling.stack.liveWorkers()).toHaveLength(2);
-    // A replacement runs with a young worker's semi-space ceiling (core/worker-heap.ts); a first worker without it.
+    // A replacement runs with a young worker's semi-space ceiling, compiling on its main thread (core/worker-heap.ts); a first worker without either.
     const argv = (pid: number | undefined) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const semi = `--max-semi-space-size=${RECYCLED_WORKER_SEMI_SPACE_MIB}`;
     const replaced = new Set(recycling.stack.liveWorkers().filter((c) => !recycling.stack.workerProcesses.slice(0, 2).includes(c)));
     expect(replaced.size).toBeGreaterThanOrEqual(1);
-    for (const c of replaced) expect(argv(c.pid)).toContain(semi);
+    for (const c of replaced) expect(argv(c.pid)).toEqual(expect.arrayContaining([semi, RECYCLED_WORKER_COMPILE_ARG]));
     for (const c of plain.stack.liveWorkers()) expect(argv(c.pid)).not.toContain(semi);
+    for (const c of plain.stack.liveWorkers()) expect(argv(c.pid)).not.toContain(RECYCLED_WORKER_COMPILE_ARG);
 
     // Each reduce was claimed by a process that had run fewer than THRESHOLD tasks (of this job: the stack is fresh).
     const claimsBy = new Map<string, string[]>();
