@@ -26,6 +26,7 @@ import { isIdentityCommand } from './step/identity.js';
 import type { StepResult } from './step/index.js';
 import { watchCommittedMaps } from './map-output-watch.js';
 import { DEFAULT_FETCH, SliceFetcher } from './slice-fetch.js';
+import { DescriptorPeak } from './descriptor-peak.js';
 
 const c = (name: string) => counterKey(FRAMEWORK, name);
 
@@ -40,12 +41,20 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   const { job, task, services: s } = a;
   const r = task.index;
   const factor = a.step.sortFactor ?? DEFAULT_SORT_FACTOR;
+  // The attempt's own peak of descriptors, looked at where it can peak: each GET's response
+  // (its socket and the others in flight held) and each merge's opened inputs.
+  const descriptors = new DescriptorPeak();
   // Files being downloaded count against the same bound as files being merged.
   // One ranged GET per slice, all of the job bucket: signed and sent without the SDK's
   // per-request middleware stack (aws/lean-range-reader.ts), whose garbage grew the reducer's
   // heap with the number of slices.
+  const readRange = s.blobs.rangeReader(s.names.bucket);
   const fetcher = new SliceFetcher(
-    s.blobs.rangeReader(s.names.bucket),
+    async (key, start, end) => {
+      const body = await readRange(key, start, end);
+      descriptors.look('fetch');
+      return body;
+    },
     a.workDir,
     { ...DEFAULT_FETCH, concurrency: Math.min(DEFAULT_FETCH.concurrency, factor) },
     a.signal,
@@ -89,7 +98,14 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   // index): its blocks share one buffer, and the merge tells it where the lines and groups are.
   const module = !toReduceInput && typeof reducer !== 'string';
   const blocks = (async function* () {
-    for await (const block of mergeSegments(fetcher.segments(), { factor, tmpDir: a.workDir, stats: merge, reuseBlocks: identity || module, lineIndex: module })) {
+    for await (const block of mergeSegments(fetcher.segments(), {
+      factor,
+      tmpDir: a.workDir,
+      stats: merge,
+      reuseBlocks: identity || module,
+      lineIndex: module,
+      onInputsOpen: () => descriptors.look('merge'),
+    })) {
       add(c(Counters.REDUCE_INPUT_RECORDS), block.lines);
       add(c(Counters.REDUCE_INPUT_GROUPS), block.groups);
       yield block;
@@ -130,7 +146,9 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   const { crc32 } = await out.close();
   // After the fetch and the merge: the reduce's own peak is here or close (all slices fetched).
   s.log.debug(LOG_EVENTS.reduceMemory, { taskId: task.taskId, at: 'end', ...memoryBreakdown(process.memoryUsage(), v8.getHeapSpaceStatistics()) });
+  s.log.debug(LOG_EVENTS.reduceDescriptors, { taskId: task.taskId, openFiles: descriptors.openFiles, sockets: descriptors.sockets, at: descriptors.at, looks: descriptors.looks });
   add(c(Counters.REDUCE_INTERMEDIATE_MERGES), merge.intermediateMerges);
+  add(c(Counters.REDUCE_MEMORY_MERGES), merge.memoryMerges);
   add(c(Counters.REDUCE_MERGE_MAX_OPEN_FILES), merge.maxOpenFiles);
   const key = reduceTempKey(job.jobId, task.taskId, task.attempt);
   const size = await s.blobs.putFile(s.names.bucket, key, localFile, { crc32 });
