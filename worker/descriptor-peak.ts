@@ -7,8 +7,9 @@
  * 10 ms from outside): a short peak falls between its samples, more often when the machine
  * is loaded, so its figure says as much about the load as about the reducer. The attempt
  * knows when it holds the most: right after a slice GET's response arrived (its socket, and
- * those of the GETs still in flight, are held; larger slices' files are being written) and
- * right after a merge opened all its inputs (its files, the reducer's pipes, the part file).
+ * those of the GETs still in flight, are held; larger slices' files are being written),
+ * right after a merge opened all its inputs (its files, the reducer's pipes) and at the final
+ * merge's end (the reducer's pipes and the part file open).
  * Looking at each of those moments costs one listing of /proc/self/fd (a few dozen entries);
  * sockets are told apart only when a new peak is seen.
  */

@@ -42,7 +42,7 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   const r = task.index;
   const factor = a.step.sortFactor ?? DEFAULT_SORT_FACTOR;
   // The attempt's own peak of descriptors, looked at where it can peak: each GET's response
-  // (its socket and the others in flight held) and each merge's opened inputs.
+  // (its socket and the others in flight held), each merge's opened inputs and the final merge's end.
   const descriptors = new DescriptorPeak();
   // Files being downloaded count against the same bound as files being merged.
   // One ranged GET per slice, all of the job bucket: signed and sent without the SDK's
@@ -111,6 +111,8 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
       yield block;
       a.progress.done += block.stored;
     }
+    // The merge's end: the reducer (a child's pipes) and the part file are open, inputs not yet freed.
+    descriptors.look('merge');
   })();
   const localFile = path.join(a.workDir, 'part');
   const out = openPartWriter(localFile, compressesOutput(a.step), s.blobs.sendsChecksums);
