@@ -85,6 +85,8 @@ export interface ScalePoint {
   readonly reducer_self_peak_open_sockets: number;
   /** Each reduce attempt's own peak, as logged. */
   readonly reducer_descriptors: readonly ReduceDescriptors[];
+  /** The job's reduce merge counters (REDUCE_INTERMEDIATE_MERGES, REDUCE_MEMORY_MERGES, REDUCE_MERGE_MAX_OPEN_FILES: summed over reducers). */
+  readonly reduce_merge_counters: Record<string, number>;
   readonly load_avg_1m: number;
   /** Workers that exited to be recycled during the run (core/worker-recycle.ts), each replaced by a new pid. */
   readonly worker_recycles: number;
@@ -284,6 +286,7 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
       reducer_self_peak_open_files: selfPeak?.openFiles ?? -1,
       reducer_self_peak_open_sockets: selfPeak?.sockets ?? -1,
       reducer_descriptors: descriptors,
+      reduce_merge_counters: Object.fromEntries(Object.entries(job.counters).filter(([k]) => /MERGE/.test(k))),
       load_avg_1m: round(os.loadavg()[0]!),
       worker_recycles: stack.recycledWorkers,
       worker_processes: stack.workerProcesses.length,
