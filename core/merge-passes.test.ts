@@ -152,3 +152,26 @@ describe('mergeSegments, in-memory intermediate merges', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 });
+
+describe('mergeSegments, onInputsOpen', () => {
+  /** This process's open descriptors (the listing's own one not counted). */
+  const openFds = () => readdirSync('/proc/self/fd').length - 1;
+
+  for (const [memoryBudget, runFiles] of [
+    [0, 8],
+    [undefined, 0],
+  ] as const) {
+    it(`is called while the final merge's ${runFiles} intermediate files are open together (run budget ${memoryBudget ?? 'default'})`, async () => {
+      // 512 one-line slices in memory, factor 64: 8 intermediate merges, then the final one of 64.
+      const segments = Array.from({ length: 512 }, (_, i) => memorySegment([`k${String(i % 97).padStart(3, '0')}\t${i}`]));
+      const before = openFds();
+      const seen: number[] = [];
+      const stats = newMergeStats();
+      for await (const block of mergeSegments(segments, { factor: 64, tmpDir: dir, stats, memoryBudget, onInputsOpen: () => seen.push(openFds()) })) expect(block.lines).toBe(512);
+      expect(stats.maxOpenFiles).toBe(runFiles);
+      // Tiny files are closed as soon as read, before the merge's one output block: only a look
+      // at their opening sees them all open.
+      expect(Math.max(...seen) - before).toBe(runFiles);
+    });
+  }
+});

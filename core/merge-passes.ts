@@ -100,10 +100,16 @@ const READ_BYTES = 256 * 1024;
  * every read: each chunk is valid only until the next one is asked for, which is how the
  * merge's cursor (core/merge-cursor.ts) reads (it copies the partial line it carries), and
  * it spares a fresh `readBytes` of external memory per read (full collections). A counted
- * one is read as a stream of fresh chunks (its expansion may hold on to them).
+ * one is read as a stream of fresh chunks (its expansion may hold on to them). `onOpen` is
+ * called when the file is open for reading.
  */
-export function fileSegment(path: string, bytes: number, counted = false, readBytes = READ_BYTES): Segment {
-  const read = () => (counted ? createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: readBytes }) : readReused(path, bytes, readBytes));
+export function fileSegment(path: string, bytes: number, counted = false, readBytes = READ_BYTES, onOpen?: () => void): Segment {
+  const read = () => {
+    if (!counted) return readReused(path, bytes, readBytes, onOpen);
+    const stream = createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: readBytes });
+    if (onOpen) stream.once('open', onOpen);
+    return stream;
+  };
   return {
     counted,
     open: () => (bytes > 0 ? read() : noBytes()),
@@ -115,8 +121,9 @@ export function fileSegment(path: string, bytes: number, counted = false, readBy
 async function* noBytes(): AsyncIterable<Buffer> {}
 
 /** The first `bytes` of a file, read into one buffer of `readBytes` (see `fileSegment`). */
-async function* readReused(path: string, bytes: number, readBytes: number): AsyncIterable<Buffer> {
+async function* readReused(path: string, bytes: number, readBytes: number, onOpen?: () => void): AsyncIterable<Buffer> {
   const file = await openFile(path, 'r');
+  onOpen?.();
   try {
     const buf = Buffer.allocUnsafe(Math.min(readBytes, bytes));
     for (let pos = 0; pos < bytes; ) {
@@ -179,7 +186,12 @@ export async function* mergeSegments(
      * intermediate merge goes to a file).
      */
     memoryBudget?: number;
-    /** Called once per merge (intermediate or final) when all its inputs are open: its first output block. */
+    /**
+     * Called where the merge may hold the most descriptors: when it opens one of its
+     * intermediate files for reading (a small one is closed again as soon as it is read, so
+     * the merge's files are open together only around their opening), and once per merge at
+     * its first output block (every input opened; large files still open).
+     */
     onInputsOpen?: () => void;
   },
 ): AsyncIterable<MergedBlock> {
@@ -210,7 +222,7 @@ export async function* mergeSegments(
           const bytes = await writeBlocks(path, run !== undefined ? copied(run.held, run.rest) : merged);
           stats.intermediateMerges++;
           stats.intermediateBytes += bytes;
-          list.splice(i, k, fileSegment(path, bytes, counted));
+          list.splice(i, k, fileSegment(path, bytes, counted, READ_BYTES, opts.onInputsOpen));
         }
       } catch (err) {
         await rm(path, { force: true });
