@@ -16,6 +16,8 @@ export const LOG_EVENTS = {
   taskClaimed: 'Task claimed',
   /** Debug level: a reduce attempt's process memory by part at its start and end (core/worker-heap.ts `memoryBreakdown`). */
   reduceMemory: 'Reduce attempt memory',
+  /** Debug level: the most descriptors a reduce attempt held when it looked (worker/descriptor-peak.ts). */
+  reduceDescriptors: 'Reduce attempt peak descriptors',
   heartbeatFailed: 'Heartbeat failed',
   leaseExtensionFailed: 'Lease extension failed; retrying on the next beat',
   /** The lease keeper thread extended a lease while user code blocked the worker (once per attempt). */

@@ -18,6 +18,15 @@
  * Each record is written to disk at most once here; with more segments than factor²
  * the intermediate files are merged again in a next round.
  *
+ * An intermediate merge whose inputs are all in memory (small fetched slices, earlier
+ * in-memory runs) keeps its output in memory too, as compact buffers of exactly its bytes,
+ * while the in-memory runs held stay within `memoryBudget`; a merge that outgrows it goes on
+ * to a file (what it has merged so far written first). As Hadoop's memory-to-memory merger
+ * (MergeManagerImpl's IntermediateMemoryToMemoryMerger, there off by default): its output
+ * reserves memory like a fetched map output. So a reducer of many tiny slices (M = 2,048)
+ * opens no run file at all, where the final merge used to read ~8 of them, while large
+ * slices (on disk) still merge through disk with bounded memory.
+ *
  * Segments in the counted form (core/counted-lines.ts: each distinct line once with its
  * count) are merged as such while every segment of a merge is counted, and the output is
  * expanded to plain lines only at the end, for the reducer; a merge that meets a plain
@@ -30,9 +39,17 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { type LineBlock, mergeSortedBytes } from './byte-merge.js';
 import { expandedBytes, expandMerged } from './counted-lines.js';
+import { copied, RunBudget } from './merge-memory-runs.js';
 
 /** Hadoop's default `mapreduce.task.io.sort.factor` is 10; we read more streams at once (they are small). */
 export const DEFAULT_SORT_FACTOR = 64;
+
+/**
+ * Bytes of in-memory intermediate runs one merge holds at once (`mergeSegments`'
+ * `memoryBudget`): the fetch's own in-memory budget (worker/slice-fetch.ts, 32 MiB), since a
+ * run of plain lines is as large as the in-memory slices it replaces.
+ */
+export const DEFAULT_MEMORY_RUN_BUDGET = 32 * 1024 * 1024;
 
 /** One sorted input of the merge: a downloaded slice in memory or on disk, or an intermediate file. */
 export interface Segment {
@@ -61,6 +78,10 @@ export interface MergeStats {
   intermediateMerges: number;
   /** Bytes those merges wrote. */
   intermediateBytes: number;
+  /** Intermediate merges kept in memory (all inputs in memory, output within the budget). */
+  memoryMerges: number;
+  /** Most bytes of in-memory runs held at once. */
+  maxMemoryRunBytes: number;
   /** Most segments read at once (the fan-in actually used: ≤ factor). */
   maxOpenSegments: number;
   /** Most segments read at once that held a file open. */
@@ -68,7 +89,7 @@ export interface MergeStats {
 }
 
 export function newMergeStats(): MergeStats {
-  return { intermediateMerges: 0, intermediateBytes: 0, maxOpenSegments: 0, maxOpenFiles: 0 };
+  return { intermediateMerges: 0, intermediateBytes: 0, memoryMerges: 0, maxMemoryRunBytes: 0, maxOpenSegments: 0, maxOpenFiles: 0 };
 }
 
 /** Bytes read from a segment file at once (a merge reads at most `factor` files at once). */
@@ -79,10 +100,16 @@ const READ_BYTES = 256 * 1024;
  * every read: each chunk is valid only until the next one is asked for, which is how the
  * merge's cursor (core/merge-cursor.ts) reads (it copies the partial line it carries), and
  * it spares a fresh `readBytes` of external memory per read (full collections). A counted
- * one is read as a stream of fresh chunks (its expansion may hold on to them).
+ * one is read as a stream of fresh chunks (its expansion may hold on to them). `onOpen` is
+ * called when the file is open for reading.
  */
-export function fileSegment(path: string, bytes: number, counted = false, readBytes = READ_BYTES): Segment {
-  const read = () => (counted ? createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: readBytes }) : readReused(path, bytes, readBytes));
+export function fileSegment(path: string, bytes: number, counted = false, readBytes = READ_BYTES, onOpen?: () => void): Segment {
+  const read = () => {
+    if (!counted) return readReused(path, bytes, readBytes, onOpen);
+    const stream = createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: readBytes });
+    if (onOpen) stream.once('open', onOpen);
+    return stream;
+  };
   return {
     counted,
     open: () => (bytes > 0 ? read() : noBytes()),
@@ -94,8 +121,9 @@ export function fileSegment(path: string, bytes: number, counted = false, readBy
 async function* noBytes(): AsyncIterable<Buffer> {}
 
 /** The first `bytes` of a file, read into one buffer of `readBytes` (see `fileSegment`). */
-async function* readReused(path: string, bytes: number, readBytes: number): AsyncIterable<Buffer> {
+async function* readReused(path: string, bytes: number, readBytes: number, onOpen?: () => void): AsyncIterable<Buffer> {
   const file = await openFile(path, 'r');
+  onOpen?.();
   try {
     const buf = Buffer.allocUnsafe(Math.min(readBytes, bytes));
     for (let pos = 0; pos < bytes; ) {
@@ -153,11 +181,24 @@ export async function* mergeSegments(
      * until the next block is asked for; counted ones (expanded after the merge) do not.
      */
     lineIndex?: boolean;
+    /**
+     * Bytes of in-memory runs held at once (default DEFAULT_MEMORY_RUN_BUDGET; 0: every
+     * intermediate merge goes to a file).
+     */
+    memoryBudget?: number;
+    /**
+     * Called where the merge may hold the most descriptors: when it opens one of its
+     * intermediate files for reading (a small one is closed again as soon as it is read, so
+     * the merge's files are open together only around their opening), and once per merge at
+     * its first output block (every input opened; large files still open).
+     */
+    onInputsOpen?: () => void;
   },
 ): AsyncIterable<MergedBlock> {
   const factor = Math.max(2, Math.floor(opts.factor));
   const stats = opts.stats ?? newMergeStats();
   const list = [...segments];
+  const budget = new RunBudget(opts.memoryBudget ?? DEFAULT_MEMORY_RUN_BUDGET, stats);
   let seq = 0;
   try {
     let i = 0;
@@ -166,13 +207,23 @@ export async function* mergeSegments(
       const k = Math.min(factor, list.length - factor + 1, list.length - i);
       const group = list.slice(i, i + k);
       const path = join(opts.tmpDir, `merge-${process.pid}-${seq++}.run`);
-      // A group of counted segments is merged counted (and stays so on disk); any other as plain lines.
+      // A group of counted segments is merged counted (and stays so); any other as plain lines.
       const counted = allCounted(group);
       try {
-        const bytes = await writeBlocks(path, mergeSortedBytes(open(group, stats, counted), { counted }));
-        stats.intermediateMerges++;
-        stats.intermediateBytes += bytes;
-        list.splice(i, k, fileSegment(path, bytes, counted));
+        // Inputs all in memory: the run stays in memory while the budget allows (its blocks are
+        // copied to their exact size, so the merge reuses one block buffer).
+        const inMemory = budget.open && group.every((s) => !s.onDisk);
+        const merged = openedOnce(mergeSortedBytes(open(group, stats, counted), { counted, reuseBlocks: inMemory }), opts.onInputsOpen);
+        const run = inMemory ? await budget.collect(merged, counted) : undefined;
+        if (run !== undefined && 'segment' in run) {
+          stats.memoryMerges++;
+          list.splice(i, k, run.segment);
+        } else {
+          const bytes = await writeBlocks(path, run !== undefined ? copied(run.held, run.rest) : merged);
+          stats.intermediateMerges++;
+          stats.intermediateBytes += bytes;
+          list.splice(i, k, fileSegment(path, bytes, counted, READ_BYTES, opts.onInputsOpen));
+        }
       } catch (err) {
         await rm(path, { force: true });
         throw err;
@@ -182,9 +233,10 @@ export async function* mergeSegments(
     }
     if (allCounted(list)) {
       // The copies are made here, after the merge, for the reducer.
-      yield* expandMerged(mergeSortedBytes(open(list, stats, true), { counted: true }));
+      yield* expandMerged(openedOnce(mergeSortedBytes(open(list, stats, true), { counted: true }), opts.onInputsOpen));
     } else {
-      for await (const b of mergeSortedBytes(open(list, stats, false), { reuseBlocks: opts.reuseBlocks, lineIndex: opts.lineIndex })) yield { ...b, stored: b.bytes.length };
+      const merged = mergeSortedBytes(open(list, stats, false), { reuseBlocks: opts.reuseBlocks, lineIndex: opts.lineIndex });
+      for await (const b of openedOnce(merged, opts.onInputsOpen)) yield { ...b, stored: b.bytes.length };
     }
   } finally {
     await Promise.allSettled(list.map((s) => s.release()));
@@ -201,4 +253,19 @@ function open(group: readonly Segment[], stats: MergeStats, counted: boolean): A
   stats.maxOpenSegments = Math.max(stats.maxOpenSegments, group.length);
   stats.maxOpenFiles = Math.max(stats.maxOpenFiles, group.filter((s) => s.onDisk).length);
   return group.map((s) => (s.counted === true && !counted ? expandedBytes(s.open()) : s.open()));
+}
+
+/** The blocks, calling `onFirst` once before the first is handed on (the merge has opened every input by then). */
+function openedOnce<T>(blocks: AsyncIterable<T>, onFirst: (() => void) | undefined): AsyncIterable<T> {
+  if (onFirst === undefined) return blocks;
+  return (async function* () {
+    let first = true;
+    for await (const b of blocks) {
+      if (first) {
+        first = false;
+        onFirst();
+      }
+      yield b;
+    }
+  })();
 }

@@ -21,6 +21,8 @@ export const Counters = {
   SPILLED_RECORDS: 'SPILLED_RECORDS',
   /** Reduce merge: merges written to local disk before the final merge (core/merge-passes.ts). */
   REDUCE_INTERMEDIATE_MERGES: 'REDUCE_INTERMEDIATE_MERGES',
+  /** Reduce merge: intermediate merges kept in memory (all inputs in memory; core/merge-passes.ts). */
+  REDUCE_MEMORY_MERGES: 'REDUCE_MEMORY_MERGES',
   /** Reduce merge: most files read at once by one reducer (summed over reducers, like every counter). */
   REDUCE_MERGE_MAX_OPEN_FILES: 'REDUCE_MERGE_MAX_OPEN_FILES',
   /** Shuffle: slice downloads that were retried. */

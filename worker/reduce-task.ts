@@ -27,6 +27,7 @@ import type { StepResult } from './step/index.js';
 import { watchCommittedMaps } from './map-output-watch.js';
 import { DEFAULT_FETCH, SliceFetcher } from './slice-fetch.js';
 import { workerHeap } from './heap-keeper.js';
+import { DescriptorPeak } from './descriptor-peak.js';
 
 const c = (name: string) => counterKey(FRAMEWORK, name);
 
@@ -41,12 +42,20 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   const { job, task, services: s } = a;
   const r = task.index;
   const factor = a.step.sortFactor ?? DEFAULT_SORT_FACTOR;
+  // The attempt's own peak of descriptors, looked at where it can peak: each GET's response
+  // (its socket and the others in flight held), each merge's opened inputs and the final merge's end.
+  const descriptors = new DescriptorPeak();
   // Files being downloaded count against the same bound as files being merged.
   // One ranged GET per slice, all of the job bucket: signed and sent without the SDK's
   // per-request middleware stack (aws/lean-range-reader.ts), whose garbage grew the reducer's
   // heap with the number of slices.
+  const readRange = s.blobs.rangeReader(s.names.bucket);
   const fetcher = new SliceFetcher(
-    s.blobs.rangeReader(s.names.bucket),
+    async (key, start, end) => {
+      const body = await readRange(key, start, end);
+      descriptors.look('fetch');
+      return body;
+    },
     a.workDir,
     { ...DEFAULT_FETCH, concurrency: Math.min(DEFAULT_FETCH.concurrency, factor) },
     a.signal,
@@ -90,12 +99,21 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   // index): its blocks share one buffer, and the merge tells it where the lines and groups are.
   const module = !toReduceInput && typeof reducer !== 'string';
   const blocks = (async function* () {
-    for await (const block of mergeSegments(fetcher.segments(), { factor, tmpDir: a.workDir, stats: merge, reuseBlocks: identity || module, lineIndex: module })) {
+    for await (const block of mergeSegments(fetcher.segments(), {
+      factor,
+      tmpDir: a.workDir,
+      stats: merge,
+      reuseBlocks: identity || module,
+      lineIndex: module,
+      onInputsOpen: () => descriptors.look('merge'),
+    })) {
       add(c(Counters.REDUCE_INPUT_RECORDS), block.lines);
       add(c(Counters.REDUCE_INPUT_GROUPS), block.groups);
       yield block;
       a.progress.done += block.stored;
     }
+    // The merge's end: the reducer (a child's pipes) and the part file are open, inputs not yet freed.
+    descriptors.look('merge');
   })();
   const localFile = path.join(a.workDir, 'part');
   const out = openPartWriter(localFile, compressesOutput(a.step), s.blobs.sendsChecksums);
@@ -131,11 +149,13 @@ export async function runReduceAttempt(a: AttemptInput): Promise<AttemptResult> 
   const { crc32 } = await out.close();
   // After the fetch and the merge: the reduce's own peak is here or close (all slices fetched).
   s.log.debug(LOG_EVENTS.reduceMemory, { taskId: task.taskId, at: 'end', ...memoryBreakdown(process.memoryUsage(), v8.getHeapSpaceStatistics()) });
+  s.log.debug(LOG_EVENTS.reduceDescriptors, { taskId: task.taskId, openFiles: descriptors.openFiles, sockets: descriptors.sockets, at: descriptors.at, looks: descriptors.looks });
   // What a fetch of many slices promoted is garbage now: collected before the part's upload,
   // the commit and the next claim's map listing promote more (core/worker-heap.ts
   // `shouldCollectAfterReduce`), so they reuse its old-space pages instead of adding some.
   workerHeap.afterReduce(fetcher.stats.inMemory + fetcher.stats.onDisk);
   add(c(Counters.REDUCE_INTERMEDIATE_MERGES), merge.intermediateMerges);
+  add(c(Counters.REDUCE_MEMORY_MERGES), merge.memoryMerges);
   add(c(Counters.REDUCE_MERGE_MAX_OPEN_FILES), merge.maxOpenFiles);
   const key = reduceTempKey(job.jobId, task.taskId, task.attempt);
   const size = await s.blobs.putFile(s.names.bucket, key, localFile, { crc32 });

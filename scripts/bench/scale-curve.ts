@@ -25,7 +25,7 @@ import { createServices, type Services } from '../../services/context.js';
 import { LocalStack } from '../../local/stack.js';
 import { jobCallStats, readCallLog } from './calls.js';
 import { procCpuSeconds } from './processes.js';
-import { reduceRssSummary, ResourceSampler, windowSummary } from './reducer-samples.js';
+import { type ReduceDescriptors, reduceDescriptorLines, reduceRssSummary, ResourceSampler, windowSummary } from './reducer-samples.js';
 
 export const SCALE_DEFAULT_MS = [16, 256, 2048] as const;
 const R = 4;
@@ -76,6 +76,17 @@ export interface ScalePoint {
   readonly reducer_peak_open_files: number;
   /** Of those, sockets (HTTP connections, in flight or kept alive for the next request). */
   readonly reducer_peak_open_sockets: number;
+  /**
+   * The reduce attempts' own peak of open descriptors (worker/descriptor-peak.ts: /proc/self/fd
+   * read at each slice GET's response and each merge's opened inputs, where the sampler's 10 ms
+   * can miss a short peak), the highest over the attempts, and the sockets at that moment.
+   */
+  readonly reducer_self_peak_open_files: number;
+  readonly reducer_self_peak_open_sockets: number;
+  /** Each reduce attempt's own peak, as logged. */
+  readonly reducer_descriptors: readonly ReduceDescriptors[];
+  /** The job's reduce merge counters (REDUCE_INTERMEDIATE_MERGES, REDUCE_MEMORY_MERGES, REDUCE_MERGE_MAX_OPEN_FILES: summed over reducers). */
+  readonly reduce_merge_counters: Record<string, number>;
   readonly load_avg_1m: number;
   /** Workers that exited to be recycled during the run (core/worker-recycle.ts), each replaced by a new pid. */
   readonly worker_recycles: number;
@@ -112,6 +123,15 @@ function countCalls(c: AwsClients, into: Record<string, number>): void {
       },
       { step: 'initialize', name: `scaleCurveCount-${service}` },
     );
+  }
+}
+
+/** Worker process `n`'s JSON log ('' when it has none). */
+function workerLog(stateDir: string, n: number): string {
+  try {
+    return readFileSync(path.join(stateDir, `worker-${n}.log`), 'utf8');
+  } catch {
+    return '';
   }
 }
 
@@ -231,6 +251,8 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     const sorted = (x: string) => x.split('\n').filter(Boolean).sort().join('\n');
     if (sorted(got) !== sorted(want)) throw new Error(`scale job at M=${m}: output differs from sort | uniq -c`);
     if (job.numMaps !== m) throw new Error(`scale job planned ${job.numMaps} map tasks, not ${m}`);
+    const descriptors = stack.workerProcesses.flatMap((_, n) => reduceDescriptorLines(workerLog(stateDir, n)));
+    const selfPeak = descriptors.reduce<ReduceDescriptors | undefined>((a, d) => (a === undefined || d.openFiles > a.openFiles ? d : a), undefined);
     const stats = jobCallStats(readCallLog(callLog), { jobId, mapTasks: m, reduceTasks: R, mapAttempts: m }, [t0, w1]);
     const workerControl = stats.apiCallsPerMapTask * m + stats.apiCallsPerReduceTask * R;
     const inProcessTotal = Object.values(inProcess).reduce((a, b) => a + b, 0);
@@ -258,15 +280,13 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
         map_tasks_run: claims.get(pid)?.maps ?? -1,
         reduce_tasks_run: claims.get(pid)?.reduces ?? -1,
       })),
-      reducer_memory: stack.workerProcesses.flatMap((_, n) => {
-        try {
-          return reduceMemoryLines(readFileSync(path.join(stateDir, `worker-${n}.log`), 'utf8'));
-        } catch {
-          return [];
-        }
-      }),
+      reducer_memory: stack.workerProcesses.flatMap((_, n) => reduceMemoryLines(workerLog(stateDir, n))),
       reducer_peak_open_files: inReduce.peakOpenFiles,
       reducer_peak_open_sockets: inReduce.peakSockets,
+      reducer_self_peak_open_files: selfPeak?.openFiles ?? -1,
+      reducer_self_peak_open_sockets: selfPeak?.sockets ?? -1,
+      reducer_descriptors: descriptors,
+      reduce_merge_counters: Object.fromEntries(Object.entries(job.counters).filter(([k]) => /MERGE/.test(k))),
       load_avg_1m: round(os.loadavg()[0]!),
       worker_recycles: stack.recycledWorkers,
       worker_processes: stack.workerProcesses.length,
@@ -294,11 +314,11 @@ export async function runScaleCurve(o: ScaleOptions): Promise<ScalePoint[]> {
 /** The curve as a markdown table. */
 export function scaleTable(points: readonly ScalePoint[]): string {
   return [
-    '| M | submit→SUCCEEDED s | planning ms | checker sweep ms (median) | calls / map task | calls / reduce task | calls / task (all) | reducer peak RSS MiB (at REDUCE start, growth in it) | reducer peak open files (sockets) | worker recycles | load 1m |',
+    '| M | submit→SUCCEEDED s | planning ms | checker sweep ms (median) | calls / map task | calls / reduce task | calls / task (all) | reducer peak RSS MiB (at REDUCE start, growth in it) | reducer peak open files (sockets): sampled, own | worker recycles | load 1m |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...points.map(
       (p) =>
-        `| ${p.mapTasks} | ${p.seconds} | ${p.planning_ms} | ${p.checker_sweep_ms_median} (${p.checker_sweeps}) | ${p.api_calls_per_map_task} | ${p.api_calls_per_reduce_task} | ${p.api_calls_per_task_all} | ${p.reducer_peak_rss_mib} (${p.reducer_rss_at_reduce_start_mib}, +${p.reducer_rss_growth_in_reduce_mib}) | ${p.reducer_peak_open_files} (${p.reducer_peak_open_sockets}) | ${p.worker_recycles} | ${p.load_avg_1m} |`,
+        `| ${p.mapTasks} | ${p.seconds} | ${p.planning_ms} | ${p.checker_sweep_ms_median} (${p.checker_sweeps}) | ${p.api_calls_per_map_task} | ${p.api_calls_per_reduce_task} | ${p.api_calls_per_task_all} | ${p.reducer_peak_rss_mib} (${p.reducer_rss_at_reduce_start_mib}, +${p.reducer_rss_growth_in_reduce_mib}) | ${p.reducer_peak_open_files} (${p.reducer_peak_open_sockets}), ${p.reducer_self_peak_open_files} (${p.reducer_self_peak_open_sockets}) | ${p.worker_recycles} | ${p.load_avg_1m} |`,
     ),
   ].join('\n');
 }

@@ -8,7 +8,7 @@ import { LOG_EVENTS } from '../../core/log-events.js';
 import { MIB } from '../../core/manifest-limits.js';
 import { memoryBreakdown } from '../../core/worker-heap.js';
 import { reduceMemoryLines } from '../../scripts/bench/scale-curve.js';
-import { reduceRssSummary, type ResourceSample, windowSummary } from '../../scripts/bench/reducer-samples.js';
+import { reduceDescriptorLines, reduceRssSummary, type ResourceSample, windowSummary } from '../../scripts/bench/reducer-samples.js';
 
 const sample = (at: number, pid: number, rssMiB: number, openFiles = 20, sockets = 2): ResourceSample => ({ at, pid, rssMiB, openFiles, sockets });
 
@@ -64,5 +64,17 @@ describe('reduceMemoryLines', () => {
       { taskId: 'r-00001', at: 'start', ...mem },
       { taskId: 'r-00001', at: 'end', ...mem, rssMiB: 121 },
     ]);
+  });
+});
+
+describe('reduceDescriptorLines', () => {
+  it("reads each reduce attempt's own descriptor peak from a worker's JSON log, skipping other and cut lines", () => {
+    const logger = { level: 'DEBUG', timestamp: '2026-11-28T10:35:14.217Z', service: 'mapreduce-worker', sampling_rate: 0, workerId: 'w1' };
+    const log = [
+      JSON.stringify({ ...logger, message: LOG_EVENTS.reduceMemory, taskId: 'r-00001', at: 'end' }),
+      JSON.stringify({ ...logger, message: LOG_EVENTS.reduceDescriptors, taskId: 'r-00001', openFiles: 31, sockets: 10, at: 'fetch', looks: 513 }),
+      JSON.stringify({ ...logger, message: LOG_EVENTS.reduceDescriptors, taskId: 'r-00002', openFiles: 33, sockets: 9, at: 'merge', looks: 520 }).slice(0, 90),
+    ].join('\n');
+    expect(reduceDescriptorLines(log)).toEqual([{ taskId: 'r-00001', openFiles: 31, sockets: 10, at: 'fetch', looks: 513 }]);
   });
 });

@@ -70,7 +70,7 @@ describe('word count with shell executables (S3 upload → coordinator → worke
     for (const k of others) expect(await t.blobs.getText(t.bucket, k)).toBe('other job');
   });
 
-  it('merges counted map outputs through disk (sortFactor 2, 3 maps) into the same output', async () => {
+  it('merges counted map outputs in passes (sortFactor 2, 3 maps) into the same output', async () => {
     const files: Record<string, Buffer> = {};
     for (const f of readdirSync(example('data'))) files[f] = readFileSync(path.join(example('data'), f));
     files['third.txt'] = Buffer.from('one two\n\n two three\n');
@@ -84,7 +84,8 @@ describe('word count with shell executables (S3 upload → coordinator → worke
     expect(job.status, job.reason).toBe('SUCCEEDED');
     const maps = await t.s.tasks.list(jobId, 'map');
     expect(maps.filter((m) => m.output?.format === COUNTED_FORMAT).length).toBeGreaterThanOrEqual(3);
-    expect(job.counters['mapreduce.REDUCE_INTERMEDIATE_MERGES']).toBeGreaterThanOrEqual(1);
+    // These slices are small, so fetched into memory, and their intermediate merges stay in memory.
+    expect(job.counters['mapreduce.REDUCE_MEMORY_MERGES']).toBeGreaterThanOrEqual(1);
     const all = Buffer.concat(Object.keys(files).sort().map((k) => files[k] as Buffer));
     const expected = unixPipeline(all, example('wordcount/wc_map.sh'), example('wordcount/wc_reduce.sh'));
     expect((await t.readParts(output, 1)).join('')).toBe(expected.toString());
