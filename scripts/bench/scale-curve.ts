@@ -1,6 +1,10 @@
 /**
  * `scale_curve`: the same small job split into M = 16, 256, 2048 map tasks (one input
- * object of M equal lines, `numMappers: M`), R = 4, on a fresh local stack per M.
+ * object of M lines, `numMappers: M`), R = 4, on a fresh local stack per M. Each line holds
+ * one key of each reduce partition (`SCALE_LINE_KEYS`), so every map writes to every reducer
+ * and each reducer fetches M slices, as in a sort or a word count: with one key per line (until
+ * session 19) an M = 16 reducer fetched only 4 slices, fewer than the fetch's concurrency (8),
+ * and its open files compared 4 GETs in flight against 8 at M = 2048.
  * For each M: control-plane calls per task (workers' call log plus the in-process
  * coordinator and checker, counted by SDK middleware), coordinator planning time
  * (job createdAt → startedAt), checker sweep time (real sweeps during the map phase),
@@ -19,6 +23,7 @@ import { DEFAULT_TIMINGS } from '../../core/config.js';
 import { LOG_EVENTS } from '../../core/log-events.js';
 import type { MemoryBreakdown } from '../../core/worker-heap.js';
 import { manifestKey } from '../../core/layout.js';
+import { partitionOf } from '../../core/partition.js';
 import { type JobRecord, newJobId } from '../../core/model.js';
 import { sweep } from '../../services/checker.js';
 import { createServices, type Services } from '../../services/context.js';
@@ -29,6 +34,24 @@ import { type ReduceDescriptors, reduceDescriptorLines, reduceRssSummary, Resour
 
 export const SCALE_DEFAULT_MS = [16, 256, 2048] as const;
 const R = 4;
+
+const KEYS_BY_PARTITION: readonly string[][] = (() => {
+  const by: string[][] = Array.from({ length: R }, () => []);
+  for (let k = 0; k < 97; k++) {
+    const key = `k${String(k).padStart(3, '0')}`;
+    by[partitionOf(key, R)]!.push(key);
+  }
+  return by;
+})();
+/**
+ * The job's input line `i`: one key of each of the R partitions (keys k000..k096, grouped by
+ * `partitionOf`), separated by spaces; the mapper (`tr ' ' '\n'`) emits one record per key.
+ */
+export function scaleLine(i: number): string {
+  return `${KEYS_BY_PARTITION.map((keys) => keys[i % keys.length]!).join(' ')}\n`;
+}
+/** The mapper: one output line (a key, no value) per word of the input line. */
+const SCALE_MAPPER = "tr ' ' '\\n'";
 
 export interface ScalePoint {
   readonly mapTasks: number;
@@ -198,7 +221,7 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
   // Every process the stack started, replacements of recycled workers included (new pids).
   const sampler = new ResourceSampler(() => stack.liveWorkers().flatMap((c) => (c.pid ? [c.pid] : [])));
   try {
-    const lines = Array.from({ length: m }, (_, i) => `k${String(i % 97).padStart(3, '0')}\t${String(i).padStart(6, '0')}\n`);
+    const lines = Array.from({ length: m }, (_, i) => scaleLine(i));
     const body = lines.join('');
     await s.blobs.putBytes(stack.names.bucket, 'in/data.txt', body);
     const jobId = newJobId();
@@ -207,7 +230,7 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     await s.blobs.putBytes(
       stack.names.bucket,
       manifestKey(jobId),
-      JSON.stringify({ input: `s3://${stack.names.bucket}/in/data.txt`, output, mapper: 'cut -f1', reducer: 'uniq -c', numReducers: R, numMappers: m }),
+      JSON.stringify({ input: `s3://${stack.names.bucket}/in/data.txt`, output, mapper: SCALE_MAPPER, reducer: 'uniq -c', numReducers: R, numMappers: m }),
     );
     const sweeps: number[] = [];
     let lastSweep = 0;
@@ -247,7 +270,7 @@ async function runPoint(o: ScaleOptions, m: number): Promise<ScalePoint> {
     // Check the output before using any figure.
     let got = '';
     for (let r = 0; r < R; r++) got += await s.blobs.getText(stack.names.bucket, `out/part-${String(r).padStart(5, '0')}`);
-    const want = spawnSync('sh', ['-c', 'cut -f1 | LC_ALL=C sort | uniq -c'], { input: body }).stdout.toString();
+    const want = spawnSync('sh', ['-c', `${SCALE_MAPPER} | LC_ALL=C sort | uniq -c`], { input: body }).stdout.toString();
     const sorted = (x: string) => x.split('\n').filter(Boolean).sort().join('\n');
     if (sorted(got) !== sorted(want)) throw new Error(`scale job at M=${m}: output differs from sort | uniq -c`);
     if (job.numMaps !== m) throw new Error(`scale job planned ${job.numMaps} map tasks, not ${m}`);

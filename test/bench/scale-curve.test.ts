@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { LOG_EVENTS } from '../../core/log-events.js';
 import { MIB } from '../../core/manifest-limits.js';
 import { memoryBreakdown } from '../../core/worker-heap.js';
-import { reduceMemoryLines } from '../../scripts/bench/scale-curve.js';
+import { partitionOf } from '../../core/partition.js';
+import { reduceMemoryLines, scaleLine } from '../../scripts/bench/scale-curve.js';
 import { reduceDescriptorLines, reduceRssSummary, type ResourceSample, windowSummary } from '../../scripts/bench/reducer-samples.js';
 
 const sample = (at: number, pid: number, rssMiB: number, openFiles = 20, sockets = 2): ResourceSample => ({ at, pid, rssMiB, openFiles, sockets });
@@ -76,5 +77,15 @@ describe('reduceDescriptorLines', () => {
       JSON.stringify({ ...logger, message: LOG_EVENTS.reduceDescriptors, taskId: 'r-00002', openFiles: 33, sockets: 9, at: 'merge', looks: 520 }).slice(0, 90),
     ].join('\n');
     expect(reduceDescriptorLines(log)).toEqual([{ taskId: 'r-00001', openFiles: 31, sockets: 10, at: 'fetch', looks: 513 }]);
+  });
+});
+
+describe('scaleLine', () => {
+  it('gives every map one key of each of the 4 reduce partitions, so each reducer fetches a slice of every map', () => {
+    for (let i = 0; i < 200; i++) {
+      const keys = scaleLine(i).trimEnd().split(' ');
+      expect(keys.map((k) => partitionOf(k, 4)).sort()).toEqual([0, 1, 2, 3]);
+    }
+    expect(scaleLine(0)).not.toBe(scaleLine(1));
   });
 });
