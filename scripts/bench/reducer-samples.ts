@@ -10,7 +10,6 @@
  * reduce tasks' messages sent → the job finished), which cover every reduce claim.
  */
 import { readdirSync, readlinkSync } from 'node:fs';
-import { LOG_EVENTS } from '../../core/log-events.js';
 import { procMemory } from './processes.js';
 
 /** How often the sampler reads each worker's /proc entries. */
@@ -100,27 +99,3 @@ export function reduceRssSummary(byPid: WindowSummary['byPid']): { atStart: numb
   return { atStart: Math.max(0, ...ws.map((w) => w.first)), growth: Math.max(0, ...ws.map((w) => w.peak - w.first)) };
 }
 
-/** One reduce attempt's own peak of descriptors, as its worker logged it (worker/descriptor-peak.ts). */
-export interface ReduceDescriptors {
-  readonly taskId: string;
-  readonly openFiles: number;
-  readonly sockets: number;
-  /** Where it was at the peak: 'fetch' (a GET's response) or 'merge' (a merge's inputs opened). */
-  readonly at: string;
-  readonly looks: number;
-}
-
-/** The reduce attempts' descriptor peaks (`LOG_EVENTS.reduceDescriptors`, debug level) of one worker's JSON log. */
-export function reduceDescriptorLines(log: string): ReduceDescriptors[] {
-  const out: ReduceDescriptors[] = [];
-  for (const line of log.split('\n')) {
-    if (!line.includes(`"message":"${LOG_EVENTS.reduceDescriptors}"`)) continue;
-    try {
-      const d = JSON.parse(line) as Record<string, unknown>;
-      out.push({ taskId: String(d.taskId), openFiles: Number(d.openFiles), sockets: Number(d.sockets), at: String(d.at), looks: Number(d.looks) });
-    } catch {
-      // A line cut short by the worker's exit: skip it.
-    }
-  }
-  return out;
-}

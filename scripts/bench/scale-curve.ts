@@ -15,13 +15,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type AwsClients, createClients, destroyClients } from '../../aws/clients.js';
 import { DEFAULT_TIMINGS } from '../../core/config.js';
-import { LOG_EVENTS } from '../../core/log-events.js';
-import type { MemoryBreakdown } from '../../core/worker-heap.js';
 import { manifestKey } from '../../core/layout.js';
 import { partitionOf } from '../../core/partition.js';
 import { type JobRecord, newJobId } from '../../core/model.js';
@@ -30,7 +28,8 @@ import { createServices, type Services } from '../../services/context.js';
 import { LocalStack } from '../../local/stack.js';
 import { jobCallStats, readCallLog } from './calls.js';
 import { procCpuSeconds } from './processes.js';
-import { type ReduceDescriptors, reduceDescriptorLines, reduceRssSummary, ResourceSampler, windowSummary } from './reducer-samples.js';
+import { reduceRssSummary, ResourceSampler, windowSummary } from './reducer-samples.js';
+import { claimedTasks, type ReduceDescriptors, reduceDescriptorLines, type ReduceMemory, reduceMemoryLines, workerLog } from './worker-log-lines.js';
 
 export const SCALE_DEFAULT_MS = [16, 256, 2048] as const;
 const R = 4;
@@ -146,52 +145,6 @@ function countCalls(c: AwsClients, into: Record<string, number>): void {
       },
       { step: 'initialize', name: `scaleCurveCount-${service}` },
     );
-  }
-}
-
-/** Worker process `n`'s JSON log ('' when it has none). */
-function workerLog(stateDir: string, n: number): string {
-  try {
-    return readFileSync(path.join(stateDir, `worker-${n}.log`), 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** One reduce attempt's memory breakdown, as a worker logged it. */
-export type ReduceMemory = { readonly taskId: string; readonly at: 'start' | 'end' } & MemoryBreakdown;
-
-/** The reduce attempts' memory lines (`LOG_EVENTS.reduceMemory`, debug level) of one worker's JSON log. */
-export function reduceMemoryLines(log: string): ReduceMemory[] {
-  const out: ReduceMemory[] = [];
-  for (const line of log.split('\n')) {
-    if (!line.includes(`"message":"${LOG_EVENTS.reduceMemory}"`)) continue;
-    try {
-      const d = JSON.parse(line) as Record<string, unknown>;
-      // The breakdown's figures are its `...MiB` fields; the rest of the line is the logger's.
-      const figures = Object.fromEntries(Object.entries(d).filter(([k]) => k.endsWith('MiB')));
-      out.push({ taskId: String(d.taskId), at: d.at === 'end' ? 'end' : 'start', ...figures } as unknown as ReduceMemory);
-    } catch {
-      // A line cut short by the worker's exit: skip it.
-    }
-  }
-  return out;
-}
-
-/**
- * Map and reduce tasks claimed by worker process `n` of a stack (its `worker-n.log`; -1 each
- * when unknown), and when it claimed its first reduce (epoch ms; Infinity when none).
- */
-function claimedTasks(stateDir: string, n: number): { maps: number; reduces: number; firstReduceAt: number } {
-  if (n < 0) return { maps: -1, reduces: -1, firstReduceAt: Infinity };
-  try {
-    const claims = readFileSync(path.join(stateDir, `worker-${n}.log`), 'utf8').split('\n').filter((l) => l.includes(`"message":"${LOG_EVENTS.taskClaimed}"`));
-    const maps = claims.filter((l) => l.includes('"taskId":"m-')).length;
-    const firstReduce = claims.find((l) => !l.includes('"taskId":"m-'));
-    const firstReduceAt = firstReduce ? Date.parse((JSON.parse(firstReduce) as { timestamp: string }).timestamp) : Infinity;
-    return { maps, reduces: claims.length - maps, firstReduceAt };
-  } catch {
-    return { maps: -1, reduces: -1, firstReduceAt: Infinity };
   }
 }
 

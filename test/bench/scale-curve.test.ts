@@ -8,8 +8,9 @@ import { LOG_EVENTS } from '../../core/log-events.js';
 import { MIB } from '../../core/manifest-limits.js';
 import { memoryBreakdown } from '../../core/worker-heap.js';
 import { partitionOf } from '../../core/partition.js';
-import { reduceMemoryLines, scaleLine } from '../../scripts/bench/scale-curve.js';
-import { reduceDescriptorLines, reduceRssSummary, type ResourceSample, windowSummary } from '../../scripts/bench/reducer-samples.js';
+import { scaleLine } from '../../scripts/bench/scale-curve.js';
+import { reduceRssSummary, type ResourceSample, windowSummary } from '../../scripts/bench/reducer-samples.js';
+import { reduceDescriptorLines, reduceMemoryLines } from '../../scripts/bench/worker-log-lines.js';
 
 const sample = (at: number, pid: number, rssMiB: number, openFiles = 20, sockets = 2): ResourceSample => ({ at, pid, rssMiB, openFiles, sockets });
 
