@@ -4,7 +4,7 @@
  * one merge holds at once.
  */
 import type { LineBlock } from './byte-merge.js';
-import type { MergeStats, Segment } from './merge-passes.js';
+import type { MergeStats, Segment } from './merge-segment.js';
 
 /** Buffers already copied, then copies of the rest of the (reused) blocks: a file write may hold a buffer past the next block. */
 export async function* copied(held: readonly Buffer[], rest: AsyncIterable<LineBlock>): AsyncIterable<LineBlock> {

@@ -40,6 +40,9 @@ import { finished } from 'node:stream/promises';
 import { type LineBlock, mergeSortedBytes } from './byte-merge.js';
 import { expandedBytes, expandMerged } from './counted-lines.js';
 import { copied, RunBudget } from './merge-memory-runs.js';
+import { type MergeStats, newMergeStats, type Segment } from './merge-segment.js';
+
+export { type MergeStats, newMergeStats, type Segment } from './merge-segment.js';
 
 /** Hadoop's default `mapreduce.task.io.sort.factor` is 10; we read more streams at once (they are small). */
 export const DEFAULT_SORT_FACTOR = 64;
@@ -51,45 +54,10 @@ export const DEFAULT_SORT_FACTOR = 64;
  */
 export const DEFAULT_MEMORY_RUN_BUDGET = 32 * 1024 * 1024;
 
-/** One sorted input of the merge: a downloaded slice in memory or on disk, or an intermediate file. */
-export interface Segment {
-  /**
-   * Open it for reading (once): its bytes, '\n'-ended lines sorted by key. Holds an open file
-   * only while it is read. A chunk may be valid only until the next one is asked for.
-   */
-  open(): AsyncIterable<Buffer>;
-  /** True when reading it holds a file open. */
-  readonly onDisk: boolean;
-  /** Free it (delete its file) once it was merged. */
-  release(): Promise<void>;
-  /** Its records are in the counted form (core/counted-lines.ts). */
-  readonly counted?: boolean;
-}
-
 /** A block of the merge's output: plain lines, and the bytes of merged input they account for. */
 export interface MergedBlock extends LineBlock {
   /** Bytes of the segments' stored form (counted or plain) these lines came from, for progress. */
   readonly stored: number;
-}
-
-/** Facts about one merge, for counters and tests. */
-export interface MergeStats {
-  /** Intermediate merges written to disk. */
-  intermediateMerges: number;
-  /** Bytes those merges wrote. */
-  intermediateBytes: number;
-  /** Intermediate merges kept in memory (all inputs in memory, output within the budget). */
-  memoryMerges: number;
-  /** Most bytes of in-memory runs held at once. */
-  maxMemoryRunBytes: number;
-  /** Most segments read at once (the fan-in actually used: ≤ factor). */
-  maxOpenSegments: number;
-  /** Most segments read at once that held a file open. */
-  maxOpenFiles: number;
-}
-
-export function newMergeStats(): MergeStats {
-  return { intermediateMerges: 0, intermediateBytes: 0, memoryMerges: 0, maxMemoryRunBytes: 0, maxOpenSegments: 0, maxOpenFiles: 0 };
 }
 
 /** Bytes read from a segment file at once (a merge reads at most `factor` files at once). */
