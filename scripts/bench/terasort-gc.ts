@@ -3,13 +3,23 @@
  * the workers' garbage collections by what they ran, from a `--terasort
  * --worker-node-args=--trace-gc` run (the bench prints the stack's directory). A worker's log
  * interleaves its JSON log lines with V8's `--trace-gc` lines in the order they happened, so
- * each collection belongs to the task between the last "Task claimed" and its "Task
- * committed" (or "Task failed") before it: map, reduce, or none.
+ * each collection belongs to the task between the last claim (`LOG_EVENTS.taskClaimed`) and
+ * the attempt's end before it (committed, failed, lease lost, released): map, reduce, or none.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { LOG_EVENTS } from '../../core/log-events.js';
 
 export type GcPhase = 'map' | 'reduce' | 'none';
+
+/** The worker's log events that end its attempt: committed, failed, lost its lease, or handed back. */
+const ATTEMPT_ENDS: ReadonlySet<string> = new Set([
+  LOG_EVENTS.taskCommitted,
+  LOG_EVENTS.attemptFailed,
+  LOG_EVENTS.attemptLostLease,
+  LOG_EVENTS.attemptLostLeaseReleased,
+  LOG_EVENTS.taskReleasedForShutdown,
+]);
 
 /** Collections of one kind in one phase: how many, their pauses and incremental marking steps (ms). */
 export interface GcTally {
@@ -26,8 +36,8 @@ export function gcByPhase(log: string): Map<string, GcTally> {
     if (line.startsWith('{')) {
       try {
         const e = JSON.parse(line) as { message?: string; taskId?: string };
-        if (e.message === 'Task claimed' && e.taskId) phase = e.taskId.startsWith('m-') ? 'map' : 'reduce';
-        else if (e.message === 'Task committed' || e.message?.startsWith('Task failed')) phase = 'none';
+        if (e.message === LOG_EVENTS.taskClaimed && e.taskId) phase = e.taskId.startsWith('m-') ? 'map' : 'reduce';
+        else if (e.message !== undefined && ATTEMPT_ENDS.has(e.message)) phase = 'none';
       } catch {
         // a JSON line cut by a collection's line: not a task event
       }

@@ -7,6 +7,7 @@
  * each `--trace-gc` collection in a worker log to the task running then. No emulator needed.
  */
 import { describe, expect, it } from 'vitest';
+import { LOG_EVENTS } from '../../core/log-events.js';
 import { type CpuSample, phaseCpu, type TaskSpan } from '../../scripts/bench/terasort-timeline.js';
 import { gcByPhase } from '../../scripts/bench/terasort-gc.js';
 import { type Phase, splitProfile } from '../../scripts/bench/terasort-profile.js';
@@ -83,5 +84,18 @@ describe('gcByPhase', () => {
     expect(t.get('map Scavenge')).toEqual({ n: 1, pauseMs: 3, incrementalMs: 0 });
     expect(t.get('reduce Mark-Compact')).toEqual({ n: 2, pauseMs: 10, incrementalMs: 0.4 });
     expect(t.size).toBe(4);
+  });
+
+  it('ends the phase at an attempt that failed or lost its lease, not only at a commit', () => {
+    const scavenge = '[1:0x1]     120 ms: Scavenge 20.0 (22.0) -> 17.0 (22.0) MB, 3.00 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;';
+    const log = [
+      JSON.stringify({ level: 'INFO', message: LOG_EVENTS.taskClaimed, taskId: 'm-00001' }),
+      JSON.stringify({ level: 'WARN', message: LOG_EVENTS.attemptFailed, taskId: 'm-00001' }),
+      scavenge,
+      JSON.stringify({ level: 'INFO', message: LOG_EVENTS.taskClaimed, taskId: 'r-00000' }),
+      JSON.stringify({ level: 'WARN', message: LOG_EVENTS.attemptLostLease, taskId: 'r-00000' }),
+      scavenge,
+    ].join('\n');
+    expect([...gcByPhase(log).keys()]).toEqual(['none Scavenge']);
   });
 });
