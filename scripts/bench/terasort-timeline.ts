@@ -36,18 +36,20 @@ function machineIdleSeconds(): number {
 
 /** A sample of the job's processes now. */
 export function cpuSample(workerPids: readonly number[], emulatorPid: number | undefined): CpuSample {
+  // One read of each worker's /proc/<pid>/stat: utime and stime in USER_HZ (100) ticks.
+  const perWorker = new Map(
+    workerPids.map((p) => {
+      const f = statFields(p);
+      return [p, { user: f ? Number(f[11]) / 100 : 0, sys: f ? Number(f[12]) / 100 : 0 }];
+    }),
+  );
   return {
     t: Date.now(),
-    workers: workerPids.reduce((n, p) => n + procCpuSeconds(p), 0),
+    workers: [...perWorker.values()].reduce((n, w) => n + w.user + w.sys, 0),
     emulator: emulatorPid ? procCpuSeconds(emulatorPid) : 0,
     bench: procCpuSeconds('self'),
     machineIdle: machineIdleSeconds(),
-    perWorker: new Map(
-      workerPids.map((p) => {
-        const f = statFields(p);
-        return [p, { user: f ? Number(f[11]) / 100 : 0, sys: f ? Number(f[12]) / 100 : 0 }];
-      }),
-    ),
+    perWorker,
   };
 }
 
